@@ -1,0 +1,25 @@
+import { type Organisation, parseOrganisation } from '../core/config.ts';
+
+let cached: Organisation | undefined;
+
+/**
+ * The organisation this deployment was validated with. Bundles get it at build time (esbuild replaces
+ * process.env.ORGANISATION_CONFIG with the JSON, because Lambda caps environment variables at 4 KB);
+ * tests set the same name as a real environment variable.
+ */
+export function organisation(): Organisation {
+  if (cached) return cached;
+  const raw = process.env.ORGANISATION_CONFIG;
+  if (!raw) throw new Error('ORGANISATION_CONFIG is missing: the bundle was built without an organisation');
+  cached = parseOrganisation(JSON.parse(raw), 'the bundled organisation');
+  return cached;
+}
+
+/** For tests that switch organisations within one process. */
+export function resetOrganisationCache(): void {
+  cached = undefined;
+}
+
+export function publicBaseUrl(org: Organisation): string {
+  return org.publicBaseUrl ?? process.env.PUBLIC_BASE_URL ?? '';
+}

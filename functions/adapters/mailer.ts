@@ -1,0 +1,42 @@
+import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import type { EmailMessage } from '../core/comms.ts';
+import type { Organisation } from '../core/config.ts';
+import { headerSafe } from '../core/text.ts';
+
+const ses = new SESv2Client({});
+
+export interface Mailer {
+  send(to: readonly string[], message: EmailMessage): Promise<{ messageId: string }>;
+}
+
+function fromAddress(org: Organisation): string {
+  // The display name is user text in a header: strip CR/LF and quote it.
+  const name = headerSafe(org.sender.name, 64).replace(/["\\]/g, '');
+  return `"${name}" <${org.sender.address}>`;
+}
+
+export function sesMailer(org: Organisation): Mailer {
+  return {
+    async send(to, message) {
+      const result = await ses.send(
+        new SendEmailCommand({
+          FromEmailAddress: fromAddress(org),
+          Destination: { ToAddresses: [...to] },
+          ...(process.env.SES_CONFIGURATION_SET
+            ? { ConfigurationSetName: process.env.SES_CONFIGURATION_SET }
+            : {}),
+          Content: {
+            Simple: {
+              Subject: { Data: headerSafe(message.subject, 250), Charset: 'UTF-8' },
+              Body: {
+                Text: { Data: message.text, Charset: 'UTF-8' },
+                Html: { Data: message.html, Charset: 'UTF-8' },
+              },
+            },
+          },
+        }),
+      );
+      return { messageId: result.MessageId ?? '' };
+    },
+  };
+}

@@ -1,0 +1,449 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { NormalisedAlert } from '../core/alert.ts';
+import type { Incident, IncidentStatus } from '../core/incident.ts';
+import { indexes, keys, stripKeys } from '../core/keys.ts';
+import type { TimelineEntry } from '../core/timeline.ts';
+import { isConditionalCheckFailed } from './errors.ts';
+
+/** The dedup pointer of an alert group: which incident it feeds and who is opening it. */
+export interface AlertGroupRecord {
+  source: string;
+  groupKey: string;
+  incidentId: string;
+  state: 'opening' | 'open';
+  claimedAt: string;
+  leaseOwner?: string;
+  leaseUntil?: string;
+  number?: number;
+  incidentKey?: string;
+}
+
+export interface StoredAlert extends NormalisedAlert {
+  incidentId: string;
+  firstSeenAt: string;
+  lastSeenAt: string;
+}
+
+export interface CommsRecord {
+  incidentId: string;
+  kind: string;
+  sequence: number;
+  status: 'sending' | 'sent';
+  recipients: string[];
+  subject: string;
+  startedAt: string;
+  sentAt?: string;
+  messageId?: string;
+}
+
+export interface IncidentView {
+  incident: Incident;
+  timeline: TimelineEntry[];
+  alerts: StoredAlert[];
+  comms: CommsRecord[];
+}
+
+export interface ListQuery {
+  service?: string;
+  status?: IncidentStatus;
+  severity?: number;
+  from?: string;
+  to?: string;
+  limit: number;
+  cursor?: Record<string, unknown>;
+}
+
+/**
+ * The only module that talks to the table. Every create is attribute_not_exists; every state change is
+ * conditional on the state it leaves; no transactions (single-item conditional writes + idempotent steps).
+ */
+export class IncidentRepository {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async getAlertGroup(source: string, groupKey: string): Promise<AlertGroupRecord | undefined> {
+    const result = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: keys.alertGroup(source, groupKey), ConsistentRead: true }),
+    );
+    return result.Item ? (stripKeys(result.Item) as unknown as AlertGroupRecord) : undefined;
+  }
+
+  /** Claims a new alert group for a new incident. False when another request claimed it first. */
+  async claimAlertGroup(record: AlertGroupRecord): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...keys.alertGroup(record.source, record.groupKey), type: 'alertGroup', ...record },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Takes over the opening of a group whose lease expired (its opener died). */
+  async takeOverLease(
+    source: string,
+    groupKey: string,
+    owner: string,
+    now: string,
+    until: string,
+  ): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.alertGroup(source, groupKey),
+          UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
+          ConditionExpression: '#state = :opening AND leaseUntil < :now',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':owner': owner, ':until': until, ':now': now, ':opening': 'opening' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /** The next incident number (1, 2, ...). */
+  async nextIncidentNumber(): Promise<number> {
+    const result = await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.counter('incident'),
+        UpdateExpression: 'ADD #value :one',
+        ExpressionAttributeNames: { '#value': 'value' },
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(result.Attributes?.value);
+  }
+
+  /** Records the number on the group, once, and only by the lease holder. */
+  async assignGroupNumber(
+    source: string,
+    groupKey: string,
+    owner: string,
+    number: number,
+    incidentKey: string,
+  ): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.alertGroup(source, groupKey),
+          UpdateExpression: 'SET #number = :number, incidentKey = :key',
+          ConditionExpression: 'attribute_not_exists(#number) AND leaseOwner = :owner',
+          ExpressionAttributeNames: { '#number': 'number' },
+          ExpressionAttributeValues: { ':number': number, ':key': incidentKey, ':owner': owner },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async markGroupOpen(source: string, groupKey: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.alertGroup(source, groupKey),
+        UpdateExpression: 'SET #state = :open REMOVE leaseOwner, leaseUntil',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':open': 'open' },
+      }),
+    );
+  }
+
+  /** Points a human key at its incident; a retry that points it at the same incident is fine. */
+  async putIncidentKey(incidentKey: string, incidentId: string): Promise<void> {
+    await this.putOnce(
+      { ...keys.incidentKey(incidentKey), type: 'incidentKey', key: incidentKey, incidentId },
+      {
+        sameAs: { incidentId },
+      },
+    );
+  }
+
+  /** Creates the incident record; an identical retry leaves the first one as it is. */
+  async createIncident(incident: Incident): Promise<boolean> {
+    return this.putOnce({
+      ...keys.incident(incident.id),
+      ...indexes.byTime.values(incident.openedAt, incident.id),
+      ...indexes.byService.values(incident.service, incident.openedAt, incident.id),
+      type: 'incident',
+      ...incident,
+    });
+  }
+
+  async getIncident(incidentId: string): Promise<Incident | undefined> {
+    const result = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: keys.incident(incidentId), ConsistentRead: true }),
+    );
+    return result.Item ? (stripType(result.Item) as unknown as Incident) : undefined;
+  }
+
+  async incidentIdForKey(incidentKey: string): Promise<string | undefined> {
+    const result = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: keys.incidentKey(incidentKey) }),
+    );
+    return result.Item?.incidentId as string | undefined;
+  }
+
+  /** Changes status only from the expected one. False when the incident is not in `from`. */
+  async transitionStatus(
+    incidentId: string,
+    from: IncidentStatus,
+    to: IncidentStatus,
+    at: string,
+  ): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.incident(incidentId),
+          UpdateExpression: 'SET #status = :to, updatedAt = :at',
+          ConditionExpression: '#status = :from',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':to': to, ':from': from, ':at': at },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Appends a timeline entry; the same event id at the same time is written once. */
+  async appendTimeline(entry: TimelineEntry): Promise<void> {
+    await this.putOnce({
+      ...keys.timelineEntry(entry.incidentId, entry.at, entry.eventId),
+      type: 'timeline',
+      ...entry,
+    });
+  }
+
+  /** Records an alert's latest state on its incident; repeated deliveries only move lastSeenAt. */
+  async upsertAlert(incidentId: string, alert: NormalisedAlert, seenAt: string): Promise<void> {
+    const {
+      source,
+      groupKey,
+      fingerprint,
+      status,
+      startsAt,
+      endsAt,
+      summary,
+      description,
+      labels,
+      annotations,
+      url,
+    } = alert;
+    const values: Record<string, unknown> = {
+      ':type': 'alert',
+      ':incidentId': incidentId,
+      ':source': source,
+      ':groupKey': groupKey,
+      ':fingerprint': fingerprint,
+      ':status': status,
+      ':startsAt': startsAt,
+      ':summary': summary,
+      ':labels': labels,
+      ':annotations': annotations,
+      ':seen': seenAt,
+    };
+    const sets = [
+      '#type = :type',
+      'incidentId = :incidentId',
+      '#source = :source',
+      'groupKey = :groupKey',
+      'fingerprint = :fingerprint',
+      '#status = :status',
+      'startsAt = :startsAt',
+      'summary = :summary',
+      'labels = :labels',
+      'annotations = :annotations',
+      'lastSeenAt = :seen',
+      'firstSeenAt = if_not_exists(firstSeenAt, :seen)',
+    ];
+    const optional = { endsAt, description, url };
+    for (const [name, value] of Object.entries(optional)) {
+      if (value !== undefined) {
+        sets.push(`${name} = :${name}`);
+        values[`:${name}`] = value;
+      }
+    }
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.alert(incidentId, fingerprint),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ExpressionAttributeNames: { '#type': 'type', '#source': 'source', '#status': 'status' },
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  /**
+   * Starts a send of one message kind/sequence. Returns the existing record when it was already sent (the
+   * caller then sends nothing), or undefined when the caller should send.
+   */
+  async beginComms(record: CommsRecord): Promise<CommsRecord | undefined> {
+    const key = keys.comms(record.incidentId, record.kind, record.sequence);
+    const created = await this.putOnce({ ...key, type: 'comms', ...record });
+    if (created) return undefined;
+    const existing = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }),
+    );
+    const stored = existing.Item ? (stripType(existing.Item) as unknown as CommsRecord) : undefined;
+    // A record left at "sending" means an earlier attempt died between SES and here: send again (at least once).
+    return stored?.status === 'sent' ? stored : undefined;
+  }
+
+  async completeComms(incidentId: string, kind: string, sequence: number, messageId: string, at: string) {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.comms(incidentId, kind, sequence),
+        UpdateExpression: 'SET #status = :sent, messageId = :id, sentAt = :at',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':sent': 'sent', ':id': messageId, ':at': at },
+      }),
+    );
+  }
+
+  /** The incident with everything recorded on it, in one Query of its partition. */
+  async incidentView(incidentId: string): Promise<IncidentView | undefined> {
+    const items: Record<string, unknown>[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.incidentPartition(incidentId) },
+          ConsistentRead: true,
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      cursor = page.LastEvaluatedKey;
+    } while (cursor);
+    const incidentItem = items.find((i) => i.type === 'incident');
+    if (!incidentItem) return undefined;
+    const of = (type: string) => items.filter((i) => i.type === type).map(stripType);
+    return {
+      incident: stripType(incidentItem) as unknown as Incident,
+      timeline: of('timeline') as unknown as TimelineEntry[],
+      alerts: of('alert') as unknown as StoredAlert[],
+      comms: of('comms') as unknown as CommsRecord[],
+    };
+  }
+
+  /** Incidents newest first, by service when given; other filters apply to the page read. */
+  async listIncidents(
+    query: ListQuery,
+  ): Promise<{ incidents: Incident[]; cursor?: Record<string, unknown> }> {
+    const index = query.service ? indexes.byService : indexes.byTime;
+    const partition = query.service ? indexes.byService.partition(query.service) : indexes.byTime.partition;
+    const names: Record<string, string> = { '#pk': index.pk, '#sk': index.sk };
+    const values: Record<string, unknown> = { ':pk': partition };
+    let keyCondition = '#pk = :pk';
+    if (query.from && query.to) {
+      keyCondition += ' AND #sk BETWEEN :from AND :to';
+      Object.assign(values, { ':from': query.from, ':to': `${query.to}\uffff` });
+    } else if (query.from) {
+      keyCondition += ' AND #sk >= :from';
+      values[':from'] = query.from;
+    } else if (query.to) {
+      keyCondition += ' AND #sk <= :to';
+      values[':to'] = `${query.to}\uffff`;
+    }
+    const filters: string[] = [];
+    if (query.status) {
+      filters.push('#status = :status');
+      names['#status'] = 'status';
+      values[':status'] = query.status;
+    }
+    if (query.severity) {
+      filters.push('severity = :severity');
+      values[':severity'] = query.severity;
+    }
+    const incidents: Incident[] = [];
+    let cursor = query.cursor;
+    // A filter can leave pages short: keep reading until the page is full, within a bounded number of reads.
+    for (let reads = 0; reads < 10 && incidents.length < query.limit; reads++) {
+      const input: QueryCommandInput = {
+        TableName: this.table,
+        IndexName: index.name,
+        KeyConditionExpression: keyCondition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ScanIndexForward: false,
+        Limit: query.limit - incidents.length,
+        ExclusiveStartKey: cursor,
+        ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
+      };
+      const page = await this.db.send(new QueryCommand(input));
+      incidents.push(...(page.Items ?? []).map((i) => stripType(i) as unknown as Incident));
+      cursor = page.LastEvaluatedKey;
+      if (!cursor) break;
+    }
+    return cursor ? { incidents, cursor } : { incidents };
+  }
+
+  /**
+   * Conditional create. True when this call created the item; false when it already existed (and, with
+   * `sameAs`, matched those attributes; a mismatch is an error: two things claimed one key).
+   */
+  private async putOnce(item: Record<string, unknown>, options: { sameAs?: Record<string, unknown> } = {}) {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      if (options.sameAs) {
+        const existing = await this.db.send(
+          new GetCommand({ TableName: this.table, Key: { pk: item.pk, sk: item.sk }, ConsistentRead: true }),
+        );
+        for (const [name, value] of Object.entries(options.sameAs)) {
+          if (existing.Item?.[name] !== value) {
+            throw new Error(`${String(item.pk)} already belongs to another ${name}`);
+          }
+        }
+      }
+      return false;
+    }
+  }
+}
+
+function stripType(item: Record<string, unknown>): Record<string, unknown> {
+  const { type: _type, ...rest } = stripKeys(item);
+  return rest;
+}

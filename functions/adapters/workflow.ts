@@ -1,0 +1,42 @@
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+
+const sfn = new SFNClient({});
+
+export interface WorkflowInput {
+  incidentId: string;
+  key: string;
+}
+
+export interface WorkflowStarter {
+  /** Starts the incident's execution, named after its key. Idempotent: a second call starts nothing. */
+  start(input: WorkflowInput): Promise<{ executionArn: string; alreadyStarted: boolean }>;
+}
+
+export function executionArnFor(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+}
+
+export function stepFunctionsStarter(): WorkflowStarter {
+  return {
+    async start(input) {
+      const stateMachineArn = process.env.STATE_MACHINE_ARN;
+      if (!stateMachineArn) throw new Error('STATE_MACHINE_ARN is not set: bind the state machine');
+      try {
+        // Same name + same input is idempotent for Standard workflows while the execution runs.
+        const result = await sfn.send(
+          new StartExecutionCommand({ stateMachineArn, name: input.key, input: JSON.stringify(input) }),
+        );
+        return {
+          executionArn: result.executionArn ?? executionArnFor(stateMachineArn, input.key),
+          alreadyStarted: false,
+        };
+      } catch (error) {
+        // The name is the incident key, so an existing execution of that name is this incident's.
+        if (error instanceof Error && error.name === 'ExecutionAlreadyExists') {
+          return { executionArn: executionArnFor(stateMachineArn, input.key), alreadyStarted: true };
+        }
+        throw error;
+      }
+    },
+  };
+}

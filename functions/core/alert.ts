@@ -1,0 +1,118 @@
+import type { Organisation, Severity } from './config.ts';
+import { mostSevere } from './severity.ts';
+import { cap, capRecord } from './text.ts';
+
+/** One alert as every source is reduced to. */
+export interface NormalisedAlert {
+  source: string;
+  /** Alerts with the same source and group key belong to one incident while it is open. */
+  groupKey: string;
+  /** Identifies one alert within its group across deliveries. */
+  fingerprint: string;
+  status: 'firing' | 'resolved';
+  startsAt: string;
+  endsAt?: string;
+  summary: string;
+  description?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  url?: string;
+}
+
+/** A delivery reduced to the groups it touches. */
+export interface AlertGroup {
+  source: string;
+  groupKey: string;
+  alerts: NormalisedAlert[];
+}
+
+export const limits = {
+  summary: 200,
+  description: 2000,
+  url: 2048,
+  groupKey: 2048,
+  fingerprint: 128,
+} as const;
+
+/** Caps the untrusted text of an alert so one alert cannot blow up items or mails. */
+export function capAlert(alert: NormalisedAlert): NormalisedAlert {
+  return {
+    ...alert,
+    groupKey: cap(alert.groupKey, limits.groupKey),
+    fingerprint: cap(alert.fingerprint, limits.fingerprint),
+    summary: cap(alert.summary, limits.summary),
+    ...(alert.description === undefined ? {} : { description: cap(alert.description, limits.description) }),
+    ...(alert.url === undefined ? {} : { url: cap(alert.url, limits.url) }),
+    labels: capRecord(alert.labels),
+    annotations: capRecord(alert.annotations),
+  };
+}
+
+export function groupAlerts(alerts: readonly NormalisedAlert[]): AlertGroup[] {
+  const groups = new Map<string, AlertGroup>();
+  for (const alert of alerts) {
+    const id = `${alert.source}\u0000${alert.groupKey}`;
+    const group = groups.get(id) ?? { source: alert.source, groupKey: alert.groupKey, alerts: [] };
+    group.alerts.push(alert);
+    groups.set(id, group);
+  }
+  return [...groups.values()];
+}
+
+/** The service an alert is about: first configured label whose value names a service id or alias. */
+export function serviceFor(
+  org: Organisation,
+  labels: Record<string, string>,
+): { service: string; matched: boolean } {
+  for (const label of org.alertRouting.serviceLabels) {
+    const value = labels[label]?.trim().toLowerCase();
+    if (!value) continue;
+    for (const [id, service] of Object.entries(org.services)) {
+      if (id === value || service.aliases.some((alias) => alias.toLowerCase() === value)) {
+        return { service: id, matched: true };
+      }
+    }
+  }
+  return { service: org.defaultService, matched: false };
+}
+
+export function severityFor(org: Organisation, labels: Record<string, string>): Severity {
+  for (const label of org.alertRouting.severityLabels) {
+    const value = labels[label]?.trim().toLowerCase();
+    const mapped = value === undefined ? undefined : org.alertRouting.severityValues[value];
+    if (mapped !== undefined) return mapped;
+  }
+  return org.alertRouting.defaultSeverity;
+}
+
+/** What an incident opened from a group is about: the firing alerts decide severity and service. */
+export function describeGroup(
+  org: Organisation,
+  group: AlertGroup,
+): {
+  service: string;
+  serviceMatched: boolean;
+  severity: Severity;
+  summary: string;
+  impactStartedAt: string;
+} {
+  const firing = group.alerts.filter((a) => a.status === 'firing');
+  const considered = firing.length > 0 ? firing : group.alerts;
+  const first = considered[0];
+  if (!first) throw new Error('an alert group has at least one alert');
+  const { service, matched } = serviceFor(org, first.labels);
+  const severity = mostSevere(
+    considered.map((a) => severityFor(org, a.labels)),
+    org.alertRouting.defaultSeverity,
+  );
+  const impactStartedAt = considered.map((a) => a.startsAt).sort()[0] ?? first.startsAt;
+  const summary =
+    considered.length > 1 ? `${first.summary} (+${considered.length - 1} more alerts)` : first.summary;
+  return {
+    service,
+    serviceMatched: matched,
+    severity,
+    summary: cap(summary, limits.summary),
+    impactStartedAt,
+  };
+}

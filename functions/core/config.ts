@@ -1,0 +1,129 @@
+import { z } from 'zod';
+
+/**
+ * The organisation file: who gets told what, and how fast. Validated at synth and at local start, and baked
+ * into every function bundle, so a deployed system always runs with the file it was validated against.
+ */
+
+const email = z.email({ message: 'must be an email address' });
+const emailList = z.array(email);
+const severity = z.union([z.literal(1), z.literal(2), z.literal(3)]);
+const serviceId = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'service ids are lower-case letters, digits and dashes');
+
+/** Minutes between comms updates per severity; null means no cadence (updates only when something changes). */
+const cadence = z.object({
+  1: z.number().int().positive().nullable(),
+  2: z.number().int().positive().nullable(),
+  3: z.number().int().positive().nullable(),
+});
+
+export const serviceSchema = z.object({
+  name: z.string().min(1),
+  ownerTeam: z.string().min(1),
+  /** Alert label values that mean this service (the id itself always matches). */
+  aliases: z.array(z.string().min(1)).default([]),
+  comms: z.object({
+    internal: emailList.min(1, 'at least one internal distribution list is needed'),
+    external: emailList.default([]),
+  }),
+  incidentManagers: z.object({
+    primary: emailList.min(1, 'at least one incident manager is needed'),
+    backup: emailList.default([]),
+  }),
+  approvers: z.object({
+    mandatory: emailList.min(1, 'a postmortem needs at least one mandatory approver'),
+    optional: emailList.default([]),
+  }),
+  /** Priority actions from a postmortem are due this many weeks after approval. */
+  actionSloWeeks: z.union([z.literal(4), z.literal(8)]).default(8),
+  followUpCadenceMinutes: cadence.default({ 1: 30, 2: 60, 3: null }),
+  acknowledgeTimeoutMinutes: cadence.default({ 1: 5, 2: 15, 3: 60 }),
+  products: z.array(z.string().min(1)).default([]),
+});
+
+export const organisationSchema = z
+  .object({
+    /** Incident keys are `<prefix>-<number>`, e.g. HOT-42. */
+    incidentKeyPrefix: z
+      .string()
+      .regex(/^[A-Z][A-Z0-9]{1,9}$/, 'use 2-10 upper-case letters or digits, starting with a letter')
+      .default('HOT'),
+    /** The SES identity mail is sent from (verify it in SES before deploying). */
+    sender: z.object({ address: email, name: z.string().min(1).default('Incidents') }),
+    /** Public URL of the API (a custom domain); the API's own URL is used when absent. */
+    publicBaseUrl: z.url().optional(),
+    /** Who hears when the workflow itself fails. */
+    operators: emailList.min(1, 'name at least one operator address'),
+    /** The incident manager on call of last resort (IMOC): escalations end here. */
+    imoc: emailList.min(1, 'name at least one IMOC address'),
+    leadership: emailList.default([]),
+    defaultService: serviceId,
+    services: z.record(serviceId, serviceSchema).refine((s) => Object.keys(s).length > 0, 'define a service'),
+    alertRouting: z
+      .object({
+        /** Labels read, in order, to find the service an alert is about. */
+        serviceLabels: z.array(z.string().min(1)).default(['service', 'app', 'job']),
+        /** Labels read, in order, to find the severity. */
+        severityLabels: z.array(z.string().min(1)).default(['severity', 'priority']),
+        /** Label value (lower-cased) to severity. */
+        severityValues: z
+          .record(z.string(), severity)
+          .default({ critical: 1, page: 1, p1: 1, high: 2, error: 2, p2: 2, warning: 3, info: 3, p3: 3 }),
+        defaultSeverity: severity.default(2),
+      })
+      .default({
+        serviceLabels: ['service', 'app', 'job'],
+        severityLabels: ['severity', 'priority'],
+        severityValues: { critical: 1, page: 1, p1: 1, high: 2, error: 2, p2: 2, warning: 3, info: 3, p3: 3 },
+        defaultSeverity: 2,
+      }),
+    reports: z.object({ recipients: emailList.default([]) }).default({ recipients: [] }),
+  })
+  .superRefine((o, ctx) => {
+    if (!(o.defaultService in o.services)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['defaultService'],
+        message: `"${o.defaultService}" is not one of the services (${Object.keys(o.services).join(', ')})`,
+      });
+    }
+  });
+
+export type OrganisationInput = z.input<typeof organisationSchema>;
+export type Organisation = z.output<typeof organisationSchema>;
+export type Service = z.output<typeof serviceSchema>;
+export type Severity = 1 | 2 | 3;
+
+/** Identity helper so an organisation file gets type checking and completion. */
+export function defineOrganisation(input: OrganisationInput): OrganisationInput {
+  return input;
+}
+
+export class ConfigurationError extends Error {
+  override name = 'ConfigurationError';
+}
+
+/** Validates an organisation; the error names each bad field (and the file, when given). */
+export function parseOrganisation(input: unknown, source = 'the organisation file'): Organisation {
+  const result = organisationSchema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const field = issue.path.length > 0 ? formatPath(issue.path) : '(top level)';
+    return `  - ${field}: ${issue.message}`;
+  });
+  throw new ConfigurationError(`Invalid configuration in ${source}:\n${problems.join('\n')}`);
+}
+
+export function serviceOf(org: Organisation, id: string): Service {
+  const service = org.services[id] ?? org.services[org.defaultService];
+  if (!service) throw new ConfigurationError(`unknown service "${id}" and no default service`);
+  return service;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`))
+    .join('');
+}

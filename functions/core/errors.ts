@@ -1,0 +1,55 @@
+/**
+ * Named errors the handlers map to HTTP status codes in one place (handlers/http-errors.ts).
+ * The code is machine-readable and stable; the message names the problem for a person.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+}
+
+export class ValidationError extends DomainError {
+  override name = 'ValidationError';
+  readonly status = 400;
+  readonly code = 'ValidationError';
+}
+
+export class UnauthorizedError extends DomainError {
+  override name = 'UnauthorizedError';
+  readonly status = 401;
+  readonly code = 'Unauthorized';
+  constructor() {
+    // Deliberately generic: the reason a credential failed is logged, never returned.
+    super('missing or invalid credentials');
+  }
+}
+
+export class NotFoundError extends DomainError {
+  override name = 'NotFoundError';
+  readonly status = 404;
+  readonly code = 'NotFound';
+}
+
+export class ConflictError extends DomainError {
+  override name = 'ConflictError';
+  readonly status = 409;
+  readonly code = 'Conflict';
+}
+
+export class PayloadTooLargeError extends DomainError {
+  override name = 'PayloadTooLargeError';
+  readonly status = 413;
+  readonly code = 'PayloadTooLarge';
+}
+
+export class UnsupportedMediaTypeError extends DomainError {
+  override name = 'UnsupportedMediaTypeError';
+  readonly status = 415;
+  readonly code = 'UnsupportedMediaType';
+}
+
+/** A dependency was briefly unavailable or another request holds the work: the sender should retry. */
+export class RetryableError extends DomainError {
+  override name = 'RetryableError';
+  readonly status = 503;
+  readonly code = 'RetryLater';
+}

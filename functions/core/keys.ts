@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Every key shape of the single table lives here and nowhere else (pk/sk, gsi1 = all incidents by time,
+ * gsi2 = incidents of a service by time). Entity prefixes are the first segment of pk or sk.
+ */
+
+export type Key = { pk: string; sk: string };
+
+const INCIDENT = 'INCIDENT';
+
+export const keys = {
+  incident: (incidentId: string): Key => ({ pk: `${INCIDENT}#${incidentId}`, sk: INCIDENT }),
+  /** Everything of one incident (record, timeline, alerts, comms) shares its partition: one Query reads it. */
+  incidentPartition: (incidentId: string): string => `${INCIDENT}#${incidentId}`,
+  timelineEntry: (incidentId: string, at: string, eventId: string): Key => ({
+    pk: `${INCIDENT}#${incidentId}`,
+    sk: `TIMELINE#${at}#${eventId}`,
+  }),
+  alert: (incidentId: string, fingerprint: string): Key => ({
+    pk: `${INCIDENT}#${incidentId}`,
+    sk: `ALERT#${fingerprint}`,
+  }),
+  comms: (incidentId: string, kind: string, sequence: number | string): Key => ({
+    pk: `${INCIDENT}#${incidentId}`,
+    sk: `COMMS#${kind}#${String(sequence).padStart(10, '0')}`,
+  }),
+  /** Human key (HOT-42) to incident id. */
+  incidentKey: (key: string): Key => ({ pk: `KEY#${key}`, sk: 'KEY' }),
+  /** The dedup pointer of an alert group: source + group key (hashed, as group keys can be long). */
+  alertGroup: (source: string, groupKey: string): Key => ({
+    pk: `GROUP#${source}#${digest(groupKey)}`,
+    sk: 'GROUP',
+  }),
+  counter: (name: string): Key => ({ pk: `COUNTER#${name}`, sk: 'COUNTER' }),
+} as const;
+
+export const indexes = {
+  /** All incidents, newest first: one partition is fine at incident volumes (tens a day, not thousands a second). */
+  byTime: {
+    name: 'gsi1',
+    pk: 'gsi1pk',
+    sk: 'gsi1sk',
+    partition: 'INCIDENTS',
+    values: (openedAt: string, incidentId: string) => ({
+      gsi1pk: 'INCIDENTS',
+      gsi1sk: `${openedAt}#${incidentId}`,
+    }),
+  },
+  byService: {
+    name: 'gsi2',
+    pk: 'gsi2pk',
+    sk: 'gsi2sk',
+    partition: (service: string) => `SERVICE#${service}`,
+    values: (service: string, openedAt: string, incidentId: string) => ({
+      gsi2pk: `SERVICE#${service}`,
+      gsi2sk: `${openedAt}#${incidentId}`,
+    }),
+  },
+} as const;
+
+/** The attributes that are storage plumbing, not part of an entity. */
+export const keyAttributes = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'expiresAt'] as const;
+
+export function stripKeys<T extends Record<string, unknown>>(
+  item: T,
+): Omit<T, (typeof keyAttributes)[number]> {
+  const copy: Record<string, unknown> = { ...item };
+  for (const attribute of keyAttributes) delete copy[attribute];
+  return copy as Omit<T, (typeof keyAttributes)[number]>;
+}
+
+export function digest(value: string): string {
+  return createHash('sha256').update(value).digest('base64url').slice(0, 32);
+}
+
+/** A stable non-negative number for a value (for per-content sequence numbers). */
+export function digestNumber(value: string): number {
+  return Number.parseInt(createHash('sha256').update(value).digest('hex').slice(0, 8), 16);
+}

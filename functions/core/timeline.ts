@@ -1,0 +1,36 @@
+/**
+ * The incident timeline: append-only, UTC with milliseconds; a correction is a new entry. Entries written by
+ * retryable steps carry a deterministic event id, so a retried step writes the same item, not a second one.
+ */
+export type TimelineKind =
+  | 'incident.opened'
+  | 'incident.service-unknown'
+  | 'alert.firing'
+  | 'alert.resolved'
+  | 'workflow.started'
+  | 'page.sent'
+  | 'status.changed'
+  | 'workflow.failed';
+
+export interface TimelineEntry {
+  incidentId: string;
+  eventId: string;
+  at: string;
+  kind: TimelineKind;
+  actor: string;
+  text: string;
+  data?: Record<string, unknown>;
+}
+
+export function timelineEntry(entry: TimelineEntry): TimelineEntry {
+  return entry;
+}
+
+/** UTC ISO-8601 with milliseconds, the only timestamp format stored. */
+export function isoNow(now: Date = new Date()): string {
+  return now.toISOString();
+}
+
+export function toIso(value: string | number | Date): string {
+  return new Date(value).toISOString();
+}

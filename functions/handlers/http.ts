@@ -1,0 +1,64 @@
+import type middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { isTransient } from '../adapters/errors.ts';
+import { logger } from '../adapters/logger.ts';
+import { DomainError, PayloadTooLargeError } from '../core/errors.ts';
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+const baseHeaders = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+};
+
+export function json(statusCode: number, body: unknown): HttpResult {
+  return { statusCode, headers: baseHeaders, body: JSON.stringify(body) };
+}
+
+export function errorBody(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+/**
+ * The one place errors become HTTP responses: named domain errors keep their status; transient dependency
+ * failures become 503 so senders retry (a 4xx is final to them); anything else is a 500 without details.
+ */
+export function httpErrors(): middy.MiddlewareObj<HttpEvent, HttpResult> {
+  return {
+    onError: async (request) => {
+      const { error } = request;
+      if (error instanceof DomainError) {
+        if (error.status >= 500)
+          logger.warn('request failed, sender should retry', { code: error.code, message: error.message });
+        request.response = json(error.status, errorBody(error.code, error.message));
+        return;
+      }
+      if (isTransient(error)) {
+        logger.warn('dependency unavailable', { error: describe(error) });
+        request.response = {
+          ...json(503, errorBody('DependencyUnavailable', 'a dependency is briefly unavailable; retry')),
+          headers: { ...baseHeaders, 'retry-after': '1' },
+        };
+        return;
+      }
+      logger.error('unhandled error', { error: describe(error) });
+      request.response = json(500, errorBody('InternalError', 'internal error; retry later'));
+    },
+  };
+}
+
+function describe(error: unknown): { name: string; message: string } {
+  return error instanceof Error
+    ? { name: error.name, message: error.message }
+    : { name: 'Unknown', message: String(error) };
+}
+
+/** The raw request body as text, refused above `maxBytes` before any other work. */
+export function rawBody(event: HttpEvent, maxBytes: number): string {
+  const body = event.body ?? '';
+  const bytes = event.isBase64Encoded ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body, 'utf8');
+  if (bytes > maxBytes) throw new PayloadTooLargeError(`the body is larger than ${maxBytes} bytes`);
+  return event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
+}

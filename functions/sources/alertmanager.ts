@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import { capAlert, type NormalisedAlert } from '../core/alert.ts';
+import { ValidationError } from '../core/errors.ts';
+import { matchesAny } from '../core/secrets.ts';
+import { toIso } from '../core/timeline.ts';
+import type { AlertSource, SourceRequest } from './source.ts';
+
+/**
+ * Prometheus Alertmanager webhook (`webhook_config`, payload version 4). Alertmanager cannot sign requests, so
+ * it authenticates with `http_config.authorization` (Bearer) or `http_config.basic_auth` (the password is the
+ * credential; the user name is ignored). Credentials never go in the URL.
+ */
+
+const labels = z.record(z.string(), z.string());
+// Alertmanager writes the zero time for "no end" on firing alerts.
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+const timestamp = z
+  .string()
+  .refine((v) => v === ZERO_TIME || !Number.isNaN(Date.parse(v)), 'must be an RFC 3339 time');
+
+const alertSchema = z.object({
+  status: z.enum(['firing', 'resolved']),
+  labels,
+  annotations: labels.default({}),
+  startsAt: timestamp,
+  endsAt: timestamp.optional(),
+  generatorURL: z.string().optional(),
+  fingerprint: z.string().min(1).max(256),
+});
+
+export const webhookSchema = z.object({
+  version: z.literal('4', { message: 'only webhook payload version "4" is supported' }),
+  groupKey: z.string().min(1),
+  truncatedAlerts: z.number().int().nonnegative().default(0),
+  status: z.enum(['firing', 'resolved']),
+  receiver: z.string(),
+  groupLabels: labels.default({}),
+  commonLabels: labels.default({}),
+  commonAnnotations: labels.default({}),
+  externalURL: z.string().default(''),
+  alerts: z.array(alertSchema).min(1, 'a notification carries at least one alert').max(1000),
+});
+
+export type AlertmanagerWebhook = z.infer<typeof webhookSchema>;
+
+/** The credential presented: `Bearer <t>` or the password of `Basic base64(user:password)`. */
+export function presentedCredential(authorization: string | undefined): string | undefined {
+  if (!authorization) return undefined;
+  const [scheme, value] = authorization.trim().split(/\s+/, 2);
+  if (!scheme || !value) return undefined;
+  switch (scheme.toLowerCase()) {
+    case 'bearer':
+      return value;
+    case 'basic': {
+      const decoded = Buffer.from(value, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      return colon < 0 ? undefined : decoded.slice(colon + 1);
+    }
+    default:
+      return undefined;
+  }
+}
+
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length ? i.path.join('.') : 'body'}: ${i.message}`)
+    .join('; ');
+}
+
+export const alertmanager: AlertSource = {
+  name: 'alertmanager',
+
+  verify(request: SourceRequest, liveSecrets: readonly string[]): boolean {
+    const presented = presentedCredential(request.headers.authorization);
+    return presented !== undefined && matchesAny(presented, liveSecrets);
+  },
+
+  parse(body: unknown, receivedAt: string): NormalisedAlert[] {
+    const result = webhookSchema.safeParse(body);
+    if (!result.success)
+      throw new ValidationError(`invalid Alertmanager webhook: ${describeIssues(result.error)}`);
+    const webhook = result.data;
+    return webhook.alerts.map((alert) => {
+      const annotations = { ...webhook.commonAnnotations, ...alert.annotations };
+      const summary =
+        annotations.summary ?? annotations.title ?? alert.labels.alertname ?? webhook.commonLabels.alertname;
+      const endsAt = alert.endsAt && alert.endsAt !== ZERO_TIME ? toIso(alert.endsAt) : undefined;
+      const startsAt = alert.startsAt === ZERO_TIME ? receivedAt : toIso(alert.startsAt);
+      return capAlert({
+        source: 'alertmanager',
+        groupKey: webhook.groupKey,
+        fingerprint: alert.fingerprint,
+        status: alert.status,
+        startsAt,
+        ...(alert.status === 'resolved' && endsAt ? { endsAt } : {}),
+        summary: summary ?? 'Alertmanager alert',
+        ...(annotations.description ? { description: annotations.description } : {}),
+        labels: alert.labels,
+        annotations,
+        ...(alert.generatorURL ? { url: alert.generatorURL } : {}),
+      });
+    });
+  },
+};

@@ -1,0 +1,42 @@
+import type { Mailer } from '../adapters/mailer.ts';
+import type { IncidentRepository } from '../adapters/repository.ts';
+import { workflowFailureEmail } from '../core/comms.ts';
+import type { Organisation } from '../core/config.ts';
+import { digestNumber } from '../core/keys.ts';
+import { cap } from '../core/text.ts';
+import { sendOnce } from './send-once.ts';
+
+export interface WorkflowFailureInput {
+  incidentId: string;
+  key: string;
+  failure?: { Error?: string; Cause?: string };
+}
+
+export interface FailureDependencies {
+  repo: IncidentRepository;
+  mailer: Mailer;
+  organisation: Organisation;
+  baseUrl: string;
+  now: () => Date;
+}
+
+/** Records a workflow failure on the incident's timeline and tells the operators, once per distinct failure. */
+export async function recordWorkflowFailure(deps: FailureDependencies, input: WorkflowFailureInput) {
+  const error = cap(input.failure?.Error ?? 'Unknown', 200);
+  const cause = cap(input.failure?.Cause ?? '', 4000);
+  const incident = await deps.repo.getIncident(input.incidentId);
+  // Same failure retried = same sequence number, so the operators get one mail per failure, not per retry.
+  const sequence = digestNumber(`${error}|${cause}`);
+  const subjectIncident = incident ?? { key: input.key, severity: 1 as const, summary: 'unknown incident' };
+  const sent = await sendOnce(deps.repo, deps.mailer, {
+    incidentId: input.incidentId,
+    kind: 'workflow-failure',
+    sequence,
+    recipients: deps.organisation.operators,
+    message: workflowFailureEmail({ incident: subjectIncident, baseUrl: deps.baseUrl, error, cause }),
+    timelineKind: 'workflow.failed',
+    timelineText: `The workflow failed (${error}); told operators ${deps.organisation.operators.join(', ')}.`,
+    now: deps.now,
+  });
+  return { key: input.key, error, notified: deps.organisation.operators, messageId: sent.messageId };
+}

@@ -1,0 +1,49 @@
+import { defineOrganisation } from '../functions/core/config.ts';
+
+/**
+ * An example organisation. Copy it to `infra/organisation.ts` and edit: that file, when present, is the one
+ * `cdk deploy` and `npm start` use (or pass `-c organisation=<path>` / HOTLINE_ORGANISATION=<path>).
+ */
+export default defineOrganisation({
+  incidentKeyPrefix: 'HOT',
+  sender: { address: 'incidents@example.com', name: 'Incidents' },
+  operators: ['sre-platform@example.com'],
+  imoc: ['imoc@example.com'],
+  leadership: ['engineering-leads@example.com'],
+  defaultService: 'unknown',
+  services: {
+    checkout: {
+      name: 'Checkout',
+      ownerTeam: 'Payments',
+      aliases: ['checkout-api', 'payments'],
+      products: ['Checkout', 'Payments'],
+      comms: {
+        internal: ['checkout-incidents@example.com'],
+        external: ['status-updates@example.com'],
+      },
+      incidentManagers: {
+        primary: ['payments-oncall@example.com'],
+        backup: ['payments-lead@example.com'],
+      },
+      approvers: { mandatory: ['head-of-payments@example.com'], optional: ['sre-lead@example.com'] },
+      actionSloWeeks: 4,
+      followUpCadenceMinutes: { 1: 30, 2: 60, 3: null },
+      acknowledgeTimeoutMinutes: { 1: 5, 2: 15, 3: 60 },
+    },
+    unknown: {
+      name: 'Unassigned',
+      ownerTeam: 'SRE',
+      comms: { internal: ['incidents@example.com'] },
+      incidentManagers: { primary: ['imoc@example.com'] },
+      approvers: { mandatory: ['sre-lead@example.com'] },
+      actionSloWeeks: 8,
+    },
+  },
+  alertRouting: {
+    serviceLabels: ['service', 'app', 'job'],
+    severityLabels: ['severity', 'priority'],
+    severityValues: { critical: 1, page: 1, high: 2, error: 2, warning: 3, info: 3 },
+    defaultSeverity: 2,
+  },
+  reports: { recipients: ['engineering-leads@example.com'] },
+});

@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import {
+  describeGroup,
+  groupAlerts,
+  type NormalisedAlert,
+  serviceFor,
+  severityFor,
+} from '../../../functions/core/alert.ts';
+import { formatIncidentKey, isIncidentKey, timeToDetectMs } from '../../../functions/core/incident.ts';
+import { digest, keys, stripKeys } from '../../../functions/core/keys.ts';
+import { constantTimeEquals, liveValues, matchesAny } from '../../../functions/core/secrets.ts';
+import { organisation } from '../../support/organisation.ts';
+
+const alert = (overrides: Partial<NormalisedAlert>): NormalisedAlert => ({
+  source: 'alertmanager',
+  groupKey: 'g1',
+  fingerprint: 'f1',
+  status: 'firing',
+  startsAt: '2026-11-20T10:00:00.000Z',
+  summary: 'something broke',
+  labels: {},
+  annotations: {},
+  ...overrides,
+});
+
+describe('alert routing', () => {
+  it('maps a service by id or alias, in label order', () => {
+    expect(serviceFor(organisation, { job: 'checkout-api' })).toEqual({ service: 'checkout', matched: true });
+    expect(serviceFor(organisation, { service: 'Checkout' })).toEqual({ service: 'checkout', matched: true });
+    expect(serviceFor(organisation, { service: 'billing' })).toEqual({ service: 'unknown', matched: false });
+  });
+
+  it('maps severity from labels with a default', () => {
+    expect(severityFor(organisation, { severity: 'CRITICAL' })).toBe(1);
+    expect(severityFor(organisation, { priority: 'warning' })).toBe(3);
+    expect(severityFor(organisation, { severity: 'weird' })).toBe(2);
+  });
+
+  it('describes a group by its firing alerts: most severe, earliest start', () => {
+    const about = describeGroup(organisation, {
+      source: 'alertmanager',
+      groupKey: 'g1',
+      alerts: [
+        alert({
+          fingerprint: 'a',
+          labels: { severity: 'warning', service: 'checkout' },
+          startsAt: '2026-11-20T10:05:00.000Z',
+        }),
+        alert({ fingerprint: 'b', labels: { severity: 'critical' }, startsAt: '2026-11-20T10:01:00.000Z' }),
+        alert({
+          fingerprint: 'c',
+          status: 'resolved',
+          labels: { severity: 'critical' },
+          startsAt: '2026-11-20T09:00:00.000Z',
+        }),
+      ],
+    });
+    expect(about).toMatchObject({
+      service: 'checkout',
+      severity: 1,
+      impactStartedAt: '2026-11-20T10:01:00.000Z',
+    });
+    expect(about.summary).toBe('something broke (+1 more alerts)');
+  });
+
+  it('groups alerts by source and group key', () => {
+    const groups = groupAlerts([alert({}), alert({ fingerprint: 'f2' }), alert({ groupKey: 'g2' })]);
+    expect(groups.map((g) => [g.groupKey, g.alerts.length])).toEqual([
+      ['g1', 2],
+      ['g2', 1],
+    ]);
+  });
+});
+
+describe('keys', () => {
+  it('keeps one incident in one partition', () => {
+    const id = '01JABC';
+    expect(keys.incident(id).pk).toBe(keys.timelineEntry(id, '2026-11-20T10:00:00.000Z', 'e').pk);
+    expect(keys.timelineEntry(id, '2026-11-20T10:00:00.000Z', 'e').sk).toBe(
+      'TIMELINE#2026-11-20T10:00:00.000Z#e',
+    );
+  });
+
+  it('hashes long group keys to a bounded, stable partition key', () => {
+    const long = 'x'.repeat(5000);
+    expect(keys.alertGroup('alertmanager', long).pk.length).toBeLessThan(80);
+    expect(digest(long)).toBe(digest(long));
+    expect(digest(long)).not.toBe(digest(`${long}y`));
+  });
+
+  it('strips storage attributes from items', () => {
+    expect(stripKeys({ pk: 'a', sk: 'b', gsi1pk: 'c', key: 'HOT-1' })).toEqual({ key: 'HOT-1' });
+  });
+
+  it('formats and recognises human incident keys', () => {
+    expect(formatIncidentKey('HOT', 42)).toBe('HOT-42');
+    expect(isIncidentKey('HOT-42')).toBe(true);
+    expect(isIncidentKey('HOT-0')).toBe(false);
+    expect(isIncidentKey('hot-1')).toBe(false);
+    expect(isIncidentKey('HOT-1; DROP')).toBe(false);
+  });
+
+  it('never reports a negative time to detect', () => {
+    expect(
+      timeToDetectMs({ impactStartedAt: '2026-11-20T10:00:00.000Z', detectedAt: '2026-11-20T10:02:30.000Z' }),
+    ).toBe(150_000);
+    expect(
+      timeToDetectMs({ impactStartedAt: '2026-11-20T10:05:00.000Z', detectedAt: '2026-11-20T10:00:00.000Z' }),
+    ).toBe(0);
+  });
+});
+
+describe('secret comparison', () => {
+  it('compares in constant time over any lengths', () => {
+    expect(constantTimeEquals('abc', 'abc')).toBe(true);
+    expect(constantTimeEquals('abc', 'abcd')).toBe(false);
+    expect(constantTimeEquals('', 'a')).toBe(false);
+  });
+
+  it('accepts any live value of a rotating secret and ignores short or non-string values', () => {
+    const live = liveValues(
+      JSON.stringify({ current: 'c'.repeat(48), previous: 'p'.repeat(48), activeKeyId: 'k1', n: 5 }),
+    );
+    expect(live).toHaveLength(2);
+    expect(matchesAny('p'.repeat(48), live)).toBe(true);
+    expect(matchesAny('k1', live)).toBe(false);
+    expect(matchesAny('', [''])).toBe(false);
+  });
+});
