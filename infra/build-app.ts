@@ -1,0 +1,28 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { Organisation } from '../functions/core/config.ts';
+import { HotlineStack } from './hotline-stack.ts';
+
+export interface BuildAppOptions {
+  organisation: Organisation;
+  /** Cloud assembly directory. @default the CLI's (CDK_OUTDIR) or a temporary one */
+  outdir?: string;
+  /** Stack id and CloudFormation stack name. @default 'Hotline' */
+  stackName?: string;
+  /** Run cdk-nag AwsSolutions on synth; an unacknowledged finding fails it. @default true */
+  nag?: boolean;
+  /** Bundle the functions with esbuild. Off makes synth fast where bundles are not looked at. @default true */
+  bundle?: boolean;
+}
+
+/** The app as `cdk synth` builds it, for the CLI entry, tests, the local target and benchmarks alike. */
+export function buildApp(options: BuildAppOptions): { app: App; stack: HotlineStack } {
+  const app = new App({
+    ...(options.outdir === undefined ? {} : { outdir: options.outdir }),
+    // An empty list of stacks to bundle is CDK's own switch for skipping asset bundling.
+    ...(options.bundle === false ? { context: { 'aws:cdk:bundling-stacks': [] } } : {}),
+  });
+  const stack = new HotlineStack(app, options.stackName ?? 'Hotline', { organisation: options.organisation });
+  if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack };
+}

@@ -1,0 +1,109 @@
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/**
+ * One access log line per request, as JSON. It names the matched route (`$context.routeKey`) and never the
+ * raw path or query string: link routes carry signed tokens in the path, and a token in a log is a
+ * credential anyone with log access could replay.
+ */
+export const accessLogFields = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationStatus: '$context.integrationStatus',
+  integrationLatency: '$context.integrationLatency',
+  integrationError: '$context.integrationErrorMessage',
+  error: '$context.error.message',
+  authorizerError: '$context.authorizer.error',
+  caller: '$context.identity.userArn',
+  sourceIp: '$context.identity.sourceIp',
+  userAgent: '$context.identity.userAgent',
+} as const;
+
+/**
+ * Stage-wide limits: far above what alert sources and operators send, low enough that a runaway sender or a
+ * scanner cannot turn into an unbounded Lambda and DynamoDB bill.
+ */
+export const stageThrottle = { rateLimit: 50, burstLimit: 100 } as const;
+
+export interface IncidentApiProps {
+  readonly ingestAlert: lambda.IFunction;
+  readonly listIncidents: lambda.IFunction;
+  readonly getIncident: lambda.IFunction;
+  /** @default RemovalPolicy.RETAIN */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/** The HTTP API: only the routes that exist, each with the authorization it needs. */
+export class IncidentApi extends Construct {
+  readonly httpApi: apigw.HttpApi;
+  readonly stage: apigw.HttpStage;
+  readonly accessLogs: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: IncidentApiProps) {
+    super(scope, id);
+    // No default stage from HttpApi: its default stage takes neither throttling nor access log settings.
+    this.httpApi = new apigw.HttpApi(this, 'HttpApi', {
+      apiName: 'hotline',
+      description: 'Hotline incident API',
+      createDefaultStage: false,
+    });
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    this.stage = this.httpApi.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: stageThrottle,
+      accessLogSettings: {
+        destination: new apigw.LogGroupLogDestination(this.accessLogs),
+        format: AccessLogFormat.custom(JSON.stringify(accessLogFields)),
+      },
+    });
+
+    const lambdaIntegration = (name: string, fn: lambda.IFunction) =>
+      new HttpLambdaIntegration(name, fn, { payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0 });
+    const operators = new HttpIamAuthorizer();
+
+    const [alerts] = this.httpApi.addRoutes({
+      path: '/alerts/{source}',
+      methods: [apigw.HttpMethod.POST],
+      integration: lambdaIntegration('IngestAlertIntegration', props.ingestAlert),
+    });
+    if (alerts) {
+      Validations.of(alerts).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'Alert senders (Alertmanager, Grafana, ...) cannot sign SigV4 requests; the handler authenticates each request against the per-source credential in Secrets Manager before doing anything.',
+      });
+    }
+    this.httpApi.addRoutes({
+      path: '/incidents',
+      methods: [apigw.HttpMethod.GET],
+      integration: lambdaIntegration('ListIncidentsIntegration', props.listIncidents),
+      authorizer: operators,
+    });
+    this.httpApi.addRoutes({
+      path: '/incidents/{key}',
+      methods: [apigw.HttpMethod.GET],
+      integration: lambdaIntegration('GetIncidentIntegration', props.getIncident),
+      authorizer: operators,
+    });
+  }
+
+  /** The API's base URL, without a trailing slash. */
+  get endpoint(): string {
+    return this.httpApi.apiEndpoint;
+  }
+}

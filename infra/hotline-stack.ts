@@ -1,0 +1,142 @@
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import type { Organisation } from '../functions/core/config.ts';
+import { IncidentApi } from './constructs/incident-api.ts';
+import { type FunctionKind, IncidentFunction } from './constructs/incident-function.ts';
+import { IncidentTable } from './constructs/incident-table.ts';
+import { IncidentWorkflow } from './constructs/incident-workflow.ts';
+import { Mailer } from './constructs/mailer.ts';
+import { OperatorAlarms } from './constructs/operator-alarms.ts';
+import {
+  type AlertSource,
+  AlertSourceSecret,
+  alertSources,
+  envPrefix,
+  LinkSigningKeys,
+  pascalCase,
+} from './constructs/secrets.ts';
+
+/** Construct id of each function -> its handler file and kind. The ids are the contract with the local target. */
+export const functionSpecs = {
+  IngestAlert: { handlerFile: 'ingest-alert', kind: 'api' },
+  ListIncidents: { handlerFile: 'list-incidents', kind: 'api' },
+  GetIncident: { handlerFile: 'get-incident', kind: 'api' },
+  PageIncidentManager: { handlerFile: 'page-incident-manager', kind: 'workflow' },
+  RecordWorkflowFailure: { handlerFile: 'record-workflow-failure', kind: 'workflow' },
+} as const satisfies Record<string, { handlerFile: string; kind: FunctionKind }>;
+export type FunctionId = keyof typeof functionSpecs;
+
+export interface HotlineStackProps extends StackProps {
+  readonly organisation: Organisation;
+  /**
+   * Keep the table and logs when the stack is deleted. Defaults to the `retainData` context value, else true;
+   * `-c retainData=false` is for throw-away dev stacks.
+   */
+  readonly retainData?: boolean;
+}
+
+/** Reads a boolean context value as given on the command line (`-c retainData=false`) or in cdk.json. */
+function booleanContext(scope: Construct, key: string): boolean | undefined {
+  const value: unknown = scope.node.tryGetContext(key);
+  if (value === undefined) return undefined;
+  return !(value === false || String(value).toLowerCase() === 'false');
+}
+
+export class HotlineStack extends Stack {
+  readonly table: IncidentTable;
+  readonly api: apigw.HttpApi;
+  readonly incidentApi: IncidentApi;
+  readonly stateMachine: sfn.StateMachine;
+  readonly functions: Record<FunctionId, IncidentFunction>;
+  readonly alertSourceSecrets: Record<AlertSource, AlertSourceSecret>;
+  readonly linkSigningKeys: LinkSigningKeys;
+  readonly mailer: Mailer;
+  readonly alarms: OperatorAlarms;
+
+  constructor(scope: Construct, id: string, props: HotlineStackProps) {
+    super(scope, id, {
+      description: 'Hotline: self-hosted serverless incident workflow',
+      ...props,
+    });
+    const { organisation } = props;
+    const retainData = props.retainData ?? booleanContext(this, 'retainData') ?? true;
+    const logRemovalPolicy = retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.table = new IncidentTable(this, 'IncidentTable', { retainData });
+
+    this.alertSourceSecrets = Object.fromEntries(
+      alertSources.map((source) => [
+        source,
+        new AlertSourceSecret(this, `AlertSourceSecret${pascalCase(source)}`, source),
+      ]),
+    ) as Record<AlertSource, AlertSourceSecret>;
+    this.linkSigningKeys = new LinkSigningKeys(this, 'LinkSigningKeys');
+
+    this.mailer = new Mailer(this, 'Mailer', { senderAddress: organisation.sender.address });
+
+    const fn = (id: FunctionId) =>
+      new IncidentFunction(this, id, { ...functionSpecs[id], organisation, logRemovalPolicy });
+    this.functions = {
+      IngestAlert: fn('IngestAlert'),
+      ListIncidents: fn('ListIncidents'),
+      GetIncident: fn('GetIncident'),
+      PageIncidentManager: fn('PageIncidentManager'),
+      RecordWorkflowFailure: fn('RecordWorkflowFailure'),
+    };
+    const f = this.functions;
+
+    const workflow = new IncidentWorkflow(this, 'Workflow', {
+      functions: {
+        pageIncidentManager: f.PageIncidentManager,
+        recordWorkflowFailure: f.RecordWorkflowFailure,
+      },
+      logRemovalPolicy,
+    });
+    this.stateMachine = workflow.stateMachine;
+
+    this.incidentApi = new IncidentApi(this, 'Api', {
+      ingestAlert: f.IngestAlert,
+      listIncidents: f.ListIncidents,
+      getIncident: f.GetIncident,
+      logRemovalPolicy,
+    });
+    this.api = this.incidentApi.httpApi;
+
+    f.IngestAlert.bindTable(this.table, 'readWrite').bindStateMachine(this.stateMachine);
+    for (const [source, secret] of Object.entries(this.alertSourceSecrets)) {
+      f.IngestAlert.bindSecret(secret, `${envPrefix(source)}_SECRET_ARN`);
+    }
+    f.ListIncidents.bindTable(this.table, 'read');
+    f.GetIncident.bindTable(this.table, 'read');
+    f.PageIncidentManager.bindTable(this.table, 'readWrite').bindMailer(this.mailer);
+    f.PageIncidentManager.addEnvironment(
+      'PUBLIC_BASE_URL',
+      organisation.publicBaseUrl?.replace(/\/+$/, '') ?? this.incidentApi.endpoint,
+    );
+    f.RecordWorkflowFailure.bindTable(this.table, 'readWrite').bindMailer(this.mailer);
+
+    this.alarms = new OperatorAlarms(this, 'Alarms', {
+      operators: organisation.operators,
+      stateMachine: this.stateMachine,
+      functions: this.functions,
+      removalPolicy: logRemovalPolicy,
+    });
+
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.incidentApi.stage.url,
+      description: 'Base URL of the HTTP API',
+    });
+    new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
+    for (const [source, secret] of Object.entries(this.alertSourceSecrets)) {
+      new CfnOutput(this, `AlertSourceSecret${pascalCase(source)}Arn`, {
+        value: secret.secretArn,
+        description: `Credential the ${source} alert source presents (read it with aws secretsmanager get-secret-value)`,
+      });
+    }
+    new CfnOutput(this, 'LinkSigningKeysArn', { value: this.linkSigningKeys.secretArn });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+  }
+}

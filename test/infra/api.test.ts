@@ -1,0 +1,81 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { stageThrottle } from '../../infra/constructs/incident-api.ts';
+import type { HotlineStack } from '../../infra/hotline-stack.ts';
+import { arnOf, logicalId, synthesized } from './stack.ts';
+
+describe('HTTP API', () => {
+  let stack: HotlineStack;
+  let template: Template;
+  beforeAll(async () => {
+    ({ stack, template } = await synthesized());
+  });
+
+  const routes = () =>
+    Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties);
+  const integrationOf = (routeKey: string) => {
+    const target = routes().find((r) => r.RouteKey === routeKey)?.Target as {
+      'Fn::Join': [string, unknown[]];
+    };
+    const integration = target['Fn::Join'][1].find((part) => typeof part === 'object') as { Ref: string };
+    return template.findResources('AWS::ApiGatewayV2::Integration')[integration.Ref]?.Properties;
+  };
+
+  it('is an HTTP API with only the issue routes, each with its authorization', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+    const byKey = Object.fromEntries(routes().map((r) => [r.RouteKey, r.AuthorizationType]));
+    expect(byKey).toEqual({
+      // Alert senders authenticate with their per-source credential, checked by the handler.
+      'POST /alerts/{source}': 'NONE',
+      'GET /incidents': 'AWS_IAM',
+      'GET /incidents/{key}': 'AWS_IAM',
+    });
+  });
+
+  it.each([
+    ['POST /alerts/{source}', 'IngestAlert'],
+    ['GET /incidents', 'ListIncidents'],
+    ['GET /incidents/{key}', 'GetIncident'],
+  ] as const)('routes %s to %s with payload format 2.0', (routeKey, functionId) => {
+    expect(integrationOf(routeKey)).toMatchObject({
+      IntegrationType: 'AWS_PROXY',
+      IntegrationUri: arnOf(stack.functions[functionId]),
+      PayloadFormatVersion: '2.0',
+    });
+  });
+
+  it('has one auto-deployed $default stage with throttling', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: stageThrottle.rateLimit,
+        ThrottlingBurstLimit: stageThrottle.burstLimit,
+      },
+    });
+  });
+
+  it('writes JSON access logs, by route key, without raw paths or query strings, to a log group with retention', () => {
+    const stages = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'));
+    const settings: { DestinationArn: unknown; Format: string } = stages[0]?.Properties.AccessLogSettings;
+    const { DestinationArn, Format } = settings;
+    expect(DestinationArn).toEqual(arnOf(stack.incidentApi.accessLogs));
+    expect(
+      template.findResources('AWS::Logs::LogGroup')[logicalId(stack.incidentApi.accessLogs)]?.Properties,
+    ).toMatchObject({ RetentionInDays: 30 });
+
+    const fields = JSON.parse(Format) as Record<string, string>;
+    expect(fields).toMatchObject({ requestId: '$context.requestId', routeKey: '$context.routeKey' });
+    expect(Format).not.toMatch(/\$context\.(path|rawPath|resourcePath)\b/);
+    expect(Format).not.toMatch(/querystring|queryString|rawQueryString/i);
+    expect(Format).not.toMatch(/\$(input|request)\./);
+  });
+
+  it('exports the API URL', () => {
+    template.hasOutput('ApiUrl', {
+      Value: { 'Fn::Join': ['', Match.arrayWith(['https://', { Ref: logicalId(stack.api) }])] },
+    });
+  });
+});

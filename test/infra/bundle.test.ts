@@ -1,0 +1,66 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Organisation } from '../../functions/core/config.ts';
+import { buildApp } from '../../infra/build-app.ts';
+import { organisationDefine } from '../../infra/constructs/incident-function.ts';
+import type { FunctionId, HotlineStack } from '../../infra/hotline-stack.ts';
+import { exampleOrganisation, logicalId } from './stack.ts';
+
+// The one test that runs esbuild: every other infra test synthesizes without bundling.
+describe('function bundles', () => {
+  let organisation: Organisation;
+  let stack: HotlineStack;
+  let outdir: string;
+  let template: Template;
+  beforeAll(async () => {
+    organisation = await exampleOrganisation();
+    outdir = mkdtempSync(join(tmpdir(), 'hotline-bundle-'));
+    const built = buildApp({ organisation, outdir, nag: false });
+    built.app.synth();
+    stack = built.stack;
+    template = Template.fromStack(stack);
+  });
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+  const bundleDir = (id: FunctionId): string => {
+    const fn = template.findResources('AWS::Lambda::Function')[logicalId(stack.functions[id])];
+    const key = fn?.Properties.Code.S3Key as string;
+    return join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
+  };
+  const ids = (): FunctionId[] => Object.keys(stack.functions) as FunctionId[];
+
+  it('defines the organisation as the JSON string the functions parse', () => {
+    const define = organisationDefine(organisation)['process.env.ORGANISATION_CONFIG'] as string;
+    expect(JSON.parse(JSON.parse(define))).toEqual(organisation);
+  });
+
+  it('bundles each handler as ESM with a require shim, its own AWS SDK, a source map and the organisation', () => {
+    for (const id of ids()) {
+      const dir = bundleDir(id);
+      const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+      expect(
+        code.startsWith("import { createRequire } from 'module'; const require = createRequire("),
+        id,
+      ).toBe(true);
+      // Matches printed instead of the whole bundle when an assertion fails.
+      const first = (pattern: RegExp) => code.match(pattern)?.[0] ?? null;
+      expect(first(/export\s*\{[^}]*\bas handler\s*\}/), id).not.toBeNull();
+      // An external SDK would remain as an import of @aws-sdk/... (SDK error messages mention require() too).
+      expect(first(/(\bfrom|\bimport\()\s*["']@aws-sdk\/[^"']+["']/), id).toBeNull();
+      expect(first(/process\.env\.ORGANISATION_CONFIG/), id).toBeNull();
+      expect(first(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/), id).not.toBeNull();
+      expect(existsSync(join(dir, 'index.mjs.map')), id).toBe(true);
+    }
+  });
+
+  it('inlines the organisation where a handler reads it', () => {
+    const address = organisation.operators[0] as string;
+    const inlined = ids().filter((id) =>
+      readFileSync(join(bundleDir(id), 'index.mjs'), 'utf8').includes(address),
+    );
+    expect(inlined).not.toEqual([]);
+  });
+});
