@@ -1,4 +1,4 @@
-import { type Organisation, parseOrganisation } from '../core/config.ts';
+import type { Organisation } from '../core/config.ts';
 
 let cached: Organisation | undefined;
 
@@ -11,7 +11,8 @@ export function organisation(): Organisation {
   if (cached) return cached;
   const raw = process.env.ORGANISATION_CONFIG;
   if (!raw) throw new Error('ORGANISATION_CONFIG is missing: the bundle was built without an organisation');
-  cached = parseOrganisation(JSON.parse(raw), 'the bundled organisation');
+  // Validated (and defaulted) at synth or local start; parsing again here would only cost cold-start time.
+  cached = JSON.parse(raw) as Organisation;
   return cached;
 }
 

@@ -116,12 +116,6 @@ export function parseOrganisation(input: unknown, source = 'the organisation fil
   throw new ConfigurationError(`Invalid configuration in ${source}:\n${problems.join('\n')}`);
 }
 
-export function serviceOf(org: Organisation, id: string): Service {
-  const service = org.services[id] ?? org.services[org.defaultService];
-  if (!service) throw new ConfigurationError(`unknown service "${id}" and no default service`);
-  return service;
-}
-
 function formatPath(path: readonly PropertyKey[]): string {
   return path
     .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`))

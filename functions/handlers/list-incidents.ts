@@ -1,44 +1,40 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { documentClient, tableName } from '../adapters/dynamodb.ts';
 import { logger } from '../adapters/logger.ts';
 import { IncidentRepository } from '../adapters/repository.ts';
 import { ValidationError } from '../core/errors.ts';
-import { describeIssues } from '../sources/alertmanager.ts';
+import { describeIssues } from '../core/validation.ts';
 import { incidentList } from '../use-cases/read-incidents.ts';
 import { type HttpEvent, type HttpResult, httpErrors, json } from './http.ts';
 
-const isoTime = z
-  .string()
-  .refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO-8601 time')
-  .transform((v) => new Date(v).toISOString());
+const isoTime = z.pipe(
+  z.string().check(z.refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO-8601 time')),
+  z.transform((v: string) => new Date(v).toISOString()),
+);
 
-const querySchema = z
-  .object({
-    status: z.enum(['new', 'paged']).optional(),
-    severity: z.coerce.number().int().min(1).max(3).optional(),
-    service: z
-      .string()
-      .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a service id')
-      .optional(),
-    from: isoTime.optional(),
-    to: isoTime.optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(25),
-    cursor: z
-      .string()
-      .max(2048)
-      .transform((value, ctx) => {
-        try {
-          const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-          if (typeof parsed === 'object' && parsed !== null) return parsed as Record<string, unknown>;
-        } catch {}
-        ctx.addIssue({ code: 'custom', message: 'is not a cursor returned by this API' });
-        return z.NEVER;
-      })
-      .optional(),
-  })
-  .strict();
+const cursor = z.pipe(
+  z.string().check(z.maxLength(2048)),
+  z.transform((value: string, ctx) => {
+    try {
+      const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+      if (typeof parsed === 'object' && parsed !== null) return parsed as Record<string, unknown>;
+    } catch {}
+    ctx.issues.push({ code: 'custom', message: 'is not a cursor returned by this API', input: value });
+    return z.NEVER;
+  }),
+);
+
+const querySchema = z.strictObject({
+  status: z.optional(z.enum(['new', 'paged'])),
+  severity: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(3))),
+  service: z.optional(z.string().check(z.regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a service id'))),
+  from: z.optional(isoTime),
+  to: z.optional(isoTime),
+  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 25),
+  cursor: z.optional(cursor),
+});
 
 let repo: IncidentRepository | undefined;
 

@@ -1,8 +1,9 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { capAlert, type NormalisedAlert } from '../core/alert.ts';
 import { ValidationError } from '../core/errors.ts';
 import { matchesAny } from '../core/secrets.ts';
 import { toIso } from '../core/timeline.ts';
+import { describeIssues } from '../core/validation.ts';
 import type { AlertSource, SourceRequest } from './source.ts';
 
 /**
@@ -16,29 +17,33 @@ const labels = z.record(z.string(), z.string());
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 const timestamp = z
   .string()
-  .refine((v) => v === ZERO_TIME || !Number.isNaN(Date.parse(v)), 'must be an RFC 3339 time');
+  .check(
+    z.refine((v: string) => v === ZERO_TIME || !Number.isNaN(Date.parse(v)), 'must be an RFC 3339 time'),
+  );
 
 const alertSchema = z.object({
   status: z.enum(['firing', 'resolved']),
   labels,
-  annotations: labels.default({}),
+  annotations: z._default(labels, {}),
   startsAt: timestamp,
-  endsAt: timestamp.optional(),
-  generatorURL: z.string().optional(),
-  fingerprint: z.string().min(1).max(256),
+  endsAt: z.optional(timestamp),
+  generatorURL: z.optional(z.string()),
+  fingerprint: z.string().check(z.minLength(1), z.maxLength(256)),
 });
 
 export const webhookSchema = z.object({
-  version: z.literal('4', { message: 'only webhook payload version "4" is supported' }),
-  groupKey: z.string().min(1),
-  truncatedAlerts: z.number().int().nonnegative().default(0),
+  version: z.literal('4', { error: 'only webhook payload version "4" is supported' }),
+  groupKey: z.string().check(z.minLength(1)),
+  truncatedAlerts: z._default(z.number().check(z.int(), z.nonnegative()), 0),
   status: z.enum(['firing', 'resolved']),
   receiver: z.string(),
-  groupLabels: labels.default({}),
-  commonLabels: labels.default({}),
-  commonAnnotations: labels.default({}),
-  externalURL: z.string().default(''),
-  alerts: z.array(alertSchema).min(1, 'a notification carries at least one alert').max(1000),
+  groupLabels: z._default(labels, {}),
+  commonLabels: z._default(labels, {}),
+  commonAnnotations: z._default(labels, {}),
+  externalURL: z._default(z.string(), ''),
+  alerts: z
+    .array(alertSchema)
+    .check(z.minLength(1, 'a notification carries at least one alert'), z.maxLength(1000)),
 });
 
 export type AlertmanagerWebhook = z.infer<typeof webhookSchema>;
@@ -59,13 +64,6 @@ export function presentedCredential(authorization: string | undefined): string |
     default:
       return undefined;
   }
-}
-
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((i) => `${i.path.length ? i.path.join('.') : 'body'}: ${i.message}`)
-    .join('; ');
 }
 
 export const alertmanager: AlertSource = {

@@ -1,8 +1,9 @@
 import type { Mailer } from '../adapters/mailer.ts';
 import type { IncidentRepository } from '../adapters/repository.ts';
 import { pageEmail } from '../core/comms.ts';
-import { type Organisation, serviceOf } from '../core/config.ts';
+import type { Organisation } from '../core/config.ts';
 import { NotFoundError } from '../core/errors.ts';
+import { serviceOf } from '../core/organisation.ts';
 import { sendOnce } from './send-once.ts';
 
 export interface PageDependencies {

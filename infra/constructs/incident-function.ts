@@ -14,6 +14,9 @@ import type { Mailer } from './mailer.ts';
 /** The repository root: bundling resolves the handlers, package.json imports and the lock file from here. */
 export const projectRoot = resolve(import.meta.dirname, '../..');
 
+/** Stands in for @aws-sdk/credential-provider-node in every bundle (see the module's comment). */
+export const lambdaCredentialsModule = './functions/adapters/lambda-credentials.ts';
+
 /** API handlers answer within API Gateway's 30 s integration limit; workflow steps may take longer. */
 export type FunctionKind = 'api' | 'workflow';
 const timeouts: Record<FunctionKind, Duration> = {
@@ -93,6 +96,8 @@ export class IncidentFunction extends nodejs.NodejsFunction {
         // Some bundled CommonJS dependencies call require() for Node built-ins, which ESM lacks.
         banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
         define: organisationDefine(props.organisation),
+        // Lambda puts the role's credentials in the environment: skip the SDK's full default chain.
+        esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': lambdaCredentialsModule },
         forceDockerBundling: false,
       },
     });

@@ -31,5 +31,5 @@ export const organisation: Organisation = parseOrganisation(organisationInput);
 
 /** Makes the adapters see this organisation, as a bundle sees its baked-in one. */
 export function useTestOrganisation(): void {
-  process.env.ORGANISATION_CONFIG = JSON.stringify(organisationInput);
+  process.env.ORGANISATION_CONFIG = JSON.stringify(organisation);
 }

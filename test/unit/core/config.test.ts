@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, parseOrganisation, serviceOf } from '../../../functions/core/config.ts';
+import { ConfigurationError, parseOrganisation } from '../../../functions/core/config.ts';
+import { serviceOf } from '../../../functions/core/organisation.ts';
 import { organisationInput } from '../../support/organisation.ts';
 
 describe('organisation configuration', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pageEmail, subjectFor, workflowFailureEmail } from '../../../functions/core/comms.ts';
-import { serviceOf } from '../../../functions/core/config.ts';
 import type { Incident } from '../../../functions/core/incident.ts';
+import { serviceOf } from '../../../functions/core/organisation.ts';
 import { cap, escapeHtml, headerSafe } from '../../../functions/core/text.ts';
 import { organisation } from '../../support/organisation.ts';
 

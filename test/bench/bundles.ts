@@ -1,0 +1,153 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { lambdaCredentialsModule } from '../../infra/constructs/incident-function.ts';
+
+/**
+ * Bundle size and cold-start module init of every function, from the synthesized assembly (what deploys).
+ * Init time is a ratio to a bundle holding only the same AWS SDK clients, built with the same options and timed
+ * in the same run, so a noisy machine moves both sides alike.
+ */
+
+export const targets = { maxBundleBytes: 400 * 1024, maxInitRatio: 1.3 } as const;
+
+interface FunctionBundle {
+  name: string;
+  file: string;
+  sdkPackages: string[];
+}
+
+const root = resolve(import.meta.dirname, '..', '..');
+
+/** The function bundles of a stack, named by construct id, with the AWS SDK packages their source maps show. */
+export function functionBundles(assemblyDir: string, stackName: string): FunctionBundle[] {
+  const template = JSON.parse(readFileSync(join(assemblyDir, `${stackName}.template.json`), 'utf8'));
+  const assets = JSON.parse(readFileSync(join(assemblyDir, `${stackName}.assets.json`), 'utf8'));
+  const bundles: FunctionBundle[] = [];
+  for (const [logicalId, resource] of Object.entries<Record<string, any>>(template.Resources)) {
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    const key: unknown = resource.Properties?.Code?.S3Key;
+    if (typeof key !== 'string') continue; // inline code (custom resources), not ours
+    const asset = assets.files[key.replace(/\.zip$/, '')];
+    if (!asset) continue;
+    const file = join(assemblyDir, asset.source.path, 'index.mjs');
+    const path: string = resource.Metadata?.['aws:cdk:path'] ?? logicalId;
+    const name = path.split('/').at(-2) ?? logicalId;
+    bundles.push({ name, file, sdkPackages: sdkPackagesOf(`${file}.map`) });
+  }
+  return bundles.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function sdkPackagesOf(sourceMap: string): string[] {
+  const { sources } = JSON.parse(readFileSync(sourceMap, 'utf8')) as { sources: string[] };
+  const packages = new Set<string>();
+  for (const source of sources) {
+    const match = /node_modules\/(@aws-sdk\/(?:client-[a-z0-9-]+|lib-dynamodb))\//.exec(source);
+    if (match?.[1]) packages.add(match[1]);
+  }
+  return [...packages].sort();
+}
+
+const clientClass: Record<string, string> = {
+  '@aws-sdk/client-dynamodb': 'DynamoDBClient',
+  '@aws-sdk/client-sfn': 'SFNClient',
+  '@aws-sdk/client-sesv2': 'SESv2Client',
+  '@aws-sdk/client-secrets-manager': 'SecretsManagerClient',
+  '@aws-sdk/client-sso': 'SSOClient',
+  '@aws-sdk/client-sso-oidc': 'SSOOIDCClient',
+  '@aws-sdk/client-sts': 'STSClient',
+};
+
+/** A bundle that creates the same SDK clients at module load, as the functions do, and nothing else. */
+async function baselineBundle(packages: string[], outdir: string): Promise<string> {
+  const lines = packages.map((pkg, i) => {
+    if (pkg === '@aws-sdk/lib-dynamodb')
+      return `import * as m${i} from '${pkg}'; used.push(m${i}.DynamoDBDocumentClient);`;
+    const cls = clientClass[pkg];
+    return cls
+      ? `import { ${cls} as C${i} } from '${pkg}'; used.push(new C${i}({}));`
+      : `import * as m${i} from '${pkg}'; used.push(m${i});`;
+  });
+  const entry = join(outdir, `baseline-${packages.map((p) => p.split('/')[1]).join('+') || 'empty'}.mjs`);
+  writeFileSync(entry, ['const used = [];', ...lines, 'export default used;'].join('\n'));
+  const outfile = entry.replace(/\.mjs$/, '.bundle.mjs');
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    minify: true,
+    nodePaths: [join(root, 'node_modules')],
+    // The same options as the functions' bundles, credential chain included.
+    mainFields: ['module', 'main'],
+    alias: { '@aws-sdk/credential-provider-node': resolve(root, lambdaCredentialsModule) },
+    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+    logLevel: 'silent',
+  });
+  return outfile;
+}
+
+/** Milliseconds to import a module in a fresh Node process (what a cold start pays for our code). */
+function initMs(file: string): number {
+  const script = `const t = performance.now(); await import(${JSON.stringify(`file://${file}`)}); process.stdout.write(String(performance.now() - t));`;
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      AWS_REGION: 'us-east-1',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
+  });
+  if (result.status !== 0) throw new Error(`importing ${file} failed: ${result.stderr}`);
+  return Number(result.stdout);
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
+
+export interface BundleResult {
+  name: string;
+  bytes: number;
+  initMs: number;
+  baselineMs: number;
+  ratio: number;
+  sdkPackages: string[];
+  ok: boolean;
+}
+
+export async function benchBundles(
+  assemblyDir: string,
+  stackName: string,
+  rounds = 15,
+): Promise<BundleResult[]> {
+  const work = join(dirname(assemblyDir), 'bench-baselines');
+  mkdirSync(work, { recursive: true });
+  const results: BundleResult[] = [];
+  for (const fn of functionBundles(assemblyDir, stackName)) {
+    const baseline = await baselineBundle(fn.sdkPackages, work);
+    const own: number[] = [];
+    const base: number[] = [];
+    // Interleaved so that machine noise hits both sides alike.
+    for (let i = 0; i < rounds; i++) {
+      own.push(initMs(fn.file));
+      base.push(initMs(baseline));
+    }
+    const bytes = statSync(fn.file).size;
+    const ratio = median(own) / median(base);
+    results.push({
+      name: fn.name,
+      bytes,
+      initMs: median(own),
+      baselineMs: median(base),
+      ratio,
+      sdkPackages: fn.sdkPackages,
+      ok: bytes <= targets.maxBundleBytes && ratio <= targets.maxInitRatio,
+    });
+  }
+  return results;
+}

@@ -1,0 +1,35 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { synthesize } from '../../infra/local/synth.ts';
+import { benchBundles, targets } from './bundles.ts';
+
+/** `npm run bench`: benchmarks reported as ratios to baselines measured in the same run (never in npm test). */
+
+const root = resolve(import.meta.dirname, '..', '..');
+const work = join(root, '.local', 'bench');
+rmSync(work, { recursive: true, force: true });
+mkdirSync(work, { recursive: true });
+
+const assemblyDir = await synthesize({ outdir: join(work, 'cdk.out') });
+let failed = false;
+
+console.log('\n== Function bundles: size and module init (fresh Node process, median of 15) ==');
+console.log(
+  `targets: bundle <= ${targets.maxBundleBytes / 1024} KB minified; init ratio <= ${targets.maxInitRatio}\n`,
+);
+const rows = await benchBundles(assemblyDir, 'Hotline');
+console.table(
+  rows.map((r) => ({
+    function: r.name,
+    'bundle KB': (r.bytes / 1024).toFixed(1),
+    'init ms': r.initMs.toFixed(1),
+    'SDK-only ms': r.baselineMs.toFixed(1),
+    ratio: r.ratio.toFixed(2),
+    'SDK clients': r.sdkPackages.map((p) => p.replace('@aws-sdk/', '')).join(' '),
+    result: r.ok ? 'ok' : 'OVER TARGET',
+  })),
+);
+if (rows.some((r) => !r.ok)) failed = true;
+
+console.log(failed ? '\nbench: some targets missed' : '\nbench: all targets met');
+process.exitCode = failed ? 1 : 0;
