@@ -245,59 +245,23 @@ export class IncidentRepository {
 
   /** Records an alert's latest state on its incident; repeated deliveries only move lastSeenAt. */
   async upsertAlert(incidentId: string, alert: NormalisedAlert, seenAt: string): Promise<void> {
-    const {
-      source,
-      groupKey,
-      fingerprint,
-      status,
-      startsAt,
-      endsAt,
-      summary,
-      description,
-      labels,
-      annotations,
-      url,
-    } = alert;
-    const values: Record<string, unknown> = {
-      ':type': 'alert',
-      ':incidentId': incidentId,
-      ':source': source,
-      ':groupKey': groupKey,
-      ':fingerprint': fingerprint,
-      ':status': status,
-      ':startsAt': startsAt,
-      ':summary': summary,
-      ':labels': labels,
-      ':annotations': annotations,
-      ':seen': seenAt,
-    };
-    const sets = [
-      '#type = :type',
-      'incidentId = :incidentId',
-      '#source = :source',
-      'groupKey = :groupKey',
-      'fingerprint = :fingerprint',
-      '#status = :status',
-      'startsAt = :startsAt',
-      'summary = :summary',
-      'labels = :labels',
-      'annotations = :annotations',
-      'lastSeenAt = :seen',
-      'firstSeenAt = if_not_exists(firstSeenAt, :seen)',
-    ];
-    const optional = { endsAt, description, url };
-    for (const [name, value] of Object.entries(optional)) {
-      if (value !== undefined) {
-        sets.push(`${name} = :${name}`);
-        values[`:${name}`] = value;
-      }
-    }
+    // Every attribute goes through a placeholder: several alert fields (url, source, status) are reserved words.
+    const fields: Record<string, unknown> = { type: 'alert', incidentId, ...alert, lastSeenAt: seenAt };
+    const names: Record<string, string> = { '#firstSeenAt': 'firstSeenAt' };
+    const values: Record<string, unknown> = { ':seen': seenAt };
+    const sets = ['#firstSeenAt = if_not_exists(#firstSeenAt, :seen)'];
+    Object.entries(fields).forEach(([name, value], i) => {
+      if (value === undefined) return;
+      names[`#a${i}`] = name;
+      values[`:a${i}`] = value;
+      sets.push(`#a${i} = :a${i}`);
+    });
     await this.db.send(
       new UpdateCommand({
         TableName: this.table,
-        Key: keys.alert(incidentId, fingerprint),
+        Key: keys.alert(incidentId, alert.fingerprint),
         UpdateExpression: `SET ${sets.join(', ')}`,
-        ExpressionAttributeNames: { '#type': 'type', '#source': 'source', '#status': 'status' },
+        ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
       }),
     );
@@ -366,9 +330,10 @@ export class IncidentRepository {
   ): Promise<{ incidents: Incident[]; cursor?: Record<string, unknown> }> {
     const index = query.service ? indexes.byService : indexes.byTime;
     const partition = query.service ? indexes.byService.partition(query.service) : indexes.byTime.partition;
-    const names: Record<string, string> = { '#pk': index.pk, '#sk': index.sk };
+    const names: Record<string, string> = { '#pk': index.pk };
     const values: Record<string, unknown> = { ':pk': partition };
     let keyCondition = '#pk = :pk';
+    if (query.from || query.to) names['#sk'] = index.sk;
     if (query.from && query.to) {
       keyCondition += ' AND #sk BETWEEN :from AND :to';
       Object.assign(values, { ':from': query.from, ':to': `${query.to}\uffff` });

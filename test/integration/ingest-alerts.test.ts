@@ -1,0 +1,141 @@
+import { ulid } from 'ulid';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { IncidentRepository } from '../../functions/adapters/repository.ts';
+import type { WorkflowInput, WorkflowStarter } from '../../functions/adapters/workflow.ts';
+import { alertmanager } from '../../functions/sources/alertmanager.ts';
+import { ingestAlerts } from '../../functions/use-cases/ingest-alerts.ts';
+import { incidentDetail, incidentList } from '../../functions/use-cases/read-incidents.ts';
+import { fixture } from '../support/fixtures.ts';
+import { type LocalDb, startLocalDb } from '../support/local-db.ts';
+import { organisation } from '../support/organisation.ts';
+
+/** Ingest against the stack's table on dynalite: conditional writes are the dedup, so they are tested for real. */
+
+let db: LocalDb;
+let repo: IncidentRepository;
+let starts: WorkflowInput[];
+const workflow: WorkflowStarter = {
+  async start(input) {
+    starts.push(input);
+    return {
+      executionArn: `arn:aws:states:us-east-1:000000000000:execution:Incident:${input.key}`,
+      alreadyStarted: false,
+    };
+  },
+};
+
+beforeAll(async () => {
+  db = await startLocalDb();
+});
+afterAll(async () => db?.stop());
+
+beforeEach(() => {
+  starts = [];
+  repo = new IncidentRepository(db.client, db.table);
+});
+
+const deps = () => ({ repo, workflow, organisation, now: () => new Date(), newId: ulid });
+const alertsOf = (name: string, groupKey?: string) => {
+  const body = fixture<Record<string, unknown>>('alertmanager', name);
+  return alertmanager.parse(groupKey ? { ...body, groupKey } : body, new Date().toISOString());
+};
+
+describe('ingest on the real table', () => {
+  it('opens one incident per group with its key, record, alerts and first timeline entries', async () => {
+    const [touched] = await ingestAlerts(deps(), alertsOf('firing-v4', 'group-a'));
+    expect(touched?.outcome).toBe('opened');
+    const detail = await incidentDetail(repo, touched?.key ?? '');
+    expect(detail.incident).toMatchObject({
+      status: 'new',
+      severity: 1,
+      service: 'checkout',
+      products: ['Checkout'],
+    });
+    expect(detail.alerts).toHaveLength(2);
+    expect(detail.timeline.map((e) => e.kind)).toEqual([
+      'alert.firing',
+      'alert.firing',
+      'incident.opened',
+      'workflow.started',
+    ]);
+    expect(starts).toEqual([{ incidentId: touched?.incidentId, key: touched?.key }]);
+  });
+
+  it('notes an alert for no known service on the timeline and uses the default service', async () => {
+    const [touched] = await ingestAlerts(deps(), alertsOf('unknown-service-warning-v4', 'group-b'));
+    const detail = await incidentDetail(repo, touched?.key ?? '');
+    expect(detail.incident).toMatchObject({ service: 'unknown', severity: 3 });
+    expect(detail.timeline.find((e) => e.kind === 'incident.service-unknown')?.text).toMatch(
+      /default service "unknown"/,
+    );
+  });
+
+  it('changes nothing twice for a repeated delivery', async () => {
+    const [first] = await ingestAlerts(deps(), alertsOf('firing-v4', 'group-c'));
+    const items = await db.count();
+    const [second] = await ingestAlerts(deps(), alertsOf('firing-v4', 'group-c'));
+    expect(second).toEqual({ ...first, outcome: 'updated' });
+    expect(await db.count()).toBe(items);
+    expect(starts).toHaveLength(1);
+  });
+
+  it('records a resolved alert on the open incident', async () => {
+    const [opened] = await ingestAlerts(deps(), alertsOf('firing-v4', 'group-d'));
+    await ingestAlerts(deps(), alertsOf('resolved-v4', 'group-d'));
+    const detail = await incidentDetail(repo, opened?.key ?? '');
+    expect(detail.alerts.find((a) => a.fingerprint === '5f1d0c2b9a7e3a41')).toMatchObject({
+      status: 'resolved',
+      endsAt: '2026-11-20T10:02:40.000Z',
+    });
+    expect(detail.timeline.filter((e) => e.kind === 'alert.resolved')).toHaveLength(1);
+  });
+
+  it('gives one incident, one start and one number for 24 concurrent deliveries of a new group', async () => {
+    const before = (await incidentList(repo, { limit: 100 })).incidents.length;
+    const results = await Promise.allSettled(
+      Array.from({ length: 24 }, () => ingestAlerts(deps(), alertsOf('firing-v4', 'group-storm'))),
+    );
+    const touched = results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+    const refused = results.filter((r) => r.status === 'rejected');
+    // Every delivery either attached to the one incident or was told to retry (never a second incident).
+    for (const r of refused) expect((r as PromiseRejectedResult).reason.name).toBe('RetryableError');
+    expect(new Set(touched.map((t) => t.key)).size).toBe(1);
+    expect(touched.filter((t) => t.outcome === 'opened')).toHaveLength(1);
+    expect(starts).toHaveLength(1);
+    const after = (await incidentList(repo, { limit: 100 })).incidents;
+    expect(after.length).toBe(before + 1);
+    // Numbers are handed out once per incident: no gaps from the losers of the race.
+    const numbers = after.map((i) => Number(i.key.split('-')[1])).sort((a, b) => a - b);
+    expect(numbers).toEqual(Array.from({ length: after.length }, (_, i) => i + 1));
+  });
+
+  it('lets a later delivery finish an incident whose opener died after claiming the group', async () => {
+    const broken: WorkflowStarter = {
+      start: async () => {
+        throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+      },
+    };
+    const dying = { ...deps(), workflow: broken, leaseMs: 50 };
+    await expect(ingestAlerts(dying, alertsOf('firing-v4', 'group-crash'))).rejects.toThrow(/ECONNREFUSED/);
+    await new Promise((r) => setTimeout(r, 80));
+    const [retried] = await ingestAlerts(deps(), alertsOf('firing-v4', 'group-crash'));
+    expect(retried?.outcome).toBe('opened');
+    expect(starts).toHaveLength(1);
+    const detail = await incidentDetail(repo, retried?.key ?? '');
+    expect(detail.timeline.filter((e) => e.kind === 'incident.opened')).toHaveLength(1);
+  });
+
+  it('lists incidents newest first with filters and a cursor', async () => {
+    const all = await incidentList(repo, { limit: 100 });
+    expect(all.incidents.length).toBeGreaterThanOrEqual(3);
+    const opened = all.incidents.map((i) => i.openedAt);
+    expect([...opened].sort().reverse()).toEqual(opened);
+    const firstPage = await incidentList(repo, { limit: 2 });
+    expect(firstPage.incidents).toHaveLength(2);
+    expect(firstPage.nextCursor).toBeDefined();
+    const checkout = await incidentList(repo, { limit: 100, service: 'checkout' });
+    expect(checkout.incidents.every((i) => i.service === 'checkout')).toBe(true);
+    const sev3 = await incidentList(repo, { limit: 100, severity: 3 });
+    expect(sev3.incidents.map((i) => i.service)).toEqual(['unknown']);
+  });
+});
