@@ -1,0 +1,129 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ulid } from 'ulid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Mailer, sesMailer } from '../../functions/adapters/mailer.ts';
+import { IncidentRepository } from '../../functions/adapters/repository.ts';
+import { alertmanager } from '../../functions/sources/alertmanager.ts';
+import { ingestAlerts } from '../../functions/use-cases/ingest-alerts.ts';
+import { pageIncidentManager } from '../../functions/use-cases/page-incident-manager.ts';
+import { incidentDetail } from '../../functions/use-cases/read-incidents.ts';
+import { recordWorkflowFailure } from '../../functions/use-cases/record-workflow-failure.ts';
+import { startSes } from '../../infra/local/ses.ts';
+import { fixture } from '../support/fixtures.ts';
+import { type LocalDb, startLocalDb } from '../support/local-db.ts';
+import { organisation } from '../support/organisation.ts';
+
+/** The page and failure mails through the SES API into the SES emulator, recorded on the real table. */
+
+type Mail = {
+  subject: string;
+  from: string;
+  destination: { to: string[] };
+  body: { text: string; html: string };
+};
+
+let db: LocalDb;
+let ses: Server;
+let sesUrl: string;
+let repo: IncidentRepository;
+let mailer: Mailer;
+
+beforeAll(async () => {
+  db = await startLocalDb();
+  ses = await startSes('127.0.0.1', 0);
+  sesUrl = `http://127.0.0.1:${(ses.address() as AddressInfo).port}`;
+  // The adapter's client is created at module load: it reads the endpoint the way a function does.
+  process.env.AWS_ENDPOINT_URL_SESV2 = sesUrl;
+  mailer = sesMailer(organisation);
+  repo = new IncidentRepository(db.client, db.table);
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => ses?.close(resolve));
+  await db?.stop();
+});
+
+const mailsTo = async (address: string): Promise<Mail[]> => {
+  const store = (await (await fetch(`${sesUrl}/store`)).json()) as { emails: Mail[] };
+  return store.emails.filter((m) => m.destination.to.includes(address));
+};
+
+async function openIncident(groupKey: string) {
+  const alerts = alertmanager.parse(
+    { ...fixture<Record<string, unknown>>('alertmanager', 'firing-v4'), groupKey },
+    new Date().toISOString(),
+  );
+  const workflow = { start: async () => ({ executionArn: 'arn', alreadyStarted: false }) };
+  const [touched] = await ingestAlerts(
+    { repo, workflow, organisation, now: () => new Date(), newId: ulid },
+    alerts,
+  );
+  if (!touched) throw new Error('no incident');
+  return touched;
+}
+
+const deps = () => ({
+  repo,
+  mailer,
+  organisation,
+  baseUrl: 'https://incidents.example.com',
+  now: () => new Date(),
+});
+
+describe('paging the incident manager', () => {
+  it('mails the service incident manager once, however often the task is retried', async () => {
+    const incident = await openIncident('page-group');
+    const first = await pageIncidentManager(deps(), incident);
+    const retried = await pageIncidentManager(deps(), incident);
+    expect(retried.messageId).toBe(first.messageId);
+
+    const mails = (await mailsTo('payments-oncall@example.com')).filter((m) =>
+      m.subject.startsWith(`${incident.key} `),
+    );
+    expect(mails).toHaveLength(1);
+    expect(mails[0]?.from).toBe('"Incidents" <incidents@example.com>');
+    expect(mails[0]?.body.html).toContain(`https://incidents.example.com/incidents/${incident.key}`);
+
+    const detail = await incidentDetail(repo, incident.key);
+    expect(detail.incident.status).toBe('paged');
+    expect(detail.timeline.filter((e) => e.kind === 'page.sent')).toHaveLength(1);
+    expect(detail.timeline.filter((e) => e.kind === 'status.changed')).toHaveLength(1);
+    expect(detail.metrics.timeToPageMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('sends again when an earlier attempt died between SES and recording the send (at least once)', async () => {
+    const incident = await openIncident('crash-group');
+    const failing: Mailer = {
+      send: async () => {
+        throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      },
+    };
+    await expect(pageIncidentManager({ ...deps(), mailer: failing }, incident)).rejects.toThrow(
+      /socket hang up/,
+    );
+    await pageIncidentManager(deps(), incident);
+    const mails = (await mailsTo('payments-oncall@example.com')).filter((m) =>
+      m.subject.startsWith(`${incident.key} `),
+    );
+    expect(mails).toHaveLength(1);
+  });
+
+  it('records a workflow failure on the timeline and tells the operators once per failure', async () => {
+    const incident = await openIncident('failure-group');
+    const input = {
+      ...incident,
+      failure: { Error: 'States.Timeout', Cause: 'PageIncidentManager timed out' },
+    };
+    await recordWorkflowFailure(deps(), input);
+    await recordWorkflowFailure(deps(), input);
+    const mails = (await mailsTo('operators@example.com')).filter((m) =>
+      m.subject.startsWith(`${incident.key} `),
+    );
+    expect(mails).toHaveLength(1);
+    expect(mails[0]?.subject).toContain('Workflow failed');
+    expect(mails[0]?.body.text).toContain('States.Timeout');
+    const detail = await incidentDetail(repo, incident.key);
+    expect(detail.timeline.filter((e) => e.kind === 'workflow.failed')).toHaveLength(1);
+  });
+});
