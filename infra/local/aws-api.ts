@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServiceError } from './errors.ts';
+import { LambdaError, type LambdaRuntime } from './functions.ts';
+import type { SecretStore } from './secrets.ts';
+import type { ExecutionRecord, StepFunctionsService } from './stepfunctions.ts';
+
+/**
+ * One local endpoint for the AWS APIs that have no emulator, spoken over the SDK's own wire protocols:
+ * Step Functions (awsJson1_0, `X-Amz-Target: AWSStepFunctions.<Op>`), Secrets Manager (awsJson1_1,
+ * `secretsmanager.<Op>`) and Lambda Invoke (restJson1). Errors carry `__type` and `x-amzn-ErrorType`, which is
+ * what the SDK turns into the error's name.
+ */
+
+type Body = Record<string, unknown>;
+type Operation = (body: Body) => unknown | Promise<unknown>;
+type Log = (line: string) => void;
+
+const MAX_BODY = 6 * 1024 * 1024;
+
+export interface AwsApiDeps {
+  stepFunctions: StepFunctionsService;
+  secrets: SecretStore;
+  lambda: LambdaRuntime;
+  log: Log;
+}
+
+/** Seconds since the epoch, the timestamp format of the JSON protocols. */
+const epoch = (iso: string | Date) => new Date(iso).getTime() / 1000;
+
+function execution(record: ExecutionRecord) {
+  return {
+    executionArn: record.executionArn,
+    stateMachineArn: record.stateMachineArn,
+    name: record.name,
+    status: record.status,
+    startDate: epoch(record.startDate),
+    ...(record.stopDate ? { stopDate: epoch(record.stopDate) } : {}),
+  };
+}
+
+export function createAwsApi({ stepFunctions: sfn, secrets, lambda, log }: AwsApiDeps) {
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const operations: Record<string, Operation> = {
+    'AWSStepFunctions.StartExecution': (b) => {
+      const out = sfn.startExecution({
+        stateMachineArn: str(b.stateMachineArn),
+        ...(str(b.name) !== undefined ? { name: str(b.name) } : {}),
+        ...(str(b.input) !== undefined ? { input: str(b.input) } : {}),
+      } as { stateMachineArn?: string; name?: string; input?: string });
+      return { executionArn: out.executionArn, startDate: epoch(out.startDate) };
+    },
+    'AWSStepFunctions.DescribeExecution': (b) => {
+      const r = sfn.describeExecution(str(b.executionArn));
+      return {
+        ...execution(r),
+        input: r.input,
+        inputDetails: { included: true },
+        ...(r.output !== undefined ? { output: r.output, outputDetails: { included: true } } : {}),
+        ...(r.error !== undefined ? { error: r.error } : {}),
+        ...(r.cause !== undefined ? { cause: r.cause } : {}),
+      };
+    },
+    'AWSStepFunctions.ListExecutions': (b) => {
+      const { executions, nextToken } = sfn.listExecutions({
+        stateMachineArn: str(b.stateMachineArn),
+        statusFilter: str(b.statusFilter),
+        maxResults: typeof b.maxResults === 'number' ? b.maxResults : undefined,
+        nextToken: str(b.nextToken),
+      } as Parameters<StepFunctionsService['listExecutions']>[0]);
+      return { executions: executions.map(execution), ...(nextToken ? { nextToken } : {}) };
+    },
+    'AWSStepFunctions.StopExecution': (b) => ({
+      stopDate: epoch(sfn.stopExecution(str(b.executionArn), str(b.error), str(b.cause)).stopDate),
+    }),
+    'AWSStepFunctions.SendTaskSuccess': (b) => {
+      sfn.sendTaskSuccess(str(b.taskToken), str(b.output));
+      return {};
+    },
+    'AWSStepFunctions.SendTaskFailure': (b) => {
+      sfn.sendTaskFailure(str(b.taskToken), str(b.error), str(b.cause));
+      return {};
+    },
+    'AWSStepFunctions.SendTaskHeartbeat': (b) => {
+      sfn.sendTaskHeartbeat(str(b.taskToken));
+      return {};
+    },
+    'AWSStepFunctions.ListStateMachines': () => ({
+      stateMachines: sfn.stateMachines.map((m) => ({
+        stateMachineArn: m.arn,
+        name: m.name,
+        type: 'STANDARD',
+        creationDate: 0,
+      })),
+    }),
+    'AWSStepFunctions.DescribeStateMachine': (b) => {
+      const machine = sfn.stateMachines.find((m) => m.arn === b.stateMachineArn);
+      if (!machine) {
+        throw new ServiceError(
+          'StateMachineDoesNotExist',
+          `State Machine Does Not Exist: '${b.stateMachineArn}'`,
+        );
+      }
+      return {
+        stateMachineArn: machine.arn,
+        name: machine.name,
+        status: 'ACTIVE',
+        definition: JSON.stringify(machine.definition),
+        roleArn: machine.roleArn,
+        type: 'STANDARD',
+        creationDate: 0,
+      };
+    },
+    'secretsmanager.GetSecretValue': (b) => {
+      const secret = secrets.find(str(b.SecretId));
+      const stage = str(b.VersionStage);
+      const version = str(b.VersionId);
+      if ((stage && stage !== 'AWSCURRENT') || (version && version !== secret.versionId)) {
+        throw new ServiceError(
+          'ResourceNotFoundException',
+          "Secrets Manager can't find the specified secret value for staging label or version.",
+        );
+      }
+      return {
+        ARN: secret.arn,
+        Name: secret.name,
+        VersionId: secret.versionId,
+        SecretString: secret.value,
+        VersionStages: ['AWSCURRENT'],
+        CreatedDate: epoch(secret.createdDate),
+      };
+    },
+    'secretsmanager.DescribeSecret': (b) => {
+      const secret = secrets.find(str(b.SecretId));
+      return {
+        ARN: secret.arn,
+        Name: secret.name,
+        CreatedDate: epoch(secret.createdDate),
+        VersionIdsToStages: { [secret.versionId]: ['AWSCURRENT'] },
+      };
+    },
+    'secretsmanager.ListSecrets': () => ({
+      SecretList: secrets
+        .list()
+        .map((s) => ({ ARN: s.arn, Name: s.name, CreatedDate: epoch(s.createdDate) })),
+    }),
+    'secretsmanager.PutSecretValue': (b) => {
+      const secret = secrets.put(str(b.SecretId), str(b.SecretString));
+      return {
+        ARN: secret.arn,
+        Name: secret.name,
+        VersionId: secret.versionId,
+        VersionStages: ['AWSCURRENT'],
+      };
+    },
+  };
+
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const requestId = randomUUID();
+    const target = req.headers['x-amz-target'];
+    const contentType = String(req.headers['content-type'] ?? '').startsWith('application/x-amz-json-1.1')
+      ? 'application/x-amz-json-1.1'
+      : 'application/x-amz-json-1.0';
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': contentType, 'x-amzn-requestid': requestId, ...headers });
+      res.end(typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body));
+    };
+    const fail = (error: ServiceError) =>
+      send(error.status, { __type: error.code, message: error.message }, { 'x-amzn-errortype': error.code });
+    try {
+      const raw = await readBody(req);
+      const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(req.url?.split('?')[0] ?? '');
+      if (req.method === 'POST' && invoke?.[1]) {
+        await lambdaInvoke(decodeURIComponent(invoke[1]), raw, req, res, requestId);
+        return;
+      }
+      const operation = typeof target === 'string' ? operations[target] : undefined;
+      if (!operation) {
+        const what = typeof target === 'string' ? target : `${req.method} ${req.url}`;
+        throw new ServiceError(
+          'UnknownOperationException',
+          `The local target does not implement ${what} (it answers Step Functions, Secrets Manager and Lambda Invoke)`,
+        );
+      }
+      let body: Body;
+      try {
+        body = raw.length > 0 ? (JSON.parse(raw.toString('utf8')) as Body) : {};
+      } catch {
+        throw new ServiceError('SerializationException', 'The request body is not valid JSON');
+      }
+      send(200, (await operation(body)) ?? {});
+    } catch (error) {
+      if (error instanceof ServiceError) return fail(error);
+      log(`[aws] ${String(target ?? req.url)} failed: ${(error as Error).stack ?? String(error)}`);
+      fail(new ServiceError('InternalFailure', (error as Error).message, 500));
+    }
+  };
+
+  async function lambdaInvoke(
+    name: string,
+    raw: Buffer,
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+  ): Promise<void> {
+    if (!lambda.find(name)) {
+      throw new ServiceError('ResourceNotFoundException', `Function not found: ${name}`, 404);
+    }
+    const event = raw.length > 0 ? JSON.parse(raw.toString('utf8')) : {};
+    const headers = {
+      'content-type': 'application/json',
+      'x-amzn-requestid': requestId,
+      'x-amz-executed-version': '$LATEST',
+    };
+    if (req.headers['x-amz-invocation-type'] === 'Event') {
+      lambda
+        .invoke(name, event)
+        .catch((error: Error) => log(`[aws] async invoke of ${name} failed: ${error.message}`));
+      res.writeHead(202, headers).end();
+      return;
+    }
+    try {
+      const result = await lambda.invoke(name, event);
+      res.writeHead(200, headers).end(JSON.stringify(result ?? null));
+    } catch (error) {
+      if (!(error instanceof LambdaError)) throw error;
+      res
+        .writeHead(200, { ...headers, 'x-amz-function-error': 'Unhandled' })
+        .end(JSON.stringify({ errorType: error.name, errorMessage: error.message, trace: error.trace }));
+    }
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        reject(new ServiceError('RequestEntityTooLargeException', 'Request body too large', 413));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}

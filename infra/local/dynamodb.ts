@@ -1,0 +1,117 @@
+import type { Server } from 'node:http';
+import {
+  type AttributeDefinition,
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  type GlobalSecondaryIndex,
+  type KeySchemaElement,
+  type LocalSecondaryIndex,
+  ResourceNotFoundException,
+  type TableDescription,
+  UpdateTableCommand,
+} from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import type { StackModel } from './template.ts';
+
+/**
+ * DynamoDB locally: dynalite in this process, persisted under the data folder, with every table of the template
+ * created from its KeySchema/AttributeDefinitions/indexes. Time to live is not set up: dynalite has no
+ * UpdateTimeToLive and deletes nothing, so readers must filter expired items as they should on AWS anyway.
+ */
+
+type Log = (line: string) => void;
+
+export function createDynalite(path: string): Server {
+  return dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+}
+
+export interface LocalTable {
+  logicalId: string;
+  name: string;
+  keySchema: KeySchemaElement[];
+  attributes: AttributeDefinition[];
+  globalIndexes: GlobalSecondaryIndex[];
+  localIndexes: LocalSecondaryIndex[];
+}
+
+interface IndexProps {
+  IndexName: string;
+  KeySchema: KeySchemaElement[];
+  Projection?: GlobalSecondaryIndex['Projection'];
+}
+
+export function tablesFromTemplate(model: StackModel): LocalTable[] {
+  return model.resourcesOfType('AWS::DynamoDB::Table', 'AWS::DynamoDB::GlobalTable').map(([logicalId, r]) => {
+    const props = model.resolve(r.Properties ?? {}, `${logicalId}.Properties`) as {
+      KeySchema: KeySchemaElement[];
+      AttributeDefinitions: AttributeDefinition[];
+      GlobalSecondaryIndexes?: IndexProps[];
+      LocalSecondaryIndexes?: IndexProps[];
+    };
+    const index = (i: IndexProps) => ({
+      IndexName: i.IndexName,
+      KeySchema: i.KeySchema,
+      Projection: i.Projection ?? { ProjectionType: 'ALL' as const },
+    });
+    return {
+      logicalId,
+      name: model.physicalName(logicalId),
+      keySchema: props.KeySchema,
+      attributes: props.AttributeDefinitions,
+      globalIndexes: (props.GlobalSecondaryIndexes ?? []).map(index),
+      localIndexes: (props.LocalSecondaryIndexes ?? []).map(index),
+    };
+  });
+}
+
+/** Creates missing tables, and adds global indexes the template gained since the data was created. */
+export async function ensureTables(
+  endpoint: string,
+  region: string,
+  tables: LocalTable[],
+  log: Log,
+): Promise<void> {
+  const client = new DynamoDBClient({
+    endpoint,
+    region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    for (const table of tables) {
+      let existing: TableDescription | undefined;
+      try {
+        existing = (await client.send(new DescribeTableCommand({ TableName: table.name }))).Table;
+      } catch (error) {
+        if (!(error instanceof ResourceNotFoundException)) throw error;
+      }
+      if (!existing) {
+        await client.send(
+          new CreateTableCommand({
+            TableName: table.name,
+            KeySchema: table.keySchema,
+            AttributeDefinitions: table.attributes,
+            BillingMode: 'PAY_PER_REQUEST',
+            ...(table.globalIndexes.length > 0 ? { GlobalSecondaryIndexes: table.globalIndexes } : {}),
+            ...(table.localIndexes.length > 0 ? { LocalSecondaryIndexes: table.localIndexes } : {}),
+          }),
+        );
+        log(`[dynamodb] created table ${table.name}`);
+        continue;
+      }
+      const present = new Set((existing.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+      for (const index of table.globalIndexes.filter((i) => !present.has(i.IndexName))) {
+        await client.send(
+          new UpdateTableCommand({
+            TableName: table.name,
+            AttributeDefinitions: table.attributes,
+            GlobalSecondaryIndexUpdates: [{ Create: index }],
+          }),
+        );
+        log(`[dynamodb] added index ${index.IndexName} to ${table.name}`);
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+}

@@ -1,0 +1,191 @@
+import { rmSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { ConfigurationError, type Organisation } from '../../functions/core/config.ts';
+import { loadOrganisation } from '../config.ts';
+import { alertSources, pascalCase } from '../constructs/secrets.ts';
+import { endpointEnvironment } from './functions.ts';
+import { synthesize } from './synth.ts';
+import {
+  checkDataDir,
+  checkPorts,
+  DataDirInUseError,
+  type LocalTarget,
+  PortInUseError,
+  type Service,
+  startLocalTarget,
+} from './target.ts';
+import { TemplateError } from './template.ts';
+
+/**
+ * `npm start`: the whole system on this machine. Validates the organisation, synthesizes the real stack into
+ * .local/cdk.out, and runs it on the local stand-ins with its data in .local/data (kept across restarts).
+ */
+
+const root = resolve(import.meta.dirname, '../..');
+const localDir = join(root, '.local');
+const portVariables: Record<Service, [variable: string, fallback: number]> = {
+  api: ['HOTLINE_API_PORT', 3000],
+  ses: ['HOTLINE_SES_PORT', 8005],
+  aws: ['HOTLINE_AWS_PORT', 4599],
+  dynamodb: ['HOTLINE_DYNAMODB_PORT', 8000],
+};
+
+class StartError extends Error {}
+
+function ports(): Record<Service, number> {
+  const out = {} as Record<Service, number>;
+  for (const [service, [variable, fallback]] of Object.entries(portVariables) as Array<
+    [Service, [string, number]]
+  >) {
+    const text = process.env[variable];
+    const port = text === undefined || text === '' ? fallback : Number(text);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new StartError(`${variable}=${text} is not a port number`);
+    out[service] = port;
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const host = process.env.HOTLINE_HOST ?? '127.0.0.1';
+  const chosen = ports();
+  const { organisation, path } = await loadOrganisation();
+  await checkPorts(host, chosen);
+  const dataDir = join(localDir, 'data');
+  checkDataDir(dataDir);
+  console.log(`Organisation: ${relative(process.cwd(), path)}`);
+  console.log('Synthesizing the stack (bundling the functions)...');
+  const outdir = join(localDir, 'cdk.out');
+  // A fresh assembly each start: CDK never removes the bundles of earlier builds.
+  rmSync(outdir, { recursive: true, force: true });
+  const assemblyDir = await synthesize({ outdir, organisation });
+  const target = await startLocalTarget({
+    assemblyDir,
+    stackName: 'Hotline',
+    dataDir,
+    host,
+    ports: chosen,
+  });
+  printBanner(target, organisation);
+  handleSignals(target);
+}
+
+function printBanner(target: LocalTarget, organisation: Organisation): void {
+  const { urls } = target;
+  const region = target.model.region;
+  const env = {
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: region,
+    ...endpointEnvironment(urls),
+  };
+  const lines = [
+    '',
+    `Hotline is running locally (data in ${relative(process.cwd(), join(localDir, 'data'))}, kept across restarts)`,
+    '',
+    `  API           ${urls.api}`,
+    `  Mail viewer   ${urls.ses}`,
+    `  AWS endpoint  ${urls.aws}   (Step Functions, Secrets Manager, Lambda Invoke)`,
+    `  DynamoDB      ${urls.dynamodb}`,
+    '',
+    'Operator token (operator routes, e.g. GET /incidents, take it instead of AWS IAM):',
+    `  export HOTLINE_TOKEN=${target.operatorToken}`,
+    `  curl -H "Authorization: Bearer $HOTLINE_TOKEN" ${urls.api}/incidents`,
+    '',
+    'AWS CLI / SDK against the local target:',
+    ...Object.entries(env).map(([k, v]) => `  export ${k}=${v}`),
+    ...target.stateMachines.map((arn) => `  aws stepfunctions list-executions --state-machine-arn ${arn}`),
+  ];
+  for (const [name, value] of Object.entries(target.secrets)) {
+    const source = alertSourceOf(name);
+    if (!source) continue;
+    const credential = currentValue(value);
+    lines.push('', `Alert source "${source}": credential ${credential}`);
+    if (source === 'alertmanager') lines.push(...alertmanagerExample(urls.api, credential, organisation));
+    else lines.push(`  POST ${urls.api}/alerts/${source}`);
+  }
+  lines.push('', 'Ctrl-C stops (the data stays).', '');
+  console.log(lines.join('\n'));
+}
+
+function alertSourceOf(secretName: string): string | undefined {
+  if (!secretName.startsWith('AlertSourceSecret')) return undefined;
+  const suffix = secretName.slice('AlertSourceSecret'.length);
+  return alertSources.find((s) => pascalCase(s) === suffix) ?? suffix.toLowerCase();
+}
+
+function currentValue(secret: string): string {
+  try {
+    const parsed = JSON.parse(secret) as { current?: unknown };
+    return typeof parsed.current === 'string' ? parsed.current : secret;
+  } catch {
+    return secret;
+  }
+}
+
+function alertmanagerExample(api: string, credential: string, organisation: Organisation): string[] {
+  const service = Object.keys(organisation.services)[0] ?? organisation.defaultService;
+  const now = new Date().toISOString();
+  const body = JSON.stringify({
+    version: '4',
+    groupKey: 'hotline-example',
+    status: 'firing',
+    receiver: 'hotline',
+    groupLabels: { alertname: 'HighErrorRate' },
+    commonLabels: { alertname: 'HighErrorRate', service, severity: 'critical' },
+    commonAnnotations: { summary: 'Error rate above 5%' },
+    externalURL: 'http://alertmanager.example.com',
+    alerts: [
+      {
+        status: 'firing',
+        labels: { alertname: 'HighErrorRate', service, severity: 'critical' },
+        annotations: { summary: 'Error rate above 5%' },
+        startsAt: now,
+        fingerprint: 'f00dfeed12345678',
+      },
+    ],
+  });
+  return [
+    `  curl -X POST ${api}/alerts/alertmanager \\`,
+    `    -H "Authorization: Bearer ${credential}" \\`,
+    `    -H 'content-type: application/json' \\`,
+    `    -d '${body}'`,
+  ];
+}
+
+function handleSignals(target: LocalTarget): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      console.log('\nForced exit.');
+      process.exit(130);
+    }
+    stopping = true;
+    console.log(`\n${signal}: stopping (Ctrl-C again to force)...`);
+    target.stop().then(
+      () => process.exit(0),
+      (error: Error) => {
+        console.error(`Stopped with an error: ${error.message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof PortInUseError) {
+    console.error(`port ${error.port} is in use: set ${portVariables[error.service][0]}`);
+  } else if (
+    error instanceof ConfigurationError ||
+    error instanceof DataDirInUseError ||
+    error instanceof StartError ||
+    error instanceof TemplateError
+  ) {
+    console.error(error.message);
+  } else {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  }
+  process.exit(1);
+});

@@ -1,0 +1,297 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createAwsApi } from './aws-api.ts';
+import { createDynalite, ensureTables, tablesFromTemplate } from './dynamodb.ts';
+import { functionsFromTemplate, LambdaRuntime } from './functions.ts';
+import { corsFromTemplate, createHttpApi, routesFromTemplate } from './http-api.ts';
+import { type LocalSchedule, Scheduler, type ScheduleTarget, schedulesFromTemplate } from './schedules.ts';
+import { SecretStore } from './secrets.ts';
+import { startSes } from './ses.ts';
+import {
+  type StepFunctionsOptions,
+  StepFunctionsService,
+  stateMachinesFromTemplate,
+} from './stepfunctions.ts';
+import { type LocalUrls, loadAssembly, StackModel } from './template.ts';
+
+/**
+ * The local target: the synthesized stack running on one machine. It reads the assembly, starts the stand-ins
+ * (dynalite, aws-ses-v2-local, the local AWS endpoint, the HTTP API), then wires the template's functions,
+ * routes, state machines, schedules, tables and secrets to them.
+ */
+
+export type Service = 'api' | 'ses' | 'aws' | 'dynamodb';
+
+export interface StartLocalTargetOptions extends StepFunctionsOptions {
+  assemblyDir: string;
+  stackName: string;
+  dataDir: string;
+  host?: string;
+  /** 0 picks a free port. Defaults to 0 for every service. */
+  ports?: Partial<Record<Service, number>>;
+  log?: (line: string) => void;
+}
+
+export interface LocalTarget {
+  urls: LocalUrls;
+  operatorToken: string;
+  /** Secret name -> current value. */
+  readonly secrets: Record<string, string>;
+  /** Local table names. */
+  tables: string[];
+  /** Local state machine ARNs. */
+  stateMachines: string[];
+  functions: LambdaRuntime;
+  stepFunctions: StepFunctionsService;
+  schedules: Scheduler;
+  model: StackModel;
+  stop(): Promise<void>;
+}
+
+export class PortInUseError extends Error {
+  override name = 'PortInUseError';
+  constructor(
+    readonly service: Service,
+    readonly port: number,
+  ) {
+    super(`port ${port} is in use (${service})`);
+  }
+}
+
+export class DataDirInUseError extends Error {
+  override name = 'DataDirInUseError';
+}
+
+const heldLocks = new Set<string>();
+
+export async function startLocalTarget(options: StartLocalTargetOptions): Promise<LocalTarget> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const host = options.host ?? '127.0.0.1';
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const model = new StackModel(loadAssembly(options.assemblyDir, options.stackName));
+  const releaseLock = acquireLock(dataDir);
+  const closers: Array<() => Promise<void> | void> = [releaseLock];
+  const closeAll = async () => {
+    for (const close of closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (error) {
+        log(`[local] while stopping: ${(error as Error).message}`);
+      }
+    }
+  };
+
+  try {
+    const ports = { api: 0, ses: 0, aws: 0, dynamodb: 0, ...options.ports };
+    await checkPorts(host, ports);
+
+    const api = routedServer();
+    const aws = routedServer();
+    closers.push(() => closeServer(api.server));
+    await listen(api.server, 'api', host, ports.api);
+    closers.push(() => closeServer(aws.server));
+    await listen(aws.server, 'aws', host, ports.aws);
+    const ses = await startSes(host, ports.ses);
+    closers.push(() => closeServer(ses));
+    const dynamo = createDynalite(join(dataDir, 'dynamodb'));
+    await listen(dynamo, 'dynamodb', host, ports.dynamodb);
+    closers.push(() => closeServer(dynamo));
+
+    const urls: LocalUrls = {
+      api: urlOf(api.server, host),
+      ses: urlOf(ses, host),
+      aws: urlOf(aws.server, host),
+      dynamodb: urlOf(dynamo, host),
+    };
+    model.setUrls(urls);
+    const operatorToken = loadOrCreateToken(join(dataDir, 'operator-token'));
+
+    const tables = tablesFromTemplate(model);
+    await ensureTables(urls.dynamodb, model.region, tables, log);
+    const secrets = new SecretStore(model, dataDir, log);
+    const lambda = new LambdaRuntime(functionsFromTemplate(model, urls), log);
+    closers.push(() => lambda.stop());
+    const stepFunctions = new StepFunctionsService(
+      stateMachinesFromTemplate(model),
+      lambda,
+      dataDir,
+      log,
+      options,
+    );
+    closers.push(() => stepFunctions.stop());
+
+    const apis = model.resourcesOfType('AWS::ApiGatewayV2::Api');
+    if (apis.length > 1) log(`[api] warning: ${apis.length} HTTP APIs in the stack share one local port`);
+    api.use(
+      createHttpApi({
+        routes: routesFromTemplate(model),
+        cors: corsFromTemplate(model),
+        lambda,
+        operatorToken,
+        apiId: apis[0] ? model.apiId(apis[0][0]) : 'local',
+        account: model.account,
+        log,
+      }),
+    );
+    aws.use(createAwsApi({ stepFunctions, secrets, lambda, log }));
+
+    const fire = async (schedule: LocalSchedule, target: ScheduleTarget, event: string) => {
+      if (stepFunctions.stateMachines.some((m) => m.arn === target.arn)) {
+        stepFunctions.startExecution({ stateMachineArn: target.arn, input: event });
+      } else if (lambda.find(target.arn)) {
+        await lambda.invoke(target.arn, JSON.parse(event));
+      } else {
+        throw new Error(
+          `${schedule.name}: target ${target.arn} is neither a state machine nor a function here`,
+        );
+      }
+    };
+    const schedules = new Scheduler(schedulesFromTemplate(model, log), fire, log);
+    schedules.start();
+    closers.push(() => schedules.stop());
+    stepFunctions.resumeInterrupted();
+
+    let stopping: Promise<void> | undefined;
+    return {
+      urls,
+      operatorToken,
+      get secrets() {
+        return Object.fromEntries(secrets.list().map((s) => [s.name, s.value]));
+      },
+      tables: tables.map((t) => t.name),
+      stateMachines: stepFunctions.stateMachines.map((m) => m.arn),
+      functions: lambda,
+      stepFunctions,
+      schedules,
+      model,
+      stop: () => {
+        // New requests stop first, so nothing reaches a function that is shutting down.
+        stopping ??= closeServer(api.server).then(closeAll);
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+
+/** An HTTP server that answers 503 until its handler is wired in (ports are bound before the template resolves). */
+function routedServer(): { server: Server; use: (handler: Handler) => void } {
+  let handler: Handler = (_req, res) => {
+    res.writeHead(503, { 'content-type': 'application/json' }).end('{"message":"Starting"}');
+  };
+  const server = createHttpServer((req, res) => {
+    Promise.resolve(handler(req, res)).catch((error: Error) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          message: 'Internal Server Error',
+          error: { code: 'LocalTargetError', message: error.message },
+        }),
+      );
+    });
+  });
+  return { server, use: (h) => (handler = h) };
+}
+
+/** Fails with PortInUseError for the first fixed port that is taken (0 means any free port, never taken). */
+export async function checkPorts(host: string, ports: Partial<Record<Service, number>>): Promise<void> {
+  for (const [service, port] of Object.entries(ports) as Array<[Service, number]>)
+    await assertFree(service, host, port);
+}
+
+async function assertFree(service: Service, host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = createNetServer();
+  await new Promise<void>((resolveProbe, reject) => {
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE' || error.code === 'EACCES' ? new PortInUseError(service, port) : error,
+      ),
+    );
+    probe.listen(port, host, () => probe.close(() => resolveProbe()));
+  });
+}
+
+function listen(server: Server, service: Service, host: string, port: number): Promise<void> {
+  return new Promise((resolveListen, reject) => {
+    const onError = (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(service, port) : error);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolveListen();
+    });
+  });
+}
+
+function urlOf(server: Server, host: string): string {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return `http://${shown}:${port}`;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolveClose) => {
+    server.closeAllConnections();
+    server.close(() => resolveClose());
+  });
+}
+
+function loadOrCreateToken(file: string): string {
+  if (existsSync(file)) {
+    const token = readFileSync(file, 'utf8').trim();
+    if (token.length >= 32) return token;
+  }
+  const token = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+/** Fails with DataDirInUseError when a running local target holds the data folder. */
+export function checkDataDir(dataDir: string): void {
+  const dir = resolve(dataDir);
+  const file = join(dir, 'target.lock');
+  if (heldLocks.has(dir))
+    throw new DataDirInUseError(`${dir} is already used by a local target in this process`);
+  if (existsSync(file)) {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    if (pid && pid !== process.pid && isAlive(pid)) {
+      throw new DataDirInUseError(`${dir} is in use by another local target (pid ${pid}); stop it first`);
+    }
+  }
+}
+
+/** One target per data folder: two would write the same files and the same LevelDB. */
+function acquireLock(dataDir: string): () => void {
+  const file = join(dataDir, 'target.lock');
+  checkDataDir(dataDir);
+  writeFileSync(file, String(process.pid));
+  heldLocks.add(dataDir);
+  return () => {
+    heldLocks.delete(dataDir);
+    rmSync(file, { force: true });
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

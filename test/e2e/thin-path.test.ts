@@ -1,0 +1,199 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { synthesize } from '../../infra/local/synth.ts';
+import { type LocalTarget, startLocalTarget } from '../../infra/local/target.ts';
+import { fixtureText } from '../support/fixtures.ts';
+
+/**
+ * The foundation's thin path on the local target, which runs the synthesized stack: an Alertmanager webhook opens
+ * an incident with a human key, its timeline, a workflow execution named after it, and a page email.
+ */
+
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+let dir: string;
+let target: LocalTarget;
+let alertSecret: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'hotline-thin-path-'));
+  const assemblyDir = await synthesize({ outdir: join(dir, 'cdk.out') });
+  target = await startLocalTarget({
+    assemblyDir,
+    stackName: 'Hotline',
+    dataDir: join(dir, 'data'),
+    ports: { api: 0, ses: 0, aws: 0, dynamodb: 0 },
+    log: () => undefined,
+  });
+  const secret = Object.entries(target.secrets).find(([name]) => /Alertmanager/i.test(name))?.[1];
+  if (!secret) throw new Error(`no alertmanager secret among ${Object.keys(target.secrets).join(', ')}`);
+  alertSecret = JSON.parse(secret).current;
+});
+
+afterAll(async () => {
+  await target?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const api = (path: string, init: RequestInit = {}) => fetch(`${target.urls.api}${path}`, init);
+const operator = () => ({ authorization: `Bearer ${target.operatorToken}` });
+const postAlert = (body: string, headers: Record<string, string> = {}) =>
+  api('/alerts/alertmanager', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${alertSecret}`, 'content-type': 'application/json', ...headers },
+    body,
+  });
+
+async function itemCount(): Promise<number> {
+  const db = new DynamoDBClient({ endpoint: target.urls.dynamodb, region: 'us-east-1', credentials });
+  let count = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(
+      new ScanCommand({ TableName: tableName(), ExclusiveStartKey: start as never }),
+    );
+    count += page.Count ?? 0;
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return count;
+}
+
+function tableName(): string {
+  const name = target.tables[0];
+  if (!name) throw new Error('the stack has no table');
+  return name;
+}
+
+async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+type Mail = { subject: string; destination: { to: string[] }; body: { text?: string; html?: string } };
+async function mails(): Promise<Mail[]> {
+  const store = (await (await fetch(`${target.urls.ses}/store`)).json()) as { emails: Mail[] };
+  return store.emails;
+}
+
+describe('thin path: an Alertmanager alert on the local target', () => {
+  it('refuses a missing or wrong secret with 401 and writes nothing', async () => {
+    const before = await itemCount();
+    const missing = await api('/alerts/alertmanager', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: fixtureText('alertmanager', 'firing-v4'),
+    });
+    expect(missing.status).toBe(401);
+    expect(await missing.json()).toEqual({
+      error: { code: 'Unauthorized', message: 'missing or invalid credentials' },
+    });
+    const wrong = await postAlert(fixtureText('alertmanager', 'firing-v4'), {
+      authorization: `Bearer ${'x'.repeat(48)}`,
+    });
+    expect(wrong.status).toBe(401);
+    expect(await itemCount()).toBe(before);
+  });
+
+  it('refuses a malformed body with 400 naming the problem and writes nothing', async () => {
+    const before = await itemCount();
+    const broken = await postAlert('{"version":"4","groupKey":');
+    expect(broken.status).toBe(400);
+    expect(((await broken.json()) as { error: { message: string } }).error.message).toMatch(/not valid JSON/);
+    const invalid = await postAlert(
+      JSON.stringify({ version: '4', groupKey: 'g', status: 'firing', receiver: 'r', alerts: [{}] }),
+    );
+    expect(invalid.status).toBe(400);
+    expect(((await invalid.json()) as { error: { message: string } }).error.message).toMatch(
+      /alerts\.0\.status/,
+    );
+    expect(await itemCount()).toBe(before);
+  });
+
+  it('opens HOT-1 with its timeline, an execution named after it and a page email', async () => {
+    const response = await postAlert(fixtureText('alertmanager', 'firing-v4'));
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ incidents: [{ key: 'HOT-1', outcome: 'opened' }] });
+
+    const page = await eventually(async () => {
+      const found = (await mails()).find((m) => m.subject.startsWith('HOT-1 - Sev 1 - '));
+      return found;
+    }, 'the page email');
+    expect(page.destination.to).toEqual(['payments-oncall@example.com']);
+    expect(page.subject).toBe('HOT-1 - Sev 1 - Checkout API 5xx rate above 5% (+1 more alerts) - Paged');
+    expect(page.body.text).toContain(`${target.urls.api}/incidents/HOT-1`);
+
+    const detail = await eventually(async () => {
+      const res = await api('/incidents/HOT-1', { headers: operator() });
+      const body = (await res.json()) as { incident: { status: string }; timeline: { kind: string }[] };
+      return body.incident.status === 'paged' ? body : undefined;
+    }, 'the incident to be paged');
+    const full = detail as unknown as {
+      incident: Record<string, unknown>;
+      timeline: { kind: string; at: string }[];
+      alerts: { fingerprint: string }[];
+      comms: { kind: string; status: string }[];
+      metrics: { timeToDetectMs: number };
+    };
+    expect(full.incident).toMatchObject({
+      key: 'HOT-1',
+      severity: 1,
+      service: 'checkout',
+      source: 'alertmanager',
+      impactStartedAt: '2026-11-20T09:41:12.345Z',
+      executionName: 'HOT-1',
+    });
+    expect(full.timeline.map((e) => e.kind)).toEqual(
+      expect.arrayContaining([
+        'incident.opened',
+        'alert.firing',
+        'workflow.started',
+        'page.sent',
+        'status.changed',
+      ]),
+    );
+    expect(full.timeline.filter((e) => e.kind === 'alert.firing')).toHaveLength(2);
+    for (const entry of full.timeline) expect(entry.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(full.alerts.map((a) => a.fingerprint).sort()).toEqual(['5f1d0c2b9a7e3a41', '9b3e77f0d2c1a5e8']);
+    expect(full.comms).toEqual([expect.objectContaining({ kind: 'page', status: 'sent' })]);
+    expect(full.metrics.timeToDetectMs).toBeGreaterThan(0);
+
+    const sfn = new SFNClient({ endpoint: target.urls.aws, region: 'us-east-1', credentials });
+    const [stateMachineArn] = target.stateMachines;
+    const executions = await sfn.send(new ListExecutionsCommand({ stateMachineArn }));
+    expect(executions.executions?.map((e) => e.name)).toEqual(['HOT-1']);
+    const execution = await sfn.send(
+      new DescribeExecutionCommand({ executionArn: executions.executions?.[0]?.executionArn }),
+    );
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(JSON.parse(execution.input ?? '{}')).toMatchObject({ key: 'HOT-1' });
+  });
+
+  it('attaches a repeated delivery to the same incident: no second incident, execution or page', async () => {
+    const again = await postAlert(fixtureText('alertmanager', 'firing-v4'));
+    expect(again.status).toBe(202);
+    expect(await again.json()).toEqual({ incidents: [{ key: 'HOT-1', outcome: 'updated' }] });
+    const list = await api('/incidents', { headers: operator() });
+    expect(list.status).toBe(200);
+    const body = (await list.json()) as { incidents: { key: string }[] };
+    expect(body.incidents.map((i) => i.key)).toEqual(['HOT-1']);
+    expect((await mails()).filter((m) => m.subject.startsWith('HOT-1 '))).toHaveLength(1);
+  });
+
+  it('keeps operator routes behind the operator token', async () => {
+    expect((await api('/incidents')).status).toBe(403);
+    expect((await api('/incidents/HOT-1', { headers: { authorization: 'Bearer nope' } })).status).toBe(403);
+    expect((await api('/incidents/HOT-999', { headers: operator() })).status).toBe(404);
+  });
+});
