@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { lambdaCredentialsModule } from '../../infra/constructs/incident-function.ts';
+import { loadAssembly, StackModel } from '../../infra/local/template.ts';
 
 /**
  * Bundle size and cold-start module init of every function, from the synthesized assembly (what deploys).
@@ -20,23 +21,20 @@ interface FunctionBundle {
 
 const root = resolve(import.meta.dirname, '..', '..');
 
-/** The function bundles of a stack, named by construct id, with the AWS SDK packages their source maps show. */
+/** The function bundles of a stack (read the way the local target reads them), with the SDK packages they hold. */
 export function functionBundles(assemblyDir: string, stackName: string): FunctionBundle[] {
-  const template = JSON.parse(readFileSync(join(assemblyDir, `${stackName}.template.json`), 'utf8'));
-  const assets = JSON.parse(readFileSync(join(assemblyDir, `${stackName}.assets.json`), 'utf8'));
-  const bundles: FunctionBundle[] = [];
-  for (const [logicalId, resource] of Object.entries<Record<string, any>>(template.Resources)) {
-    if (resource.Type !== 'AWS::Lambda::Function') continue;
-    const key: unknown = resource.Properties?.Code?.S3Key;
-    if (typeof key !== 'string') continue; // inline code (custom resources), not ours
-    const asset = assets.files[key.replace(/\.zip$/, '')];
-    if (!asset) continue;
-    const file = join(assemblyDir, asset.source.path, 'index.mjs');
-    const path: string = resource.Metadata?.['aws:cdk:path'] ?? logicalId;
-    const name = path.split('/').at(-2) ?? logicalId;
-    bundles.push({ name, file, sdkPackages: sdkPackagesOf(`${file}.map`) });
-  }
-  return bundles.sort((a, b) => a.name.localeCompare(b.name));
+  const model = new StackModel(loadAssembly(assemblyDir, stackName));
+  return model
+    .resourcesOfType('AWS::Lambda::Function')
+    .filter(
+      ([, resource]) =>
+        typeof (resource.Properties?.Code as { S3Key?: unknown } | undefined)?.S3Key === 'string',
+    )
+    .map(([logicalId]) => {
+      const { file } = model.functionBundle(logicalId);
+      return { name: model.readableName(logicalId), file, sdkPackages: sdkPackagesOf(`${file}.map`) };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 function sdkPackagesOf(sourceMap: string): string[] {
@@ -123,7 +121,7 @@ export interface BundleResult {
 export async function benchBundles(
   assemblyDir: string,
   stackName: string,
-  rounds = 15,
+  rounds = 21,
 ): Promise<BundleResult[]> {
   const work = join(dirname(assemblyDir), 'bench-baselines');
   mkdirSync(work, { recursive: true });

@@ -13,7 +13,7 @@ mkdirSync(work, { recursive: true });
 const assemblyDir = await synthesize({ outdir: join(work, 'cdk.out') });
 let failed = false;
 
-console.log('\n== Function bundles: size and module init (fresh Node process, median of 15) ==');
+console.log('\n== Function bundles: size and module init (fresh Node process, median of 21) ==');
 console.log(
   `targets: bundle <= ${targets.maxBundleBytes / 1024} KB minified; init ratio <= ${targets.maxInitRatio}\n`,
 );
