@@ -23,6 +23,7 @@ export const functionSpecs = {
   IngestAlert: { handlerFile: 'ingest-alert', kind: 'api' },
   ListIncidents: { handlerFile: 'list-incidents', kind: 'api' },
   GetIncident: { handlerFile: 'get-incident', kind: 'api' },
+  DeclareIncident: { handlerFile: 'declare-incident', kind: 'api' },
   PageIncidentManager: { handlerFile: 'page-incident-manager', kind: 'workflow' },
   RecordWorkflowFailure: { handlerFile: 'record-workflow-failure', kind: 'workflow' },
 } as const satisfies Record<string, { handlerFile: string; kind: FunctionKind }>;
@@ -82,6 +83,7 @@ export class HotlineStack extends Stack {
       IngestAlert: fn('IngestAlert'),
       ListIncidents: fn('ListIncidents'),
       GetIncident: fn('GetIncident'),
+      DeclareIncident: fn('DeclareIncident'),
       PageIncidentManager: fn('PageIncidentManager'),
       RecordWorkflowFailure: fn('RecordWorkflowFailure'),
     };
@@ -100,22 +102,27 @@ export class HotlineStack extends Stack {
       ingestAlert: f.IngestAlert,
       listIncidents: f.ListIncidents,
       getIncident: f.GetIncident,
+      declareIncident: f.DeclareIncident,
       logRemovalPolicy,
     });
     this.api = this.incidentApi.httpApi;
 
-    f.IngestAlert.bindTable(this.table, 'readWrite').bindStateMachine(this.stateMachine);
+    const publicBaseUrl = organisation.publicBaseUrl?.replace(/\/+$/, '') ?? this.incidentApi.endpoint;
+    // Ingest mails the incident manager when every alert of an incident has resolved.
+    f.IngestAlert.bindTable(this.table, 'readWrite')
+      .bindStateMachine(this.stateMachine)
+      .bindMailer(this.mailer);
+    f.IngestAlert.addEnvironment('PUBLIC_BASE_URL', publicBaseUrl);
+    f.DeclareIncident.bindTable(this.table, 'readWrite').bindStateMachine(this.stateMachine);
     for (const [source, secret] of Object.entries(this.alertSourceSecrets)) {
       f.IngestAlert.bindSecret(secret, `${envPrefix(source)}_SECRET_ARN`);
     }
     f.ListIncidents.bindTable(this.table, 'read');
     f.GetIncident.bindTable(this.table, 'read');
     f.PageIncidentManager.bindTable(this.table, 'readWrite').bindMailer(this.mailer);
-    f.PageIncidentManager.addEnvironment(
-      'PUBLIC_BASE_URL',
-      organisation.publicBaseUrl?.replace(/\/+$/, '') ?? this.incidentApi.endpoint,
-    );
+    f.PageIncidentManager.addEnvironment('PUBLIC_BASE_URL', publicBaseUrl);
     f.RecordWorkflowFailure.bindTable(this.table, 'readWrite').bindMailer(this.mailer);
+    f.RecordWorkflowFailure.addEnvironment('PUBLIC_BASE_URL', publicBaseUrl);
 
     this.alarms = new OperatorAlarms(this, 'Alarms', {
       operators: organisation.operators,

@@ -17,12 +17,23 @@ export interface AlertGroupRecord {
   source: string;
   groupKey: string;
   incidentId: string;
-  state: 'opening' | 'open';
+  /** opening: a request holds the lease and is creating the incident; closed: its incident was resolved. */
+  state: 'opening' | 'open' | 'closed';
+  /** The resolved incident this group's current one recurs after. */
+  previousIncidentId?: string;
+  previousKey?: string;
   claimedAt: string;
   leaseOwner?: string;
   leaseUntil?: string;
   number?: number;
   incidentKey?: string;
+}
+
+export interface PreviousAlert {
+  status: NormalisedAlert['status'];
+  startsAt: string;
+  endsAt?: string;
+  timelined?: string;
 }
 
 export interface StoredAlert extends NormalisedAlert {
@@ -60,6 +71,8 @@ export interface ListQuery {
   cursor?: Record<string, unknown>;
 }
 
+const DELIVERY_MEMORY_SECONDS = 24 * 60 * 60;
+
 /**
  * The only module that talks to the table. Every create is attribute_not_exists; every state change is
  * conditional on the state it leaves; no transactions (single-item conditional writes + idempotent steps).
@@ -94,6 +107,54 @@ export class IncidentRepository {
     }
   }
 
+  /**
+   * Claims a group whose incident was resolved for a new (recurring) incident. False when another request
+   * claimed it first.
+   */
+  async reclaimClosedGroup(closed: AlertGroupRecord, claim: AlertGroupRecord): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            ...keys.alertGroup(claim.source, claim.groupKey),
+            type: 'alertGroup',
+            ...claim,
+            previousIncidentId: closed.incidentId,
+            ...(closed.incidentKey ? { previousKey: closed.incidentKey } : {}),
+          },
+          ConditionExpression: 'incidentId = :old AND #state = :closed',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':old': closed.incidentId, ':closed': 'closed' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Marks a group's incident resolved: the group's next firing alert opens a new incident. */
+  async closeAlertGroup(source: string, groupKey: string, incidentId: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.alertGroup(source, groupKey),
+          UpdateExpression: 'SET #state = :closed',
+          ConditionExpression: 'incidentId = :id AND #state = :open',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':closed': 'closed', ':open': 'open', ':id': incidentId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
   /** Takes over the opening of a group whose lease expired (its opener died). */
   async takeOverLease(
     source: string,
@@ -118,6 +179,31 @@ export class IncidentRepository {
       if (isConditionalCheckFailed(error)) return false;
       throw error;
     }
+  }
+
+  /** Whether a sender's delivery id was processed and is still within its replay window. */
+  async deliveryProcessed(source: string, deliveryId: string, now: Date): Promise<boolean> {
+    const result = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: keys.delivery(source, deliveryId), ConsistentRead: true }),
+    );
+    // TTL deletes late (and never locally): expiry is decided here.
+    return typeof result.Item?.expiresAt === 'number' && result.Item.expiresAt * 1000 > now.getTime();
+  }
+
+  /** Remembers a processed delivery id for a day (far beyond any sender's signature tolerance). */
+  async recordDelivery(source: string, deliveryId: string, now: Date): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          ...keys.delivery(source, deliveryId),
+          type: 'delivery',
+          source,
+          processedAt: now.toISOString(),
+          expiresAt: Math.floor(now.getTime() / 1000) + DELIVERY_MEMORY_SECONDS,
+        },
+      }),
+    );
   }
 
   /** The next incident number (1, 2, ...). */
@@ -243,8 +329,15 @@ export class IncidentRepository {
     });
   }
 
-  /** Records an alert's latest state on its incident; repeated deliveries only move lastSeenAt. */
-  async upsertAlert(incidentId: string, alert: NormalisedAlert, seenAt: string): Promise<void> {
+  /**
+   * Records an alert's latest state on its incident and returns what was there before (undefined for a new
+   * alert), so the caller can tell a state change from a repeated delivery.
+   */
+  async upsertAlert(
+    incidentId: string,
+    alert: NormalisedAlert,
+    seenAt: string,
+  ): Promise<PreviousAlert | undefined> {
     // Every attribute goes through a placeholder: several alert fields (url, source, status) are reserved words.
     const fields: Record<string, unknown> = { type: 'alert', incidentId, ...alert, lastSeenAt: seenAt };
     const names: Record<string, string> = { '#firstSeenAt': 'firstSeenAt' };
@@ -256,13 +349,71 @@ export class IncidentRepository {
       values[`:a${i}`] = value;
       sets.push(`#a${i} = :a${i}`);
     });
-    await this.db.send(
+    const result = await this.db.send(
       new UpdateCommand({
         TableName: this.table,
         Key: keys.alert(incidentId, alert.fingerprint),
         UpdateExpression: `SET ${sets.join(', ')}`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    const old = result.Attributes;
+    return old
+      ? { status: old.status, startsAt: old.startsAt, endsAt: old.endsAt, timelined: old.timelined }
+      : undefined;
+  }
+
+  /** Notes that the timeline has the entry for an alert state (written after the entry, so a crash re-writes it). */
+  async markAlertTimelined(incidentId: string, fingerprint: string, marker: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.alert(incidentId, fingerprint),
+        UpdateExpression: 'SET timelined = :m',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':m': marker },
+      }),
+    );
+  }
+
+  /** Every alert recorded on an incident. */
+  async alertsOf(incidentId: string): Promise<StoredAlert[]> {
+    const alerts: StoredAlert[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :alert)',
+          ExpressionAttributeValues: { ':pk': keys.incidentPartition(incidentId), ':alert': 'ALERT#' },
+          ConsistentRead: true,
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      alerts.push(...(page.Items ?? []).map((i) => stripType(i) as unknown as StoredAlert));
+      cursor = page.LastEvaluatedKey;
+    } while (cursor);
+    return alerts;
+  }
+
+  /** Sets the incident's alert counts (derived from its alert records, so setting them again is harmless). */
+  async setAlertCounts(
+    incidentId: string,
+    counts: { alertCount: number; firingCount: number; lastAlertAt: string },
+  ) {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.incident(incidentId),
+        UpdateExpression: 'SET alertCount = :total, firingCount = :firing, lastAlertAt = :last',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: {
+          ':total': counts.alertCount,
+          ':firing': counts.firingCount,
+          ':last': counts.lastAlertAt,
+        },
       }),
     );
   }

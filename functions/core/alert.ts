@@ -85,17 +85,19 @@ export function severityFor(org: Organisation, labels: Record<string, string>): 
   return org.alertRouting.defaultSeverity;
 }
 
-/** What an incident opened from a group is about: the firing alerts decide severity and service. */
-export function describeGroup(
-  org: Organisation,
-  group: AlertGroup,
-): {
+/** What a new incident is about, whether alerts or a person opened it. */
+export interface IncidentAbout {
   service: string;
   serviceMatched: boolean;
   severity: Severity;
   summary: string;
   impactStartedAt: string;
-} {
+  description?: string;
+  products?: string[];
+}
+
+/** What an incident opened from a group is about: the firing alerts decide severity and service. */
+export function describeGroup(org: Organisation, group: AlertGroup): IncidentAbout {
   const firing = group.alerts.filter((a) => a.status === 'firing');
   const considered = firing.length > 0 ? firing : group.alerts;
   const first = considered[0];
@@ -108,11 +110,13 @@ export function describeGroup(
   const impactStartedAt = considered.map((a) => a.startsAt).sort()[0] ?? first.startsAt;
   const summary =
     considered.length > 1 ? `${first.summary} (+${considered.length - 1} more alerts)` : first.summary;
+  const description = considered.find((a) => a.description)?.description;
   return {
     service,
     serviceMatched: matched,
     severity,
     summary: cap(summary, limits.summary),
     impactStartedAt,
+    ...(description ? { description } : {}),
   };
 }

@@ -132,3 +132,34 @@ export function workflowFailureEmail({
   );
   return { subject: subjectFor(incident, 'Workflow failed'), text, html };
 }
+
+export interface AlertsResolvedContext {
+  incident: Incident;
+  baseUrl: string;
+  alertCount: number;
+  lastResolvedAt: string;
+}
+
+/**
+ * Every alert of an incident has resolved. The incident stays open: a person decides that impact has ended
+ * and resolves it (alerts can clear while customers are still affected, or flap).
+ */
+export function allAlertsResolvedEmail({
+  incident,
+  baseUrl,
+  alertCount,
+  lastResolvedAt,
+}: AlertsResolvedContext) {
+  const { text, html } = render(
+    `${incident.key}: every alert has resolved`,
+    'All alerts of this incident have resolved. The incident stays open until its incident manager resolves it: confirm that customer impact has ended, then resolve it with the impact end time.',
+    [
+      { label: 'Incident', value: incident.key, href: incidentUrl(baseUrl, incident.key) },
+      { label: 'Summary', value: incident.summary },
+      { label: 'Alerts', value: `${alertCount} resolved, none firing` },
+      { label: 'Last resolved', value: lastResolvedAt },
+    ],
+    [],
+  );
+  return { subject: subjectFor(incident, 'All alerts resolved'), text, html };
+}

@@ -79,6 +79,25 @@ export const organisationSchema = z
         severityValues: { critical: 1, page: 1, p1: 1, high: 2, error: 2, p2: 2, warning: 3, info: 3, p3: 3 },
         defaultSeverity: 2,
       }),
+    alertSources: z
+      .object({
+        cloudwatch: z
+          .object({
+            /** SNS topics whose SubscriptionConfirmation is confirmed and whose notifications are accepted. */
+            allowedTopicArns: z
+              .array(
+                z
+                  .string()
+                  .regex(
+                    /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
+                    'must be an SNS topic ARN',
+                  ),
+              )
+              .default([]),
+          })
+          .default({ allowedTopicArns: [] }),
+      })
+      .default({ cloudwatch: { allowedTopicArns: [] } }),
     reports: z.object({ recipients: emailList.default([]) }).default({ recipients: [] }),
   })
   .superRefine((o, ctx) => {

@@ -4,12 +4,17 @@ import type { Severity } from './config.ts';
  * Incident states. Later stages (acknowledged, fixing, resolved, postmortem) are added with the workflow that
  * drives them; every change is conditional on the state it leaves (see `transitions`).
  */
-export type IncidentStatus = 'new' | 'paged';
+export type IncidentStatus = 'new' | 'paged' | 'resolved';
 
 export const transitions: Record<IncidentStatus, readonly IncidentStatus[]> = {
-  new: ['paged'],
-  paged: [],
+  new: ['paged', 'resolved'],
+  paged: ['resolved'],
+  resolved: [],
 };
+
+export function isOpen(status: IncidentStatus): boolean {
+  return status !== 'resolved';
+}
 
 export function canTransition(from: IncidentStatus, to: IncidentStatus): boolean {
   return transitions[from].includes(to);
@@ -32,6 +37,16 @@ export interface Incident {
   openedAt: string;
   executionName: string;
   updatedAt: string;
+  /** Customer impact in the declarer's words (declared incidents) or the alerts' description. */
+  description?: string;
+  /** Who declared it by hand (an operator identity), absent for alert-opened incidents. */
+  declaredBy?: string;
+  /** The incident of the same alert group this one recurs after. */
+  recurrenceOf?: string;
+  /** Alerts of the incident, derived from its alert records (not incremented, so retries cannot skew them). */
+  alertCount?: number;
+  firingCount?: number;
+  lastAlertAt?: string;
 }
 
 export function formatIncidentKey(prefix: string, number: number): string {

@@ -33,6 +33,11 @@ export const keys = {
     sk: 'GROUP',
   }),
   counter: (name: string): Key => ({ pk: `COUNTER#${name}`, sk: 'COUNTER' }),
+  /** A sender-assigned delivery id already processed (replay protection); expires in code. */
+  delivery: (source: string, deliveryId: string): Key => ({
+    pk: `DELIVERY#${source}#${digest(deliveryId)}`,
+    sk: 'DELIVERY',
+  }),
 } as const;
 
 export const indexes = {

@@ -4,6 +4,9 @@
  */
 export type TimelineKind =
   | 'incident.opened'
+  | 'incident.declared'
+  | 'incident.recurrence'
+  | 'alerts.all-resolved'
   | 'incident.service-unknown'
   | 'alert.firing'
   | 'alert.resolved'

@@ -62,3 +62,11 @@ export function rawBody(event: HttpEvent, maxBytes: number): string {
   if (bytes > maxBytes) throw new PayloadTooLargeError(`the body is larger than ${maxBytes} bytes`);
   return event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
 }
+
+/** Who is calling an operator route: the IAM identity API Gateway verified (the local target fills the same). */
+export function operatorOf(event: HttpEvent): string {
+  const context = event.requestContext as HttpEvent['requestContext'] & {
+    authorizer?: { iam?: { userArn?: string; userId?: string } };
+  };
+  return context.authorizer?.iam?.userArn ?? context.authorizer?.iam?.userId ?? 'operator';
+}

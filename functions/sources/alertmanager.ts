@@ -4,7 +4,7 @@ import { ValidationError } from '../core/errors.ts';
 import { matchesAny } from '../core/secrets.ts';
 import { toIso } from '../core/timeline.ts';
 import { describeIssues } from '../core/validation.ts';
-import type { AlertSource, SourceRequest } from './source.ts';
+import type { AlertSource, SourceContext, SourceRequest, Verification } from './source.ts';
 
 /**
  * Prometheus Alertmanager webhook (`webhook_config`, payload version 4). Alertmanager cannot sign requests, so
@@ -68,18 +68,23 @@ export function presentedCredential(authorization: string | undefined): string |
 
 export const alertmanager: AlertSource = {
   name: 'alertmanager',
+  usesSecret: true,
 
-  verify(request: SourceRequest, liveSecrets: readonly string[]): boolean {
+  async verify(request: SourceRequest, context: SourceContext): Promise<Verification> {
     const presented = presentedCredential(request.headers.authorization);
-    return presented !== undefined && matchesAny(presented, liveSecrets);
+    if (presented === undefined) return { ok: false, reason: 'no bearer or basic credential' };
+    return matchesAny(presented, await context.secrets())
+      ? { ok: true }
+      : { ok: false, reason: 'credential is not a live one' };
   },
 
-  parse(body: unknown, receivedAt: string): NormalisedAlert[] {
+  parse(body: unknown, context: SourceContext) {
     const result = webhookSchema.safeParse(body);
     if (!result.success)
       throw new ValidationError(`invalid Alertmanager webhook: ${describeIssues(result.error)}`);
     const webhook = result.data;
-    return webhook.alerts.map((alert) => {
+    const receivedAt = context.now.toISOString();
+    const alerts = webhook.alerts.map((alert) => {
       const annotations = { ...webhook.commonAnnotations, ...alert.annotations };
       const summary =
         annotations.summary ?? annotations.title ?? alert.labels.alertname ?? webhook.commonLabels.alertname;
@@ -99,5 +104,6 @@ export const alertmanager: AlertSource = {
         ...(alert.generatorURL ? { url: alert.generatorURL } : {}),
       });
     });
+    return { alerts };
   },
 };

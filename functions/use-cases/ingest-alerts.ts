@@ -1,18 +1,25 @@
-import type { AlertGroupRecord, IncidentRepository } from '../adapters/repository.ts';
+import type { Mailer } from '../adapters/mailer.ts';
+import type { AlertGroupRecord, IncidentRepository, PreviousAlert } from '../adapters/repository.ts';
 import type { WorkflowStarter } from '../adapters/workflow.ts';
-import { type AlertGroup, describeGroup, groupAlerts, type NormalisedAlert } from '../core/alert.ts';
+import { describeGroup, groupAlerts, type IncidentAbout, type NormalisedAlert } from '../core/alert.ts';
+import { allAlertsResolvedEmail } from '../core/comms.ts';
 import type { Organisation } from '../core/config.ts';
 import { RetryableError } from '../core/errors.ts';
 import { formatIncidentKey, type Incident } from '../core/incident.ts';
-import { digest } from '../core/keys.ts';
+import { digest, digestNumber } from '../core/keys.ts';
+import { serviceOf } from '../core/organisation.ts';
 import type { TimelineEntry } from '../core/timeline.ts';
+import { sendOnce } from './send-once.ts';
 
 export interface IngestDependencies {
   repo: IncidentRepository;
   workflow: WorkflowStarter;
+  mailer: Mailer;
   organisation: Organisation;
   now: () => Date;
   newId: () => string;
+  /** Base URL of incident pages in mails. */
+  baseUrl?: string;
   /** How long an opener holds a group before another request may finish its work. */
   leaseMs?: number;
   /** How long a duplicate waits for a concurrent opener before asking the sender to retry. */
@@ -26,14 +33,23 @@ export interface TouchedIncident {
   outcome: 'opened' | 'updated';
 }
 
+/** What opens an incident: a group of alerts, or a person declaring one (source "manual", no alerts). */
+export interface Opening {
+  source: string;
+  groupKey: string;
+  about: IncidentAbout;
+  alerts: NormalisedAlert[];
+  declaredBy?: string;
+}
+
 const DEFAULT_LEASE_MS = 60_000;
 const DEFAULT_WAIT_MS = 3_000;
 
 /**
  * Alerts in, incidents out: one open incident per alert group, whatever the number of concurrent or repeated
- * deliveries. The first request to claim a group (conditional put) opens the incident; the others wait for it
- * briefly and attach their alerts, or get a retryable error so the sender tries again (a 2xx is only returned
- * once the incident is durably recorded). Each step is idempotent, so a retry after a crash finishes the work.
+ * deliveries. The first request to claim a group (conditional write) opens the incident; the others wait for
+ * it briefly and attach their alerts, or get a retryable error so the sender tries again (a 2xx only once the
+ * incident is durably recorded). Every step is idempotent, so a retry after a crash finishes the work.
  */
 export async function ingestAlerts(
   deps: IngestDependencies,
@@ -41,46 +57,73 @@ export async function ingestAlerts(
 ): Promise<TouchedIncident[]> {
   const touched: TouchedIncident[] = [];
   for (const group of groupAlerts(alerts)) {
-    touched.push(await ingestGroup(deps, group));
+    const firing = group.alerts.some((a) => a.status === 'firing');
+    const result = await openOrAttach(
+      deps,
+      {
+        source: group.source,
+        groupKey: group.groupKey,
+        about: describeGroup(deps.organisation, group),
+        alerts: group.alerts,
+      },
+      firing,
+    );
+    if (result) touched.push(result);
   }
   return touched;
 }
 
-async function ingestGroup(deps: IngestDependencies, group: AlertGroup): Promise<TouchedIncident> {
+/**
+ * Opens the group's incident, or attaches to the open one. `mayOpen` is false for deliveries with only
+ * resolved alerts: those never open an incident, they are recorded on the group's last one.
+ */
+export async function openOrAttach(
+  deps: IngestDependencies,
+  opening: Opening,
+  mayOpen = true,
+): Promise<TouchedIncident | undefined> {
   const { repo } = deps;
+  const { source, groupKey } = opening;
   const receivedAt = deps.now().toISOString();
-  let record = await repo.getAlertGroup(group.source, group.groupKey);
+  let record = await repo.getAlertGroup(source, groupKey);
   let owner: string | undefined;
 
-  if (!record) {
+  if (mayOpen && (!record || record.state === 'closed')) {
     owner = deps.newId();
     const claim: AlertGroupRecord = {
-      source: group.source,
-      groupKey: group.groupKey,
+      source,
+      groupKey,
       incidentId: deps.newId(),
       state: 'opening',
       claimedAt: receivedAt,
       leaseOwner: owner,
       leaseUntil: new Date(deps.now().getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS)).toISOString(),
     };
-    if (await repo.claimAlertGroup(claim)) {
-      record = claim;
+    const claimed = record ? await repo.reclaimClosedGroup(record, claim) : await repo.claimAlertGroup(claim);
+    if (claimed) {
+      record = {
+        ...claim,
+        ...(record ? { previousIncidentId: record.incidentId, previousKey: record.incidentKey } : {}),
+      };
     } else {
-      owner = undefined;
-      record = await repo.getAlertGroup(group.source, group.groupKey);
+      record = await repo.getAlertGroup(source, groupKey);
+      // A claim whose reply was lost, then retried by the SDK, fails its condition against itself.
+      if (record?.leaseOwner !== owner) owner = undefined;
     }
   }
-  if (!record) throw new RetryableError('alert group is being written; retry');
+  if (!record) {
+    // Resolved alerts of a group that never fired here: nothing to attach them to.
+    if (!mayOpen) return undefined;
+    throw new RetryableError('alert group is being written; retry');
+  }
 
   if (record.state === 'opening' && !owner) {
-    record = await waitForOpener(deps, group, record);
+    record = await waitForOpener(deps, source, groupKey, record);
     if (record.state === 'opening') {
       // The opener's lease ran out without finishing: it died. Take over and finish its work.
       const candidate = deps.newId();
       const until = new Date(deps.now().getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS)).toISOString();
-      if (
-        !(await repo.takeOverLease(group.source, group.groupKey, candidate, deps.now().toISOString(), until))
-      ) {
+      if (!(await repo.takeOverLease(source, groupKey, candidate, deps.now().toISOString(), until))) {
         throw new RetryableError('the incident for this alert group is still being opened; retry');
       }
       owner = candidate;
@@ -89,17 +132,18 @@ async function ingestGroup(deps: IngestDependencies, group: AlertGroup): Promise
   }
 
   if (owner) {
-    const key = await openIncident(deps, group, record, owner, receivedAt);
+    const key = await openIncident(deps, opening, record, owner, receivedAt);
     return { key, incidentId: record.incidentId, outcome: 'opened' };
   }
-  await recordAlerts(deps, record.incidentId, group.alerts, receivedAt);
+  await recordAlerts(deps, record.incidentId, opening.alerts, receivedAt);
   return { key: record.incidentKey ?? '', incidentId: record.incidentId, outcome: 'updated' };
 }
 
 /** Polls the group until its opener finishes or its lease expires, within a bounded wait. */
 async function waitForOpener(
   deps: IngestDependencies,
-  group: AlertGroup,
+  source: string,
+  groupKey: string,
   initial: AlertGroupRecord,
 ): Promise<AlertGroupRecord> {
   const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
@@ -112,7 +156,7 @@ async function waitForOpener(
       throw new RetryableError('the incident for this alert group is still being opened; retry');
     }
     await sleep(delay);
-    record = (await deps.repo.getAlertGroup(group.source, group.groupKey)) ?? record;
+    record = (await deps.repo.getAlertGroup(source, groupKey)) ?? record;
   }
   return record;
 }
@@ -120,16 +164,15 @@ async function waitForOpener(
 /** The opener's steps, each idempotent so that whoever holds the lease can run them again after a crash. */
 async function openIncident(
   deps: IngestDependencies,
-  group: AlertGroup,
+  opening: Opening,
   record: AlertGroupRecord,
   owner: string,
   receivedAt: string,
 ): Promise<string> {
   const { repo, organisation } = deps;
-  const { incidentKey, number } = await numberFor(deps, group, record, owner);
-
-  const about = describeGroup(organisation, group);
-  const service = organisation.services[about.service];
+  const { about, source, groupKey } = opening;
+  const { incidentKey, number } = await numberFor(deps, record, owner);
+  const service = serviceOf(organisation, about.service);
   const incident: Incident = {
     id: record.incidentId,
     key: incidentKey,
@@ -138,58 +181,86 @@ async function openIncident(
     severity: about.severity,
     service: about.service,
     summary: about.summary,
-    products: service?.products ?? [],
-    source: group.source,
-    groupKey: group.groupKey,
+    products: about.products ?? service.products,
+    source,
+    groupKey,
     impactStartedAt: about.impactStartedAt,
     detectedAt: record.claimedAt,
     openedAt: record.claimedAt,
     executionName: incidentKey,
     updatedAt: record.claimedAt,
+    ...(about.description ? { description: about.description } : {}),
+    ...(opening.declaredBy ? { declaredBy: opening.declaredBy } : {}),
+    ...(record.previousKey ? { recurrenceOf: record.previousKey } : {}),
   };
   await repo.putIncidentKey(incidentKey, incident.id);
   await repo.createIncident(incident);
 
-  const firing = group.alerts.filter((a) => a.status === 'firing').length;
-  await repo.appendTimeline({
-    incidentId: incident.id,
-    eventId: 'opened',
-    at: incident.openedAt,
-    kind: 'incident.opened',
-    actor: group.source,
-    text: `${incidentKey} opened from ${group.source}: Sev ${incident.severity} on ${service?.name ?? about.service}, ${firing} firing alert(s).`,
-    data: { severity: incident.severity, service: incident.service, groupKey: group.groupKey },
-  });
-  if (!about.serviceMatched) {
-    await repo.appendTimeline({
+  const firing = opening.alerts.filter((a) => a.status === 'firing').length;
+  const entry = (
+    eventId: string,
+    kind: TimelineEntry['kind'],
+    text: string,
+    data?: Record<string, unknown>,
+  ) =>
+    repo.appendTimeline({
       incidentId: incident.id,
-      eventId: 'service-unknown',
+      eventId,
       at: incident.openedAt,
-      kind: 'incident.service-unknown',
-      actor: 'hotline',
-      text: `No configured service matched the alert labels (${organisation.alertRouting.serviceLabels.join(', ')}); assigned to the default service "${organisation.defaultService}".`,
+      kind,
+      actor: opening.declaredBy ?? source,
+      text,
+      ...(data ? { data } : {}),
+    });
+  await entry(
+    'opened',
+    opening.declaredBy ? 'incident.declared' : 'incident.opened',
+    opening.declaredBy
+      ? `${incidentKey} declared by ${opening.declaredBy}: Sev ${incident.severity} on ${service.name}.`
+      : `${incidentKey} opened from ${source}: Sev ${incident.severity} on ${service.name}, ${firing} firing alert(s).`,
+    { severity: incident.severity, service: incident.service, groupKey },
+  );
+  if (!about.serviceMatched) {
+    await entry(
+      'service-unknown',
+      'incident.service-unknown',
+      opening.declaredBy
+        ? `The faulty service is unknown; assigned to the default service "${organisation.defaultService}".`
+        : `No configured service matched the alert labels (${organisation.alertRouting.serviceLabels.join(', ')}); assigned to the default service "${organisation.defaultService}".`,
+    );
+  }
+  if (record.previousIncidentId && record.previousKey) {
+    await entry(
+      'recurrence',
+      'incident.recurrence',
+      `Recurrence of ${record.previousKey}: the same alert group fired again after it was resolved.`,
+      {
+        previousKey: record.previousKey,
+      },
+    );
+    await repo.appendTimeline({
+      incidentId: record.previousIncidentId,
+      eventId: `recurred-${incident.id}`,
+      at: incident.openedAt,
+      kind: 'incident.recurrence',
+      actor: source,
+      text: `Recurred as ${incidentKey}.`,
+      data: { nextKey: incidentKey },
     });
   }
-  await recordAlerts(deps, incident.id, group.alerts, receivedAt);
+  await recordAlerts(deps, incident.id, opening.alerts, receivedAt);
 
   const { executionArn } = await deps.workflow.start({ incidentId: incident.id, key: incidentKey });
-  await repo.appendTimeline({
-    incidentId: incident.id,
-    eventId: 'workflow-started',
-    at: incident.openedAt,
-    kind: 'workflow.started',
-    actor: 'hotline',
-    text: `Workflow started (execution ${incidentKey}).`,
-    data: { executionArn },
+  await entry('workflow-started', 'workflow.started', `Workflow started (execution ${incidentKey}).`, {
+    executionArn,
   });
-  await repo.markGroupOpen(group.source, group.groupKey);
+  await repo.markGroupOpen(source, groupKey);
   return incidentKey;
 }
 
 /** The group's incident number: assigned once (by the lease holder), reused by any retry. */
 async function numberFor(
   deps: IngestDependencies,
-  group: AlertGroup,
   record: AlertGroupRecord,
   owner: string,
 ): Promise<{ incidentKey: string; number: number }> {
@@ -198,27 +269,81 @@ async function numberFor(
   }
   const number = await deps.repo.nextIncidentNumber();
   const incidentKey = formatIncidentKey(deps.organisation.incidentKeyPrefix, number);
-  if (await deps.repo.assignGroupNumber(group.source, group.groupKey, owner, number, incidentKey)) {
+  if (await deps.repo.assignGroupNumber(record.source, record.groupKey, owner, number, incidentKey)) {
     return { incidentKey, number };
   }
-  const current = await deps.repo.getAlertGroup(group.source, group.groupKey);
+  const current = await deps.repo.getAlertGroup(record.source, record.groupKey);
   if (current?.incidentKey === undefined || current.number === undefined) {
     throw new RetryableError('lost the alert group to another request; retry');
   }
   return { incidentKey: current.incidentKey, number: current.number };
 }
 
-/** Stores each alert's state and one timeline entry per alert state change (keyed by the alert's own times). */
+/**
+ * Stores each alert's state. A repeated delivery costs one write per alert (last seen); a state change also
+ * writes its timeline entry, marks it written, and refreshes the incident's counts. When the last firing alert
+ * resolves, the incident manager is told: a person resolves incidents, alerts do not.
+ */
 async function recordAlerts(
   deps: IngestDependencies,
   incidentId: string,
   alerts: NormalisedAlert[],
   receivedAt: string,
 ): Promise<void> {
+  let changed = false;
   for (const alert of alerts) {
-    await deps.repo.upsertAlert(incidentId, alert, receivedAt);
+    const previous = await deps.repo.upsertAlert(incidentId, alert, receivedAt);
+    const marker = stateMarker(alert);
+    if (previous?.timelined === marker && sameState(previous, alert)) continue;
+    changed = true;
     await deps.repo.appendTimeline(alertEntry(incidentId, alert, receivedAt));
+    await deps.repo.markAlertTimelined(incidentId, alert.fingerprint, marker);
   }
+  if (changed) await refreshCounts(deps, incidentId);
+}
+
+async function refreshCounts(deps: IngestDependencies, incidentId: string): Promise<void> {
+  const stored = await deps.repo.alertsOf(incidentId);
+  if (stored.length === 0) return;
+  const firing = stored.filter((a) => a.status === 'firing').length;
+  const lastAlertAt =
+    stored
+      .map((a) => a.endsAt ?? a.startsAt)
+      .sort()
+      .at(-1) ?? deps.now().toISOString();
+  await deps.repo.setAlertCounts(incidentId, { alertCount: stored.length, firingCount: firing, lastAlertAt });
+  if (firing > 0) return;
+  const incident = await deps.repo.getIncident(incidentId);
+  if (!incident || incident.status === 'resolved') return;
+  const recipients = serviceOf(deps.organisation, incident.service).incidentManagers.primary;
+  await sendOnce(deps.repo, deps.mailer, {
+    incidentId,
+    kind: 'alerts-resolved',
+    // One notice per time the alerts all clear: a re-fire and a later clear is a new notice.
+    sequence: digestNumber(lastAlertAt),
+    recipients,
+    message: allAlertsResolvedEmail({
+      incident,
+      baseUrl: deps.baseUrl ?? '',
+      alertCount: stored.length,
+      lastResolvedAt: lastAlertAt,
+    }),
+    timelineKind: 'alerts.all-resolved',
+    timelineText: `Every alert has resolved; told ${recipients.join(', ')}. The incident stays open until it is resolved.`,
+    now: deps.now,
+  });
+}
+
+function sameState(previous: PreviousAlert, alert: NormalisedAlert): boolean {
+  return (
+    previous.status === alert.status &&
+    previous.startsAt === alert.startsAt &&
+    previous.endsAt === alert.endsAt
+  );
+}
+
+function stateMarker(alert: NormalisedAlert): string {
+  return `${alert.status}|${alert.startsAt}|${alert.endsAt ?? ''}`;
 }
 
 function alertEntry(incidentId: string, alert: NormalisedAlert, receivedAt: string): TimelineEntry {

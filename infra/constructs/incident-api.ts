@@ -31,15 +31,17 @@ export const accessLogFields = {
 } as const;
 
 /**
- * Stage-wide limits: far above what alert sources and operators send, low enough that a runaway sender or a
- * scanner cannot turn into an unbounded Lambda and DynamoDB bill.
+ * Stage-wide limits: high enough that an alert storm is absorbed (duplicates cost one read and one write each;
+ * refusing a storm is how the tools this replaces lost alerts), low enough that a runaway sender or a scanner
+ * cannot turn into an unbounded Lambda and DynamoDB bill.
  */
-export const stageThrottle = { rateLimit: 50, burstLimit: 100 } as const;
+export const stageThrottle = { rateLimit: 500, burstLimit: 1000 } as const;
 
 export interface IncidentApiProps {
   readonly ingestAlert: lambda.IFunction;
   readonly listIncidents: lambda.IFunction;
   readonly getIncident: lambda.IFunction;
+  readonly declareIncident: lambda.IFunction;
   /** @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
 }
@@ -92,6 +94,12 @@ export class IncidentApi extends Construct {
       path: '/incidents',
       methods: [apigw.HttpMethod.GET],
       integration: lambdaIntegration('ListIncidentsIntegration', props.listIncidents),
+      authorizer: operators,
+    });
+    this.httpApi.addRoutes({
+      path: '/incidents',
+      methods: [apigw.HttpMethod.POST],
+      integration: lambdaIntegration('DeclareIncidentIntegration', props.declareIncident),
       authorizer: operators,
     });
     this.httpApi.addRoutes({

@@ -2,8 +2,11 @@ import { Validations } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 
-/** Alert sources that have a route and a credential today; each gets `AlertSourceSecret<Source>`. */
-export const alertSources = ['alertmanager'] as const;
+/**
+ * Alert sources that authenticate with a shared credential; each gets `AlertSourceSecret<Source>`. CloudWatch
+ * (through SNS) is not here: SNS signs its messages with AWS's key and the topics are allowed by configuration.
+ */
+export const alertSources = ['alertmanager', 'grafana', 'datadog', 'pagerduty', 'generic'] as const;
 export type AlertSource = (typeof alertSources)[number];
 
 /** `alertmanager` -> `Alertmanager`, for construct ids; `alertmanager` -> `ALERTMANAGER`, for env names. */

@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { synthesize } from '../../infra/local/synth.ts';
-import { type LocalTarget, startLocalTarget } from '../../infra/local/target.ts';
+import type { LocalTarget } from '../../infra/local/target.ts';
 import { fixtureText } from '../support/fixtures.ts';
+import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
 
 /**
  * The foundation's thin path on the local target, which runs the synthesized stack: an Alertmanager webhook opens
@@ -14,28 +11,18 @@ import { fixtureText } from '../support/fixtures.ts';
  */
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-let dir: string;
+let hotline: HotlineTarget;
 let target: LocalTarget;
 let alertSecret: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'hotline-thin-path-'));
-  const assemblyDir = await synthesize({ outdir: join(dir, 'cdk.out') });
-  target = await startLocalTarget({
-    assemblyDir,
-    stackName: 'Hotline',
-    dataDir: join(dir, 'data'),
-    ports: { api: 0, ses: 0, aws: 0, dynamodb: 0 },
-    log: () => undefined,
-  });
-  const secret = Object.entries(target.secrets).find(([name]) => /Alertmanager/i.test(name))?.[1];
-  if (!secret) throw new Error(`no alertmanager secret among ${Object.keys(target.secrets).join(', ')}`);
-  alertSecret = JSON.parse(secret).current;
+  hotline = await startHotline();
+  target = hotline.target;
+  alertSecret = hotline.secretOf('alertmanager');
 });
 
 afterAll(async () => {
-  await target?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await hotline?.stop();
 });
 
 const api = (path: string, init: RequestInit = {}) => fetch(`${target.urls.api}${path}`, init);

@@ -29,6 +29,7 @@ describe('HTTP API', () => {
       // Alert senders authenticate with their per-source credential, checked by the handler.
       'POST /alerts/{source}': 'NONE',
       'GET /incidents': 'AWS_IAM',
+      'POST /incidents': 'AWS_IAM',
       'GET /incidents/{key}': 'AWS_IAM',
     });
   });
@@ -36,6 +37,7 @@ describe('HTTP API', () => {
   it.each([
     ['POST /alerts/{source}', 'IngestAlert'],
     ['GET /incidents', 'ListIncidents'],
+    ['POST /incidents', 'DeclareIncident'],
     ['GET /incidents/{key}', 'GetIncident'],
   ] as const)('routes %s to %s with payload format 2.0', (routeKey, functionId) => {
     expect(integrationOf(routeKey)).toMatchObject({

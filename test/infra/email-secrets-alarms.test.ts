@@ -40,15 +40,23 @@ describe('email, secrets and alarms', () => {
     expect(stack.alertSourceSecrets.alertmanager?.node.path).toBe('Hotline/AlertSourceSecretAlertmanager');
     expect(stack.linkSigningKeys.node.path).toBe('Hotline/LinkSigningKeys');
     const secrets = template.findResources('AWS::SecretsManager::Secret');
-    expect(Object.keys(secrets)).toHaveLength(2);
-    expect(
-      secrets[logicalId(stack.alertSourceSecrets.alertmanager)]?.Properties.GenerateSecretString,
-    ).toEqual({
-      SecretStringTemplate: '{}',
-      GenerateStringKey: 'current',
-      ExcludePunctuation: true,
-      PasswordLength: 48,
-    });
+    // Every source with a shared credential, and the link keys; CloudWatch authenticates by SNS signature.
+    expect(Object.keys(stack.alertSourceSecrets).sort()).toEqual([
+      'alertmanager',
+      'datadog',
+      'generic',
+      'grafana',
+      'pagerduty',
+    ]);
+    expect(Object.keys(secrets)).toHaveLength(6);
+    for (const secret of Object.values(stack.alertSourceSecrets)) {
+      expect(secrets[logicalId(secret)]?.Properties.GenerateSecretString).toEqual({
+        SecretStringTemplate: '{}',
+        GenerateStringKey: 'current',
+        ExcludePunctuation: true,
+        PasswordLength: 48,
+      });
+    }
     expect(secrets[logicalId(stack.linkSigningKeys)]?.Properties.GenerateSecretString).toEqual({
       SecretStringTemplate: '{"activeKeyId":"k1"}',
       GenerateStringKey: 'k1',

@@ -101,7 +101,22 @@ describe('functions', () => {
     expect(allActions(id).filter((a) => /^(states|ses|secretsmanager):/.test(a))).toEqual([]);
   });
 
-  it.each(['PageIncidentManager', 'RecordWorkflowFailure'] as const)(
+  it('binds IngestAlert to every shared-credential source secret and to the mailer', () => {
+    for (const [source, secret] of Object.entries(stack.alertSourceSecrets)) {
+      expect(env('IngestAlert')[`${source.toUpperCase()}_SECRET_ARN`]).toEqual(ref(secret));
+    }
+    expect(env('IngestAlert')).toMatchObject({ SES_CONFIGURATION_SET: ref(stack.mailer.configurationSet) });
+  });
+
+  it('binds DeclareIncident to the table and the state machine, with no secrets or mail', () => {
+    expect(env('DeclareIncident')).toMatchObject({
+      TABLE_NAME: ref(stack.table),
+      STATE_MACHINE_ARN: ref(stack.stateMachine),
+    });
+    expect(allActions('DeclareIncident').filter((a) => /^(ses|secretsmanager):/.test(a))).toEqual([]);
+  });
+
+  it.each(['PageIncidentManager', 'RecordWorkflowFailure', 'IngestAlert'] as const)(
     'binds %s to the table (read/write) and the mailer, with ses:SendEmail only on the identity and configuration set',
     (id) => {
       expect(env(id)).toMatchObject({

@@ -1,5 +1,6 @@
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Mailer } from '../../functions/adapters/mailer.ts';
 import { IncidentRepository } from '../../functions/adapters/repository.ts';
 import type { WorkflowInput, WorkflowStarter } from '../../functions/adapters/workflow.ts';
 import { alertmanager } from '../../functions/sources/alertmanager.ts';
@@ -8,6 +9,7 @@ import { incidentDetail, incidentList } from '../../functions/use-cases/read-inc
 import { fixture } from '../support/fixtures.ts';
 import { type LocalDb, startLocalDb } from '../support/local-db.ts';
 import { organisation } from '../support/organisation.ts';
+import { sourceContext } from '../support/source-context.ts';
 
 /** Ingest against the stack's table on dynalite: conditional writes are the dedup, so they are tested for real. */
 
@@ -34,10 +36,18 @@ beforeEach(() => {
   repo = new IncidentRepository(db.client, db.table);
 });
 
-const deps = () => ({ repo, workflow, organisation, now: () => new Date(), newId: ulid });
+const sent: { to: readonly string[]; subject: string }[] = [];
+const mailer: Mailer = {
+  async send(to, message) {
+    sent.push({ to, subject: message.subject });
+    return { messageId: `m-${sent.length}` };
+  },
+};
+const deps = () => ({ repo, workflow, mailer, organisation, now: () => new Date(), newId: ulid });
 const alertsOf = (name: string, groupKey?: string) => {
   const body = fixture<Record<string, unknown>>('alertmanager', name);
-  return alertmanager.parse(groupKey ? { ...body, groupKey } : body, new Date().toISOString());
+  return alertmanager.parse(groupKey ? { ...body, groupKey } : body, sourceContext({ now: new Date() }))
+    .alerts;
 };
 
 describe('ingest on the real table', () => {
@@ -123,6 +133,55 @@ describe('ingest on the real table', () => {
     expect(starts).toHaveLength(1);
     const detail = await incidentDetail(repo, retried?.key ?? '');
     expect(detail.timeline.filter((e) => e.kind === 'incident.opened')).toHaveLength(1);
+  });
+
+  it('counts the alerts on the incident and tells the incident manager once when all have resolved', async () => {
+    const [opened] = await ingestAlerts(deps(), alertsOf('firing-v4', 'group-e'));
+    const before = sent.length;
+    const both = fixture<{ alerts: { status: string; endsAt: string }[] }>('alertmanager', 'firing-v4');
+    const resolvedAll = {
+      ...both,
+      groupKey: 'group-e',
+      status: 'resolved',
+      alerts: both.alerts.map((a) => ({ ...a, status: 'resolved', endsAt: '2026-11-20T10:30:00.000Z' })),
+    };
+    const resolvedAlerts = alertmanager.parse(resolvedAll, sourceContext({ now: new Date() })).alerts;
+    await ingestAlerts(deps(), resolvedAlerts);
+    await ingestAlerts(deps(), resolvedAlerts);
+    const detail = await incidentDetail(repo, opened?.key ?? '');
+    expect(detail.incident).toMatchObject({ alertCount: 2, firingCount: 0, status: 'new' });
+    const notices = sent.slice(before).filter((m) => m.subject.includes('All alerts resolved'));
+    expect(notices).toEqual([
+      { to: ['payments-oncall@example.com'], subject: expect.stringMatching(/^HOT-\d+ - Sev 1 - /) },
+    ]);
+    expect(detail.timeline.filter((e) => e.kind === 'alerts.all-resolved')).toHaveLength(1);
+  });
+
+  it("opens a new incident, linked as a recurrence, when a resolved incident's group fires again", async () => {
+    const [first] = await ingestAlerts(deps(), alertsOf('firing-v4', 'group-f'));
+    // Resolution belongs to the incident manager (later issue); here the repository does what it will do.
+    await repo.transitionStatus(first?.incidentId ?? '', 'new', 'resolved', new Date().toISOString());
+    expect(await repo.closeAlertGroup('alertmanager', 'group-f', first?.incidentId ?? '')).toBe(true);
+    const racers = await Promise.allSettled(
+      Array.from({ length: 8 }, () => ingestAlerts(deps(), alertsOf('firing-v4', 'group-f'))),
+    );
+    const keys = new Set(racers.flatMap((r) => (r.status === 'fulfilled' ? r.value.map((t) => t.key) : [])));
+    expect(keys.size).toBe(1);
+    const [secondKey] = [...keys];
+    expect(secondKey).not.toBe(first?.key);
+    const second = await incidentDetail(repo, secondKey ?? '');
+    expect(second.incident.recurrenceOf).toBe(first?.key);
+    expect(second.timeline.find((e) => e.kind === 'incident.recurrence')?.text).toContain(first?.key);
+    const previous = await incidentDetail(repo, first?.key ?? '');
+    expect(previous.timeline.find((e) => e.kind === 'incident.recurrence')?.text).toBe(
+      `Recurred as ${secondKey}.`,
+    );
+  });
+
+  it('never opens an incident from resolved alerts alone', async () => {
+    const before = (await incidentList(repo, { limit: 100 })).incidents.length;
+    expect(await ingestAlerts(deps(), alertsOf('resolved-v4', 'group-never-fired'))).toEqual([]);
+    expect((await incidentList(repo, { limit: 100 })).incidents.length).toBe(before);
   });
 
   it('lists incidents newest first with filters and a cursor', async () => {

@@ -13,6 +13,7 @@ import { startSes } from '../../infra/local/ses.ts';
 import { fixture } from '../support/fixtures.ts';
 import { type LocalDb, startLocalDb } from '../support/local-db.ts';
 import { organisation } from '../support/organisation.ts';
+import { sourceContext } from '../support/source-context.ts';
 
 /** The page and failure mails through the SES API into the SES emulator, recorded on the real table. */
 
@@ -52,11 +53,11 @@ const mailsTo = async (address: string): Promise<Mail[]> => {
 async function openIncident(groupKey: string) {
   const alerts = alertmanager.parse(
     { ...fixture<Record<string, unknown>>('alertmanager', 'firing-v4'), groupKey },
-    new Date().toISOString(),
-  );
+    sourceContext({ now: new Date() }),
+  ).alerts;
   const workflow = { start: async () => ({ executionArn: 'arn', alreadyStarted: false }) };
   const [touched] = await ingestAlerts(
-    { repo, workflow, organisation, now: () => new Date(), newId: ulid },
+    { repo, workflow, mailer, organisation, now: () => new Date(), newId: ulid },
     alerts,
   );
   if (!touched) throw new Error('no incident');

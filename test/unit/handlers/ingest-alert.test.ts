@@ -1,6 +1,12 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { httpEvent, lambdaContext } from '../../support/events.ts';
@@ -124,6 +130,7 @@ describe('POST /alerts/{source}', () => {
     ddb.on(GetCommand).resolves({});
     ddb.on(PutCommand).resolves({});
     ddb.on(UpdateCommand).resolves({ Attributes: { value: 7 } });
+    ddb.on(QueryCommand).resolves({ Items: [] });
     sfn
       .on(StartExecutionCommand)
       .resolves({ executionArn: `${stateMachineArn}:HOT-7`, startDate: new Date() });

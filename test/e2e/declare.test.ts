@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executionArnFor } from '../../functions/adapters/workflow.ts';
+import { type CliIo, run } from '../../functions/cli/incident.ts';
+import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
+
+/** Declaring by hand, through the API and the `incident` CLI, on the local target. */
+
+let hotline: HotlineTarget;
+beforeAll(async () => {
+  hotline = await startHotline();
+});
+afterAll(async () => hotline?.stop());
+
+function cli(env: Record<string, string> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    env: { HOTLINE_URL: hotline.target.urls.api, HOTLINE_TOKEN: hotline.target.operatorToken, ...env },
+    out: (line) => out.push(line),
+    err: (line) => err.push(line),
+    fetch,
+  };
+  return { io, out, err };
+}
+
+const declaration = {
+  summary: 'Checkout payments failing for EU cards',
+  description: 'About 30% of EU card payments fail at checkout; customers see "payment declined".',
+  severity: 2,
+  service: 'checkout',
+  products: ['Checkout'],
+};
+
+const post = (body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${hotline.target.urls.api}/incidents`, {
+    method: 'POST',
+    headers: { ...hotline.operator(), 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+
+describe('declaring an incident', () => {
+  it('declares through the CLI and shows it with its timeline and workflow', async () => {
+    const declared = cli();
+    const code = await run(
+      [
+        'declare',
+        '--summary',
+        declaration.summary,
+        '--impact',
+        declaration.description,
+        '--severity',
+        '2',
+        '--service',
+        'checkout',
+      ],
+      declared.io,
+    );
+    expect(declared.err).toEqual([]);
+    expect(code).toBe(0);
+    const key = /^Declared (HOT-\d+)$/.exec(declared.out[0] ?? '')?.[1];
+    expect(key).toBeDefined();
+
+    const shown = cli();
+    expect(await run(['show', key ?? ''], shown.io)).toBe(0);
+    expect(shown.out[0]).toBe(`${key} - Sev 2 - ${declaration.summary}`);
+    expect(shown.out.join('\n')).toMatch(/incident\.declared\s+HOT-\d+ declared by /);
+    expect(shown.out.join('\n')).toMatch(/workflow\.started/);
+    const stateMachineArn = hotline.target.stateMachines[0] ?? '';
+    const execution = await hotline.target.stepFunctions.waitForExecution(
+      executionArnFor(stateMachineArn, key ?? ''),
+    );
+    expect(execution.status).toBe('SUCCEEDED');
+  });
+
+  it('opens one incident for a retried declaration with the same idempotency key', async () => {
+    const first = await post(declaration, { 'idempotency-key': 'declare-retry-0001' });
+    const again = await post(declaration, { 'idempotency-key': 'declare-retry-0001' });
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(200);
+    const a = (await first.json()) as { key: string; outcome: string };
+    const b = (await again.json()) as { key: string; outcome: string };
+    expect(a.outcome).toBe('declared');
+    expect(b).toEqual({ key: a.key, outcome: 'existing' });
+  });
+
+  it('records "unknown" as the default service with a note', async () => {
+    const response = await post({ ...declaration, service: 'unknown' });
+    const { key } = (await response.json()) as { key: string };
+    const detail = (await (
+      await fetch(`${hotline.target.urls.api}/incidents/${key}`, { headers: hotline.operator() })
+    ).json()) as {
+      incident: { service: string; description: string };
+      timeline: { kind: string }[];
+    };
+    expect(detail.incident.service).toBe('unknown');
+    expect(detail.incident.description).toBe(declaration.description);
+    expect(detail.timeline.map((e) => e.kind)).toContain('incident.service-unknown');
+  });
+
+  it('refuses a declaration missing the handbook fields, naming them, and writes nothing', async () => {
+    const before = (
+      (await (
+        await fetch(`${hotline.target.urls.api}/incidents?limit=100`, { headers: hotline.operator() })
+      ).json()) as { incidents: unknown[] }
+    ).incidents.length;
+    const missing = await post({ summary: 'x', severity: 5, service: 'checkout' });
+    expect(missing.status).toBe(400);
+    const message = ((await missing.json()) as { error: { message: string } }).error.message;
+    expect(message).toMatch(/description/);
+    expect(message).toMatch(/severity/);
+    const unknownService = await post({ ...declaration, service: 'billing' });
+    expect(unknownService.status).toBe(400);
+    expect(((await unknownService.json()) as { error: { message: string } }).error.message).toMatch(
+      /"billing" is not configured/,
+    );
+    const after = (
+      (await (
+        await fetch(`${hotline.target.urls.api}/incidents?limit=100`, { headers: hotline.operator() })
+      ).json()) as { incidents: unknown[] }
+    ).incidents.length;
+    expect(after).toBe(before);
+  });
+
+  it('needs the operator token', async () => {
+    const response = await fetch(`${hotline.target.urls.api}/incidents`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(declaration),
+    });
+    expect(response.status).toBe(403);
+    const denied = cli({ HOTLINE_TOKEN: 'wrong' });
+    expect(await run(['list'], denied.io)).toBe(2);
+    expect(denied.err[0]).toMatch(/^403/);
+  });
+});
