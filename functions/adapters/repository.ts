@@ -72,6 +72,7 @@ export interface ListQuery {
 }
 
 const DELIVERY_MEMORY_SECONDS = 24 * 60 * 60;
+const DESCRIPTIVE_ALERT_FIELDS = new Set(['summary', 'description', 'labels', 'annotations', 'url']);
 
 /**
  * The only module that talks to the table. Every create is attribute_not_exists; every state change is
@@ -347,7 +348,10 @@ export class IncidentRepository {
       if (value === undefined) return;
       names[`#a${i}`] = name;
       values[`:a${i}`] = value;
-      sets.push(`#a${i} = :a${i}`);
+      // A resolve often carries less than the firing alert did (PagerDuty's resolve has no payload): it must
+      // not erase what the firing alert told us.
+      const keepFiring = alert.status === 'resolved' && DESCRIPTIVE_ALERT_FIELDS.has(name);
+      sets.push(keepFiring ? `#a${i} = if_not_exists(#a${i}, :a${i})` : `#a${i} = :a${i}`);
     });
     const result = await this.db.send(
       new UpdateCommand({

@@ -23,6 +23,12 @@ export const envPrefix = (source: string): string => source.toUpperCase().replac
  * and later drops it, and every string value in the object is accepted, so senders can be moved to the new
  * value with no window where either value is refused.
  */
+/**
+ * PagerDuty integration (routing) keys are 32 characters and some Events API clients check that; every other
+ * source gets 48.
+ */
+export const credentialLength = (source: string): number => (source === 'pagerduty' ? 32 : 48);
+
 export class AlertSourceSecret extends secretsmanager.Secret {
   constructor(scope: Construct, id: string, source: string) {
     super(scope, id, {
@@ -31,7 +37,7 @@ export class AlertSourceSecret extends secretsmanager.Secret {
         secretStringTemplate: '{}',
         generateStringKey: 'current',
         excludePunctuation: true,
-        passwordLength: 48,
+        passwordLength: credentialLength(source),
       },
     });
     Validations.of(this).acknowledge({

@@ -49,12 +49,13 @@ describe('email, secrets and alarms', () => {
       'pagerduty',
     ]);
     expect(Object.keys(secrets)).toHaveLength(6);
-    for (const secret of Object.values(stack.alertSourceSecrets)) {
+    for (const [source, secret] of Object.entries(stack.alertSourceSecrets)) {
       expect(secrets[logicalId(secret)]?.Properties.GenerateSecretString).toEqual({
         SecretStringTemplate: '{}',
         GenerateStringKey: 'current',
         ExcludePunctuation: true,
-        PasswordLength: 48,
+        // PagerDuty routing keys are 32 characters; Events API clients may check.
+        PasswordLength: source === 'pagerduty' ? 32 : 48,
       });
     }
     expect(secrets[logicalId(stack.linkSigningKeys)]?.Properties.GenerateSecretString).toEqual({

@@ -4,6 +4,7 @@ import type { Mailer } from '../../functions/adapters/mailer.ts';
 import { IncidentRepository } from '../../functions/adapters/repository.ts';
 import type { WorkflowInput, WorkflowStarter } from '../../functions/adapters/workflow.ts';
 import { alertmanager } from '../../functions/sources/alertmanager.ts';
+import { pagerduty } from '../../functions/sources/pagerduty.ts';
 import { ingestAlerts } from '../../functions/use-cases/ingest-alerts.ts';
 import { incidentDetail, incidentList } from '../../functions/use-cases/read-incidents.ts';
 import { fixture } from '../support/fixtures.ts';
@@ -176,6 +177,20 @@ describe('ingest on the real table', () => {
     expect(previous.timeline.find((e) => e.kind === 'incident.recurrence')?.text).toBe(
       `Recurred as ${secondKey}.`,
     );
+  });
+
+  it('keeps what the firing alert said when a resolve carries no details (PagerDuty resolve)', async () => {
+    const context = sourceContext({ now: new Date() });
+    const trigger = pagerduty.parse(fixture('pagerduty', 'trigger'), context).alerts;
+    const [opened] = await ingestAlerts(deps(), trigger);
+    await ingestAlerts(deps(), pagerduty.parse(fixture('pagerduty', 'resolve'), context).alerts);
+    const detail = await incidentDetail(repo, opened?.key ?? '');
+    expect(detail.alerts).toHaveLength(1);
+    expect(detail.alerts[0]).toMatchObject({
+      status: 'resolved',
+      summary: 'Payment provider timeouts above 10% on checkout-api',
+      labels: expect.objectContaining({ severity: trigger[0]?.labels.severity }),
+    });
   });
 
   it('never opens an incident from resolved alerts alone', async () => {
