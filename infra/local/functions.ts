@@ -55,6 +55,7 @@ interface WorkerSlot {
 
 const projectRoot = new URL('../../package.json', import.meta.url).href;
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+const STOP_GRACE_MS = 3_000;
 const workerFile = new URL('./lambda-worker.ts', import.meta.url);
 
 /** Reads every AWS::Lambda::Function of the template into what the runtime needs. */
@@ -201,6 +202,12 @@ export class LambdaRuntime {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    // Let invocations in flight finish (briefly): a worker killed mid-write leaves a request inside dynalite
+    // that then fails against a closed database.
+    const deadline = Date.now() + STOP_GRACE_MS;
+    while (Date.now() < deadline && [...this.slots.values()].some((slot) => slot.pending.size > 0)) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     const slots = [...this.slots.values()];
     this.slots.clear();
     for (const slot of slots)
