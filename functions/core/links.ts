@@ -1,0 +1,101 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Signed links for people who answer by email (acknowledge a page, approve a postmortem...). A link carries
+ * what it authorises (incident, action, recipient, expiry, a unique id) and an HMAC-SHA256 over it with a key
+ * named by id, so keys rotate with no gap: a new key signs, old keys verify until their links expire. Expiry is
+ * checked here, in code; single use is enforced by the caller with a conditional write on the link id.
+ */
+
+export interface LinkClaims {
+  /** Unique link id: the single-use record is keyed by it. */
+  id: string;
+  incidentId: string;
+  key: string;
+  action: string;
+  /** Who the link was sent to: the decision is recorded as theirs. */
+  recipient: string;
+  /** Expiry, Unix seconds. */
+  exp: number;
+  /** Optional: what the decision resumes (e.g. the page sequence being acknowledged). */
+  ref?: string;
+}
+
+export interface SigningKeys {
+  activeKeyId: string;
+  keys: Record<string, string>;
+}
+
+export type LinkCheck =
+  | { ok: true; claims: LinkClaims }
+  | { ok: false; reason: 'malformed' | 'unknown-key' | 'bad-signature' | 'expired' };
+
+const VERSION = 'v1';
+const MIN_KEY_LENGTH = 32;
+
+/** Reads the key set stored as `{"activeKeyId": "k2", "k1": "...", "k2": "..."}`. */
+export function parseSigningKeys(secretJson: string): SigningKeys {
+  const parsed = JSON.parse(secretJson) as Record<string, unknown>;
+  const activeKeyId = parsed.activeKeyId;
+  const keys: Record<string, string> = {};
+  for (const [id, value] of Object.entries(parsed)) {
+    if (id !== 'activeKeyId' && typeof value === 'string' && value.length >= MIN_KEY_LENGTH) keys[id] = value;
+  }
+  if (typeof activeKeyId !== 'string' || !keys[activeKeyId]) {
+    throw new Error('link signing keys: activeKeyId must name a key of at least 32 characters');
+  }
+  return { activeKeyId, keys };
+}
+
+function mac(key: string, signed: string): Buffer {
+  return createHmac('sha256', key).update(signed, 'utf8').digest();
+}
+
+/** `v1.<kid>.<claims base64url>.<mac base64url>`: URL-safe, no padding. */
+export function signLink(claims: LinkClaims, signing: SigningKeys): string {
+  const kid = signing.activeKeyId;
+  const key = signing.keys[kid];
+  if (!key) throw new Error(`no key ${kid}`);
+  const body = Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url');
+  const signed = `${VERSION}.${kid}.${body}`;
+  return `${signed}.${mac(key, signed).toString('base64url')}`;
+}
+
+/** Verifies a token: signature first (constant time), then expiry. Never throws on bad input. */
+export function verifyLink(token: string, signing: SigningKeys, now: Date): LinkCheck {
+  if (typeof token !== 'string' || token.length > 4096) return { ok: false, reason: 'malformed' };
+  const parts = token.split('.');
+  if (parts.length !== 4) return { ok: false, reason: 'malformed' };
+  const [version, kid, body, signature] = parts as [string, string, string, string];
+  if (version !== VERSION || !/^[A-Za-z0-9_-]+$/.test(body) || !/^[A-Za-z0-9_-]+$/.test(signature)) {
+    return { ok: false, reason: 'malformed' };
+  }
+  const key = Object.hasOwn(signing.keys, kid) ? signing.keys[kid] : undefined;
+  if (!key) return { ok: false, reason: 'unknown-key' };
+  const expected = mac(key, `${version}.${kid}.${body}`);
+  const presented = Buffer.from(signature, 'base64url');
+  // Only the canonical encoding is accepted, so one signature has exactly one spelling.
+  if (presented.toString('base64url') !== signature) return { ok: false, reason: 'malformed' };
+  if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
+    return { ok: false, reason: 'bad-signature' };
+  }
+  let claims: LinkClaims;
+  try {
+    claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as LinkClaims;
+  } catch {
+    return { ok: false, reason: 'malformed' };
+  }
+  if (
+    typeof claims !== 'object' ||
+    claims === null ||
+    typeof claims.id !== 'string' ||
+    typeof claims.incidentId !== 'string' ||
+    typeof claims.action !== 'string' ||
+    typeof claims.recipient !== 'string' ||
+    typeof claims.exp !== 'number'
+  ) {
+    return { ok: false, reason: 'malformed' };
+  }
+  if (claims.exp * 1000 <= now.getTime()) return { ok: false, reason: 'expired' };
+  return { ok: true, claims };
+}

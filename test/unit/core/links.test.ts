@@ -1,0 +1,78 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type LinkClaims, parseSigningKeys, signLink, verifyLink } from '../../../functions/core/links.ts';
+
+const k1 = 'a'.repeat(64);
+const k2 = 'b'.repeat(64);
+const now = new Date('2026-11-20T10:00:00.000Z');
+const claims: LinkClaims = {
+  id: '01JLINK',
+  incidentId: '01JINC',
+  key: 'HOT-3',
+  action: 'acknowledge',
+  recipient: 'oncall@example.com',
+  exp: Math.floor(now.getTime() / 1000) + 3600,
+};
+
+describe('signed links', () => {
+  const keys = parseSigningKeys(JSON.stringify({ activeKeyId: 'k1', k1 }));
+
+  it('round-trips the claims', () => {
+    expect(verifyLink(signLink(claims, keys), keys, now)).toEqual({ ok: true, claims });
+  });
+
+  it('keeps links signed with the old key valid after a rotation', () => {
+    const token = signLink(claims, keys);
+    const rotated = parseSigningKeys(JSON.stringify({ activeKeyId: 'k2', k1, k2 }));
+    expect(verifyLink(token, rotated, now).ok).toBe(true);
+    expect(signLink(claims, rotated).split('.')[1]).toBe('k2');
+    const retired = parseSigningKeys(JSON.stringify({ activeKeyId: 'k2', k2 }));
+    expect(verifyLink(token, retired, now)).toEqual({ ok: false, reason: 'unknown-key' });
+  });
+
+  it('refuses expired links, checked in code', () => {
+    const token = signLink({ ...claims, exp: Math.floor(now.getTime() / 1000) }, keys);
+    expect(verifyLink(token, keys, now)).toEqual({ ok: false, reason: 'expired' });
+  });
+
+  it('refuses a link whose claims were changed (another incident, action or recipient)', () => {
+    const [v, kid, , sig] = signLink(claims, keys).split('.');
+    for (const change of [
+      { incidentId: 'other' },
+      { action: 'approve' },
+      { recipient: 'attacker@example.com' },
+    ]) {
+      const body = Buffer.from(JSON.stringify({ ...claims, ...change })).toString('base64url');
+      expect(verifyLink(`${v}.${kid}.${body}.${sig}`, keys, now)).toEqual({
+        ok: false,
+        reason: 'bad-signature',
+      });
+    }
+  });
+
+  it('refuses keys too short to be keys', () => {
+    expect(() => parseSigningKeys(JSON.stringify({ activeKeyId: 'k1', k1: 'short' }))).toThrow(/activeKeyId/);
+  });
+
+  it('never accepts a tampered token and never throws on arbitrary input', () => {
+    const token = signLink(claims, keys);
+    fc.assert(
+      fc.property(
+        fc.nat({ max: token.length - 1 }),
+        fc.string({ minLength: 1, maxLength: 1 }),
+        (index, char) => {
+          const tampered = token.slice(0, index) + char + token.slice(index + 1);
+          fc.pre(tampered !== token);
+          expect(verifyLink(tampered, keys, now).ok).toBe(false);
+        },
+      ),
+      { numRuns: 300 },
+    );
+    fc.assert(
+      fc.property(fc.string(), (input) => {
+        expect(verifyLink(input, keys, now).ok).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
