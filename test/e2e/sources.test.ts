@@ -73,7 +73,7 @@ describe('alert sources on the local target', () => {
   it('pagerduty: Events API v2 with the routing key as credential, answered the way PagerDuty answers', async () => {
     const routingKey = hotline.secretOf('pagerduty');
     expect(routingKey).toHaveLength(32);
-    const trigger = { ...fixture<Record<string, unknown>>('pagerduty', 'trigger'), routing_key: routingKey };
+    const trigger = { ...fixture<{ dedup_key: string }>('pagerduty', 'trigger'), routing_key: routingKey };
     const opened = await post('pagerduty', JSON.stringify(trigger), {});
     expect(opened.status).toBe(202);
     expect(opened.body).toMatchObject({
