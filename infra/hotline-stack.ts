@@ -1,5 +1,6 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { Organisation } from '../functions/core/config.ts';
@@ -24,7 +25,9 @@ export const functionSpecs = {
   ListIncidents: { handlerFile: 'list-incidents', kind: 'api' },
   GetIncident: { handlerFile: 'get-incident', kind: 'api' },
   DeclareIncident: { handlerFile: 'declare-incident', kind: 'api' },
-  PageIncidentManager: { handlerFile: 'page-incident-manager', kind: 'workflow' },
+  RespondToIncident: { handlerFile: 'respond-to-incident', kind: 'api' },
+  LinkDecision: { handlerFile: 'handle-link', kind: 'api' },
+  WorkflowStep: { handlerFile: 'workflow-step', kind: 'workflow' },
   RecordWorkflowFailure: { handlerFile: 'record-workflow-failure', kind: 'workflow' },
 } as const satisfies Record<string, { handlerFile: string; kind: FunctionKind }>;
 export type FunctionId = keyof typeof functionSpecs;
@@ -84,14 +87,16 @@ export class HotlineStack extends Stack {
       ListIncidents: fn('ListIncidents'),
       GetIncident: fn('GetIncident'),
       DeclareIncident: fn('DeclareIncident'),
-      PageIncidentManager: fn('PageIncidentManager'),
+      RespondToIncident: fn('RespondToIncident'),
+      LinkDecision: fn('LinkDecision'),
+      WorkflowStep: fn('WorkflowStep'),
       RecordWorkflowFailure: fn('RecordWorkflowFailure'),
     };
     const f = this.functions;
 
     const workflow = new IncidentWorkflow(this, 'Workflow', {
       functions: {
-        pageIncidentManager: f.PageIncidentManager,
+        workflowStep: f.WorkflowStep,
         recordWorkflowFailure: f.RecordWorkflowFailure,
       },
       logRemovalPolicy,
@@ -103,6 +108,8 @@ export class HotlineStack extends Stack {
       listIncidents: f.ListIncidents,
       getIncident: f.GetIncident,
       declareIncident: f.DeclareIncident,
+      respondToIncident: f.RespondToIncident,
+      linkDecision: f.LinkDecision,
       logRemovalPolicy,
     });
     this.api = this.incidentApi.httpApi;
@@ -119,8 +126,31 @@ export class HotlineStack extends Stack {
     }
     f.ListIncidents.bindTable(this.table, 'read');
     f.GetIncident.bindTable(this.table, 'read');
-    f.PageIncidentManager.bindTable(this.table, 'readWrite').bindMailer(this.mailer);
-    f.PageIncidentManager.addEnvironment('PUBLIC_BASE_URL', publicBaseUrl);
+    f.WorkflowStep.bindTable(this.table, 'readWrite')
+      .bindMailer(this.mailer)
+      .bindSecret(this.linkSigningKeys, 'LINK_SIGNING_SECRET_ARN');
+    f.WorkflowStep.addEnvironment('PUBLIC_BASE_URL', publicBaseUrl);
+    // A waiting step resumes its own token when it finds the event already happened. The grant names the state
+    // machine by its fixed name: a reference would make the function depend on the machine that invokes it.
+    f.WorkflowStep.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:SendTaskSuccess'],
+        resources: [workflow.stateMachineArnByName],
+      }),
+    );
+    f.RespondToIncident.bindTable(this.table, 'readWrite').bindMailer(this.mailer);
+    f.RespondToIncident.addEnvironment('PUBLIC_BASE_URL', publicBaseUrl);
+    f.RespondToIncident.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:SendTaskSuccess'],
+        resources: [this.stateMachine.stateMachineArn],
+      }),
+    );
+    // Signed links: the token is verified with the link keys; an acknowledgement resumes the waiting workflow.
+    f.LinkDecision.bindTable(this.table, 'readWrite')
+      .bindSecret(this.linkSigningKeys, 'LINK_SIGNING_SECRET_ARN')
+      .bindWorkflowCallback(this.stateMachine);
+    f.LinkDecision.addEnvironment('PUBLIC_BASE_URL', publicBaseUrl);
     f.RecordWorkflowFailure.bindTable(this.table, 'readWrite').bindMailer(this.mailer);
     f.RecordWorkflowFailure.addEnvironment('PUBLIC_BASE_URL', publicBaseUrl);
 

@@ -45,5 +45,10 @@ export default defineOrganisation({
     severityValues: { critical: 1, page: 1, high: 2, error: 2, warning: 3, info: 3 },
     defaultSeverity: 2,
   },
+  responseLinks: {
+    chatRoom: 'https://chat.example.com/incidents/channels/{channel}',
+    video: 'https://meet.example.com/{channel}',
+    stateDocument: 'https://docs.example.com/incidents/{key}',
+  },
   reports: { recipients: ['engineering-leads@example.com'] },
 });

@@ -1,4 +1,5 @@
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -27,6 +28,19 @@ export interface AlertGroupRecord {
   leaseUntil?: string;
   number?: number;
   incidentKey?: string;
+}
+
+export interface LinkUse {
+  linkId: string;
+  incidentId: string;
+  action: string;
+  recipient: string;
+  usedAt: string;
+  /** 'pending' while the decision is being made (see use-cases/links.ts), then what the decision did. */
+  outcome: string;
+  /** Which attempt holds a pending use: only it may complete or release the use. */
+  attempt?: string;
+  completedAt?: string;
 }
 
 export interface PreviousAlert {
@@ -294,6 +308,179 @@ export class IncidentRepository {
       new GetCommand({ TableName: this.table, Key: keys.incidentKey(incidentKey) }),
     );
     return result.Item?.incidentId as string | undefined;
+  }
+
+  /**
+   * Changes an incident: SET, REMOVE and ADD in one conditional write. `statusIn` makes it conditional on the
+   * state it leaves; `when` adds a raw condition (with its own values). Returns the incident after the change,
+   * or undefined when a condition did not hold.
+   */
+  async updateIncident(
+    incidentId: string,
+    change: {
+      set?: Record<string, unknown>;
+      remove?: string[];
+      add?: Record<string, number>;
+      statusIn?: readonly IncidentStatus[];
+      when?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> };
+    },
+  ): Promise<Incident | undefined> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const name = (attribute: string) => {
+      const placeholder = `#n${Object.keys(names).length}`;
+      names[placeholder] = attribute;
+      return placeholder;
+    };
+    const value = (v: unknown) => {
+      const placeholder = `:v${Object.keys(values).length}`;
+      values[placeholder] = v;
+      return placeholder;
+    };
+    const sets = Object.entries(change.set ?? {})
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${name(k)} = ${value(v)}`);
+    const adds = Object.entries(change.add ?? {}).map(([k, v]) => `${name(k)} ${value(v)}`);
+    const removes = (change.remove ?? []).map(name);
+    const expression = [
+      sets.length ? `SET ${sets.join(', ')}` : '',
+      removes.length ? `REMOVE ${removes.join(', ')}` : '',
+      adds.length ? `ADD ${adds.join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    const conditions = ['attribute_exists(pk)'];
+    if (change.statusIn) {
+      const status = name('status');
+      conditions.push(`${status} IN (${change.statusIn.map(value).join(', ')})`);
+    }
+    if (change.when) {
+      conditions.push(`(${change.when.expression})`);
+      Object.assign(names, change.when.names);
+      Object.assign(values, change.when.values);
+    }
+    try {
+      const result = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.incident(incidentId),
+          UpdateExpression: expression,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return result.Attributes ? (stripType(result.Attributes) as unknown as Incident) : undefined;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async incidentByKey(incidentKey: string): Promise<Incident | undefined> {
+    const id = await this.incidentIdForKey(incidentKey);
+    return id ? this.getIncident(id) : undefined;
+  }
+
+  /**
+   * Uses a signed link once. Returns undefined when this call used it, or the earlier use when it was already
+   * used (the caller shows "already done" and changes nothing).
+   */
+  async useLink(use: LinkUse): Promise<LinkUse | undefined> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...keys.linkUse(use.linkId), type: 'linkUse', ...use },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return undefined;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      const existing = await this.db.send(
+        new GetCommand({ TableName: this.table, Key: keys.linkUse(use.linkId), ConsistentRead: true }),
+      );
+      return existing.Item ? (stripType(existing.Item) as unknown as LinkUse) : use;
+    }
+  }
+
+  async getLinkUse(linkId: string): Promise<LinkUse | undefined> {
+    const result = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: keys.linkUse(linkId), ConsistentRead: true }),
+    );
+    return result.Item ? (stripType(result.Item) as unknown as LinkUse) : undefined;
+  }
+
+  /** Records what a pending use decided. False when the attempt no longer holds the use. */
+  async completeLinkUse(linkId: string, attempt: string, outcome: string, at: string): Promise<boolean> {
+    return this.conditional(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.linkUse(linkId),
+          UpdateExpression: 'SET outcome = :outcome, completedAt = :at',
+          ConditionExpression: 'attempt = :attempt AND outcome = :pending',
+          ExpressionAttributeValues: {
+            ':outcome': outcome,
+            ':at': at,
+            ':attempt': attempt,
+            ':pending': 'pending',
+          },
+        }),
+      ),
+    );
+  }
+
+  /** Gives a pending use back (its attempt failed), so the same link can be used again. */
+  async releaseLinkUse(linkId: string, attempt: string): Promise<boolean> {
+    return this.conditional(
+      this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: keys.linkUse(linkId),
+          ConditionExpression: 'attempt = :attempt AND outcome = :pending',
+          ExpressionAttributeValues: { ':attempt': attempt, ':pending': 'pending' },
+        }),
+      ),
+    );
+  }
+
+  /** Takes over a pending use whose attempt died (its lease passed). False when another request took it. */
+  async takeOverLinkUse(
+    linkId: string,
+    previousAttempt: string,
+    attempt: string,
+    at: string,
+  ): Promise<boolean> {
+    return this.conditional(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.linkUse(linkId),
+          UpdateExpression: 'SET attempt = :attempt, usedAt = :at',
+          ConditionExpression: 'attempt = :previous AND outcome = :pending',
+          ExpressionAttributeValues: {
+            ':attempt': attempt,
+            ':at': at,
+            ':previous': previousAttempt,
+            ':pending': 'pending',
+          },
+        }),
+      ),
+    );
+  }
+
+  /** Sends a conditional write: false when its condition did not hold. */
+  private async conditional(write: Promise<unknown>): Promise<boolean> {
+    try {
+      await write;
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
   }
 
   /** Changes status only from the expected one. False when the incident is not in `from`. */

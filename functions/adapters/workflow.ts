@@ -1,4 +1,4 @@
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 
 const sfn = new SFNClient({});
 
@@ -35,6 +35,30 @@ export function stepFunctionsStarter(): WorkflowStarter {
         if (error instanceof Error && error.name === 'ExecutionAlreadyExists') {
           return { executionArn: executionArnFor(stateMachineArn, input.key), alreadyStarted: true };
         }
+        throw error;
+      }
+    },
+  };
+}
+
+export interface WorkflowCallback {
+  /**
+   * Resumes a waiting task. False when the token is no longer waiting (already resumed, timed out, or its
+   * execution ended): the caller's change is recorded either way, and the workflow reads it when it next looks.
+   */
+  resume(taskToken: string, output: Record<string, unknown>): Promise<boolean>;
+}
+
+const FINISHED_TOKEN_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
+
+export function stepFunctionsCallback(): WorkflowCallback {
+  return {
+    async resume(taskToken, output) {
+      try {
+        await sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+        return true;
+      } catch (error) {
+        if (error instanceof Error && FINISHED_TOKEN_ERRORS.has(error.name)) return false;
         throw error;
       }
     },

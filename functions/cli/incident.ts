@@ -17,6 +17,13 @@ Commands:
             [--products <a,b>] [--since <ISO time impact started>] [--idempotency-key <key>]
   list      [--status <status>] [--severity <n>] [--service <id>] [--from <ISO>] [--to <ISO>] [--limit <n>]
   show      <KEY>
+  acknowledge <KEY> [--as <incident manager email>]
+  update    <KEY> --summary <1-2 sentences> --status <bullet> --status <bullet> --next <bullet> --next <bullet>
+            --impact <text> --internal <n|unknown> --external <n|unknown> --root-cause <text|"currently unknown">
+            --eta <ISO|"no ETA"> --next-update <ISO|+minutes> [--external-text <short public text>]
+  severity  <KEY> <1|2|3> --reason <text>
+  roles     <KEY> [--im <email>] [--tech-lead <email>]... [--comms <email>]
+  resolve   <KEY> --support-cases <n> [--impact-start <ISO>] [--impact-end <ISO>] [--postmortem] [--summary <text>]
 
 Environment:
   HOTLINE_URL     the API URL (the stack's ApiUrl output, or http://127.0.0.1:3000 locally)
@@ -45,6 +52,12 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         return await list(rest, io);
       case 'show':
         return await show(rest, io);
+      case 'acknowledge':
+      case 'update':
+      case 'severity':
+      case 'roles':
+      case 'resolve':
+        return await respond(command, rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -145,6 +158,102 @@ async function show(args: string[], io: CliIo): Promise<number> {
     io.out(`  ${entry.at}  ${entry.kind.padEnd(24)} ${entry.text}`);
   }
   return 0;
+}
+
+/** The response actions: POST /incidents/{key}/{acknowledge,updates,severity,roles,resolve}. */
+async function respond(command: string, args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      as: { type: 'string' },
+      summary: { type: 'string' },
+      status: { type: 'string', multiple: true },
+      next: { type: 'string', multiple: true },
+      impact: { type: 'string' },
+      internal: { type: 'string' },
+      external: { type: 'string' },
+      'root-cause': { type: 'string' },
+      eta: { type: 'string' },
+      'next-update': { type: 'string' },
+      'external-text': { type: 'string' },
+      reason: { type: 'string' },
+      im: { type: 'string' },
+      'tech-lead': { type: 'string', multiple: true },
+      comms: { type: 'string' },
+      'support-cases': { type: 'string' },
+      'impact-start': { type: 'string' },
+      'impact-end': { type: 'string' },
+      postmortem: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  const [key, arg] = positionals;
+  if (!key) throw new CliError(`${command} needs an incident key\n\n${usage}`);
+  const count = (v?: string) => (v === undefined ? undefined : v === 'unknown' ? 'unknown' : Number(v));
+  const when = (v?: string) =>
+    v && /^\+\d+$/.test(v) ? new Date(Date.now() + Number(v.slice(1)) * 60_000).toISOString() : v;
+  const defined = (o: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  const bodies: Record<string, [string, Record<string, unknown>]> = {
+    acknowledge: ['acknowledge', defined({ incidentManager: values.as })],
+    update: [
+      'updates',
+      defined({
+        summary: values.summary,
+        status: values.status,
+        nextSteps: values.next,
+        impact: values.impact,
+        customers:
+          values.internal !== undefined || values.external !== undefined
+            ? { internal: count(values.internal), external: count(values.external) }
+            : undefined,
+        rootCause: values['root-cause'],
+        eta: values.eta,
+        nextUpdateAt: when(values['next-update']),
+        external: values['external-text'],
+      }),
+    ],
+    severity: [
+      'severity',
+      defined({ severity: arg === undefined ? undefined : Number(arg), reason: values.reason }),
+    ],
+    roles: [
+      'roles',
+      defined({ incidentManager: values.im, techLeads: values['tech-lead'], commsManager: values.comms }),
+    ],
+    resolve: [
+      'resolve',
+      defined({
+        supportCases: values['support-cases'] === undefined ? undefined : Number(values['support-cases']),
+        impactStartedAt: values['impact-start'],
+        impactEndedAt: values['impact-end'],
+        postmortem: values.postmortem,
+        summary: values.summary,
+      }),
+    ],
+  };
+  const [action, body] = bodies[command] ?? ['', {}];
+  const result = await call(io, 'POST', `/incidents/${encodeURIComponent(key)}/${action}`, body);
+  io.out(describeResult(command, key, result));
+  return 0;
+}
+
+function describeResult(command: string, key: string, r: Record<string, unknown>): string {
+  switch (command) {
+    case 'acknowledge':
+      return r.outcome === 'acknowledged'
+        ? `${key} acknowledged: ${r.acknowledgedBy} is in charge`
+        : `${key} was already acknowledged by ${r.acknowledgedBy}`;
+    case 'update':
+      return `${key}: update ${r.sequence} sent; next update due ${r.nextUpdateDue}`;
+    case 'severity':
+      return r.changed ? `${key} is now Sev ${r.severity}` : `${key} was already Sev ${r.severity}`;
+    case 'roles':
+      return `${key} roles: ${JSON.stringify(r.roles)}`;
+    default:
+      return `${key} resolved: impact ${r.impactStartedAt} -> ${r.impactEndedAt}; postmortem ${r.postmortem}`;
+  }
 }
 
 async function call(

@@ -70,17 +70,35 @@ export interface PageContext {
   service: Service;
   baseUrl: string;
   firingAlerts: { summary: string; startsAt: string }[];
+  /** The signed acknowledge link (a confirm page: opening it changes nothing). */
+  acknowledgeUrl?: string;
+  /** Who is paged and why: "incident manager", "backup incident manager", "IMOC". */
+  tierLabel?: string;
+  escalated?: boolean;
 }
 
-/** The page to the incident manager: who, what, how bad, since when, and where to look. */
-export function pageEmail({ incident, service, baseUrl, firingAlerts }: PageContext): EmailMessage {
+/** The page to the incident manager: who, what, how bad, since when, where to look, how to take charge. */
+export function pageEmail({
+  incident,
+  service,
+  baseUrl,
+  firingAlerts,
+  acknowledgeUrl,
+  tierLabel = 'incident manager',
+  escalated = false,
+}: PageContext): EmailMessage {
   const severity = incident.severity as Severity;
   const shown = firingAlerts.slice(0, 20);
   const more = firingAlerts.length - shown.length;
   const { text, html } = render(
-    `${incident.key}: you are paged as incident manager`,
-    `A Sev ${severity} incident was opened for ${service.name}. Please acknowledge and take charge.`,
+    `${incident.key}: you are paged as ${tierLabel}`,
+    escalated
+      ? `Nobody acknowledged this Sev ${severity} incident for ${service.name} in time, so it is escalated to you. Please acknowledge and take charge.`
+      : `A Sev ${severity} incident was opened for ${service.name}. Please acknowledge and take charge.`,
     [
+      ...(acknowledgeUrl
+        ? [{ label: 'Acknowledge', value: 'Acknowledge and take charge', href: acknowledgeUrl }]
+        : []),
       { label: 'Incident', value: incident.key, href: incidentUrl(baseUrl, incident.key) },
       { label: 'Summary', value: incident.summary },
       { label: 'Severity', value: `Sev ${severity} (${severityMeaning[severity]})` },
@@ -101,7 +119,172 @@ export function pageEmail({ incident, service, baseUrl, firingAlerts }: PageCont
         ]
       : [],
   );
-  return { subject: subjectFor(incident, 'Paged'), text, html };
+  return { subject: subjectFor(incident, escalated ? 'Escalated page' : 'Paged'), text, html };
+}
+
+/** Roles and meeting places, shown in every comms message once known. */
+function responseRows(incident: Incident, baseUrl: string): Row[] {
+  const roles = incident.roles ?? {};
+  return [
+    { label: 'Incident', value: incident.key, href: incidentUrl(baseUrl, incident.key) },
+    { label: 'Severity', value: `Sev ${incident.severity}` },
+    ...(roles.incidentManager ? [{ label: 'Incident manager', value: roles.incidentManager }] : []),
+    ...(roles.techLeads?.length ? [{ label: 'Tech leads', value: roles.techLeads.join(', ') }] : []),
+    ...(roles.commsManager ? [{ label: 'Comms manager', value: roles.commsManager }] : []),
+    ...(incident.chatChannel
+      ? [
+          {
+            label: 'Chat room',
+            value: `#${incident.chatChannel}`,
+            ...(incident.chatRoomUrl ? { href: incident.chatRoomUrl } : {}),
+          },
+        ]
+      : []),
+    ...(incident.videoUrl
+      ? [{ label: 'Video call', value: incident.videoUrl, href: incident.videoUrl }]
+      : []),
+    ...(incident.stateDocumentUrl
+      ? [{ label: 'State document', value: incident.stateDocumentUrl, href: incident.stateDocumentUrl }]
+      : []),
+  ];
+}
+
+export interface CommsContext {
+  incident: Incident;
+  products: string;
+  baseUrl: string;
+}
+
+/** The handbook's external wording for the first message. */
+export function initialExternalWording(products: string): string {
+  return `We are investigating issues with ${products} and will provide updates here soon.`;
+}
+
+/** First internal comms: to the service's internal list and leadership, as early as possible. */
+export function initialInternalEmail({ incident, products, baseUrl }: CommsContext): EmailMessage {
+  const { text, html } = render(
+    `${incident.key}: incident under investigation`,
+    `We are investigating an incident affecting ${products}. We will provide updates via email and the status page shortly.`,
+    [{ label: 'Summary', value: incident.summary }, ...responseRows(incident, baseUrl)],
+    [],
+  );
+  return { subject: subjectFor(incident), text, html };
+}
+
+/** External comms are short and plain: the wording itself, the key for reference. */
+export function externalEmail(incident: Incident, wording: string): EmailMessage {
+  const { text, html } = render(`${incident.key}: status`, wording, [], []);
+  return { subject: subjectFor(incident), text, html };
+}
+
+export interface FollowUpContext extends CommsContext {
+  update: {
+    summary: string;
+    status: string[];
+    nextSteps: string[];
+    impact: string;
+    customers: { internal: number | 'unknown'; external: number | 'unknown' };
+    rootCause: string;
+    eta: string;
+    nextUpdateAt: string;
+  };
+  sequence: number;
+}
+
+export function followUpInternalEmail({
+  incident,
+  baseUrl,
+  update,
+  sequence,
+}: FollowUpContext): EmailMessage {
+  const { text, html } = render(
+    `${incident.key}: update ${sequence}`,
+    update.summary,
+    [
+      { label: 'Impact', value: update.impact },
+      {
+        label: 'Customers affected',
+        value: `internal: ${update.customers.internal}, external: ${update.customers.external}`,
+      },
+      { label: 'Root cause', value: update.rootCause },
+      { label: 'ETA', value: update.eta },
+      { label: 'Next update', value: update.nextUpdateAt },
+      ...responseRows(incident, baseUrl),
+    ],
+    [
+      { heading: 'Current status', lines: update.status },
+      { heading: 'Next steps', lines: update.nextSteps },
+    ],
+  );
+  return { subject: subjectFor(incident, `Update ${sequence}`), text, html };
+}
+
+export interface OverdueContext {
+  incident: Incident;
+  baseUrl: string;
+  dueAt: string;
+  escalated: boolean;
+}
+
+/** An update is overdue: remind the comms manager and incident manager, or, on a second miss, tell IMOC. */
+export function overdueEmail({ incident, baseUrl, dueAt, escalated }: OverdueContext): EmailMessage {
+  const { text, html } = render(
+    escalated
+      ? `${incident.key}: updates missed, escalated to IMOC`
+      : `${incident.key}: an update is overdue`,
+    escalated
+      ? `The Sev ${incident.severity} update cadence was missed twice (due ${dueAt}). Please check the incident has someone in charge of comms.`
+      : `An update for this Sev ${incident.severity} incident was due at ${dueAt}. Post one with the current status, next steps, impact, customers affected, root cause, ETA and the time of the next update.`,
+    responseRows(incident, baseUrl),
+    [],
+  );
+  return { subject: subjectFor(incident, escalated ? 'Updates missed' : 'Update overdue'), text, html };
+}
+
+export interface FinalContext extends CommsContext {
+  durationText: string;
+}
+
+/** Final internal comms: recap, and no further comms. */
+export function finalInternalEmail({
+  incident,
+  products,
+  baseUrl,
+  durationText,
+}: FinalContext): EmailMessage {
+  const { text, html } = render(
+    `${incident.key}: resolved`,
+    `The incident affecting ${products} is resolved. There will be no further comms about it.`,
+    [
+      { label: 'Impact', value: incident.description ?? incident.summary },
+      { label: 'Impact started', value: incident.impactStartedAt },
+      ...(incident.impactEndedAt ? [{ label: 'Impact ended', value: incident.impactEndedAt }] : []),
+      { label: 'Duration', value: durationText },
+      { label: 'Support cases', value: String(incident.supportCases ?? 0) },
+      {
+        label: 'Postmortem',
+        value:
+          incident.postmortem === 'not-required'
+            ? 'not required (Sev 3; can be requested)'
+            : 'to follow (blameless, with priority actions)',
+      },
+      ...responseRows(incident, baseUrl),
+    ],
+    [],
+  );
+  return { subject: subjectFor(incident, 'Resolved'), text, html };
+}
+
+/** The handbook's external wording when service is restored. */
+export function finalExternalWording(products: string): string {
+  return `The issues with ${products} have been resolved and service is restored. We will publish a postmortem with what happened and what we are changing.`;
+}
+
+/** "1 h 23 min" from milliseconds. */
+export function durationText(ms: number): string {
+  const minutes = Math.max(0, Math.round(ms / 60_000));
+  const hours = Math.floor(minutes / 60);
+  return hours > 0 ? `${hours} h ${minutes % 60} min` : `${minutes} min`;
 }
 
 export interface WorkflowFailureContext {

@@ -79,6 +79,24 @@ export const organisationSchema = z
         severityValues: { critical: 1, page: 1, p1: 1, high: 2, error: 2, p2: 2, warning: 3, info: 3, p3: 3 },
         defaultSeverity: 2,
       }),
+    /**
+     * Where responders meet. Templates take `{key}` (HOT-42) and `{channel}` (hot-42): the chat room is named
+     * after the incident key. Absent templates leave only the channel name on the incident.
+     */
+    responseLinks: z
+      .object({
+        chatRoom: z.string().min(1).optional(),
+        video: z.string().min(1).optional(),
+        stateDocument: z.string().min(1).optional(),
+      })
+      .default({}),
+    /** How long an emailed link (acknowledge, approve) stays valid. */
+    linkTtlHours: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 30)
+      .default(72),
     alertSources: z
       .object({
         cloudwatch: z

@@ -1,16 +1,40 @@
 import type { Severity } from './config.ts';
 
 /**
- * Incident states. Later stages (acknowledged, fixing, resolved, postmortem) are added with the workflow that
- * drives them; every change is conditional on the state it leaves (see `transitions`).
+ * Incident states, as the handbook runs them: new (recorded), paged (an incident manager is being paged),
+ * fixing (an incident manager acknowledged and is in charge), resolved (impact ended; a postmortem may follow).
+ * Every change is conditional on the state it leaves (see `transitions`).
  */
-export type IncidentStatus = 'new' | 'paged' | 'resolved';
+export type IncidentStatus = 'new' | 'paged' | 'fixing' | 'resolved';
+
+export const incidentStatuses: readonly IncidentStatus[] = ['new', 'paged', 'fixing', 'resolved'];
 
 export const transitions: Record<IncidentStatus, readonly IncidentStatus[]> = {
-  new: ['paged', 'resolved'],
-  paged: ['resolved'],
+  // An acknowledgement can arrive before the page is recorded (a fast responder, a retried page step).
+  new: ['paged', 'fixing', 'resolved'],
+  paged: ['fixing', 'resolved'],
+  fixing: ['resolved'],
   resolved: [],
 };
+
+/** The states an incident may leave for `to`. */
+export function statesLeadingTo(to: IncidentStatus): IncidentStatus[] {
+  return incidentStatuses.filter((from) => transitions[from].includes(to));
+}
+
+export interface Roles {
+  incidentManager?: string;
+  techLeads?: string[];
+  commsManager?: string;
+}
+
+/** Whether the handbook asks for a postmortem: always for sev 1-2, on request for sev 3. */
+export type PostmortemNeed = 'required' | 'requested' | 'not-required';
+
+export function postmortemNeed(severity: Severity, requested: boolean): PostmortemNeed {
+  if (severity <= 2) return 'required';
+  return requested ? 'requested' : 'not-required';
+}
 
 export function isOpen(status: IncidentStatus): boolean {
   return status !== 'resolved';
@@ -47,6 +71,41 @@ export interface Incident {
   alertCount?: number;
   firingCount?: number;
   lastAlertAt?: string;
+  /** Response: who is in charge and where responders meet. */
+  roles?: Roles;
+  acknowledgedAt?: string;
+  acknowledgedBy?: string;
+  /** Escalation tier of the current page: 0 primary, 1 backup, 2+ IMOC. */
+  pageTier?: number;
+  chatChannel?: string;
+  chatRoomUrl?: string;
+  videoUrl?: string;
+  stateDocumentUrl?: string;
+  externalWording?: string;
+  firstCommsAt?: string;
+  /** Comms cadence: when the next update is due, how many were posted, misses since the last one. */
+  nextUpdateDue?: string;
+  updateCount?: number;
+  missedUpdates?: number;
+  lastUpdateAt?: string;
+  severityChangedAt?: string;
+  /** Resolution. */
+  resolvedAt?: string;
+  resolvedBy?: string;
+  impactEndedAt?: string;
+  supportCases?: number;
+  postmortem?: PostmortemNeed;
+  /** The workflow's current task tokens (server side only: never in links, mails or API responses). */
+  ackTaskToken?: string;
+  loopTaskToken?: string;
+}
+
+/** Attributes never returned by the API. */
+export const privateIncidentFields = ['ackTaskToken', 'loopTaskToken'] as const;
+
+export function publicIncident(incident: Incident): Omit<Incident, (typeof privateIncidentFields)[number]> {
+  const { ackTaskToken: _a, loopTaskToken: _l, ...rest } = incident;
+  return rest;
 }
 
 export function formatIncidentKey(prefix: string, number: number): string {
@@ -63,6 +122,29 @@ export function isIncidentKey(value: string): boolean {
 export function durationMs(from?: string, to?: string): number | undefined {
   if (!from || !to) return undefined;
   return Date.parse(to) - Date.parse(from);
+}
+
+export interface IncidentMetrics {
+  timeToDetectMs?: number;
+  timeToAcknowledgeMs?: number;
+  timeToFirstCommsMs?: number;
+  timeToRecoverMs?: number;
+}
+
+/**
+ * The handbook's measures: time to detect (detected - impact start), time to acknowledge (acknowledged -
+ * detected), time to first comms (first comms - detected), time to recover (impact end - impact start).
+ */
+export function metricsOf(incident: Incident): IncidentMetrics {
+  const metrics: IncidentMetrics = {};
+  const set = (name: keyof IncidentMetrics, value: number | undefined) => {
+    if (value !== undefined) metrics[name] = Math.max(0, value);
+  };
+  set('timeToDetectMs', durationMs(incident.impactStartedAt, incident.detectedAt));
+  set('timeToAcknowledgeMs', durationMs(incident.detectedAt, incident.acknowledgedAt));
+  set('timeToFirstCommsMs', durationMs(incident.detectedAt, incident.firstCommsAt));
+  set('timeToRecoverMs', durationMs(incident.impactStartedAt, incident.impactEndedAt));
+  return metrics;
 }
 
 /** Time to detect: detected minus impact start (never negative: clocks of alert sources drift). */

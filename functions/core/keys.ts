@@ -33,6 +33,8 @@ export const keys = {
     sk: 'GROUP',
   }),
   counter: (name: string): Key => ({ pk: `COUNTER#${name}`, sk: 'COUNTER' }),
+  /** A signed link's single use: created when the link is used. */
+  linkUse: (linkId: string): Key => ({ pk: `LINK#${linkId}`, sk: 'LINK' }),
   /** A sender-assigned delivery id already processed (replay protection); expires in code. */
   delivery: (source: string, deliveryId: string): Key => ({
     pk: `DELIVERY#${source}#${digest(deliveryId)}`,

@@ -99,3 +99,36 @@ export function verifyLink(token: string, signing: SigningKeys, now: Date): Link
   if (claims.exp * 1000 <= now.getTime()) return { ok: false, reason: 'expired' };
   return { ok: true, claims };
 }
+
+export interface IssueLinkInput {
+  /** Unique per link (a ULID, or derived from what it is for so a retried sender issues the same link). */
+  id: string;
+  incidentId: string;
+  key: string;
+  action: string;
+  recipient: string;
+  /** How long the link works, in hours (> 0). */
+  ttlHours: number;
+  now: Date;
+  ref?: string;
+}
+
+/** Signs a link for one recipient and action with the active key; expires `ttlHours` after `now`. */
+export function issueLink(signing: SigningKeys, input: IssueLinkInput): string {
+  if (!(input.ttlHours > 0)) throw new Error('issueLink: ttlHours must be positive');
+  const claims: LinkClaims = {
+    id: input.id,
+    incidentId: input.incidentId,
+    key: input.key,
+    action: input.action,
+    recipient: input.recipient,
+    exp: Math.floor(input.now.getTime() / 1000) + Math.round(input.ttlHours * 3600),
+    ...(input.ref === undefined ? {} : { ref: input.ref }),
+  };
+  return signLink(claims, signing);
+}
+
+/** The address a signed link is opened at: `GET` shows a confirm page, `POST` decides. */
+export function signedLinkUrl(baseUrl: string, token: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}/links/${token}`;
+}

@@ -9,11 +9,14 @@ import * as z from 'zod/mini';
 z.config(en());
 
 /** A short, readable summary of what is wrong, naming each field (first five problems). */
-export function describeIssues(error: {
-  issues: readonly { path: readonly PropertyKey[]; message: string }[];
-}): string {
+export function describeIssues(
+  error: {
+    issues: readonly { path: readonly PropertyKey[]; message: string }[];
+  },
+  limit = 5,
+): string {
   return error.issues
-    .slice(0, 5)
+    .slice(0, limit)
     .map((i) => `${i.path.length ? i.path.map(String).join('.') : 'body'}: ${i.message}`)
     .join('; ');
 }

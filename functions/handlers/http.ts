@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { isTransient } from '../adapters/errors.ts';
 import { logger } from '../adapters/logger.ts';
 import { DomainError, PayloadTooLargeError } from '../core/errors.ts';
+import { type LinkPage, linkPageResponse } from '../core/pages.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -45,6 +46,34 @@ export function httpErrors(): middy.MiddlewareObj<HttpEvent, HttpResult> {
       }
       logger.error('unhandled error', { error: describe(error) });
       request.response = json(500, errorBody('InternalError', 'internal error; retry later'));
+    },
+  };
+}
+
+/** A link page as the HTTP response (HTML with its security headers). */
+export function html(page: LinkPage): HttpResult {
+  return linkPageResponse(page);
+}
+
+/**
+ * The same mapping for routes people open in a browser (signed links): an HTML page, never JSON, and never
+ * details of the error. A transient failure is a 503 page: nothing was lost, the same link works again.
+ */
+export function htmlErrors(): middy.MiddlewareObj<HttpEvent, HttpResult> {
+  return {
+    onError: async (request) => {
+      const { error } = request;
+      if (isTransient(error) || (error instanceof DomainError && error.status === 503)) {
+        logger.warn('dependency unavailable', { error: describe(error) });
+        request.response = html({ kind: 'unavailable' });
+        return;
+      }
+      if (error instanceof DomainError && error.status === 404) {
+        request.response = html({ kind: 'not-found' });
+        return;
+      }
+      logger.error('unhandled error', { error: describe(error) });
+      request.response = html({ kind: 'error' });
     },
   };
 }

@@ -1,20 +1,6 @@
 import type { IncidentRepository, ListQuery } from '../adapters/repository.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
-import { durationMs, type Incident, isIncidentKey, timeToDetectMs } from '../core/incident.ts';
-
-export interface IncidentMetrics {
-  timeToDetectMs?: number;
-  timeToPageMs?: number;
-}
-
-function metricsOf(incident: Incident, pagedAt?: string): IncidentMetrics {
-  const metrics: IncidentMetrics = {};
-  const ttd = timeToDetectMs(incident);
-  if (ttd !== undefined) metrics.timeToDetectMs = ttd;
-  const ttp = durationMs(incident.detectedAt, pagedAt);
-  if (ttp !== undefined) metrics.timeToPageMs = ttp;
-  return metrics;
-}
+import { isIncidentKey, metricsOf, publicIncident } from '../core/incident.ts';
 
 /** The incident with its timeline (oldest first), alerts, comms and metrics. */
 export async function incidentDetail(repo: IncidentRepository, key: string) {
@@ -23,10 +9,9 @@ export async function incidentDetail(repo: IncidentRepository, key: string) {
   const view = id ? await repo.incidentView(id) : undefined;
   if (!view) throw new NotFoundError(`incident ${key} does not exist`);
   const timeline = [...view.timeline].sort((a, b) => (a.at === b.at ? 0 : a.at < b.at ? -1 : 1));
-  const pagedAt = view.comms.find((c) => c.kind === 'page' && c.status === 'sent')?.sentAt;
   return {
-    incident: view.incident,
-    metrics: metricsOf(view.incident, pagedAt),
+    incident: publicIncident(view.incident),
+    metrics: metricsOf(view.incident),
     timeline,
     alerts: view.alerts,
     comms: view.comms,

@@ -42,6 +42,9 @@ export interface IncidentApiProps {
   readonly listIncidents: lambda.IFunction;
   readonly getIncident: lambda.IFunction;
   readonly declareIncident: lambda.IFunction;
+  readonly respondToIncident: lambda.IFunction;
+  /** GET (confirm page) and POST (decision) /links/{token}. */
+  readonly linkDecision: lambda.IFunction;
   /** @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
 }
@@ -108,6 +111,29 @@ export class IncidentApi extends Construct {
       integration: lambdaIntegration('GetIncidentIntegration', props.getIncident),
       authorizer: operators,
     });
+    // One function answers the response actions: they share dependencies and stay warm together.
+    const respond = lambdaIntegration('RespondToIncidentIntegration', props.respondToIncident);
+    for (const action of ['acknowledge', 'updates', 'severity', 'roles', 'resolve']) {
+      this.httpApi.addRoutes({
+        path: `/incidents/{key}/${action}`,
+        methods: [apigw.HttpMethod.POST],
+        integration: respond,
+        authorizer: operators,
+      });
+    }
+    // Signed links from emails: people open them in a browser, which cannot sign SigV4 requests.
+    const links = this.httpApi.addRoutes({
+      path: '/links/{token}',
+      methods: [apigw.HttpMethod.GET, apigw.HttpMethod.POST],
+      integration: lambdaIntegration('LinkDecisionIntegration', props.linkDecision),
+    });
+    for (const route of links) {
+      Validations.of(route).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'The signed token in the path is the credential: the handler verifies its HMAC-SHA256 (key id, expiry, incident, action and recipient) before reading anything, GET never changes state, and POST uses a link once.',
+      });
+    }
   }
 
   /** The API's base URL, without a trailing slash. */

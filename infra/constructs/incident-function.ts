@@ -159,6 +159,16 @@ export class IncidentFunction extends nodejs.NodejsFunction {
     return this;
   }
 
+  /**
+   * STATE_MACHINE_ARN, with SendTaskSuccess/SendTaskFailure (and heartbeat) on that state machine only: for
+   * functions that resume a waiting workflow task (an acknowledgement by link or API).
+   */
+  bindWorkflowCallback(stateMachine: sfn.StateMachine): this {
+    stateMachine.grantTaskResponse(this);
+    this.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
+    return this;
+  }
+
   /** SES_CONFIGURATION_SET, with ses:SendEmail from the sender identity through that configuration set. */
   bindMailer(mailer: Mailer): this {
     mailer.grantSend(this);

@@ -1,10 +1,20 @@
 /**
- * State names of the incident workflow. The local target binds Task handlers by these names and tests read the
- * synthesized definition through them, so a rename here is a rename everywhere.
+ * State names of the incident workflow. Tests read the synthesized definition through them and the benchmark
+ * counts them, so a rename here is a rename everywhere.
  */
 export const States = {
+  Prepare: 'Prepare',
   PageIncidentManager: 'PageIncidentManager',
-  Paged: 'Paged',
+  WaitForAcknowledgement: 'WaitForAcknowledgement',
+  AcknowledgedOrResolved: 'AcknowledgedOrResolved',
+  StartResponse: 'StartResponse',
+  ResolvedYet: 'ResolvedYet',
+  WaitForUpdate: 'WaitForUpdate',
+  UpdateOverdue: 'UpdateOverdue',
+  FinalComms: 'FinalComms',
+  PostmortemNeeded: 'PostmortemNeeded',
+  ResolvedPostmortemPending: 'ResolvedPostmortemPending',
+  Resolved: 'Resolved',
   RecordWorkflowFailure: 'RecordWorkflowFailure',
   WorkflowFailed: 'WorkflowFailed',
 } as const;

@@ -66,10 +66,11 @@ describe('declaring an incident', () => {
     expect(shown.out.join('\n')).toMatch(/incident\.declared\s+HOT-\d+ declared by /);
     expect(shown.out.join('\n')).toMatch(/workflow\.started/);
     const stateMachineArn = hotline.target.stateMachines[0] ?? '';
-    const execution = await hotline.target.stepFunctions.waitForExecution(
+    // The workflow pages the incident manager and waits for an acknowledgement.
+    const execution = hotline.target.stepFunctions.describeExecution(
       executionArnFor(stateMachineArn, key ?? ''),
     );
-    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.status).toBe('RUNNING');
   });
 
   it('opens one incident for a retried declaration with the same idempotency key', async () => {
@@ -119,6 +120,74 @@ describe('declaring an incident', () => {
       ).json()) as { incidents: unknown[] }
     ).incidents.length;
     expect(after).toBe(before);
+  });
+
+  it('runs every response action from the CLI', async () => {
+    const declared = cli();
+    await run(
+      [
+        'declare',
+        '--summary',
+        'Search slow',
+        '--impact',
+        'Search takes 10 s',
+        '--severity',
+        '2',
+        '--service',
+        'checkout',
+      ],
+      declared.io,
+    );
+    const key = /^Declared (HOT-\d+)$/.exec(declared.out[0] ?? '')?.[1] ?? '';
+    const steps: [string[], RegExp][] = [
+      [
+        ['acknowledge', key, '--as', 'payments-oncall@example.com'],
+        new RegExp(`^${key} acknowledged: payments-oncall@example.com is in charge$`),
+      ],
+      [
+        ['roles', key, '--tech-lead', 'dev@example.com', '--comms', 'comms@example.com'],
+        /roles: .*dev@example.com/,
+      ],
+      [
+        [
+          'update',
+          key,
+          '--summary',
+          'Search is slow. We found the cause.',
+          '--status',
+          'Index rebuild running',
+          '--status',
+          'Latency 4 s',
+          '--next',
+          'Finish rebuild',
+          '--next',
+          'Watch latency',
+          '--impact',
+          'Slow search',
+          '--internal',
+          'unknown',
+          '--external',
+          '300',
+          '--root-cause',
+          'currently unknown',
+          '--eta',
+          'no ETA',
+          '--next-update',
+          '+30',
+        ],
+        /update 1 sent; next update due /,
+      ],
+      [['severity', key, '3', '--reason', 'Only admins affected'], new RegExp(`^${key} is now Sev 3$`)],
+      [['resolve', key, '--support-cases', '2'], /resolved: impact .*; postmortem not-required$/],
+    ];
+    for (const [args, expected] of steps) {
+      const run1 = cli();
+      expect(await run(args, run1.io), `${args[0]}: ${run1.err.join(' ')}`).toBe(0);
+      expect(run1.out[0]).toMatch(expected);
+    }
+    const incomplete = cli();
+    expect(await run(['update', key, '--summary', 'x'], incomplete.io)).toBe(2);
+    expect(incomplete.err[0]).toMatch(/^409|^400/);
   });
 
   it('needs the operator token', async () => {

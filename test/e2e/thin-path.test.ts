@@ -154,6 +154,8 @@ describe('thin path: an Alertmanager alert on the local target', () => {
     for (const entry of full.timeline) expect(entry.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(full.alerts.map((a) => a.fingerprint).sort()).toEqual(['5f1d0c2b9a7e3a41', '9b3e77f0d2c1a5e8']);
     expect(full.comms).toEqual([expect.objectContaining({ kind: 'page', status: 'sent' })]);
+    // Task tokens stay server side.
+    expect(JSON.stringify(full)).not.toMatch(/TaskToken/);
     expect(full.metrics.timeToDetectMs).toBeGreaterThan(0);
 
     const sfn = new SFNClient({ endpoint: target.urls.aws, region: 'us-east-1', credentials });
@@ -163,7 +165,8 @@ describe('thin path: an Alertmanager alert on the local target', () => {
     const execution = await sfn.send(
       new DescribeExecutionCommand({ executionArn: executions.executions?.[0]?.executionArn }),
     );
-    expect(execution.status).toBe('SUCCEEDED');
+    // The workflow now waits for the incident manager to acknowledge (a task token kept server side).
+    expect(execution.status).toBe('RUNNING');
     expect(JSON.parse(execution.input ?? '{}')).toMatchObject({ key: 'HOT-1' });
   });
 

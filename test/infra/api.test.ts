@@ -31,6 +31,14 @@ describe('HTTP API', () => {
       'GET /incidents': 'AWS_IAM',
       'POST /incidents': 'AWS_IAM',
       'GET /incidents/{key}': 'AWS_IAM',
+      'POST /incidents/{key}/acknowledge': 'AWS_IAM',
+      'POST /incidents/{key}/updates': 'AWS_IAM',
+      'POST /incidents/{key}/severity': 'AWS_IAM',
+      'POST /incidents/{key}/roles': 'AWS_IAM',
+      'POST /incidents/{key}/resolve': 'AWS_IAM',
+      // Signed links: the token in the path is the credential, checked by the handler.
+      'GET /links/{token}': 'NONE',
+      'POST /links/{token}': 'NONE',
     });
   });
 
@@ -39,6 +47,10 @@ describe('HTTP API', () => {
     ['GET /incidents', 'ListIncidents'],
     ['POST /incidents', 'DeclareIncident'],
     ['GET /incidents/{key}', 'GetIncident'],
+    ['POST /incidents/{key}/acknowledge', 'RespondToIncident'],
+    ['POST /incidents/{key}/resolve', 'RespondToIncident'],
+    ['GET /links/{token}', 'LinkDecision'],
+    ['POST /links/{token}', 'LinkDecision'],
   ] as const)('routes %s to %s with payload format 2.0', (routeKey, functionId) => {
     expect(integrationOf(routeKey)).toMatchObject({
       IntegrationType: 'AWS_PROXY',

@@ -116,7 +116,7 @@ describe('functions', () => {
     expect(allActions('DeclareIncident').filter((a) => /^(ses|secretsmanager):/.test(a))).toEqual([]);
   });
 
-  it.each(['PageIncidentManager', 'RecordWorkflowFailure', 'IngestAlert'] as const)(
+  it.each(['WorkflowStep', 'RecordWorkflowFailure', 'IngestAlert', 'RespondToIncident'] as const)(
     'binds %s to the table (read/write) and the mailer, with ses:SendEmail only on the identity and configuration set',
     (id) => {
       expect(env(id)).toMatchObject({
@@ -136,8 +136,17 @@ describe('functions', () => {
     },
   );
 
-  it('gives PageIncidentManager the API endpoint as PUBLIC_BASE_URL unless the organisation names one', async () => {
-    expect(env('PageIncidentManager').PUBLIC_BASE_URL).toEqual({
+  it('lets WorkflowStep and RespondToIncident resume waiting tasks, and nothing else of the workflow', () => {
+    for (const id of ['WorkflowStep', 'RespondToIncident'] as const) {
+      const resume = statements(id).filter((s) => [s.Action].flat().includes('states:SendTaskSuccess'));
+      expect(resume, id).toHaveLength(1);
+      expect(JSON.stringify(resume[0]?.Resource), id).toMatch(/stateMachine|WorkflowStateMachine/);
+    }
+    expect(env('WorkflowStep')).toMatchObject({ LINK_SIGNING_SECRET_ARN: ref(stack.linkSigningKeys) });
+  });
+
+  it('gives WorkflowStep the API endpoint as PUBLIC_BASE_URL unless the organisation names one', async () => {
+    expect(env('WorkflowStep').PUBLIC_BASE_URL).toEqual({
       'Fn::GetAtt': [logicalId(stack.api), 'ApiEndpoint'],
     });
     const organisation = {
@@ -148,5 +157,38 @@ describe('functions', () => {
     custom.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ PUBLIC_BASE_URL: 'https://incidents.example.com' }) },
     });
+  });
+
+  it('binds LinkDecision to the table, the link keys and the workflow callback, with no mail and no other secret', () => {
+    expect(env('LinkDecision')).toMatchObject({
+      TABLE_NAME: ref(stack.table),
+      LINK_SIGNING_SECRET_ARN: ref(stack.linkSigningKeys),
+      STATE_MACHINE_ARN: ref(stack.stateMachine),
+      PUBLIC_BASE_URL: { 'Fn::GetAtt': [logicalId(stack.api), 'ApiEndpoint'] },
+    });
+    expect(actionsOn('LinkDecision', arnOf(stack.table))).toEqual(
+      expect.arrayContaining([
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+      ]),
+    );
+    const secretStatements = statements('LinkDecision').filter((s) =>
+      [s.Action].flat().some((a) => a.startsWith('secretsmanager:')),
+    );
+    expect(secretStatements.map((s) => s.Resource)).toEqual([ref(stack.linkSigningKeys)]);
+    // An acknowledgement resumes the waiting workflow task: task responses on this state machine only.
+    const resume = statements('LinkDecision').filter((s) =>
+      [s.Action].flat().some((a) => a.startsWith('states:')),
+    );
+    expect(resume).toHaveLength(1);
+    expect(resume[0]?.Resource).toEqual(ref(stack.stateMachine));
+    expect([resume[0]?.Action].flat()).toEqual(
+      expect.arrayContaining(['states:SendTaskSuccess', 'states:SendTaskFailure']),
+    );
+    expect([resume[0]?.Action].flat()).not.toContain('states:StartExecution');
+    expect(allActions('LinkDecision').filter((a) => a.startsWith('ses:'))).toEqual([]);
+    expect(env('LinkDecision')).not.toHaveProperty('SES_CONFIGURATION_SET');
   });
 });

@@ -82,42 +82,74 @@ describe('incident workflow', () => {
     expect(JSON.stringify(definition)).not.toMatch(/JSONata|\{%|"Assign"|"Arguments"|"Output"/);
   });
 
-  it('pages the incident manager first and succeeds after', () => {
-    expect(definition.StartAt).toBe(States.PageIncidentManager);
+  it('prepares tier 0, pages, then waits for an acknowledgement with a token, escalating on timeout', () => {
+    expect(definition.StartAt).toBe(States.Prepare);
+    expect(definition.States[States.Prepare]).toMatchObject({
+      Type: 'Pass',
+      Next: States.PageIncidentManager,
+    });
     const page = definition.States[States.PageIncidentManager];
-    expect(page).toMatchObject({ Type: 'Task', Next: States.Paged, ResultPath: '$.page' });
-    expect(page?.Resource).toBe(
-      JSON.stringify(arnOf(stack.functions.PageIncidentManager)).replaceAll('"', "'"),
-    );
-    expect(definition.States[States.Paged]?.Type).toBe('Succeed');
+    expect(page).toMatchObject({ Type: 'Task', Next: States.WaitForAcknowledgement, ResultPath: '$.page' });
+    expect(page?.Resource).toBe(JSON.stringify(arnOf(stack.functions.WorkflowStep)).replaceAll('"', "'"));
+    const wait = definition.States[States.WaitForAcknowledgement] as State & { TimeoutSecondsPath?: string };
+    expect(wait.Resource).toContain('lambda:invoke.waitForTaskToken');
+    expect(wait.TimeoutSecondsPath).toBe('$.page.ackTimeoutSeconds');
+    expect(JSON.stringify(wait)).toContain('"token.$":"$$.Task.Token"');
+    // Running out of time escalates (back to the page step, next tier); it is never retried.
+    expect(wait.Catch?.[0]).toMatchObject({
+      ErrorEquals: ['States.Timeout'],
+      Next: States.PageIncidentManager,
+    });
+    expect(wait.Retry?.[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], MaxAttempts: 0 });
+  });
+
+  it('runs the comms loop on a token wait bounded by the next update time, and ends at the postmortem hand-off', () => {
+    const wait = definition.States[States.WaitForUpdate] as State & { TimeoutSecondsPath?: string };
+    expect(wait.TimeoutSecondsPath).toBe('$.loop.waitSeconds');
+    expect(wait.Next).toBe(States.ResolvedYet);
+    expect(wait.Catch?.[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], Next: States.UpdateOverdue });
+    expect(definition.States[States.UpdateOverdue]?.Next).toBe(States.ResolvedYet);
+    expect(definition.States[States.StartResponse]?.Next).toBe(States.ResolvedYet);
+    expect(definition.States[States.FinalComms]?.Next).toBe(States.PostmortemNeeded);
+    expect(definition.States[States.ResolvedPostmortemPending]?.Type).toBe('Succeed');
+    expect(definition.States[States.Resolved]?.Type).toBe('Succeed');
   });
 
   it('has a Retry with capped, fully jittered backoff, a Catch and a timeout on every Task', () => {
     const tasks = allStates(definition).filter(([, state]) => state.Type === 'Task');
     expect(tasks.map(([name]) => name).sort()).toEqual(
-      [States.PageIncidentManager, States.RecordWorkflowFailure].sort(),
+      [
+        States.PageIncidentManager,
+        States.WaitForAcknowledgement,
+        States.StartResponse,
+        States.WaitForUpdate,
+        States.UpdateOverdue,
+        States.FinalComms,
+        States.RecordWorkflowFailure,
+      ].sort(),
     );
     for (const [name, task] of tasks) {
-      expect(task.TimeoutSeconds, name).toBeGreaterThan(60);
-      expect(task.Retry, name).not.toHaveLength(0);
-      for (const retrier of task.Retry ?? []) {
-        expect(retrier, name).toMatchObject({
-          ErrorEquals: ['States.ALL'],
-          IntervalSeconds: 2,
-          BackoffRate: 2,
-          MaxAttempts: 4,
-          MaxDelaySeconds: 30,
-          JitterStrategy: 'FULL',
-        });
-      }
-      expect(task.Catch, name).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'] })]);
+      const timeout = task as State & { TimeoutSecondsPath?: string };
+      expect(timeout.TimeoutSeconds ?? timeout.TimeoutSecondsPath, name).toBeDefined();
+      if (task.TimeoutSeconds !== undefined) expect(task.TimeoutSeconds, name).toBeGreaterThan(60);
+      const retriers = (task.Retry ?? []).filter((r) => (r.ErrorEquals as string[])[0] !== 'States.Timeout');
+      expect(retriers, name).toHaveLength(1);
+      expect(retriers[0], name).toMatchObject({
+        ErrorEquals: ['States.ALL'],
+        IntervalSeconds: 2,
+        BackoffRate: 2,
+        MaxAttempts: 4,
+        MaxDelaySeconds: 30,
+        JitterStrategy: 'FULL',
+      });
+      expect(task.Catch?.at(-1), name).toEqual(expect.objectContaining({ ErrorEquals: ['States.ALL'] }));
     }
   });
 
   it('sends every failure through RecordWorkflowFailure to WorkflowFailed', () => {
     for (const [name, state] of allStates(definition)) {
       if (state.Type !== 'Task' || name === States.RecordWorkflowFailure) continue;
-      expect(state.Catch?.[0], name).toMatchObject({
+      expect(state.Catch?.at(-1), name).toMatchObject({
         Next: States.RecordWorkflowFailure,
         ResultPath: '$.failure',
       });
@@ -137,7 +169,7 @@ describe('incident workflow', () => {
       .filter((s: { Action: string }) => s.Action === 'lambda:InvokeFunction');
     expect(invoke.flatMap((s: { Resource: unknown[] }) => s.Resource)).toEqual(
       expect.arrayContaining([
-        arnOf(stack.functions.PageIncidentManager),
+        arnOf(stack.functions.WorkflowStep),
         arnOf(stack.functions.RecordWorkflowFailure),
       ]),
     );

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type LinkClaims, parseSigningKeys, signLink, verifyLink } from '../../../functions/core/links.ts';
+import {
+  issueLink,
+  type LinkClaims,
+  parseSigningKeys,
+  signedLinkUrl,
+  signLink,
+  verifyLink,
+} from '../../../functions/core/links.ts';
 
 const k1 = 'a'.repeat(64);
 const k2 = 'b'.repeat(64);
@@ -74,5 +81,30 @@ describe('signed links', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('issues a link that expires ttlHours later, bound to incident, action and recipient', () => {
+    const token = issueLink(keys, {
+      id: '01JLINK2',
+      incidentId: '01JINC',
+      key: 'HOT-3',
+      action: 'acknowledge',
+      recipient: 'oncall@example.com',
+      ttlHours: 24,
+      now,
+    });
+    expect(verifyLink(token, keys, now)).toEqual({
+      ok: true,
+      claims: { ...claims, id: '01JLINK2', exp: Math.floor(now.getTime() / 1000) + 24 * 3600 },
+    });
+    expect(verifyLink(token, keys, new Date(now.getTime() + 24 * 3600 * 1000)).ok).toBe(false);
+    expect(() => issueLink(keys, { ...claims, ttlHours: 0, now })).toThrow(/ttlHours/);
+  });
+
+  it('puts the token under /links/ of the base URL', () => {
+    expect(signedLinkUrl('https://incidents.example.com/', 'v1.k1.a.b')).toBe(
+      'https://incidents.example.com/links/v1.k1.a.b',
+    );
+    expect(signedLinkUrl('http://127.0.0.1:3000', 't')).toBe('http://127.0.0.1:3000/links/t');
   });
 });

@@ -1,0 +1,86 @@
+import type { Organisation, Service, Severity } from './config.ts';
+import type { Incident } from './incident.ts';
+
+/** The comms cadence of a severity, in minutes; undefined when the severity has none (sev 3 by default). */
+export function cadenceMinutes(service: Service, severity: Severity): number | undefined {
+  return service.followUpCadenceMinutes[severity] ?? undefined;
+}
+
+/** How long a page waits for an acknowledgement before escalating. */
+export function acknowledgeTimeoutSeconds(service: Service, severity: Severity): number {
+  const minutes = service.acknowledgeTimeoutMinutes[severity] ?? 15;
+  return Math.max(60, minutes * 60);
+}
+
+/**
+ * Who a page goes to at each escalation tier: the service's primary incident managers, then its backups (when
+ * it has any), then the catch-all IMOC list, which keeps being paged until someone acknowledges.
+ */
+export function pageRecipients(
+  org: Organisation,
+  service: Service,
+  tier: number,
+): { tier: number; to: string[]; label: string } {
+  const tiers = [
+    { to: service.incidentManagers.primary, label: 'incident manager' },
+    ...(service.incidentManagers.backup.length > 0
+      ? [{ to: service.incidentManagers.backup, label: 'backup incident manager' }]
+      : []),
+    { to: org.imoc, label: 'incident manager on call (IMOC)' },
+  ];
+  const index = Math.min(tier, tiers.length - 1);
+  const chosen = tiers[index] ?? { to: org.imoc, label: 'IMOC' };
+  return { tier: index, to: [...chosen.to], label: chosen.label };
+}
+
+/** The chat room is named after the key: HOT-42 -> hot-42. */
+export function chatChannel(key: string): string {
+  return key.toLowerCase();
+}
+
+/** Fills `{key}` and `{channel}` in a configured URL template. */
+export function fillTemplate(template: string | undefined, key: string): string | undefined {
+  if (!template) return undefined;
+  return template
+    .replaceAll('{key}', encodeURIComponent(key))
+    .replaceAll('{channel}', encodeURIComponent(chatChannel(key)));
+}
+
+export function responseLinks(org: Organisation, key: string) {
+  const chatRoomUrl = fillTemplate(org.responseLinks.chatRoom, key);
+  const videoUrl = fillTemplate(org.responseLinks.video, key);
+  const stateDocumentUrl = fillTemplate(org.responseLinks.stateDocument, key);
+  return {
+    chatChannel: chatChannel(key),
+    ...(chatRoomUrl ? { chatRoomUrl } : {}),
+    ...(videoUrl ? { videoUrl } : {}),
+    ...(stateDocumentUrl ? { stateDocumentUrl } : {}),
+  };
+}
+
+/** The products named in comms: the incident's, else the service's name. */
+export function affectedProducts(incident: Incident, service: Service): string {
+  const products = incident.products.length > 0 ? incident.products : [service.name];
+  if (products.length === 1) return products[0] ?? service.name;
+  return `${products.slice(0, -1).join(', ')} and ${products.at(-1)}`;
+}
+
+/** When the next update is due after one at `at`: the cadence, or undefined without one. */
+export function nextUpdateDue(service: Service, severity: Severity, at: Date): string | undefined {
+  const minutes = cadenceMinutes(service, severity);
+  return minutes === undefined ? undefined : new Date(at.getTime() + minutes * 60_000).toISOString();
+}
+
+/** After a missed update, the next check comes sooner: half the cadence, at least five minutes. */
+export function overdueRecheckSeconds(service: Service, severity: Severity): number {
+  const minutes = cadenceMinutes(service, severity) ?? 60;
+  return Math.max(300, Math.round((minutes * 60) / 2));
+}
+
+/** A task-token wait without a deadline still needs one (Step Functions requires a bound): a week, then re-wait. */
+export const IDLE_WAIT_SECONDS = 7 * 24 * 60 * 60;
+
+/** Roles may name people by IAM identity (API callers) or email (links, CLI options): mail needs the latter. */
+export function isEmailAddress(value: string | undefined): value is string {
+  return value !== undefined && /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(value);
+}

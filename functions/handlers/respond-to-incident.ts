@@ -1,0 +1,144 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import * as z from 'zod/mini';
+import { organisation, publicBaseUrl } from '../adapters/config.ts';
+import { documentClient, tableName } from '../adapters/dynamodb.ts';
+import { logger } from '../adapters/logger.ts';
+import { sesMailer } from '../adapters/mailer.ts';
+import { IncidentRepository } from '../adapters/repository.ts';
+import { stepFunctionsCallback } from '../adapters/workflow.ts';
+import { NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../core/errors.ts';
+import { isIncidentKey } from '../core/incident.ts';
+import { parseUpdate } from '../core/updates.ts';
+import { describeIssues } from '../core/validation.ts';
+import {
+  acknowledge,
+  changeSeverity,
+  postUpdate,
+  type ResponseDeps,
+  resolveIncident,
+  setRoles,
+} from '../use-cases/respond.ts';
+import { type HttpEvent, type HttpResult, httpErrors, json, operatorOf, rawBody } from './http.ts';
+
+/** The operators' response actions: POST /incidents/{key}/{acknowledge,updates,severity,roles,resolve}. */
+
+const person = z.string().check(z.trim(), z.minLength(1), z.maxLength(200));
+const schemas = {
+  acknowledge: z.strictObject({ incidentManager: z.optional(person) }),
+  severity: z.strictObject({
+    severity: z.union([z.literal(1), z.literal(2), z.literal(3)], { error: 'severity must be 1, 2 or 3' }),
+    reason: z
+      .string({ error: 'reason is missing' })
+      .check(z.trim(), z.minLength(1, 'reason is missing'), z.maxLength(500)),
+  }),
+  roles: z
+    .strictObject({
+      incidentManager: z.optional(person),
+      techLeads: z.optional(z.array(person).check(z.minLength(1), z.maxLength(10))),
+      commsManager: z.optional(person),
+    })
+    .check(
+      z.refine(
+        (r) => Object.keys(r).length > 0,
+        'name at least one of incidentManager, techLeads, commsManager',
+      ),
+    ),
+  resolve: z.strictObject({
+    impactStartedAt: z.optional(
+      z.iso.datetime({ offset: true, error: 'impactStartedAt must be an ISO-8601 time' }),
+    ),
+    impactEndedAt: z.optional(
+      z.iso.datetime({ offset: true, error: 'impactEndedAt must be an ISO-8601 time' }),
+    ),
+    supportCases: z
+      .number({ error: 'supportCases is missing (the number of support cases raised, 0 if none)' })
+      .check(z.int(), z.nonnegative()),
+    postmortem: z.optional(z.boolean()),
+    summary: z.optional(z.string().check(z.maxLength(1000))),
+  }),
+};
+
+let deps: ResponseDeps | undefined;
+
+function dependencies(): ResponseDeps {
+  const org = organisation();
+  deps ??= {
+    repo: new IncidentRepository(documentClient, tableName()),
+    mailer: sesMailer(org),
+    workflow: stepFunctionsCallback(),
+    organisation: org,
+    baseUrl: publicBaseUrl(org),
+    now: () => new Date(),
+  };
+  return deps;
+}
+
+function body(event: HttpEvent): unknown {
+  const text = rawBody(event, 64 * 1024);
+  if (text.trim() === '') return {};
+  const contentType = (event.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase();
+  if (contentType !== 'application/json')
+    throw new UnsupportedMediaTypeError('send the body as application/json');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ValidationError(`the body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function parse<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ValidationError(`invalid ${what}: ${describeIssues(result.error)}`);
+  return result.data;
+}
+
+async function respond(event: HttpEvent): Promise<HttpResult> {
+  const key = decodeURIComponent(event.pathParameters?.key ?? '').toUpperCase();
+  if (!isIncidentKey(key))
+    throw new ValidationError(`"${key.slice(0, 40)}" is not an incident key (like HOT-42)`);
+  const action = event.routeKey.split('/').at(-1);
+  const by = operatorOf(event);
+  const d = dependencies();
+  const input = body(event);
+  switch (action) {
+    case 'acknowledge': {
+      const { incidentManager } = parse(schemas.acknowledge, input, 'acknowledgement');
+      return json(200, await acknowledge(d, { key, by: incidentManager ?? by, via: 'api' }));
+    }
+    case 'updates':
+      return json(201, await postUpdate(d, { key, by, update: parseUpdate(input) }));
+    case 'severity': {
+      const { severity, reason } = parse(schemas.severity, input, 'severity change');
+      return json(200, await changeSeverity(d, { key, by, severity, reason }));
+    }
+    case 'roles':
+      return json(200, await setRoles(d, { key, by, roles: parse(schemas.roles, input, 'roles') }));
+    case 'resolve': {
+      const r = parse(schemas.resolve, input, 'resolution');
+      return json(
+        200,
+        await resolveIncident(d, {
+          key,
+          by,
+          resolution: {
+            supportCases: r.supportCases,
+            ...(r.impactStartedAt ? { impactStartedAt: new Date(r.impactStartedAt).toISOString() } : {}),
+            ...(r.impactEndedAt ? { impactEndedAt: new Date(r.impactEndedAt).toISOString() } : {}),
+            ...(r.postmortem !== undefined ? { postmortemRequested: r.postmortem } : {}),
+            ...(r.summary ? { summary: r.summary } : {}),
+          },
+        }),
+      );
+    }
+    default:
+      throw new NotFoundError(`unknown action ${action}`);
+  }
+}
+
+export const handler = middy<HttpEvent, HttpResult>()
+  .use(injectLambdaContext(logger))
+  .use(httpHeaderNormalizer())
+  .use(httpErrors())
+  .handler(respond);

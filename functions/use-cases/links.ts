@@ -1,0 +1,204 @@
+import type { LinkUse } from '../adapters/repository.ts';
+import { DomainError, NotFoundError } from '../core/errors.ts';
+import type { Incident } from '../core/incident.ts';
+import { type LinkClaims, type SigningKeys, verifyLink } from '../core/links.ts';
+import type { ActionWords, LinkPage, PageIncident } from '../core/pages.ts';
+import { acknowledge, type ResponseDeps } from './respond.ts';
+
+/**
+ * What signed links do. `viewLink` (GET) only reads: mail scanners prefetch every link in a mail. `decideLink`
+ * (POST) uses the link once and performs its action. Expiry and who the decision is recorded for come from the
+ * signed claims; the action's own state rules (conditional writes) decide whether it still applies.
+ *
+ * Single use and retries: a use is first recorded as `pending` with an attempt id (a conditional create on
+ * the link id, so two requests cannot both hold it), then the action runs, then the use is completed with
+ * what the action did. When the action fails, the attempt gives the use back (a conditional delete), so the
+ * person can press the button again; when the attempt dies before it can (a Lambda timeout or crash), a later
+ * request takes the pending use over once its lease has passed. Actions are idempotent (acknowledging twice
+ * acknowledges once), so repeating an attempt that got half way is safe.
+ */
+
+export interface LinkDeps extends ResponseDeps {
+  keys: SigningKeys;
+  /** Attempt ids (ULIDs). */
+  newId: () => string;
+}
+
+export interface LinkDecision {
+  outcome: 'done' | 'already-done';
+  /** Who did it and when: this link's recipient, or whoever did it first. */
+  by: string;
+  at: string;
+}
+
+/** One kind of link: postmortem approvals register theirs next to `acknowledge`. */
+export interface LinkAction {
+  describe(incident: Incident): ActionWords;
+  /** Whether what the link asks for has already happened (by anyone), and by whom. */
+  alreadyDone(incident: Incident): { by: string; at: string } | undefined;
+  /** Performs the action for the link's recipient. Must be idempotent; domain errors mean it cannot apply. */
+  decide(deps: ResponseDeps, claims: LinkClaims): Promise<LinkDecision>;
+}
+
+export const linkActions: Record<string, LinkAction> = {
+  acknowledge: {
+    describe: (incident) => ({
+      question: `Acknowledge ${incident.key}?`,
+      consequence: `You take charge of ${incident.key} as incident manager: the incident moves to fixing and the paging stops escalating.`,
+      button: `Acknowledge ${incident.key}`,
+      doneHeadline: `You acknowledged ${incident.key}`,
+      doneDetail:
+        'You are in charge as incident manager. Open the incident room, assess the impact and post the first update.',
+      alreadyHeadline: `${incident.key} was already acknowledged`,
+    }),
+    alreadyDone: (incident) =>
+      incident.acknowledgedAt
+        ? { by: incident.acknowledgedBy ?? 'someone', at: incident.acknowledgedAt }
+        : undefined,
+    async decide(deps, claims) {
+      const result = await acknowledge(deps, {
+        incidentId: claims.incidentId,
+        by: claims.recipient,
+        via: 'link',
+      });
+      return {
+        outcome: result.outcome === 'acknowledged' ? 'done' : 'already-done',
+        by: result.acknowledgedBy,
+        at: result.acknowledgedAt,
+      };
+    },
+  },
+};
+
+/** How long a pending use blocks other uses: longer than the link function may run (29 s). */
+export const LINK_ATTEMPT_LEASE_MS = 60_000;
+
+const PENDING = 'pending';
+
+function pageIncident(incident: Incident): PageIncident {
+  return {
+    key: incident.key,
+    summary: incident.summary,
+    severity: incident.severity,
+    status: incident.status,
+  };
+}
+
+type Checked =
+  | { ok: true; claims: LinkClaims; action: LinkAction; incident: Incident }
+  | { ok: false; page: LinkPage };
+
+/** Everything both methods check before they look at uses: signature, expiry, action, incident. Reads only. */
+async function check(deps: LinkDeps, token: string): Promise<Checked> {
+  const verified = verifyLink(token, deps.keys, deps.now());
+  if (!verified.ok)
+    return { ok: false, page: { kind: verified.reason === 'expired' ? 'expired' : 'invalid' } };
+  const { claims } = verified;
+  const action = Object.hasOwn(linkActions, claims.action) ? linkActions[claims.action] : undefined;
+  if (!action) return { ok: false, page: { kind: 'invalid' } };
+  const incident = await deps.repo.getIncident(claims.incidentId);
+  if (!incident) return { ok: false, page: { kind: 'not-found' } };
+  // The key is signed too: a link whose key and incident disagree was not made by us for this incident.
+  if (incident.key !== claims.key) return { ok: false, page: { kind: 'invalid' } };
+  return { ok: true, claims, action, incident };
+}
+
+/** The page for a finished use of this link. */
+function usedPage(action: LinkAction, incident: Incident, use: LinkUse): LinkPage {
+  const done = action.alreadyDone(incident) ?? { by: use.recipient, at: use.completedAt ?? use.usedAt };
+  return {
+    kind: 'already-done',
+    incident: pageIncident(incident),
+    action: action.describe(incident),
+    ...done,
+  };
+}
+
+/** GET: what the link would do, or why it cannot. Never writes. */
+export async function viewLink(deps: LinkDeps, token: string): Promise<LinkPage> {
+  const checked = await check(deps, token);
+  if (!checked.ok) return checked.page;
+  const { claims, action, incident } = checked;
+  const use = await deps.repo.getLinkUse(claims.id);
+  if (use && use.outcome !== PENDING) return usedPage(action, incident, use);
+  if (incident.status === 'resolved') return { kind: 'resolved', incident: pageIncident(incident) };
+  const done = action.alreadyDone(incident);
+  const words = action.describe(incident);
+  if (done) return { kind: 'already-done', incident: pageIncident(incident), action: words, ...done };
+  return {
+    kind: 'confirm',
+    incident: pageIncident(incident),
+    action: words,
+    recipient: claims.recipient,
+    expiresAt: new Date(claims.exp * 1000).toISOString(),
+    // Relative to /links/<token>: the form posts back to the link itself, wherever the API is mounted.
+    formAction: `./${token}`,
+  };
+}
+
+/** POST: uses the link once and performs its action. Transient failures throw, leaving the link usable. */
+export async function decideLink(deps: LinkDeps, token: string): Promise<LinkPage> {
+  const checked = await check(deps, token);
+  if (!checked.ok) return checked.page;
+  const { claims, action, incident } = checked;
+  const words = action.describe(incident);
+  // Reads first: a link that cannot do anything any more is answered without a write.
+  const used = await deps.repo.getLinkUse(claims.id);
+  if (used && used.outcome !== PENDING) return usedPage(action, incident, used);
+  if (incident.status === 'resolved') return { kind: 'resolved', incident: pageIncident(incident) };
+  // Done by someone else: nothing to do. Done by this recipient while this link is not marked used: an earlier
+  // attempt may have failed half way, so the (idempotent) action runs again and can finish its follow-ups.
+  const done = action.alreadyDone(incident);
+  if (done && done.by !== claims.recipient) {
+    return { kind: 'already-done', incident: pageIncident(incident), action: words, ...done };
+  }
+
+  const attempt = deps.newId();
+  const usedAt = deps.now().toISOString();
+  const earlier = await deps.repo.useLink({
+    linkId: claims.id,
+    incidentId: claims.incidentId,
+    action: claims.action,
+    recipient: claims.recipient,
+    usedAt,
+    outcome: PENDING,
+    attempt,
+  });
+  if (earlier) {
+    if (earlier.outcome !== PENDING) return usedPage(action, incident, earlier);
+    const stale = Date.parse(earlier.usedAt) + LINK_ATTEMPT_LEASE_MS <= deps.now().getTime();
+    const tookOver =
+      stale &&
+      earlier.attempt !== undefined &&
+      (await deps.repo.takeOverLinkUse(claims.id, earlier.attempt, attempt, usedAt));
+    if (!tookOver) return { kind: 'in-progress', incident: pageIncident(incident), action: words };
+  }
+
+  let decision: LinkDecision;
+  try {
+    decision = await action.decide(deps, claims);
+  } catch (error) {
+    // Give the use back so the same link works again; if this fails too, the lease lets a later request in.
+    await deps.repo.releaseLinkUse(claims.id, attempt).catch(() => false);
+    if (error instanceof NotFoundError) return { kind: 'not-found' };
+    if (error instanceof DomainError && error.status < 500) {
+      const current = (await deps.repo.getIncident(claims.incidentId)) ?? incident;
+      if (current.status === 'resolved') return { kind: 'resolved', incident: pageIncident(current) };
+      return { kind: 'refused', incident: pageIncident(current), reason: error.message };
+    }
+    throw error;
+  }
+  // The action happened: recording its outcome is best effort (a pending use left behind is taken over after
+  // the lease, and the idempotent action then answers "already done").
+  await deps.repo
+    .completeLinkUse(claims.id, attempt, decision.outcome, deps.now().toISOString())
+    .catch(() => false);
+  const after = (await deps.repo.getIncident(claims.incidentId).catch(() => undefined)) ?? incident;
+  return {
+    kind: decision.outcome,
+    incident: pageIncident(after),
+    action: action.describe(after),
+    by: decision.by,
+    at: decision.at,
+  };
+}

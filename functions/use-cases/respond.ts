@@ -1,0 +1,285 @@
+import type { Mailer } from '../adapters/mailer.ts';
+import type { IncidentRepository } from '../adapters/repository.ts';
+import type { WorkflowCallback } from '../adapters/workflow.ts';
+import { durationText, externalEmail, followUpInternalEmail } from '../core/comms.ts';
+import type { Organisation, Severity } from '../core/config.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../core/errors.ts';
+import { durationMs, type Incident, postmortemNeed, type Roles, statesLeadingTo } from '../core/incident.ts';
+import { serviceOf } from '../core/organisation.ts';
+import { affectedProducts, cadenceMinutes, nextUpdateDue } from '../core/response.ts';
+import type { IncidentUpdate } from '../core/updates.ts';
+import { sendOnce } from './send-once.ts';
+import { type LoopPlan, planFrom } from './workflow-steps.ts';
+
+/** What the response actions (API, CLI and emailed links) need. */
+export interface ResponseDeps {
+  repo: IncidentRepository;
+  mailer: Mailer;
+  workflow: WorkflowCallback;
+  organisation: Organisation;
+  baseUrl: string;
+  now: () => Date;
+}
+
+export async function incidentOrThrow(
+  deps: ResponseDeps,
+  ref: { key?: string; incidentId?: string },
+): Promise<Incident> {
+  const incident = ref.incidentId
+    ? await deps.repo.getIncident(ref.incidentId)
+    : await deps.repo.incidentByKey(ref.key ?? '');
+  if (!incident) throw new NotFoundError(`incident ${ref.key ?? ref.incidentId} does not exist`);
+  return incident;
+}
+
+export interface AcknowledgeResult {
+  key: string;
+  outcome: 'acknowledged' | 'already-acknowledged';
+  acknowledgedBy: string;
+  acknowledgedAt: string;
+}
+
+/**
+ * The incident manager takes charge: the incident moves to fixing (once), the acknowledger becomes incident
+ * manager unless one is named, and the waiting workflow resumes. A later acknowledgement changes nothing.
+ */
+export async function acknowledge(
+  deps: ResponseDeps,
+  input: { key?: string; incidentId?: string; by: string; via: 'link' | 'api' },
+): Promise<AcknowledgeResult> {
+  const incident = await incidentOrThrow(deps, input);
+  if (incident.status === 'resolved') throw new ConflictError(`${incident.key} is already resolved`);
+  const at = deps.now().toISOString();
+  const updated = await deps.repo.updateIncident(incident.id, {
+    set: {
+      status: 'fixing',
+      acknowledgedAt: at,
+      acknowledgedBy: input.by,
+      updatedAt: at,
+      roles: { ...incident.roles, incidentManager: incident.roles?.incidentManager ?? input.by },
+    },
+    statusIn: statesLeadingTo('fixing'),
+  });
+  const current = updated ?? (await incidentOrThrow(deps, { incidentId: incident.id }));
+  if (current.status === 'resolved') throw new ConflictError(`${incident.key} is already resolved`);
+  const by = current.acknowledgedBy ?? input.by;
+  const acknowledgedAt = current.acknowledgedAt ?? at;
+  // Written (again) on a repeat too: a retry after a failure between the status change and these follow-ups
+  // completes them; the entry's id and time make the rewrite the same item.
+  await deps.repo.appendTimeline({
+    incidentId: incident.id,
+    eventId: 'acknowledged',
+    at: acknowledgedAt,
+    kind: 'incident.acknowledged',
+    actor: by,
+    text: `${by} acknowledged and is in charge as incident manager. Status: → fixing.`,
+    data: { to: 'fixing', via: input.via },
+  });
+  // The token is written before the waiting step reads the incident, so one of the two always resumes it.
+  if (current.ackTaskToken) await deps.workflow.resume(current.ackTaskToken, { event: 'acknowledged', by });
+  return {
+    key: incident.key,
+    outcome: updated ? 'acknowledged' : 'already-acknowledged',
+    acknowledgedBy: by,
+    acknowledgedAt,
+  };
+}
+
+/** Resumes the comms loop with a fresh plan (it also resumes by itself if this races with its next wait). */
+async function wakeLoop(deps: ResponseDeps, incident: Incident, event: LoopPlan['event']) {
+  if (incident.loopTaskToken)
+    await deps.workflow.resume(incident.loopTaskToken, { ...planFrom(deps, incident, event) });
+}
+
+/**
+ * A follow-up update, posted by a person. The checklist is validated by the caller (core/updates.ts); here the
+ * next-update promise must fit the severity's cadence, the update gets the next sequence number (once), the
+ * internal list and leadership get it, the external list gets the short external text, and the loop restarts
+ * its clock from the promised time.
+ */
+export async function postUpdate(
+  deps: ResponseDeps,
+  input: { key: string; by: string; update: IncidentUpdate },
+): Promise<{ key: string; sequence: number; nextUpdateDue: string }> {
+  const incident = await incidentOrThrow(deps, input);
+  if (incident.status === 'resolved')
+    throw new ConflictError(`${incident.key} is resolved: no further updates`);
+  const service = serviceOf(deps.organisation, incident.service);
+  const now = deps.now();
+  const promised = Date.parse(input.update.nextUpdateAt);
+  if (promised <= now.getTime()) throw new ValidationError('nextUpdateAt must be in the future');
+  const cadence = cadenceMinutes(service, incident.severity);
+  if (cadence !== undefined && promised > now.getTime() + cadence * 60_000 + 60_000) {
+    throw new ValidationError(
+      `nextUpdateAt is too far: Sev ${incident.severity} updates are due every ${cadence} minutes`,
+    );
+  }
+  const sequence = (incident.updateCount ?? 0) + 1;
+  const nextDue = new Date(promised).toISOString();
+  const at = now.toISOString();
+  // Claim the sequence number first: a concurrent update gets a conflict instead of the same number.
+  const claimed = await deps.repo.updateIncident(incident.id, {
+    set: { updateCount: sequence, lastUpdateAt: at, nextUpdateDue: nextDue, missedUpdates: 0, updatedAt: at },
+    when: {
+      expression: incident.updateCount === undefined ? 'attribute_not_exists(#count)' : '#count = :count',
+      names: { '#count': 'updateCount' },
+      ...(incident.updateCount === undefined ? {} : { values: { ':count': incident.updateCount } }),
+    },
+  });
+  if (!claimed) throw new ConflictError('another update was posted at the same time; reload and retry');
+  const products = affectedProducts(claimed, service);
+  await sendOnce(deps.repo, deps.mailer, {
+    incidentId: incident.id,
+    kind: 'update',
+    sequence,
+    recipients: [...new Set([...service.comms.internal, ...deps.organisation.leadership])],
+    message: followUpInternalEmail({
+      incident: claimed,
+      products,
+      baseUrl: deps.baseUrl,
+      update: input.update,
+      sequence,
+    }),
+    timelineKind: 'update.posted',
+    timelineText: `Update ${sequence} by ${input.by}: ${input.update.summary} Next update by ${nextDue}.`,
+    now: deps.now,
+  });
+  if (input.update.external && service.comms.external.length > 0) {
+    await sendOnce(deps.repo, deps.mailer, {
+      incidentId: incident.id,
+      kind: 'update-external',
+      sequence,
+      recipients: service.comms.external,
+      message: externalEmail(claimed, input.update.external),
+      timelineKind: 'comms.sent',
+      timelineText: `External update ${sequence}: "${input.update.external}"`,
+      now: deps.now,
+    });
+  }
+  await wakeLoop(deps, claimed, 'update');
+  return { key: incident.key, sequence, nextUpdateDue: nextDue };
+}
+
+/** A severity change: recorded, shown in later comms, and the cadence follows it from now. */
+export async function changeSeverity(
+  deps: ResponseDeps,
+  input: { key: string; by: string; severity: Severity; reason: string },
+) {
+  const incident = await incidentOrThrow(deps, input);
+  if (incident.status === 'resolved') throw new ConflictError(`${incident.key} is resolved`);
+  if (incident.severity === input.severity)
+    return { key: incident.key, severity: incident.severity, changed: false };
+  const service = serviceOf(deps.organisation, incident.service);
+  const now = deps.now();
+  const cadenceDue = nextUpdateDue(service, input.severity, now);
+  // A tighter cadence brings the next update forward; a looser one never pushes a promised update back.
+  const due =
+    cadenceDue && incident.nextUpdateDue
+      ? cadenceDue < incident.nextUpdateDue
+        ? cadenceDue
+        : incident.nextUpdateDue
+      : cadenceDue;
+  const updated = await deps.repo.updateIncident(incident.id, {
+    set: {
+      severity: input.severity,
+      severityChangedAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      ...(incident.status === 'fixing' && due ? { nextUpdateDue: due } : {}),
+    },
+    when: { expression: 'severity = :from', values: { ':from': incident.severity } },
+  });
+  if (!updated) throw new ConflictError('the severity changed meanwhile; reload and retry');
+  if (incident.status === 'fixing' && !due)
+    await deps.repo.updateIncident(incident.id, { remove: ['nextUpdateDue'] });
+  await deps.repo.appendTimeline({
+    incidentId: incident.id,
+    eventId: `severity-${now.getTime()}`,
+    at: now.toISOString(),
+    kind: 'severity.changed',
+    actor: input.by,
+    text: `Severity Sev ${incident.severity} → Sev ${input.severity} by ${input.by}: ${input.reason}`,
+    data: { from: incident.severity, to: input.severity, reason: input.reason },
+  });
+  await wakeLoop(deps, updated, 'changed');
+  return { key: incident.key, severity: input.severity, changed: true };
+}
+
+/** Roles: incident manager, one or more tech leads, comms manager. Shown in every later message. */
+export async function setRoles(deps: ResponseDeps, input: { key: string; by: string; roles: Roles }) {
+  const incident = await incidentOrThrow(deps, input);
+  const roles: Roles = { ...incident.roles, ...input.roles };
+  const now = deps.now().toISOString();
+  await deps.repo.updateIncident(incident.id, { set: { roles, updatedAt: now } });
+  const described = [
+    input.roles.incidentManager ? `incident manager ${input.roles.incidentManager}` : '',
+    input.roles.techLeads ? `tech leads ${input.roles.techLeads.join(', ')}` : '',
+    input.roles.commsManager ? `comms manager ${input.roles.commsManager}` : '',
+  ].filter(Boolean);
+  await deps.repo.appendTimeline({
+    incidentId: incident.id,
+    eventId: `roles-${Date.parse(now)}`,
+    at: now,
+    kind: 'roles.changed',
+    actor: input.by,
+    text: `Roles set by ${input.by}: ${described.join('; ')}.`,
+    data: { roles: input.roles },
+  });
+  return { key: incident.key, roles };
+}
+
+export interface Resolution {
+  impactStartedAt?: string;
+  impactEndedAt?: string;
+  supportCases: number;
+  /** Sev 3 only: ask for a postmortem anyway. */
+  postmortemRequested?: boolean;
+  summary?: string;
+}
+
+/**
+ * Resolution, by a person: impact start and end (defaulted from the alerts), support cases. The workflow then
+ * sends the final comms; sev 1-2 need a postmortem, sev 3 only on request. The alert group is closed, so the
+ * next firing of the same alerts opens a new incident linked to this one.
+ */
+export async function resolveIncident(
+  deps: ResponseDeps,
+  input: { key: string; by: string; resolution: Resolution },
+) {
+  const incident = await incidentOrThrow(deps, input);
+  if (incident.status === 'resolved') throw new ConflictError(`${incident.key} is already resolved`);
+  const now = deps.now().toISOString();
+  const impactStartedAt = input.resolution.impactStartedAt ?? incident.impactStartedAt;
+  // Without a time from the resolver: when the last alert resolved (if none still fires), else now.
+  const alertEnd = incident.firingCount === 0 && incident.lastAlertAt ? incident.lastAlertAt : undefined;
+  const impactEndedAt = input.resolution.impactEndedAt ?? alertEnd ?? now;
+  if (impactEndedAt < impactStartedAt) throw new ValidationError('impactEndedAt is before impactStartedAt');
+  const postmortem = postmortemNeed(incident.severity, input.resolution.postmortemRequested === true);
+  const updated = await deps.repo.updateIncident(incident.id, {
+    set: {
+      status: 'resolved',
+      resolvedAt: now,
+      resolvedBy: input.by,
+      impactStartedAt,
+      impactEndedAt,
+      supportCases: input.resolution.supportCases,
+      postmortem,
+      updatedAt: now,
+    },
+    statusIn: statesLeadingTo('resolved'),
+  });
+  if (!updated) throw new ConflictError(`${incident.key} was resolved meanwhile`);
+  if (incident.groupKey) await deps.repo.closeAlertGroup(incident.source, incident.groupKey, incident.id);
+  const ttr = durationMs(impactStartedAt, impactEndedAt) ?? 0;
+  await deps.repo.appendTimeline({
+    incidentId: incident.id,
+    eventId: 'resolved',
+    at: now,
+    kind: 'incident.resolved',
+    actor: input.by,
+    text: `Resolved by ${input.by}: impact ${impactStartedAt} → ${impactEndedAt} (${durationText(ttr)}), ${input.resolution.supportCases} support case(s). Postmortem: ${postmortem}.${input.resolution.summary ? ` ${input.resolution.summary}` : ''}`,
+    data: { from: incident.status, to: 'resolved', impactStartedAt, impactEndedAt, postmortem },
+  });
+  const token = updated.loopTaskToken ?? updated.ackTaskToken;
+  if (token) await deps.workflow.resume(token, { ...planFrom(deps, updated, 'resolved') });
+  return { key: incident.key, impactStartedAt, impactEndedAt, timeToRecoverMs: ttr, postmortem };
+}

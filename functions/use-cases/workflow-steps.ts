@@ -1,0 +1,325 @@
+import { ulid } from 'ulid';
+import type { Mailer } from '../adapters/mailer.ts';
+import type { IncidentRepository } from '../adapters/repository.ts';
+import type { WorkflowCallback } from '../adapters/workflow.ts';
+import {
+  durationText,
+  externalEmail,
+  finalExternalWording,
+  finalInternalEmail,
+  initialExternalWording,
+  initialInternalEmail,
+  overdueEmail,
+  pageEmail,
+} from '../core/comms.ts';
+import type { Organisation } from '../core/config.ts';
+import { NotFoundError } from '../core/errors.ts';
+import { durationMs, type Incident } from '../core/incident.ts';
+import { type SigningKeys, signLink } from '../core/links.ts';
+import { serviceOf } from '../core/organisation.ts';
+import {
+  acknowledgeTimeoutSeconds,
+  affectedProducts,
+  cadenceMinutes,
+  IDLE_WAIT_SECONDS,
+  isEmailAddress,
+  nextUpdateDue,
+  overdueRecheckSeconds,
+  pageRecipients,
+  responseLinks,
+} from '../core/response.ts';
+import { sendOnce } from './send-once.ts';
+
+/**
+ * The steps of the incident workflow. Each is idempotent (a retried step sends nothing twice and writes the
+ * same records), reads the incident fresh, and returns what the state machine needs next.
+ */
+export interface StepDeps {
+  repo: IncidentRepository;
+  mailer: Mailer;
+  workflow: WorkflowCallback;
+  organisation: Organisation;
+  baseUrl: string;
+  now: () => Date;
+  signingKeys: () => Promise<SigningKeys>;
+}
+
+export interface StepInput {
+  incidentId: string;
+  key: string;
+}
+
+/** What the comms loop waits for next: `waitSeconds` bounds the token wait; `since` is when it was planned. */
+export interface LoopPlan {
+  event: 'started' | 'update' | 'changed' | 'overdue' | 'resolved' | 'idle';
+  waitSeconds: number;
+  since: string;
+}
+
+async function load(deps: StepDeps, input: StepInput): Promise<Incident> {
+  const incident = await deps.repo.getIncident(input.incidentId);
+  if (!incident) throw new NotFoundError(`incident ${input.key} (${input.incidentId}) does not exist`);
+  return incident;
+}
+
+/** Pages the tier's recipients, each with their own signed acknowledge link. */
+export async function page(deps: StepDeps, input: StepInput & { tier: number }) {
+  const incident = await load(deps, input);
+  const service = serviceOf(deps.organisation, incident.service);
+  const { tier, to, label } = pageRecipients(deps.organisation, service, input.tier);
+  const timeoutSeconds = acknowledgeTimeoutSeconds(service, incident.severity);
+  const result = {
+    tier: input.tier,
+    nextTier: input.tier + 1,
+    ackTimeoutSeconds: timeoutSeconds,
+    recipients: to,
+  };
+  if (incident.status === 'fixing' || incident.status === 'resolved') return { ...result, skipped: true };
+
+  const keys = await deps.signingKeys();
+  const alerts = (await deps.repo.alertsOf(incident.id)).filter((a) => a.status === 'firing');
+  const escalated = input.tier > 0;
+  for (const [index, recipient] of to.entries()) {
+    const exp = Math.floor(deps.now().getTime() / 1000) + deps.organisation.linkTtlHours * 3600;
+    const token = signLink(
+      { id: ulid(), incidentId: incident.id, key: incident.key, action: 'acknowledge', recipient, exp },
+      keys,
+    );
+    await sendOnce(deps.repo, deps.mailer, {
+      incidentId: incident.id,
+      kind: 'page',
+      // One page per tier and recipient: an escalation is a new page, a retried step is not.
+      sequence: input.tier * 100 + index + 1,
+      recipients: [recipient],
+      message: pageEmail({
+        incident,
+        service,
+        baseUrl: deps.baseUrl,
+        firingAlerts: alerts,
+        acknowledgeUrl: `${deps.baseUrl.replace(/\/+$/, '')}/links/${token}`,
+        tierLabel: label,
+        escalated,
+      }),
+      timelineKind: escalated ? 'incident.escalated' : 'page.sent',
+      timelineText: escalated
+        ? `Not acknowledged in time: escalated to ${label} ${recipient} (tier ${tier}).`
+        : `Paged ${label} ${recipient}.`,
+      now: deps.now,
+    });
+  }
+  const at = deps.now().toISOString();
+  const moved = await deps.repo.updateIncident(incident.id, {
+    set: { status: 'paged', pageTier: input.tier, updatedAt: at },
+    statusIn: ['new'],
+  });
+  if (moved) {
+    await deps.repo.appendTimeline({
+      incidentId: incident.id,
+      eventId: 'status-paged',
+      at,
+      kind: 'status.changed',
+      actor: 'hotline',
+      text: 'Status: new → paged.',
+      data: { from: 'new', to: 'paged' },
+    });
+  } else {
+    await deps.repo.updateIncident(incident.id, { set: { pageTier: input.tier }, statusIn: ['paged'] });
+  }
+  return result;
+}
+
+/**
+ * Keeps the acknowledge wait's task token on the incident (server side), then resumes it at once if the
+ * incident was acknowledged or resolved before the token was stored.
+ */
+export async function waitForAcknowledgement(deps: StepDeps, input: StepInput & { token: string }) {
+  const incident = await deps.repo.updateIncident(input.incidentId, { set: { ackTaskToken: input.token } });
+  if (!incident) throw new NotFoundError(`incident ${input.key} does not exist`);
+  if (incident.status === 'fixing') {
+    await deps.workflow.resume(input.token, {
+      event: 'acknowledged',
+      by: incident.acknowledgedBy ?? 'someone',
+    });
+  } else if (incident.status === 'resolved') {
+    await deps.workflow.resume(input.token, { event: 'resolved' });
+  }
+  return { waiting: incident.status !== 'fixing' && incident.status !== 'resolved' };
+}
+
+/**
+ * The incident manager is in charge: record the meeting places, send the first internal comms (service list
+ * and leadership) and the external wording, and plan the first follow-up.
+ */
+export async function startResponse(deps: StepDeps, input: StepInput): Promise<LoopPlan> {
+  let incident = await load(deps, input);
+  const org = deps.organisation;
+  const service = serviceOf(org, incident.service);
+  const products = affectedProducts(incident, service);
+  const now = deps.now();
+  if (!incident.chatChannel) {
+    incident =
+      (await deps.repo.updateIncident(incident.id, {
+        set: {
+          ...responseLinks(org, incident.key),
+          externalWording: initialExternalWording(products),
+          updatedAt: now.toISOString(),
+        },
+      })) ?? incident;
+    await deps.repo.appendTimeline({
+      incidentId: incident.id,
+      eventId: 'response-started',
+      at: now.toISOString(),
+      kind: 'response.started',
+      actor: 'hotline',
+      text: `Response started: chat room #${incident.chatChannel}${incident.videoUrl ? `, video ${incident.videoUrl}` : ''}${incident.stateDocumentUrl ? `, state document ${incident.stateDocumentUrl}` : ''}.`,
+    });
+  }
+  const internal = await sendOnce(deps.repo, deps.mailer, {
+    incidentId: incident.id,
+    kind: 'initial-internal',
+    sequence: 1,
+    recipients: [...new Set([...service.comms.internal, ...org.leadership])],
+    message: initialInternalEmail({ incident, products, baseUrl: deps.baseUrl }),
+    timelineKind: 'comms.sent',
+    timelineText: 'Initial internal comms sent to the service list and leadership.',
+    now: deps.now,
+  });
+  if (service.comms.external.length > 0) {
+    await sendOnce(deps.repo, deps.mailer, {
+      incidentId: incident.id,
+      kind: 'initial-external',
+      sequence: 1,
+      recipients: service.comms.external,
+      message: externalEmail(incident, incident.externalWording ?? initialExternalWording(products)),
+      timelineKind: 'comms.sent',
+      timelineText: `External comms sent: "${incident.externalWording ?? initialExternalWording(products)}"`,
+      now: deps.now,
+    });
+  }
+  const due = incident.nextUpdateDue ?? nextUpdateDue(service, incident.severity, new Date(internal.sentAt));
+  await deps.repo.updateIncident(incident.id, {
+    set: { firstCommsAt: incident.firstCommsAt ?? internal.sentAt, ...(due ? { nextUpdateDue: due } : {}) },
+  });
+  return planFrom(deps, { ...incident, ...(due ? { nextUpdateDue: due } : {}) }, 'started');
+}
+
+/** How long the loop waits: until the next update is due, or a long idle wait without a cadence. */
+export function planFrom(deps: { now: () => Date }, incident: Incident, event: LoopPlan['event']): LoopPlan {
+  const now = deps.now();
+  if (incident.status === 'resolved') return { event: 'resolved', waitSeconds: 1, since: now.toISOString() };
+  const due = incident.nextUpdateDue ? Date.parse(incident.nextUpdateDue) : undefined;
+  const waitSeconds =
+    due === undefined ? IDLE_WAIT_SECONDS : Math.max(1, Math.ceil((due - now.getTime()) / 1000));
+  return { event, waitSeconds, since: now.toISOString() };
+}
+
+/**
+ * Keeps the comms loop's task token on the incident, then resumes at once if something happened after the
+ * wait was planned (an update, a severity change, the resolution) that could not resume the old token.
+ */
+export async function waitForUpdate(deps: StepDeps, input: StepInput & { token: string; since: string }) {
+  const incident = await deps.repo.updateIncident(input.incidentId, { set: { loopTaskToken: input.token } });
+  if (!incident) throw new NotFoundError(`incident ${input.key} does not exist`);
+  const changedSince = (at?: string) => at !== undefined && at > input.since;
+  if (incident.status === 'resolved') {
+    await deps.workflow.resume(input.token, { ...planFrom(deps, incident, 'resolved') });
+  } else if (changedSince(incident.lastUpdateAt) || changedSince(incident.severityChangedAt)) {
+    await deps.workflow.resume(input.token, { ...planFrom(deps, incident, 'changed') });
+  }
+  return { waiting: true };
+}
+
+/**
+ * The wait ran out: an update is overdue. The first miss reminds the comms manager and the incident manager;
+ * the second tells IMOC. Without a cadence (sev 3) nothing is overdue: wait again.
+ */
+export async function updateOverdue(deps: StepDeps, input: StepInput & { since: string }): Promise<LoopPlan> {
+  const incident = await load(deps, input);
+  const service = serviceOf(deps.organisation, incident.service);
+  const now = deps.now();
+  if (incident.status === 'resolved') return planFrom(deps, incident, 'resolved');
+  const due = incident.nextUpdateDue;
+  // The wait ran out at the due time; what matters is whether anything reset the clock since it was planned.
+  const changed = [incident.lastUpdateAt, incident.severityChangedAt].some(
+    (at) => at !== undefined && at > input.since,
+  );
+  if (!due || cadenceMinutes(service, incident.severity) === undefined || changed) {
+    return planFrom(deps, incident, due ? 'changed' : 'idle');
+  }
+  const misses = (incident.missedUpdates ?? 0) + 1;
+  const escalated = misses >= 2;
+  const roles = incident.roles ?? {};
+  const recipients = escalated
+    ? deps.organisation.imoc
+    : [...new Set([roles.commsManager, roles.incidentManager].filter(isEmailAddress))];
+  const to = recipients.length > 0 ? recipients : service.incidentManagers.primary;
+  await sendOnce(deps.repo, deps.mailer, {
+    incidentId: incident.id,
+    kind: escalated ? 'overdue-escalation' : 'overdue-reminder',
+    // Keyed by the due time it is about: a retried step sends nothing new.
+    sequence: Math.floor(Date.parse(due) / 1000),
+    recipients: to,
+    message: overdueEmail({ incident, baseUrl: deps.baseUrl, dueAt: due, escalated }),
+    timelineKind: 'update.overdue',
+    timelineText: escalated
+      ? `Update due ${due} missed again: escalated to IMOC ${to.join(', ')}.`
+      : `Update due ${due} is overdue: reminded ${to.join(', ')}.`,
+    now: deps.now,
+  });
+  const recheck = new Date(
+    now.getTime() + overdueRecheckSeconds(service, incident.severity) * 1000,
+  ).toISOString();
+  const updated = await deps.repo.updateIncident(incident.id, {
+    set: { missedUpdates: misses, nextUpdateDue: recheck },
+    // Only if no update arrived meanwhile (an update resets the count and the due time).
+    when: { expression: 'nextUpdateDue = :due', values: { ':due': due } },
+  });
+  return planFrom(deps, updated ?? (await load(deps, input)), 'overdue');
+}
+
+/** Final comms: the internal recap (no further comms) and the external "restored, postmortem follows". */
+export async function finalComms(deps: StepDeps, input: StepInput) {
+  const incident = await load(deps, input);
+  const service = serviceOf(deps.organisation, incident.service);
+  const products = affectedProducts(incident, service);
+  const duration = durationMs(incident.impactStartedAt, incident.impactEndedAt ?? incident.resolvedAt);
+  await sendOnce(deps.repo, deps.mailer, {
+    incidentId: incident.id,
+    kind: 'final-internal',
+    sequence: 1,
+    recipients: [...new Set([...service.comms.internal, ...deps.organisation.leadership])],
+    message: finalInternalEmail({
+      incident,
+      products,
+      baseUrl: deps.baseUrl,
+      durationText: durationText(duration ?? 0),
+    }),
+    timelineKind: 'comms.sent',
+    timelineText: 'Final internal comms sent: resolved, no further comms.',
+    now: deps.now,
+  });
+  if (service.comms.external.length > 0) {
+    await sendOnce(deps.repo, deps.mailer, {
+      incidentId: incident.id,
+      kind: 'final-external',
+      sequence: 1,
+      recipients: service.comms.external,
+      message: externalEmail(incident, finalExternalWording(products)),
+      timelineKind: 'comms.sent',
+      timelineText: `Final external comms sent: "${finalExternalWording(products)}"`,
+      now: deps.now,
+    });
+  }
+  await deps.repo.updateIncident(incident.id, { remove: ['ackTaskToken', 'loopTaskToken'] });
+  return { postmortem: incident.postmortem ?? 'not-required' };
+}
+
+export const steps = {
+  page,
+  waitForAcknowledgement,
+  startResponse,
+  waitForUpdate,
+  updateOverdue,
+  finalComms,
+} as const;
+export type StepName = keyof typeof steps;

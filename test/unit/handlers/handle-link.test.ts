@@ -1,0 +1,128 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { logger } from '../../../functions/adapters/logger.ts';
+import type { Incident } from '../../../functions/core/incident.ts';
+import { keys as tableKeys } from '../../../functions/core/keys.ts';
+import { issueLink, parseSigningKeys } from '../../../functions/core/links.ts';
+import { httpEvent, lambdaContext } from '../../support/events.ts';
+import { useTestOrganisation } from '../../support/organisation.ts';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const sfn = mockClient(SFNClient);
+const secrets = mockClient(SecretsManagerClient);
+const signingSecret = JSON.stringify({ activeKeyId: 'k1', k1: 's'.repeat(64) });
+
+let handler: typeof import('../../../functions/handlers/handle-link.ts').handler;
+
+beforeAll(async () => {
+  process.env.TABLE_NAME = 'incidents';
+  process.env.STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:Incident';
+  process.env.LINK_SIGNING_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:links';
+  useTestOrganisation();
+  ({ handler } = await import('../../../functions/handlers/handle-link.ts'));
+});
+
+beforeEach(() => {
+  ddb.reset();
+  sfn.reset();
+  secrets.reset();
+  secrets.on(GetSecretValueCommand).resolves({ SecretString: signingSecret });
+});
+
+const incident: Incident = {
+  id: '01JINCIDENT',
+  key: 'HOT-9',
+  number: 9,
+  status: 'paged',
+  severity: 2,
+  service: 'checkout',
+  summary: 'Checkout <slow>',
+  products: [],
+  source: 'alertmanager',
+  impactStartedAt: '2026-11-20T09:00:00.000Z',
+  detectedAt: '2026-11-20T09:01:00.000Z',
+  openedAt: '2026-11-20T09:01:00.000Z',
+  executionName: 'HOT-9',
+  updatedAt: '2026-11-20T09:01:00.000Z',
+};
+const token = issueLink(parseSigningKeys(signingSecret), {
+  id: '01JLINK',
+  incidentId: incident.id,
+  key: incident.key,
+  action: 'acknowledge',
+  recipient: 'oncall@example.com',
+  ttlHours: 24 * 365 * 10,
+  now: new Date(),
+});
+
+const call = (method: 'GET' | 'POST', link = token) =>
+  handler(
+    httpEvent({
+      method,
+      path: `/links/${link}`,
+      routeKey: `${method} /links/{token}`,
+      pathParameters: { token: link },
+      headers: {},
+    }),
+    lambdaContext,
+  );
+
+describe('GET and POST /links/{token}', () => {
+  it('GET answers the confirm page as HTML with its security headers and writes nothing', async () => {
+    ddb.on(GetCommand, { Key: tableKeys.incident(incident.id) }).resolves({ Item: { ...incident } });
+    ddb.on(GetCommand, { Key: tableKeys.linkUse('01JLINK') }).resolves({});
+    const response = await call('GET');
+    expect(response.statusCode).toBe(200);
+    expect(response.headers).toMatchObject({
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'referrer-policy': 'no-referrer',
+    });
+    expect(response.body).toContain('<h1>Acknowledge HOT-9?</h1>');
+    expect(response.body).toContain('Checkout &lt;slow&gt;');
+    expect(response.body).toContain(`<form method="post" action="./${token}">`);
+    expect(ddb).not.toHaveReceivedCommand(PutCommand);
+    expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
+    expect(ddb).not.toHaveReceivedCommand(DeleteCommand);
+  });
+
+  it('answers a tampered token with the invalid page, as HTML, reading nothing', async () => {
+    const response = await call('POST', `${token.slice(0, -3)}abc`);
+    expect(response.statusCode).toBe(403);
+    expect(response.headers?.['content-type']).toBe('text/html; charset=utf-8');
+    expect(response.body).toContain('This link is not valid');
+    expect(ddb).not.toHaveReceivedCommand(GetCommand);
+  });
+
+  it('turns a transient failure into a 503 page (never JSON) and never logs the token', async () => {
+    const warn = vi.spyOn(logger, 'warn');
+    const error = vi.spyOn(logger, 'error');
+    ddb.on(GetCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), {
+        name: 'ThrottlingException',
+        $fault: 'client',
+        $retryable: {},
+      }),
+    );
+    const response = await call('POST');
+    expect(response.statusCode).toBe(503);
+    expect(response.headers).toMatchObject({
+      'content-type': 'text/html; charset=utf-8',
+      'retry-after': '2',
+    });
+    expect(response.body).toContain('Please try again');
+    expect(response.body).not.toMatch(/^\s*\{/);
+    const logged = JSON.stringify([...warn.mock.calls, ...error.mock.calls]);
+    expect(logged).not.toContain(token);
+    expect(logged).not.toContain(token.split('.')[3]);
+  });
+});
