@@ -2,6 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { synthesize } from '../../infra/local/synth.ts';
 import { benchBundles, targets } from './bundles.ts';
+import { benchTransitions, transitionTarget } from './transitions.ts';
 
 /** `npm run bench`: benchmarks reported as ratios to baselines measured in the same run (never in npm test). */
 
@@ -30,6 +31,16 @@ console.table(
   })),
 );
 if (rows.some((r) => !r.ok)) failed = true;
+
+console.log('\n== Step Functions transitions: a sev 2 incident, acknowledged, three on-time updates, resolved ==');
+const transitions = await benchTransitions(assemblyDir);
+console.table(Object.entries(transitions.byState).map(([state, entered]) => ({ state, entered })));
+console.log(
+  `transitions: ${transitions.transitions} (target <= ${transitionTarget}) ${transitions.ok ? 'ok' : 'OVER TARGET'}; ` +
+    `Lambda tasks: ${transitions.lambdaTasks}; Step Functions cost per 1,000 such incidents: ` +
+    `$${transitions.dollarsPer1000Incidents.toFixed(3)} (Standard, $0.025 per 1,000 transitions)`,
+);
+if (!transitions.ok) failed = true;
 
 console.log(failed ? '\nbench: some targets missed' : '\nbench: all targets met');
 process.exitCode = failed ? 1 : 0;
