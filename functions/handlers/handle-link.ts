@@ -1,17 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { ulid } from 'ulid';
-import { organisation, publicBaseUrl } from '../adapters/config.ts';
-import { documentClient, tableName } from '../adapters/dynamodb.ts';
 import { signingKeys } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
-import { sesMailer } from '../adapters/mailer.ts';
-import { IncidentRepository } from '../adapters/repository.ts';
-import { stepFunctionsCallback } from '../adapters/workflow.ts';
 import { decideLink, type LinkDeps, viewLink } from '../use-cases/links.ts';
 import { type HttpEvent, type HttpResult, html, htmlErrors } from './http.ts';
-
-let repo: IncidentRepository | undefined;
+import { responseDeps } from './response-deps.ts';
 
 /**
  * GET and POST /links/{token}: the token is the credential, so it is never logged (the access log records the
@@ -22,18 +16,7 @@ export const handler = middy<HttpEvent, HttpResult>()
   .use(injectLambdaContext(logger))
   .use(htmlErrors())
   .handler(async (event) => {
-    repo ??= new IncidentRepository(documentClient, tableName());
-    const org = organisation();
-    const deps: LinkDeps = {
-      repo,
-      mailer: sesMailer(org),
-      workflow: stepFunctionsCallback(),
-      organisation: org,
-      baseUrl: publicBaseUrl(org),
-      now: () => new Date(),
-      keys: await signingKeys(),
-      newId: ulid,
-    };
+    const deps: LinkDeps = { ...responseDeps(), keys: await signingKeys(), newId: ulid };
     const token = event.pathParameters?.token ?? '';
     const method = event.requestContext.http.method.toUpperCase();
     const page = method === 'POST' ? await decideLink(deps, token) : await viewLink(deps, token);

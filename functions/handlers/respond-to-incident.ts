@@ -2,25 +2,14 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import * as z from 'zod/mini';
-import { organisation, publicBaseUrl } from '../adapters/config.ts';
-import { documentClient, tableName } from '../adapters/dynamodb.ts';
 import { logger } from '../adapters/logger.ts';
-import { sesMailer } from '../adapters/mailer.ts';
-import { IncidentRepository } from '../adapters/repository.ts';
-import { stepFunctionsCallback } from '../adapters/workflow.ts';
 import { NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../core/errors.ts';
 import { isIncidentKey } from '../core/incident.ts';
 import { parseUpdate } from '../core/updates.ts';
 import { describeIssues } from '../core/validation.ts';
-import {
-  acknowledge,
-  changeSeverity,
-  postUpdate,
-  type ResponseDeps,
-  resolveIncident,
-  setRoles,
-} from '../use-cases/respond.ts';
+import { acknowledge, changeSeverity, postUpdate, resolveIncident, setRoles } from '../use-cases/respond.ts';
 import { type HttpEvent, type HttpResult, httpErrors, json, operatorOf, rawBody } from './http.ts';
+import { responseDeps } from './response-deps.ts';
 
 /** The operators' response actions: POST /incidents/{key}/{acknowledge,updates,severity,roles,resolve}. */
 
@@ -60,21 +49,6 @@ const schemas = {
   }),
 };
 
-let deps: ResponseDeps | undefined;
-
-function dependencies(): ResponseDeps {
-  const org = organisation();
-  deps ??= {
-    repo: new IncidentRepository(documentClient, tableName()),
-    mailer: sesMailer(org),
-    workflow: stepFunctionsCallback(),
-    organisation: org,
-    baseUrl: publicBaseUrl(org),
-    now: () => new Date(),
-  };
-  return deps;
-}
-
 function body(event: HttpEvent): unknown {
   const text = rawBody(event, 64 * 1024);
   if (text.trim() === '') return {};
@@ -100,7 +74,7 @@ async function respond(event: HttpEvent): Promise<HttpResult> {
     throw new ValidationError(`"${key.slice(0, 40)}" is not an incident key (like HOT-42)`);
   const action = event.routeKey.split('/').at(-1);
   const by = operatorOf(event);
-  const d = dependencies();
+  const d = responseDeps();
   const input = body(event);
   switch (action) {
     case 'acknowledge': {

@@ -1,13 +1,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { organisation, publicBaseUrl } from '../adapters/config.ts';
-import { documentClient, tableName } from '../adapters/dynamodb.ts';
 import { signingKeys } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
-import { sesMailer } from '../adapters/mailer.ts';
-import { IncidentRepository } from '../adapters/repository.ts';
-import { stepFunctionsCallback } from '../adapters/workflow.ts';
 import { type StepDeps, type StepName, steps } from '../use-cases/workflow-steps.ts';
+import { responseDeps } from './response-deps.ts';
 
 /** The workflow's steps, one function: the state machine names the step in its payload. */
 export interface StepEvent {
@@ -22,16 +18,7 @@ export interface StepEvent {
 let deps: StepDeps | undefined;
 
 function dependencies(): StepDeps {
-  const org = organisation();
-  deps ??= {
-    repo: new IncidentRepository(documentClient, tableName()),
-    mailer: sesMailer(org),
-    workflow: stepFunctionsCallback(),
-    organisation: org,
-    baseUrl: publicBaseUrl(org),
-    now: () => new Date(),
-    signingKeys,
-  };
+  deps ??= { ...responseDeps(), signingKeys };
   return deps;
 }
 

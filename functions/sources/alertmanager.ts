@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { capAlert, type NormalisedAlert } from '../core/alert.ts';
+import { capAlert } from '../core/alert.ts';
 import { ValidationError } from '../core/errors.ts';
 import { matchesAny } from '../core/secrets.ts';
 import { toIso } from '../core/timeline.ts';

@@ -1,7 +1,4 @@
 import { ulid } from 'ulid';
-import type { Mailer } from '../adapters/mailer.ts';
-import type { IncidentRepository } from '../adapters/repository.ts';
-import type { WorkflowCallback } from '../adapters/workflow.ts';
 import {
   durationText,
   externalEmail,
@@ -12,7 +9,6 @@ import {
   overdueEmail,
   pageEmail,
 } from '../core/comms.ts';
-import type { Organisation } from '../core/config.ts';
 import { NotFoundError } from '../core/errors.ts';
 import { durationMs, type Incident } from '../core/incident.ts';
 import { type SigningKeys, signLink } from '../core/links.ts';
@@ -28,19 +24,14 @@ import {
   pageRecipients,
   responseLinks,
 } from '../core/response.ts';
+import type { ResponseDeps } from './respond.ts';
 import { sendOnce } from './send-once.ts';
 
 /**
  * The steps of the incident workflow. Each is idempotent (a retried step sends nothing twice and writes the
  * same records), reads the incident fresh, and returns what the state machine needs next.
  */
-export interface StepDeps {
-  repo: IncidentRepository;
-  mailer: Mailer;
-  workflow: WorkflowCallback;
-  organisation: Organisation;
-  baseUrl: string;
-  now: () => Date;
+export interface StepDeps extends ResponseDeps {
   signingKeys: () => Promise<SigningKeys>;
 }
 

@@ -32,7 +32,9 @@ console.table(
 );
 if (rows.some((r) => !r.ok)) failed = true;
 
-console.log('\n== Step Functions transitions: a sev 2 incident, acknowledged, three on-time updates, resolved ==');
+console.log(
+  '\n== Step Functions transitions: a sev 2 incident, acknowledged, three on-time updates, resolved ==',
+);
 const transitions = await benchTransitions(assemblyDir);
 console.table(Object.entries(transitions.byState).map(([state, entered]) => ({ state, entered })));
 console.log(

@@ -1,0 +1,27 @@
+import { organisation, publicBaseUrl } from '../adapters/config.ts';
+import { documentClient, tableName } from '../adapters/dynamodb.ts';
+import { sesMailer } from '../adapters/mailer.ts';
+import { IncidentRepository } from '../adapters/repository.ts';
+import { stepFunctionsCallback } from '../adapters/workflow.ts';
+import type { ResponseDeps } from '../use-cases/respond.ts';
+
+let deps: ResponseDeps | undefined;
+
+/**
+ * What the response handlers (API actions, links, workflow steps) share: built on first use and kept for the
+ * life of the execution environment, so clients and caches survive between invocations.
+ */
+export function responseDeps(): ResponseDeps {
+  if (!deps) {
+    const org = organisation();
+    deps = {
+      repo: new IncidentRepository(documentClient, tableName()),
+      mailer: sesMailer(org),
+      workflow: stepFunctionsCallback(),
+      organisation: org,
+      baseUrl: publicBaseUrl(org),
+      now: () => new Date(),
+    };
+  }
+  return deps;
+}
