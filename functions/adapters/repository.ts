@@ -16,6 +16,8 @@ import { isConditionalCheckFailed } from './errors.ts';
 /** The dedup pointer of an alert group: which incident it feeds and who is opening it. */
 export interface AlertGroupRecord {
   source: string;
+  /** What the group knows of each alert (fingerprint -> state marker and last seen), for the fast path. */
+  alerts?: Record<string, { t?: string; l?: string }>;
   groupKey: string;
   incidentId: string;
   /** opening: a request holds the lease and is creating the incident; closed: its incident was resolved. */
@@ -111,7 +113,12 @@ export class IncidentRepository {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...keys.alertGroup(record.source, record.groupKey), type: 'alertGroup', ...record },
+          Item: {
+            ...keys.alertGroup(record.source, record.groupKey),
+            type: 'alertGroup',
+            ...record,
+            alerts: {},
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -135,6 +142,7 @@ export class IncidentRepository {
             ...keys.alertGroup(claim.source, claim.groupKey),
             type: 'alertGroup',
             ...claim,
+            alerts: {},
             previousIncidentId: closed.incidentId,
             ...(closed.incidentKey ? { previousKey: closed.incidentKey } : {}),
           },
@@ -147,6 +155,80 @@ export class IncidentRepository {
     } catch (error) {
       if (isConditionalCheckFailed(error)) return false;
       throw error;
+    }
+  }
+
+  /**
+   * The fast path for repeated deliveries: when the group's incident is open and the group already knows every
+   * alert of the delivery in exactly this state, one conditional write moves last seen and answers with the
+   * incident. Undefined when anything is new (the caller takes the full path).
+   */
+  async touchKnownAlerts(
+    source: string,
+    groupKey: string,
+    alerts: readonly { fingerprint: string; marker: string }[],
+    seenAt: string,
+  ): Promise<{ incidentId: string; incidentKey: string } | undefined> {
+    const names: Record<string, string> = { '#state': 'state', '#alerts': 'alerts' };
+    const values: Record<string, unknown> = { ':open': 'open', ':seen': seenAt };
+    const sets = ['lastSeenAt = :seen'];
+    const conditions = ['#state = :open'];
+    alerts.forEach(({ fingerprint, marker }, i) => {
+      names[`#f${i}`] = fingerprint;
+      values[`:m${i}`] = marker;
+      sets.push(`#alerts.#f${i}.l = :seen`);
+      conditions.push(`#alerts.#f${i}.t = :m${i}`);
+    });
+    try {
+      const result = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.alertGroup(source, groupKey),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const item = result.Attributes;
+      return item?.incidentKey ? { incidentId: item.incidentId, incidentKey: item.incidentKey } : undefined;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Remembers on the group the states its incident has recorded (what the fast path compares against). */
+  async rememberAlertStates(
+    source: string,
+    groupKey: string,
+    incidentId: string,
+    alerts: readonly { fingerprint: string; marker: string }[],
+    seenAt: string,
+  ): Promise<void> {
+    if (alerts.length === 0) return;
+    const names: Record<string, string> = { '#alerts': 'alerts' };
+    const values: Record<string, unknown> = { ':id': incidentId };
+    const sets = alerts.map(({ fingerprint, marker }, i) => {
+      names[`#f${i}`] = fingerprint;
+      values[`:v${i}`] = { t: marker, l: seenAt };
+      return `#alerts.#f${i} = :v${i}`;
+    });
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.alertGroup(source, groupKey),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          // Never into a group that moved on to another incident (a recurrence).
+          ConditionExpression: 'incidentId = :id AND attribute_exists(#alerts)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
     }
   }
 

@@ -43,6 +43,8 @@ export interface Opening {
 }
 
 const DEFAULT_LEASE_MS = 60_000;
+/** Above this many alerts in one delivery the fast path's condition would grow too long: take the full path. */
+const FAST_PATH_MAX_ALERTS = 20;
 const DEFAULT_WAIT_MS = 3_000;
 
 /**
@@ -85,6 +87,11 @@ export async function openOrAttach(
   const { repo } = deps;
   const { source, groupKey } = opening;
   const receivedAt = deps.now().toISOString();
+  // A storm is mostly repeats: one conditional write answers them when nothing is new.
+  if (opening.alerts.length > 0 && opening.alerts.length <= FAST_PATH_MAX_ALERTS) {
+    const known = await repo.touchKnownAlerts(source, groupKey, markersOf(opening.alerts), receivedAt);
+    if (known) return { key: known.incidentKey, incidentId: known.incidentId, outcome: 'updated' };
+  }
   let record = await repo.getAlertGroup(source, groupKey);
   let owner: string | undefined;
 
@@ -136,6 +143,7 @@ export async function openOrAttach(
     return { key, incidentId: record.incidentId, outcome: 'opened' };
   }
   await recordAlerts(deps, record.incidentId, opening.alerts, receivedAt);
+  await repo.rememberAlertStates(source, groupKey, record.incidentId, markersOf(opening.alerts), receivedAt);
   return { key: record.incidentKey ?? '', incidentId: record.incidentId, outcome: 'updated' };
 }
 
@@ -249,6 +257,7 @@ async function openIncident(
     });
   }
   await recordAlerts(deps, incident.id, opening.alerts, receivedAt);
+  await repo.rememberAlertStates(source, groupKey, incident.id, markersOf(opening.alerts), receivedAt);
 
   const { executionArn } = await deps.workflow.start({ incidentId: incident.id, key: incidentKey });
   await entry('workflow-started', 'workflow.started', `Workflow started (execution ${incidentKey}).`, {
@@ -340,6 +349,10 @@ function sameState(previous: PreviousAlert, alert: NormalisedAlert): boolean {
     previous.startsAt === alert.startsAt &&
     previous.endsAt === alert.endsAt
   );
+}
+
+function markersOf(alerts: readonly NormalisedAlert[]) {
+  return alerts.map((alert) => ({ fingerprint: alert.fingerprint, marker: stateMarker(alert) }));
 }
 
 function stateMarker(alert: NormalisedAlert): string {

@@ -8,12 +8,21 @@ export async function incidentDetail(repo: IncidentRepository, key: string) {
   const id = await repo.incidentIdForKey(key);
   const view = id ? await repo.incidentView(id) : undefined;
   if (!view) throw new NotFoundError(`incident ${key} does not exist`);
+  // Repeated deliveries only touch the group (one write each): its last-seen times are the fresher ones.
+  const group = view.incident.groupKey
+    ? await repo.getAlertGroup(view.incident.source, view.incident.groupKey)
+    : undefined;
+  const seen = group?.incidentId === view.incident.id ? (group.alerts ?? {}) : {};
+  const alerts = view.alerts.map((a) => {
+    const l = seen[a.fingerprint]?.l;
+    return l && l > a.lastSeenAt ? { ...a, lastSeenAt: l } : a;
+  });
   const timeline = [...view.timeline].sort((a, b) => (a.at === b.at ? 0 : a.at < b.at ? -1 : 1));
   return {
     incident: publicIncident(view.incident),
     metrics: metricsOf(view.incident),
     timeline,
-    alerts: view.alerts,
+    alerts,
     comms: view.comms,
   };
 }

@@ -1,5 +1,5 @@
 import { ulid } from 'ulid';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Mailer } from '../../functions/adapters/mailer.ts';
 import { IncidentRepository } from '../../functions/adapters/repository.ts';
 import type { WorkflowInput, WorkflowStarter } from '../../functions/adapters/workflow.ts';
@@ -88,6 +88,21 @@ describe('ingest on the real table', () => {
     expect(second).toEqual({ ...first, outcome: 'updated' });
     expect(await db.count()).toBe(items);
     expect(starts).toHaveLength(1);
+  });
+
+  it('answers a repeated delivery with a single conditional write that moves last seen', async () => {
+    const [first] = await ingestAlerts(deps(), alertsOf('firing-v4', 'group-fast'));
+    const before = await incidentDetail(repo, first?.key ?? '');
+    const send = vi.spyOn(db.client, 'send');
+    const later = new Date(Date.now() + 60_000);
+    const [again] = await ingestAlerts({ ...deps(), now: () => later }, alertsOf('firing-v4', 'group-fast'));
+    const calls = send.mock.calls.length;
+    send.mockRestore();
+    expect(again).toEqual({ ...first, outcome: 'updated' });
+    expect(calls).toBe(1);
+    const after = await incidentDetail(repo, first?.key ?? '');
+    expect(after.alerts.map((a) => a.lastSeenAt)).toEqual(before.alerts.map(() => later.toISOString()));
+    expect(after.timeline).toHaveLength(before.timeline.length);
   });
 
   it('records a resolved alert on the open incident', async () => {

@@ -120,7 +120,7 @@ describe('POST /alerts/{source}', () => {
       $metadata: { httpStatusCode: 400 },
       $retryable: { throttling: true },
     });
-    ddb.on(GetCommand).rejects(throttled);
+    ddb.onAnyCommand().rejects(throttled);
     const response = await post({ body: fixtureText('alertmanager', 'firing-v4'), headers: authorised });
     expect(response.statusCode).toBe(503);
     expect(response.headers?.['retry-after']).toBe('1');
