@@ -3,12 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { synthesize } from '../../infra/local/synth.ts';
+import { ensureChromium } from './chromium.ts';
 
 /**
  * Synthesizes (and bundles) the real stack once per test run for the end-to-end tests, which each start their
  * own local target from it: bundling five functions takes seconds on a 2-core machine.
  */
 export default async function setup(project: TestProject) {
+  ensureChromium();
   const dir = mkdtempSync(join(tmpdir(), 'hotline-assembly-'));
   const assemblyDir = await synthesize({ outdir: join(dir, 'cdk.out') });
   project.provide('hotlineAssembly', assemblyDir);
