@@ -115,11 +115,14 @@ export class HotlineStack extends Stack {
     this.api = this.incidentApi.httpApi;
 
     const publicBaseUrl = organisation.publicBaseUrl?.replace(/\/+$/, '') ?? this.incidentApi.endpoint;
-    // Ingest mails the incident manager when every alert of an incident has resolved.
-    f.IngestAlert.bindTable(this.table, 'readWrite')
-      .bindStateMachine(this.stateMachine)
-      .bindMailer(this.mailer);
-    f.IngestAlert.addEnvironment('PUBLIC_BASE_URL', publicBaseUrl);
+    // Ingest wakes the incident's comms loop when every alert has resolved (the workflow mails the manager).
+    f.IngestAlert.bindTable(this.table, 'readWrite').bindStateMachine(this.stateMachine);
+    f.IngestAlert.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:SendTaskSuccess'],
+        resources: [this.stateMachine.stateMachineArn],
+      }),
+    );
     f.DeclareIncident.bindTable(this.table, 'readWrite').bindStateMachine(this.stateMachine);
     for (const [source, secret] of Object.entries(this.alertSourceSecrets)) {
       f.IngestAlert.bindSecret(secret, `${envPrefix(source)}_SECRET_ARN`);

@@ -3,10 +3,9 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import { ulid } from 'ulid';
 import * as z from 'zod/mini';
-import { organisation, publicBaseUrl } from '../adapters/config.ts';
+import { organisation } from '../adapters/config.ts';
 import { documentClient, tableName } from '../adapters/dynamodb.ts';
 import { logger } from '../adapters/logger.ts';
-import { sesMailer } from '../adapters/mailer.ts';
 import { IncidentRepository } from '../adapters/repository.ts';
 import { stepFunctionsStarter } from '../adapters/workflow.ts';
 import { UnsupportedMediaTypeError, ValidationError } from '../core/errors.ts';
@@ -60,9 +59,7 @@ async function declare(event: HttpEvent): Promise<HttpResult> {
     {
       repo,
       workflow,
-      mailer: sesMailer(org),
       organisation: org,
-      baseUrl: publicBaseUrl(org),
       now: () => new Date(),
       newId: ulid,
     },

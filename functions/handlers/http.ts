@@ -32,7 +32,7 @@ export function httpErrors(): middy.MiddlewareObj<HttpEvent, HttpResult> {
       const { error } = request;
       if (error instanceof DomainError) {
         if (error.status >= 500)
-          logger.warn('request failed, sender should retry', { code: error.code, message: error.message });
+          logger.warn('request failed, sender should retry', { code: error.code, detail: error.message });
         request.response = json(error.status, errorBody(error.code, error.message));
         return;
       }

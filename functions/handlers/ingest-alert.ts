@@ -2,13 +2,12 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import { ulid } from 'ulid';
-import { organisation, publicBaseUrl } from '../adapters/config.ts';
+import { organisation } from '../adapters/config.ts';
 import { documentClient, tableName } from '../adapters/dynamodb.ts';
 import { logger } from '../adapters/logger.ts';
-import { sesMailer } from '../adapters/mailer.ts';
 import { IncidentRepository } from '../adapters/repository.ts';
 import { liveSecrets } from '../adapters/secrets.ts';
-import { stepFunctionsStarter } from '../adapters/workflow.ts';
+import { stepFunctionsCallback, stepFunctionsStarter } from '../adapters/workflow.ts';
 import {
   ConflictError,
   NotFoundError,
@@ -27,6 +26,7 @@ export const MAX_ALERT_BODY_BYTES = 1_048_576;
 
 let repo: IncidentRepository | undefined;
 const workflow = stepFunctionsStarter();
+const callback = stepFunctionsCallback();
 
 async function ingest(event: HttpEvent): Promise<HttpResult> {
   const body = rawBody(event, MAX_ALERT_BODY_BYTES);
@@ -76,9 +76,8 @@ async function ingest(event: HttpEvent): Promise<HttpResult> {
     {
       repo,
       workflow,
-      mailer: sesMailer(context.organisation),
+      callback,
       organisation: context.organisation,
-      baseUrl: publicBaseUrl(context.organisation),
       now: () => new Date(),
       newId: ulid,
     },

@@ -1,25 +1,22 @@
-import type { Mailer } from '../adapters/mailer.ts';
 import type { AlertGroupRecord, IncidentRepository, PreviousAlert } from '../adapters/repository.ts';
-import type { WorkflowStarter } from '../adapters/workflow.ts';
+import type { WorkflowCallback, WorkflowStarter } from '../adapters/workflow.ts';
 import { describeGroup, groupAlerts, type IncidentAbout, type NormalisedAlert } from '../core/alert.ts';
-import { allAlertsResolvedEmail } from '../core/comms.ts';
 import type { Organisation } from '../core/config.ts';
 import { RetryableError } from '../core/errors.ts';
 import { formatIncidentKey, type Incident } from '../core/incident.ts';
-import { digest, digestNumber } from '../core/keys.ts';
+import { digest } from '../core/keys.ts';
 import { serviceOf } from '../core/organisation.ts';
 import type { TimelineEntry } from '../core/timeline.ts';
-import { sendOnce } from './send-once.ts';
+import { planFrom } from './workflow-steps.ts';
 
 export interface IngestDependencies {
   repo: IncidentRepository;
   workflow: WorkflowStarter;
-  mailer: Mailer;
+  /** Resumes the incident's waiting workflow (when all its alerts resolved); absent for declarations. */
+  callback?: WorkflowCallback;
   organisation: Organisation;
   now: () => Date;
   newId: () => string;
-  /** Base URL of incident pages in mails. */
-  baseUrl?: string;
   /** How long an opener holds a group before another request may finish its work. */
   leaseMs?: number;
   /** How long a duplicate waits for a concurrent opener before asking the sender to retry. */
@@ -321,26 +318,13 @@ async function refreshCounts(deps: IngestDependencies, incidentId: string): Prom
       .sort()
       .at(-1) ?? deps.now().toISOString();
   await deps.repo.setAlertCounts(incidentId, { alertCount: stored.length, firingCount: firing, lastAlertAt });
-  if (firing > 0) return;
+  if (firing > 0 || !deps.callback) return;
+  // Every alert resolved: the workflow tells the incident manager (ingest sends no mail, which keeps its bundle
+  // small). Waking the comms loop gets that done now rather than at the next due update.
   const incident = await deps.repo.getIncident(incidentId);
-  if (!incident || incident.status === 'resolved') return;
-  const recipients = serviceOf(deps.organisation, incident.service).incidentManagers.primary;
-  await sendOnce(deps.repo, deps.mailer, {
-    incidentId,
-    kind: 'alerts-resolved',
-    // One notice per time the alerts all clear: a re-fire and a later clear is a new notice.
-    sequence: digestNumber(lastAlertAt),
-    recipients,
-    message: allAlertsResolvedEmail({
-      incident,
-      baseUrl: deps.baseUrl ?? '',
-      alertCount: stored.length,
-      lastResolvedAt: lastAlertAt,
-    }),
-    timelineKind: 'alerts.all-resolved',
-    timelineText: `Every alert has resolved; told ${recipients.join(', ')}. The incident stays open until it is resolved.`,
-    now: deps.now,
-  });
+  if (incident?.loopTaskToken && incident.status !== 'resolved') {
+    await deps.callback.resume(incident.loopTaskToken, { ...planFrom(deps, incident, 'changed') });
+  }
 }
 
 function sameState(previous: PreviousAlert, alert: NormalisedAlert): boolean {

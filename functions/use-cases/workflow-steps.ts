@@ -1,5 +1,6 @@
 import { ulid } from 'ulid';
 import {
+  allAlertsResolvedEmail,
   durationText,
   externalEmail,
   finalExternalWording,
@@ -11,6 +12,7 @@ import {
 } from '../core/comms.ts';
 import { NotFoundError } from '../core/errors.ts';
 import { durationMs, type Incident } from '../core/incident.ts';
+import { digestNumber } from '../core/keys.ts';
 import { type SigningKeys, signLink } from '../core/links.ts';
 import { serviceOf } from '../core/organisation.ts';
 import {
@@ -211,6 +213,7 @@ export function planFrom(deps: { now: () => Date }, incident: Incident, event: L
 export async function waitForUpdate(deps: StepDeps, input: StepInput & { token: string; since: string }) {
   const incident = await deps.repo.updateIncident(input.incidentId, { set: { loopTaskToken: input.token } });
   if (!incident) throw new NotFoundError(`incident ${input.key} does not exist`);
+  await notifyAlertsResolved(deps, incident);
   const changedSince = (at?: string) => at !== undefined && at > input.since;
   if (incident.status === 'resolved') {
     await deps.workflow.resume(input.token, { ...planFrom(deps, incident, 'resolved') });
@@ -266,6 +269,39 @@ export async function updateOverdue(deps: StepDeps, input: StepInput & { since: 
     when: { expression: 'nextUpdateDue = :due', values: { ':due': due } },
   });
   return planFrom(deps, updated ?? (await load(deps, input)), 'overdue');
+}
+
+/**
+ * Every alert of the incident has resolved: tell its incident manager, once per time they all clear (a
+ * re-fire and a later clear is a new notice). A person resolves the incident; alerts do not.
+ */
+export async function notifyAlertsResolved(deps: ResponseDeps, incident: Incident): Promise<void> {
+  if (
+    incident.status === 'resolved' ||
+    !incident.alertCount ||
+    incident.firingCount !== 0 ||
+    !incident.lastAlertAt
+  ) {
+    return;
+  }
+  const service = serviceOf(deps.organisation, incident.service);
+  const manager = incident.roles?.incidentManager;
+  const recipients = isEmailAddress(manager) ? [manager] : service.incidentManagers.primary;
+  await sendOnce(deps.repo, deps.mailer, {
+    incidentId: incident.id,
+    kind: 'alerts-resolved',
+    sequence: digestNumber(incident.lastAlertAt),
+    recipients,
+    message: allAlertsResolvedEmail({
+      incident,
+      baseUrl: deps.baseUrl,
+      alertCount: incident.alertCount,
+      lastResolvedAt: incident.lastAlertAt,
+    }),
+    timelineKind: 'alerts.all-resolved',
+    timelineText: `Every alert has resolved; told ${recipients.join(', ')}. The incident stays open until it is resolved.`,
+    now: deps.now,
+  });
 }
 
 /** Final comms: the internal recap (no further comms) and the external "restored, postmortem follows". */

@@ -35,6 +35,14 @@ const incident = async (key: string) =>
     timeline: { kind: string }[];
   };
 
+async function waitFor(probe: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 describe('alert sources on the local target', () => {
   it('grafana: HMAC-signed webhook with timestamp opens an incident; a bad signature is refused', async () => {
     const secret = hotline.secretOf('grafana');
@@ -60,11 +68,19 @@ describe('alert sources on the local target', () => {
     const opened = await post('datadog', fixtureText('datadog', 'triggered'), headers);
     expect(opened.status).toBe(202);
     const key = opened.body.incidents[0]?.key ?? '';
+    const ack = await fetch(`${hotline.target.urls.api}/incidents/${key}/acknowledge`, {
+      method: 'POST',
+      headers: { ...hotline.operator(), 'content-type': 'application/json' },
+      body: JSON.stringify({ incidentManager: 'payments-oncall@example.com' }),
+    });
+    expect(ack.status).toBe(200);
+    // The comms loop is waiting once the initial comms went out.
+    await waitFor(async () => (await incident(key)).timeline.some((e) => e.kind === 'comms.sent'));
     const recovered = await post('datadog', fixtureText('datadog', 'recovered'), headers);
     expect(recovered.body.incidents).toEqual([{ key, outcome: 'updated' }]);
-    const detail = await incident(key);
-    expect(detail.alerts.every((a) => a.status === 'resolved')).toBe(true);
-    expect(detail.timeline.map((e) => e.kind)).toContain('alerts.all-resolved');
+    expect((await incident(key)).alerts.every((a) => a.status === 'resolved')).toBe(true);
+    // Ingest wakes the loop; the workflow tells the incident manager (a person resolves the incident).
+    await waitFor(async () => (await incident(key)).timeline.some((e) => e.kind === 'alerts.all-resolved'));
     expect(
       (await post('datadog', fixtureText('datadog', 'triggered'), { 'x-hotline-token': 'nope' })).status,
     ).toBe(401);

@@ -79,9 +79,17 @@ describe('functions', () => {
     expect(actionsOn('IngestAlert', arnOf(stack.table))).toEqual(
       expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']),
     );
-    expect(actionsOn('IngestAlert', ref(stack.stateMachine))).toEqual(['states:StartExecution']);
+    // Start its incident's execution, and resume the waiting comms loop when every alert resolved.
+    expect(actionsOn('IngestAlert', ref(stack.stateMachine)).sort()).toEqual([
+      'states:SendTaskSuccess',
+      'states:StartExecution',
+    ]);
     const stateActions = allActions('IngestAlert').filter((a) => a.startsWith('states:'));
-    expect(stateActions.sort()).toEqual(['states:DescribeExecution', 'states:StartExecution']);
+    expect(stateActions.sort()).toEqual([
+      'states:DescribeExecution',
+      'states:SendTaskSuccess',
+      'states:StartExecution',
+    ]);
     const describe = statements('IngestAlert').find((s) => s.Action === 'states:DescribeExecution');
     expect(JSON.stringify(describe?.Resource)).toContain(':execution:');
     expect(JSON.stringify(describe?.Resource)).toContain(
@@ -101,11 +109,12 @@ describe('functions', () => {
     expect(allActions(id).filter((a) => /^(states|ses|secretsmanager):/.test(a))).toEqual([]);
   });
 
-  it('binds IngestAlert to every shared-credential source secret and to the mailer', () => {
+  it('binds IngestAlert to every shared-credential source secret, and gives it no mail', () => {
     for (const [source, secret] of Object.entries(stack.alertSourceSecrets)) {
       expect(env('IngestAlert')[`${source.toUpperCase()}_SECRET_ARN`]).toEqual(ref(secret));
     }
-    expect(env('IngestAlert')).toMatchObject({ SES_CONFIGURATION_SET: ref(stack.mailer.configurationSet) });
+    expect(allActions('IngestAlert').filter((a) => a.startsWith('ses:'))).toEqual([]);
+    expect(allActions('IngestAlert')).toContain('states:SendTaskSuccess');
   });
 
   it('binds DeclareIncident to the table and the state machine, with no secrets or mail', () => {
@@ -116,7 +125,7 @@ describe('functions', () => {
     expect(allActions('DeclareIncident').filter((a) => /^(ses|secretsmanager):/.test(a))).toEqual([]);
   });
 
-  it.each(['WorkflowStep', 'RecordWorkflowFailure', 'IngestAlert', 'RespondToIncident'] as const)(
+  it.each(['WorkflowStep', 'RecordWorkflowFailure', 'RespondToIncident'] as const)(
     'binds %s to the table (read/write) and the mailer, with ses:SendEmail only on the identity and configuration set',
     (id) => {
       expect(env(id)).toMatchObject({

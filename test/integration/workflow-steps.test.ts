@@ -4,12 +4,13 @@ import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Mailer, sesMailer } from '../../functions/adapters/mailer.ts';
 import { IncidentRepository } from '../../functions/adapters/repository.ts';
+import type { Incident } from '../../functions/core/incident.ts';
 import { parseSigningKeys } from '../../functions/core/links.ts';
 import { alertmanager } from '../../functions/sources/alertmanager.ts';
 import { ingestAlerts } from '../../functions/use-cases/ingest-alerts.ts';
 import { incidentDetail } from '../../functions/use-cases/read-incidents.ts';
 import { recordWorkflowFailure } from '../../functions/use-cases/record-workflow-failure.ts';
-import { page, type StepDeps } from '../../functions/use-cases/workflow-steps.ts';
+import { notifyAlertsResolved, page, type StepDeps } from '../../functions/use-cases/workflow-steps.ts';
 import { startSes } from '../../infra/local/ses.ts';
 import { fixture } from '../support/fixtures.ts';
 import { type LocalDb, startLocalDb } from '../support/local-db.ts';
@@ -58,7 +59,7 @@ async function openIncident(groupKey: string) {
   ).alerts;
   const workflow = { start: async () => ({ executionArn: 'arn', alreadyStarted: false }) };
   const [touched] = await ingestAlerts(
-    { repo, workflow, mailer, organisation, now: () => new Date(), newId: ulid },
+    { repo, workflow, organisation, now: () => new Date(), newId: ulid },
     alerts,
   );
   if (!touched) throw new Error('no incident');
@@ -121,6 +122,28 @@ describe('paging the incident manager', () => {
       m.subject.startsWith(`${incident.key} `),
     );
     expect(mails).toHaveLength(1);
+  });
+
+  it('tells the incident manager once when every alert has resolved, and again after a re-fire clears', async () => {
+    const incident = await openIncident('resolved-notice-group');
+    await repo.updateIncident(incident.incidentId, {
+      set: {
+        alertCount: 2,
+        firingCount: 0,
+        lastAlertAt: '2026-11-20T10:30:00.000Z',
+        roles: { incidentManager: 'im@example.com' },
+      },
+    });
+    const current = async () => (await repo.getIncident(incident.incidentId)) as Incident;
+    await notifyAlertsResolved(deps(), await current());
+    await notifyAlertsResolved(deps(), await current());
+    await repo.updateIncident(incident.incidentId, { set: { lastAlertAt: '2026-11-20T11:00:00.000Z' } });
+    await notifyAlertsResolved(deps(), await current());
+    const notices = (await mailsTo('im@example.com')).filter((m) =>
+      m.subject.endsWith('All alerts resolved'),
+    );
+    expect(notices).toHaveLength(2);
+    expect(notices[0]?.body.text).toContain('stays open until its incident manager resolves it');
   });
 
   it('records a workflow failure on the timeline and tells the operators once per failure', async () => {
