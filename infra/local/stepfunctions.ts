@@ -453,6 +453,9 @@ export class StepFunctionsService {
     record: ExecutionRecord,
     signal: AbortSignal,
   ): Promise<Json> {
+    // The emulator retries a task that failed because its execution was stopped; that retry must not start
+    // work (a token wait would never settle and its timeout timer would keep the process alive).
+    if (signal.aborted) throw new StatesError('Local.Aborted', 'execution stopped', { fatal: true });
     let input = rawInput;
     let timeoutSeconds = task.timeoutSeconds;
     let heartbeatSeconds = task.heartbeatSeconds;

@@ -10,6 +10,15 @@ import { createServer as createNetServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createAwsApi } from './aws-api.ts';
 import { createDynalite, ensureTables, tablesFromTemplate } from './dynamodb.ts';
+import {
+  dynamoDbFaultFront,
+  type FaultCounts,
+  type FaultedService,
+  FaultInjector,
+  type FaultRates,
+  isStepFunctionsCall,
+  withFaults,
+} from './faults.ts';
 import { functionsFromTemplate, LambdaRuntime } from './functions.ts';
 import { corsFromTemplate, createHttpApi, routesFromTemplate } from './http-api.ts';
 import { type LocalSchedule, Scheduler, type ScheduleTarget, schedulesFromTemplate } from './schedules.ts';
@@ -38,6 +47,12 @@ export interface StartLocalTargetOptions extends StepFunctionsOptions {
   /** 0 picks a free port. Defaults to 0 for every service. */
   ports?: Partial<Record<Service, number>>;
   log?: (line: string) => void;
+  /**
+   * Fails this fraction (0..1) of the functions' DynamoDB and Step Functions calls, half before and half after
+   * the call takes effect (see faults.ts). Given at all (even `{}`), the functions reach DynamoDB through a
+   * fault front on its own port and `setFaults` can change the fractions; `urls.dynamodb` stays fault-free.
+   */
+  faults?: FaultRates;
 }
 
 export interface LocalTarget {
@@ -53,6 +68,10 @@ export interface LocalTarget {
   stepFunctions: StepFunctionsService;
   schedules: Scheduler;
   model: StackModel;
+  /** Changes the injected fault fractions; needs the target started with `faults`. */
+  setFaults(faults: FaultRates): void;
+  /** Calls seen and faults injected so far (zeros without `faults`). */
+  faultStats(): Record<FaultedService, FaultCounts>;
   stop(): Promise<void>;
 }
 
@@ -113,12 +132,20 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
       dynamodb: urlOf(dynamo, host),
     };
     model.setUrls(urls);
+    const faults = options.faults ? new FaultInjector(options.faults) : undefined;
+    let functionUrls = urls;
+    if (faults) {
+      const front = dynamoDbFaultFront(dynamo, faults);
+      await listen(front, 'dynamodb', host, 0);
+      closers.push(() => closeServer(front));
+      functionUrls = { ...urls, dynamodb: urlOf(front, host) };
+    }
     const operatorToken = loadOrCreateToken(join(dataDir, 'operator-token'));
 
     const tables = tablesFromTemplate(model);
     await ensureTables(urls.dynamodb, model.region, tables, log);
     const secrets = new SecretStore(model, dataDir, log);
-    const lambda = new LambdaRuntime(functionsFromTemplate(model, urls), log);
+    const lambda = new LambdaRuntime(functionsFromTemplate(model, functionUrls), log);
     closers.push(() => lambda.stop());
     const stepFunctions = new StepFunctionsService(
       stateMachinesFromTemplate(model),
@@ -142,7 +169,8 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
         log,
       }),
     );
-    aws.use(createAwsApi({ stepFunctions, secrets, lambda, log }));
+    const awsApi = createAwsApi({ stepFunctions, secrets, lambda, log });
+    aws.use(faults ? withFaults(awsApi, faults, 'stepFunctions', isStepFunctionsCall) : awsApi);
 
     const fire = async (schedule: LocalSchedule, target: ScheduleTarget, event: string) => {
       if (stepFunctions.stateMachines.some((m) => m.arn === target.arn)) {
@@ -173,6 +201,12 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
       stepFunctions,
       schedules,
       model,
+      setFaults(rates) {
+        if (!faults)
+          throw new Error('setFaults: start the local target with `faults` (e.g. {}) to inject faults');
+        faults.set(rates);
+      },
+      faultStats: () => (faults ?? new FaultInjector()).stats(),
       stop: () => {
         // New requests stop first, so nothing reaches a function that is shutting down.
         stopping ??= closeServer(api.server).then(closeAll);

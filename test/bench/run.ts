@@ -2,6 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { synthesize } from '../../infra/local/synth.ts';
 import { benchBundles, targets } from './bundles.ts';
+import { benchStorm, stormConfig, stormTable, stormTargets } from './storm.ts';
 import { benchTransitions, transitionTarget } from './transitions.ts';
 
 /** `npm run bench`: benchmarks reported as ratios to baselines measured in the same run (never in npm test). */
@@ -31,6 +32,34 @@ console.table(
   })),
 );
 if (rows.some((r) => !r.ok)) failed = true;
+
+const storm = stormConfig;
+console.log(
+  `\n== Alert storm: ${storm.groups * storm.deliveriesPerGroup} Alertmanager deliveries in ${storm.groups} groups, ${storm.inFlight} in flight, loopback HTTP ==`,
+);
+console.log(
+  `runs: ${storm.runs.map((r) => r.label).join(', ')} (faults: that fraction of the functions' DynamoDB and Step Functions calls fail)`,
+);
+console.log(
+  `targets: incidents = executions = pages = ${storm.groups}, 0 alerts lost, in every run; deliveries/s >= ${stormTargets.minRatio} x conditional UpdateItem/s (${storm.inFlight} in flight, same dynalite, same run)\n`,
+);
+const stormRuns = await benchStorm(assemblyDir, 'Hotline', work, {
+  ...storm,
+  progress: (line) => process.stderr.write(`${line}\n`),
+});
+console.table(stormTable(stormRuns));
+for (const run of stormRuns) {
+  if (run.findings.length > 0) {
+    console.log(`${run.label}:`);
+    for (const finding of run.findings) console.log(`  ${finding}`);
+  }
+  const warnings = Object.entries(run.functionWarnings).sort((a, b) => b[1] - a[1]);
+  if (warnings.length > 0) {
+    console.log(`${run.label}: the functions logged`);
+    for (const [message, n] of warnings.slice(0, 6)) console.log(`  ${String(n).padStart(6)}  ${message}`);
+  }
+}
+if (stormRuns.some((r) => !r.ok)) failed = true;
 
 console.log(
   '\n== Step Functions transitions: a sev 2 incident, acknowledged, three on-time updates, resolved ==',
