@@ -273,8 +273,30 @@ export class IncidentRepository {
       );
       return true;
     } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
+      // A lost reply retried by the SDK fails its condition against its own write: check whose lease it is.
+      return (await this.getAlertGroup(source, groupKey))?.leaseOwner === owner;
+    }
+  }
+
+  /**
+   * Gives up an opener's lease after a failure, so the next delivery takes over at once instead of waiting for
+   * the lease to run out. Only the lease holder can, and only while the group is still opening.
+   */
+  async releaseLease(source: string, groupKey: string, owner: string, now: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.alertGroup(source, groupKey),
+          UpdateExpression: 'SET leaseUntil = :now',
+          ConditionExpression: '#state = :opening AND leaseOwner = :owner',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':owner': owner, ':now': now, ':opening': 'opening' },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
     }
   }
 

@@ -39,7 +39,8 @@ export interface Opening {
   declaredBy?: string;
 }
 
-const DEFAULT_LEASE_MS = 60_000;
+/** Longer than a function's timeout (29 s), so a live opener is never overtaken; a failed one releases it. */
+const DEFAULT_LEASE_MS = 35_000;
 /** Above this many alerts in one delivery the fast path's condition would grow too long: take the full path. */
 const FAST_PATH_MAX_ALERTS = 20;
 const DEFAULT_WAIT_MS = 3_000;
@@ -136,8 +137,14 @@ export async function openOrAttach(
   }
 
   if (owner) {
-    const key = await openIncident(deps, opening, record, owner, receivedAt);
-    return { key, incidentId: record.incidentId, outcome: 'opened' };
+    try {
+      const key = await openIncident(deps, opening, record, owner, receivedAt);
+      return { key, incidentId: record.incidentId, outcome: 'opened' };
+    } catch (error) {
+      // Hand the group to the sender's retry now; a failure to release only means waiting out the lease.
+      await repo.releaseLease(source, groupKey, owner, deps.now().toISOString()).catch(() => undefined);
+      throw error;
+    }
   }
   await recordAlerts(deps, record.incidentId, opening.alerts, receivedAt);
   await repo.rememberAlertStates(source, groupKey, record.incidentId, markersOf(opening.alerts), receivedAt);

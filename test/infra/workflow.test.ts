@@ -138,7 +138,7 @@ describe('incident workflow', () => {
         ErrorEquals: ['States.ALL'],
         IntervalSeconds: 2,
         BackoffRate: 2,
-        MaxAttempts: 4,
+        MaxAttempts: 6,
         MaxDelaySeconds: 30,
         JitterStrategy: 'FULL',
       });
