@@ -4,6 +4,7 @@ import { ValidationError } from '../core/errors.ts';
 import { matchesAny } from '../core/secrets.ts';
 import { toIso } from '../core/timeline.ts';
 import { describeIssues } from '../core/validation.ts';
+import { labelsSchema, timestampSchema, ZERO_TIME } from './alertmanager-shape.ts';
 import type { AlertSource, SourceContext, SourceRequest, Verification } from './source.ts';
 
 /**
@@ -12,14 +13,8 @@ import type { AlertSource, SourceContext, SourceRequest, Verification } from './
  * credential; the user name is ignored). Credentials never go in the URL.
  */
 
-const labels = z.record(z.string(), z.string());
-// Alertmanager writes the zero time for "no end" on firing alerts.
-const ZERO_TIME = '0001-01-01T00:00:00Z';
-const timestamp = z
-  .string()
-  .check(
-    z.refine((v: string) => v === ZERO_TIME || !Number.isNaN(Date.parse(v)), 'must be an RFC 3339 time'),
-  );
+const labels = labelsSchema;
+const timestamp = timestampSchema;
 
 const alertSchema = z.object({
   status: z.enum(['firing', 'resolved']),

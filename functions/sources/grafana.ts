@@ -6,6 +6,7 @@ import { matchesAny } from '../core/secrets.ts';
 import { toIso } from '../core/timeline.ts';
 import { describeIssues } from '../core/validation.ts';
 import { presentedCredential } from './alertmanager.ts';
+import { labelsSchema, timestampSchema, ZERO_TIME } from './alertmanager-shape.ts';
 import type { AlertSource, ParseResult, SourceContext, SourceRequest, Verification } from './source.ts';
 
 /**
@@ -34,14 +35,8 @@ export const TIMESTAMP_HEADERS = [
 /** How far a signed timestamp may be from our clock, either way. */
 export const TOLERANCE_SECONDS = 300;
 
-const labels = z.record(z.string(), z.string());
-// Grafana, like Alertmanager, writes the zero time for "no end" on firing alerts.
-const ZERO_TIME = '0001-01-01T00:00:00Z';
-const timestamp = z
-  .string()
-  .check(
-    z.refine((v: string) => v === ZERO_TIME || !Number.isNaN(Date.parse(v)), 'must be an RFC 3339 time'),
-  );
+const labels = labelsSchema;
+const timestamp = timestampSchema;
 const optionalText = z.optional(z.string());
 
 const alertSchema = z.object({

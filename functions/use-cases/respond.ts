@@ -8,7 +8,7 @@ import { durationMs, type Incident, postmortemNeed, type Roles, statesLeadingTo 
 import { serviceOf } from '../core/organisation.ts';
 import { affectedProducts, cadenceMinutes, nextUpdateDue } from '../core/response.ts';
 import type { IncidentUpdate } from '../core/updates.ts';
-import { sendOnce } from './send-once.ts';
+import { sendCommsPair } from './send-once.ts';
 import { type LoopPlan, planFrom } from './workflow-steps.ts';
 
 /** What the response actions (API, CLI and emailed links) need. */
@@ -128,34 +128,25 @@ export async function postUpdate(
   });
   if (!claimed) throw new ConflictError('another update was posted at the same time; reload and retry');
   const products = affectedProducts(claimed, service);
-  await sendOnce(deps.repo, deps.mailer, {
-    incidentId: incident.id,
+  const external = input.update.external;
+  await sendCommsPair(deps.repo, deps.mailer, {
+    incident,
+    service,
+    leadership: deps.organisation.leadership,
     kind: 'update',
     sequence,
-    recipients: [...new Set([...service.comms.internal, ...deps.organisation.leadership])],
-    message: followUpInternalEmail({
+    internal: followUpInternalEmail({
       incident: claimed,
       products,
       baseUrl: deps.baseUrl,
       update: input.update,
       sequence,
     }),
+    internalText: `Update ${sequence} by ${input.by}: ${input.update.summary} Next update by ${nextDue}.`,
+    ...(external ? { external: { message: externalEmail(claimed, external), wording: external } } : {}),
     timelineKind: 'update.posted',
-    timelineText: `Update ${sequence} by ${input.by}: ${input.update.summary} Next update by ${nextDue}.`,
     now: deps.now,
   });
-  if (input.update.external && service.comms.external.length > 0) {
-    await sendOnce(deps.repo, deps.mailer, {
-      incidentId: incident.id,
-      kind: 'update-external',
-      sequence,
-      recipients: service.comms.external,
-      message: externalEmail(claimed, input.update.external),
-      timelineKind: 'comms.sent',
-      timelineText: `External update ${sequence}: "${input.update.external}"`,
-      now: deps.now,
-    });
-  }
   await wakeLoop(deps, claimed, 'update');
   return { key: incident.key, sequence, nextUpdateDue: nextDue };
 }

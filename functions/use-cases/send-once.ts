@@ -1,6 +1,7 @@
 import type { Mailer } from '../adapters/mailer.ts';
 import type { IncidentRepository } from '../adapters/repository.ts';
 import type { EmailMessage } from '../core/comms.ts';
+import type { Service } from '../core/config.ts';
 import type { TimelineKind } from '../core/timeline.ts';
 
 export interface SendOnceRequest {
@@ -50,4 +51,49 @@ export async function sendOnce(
     data: { recipients, subject: message.subject, messageId },
   });
   return { messageId, sentAt, alreadySent: false };
+}
+
+export interface CommsPair {
+  incident: { id: string };
+  service: Service;
+  leadership: readonly string[];
+  /** `<kind>` goes to the internal lists, `<kind>-external` to the external list. */
+  kind: string;
+  sequence: number;
+  internal: EmailMessage;
+  internalText: string;
+  /** Short public wording for the external list (absent: internal only). */
+  external?: { message: EmailMessage; wording: string };
+  timelineKind: TimelineKind;
+  now: () => Date;
+}
+
+/**
+ * One round of comms: the internal message to the service's internal lists and leadership, and the external
+ * wording to its external list when it has one. Each at most once per kind and sequence.
+ */
+export async function sendCommsPair(repo: IncidentRepository, mailer: Mailer, pair: CommsPair) {
+  const internal = await sendOnce(repo, mailer, {
+    incidentId: pair.incident.id,
+    kind: pair.kind,
+    sequence: pair.sequence,
+    recipients: [...new Set([...pair.service.comms.internal, ...pair.leadership])],
+    message: pair.internal,
+    timelineKind: pair.timelineKind,
+    timelineText: pair.internalText,
+    now: pair.now,
+  });
+  if (pair.external && pair.service.comms.external.length > 0) {
+    await sendOnce(repo, mailer, {
+      incidentId: pair.incident.id,
+      kind: `${pair.kind}-external`,
+      sequence: pair.sequence,
+      recipients: pair.service.comms.external,
+      message: pair.external.message,
+      timelineKind: 'comms.sent',
+      timelineText: `External comms sent: "${pair.external.wording}"`,
+      now: pair.now,
+    });
+  }
+  return internal;
 }

@@ -27,7 +27,7 @@ import {
   responseLinks,
 } from '../core/response.ts';
 import type { ResponseDeps } from './respond.ts';
-import { sendOnce } from './send-once.ts';
+import { sendCommsPair, sendOnce } from './send-once.ts';
 
 /**
  * The steps of the incident workflow. Each is idempotent (a retried step sends nothing twice and writes the
@@ -167,28 +167,19 @@ export async function startResponse(deps: StepDeps, input: StepInput): Promise<L
       text: `Response started: chat room #${incident.chatChannel}${incident.videoUrl ? `, video ${incident.videoUrl}` : ''}${incident.stateDocumentUrl ? `, state document ${incident.stateDocumentUrl}` : ''}.`,
     });
   }
-  const internal = await sendOnce(deps.repo, deps.mailer, {
-    incidentId: incident.id,
-    kind: 'initial-internal',
+  const wording = incident.externalWording ?? initialExternalWording(products);
+  const internal = await sendCommsPair(deps.repo, deps.mailer, {
+    incident,
+    service,
+    leadership: org.leadership,
+    kind: 'initial',
     sequence: 1,
-    recipients: [...new Set([...service.comms.internal, ...org.leadership])],
-    message: initialInternalEmail({ incident, products, baseUrl: deps.baseUrl }),
+    internal: initialInternalEmail({ incident, products, baseUrl: deps.baseUrl }),
+    internalText: 'Initial internal comms sent to the service list and leadership.',
+    external: { message: externalEmail(incident, wording), wording },
     timelineKind: 'comms.sent',
-    timelineText: 'Initial internal comms sent to the service list and leadership.',
     now: deps.now,
   });
-  if (service.comms.external.length > 0) {
-    await sendOnce(deps.repo, deps.mailer, {
-      incidentId: incident.id,
-      kind: 'initial-external',
-      sequence: 1,
-      recipients: service.comms.external,
-      message: externalEmail(incident, incident.externalWording ?? initialExternalWording(products)),
-      timelineKind: 'comms.sent',
-      timelineText: `External comms sent: "${incident.externalWording ?? initialExternalWording(products)}"`,
-      now: deps.now,
-    });
-  }
   const due = incident.nextUpdateDue ?? nextUpdateDue(service, incident.severity, new Date(internal.sentAt));
   await deps.repo.updateIncident(incident.id, {
     set: { firstCommsAt: incident.firstCommsAt ?? internal.sentAt, ...(due ? { nextUpdateDue: due } : {}) },
@@ -310,33 +301,24 @@ export async function finalComms(deps: StepDeps, input: StepInput) {
   const service = serviceOf(deps.organisation, incident.service);
   const products = affectedProducts(incident, service);
   const duration = durationMs(incident.impactStartedAt, incident.impactEndedAt ?? incident.resolvedAt);
-  await sendOnce(deps.repo, deps.mailer, {
-    incidentId: incident.id,
-    kind: 'final-internal',
+  const restored = finalExternalWording(products);
+  await sendCommsPair(deps.repo, deps.mailer, {
+    incident,
+    service,
+    leadership: deps.organisation.leadership,
+    kind: 'final',
     sequence: 1,
-    recipients: [...new Set([...service.comms.internal, ...deps.organisation.leadership])],
-    message: finalInternalEmail({
+    internal: finalInternalEmail({
       incident,
       products,
       baseUrl: deps.baseUrl,
       durationText: durationText(duration ?? 0),
     }),
+    internalText: 'Final internal comms sent: resolved, no further comms.',
+    external: { message: externalEmail(incident, restored), wording: restored },
     timelineKind: 'comms.sent',
-    timelineText: 'Final internal comms sent: resolved, no further comms.',
     now: deps.now,
   });
-  if (service.comms.external.length > 0) {
-    await sendOnce(deps.repo, deps.mailer, {
-      incidentId: incident.id,
-      kind: 'final-external',
-      sequence: 1,
-      recipients: service.comms.external,
-      message: externalEmail(incident, finalExternalWording(products)),
-      timelineKind: 'comms.sent',
-      timelineText: `Final external comms sent: "${finalExternalWording(products)}"`,
-      now: deps.now,
-    });
-  }
   await deps.repo.updateIncident(incident.id, { remove: ['ackTaskToken', 'loopTaskToken'] });
   return { postmortem: incident.postmortem ?? 'not-required' };
 }
