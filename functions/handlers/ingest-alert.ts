@@ -31,7 +31,7 @@ const callback = stepFunctionsCallback();
 async function ingest(event: HttpEvent): Promise<HttpResult> {
   const body = rawBody(event, MAX_ALERT_BODY_BYTES);
   const name = event.pathParameters?.source ?? '';
-  const source = sourceNamed(name);
+  const source = await sourceNamed(name);
   if (!source) throw new NotFoundError(`unknown alert source "${name.slice(0, 40)}"`);
 
   const now = new Date();

@@ -168,8 +168,8 @@ async function verify(message: Envelope, ctx: SourceContext = context()) {
 }
 
 describe('cloudwatch source: registry', () => {
-  it('is served at /alerts/cloudwatch, takes text/plain and needs no shared secret', () => {
-    expect(sourceNamed('cloudwatch')).toBe(cloudwatch);
+  it('is served at /alerts/cloudwatch, takes text/plain and needs no shared secret', async () => {
+    expect(await sourceNamed('cloudwatch')).toBe(cloudwatch);
     expect(cloudwatch.usesSecret).toBe(false);
     expect(cloudwatch.acceptsTextPlain).toBe(true);
   });
