@@ -109,8 +109,8 @@ export class IncidentRepository {
 
   /** Claims a new alert group for a new incident. False when another request claimed it first. */
   async claimAlertGroup(record: AlertGroupRecord): Promise<boolean> {
-    try {
-      await this.db.send(
+    return this.conditionally(() =>
+      this.db.send(
         new PutCommand({
           TableName: this.table,
           Item: {
@@ -121,12 +121,8 @@ export class IncidentRepository {
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   /**
@@ -134,8 +130,8 @@ export class IncidentRepository {
    * claimed it first.
    */
   async reclaimClosedGroup(closed: AlertGroupRecord, claim: AlertGroupRecord): Promise<boolean> {
-    try {
-      await this.db.send(
+    return this.conditionally(() =>
+      this.db.send(
         new PutCommand({
           TableName: this.table,
           Item: {
@@ -150,12 +146,8 @@ export class IncidentRepository {
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: { ':old': closed.incidentId, ':closed': 'closed' },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   /**
@@ -234,8 +226,8 @@ export class IncidentRepository {
 
   /** Marks a group's incident resolved: the group's next firing alert opens a new incident. */
   async closeAlertGroup(source: string, groupKey: string, incidentId: string): Promise<boolean> {
-    try {
-      await this.db.send(
+    return this.conditionally(() =>
+      this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: keys.alertGroup(source, groupKey),
@@ -244,12 +236,8 @@ export class IncidentRepository {
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: { ':closed': 'closed', ':open': 'open', ':id': incidentId },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   /** Takes over the opening of a group whose lease expired (its opener died). */
@@ -348,8 +336,8 @@ export class IncidentRepository {
     number: number,
     incidentKey: string,
   ): Promise<boolean> {
-    try {
-      await this.db.send(
+    return this.conditionally(() =>
+      this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: keys.alertGroup(source, groupKey),
@@ -358,12 +346,8 @@ export class IncidentRepository {
           ExpressionAttributeNames: { '#number': 'number' },
           ExpressionAttributeValues: { ':number': number, ':key': incidentKey, ':owner': owner },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async markGroupOpen(source: string, groupKey: string): Promise<void> {
@@ -594,8 +578,8 @@ export class IncidentRepository {
     to: IncidentStatus,
     at: string,
   ): Promise<boolean> {
-    try {
-      await this.db.send(
+    return this.conditionally(() =>
+      this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: keys.incident(incidentId),
@@ -604,12 +588,8 @@ export class IncidentRepository {
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':to': to, ':from': from, ':at': at },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   /** Appends a timeline entry; the same event id at the same time is written once. */
@@ -821,6 +801,17 @@ export class IncidentRepository {
       if (!cursor) break;
     }
     return cursor ? { incidents, cursor } : { incidents };
+  }
+
+  /** Sends a conditional write: true when its condition held, false when it did not. */
+  private async conditionally(write: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await write();
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
   }
 
   /**

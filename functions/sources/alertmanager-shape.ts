@@ -12,3 +12,14 @@ export const timestampSchema = z
   .check(
     z.refine((v: string) => v === ZERO_TIME || !Number.isNaN(Date.parse(v)), 'must be an RFC 3339 time'),
   );
+
+/** The fields of one alert as Alertmanager sends it (Grafana adds its own links and values). */
+export const alertFields = {
+  status: z.enum(['firing', 'resolved']),
+  labels: labelsSchema,
+  annotations: z._default(labelsSchema, {}),
+  startsAt: timestampSchema,
+  endsAt: z.optional(timestampSchema),
+  generatorURL: z.optional(z.string()),
+  fingerprint: z.string().check(z.minLength(1), z.maxLength(256)),
+};

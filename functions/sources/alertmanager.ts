@@ -4,7 +4,7 @@ import { ValidationError } from '../core/errors.ts';
 import { matchesAny } from '../core/secrets.ts';
 import { toIso } from '../core/timeline.ts';
 import { describeIssues } from '../core/validation.ts';
-import { labelsSchema, timestampSchema, ZERO_TIME } from './alertmanager-shape.ts';
+import { alertFields, labelsSchema, ZERO_TIME } from './alertmanager-shape.ts';
 import type { AlertSource, SourceContext, SourceRequest, Verification } from './source.ts';
 
 /**
@@ -13,18 +13,7 @@ import type { AlertSource, SourceContext, SourceRequest, Verification } from './
  * credential; the user name is ignored). Credentials never go in the URL.
  */
 
-const labels = labelsSchema;
-const timestamp = timestampSchema;
-
-const alertSchema = z.object({
-  status: z.enum(['firing', 'resolved']),
-  labels,
-  annotations: z._default(labels, {}),
-  startsAt: timestamp,
-  endsAt: z.optional(timestamp),
-  generatorURL: z.optional(z.string()),
-  fingerprint: z.string().check(z.minLength(1), z.maxLength(256)),
-});
+const alertSchema = z.object(alertFields);
 
 export const webhookSchema = z.object({
   version: z.literal('4', { error: 'only webhook payload version "4" is supported' }),
@@ -32,9 +21,9 @@ export const webhookSchema = z.object({
   truncatedAlerts: z._default(z.number().check(z.int(), z.nonnegative()), 0),
   status: z.enum(['firing', 'resolved']),
   receiver: z.string(),
-  groupLabels: z._default(labels, {}),
-  commonLabels: z._default(labels, {}),
-  commonAnnotations: z._default(labels, {}),
+  groupLabels: z._default(labelsSchema, {}),
+  commonLabels: z._default(labelsSchema, {}),
+  commonAnnotations: z._default(labelsSchema, {}),
   externalURL: z._default(z.string(), ''),
   alerts: z
     .array(alertSchema)

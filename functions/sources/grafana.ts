@@ -6,7 +6,7 @@ import { matchesAny } from '../core/secrets.ts';
 import { toIso } from '../core/timeline.ts';
 import { describeIssues } from '../core/validation.ts';
 import { presentedCredential } from './alertmanager.ts';
-import { labelsSchema, timestampSchema, ZERO_TIME } from './alertmanager-shape.ts';
+import { alertFields, labelsSchema, ZERO_TIME } from './alertmanager-shape.ts';
 import type { AlertSource, ParseResult, SourceContext, SourceRequest, Verification } from './source.ts';
 
 /**
@@ -35,18 +35,10 @@ export const TIMESTAMP_HEADERS = [
 /** How far a signed timestamp may be from our clock, either way. */
 export const TOLERANCE_SECONDS = 300;
 
-const labels = labelsSchema;
-const timestamp = timestampSchema;
 const optionalText = z.optional(z.string());
 
 const alertSchema = z.object({
-  status: z.enum(['firing', 'resolved']),
-  labels,
-  annotations: z._default(labels, {}),
-  startsAt: timestamp,
-  endsAt: z.optional(timestamp),
-  generatorURL: optionalText,
-  fingerprint: z.string().check(z.minLength(1), z.maxLength(256)),
+  ...alertFields,
   silenceURL: optionalText,
   dashboardURL: optionalText,
   panelURL: optionalText,
@@ -65,9 +57,9 @@ export const webhookSchema = z.object({
   orgId: z.optional(z.number()),
   groupKey: z.string().check(z.minLength(1)),
   truncatedAlerts: z._default(z.number().check(z.int(), z.nonnegative()), 0),
-  groupLabels: z._default(labels, {}),
-  commonLabels: z._default(labels, {}),
-  commonAnnotations: z._default(labels, {}),
+  groupLabels: z._default(labelsSchema, {}),
+  commonLabels: z._default(labelsSchema, {}),
+  commonAnnotations: z._default(labelsSchema, {}),
   externalURL: z._default(z.string(), ''),
   title: optionalText,
   state: optionalText,

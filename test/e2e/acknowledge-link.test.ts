@@ -8,6 +8,7 @@ import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../functions/core/keys.ts';
 import { type LinkClaims, parseSigningKeys, signedLinkUrl, signLink } from '../../functions/core/links.ts';
+import { eventually } from '../support/eventually.ts';
 import { fixtureText } from '../support/fixtures.ts';
 import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
 
@@ -72,16 +73,6 @@ type Detail = {
   incident: Record<string, unknown> & { id: string; status: string; acknowledgedBy?: string };
   timeline: { kind: string; actor?: string }[];
 };
-
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function detail(key: string): Promise<Detail> {
   const response = await api(`/incidents/${key}`, { headers: hotline.operator() });

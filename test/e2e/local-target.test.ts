@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalTarget, startLocalTarget } from '../../infra/local/target.ts';
+import { eventually } from '../support/eventually.ts';
 import { synthToyStacks } from './fixtures/local-target/toy-stack.ts';
 
 /**
@@ -45,20 +46,6 @@ afterAll(async () => {
   await base?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const sfnOf = (t: LocalTarget) => new SFNClient({ endpoint: t.urls.aws, region: 'eu-west-1', credentials });
 const item = async (t: LocalTarget, pk: string) => {

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.ts';
 import { fixture, fixtureText } from '../support/fixtures.ts';
 import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
 
@@ -35,14 +36,6 @@ const incident = async (key: string) =>
     timeline: { kind: string }[];
   };
 
-async function waitFor(probe: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('alert sources on the local target', () => {
   it('grafana: HMAC-signed webhook with timestamp opens an incident; a bad signature is refused', async () => {
     const secret = hotline.secretOf('grafana');
@@ -75,12 +68,19 @@ describe('alert sources on the local target', () => {
     });
     expect(ack.status).toBe(200);
     // The comms loop is waiting once the initial comms went out.
-    await waitFor(async () => (await incident(key)).timeline.some((e) => e.kind === 'comms.sent'));
+    await eventually(
+      async () => ((await incident(key)).timeline.some((e) => e.kind === 'comms.sent') ? true : undefined),
+      'the initial comms',
+    );
     const recovered = await post('datadog', fixtureText('datadog', 'recovered'), headers);
     expect(recovered.body.incidents).toEqual([{ key, outcome: 'updated' }]);
     expect((await incident(key)).alerts.every((a) => a.status === 'resolved')).toBe(true);
     // Ingest wakes the loop; the workflow tells the incident manager (a person resolves the incident).
-    await waitFor(async () => (await incident(key)).timeline.some((e) => e.kind === 'alerts.all-resolved'));
+    await eventually(
+      async () =>
+        (await incident(key)).timeline.some((e) => e.kind === 'alerts.all-resolved') ? true : undefined,
+      'the all-resolved notice',
+    );
     expect(
       (await post('datadog', fixtureText('datadog', 'triggered'), { 'x-hotline-token': 'nope' })).status,
     ).toBe(401);

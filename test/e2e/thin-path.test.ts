@@ -2,6 +2,7 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalTarget } from '../../infra/local/target.ts';
+import { eventually } from '../support/eventually.ts';
 import { fixtureText } from '../support/fixtures.ts';
 import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
 
@@ -52,20 +53,6 @@ function tableName(): string {
   const name = target.tables[0];
   if (!name) throw new Error('the stack has no table');
   return name;
-}
-
-async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 type Mail = { subject: string; destination: { to: string[] }; body: { text?: string; html?: string } };
