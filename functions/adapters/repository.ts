@@ -7,7 +7,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { NormalisedAlert } from '../core/alert.ts';
+import type { AlertCounts, NormalisedAlert } from '../core/alert.ts';
 import type { Incident, IncidentStatus } from '../core/incident.ts';
 import { indexes, keys, stripKeys } from '../core/keys.ts';
 import type { TimelineEntry } from '../core/timeline.ts';
@@ -43,13 +43,6 @@ export interface LinkUse {
   /** Which attempt holds a pending use: only it may complete or release the use. */
   attempt?: string;
   completedAt?: string;
-}
-
-export interface PreviousAlert {
-  status: NormalisedAlert['status'];
-  startsAt: string;
-  endsAt?: string;
-  timelined?: string;
 }
 
 export interface StoredAlert extends NormalisedAlert {
@@ -191,36 +184,45 @@ export class IncidentRepository {
     }
   }
 
-  /** Remembers on the group the states its incident has recorded (what the fast path compares against). */
+  /**
+   * Remembers on the group the states its incident has recorded (what the fast path compares against), and
+   * answers with every state the group now holds and the group's revision, which grows with every call.
+   * Undefined when the group has moved on to another incident (a recurrence).
+   */
   async rememberAlertStates(
     source: string,
     groupKey: string,
     incidentId: string,
     alerts: readonly { fingerprint: string; marker: string }[],
     seenAt: string,
-  ): Promise<void> {
-    if (alerts.length === 0) return;
+  ): Promise<{ markers: string[]; revision: number } | undefined> {
+    if (alerts.length === 0) return undefined;
     const names: Record<string, string> = { '#alerts': 'alerts' };
-    const values: Record<string, unknown> = { ':id': incidentId };
+    const values: Record<string, unknown> = { ':id': incidentId, ':one': 1 };
     const sets = alerts.map(({ fingerprint, marker }, i) => {
       names[`#f${i}`] = fingerprint;
       values[`:v${i}`] = { t: marker, l: seenAt };
       return `#alerts.#f${i} = :v${i}`;
     });
     try {
-      await this.db.send(
+      const result = await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: keys.alertGroup(source, groupKey),
-          UpdateExpression: `SET ${sets.join(', ')}`,
+          UpdateExpression: `SET ${sets.join(', ')} ADD alertsRevision :one`,
           // Never into a group that moved on to another incident (a recurrence).
           ConditionExpression: 'incidentId = :id AND attribute_exists(#alerts)',
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
         }),
       );
+      const group = result.Attributes as Pick<AlertGroupRecord, 'alerts'> & { alertsRevision: number };
+      const markers = Object.values(group.alerts ?? {}).flatMap((a) => (a.t ? [a.t] : []));
+      return { markers, revision: group.alertsRevision };
     } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
     }
   }
 
@@ -503,7 +505,7 @@ export class IncidentRepository {
 
   /** Records what a pending use decided. False when the attempt no longer holds the use. */
   async completeLinkUse(linkId: string, attempt: string, outcome: string, at: string): Promise<boolean> {
-    return this.conditional(
+    return this.conditionally(() =>
       this.db.send(
         new UpdateCommand({
           TableName: this.table,
@@ -523,7 +525,7 @@ export class IncidentRepository {
 
   /** Gives a pending use back (its attempt failed), so the same link can be used again. */
   async releaseLinkUse(linkId: string, attempt: string): Promise<boolean> {
-    return this.conditional(
+    return this.conditionally(() =>
       this.db.send(
         new DeleteCommand({
           TableName: this.table,
@@ -542,7 +544,7 @@ export class IncidentRepository {
     attempt: string,
     at: string,
   ): Promise<boolean> {
-    return this.conditional(
+    return this.conditionally(() =>
       this.db.send(
         new UpdateCommand({
           TableName: this.table,
@@ -558,17 +560,6 @@ export class IncidentRepository {
         }),
       ),
     );
-  }
-
-  /** Sends a conditional write: false when its condition did not hold. */
-  private async conditional(write: Promise<unknown>): Promise<boolean> {
-    try {
-      await write;
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
   }
 
   /** Changes status only from the expected one. False when the incident is not in `from`. */
@@ -601,15 +592,8 @@ export class IncidentRepository {
     });
   }
 
-  /**
-   * Records an alert's latest state on its incident and returns what was there before (undefined for a new
-   * alert), so the caller can tell a state change from a repeated delivery.
-   */
-  async upsertAlert(
-    incidentId: string,
-    alert: NormalisedAlert,
-    seenAt: string,
-  ): Promise<PreviousAlert | undefined> {
+  /** Records an alert's latest state on its incident (first seen is kept from the first delivery). */
+  async upsertAlert(incidentId: string, alert: NormalisedAlert, seenAt: string): Promise<void> {
     // Every attribute goes through a placeholder: several alert fields (url, source, status) are reserved words.
     const fields: Record<string, unknown> = { type: 'alert', incidentId, ...alert, lastSeenAt: seenAt };
     const names: Record<string, string> = { '#firstSeenAt': 'firstSeenAt' };
@@ -624,31 +608,13 @@ export class IncidentRepository {
       const keepFiring = alert.status === 'resolved' && DESCRIPTIVE_ALERT_FIELDS.has(name);
       sets.push(keepFiring ? `#a${i} = if_not_exists(#a${i}, :a${i})` : `#a${i} = :a${i}`);
     });
-    const result = await this.db.send(
+    await this.db.send(
       new UpdateCommand({
         TableName: this.table,
         Key: keys.alert(incidentId, alert.fingerprint),
         UpdateExpression: `SET ${sets.join(', ')}`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_OLD',
-      }),
-    );
-    const old = result.Attributes;
-    return old
-      ? { status: old.status, startsAt: old.startsAt, endsAt: old.endsAt, timelined: old.timelined }
-      : undefined;
-  }
-
-  /** Notes that the timeline has the entry for an alert state (written after the entry, so a crash re-writes it). */
-  async markAlertTimelined(incidentId: string, fingerprint: string, marker: string): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: keys.alert(incidentId, fingerprint),
-        UpdateExpression: 'SET timelined = :m',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':m': marker },
       }),
     );
   }
@@ -673,23 +639,28 @@ export class IncidentRepository {
     return alerts;
   }
 
-  /** Sets the incident's alert counts (derived from its alert records, so setting them again is harmless). */
-  async setAlertCounts(
-    incidentId: string,
-    counts: { alertCount: number; firingCount: number; lastAlertAt: string },
-  ) {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: keys.incident(incidentId),
-        UpdateExpression: 'SET alertCount = :total, firingCount = :firing, lastAlertAt = :last',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: {
-          ':total': counts.alertCount,
-          ':firing': counts.firingCount,
-          ':last': counts.lastAlertAt,
-        },
-      }),
+  /**
+   * Sets the incident's alert counts as of a group revision: an older revision never overwrites a newer one,
+   * so concurrent deliveries leave the latest counts whatever order their writes land in.
+   */
+  async setAlertCounts(incidentId: string, counts: AlertCounts, revision: number): Promise<void> {
+    await this.conditionally(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.incident(incidentId),
+          UpdateExpression:
+            'SET alertCount = :total, firingCount = :firing, lastAlertAt = :last, alertsRevision = :rev',
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(alertsRevision) OR alertsRevision < :rev)',
+          ExpressionAttributeValues: {
+            ':total': counts.alertCount,
+            ':firing': counts.firingCount,
+            ':last': counts.lastAlertAt,
+            ':rev': revision,
+          },
+        }),
+      ),
     );
   }
 

@@ -1,6 +1,10 @@
 import { SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { PerCallRetryStrategy, stepFunctionsRetries } from './retry.ts';
 
-const sfn = new SFNClient({});
+const sfn = new SFNClient({
+  maxAttempts: stepFunctionsRetries.maxAttempts,
+  retryStrategy: new PerCallRetryStrategy(stepFunctionsRetries),
+});
 
 export interface WorkflowInput {
   incidentId: string;

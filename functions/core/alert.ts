@@ -59,6 +59,34 @@ export function groupAlerts(alerts: readonly NormalisedAlert[]): AlertGroup[] {
   return [...groups.values()];
 }
 
+/**
+ * An alert's state in one string: status and its own timestamps. The alert group keeps one per fingerprint,
+ * which tells a repeated delivery (same marker) from a state change.
+ */
+export function stateMarker(alert: Pick<NormalisedAlert, 'status' | 'startsAt' | 'endsAt'>): string {
+  return `${alert.status}|${alert.startsAt}|${alert.endsAt ?? ''}`;
+}
+
+export interface AlertCounts {
+  alertCount: number;
+  firingCount: number;
+  /** The latest time an alert started or ended. */
+  lastAlertAt: string;
+}
+
+/** An incident's alert counts from its group's state markers (undefined when the group has none). */
+export function countsFromMarkers(markers: readonly string[]): AlertCounts | undefined {
+  let firingCount = 0;
+  let lastAlertAt = '';
+  for (const marker of markers) {
+    const [status, startsAt = '', endsAt = ''] = marker.split('|');
+    if (status === 'firing') firingCount++;
+    const at = endsAt || startsAt;
+    if (at > lastAlertAt) lastAlertAt = at;
+  }
+  return markers.length > 0 ? { alertCount: markers.length, firingCount, lastAlertAt } : undefined;
+}
+
 /** The service an alert is about: first configured label whose value names a service id or alias. */
 export function serviceFor(
   org: Organisation,

@@ -1,6 +1,13 @@
-import type { AlertGroupRecord, IncidentRepository, PreviousAlert } from '../adapters/repository.ts';
+import type { AlertGroupRecord, IncidentRepository } from '../adapters/repository.ts';
 import type { WorkflowCallback, WorkflowStarter } from '../adapters/workflow.ts';
-import { describeGroup, groupAlerts, type IncidentAbout, type NormalisedAlert } from '../core/alert.ts';
+import {
+  countsFromMarkers,
+  describeGroup,
+  groupAlerts,
+  type IncidentAbout,
+  type NormalisedAlert,
+  stateMarker,
+} from '../core/alert.ts';
 import type { Organisation } from '../core/config.ts';
 import { RetryableError } from '../core/errors.ts';
 import { formatIncidentKey, type Incident } from '../core/incident.ts';
@@ -146,8 +153,7 @@ export async function openOrAttach(
       throw error;
     }
   }
-  await recordAlerts(deps, record.incidentId, opening.alerts, receivedAt);
-  await repo.rememberAlertStates(source, groupKey, record.incidentId, markersOf(opening.alerts), receivedAt);
+  await recordAlerts(deps, record, record.incidentId, opening.alerts, receivedAt);
   return { key: record.incidentKey ?? '', incidentId: record.incidentId, outcome: 'updated' };
 }
 
@@ -260,8 +266,7 @@ async function openIncident(
       data: { nextKey: incidentKey },
     });
   }
-  await recordAlerts(deps, incident.id, opening.alerts, receivedAt);
-  await repo.rememberAlertStates(source, groupKey, incident.id, markersOf(opening.alerts), receivedAt);
+  await recordAlerts(deps, record, incident.id, opening.alerts, receivedAt);
 
   const { executionArn } = await deps.workflow.start({ incidentId: incident.id, key: incidentKey });
   await entry('workflow-started', 'workflow.started', `Workflow started (execution ${incidentKey}).`, {
@@ -293,61 +298,46 @@ async function numberFor(
 }
 
 /**
- * Stores each alert's state. A repeated delivery costs one write per alert (last seen); a state change also
- * writes its timeline entry, marks it written, and refreshes the incident's counts. When the last firing alert
- * resolves, the incident manager is told: a person resolves incidents, alerts do not.
+ * Stores a delivery's alerts on the incident. The group's state markers tell which alert states the incident
+ * already has: each new state gets its timeline entry (a create keyed by the state, so written once), then its
+ * alert record, and the group's markers come last, so a crash before them repeats the work and loses none. The
+ * incident's counts follow from the group's markers after the update. When the last firing alert resolves,
+ * the incident manager is told: a person resolves incidents, alerts do not.
  */
 async function recordAlerts(
   deps: IngestDependencies,
+  group: AlertGroupRecord,
   incidentId: string,
   alerts: NormalisedAlert[],
   receivedAt: string,
 ): Promise<void> {
-  let changed = false;
-  for (const alert of alerts) {
-    const previous = await deps.repo.upsertAlert(incidentId, alert, receivedAt);
-    const marker = stateMarker(alert);
-    if (previous?.timelined === marker && sameState(previous, alert)) continue;
-    changed = true;
-    await deps.repo.appendTimeline(alertEntry(incidentId, alert, receivedAt));
-    await deps.repo.markAlertTimelined(incidentId, alert.fingerprint, marker);
-  }
-  if (changed) await refreshCounts(deps, incidentId);
-}
-
-async function refreshCounts(deps: IngestDependencies, incidentId: string): Promise<void> {
-  const stored = await deps.repo.alertsOf(incidentId);
-  if (stored.length === 0) return;
-  const firing = stored.filter((a) => a.status === 'firing').length;
-  const lastAlertAt =
-    stored
-      .map((a) => a.endsAt ?? a.startsAt)
-      .sort()
-      .at(-1) ?? deps.now().toISOString();
-  await deps.repo.setAlertCounts(incidentId, { alertCount: stored.length, firingCount: firing, lastAlertAt });
-  if (firing > 0 || !deps.callback) return;
+  const { repo } = deps;
+  const known = group.incidentId === incidentId ? (group.alerts ?? {}) : {};
+  const changed = alerts.filter((alert) => known[alert.fingerprint]?.t !== stateMarker(alert));
+  for (const alert of changed) await repo.appendTimeline(alertEntry(incidentId, alert, receivedAt));
+  // Unchanged alerts only move last seen, which the group holds (readers take the fresher of the two).
+  for (const alert of changed) await repo.upsertAlert(incidentId, alert, receivedAt);
+  const remembered = await repo.rememberAlertStates(
+    group.source,
+    group.groupKey,
+    incidentId,
+    markersOf(alerts),
+    receivedAt,
+  );
+  const counts = remembered && countsFromMarkers(remembered.markers);
+  if (!remembered || !counts || changed.length === 0) return;
+  await repo.setAlertCounts(incidentId, counts, remembered.revision);
+  if (counts.firingCount > 0 || !deps.callback) return;
   // Every alert resolved: the workflow tells the incident manager (ingest sends no mail, which keeps its bundle
   // small). Waking the comms loop gets that done now rather than at the next due update.
-  const incident = await deps.repo.getIncident(incidentId);
+  const incident = await repo.getIncident(incidentId);
   if (incident?.loopTaskToken && incident.status !== 'resolved') {
     await deps.callback.resume(incident.loopTaskToken, { ...planFrom(deps, incident, 'changed') });
   }
 }
 
-function sameState(previous: PreviousAlert, alert: NormalisedAlert): boolean {
-  return (
-    previous.status === alert.status &&
-    previous.startsAt === alert.startsAt &&
-    previous.endsAt === alert.endsAt
-  );
-}
-
 function markersOf(alerts: readonly NormalisedAlert[]) {
   return alerts.map((alert) => ({ fingerprint: alert.fingerprint, marker: stateMarker(alert) }));
-}
-
-function stateMarker(alert: NormalisedAlert): string {
-  return `${alert.status}|${alert.startsAt}|${alert.endsAt ?? ''}`;
 }
 
 function alertEntry(incidentId: string, alert: NormalisedAlert, receivedAt: string): TimelineEntry {

@@ -175,6 +175,28 @@ describe('ingest on the real table', () => {
     expect(resumed).toEqual([{ token: 'loop-token-e', event: 'changed' }]);
   });
 
+  it('records every new alert once and keeps the latest counts when different alerts arrive together', async () => {
+    const [opened] = await ingestAlerts(deps(), alertsOf('firing-v4', 'group-many'));
+    const [template] = alertsOf('firing-v4', 'group-many');
+    if (!template) throw new Error('the fixture has no alert');
+    const extra = Array.from({ length: 12 }, (_, i) => ({
+      ...template,
+      fingerprint: `extra-${i}`,
+      startsAt: `2026-11-20T11:00:${String(i).padStart(2, '0')}.000Z`,
+    }));
+    // Each new alert delivered three times at once: twelve racing state changes on one group.
+    await Promise.all(extra.flatMap((alert) => [1, 2, 3].map(() => ingestAlerts(deps(), [alert]))));
+    const detail = await incidentDetail(repo, opened?.key ?? '');
+    expect(detail.alerts).toHaveLength(14);
+    const firings = detail.timeline.filter((e) => e.kind === 'alert.firing');
+    expect(firings).toHaveLength(14);
+    expect(detail.incident).toMatchObject({
+      alertCount: 14,
+      firingCount: 14,
+      lastAlertAt: '2026-11-20T11:00:11.000Z',
+    });
+  });
+
   it("opens a new incident, linked as a recurrence, when a resolved incident's group fires again", async () => {
     const [first] = await ingestAlerts(deps(), alertsOf('firing-v4', 'group-f'));
     // Resolution belongs to the incident manager (later issue); here the repository does what it will do.

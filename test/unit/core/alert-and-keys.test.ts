@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
+  countsFromMarkers,
   describeGroup,
   groupAlerts,
   type NormalisedAlert,
   serviceFor,
   severityFor,
+  stateMarker,
 } from '../../../functions/core/alert.ts';
 import { formatIncidentKey, isIncidentKey, timeToDetectMs } from '../../../functions/core/incident.ts';
 import { digest, keys, stripKeys } from '../../../functions/core/keys.ts';
@@ -69,6 +71,25 @@ describe('alert routing', () => {
       ['g1', 2],
       ['g2', 1],
     ]);
+  });
+});
+
+describe('alert state markers', () => {
+  it('count alerts, firing alerts and the latest start or end', () => {
+    const firing = { status: 'firing' as const, startsAt: '2026-11-20T09:00:00.000Z' };
+    const resolved = {
+      status: 'resolved' as const,
+      startsAt: '2026-11-20T08:00:00.000Z',
+      endsAt: '2026-11-20T09:30:00.000Z',
+    };
+    expect(stateMarker(firing)).toBe('firing|2026-11-20T09:00:00.000Z|');
+    expect(countsFromMarkers([stateMarker(firing), stateMarker(resolved)])).toEqual({
+      alertCount: 2,
+      firingCount: 1,
+      lastAlertAt: '2026-11-20T09:30:00.000Z',
+    });
+    expect(countsFromMarkers([stateMarker(resolved)])?.firingCount).toBe(0);
+    expect(countsFromMarkers([])).toBeUndefined();
   });
 });
 
