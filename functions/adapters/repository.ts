@@ -7,7 +7,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { AlertCounts, NormalisedAlert } from '../core/alert.ts';
+import { type AlertCounts, countsFromMarkers, type NormalisedAlert } from '../core/alert.ts';
 import type { Incident, IncidentStatus } from '../core/incident.ts';
 import { indexes, keys, stripKeys } from '../core/keys.ts';
 import type { TimelineEntry } from '../core/timeline.ts';
@@ -16,8 +16,10 @@ import { isConditionalCheckFailed } from './errors.ts';
 /** The dedup pointer of an alert group: which incident it feeds and who is opening it. */
 export interface AlertGroupRecord {
   source: string;
-  /** What the group knows of each alert (fingerprint -> state marker and last seen), for the fast path. */
-  alerts?: Record<string, { t?: string; l?: string }>;
+  /** The state each alert of the group's incident has recorded (fingerprint -> state marker). */
+  states?: Record<string, string>;
+  /** When each alert was last delivered (fingerprint -> time): repeats only move this. */
+  seen?: Record<string, string>;
   groupKey: string;
   incidentId: string;
   /** opening: a request holds the lease and is creating the incident; closed: its incident was resolved. */
@@ -80,6 +82,10 @@ export interface ListQuery {
   cursor?: Record<string, unknown>;
 }
 
+/** A released lease ends at the epoch: expired for any clock. */
+const RELEASED = new Date(0).toISOString();
+/** Alerts per group update: each costs about 40 characters of the 4 KB update expression. */
+const ALERTS_PER_UPDATE = 40;
 const DELIVERY_MEMORY_SECONDS = 24 * 60 * 60;
 const DESCRIPTIVE_ALERT_FIELDS = new Set(['summary', 'description', 'labels', 'annotations', 'url']);
 
@@ -110,7 +116,8 @@ export class IncidentRepository {
             ...keys.alertGroup(record.source, record.groupKey),
             type: 'alertGroup',
             ...record,
-            alerts: {},
+            states: {},
+            seen: {},
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
@@ -131,7 +138,8 @@ export class IncidentRepository {
             ...keys.alertGroup(claim.source, claim.groupKey),
             type: 'alertGroup',
             ...claim,
-            alerts: {},
+            states: {},
+            seen: {},
             previousIncidentId: closed.incidentId,
             ...(closed.incidentKey ? { previousKey: closed.incidentKey } : {}),
           },
@@ -144,25 +152,21 @@ export class IncidentRepository {
   }
 
   /**
-   * The fast path for repeated deliveries: when the group's incident is open and the group already knows every
-   * alert of the delivery in exactly this state, one conditional write moves last seen and answers with the
-   * incident. Undefined when anything is new (the caller takes the full path).
+   * The first call of every delivery to an open group: moves the alerts' last seen and answers with the group,
+   * whose states tell the caller what is new. A storm of repeats costs this one write each. Undefined when the
+   * group is not open (new, being opened, closed) or predates the `states` map.
    */
-  async touchKnownAlerts(
+  async touchOpenGroup(
     source: string,
     groupKey: string,
-    alerts: readonly { fingerprint: string; marker: string }[],
+    fingerprints: readonly string[],
     seenAt: string,
-  ): Promise<{ incidentId: string; incidentKey: string } | undefined> {
-    const names: Record<string, string> = { '#state': 'state', '#alerts': 'alerts' };
-    const values: Record<string, unknown> = { ':open': 'open', ':seen': seenAt };
+  ): Promise<AlertGroupRecord | undefined> {
+    const names: Record<string, string> = { '#state': 'state' };
     const sets = ['lastSeenAt = :seen'];
-    const conditions = ['#state = :open'];
-    alerts.forEach(({ fingerprint, marker }, i) => {
+    fingerprints.forEach((fingerprint, i) => {
       names[`#f${i}`] = fingerprint;
-      values[`:m${i}`] = marker;
-      sets.push(`#alerts.#f${i}.l = :seen`);
-      conditions.push(`#alerts.#f${i}.t = :m${i}`);
+      sets.push(`seen.#f${i} = :seen`);
     });
     try {
       const result = await this.db.send(
@@ -170,14 +174,13 @@ export class IncidentRepository {
           TableName: this.table,
           Key: keys.alertGroup(source, groupKey),
           UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: conditions.join(' AND '),
+          ConditionExpression: '#state = :open AND attribute_exists(states) AND attribute_exists(seen)',
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ExpressionAttributeValues: { ':open': 'open', ':seen': seenAt },
           ReturnValues: 'ALL_NEW',
         }),
       );
-      const item = result.Attributes;
-      return item?.incidentKey ? { incidentId: item.incidentId, incidentKey: item.incidentKey } : undefined;
+      return result.Attributes ? (stripKeys(result.Attributes) as unknown as AlertGroupRecord) : undefined;
     } catch (error) {
       if (isConditionalCheckFailed(error)) return undefined;
       throw error;
@@ -185,9 +188,9 @@ export class IncidentRepository {
   }
 
   /**
-   * Remembers on the group the states its incident has recorded (what the fast path compares against), and
-   * answers with every state the group now holds and the group's revision, which grows with every call.
-   * Undefined when the group has moved on to another incident (a recurrence).
+   * Remembers on the group the states its incident has recorded (and when each alert was seen), and answers
+   * with every state the group now holds. Undefined when the group has moved on to another incident (a
+   * recurrence). Large deliveries are written in parts: an update expression is limited to 4 KB.
    */
   async rememberAlertStates(
     source: string,
@@ -195,35 +198,48 @@ export class IncidentRepository {
     incidentId: string,
     alerts: readonly { fingerprint: string; marker: string }[],
     seenAt: string,
-  ): Promise<{ markers: string[]; revision: number } | undefined> {
-    if (alerts.length === 0) return undefined;
-    const names: Record<string, string> = { '#alerts': 'alerts' };
-    const values: Record<string, unknown> = { ':id': incidentId, ':one': 1 };
-    const sets = alerts.map(({ fingerprint, marker }, i) => {
-      names[`#f${i}`] = fingerprint;
-      values[`:v${i}`] = { t: marker, l: seenAt };
-      return `#alerts.#f${i} = :v${i}`;
-    });
-    try {
-      const result = await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.alertGroup(source, groupKey),
-          UpdateExpression: `SET ${sets.join(', ')} ADD alertsRevision :one`,
-          // Never into a group that moved on to another incident (a recurrence).
-          ConditionExpression: 'incidentId = :id AND attribute_exists(#alerts)',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      const group = result.Attributes as Pick<AlertGroupRecord, 'alerts'> & { alertsRevision: number };
-      const markers = Object.values(group.alerts ?? {}).flatMap((a) => (a.t ? [a.t] : []));
-      return { markers, revision: group.alertsRevision };
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return undefined;
-      throw error;
+  ): Promise<string[] | undefined> {
+    let states: string[] | undefined;
+    for (let start = 0; start < alerts.length; start += ALERTS_PER_UPDATE) {
+      const names: Record<string, string> = {};
+      const values: Record<string, unknown> = { ':id': incidentId, ':seen': seenAt };
+      const sets = alerts.slice(start, start + ALERTS_PER_UPDATE).flatMap(({ fingerprint, marker }, i) => {
+        names[`#f${i}`] = fingerprint;
+        values[`:m${i}`] = marker;
+        return [`states.#f${i} = :m${i}`, `seen.#f${i} = :seen`];
+      });
+      try {
+        const result = await this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: keys.alertGroup(source, groupKey),
+            UpdateExpression: `SET ${sets.join(', ')}`,
+            ConditionExpression: 'incidentId = :id AND attribute_exists(states) AND attribute_exists(seen)',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        states = Object.values((result.Attributes as AlertGroupRecord | undefined)?.states ?? {});
+      } catch (error) {
+        if (isConditionalCheckFailed(error)) return undefined;
+        throw error;
+      }
     }
+    return states;
+  }
+
+  /**
+   * An incident's alert counts, from its group's states. Undefined for an incident without alerts, or whose
+   * group has moved on to a later incident (by then it is resolved).
+   */
+  async alertCountsOf(
+    incident: Pick<Incident, 'id' | 'source' | 'groupKey'>,
+  ): Promise<AlertCounts | undefined> {
+    if (!incident.groupKey) return undefined;
+    const group = await this.getAlertGroup(incident.source, incident.groupKey);
+    if (group?.incidentId !== incident.id) return undefined;
+    return countsFromMarkers(Object.values(group.states ?? {}));
   }
 
   /** Marks a group's incident resolved: the group's next firing alert opens a new incident. */
@@ -273,16 +289,16 @@ export class IncidentRepository {
    * Gives up an opener's lease after a failure, so the next delivery takes over at once instead of waiting for
    * the lease to run out. Only the lease holder can, and only while the group is still opening.
    */
-  async releaseLease(source: string, groupKey: string, owner: string, now: string): Promise<void> {
+  async releaseLease(source: string, groupKey: string, owner: string): Promise<void> {
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: keys.alertGroup(source, groupKey),
-          UpdateExpression: 'SET leaseUntil = :now',
+          UpdateExpression: 'SET leaseUntil = :released',
           ConditionExpression: '#state = :opening AND leaseOwner = :owner',
           ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':owner': owner, ':now': now, ':opening': 'opening' },
+          ExpressionAttributeValues: { ':owner': owner, ':released': RELEASED, ':opening': 'opening' },
         }),
       );
     } catch (error) {
@@ -637,31 +653,6 @@ export class IncidentRepository {
       cursor = page.LastEvaluatedKey;
     } while (cursor);
     return alerts;
-  }
-
-  /**
-   * Sets the incident's alert counts as of a group revision: an older revision never overwrites a newer one,
-   * so concurrent deliveries leave the latest counts whatever order their writes land in.
-   */
-  async setAlertCounts(incidentId: string, counts: AlertCounts, revision: number): Promise<void> {
-    await this.conditionally(() =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.incident(incidentId),
-          UpdateExpression:
-            'SET alertCount = :total, firingCount = :firing, lastAlertAt = :last, alertsRevision = :rev',
-          ConditionExpression:
-            'attribute_exists(pk) AND (attribute_not_exists(alertsRevision) OR alertsRevision < :rev)',
-          ExpressionAttributeValues: {
-            ':total': counts.alertCount,
-            ':firing': counts.firingCount,
-            ':last': counts.lastAlertAt,
-            ':rev': revision,
-          },
-        }),
-      ),
-    );
   }
 
   /**

@@ -48,15 +48,20 @@ export function capAlert(alert: NormalisedAlert): NormalisedAlert {
   };
 }
 
+/** Splits a delivery by alert group; an alert listed twice in one group counts once, as its last listing. */
 export function groupAlerts(alerts: readonly NormalisedAlert[]): AlertGroup[] {
-  const groups = new Map<string, AlertGroup>();
+  const groups = new Map<
+    string,
+    { source: string; groupKey: string; alerts: Map<string, NormalisedAlert> }
+  >();
   for (const alert of alerts) {
     const id = `${alert.source}\u0000${alert.groupKey}`;
-    const group = groups.get(id) ?? { source: alert.source, groupKey: alert.groupKey, alerts: [] };
-    group.alerts.push(alert);
+    const group = groups.get(id) ?? { source: alert.source, groupKey: alert.groupKey, alerts: new Map() };
+    group.alerts.delete(alert.fingerprint);
+    group.alerts.set(alert.fingerprint, alert);
     groups.set(id, group);
   }
-  return [...groups.values()];
+  return [...groups.values()].map((group) => ({ ...group, alerts: [...group.alerts.values()] }));
 }
 
 /**

@@ -67,10 +67,6 @@ export interface Incident {
   declaredBy?: string;
   /** The incident of the same alert group this one recurs after. */
   recurrenceOf?: string;
-  /** Alerts of the incident, derived from its alert records (not incremented, so retries cannot skew them). */
-  alertCount?: number;
-  firingCount?: number;
-  lastAlertAt?: string;
   /** Response: who is in charge and where responders meet. */
   roles?: Roles;
   acknowledgedAt?: string;

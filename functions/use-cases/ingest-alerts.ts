@@ -51,6 +51,8 @@ const DEFAULT_LEASE_MS = 35_000;
 /** Above this many alerts in one delivery the fast path's condition would grow too long: take the full path. */
 const FAST_PATH_MAX_ALERTS = 20;
 const DEFAULT_WAIT_MS = 3_000;
+/** Alerts whose records are written at once (two writes each). */
+const PARALLEL_ALERTS = 8;
 
 /**
  * Alerts in, incidents out: one open incident per alert group, whatever the number of concurrent or repeated
@@ -92,69 +94,89 @@ export async function openOrAttach(
   const { repo } = deps;
   const { source, groupKey } = opening;
   const receivedAt = deps.now().toISOString();
-  // A storm is mostly repeats: one conditional write answers them when nothing is new.
+  // A storm is mostly repeats to open groups: one write answers a repeat, and tells what is new otherwise.
   if (opening.alerts.length > 0 && opening.alerts.length <= FAST_PATH_MAX_ALERTS) {
-    const known = await repo.touchKnownAlerts(source, groupKey, markersOf(opening.alerts), receivedAt);
-    if (known) return { key: known.incidentKey, incidentId: known.incidentId, outcome: 'updated' };
+    const fingerprints = opening.alerts.map((a) => a.fingerprint);
+    const open = await repo.touchOpenGroup(source, groupKey, fingerprints, receivedAt);
+    if (open) {
+      await recordAlerts(deps, open, open.incidentId, opening.alerts, receivedAt);
+      return { key: open.incidentKey ?? '', incidentId: open.incidentId, outcome: 'updated' };
+    }
   }
   let record = await repo.getAlertGroup(source, groupKey);
+  // Who this request is while it may hold the group's lease: set before every write that could give it the
+  // lease, so that any failure (even one whose write was applied but whose reply was lost) hands it back.
   let owner: string | undefined;
-
-  if (mayOpen && (!record || record.state === 'closed')) {
-    owner = deps.newId();
-    const claim: AlertGroupRecord = {
-      source,
-      groupKey,
-      incidentId: deps.newId(),
-      state: 'opening',
-      claimedAt: receivedAt,
-      leaseOwner: owner,
-      leaseUntil: new Date(deps.now().getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS)).toISOString(),
-    };
-    const claimed = record ? await repo.reclaimClosedGroup(record, claim) : await repo.claimAlertGroup(claim);
-    if (claimed) {
-      record = {
-        ...claim,
-        ...(record ? { previousIncidentId: record.incidentId, previousKey: record.incidentKey } : {}),
-      };
-    } else {
-      record = await repo.getAlertGroup(source, groupKey);
-      // A claim whose reply was lost, then retried by the SDK, fails its condition against itself.
+  try {
+    if (mayOpen && (!record || record.state === 'closed')) {
+      owner = deps.newId();
+      record = await claimGroup(deps, opening, record, owner, receivedAt);
       if (record?.leaseOwner !== owner) owner = undefined;
     }
-  }
-  if (!record) {
-    // Resolved alerts of a group that never fired here: nothing to attach them to.
-    if (!mayOpen) return undefined;
-    throw new RetryableError('alert group is being written; retry');
-  }
-
-  if (record.state === 'opening' && !owner) {
-    record = await waitForOpener(deps, source, groupKey, record);
-    if (record.state === 'opening') {
-      // The opener's lease ran out without finishing: it died. Take over and finish its work.
-      const candidate = deps.newId();
-      const until = new Date(deps.now().getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS)).toISOString();
-      if (!(await repo.takeOverLease(source, groupKey, candidate, deps.now().toISOString(), until))) {
-        throw new RetryableError('the incident for this alert group is still being opened; retry');
-      }
-      owner = candidate;
-      record = { ...record, leaseOwner: candidate, leaseUntil: until };
+    if (!record) {
+      // Resolved alerts of a group that never fired here: nothing to attach them to.
+      if (!mayOpen) return undefined;
+      throw new RetryableError('alert group is being written; retry');
     }
-  }
-
-  if (owner) {
-    try {
+    if (record.state === 'opening' && !owner) {
+      record = await waitForOpener(deps, source, groupKey, record);
+      if (record.state === 'opening') {
+        // The opener's lease ran out without finishing: it died. Take over and finish its work.
+        owner = deps.newId();
+        const until = new Date(deps.now().getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS)).toISOString();
+        if (!(await repo.takeOverLease(source, groupKey, owner, deps.now().toISOString(), until))) {
+          throw new RetryableError('the incident for this alert group is still being opened; retry');
+        }
+        record = { ...record, leaseOwner: owner, leaseUntil: until };
+      }
+    }
+    if (owner) {
       const key = await openIncident(deps, opening, record, owner, receivedAt);
       return { key, incidentId: record.incidentId, outcome: 'opened' };
-    } catch (error) {
-      // Hand the group to the sender's retry now; a failure to release only means waiting out the lease.
-      await repo.releaseLease(source, groupKey, owner, deps.now().toISOString()).catch(() => undefined);
-      throw error;
     }
+    await recordAlerts(deps, record, record.incidentId, opening.alerts, receivedAt);
+    return { key: record.incidentKey ?? '', incidentId: record.incidentId, outcome: 'updated' };
+  } catch (error) {
+    // Hand the group to the sender's retry now (releasing is conditional on holding the lease, so harmless
+    // when this request never got it); a failure to release only means waiting out the lease.
+    if (owner) {
+      await repo.releaseLease(source, groupKey, owner).catch(() => undefined);
+    }
+    throw error;
   }
-  await recordAlerts(deps, record, record.incidentId, opening.alerts, receivedAt);
-  return { key: record.incidentKey ?? '', incidentId: record.incidentId, outcome: 'updated' };
+}
+
+/**
+ * Claims a new or closed group for a new incident with `owner` holding its lease; answers with the group as it
+ * is now (claimed by this request, or by whoever won).
+ */
+async function claimGroup(
+  deps: IngestDependencies,
+  opening: Opening,
+  existing: AlertGroupRecord | undefined,
+  owner: string,
+  receivedAt: string,
+): Promise<AlertGroupRecord | undefined> {
+  const claim: AlertGroupRecord = {
+    source: opening.source,
+    groupKey: opening.groupKey,
+    incidentId: deps.newId(),
+    state: 'opening',
+    claimedAt: receivedAt,
+    leaseOwner: owner,
+    leaseUntil: new Date(deps.now().getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS)).toISOString(),
+  };
+  const claimed = existing
+    ? await deps.repo.reclaimClosedGroup(existing, claim)
+    : await deps.repo.claimAlertGroup(claim);
+  if (claimed) {
+    return {
+      ...claim,
+      ...(existing ? { previousIncidentId: existing.incidentId, previousKey: existing.incidentKey } : {}),
+    };
+  }
+  // Another request won, or this claim's reply was lost and the SDK's retry failed against it: the group says.
+  return deps.repo.getAlertGroup(opening.source, opening.groupKey);
 }
 
 /** Polls the group until its opener finishes or its lease expires, within a bounded wait. */
@@ -168,7 +190,7 @@ async function waitForOpener(
   const deadline = deps.now().getTime() + (deps.waitForOpenerMs ?? DEFAULT_WAIT_MS);
   let record = initial;
   for (let delay = 25; record.state === 'opening'; delay = Math.min(delay * 2, 400)) {
-    const leaseExpired = !record.leaseUntil || Date.parse(record.leaseUntil) < deps.now().getTime();
+    const leaseExpired = !record.leaseUntil || Date.parse(record.leaseUntil) <= deps.now().getTime();
     if (leaseExpired) return record;
     if (deps.now().getTime() + delay > deadline) {
       throw new RetryableError('the incident for this alert group is still being opened; retry');
@@ -298,11 +320,11 @@ async function numberFor(
 }
 
 /**
- * Stores a delivery's alerts on the incident. The group's state markers tell which alert states the incident
- * already has: each new state gets its timeline entry (a create keyed by the state, so written once), then its
- * alert record, and the group's markers come last, so a crash before them repeats the work and loses none. The
- * incident's counts follow from the group's markers after the update. When the last firing alert resolves,
- * the incident manager is told: a person resolves incidents, alerts do not.
+ * Stores a delivery's alerts on the incident. The group's states tell which alert states the incident already
+ * has: each new state gets its timeline entry (a create keyed by the state, so written once), then its alert
+ * record, and the group's states come last, so a crash before them repeats the work and loses none. Repeats
+ * write nothing here. When the last firing alert resolves, the incident manager is told: a person resolves
+ * incidents, alerts do not.
  */
 async function recordAlerts(
   deps: IngestDependencies,
@@ -312,22 +334,29 @@ async function recordAlerts(
   receivedAt: string,
 ): Promise<void> {
   const { repo } = deps;
-  const known = group.incidentId === incidentId ? (group.alerts ?? {}) : {};
-  const changed = alerts.filter((alert) => known[alert.fingerprint]?.t !== stateMarker(alert));
-  for (const alert of changed) await repo.appendTimeline(alertEntry(incidentId, alert, receivedAt));
-  // Unchanged alerts only move last seen, which the group holds (readers take the fresher of the two).
-  for (const alert of changed) await repo.upsertAlert(incidentId, alert, receivedAt);
-  const remembered = await repo.rememberAlertStates(
+  const known = group.incidentId === incidentId ? (group.states ?? {}) : {};
+  const changed = alerts.filter((alert) => known[alert.fingerprint] !== stateMarker(alert));
+  if (changed.length === 0) return;
+  // Each alert's two writes are independent of each other and of the other alerts': a few alerts at a time.
+  for (let start = 0; start < changed.length; start += PARALLEL_ALERTS) {
+    await Promise.all(
+      changed
+        .slice(start, start + PARALLEL_ALERTS)
+        .flatMap((alert) => [
+          repo.appendTimeline(alertEntry(incidentId, alert, receivedAt)),
+          repo.upsertAlert(incidentId, alert, receivedAt),
+        ]),
+    );
+  }
+  const states = await repo.rememberAlertStates(
     group.source,
     group.groupKey,
     incidentId,
     markersOf(alerts),
     receivedAt,
   );
-  const counts = remembered && countsFromMarkers(remembered.markers);
-  if (!remembered || !counts || changed.length === 0) return;
-  await repo.setAlertCounts(incidentId, counts, remembered.revision);
-  if (counts.firingCount > 0 || !deps.callback) return;
+  const counts = states && countsFromMarkers(states);
+  if (!counts || counts.firingCount > 0 || !deps.callback) return;
   // Every alert resolved: the workflow tells the incident manager (ingest sends no mail, which keeps its bundle
   // small). Waking the comms loop gets that done now rather than at the next due update.
   const incident = await repo.getIncident(incidentId);

@@ -1,4 +1,5 @@
 import type { IncidentRepository, ListQuery } from '../adapters/repository.ts';
+import { countsFromMarkers, stateMarker } from '../core/alert.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { isIncidentKey, metricsOf, publicIncident } from '../core/incident.ts';
 
@@ -12,14 +13,14 @@ export async function incidentDetail(repo: IncidentRepository, key: string) {
   const group = view.incident.groupKey
     ? await repo.getAlertGroup(view.incident.source, view.incident.groupKey)
     : undefined;
-  const seen = group?.incidentId === view.incident.id ? (group.alerts ?? {}) : {};
+  const seen = group?.incidentId === view.incident.id ? (group.seen ?? {}) : {};
   const alerts = view.alerts.map((a) => {
-    const l = seen[a.fingerprint]?.l;
-    return l && l > a.lastSeenAt ? { ...a, lastSeenAt: l } : a;
+    const last = seen[a.fingerprint];
+    return last && last > a.lastSeenAt ? { ...a, lastSeenAt: last } : a;
   });
   const timeline = [...view.timeline].sort((a, b) => (a.at === b.at ? 0 : a.at < b.at ? -1 : 1));
   return {
-    incident: publicIncident(view.incident),
+    incident: { ...publicIncident(view.incident), ...countsFromMarkers(alerts.map(stateMarker)) },
     metrics: metricsOf(view.incident),
     timeline,
     alerts,

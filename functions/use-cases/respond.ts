@@ -241,7 +241,8 @@ export async function resolveIncident(
   const now = deps.now().toISOString();
   const impactStartedAt = input.resolution.impactStartedAt ?? incident.impactStartedAt;
   // Without a time from the resolver: when the last alert resolved (if none still fires), else now.
-  const alertEnd = incident.firingCount === 0 && incident.lastAlertAt ? incident.lastAlertAt : undefined;
+  const alerts = await deps.repo.alertCountsOf(incident);
+  const alertEnd = alerts?.firingCount === 0 && alerts.lastAlertAt ? alerts.lastAlertAt : undefined;
   const impactEndedAt = input.resolution.impactEndedAt ?? alertEnd ?? now;
   if (impactEndedAt < impactStartedAt) throw new ValidationError('impactEndedAt is before impactStartedAt');
   const postmortem = postmortemNeed(incident.severity, input.resolution.postmortemRequested === true);

@@ -267,27 +267,22 @@ export async function updateOverdue(deps: StepDeps, input: StepInput & { since: 
  * re-fire and a later clear is a new notice). A person resolves the incident; alerts do not.
  */
 export async function notifyAlertsResolved(deps: ResponseDeps, incident: Incident): Promise<void> {
-  if (
-    incident.status === 'resolved' ||
-    !incident.alertCount ||
-    incident.firingCount !== 0 ||
-    !incident.lastAlertAt
-  ) {
-    return;
-  }
+  if (incident.status === 'resolved') return;
+  const counts = await deps.repo.alertCountsOf(incident);
+  if (!counts || counts.firingCount !== 0 || !counts.lastAlertAt) return;
   const service = serviceOf(deps.organisation, incident.service);
   const manager = incident.roles?.incidentManager;
   const recipients = isEmailAddress(manager) ? [manager] : service.incidentManagers.primary;
   await sendOnce(deps.repo, deps.mailer, {
     incidentId: incident.id,
     kind: 'alerts-resolved',
-    sequence: digestNumber(incident.lastAlertAt),
+    sequence: digestNumber(counts.lastAlertAt),
     recipients,
     message: allAlertsResolvedEmail({
       incident,
       baseUrl: deps.baseUrl,
-      alertCount: incident.alertCount,
-      lastResolvedAt: incident.lastAlertAt,
+      alertCount: counts.alertCount,
+      lastResolvedAt: counts.lastAlertAt,
     }),
     timelineKind: 'alerts.all-resolved',
     timelineText: `Every alert has resolved; told ${recipients.join(', ')}. The incident stays open until it is resolved.`,

@@ -150,6 +150,25 @@ describe('ingest on the real table', () => {
     expect(detail.timeline.filter((e) => e.kind === 'incident.opened')).toHaveLength(1);
   });
 
+  it('hands the group on at once when a claim was applied but its reply never came', async () => {
+    // The claim takes effect, then the caller sees an error (the SDK's last attempt lost its reply).
+    const lossy = Object.create(repo) as IncidentRepository;
+    lossy.claimAlertGroup = async (record) => {
+      await repo.claimAlertGroup(record);
+      throw Object.assign(new Error('injected'), { name: 'InternalServerError', $fault: 'server' });
+    };
+    await expect(
+      ingestAlerts({ ...deps(), repo: lossy }, alertsOf('firing-v4', 'group-lost')),
+    ).rejects.toThrow(/injected/);
+    // The lease (35 s by default) was given back: the sender's retry opens the incident without waiting it out.
+    const [retried] = await ingestAlerts(
+      { ...deps(), waitForOpenerMs: 0 },
+      alertsOf('firing-v4', 'group-lost'),
+    );
+    expect(retried?.outcome).toBe('opened');
+    expect(starts).toHaveLength(1);
+  });
+
   it('counts the alerts on the incident and wakes its comms loop when all have resolved', async () => {
     const [opened] = await ingestAlerts(deps(), alertsOf('firing-v4', 'group-e'));
     // The workflow waits in its comms loop with a token kept on the incident.
@@ -194,6 +213,29 @@ describe('ingest on the real table', () => {
       alertCount: 14,
       firingCount: 14,
       lastAlertAt: '2026-11-20T11:00:11.000Z',
+    });
+  });
+
+  it('takes a delivery of 150 alerts (more than one group update holds) and its repeat', async () => {
+    const [template] = alertsOf('firing-v4', 'group-big');
+    if (!template) throw new Error('the fixture has no alert');
+    const many = Array.from({ length: 150 }, (_, i) => ({ ...template, fingerprint: `big-${i}` }));
+    const [opened] = await ingestAlerts(deps(), many);
+    await ingestAlerts(deps(), many);
+    const resolved = many.map((a) => ({
+      ...a,
+      status: 'resolved' as const,
+      endsAt: '2026-11-20T12:00:00.000Z',
+    }));
+    await ingestAlerts(deps(), resolved);
+    const detail = await incidentDetail(repo, opened?.key ?? '');
+    expect(detail.alerts).toHaveLength(150);
+    expect(detail.timeline.filter((e) => e.kind === 'alert.firing')).toHaveLength(150);
+    expect(detail.timeline.filter((e) => e.kind === 'alert.resolved')).toHaveLength(150);
+    expect(await repo.alertCountsOf(detail.incident)).toEqual({
+      alertCount: 150,
+      firingCount: 0,
+      lastAlertAt: '2026-11-20T12:00:00.000Z',
     });
   });
 

@@ -66,6 +66,17 @@ async function openIncident(groupKey: string) {
   return touched;
 }
 
+/** Delivers the fixture's alerts to a group again, with their status and times changed. */
+async function deliver(groupKey: string, change: { status: string; startsAt?: string; endsAt?: string }) {
+  const body = fixture<{ alerts: Record<string, unknown>[] }>('alertmanager', 'firing-v4');
+  const alerts = alertmanager.parse(
+    { ...body, groupKey, status: change.status, alerts: body.alerts.map((a) => ({ ...a, ...change })) },
+    sourceContext({ now: new Date() }),
+  ).alerts;
+  const workflow = { start: async () => ({ executionArn: 'arn', alreadyStarted: false }) };
+  await ingestAlerts({ repo, workflow, organisation, now: () => new Date(), newId: ulid }, alerts);
+}
+
 const resumed: string[] = [];
 const keys = parseSigningKeys(JSON.stringify({ activeKeyId: 'k1', k1: 'k'.repeat(64) }));
 const deps = (): StepDeps => ({
@@ -126,24 +137,29 @@ describe('paging the incident manager', () => {
 
   it('tells the incident manager once when every alert has resolved, and again after a re-fire clears', async () => {
     const incident = await openIncident('resolved-notice-group');
-    await repo.updateIncident(incident.incidentId, {
-      set: {
-        alertCount: 2,
-        firingCount: 0,
-        lastAlertAt: '2026-11-20T10:30:00.000Z',
-        roles: { incidentManager: 'im@example.com' },
-      },
-    });
+    await repo.updateIncident(incident.incidentId, { set: { roles: { incidentManager: 'im@example.com' } } });
     const current = async () => (await repo.getIncident(incident.incidentId)) as Incident;
     await notifyAlertsResolved(deps(), await current());
+    expect(await mailsTo('im@example.com')).toEqual([]);
+
+    await deliver('resolved-notice-group', { status: 'resolved', endsAt: '2026-11-20T10:30:00.000Z' });
     await notifyAlertsResolved(deps(), await current());
-    await repo.updateIncident(incident.incidentId, { set: { lastAlertAt: '2026-11-20T11:00:00.000Z' } });
+    await notifyAlertsResolved(deps(), await current());
+    // The alerts fire again, then clear later: a second notice.
+    await deliver('resolved-notice-group', { status: 'firing', startsAt: '2026-11-20T10:45:00.000Z' });
+    await notifyAlertsResolved(deps(), await current());
+    await deliver('resolved-notice-group', {
+      status: 'resolved',
+      startsAt: '2026-11-20T10:45:00.000Z',
+      endsAt: '2026-11-20T11:00:00.000Z',
+    });
     await notifyAlertsResolved(deps(), await current());
     const notices = (await mailsTo('im@example.com')).filter((m) =>
       m.subject.endsWith('All alerts resolved'),
     );
     expect(notices).toHaveLength(2);
     expect(notices[0]?.body.text).toContain('stays open until its incident manager resolves it');
+    expect(notices[0]?.body.text).toContain('2 resolved, none firing');
   });
 
   it('records a workflow failure on the timeline and tells the operators once per failure', async () => {

@@ -72,6 +72,14 @@ describe('alert routing', () => {
       ['g2', 1],
     ]);
   });
+
+  it('keeps the last listing of an alert listed twice in one delivery', () => {
+    const [group] = groupAlerts([alert({}), alert({ status: 'resolved' }), alert({ fingerprint: 'f2' })]);
+    expect(group?.alerts.map((a) => [a.fingerprint, a.status])).toEqual([
+      ['f1', 'resolved'],
+      ['f2', 'firing'],
+    ]);
+  });
 });
 
 describe('alert state markers', () => {
