@@ -269,7 +269,7 @@ export async function updateOverdue(deps: StepDeps, input: StepInput & { since: 
 export async function notifyAlertsResolved(deps: ResponseDeps, incident: Incident): Promise<void> {
   if (incident.status === 'resolved') return;
   const counts = await deps.repo.alertCountsOf(incident);
-  if (!counts || counts.firingCount !== 0 || !counts.lastAlertAt) return;
+  if (counts?.firingCount !== 0 || !counts.lastAlertAt) return;
   const service = serviceOf(deps.organisation, incident.service);
   const manager = incident.roles?.incidentManager;
   const recipients = isEmailAddress(manager) ? [manager] : service.incidentManagers.primary;
