@@ -7,7 +7,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { type AlertCounts, countsFromMarkers, type NormalisedAlert } from '../core/alert.ts';
+import { type AlertCounts, alertsFromTimeline, countsFromMarkers, type StoredAlert } from '../core/alert.ts';
 import type { Incident, IncidentStatus } from '../core/incident.ts';
 import { indexes, keys, stripKeys } from '../core/keys.ts';
 import type { TimelineEntry } from '../core/timeline.ts';
@@ -47,12 +47,6 @@ export interface LinkUse {
   completedAt?: string;
 }
 
-export interface StoredAlert extends NormalisedAlert {
-  incidentId: string;
-  firstSeenAt: string;
-  lastSeenAt: string;
-}
-
 export interface CommsRecord {
   incidentId: string;
   kind: string;
@@ -87,7 +81,6 @@ const RELEASED = new Date(0).toISOString();
 /** Alerts per group update: each costs about 40 characters of the 4 KB update expression. */
 const ALERTS_PER_UPDATE = 40;
 const DELIVERY_MEMORY_SECONDS = 24 * 60 * 60;
-const DESCRIPTIVE_ALERT_FIELDS = new Set(['summary', 'description', 'labels', 'annotations', 'url']);
 
 /**
  * The only module that talks to the table. Every create is attribute_not_exists; every state change is
@@ -368,15 +361,36 @@ export class IncidentRepository {
     );
   }
 
-  async markGroupOpen(source: string, groupKey: string): Promise<void> {
+  /**
+   * Ends an opening: the group is open (its lease gone) with the states of the alerts its incident recorded,
+   * in the same write when they fit in one.
+   */
+  async markGroupOpen(
+    source: string,
+    groupKey: string,
+    incidentId: string,
+    alerts: readonly { fingerprint: string; marker: string }[],
+    seenAt: string,
+  ): Promise<void> {
+    const last = alerts.length - (alerts.length % ALERTS_PER_UPDATE || ALERTS_PER_UPDATE);
+    if (last > 0) await this.rememberAlertStates(source, groupKey, incidentId, alerts.slice(0, last), seenAt);
+    const names: Record<string, string> = { '#state': 'state' };
+    const values: Record<string, unknown> = { ':open': 'open', ':id': incidentId };
+    const sets = ['#state = :open'];
+    alerts.slice(Math.max(last, 0)).forEach(({ fingerprint, marker }, i) => {
+      names[`#f${i}`] = fingerprint;
+      values[`:m${i}`] = marker;
+      values[':seen'] = seenAt;
+      sets.push(`states.#f${i} = :m${i}`, `seen.#f${i} = :seen`);
+    });
     await this.db.send(
       new UpdateCommand({
         TableName: this.table,
         Key: keys.alertGroup(source, groupKey),
-        UpdateExpression: 'SET #state = :open REMOVE leaseOwner, leaseUntil',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':open': 'open' },
+        UpdateExpression: `SET ${sets.join(', ')} REMOVE leaseOwner, leaseUntil`,
+        ConditionExpression: 'incidentId = :id',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
       }),
     );
   }
@@ -608,51 +622,27 @@ export class IncidentRepository {
     });
   }
 
-  /** Records an alert's latest state on its incident (first seen is kept from the first delivery). */
-  async upsertAlert(incidentId: string, alert: NormalisedAlert, seenAt: string): Promise<void> {
-    // Every attribute goes through a placeholder: several alert fields (url, source, status) are reserved words.
-    const fields: Record<string, unknown> = { type: 'alert', incidentId, ...alert, lastSeenAt: seenAt };
-    const names: Record<string, string> = { '#firstSeenAt': 'firstSeenAt' };
-    const values: Record<string, unknown> = { ':seen': seenAt };
-    const sets = ['#firstSeenAt = if_not_exists(#firstSeenAt, :seen)'];
-    Object.entries(fields).forEach(([name, value], i) => {
-      if (value === undefined) return;
-      names[`#a${i}`] = name;
-      values[`:a${i}`] = value;
-      // A resolve often carries less than the firing alert did (PagerDuty's resolve has no payload): it must
-      // not erase what the firing alert told us.
-      const keepFiring = alert.status === 'resolved' && DESCRIPTIVE_ALERT_FIELDS.has(name);
-      sets.push(keepFiring ? `#a${i} = if_not_exists(#a${i}, :a${i})` : `#a${i} = :a${i}`);
-    });
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: keys.alert(incidentId, alert.fingerprint),
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    );
-  }
-
-  /** Every alert recorded on an incident. */
+  /** Every alert recorded on an incident, from its timeline. */
   async alertsOf(incidentId: string): Promise<StoredAlert[]> {
-    const alerts: StoredAlert[] = [];
+    const entries: TimelineEntry[] = [];
     let cursor: Record<string, unknown> | undefined;
     do {
       const page = await this.db.send(
         new QueryCommand({
           TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :alert)',
-          ExpressionAttributeValues: { ':pk': keys.incidentPartition(incidentId), ':alert': 'ALERT#' },
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :timeline)',
+          ExpressionAttributeValues: {
+            ':pk': keys.incidentPartition(incidentId),
+            ':timeline': keys.timelinePrefix,
+          },
           ConsistentRead: true,
           ExclusiveStartKey: cursor,
         }),
       );
-      alerts.push(...(page.Items ?? []).map((i) => stripType(i) as unknown as StoredAlert));
+      entries.push(...(page.Items ?? []).map((i) => stripType(i) as unknown as TimelineEntry));
       cursor = page.LastEvaluatedKey;
     } while (cursor);
-    return alerts;
+    return alertsFromTimeline(incidentId, entries);
   }
 
   /**
@@ -704,10 +694,11 @@ export class IncidentRepository {
     const incidentItem = items.find((i) => i.type === 'incident');
     if (!incidentItem) return undefined;
     const of = (type: string) => items.filter((i) => i.type === type).map(stripType);
+    const timeline = of('timeline') as unknown as TimelineEntry[];
     return {
       incident: stripType(incidentItem) as unknown as Incident,
-      timeline: of('timeline') as unknown as TimelineEntry[],
-      alerts: of('alert') as unknown as StoredAlert[],
+      timeline,
+      alerts: alertsFromTimeline(incidentId, timeline),
       comms: of('comms') as unknown as CommsRecord[],
     };
   }

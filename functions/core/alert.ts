@@ -92,6 +92,95 @@ export function countsFromMarkers(markers: readonly string[]): AlertCounts | und
   return markers.length > 0 ? { alertCount: markers.length, firingCount, lastAlertAt } : undefined;
 }
 
+/** An alert as an incident has recorded it: its latest state, and when it was first and last delivered. */
+export interface StoredAlert extends NormalisedAlert {
+  incidentId: string;
+  firstSeenAt: string;
+  lastSeenAt: string;
+}
+
+/** What an alert's timeline entry keeps of it (where it came from is the entry's actor). */
+export interface AlertEntryData {
+  fingerprint: string;
+  groupKey: string;
+  status: NormalisedAlert['status'];
+  startsAt: string;
+  endsAt?: string;
+  summary: string;
+  description?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  url?: string;
+  receivedAt: string;
+}
+
+export function alertEntryData(alert: NormalisedAlert, receivedAt: string): AlertEntryData {
+  const { source: _source, ...rest } = alert;
+  return { ...rest, receivedAt };
+}
+
+interface AlertTimelineEntry {
+  kind: string;
+  at: string;
+  actor: string;
+  text: string;
+  data?: Record<string, unknown>;
+}
+
+/**
+ * An incident's alerts, from the timeline entries of their states: each alert as its latest state (by the
+ * alert's own times) says, first seen at its first delivery. A resolve that carries less than the firing alert
+ * did (PagerDuty's resolve has no payload) keeps what the firing alert said.
+ */
+export function alertsFromTimeline(
+  incidentId: string,
+  entries: readonly AlertTimelineEntry[],
+): StoredAlert[] {
+  const states = entries
+    .filter((e) => e.kind === 'alert.firing' || e.kind === 'alert.resolved')
+    .sort((a, b) => (a.at === b.at ? 0 : a.at < b.at ? -1 : 1));
+  const alerts = new Map<string, StoredAlert>();
+  for (const entry of states) {
+    const data = (entry.data ?? {}) as Partial<AlertEntryData>;
+    if (typeof data.fingerprint !== 'string') continue;
+    const previous = alerts.get(data.fingerprint);
+    const firing = entry.kind === 'alert.firing';
+    const receivedAt = data.receivedAt ?? entry.at;
+    // Entries from before the full alert was kept on them carry only the fingerprint, labels and url.
+    const said = {
+      summary: data.summary ?? entry.text.replace(/^(Firing|Resolved): /, ''),
+      labels: data.labels ?? {},
+      annotations: data.annotations ?? {},
+      ...(data.description === undefined ? {} : { description: data.description }),
+      ...(data.url === undefined ? {} : { url: data.url }),
+    };
+    const descriptive = !firing && previous ? pickDescriptive(previous) : said;
+    alerts.set(data.fingerprint, {
+      incidentId,
+      source: entry.actor,
+      groupKey: data.groupKey ?? previous?.groupKey ?? '',
+      fingerprint: data.fingerprint,
+      status: firing ? 'firing' : 'resolved',
+      startsAt: data.startsAt ?? (firing ? entry.at : (previous?.startsAt ?? entry.at)),
+      ...(firing ? {} : { endsAt: data.endsAt ?? entry.at }),
+      ...descriptive,
+      firstSeenAt: previous && previous.firstSeenAt < receivedAt ? previous.firstSeenAt : receivedAt,
+      lastSeenAt: previous && previous.lastSeenAt > receivedAt ? previous.lastSeenAt : receivedAt,
+    });
+  }
+  return [...alerts.values()];
+}
+
+function pickDescriptive(alert: StoredAlert) {
+  return {
+    summary: alert.summary,
+    labels: alert.labels,
+    annotations: alert.annotations,
+    ...(alert.description === undefined ? {} : { description: alert.description }),
+    ...(alert.url === undefined ? {} : { url: alert.url }),
+  };
+}
+
 /** The service an alert is about: first configured label whose value names a service id or alias. */
 export function serviceFor(
   org: Organisation,

@@ -1,6 +1,7 @@
 import type { AlertGroupRecord, IncidentRepository } from '../adapters/repository.ts';
 import type { WorkflowCallback, WorkflowStarter } from '../adapters/workflow.ts';
 import {
+  alertEntryData,
   countsFromMarkers,
   describeGroup,
   groupAlerts,
@@ -51,7 +52,7 @@ const DEFAULT_LEASE_MS = 35_000;
 /** Above this many alerts in one delivery the fast path's condition would grow too long: take the full path. */
 const FAST_PATH_MAX_ALERTS = 20;
 const DEFAULT_WAIT_MS = 3_000;
-/** Alerts whose records are written at once (two writes each). */
+/** Alert states whose timeline entries are written at once. */
 const PARALLEL_ALERTS = 8;
 
 /**
@@ -103,15 +104,17 @@ export async function openOrAttach(
       return { key: open.incidentKey ?? '', incidentId: open.incidentId, outcome: 'updated' };
     }
   }
-  let record = await repo.getAlertGroup(source, groupKey);
+  let record: AlertGroupRecord | undefined;
   // Who this request is while it may hold the group's lease: set before every write that could give it the
   // lease, so that any failure (even one whose write was applied but whose reply was lost) hands it back.
   let owner: string | undefined;
   try {
-    if (mayOpen && (!record || record.state === 'closed')) {
+    if (mayOpen) {
       owner = deps.newId();
-      record = await claimGroup(deps, opening, record, owner, receivedAt);
+      record = await claimGroup(deps, opening, owner, receivedAt);
       if (record?.leaseOwner !== owner) owner = undefined;
+    } else {
+      record = await repo.getAlertGroup(source, groupKey);
     }
     if (!record) {
       // Resolved alerts of a group that never fired here: nothing to attach them to.
@@ -147,16 +150,16 @@ export async function openOrAttach(
 }
 
 /**
- * Claims a new or closed group for a new incident with `owner` holding its lease; answers with the group as it
- * is now (claimed by this request, or by whoever won).
+ * Claims the group for a new incident with `owner` holding its lease: a new group at once, a closed one (its
+ * incident resolved) as a recurrence. Answers with the group as it is now: claimed by this request, or not.
  */
 async function claimGroup(
   deps: IngestDependencies,
   opening: Opening,
-  existing: AlertGroupRecord | undefined,
   owner: string,
   receivedAt: string,
 ): Promise<AlertGroupRecord | undefined> {
+  const { repo } = deps;
   const claim: AlertGroupRecord = {
     source: opening.source,
     groupKey: opening.groupKey,
@@ -166,17 +169,15 @@ async function claimGroup(
     leaseOwner: owner,
     leaseUntil: new Date(deps.now().getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS)).toISOString(),
   };
-  const claimed = existing
-    ? await deps.repo.reclaimClosedGroup(existing, claim)
-    : await deps.repo.claimAlertGroup(claim);
-  if (claimed) {
-    return {
-      ...claim,
-      ...(existing ? { previousIncidentId: existing.incidentId, previousKey: existing.incidentKey } : {}),
-    };
-  }
+  // Claiming first saves a read for a new group; the others cost one more read, and they are rare.
+  if (await repo.claimAlertGroup(claim)) return claim;
   // Another request won, or this claim's reply was lost and the SDK's retry failed against it: the group says.
-  return deps.repo.getAlertGroup(opening.source, opening.groupKey);
+  const existing = await repo.getAlertGroup(opening.source, opening.groupKey);
+  if (existing?.state !== 'closed') return existing;
+  if (await repo.reclaimClosedGroup(existing, claim)) {
+    return { ...claim, previousIncidentId: existing.incidentId, previousKey: existing.incidentKey };
+  }
+  return repo.getAlertGroup(opening.source, opening.groupKey);
 }
 
 /** Polls the group until its opener finishes or its lease expires, within a bounded wait. */
@@ -288,13 +289,14 @@ async function openIncident(
       data: { nextKey: incidentKey },
     });
   }
-  await recordAlerts(deps, record, incident.id, opening.alerts, receivedAt);
+  // The group's states are written with its opening below, after everything they stand for.
+  await recordAlerts(deps, record, incident.id, opening.alerts, receivedAt, { rememberStates: false });
 
   const { executionArn } = await deps.workflow.start({ incidentId: incident.id, key: incidentKey });
   await entry('workflow-started', 'workflow.started', `Workflow started (execution ${incidentKey}).`, {
     executionArn,
   });
-  await repo.markGroupOpen(source, groupKey);
+  await repo.markGroupOpen(source, groupKey, incident.id, markersOf(opening.alerts), receivedAt);
   return incidentKey;
 }
 
@@ -321,10 +323,10 @@ async function numberFor(
 
 /**
  * Stores a delivery's alerts on the incident. The group's states tell which alert states the incident already
- * has: each new state gets its timeline entry (a create keyed by the state, so written once), then its alert
- * record, and the group's states come last, so a crash before them repeats the work and loses none. Repeats
- * write nothing here. When the last firing alert resolves, the incident manager is told: a person resolves
- * incidents, alerts do not.
+ * has: each new state gets its timeline entry (a create keyed by the state, so written once; it carries the
+ * whole alert, and the incident's alerts are read from these entries), and the group's states come last, so a
+ * crash before them repeats the work and loses none. Repeats write nothing here. When the last firing alert
+ * resolves, the incident manager is told: a person resolves incidents, alerts do not.
  */
 async function recordAlerts(
   deps: IngestDependencies,
@@ -332,22 +334,21 @@ async function recordAlerts(
   incidentId: string,
   alerts: NormalisedAlert[],
   receivedAt: string,
+  { rememberStates = true } = {},
 ): Promise<void> {
   const { repo } = deps;
   const known = group.incidentId === incidentId ? (group.states ?? {}) : {};
   const changed = alerts.filter((alert) => known[alert.fingerprint] !== stateMarker(alert));
   if (changed.length === 0) return;
-  // Each alert's two writes are independent of each other and of the other alerts': a few alerts at a time.
+  // Each new state is one timeline entry (which is also where the incident's alerts are read from).
   for (let start = 0; start < changed.length; start += PARALLEL_ALERTS) {
     await Promise.all(
       changed
         .slice(start, start + PARALLEL_ALERTS)
-        .flatMap((alert) => [
-          repo.appendTimeline(alertEntry(incidentId, alert, receivedAt)),
-          repo.upsertAlert(incidentId, alert, receivedAt),
-        ]),
+        .map((alert) => repo.appendTimeline(alertEntry(incidentId, alert, receivedAt))),
     );
   }
+  if (!rememberStates) return;
   const states = await repo.rememberAlertStates(
     group.source,
     group.groupKey,
@@ -380,6 +381,6 @@ function alertEntry(incidentId: string, alert: NormalisedAlert, receivedAt: stri
     kind: firing ? 'alert.firing' : 'alert.resolved',
     actor: alert.source,
     text: `${firing ? 'Firing' : 'Resolved'}: ${alert.summary}`,
-    data: { fingerprint: alert.fingerprint, labels: alert.labels, ...(alert.url ? { url: alert.url } : {}) },
+    data: { ...alertEntryData(alert, receivedAt) },
   };
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  alertEntryData,
+  alertsFromTimeline,
   countsFromMarkers,
   describeGroup,
   groupAlerts,
@@ -98,6 +100,88 @@ describe('alert state markers', () => {
     });
     expect(countsFromMarkers([stateMarker(resolved)])?.firingCount).toBe(0);
     expect(countsFromMarkers([])).toBeUndefined();
+  });
+});
+
+describe('alerts from the timeline', () => {
+  const entry = (a: NormalisedAlert, receivedAt: string) => ({
+    kind: a.status === 'firing' ? 'alert.firing' : 'alert.resolved',
+    at: a.status === 'firing' ? a.startsAt : (a.endsAt ?? receivedAt),
+    actor: a.source,
+    text: `${a.status}: ${a.summary}`,
+    data: { ...alertEntryData(a, receivedAt) },
+  });
+  const firing = alert({
+    summary: 'disk full',
+    labels: { host: 'db1' },
+    url: 'https://grafana.example.com/d/1',
+  });
+  const resolvedBare = alert({
+    status: 'resolved',
+    endsAt: '2026-11-20T11:00:00.000Z',
+    summary: 'resolved',
+    labels: {},
+  });
+
+  it('gives each alert its latest state by its own times, whatever order the entries come in', () => {
+    const entries = [
+      entry(resolvedBare, '2026-11-20T11:00:05.000Z'),
+      entry(firing, '2026-11-20T10:00:02.000Z'),
+    ];
+    const [stored] = alertsFromTimeline('inc-1', entries);
+    expect(stored).toMatchObject({
+      incidentId: 'inc-1',
+      source: 'alertmanager',
+      groupKey: 'g1',
+      fingerprint: 'f1',
+      status: 'resolved',
+      startsAt: '2026-11-20T10:00:00.000Z',
+      endsAt: '2026-11-20T11:00:00.000Z',
+      firstSeenAt: '2026-11-20T10:00:02.000Z',
+      lastSeenAt: '2026-11-20T11:00:05.000Z',
+    });
+    // The resolve carried no details: what the firing alert said stays.
+    expect(stored).toMatchObject({ summary: 'disk full', labels: { host: 'db1' }, url: firing.url });
+  });
+
+  it('takes a re-fire as the new state, with its own details', () => {
+    const refire = alert({ startsAt: '2026-11-20T12:00:00.000Z', summary: 'disk full again' });
+    const alerts = alertsFromTimeline('inc-1', [
+      entry(firing, '2026-11-20T10:00:02.000Z'),
+      entry(resolvedBare, '2026-11-20T11:00:05.000Z'),
+      entry(refire, '2026-11-20T12:00:01.000Z'),
+      entry(alert({ fingerprint: 'f2' }), '2026-11-20T10:00:03.000Z'),
+    ]);
+    expect(alerts.map((a) => [a.fingerprint, a.status, a.summary, a.endsAt])).toEqual([
+      ['f1', 'firing', 'disk full again', undefined],
+      ['f2', 'firing', 'something broke', undefined],
+    ]);
+  });
+
+  it('ignores other entries and reads older alert entries that kept only fingerprint and labels', () => {
+    const alerts = alertsFromTimeline('inc-1', [
+      {
+        kind: 'incident.opened',
+        at: '2026-11-20T10:00:00.000Z',
+        actor: 'alertmanager',
+        text: 'HOT-1 opened',
+      },
+      {
+        kind: 'alert.firing',
+        at: '2026-11-20T10:00:00.000Z',
+        actor: 'alertmanager',
+        text: 'Firing: old style',
+        data: { fingerprint: 'f9', labels: { a: 'b' } },
+      },
+    ]);
+    expect(alerts).toEqual([
+      expect.objectContaining({
+        fingerprint: 'f9',
+        status: 'firing',
+        summary: 'old style',
+        labels: { a: 'b' },
+      }),
+    ]);
   });
 });
 
