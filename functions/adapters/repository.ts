@@ -7,7 +7,13 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { type AlertCounts, alertsFromTimeline, countsFromMarkers, type StoredAlert } from '../core/alert.ts';
+import {
+  type AlertCounts,
+  alertsFromTimeline,
+  countsFromMarkers,
+  type StoredAlert,
+  UNRECORDED,
+} from '../core/alert.ts';
 import type { Incident, IncidentStatus } from '../core/incident.ts';
 import { indexes, keys, stripKeys } from '../core/keys.ts';
 import type { TimelineEntry } from '../core/timeline.ts';
@@ -145,9 +151,11 @@ export class IncidentRepository {
   }
 
   /**
-   * The first call of every delivery to an open group: moves the alerts' last seen and answers with the group,
-   * whose states tell the caller what is new. A storm of repeats costs this one write each. Undefined when the
-   * group is not open (new, being opened, closed) or predates the `states` map.
+   * The first call of every delivery to an open group: moves the alerts' last seen and answers with what the
+   * caller needs of the group (its incident, and the recorded states of these alerts, which tell what is new),
+   * not the whole group, which can hold many alerts. An alert the group has not recorded yet reads as
+   * `UNRECORDED`. A storm of repeats costs this one write each. Undefined when the group is not open (new,
+   * being opened, closed) or predates the `states` map.
    */
   async touchOpenGroup(
     source: string,
@@ -156,10 +164,11 @@ export class IncidentRepository {
     seenAt: string,
   ): Promise<AlertGroupRecord | undefined> {
     const names: Record<string, string> = { '#state': 'state' };
-    const sets = ['lastSeenAt = :seen'];
+    // Assigning the incident to itself makes it part of the (small) UPDATED_NEW answer.
+    const sets = ['lastSeenAt = :seen', 'incidentId = incidentId', 'incidentKey = incidentKey'];
     fingerprints.forEach((fingerprint, i) => {
       names[`#f${i}`] = fingerprint;
-      sets.push(`seen.#f${i} = :seen`);
+      sets.push(`seen.#f${i} = :seen`, `states.#f${i} = if_not_exists(states.#f${i}, :unrecorded)`);
     });
     try {
       const result = await this.db.send(
@@ -167,13 +176,14 @@ export class IncidentRepository {
           TableName: this.table,
           Key: keys.alertGroup(source, groupKey),
           UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: '#state = :open AND attribute_exists(states) AND attribute_exists(seen)',
+          ConditionExpression: '#state = :open AND attribute_exists(seen)',
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ':open': 'open', ':seen': seenAt },
-          ReturnValues: 'ALL_NEW',
+          ExpressionAttributeValues: { ':open': 'open', ':seen': seenAt, ':unrecorded': UNRECORDED },
+          ReturnValues: 'UPDATED_NEW',
         }),
       );
-      return result.Attributes ? (stripKeys(result.Attributes) as unknown as AlertGroupRecord) : undefined;
+      const touched = result.Attributes as Pick<AlertGroupRecord, 'incidentId' | 'incidentKey' | 'states'>;
+      return { ...touched, source, groupKey, state: 'open', claimedAt: '' };
     } catch (error) {
       if (isConditionalCheckFailed(error)) return undefined;
       throw error;

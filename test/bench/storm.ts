@@ -6,6 +6,7 @@ import {
   DeleteTableCommand,
   DynamoDBClient,
   UpdateItemCommand,
+  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { tablesFromTemplate } from '../../infra/local/dynamodb.ts';
 import type { FaultCounts, FaultedService } from '../../infra/local/faults.ts';
@@ -259,6 +260,8 @@ async function baseline(target: LocalTarget, ops: number, inFlight: number): Pro
         ...(table.globalIndexes.length > 0 ? { GlobalSecondaryIndexes: table.globalIndexes } : {}),
       }),
     );
+    // dynalite finishes creating a table on a later tick: the first calls could otherwise find none.
+    await waitUntilTableExists({ client: db, maxWaitTime: 30, minDelay: 1 }, { TableName: name });
     const update = (i: number) =>
       db.send(
         new UpdateItemCommand({
