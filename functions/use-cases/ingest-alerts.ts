@@ -100,7 +100,7 @@ export async function openOrAttach(
     const fingerprints = opening.alerts.map((a) => a.fingerprint);
     const open = await repo.touchOpenGroup(source, groupKey, fingerprints, receivedAt);
     if (open) {
-      await recordAlerts(deps, open, open.incidentId, opening.alerts, receivedAt);
+      await recordAlerts(deps, open, open.incidentId, opening.alerts, receivedAt, { seenMoved: true });
       return { key: open.incidentKey ?? '', incidentId: open.incidentId, outcome: 'updated' };
     }
   }
@@ -334,12 +334,13 @@ async function recordAlerts(
   incidentId: string,
   alerts: NormalisedAlert[],
   receivedAt: string,
-  { rememberStates = true } = {},
+  { rememberStates = true, seenMoved = false } = {},
 ): Promise<void> {
   const { repo } = deps;
   const known = group.incidentId === incidentId ? (group.states ?? {}) : {};
   const changed = alerts.filter((alert) => known[alert.fingerprint] !== stateMarker(alert));
-  if (changed.length === 0) return;
+  // A repeat on the fast path has had its last seen moved already; on the full path it is moved below.
+  if (changed.length === 0 && seenMoved) return;
   // Each new state is one timeline entry (which is also where the incident's alerts are read from).
   for (let start = 0; start < changed.length; start += PARALLEL_ALERTS) {
     await Promise.all(
@@ -356,6 +357,7 @@ async function recordAlerts(
     markersOf(alerts),
     receivedAt,
   );
+  if (changed.length === 0) return;
   const counts = states && countsFromMarkers(states);
   if (!counts || counts.firingCount > 0 || !deps.callback) return;
   // Every alert resolved: the workflow tells the incident manager (ingest sends no mail, which keeps its bundle

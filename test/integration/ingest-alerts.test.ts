@@ -221,7 +221,11 @@ describe('ingest on the real table', () => {
     if (!template) throw new Error('the fixture has no alert');
     const many = Array.from({ length: 150 }, (_, i) => ({ ...template, fingerprint: `big-${i}` }));
     const [opened] = await ingestAlerts(deps(), many);
-    await ingestAlerts(deps(), many);
+    const later = new Date(Date.now() + 60_000);
+    await ingestAlerts({ ...deps(), now: () => later }, many);
+    const repeated = await incidentDetail(repo, opened?.key ?? '');
+    // The repeat (too many alerts for the fast path) still moves every alert's last seen.
+    expect(new Set(repeated.alerts.map((a) => a.lastSeenAt))).toEqual(new Set([later.toISOString()]));
     const resolved = many.map((a) => ({
       ...a,
       status: 'resolved' as const,
