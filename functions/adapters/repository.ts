@@ -6,6 +6,7 @@ import {
   QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import {
   type AlertCounts,
@@ -170,24 +171,20 @@ export class IncidentRepository {
       names[`#f${i}`] = fingerprint;
       sets.push(`seen.#f${i} = :seen`, `states.#f${i} = if_not_exists(states.#f${i}, :unrecorded)`);
     });
-    try {
-      const result = await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.alertGroup(source, groupKey),
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: '#state = :open AND attribute_exists(seen)',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ':open': 'open', ':seen': seenAt, ':unrecorded': UNRECORDED },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      );
-      const touched = result.Attributes as Pick<AlertGroupRecord, 'incidentId' | 'incidentKey' | 'states'>;
-      return { ...touched, source, groupKey, state: 'open', claimedAt: '' };
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return undefined;
-      throw error;
-    }
+    const touched = await this.updateIfHolds({
+      Key: keys.alertGroup(source, groupKey),
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: '#state = :open AND attribute_exists(seen)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':open': 'open', ':seen': seenAt, ':unrecorded': UNRECORDED },
+      ReturnValues: 'UPDATED_NEW',
+    });
+    if (!touched) return undefined;
+    const { incidentId, incidentKey, states } = touched as Pick<
+      AlertGroupRecord,
+      'incidentId' | 'incidentKey' | 'states'
+    >;
+    return { source, groupKey, incidentId, incidentKey, states, state: 'open', claimedAt: '' };
   }
 
   /**
@@ -204,30 +201,17 @@ export class IncidentRepository {
   ): Promise<string[] | undefined> {
     let states: string[] | undefined;
     for (let start = 0; start < alerts.length; start += ALERTS_PER_UPDATE) {
-      const names: Record<string, string> = {};
-      const values: Record<string, unknown> = { ':id': incidentId, ':seen': seenAt };
-      const sets = alerts.slice(start, start + ALERTS_PER_UPDATE).flatMap(({ fingerprint, marker }, i) => {
-        names[`#f${i}`] = fingerprint;
-        values[`:m${i}`] = marker;
-        return [`states.#f${i} = :m${i}`, `seen.#f${i} = :seen`];
+      const clauses = stateClauses(alerts.slice(start, start + ALERTS_PER_UPDATE), seenAt);
+      const group = await this.updateIfHolds({
+        Key: keys.alertGroup(source, groupKey),
+        UpdateExpression: `SET ${clauses.sets.join(', ')}`,
+        ConditionExpression: 'incidentId = :id AND attribute_exists(states) AND attribute_exists(seen)',
+        ExpressionAttributeNames: clauses.names,
+        ExpressionAttributeValues: { ...clauses.values, ':id': incidentId },
+        ReturnValues: 'ALL_NEW',
       });
-      try {
-        const result = await this.db.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: keys.alertGroup(source, groupKey),
-            UpdateExpression: `SET ${sets.join(', ')}`,
-            ConditionExpression: 'incidentId = :id AND attribute_exists(states) AND attribute_exists(seen)',
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        states = Object.values((result.Attributes as AlertGroupRecord | undefined)?.states ?? {});
-      } catch (error) {
-        if (isConditionalCheckFailed(error)) return undefined;
-        throw error;
-      }
+      if (!group) return undefined;
+      states = Object.values((group as Pick<AlertGroupRecord, 'states'>).states ?? {});
     }
     return states;
   }
@@ -269,23 +253,16 @@ export class IncidentRepository {
     now: string,
     until: string,
   ): Promise<boolean> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.alertGroup(source, groupKey),
-          UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
-          ConditionExpression: '#state = :opening AND leaseUntil < :now',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':owner': owner, ':until': until, ':now': now, ':opening': 'opening' },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-      // A lost reply retried by the SDK fails its condition against its own write: check whose lease it is.
-      return (await this.getAlertGroup(source, groupKey))?.leaseOwner === owner;
-    }
+    const taken = await this.updateIfHolds({
+      Key: keys.alertGroup(source, groupKey),
+      UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
+      ConditionExpression: '#state = :opening AND leaseUntil < :now',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':owner': owner, ':until': until, ':now': now, ':opening': 'opening' },
+    });
+    if (taken) return true;
+    // A lost reply retried by the SDK fails its condition against its own write: check whose lease it is.
+    return (await this.getAlertGroup(source, groupKey))?.leaseOwner === owner;
   }
 
   /**
@@ -293,20 +270,13 @@ export class IncidentRepository {
    * the lease to run out. Only the lease holder can, and only while the group is still opening.
    */
   async releaseLease(source: string, groupKey: string, owner: string): Promise<void> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.alertGroup(source, groupKey),
-          UpdateExpression: 'SET leaseUntil = :released',
-          ConditionExpression: '#state = :opening AND leaseOwner = :owner',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':owner': owner, ':released': RELEASED, ':opening': 'opening' },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-    }
+    await this.updateIfHolds({
+      Key: keys.alertGroup(source, groupKey),
+      UpdateExpression: 'SET leaseUntil = :released',
+      ConditionExpression: '#state = :opening AND leaseOwner = :owner',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':owner': owner, ':released': RELEASED, ':opening': 'opening' },
+    });
   }
 
   /** Whether a sender's delivery id was processed and is still within its replay window. */
@@ -384,23 +354,15 @@ export class IncidentRepository {
   ): Promise<void> {
     const last = alerts.length - (alerts.length % ALERTS_PER_UPDATE || ALERTS_PER_UPDATE);
     if (last > 0) await this.rememberAlertStates(source, groupKey, incidentId, alerts.slice(0, last), seenAt);
-    const names: Record<string, string> = { '#state': 'state' };
-    const values: Record<string, unknown> = { ':open': 'open', ':id': incidentId };
-    const sets = ['#state = :open'];
-    alerts.slice(Math.max(last, 0)).forEach(({ fingerprint, marker }, i) => {
-      names[`#f${i}`] = fingerprint;
-      values[`:m${i}`] = marker;
-      values[':seen'] = seenAt;
-      sets.push(`states.#f${i} = :m${i}`, `seen.#f${i} = :seen`);
-    });
+    const clauses = stateClauses(alerts.slice(Math.max(last, 0)), seenAt);
     await this.db.send(
       new UpdateCommand({
         TableName: this.table,
         Key: keys.alertGroup(source, groupKey),
-        UpdateExpression: `SET ${sets.join(', ')} REMOVE leaseOwner, leaseUntil`,
+        UpdateExpression: `SET ${['#state = :open', ...clauses.sets].join(', ')} REMOVE leaseOwner, leaseUntil`,
         ConditionExpression: 'incidentId = :id',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
+        ExpressionAttributeNames: { ...clauses.names, '#state': 'state' },
+        ExpressionAttributeValues: { ...clauses.values, ':open': 'open', ':id': incidentId },
       }),
     );
   }
@@ -766,6 +728,19 @@ export class IncidentRepository {
     return cursor ? { incidents, cursor } : { incidents };
   }
 
+  /** A conditional update: its ReturnValues (an empty object without), or undefined when its condition failed. */
+  private async updateIfHolds(
+    input: Omit<UpdateCommandInput, 'TableName'>,
+  ): Promise<Record<string, unknown> | undefined> {
+    try {
+      const result = await this.db.send(new UpdateCommand({ TableName: this.table, ...input }));
+      return result.Attributes ?? {};
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
+    }
+  }
+
   /** Sends a conditional write: true when its condition held, false when it did not. */
   private async conditionally(write: () => Promise<unknown>): Promise<boolean> {
     try {
@@ -806,6 +781,18 @@ export class IncidentRepository {
       return false;
     }
   }
+}
+
+/** The clauses of a group update that record alerts' states and when they were seen. */
+function stateClauses(alerts: readonly { fingerprint: string; marker: string }[], seenAt: string) {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = alerts.length > 0 ? { ':seen': seenAt } : {};
+  const sets = alerts.flatMap(({ fingerprint, marker }, i) => {
+    names[`#f${i}`] = fingerprint;
+    values[`:m${i}`] = marker;
+    return [`states.#f${i} = :m${i}`, `seen.#f${i} = :seen`];
+  });
+  return { names, values, sets };
 }
 
 function stripType(item: Record<string, unknown>): Record<string, unknown> {

@@ -104,19 +104,7 @@ export interface StoredAlert extends NormalisedAlert {
 }
 
 /** What an alert's timeline entry keeps of it (where it came from is the entry's actor). */
-export interface AlertEntryData {
-  fingerprint: string;
-  groupKey: string;
-  status: NormalisedAlert['status'];
-  startsAt: string;
-  endsAt?: string;
-  summary: string;
-  description?: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  url?: string;
-  receivedAt: string;
-}
+export type AlertEntryData = Omit<NormalisedAlert, 'source'> & { receivedAt: string };
 
 export function alertEntryData(alert: NormalisedAlert, receivedAt: string): AlertEntryData {
   const { source: _source, ...rest } = alert;
