@@ -112,13 +112,7 @@ export class IncidentRepository {
       this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: {
-            ...keys.alertGroup(record.source, record.groupKey),
-            type: 'alertGroup',
-            ...record,
-            states: {},
-            seen: {},
-          },
+          Item: claimedGroup(record),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       ),
@@ -135,11 +129,7 @@ export class IncidentRepository {
         new PutCommand({
           TableName: this.table,
           Item: {
-            ...keys.alertGroup(claim.source, claim.groupKey),
-            type: 'alertGroup',
-            ...claim,
-            states: {},
-            seen: {},
+            ...claimedGroup(claim),
             previousIncidentId: closed.incidentId,
             ...(closed.incidentKey ? { previousKey: closed.incidentKey } : {}),
           },
@@ -781,6 +771,17 @@ export class IncidentRepository {
       return false;
     }
   }
+}
+
+/** A freshly claimed group's item: no alert states yet. */
+function claimedGroup(claim: AlertGroupRecord): Record<string, unknown> {
+  return {
+    ...keys.alertGroup(claim.source, claim.groupKey),
+    type: 'alertGroup',
+    ...claim,
+    states: {},
+    seen: {},
+  };
 }
 
 /** The clauses of a group update that record alerts' states and when they were seen. */
