@@ -294,19 +294,29 @@ export class IncidentRepository {
     );
   }
 
-  /** The next incident number (1, 2, ...). */
-  async nextIncidentNumber(): Promise<number> {
-    const result = await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
+  /**
+   * The next incident number (1, 2, ...) for `owner` (the opener holding a group's lease). The counter
+   * remembers who counted last, so a lost reply retried by the SDK answers the same number instead of skipping
+   * one; a gap is left only when another opener counts in between.
+   */
+  async nextIncidentNumber(owner: string): Promise<number> {
+    for (;;) {
+      const counted = await this.updateIfHolds({
         Key: keys.counter('incident'),
-        UpdateExpression: 'ADD #value :one',
+        UpdateExpression: 'SET #value = if_not_exists(#value, :zero) + :one, lastOwner = :owner',
+        // Once per owner in a row: the SDK's retry of an increment whose reply was lost does not count again.
+        ConditionExpression: 'attribute_not_exists(lastOwner) OR lastOwner <> :owner',
         ExpressionAttributeNames: { '#value': 'value' },
-        ExpressionAttributeValues: { ':one': 1 },
+        ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':owner': owner },
         ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    return Number(result.Attributes?.value);
+      });
+      if (counted) return Number(counted.value);
+      const counter = await this.db.send(
+        new GetCommand({ TableName: this.table, Key: keys.counter('incident'), ConsistentRead: true }),
+      );
+      if (counter.Item?.lastOwner === owner) return Number(counter.Item.value);
+      // Another opener counted after this one's lost reply: that number is gone (a gap); take the next.
+    }
   }
 
   /** Records the number on the group, once, and only by the lease holder. */

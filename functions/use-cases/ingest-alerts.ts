@@ -309,7 +309,7 @@ async function numberFor(
   if (record.incidentKey !== undefined && record.number !== undefined) {
     return { incidentKey: record.incidentKey, number: record.number };
   }
-  const number = await deps.repo.nextIncidentNumber();
+  const number = await deps.repo.nextIncidentNumber(owner);
   const incidentKey = formatIncidentKey(deps.organisation.incidentKeyPrefix, number);
   if (await deps.repo.assignGroupNumber(record.source, record.groupKey, owner, number, incidentKey)) {
     return { incidentKey, number };

@@ -66,6 +66,8 @@ export interface StormRun {
   baselineOpsPerSecond: number;
   ratio: number;
   incidents: number;
+  /** Above `incidents` when numbers were skipped. */
+  highestNumber: number;
   /** Groups with exactly one incident. */
   groupsWithOneIncident: number;
   executions: number;
@@ -527,6 +529,7 @@ async function countOutcome(target: LocalTarget, config: StormConfig, deliveries
   const escalations = store.emails.filter((m) => m.subject.endsWith(' - Escalated page')).length;
   return {
     incidents: keys.length,
+    highestNumber: Math.max(0, ...keys.map((key) => Number(key.split('-').at(-1)))),
     groupsWithOneIncident,
     executions: executions.length,
     executionsByStatus,
@@ -604,6 +607,7 @@ export function stormTable(
   const groups = String(config.groups);
   const rows: Array<[string, (r: StormRun) => string, string]> = [
     ['incidents', (r) => String(r.incidents), groups],
+    ['highest incident number (gaps)', (r) => `${r.highestNumber} (${r.highestNumber - r.incidents})`, ''],
     [
       'executions (waiting for ack)',
       (r) => `${r.executions} (${r.executionsByStatus.WAITING_FOR_ACK ?? 0})`,

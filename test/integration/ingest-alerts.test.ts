@@ -134,6 +134,14 @@ describe('ingest on the real table', () => {
     expect(numbers).toEqual(Array.from({ length: after.length }, (_, i) => i + 1));
   });
 
+  it('answers the same number to a retried count whose reply was lost, and the next to anyone else', async () => {
+    const first = await repo.nextIncidentNumber('opener-a');
+    // The SDK retries a count that took effect but whose reply never came: it must not count again.
+    expect(await repo.nextIncidentNumber('opener-a')).toBe(first);
+    expect(await repo.nextIncidentNumber('opener-b')).toBe(first + 1);
+    expect(await repo.nextIncidentNumber('opener-a')).toBe(first + 2);
+  });
+
   it('lets a later delivery finish an incident whose opener died after claiming the group', async () => {
     const broken: WorkflowStarter = {
       start: async () => {
