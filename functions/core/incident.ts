@@ -69,6 +69,8 @@ export interface Incident {
   recurrenceOf?: string;
   /** Response: who is in charge and where responders meet. */
   roles?: Roles;
+  /** When the incident manager was first paged (the move from new to paged). */
+  pagedAt?: string;
   acknowledgedAt?: string;
   acknowledgedBy?: string;
   /** Escalation tier of the current page: 0 primary, 1 backup, 2+ IMOC. */

@@ -102,21 +102,24 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number }) 
   }
   const at = deps.now().toISOString();
   const moved = await deps.repo.updateIncident(incident.id, {
-    set: { status: 'paged', pageTier: input.tier, updatedAt: at },
+    set: { status: 'paged', pagedAt: at, pageTier: input.tier, updatedAt: at },
     statusIn: ['new'],
   });
-  if (moved) {
+  // Already paged (an escalation, or this move's reply was lost and its retry found it done): the entry for
+  // the move is written with the time the move recorded, so it exists once whichever attempt writes it.
+  const paged =
+    moved ??
+    (await deps.repo.updateIncident(incident.id, { set: { pageTier: input.tier }, statusIn: ['paged'] }));
+  if (paged?.pagedAt) {
     await deps.repo.appendTimeline({
       incidentId: incident.id,
       eventId: 'status-paged',
-      at,
+      at: paged.pagedAt,
       kind: 'status.changed',
       actor: 'hotline',
       text: 'Status: new → paged.',
       data: { from: 'new', to: 'paged' },
     });
-  } else {
-    await deps.repo.updateIncident(incident.id, { set: { pageTier: input.tier }, statusIn: ['paged'] });
   }
   return result;
 }

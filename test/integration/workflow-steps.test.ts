@@ -118,6 +118,19 @@ describe('paging the incident manager', () => {
     expect(detail.timeline.filter((e) => e.kind === 'status.changed')).toHaveLength(1);
   });
 
+  it('writes the move to paged on the timeline once, even when the move took effect but its reply was lost', async () => {
+    const incident = await openIncident('lost-move-group');
+    // The first attempt's move applied, then the step failed before writing the entry (the SDK's retry of the
+    // move found it done): the next attempt writes the entry with the move's own time.
+    const pagedAt = '2026-11-20T10:00:00.000Z';
+    await repo.updateIncident(incident.incidentId, { set: { status: 'paged', pagedAt, pageTier: 0 } });
+    await pageIncidentManager(deps(), incident);
+    await pageIncidentManager(deps(), incident);
+    const detail = await incidentDetail(repo, incident.key);
+    const moves = detail.timeline.filter((e) => e.kind === 'status.changed');
+    expect(moves.map((e) => e.at)).toEqual([pagedAt]);
+  });
+
   it('sends again when an earlier attempt died between SES and recording the send (at least once)', async () => {
     const incident = await openIncident('crash-group');
     const failing: Mailer = {
