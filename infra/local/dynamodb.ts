@@ -96,6 +96,7 @@ export async function ensureTables(
             ...(table.localIndexes.length > 0 ? { LocalSecondaryIndexes: table.localIndexes } : {}),
           }),
         );
+        await untilActive(client, table.name);
         log(`[dynamodb] created table ${table.name}`);
         continue;
       }
@@ -108,10 +109,28 @@ export async function ensureTables(
             GlobalSecondaryIndexUpdates: [{ Create: index }],
           }),
         );
+        await untilActive(client, table.name);
         log(`[dynamodb] added index ${index.IndexName} to ${table.name}`);
       }
     }
   } finally {
     client.destroy();
+  }
+}
+
+/**
+ * dynalite answers CreateTable and UpdateTable at once but makes the table (and its indexes) ACTIVE on a later
+ * tick; until then every call on it is ResourceNotFoundException. The SDK's waiter polls in whole seconds, which
+ * would add a second to every start: this polls every few milliseconds.
+ */
+async function untilActive(client: DynamoDBClient, name: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+    const indexes = Table?.GlobalSecondaryIndexes ?? [];
+    if (Table?.TableStatus === 'ACTIVE' && indexes.every((i) => i.IndexStatus === 'ACTIVE')) return;
+    if (Date.now() > deadline)
+      throw new Error(`table ${name} did not become ACTIVE in ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }

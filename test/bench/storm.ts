@@ -1,14 +1,8 @@
 import { rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
-import {
-  CreateTableCommand,
-  DeleteTableCommand,
-  DynamoDBClient,
-  UpdateItemCommand,
-  waitUntilTableExists,
-} from '@aws-sdk/client-dynamodb';
-import { tablesFromTemplate } from '../../infra/local/dynamodb.ts';
+import { DeleteTableCommand, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { ensureTables, tablesFromTemplate } from '../../infra/local/dynamodb.ts';
 import type { FaultCounts, FaultedService } from '../../infra/local/faults.ts';
 import { type LocalTarget, startLocalTarget } from '../../infra/local/target.ts';
 import { States } from '../../infra/workflow/states.ts';
@@ -253,17 +247,8 @@ async function baseline(target: LocalTarget, ops: number, inFlight: number): Pro
   const db = new DynamoDBClient({ endpoint: target.urls.dynamodb, region: target.model.region, credentials });
   const name = `${table.name}-baseline-${Date.now()}`;
   try {
-    await db.send(
-      new CreateTableCommand({
-        TableName: name,
-        KeySchema: table.keySchema,
-        AttributeDefinitions: table.attributes,
-        BillingMode: 'PAY_PER_REQUEST',
-        ...(table.globalIndexes.length > 0 ? { GlobalSecondaryIndexes: table.globalIndexes } : {}),
-      }),
-    );
-    // dynalite finishes creating a table on a later tick: the first calls could otherwise find none.
-    await waitUntilTableExists({ client: db, maxWaitTime: 30, minDelay: 1 }, { TableName: name });
+    // As the local target creates its tables: the same shape, and ACTIVE before the first call.
+    await ensureTables(target.urls.dynamodb, target.model.region, [{ ...table, name }], () => undefined);
     const update = (i: number) =>
       db.send(
         new UpdateItemCommand({

@@ -3,11 +3,11 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isConditionalCheckFailed } from '../../functions/adapters/errors.ts';
 import { dynamoDbRetries, PerCallRetryStrategy } from '../../functions/adapters/retry.ts';
-import { createDynalite } from '../../infra/local/dynamodb.ts';
+import { createDynalite, ensureTables, type LocalTable } from '../../infra/local/dynamodb.ts';
 import { dynamoDbFaultFront, FaultInjector } from '../../infra/local/faults.ts';
 
 /**
@@ -17,7 +17,14 @@ import { dynamoDbFaultFront, FaultInjector } from '../../infra/local/faults.ts';
 
 const region = 'us-east-1';
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-const table = 'retries';
+const table: LocalTable = {
+  logicalId: 'Retries',
+  name: 'retries',
+  keySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+  attributes: [{ AttributeName: 'pk', AttributeType: 'S' }],
+  globalIndexes: [],
+  localIndexes: [],
+};
 const dir = mkdtempSync(join(tmpdir(), 'hotline-retry-'));
 const faults = new FaultInjector();
 let dynalite: Server;
@@ -36,16 +43,7 @@ beforeAll(async () => {
   const direct = await listen(dynalite);
   front = dynamoDbFaultFront(dynalite, faults);
   endpoint = await listen(front);
-  const db = new DynamoDBClient({ region, credentials, endpoint: direct });
-  await db.send(
-    new CreateTableCommand({
-      TableName: table,
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  db.destroy();
+  await ensureTables(direct, region, [table], () => undefined);
 });
 
 afterAll(async () => {
@@ -104,7 +102,7 @@ describe('PerCallRetryStrategy', () => {
             try {
               await client.send(
                 new PutItemCommand({
-                  TableName: table,
+                  TableName: table.name,
                   Item: { pk: { S: `${prefix}-${i}` } },
                   ConditionExpression: 'attribute_not_exists(pk)',
                 }),
