@@ -9,7 +9,7 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
-/** DynamoDB answers in milliseconds: short first waits (the AWS guidance for DynamoDB is a 25 ms base). */
+/** DynamoDB answers in milliseconds: the waits start short (a 25 ms base) and stay within a Lambda timeout. */
 export const dynamoDbRetries: RetryPolicy = {
   maxAttempts: 5,
   baseDelayMs: 25,
