@@ -156,7 +156,7 @@ export class IncidentRepository {
   ): Promise<AlertGroupRecord | undefined> {
     const names: Record<string, string> = { '#state': 'state' };
     // Assigning the incident to itself makes it part of the (small) UPDATED_NEW answer.
-    const sets = ['lastSeenAt = :seen', 'incidentId = incidentId', 'incidentKey = incidentKey'];
+    const sets = ['incidentId = incidentId', 'incidentKey = incidentKey'];
     fingerprints.forEach((fingerprint, i) => {
       names[`#f${i}`] = fingerprint;
       sets.push(`seen.#f${i} = :seen`, `states.#f${i} = if_not_exists(states.#f${i}, :unrecorded)`);
@@ -592,29 +592,6 @@ export class IncidentRepository {
       type: 'timeline',
       ...entry,
     });
-  }
-
-  /** Every alert recorded on an incident, from its timeline. */
-  async alertsOf(incidentId: string): Promise<StoredAlert[]> {
-    const entries: TimelineEntry[] = [];
-    let cursor: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :timeline)',
-          ExpressionAttributeValues: {
-            ':pk': keys.incidentPartition(incidentId),
-            ':timeline': keys.timelinePrefix,
-          },
-          ConsistentRead: true,
-          ExclusiveStartKey: cursor,
-        }),
-      );
-      entries.push(...(page.Items ?? []).map((i) => stripType(i) as unknown as TimelineEntry));
-      cursor = page.LastEvaluatedKey;
-    } while (cursor);
-    return alertsFromTimeline(incidentId, entries);
   }
 
   /**

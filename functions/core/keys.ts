@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 export type Key = { pk: string; sk: string };
 
 const INCIDENT = 'INCIDENT';
-const TIMELINE = 'TIMELINE#';
 
 export const keys = {
   incident: (incidentId: string): Key => ({ pk: `${INCIDENT}#${incidentId}`, sk: INCIDENT }),
@@ -16,10 +15,8 @@ export const keys = {
   incidentPartition: (incidentId: string): string => `${INCIDENT}#${incidentId}`,
   timelineEntry: (incidentId: string, at: string, eventId: string): Key => ({
     pk: `${INCIDENT}#${incidentId}`,
-    sk: `${TIMELINE}${at}#${eventId}`,
+    sk: `TIMELINE#${at}#${eventId}`,
   }),
-  /** Where an incident's timeline starts in its partition (it holds the alerts' states too). */
-  timelinePrefix: TIMELINE,
   comms: (incidentId: string, kind: string, sequence: number | string): Key => ({
     pk: `${INCIDENT}#${incidentId}`,
     sk: `COMMS#${kind}#${String(sequence).padStart(10, '0')}`,

@@ -57,7 +57,10 @@ async function load(deps: StepDeps, input: StepInput): Promise<Incident> {
 
 /** Pages the tier's recipients, each with their own signed acknowledge link. */
 export async function page(deps: StepDeps, input: StepInput & { tier: number }) {
-  const incident = await load(deps, input);
+  // The incident and its alerts share a partition: one Query reads both.
+  const view = await deps.repo.incidentView(input.incidentId);
+  if (!view) throw new NotFoundError(`incident ${input.key} (${input.incidentId}) does not exist`);
+  const { incident } = view;
   const service = serviceOf(deps.organisation, incident.service);
   const { tier, to, label } = pageRecipients(deps.organisation, service, input.tier);
   const timeoutSeconds = acknowledgeTimeoutSeconds(service, incident.severity);
@@ -70,7 +73,7 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number }) 
   if (incident.status === 'fixing' || incident.status === 'resolved') return { ...result, skipped: true };
 
   const keys = await deps.signingKeys();
-  const alerts = (await deps.repo.alertsOf(incident.id)).filter((a) => a.status === 'firing');
+  const alerts = view.alerts.filter((a) => a.status === 'firing');
   const escalated = input.tier > 0;
   for (const [index, recipient] of to.entries()) {
     const exp = Math.floor(deps.now().getTime() / 1000) + deps.organisation.linkTtlHours * 3600;
