@@ -8,13 +8,7 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import {
-  type AlertCounts,
-  alertsFromTimeline,
-  countsFromMarkers,
-  type StoredAlert,
-  UNRECORDED,
-} from '../core/alert.ts';
+import { type AlertCounts, alertsFromTimeline, countsFromMarkers, type StoredAlert } from '../core/alert.ts';
 import type { Incident, IncidentStatus } from '../core/incident.ts';
 import { indexes, keys, stripKeys } from '../core/keys.ts';
 import type { TimelineEntry } from '../core/timeline.ts';
@@ -139,42 +133,6 @@ export class IncidentRepository {
         }),
       ),
     );
-  }
-
-  /**
-   * The first call of every delivery to an open group: moves the alerts' last seen and answers with what the
-   * caller needs of the group (its incident, and the recorded states of these alerts, which tell what is new),
-   * not the whole group, which can hold many alerts. An alert the group has not recorded yet reads as
-   * `UNRECORDED`. A storm of repeats costs this one write each. Undefined when the group is not open (new,
-   * being opened, closed) or predates the `states` map.
-   */
-  async touchOpenGroup(
-    source: string,
-    groupKey: string,
-    fingerprints: readonly string[],
-    seenAt: string,
-  ): Promise<AlertGroupRecord | undefined> {
-    const names: Record<string, string> = { '#state': 'state' };
-    // Assigning the incident to itself makes it part of the (small) UPDATED_NEW answer.
-    const sets = ['incidentId = incidentId', 'incidentKey = incidentKey'];
-    fingerprints.forEach((fingerprint, i) => {
-      names[`#f${i}`] = fingerprint;
-      sets.push(`seen.#f${i} = :seen`, `states.#f${i} = if_not_exists(states.#f${i}, :unrecorded)`);
-    });
-    const touched = await this.updateIfHolds({
-      Key: keys.alertGroup(source, groupKey),
-      UpdateExpression: `SET ${sets.join(', ')}`,
-      ConditionExpression: '#state = :open AND attribute_exists(seen)',
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: { ':open': 'open', ':seen': seenAt, ':unrecorded': UNRECORDED },
-      ReturnValues: 'UPDATED_NEW',
-    });
-    if (!touched) return undefined;
-    const { incidentId, incidentKey, states } = touched as Pick<
-      AlertGroupRecord,
-      'incidentId' | 'incidentKey' | 'states'
-    >;
-    return { source, groupKey, incidentId, incidentKey, states, state: 'open', claimedAt: '' };
   }
 
   /**

@@ -79,14 +79,10 @@ export interface AlertCounts {
   lastAlertAt: string;
 }
 
-/** The marker of an alert a group has seen but whose state its incident has not recorded yet. */
-export const UNRECORDED = '';
-
-/** An incident's alert counts from its group's state markers (undefined when the group has none recorded). */
-export function countsFromMarkers(all: readonly string[]): AlertCounts | undefined {
+/** An incident's alert counts from its group's state markers (undefined when the group has none). */
+export function countsFromMarkers(markers: readonly string[]): AlertCounts | undefined {
   let firingCount = 0;
   let lastAlertAt = '';
-  const markers = all.filter((marker) => marker !== UNRECORDED);
   for (const marker of markers) {
     const [status, startsAt = '', endsAt = ''] = marker.split('|');
     if (status === 'firing') firingCount++;

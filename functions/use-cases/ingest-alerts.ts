@@ -49,8 +49,11 @@ export interface Opening {
 
 /** Longer than a function's timeout (29 s), so a live opener is never overtaken; a failed one releases it. */
 const DEFAULT_LEASE_MS = 35_000;
-/** Above this many alerts in one delivery the fast path's condition would grow too long: take the full path. */
-const FAST_PATH_MAX_ALERTS = 20;
+/**
+ * How fresh an alert's last seen is kept. A repeat within it costs one read and no write (a storm of repeats,
+ * Alertmanager's HA pairs sending each notification twice); the next one after it moves last seen.
+ */
+export const SEEN_PRECISION_MS = 30_000;
 const DEFAULT_WAIT_MS = 3_000;
 /** Alert states whose timeline entries are written at once. */
 const PARALLEL_ALERTS = 8;
@@ -95,26 +98,20 @@ export async function openOrAttach(
   const { repo } = deps;
   const { source, groupKey } = opening;
   const receivedAt = deps.now().toISOString();
-  // A storm is mostly repeats to open groups: one write answers a repeat, and tells what is new otherwise.
-  if (opening.alerts.length > 0 && opening.alerts.length <= FAST_PATH_MAX_ALERTS) {
-    const fingerprints = opening.alerts.map((a) => a.fingerprint);
-    const open = await repo.touchOpenGroup(source, groupKey, fingerprints, receivedAt);
-    if (open) {
-      await recordAlerts(deps, open, open.incidentId, opening.alerts, receivedAt, { seenMoved: true });
-      return { key: open.incidentKey ?? '', incidentId: open.incidentId, outcome: 'updated' };
-    }
+  // A storm is mostly repeats to open groups: one consistent read answers a repeat seen lately.
+  let record = await repo.getAlertGroup(source, groupKey);
+  if (record?.state === 'open') {
+    await recordAlerts(deps, record, record.incidentId, opening.alerts, receivedAt);
+    return { key: record.incidentKey ?? '', incidentId: record.incidentId, outcome: 'updated' };
   }
-  let record: AlertGroupRecord | undefined;
   // Who this request is while it may hold the group's lease: set before every write that could give it the
   // lease, so that any failure (even one whose write was applied but whose reply was lost) hands it back.
   let owner: string | undefined;
   try {
-    if (mayOpen) {
+    if (mayOpen && (!record || record.state === 'closed')) {
       owner = deps.newId();
-      record = await claimGroup(deps, opening, owner, receivedAt);
+      record = await claimGroup(deps, opening, record, owner, receivedAt);
       if (record?.leaseOwner !== owner) owner = undefined;
-    } else {
-      record = await repo.getAlertGroup(source, groupKey);
     }
     if (!record) {
       // Resolved alerts of a group that never fired here: nothing to attach them to.
@@ -150,16 +147,16 @@ export async function openOrAttach(
 }
 
 /**
- * Claims the group for a new incident with `owner` holding its lease: a new group at once, a closed one (its
- * incident resolved) as a recurrence. Answers with the group as it is now: claimed by this request, or not.
+ * Claims a new or closed group for a new incident with `owner` holding its lease; a closed one (its incident
+ * resolved) as a recurrence. Answers with the group as it is now: claimed by this request, or not.
  */
 async function claimGroup(
   deps: IngestDependencies,
   opening: Opening,
+  existing: AlertGroupRecord | undefined,
   owner: string,
   receivedAt: string,
 ): Promise<AlertGroupRecord | undefined> {
-  const { repo } = deps;
   const claim: AlertGroupRecord = {
     source: opening.source,
     groupKey: opening.groupKey,
@@ -169,15 +166,17 @@ async function claimGroup(
     leaseOwner: owner,
     leaseUntil: new Date(deps.now().getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS)).toISOString(),
   };
-  // Claiming first saves a read for a new group; the others cost one more read, and they are rare.
-  if (await repo.claimAlertGroup(claim)) return claim;
-  // Another request won, or this claim's reply was lost and the SDK's retry failed against it: the group says.
-  const existing = await repo.getAlertGroup(opening.source, opening.groupKey);
-  if (existing?.state !== 'closed') return existing;
-  if (await repo.reclaimClosedGroup(existing, claim)) {
-    return { ...claim, previousIncidentId: existing.incidentId, previousKey: existing.incidentKey };
+  const claimed = existing
+    ? await deps.repo.reclaimClosedGroup(existing, claim)
+    : await deps.repo.claimAlertGroup(claim);
+  if (claimed) {
+    return {
+      ...claim,
+      ...(existing ? { previousIncidentId: existing.incidentId, previousKey: existing.incidentKey } : {}),
+    };
   }
-  return repo.getAlertGroup(opening.source, opening.groupKey);
+  // Another request won, or this claim's reply was lost and the SDK's retry failed against it: the group says.
+  return deps.repo.getAlertGroup(opening.source, opening.groupKey);
 }
 
 /** Polls the group until its opener finishes or its lease expires, within a bounded wait. */
@@ -334,13 +333,16 @@ async function recordAlerts(
   incidentId: string,
   alerts: NormalisedAlert[],
   receivedAt: string,
-  { rememberStates = true, seenMoved = false } = {},
+  { rememberStates = true } = {},
 ): Promise<void> {
   const { repo } = deps;
-  const known = group.incidentId === incidentId ? (group.states ?? {}) : {};
+  const own = group.incidentId === incidentId;
+  const known = own ? (group.states ?? {}) : {};
   const changed = alerts.filter((alert) => known[alert.fingerprint] !== stateMarker(alert));
-  // A repeat on the fast path has had its last seen moved already; on the full path it is moved below.
-  if (changed.length === 0 && seenMoved) return;
+  // A repeat whose alerts were all seen lately writes nothing: last seen is kept to SEEN_PRECISION_MS.
+  const lately = new Date(Date.parse(receivedAt) - SEEN_PRECISION_MS).toISOString();
+  const seen = own ? (group.seen ?? {}) : {};
+  if (changed.length === 0 && alerts.every((alert) => (seen[alert.fingerprint] ?? '') >= lately)) return;
   // Each new state is one timeline entry (which is also where the incident's alerts are read from).
   for (let start = 0; start < changed.length; start += PARALLEL_ALERTS) {
     await Promise.all(

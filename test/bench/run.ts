@@ -56,7 +56,7 @@ if (wanted('storm')) {
     `runs: ${storm.runs.map((r) => r.label).join(', ')} (faults: that fraction of the functions' DynamoDB and Step Functions calls fail)`,
   );
   console.log(
-    `targets: incidents = executions = pages = ${storm.groups}, 0 alerts lost, in every run; deliveries/s >= ${stormTargets.minRatio} x conditional UpdateItem/s (${storm.inFlight} in flight, same dynalite, same run) in the clean run, printed for the faulted one\n`,
+    `targets: incidents = executions = pages = ${storm.groups}, 0 alerts lost, in every run; deliveries/s >= ${stormTargets.minRatio} x conditional UpdateItem/s (${storm.inFlight} in flight, same dynalite, same run)\n`,
   );
   const stormRuns = await benchStorm(assemblyDir, 'Hotline', work, {
     ...storm,

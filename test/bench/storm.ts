@@ -25,8 +25,7 @@ export interface StormConfig {
   deadlineMs: number;
   /**
    * One run per entry: the fraction of DynamoDB and Step Functions calls that fail, and whether the run is held
-   * to the throughput target. The issue asks for exact counts "in both runs" and for the ratio without that
-   * qualifier: the clean run is held to it; the faulted run's ratio is printed (each fault costs a retry).
+   * to the throughput target (both are; a run can be set to print its ratio only).
    */
   runs: Array<{ label: string; faultRate: number; throughputTarget: boolean }>;
   /** Called every few seconds with where the run is (stderr in `npm run bench`). */
@@ -42,7 +41,7 @@ export const stormConfig: StormConfig = {
   deadlineMs: 15 * 60_000,
   runs: [
     { label: 'clean', faultRate: 0, throughputTarget: true },
-    { label: '20% faults', faultRate: 0.2, throughputTarget: false },
+    { label: '20% faults', faultRate: 0.2, throughputTarget: true },
   ],
 };
 
@@ -607,7 +606,7 @@ export function stormTable(
       'throughput ratio',
       (r) =>
         `${fixed(2)(r.ratio)}${r.checks.find((c) => c.name === 'throughput ratio')?.target === 'printed' ? ' (printed)' : ''}`,
-      `>= ${stormTargets.minRatio} (clean run)`,
+      `>= ${stormTargets.minRatio}`,
     ],
     ['duplicate delivery p50 ms', (r) => fixed(1)(r.duplicateP50Ms), ''],
     ['duplicate delivery p99 ms', (r) => fixed(1)(r.duplicateP99Ms), 'printed'],

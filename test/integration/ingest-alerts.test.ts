@@ -4,7 +4,7 @@ import { IncidentRepository } from '../../functions/adapters/repository.ts';
 import type { WorkflowCallback, WorkflowInput, WorkflowStarter } from '../../functions/adapters/workflow.ts';
 import { alertmanager } from '../../functions/sources/alertmanager.ts';
 import { pagerduty } from '../../functions/sources/pagerduty.ts';
-import { ingestAlerts } from '../../functions/use-cases/ingest-alerts.ts';
+import { ingestAlerts, SEEN_PRECISION_MS } from '../../functions/use-cases/ingest-alerts.ts';
 import { incidentDetail, incidentList } from '../../functions/use-cases/read-incidents.ts';
 import { fixture } from '../support/fixtures.ts';
 import { type LocalDb, startLocalDb } from '../support/local-db.ts';
@@ -89,16 +89,24 @@ describe('ingest on the real table', () => {
     expect(starts).toHaveLength(1);
   });
 
-  it('answers a repeated delivery with a single conditional write that moves last seen', async () => {
+  it('answers a repeat seen lately with one read and no write, and moves last seen once it is older', async () => {
     const [first] = await ingestAlerts(deps(), alertsOf('firing-v4', 'group-fast'));
     const before = await incidentDetail(repo, first?.key ?? '');
-    const send = vi.spyOn(db.client, 'send');
-    const later = new Date(Date.now() + 60_000);
-    const [again] = await ingestAlerts({ ...deps(), now: () => later }, alertsOf('firing-v4', 'group-fast'));
-    const calls = send.mock.calls.length;
-    send.mockRestore();
-    expect(again).toEqual({ ...first, outcome: 'updated' });
-    expect(calls).toBe(1);
+    const callsFor = async (at: Date) => {
+      const send = vi.spyOn(db.client, 'send');
+      try {
+        const [again] = await ingestAlerts({ ...deps(), now: () => at }, alertsOf('firing-v4', 'group-fast'));
+        expect(again).toEqual({ ...first, outcome: 'updated' });
+        return send.mock.calls.map(([command]) => command.constructor.name);
+      } finally {
+        send.mockRestore();
+      }
+    };
+    const soon = new Date(Date.now() + SEEN_PRECISION_MS / 2);
+    expect(await callsFor(soon)).toEqual(['GetCommand']);
+    expect((await incidentDetail(repo, first?.key ?? '')).alerts).toEqual(before.alerts);
+    const later = new Date(Date.now() + 2 * SEEN_PRECISION_MS);
+    expect(await callsFor(later)).toEqual(['GetCommand', 'UpdateCommand']);
     const after = await incidentDetail(repo, first?.key ?? '');
     expect(after.alerts.map((a) => a.lastSeenAt)).toEqual(before.alerts.map(() => later.toISOString()));
     expect(after.timeline).toHaveLength(before.timeline.length);

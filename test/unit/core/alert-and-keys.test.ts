@@ -9,7 +9,6 @@ import {
   serviceFor,
   severityFor,
   stateMarker,
-  UNRECORDED,
 } from '../../../functions/core/alert.ts';
 import { formatIncidentKey, isIncidentKey, timeToDetectMs } from '../../../functions/core/incident.ts';
 import { digest, keys, stripKeys } from '../../../functions/core/keys.ts';
@@ -101,9 +100,6 @@ describe('alert state markers', () => {
     });
     expect(countsFromMarkers([stateMarker(resolved)])?.firingCount).toBe(0);
     expect(countsFromMarkers([])).toBeUndefined();
-    // Seen by the group, not yet recorded on the incident: not counted.
-    expect(countsFromMarkers([UNRECORDED, stateMarker(firing)])?.alertCount).toBe(1);
-    expect(countsFromMarkers([UNRECORDED])).toBeUndefined();
   });
 });
 
