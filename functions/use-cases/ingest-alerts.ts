@@ -51,7 +51,7 @@ export interface Opening {
 const DEFAULT_LEASE_MS = 35_000;
 /**
  * How fresh an alert's last seen is kept. A repeat within it costs one read and no write (a storm of repeats,
- * Alertmanager's HA pairs sending each notification twice); the next one after it moves last seen.
+ * an Alertmanager HA cluster delivering a notification more than once); the next one after it moves last seen.
  */
 export const SEEN_PRECISION_MS = 30_000;
 const DEFAULT_WAIT_MS = 3_000;
