@@ -179,18 +179,14 @@ export class IncidentRepository {
 
   /** Marks a group's incident resolved: the group's next firing alert opens a new incident. */
   async closeAlertGroup(source: string, groupKey: string, incidentId: string): Promise<boolean> {
-    return this.conditionally(() =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.alertGroup(source, groupKey),
-          UpdateExpression: 'SET #state = :closed',
-          ConditionExpression: 'incidentId = :id AND #state = :open',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':closed': 'closed', ':open': 'open', ':id': incidentId },
-        }),
-      ),
-    );
+    const held = await this.updateIfHolds({
+      Key: keys.alertGroup(source, groupKey),
+      UpdateExpression: 'SET #state = :closed',
+      ConditionExpression: 'incidentId = :id AND #state = :open',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':closed': 'closed', ':open': 'open', ':id': incidentId },
+    });
+    return held !== undefined;
   }
 
   /** Takes over the opening of a group whose lease expired (its opener died). */
@@ -285,18 +281,14 @@ export class IncidentRepository {
     number: number,
     incidentKey: string,
   ): Promise<boolean> {
-    return this.conditionally(() =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.alertGroup(source, groupKey),
-          UpdateExpression: 'SET #number = :number, incidentKey = :key',
-          ConditionExpression: 'attribute_not_exists(#number) AND leaseOwner = :owner',
-          ExpressionAttributeNames: { '#number': 'number' },
-          ExpressionAttributeValues: { ':number': number, ':key': incidentKey, ':owner': owner },
-        }),
-      ),
-    );
+    const held = await this.updateIfHolds({
+      Key: keys.alertGroup(source, groupKey),
+      UpdateExpression: 'SET #number = :number, incidentKey = :key',
+      ConditionExpression: 'attribute_not_exists(#number) AND leaseOwner = :owner',
+      ExpressionAttributeNames: { '#number': 'number' },
+      ExpressionAttributeValues: { ':number': number, ':key': incidentKey, ':owner': owner },
+    });
+    return held !== undefined;
   }
 
   /**
@@ -465,22 +457,18 @@ export class IncidentRepository {
 
   /** Records what a pending use decided. False when the attempt no longer holds the use. */
   async completeLinkUse(linkId: string, attempt: string, outcome: string, at: string): Promise<boolean> {
-    return this.conditionally(() =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.linkUse(linkId),
-          UpdateExpression: 'SET outcome = :outcome, completedAt = :at',
-          ConditionExpression: 'attempt = :attempt AND outcome = :pending',
-          ExpressionAttributeValues: {
-            ':outcome': outcome,
-            ':at': at,
-            ':attempt': attempt,
-            ':pending': 'pending',
-          },
-        }),
-      ),
-    );
+    const held = await this.updateIfHolds({
+      Key: keys.linkUse(linkId),
+      UpdateExpression: 'SET outcome = :outcome, completedAt = :at',
+      ConditionExpression: 'attempt = :attempt AND outcome = :pending',
+      ExpressionAttributeValues: {
+        ':outcome': outcome,
+        ':at': at,
+        ':attempt': attempt,
+        ':pending': 'pending',
+      },
+    });
+    return held !== undefined;
   }
 
   /** Gives a pending use back (its attempt failed), so the same link can be used again. */
@@ -504,22 +492,18 @@ export class IncidentRepository {
     attempt: string,
     at: string,
   ): Promise<boolean> {
-    return this.conditionally(() =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.linkUse(linkId),
-          UpdateExpression: 'SET attempt = :attempt, usedAt = :at',
-          ConditionExpression: 'attempt = :previous AND outcome = :pending',
-          ExpressionAttributeValues: {
-            ':attempt': attempt,
-            ':at': at,
-            ':previous': previousAttempt,
-            ':pending': 'pending',
-          },
-        }),
-      ),
-    );
+    const held = await this.updateIfHolds({
+      Key: keys.linkUse(linkId),
+      UpdateExpression: 'SET attempt = :attempt, usedAt = :at',
+      ConditionExpression: 'attempt = :previous AND outcome = :pending',
+      ExpressionAttributeValues: {
+        ':attempt': attempt,
+        ':at': at,
+        ':previous': previousAttempt,
+        ':pending': 'pending',
+      },
+    });
+    return held !== undefined;
   }
 
   /** Changes status only from the expected one. False when the incident is not in `from`. */
@@ -529,18 +513,14 @@ export class IncidentRepository {
     to: IncidentStatus,
     at: string,
   ): Promise<boolean> {
-    return this.conditionally(() =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.incident(incidentId),
-          UpdateExpression: 'SET #status = :to, updatedAt = :at',
-          ConditionExpression: '#status = :from',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':to': to, ':from': from, ':at': at },
-        }),
-      ),
-    );
+    const held = await this.updateIfHolds({
+      Key: keys.incident(incidentId),
+      UpdateExpression: 'SET #status = :to, updatedAt = :at',
+      ConditionExpression: '#status = :from',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':to': to, ':from': from, ':at': at },
+    });
+    return held !== undefined;
   }
 
   /** Appends a timeline entry; the same event id at the same time is written once. */
