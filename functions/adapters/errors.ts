@@ -29,6 +29,7 @@ export function isTransient(error: unknown): boolean {
   );
 }
 
+/** The one test for a failed condition: only the table helper (adapters/table.ts) needs it. */
 export function isConditionalCheckFailed(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 
 /**
  * Every key shape of the single table lives here and nowhere else (pk/sk, gsi1 = all incidents by time,
- * gsi2 = incidents of a service by time). Entity prefixes are the first segment of pk or sk.
+ * gsi2 = incidents of a service by time, gsi3 = sparse work lists: items waiting for something, by time).
+ * Entity prefixes are the first segment of pk or sk.
  */
 
 export type Key = { pk: string; sk: string };
@@ -60,10 +61,34 @@ export const indexes = {
       gsi2sk: `${openedAt}#${incidentId}`,
     }),
   },
+  /**
+   * Incidents whose workflow start is not yet recorded: set when the incident is created, removed when its
+   * execution is known to run, so the sweep reads only the few that an interrupted request left behind.
+   */
+  awaitingWorkflow: {
+    name: 'gsi3',
+    pk: 'gsi3pk',
+    sk: 'gsi3sk',
+    partition: 'WORKFLOW#UNSTARTED',
+    values: (openedAt: string, incidentId: string) => ({
+      gsi3pk: 'WORKFLOW#UNSTARTED',
+      gsi3sk: `${openedAt}#${incidentId}`,
+    }),
+  },
 } as const;
 
 /** The attributes that are storage plumbing, not part of an entity. */
-export const keyAttributes = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'expiresAt'] as const;
+export const keyAttributes = [
+  'pk',
+  'sk',
+  'gsi1pk',
+  'gsi1sk',
+  'gsi2pk',
+  'gsi2sk',
+  'gsi3pk',
+  'gsi3sk',
+  'expiresAt',
+] as const;
 
 export function stripKeys<T extends Record<string, unknown>>(
   item: T,

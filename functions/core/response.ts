@@ -80,6 +80,22 @@ export function overdueRecheckSeconds(service: Service, severity: Severity): num
 /** A task-token wait without a deadline still needs one (Step Functions requires a bound): a week, then re-wait. */
 export const IDLE_WAIT_SECONDS = 7 * 24 * 60 * 60;
 
+/** What the comms loop waits for next: `waitSeconds` bounds the token wait; `since` is when it was planned. */
+export interface LoopPlan {
+  event: 'started' | 'update' | 'changed' | 'overdue' | 'resolved' | 'idle';
+  waitSeconds: number;
+  since: string;
+}
+
+/** How long the comms loop waits: until the next update is due, or a long idle wait without a cadence. */
+export function planLoop(now: Date, incident: Incident, event: LoopPlan['event']): LoopPlan {
+  if (incident.status === 'resolved') return { event: 'resolved', waitSeconds: 1, since: now.toISOString() };
+  const due = incident.nextUpdateDue ? Date.parse(incident.nextUpdateDue) : undefined;
+  const waitSeconds =
+    due === undefined ? IDLE_WAIT_SECONDS : Math.max(1, Math.ceil((due - now.getTime()) / 1000));
+  return { event, waitSeconds, since: now.toISOString() };
+}
+
 /** Roles may name people by IAM identity (API callers) or email (links, CLI options): mail needs the latter. */
 export function isEmailAddress(value: string | undefined): value is string {
   return value !== undefined && /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(value);

@@ -4,14 +4,21 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import { ulid } from 'ulid';
 import * as z from 'zod/mini';
 import { organisation } from '../adapters/config.ts';
-import { documentClient, tableName } from '../adapters/dynamodb.ts';
 import { logger } from '../adapters/logger.ts';
-import { IncidentRepository } from '../adapters/repository.ts';
+import { tableStores } from '../adapters/stores.ts';
 import { stepFunctionsStarter } from '../adapters/workflow.ts';
-import { UnsupportedMediaTypeError, ValidationError } from '../core/errors.ts';
+import { ValidationError } from '../core/errors.ts';
 import { describeIssues } from '../core/validation.ts';
 import { declareIncident } from '../use-cases/declare-incident.ts';
-import { type HttpEvent, type HttpResult, httpErrors, json, operatorOf, rawBody } from './http.ts';
+import {
+  type HttpEvent,
+  type HttpResult,
+  httpErrors,
+  type JsonHttpEvent,
+  json,
+  jsonBody,
+  operatorOf,
+} from './http.ts';
 
 const text = (max: number) =>
   z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(max));
@@ -32,21 +39,10 @@ const declarationSchema = z.strictObject({
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
 
-let repo: IncidentRepository | undefined;
 const workflow = stepFunctionsStarter();
 
-async function declare(event: HttpEvent): Promise<HttpResult> {
-  const body = rawBody(event, 64 * 1024);
-  const contentType = (event.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase();
-  if (contentType !== 'application/json')
-    throw new UnsupportedMediaTypeError('send the declaration as application/json');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch (error) {
-    throw new ValidationError(`the body is not valid JSON: ${(error as Error).message}`);
-  }
-  const result = declarationSchema.safeParse(parsed);
+async function declare(event: JsonHttpEvent): Promise<HttpResult> {
+  const result = declarationSchema.safeParse(event.jsonBody);
   if (!result.success) throw new ValidationError(`invalid declaration: ${describeIssues(result.error)}`);
 
   const idempotencyKey = event.headers['idempotency-key'] ?? ulid();
@@ -54,10 +50,11 @@ async function declare(event: HttpEvent): Promise<HttpResult> {
     throw new ValidationError('Idempotency-Key must be 8-128 letters, digits or _ . : -');
   }
   const org = organisation();
-  repo ??= new IncidentRepository(documentClient, tableName());
+  const { incidents, groups } = tableStores();
   const touched = await declareIncident(
     {
-      repo,
+      incidents,
+      groups,
       workflow,
       organisation: org,
       now: () => new Date(),
@@ -78,4 +75,5 @@ export const handler = middy<HttpEvent, HttpResult>()
   .use(injectLambdaContext(logger))
   .use(httpHeaderNormalizer())
   .use(httpErrors())
-  .handler(declare);
+  .use(jsonBody({ maxBytes: 64 * 1024 }))
+  .handler((event) => declare(event as JsonHttpEvent));

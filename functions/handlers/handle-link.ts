@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import { ulid } from 'ulid';
 import { signingKeys } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
+import { tableStores } from '../adapters/stores.ts';
 import { decideLink, type LinkDeps, viewLink } from '../use-cases/links.ts';
 import { type HttpEvent, type HttpResult, html, htmlErrors } from './http.ts';
 import { responseDeps } from './response-deps.ts';
@@ -16,7 +17,12 @@ export const handler = middy<HttpEvent, HttpResult>()
   .use(injectLambdaContext(logger))
   .use(htmlErrors())
   .handler(async (event) => {
-    const deps: LinkDeps = { ...responseDeps(), keys: await signingKeys(), newId: ulid };
+    const deps: LinkDeps = {
+      ...responseDeps(),
+      links: tableStores().links,
+      keys: await signingKeys(),
+      newId: ulid,
+    };
     const token = event.pathParameters?.token ?? '';
     const method = event.requestContext.http.method.toUpperCase();
     const page = method === 'POST' ? await decideLink(deps, token) : await viewLink(deps, token);

@@ -2,7 +2,12 @@ import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { isTransient } from '../adapters/errors.ts';
 import { logger } from '../adapters/logger.ts';
-import { DomainError, PayloadTooLargeError } from '../core/errors.ts';
+import {
+  DomainError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../core/errors.ts';
 import { type LinkPage, linkPageResponse } from '../core/pages.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -90,6 +95,43 @@ export function rawBody(event: HttpEvent, maxBytes: number): string {
   const bytes = event.isBase64Encoded ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body, 'utf8');
   if (bytes > maxBytes) throw new PayloadTooLargeError(`the body is larger than ${maxBytes} bytes`);
   return event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
+}
+
+/** An event whose JSON body the `jsonBody` middleware has read. */
+export type JsonHttpEvent = HttpEvent & { jsonBody: unknown };
+
+export interface JsonBodyOptions {
+  maxBytes: number;
+  /** An empty body reads as `{}` (actions whose fields are all optional). */
+  optional?: boolean;
+  /** Other media types the route takes as JSON (SNS posts JSON as text/plain). */
+  alsoAccepts?: (mediaType: string, event: HttpEvent) => boolean;
+}
+
+/**
+ * The request body of every JSON route, read one way: refused above `maxBytes` (413) before anything else
+ * looks at it, then its media type (415), then its syntax (400); the parsed value is `event.jsonBody`.
+ */
+export function jsonBody(options: JsonBodyOptions): middy.MiddlewareObj<HttpEvent, HttpResult> {
+  return {
+    before: async (request) => {
+      const event = request.event as JsonHttpEvent;
+      const text = rawBody(event, options.maxBytes);
+      if (options.optional && text.trim() === '') {
+        event.jsonBody = {};
+        return;
+      }
+      const mediaType = (event.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
+      if (mediaType !== 'application/json' && !options.alsoAccepts?.(mediaType, event)) {
+        throw new UnsupportedMediaTypeError('send the body as application/json');
+      }
+      try {
+        event.jsonBody = JSON.parse(text);
+      } catch (error) {
+        throw new ValidationError(`the body is not valid JSON: ${(error as Error).message}`);
+      }
+    },
+  };
 }
 
 /** Who is calling an operator route: the IAM identity API Gateway verified (the local target fills the same). */

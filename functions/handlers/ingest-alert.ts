@@ -3,88 +3,90 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import { ulid } from 'ulid';
 import { organisation } from '../adapters/config.ts';
-import { documentClient, tableName } from '../adapters/dynamodb.ts';
 import { logger } from '../adapters/logger.ts';
-import { IncidentRepository } from '../adapters/repository.ts';
 import { liveSecrets } from '../adapters/secrets.ts';
+import { tableStores } from '../adapters/stores.ts';
 import { stepFunctionsCallback, stepFunctionsStarter } from '../adapters/workflow.ts';
-import {
-  ConflictError,
-  NotFoundError,
-  RetryableError,
-  UnauthorizedError,
-  UnsupportedMediaTypeError,
-  ValidationError,
-} from '../core/errors.ts';
+import { NotFoundError, RetryableError, UnauthorizedError } from '../core/errors.ts';
 import { sourceNamed } from '../sources/index.ts';
-import type { SourceContext } from '../sources/source.ts';
-import { ingestAlerts } from '../use-cases/ingest-alerts.ts';
-import { type HttpEvent, type HttpResult, httpErrors, json, rawBody } from './http.ts';
+import type { AlertSource, SourceContext, Verification } from '../sources/source.ts';
+import { ingestDelivery } from '../use-cases/ingest-alerts.ts';
+import {
+  type HttpEvent,
+  type HttpResult,
+  httpErrors,
+  type JsonHttpEvent,
+  json,
+  jsonBody,
+  rawBody,
+} from './http.ts';
 
 /** Alert payloads are small; anything bigger is refused before signature or parsing work. */
 export const MAX_ALERT_BODY_BYTES = 1_048_576;
 
-let repo: IncidentRepository | undefined;
 const workflow = stepFunctionsStarter();
 const callback = stepFunctionsCallback();
 
-async function ingest(event: HttpEvent): Promise<HttpResult> {
-  const body = rawBody(event, MAX_ALERT_BODY_BYTES);
-  const name = event.pathParameters?.source ?? '';
-  const source = await sourceNamed(name);
-  if (!source) throw new NotFoundError(`unknown alert source "${name.slice(0, 40)}"`);
+/** What authentication learnt about a request, for the handler. */
+type AuthenticatedEvent = JsonHttpEvent & {
+  alertSource: AlertSource;
+  sourceContext: SourceContext;
+  verification: Extract<Verification, { ok: true }>;
+};
 
-  const now = new Date();
-  const context: SourceContext = {
-    now,
-    organisation: organisation(),
-    secrets: () => liveSecrets(`${name.toUpperCase()}_SECRET_ARN`),
-    fetch: boundedFetch,
+/**
+ * Who is sending comes first: an unknown source is a 404 and an unauthenticated request a 401, before the body
+ * is parsed (signatures cover its raw bytes). The body's size was checked before any of this.
+ */
+function authenticateSource(): middy.MiddlewareObj<HttpEvent, HttpResult> {
+  return {
+    before: async (request) => {
+      const event = request.event as AuthenticatedEvent;
+      const body = rawBody(event, MAX_ALERT_BODY_BYTES);
+      const name = event.pathParameters?.source ?? '';
+      const source = await sourceNamed(name);
+      if (!source) throw new NotFoundError(`unknown alert source "${name.slice(0, 40)}"`);
+      const context: SourceContext = {
+        now: new Date(),
+        organisation: organisation(),
+        secrets: () => liveSecrets(`${name.toUpperCase()}_SECRET_ARN`),
+        fetch: boundedFetch,
+      };
+      const verification = await source.verify({ headers: event.headers, rawBody: body }, context);
+      if (!verification.ok) {
+        logger.warn('alert rejected: not authenticated', {
+          source: name,
+          reason: verification.reason,
+          sourceIp: event.requestContext.http.sourceIp,
+        });
+        throw new UnauthorizedError();
+      }
+      Object.assign(event, { alertSource: source, sourceContext: context, verification });
+    },
   };
-  const verification = await source.verify({ headers: event.headers, rawBody: body }, context);
-  if (!verification.ok) {
-    logger.warn('alert rejected: not authenticated', {
-      source: name,
-      reason: verification.reason,
-      sourceIp: event.requestContext.http.sourceIp,
-    });
-    throw new UnauthorizedError();
-  }
+}
 
-  const contentType = (event.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase();
-  if (contentType !== 'application/json' && !(source.acceptsTextPlain && contentType === 'text/plain')) {
-    throw new UnsupportedMediaTypeError('send the alert as application/json');
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch (error) {
-    throw new ValidationError(`the body is not valid JSON: ${(error as Error).message}`);
-  }
-  const result = source.parse(parsed, context);
-
-  repo ??= new IncidentRepository(documentClient, tableName());
-  if (verification.deliveryId && (await repo.deliveryProcessed(name, verification.deliveryId, now))) {
-    throw new ConflictError(
-      `delivery ${verification.deliveryId.slice(0, 64)} was already processed (replay)`,
-    );
-  }
-  if (result.confirmSubscription) {
-    await confirmSubscription(result.confirmSubscription);
-  }
-  const incidents = await ingestAlerts(
+async function ingest(event: AuthenticatedEvent): Promise<HttpResult> {
+  const { alertSource: source, sourceContext: context, verification } = event;
+  const result = source.parse(event.jsonBody, context);
+  const subscription = result.confirmSubscription;
+  const incidents = await ingestDelivery(
     {
-      repo,
+      ...tableStores(),
       workflow,
       callback,
       organisation: context.organisation,
       now: () => new Date(),
       newId: ulid,
     },
-    result.alerts,
+    {
+      source: source.name,
+      alerts: result.alerts,
+      ...(verification.deliveryId ? { deliveryId: verification.deliveryId } : {}),
+      ...(subscription ? { confirm: () => confirmSubscription(subscription) } : {}),
+    },
   );
-  if (verification.deliveryId) await repo.recordDelivery(name, verification.deliveryId, now);
-  logger.info('alerts ingested', { source: name, alerts: result.alerts.length, incidents });
+  logger.info('alerts ingested', { source: source.name, alerts: result.alerts.length, incidents });
   return json(202, {
     ...result.reply,
     incidents: incidents.map(({ key, outcome }) => ({ key, outcome })),
@@ -109,4 +111,12 @@ export const handler = middy<HttpEvent, HttpResult>()
   .use(injectLambdaContext(logger))
   .use(httpHeaderNormalizer())
   .use(httpErrors())
-  .handler(ingest);
+  .use(authenticateSource())
+  .use(
+    jsonBody({
+      maxBytes: MAX_ALERT_BODY_BYTES,
+      alsoAccepts: (mediaType, event) =>
+        mediaType === 'text/plain' && (event as AuthenticatedEvent).alertSource.acceptsTextPlain === true,
+    }),
+  )
+  .handler((event) => ingest(event as AuthenticatedEvent));

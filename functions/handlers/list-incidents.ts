@@ -1,10 +1,10 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import * as z from 'zod/mini';
-import { documentClient, tableName } from '../adapters/dynamodb.ts';
 import { logger } from '../adapters/logger.ts';
-import { IncidentRepository } from '../adapters/repository.ts';
+import { tableStores } from '../adapters/stores.ts';
 import { ValidationError } from '../core/errors.ts';
+import { incidentStatuses } from '../core/incident.ts';
 import { describeIssues } from '../core/validation.ts';
 import { incidentList } from '../use-cases/read-incidents.ts';
 import { type HttpEvent, type HttpResult, httpErrors, json } from './http.ts';
@@ -27,7 +27,11 @@ const cursor = z.pipe(
 );
 
 const querySchema = z.strictObject({
-  status: z.optional(z.enum(['new', 'paged'])),
+  status: z.optional(
+    z.enum([...incidentStatuses, 'open'], {
+      error: `status must be one of ${[...incidentStatuses, 'open'].join(', ')}`,
+    }),
+  ),
   severity: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(3))),
   service: z.optional(z.string().check(z.regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a service id'))),
   from: z.optional(isoTime),
@@ -36,14 +40,11 @@ const querySchema = z.strictObject({
   cursor: z.optional(cursor),
 });
 
-let repo: IncidentRepository | undefined;
-
 export const handler = middy<HttpEvent, HttpResult>()
   .use(injectLambdaContext(logger))
   .use(httpErrors())
   .handler(async (event) => {
     const parsed = querySchema.safeParse(event.queryStringParameters ?? {});
     if (!parsed.success) throw new ValidationError(`invalid query: ${describeIssues(parsed.error)}`);
-    repo ??= new IncidentRepository(documentClient, tableName());
-    return json(200, await incidentList(repo, parsed.data));
+    return json(200, await incidentList(tableStores(), parsed.data));
   });

@@ -3,12 +3,20 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import * as z from 'zod/mini';
 import { logger } from '../adapters/logger.ts';
-import { NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../core/errors.ts';
+import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { isIncidentKey } from '../core/incident.ts';
 import { parseUpdate } from '../core/updates.ts';
 import { describeIssues } from '../core/validation.ts';
 import { acknowledge, changeSeverity, postUpdate, resolveIncident, setRoles } from '../use-cases/respond.ts';
-import { type HttpEvent, type HttpResult, httpErrors, json, operatorOf, rawBody } from './http.ts';
+import {
+  type HttpEvent,
+  type HttpResult,
+  httpErrors,
+  type JsonHttpEvent,
+  json,
+  jsonBody,
+  operatorOf,
+} from './http.ts';
 import { responseDeps } from './response-deps.ts';
 
 /** The operators' response actions: POST /incidents/{key}/{acknowledge,updates,severity,roles,resolve}. */
@@ -49,33 +57,20 @@ const schemas = {
   }),
 };
 
-function body(event: HttpEvent): unknown {
-  const text = rawBody(event, 64 * 1024);
-  if (text.trim() === '') return {};
-  const contentType = (event.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase();
-  if (contentType !== 'application/json')
-    throw new UnsupportedMediaTypeError('send the body as application/json');
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ValidationError(`the body is not valid JSON: ${(error as Error).message}`);
-  }
-}
-
 function parse<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (!result.success) throw new ValidationError(`invalid ${what}: ${describeIssues(result.error)}`);
   return result.data;
 }
 
-async function respond(event: HttpEvent): Promise<HttpResult> {
+async function respond(event: JsonHttpEvent): Promise<HttpResult> {
   const key = decodeURIComponent(event.pathParameters?.key ?? '').toUpperCase();
   if (!isIncidentKey(key))
     throw new ValidationError(`"${key.slice(0, 40)}" is not an incident key (like HOT-42)`);
   const action = event.routeKey.split('/').at(-1);
   const by = operatorOf(event);
   const d = responseDeps();
-  const input = body(event);
+  const input = event.jsonBody;
   switch (action) {
     case 'acknowledge': {
       const { incidentManager } = parse(schemas.acknowledge, input, 'acknowledgement');
@@ -115,4 +110,5 @@ export const handler = middy<HttpEvent, HttpResult>()
   .use(injectLambdaContext(logger))
   .use(httpHeaderNormalizer())
   .use(httpErrors())
-  .handler(respond);
+  .use(jsonBody({ maxBytes: 64 * 1024, optional: true }))
+  .handler((event) => respond(event as JsonHttpEvent));

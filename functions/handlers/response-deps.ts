@@ -1,7 +1,6 @@
 import { organisation, publicBaseUrl } from '../adapters/config.ts';
-import { documentClient, tableName } from '../adapters/dynamodb.ts';
 import { sesMailer } from '../adapters/mailer.ts';
-import { IncidentRepository } from '../adapters/repository.ts';
+import { tableStores } from '../adapters/stores.ts';
 import { stepFunctionsCallback } from '../adapters/workflow.ts';
 import type { ResponseDeps } from '../use-cases/respond.ts';
 
@@ -14,8 +13,11 @@ let deps: ResponseDeps | undefined;
 export function responseDeps(): ResponseDeps {
   if (!deps) {
     const org = organisation();
+    const { incidents, groups, comms } = tableStores();
     deps = {
-      repo: new IncidentRepository(documentClient, tableName()),
+      incidents,
+      groups,
+      comms,
       mailer: sesMailer(org),
       workflow: stepFunctionsCallback(),
       organisation: org,

@@ -1,4 +1,3 @@
-import type { AlertGroupRecord, IncidentRepository } from '../adapters/repository.ts';
 import type { WorkflowCallback, WorkflowStarter } from '../adapters/workflow.ts';
 import {
   alertEntryData,
@@ -10,15 +9,17 @@ import {
   stateMarker,
 } from '../core/alert.ts';
 import type { Organisation } from '../core/config.ts';
-import { RetryableError } from '../core/errors.ts';
+import { ConflictError, RetryableError } from '../core/errors.ts';
 import { formatIncidentKey, type Incident } from '../core/incident.ts';
 import { digest } from '../core/keys.ts';
 import { serviceOf } from '../core/organisation.ts';
+import { planLoop } from '../core/response.ts';
 import type { TimelineEntry } from '../core/timeline.ts';
-import { planFrom } from './workflow-steps.ts';
+import type { AlertGroupRecord, AlertGroupStore, DeliveryStore, IncidentStore } from './ports.ts';
 
 export interface IngestDependencies {
-  repo: IncidentRepository;
+  incidents: IncidentStore;
+  groups: AlertGroupStore;
   workflow: WorkflowStarter;
   /** Resumes the incident's waiting workflow (when all its alerts resolved); absent for declarations. */
   callback?: WorkflowCallback;
@@ -58,6 +59,40 @@ const DEFAULT_WAIT_MS = 3_000;
 /** Alert states whose timeline entries are written at once. */
 const PARALLEL_ALERTS = 8;
 
+/** A sender's delivery, authenticated and parsed. */
+export interface Delivery {
+  source: string;
+  alerts: NormalisedAlert[];
+  /** A sender-assigned id that must not be processed twice (replay protection). */
+  deliveryId?: string;
+  /** Confirms an SNS subscription (fetches its SubscribeURL); part of processing the delivery. */
+  confirm?: () => Promise<void>;
+}
+
+/**
+ * One delivery: its id is claimed first (one conditional write, so a replay or a concurrent copy is refused),
+ * then its alerts are ingested; a failure gives the id back so the sender's retry is processed, not refused.
+ */
+export async function ingestDelivery(
+  deps: IngestDependencies & { deliveries: DeliveryStore },
+  delivery: Delivery,
+): Promise<TouchedIncident[]> {
+  const { deliveryId, source } = delivery;
+  const owner = deps.newId();
+  if (deliveryId && !(await deps.deliveries.claim(source, deliveryId, owner, deps.now()))) {
+    throw new ConflictError(`delivery ${deliveryId.slice(0, 64)} was already processed (replay)`);
+  }
+  try {
+    await delivery.confirm?.();
+    const touched = await ingestAlerts(deps, delivery.alerts);
+    if (deliveryId) await deps.deliveries.complete(source, deliveryId, owner, deps.now());
+    return touched;
+  } catch (error) {
+    if (deliveryId) await deps.deliveries.release(source, deliveryId, owner).catch(() => undefined);
+    throw error;
+  }
+}
+
 /**
  * Alerts in, incidents out: one open incident per alert group, whatever the number of concurrent or repeated
  * deliveries. The first request to claim a group (conditional write) opens the incident; the others wait for
@@ -95,11 +130,11 @@ export async function openOrAttach(
   opening: Opening,
   mayOpen = true,
 ): Promise<TouchedIncident | undefined> {
-  const { repo } = deps;
+  const { groups } = deps;
   const { source, groupKey } = opening;
   const receivedAt = deps.now().toISOString();
   // A storm is mostly repeats to open groups: one consistent read answers a repeat seen lately.
-  let record = await repo.getAlertGroup(source, groupKey);
+  let record = await groups.get(source, groupKey);
   if (record?.state === 'open') {
     await recordAlerts(deps, record, record.incidentId, opening.alerts, receivedAt);
     return { key: record.incidentKey ?? '', incidentId: record.incidentId, outcome: 'updated' };
@@ -124,7 +159,7 @@ export async function openOrAttach(
         // The opener's lease ran out without finishing: it died. Take over and finish its work.
         owner = deps.newId();
         const until = new Date(deps.now().getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS)).toISOString();
-        if (!(await repo.takeOverLease(source, groupKey, owner, deps.now().toISOString(), until))) {
+        if (!(await groups.takeOverLease(source, groupKey, owner, deps.now().toISOString(), until))) {
           throw new RetryableError('the incident for this alert group is still being opened; retry');
         }
         record = { ...record, leaseOwner: owner, leaseUntil: until };
@@ -140,7 +175,7 @@ export async function openOrAttach(
     // Hand the group to the sender's retry now (releasing is conditional on holding the lease, so harmless
     // when this request never got it); a failure to release only means waiting out the lease.
     if (owner) {
-      await repo.releaseLease(source, groupKey, owner).catch(() => undefined);
+      await groups.releaseLease(source, groupKey, owner).catch(() => undefined);
     }
     throw error;
   }
@@ -167,8 +202,8 @@ async function claimGroup(
     leaseUntil: new Date(deps.now().getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS)).toISOString(),
   };
   const claimed = existing
-    ? await deps.repo.reclaimClosedGroup(existing, claim)
-    : await deps.repo.claimAlertGroup(claim);
+    ? await deps.groups.reclaimClosed(existing, claim)
+    : await deps.groups.claim(claim);
   if (claimed) {
     return {
       ...claim,
@@ -176,7 +211,7 @@ async function claimGroup(
     };
   }
   // Another request won, or this claim's reply was lost and the SDK's retry failed against it: the group says.
-  return deps.repo.getAlertGroup(opening.source, opening.groupKey);
+  return deps.groups.get(opening.source, opening.groupKey);
 }
 
 /** Polls the group until its opener finishes or its lease expires, within a bounded wait. */
@@ -196,7 +231,7 @@ async function waitForOpener(
       throw new RetryableError('the incident for this alert group is still being opened; retry');
     }
     await sleep(delay);
-    record = (await deps.repo.getAlertGroup(source, groupKey)) ?? record;
+    record = (await deps.groups.get(source, groupKey)) ?? record;
   }
   return record;
 }
@@ -209,7 +244,7 @@ async function openIncident(
   owner: string,
   receivedAt: string,
 ): Promise<string> {
-  const { repo, organisation } = deps;
+  const { incidents, groups, organisation } = deps;
   const { about, source, groupKey } = opening;
   const { incidentKey, number } = await numberFor(deps, record, owner);
   const service = serviceOf(organisation, about.service);
@@ -233,8 +268,8 @@ async function openIncident(
     ...(opening.declaredBy ? { declaredBy: opening.declaredBy } : {}),
     ...(record.previousKey ? { recurrenceOf: record.previousKey } : {}),
   };
-  await repo.putIncidentKey(incidentKey, incident.id);
-  await repo.createIncident(incident);
+  await incidents.putKey(incidentKey, incident.id);
+  await incidents.create(incident);
 
   const firing = opening.alerts.filter((a) => a.status === 'firing').length;
   const entry = (
@@ -243,7 +278,7 @@ async function openIncident(
     text: string,
     data?: Record<string, unknown>,
   ) =>
-    repo.appendTimeline({
+    incidents.appendTimeline({
       incidentId: incident.id,
       eventId,
       at: incident.openedAt,
@@ -278,7 +313,7 @@ async function openIncident(
         previousKey: record.previousKey,
       },
     );
-    await repo.appendTimeline({
+    await incidents.appendTimeline({
       incidentId: record.previousIncidentId,
       eventId: `recurred-${incident.id}`,
       at: incident.openedAt,
@@ -295,7 +330,8 @@ async function openIncident(
   await entry('workflow-started', 'workflow.started', `Workflow started (execution ${incidentKey}).`, {
     executionArn,
   });
-  await repo.markGroupOpen(source, groupKey, incident.id, markersOf(opening.alerts), receivedAt);
+  await incidents.markWorkflowStarted(incident.id, executionArn, deps.now().toISOString());
+  await groups.markOpen(source, groupKey, incident.id, markersOf(opening.alerts), receivedAt);
   return incidentKey;
 }
 
@@ -308,12 +344,12 @@ async function numberFor(
   if (record.incidentKey !== undefined && record.number !== undefined) {
     return { incidentKey: record.incidentKey, number: record.number };
   }
-  const number = await deps.repo.nextIncidentNumber(owner);
+  const number = await deps.groups.nextIncidentNumber(owner);
   const incidentKey = formatIncidentKey(deps.organisation.incidentKeyPrefix, number);
-  if (await deps.repo.assignGroupNumber(record.source, record.groupKey, owner, number, incidentKey)) {
+  if (await deps.groups.assignNumber(record.source, record.groupKey, owner, number, incidentKey)) {
     return { incidentKey, number };
   }
-  const current = await deps.repo.getAlertGroup(record.source, record.groupKey);
+  const current = await deps.groups.get(record.source, record.groupKey);
   if (current?.incidentKey === undefined || current.number === undefined) {
     throw new RetryableError('lost the alert group to another request; retry');
   }
@@ -335,7 +371,7 @@ async function recordAlerts(
   receivedAt: string,
   { rememberStates = true } = {},
 ): Promise<void> {
-  const { repo } = deps;
+  const { incidents, groups } = deps;
   const own = group.incidentId === incidentId;
   const known = own ? (group.states ?? {}) : {};
   const changed = alerts.filter((alert) => known[alert.fingerprint] !== stateMarker(alert));
@@ -348,11 +384,11 @@ async function recordAlerts(
     await Promise.all(
       changed
         .slice(start, start + PARALLEL_ALERTS)
-        .map((alert) => repo.appendTimeline(alertEntry(incidentId, alert, receivedAt))),
+        .map((alert) => incidents.appendTimeline(alertEntry(incidentId, alert, receivedAt))),
     );
   }
   if (!rememberStates) return;
-  const states = await repo.rememberAlertStates(
+  const states = await groups.rememberStates(
     group.source,
     group.groupKey,
     incidentId,
@@ -364,9 +400,9 @@ async function recordAlerts(
   if (!counts || counts.firingCount > 0 || !deps.callback) return;
   // Every alert resolved: the workflow tells the incident manager (ingest sends no mail, which keeps its bundle
   // small). Waking the comms loop gets that done now rather than at the next due update.
-  const incident = await repo.getIncident(incidentId);
+  const incident = await incidents.get(incidentId);
   if (incident?.loopTaskToken && incident.status !== 'resolved') {
-    await deps.callback.resume(incident.loopTaskToken, { ...planFrom(deps, incident, 'changed') });
+    await deps.callback.resume(incident.loopTaskToken, { ...planLoop(deps.now(), incident, 'changed') });
   }
 }
 

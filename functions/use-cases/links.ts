@@ -1,8 +1,8 @@
-import type { LinkUse } from '../adapters/repository.ts';
 import { DomainError, NotFoundError } from '../core/errors.ts';
 import type { Incident } from '../core/incident.ts';
 import { type LinkClaims, type SigningKeys, verifyLink } from '../core/links.ts';
 import type { ActionWords, LinkPage, PageIncident } from '../core/pages.ts';
+import type { LinkUse, LinkUseStore } from './ports.ts';
 import { acknowledge, type ResponseDeps } from './respond.ts';
 
 /**
@@ -19,6 +19,7 @@ import { acknowledge, type ResponseDeps } from './respond.ts';
  */
 
 export interface LinkDeps extends ResponseDeps {
+  links: LinkUseStore;
   keys: SigningKeys;
   /** Attempt ids (ULIDs). */
   newId: () => string;
@@ -96,7 +97,7 @@ async function check(deps: LinkDeps, token: string): Promise<Checked> {
   const { claims } = verified;
   const action = Object.hasOwn(linkActions, claims.action) ? linkActions[claims.action] : undefined;
   if (!action) return { ok: false, page: { kind: 'invalid' } };
-  const incident = await deps.repo.getIncident(claims.incidentId);
+  const incident = await deps.incidents.get(claims.incidentId);
   if (!incident) return { ok: false, page: { kind: 'not-found' } };
   // The key is signed too: a link whose key and incident disagree was not made by us for this incident.
   if (incident.key !== claims.key) return { ok: false, page: { kind: 'invalid' } };
@@ -119,7 +120,7 @@ export async function viewLink(deps: LinkDeps, token: string): Promise<LinkPage>
   const checked = await check(deps, token);
   if (!checked.ok) return checked.page;
   const { claims, action, incident } = checked;
-  const use = await deps.repo.getLinkUse(claims.id);
+  const use = await deps.links.get(claims.id);
   if (use && use.outcome !== PENDING) return usedPage(action, incident, use);
   if (incident.status === 'resolved') return { kind: 'resolved', incident: pageIncident(incident) };
   const done = action.alreadyDone(incident);
@@ -143,7 +144,7 @@ export async function decideLink(deps: LinkDeps, token: string): Promise<LinkPag
   const { claims, action, incident } = checked;
   const words = action.describe(incident);
   // Reads first: a link that cannot do anything any more is answered without a write.
-  const used = await deps.repo.getLinkUse(claims.id);
+  const used = await deps.links.get(claims.id);
   if (used && used.outcome !== PENDING) return usedPage(action, incident, used);
   if (incident.status === 'resolved') return { kind: 'resolved', incident: pageIncident(incident) };
   // Done by someone else: nothing to do. Done by this recipient while this link is not marked used: an earlier
@@ -155,7 +156,7 @@ export async function decideLink(deps: LinkDeps, token: string): Promise<LinkPag
 
   const attempt = deps.newId();
   const usedAt = deps.now().toISOString();
-  const earlier = await deps.repo.useLink({
+  const earlier = await deps.links.use({
     linkId: claims.id,
     incidentId: claims.incidentId,
     action: claims.action,
@@ -170,7 +171,7 @@ export async function decideLink(deps: LinkDeps, token: string): Promise<LinkPag
     const tookOver =
       stale &&
       earlier.attempt !== undefined &&
-      (await deps.repo.takeOverLinkUse(claims.id, earlier.attempt, attempt, usedAt));
+      (await deps.links.takeOver(claims.id, earlier.attempt, attempt, usedAt));
     if (!tookOver) return { kind: 'in-progress', incident: pageIncident(incident), action: words };
   }
 
@@ -179,10 +180,10 @@ export async function decideLink(deps: LinkDeps, token: string): Promise<LinkPag
     decision = await action.decide(deps, claims);
   } catch (error) {
     // Give the use back so the same link works again; if this fails too, the lease lets a later request in.
-    await deps.repo.releaseLinkUse(claims.id, attempt).catch(() => false);
+    await deps.links.release(claims.id, attempt).catch(() => false);
     if (error instanceof NotFoundError) return { kind: 'not-found' };
     if (error instanceof DomainError && error.status < 500) {
-      const current = (await deps.repo.getIncident(claims.incidentId)) ?? incident;
+      const current = (await deps.incidents.get(claims.incidentId)) ?? incident;
       if (current.status === 'resolved') return { kind: 'resolved', incident: pageIncident(current) };
       return { kind: 'refused', incident: pageIncident(current), reason: error.message };
     }
@@ -190,10 +191,10 @@ export async function decideLink(deps: LinkDeps, token: string): Promise<LinkPag
   }
   // The action happened: recording its outcome is best effort (a pending use left behind is taken over after
   // the lease, and the idempotent action then answers "already done").
-  await deps.repo
-    .completeLinkUse(claims.id, attempt, decision.outcome, deps.now().toISOString())
+  await deps.links
+    .complete(claims.id, attempt, decision.outcome, deps.now().toISOString())
     .catch(() => false);
-  const after = (await deps.repo.getIncident(claims.incidentId).catch(() => undefined)) ?? incident;
+  const after = (await deps.incidents.get(claims.incidentId).catch(() => undefined)) ?? incident;
   return {
     kind: decision.outcome,
     incident: pageIncident(after),

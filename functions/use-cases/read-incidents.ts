@@ -1,17 +1,22 @@
-import type { IncidentRepository, ListQuery } from '../adapters/repository.ts';
 import { countsFromMarkers, stateMarker } from '../core/alert.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { isIncidentKey, metricsOf, publicIncident } from '../core/incident.ts';
+import type { AlertGroupStore, IncidentStore, ListQuery } from './ports.ts';
+
+export interface ReadDeps {
+  incidents: IncidentStore;
+  groups: Pick<AlertGroupStore, 'get'>;
+}
 
 /** The incident with its timeline (oldest first), alerts, comms and metrics. */
-export async function incidentDetail(repo: IncidentRepository, key: string) {
+export async function incidentDetail(deps: ReadDeps, key: string) {
   if (!isIncidentKey(key)) throw new ValidationError(`"${key}" is not an incident key (like HOT-42)`);
-  const id = await repo.incidentIdForKey(key);
-  const view = id ? await repo.incidentView(id) : undefined;
+  const id = await deps.incidents.idForKey(key);
+  const view = id ? await deps.incidents.view(id) : undefined;
   if (!view) throw new NotFoundError(`incident ${key} does not exist`);
   // Repeated deliveries only touch the group (one write each): its last-seen times are the fresher ones.
   const group = view.incident.groupKey
-    ? await repo.getAlertGroup(view.incident.source, view.incident.groupKey)
+    ? await deps.groups.get(view.incident.source, view.incident.groupKey)
     : undefined;
   const seen = group?.incidentId === view.incident.id ? (group.seen ?? {}) : {};
   const alerts = view.alerts.map((a) => {
@@ -28,8 +33,8 @@ export async function incidentDetail(repo: IncidentRepository, key: string) {
   };
 }
 
-export async function incidentList(repo: IncidentRepository, query: ListQuery) {
-  const { incidents, cursor } = await repo.listIncidents(query);
+export async function incidentList(deps: Pick<ReadDeps, 'incidents'>, query: ListQuery) {
+  const { incidents, cursor } = await deps.incidents.list(query);
   return {
     incidents: incidents.map((i) => ({
       key: i.key,

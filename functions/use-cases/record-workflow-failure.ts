@@ -1,9 +1,9 @@
 import type { Mailer } from '../adapters/mailer.ts';
-import type { IncidentRepository } from '../adapters/repository.ts';
 import { workflowFailureEmail } from '../core/comms.ts';
 import type { Organisation } from '../core/config.ts';
 import { digestNumber } from '../core/keys.ts';
 import { cap } from '../core/text.ts';
+import type { CommsStore, IncidentStore } from './ports.ts';
 import { sendOnce } from './send-once.ts';
 
 export interface WorkflowFailureInput {
@@ -13,7 +13,8 @@ export interface WorkflowFailureInput {
 }
 
 export interface FailureDependencies {
-  repo: IncidentRepository;
+  incidents: IncidentStore;
+  comms: CommsStore;
   mailer: Mailer;
   organisation: Organisation;
   baseUrl: string;
@@ -24,11 +25,11 @@ export interface FailureDependencies {
 export async function recordWorkflowFailure(deps: FailureDependencies, input: WorkflowFailureInput) {
   const error = cap(input.failure?.Error ?? 'Unknown', 200);
   const cause = cap(input.failure?.Cause ?? '', 4000);
-  const incident = await deps.repo.getIncident(input.incidentId);
+  const incident = await deps.incidents.get(input.incidentId);
   // Same failure retried = same sequence number, so the operators get one mail per failure, not per retry.
   const sequence = digestNumber(`${error}|${cause}`);
   const subjectIncident = incident ?? { key: input.key, severity: 1 as const, summary: 'unknown incident' };
-  const sent = await sendOnce(deps.repo, deps.mailer, {
+  const sent = await sendOnce(deps, {
     incidentId: input.incidentId,
     kind: 'workflow-failure',
     sequence,

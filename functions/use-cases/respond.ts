@@ -1,19 +1,26 @@
 import type { Mailer } from '../adapters/mailer.ts';
-import type { IncidentRepository } from '../adapters/repository.ts';
 import type { WorkflowCallback } from '../adapters/workflow.ts';
 import { durationText, externalEmail, followUpInternalEmail } from '../core/comms.ts';
 import type { Organisation, Severity } from '../core/config.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors.ts';
 import { durationMs, type Incident, postmortemNeed, type Roles, statesLeadingTo } from '../core/incident.ts';
 import { serviceOf } from '../core/organisation.ts';
-import { affectedProducts, cadenceMinutes, nextUpdateDue } from '../core/response.ts';
+import {
+  affectedProducts,
+  cadenceMinutes,
+  type LoopPlan,
+  nextUpdateDue,
+  planLoop,
+} from '../core/response.ts';
 import type { IncidentUpdate } from '../core/updates.ts';
+import type { AlertGroupStore, CommsStore, IncidentStore } from './ports.ts';
 import { sendCommsPair } from './send-once.ts';
-import { type LoopPlan, planFrom } from './workflow-steps.ts';
 
 /** What the response actions (API, CLI and emailed links) need. */
 export interface ResponseDeps {
-  repo: IncidentRepository;
+  incidents: IncidentStore;
+  groups: Pick<AlertGroupStore, 'countsOf' | 'close'>;
+  comms: CommsStore;
   mailer: Mailer;
   workflow: WorkflowCallback;
   organisation: Organisation;
@@ -26,8 +33,8 @@ export async function incidentOrThrow(
   ref: { key?: string; incidentId?: string },
 ): Promise<Incident> {
   const incident = ref.incidentId
-    ? await deps.repo.getIncident(ref.incidentId)
-    : await deps.repo.incidentByKey(ref.key ?? '');
+    ? await deps.incidents.get(ref.incidentId)
+    : await deps.incidents.byKey(ref.key ?? '');
   if (!incident) throw new NotFoundError(`incident ${ref.key ?? ref.incidentId} does not exist`);
   return incident;
 }
@@ -50,7 +57,7 @@ export async function acknowledge(
   const incident = await incidentOrThrow(deps, input);
   if (incident.status === 'resolved') throw new ConflictError(`${incident.key} is already resolved`);
   const at = deps.now().toISOString();
-  const updated = await deps.repo.updateIncident(incident.id, {
+  const updated = await deps.incidents.change(incident.id, {
     set: {
       status: 'fixing',
       acknowledgedAt: at,
@@ -66,7 +73,7 @@ export async function acknowledge(
   const acknowledgedAt = current.acknowledgedAt ?? at;
   // Written (again) on a repeat too: a retry after a failure between the status change and these follow-ups
   // completes them; the entry's id and time make the rewrite the same item.
-  await deps.repo.appendTimeline({
+  await deps.incidents.appendTimeline({
     incidentId: incident.id,
     eventId: 'acknowledged',
     at: acknowledgedAt,
@@ -88,7 +95,7 @@ export async function acknowledge(
 /** Resumes the comms loop with a fresh plan (it also resumes by itself if this races with its next wait). */
 async function wakeLoop(deps: ResponseDeps, incident: Incident, event: LoopPlan['event']) {
   if (incident.loopTaskToken)
-    await deps.workflow.resume(incident.loopTaskToken, { ...planFrom(deps, incident, event) });
+    await deps.workflow.resume(incident.loopTaskToken, { ...planLoop(deps.now(), incident, event) });
 }
 
 /**
@@ -118,18 +125,14 @@ export async function postUpdate(
   const nextDue = new Date(promised).toISOString();
   const at = now.toISOString();
   // Claim the sequence number first: a concurrent update gets a conflict instead of the same number.
-  const claimed = await deps.repo.updateIncident(incident.id, {
+  const claimed = await deps.incidents.change(incident.id, {
     set: { updateCount: sequence, lastUpdateAt: at, nextUpdateDue: nextDue, missedUpdates: 0, updatedAt: at },
-    when: {
-      expression: incident.updateCount === undefined ? 'attribute_not_exists(#count)' : '#count = :count',
-      names: { '#count': 'updateCount' },
-      ...(incident.updateCount === undefined ? {} : { values: { ':count': incident.updateCount } }),
-    },
+    expect: { updateCount: incident.updateCount ?? null },
   });
   if (!claimed) throw new ConflictError('another update was posted at the same time; reload and retry');
   const products = affectedProducts(claimed, service);
   const external = input.update.external;
-  await sendCommsPair(deps.repo, deps.mailer, {
+  await sendCommsPair(deps, {
     incident,
     service,
     leadership: deps.organisation.leadership,
@@ -170,19 +173,19 @@ export async function changeSeverity(
         ? cadenceDue
         : incident.nextUpdateDue
       : cadenceDue;
-  const updated = await deps.repo.updateIncident(incident.id, {
+  const updated = await deps.incidents.change(incident.id, {
     set: {
       severity: input.severity,
       severityChangedAt: now.toISOString(),
       updatedAt: now.toISOString(),
       ...(incident.status === 'fixing' && due ? { nextUpdateDue: due } : {}),
     },
-    when: { expression: 'severity = :from', values: { ':from': incident.severity } },
+    expect: { severity: incident.severity },
   });
   if (!updated) throw new ConflictError('the severity changed meanwhile; reload and retry');
   if (incident.status === 'fixing' && !due)
-    await deps.repo.updateIncident(incident.id, { remove: ['nextUpdateDue'] });
-  await deps.repo.appendTimeline({
+    await deps.incidents.change(incident.id, { remove: ['nextUpdateDue'] });
+  await deps.incidents.appendTimeline({
     incidentId: incident.id,
     eventId: `severity-${now.getTime()}`,
     at: now.toISOString(),
@@ -200,13 +203,13 @@ export async function setRoles(deps: ResponseDeps, input: { key: string; by: str
   const incident = await incidentOrThrow(deps, input);
   const roles: Roles = { ...incident.roles, ...input.roles };
   const now = deps.now().toISOString();
-  await deps.repo.updateIncident(incident.id, { set: { roles, updatedAt: now } });
+  await deps.incidents.change(incident.id, { set: { roles, updatedAt: now } });
   const described = [
     input.roles.incidentManager ? `incident manager ${input.roles.incidentManager}` : '',
     input.roles.techLeads ? `tech leads ${input.roles.techLeads.join(', ')}` : '',
     input.roles.commsManager ? `comms manager ${input.roles.commsManager}` : '',
   ].filter(Boolean);
-  await deps.repo.appendTimeline({
+  await deps.incidents.appendTimeline({
     incidentId: incident.id,
     eventId: `roles-${Date.parse(now)}`,
     at: now,
@@ -241,12 +244,12 @@ export async function resolveIncident(
   const now = deps.now().toISOString();
   const impactStartedAt = input.resolution.impactStartedAt ?? incident.impactStartedAt;
   // Without a time from the resolver: when the last alert resolved (if none still fires), else now.
-  const alerts = await deps.repo.alertCountsOf(incident);
+  const alerts = await deps.groups.countsOf(incident);
   const alertEnd = alerts?.firingCount === 0 && alerts.lastAlertAt ? alerts.lastAlertAt : undefined;
   const impactEndedAt = input.resolution.impactEndedAt ?? alertEnd ?? now;
   if (impactEndedAt < impactStartedAt) throw new ValidationError('impactEndedAt is before impactStartedAt');
   const postmortem = postmortemNeed(incident.severity, input.resolution.postmortemRequested === true);
-  const updated = await deps.repo.updateIncident(incident.id, {
+  const updated = await deps.incidents.change(incident.id, {
     set: {
       status: 'resolved',
       resolvedAt: now,
@@ -260,9 +263,9 @@ export async function resolveIncident(
     statusIn: statesLeadingTo('resolved'),
   });
   if (!updated) throw new ConflictError(`${incident.key} was resolved meanwhile`);
-  if (incident.groupKey) await deps.repo.closeAlertGroup(incident.source, incident.groupKey, incident.id);
+  if (incident.groupKey) await deps.groups.close(incident.source, incident.groupKey, incident.id);
   const ttr = durationMs(impactStartedAt, impactEndedAt) ?? 0;
-  await deps.repo.appendTimeline({
+  await deps.incidents.appendTimeline({
     incidentId: incident.id,
     eventId: 'resolved',
     at: now,
@@ -272,6 +275,6 @@ export async function resolveIncident(
     data: { from: incident.status, to: 'resolved', impactStartedAt, impactEndedAt, postmortem },
   });
   const token = updated.loopTaskToken ?? updated.ackTaskToken;
-  if (token) await deps.workflow.resume(token, { ...planFrom(deps, updated, 'resolved') });
+  if (token) await deps.workflow.resume(token, { ...planLoop(deps.now(), updated, 'resolved') });
   return { key: incident.key, impactStartedAt, impactEndedAt, timeToRecoverMs: ttr, postmortem };
 }

@@ -1,8 +1,15 @@
 import type { Mailer } from '../adapters/mailer.ts';
-import type { IncidentRepository } from '../adapters/repository.ts';
 import type { EmailMessage } from '../core/comms.ts';
 import type { Service } from '../core/config.ts';
 import type { TimelineKind } from '../core/timeline.ts';
+import type { CommsStore, IncidentStore } from './ports.ts';
+
+/** What sending needs: the comms records, the timeline and the mailer. */
+export interface Outbox {
+  comms: CommsStore;
+  incidents: Pick<IncidentStore, 'appendTimeline'>;
+  mailer: Mailer;
+}
 
 export interface SendOnceRequest {
   incidentId: string;
@@ -20,13 +27,12 @@ export interface SendOnceRequest {
  * twice; the send is recorded on the timeline at the time it went out.
  */
 export async function sendOnce(
-  repo: IncidentRepository,
-  mailer: Mailer,
+  outbox: Outbox,
   request: SendOnceRequest,
 ): Promise<{ messageId: string; sentAt: string; alreadySent: boolean }> {
   const { incidentId, kind, sequence, recipients, message } = request;
   const startedAt = request.now().toISOString();
-  const existing = await repo.beginComms({
+  const existing = await outbox.comms.begin({
     incidentId,
     kind,
     sequence,
@@ -38,10 +44,10 @@ export async function sendOnce(
   if (existing?.sentAt && existing.messageId !== undefined) {
     return { messageId: existing.messageId, sentAt: existing.sentAt, alreadySent: true };
   }
-  const { messageId } = await mailer.send(recipients, message);
+  const { messageId } = await outbox.mailer.send(recipients, message);
   const sentAt = request.now().toISOString();
-  await repo.completeComms(incidentId, kind, sequence, messageId, sentAt);
-  await repo.appendTimeline({
+  await outbox.comms.complete(incidentId, kind, sequence, messageId, sentAt);
+  await outbox.incidents.appendTimeline({
     incidentId,
     eventId: `comms-${kind}-${sequence}`,
     at: sentAt,
@@ -72,8 +78,8 @@ export interface CommsPair {
  * One round of comms: the internal message to the service's internal lists and leadership, and the external
  * wording to its external list when it has one. Each at most once per kind and sequence.
  */
-export async function sendCommsPair(repo: IncidentRepository, mailer: Mailer, pair: CommsPair) {
-  const internal = await sendOnce(repo, mailer, {
+export async function sendCommsPair(outbox: Outbox, pair: CommsPair) {
+  const internal = await sendOnce(outbox, {
     incidentId: pair.incident.id,
     kind: pair.kind,
     sequence: pair.sequence,
@@ -84,7 +90,7 @@ export async function sendCommsPair(repo: IncidentRepository, mailer: Mailer, pa
     now: pair.now,
   });
   if (pair.external && pair.service.comms.external.length > 0) {
-    await sendOnce(repo, mailer, {
+    await sendOnce(outbox, {
       incidentId: pair.incident.id,
       kind: `${pair.kind}-external`,
       sequence: pair.sequence,

@@ -19,11 +19,12 @@ import {
   acknowledgeTimeoutSeconds,
   affectedProducts,
   cadenceMinutes,
-  IDLE_WAIT_SECONDS,
   isEmailAddress,
+  type LoopPlan,
   nextUpdateDue,
   overdueRecheckSeconds,
   pageRecipients,
+  planLoop,
   responseLinks,
 } from '../core/response.ts';
 import type { ResponseDeps } from './respond.ts';
@@ -42,15 +43,8 @@ export interface StepInput {
   key: string;
 }
 
-/** What the comms loop waits for next: `waitSeconds` bounds the token wait; `since` is when it was planned. */
-export interface LoopPlan {
-  event: 'started' | 'update' | 'changed' | 'overdue' | 'resolved' | 'idle';
-  waitSeconds: number;
-  since: string;
-}
-
 async function load(deps: StepDeps, input: StepInput): Promise<Incident> {
-  const incident = await deps.repo.getIncident(input.incidentId);
+  const incident = await deps.incidents.get(input.incidentId);
   if (!incident) throw new NotFoundError(`incident ${input.key} (${input.incidentId}) does not exist`);
   return incident;
 }
@@ -58,7 +52,7 @@ async function load(deps: StepDeps, input: StepInput): Promise<Incident> {
 /** Pages the tier's recipients, each with their own signed acknowledge link. */
 export async function page(deps: StepDeps, input: StepInput & { tier: number }) {
   // The incident and its alerts share a partition: one Query reads both.
-  const view = await deps.repo.incidentView(input.incidentId);
+  const view = await deps.incidents.view(input.incidentId);
   if (!view) throw new NotFoundError(`incident ${input.key} (${input.incidentId}) does not exist`);
   const { incident } = view;
   const service = serviceOf(deps.organisation, incident.service);
@@ -81,7 +75,7 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number }) 
       { id: ulid(), incidentId: incident.id, key: incident.key, action: 'acknowledge', recipient, exp },
       keys,
     );
-    await sendOnce(deps.repo, deps.mailer, {
+    await sendOnce(deps, {
       incidentId: incident.id,
       kind: 'page',
       // One page per tier and recipient: an escalation is a new page, a retried step is not.
@@ -104,7 +98,7 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number }) 
     });
   }
   const at = deps.now().toISOString();
-  const moved = await deps.repo.updateIncident(incident.id, {
+  const moved = await deps.incidents.change(incident.id, {
     set: { status: 'paged', pagedAt: at, pageTier: input.tier, updatedAt: at },
     statusIn: ['new'],
   });
@@ -112,9 +106,9 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number }) 
   // the move is written with the time the move recorded, so it exists once whichever attempt writes it.
   const paged =
     moved ??
-    (await deps.repo.updateIncident(incident.id, { set: { pageTier: input.tier }, statusIn: ['paged'] }));
+    (await deps.incidents.change(incident.id, { set: { pageTier: input.tier }, statusIn: ['paged'] }));
   if (paged?.pagedAt) {
-    await deps.repo.appendTimeline({
+    await deps.incidents.appendTimeline({
       incidentId: incident.id,
       eventId: 'status-paged',
       at: paged.pagedAt,
@@ -132,7 +126,7 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number }) 
  * incident was acknowledged or resolved before the token was stored.
  */
 export async function waitForAcknowledgement(deps: StepDeps, input: StepInput & { token: string }) {
-  const incident = await deps.repo.updateIncident(input.incidentId, { set: { ackTaskToken: input.token } });
+  const incident = await deps.incidents.change(input.incidentId, { set: { ackTaskToken: input.token } });
   if (!incident) throw new NotFoundError(`incident ${input.key} does not exist`);
   if (incident.status === 'fixing') {
     await deps.workflow.resume(input.token, {
@@ -157,14 +151,14 @@ export async function startResponse(deps: StepDeps, input: StepInput): Promise<L
   const now = deps.now();
   if (!incident.chatChannel) {
     incident =
-      (await deps.repo.updateIncident(incident.id, {
+      (await deps.incidents.change(incident.id, {
         set: {
           ...responseLinks(org, incident.key),
           externalWording: initialExternalWording(products),
           updatedAt: now.toISOString(),
         },
       })) ?? incident;
-    await deps.repo.appendTimeline({
+    await deps.incidents.appendTimeline({
       incidentId: incident.id,
       eventId: 'response-started',
       at: now.toISOString(),
@@ -174,7 +168,7 @@ export async function startResponse(deps: StepDeps, input: StepInput): Promise<L
     });
   }
   const wording = incident.externalWording ?? initialExternalWording(products);
-  const internal = await sendCommsPair(deps.repo, deps.mailer, {
+  const internal = await sendCommsPair(deps, {
     incident,
     service,
     leadership: org.leadership,
@@ -187,20 +181,10 @@ export async function startResponse(deps: StepDeps, input: StepInput): Promise<L
     now: deps.now,
   });
   const due = incident.nextUpdateDue ?? nextUpdateDue(service, incident.severity, new Date(internal.sentAt));
-  await deps.repo.updateIncident(incident.id, {
+  await deps.incidents.change(incident.id, {
     set: { firstCommsAt: incident.firstCommsAt ?? internal.sentAt, ...(due ? { nextUpdateDue: due } : {}) },
   });
-  return planFrom(deps, { ...incident, ...(due ? { nextUpdateDue: due } : {}) }, 'started');
-}
-
-/** How long the loop waits: until the next update is due, or a long idle wait without a cadence. */
-export function planFrom(deps: { now: () => Date }, incident: Incident, event: LoopPlan['event']): LoopPlan {
-  const now = deps.now();
-  if (incident.status === 'resolved') return { event: 'resolved', waitSeconds: 1, since: now.toISOString() };
-  const due = incident.nextUpdateDue ? Date.parse(incident.nextUpdateDue) : undefined;
-  const waitSeconds =
-    due === undefined ? IDLE_WAIT_SECONDS : Math.max(1, Math.ceil((due - now.getTime()) / 1000));
-  return { event, waitSeconds, since: now.toISOString() };
+  return planLoop(deps.now(), { ...incident, ...(due ? { nextUpdateDue: due } : {}) }, 'started');
 }
 
 /**
@@ -208,14 +192,14 @@ export function planFrom(deps: { now: () => Date }, incident: Incident, event: L
  * wait was planned (an update, a severity change, the resolution) that could not resume the old token.
  */
 export async function waitForUpdate(deps: StepDeps, input: StepInput & { token: string; since: string }) {
-  const incident = await deps.repo.updateIncident(input.incidentId, { set: { loopTaskToken: input.token } });
+  const incident = await deps.incidents.change(input.incidentId, { set: { loopTaskToken: input.token } });
   if (!incident) throw new NotFoundError(`incident ${input.key} does not exist`);
   await notifyAlertsResolved(deps, incident);
   const changedSince = (at?: string) => at !== undefined && at > input.since;
   if (incident.status === 'resolved') {
-    await deps.workflow.resume(input.token, { ...planFrom(deps, incident, 'resolved') });
+    await deps.workflow.resume(input.token, { ...planLoop(deps.now(), incident, 'resolved') });
   } else if (changedSince(incident.lastUpdateAt) || changedSince(incident.severityChangedAt)) {
-    await deps.workflow.resume(input.token, { ...planFrom(deps, incident, 'changed') });
+    await deps.workflow.resume(input.token, { ...planLoop(deps.now(), incident, 'changed') });
   }
   return { waiting: true };
 }
@@ -228,14 +212,14 @@ export async function updateOverdue(deps: StepDeps, input: StepInput & { since: 
   const incident = await load(deps, input);
   const service = serviceOf(deps.organisation, incident.service);
   const now = deps.now();
-  if (incident.status === 'resolved') return planFrom(deps, incident, 'resolved');
+  if (incident.status === 'resolved') return planLoop(deps.now(), incident, 'resolved');
   const due = incident.nextUpdateDue;
   // The wait ran out at the due time; what matters is whether anything reset the clock since it was planned.
   const changed = [incident.lastUpdateAt, incident.severityChangedAt].some(
     (at) => at !== undefined && at > input.since,
   );
   if (!due || cadenceMinutes(service, incident.severity) === undefined || changed) {
-    return planFrom(deps, incident, due ? 'changed' : 'idle');
+    return planLoop(deps.now(), incident, due ? 'changed' : 'idle');
   }
   const misses = (incident.missedUpdates ?? 0) + 1;
   const escalated = misses >= 2;
@@ -244,7 +228,7 @@ export async function updateOverdue(deps: StepDeps, input: StepInput & { since: 
     ? deps.organisation.imoc
     : [...new Set([roles.commsManager, roles.incidentManager].filter(isEmailAddress))];
   const to = recipients.length > 0 ? recipients : service.incidentManagers.primary;
-  await sendOnce(deps.repo, deps.mailer, {
+  await sendOnce(deps, {
     incidentId: incident.id,
     kind: escalated ? 'overdue-escalation' : 'overdue-reminder',
     // Keyed by the due time it is about: a retried step sends nothing new.
@@ -260,12 +244,12 @@ export async function updateOverdue(deps: StepDeps, input: StepInput & { since: 
   const recheck = new Date(
     now.getTime() + overdueRecheckSeconds(service, incident.severity) * 1000,
   ).toISOString();
-  const updated = await deps.repo.updateIncident(incident.id, {
+  const updated = await deps.incidents.change(incident.id, {
     set: { missedUpdates: misses, nextUpdateDue: recheck },
     // Only if no update arrived meanwhile (an update resets the count and the due time).
-    when: { expression: 'nextUpdateDue = :due', values: { ':due': due } },
+    expect: { nextUpdateDue: due },
   });
-  return planFrom(deps, updated ?? (await load(deps, input)), 'overdue');
+  return planLoop(deps.now(), updated ?? (await load(deps, input)), 'overdue');
 }
 
 /**
@@ -274,12 +258,12 @@ export async function updateOverdue(deps: StepDeps, input: StepInput & { since: 
  */
 export async function notifyAlertsResolved(deps: ResponseDeps, incident: Incident): Promise<void> {
   if (incident.status === 'resolved') return;
-  const counts = await deps.repo.alertCountsOf(incident);
+  const counts = await deps.groups.countsOf(incident);
   if (counts?.firingCount !== 0 || !counts.lastAlertAt) return;
   const service = serviceOf(deps.organisation, incident.service);
   const manager = incident.roles?.incidentManager;
   const recipients = isEmailAddress(manager) ? [manager] : service.incidentManagers.primary;
-  await sendOnce(deps.repo, deps.mailer, {
+  await sendOnce(deps, {
     incidentId: incident.id,
     kind: 'alerts-resolved',
     sequence: digestNumber(counts.lastAlertAt),
@@ -303,7 +287,7 @@ export async function finalComms(deps: StepDeps, input: StepInput) {
   const products = affectedProducts(incident, service);
   const duration = durationMs(incident.impactStartedAt, incident.impactEndedAt ?? incident.resolvedAt);
   const restored = finalExternalWording(products);
-  await sendCommsPair(deps.repo, deps.mailer, {
+  await sendCommsPair(deps, {
     incident,
     service,
     leadership: deps.organisation.leadership,
@@ -320,7 +304,7 @@ export async function finalComms(deps: StepDeps, input: StepInput) {
     timelineKind: 'comms.sent',
     now: deps.now,
   });
-  await deps.repo.updateIncident(incident.id, { remove: ['ackTaskToken', 'loopTaskToken'] });
+  await deps.incidents.change(incident.id, { remove: ['ackTaskToken', 'loopTaskToken'] });
   return { postmortem: incident.postmortem ?? 'not-required' };
 }
 

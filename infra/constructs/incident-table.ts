@@ -18,7 +18,7 @@ const string = dynamodb.AttributeType.STRING;
  * GSIs are sparse: an item is indexed only when it carries that index's key attributes.
  */
 export class IncidentTable extends dynamodb.Table {
-  static readonly indexes = { gsi1: 'gsi1', gsi2: 'gsi2' } as const;
+  static readonly indexes = { gsi1: 'gsi1', gsi2: 'gsi2', gsi3: 'gsi3' } as const;
 
   constructor(scope: Construct, id: string, props: IncidentTableProps = {}) {
     const retain = props.retainData ?? true;

@@ -190,6 +190,54 @@ describe('declaring an incident', () => {
     expect(incomplete.err[0]).toMatch(/^409|^400/);
   });
 
+  it('lists by every status and by open, through the API and the CLI', async () => {
+    const declared = cli();
+    await run(
+      [
+        'declare',
+        '--summary',
+        'Status filter check',
+        '--impact',
+        'None',
+        '--severity',
+        '2',
+        '--service',
+        'checkout',
+      ],
+      declared.io,
+    );
+    const key = /^Declared (HOT-\d+)$/.exec(declared.out[0] ?? '')?.[1] ?? '';
+    expect(await run(['acknowledge', key, '--as', 'payments-oncall@example.com'], cli().io)).toBe(0);
+    const listed = async (status: string) => {
+      const response = await fetch(`${hotline.target.urls.api}/incidents?status=${status}&limit=100`, {
+        headers: hotline.operator(),
+      });
+      expect(response.status, status).toBe(200);
+      const body = (await response.json()) as { incidents: { key: string; status: string }[] };
+      return body.incidents;
+    };
+    expect((await listed('fixing')).map((i) => i.key)).toContain(key);
+    expect((await listed('open')).map((i) => i.key)).toContain(key);
+    for (const status of ['new', 'paged', 'resolved']) {
+      expect((await listed(status)).every((i) => i.status === status)).toBe(true);
+    }
+    expect((await listed('open')).every((i) => i.status !== 'resolved')).toBe(true);
+
+    const open = cli();
+    expect(await run(['list', '--status', 'open'], open.io)).toBe(0);
+    expect(open.out.some((line) => line.startsWith(`${key} `) && line.includes('fixing'))).toBe(true);
+    expect(await run(['resolve', key, '--support-cases', '0'], cli().io)).toBe(0);
+    const resolved = cli();
+    expect(await run(['list', '--status', 'resolved'], resolved.io)).toBe(0);
+    expect(resolved.out.some((line) => line.startsWith(`${key} `) && line.includes('resolved'))).toBe(true);
+    const stillOpen = cli();
+    expect(await run(['list', '--status', 'open'], stillOpen.io)).toBe(0);
+    expect(stillOpen.out.some((line) => line.startsWith(`${key} `))).toBe(false);
+    const wrong = cli();
+    expect(await run(['list', '--status', 'closed'], wrong.io)).not.toBe(0);
+    expect(wrong.err[0]).toMatch(/status must be one of new, paged, fixing, resolved, open/);
+  });
+
   it('needs the operator token', async () => {
     const response = await fetch(`${hotline.target.urls.api}/incidents`, {
       method: 'POST',

@@ -1,10 +1,11 @@
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { IncidentRepository } from '../../functions/adapters/repository.ts';
+import { dynamoStores } from '../../functions/adapters/stores.ts';
 import type { WorkflowCallback, WorkflowInput, WorkflowStarter } from '../../functions/adapters/workflow.ts';
 import { alertmanager } from '../../functions/sources/alertmanager.ts';
 import { pagerduty } from '../../functions/sources/pagerduty.ts';
 import { ingestAlerts, SEEN_PRECISION_MS } from '../../functions/use-cases/ingest-alerts.ts';
+import type { AlertGroupStore, Stores } from '../../functions/use-cases/ports.ts';
 import { incidentDetail, incidentList } from '../../functions/use-cases/read-incidents.ts';
 import { fixture } from '../support/fixtures.ts';
 import { type LocalDb, startLocalDb } from '../support/local-db.ts';
@@ -14,7 +15,7 @@ import { sourceContext } from '../support/source-context.ts';
 /** Ingest against the stack's table on dynalite: conditional writes are the dedup, so they are tested for real. */
 
 let db: LocalDb;
-let repo: IncidentRepository;
+let stores: Stores;
 let starts: WorkflowInput[];
 const workflow: WorkflowStarter = {
   async start(input) {
@@ -33,7 +34,7 @@ afterAll(async () => db?.stop());
 
 beforeEach(() => {
   starts = [];
-  repo = new IncidentRepository(db.client, db.table);
+  stores = dynamoStores(db.client, db.table);
 });
 
 const resumed: { token: string; event: unknown }[] = [];
@@ -43,7 +44,7 @@ const callback: WorkflowCallback = {
     return true;
   },
 };
-const deps = () => ({ repo, workflow, callback, organisation, now: () => new Date(), newId: ulid });
+const deps = () => ({ ...stores, workflow, callback, organisation, now: () => new Date(), newId: ulid });
 const alertsOf = (name: string, groupKey?: string) => {
   const body = fixture<Record<string, unknown>>('alertmanager', name);
   return alertmanager.parse(groupKey ? { ...body, groupKey } : body, sourceContext({ now: new Date() }))
@@ -54,7 +55,7 @@ describe('ingest on the real table', () => {
   it('opens one incident per group with its key, record, alerts and first timeline entries', async () => {
     const [touched] = await ingestAlerts(deps(), alertsOf('firing-v4', 'group-a'));
     expect(touched?.outcome).toBe('opened');
-    const detail = await incidentDetail(repo, touched?.key ?? '');
+    const detail = await incidentDetail(stores, touched?.key ?? '');
     expect(detail.incident).toMatchObject({
       status: 'new',
       severity: 1,
@@ -73,7 +74,7 @@ describe('ingest on the real table', () => {
 
   it('notes an alert for no known service on the timeline and uses the default service', async () => {
     const [touched] = await ingestAlerts(deps(), alertsOf('unknown-service-warning-v4', 'group-b'));
-    const detail = await incidentDetail(repo, touched?.key ?? '');
+    const detail = await incidentDetail(stores, touched?.key ?? '');
     expect(detail.incident).toMatchObject({ service: 'unknown', severity: 3 });
     expect(detail.timeline.find((e) => e.kind === 'incident.service-unknown')?.text).toMatch(
       /default service "unknown"/,
@@ -91,7 +92,7 @@ describe('ingest on the real table', () => {
 
   it('answers a repeat seen lately with one read and no write, and moves last seen once it is older', async () => {
     const [first] = await ingestAlerts(deps(), alertsOf('firing-v4', 'group-fast'));
-    const before = await incidentDetail(repo, first?.key ?? '');
+    const before = await incidentDetail(stores, first?.key ?? '');
     const callsFor = async (at: Date) => {
       const send = vi.spyOn(db.client, 'send');
       try {
@@ -104,10 +105,10 @@ describe('ingest on the real table', () => {
     };
     const soon = new Date(Date.now() + SEEN_PRECISION_MS / 2);
     expect(await callsFor(soon)).toEqual(['GetCommand']);
-    expect((await incidentDetail(repo, first?.key ?? '')).alerts).toEqual(before.alerts);
+    expect((await incidentDetail(stores, first?.key ?? '')).alerts).toEqual(before.alerts);
     const later = new Date(Date.now() + 2 * SEEN_PRECISION_MS);
     expect(await callsFor(later)).toEqual(['GetCommand', 'UpdateCommand']);
-    const after = await incidentDetail(repo, first?.key ?? '');
+    const after = await incidentDetail(stores, first?.key ?? '');
     expect(after.alerts.map((a) => a.lastSeenAt)).toEqual(before.alerts.map(() => later.toISOString()));
     expect(after.timeline).toHaveLength(before.timeline.length);
   });
@@ -115,7 +116,7 @@ describe('ingest on the real table', () => {
   it('records a resolved alert on the open incident', async () => {
     const [opened] = await ingestAlerts(deps(), alertsOf('firing-v4', 'group-d'));
     await ingestAlerts(deps(), alertsOf('resolved-v4', 'group-d'));
-    const detail = await incidentDetail(repo, opened?.key ?? '');
+    const detail = await incidentDetail(stores, opened?.key ?? '');
     expect(detail.alerts.find((a) => a.fingerprint === '5f1d0c2b9a7e3a41')).toMatchObject({
       status: 'resolved',
       endsAt: '2026-11-20T10:02:40.000Z',
@@ -124,7 +125,7 @@ describe('ingest on the real table', () => {
   });
 
   it('gives one incident, one start and one number for 24 concurrent deliveries of a new group', async () => {
-    const before = (await incidentList(repo, { limit: 100 })).incidents.length;
+    const before = (await incidentList(stores, { limit: 100 })).incidents.length;
     const results = await Promise.allSettled(
       Array.from({ length: 24 }, () => ingestAlerts(deps(), alertsOf('firing-v4', 'group-storm'))),
     );
@@ -135,7 +136,7 @@ describe('ingest on the real table', () => {
     expect(new Set(touched.map((t) => t.key)).size).toBe(1);
     expect(touched.filter((t) => t.outcome === 'opened')).toHaveLength(1);
     expect(starts).toHaveLength(1);
-    const after = (await incidentList(repo, { limit: 100 })).incidents;
+    const after = (await incidentList(stores, { limit: 100 })).incidents;
     expect(after.length).toBe(before + 1);
     // Numbers are handed out once per incident: no gaps from the losers of the race.
     const numbers = after.map((i) => Number(i.key.split('-')[1])).sort((a, b) => a - b);
@@ -143,11 +144,11 @@ describe('ingest on the real table', () => {
   });
 
   it('answers the same number to a retried count whose reply was lost, and the next to anyone else', async () => {
-    const first = await repo.nextIncidentNumber('opener-a');
+    const first = await stores.groups.nextIncidentNumber('opener-a');
     // The SDK retries a count that took effect but whose reply never came: it must not count again.
-    expect(await repo.nextIncidentNumber('opener-a')).toBe(first);
-    expect(await repo.nextIncidentNumber('opener-b')).toBe(first + 1);
-    expect(await repo.nextIncidentNumber('opener-a')).toBe(first + 2);
+    expect(await stores.groups.nextIncidentNumber('opener-a')).toBe(first);
+    expect(await stores.groups.nextIncidentNumber('opener-b')).toBe(first + 1);
+    expect(await stores.groups.nextIncidentNumber('opener-a')).toBe(first + 2);
   });
 
   it('lets a later delivery finish an incident whose opener died after claiming the group', async () => {
@@ -162,19 +163,19 @@ describe('ingest on the real table', () => {
     const [retried] = await ingestAlerts(deps(), alertsOf('firing-v4', 'group-crash'));
     expect(retried?.outcome).toBe('opened');
     expect(starts).toHaveLength(1);
-    const detail = await incidentDetail(repo, retried?.key ?? '');
+    const detail = await incidentDetail(stores, retried?.key ?? '');
     expect(detail.timeline.filter((e) => e.kind === 'incident.opened')).toHaveLength(1);
   });
 
   it('hands the group on at once when a claim was applied but its reply never came', async () => {
     // The claim takes effect, then the caller sees an error (the SDK's last attempt lost its reply).
-    const lossy = Object.create(repo) as IncidentRepository;
-    lossy.claimAlertGroup = async (record) => {
-      await repo.claimAlertGroup(record);
+    const lossy = Object.create(stores.groups) as AlertGroupStore;
+    lossy.claim = async (record) => {
+      await stores.groups.claim(record);
       throw Object.assign(new Error('injected'), { name: 'InternalServerError', $fault: 'server' });
     };
     await expect(
-      ingestAlerts({ ...deps(), repo: lossy }, alertsOf('firing-v4', 'group-lost')),
+      ingestAlerts({ ...deps(), groups: lossy }, alertsOf('firing-v4', 'group-lost')),
     ).rejects.toThrow(/injected/);
     // The lease (35 s by default) was given back: the sender's retry opens the incident without waiting it out.
     const [retried] = await ingestAlerts(
@@ -188,7 +189,7 @@ describe('ingest on the real table', () => {
   it('counts the alerts on the incident and wakes its comms loop when all have resolved', async () => {
     const [opened] = await ingestAlerts(deps(), alertsOf('firing-v4', 'group-e'));
     // The workflow waits in its comms loop with a token kept on the incident.
-    await repo.updateIncident(opened?.incidentId ?? '', { set: { loopTaskToken: 'loop-token-e' } });
+    await stores.incidents.change(opened?.incidentId ?? '', { set: { loopTaskToken: 'loop-token-e' } });
     const both = fixture<{ alerts: { status: string; endsAt: string }[] }>('alertmanager', 'firing-v4');
     const resolvedAll = {
       ...both,
@@ -199,7 +200,7 @@ describe('ingest on the real table', () => {
     const resolvedAlerts = alertmanager.parse(resolvedAll, sourceContext({ now: new Date() })).alerts;
     await ingestAlerts(deps(), resolvedAlerts);
     await ingestAlerts(deps(), resolvedAlerts);
-    const detail = await incidentDetail(repo, opened?.key ?? '');
+    const detail = await incidentDetail(stores, opened?.key ?? '');
     expect(detail.incident).toMatchObject({
       alertCount: 2,
       firingCount: 0,
@@ -221,7 +222,7 @@ describe('ingest on the real table', () => {
     }));
     // Each new alert delivered three times at once: twelve racing state changes on one group.
     await Promise.all(extra.flatMap((alert) => [1, 2, 3].map(() => ingestAlerts(deps(), [alert]))));
-    const detail = await incidentDetail(repo, opened?.key ?? '');
+    const detail = await incidentDetail(stores, opened?.key ?? '');
     expect(detail.alerts).toHaveLength(14);
     const firings = detail.timeline.filter((e) => e.kind === 'alert.firing');
     expect(firings).toHaveLength(14);
@@ -239,7 +240,7 @@ describe('ingest on the real table', () => {
     const [opened] = await ingestAlerts(deps(), many);
     const later = new Date(Date.now() + 60_000);
     await ingestAlerts({ ...deps(), now: () => later }, many);
-    const repeated = await incidentDetail(repo, opened?.key ?? '');
+    const repeated = await incidentDetail(stores, opened?.key ?? '');
     // The repeat (too many alerts for the fast path) still moves every alert's last seen.
     expect(new Set(repeated.alerts.map((a) => a.lastSeenAt))).toEqual(new Set([later.toISOString()]));
     const resolved = many.map((a) => ({
@@ -248,11 +249,11 @@ describe('ingest on the real table', () => {
       endsAt: '2026-11-20T12:00:00.000Z',
     }));
     await ingestAlerts(deps(), resolved);
-    const detail = await incidentDetail(repo, opened?.key ?? '');
+    const detail = await incidentDetail(stores, opened?.key ?? '');
     expect(detail.alerts).toHaveLength(150);
     expect(detail.timeline.filter((e) => e.kind === 'alert.firing')).toHaveLength(150);
     expect(detail.timeline.filter((e) => e.kind === 'alert.resolved')).toHaveLength(150);
-    expect(await repo.alertCountsOf(detail.incident)).toEqual({
+    expect(await stores.groups.countsOf(detail.incident)).toEqual({
       alertCount: 150,
       firingCount: 0,
       lastAlertAt: '2026-11-20T12:00:00.000Z',
@@ -262,8 +263,11 @@ describe('ingest on the real table', () => {
   it("opens a new incident, linked as a recurrence, when a resolved incident's group fires again", async () => {
     const [first] = await ingestAlerts(deps(), alertsOf('firing-v4', 'group-f'));
     // Resolution belongs to the incident manager (later issue); here the repository does what it will do.
-    await repo.transitionStatus(first?.incidentId ?? '', 'new', 'resolved', new Date().toISOString());
-    expect(await repo.closeAlertGroup('alertmanager', 'group-f', first?.incidentId ?? '')).toBe(true);
+    await stores.incidents.change(first?.incidentId ?? '', {
+      set: { status: 'resolved', updatedAt: new Date().toISOString() },
+      statusIn: ['new'],
+    });
+    expect(await stores.groups.close('alertmanager', 'group-f', first?.incidentId ?? '')).toBe(true);
     const racers = await Promise.allSettled(
       Array.from({ length: 8 }, () => ingestAlerts(deps(), alertsOf('firing-v4', 'group-f'))),
     );
@@ -271,10 +275,10 @@ describe('ingest on the real table', () => {
     expect(keys.size).toBe(1);
     const [secondKey] = [...keys];
     expect(secondKey).not.toBe(first?.key);
-    const second = await incidentDetail(repo, secondKey ?? '');
+    const second = await incidentDetail(stores, secondKey ?? '');
     expect(second.incident.recurrenceOf).toBe(first?.key);
     expect(second.timeline.find((e) => e.kind === 'incident.recurrence')?.text).toContain(first?.key);
-    const previous = await incidentDetail(repo, first?.key ?? '');
+    const previous = await incidentDetail(stores, first?.key ?? '');
     expect(previous.timeline.find((e) => e.kind === 'incident.recurrence')?.text).toBe(
       `Recurred as ${secondKey}.`,
     );
@@ -285,7 +289,7 @@ describe('ingest on the real table', () => {
     const trigger = pagerduty.parse(fixture('pagerduty', 'trigger'), context).alerts;
     const [opened] = await ingestAlerts(deps(), trigger);
     await ingestAlerts(deps(), pagerduty.parse(fixture('pagerduty', 'resolve'), context).alerts);
-    const detail = await incidentDetail(repo, opened?.key ?? '');
+    const detail = await incidentDetail(stores, opened?.key ?? '');
     expect(detail.alerts).toHaveLength(1);
     expect(detail.alerts[0]).toMatchObject({
       status: 'resolved',
@@ -295,22 +299,22 @@ describe('ingest on the real table', () => {
   });
 
   it('never opens an incident from resolved alerts alone', async () => {
-    const before = (await incidentList(repo, { limit: 100 })).incidents.length;
+    const before = (await incidentList(stores, { limit: 100 })).incidents.length;
     expect(await ingestAlerts(deps(), alertsOf('resolved-v4', 'group-never-fired'))).toEqual([]);
-    expect((await incidentList(repo, { limit: 100 })).incidents.length).toBe(before);
+    expect((await incidentList(stores, { limit: 100 })).incidents.length).toBe(before);
   });
 
   it('lists incidents newest first with filters and a cursor', async () => {
-    const all = await incidentList(repo, { limit: 100 });
+    const all = await incidentList(stores, { limit: 100 });
     expect(all.incidents.length).toBeGreaterThanOrEqual(3);
     const opened = all.incidents.map((i) => i.openedAt);
     expect([...opened].sort().reverse()).toEqual(opened);
-    const firstPage = await incidentList(repo, { limit: 2 });
+    const firstPage = await incidentList(stores, { limit: 2 });
     expect(firstPage.incidents).toHaveLength(2);
     expect(firstPage.nextCursor).toBeDefined();
-    const checkout = await incidentList(repo, { limit: 100, service: 'checkout' });
+    const checkout = await incidentList(stores, { limit: 100, service: 'checkout' });
     expect(checkout.incidents.every((i) => i.service === 'checkout')).toBe(true);
-    const sev3 = await incidentList(repo, { limit: 100, severity: 3 });
+    const sev3 = await incidentList(stores, { limit: 100, severity: 3 });
     expect(sev3.incidents.map((i) => i.service)).toEqual(['unknown']);
   });
 });

@@ -1,6 +1,6 @@
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IncidentRepository } from '../../functions/adapters/repository.ts';
+import { dynamoStores } from '../../functions/adapters/stores.ts';
 import type { WorkflowCallback } from '../../functions/adapters/workflow.ts';
 import type { Incident } from '../../functions/core/incident.ts';
 import { issueLink, type LinkClaims, parseSigningKeys, signLink } from '../../functions/core/links.ts';
@@ -10,6 +10,7 @@ import {
   type LinkDeps,
   viewLink,
 } from '../../functions/use-cases/links.ts';
+import type { IncidentStore, Stores } from '../../functions/use-cases/ports.ts';
 import { acknowledge } from '../../functions/use-cases/respond.ts';
 import { type LocalDb, startLocalDb } from '../support/local-db.ts';
 import { organisation } from '../support/organisation.ts';
@@ -20,7 +21,7 @@ const keys = parseSigningKeys(JSON.stringify({ activeKeyId: 'k1', k1: 'k'.repeat
 const recipient = 'payments-oncall@example.com';
 
 let db: LocalDb;
-let repo: IncidentRepository;
+let stores: Stores;
 let number = 100;
 const resumed: Array<{ token: string; output: Record<string, unknown> }> = [];
 const workflow: WorkflowCallback = {
@@ -32,7 +33,7 @@ const workflow: WorkflowCallback = {
 
 beforeAll(async () => {
   db = await startLocalDb();
-  repo = new IncidentRepository(db.client, db.table);
+  stores = dynamoStores(db.client, db.table);
 });
 
 afterAll(async () => {
@@ -41,7 +42,7 @@ afterAll(async () => {
 
 function deps(overrides: Partial<LinkDeps> = {}): LinkDeps {
   return {
-    repo,
+    ...stores,
     mailer: {
       send: async () => {
         throw new Error('links send no mail');
@@ -77,8 +78,8 @@ async function openIncident(changes: Partial<Incident> = {}): Promise<Incident> 
     updatedAt: at,
     ...changes,
   };
-  await repo.createIncident(incident);
-  await repo.putIncidentKey(incident.key, incident.id);
+  await stores.incidents.create(incident);
+  await stores.incidents.putKey(incident.key, incident.id);
   return incident;
 }
 
@@ -98,7 +99,7 @@ function linkFor(
   return { token: signLink(claims, keys), claims };
 }
 
-const stored = async (incident: Incident) => repo.getIncident(incident.id);
+const stored = async (incident: Incident) => stores.incidents.get(incident.id);
 
 describe('viewing a link (GET)', () => {
   it('shows the confirm page with the incident, the action and the recipient, and writes nothing', async () => {
@@ -145,12 +146,12 @@ describe('deciding with a link (POST)', () => {
       token: 'task-token-1',
       output: { event: 'acknowledged', by: recipient },
     });
-    expect(await repo.getLinkUse(claims.id)).toMatchObject({
+    expect(await stores.links.get(claims.id)).toMatchObject({
       outcome: 'done',
       recipient,
       action: 'acknowledge',
     });
-    const view = await repo.incidentView(incident.id);
+    const view = await stores.incidents.view(incident.id);
     expect(view?.timeline.filter((e) => e.kind === 'incident.acknowledged')).toHaveLength(1);
 
     const count = await db.count();
@@ -171,7 +172,7 @@ describe('deciding with a link (POST)', () => {
       ['done', 'in-progress'],
       ['already-done', 'done'],
     ]).toContainEqual(pages.map((p) => p.kind).sort());
-    const view = await repo.incidentView(incident.id);
+    const view = await stores.incidents.view(incident.id);
     expect(view?.timeline.filter((e) => e.kind === 'incident.acknowledged')).toHaveLength(1);
   });
 
@@ -244,7 +245,7 @@ describe('deciding with a link (POST)', () => {
     await acknowledge(deps(), { incidentId: incident.id, by: 'alice@example.com', via: 'api' });
     const { token, claims } = linkFor(incident);
     expect(await decideLink(deps(), token)).toMatchObject({ kind: 'already-done', by: 'alice@example.com' });
-    expect(await repo.getLinkUse(claims.id)).toBeUndefined();
+    expect(await stores.links.get(claims.id)).toBeUndefined();
   });
 
   it('gives the use back after a transient failure, so pressing the button again works', async () => {
@@ -255,12 +256,12 @@ describe('deciding with a link (POST)', () => {
       $fault: 'client',
       $retryable: { throttling: true },
     });
-    const flaky = Object.create(repo) as IncidentRepository;
-    flaky.updateIncident = async () => {
+    const flaky = Object.create(stores.incidents) as IncidentStore;
+    flaky.change = async () => {
       throw throttled;
     };
-    await expect(decideLink(deps({ repo: flaky }), token)).rejects.toThrow(/Rate exceeded/);
-    expect(await repo.getLinkUse(claims.id)).toBeUndefined();
+    await expect(decideLink(deps({ incidents: flaky }), token)).rejects.toThrow(/Rate exceeded/);
+    expect(await stores.links.get(claims.id)).toBeUndefined();
     expect(await stored(incident)).toEqual(incident);
 
     expect(await decideLink(deps(), token)).toMatchObject({ kind: 'done', by: recipient });
@@ -276,12 +277,12 @@ describe('deciding with a link (POST)', () => {
       },
     };
     await expect(decideLink(deps({ workflow: unreachable }), token)).rejects.toThrow(/ECONNRESET/);
-    expect(await repo.getLinkUse(claims.id)).toBeUndefined();
+    expect(await stores.links.get(claims.id)).toBeUndefined();
     expect(await stored(incident)).toMatchObject({ status: 'fixing', acknowledgedBy: recipient });
 
     // The same link runs the idempotent action again instead of answering from the incident alone.
     expect(await decideLink(deps(), token)).toMatchObject({ kind: 'already-done', by: recipient });
-    expect(await repo.getLinkUse(claims.id)).toMatchObject({ outcome: 'already-done' });
+    expect(await stores.links.get(claims.id)).toMatchObject({ outcome: 'already-done' });
   });
 
   it('waits for a use in progress, and takes over one whose attempt died once its lease passed', async () => {
@@ -295,14 +296,14 @@ describe('deciding with a link (POST)', () => {
       outcome: 'pending',
       attempt: 'dead-attempt',
     };
-    await repo.useLink({ ...use, usedAt: new Date().toISOString() });
+    await stores.links.use({ ...use, usedAt: new Date().toISOString() });
     expect(await decideLink(deps(), token)).toMatchObject({ kind: 'in-progress' });
     expect(await stored(incident)).toEqual(incident);
     expect(await viewLink(deps(), token)).toMatchObject({ kind: 'confirm' });
 
     const later = () => new Date(Date.now() + LINK_ATTEMPT_LEASE_MS + 1000);
     expect(await decideLink(deps({ now: later }), token)).toMatchObject({ kind: 'done', by: recipient });
-    expect(await repo.getLinkUse(claims.id)).toMatchObject({ outcome: 'done' });
+    expect(await stores.links.get(claims.id)).toMatchObject({ outcome: 'done' });
     expect(await stored(incident)).toMatchObject({ status: 'fixing', acknowledgedBy: recipient });
   });
 

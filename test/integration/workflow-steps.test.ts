@@ -3,11 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Mailer, sesMailer } from '../../functions/adapters/mailer.ts';
-import { IncidentRepository } from '../../functions/adapters/repository.ts';
+import { dynamoStores } from '../../functions/adapters/stores.ts';
 import type { Incident } from '../../functions/core/incident.ts';
 import { parseSigningKeys } from '../../functions/core/links.ts';
 import { alertmanager } from '../../functions/sources/alertmanager.ts';
 import { ingestAlerts } from '../../functions/use-cases/ingest-alerts.ts';
+import type { Stores } from '../../functions/use-cases/ports.ts';
 import { incidentDetail } from '../../functions/use-cases/read-incidents.ts';
 import { recordWorkflowFailure } from '../../functions/use-cases/record-workflow-failure.ts';
 import { notifyAlertsResolved, page, type StepDeps } from '../../functions/use-cases/workflow-steps.ts';
@@ -29,7 +30,7 @@ type Mail = {
 let db: LocalDb;
 let ses: Server;
 let sesUrl: string;
-let repo: IncidentRepository;
+let stores: Stores;
 let mailer: Mailer;
 
 beforeAll(async () => {
@@ -39,7 +40,7 @@ beforeAll(async () => {
   // The adapter's client is created at module load: it reads the endpoint the way a function does.
   process.env.AWS_ENDPOINT_URL_SESV2 = sesUrl;
   mailer = sesMailer(organisation);
-  repo = new IncidentRepository(db.client, db.table);
+  stores = dynamoStores(db.client, db.table);
 });
 
 afterAll(async () => {
@@ -59,7 +60,7 @@ async function openIncident(groupKey: string) {
   ).alerts;
   const workflow = { start: async () => ({ executionArn: 'arn', alreadyStarted: false }) };
   const [touched] = await ingestAlerts(
-    { repo, workflow, organisation, now: () => new Date(), newId: ulid },
+    { ...stores, workflow, organisation, now: () => new Date(), newId: ulid },
     alerts,
   );
   if (!touched) throw new Error('no incident');
@@ -74,13 +75,13 @@ async function deliver(groupKey: string, change: { status: string; startsAt?: st
     sourceContext({ now: new Date() }),
   ).alerts;
   const workflow = { start: async () => ({ executionArn: 'arn', alreadyStarted: false }) };
-  await ingestAlerts({ repo, workflow, organisation, now: () => new Date(), newId: ulid }, alerts);
+  await ingestAlerts({ ...stores, workflow, organisation, now: () => new Date(), newId: ulid }, alerts);
 }
 
 const resumed: string[] = [];
 const keys = parseSigningKeys(JSON.stringify({ activeKeyId: 'k1', k1: 'k'.repeat(64) }));
 const deps = (): StepDeps => ({
-  repo,
+  ...stores,
   mailer,
   organisation,
   baseUrl: 'https://incidents.example.com',
@@ -112,7 +113,7 @@ describe('paging the incident manager', () => {
       /Acknowledge: Acknowledge and take charge <https:\/\/incidents\.example\.com\/links\/v1\.k1\./,
     );
 
-    const detail = await incidentDetail(repo, incident.key);
+    const detail = await incidentDetail(stores, incident.key);
     expect(detail.incident.status).toBe('paged');
     expect(detail.timeline.filter((e) => e.kind === 'page.sent')).toHaveLength(1);
     expect(detail.timeline.filter((e) => e.kind === 'status.changed')).toHaveLength(1);
@@ -123,10 +124,10 @@ describe('paging the incident manager', () => {
     // The first attempt's move applied, then the step failed before writing the entry (the SDK's retry of the
     // move found it done): the next attempt writes the entry with the move's own time.
     const pagedAt = '2026-11-20T10:00:00.000Z';
-    await repo.updateIncident(incident.incidentId, { set: { status: 'paged', pagedAt, pageTier: 0 } });
+    await stores.incidents.change(incident.incidentId, { set: { status: 'paged', pagedAt, pageTier: 0 } });
     await pageIncidentManager(deps(), incident);
     await pageIncidentManager(deps(), incident);
-    const detail = await incidentDetail(repo, incident.key);
+    const detail = await incidentDetail(stores, incident.key);
     const moves = detail.timeline.filter((e) => e.kind === 'status.changed');
     expect(moves.map((e) => e.at)).toEqual([pagedAt]);
   });
@@ -150,8 +151,10 @@ describe('paging the incident manager', () => {
 
   it('tells the incident manager once when every alert has resolved, and again after a re-fire clears', async () => {
     const incident = await openIncident('resolved-notice-group');
-    await repo.updateIncident(incident.incidentId, { set: { roles: { incidentManager: 'im@example.com' } } });
-    const current = async () => (await repo.getIncident(incident.incidentId)) as Incident;
+    await stores.incidents.change(incident.incidentId, {
+      set: { roles: { incidentManager: 'im@example.com' } },
+    });
+    const current = async () => (await stores.incidents.get(incident.incidentId)) as Incident;
     await notifyAlertsResolved(deps(), await current());
     expect(await mailsTo('im@example.com')).toEqual([]);
 
@@ -189,7 +192,7 @@ describe('paging the incident manager', () => {
     expect(mails).toHaveLength(1);
     expect(mails[0]?.subject).toContain('Workflow failed');
     expect(mails[0]?.body.text).toContain('States.Timeout');
-    const detail = await incidentDetail(repo, incident.key);
+    const detail = await incidentDetail(stores, incident.key);
     expect(detail.timeline.filter((e) => e.kind === 'workflow.failed')).toHaveLength(1);
   });
 });

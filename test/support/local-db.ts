@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { marshallOptions } from '../../functions/adapters/dynamodb.ts';
 import { buildApp } from '../../infra/build-app.ts';
 import { createDynalite, ensureTables, tablesFromTemplate } from '../../infra/local/dynamodb.ts';
 import { loadAssembly, StackModel } from '../../infra/local/template.ts';
@@ -33,7 +34,8 @@ export async function startLocalDb(): Promise<LocalDb> {
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  const client = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+  // The functions' own marshalling: tests write and read items exactly as the functions do.
+  const client = DynamoDBDocumentClient.from(raw, { marshallOptions });
   const table = tables[0]?.name ?? 'missing';
   return {
     client,

@@ -1,0 +1,28 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Stores } from '../use-cases/ports.ts';
+import { AlertGroupsRepository, DeliveriesRepository } from './alert-groups-repository.ts';
+import { CommsRepository } from './comms-repository.ts';
+import { documentClient, tableName } from './dynamodb.ts';
+import { IncidentsRepository } from './incidents-repository.ts';
+import { LinksRepository } from './links-repository.ts';
+import { Table } from './table.ts';
+
+/** Every repository of the single table, over one document client. */
+export function dynamoStores(db: DynamoDBDocumentClient, name: string): Stores {
+  const table = new Table(db, name);
+  return {
+    incidents: new IncidentsRepository(table),
+    groups: new AlertGroupsRepository(table),
+    deliveries: new DeliveriesRepository(table),
+    links: new LinksRepository(table),
+    comms: new CommsRepository(table),
+  };
+}
+
+let stores: Stores | undefined;
+
+/** The function's stores over its bound table (TABLE_NAME), made on first use and kept for its lifetime. */
+export function tableStores(): Stores {
+  stores ??= dynamoStores(documentClient, tableName());
+  return stores;
+}

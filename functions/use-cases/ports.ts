@@ -1,0 +1,206 @@
+import type { AlertCounts, StoredAlert } from '../core/alert.ts';
+import type { Incident, IncidentStatus } from '../core/incident.ts';
+import type { TimelineEntry } from '../core/timeline.ts';
+
+/**
+ * The narrow interfaces the use cases are written against, one per aggregate. The DynamoDB adapters implement
+ * them (functions/adapters/*-repository.ts); no use case sees a table, a key or a condition expression. Every
+ * create is conditional on absence and every state change on the state it leaves: the methods say which by
+ * answering false or undefined when their condition did not hold.
+ */
+
+/** The dedup pointer of an alert group: which incident it feeds and who is opening it. */
+export interface AlertGroupRecord {
+  source: string;
+  /** The state each alert of the group's incident has recorded (fingerprint -> state marker). */
+  states?: Record<string, string>;
+  /** When each alert was last delivered (fingerprint -> time): repeats only move this. */
+  seen?: Record<string, string>;
+  groupKey: string;
+  incidentId: string;
+  /** opening: a request holds the lease and is creating the incident; closed: its incident was resolved. */
+  state: 'opening' | 'open' | 'closed';
+  /** The resolved incident this group's current one recurs after. */
+  previousIncidentId?: string;
+  previousKey?: string;
+  claimedAt: string;
+  leaseOwner?: string;
+  leaseUntil?: string;
+  number?: number;
+  incidentKey?: string;
+}
+
+/** One alert's state as the group remembers it. */
+export interface AlertMarker {
+  fingerprint: string;
+  marker: string;
+}
+
+export interface LinkUse {
+  linkId: string;
+  incidentId: string;
+  action: string;
+  recipient: string;
+  usedAt: string;
+  /** 'pending' while the decision is being made (see use-cases/links.ts), then what the decision did. */
+  outcome: string;
+  /** Which attempt holds a pending use: only it may complete or release the use. */
+  attempt?: string;
+  completedAt?: string;
+}
+
+export interface CommsRecord {
+  incidentId: string;
+  kind: string;
+  sequence: number;
+  status: 'sending' | 'sent';
+  recipients: string[];
+  subject: string;
+  startedAt: string;
+  sentAt?: string;
+  messageId?: string;
+}
+
+export interface IncidentView {
+  incident: Incident;
+  timeline: TimelineEntry[];
+  alerts: StoredAlert[];
+  comms: CommsRecord[];
+}
+
+/** `open` is every status but resolved. */
+export type StatusFilter = IncidentStatus | 'open';
+
+export interface ListQuery {
+  service?: string;
+  status?: StatusFilter;
+  severity?: number;
+  from?: string;
+  to?: string;
+  limit: number;
+  cursor?: Record<string, unknown>;
+}
+
+/** Attributes a change may be made conditional on (equal to the value; null: absent). */
+type Expectable = 'severity' | 'updateCount' | 'nextUpdateDue';
+
+/** A change to an incident: one conditional write. */
+export interface IncidentChange {
+  set?: Partial<Omit<Incident, 'id' | 'key'>>;
+  remove?: (keyof Incident)[];
+  /** Only from one of these states (every state change names the states it leaves). */
+  statusIn?: readonly IncidentStatus[];
+  /** Only while these attributes hold these values. */
+  expect?: { [K in Expectable]?: Incident[K] | null };
+}
+
+export interface IncidentStore {
+  /** Creates the incident; an identical retry leaves the first one as it is (false). */
+  create(incident: Incident): Promise<boolean>;
+  get(incidentId: string): Promise<Incident | undefined>;
+  idForKey(key: string): Promise<string | undefined>;
+  byKey(key: string): Promise<Incident | undefined>;
+  /** Points a human key at its incident; a retry that points it at the same incident is fine. */
+  putKey(key: string, incidentId: string): Promise<void>;
+  /** The incident after the change, or undefined when it does not exist or a condition did not hold. */
+  change(incidentId: string, change: IncidentChange): Promise<Incident | undefined>;
+  /** Appends a timeline entry; the same event id at the same time is written once. */
+  appendTimeline(entry: TimelineEntry): Promise<void>;
+  /** The incident with everything recorded on it (one Query of its partition). */
+  view(incidentId: string): Promise<IncidentView | undefined>;
+  /** Newest first, by service when given. */
+  list(query: ListQuery): Promise<{ incidents: Incident[]; cursor?: Record<string, unknown> }>;
+  /** Incidents whose workflow start is not recorded, opened at or before `openedBefore`, oldest first. */
+  awaitingWorkflow(openedBefore: string, limit: number): Promise<Incident[]>;
+  /** Records that the incident's workflow runs: it leaves the list above. */
+  markWorkflowStarted(incidentId: string, executionArn: string, at: string): Promise<void>;
+}
+
+export interface AlertGroupStore {
+  get(source: string, groupKey: string): Promise<AlertGroupRecord | undefined>;
+  /** Claims a new group for a new incident. False when another request claimed it first. */
+  claim(record: AlertGroupRecord): Promise<boolean>;
+  /** Claims a group whose incident was resolved for a recurrence. False when another request did first. */
+  reclaimClosed(closed: AlertGroupRecord, claim: AlertGroupRecord): Promise<boolean>;
+  /**
+   * Remembers the states the group's incident recorded (and when each alert was seen); answers every state the
+   * group now holds, or undefined when the group moved on to another incident.
+   */
+  rememberStates(
+    source: string,
+    groupKey: string,
+    incidentId: string,
+    alerts: readonly AlertMarker[],
+    seenAt: string,
+  ): Promise<string[] | undefined>;
+  /** An incident's alert counts, from its group (undefined without alerts, or once the group moved on). */
+  countsOf(incident: Pick<Incident, 'id' | 'source' | 'groupKey'>): Promise<AlertCounts | undefined>;
+  /** Marks a group's incident resolved: the group's next firing alert opens a new incident. */
+  close(source: string, groupKey: string, incidentId: string): Promise<boolean>;
+  /** Takes over the opening of a group whose lease expired (its opener died). */
+  takeOverLease(
+    source: string,
+    groupKey: string,
+    owner: string,
+    now: string,
+    until: string,
+  ): Promise<boolean>;
+  /** Gives up an opener's lease after a failure (only the holder, only while opening). */
+  releaseLease(source: string, groupKey: string, owner: string): Promise<void>;
+  /** The next incident number for `owner`; a retried count answers the same number. */
+  nextIncidentNumber(owner: string): Promise<number>;
+  /** Records the number on the group, once, and only by the lease holder. */
+  assignNumber(
+    source: string,
+    groupKey: string,
+    owner: string,
+    number: number,
+    key: string,
+  ): Promise<boolean>;
+  /** Ends an opening: open, lease gone, with the states its incident recorded. */
+  markOpen(
+    source: string,
+    groupKey: string,
+    incidentId: string,
+    alerts: readonly AlertMarker[],
+    seenAt: string,
+  ): Promise<void>;
+}
+
+/**
+ * Sender-assigned delivery ids (replay protection). A claim is one conditional write: it holds the id while the
+ * delivery is processed, so two copies of one delivery cannot both pass; a failed delivery gives the id back
+ * (its sender retries), a crashed one's claim lapses after its lease, a processed one is kept for a day.
+ */
+export interface DeliveryStore {
+  claim(source: string, deliveryId: string, owner: string, now: Date): Promise<boolean>;
+  complete(source: string, deliveryId: string, owner: string, now: Date): Promise<void>;
+  release(source: string, deliveryId: string, owner: string): Promise<void>;
+}
+
+export interface LinkUseStore {
+  /** Records a use. Undefined when this call used the link, else the earlier use. */
+  use(use: LinkUse): Promise<LinkUse | undefined>;
+  get(linkId: string): Promise<LinkUse | undefined>;
+  /** Records what a pending use decided. False when the attempt no longer holds the use. */
+  complete(linkId: string, attempt: string, outcome: string, at: string): Promise<boolean>;
+  /** Gives a pending use back (its attempt failed). */
+  release(linkId: string, attempt: string): Promise<boolean>;
+  /** Takes over a pending use whose attempt died. False when another request took it. */
+  takeOver(linkId: string, previousAttempt: string, attempt: string, at: string): Promise<boolean>;
+}
+
+export interface CommsStore {
+  /** Starts a send: the existing record when it was already sent (send nothing), else undefined. */
+  begin(record: CommsRecord): Promise<CommsRecord | undefined>;
+  complete(incidentId: string, kind: string, sequence: number, messageId: string, at: string): Promise<void>;
+}
+
+/** Every store, as the handlers build them. */
+export interface Stores {
+  incidents: IncidentStore;
+  groups: AlertGroupStore;
+  deliveries: DeliveryStore;
+  links: LinkUseStore;
+  comms: CommsStore;
+}
