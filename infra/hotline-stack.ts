@@ -1,6 +1,5 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { Organisation } from '../functions/core/config.ts';
@@ -10,6 +9,7 @@ import { IncidentTable } from './constructs/incident-table.ts';
 import { IncidentWorkflow } from './constructs/incident-workflow.ts';
 import { Mailer } from './constructs/mailer.ts';
 import { OperatorAlarms } from './constructs/operator-alarms.ts';
+import { Schedules } from './constructs/schedules.ts';
 import {
   type AlertSource,
   AlertSourceSecret,
@@ -29,6 +29,7 @@ export const functionSpecs = {
   LinkDecision: { handlerFile: 'handle-link', kind: 'api' },
   WorkflowStep: { handlerFile: 'workflow-step', kind: 'workflow' },
   RecordWorkflowFailure: { handlerFile: 'record-workflow-failure', kind: 'workflow' },
+  SweepUnstartedWorkflows: { handlerFile: 'sweep-unstarted-workflows', kind: 'workflow' },
 } as const satisfies Record<string, { handlerFile: string; kind: FunctionKind }>;
 export type FunctionId = keyof typeof functionSpecs;
 
@@ -58,6 +59,7 @@ export class HotlineStack extends Stack {
   readonly linkSigningKeys: LinkSigningKeys;
   readonly mailer: Mailer;
   readonly alarms: OperatorAlarms;
+  readonly schedules: Schedules;
 
   constructor(scope: Construct, id: string, props: HotlineStackProps) {
     super(scope, id, {
@@ -91,6 +93,7 @@ export class HotlineStack extends Stack {
       LinkDecision: fn('LinkDecision'),
       WorkflowStep: fn('WorkflowStep'),
       RecordWorkflowFailure: fn('RecordWorkflowFailure'),
+      SweepUnstartedWorkflows: fn('SweepUnstartedWorkflows'),
     };
     const f = this.functions;
 
@@ -115,47 +118,42 @@ export class HotlineStack extends Stack {
     this.api = this.incidentApi.httpApi;
 
     const publicBaseUrl = organisation.publicBaseUrl?.replace(/\/+$/, '') ?? this.incidentApi.endpoint;
-    // Ingest wakes the incident's comms loop when every alert has resolved (the workflow mails the manager).
-    f.IngestAlert.bindTable(this.table, 'readWrite').bindStateMachine(this.stateMachine);
-    f.IngestAlert.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['states:SendTaskSuccess'],
-        resources: [this.stateMachine.stateMachineArn],
-      }),
-    );
-    f.DeclareIncident.bindTable(this.table, 'readWrite').bindStateMachine(this.stateMachine);
+    // Each function gets exactly what its code calls, through the bind methods (environment and grant together).
+    // Ingest opens incidents and wakes an incident's comms loop when every alert has resolved; it releases the
+    // delivery it claimed when processing fails.
+    f.IngestAlert.bindTable(this.table, 'readWriteDelete')
+      .bindStateMachine(this.stateMachine)
+      .bindWorkflowCallback(this.stateMachine);
     for (const [source, secret] of Object.entries(this.alertSourceSecrets)) {
       f.IngestAlert.bindSecret(secret, `${envPrefix(source)}_SECRET_ARN`);
     }
+    f.DeclareIncident.bindTable(this.table, 'readWrite').bindStateMachine(this.stateMachine);
     f.ListIncidents.bindTable(this.table, 'read');
     f.GetIncident.bindTable(this.table, 'read');
-    f.WorkflowStep.bindTable(this.table, 'readWrite')
-      .bindMailer(this.mailer)
-      .bindSecret(this.linkSigningKeys, 'LINK_SIGNING_SECRET_ARN');
-    f.WorkflowStep.addEnvironment('PUBLIC_BASE_URL', publicBaseUrl);
     // A waiting step resumes its own token when it finds the event already happened. The grant names the state
     // machine by its fixed name: a reference would make the function depend on the machine that invokes it.
-    f.WorkflowStep.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['states:SendTaskSuccess'],
-        resources: [workflow.stateMachineArnByName],
-      }),
-    );
-    f.RespondToIncident.bindTable(this.table, 'readWrite').bindMailer(this.mailer);
-    f.RespondToIncident.addEnvironment('PUBLIC_BASE_URL', publicBaseUrl);
-    f.RespondToIncident.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['states:SendTaskSuccess'],
-        resources: [this.stateMachine.stateMachineArn],
-      }),
-    );
-    // Signed links: the token is verified with the link keys; an acknowledgement resumes the waiting workflow.
-    f.LinkDecision.bindTable(this.table, 'readWrite')
+    f.WorkflowStep.bindTable(this.table, 'readWrite')
+      .bindMailer(this.mailer, publicBaseUrl)
       .bindSecret(this.linkSigningKeys, 'LINK_SIGNING_SECRET_ARN')
+      .bindWorkflowCallback(workflow.stateMachineArnByName);
+    f.RespondToIncident.bindTable(this.table, 'readWrite')
+      .bindMailer(this.mailer, publicBaseUrl)
       .bindWorkflowCallback(this.stateMachine);
-    f.LinkDecision.addEnvironment('PUBLIC_BASE_URL', publicBaseUrl);
-    f.RecordWorkflowFailure.bindTable(this.table, 'readWrite').bindMailer(this.mailer);
-    f.RecordWorkflowFailure.addEnvironment('PUBLIC_BASE_URL', publicBaseUrl);
+    // Signed links: the token is verified with the link keys; an acknowledgement resumes the waiting workflow; a
+    // decision that fails releases the link use it claimed.
+    f.LinkDecision.bindTable(this.table, 'readWriteDelete')
+      .bindSecret(this.linkSigningKeys, 'LINK_SIGNING_SECRET_ARN')
+      .bindWorkflowCallback(this.stateMachine)
+      .bindPublicBaseUrl(publicBaseUrl);
+    f.RecordWorkflowFailure.bindTable(this.table, 'readWrite').bindMailer(this.mailer, publicBaseUrl);
+    // Starts the workflow of any incident an interrupted request left unstarted, and tells the operators.
+    f.SweepUnstartedWorkflows.bindTable(this.table, 'readWrite')
+      .bindStateMachine(this.stateMachine)
+      .bindMailer(this.mailer, publicBaseUrl)
+      .bindMetrics();
+    this.schedules = new Schedules(this, 'Schedules', {
+      sweepUnstartedWorkflows: f.SweepUnstartedWorkflows,
+    });
 
     this.alarms = new OperatorAlarms(this, 'Alarms', {
       operators: organisation.operators,

@@ -1,4 +1,9 @@
-import { SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { PerCallRetryStrategy, stepFunctionsRetries } from './retry.ts';
 
 const sfn = new SFNClient({
@@ -16,15 +21,36 @@ export interface WorkflowStarter {
   start(input: WorkflowInput): Promise<{ executionArn: string; alreadyStarted: boolean }>;
 }
 
+/** Starts executions and finds the one an incident has. */
+export interface WorkflowExecutions extends WorkflowStarter {
+  /** The incident's execution, if one was started (whatever its status now). */
+  find(input: WorkflowInput): Promise<{ executionArn: string; status: string } | undefined>;
+}
+
 export function executionArnFor(stateMachineArn: string, name: string): string {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }
 
-export function stepFunctionsStarter(): WorkflowStarter {
+function boundStateMachine(): string {
+  const stateMachineArn = process.env.STATE_MACHINE_ARN;
+  if (!stateMachineArn) throw new Error('STATE_MACHINE_ARN is not set: bind the state machine');
+  return stateMachineArn;
+}
+
+export function stepFunctionsStarter(): WorkflowExecutions {
   return {
+    async find(input) {
+      const executionArn = executionArnFor(boundStateMachine(), input.key);
+      try {
+        const result = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+        return { executionArn, status: result.status ?? 'UNKNOWN' };
+      } catch (error) {
+        if (error instanceof Error && error.name === 'ExecutionDoesNotExist') return undefined;
+        throw error;
+      }
+    },
     async start(input) {
-      const stateMachineArn = process.env.STATE_MACHINE_ARN;
-      if (!stateMachineArn) throw new Error('STATE_MACHINE_ARN is not set: bind the state machine');
+      const stateMachineArn = boundStateMachine();
       try {
         // Same name + same input is idempotent for Standard workflows while the execution runs.
         const result = await sfn.send(

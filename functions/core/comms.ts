@@ -346,3 +346,34 @@ export function allAlertsResolvedEmail({
   );
   return { subject: subjectFor(incident, 'All alerts resolved'), text, html };
 }
+
+export interface WorkflowRecoveredContext {
+  incident: Pick<Incident, 'key' | 'severity' | 'summary' | 'openedAt'>;
+  baseUrl: string;
+  startedAt: string;
+}
+
+/**
+ * The sweep found an incident whose workflow never started (the request that opened it failed after writing it)
+ * and started it. The page goes out late: the operators are told so they can find out why.
+ */
+export function workflowRecoveredEmail({
+  incident,
+  baseUrl,
+  startedAt,
+}: WorkflowRecoveredContext): EmailMessage {
+  const late = durationText(Math.max(0, Date.parse(startedAt) - Date.parse(incident.openedAt)));
+  const { text, html } = render(
+    `${incident.key}: its workflow started late`,
+    `This incident was opened but its workflow did not start with it: the request that opened it failed before starting it. The sweep started it ${late} after the incident was opened, so its incident manager was paged late. Check the logs of the function that opened it.`,
+    [
+      baseUrl
+        ? { label: 'Incident', value: incident.key, href: incidentUrl(baseUrl, incident.key) }
+        : { label: 'Incident', value: incident.key },
+      { label: 'Opened', value: incident.openedAt },
+      { label: 'Workflow started', value: startedAt },
+    ],
+    [],
+  );
+  return { subject: subjectFor(incident, 'Workflow started late'), text, html };
+}

@@ -61,6 +61,9 @@ export interface Incident {
   openedAt: string;
   executionName: string;
   updatedAt: string;
+  /** When the workflow's execution was known to run (absent: the sweep looks for it). */
+  workflowStartedAt?: string;
+  executionArn?: string;
   /** Customer impact in the declarer's words (declared incidents) or the alerts' description. */
   description?: string;
   /** Who declared it by hand (an operator identity), absent for alert-opened incidents. */

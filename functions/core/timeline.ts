@@ -20,6 +20,7 @@ export type TimelineKind =
   | 'alert.firing'
   | 'alert.resolved'
   | 'workflow.started'
+  | 'workflow.recovered'
   | 'page.sent'
   | 'status.changed'
   | 'workflow.failed';

@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -9,13 +8,34 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { Organisation } from '../../functions/core/config.ts';
+import { IncidentTable } from './incident-table.ts';
 import type { Mailer } from './mailer.ts';
 
-/** The repository root: bundling resolves the handlers, package.json imports and the lock file from here. */
+/** The repository root: bundling resolves the handlers and the lock file from here. */
 export const projectRoot = resolve(import.meta.dirname, '../..');
 
 /** Stands in for @aws-sdk/credential-provider-node in every bundle (see the module's comment). */
 export const lambdaCredentialsModule = './functions/adapters/lambda-credentials.ts';
+
+/** Powertools' `service`: a dimension of every metric the functions emit, so alarms name it too. */
+export const serviceName = 'hotline';
+/** The CloudWatch namespace of the functions' own metrics (Powertools Metrics, as EMF log lines). */
+export const metricsNamespace = 'Hotline';
+
+/**
+ * What a function may do with the table: exactly the calls the repositories make (adapters/table.ts sends
+ * GetCommand, QueryCommand, PutCommand, UpdateCommand and DeleteCommand). Never Scan (every list is a Query on
+ * a key or a sparse index), no batch calls, no streams.
+ */
+export type TableAccess = 'read' | 'readWrite' | 'readWriteDelete';
+const read = ['dynamodb:GetItem', 'dynamodb:Query'];
+const readWrite = [...read, 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+export const tableActions: Record<TableAccess, readonly string[]> = {
+  read,
+  readWrite,
+  // Only for functions that release a claim they hold (a link use, an alert delivery).
+  readWriteDelete: [...readWrite, 'dynamodb:DeleteItem'],
+};
 
 /** API handlers answer within API Gateway's 30 s integration limit; workflow steps may take longer. */
 export type FunctionKind = 'api' | 'workflow';
@@ -81,7 +101,7 @@ export class IncidentFunction extends nodejs.NodejsFunction {
       tracing: lambda.Tracing.ACTIVE,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: 'hotline',
+        POWERTOOLS_SERVICE_NAME: serviceName,
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
       bundling: {
@@ -110,17 +130,23 @@ export class IncidentFunction extends nodejs.NodejsFunction {
     });
   }
 
-  /** TABLE_NAME, with read or read/write access to the table and its indexes. */
-  bindTable(table: dynamodb.Table, access: 'read' | 'readWrite'): this {
-    if (access === 'read') table.grantReadData(this);
-    else table.grantReadWriteData(this);
-    this.addEnvironment('TABLE_NAME', table.tableName);
-    const tableResource = table.node.defaultChild as dynamodb.CfnTable;
-    Validations.of(this.executionRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(tableResource)}.Arn>/index/*]`,
-      reason:
-        "Queries use the single table's own GSIs (gsi1, gsi2); the wildcard covers only that table's indexes.",
+  /**
+   * TABLE_NAME, with the access's item calls on the table and Query on each of its indexes, named one by one
+   * (no `index/*` wildcard). The table's key is the AWS managed one, which needs no grant; a customer managed
+   * key would need one here.
+   */
+  bindTable(table: IncidentTable, access: TableAccess): this {
+    iam.Grant.addToPrincipal({
+      grantee: this,
+      actions: [...tableActions[access]],
+      resourceArns: [table.tableArn],
     });
+    iam.Grant.addToPrincipal({
+      grantee: this,
+      actions: ['dynamodb:Query'],
+      resourceArns: Object.values(IncidentTable.indexes).map((index) => `${table.tableArn}/index/${index}`),
+    });
+    this.addEnvironment('TABLE_NAME', table.tableName);
     return this;
   }
 
@@ -133,7 +159,7 @@ export class IncidentFunction extends nodejs.NodejsFunction {
 
   /**
    * STATE_MACHINE_ARN, with StartExecution on it and DescribeExecution on its executions only (the starter
-   * reads an execution back when a start is refused as a duplicate).
+   * reads an execution back when a start is refused as a duplicate, and a sweep looks before it starts).
    */
   bindStateMachine(stateMachine: sfn.StateMachine): this {
     stateMachine.grantStartExecution(this);
@@ -160,19 +186,47 @@ export class IncidentFunction extends nodejs.NodejsFunction {
   }
 
   /**
-   * STATE_MACHINE_ARN, with SendTaskSuccess/SendTaskFailure (and heartbeat) on that state machine only: for
-   * functions that resume a waiting workflow task (an acknowledgement by link or API).
+   * states:SendTaskSuccess on one state machine, for functions that resume a waiting workflow task (an
+   * acknowledgement, an update, every alert resolved, a step finding its event already happened). Only
+   * SendTaskSuccess: no function fails or heartbeats a task. No environment variable: the task token names its
+   * execution. Pass the machine, or (for a function the machine itself invokes, where a reference would make a
+   * dependency cycle) its ARN built from its fixed name, `IncidentWorkflow.stateMachineArnByName`.
    */
-  bindWorkflowCallback(stateMachine: sfn.StateMachine): this {
-    stateMachine.grantTaskResponse(this);
-    this.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
+  bindWorkflowCallback(stateMachine: sfn.IStateMachine | string): this {
+    iam.Grant.addToPrincipal({
+      grantee: this,
+      actions: ['states:SendTaskSuccess'],
+      resourceArns: [typeof stateMachine === 'string' ? stateMachine : stateMachine.stateMachineArn],
+    });
     return this;
   }
 
-  /** SES_CONFIGURATION_SET, with ses:SendEmail from the sender identity through that configuration set. */
-  bindMailer(mailer: Mailer): this {
+  /**
+   * SES_CONFIGURATION_SET, with ses:SendEmail from the sender identity through that configuration set, and
+   * PUBLIC_BASE_URL: every mail that names an incident links to a page, so a function that mails without the
+   * base URL would send dead links.
+   */
+  bindMailer(mailer: Mailer, publicBaseUrl: string): this {
     mailer.grantSend(this);
     this.addEnvironment('SES_CONFIGURATION_SET', mailer.configurationSet.configurationSetName);
+    return this.bindPublicBaseUrl(publicBaseUrl);
+  }
+
+  /**
+   * PUBLIC_BASE_URL, the origin of the links in mails and pages (the API's, unless the organisation names its
+   * own). Nothing to grant. Mailing functions get it through `bindMailer`; this is for the others that render links.
+   */
+  bindPublicBaseUrl(publicBaseUrl: string): this {
+    this.addEnvironment('PUBLIC_BASE_URL', publicBaseUrl);
+    return this;
+  }
+
+  /**
+   * POWERTOOLS_METRICS_NAMESPACE, for functions that emit their own metrics with Powertools Metrics. Nothing to
+   * grant: the metrics go out as embedded metric format lines in the function's own log group.
+   */
+  bindMetrics(): this {
+    this.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', metricsNamespace);
     return this;
   }
 }

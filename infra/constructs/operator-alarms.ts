@@ -8,6 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { metricsNamespace, serviceName } from './incident-function.ts';
 
 export interface OperatorAlarmsProps {
   /** `organisation.operators`: who hears when the system itself fails. */
@@ -26,8 +27,9 @@ export class OperatorAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: OperatorAlarmsProps) {
     super(scope, id);
-    // A customer managed key because CloudWatch alarms cannot publish to a topic encrypted with the AWS
-    // managed SNS key (its key policy cannot grant CloudWatch).
+    // The topic is encrypted at rest (AwsSolutions-SNS2), with a customer managed key because CloudWatch alarms
+    // cannot publish to a topic encrypted with the AWS managed SNS key (its key policy cannot grant CloudWatch).
+    // The key costs about $1 a month: kept on purpose, an encrypted topic is worth that.
     const key = new kms.Key(this, 'TopicKey', {
       description: 'Hotline operator alarm topic',
       enableKeyRotation: true,
@@ -74,6 +76,19 @@ export class OperatorAlarms extends Construct {
       'WorkflowExecutionsTimedOut',
       props.stateMachine.metricTimedOut({ period, statistic: cloudwatch.Stats.SUM }),
       'An incident workflow execution timed out.',
+    );
+    // The sweep counts the workflows it had to start (Powertools Metrics; `service` is Powertools' default
+    // dimension). Any at all means an opening request failed between writing an incident and starting it.
+    alarm(
+      'WorkflowsStartedBySweep',
+      new cloudwatch.Metric({
+        namespace: metricsNamespace,
+        metricName: 'WorkflowsStartedBySweep',
+        dimensionsMap: { service: serviceName },
+        statistic: cloudwatch.Stats.SUM,
+        period,
+      }),
+      "An incident's workflow did not start with its incident; the sweep started it: check why the opening request failed.",
     );
     for (const [name, fn] of Object.entries(props.functions)) {
       alarm(

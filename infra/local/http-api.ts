@@ -22,15 +22,6 @@ export interface LocalRoute {
   apiId: string;
 }
 
-interface Cors {
-  AllowOrigins?: string[];
-  AllowMethods?: string[];
-  AllowHeaders?: string[];
-  ExposeHeaders?: string[];
-  AllowCredentials?: boolean;
-  MaxAge?: number;
-}
-
 type Log = (line: string) => void;
 
 const MAX_BODY = 10 * 1024 * 1024;
@@ -75,14 +66,6 @@ export function routesFromTemplate(model: StackModel): LocalRoute[] {
     });
   }
   return routes;
-}
-
-export function corsFromTemplate(model: StackModel): Cors | undefined {
-  for (const [logicalId, r] of model.resourcesOfType('AWS::ApiGatewayV2::Api')) {
-    const cors = r.Properties?.CorsConfiguration;
-    if (cors) return model.resolve(cors, `${logicalId}.CorsConfiguration`) as Cors;
-  }
-  return undefined;
 }
 
 interface Match {
@@ -156,7 +139,6 @@ export function tokensMatch(presented: string, expected: string): boolean {
 
 export interface HttpApiDeps {
   routes: LocalRoute[];
-  cors: Cors | undefined;
   lambda: LambdaRuntime;
   operatorToken: string;
   apiId: string;
@@ -174,14 +156,13 @@ export function createHttpApi(deps: HttpApiDeps) {
     const rawPath = queryAt >= 0 ? url.slice(0, queryAt) : url;
     const rawQueryString = queryAt >= 0 ? url.slice(queryAt + 1) : '';
     const method = (req.method ?? 'GET').toUpperCase();
-    const cors = corsHeaders(deps.cors, req);
     let logged = `${method} (no route)`;
     const reply = (
       status: number,
       body: string | Buffer,
       headers: Record<string, string | string[]> = {},
     ) => {
-      res.writeHead(status, { ...cors, ...headers });
+      res.writeHead(status, headers);
       res.end(body);
       // The route key, never the raw path: link routes carry signed tokens in the path (as the AWS access log).
       log(`[api] ${logged} -> ${status} (${Date.now() - started} ms)`);
@@ -191,10 +172,6 @@ export function createHttpApi(deps: HttpApiDeps) {
         'content-type': 'application/json',
       });
 
-    if (method === 'OPTIONS' && deps.cors && req.headers['access-control-request-method']) {
-      reply(204, '', preflightHeaders(deps.cors));
-      return;
-    }
     const match = matchRoute(routes, method, rawPath);
     if (!match) {
       gatewayError(404, 'Not Found', 'NotFound', `No route for ${method} ${rawPath}`);
@@ -441,25 +418,5 @@ export function toHttpResponse(result: unknown): HttpResponse | { problem: strin
     statusCode,
     headers,
     body: structured.isBase64Encoded ? Buffer.from(body, 'base64') : body,
-  };
-}
-
-function corsHeaders(cors: Cors | undefined, req: IncomingMessage): Record<string, string> {
-  const origin = req.headers.origin;
-  if (!cors || !origin) return {};
-  const allowed = cors.AllowOrigins ?? [];
-  if (!allowed.includes('*') && !allowed.includes(origin)) return {};
-  return {
-    'access-control-allow-origin': allowed.includes('*') && !cors.AllowCredentials ? '*' : origin,
-    ...(cors.AllowCredentials ? { 'access-control-allow-credentials': 'true' } : {}),
-    ...(cors.ExposeHeaders?.length ? { 'access-control-expose-headers': cors.ExposeHeaders.join(',') } : {}),
-  };
-}
-
-function preflightHeaders(cors: Cors): Record<string, string> {
-  return {
-    ...(cors.AllowMethods?.length ? { 'access-control-allow-methods': cors.AllowMethods.join(',') } : {}),
-    ...(cors.AllowHeaders?.length ? { 'access-control-allow-headers': cors.AllowHeaders.join(',') } : {}),
-    ...(cors.MaxAge !== undefined ? { 'access-control-max-age': String(cors.MaxAge) } : {}),
   };
 }

@@ -139,6 +139,7 @@ export class StepFunctionsService {
   private readonly file: string;
   private saveTimer: NodeJS.Timeout | undefined;
   private shuttingDown = false;
+  private refusesStart: ((name: string) => boolean) | undefined;
 
   constructor(
     machines: LocalStateMachine[],
@@ -194,12 +195,23 @@ export class StepFunctionsService {
     this.scheduleSave();
   }
 
+  /**
+   * Fault injection for tests: StartExecution of the executions `refuse` names fails as a service that is down
+   * (503, retried by the SDK), until this is called again without it.
+   */
+  refuseStarts(refuse?: (name: string) => boolean): void {
+    this.refusesStart = refuse;
+  }
+
   startExecution(request: { stateMachineArn?: string; name?: string; input?: string }): {
     executionArn: string;
     startDate: Date;
   } {
     const machine = this.machine(request.stateMachineArn);
     const name = request.name ?? randomUUID();
+    if (this.refusesStart?.(name)) {
+      throw new ServiceError('ServiceUnavailable', 'Step Functions is unavailable (injected by a test)', 503);
+    }
     if (!validName(name)) throw new ServiceError('InvalidName', `Invalid Name: '${name}'`);
     const input = request.input ?? '{}';
     try {

@@ -20,7 +20,7 @@ import {
   withFaults,
 } from './faults.ts';
 import { functionsFromTemplate, LambdaRuntime } from './functions.ts';
-import { corsFromTemplate, createHttpApi, routesFromTemplate } from './http-api.ts';
+import { createHttpApi, routesFromTemplate } from './http-api.ts';
 import { type LocalSchedule, Scheduler, type ScheduleTarget, schedulesFromTemplate } from './schedules.ts';
 import { SecretStore } from './secrets.ts';
 import { startSes } from './ses.ts';
@@ -161,7 +161,6 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
     api.use(
       createHttpApi({
         routes: routesFromTemplate(model),
-        cors: corsFromTemplate(model),
         lambda,
         operatorToken,
         apiId: apis[0] ? model.apiId(apis[0][0]) : 'local',

@@ -102,4 +102,25 @@ describe('email, secrets and alarms', () => {
     );
     expect(functionAlarms).toHaveLength(Object.keys(stack.functions).length);
   });
+
+  it('emails the operators when the sweep had to start a workflow', () => {
+    const sweep = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
+      (a) => a.Properties.MetricName === 'WorkflowsStartedBySweep',
+    );
+    expect(sweep).toHaveLength(1);
+    expect(sweep[0]?.Properties).toMatchObject({
+      // What Powertools Metrics emits: POWERTOOLS_METRICS_NAMESPACE and the default `service` dimension.
+      Namespace: 'Hotline',
+      Dimensions: [{ Name: 'service', Value: 'hotline' }],
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: logicalId(stack.alarms.topic) }],
+      AlarmDescription:
+        "An incident's workflow did not start with its incident; the sweep started it: check why the opening request failed.",
+    });
+  });
 });

@@ -1,5 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { IncidentTable } from '../../infra/constructs/incident-table.ts';
+import type { IncidentWorkflow } from '../../infra/constructs/incident-workflow.ts';
 import { type FunctionId, functionSpecs, type HotlineStack } from '../../infra/hotline-stack.ts';
 import { arnOf, exampleOrganisation, logicalId, ref, synthesized } from './stack.ts';
 
@@ -28,6 +30,37 @@ describe('functions', () => {
       .filter((s) => [s.Resource].flat().some((r) => JSON.stringify(r) === JSON.stringify(resource)))
       .flatMap((s) => [s.Action].flat());
   const allActions = (id: FunctionId) => statements(id).flatMap((s) => [s.Action].flat());
+  const tableCalls = (id: FunctionId) => allActions(id).filter((a) => a.startsWith('dynamodb:'));
+  const indexArn = (index: string) => ({ 'Fn::Join': ['', [arnOf(stack.table), `/index/${index}`]] });
+
+  /** The item calls each function's code makes (adapters/table.ts), and nothing else. */
+  const get = 'dynamodb:GetItem';
+  const query = 'dynamodb:Query';
+  const put = 'dynamodb:PutItem';
+  const update = 'dynamodb:UpdateItem';
+  const del = 'dynamodb:DeleteItem';
+  const tableCallsOf: Record<FunctionId, string[]> = {
+    // Releases the alert delivery it claimed when processing fails.
+    IngestAlert: [get, query, put, update, del],
+    ListIncidents: [get, query],
+    GetIncident: [get, query],
+    DeclareIncident: [get, query, put, update],
+    RespondToIncident: [get, query, put, update],
+    // Releases the link use it claimed when a decision fails.
+    LinkDecision: [get, query, put, update, del],
+    WorkflowStep: [get, query, put, update],
+    RecordWorkflowFailure: [get, query, put, update],
+    SweepUnstartedWorkflows: [get, query, put, update],
+  };
+  /** Functions whose code sends mail (every mail links to a page, so they need PUBLIC_BASE_URL too). */
+  const mailing: FunctionId[] = [
+    'WorkflowStep',
+    'RespondToIncident',
+    'RecordWorkflowFailure',
+    'SweepUnstartedWorkflows',
+  ];
+  /** Functions that resume a waiting workflow task. */
+  const resuming: FunctionId[] = ['IngestAlert', 'WorkflowStep', 'RespondToIncident', 'LinkDecision'];
 
   it('creates exactly the contract functions, as direct children of the stack', () => {
     template.resourceCountIs('AWS::Lambda::Function', ids.length);
@@ -70,7 +103,50 @@ describe('functions', () => {
     for (const id of ids) expect(env(id)).not.toHaveProperty('ORGANISATION_CONFIG');
   });
 
-  it('binds IngestAlert to the table (read/write), the state machine and the alertmanager secret', () => {
+  it.each(ids)(
+    'grants %s exactly its item calls on the table, and Query alone on each index by name',
+    (id) => {
+      expect(env(id)).toMatchObject({ TABLE_NAME: ref(stack.table) });
+      expect(actionsOn(id, arnOf(stack.table)).sort()).toEqual([...tableCallsOf[id]].sort());
+      const onIndexes = statements(id).filter((s) => JSON.stringify(s.Resource).includes('/index/'));
+      expect(onIndexes).toHaveLength(1);
+      expect(onIndexes[0]?.Action).toBe('dynamodb:Query');
+      expect(onIndexes[0]?.Resource).toEqual(Object.values(IncidentTable.indexes).map(indexArn));
+      // Nothing on the table from anywhere else: the two statements are all.
+      expect(tableCalls(id).sort()).toEqual([...tableCallsOf[id], query].sort());
+    },
+  );
+
+  it('lets no function Scan, batch, describe the table or read its streams', () => {
+    const forbidden = [
+      'dynamodb:Scan',
+      'dynamodb:BatchGetItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:DescribeTable',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:DescribeStream',
+      'dynamodb:ListStreams',
+    ];
+    for (const id of ids) {
+      expect(
+        tableCalls(id).filter((a) => forbidden.includes(a) || a.includes('*')),
+        id,
+      ).toEqual([]);
+      const resources = JSON.stringify(statements(id).map((s) => s.Resource));
+      expect(resources, id).not.toContain('/stream');
+      expect(resources, id).not.toContain('/index/*');
+    }
+  });
+
+  it.each(['ListIncidents', 'GetIncident'] as const)('lets %s only read the table', (id) => {
+    expect(new Set(tableCalls(id))).toEqual(new Set(['dynamodb:GetItem', 'dynamodb:Query']));
+    expect(
+      tableCalls(id).filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite|TransactWrite)/.test(a)),
+    ).toEqual([]);
+  });
+
+  it('binds IngestAlert to the table, the state machine and the alertmanager secret', () => {
     expect(env('IngestAlert')).toMatchObject({
       TABLE_NAME: ref(stack.table),
       STATE_MACHINE_ARN: ref(stack.stateMachine),
@@ -100,12 +176,7 @@ describe('functions', () => {
     );
   });
 
-  it.each(['ListIncidents', 'GetIncident'] as const)('binds %s to the table read-only', (id) => {
-    expect(env(id)).toMatchObject({ TABLE_NAME: ref(stack.table) });
-    const actions = actionsOn(id, arnOf(stack.table));
-    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
-    expect(actions).not.toContain('dynamodb:PutItem');
-    expect(actions).not.toContain('dynamodb:UpdateItem');
+  it.each(['ListIncidents', 'GetIncident'] as const)('gives %s nothing but the table', (id) => {
     expect(allActions(id).filter((a) => /^(states|ses|secretsmanager):/.test(a))).toEqual([]);
   });
 
@@ -125,14 +196,13 @@ describe('functions', () => {
     expect(allActions('DeclareIncident').filter((a) => /^(ses|secretsmanager):/.test(a))).toEqual([]);
   });
 
-  it.each(['WorkflowStep', 'RecordWorkflowFailure', 'RespondToIncident'] as const)(
-    'binds %s to the table (read/write) and the mailer, with ses:SendEmail only on the identity and configuration set',
+  it.each(mailing)(
+    'binds %s to the mailer, with ses:SendEmail only on the identity and configuration set',
     (id) => {
       expect(env(id)).toMatchObject({
-        TABLE_NAME: ref(stack.table),
         SES_CONFIGURATION_SET: ref(stack.mailer.configurationSet),
+        PUBLIC_BASE_URL: { 'Fn::GetAtt': [logicalId(stack.api), 'ApiEndpoint'] },
       });
-      expect(actionsOn(id, arnOf(stack.table))).toContain('dynamodb:PutItem');
       const send = statements(id).filter((s) => [s.Action].flat().some((a) => a.startsWith('ses:')));
       expect(send).toHaveLength(1);
       expect(send[0]?.Action).toBe('ses:SendEmail');
@@ -145,11 +215,28 @@ describe('functions', () => {
     },
   );
 
-  it('lets WorkflowStep and RespondToIncident resume waiting tasks, and nothing else of the workflow', () => {
-    for (const id of ['WorkflowStep', 'RespondToIncident'] as const) {
-      const resume = statements(id).filter((s) => [s.Action].flat().includes('states:SendTaskSuccess'));
-      expect(resume, id).toHaveLength(1);
-      expect(JSON.stringify(resume[0]?.Resource), id).toMatch(/stateMachine|WorkflowStateMachine/);
+  it('gives mail and PUBLIC_BASE_URL only to the functions that mail, and the base URL also to LinkDecision', () => {
+    for (const id of ids) {
+      const mails = allActions(id).includes('ses:SendEmail');
+      expect(mails, id).toBe(mailing.includes(id));
+      expect('SES_CONFIGURATION_SET' in env(id), id).toBe(mailing.includes(id));
+      // LinkDecision renders pages with links but sends no mail.
+      expect('PUBLIC_BASE_URL' in env(id), id).toBe(mails || id === 'LinkDecision');
+    }
+  });
+
+  it('lets only the resuming functions resume waiting tasks, with SendTaskSuccess alone on the state machine', () => {
+    const workflow = stack.node.findChild('Workflow') as IncidentWorkflow;
+    for (const id of ids) {
+      const callbacks = allActions(id).filter((a) => /^states:SendTask/.test(a));
+      expect(callbacks, id).toEqual(resuming.includes(id) ? ['states:SendTaskSuccess'] : []);
+    }
+    for (const id of resuming) {
+      const resume = statements(id).find((s) => s.Action === 'states:SendTaskSuccess');
+      // WorkflowStep names the machine by its fixed name: a reference would be a dependency cycle.
+      expect(resume?.Resource, id).toEqual(
+        id === 'WorkflowStep' ? stack.resolve(workflow.stateMachineArnByName) : ref(stack.stateMachine),
+      );
     }
     expect(env('WorkflowStep')).toMatchObject({ LINK_SIGNING_SECRET_ARN: ref(stack.linkSigningKeys) });
   });
@@ -172,32 +259,47 @@ describe('functions', () => {
     expect(env('LinkDecision')).toMatchObject({
       TABLE_NAME: ref(stack.table),
       LINK_SIGNING_SECRET_ARN: ref(stack.linkSigningKeys),
-      STATE_MACHINE_ARN: ref(stack.stateMachine),
       PUBLIC_BASE_URL: { 'Fn::GetAtt': [logicalId(stack.api), 'ApiEndpoint'] },
     });
-    expect(actionsOn('LinkDecision', arnOf(stack.table))).toEqual(
-      expect.arrayContaining([
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
-      ]),
-    );
+    // Resuming a task needs only its token, not the machine's ARN.
+    expect(env('LinkDecision')).not.toHaveProperty('STATE_MACHINE_ARN');
     const secretStatements = statements('LinkDecision').filter((s) =>
       [s.Action].flat().some((a) => a.startsWith('secretsmanager:')),
     );
     expect(secretStatements.map((s) => s.Resource)).toEqual([ref(stack.linkSigningKeys)]);
-    // An acknowledgement resumes the waiting workflow task: task responses on this state machine only.
+    // An acknowledgement resumes the waiting workflow task: SendTaskSuccess on this state machine only.
     const resume = statements('LinkDecision').filter((s) =>
       [s.Action].flat().some((a) => a.startsWith('states:')),
     );
     expect(resume).toHaveLength(1);
     expect(resume[0]?.Resource).toEqual(ref(stack.stateMachine));
-    expect([resume[0]?.Action].flat()).toEqual(
-      expect.arrayContaining(['states:SendTaskSuccess', 'states:SendTaskFailure']),
-    );
-    expect([resume[0]?.Action].flat()).not.toContain('states:StartExecution');
+    expect(resume[0]?.Action).toBe('states:SendTaskSuccess');
     expect(allActions('LinkDecision').filter((a) => a.startsWith('ses:'))).toEqual([]);
     expect(env('LinkDecision')).not.toHaveProperty('SES_CONFIGURATION_SET');
+  });
+
+  it('binds SweepUnstartedWorkflows to the table, the state machine, the mailer and its metrics namespace', () => {
+    expect(functionSpecs.SweepUnstartedWorkflows).toEqual({
+      handlerFile: 'sweep-unstarted-workflows',
+      kind: 'workflow',
+    });
+    expect(env('SweepUnstartedWorkflows')).toMatchObject({
+      TABLE_NAME: ref(stack.table),
+      STATE_MACHINE_ARN: ref(stack.stateMachine),
+      SES_CONFIGURATION_SET: ref(stack.mailer.configurationSet),
+      PUBLIC_BASE_URL: { 'Fn::GetAtt': [logicalId(stack.api), 'ApiEndpoint'] },
+      POWERTOOLS_SERVICE_NAME: 'hotline',
+      POWERTOOLS_METRICS_NAMESPACE: 'Hotline',
+    });
+    // It looks for an incident's execution before starting it, and never resumes one.
+    const stateActions = allActions('SweepUnstartedWorkflows').filter((a) => a.startsWith('states:'));
+    expect(stateActions.sort()).toEqual(['states:DescribeExecution', 'states:StartExecution']);
+    expect(actionsOn('SweepUnstartedWorkflows', ref(stack.stateMachine))).toEqual(['states:StartExecution']);
+    expect(allActions('SweepUnstartedWorkflows').filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
+    // Metrics go out as log lines: no cloudwatch:PutMetricData.
+    expect(allActions('SweepUnstartedWorkflows').filter((a) => a.startsWith('cloudwatch:'))).toEqual([]);
+    for (const id of ids.filter((i) => i !== 'SweepUnstartedWorkflows')) {
+      expect(env(id), id).not.toHaveProperty('POWERTOOLS_METRICS_NAMESPACE');
+    }
   });
 });

@@ -25,11 +25,11 @@ describe('incident table', () => {
     });
   });
 
-  it('has the sparse GSIs gsi1 and gsi2 with string keys and projection ALL', () => {
+  it('has the sparse GSIs gsi1, gsi2 and gsi3 with string keys and projection ALL', () => {
     const table = template.findResources('AWS::DynamoDB::Table')[logicalId(stack.table)];
     const indexes = table?.Properties.GlobalSecondaryIndexes;
     expect(indexes).toEqual(
-      ['gsi1', 'gsi2'].map((name) => ({
+      ['gsi1', 'gsi2', 'gsi3'].map((name) => ({
         IndexName: name,
         KeySchema: [
           { AttributeName: `${name}pk`, KeyType: 'HASH' },
@@ -38,7 +38,7 @@ describe('incident table', () => {
         Projection: { ProjectionType: 'ALL' },
       })),
     );
-    for (const attribute of ['gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk']) {
+    for (const attribute of ['gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk']) {
       expect(table?.Properties.AttributeDefinitions).toContainEqual({
         AttributeName: attribute,
         AttributeType: 'S',

@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executionArnFor } from '../../functions/adapters/workflow.ts';
+import { eventually } from '../support/eventually.ts';
+import { fixture } from '../support/fixtures.ts';
+import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
+
+/**
+ * No incident left unpaged: an incident whose opening request failed after writing it (Step Functions down for
+ * as long as the sender kept retrying) is found by the scheduled sweep, which starts its workflow, so its
+ * incident manager is paged, and tells the operators. Time is scaled: the sweep is invoked with a zero grace.
+ */
+
+type Mail = { subject: string; destination: { to: string[] }; body: { text?: string } };
+
+let hotline: HotlineTarget;
+beforeAll(async () => {
+  hotline = await startHotline();
+});
+afterAll(async () => hotline?.stop());
+
+const api = (path: string, init: RequestInit = {}) => fetch(`${hotline.target.urls.api}${path}`, init);
+const mails = async () =>
+  ((await (await fetch(`${hotline.target.urls.ses}/store`)).json()) as { emails: Mail[] }).emails;
+const sweepFunction = () => {
+  const fn = hotline.target.functions.functions.find((f) =>
+    f.logicalId.startsWith('SweepUnstartedWorkflows'),
+  );
+  if (!fn) throw new Error('the stack has no SweepUnstartedWorkflows function');
+  return fn.arn;
+};
+const sweep = (graceSeconds?: number) =>
+  hotline.target.functions.invoke(
+    sweepFunction(),
+    graceSeconds === undefined ? {} : { graceSeconds },
+  ) as Promise<{
+    started: string[];
+    recorded: string[];
+  }>;
+
+describe('the unstarted-workflow sweep', () => {
+  it('is scheduled every minute by EventBridge Scheduler in the stack', () => {
+    const schedules = hotline.target.schedules.schedules.filter((s) =>
+      s.targets.some((t) => t.arn === sweepFunction()),
+    );
+    expect(schedules.map((s) => [s.kind, s.expression, s.enabled])).toEqual([
+      ['scheduler', 'rate(1 minute)', true],
+    ]);
+  });
+
+  it('pages an incident whose workflow could not be started while its sender retried, and tells the operators', async () => {
+    const body = {
+      ...fixture<Record<string, unknown>>('alertmanager', 'firing-v4'),
+      groupKey: 'sweep-group-1',
+    };
+    const post = () =>
+      api('/alerts/alertmanager', {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${hotline.secretOf('alertmanager')}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify(body),
+      });
+    // Step Functions refuses every start while the sender tries: it gets a 5xx each time, then gives up.
+    hotline.target.stepFunctions.refuseStarts(() => true);
+    for (let attempt = 0; attempt < 2; attempt++) expect((await post()).status).toBe(503);
+
+    const listed = await api('/incidents?status=new', { headers: hotline.operator() });
+    const [incident] = ((await listed.json()) as { incidents: { key: string }[] }).incidents;
+    expect(incident).toBeDefined();
+    const key = incident?.key ?? '';
+    const executionArn = executionArnFor(hotline.target.stateMachines[0] ?? '', key);
+    expect(() => hotline.target.stepFunctions.describeExecution(executionArn)).toThrow(/does not exist/i);
+    expect((await mails()).filter((m) => m.subject.startsWith(key))).toEqual([]);
+
+    // The outage ends; the sender has given up. Within its grace the sweep leaves the incident alone.
+    hotline.target.stepFunctions.refuseStarts(undefined);
+    expect(await sweep()).toEqual({ started: [], recorded: [] });
+    expect(await sweep(0)).toEqual({ started: [key], recorded: [] });
+
+    const page = await eventually(
+      async () =>
+        (await mails()).find(
+          (m) => m.subject.startsWith(`${key} `) && m.destination.to.includes('payments-oncall@example.com'),
+        ),
+      'the page to the incident manager',
+    );
+    expect(page.body.text).toContain('/links/');
+    expect(hotline.target.stepFunctions.describeExecution(executionArn).status).toBe('RUNNING');
+    const operators = (await mails()).filter((m) => m.destination.to.includes('sre-platform@example.com'));
+    expect(operators.map((m) => m.subject)).toEqual([
+      expect.stringMatching(new RegExp(`^${key} .*Workflow started late`)),
+    ]);
+    const detail = (await (await api(`/incidents/${key}`, { headers: hotline.operator() })).json()) as {
+      incident: { workflowStartedAt?: string };
+      timeline: { kind: string; text: string }[];
+    };
+    expect(detail.incident.workflowStartedAt).toBeDefined();
+    expect(detail.timeline.filter((e) => e.kind === 'workflow.recovered').map((e) => e.text)).toEqual([
+      expect.stringContaining('Workflow started by the sweep'),
+      expect.stringContaining('Told operators sre-platform@example.com'),
+    ]);
+
+    // Nothing twice: the next run finds nothing to do, and the sender's next delivery attaches to the incident.
+    expect(await sweep(0)).toEqual({ started: [], recorded: [] });
+    const again = await post();
+    expect(again.status).toBe(202);
+    expect(((await again.json()) as { incidents: { key: string }[] }).incidents.map((i) => i.key)).toEqual([
+      key,
+    ]);
+    expect((await mails()).filter((m) => m.destination.to.includes('sre-platform@example.com'))).toHaveLength(1);
+  });
+});
