@@ -53,6 +53,8 @@ export interface StartLocalTargetOptions extends StepFunctionsOptions {
    * fault front on its own port and `setFaults` can change the fractions; `urls.dynamodb` stays fault-free.
    */
   faults?: FaultRates;
+  /** Where the fault decisions come from (a seeded generator makes a test's faults repeatable). */
+  faultRandom?: () => number;
 }
 
 export interface LocalTarget {
@@ -132,7 +134,7 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
       dynamodb: urlOf(dynamo, host),
     };
     model.setUrls(urls);
-    const faults = options.faults ? new FaultInjector(options.faults) : undefined;
+    const faults = options.faults ? new FaultInjector(options.faults, options.faultRandom) : undefined;
     let functionUrls = urls;
     if (faults) {
       const front = dynamoDbFaultFront(dynamo, faults);

@@ -305,9 +305,11 @@ describe('schedules from the template', () => {
     const started = base.stepFunctions.executionsOf().slice(before);
     expect(started).toHaveLength(1);
     expect(JSON.parse(started[0]?.input ?? '')).toEqual({ skipPause: true, action: 'ok' });
+    // The tick count is the stack's own (a real 06:00 weekday tick adds to it too): count this trigger's.
+    const ticksBefore = Number((await item(base, 'ticks'))?.count?.N ?? 0);
     await base.schedules.trigger('TickRule');
     const ticks = await item(base, 'ticks');
-    expect(ticks?.count?.N).toBe('1');
+    expect(Number(ticks?.count?.N)).toBe(ticksBefore + 1);
     expect(JSON.parse(ticks?.lastEvent?.S ?? '{}')).toMatchObject({
       'detail-type': 'Scheduled Event',
       source: 'aws.events',

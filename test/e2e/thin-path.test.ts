@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalTarget } from '../../infra/local/target.ts';
 import { eventually } from '../support/eventually.ts';
-import { fixtureText } from '../support/fixtures.ts';
+import { fixture, fixtureText } from '../support/fixtures.ts';
 import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
 
 /**
@@ -55,6 +56,25 @@ function tableName(): string {
   return name;
 }
 
+/** The fixture alert with a group key of its own: a new incident, whatever else the stack has seen. */
+function alertOfOwnGroup(): string {
+  const alert = fixture<{ groupKey: string }>('alertmanager', 'firing-v4');
+  return JSON.stringify({ ...alert, groupKey: `${alert.groupKey}:{test="${randomUUID()}"}` });
+}
+
+async function incidentKeys(): Promise<string[]> {
+  const list = await api('/incidents?limit=100', { headers: operator() });
+  expect(list.status).toBe(200);
+  return ((await list.json()) as { incidents: { key: string }[] }).incidents.map((i) => i.key);
+}
+
+async function executionsNamed(name: string): Promise<number> {
+  const sfn = new SFNClient({ endpoint: target.urls.aws, region: 'us-east-1', credentials });
+  const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: target.stateMachines[0] }));
+  sfn.destroy();
+  return (listed.executions ?? []).filter((e) => e.name === name).length;
+}
+
 type Mail = { subject: string; destination: { to: string[] }; body: { text?: string; html?: string } };
 async function mails(): Promise<Mail[]> {
   const store = (await (await fetch(`${target.urls.ses}/store`)).json()) as { emails: Mail[] };
@@ -96,20 +116,22 @@ describe('thin path: an Alertmanager alert on the local target', () => {
   });
 
   it('opens HOT-1 with its timeline, an execution named after it and a page email', async () => {
+    // Keys count from 1 on a fresh stack: HOT-1 when this test runs first or alone, the next number otherwise.
+    const key = `HOT-${(await incidentKeys()).length + 1}`;
     const response = await postAlert(fixtureText('alertmanager', 'firing-v4'));
     expect(response.status).toBe(202);
-    expect(await response.json()).toEqual({ incidents: [{ key: 'HOT-1', outcome: 'opened' }] });
+    expect(await response.json()).toEqual({ incidents: [{ key, outcome: 'opened' }] });
 
     const page = await eventually(async () => {
-      const found = (await mails()).find((m) => m.subject.startsWith('HOT-1 - Sev 1 - '));
+      const found = (await mails()).find((m) => m.subject.startsWith(`${key} - Sev 1 - `));
       return found;
     }, 'the page email');
     expect(page.destination.to).toEqual(['payments-oncall@example.com']);
-    expect(page.subject).toBe('HOT-1 - Sev 1 - Checkout API 5xx rate above 5% (+1 more alerts) - Paged');
-    expect(page.body.text).toContain(`${target.urls.api}/incidents/HOT-1`);
+    expect(page.subject).toBe(`${key} - Sev 1 - Checkout API 5xx rate above 5% (+1 more alerts) - Paged`);
+    expect(page.body.text).toContain(`${target.urls.api}/incidents/${key}`);
 
     const detail = await eventually(async () => {
-      const res = await api('/incidents/HOT-1', { headers: operator() });
+      const res = await api(`/incidents/${key}`, { headers: operator() });
       const body = (await res.json()) as { incident: { status: string }; timeline: { kind: string }[] };
       return body.incident.status === 'paged' ? body : undefined;
     }, 'the incident to be paged');
@@ -121,12 +143,12 @@ describe('thin path: an Alertmanager alert on the local target', () => {
       metrics: { timeToDetectMs: number };
     };
     expect(full.incident).toMatchObject({
-      key: 'HOT-1',
+      key,
       severity: 1,
       service: 'checkout',
       source: 'alertmanager',
       impactStartedAt: '2026-11-20T09:41:12.345Z',
-      executionName: 'HOT-1',
+      executionName: key,
     });
     expect(full.timeline.map((e) => e.kind)).toEqual(
       expect.arrayContaining([
@@ -148,29 +170,48 @@ describe('thin path: an Alertmanager alert on the local target', () => {
     const sfn = new SFNClient({ endpoint: target.urls.aws, region: 'us-east-1', credentials });
     const [stateMachineArn] = target.stateMachines;
     const executions = await sfn.send(new ListExecutionsCommand({ stateMachineArn }));
-    expect(executions.executions?.map((e) => e.name)).toEqual(['HOT-1']);
-    const execution = await sfn.send(
-      new DescribeExecutionCommand({ executionArn: executions.executions?.[0]?.executionArn }),
-    );
+    const named = executions.executions?.filter((e) => e.name === key) ?? [];
+    expect(named).toHaveLength(1);
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: named[0]?.executionArn }));
+    sfn.destroy();
     // The workflow now waits for the incident manager to acknowledge (a task token kept server side).
     expect(execution.status).toBe('RUNNING');
-    expect(JSON.parse(execution.input ?? '{}')).toMatchObject({ key: 'HOT-1' });
+    expect(JSON.parse(execution.input ?? '{}')).toMatchObject({ key });
   });
 
   it('attaches a repeated delivery to the same incident: no second incident, execution or page', async () => {
-    const again = await postAlert(fixtureText('alertmanager', 'firing-v4'));
+    const alert = alertOfOwnGroup();
+    const first = await postAlert(alert);
+    expect(first.status).toBe(202);
+    const [opened] = ((await first.json()) as { incidents: { key: string; outcome: string }[] }).incidents;
+    expect(opened?.outcome).toBe('opened');
+    const key = opened?.key ?? '';
+    // Paged: the workflow went past its page step, so a second page could only come from a second execution.
+    await eventually(async () => {
+      const res = await api(`/incidents/${key}`, { headers: operator() });
+      return ((await res.json()) as { incident: { status: string } }).incident.status === 'paged'
+        ? true
+        : undefined;
+    }, `${key} to be paged`);
+    const incidentsBefore = await incidentKeys();
+
+    const again = await postAlert(alert);
     expect(again.status).toBe(202);
-    expect(await again.json()).toEqual({ incidents: [{ key: 'HOT-1', outcome: 'updated' }] });
-    const list = await api('/incidents', { headers: operator() });
-    expect(list.status).toBe(200);
-    const body = (await list.json()) as { incidents: { key: string }[] };
-    expect(body.incidents.map((i) => i.key)).toEqual(['HOT-1']);
-    expect((await mails()).filter((m) => m.subject.startsWith('HOT-1 '))).toHaveLength(1);
+    expect(await again.json()).toEqual({ incidents: [{ key, outcome: 'updated' }] });
+    expect(await incidentKeys()).toEqual(incidentsBefore);
+    expect(await executionsNamed(key)).toBe(1);
+    expect((await mails()).filter((m) => m.subject.startsWith(`${key} `))).toHaveLength(1);
   });
 
   it('keeps operator routes behind the operator token', async () => {
+    const opened = await postAlert(alertOfOwnGroup());
+    expect(opened.status).toBe(202);
+    const [{ key } = { key: '' }] = ((await opened.json()) as { incidents: { key: string }[] }).incidents;
+    expect((await api(`/incidents/${key}`, { headers: operator() })).status).toBe(200);
+
     expect((await api('/incidents')).status).toBe(403);
-    expect((await api('/incidents/HOT-1', { headers: { authorization: 'Bearer nope' } })).status).toBe(403);
-    expect((await api('/incidents/HOT-999', { headers: operator() })).status).toBe(404);
+    expect((await api(`/incidents/${key}`, { headers: { authorization: 'Bearer nope' } })).status).toBe(403);
+    expect((await api(`/incidents/${key}`)).status).toBe(403);
+    expect((await api('/incidents/HOT-999999', { headers: operator() })).status).toBe(404);
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executionArnFor } from '../../functions/adapters/workflow.ts';
+import { eventually } from '../support/eventually.ts';
 import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
 
 /**
@@ -7,15 +8,17 @@ import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
  * people's waits (acknowledge timeouts, update cadence) scaled down.
  */
 
+// biome-ignore lint/suspicious/noExplicitAny: the API's JSON answers are read loosely
+type Json = Record<string, any>;
 type Mail = { subject: string; destination: { to: string[] }; body: { text: string; html: string } };
 
 interface Harness {
   hotline: HotlineTarget;
-  api(path: string, body?: unknown): Promise<{ status: number; body: Record<string, any> }>;
+  api(path: string, body?: unknown): Promise<{ status: number; body: Json }>;
   declare(severity: 1 | 2 | 3, summary: string): Promise<string>;
   mails(filter: (m: Mail) => boolean): Promise<Mail[]>;
   waitForMail(what: string, filter: (m: Mail) => boolean, count?: number): Promise<Mail[]>;
-  incident(key: string): Promise<Record<string, any>>;
+  incident(key: string): Promise<Json>;
   execution(key: string): Promise<{ status: string }>;
 }
 
@@ -28,7 +31,7 @@ async function harness(waitScale: number): Promise<Harness> {
       headers: { ...hotline.operator(), 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    return { status: response.status, body: (await response.json()) as Record<string, any> };
+    return { status: response.status, body: (await response.json()) as Json };
   };
   const mails = async (filter: (m: Mail) => boolean) => {
     const store = (await (await fetch(`${hotline.target.urls.ses}/store`)).json()) as { emails: Mail[] };
@@ -48,15 +51,15 @@ async function harness(waitScale: number): Promise<Harness> {
       return body.key as string;
     },
     mails,
-    async waitForMail(what, filter, count = 1) {
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        const found = await mails(filter);
-        if (found.length >= count) return found;
-        if (Date.now() > deadline)
-          throw new Error(`timed out waiting for ${what} (${found.length}/${count})`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+    waitForMail(what, filter, count = 1) {
+      return eventually(
+        async () => {
+          const found = await mails(filter);
+          return found.length >= count ? found : undefined;
+        },
+        count === 1 ? what : `${count} of ${what}`,
+        20_000,
+      );
     },
     async incident(key) {
       return (await api(`/incidents/${key}`)).body;
@@ -208,10 +211,11 @@ describe('acknowledged, updates on time, severity change, resolution (sev 2)', (
     ]) {
       expect(kinds).toContain(kind);
     }
-    const deadline = Date.now() + 10_000;
-    while ((await h.execution(key)).status === 'RUNNING' && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 50));
-    expect((await h.execution(key)).status).toBe('SUCCEEDED');
+    const ended = await eventually(async () => {
+      const execution = await h.execution(key);
+      return execution.status === 'RUNNING' ? undefined : execution;
+    }, `the execution of ${key} to end`);
+    expect(ended.status).toBe('SUCCEEDED');
     // No further comms after the final ones.
     expect((await h.api(`/incidents/${key}/updates`, update(new Date(Date.now() + 600_000)))).status).toBe(
       409,

@@ -24,10 +24,12 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareDefinition, WAIT_RESOURCE } from '../../infra/local/asl.ts';
 import { createAwsApi } from '../../infra/local/aws-api.ts';
+import { readJson } from '../../infra/local/data-files.ts';
 import { LambdaError, type LambdaRuntime } from '../../infra/local/functions.ts';
 import { SecretStore } from '../../infra/local/secrets.ts';
 import { type LocalStateMachine, StepFunctionsService } from '../../infra/local/stepfunctions.ts';
 import { loadAssembly, StackModel } from '../../infra/local/template.ts';
+import { eventually } from '../support/eventually.ts';
 
 /**
  * The local Step Functions runner and the local AWS endpoint, driven through the real SDK clients (wire
@@ -131,7 +133,8 @@ describe('local Step Functions and Secrets Manager endpoint', () => {
   let sfn: SFNClient;
   let secretsClient: SecretsManagerClient;
   const calls: Array<{ name: string; event: Record<string, unknown> }> = [];
-  let flaky = 0;
+  /** Work fails twice with Flaky for each `flaky` id (its execution's own), then succeeds. */
+  const flakyFailures = new Map<unknown, number>();
 
   const lambda = {
     find: (arn: string) => ({ arn }),
@@ -139,7 +142,11 @@ describe('local Step Functions and Secrets Manager endpoint', () => {
       const name = arn.split(':').pop() ?? '';
       calls.push({ name, event });
       if (name === 'Work' && event.fail) throw new LambdaError('Boom', 'work failed', ['Boom: work failed']);
-      if (name === 'Work' && event.flaky && flaky++ < 2) throw new LambdaError('Flaky', 'not yet');
+      if (name === 'Work' && event.flaky) {
+        const failures = flakyFailures.get(event.flaky) ?? 0;
+        flakyFailures.set(event.flaky, failures + 1);
+        if (failures < 2) throw new LambdaError('Flaky', 'not yet');
+      }
       return { done: true };
     },
   } as unknown as LambdaRuntime;
@@ -153,14 +160,11 @@ describe('local Step Functions and Secrets Manager endpoint', () => {
   };
   const start = (name: string, input: object) =>
     sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn, name, input: JSON.stringify(input) }));
-  const tokenOf = async (executionArn: string) => {
-    for (let i = 0; i < 100; i++) {
-      const [task] = sfnService.pendingTasks(executionArn);
-      if (task) return task.token;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error('no pending task');
-  };
+  const tokenOf = (executionArn: string) =>
+    eventually(
+      async () => sfnService.pendingTasks(executionArn)[0]?.token,
+      `a pending task of ${executionArn}`,
+    );
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hotline-local-sfn-'));
@@ -205,13 +209,13 @@ describe('local Step Functions and Secrets Manager endpoint', () => {
   });
 
   it('runs an execution started through the SDK: Choice with IsPresent:false, retries, a wait', async () => {
-    const { executionArn } = await start('run-1', { flaky: true, pause: 0 });
+    const { executionArn } = await start('run-1', { flaky: 'run-1', pause: 0 });
     await sfnService.waitForExecution(executionArn ?? '');
     const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     expect(described.status).toBe('SUCCEEDED');
     expect(described.name).toBe('run-1');
     expect(described.startDate).toBeInstanceOf(Date);
-    expect(JSON.parse(described.output ?? '')).toEqual({ flaky: true, pause: 0, work: { done: true } });
+    expect(JSON.parse(described.output ?? '')).toEqual({ flaky: 'run-1', pause: 0, work: { done: true } });
     const states = sfnService.describeExecution(executionArn).events.filter((e) => e.type === 'StateEntered');
     expect(states.map((e) => `${e.state}:${e.stateType}`)).toEqual([
       'Route:Choice',
@@ -257,7 +261,7 @@ describe('local Step Functions and Secrets Manager endpoint', () => {
   it('completes waitForTaskToken tasks through SendTaskSuccess and SendTaskFailure', async () => {
     const ok = await start('approve-ok', { approve: true });
     const token = await tokenOf(ok.executionArn ?? '');
-    const notified = calls.filter((c) => c.name === 'Notify').at(-1)?.event;
+    const notified = calls.find((c) => c.name === 'Notify' && c.event.name === 'approve-ok')?.event;
     expect(notified).toEqual({ token, name: 'approve-ok' });
     await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ by: 'alice' }) }));
     const done = await sfnService.waitForExecution(ok.executionArn ?? '');
@@ -297,6 +301,11 @@ describe('local Step Functions and Secrets Manager endpoint', () => {
   });
 
   it('lists and stops executions', async () => {
+    // Two closed executions of its own, so that there is a second page whatever else ran before.
+    for (const name of ['listed-1', 'listed-2']) {
+      const { executionArn } = await start(name, { pause: 0 });
+      expect((await sfnService.waitForExecution(executionArn ?? '')).status).toBe('SUCCEEDED');
+    }
     const running = await start('to-stop', { approve: true });
     await tokenOf(running.executionArn ?? '');
     const stopped = await sfn.send(
@@ -311,7 +320,10 @@ describe('local Step Functions and Secrets Manager endpoint', () => {
     const aborted = await sfn.send(
       new ListExecutionsCommand({ stateMachineArn: machineArn, statusFilter: 'ABORTED' }),
     );
-    expect(aborted.executions?.map((e) => e.name)).toEqual(['to-stop']);
+    const abortedNames = aborted.executions?.map((e) => e.name);
+    expect(abortedNames).toContain('to-stop');
+    expect(abortedNames).not.toContain('listed-1');
+    expect(aborted.executions?.every((e) => e.status === 'ABORTED')).toBe(true);
   });
 
   it('serves generated secrets in the template shape and keeps them in a private file', async () => {
@@ -375,12 +387,25 @@ describe('local Step Functions and Secrets Manager endpoint', () => {
   });
 
   it('persists the execution registry in the data folder', async () => {
-    await new Promise((r) => setTimeout(r, 100));
-    const saved = JSON.parse(readFileSync(join(dir, 'executions.json'), 'utf8')) as {
-      executions: { name: string }[];
-    };
-    expect(saved.executions.map((e) => e.name)).toEqual(
-      expect.arrayContaining(['run-1', 'run-fail', 'to-stop']),
+    const done = await start('persisted-done', { pause: 0 });
+    await sfnService.waitForExecution(done.executionArn ?? '');
+    const waiting = await start('persisted-waiting', { approve: true });
+    const token = await tokenOf(waiting.executionArn ?? '');
+    // The registry is written shortly after each change (not on every one): poll the file for both runs.
+    const saved = await eventually(async () => {
+      const registry = readJson<{ executions: { name: string; status: string }[] }>(
+        join(dir, 'executions.json'),
+      );
+      const names = registry?.executions.map((e) => e.name) ?? [];
+      return names.includes('persisted-done') && names.includes('persisted-waiting') ? registry : undefined;
+    }, 'both executions in executions.json');
+    expect(saved.executions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'persisted-done', status: 'SUCCEEDED' }),
+        expect.objectContaining({ name: 'persisted-waiting', status: 'RUNNING' }),
+      ]),
     );
+    await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }));
+    await sfnService.waitForExecution(waiting.executionArn ?? '');
   });
 });

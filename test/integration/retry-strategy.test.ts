@@ -9,6 +9,7 @@ import { isConditionalCheckFailed } from '../../functions/adapters/errors.ts';
 import { dynamoDbRetries, PerCallRetryStrategy } from '../../functions/adapters/retry.ts';
 import { createDynalite, ensureTables, type LocalTable } from '../../infra/local/dynamodb.ts';
 import { dynamoDbFaultFront, FaultInjector } from '../../infra/local/faults.ts';
+import { seededRandom } from '../support/seeded-random.ts';
 
 /**
  * The functions' retry strategy: the SDK's standard mode per call, without the client-wide quota. Checked on
@@ -26,10 +27,7 @@ const table: LocalTable = {
   localIndexes: [],
 };
 const dir = mkdtempSync(join(tmpdir(), 'hotline-retry-'));
-const faults = new FaultInjector();
 let dynalite: Server;
-let front: Server;
-let endpoint: string;
 
 const listen = (server: Server) =>
   new Promise<string>((resolve) =>
@@ -41,16 +39,32 @@ const listen = (server: Server) =>
 beforeAll(async () => {
   dynalite = createDynalite(join(dir, 'db'));
   const direct = await listen(dynalite);
-  front = dynamoDbFaultFront(dynalite, faults);
-  endpoint = await listen(front);
   await ensureTables(direct, region, [table], () => undefined);
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => front?.close(resolve));
   await new Promise((resolve) => dynalite?.close(resolve));
   rmSync(dir, { recursive: true, force: true });
 });
+
+/**
+ * A fault front of its own in front of the test's dynalite, failing `rate` of the calls with faults drawn from a
+ * seeded source: calls made one after another meet the same faults on every run.
+ */
+async function faultFront(rate: number, seed: number) {
+  const injector = new FaultInjector({ dynamodb: rate }, seededRandom(seed));
+  const server = dynamoDbFaultFront(dynalite, injector);
+  const endpoint = await listen(server);
+  return {
+    endpoint,
+    injector,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(resolve);
+      }),
+  };
+}
 
 const transient = { errorType: 'TRANSIENT' } as const;
 
@@ -91,48 +105,66 @@ describe('PerCallRetryStrategy', () => {
   });
 
   it('keeps every call retrying through a long run of failures, where the SDK default runs out', async () => {
-    // 30% of calls fail, half of them after the write (a conditional retry then fails against itself).
-    faults.set({ dynamodb: 0.3 });
+    // 30% of calls fail, half of them after the write (a conditional retry then fails against itself). The
+    // calls go one at a time (in flight together, which call meets which fault would vary), so with the seeded
+    // faults every run meets the same ones.
+    const seed = 20_261_120;
     const run = async (client: DynamoDBClient, prefix: string) => {
       let unavailable = 0;
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: 8 }, async () => {
-          for (let i = next++; i < 400; i = next++) {
-            try {
-              await client.send(
-                new PutItemCommand({
-                  TableName: table.name,
-                  Item: { pk: { S: `${prefix}-${i}` } },
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                }),
-              );
-            } catch (error) {
-              if (!isConditionalCheckFailed(error)) unavailable++;
-            }
-          }
-        }),
-      );
+      for (let i = 0; i < 400; i++) {
+        try {
+          await client.send(
+            new PutItemCommand({
+              TableName: table.name,
+              Item: { pk: { S: `${prefix}-${i}` } },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            }),
+          );
+        } catch (error) {
+          if (!isConditionalCheckFailed(error)) unavailable++;
+        }
+      }
       return unavailable;
     };
     const fast = { ...dynamoDbRetries, baseDelayMs: 1, maxDelayMs: 5 };
+    const perCallFront = await faultFront(0.3, seed);
+    const defaultFront = await faultFront(0.3, seed);
     const perCall = new DynamoDBClient({
       region,
       credentials,
-      endpoint,
+      endpoint: perCallFront.endpoint,
       maxAttempts: fast.maxAttempts,
-      retryStrategy: new PerCallRetryStrategy(fast),
+      retryStrategy: new PerCallRetryStrategy(fast, seededRandom(seed)),
     });
-    const sdkDefault = new DynamoDBClient({ region, credentials, endpoint });
+    const sdkDefault = new DynamoDBClient({ region, credentials, endpoint: defaultFront.endpoint });
+    // Replaying the seed without a server: a call fails only when each of its five attempts meets a fault.
+    const replay = new FaultInjector({ dynamodb: 0.3 }, seededRandom(seed));
+    let fiveFaultsInARow = 0;
+    for (let call = 0; call < 400; call++) {
+      let faulted = 0;
+      while (faulted < fast.maxAttempts && replay.decide('dynamodb') !== 'pass') faulted++;
+      if (faulted === fast.maxAttempts) fiveFaultsInARow++;
+    }
     try {
-      // Five attempts at 30% each: about one call in 400 still fails (0.3^5 = 0.24%); 7 or more is 1 in 10,000.
-      expect(await run(perCall, 'per-call')).toBeLessThanOrEqual(6);
-      // The default's 500-token quota pays 14 per retry and is never refunded by a failed condition.
-      expect(await run(sdkDefault, 'default')).toBeGreaterThan(20);
+      expect(await run(perCall, 'per-call')).toBe(fiveFaultsInARow);
+      expect(perCallFront.injector.stats()).toEqual(replay.stats());
+      // What the seed gives (0.3^5 of 400 calls is about one).
+      expect(fiveFaultsInARow).toBe(1);
+      expect(replay.stats().dynamodb).toEqual({ requests: 557, rejected: 85, lostReplies: 73 });
+
+      // The default's 500-token quota pays 14 per retry and is never refunded by a failed condition: once it is
+      // spent, a call's first fault is final. The same seed's faults, and the SDK's own quota, give exactly this.
+      expect(await run(sdkDefault, 'default')).toBe(46);
+      expect(defaultFront.injector.stats().dynamodb).toEqual({
+        requests: 488,
+        rejected: 73,
+        lostReplies: 61,
+      });
     } finally {
-      faults.set({ dynamodb: 0 });
       perCall.destroy();
       sdkDefault.destroy();
+      await perCallFront.close();
+      await defaultFront.close();
     }
   });
 });
