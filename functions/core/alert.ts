@@ -1,4 +1,5 @@
 import type { Organisation, Severity } from './config.ts';
+import { ownValue } from './records.ts';
 import { mostSevere } from './severity.ts';
 import { cap, capRecord } from './text.ts';
 
@@ -175,7 +176,7 @@ export function serviceFor(
   labels: Record<string, string>,
 ): { service: string; matched: boolean } {
   for (const label of org.alertRouting.serviceLabels) {
-    const value = labels[label]?.trim().toLowerCase();
+    const value = ownValue(labels, label)?.trim().toLowerCase();
     if (!value) continue;
     for (const [id, service] of Object.entries(org.services)) {
       if (id === value || service.aliases.some((alias) => alias.toLowerCase() === value)) {
@@ -188,8 +189,9 @@ export function serviceFor(
 
 export function severityFor(org: Organisation, labels: Record<string, string>): Severity {
   for (const label of org.alertRouting.severityLabels) {
-    const value = labels[label]?.trim().toLowerCase();
-    const mapped = value === undefined ? undefined : org.alertRouting.severityValues[value];
+    // The value is the sender's: `constructor` must find no severity, not Object.prototype's constructor.
+    const value = ownValue(labels, label)?.trim().toLowerCase();
+    const mapped = value === undefined ? undefined : ownValue(org.alertRouting.severityValues, value);
     if (mapped !== undefined) return mapped;
   }
   return org.alertRouting.defaultSeverity;

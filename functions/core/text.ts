@@ -1,5 +1,7 @@
 /** Text safety for anything that came from outside (alerts, operators) before it reaches mail or HTML. */
 
+import { recordFrom, storableKey } from './records.ts';
+
 const HTML_ESCAPES: Record<string, string> = {
   '&': '&amp;',
   '<': '&lt;',
@@ -27,14 +29,18 @@ export function cap(value: string, max: number): string {
   return `${value.slice(0, Math.max(0, max - 1))}…`;
 }
 
-/** Caps every value of a string map (labels, annotations) and the number of entries. */
+/**
+ * Caps every value of a string map (labels, annotations) and the number of entries, into a record every key of
+ * which can be stored (see records.ts).
+ */
 export function capRecord(
   record: Record<string, string>,
   maxEntries = 64,
   maxValue = 1024,
 ): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(record).slice(0, maxEntries))
-    out[cap(k, 128)] = cap(String(v), maxValue);
-  return out;
+  return recordFrom(
+    Object.entries(record)
+      .slice(0, maxEntries)
+      .map(([key, value]) => [storableKey(cap(key, 128)), cap(String(value), maxValue)] as const),
+  );
 }

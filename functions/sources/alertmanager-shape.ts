@@ -1,8 +1,9 @@
 import * as z from 'zod/mini';
+import { stringRecord } from '../core/validation.ts';
 
 /** Pieces of the Alertmanager webhook shape that Grafana's webhook (derived from it) shares. */
 
-export const labelsSchema = z.record(z.string(), z.string());
+export const labelsSchema = stringRecord();
 
 /** Alertmanager and Grafana write the zero time for "no end" on firing alerts. */
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { capAlert } from '../core/alert.ts';
 import { ValidationError } from '../core/errors.ts';
+import { recordFrom } from '../core/records.ts';
 import { matchesAny } from '../core/secrets.ts';
 import { toIso } from '../core/timeline.ts';
 import { describeIssues } from '../core/validation.ts';
@@ -69,7 +70,10 @@ export const alertmanager: AlertSource = {
     const webhook = result.data;
     const receivedAt = context.now.toISOString();
     const alerts = webhook.alerts.map((alert) => {
-      const annotations = { ...webhook.commonAnnotations, ...alert.annotations };
+      const annotations = recordFrom([
+        ...Object.entries(webhook.commonAnnotations),
+        ...Object.entries(alert.annotations),
+      ]);
       const summary =
         annotations.summary ?? annotations.title ?? alert.labels.alertname ?? webhook.commonLabels.alertname;
       const endsAt = alert.endsAt && alert.endsAt !== ZERO_TIME ? toIso(alert.endsAt) : undefined;

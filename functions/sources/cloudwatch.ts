@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { capAlert, type NormalisedAlert } from '../core/alert.ts';
 import { ValidationError } from '../core/errors.ts';
+import { recordFrom } from '../core/records.ts';
 import { describeIssues } from '../core/validation.ts';
 import { readSnsMessage, type SnsMessage, subscribeUrlProblem, verifySnsMessage } from './sns-signature.ts';
 import type { AlertSource, ParseResult, SourceContext, SourceRequest, Verification } from './source.ts';
@@ -182,11 +183,11 @@ function consoleUrl(partition: string, region: string, alarmName: string): strin
 }
 
 function defined(record: Record<string, string | number | null | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(record)) {
-    if (value !== undefined && value !== null && value !== '') out[key] = String(value);
-  }
-  return out;
+  return recordFrom(
+    Object.entries(record)
+      .filter((e): e is [string, string | number] => e[1] !== undefined && e[1] !== null && e[1] !== '')
+      .map(([key, value]) => [key, String(value)] as const),
+  );
 }
 
 /** The alert a CloudWatch alarm state change stands for; undefined for INSUFFICIENT_DATA (see above). */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { capAlert } from '../core/alert.ts';
 import { ValidationError } from '../core/errors.ts';
+import { recordFrom } from '../core/records.ts';
 import { matchesAny } from '../core/secrets.ts';
 import { describeIssues } from '../core/validation.ts';
 import type { AlertSource, ParseResult, SourceContext, SourceRequest, Verification } from './source.ts';
@@ -123,7 +124,7 @@ function tagLabels(tags: readonly string[]): Record<string, string> {
       previous && value && previous !== value ? `${previous},${value}` : value || (previous ?? ''),
     );
   }
-  return Object.fromEntries(labels);
+  return recordFrom(labels);
 }
 
 /** Epoch ms (Datadog's `$DATE`), epoch seconds, or an ISO time; undefined when unreadable. */
@@ -215,13 +216,13 @@ export const datadog: AlertSource = {
     const at = timeOf(p.date) ?? timeOf(p.last_updated) ?? context.now.toISOString();
     const priority = text(p.alert_priority)?.toLowerCase();
     const hostname = text(p.hostname);
-    const labels: Record<string, string> = {
-      ...tagLabels(tagsOf(p.tags)),
-      ...tagLabels(scope),
-      ...(hostname ? { host: hostname } : {}),
-      ...(priority ? { priority } : {}),
-      ...(alertId ? { datadog_monitor_id: alertId } : {}),
-    };
+    const labels = recordFrom([
+      ...Object.entries(tagLabels(tagsOf(p.tags))),
+      ...Object.entries(tagLabels(scope)),
+      ...(hostname ? [['host', hostname] as const] : []),
+      ...(priority ? [['priority', priority] as const] : []),
+      ...(alertId ? [['datadog_monitor_id', alertId] as const] : []),
+    ]);
 
     const annotationValues: Record<string, string | undefined> = {
       datadog_transition: transition,
@@ -236,7 +237,7 @@ export const datadog: AlertSource = {
       datadog_alert_cycle_key: text(p.alert_cycle_key),
       datadog_org: text(p.org?.name) ?? text(p.org?.id),
     };
-    const annotations = Object.fromEntries(
+    const annotations = recordFrom(
       Object.entries(annotationValues).filter((e): e is [string, string] => e[1] !== undefined),
     );
 

@@ -2,9 +2,10 @@ import { createHmac } from 'node:crypto';
 import * as z from 'zod/mini';
 import { capAlert, type NormalisedAlert } from '../core/alert.ts';
 import { ValidationError } from '../core/errors.ts';
+import { recordFrom } from '../core/records.ts';
 import { constantTimeEquals } from '../core/secrets.ts';
 import { toIso } from '../core/timeline.ts';
-import { describeIssues } from '../core/validation.ts';
+import { describeIssues, stringRecord } from '../core/validation.ts';
 import type { AlertSource, ParseResult, SourceContext, SourceRequest, Verification } from './source.ts';
 
 /**
@@ -46,7 +47,7 @@ export const TOLERANCE_SECONDS = 300;
 const MAX_SIGNATURES = 8;
 const SECRET_PREFIX = 'whsec_';
 
-const record = z.record(z.string(), z.string());
+const record = stringRecord();
 const isoTime = z
   .string()
   .check(z.refine((v: string) => !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 time'));
@@ -139,11 +140,11 @@ export const generic: AlertSource = {
     const receivedAt = context.now.toISOString();
     const alerts = list.map((alert): NormalisedAlert => {
       const fingerprint = alert.fingerprint ?? alert.id ?? '';
-      const labels = {
-        ...alert.labels,
-        ...(alert.severity ? { severity: alert.severity } : {}),
-        ...(alert.service ? { service: alert.service } : {}),
-      };
+      const labels = recordFrom([
+        ...Object.entries(alert.labels),
+        ...(alert.severity ? [['severity', alert.severity] as const] : []),
+        ...(alert.service ? [['service', alert.service] as const] : []),
+      ]);
       const endsAt =
         alert.status === 'resolved' ? (alert.endsAt ? toIso(alert.endsAt) : receivedAt) : undefined;
       return capAlert({

@@ -2,9 +2,10 @@ import { createHmac } from 'node:crypto';
 import * as z from 'zod/mini';
 import { capAlert } from '../core/alert.ts';
 import { ValidationError } from '../core/errors.ts';
+import { recordFrom } from '../core/records.ts';
 import { matchesAny } from '../core/secrets.ts';
 import { toIso } from '../core/timeline.ts';
-import { describeIssues } from '../core/validation.ts';
+import { describeIssues, recordOf } from '../core/validation.ts';
 import { presentedCredential } from './alertmanager.ts';
 import { alertFields, labelsSchema, ZERO_TIME } from './alertmanager-shape.ts';
 import type { AlertSource, ParseResult, SourceContext, SourceRequest, Verification } from './source.ts';
@@ -44,7 +45,7 @@ const alertSchema = z.object({
   panelURL: optionalText,
   imageURL: optionalText,
   // Query results by ref id; Grafana writes null for a value it cannot encode (NaN).
-  values: z.optional(z.nullable(z.record(z.string(), z.nullable(z.number())))),
+  values: z.optional(z.nullable(recordOf(z.nullable(z.number())))),
   valueString: optionalText,
 });
 
@@ -125,7 +126,10 @@ export const grafana: AlertSource = {
     const webhook = result.data;
     const receivedAt = context.now.toISOString();
     const alerts = webhook.alerts.map((alert) => {
-      const annotations: Record<string, string> = { ...webhook.commonAnnotations, ...alert.annotations };
+      const annotations = recordFrom([
+        ...Object.entries(webhook.commonAnnotations),
+        ...Object.entries(alert.annotations),
+      ]);
       const links = { dashboard: alert.dashboardURL, panel: alert.panelURL, silence: alert.silenceURL };
       for (const [name, link] of Object.entries(links)) {
         const url = httpUrl(link);

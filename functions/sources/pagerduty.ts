@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { capAlert, type NormalisedAlert } from '../core/alert.ts';
 import { ValidationError } from '../core/errors.ts';
+import { recordFrom } from '../core/records.ts';
 import { matchesAny } from '../core/secrets.ts';
 import { toIso } from '../core/timeline.ts';
 import { describeIssues } from '../core/validation.ts';
@@ -107,10 +108,9 @@ function details(custom: unknown): { description?: string; labels: Record<string
     if (scalar) labels.push([key, String(value)]);
     lines.push(`${key}: ${scalar ? String(value) : JSON.stringify(value)}`);
   }
-  // fromEntries defines own properties: a detail named `__proto__` stays data.
   return {
     ...(lines.length > 0 ? { description: lines.join('\n') } : {}),
-    labels: Object.fromEntries(labels),
+    labels: recordFrom(labels),
   };
 }
 
@@ -152,11 +152,11 @@ export const pagerduty: AlertSource = {
       group: payload?.group,
       class: payload?.class,
     };
-    const labels = {
-      ...detailLabels,
-      ...Object.fromEntries(Object.entries(fields).filter((e): e is [string, string] => Boolean(e[1]))),
-    };
-    const annotations: Record<string, string> = {};
+    const labels = recordFrom([
+      ...Object.entries(detailLabels),
+      ...Object.entries(fields).filter((e): e is [string, string] => Boolean(e[1])),
+    ]);
+    const annotations = recordFrom<string>([]);
     if (event.client) annotations.pagerduty_client = event.client;
     const clientUrl = httpUrl(event.client_url);
     if (clientUrl) annotations.pagerduty_client_url = clientUrl;

@@ -50,9 +50,9 @@ export async function declareIncident(
 }
 
 function resolveService(org: Organisation, service: string): { id: string; known: boolean } {
-  if (service === UNKNOWN_SERVICE && !(service in org.services))
+  if (service === UNKNOWN_SERVICE && !Object.hasOwn(org.services, service))
     return { id: org.defaultService, known: false };
-  if (!(service in org.services)) {
+  if (!Object.hasOwn(org.services, service)) {
     throw new ValidationError(
       `service "${cap(service, 64)}" is not configured; use one of ${Object.keys(org.services).join(', ')} or "unknown"`,
     );

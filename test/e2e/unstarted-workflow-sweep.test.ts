@@ -108,6 +108,8 @@ describe('the unstarted-workflow sweep', () => {
     expect(((await again.json()) as { incidents: { key: string }[] }).incidents.map((i) => i.key)).toEqual([
       key,
     ]);
-    expect((await mails()).filter((m) => m.destination.to.includes('sre-platform@example.com'))).toHaveLength(1);
+    expect((await mails()).filter((m) => m.destination.to.includes('sre-platform@example.com'))).toHaveLength(
+      1,
+    );
   });
 });

@@ -159,8 +159,9 @@ describe('ingest on the real table', () => {
     };
     const dying = { ...deps(), workflow: broken, leaseMs: 50 };
     await expect(ingestAlerts(dying, alertsOf('firing-v4', 'group-crash'))).rejects.toThrow(/ECONNREFUSED/);
-    await new Promise((r) => setTimeout(r, 80));
-    const [retried] = await ingestAlerts(deps(), alertsOf('firing-v4', 'group-crash'));
+    // The next delivery comes after the dead opener's lease: a clock 80 ms ahead instead of a sleep.
+    const later = () => new Date(Date.now() + 80);
+    const [retried] = await ingestAlerts({ ...deps(), now: later }, alertsOf('firing-v4', 'group-crash'));
     expect(retried?.outcome).toBe('opened');
     expect(starts).toHaveLength(1);
     const detail = await incidentDetail(stores, retried?.key ?? '');

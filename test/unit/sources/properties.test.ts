@@ -10,11 +10,19 @@ import { grafana } from '../../../functions/sources/grafana.ts';
 import { pagerduty } from '../../../functions/sources/pagerduty.ts';
 import type { AlertSource, SourceRequest } from '../../../functions/sources/source.ts';
 import { fixture } from '../../support/fixtures.ts';
+import {
+  expectKept,
+  expectStorable,
+  hostileMaps,
+  hostileSources,
+  onTheWire,
+} from '../../support/hostile-alerts.ts';
 import { sourceContext } from '../../support/source-context.ts';
 
 /**
- * Properties of the alert sources (CloudWatch has its own): parsers fail only with ValidationError and always
- * return capped alerts; signed sources accept exactly the untampered, fresh signature; verify never throws.
+ * Properties of the alert sources (CloudWatch has its own, but for hostile keys): parsers fail only with
+ * ValidationError and always return capped alerts, also with keys named like Object.prototype members in their
+ * free-form maps; signed sources accept exactly the untampered, fresh signature; verify never throws.
  */
 
 const RUNS = { numRuns: 200 };
@@ -360,5 +368,36 @@ describe('pagerduty routing key properties', () => {
       }),
       RUNS,
     );
+  });
+});
+
+// --- hostile keys in every free-form map ------------------------------------------------------------------
+
+// CloudWatch is here too, through parse alone: end to end its SNS signing certificates cannot be fetched.
+describe.each(Object.keys(hostileSources))('%s with hostile dictionaries in its free-form maps', (name) => {
+  const { source, fixtures, inject, keeps } = hostileSources[name] ?? ({} as never);
+
+  it('parse throws only ValidationError; what it accepts keeps the keys, has text values and stores', () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(fc.constantFrom(...fixtures), hostileMaps, (fixtureName, maps) => {
+        const body = onTheWire(inject(fixture<Json>(name, fixtureName), maps));
+        let alerts: NormalisedAlert[];
+        try {
+          alerts = source.parse(body, context).alerts;
+        } catch (error) {
+          expect(error).toBeInstanceOf(ValidationError);
+          return;
+        }
+        accepted++;
+        expectKept(alerts, keeps(maps, body));
+        for (const alert of alerts) {
+          expectCapped(alert, name);
+          expectStorable(alert);
+        }
+      }),
+      RUNS,
+    );
+    expect(accepted).toBeGreaterThan(0);
   });
 });
