@@ -10,7 +10,7 @@ import { stepFunctionsCallback, stepFunctionsStarter } from '../adapters/workflo
 import { NotFoundError, RetryableError, UnauthorizedError } from '../core/errors.ts';
 import { sourceNamed } from '../sources/index.ts';
 import type { AlertSource, SourceContext, Verification } from '../sources/source.ts';
-import { ingestDelivery } from '../use-cases/ingest-alerts.ts';
+import { ingestDelivery, RecentGroups } from '../use-cases/ingest-alerts.ts';
 import {
   type HttpEvent,
   type HttpResult,
@@ -26,6 +26,8 @@ export const MAX_ALERT_BODY_BYTES = 1_048_576;
 
 const workflow = stepFunctionsStarter();
 const callback = stepFunctionsCallback();
+/** Kept for the life of the execution environment: repeats of a group read in the last 2 s cost no read. */
+const recentGroups = new RecentGroups();
 
 /** What authentication learnt about a request, for the handler. */
 type AuthenticatedEvent = JsonHttpEvent & {
@@ -75,6 +77,7 @@ async function ingest(event: AuthenticatedEvent): Promise<HttpResult> {
       ...tableStores(),
       workflow,
       callback,
+      recentGroups,
       organisation: context.organisation,
       now: () => new Date(),
       newId: ulid,

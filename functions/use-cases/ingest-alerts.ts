@@ -13,6 +13,7 @@ import { ConflictError, RetryableError } from '../core/errors.ts';
 import { formatIncidentKey, type Incident } from '../core/incident.ts';
 import { digest } from '../core/keys.ts';
 import { serviceOf } from '../core/organisation.ts';
+import { ownValue } from '../core/records.ts';
 import { planLoop } from '../core/response.ts';
 import type { TimelineEntry } from '../core/timeline.ts';
 import type { AlertGroupRecord, AlertGroupStore, DeliveryStore, IncidentStore } from './ports.ts';
@@ -26,6 +27,8 @@ export interface IngestDependencies {
   organisation: Organisation;
   now: () => Date;
   newId: () => string;
+  /** Groups this execution environment read lately: a pure repeat within their freshness costs no read. */
+  recentGroups?: RecentGroups;
   /** How long an opener holds a group before another request may finish its work. */
   leaseMs?: number;
   /** How long a duplicate waits for a concurrent opener before asking the sender to retry. */
@@ -56,6 +59,45 @@ const DEFAULT_LEASE_MS = 35_000;
  */
 export const SEEN_PRECISION_MS = 30_000;
 const DEFAULT_WAIT_MS = 3_000;
+
+/**
+ * Open groups read in the last moments, per execution environment. A storm is mostly repeats: the same alerts,
+ * already recorded and seen lately. Such a delivery is answered from the group as it was read up to
+ * `freshMs` ago, without a read; anything new in a delivery (a state, an alert) goes to the table as before.
+ * The one effect of a stale entry: a repeat arriving within `freshMs` of its incident's resolution is taken
+ * as the repeat it is, and the group's next delivery after that opens the recurrence.
+ */
+export class RecentGroups {
+  private readonly entries = new Map<string, { group: AlertGroupRecord; readAt: number }>();
+
+  constructor(
+    private readonly freshMs = 2_000,
+    private readonly capacity = 1_000,
+  ) {}
+
+  get(source: string, groupKey: string, now: number): AlertGroupRecord | undefined {
+    const id = `${source}\u0000${groupKey}`;
+    const entry = this.entries.get(id);
+    if (!entry) return undefined;
+    if (now - entry.readAt > this.freshMs) {
+      this.entries.delete(id);
+      return undefined;
+    }
+    return entry.group;
+  }
+
+  remember(group: AlertGroupRecord, now: number): void {
+    const id = `${group.source}\u0000${group.groupKey}`;
+    this.entries.delete(id);
+    // Oldest first: a Map iterates in insertion order.
+    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value ?? '');
+    if (group.state === 'open') this.entries.set(id, { group, readAt: now });
+  }
+
+  forget(source: string, groupKey: string): void {
+    this.entries.delete(`${source}\u0000${groupKey}`);
+  }
+}
 /** Alert states whose timeline entries are written at once. */
 const PARALLEL_ALERTS = 8;
 
@@ -132,11 +174,22 @@ export async function openOrAttach(
 ): Promise<TouchedIncident | undefined> {
   const { groups } = deps;
   const { source, groupKey } = opening;
-  const receivedAt = deps.now().toISOString();
-  // A storm is mostly repeats to open groups: one consistent read answers a repeat seen lately.
+  const now = deps.now();
+  const receivedAt = now.toISOString();
+  // A storm is mostly repeats to open groups: a repeat of a group read lately costs nothing, one seen lately
+  // costs one consistent read.
+  const recent = deps.recentGroups?.get(source, groupKey, now.getTime());
+  if (recent && isRepeatSeenLately(recent, recent.incidentId, opening.alerts, receivedAt)) {
+    return { key: recent.incidentKey ?? '', incidentId: recent.incidentId, outcome: 'updated' };
+  }
   let record = await groups.get(source, groupKey);
   if (record?.state === 'open') {
-    await recordAlerts(deps, record, record.incidentId, opening.alerts, receivedAt);
+    deps.recentGroups?.remember(record, now.getTime());
+    if (!isRepeatSeenLately(record, record.incidentId, opening.alerts, receivedAt)) {
+      // What this delivery writes makes the remembered group stale.
+      deps.recentGroups?.forget(source, groupKey);
+      await recordAlerts(deps, record, record.incidentId, opening.alerts, receivedAt);
+    }
     return { key: record.incidentKey ?? '', incidentId: record.incidentId, outcome: 'updated' };
   }
   // Who this request is while it may hold the group's lease: set before every write that could give it the
@@ -372,13 +425,9 @@ async function recordAlerts(
   { rememberStates = true } = {},
 ): Promise<void> {
   const { incidents, groups } = deps;
-  const own = group.incidentId === incidentId;
-  const known = own ? (group.states ?? {}) : {};
-  const changed = alerts.filter((alert) => known[alert.fingerprint] !== stateMarker(alert));
-  // A repeat whose alerts were all seen lately writes nothing: last seen is kept to SEEN_PRECISION_MS.
-  const lately = new Date(Date.parse(receivedAt) - SEEN_PRECISION_MS).toISOString();
-  const seen = own ? (group.seen ?? {}) : {};
-  if (changed.length === 0 && alerts.every((alert) => (seen[alert.fingerprint] ?? '') >= lately)) return;
+  if (isRepeatSeenLately(group, incidentId, alerts, receivedAt)) return;
+  const known = group.incidentId === incidentId ? (group.states ?? {}) : {};
+  const changed = alerts.filter((alert) => ownValue(known, alert.fingerprint) !== stateMarker(alert));
   // Each new state is one timeline entry (which is also where the incident's alerts are read from).
   for (let start = 0; start < changed.length; start += PARALLEL_ALERTS) {
     await Promise.all(
@@ -404,6 +453,27 @@ async function recordAlerts(
   if (incident?.loopTaskToken && incident.status !== 'resolved') {
     await deps.callback.resume(incident.loopTaskToken, { ...planLoop(deps.now(), incident, 'changed') });
   }
+}
+
+/**
+ * Whether the group already holds every alert of a delivery in the same state, each seen within
+ * SEEN_PRECISION_MS: such a repeat writes nothing (last seen is kept to that precision).
+ */
+function isRepeatSeenLately(
+  group: AlertGroupRecord,
+  incidentId: string,
+  alerts: readonly NormalisedAlert[],
+  receivedAt: string,
+): boolean {
+  if (group.incidentId !== incidentId) return false;
+  const known = group.states ?? {};
+  const seen = group.seen ?? {};
+  const lately = new Date(Date.parse(receivedAt) - SEEN_PRECISION_MS).toISOString();
+  return alerts.every(
+    (alert) =>
+      ownValue(known, alert.fingerprint) === stateMarker(alert) &&
+      (ownValue(seen, alert.fingerprint) ?? '') >= lately,
+  );
 }
 
 function markersOf(alerts: readonly NormalisedAlert[]) {

@@ -165,18 +165,24 @@ async function stormRun(
     taskTimeoutOverrides: { [States.WaitForAcknowledgement]: 60 * 60_000 },
   });
   try {
-    await fetch(`${target.urls.ses}/clear-store`, { method: 'POST' });
     const before = await baseline(target, config.baselineOps, config.inFlight);
+    // The baseline warms its connections and the JIT before it measures; so does the storm: the functions'
+    // workers start cold with the target. A fifth of the groups, on group ids of their own, not counted.
+    await sendStorm(target, { ...config, groups: Math.max(1, Math.ceil(config.groups / 5)) }, WARM_UP_GROUPS);
+    await settleExecutions(target, 120_000);
+    const warmUpKeys = new Set(await incidentKeys(target));
+    await fetch(`${target.urls.ses}/clear-store`, { method: 'POST' });
+    const callsBefore = target.faultStats();
 
     target.setFaults({ dynamodb: faultRate, stepFunctions: faultRate });
     const storm = await sendStorm(target, config);
     target.setFaults({ dynamodb: 0, stepFunctions: 0 });
-    const faults = target.faultStats();
+    const faults = callsSince(callsBefore, target.faultStats());
 
     await settleExecutions(target, 120_000);
     // Before and after the storm, so that drift in the machine's speed hits both sides alike.
     const baselineOpsPerSecond = (before + (await baseline(target, config.baselineOps, config.inFlight))) / 2;
-    const counts = await countOutcome(target, config, storm.deliveries);
+    const counts = await countOutcome(target, config, storm.deliveries, warmUpKeys);
 
     const seconds = storm.ms / 1000;
     const deliveriesPerSecond = storm.deliveries.length / seconds;
@@ -351,9 +357,26 @@ function alertmanagerSecret(target: LocalTarget): string {
  * Sends every delivery: groups round-robin, one delivery per group at a time (as Alertmanager notifies a
  * group), `inFlight` at a time in all.
  */
+/** Warm-up deliveries go to groups from here on, far from the measured ones (0 .. groups - 1). */
+const WARM_UP_GROUPS = 100_000;
+
+/** The calls and faults between two snapshots of the fault counters. */
+function callsSince(
+  before: Record<FaultedService, FaultCounts>,
+  after: Record<FaultedService, FaultCounts>,
+): Record<FaultedService, FaultCounts> {
+  const since = (service: FaultedService) => ({
+    requests: after[service].requests - before[service].requests,
+    rejected: after[service].rejected - before[service].rejected,
+    lostReplies: after[service].lostReplies - before[service].lostReplies,
+  });
+  return { dynamodb: since('dynamodb'), stepFunctions: since('stepFunctions') };
+}
+
 async function sendStorm(
   target: LocalTarget,
   config: StormConfig,
+  firstGroup = 0,
 ): Promise<{ deliveries: Delivery[]; ms: number; retriesByStatus: Record<string, number> }> {
   const url = new URL('/alerts/alertmanager', target.urls.api);
   const agent = new Agent({ keepAlive: true, maxSockets: config.inFlight });
@@ -388,7 +411,7 @@ async function sendStorm(
 
   const deliver = async (group: number, index: number): Promise<Delivery> => {
     const alert = index % config.alertsPerGroup;
-    const body = payload(group, alert);
+    const body = payload(firstGroup + group, alert);
     const started = performance.now();
     let status = 0;
     let attempts = 0;
@@ -481,7 +504,8 @@ function waitingForAcknowledgement(target: LocalTarget): Set<string> {
   );
 }
 
-async function countOutcome(target: LocalTarget, config: StormConfig, deliveries: Delivery[]) {
+/** Every incident key on the target, through the API. */
+async function incidentKeys(target: LocalTarget): Promise<string[]> {
   const operator = { authorization: `Bearer ${target.operatorToken}` };
   const keys: string[] = [];
   let cursor: string | undefined;
@@ -493,6 +517,18 @@ async function countOutcome(target: LocalTarget, config: StormConfig, deliveries
     keys.push(...page.incidents.map((i) => i.key));
     cursor = page.nextCursor;
   } while (cursor);
+  return keys;
+}
+
+/** What the measured storm left behind; the warm-up's incidents (and their executions) are not counted. */
+async function countOutcome(
+  target: LocalTarget,
+  config: StormConfig,
+  deliveries: Delivery[],
+  warmUpKeys: ReadonlySet<string>,
+) {
+  const operator = { authorization: `Bearer ${target.operatorToken}` };
+  const keys = (await incidentKeys(target)).filter((key) => !warmUpKeys.has(key));
 
   // Each incident's group and stored alerts, from its detail (the list carries neither).
   const byGroup = new Map<string, Array<{ key: string; fingerprints: string[] }>>();
@@ -522,7 +558,7 @@ async function countOutcome(target: LocalTarget, config: StormConfig, deliveries
     for (const alert of sent) if (!stored.has(fingerprint(group, alert))) alertsLost++;
   }
 
-  const executions = target.stepFunctions.executionsOf();
+  const executions = target.stepFunctions.executionsOf().filter((e) => !warmUpKeys.has(e.name));
   const waiting = waitingForAcknowledgement(target);
   // Where they are: waiting for an acknowledgement (where a storm leaves them) or a final status.
   const executionsByStatus: Record<string, number> = {};
@@ -538,7 +574,8 @@ async function countOutcome(target: LocalTarget, config: StormConfig, deliveries
   const escalations = store.emails.filter((m) => m.subject.endsWith(' - Escalated page')).length;
   return {
     incidents: keys.length,
-    highestNumber: Math.max(0, ...keys.map((key) => Number(key.split('-').at(-1)))),
+    // Numbered after the warm-up's incidents (opened without faults, so without gaps).
+    highestNumber: Math.max(0, ...keys.map((key) => Number(key.split('-').at(-1)))) - warmUpKeys.size,
     groupsWithOneIncident,
     executions: executions.length,
     executionsByStatus,

@@ -4,7 +4,7 @@ import { dynamoStores } from '../../functions/adapters/stores.ts';
 import type { WorkflowCallback, WorkflowInput, WorkflowStarter } from '../../functions/adapters/workflow.ts';
 import { alertmanager } from '../../functions/sources/alertmanager.ts';
 import { pagerduty } from '../../functions/sources/pagerduty.ts';
-import { ingestAlerts, SEEN_PRECISION_MS } from '../../functions/use-cases/ingest-alerts.ts';
+import { ingestAlerts, RecentGroups, SEEN_PRECISION_MS } from '../../functions/use-cases/ingest-alerts.ts';
 import type { AlertGroupStore, Stores } from '../../functions/use-cases/ports.ts';
 import { incidentDetail, incidentList } from '../../functions/use-cases/read-incidents.ts';
 import { fixture } from '../support/fixtures.ts';
@@ -111,6 +111,35 @@ describe('ingest on the real table', () => {
     const after = await incidentDetail(stores, first?.key ?? '');
     expect(after.alerts.map((a) => a.lastSeenAt)).toEqual(before.alerts.map(() => later.toISOString()));
     expect(after.timeline).toHaveLength(before.timeline.length);
+  });
+
+  it('answers a repeat of a group read in the last moments without a read, and a new state with one', async () => {
+    const [first] = await ingestAlerts(deps(), alertsOf('firing-v4', 'group-recent'));
+    const recentGroups = new RecentGroups(2_000);
+    const callsFor = async (at: Date, name = 'firing-v4') => {
+      const send = vi.spyOn(db.client, 'send');
+      try {
+        const [again] = await ingestAlerts(
+          { ...deps(), recentGroups, now: () => at },
+          alertsOf(name, 'group-recent'),
+        );
+        expect(again).toEqual({ ...first, outcome: 'updated' });
+        return send.mock.calls.map(([command]) => command.constructor.name);
+      } finally {
+        send.mockRestore();
+      }
+    };
+    const t = Date.now() + 1_000;
+    expect(await callsFor(new Date(t))).toEqual(['GetCommand']);
+    expect(await callsFor(new Date(t + 1_500))).toEqual([]);
+    // Past its freshness the group is read again; a delivery with something new always is, and is written.
+    expect(await callsFor(new Date(t + 4_000))).toEqual(['GetCommand']);
+    const resolved = await callsFor(new Date(t + 4_500), 'resolved-v4');
+    expect(resolved[0]).toBe('GetCommand');
+    expect(resolved).toContain('UpdateCommand');
+    expect(
+      (await incidentDetail(stores, first?.key ?? '')).alerts.some((a) => a.status === 'resolved'),
+    ).toBe(true);
   });
 
   it('records a resolved alert on the open incident', async () => {
