@@ -137,9 +137,9 @@ describe('ingest on the real table', () => {
     const resolved = await callsFor(new Date(t + 4_500), 'resolved-v4');
     expect(resolved[0]).toBe('GetCommand');
     expect(resolved).toContain('UpdateCommand');
-    expect(
-      (await incidentDetail(stores, first?.key ?? '')).alerts.some((a) => a.status === 'resolved'),
-    ).toBe(true);
+    expect((await incidentDetail(stores, first?.key ?? '')).alerts.some((a) => a.status === 'resolved')).toBe(
+      true,
+    );
   });
 
   it('records a resolved alert on the open incident', async () => {
