@@ -27,6 +27,8 @@ export const functionSpecs = {
   DeclareIncident: { handlerFile: 'declare-incident', kind: 'api' },
   RespondToIncident: { handlerFile: 'respond-to-incident', kind: 'api' },
   LinkDecision: { handlerFile: 'handle-link', kind: 'api' },
+  StatusPage: { handlerFile: 'status-page', kind: 'api' },
+  Postmortems: { handlerFile: 'postmortems', kind: 'api' },
   WorkflowStep: { handlerFile: 'workflow-step', kind: 'workflow' },
   RecordWorkflowFailure: { handlerFile: 'record-workflow-failure', kind: 'workflow' },
   SweepUnstartedWorkflows: { handlerFile: 'sweep-unstarted-workflows', kind: 'workflow' },
@@ -91,6 +93,8 @@ export class HotlineStack extends Stack {
       DeclareIncident: fn('DeclareIncident'),
       RespondToIncident: fn('RespondToIncident'),
       LinkDecision: fn('LinkDecision'),
+      StatusPage: fn('StatusPage'),
+      Postmortems: fn('Postmortems'),
       WorkflowStep: fn('WorkflowStep'),
       RecordWorkflowFailure: fn('RecordWorkflowFailure'),
       SweepUnstartedWorkflows: fn('SweepUnstartedWorkflows'),
@@ -113,11 +117,14 @@ export class HotlineStack extends Stack {
       declareIncident: f.DeclareIncident,
       respondToIncident: f.RespondToIncident,
       linkDecision: f.LinkDecision,
+      statusPage: f.StatusPage,
+      postmortems: f.Postmortems,
       logRemovalPolicy,
     });
     this.api = this.incidentApi.httpApi;
 
     const publicBaseUrl = organisation.publicBaseUrl?.replace(/\/+$/, '') ?? this.incidentApi.endpoint;
+    const links = { publicBaseUrl, signingKeys: this.linkSigningKeys };
     // Each function gets exactly what its code calls, through the bind methods (environment and grant together).
     // Ingest opens incidents and wakes an incident's comms loop when every alert has resolved; it releases the
     // delivery it claimed when processing fails.
@@ -130,14 +137,17 @@ export class HotlineStack extends Stack {
     f.DeclareIncident.bindTable(this.table, 'readWrite').bindStateMachine(this.stateMachine);
     f.ListIncidents.bindTable(this.table, 'read');
     f.GetIncident.bindTable(this.table, 'read');
+    // The public status page reads its entries (one Query) and names its own URL in the Atom feed.
+    f.StatusPage.bindTable(this.table, 'read').bindPublicBaseUrl(publicBaseUrl);
+    // Postmortems: opened (the owner is mailed an editor link), read, edited and listed by operators.
+    f.Postmortems.bindTable(this.table, 'readWrite').bindMailer(this.mailer, links);
     // A waiting step resumes its own token when it finds the event already happened. The grant names the state
     // machine by its fixed name: a reference would make the function depend on the machine that invokes it.
     f.WorkflowStep.bindTable(this.table, 'readWrite')
-      .bindMailer(this.mailer, publicBaseUrl)
-      .bindSecret(this.linkSigningKeys, 'LINK_SIGNING_SECRET_ARN')
+      .bindMailer(this.mailer, links)
       .bindWorkflowCallback(workflow.stateMachineArnByName);
     f.RespondToIncident.bindTable(this.table, 'readWrite')
-      .bindMailer(this.mailer, publicBaseUrl)
+      .bindMailer(this.mailer, links)
       .bindWorkflowCallback(this.stateMachine);
     // Signed links: the token is verified with the link keys; an acknowledgement resumes the waiting workflow; a
     // decision that fails releases the link use it claimed.
@@ -145,11 +155,11 @@ export class HotlineStack extends Stack {
       .bindSecret(this.linkSigningKeys, 'LINK_SIGNING_SECRET_ARN')
       .bindWorkflowCallback(this.stateMachine)
       .bindPublicBaseUrl(publicBaseUrl);
-    f.RecordWorkflowFailure.bindTable(this.table, 'readWrite').bindMailer(this.mailer, publicBaseUrl);
+    f.RecordWorkflowFailure.bindTable(this.table, 'readWrite').bindMailer(this.mailer, links);
     // Starts the workflow of any incident an interrupted request left unstarted, and tells the operators.
     f.SweepUnstartedWorkflows.bindTable(this.table, 'readWrite')
       .bindStateMachine(this.stateMachine)
-      .bindMailer(this.mailer, publicBaseUrl)
+      .bindMailer(this.mailer, links)
       .bindMetrics();
     this.schedules = new Schedules(this, 'Schedules', {
       sweepUnstartedWorkflows: f.SweepUnstartedWorkflows,

@@ -15,6 +15,9 @@ export default defineOrganisation({
     checkout: {
       name: 'Checkout',
       ownerTeam: 'Payments',
+      // Sev 3 incidents go to the owner team (not paged), during its business hours.
+      team: 'payments-team@example.com',
+      businessHours: { timeZone: 'UTC', days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' },
       aliases: ['checkout-api', 'payments'],
       products: ['Checkout', 'Payments'],
       comms: {
@@ -51,4 +54,5 @@ export default defineOrganisation({
     stateDocument: 'https://docs.example.com/incidents/{key}',
   },
   reports: { recipients: ['engineering-leads@example.com'] },
+  statusPage: { title: 'Example Corp status' },
 });

@@ -5,6 +5,8 @@ import { CommsRepository } from './comms-repository.ts';
 import { documentClient, tableName } from './dynamodb.ts';
 import { IncidentsRepository } from './incidents-repository.ts';
 import { LinksRepository } from './links-repository.ts';
+import { PostmortemsRepository } from './postmortems-repository.ts';
+import { StatusPageRepository } from './status-page-repository.ts';
 import { Table } from './table.ts';
 
 /** Every repository of the single table, over one document client. */
@@ -16,6 +18,8 @@ export function dynamoStores(db: DynamoDBDocumentClient, name: string): Stores {
     deliveries: new DeliveriesRepository(table),
     links: new LinksRepository(table),
     comms: new CommsRepository(table),
+    statusPage: new StatusPageRepository(table),
+    postmortems: new PostmortemsRepository(table),
   };
 }
 

@@ -1,7 +1,23 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { ValidationError } from '../core/errors.ts';
+import {
+  type Check,
+  type Postmortem,
+  type PostmortemChecks,
+  postmortemStatuses,
+  rootCauseCategories,
+  textFields,
+} from '../core/postmortem.ts';
+import { lessonsGuide, postmortemFieldGuide } from '../core/postmortem-checks.ts';
+import type { ActionEdit, PostmortemEditInput } from '../core/postmortem-edit.ts';
+import { markdownTime, markdownToEdit, postmortemToMarkdown } from '../core/postmortem-markdown.ts';
 
 /**
  * `incident`: the operator CLI, for the deployed API (signed with your AWS credentials, as IAM authorizes
@@ -25,9 +41,27 @@ Commands:
   roles     <KEY> [--im <email>] [--tech-lead <email>]... [--comms <email>]
   resolve   <KEY> --support-cases <n> [--impact-start <ISO>] [--impact-end <ISO>] [--postmortem] [--summary <text>]
 
+  postmortem open <KEY>         open the incident's postmortem (idempotent; a sev 3 has one only on request)
+  postmortem show <KEY> [--markdown]
+                                status, version, owner, due, what blocks approval, and the template
+  postmortem set  <KEY> [--field <name> (--value <text> | --value-file <path|->)] [--owner <address>]
+                  [--category <${rootCauseCategories.join('|')}|none>]
+                                fields: summary, leadup, fault, impact, detection, response, recovery,
+                                rootCause, backlogCheck, recurrence, lessons.wentWell,
+                                lessons.couldBeBetter, lessons.gotLucky (a value file's last line end is dropped)
+  postmortem add-action <KEY> --title <text> --kind <priority|improvement>
+                  --category <investigate|mitigate|repair|detect|mitigate-future|prevent-future>
+                  [--owner-team <team>] [--tracker <url>]
+  postmortem edit <KEY>         edit the whole postmortem as Markdown in $VISUAL or $EDITOR (default vi)
+  postmortems [--status <${postmortemStatuses.join('|')}>] [--service <id>] [--overdue] [--limit <n>]
+
+Exit status: 0 done, 1 failed, 2 refused (usage, a 4xx answer, an edit that does not read), 3 the postmortem
+changed since you read it (nothing saved: read it again and reapply your change).
+
 Environment:
   HOTLINE_URL     the API URL (the stack's ApiUrl output, or http://127.0.0.1:3000 locally)
   HOTLINE_TOKEN   the local operator token; without it requests are signed with your AWS credentials (SigV4)
+  VISUAL, EDITOR  the editor of \`postmortem edit\` (a command with arguments, e.g. "code -w"; default vi)
 `;
 
 export interface CliIo {
@@ -35,11 +69,33 @@ export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
   fetch: typeof fetch;
+  /**
+   * Opens `path` in the person's editor and resolves when they close it (rejects if it cannot start or
+   * fails). Default: `$VISUAL` or `$EDITOR` (default `vi`) on the terminal. Tests put a function here.
+   */
+  edit?: (path: string) => Promise<void>;
+  /** All of standard input (`--value-file -`). Default: the process's stdin. */
+  stdin?: () => Promise<string>;
 }
 
 export class CliError extends Error {
   override name = 'CliError';
 }
+
+/** The API refused a request: its status and error code, for the commands that treat some (412) apart. */
+export class ApiError extends CliError {
+  override name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Exit status when an edit was made on a version that is no longer the current one. */
+const EXIT_STALE = 3;
 
 /** Runs one command; returns the process exit code. */
 export async function run(argv: string[], io: CliIo): Promise<number> {
@@ -58,6 +114,10 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       case 'roles':
       case 'resolve':
         return await respond(command, rest, io);
+      case 'postmortem':
+        return await postmortem(rest, io);
+      case 'postmortems':
+        return await listPostmortems(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -67,6 +127,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         throw new CliError(`unknown command "${command}"\n\n${usage}`);
     }
   } catch (error) {
+    // parseArgs (strict) refuses an unknown option or a missing value: a usage error like ours.
+    if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`${(error as Error).message}\n\n${usage}`);
+      return 2;
+    }
     io.err(error instanceof CliError ? error.message : `error: ${(error as Error).message}`);
     return error instanceof CliError ? 2 : 1;
   }
@@ -256,6 +321,497 @@ function describeResult(command: string, key: string, r: Record<string, unknown>
   }
 }
 
+// --- postmortems ----------------------------------------------------------------------------------------------
+
+/** The postmortem as GET and PUT /incidents/{key}/postmortem answer it. */
+type PostmortemAnswer = Postmortem & {
+  checks: PostmortemChecks;
+  history: { version: number; at: string; by: string; changed: string[] }[];
+};
+
+const LESSON_PARTS = ['wentWell', 'couldBeBetter', 'gotLucky'] as const;
+
+/** The names `postmortem set --field` takes (the usage lists them): text fields, recurrence, the lessons. */
+function settableFieldNames(): string[] {
+  return [...textFields, 'recurrence', ...LESSON_PARTS.map((part) => `lessons.${part}`)];
+}
+
+/** `--field <name> --value <text>` as the edit's `fields`. */
+function fieldEdit(name: string, value: string): NonNullable<PostmortemEditInput['fields']> {
+  if ((textFields as readonly string[]).includes(name)) return { [name]: value };
+  if (name === 'recurrence') return { recurrence: { text: value } };
+  const part = LESSON_PARTS.find((p) => name === `lessons.${p}` || name === p);
+  if (part) return { lessons: { [part]: value } };
+  throw new CliError(
+    `"${name}" is not a text field of the postmortem (${settableFieldNames().join(', ')}); ` +
+      'set the root cause category with --category, the owner with --owner, add actions with ' +
+      '`postmortem add-action`, and edit the timeline and the five whys with `postmortem edit`',
+  );
+}
+
+async function postmortem(args: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case 'open':
+      return openPostmortem(rest, io);
+    case 'show':
+      return showPostmortem(rest, io);
+    case 'set':
+      return setPostmortem(rest, io);
+    case 'add-action':
+      return addAction(rest, io);
+    case 'edit':
+      return editPostmortem(rest, io);
+    default:
+      throw new CliError(
+        `${sub === undefined ? 'postmortem needs a command' : `unknown postmortem command "${sub}"`} (open, show, set, add-action, edit)\n\n${usage}`,
+      );
+  }
+}
+
+/** The one positional of a postmortem command: the incident key. */
+function keyOf(what: string, positionals: string[]): string {
+  const [key, extra] = positionals;
+  if (!key) throw new CliError(`postmortem ${what} needs an incident key\n\n${usage}`);
+  if (extra !== undefined) throw new CliError(`postmortem ${what} takes one incident key, not "${extra}"`);
+  return key;
+}
+
+const postmortemPath = (key: string) => `/incidents/${encodeURIComponent(key)}/postmortem`;
+
+async function getPostmortem(io: CliIo, key: string): Promise<PostmortemAnswer> {
+  return (await call(io, 'GET', postmortemPath(key))).postmortem as PostmortemAnswer;
+}
+
+async function putPostmortem(io: CliIo, key: string, edit: PostmortemEditInput): Promise<PostmortemAnswer> {
+  return (await call(io, 'PUT', postmortemPath(key), edit)).postmortem as PostmortemAnswer;
+}
+
+const isOverdue = (pm: Pick<Postmortem, 'due' | 'status'>) =>
+  Date.parse(pm.due) < Date.now() && (pm.status === 'draft' || pm.status === 'in-review');
+
+function checkLines(checks: PostmortemChecks): string[] {
+  const line = (check: Check) => `  ${check.field ?? 'postmortem'}: ${check.message}`;
+  if (checks.blocking.length === 0 && checks.warnings.length === 0) return ['Checks: all clear'];
+  return [
+    checks.blocking.length === 0
+      ? 'Blocking: none (approval can be requested)'
+      : `Blocking (${checks.blocking.length}, approval cannot be requested until they are met):`,
+    ...checks.blocking.map(line),
+    ...(checks.warnings.length > 0 ? [`Warnings (${checks.warnings.length}):`] : []),
+    ...checks.warnings.map(line),
+  ];
+}
+
+/** After a PUT: the version it saved (or that nothing changed) and what the checks now say. */
+function reportSaved(io: CliIo, key: string, from: number, pm: PostmortemAnswer): void {
+  if (pm.version === from) {
+    io.out(`Nothing changed: the postmortem of ${key} is still version ${pm.version}.`);
+    return;
+  }
+  const changed = pm.history.find((h) => h.version === pm.version)?.changed ?? [];
+  io.out(
+    `Saved the postmortem of ${key} as version ${pm.version}${changed.length ? ` (changed: ${changed.join(', ')})` : ''}.`,
+  );
+  io.out(
+    `Checks: ${pm.checks.blocking.length} blocking, ${pm.checks.warnings.length} warnings (postmortem show ${key}).`,
+  );
+}
+
+/**
+ * A 412: somebody saved another version since this one was read. Says who saved which version (asking the API
+ * again, as the answer is the current record's) and that nothing was saved; never retries on its own, since
+ * the change was made on what the person saw.
+ */
+async function reportStale(io: CliIo, key: string, from: number, error: ApiError): Promise<void> {
+  let who = error.message;
+  try {
+    const now = await getPostmortem(io, key);
+    const changed = now.history.find((h) => h.version === now.version)?.changed ?? [];
+    who = `version ${now.version} was saved by ${now.updatedBy} at ${now.updatedAt}${changed.length ? ` (changed: ${changed.join(', ')})` : ''}`;
+  } catch {
+    // The 412's own message names the version and who saved it.
+  }
+  io.err(`The postmortem of ${key} changed since you read version ${from}: ${who}. Nothing was saved.`);
+}
+
+async function openPostmortem(args: string[], io: CliIo): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {}, strict: true });
+  const key = keyOf('open', positionals);
+  const answer = await call(io, 'POST', postmortemPath(key), {});
+  const pm = answer.postmortem as PostmortemAnswer;
+  io.out(
+    answeredWith.get(answer) === 201
+      ? `Opened the postmortem of ${pm.key}: owner ${pm.owner}, due ${pm.due}.`
+      : `${pm.key} already has a postmortem: ${pm.status}, version ${pm.version}, owner ${pm.owner}, due ${pm.due}.`,
+  );
+  return 0;
+}
+
+async function showPostmortem(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { markdown: { type: 'boolean' } },
+    strict: true,
+  });
+  const pm = await getPostmortem(io, keyOf('show', positionals));
+  io.out(`Postmortem of ${pm.key} (${pm.service}, Sev ${pm.severity}): ${pm.status}, version ${pm.version}`);
+  io.out(`owner  ${pm.owner} (team ${pm.ownerTeam})`);
+  io.out(`due    ${pm.due}${isOverdue(pm) ? ' (OVERDUE)' : ''}`);
+  io.out(`saved  ${pm.updatedAt} by ${pm.updatedBy}`);
+  const m = pm.metrics ?? {};
+  const measures = [
+    m.minutesOfImpact !== undefined ? `impact ${m.minutesOfImpact} min` : '',
+    m.timeToDetectMinutes !== undefined ? `to detect ${m.timeToDetectMinutes} min` : '',
+    m.timeToAcknowledgeMinutes !== undefined ? `to acknowledge ${m.timeToAcknowledgeMinutes} min` : '',
+    m.timeToRecoverMinutes !== undefined ? `to recover ${m.timeToRecoverMinutes} min` : '',
+  ].filter(Boolean);
+  if (measures.length > 0) io.out(`times  ${measures.join(', ')}`);
+  for (const line of checkLines(pm.checks)) io.out(line);
+  io.out('');
+  if (values.markdown) {
+    io.out(postmortemToMarkdown(pm).trimEnd());
+    return 0;
+  }
+  for (const line of templateLines(pm)) io.out(line);
+  return 0;
+}
+
+/** The template for reading, each section with the name `set --field` takes. */
+function templateLines(pm: Postmortem): string[] {
+  const guide = postmortemFieldGuide;
+  const f = pm.fields;
+  const out: string[] = [];
+  const indent = (text: string, by = '  ') =>
+    text.trim() === '' ? [`${by}(empty)`] : text.split('\n').map((line) => `${by}${line}`);
+  const section = (label: string, name: string, body: string[]) =>
+    out.push(`${label} [${name}]`, ...body, '');
+  for (const name of ['summary', 'leadup', 'fault', 'impact', 'detection', 'response', 'recovery'] as const)
+    section(guide[name].label, name, indent(f[name]));
+  section(
+    guide.timeline.label,
+    'timeline',
+    f.timeline.length ? f.timeline.map((row) => `  ${markdownTime(row.at)}  ${row.text}`) : ['  (empty)'],
+  );
+  section(
+    guide.fiveWhys.label,
+    'fiveWhys',
+    f.fiveWhys.length ? f.fiveWhys.map((why, i) => `  ${i + 1}. ${why}`) : ['  (empty)'],
+  );
+  section(guide.rootCause.label, 'rootCause', indent(f.rootCause));
+  section(guide.rootCauseCategory.label, 'rootCauseCategory', [`  ${f.rootCauseCategory ?? '(none)'}`]);
+  section(guide.backlogCheck.label, 'backlogCheck', indent(f.backlogCheck));
+  section(guide.recurrence.label, 'recurrence', [
+    ...indent(f.recurrence.text),
+    `  related incidents: ${f.recurrence.relatedIncidents.join(', ') || 'none'}`,
+  ]);
+  out.push(guide.lessons.label);
+  for (const part of LESSON_PARTS)
+    out.push(`  ${lessonsGuide[part].label} [lessons.${part}]`, ...indent(f.lessons[part], '    '));
+  out.push('');
+  section(
+    guide.actions.label,
+    'actions',
+    pm.actions.length
+      ? pm.actions.map((a) => {
+          const due = a.dueAt ? `; due ${a.dueAt}${a.dueProvisional ? ' (provisional)' : ''}` : '';
+          const tracker = a.trackerUrl ? `; ${a.trackerUrl}` : '';
+          return `  [${a.kind}/${a.category}] ${a.title} (${a.status}; owner ${a.ownerTeam}${tracker}${due}; id ${a.id})`;
+        })
+      : ['  (none)'],
+  );
+  return out.map((line) => line.trimEnd());
+}
+
+/** Reads `--value-file`: a path, or `-` for standard input; one final line end (an editor's) is dropped. */
+async function readValueFile(io: CliIo, path: string): Promise<string> {
+  const text = path === '-' ? await (io.stdin ?? readStdin)() : await readFile(path, 'utf8');
+  return text.replace(/\r?\n$/, '');
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function setPostmortem(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      field: { type: 'string' },
+      value: { type: 'string' },
+      'value-file': { type: 'string' },
+      owner: { type: 'string' },
+      category: { type: 'string' },
+    },
+    strict: true,
+  });
+  const key = keyOf('set', positionals);
+  const hasValue = values.value !== undefined;
+  const hasFile = values['value-file'] !== undefined;
+  if (values.field !== undefined && hasValue === hasFile)
+    throw new CliError('postmortem set --field needs one of --value <text> or --value-file <path|->');
+  if (values.field === undefined && (hasValue || hasFile))
+    throw new CliError('postmortem set: --value and --value-file need --field <name>');
+  if (values.field === undefined && values.owner === undefined && values.category === undefined)
+    throw new CliError(`postmortem set needs --field, --owner or --category\n\n${usage}`);
+  const fields: NonNullable<PostmortemEditInput['fields']> = {
+    ...(values.field !== undefined
+      ? fieldEdit(
+          values.field,
+          hasFile ? await readValueFile(io, values['value-file'] ?? '-') : (values.value ?? ''),
+        )
+      : {}),
+    ...(values.category !== undefined ? { rootCauseCategory: values.category } : {}),
+  };
+  const current = await getPostmortem(io, key);
+  const edit: PostmortemEditInput = {
+    version: current.version,
+    ...(values.owner !== undefined ? { owner: values.owner } : {}),
+    ...(Object.keys(fields).length > 0 ? { fields } : {}),
+  };
+  return saveEdit(io, key, current.version, edit);
+}
+
+/** PUTs an edit of version `from`; a stale version is reported and exits 3, anything else refused throws. */
+async function saveEdit(
+  io: CliIo,
+  key: string,
+  from: number,
+  edit: PostmortemEditInput,
+  saved?: (pm: PostmortemAnswer) => void,
+): Promise<number> {
+  try {
+    const pm = await putPostmortem(io, key, edit);
+    reportSaved(io, key, from, pm);
+    saved?.(pm);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 412) throw error;
+    await reportStale(io, key, from, error);
+    io.err('Run the command again to apply your change to the current version.');
+    return EXIT_STALE;
+  }
+}
+
+async function addAction(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      title: { type: 'string' },
+      kind: { type: 'string' },
+      category: { type: 'string' },
+      'owner-team': { type: 'string' },
+      tracker: { type: 'string' },
+    },
+    strict: true,
+  });
+  const key = keyOf('add-action', positionals);
+  const missing = (['title', 'kind', 'category'] as const).filter((name) => values[name] === undefined);
+  if (missing.length > 0)
+    throw new CliError(`postmortem add-action needs --${missing.join(', --')}\n\n${usage}`);
+  const current = await getPostmortem(io, key);
+  // An edit's actions replace the list: send every action as it is (by id), then the new one.
+  const kept: ActionEdit[] = current.actions.map((a) => ({
+    id: a.id,
+    title: a.title,
+    kind: a.kind,
+    category: a.category,
+    ownerTeam: a.ownerTeam,
+    ...(a.trackerUrl ? { trackerUrl: a.trackerUrl } : {}),
+  }));
+  const added = {
+    title: values.title ?? '',
+    kind: values.kind,
+    category: values.category,
+    ...(values['owner-team'] !== undefined ? { ownerTeam: values['owner-team'] } : {}),
+    ...(values.tracker !== undefined ? { trackerUrl: values.tracker } : {}),
+  } as ActionEdit;
+  const before = new Set(kept.map((a) => a.id));
+  return saveEdit(io, key, current.version, { version: current.version, actions: [...kept, added] }, (pm) => {
+    for (const a of pm.actions.filter((action) => !before.has(action.id)))
+      io.out(
+        `Added action ${a.id}: [${a.kind}/${a.category}] ${a.title} (owner ${a.ownerTeam}${a.dueAt ? `, due ${a.dueAt}${a.dueProvisional ? ' provisionally' : ''}` : ''})`,
+      );
+  });
+}
+
+/**
+ * `postmortem edit`: the postmortem as Markdown in the person's editor, saved back as the next version. The
+ * file is private (0600 in a fresh 0700 directory) and removed once saved or left unchanged; whenever the edit
+ * cannot be saved it is kept and its path printed, so nothing typed is lost.
+ */
+async function editPostmortem(args: string[], io: CliIo): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {}, strict: true });
+  const key = keyOf('edit', positionals);
+  const current = await getPostmortem(io, key);
+  const original = postmortemToMarkdown(current);
+  const dir = await mkdtemp(join(io.env.TMPDIR || tmpdir(), 'hotline-postmortem-'));
+  const path = join(dir, `${current.key}-postmortem-v${current.version}.md`);
+  await writeFile(path, original, { mode: 0o600, flag: 'wx' });
+  const discard = () => rm(dir, { recursive: true, force: true });
+  const keep = (problem: string) => {
+    io.err(problem);
+    io.err(`Your edit is kept in ${path}.`);
+  };
+
+  let text: string;
+  try {
+    await (io.edit ?? editorOf(io.env))(path);
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const changed = await readFile(path, 'utf8').then(
+      (t) => t !== original,
+      () => false,
+    );
+    if (!changed) await discard();
+    throw changed ? new Error(`${(error as Error).message}\nYour edit is kept in ${path}.`) : error;
+  }
+  if (text === original) {
+    await discard();
+    io.out(`No changes: the postmortem of ${current.key} is still version ${current.version}.`);
+    return 0;
+  }
+
+  let edit: PostmortemEditInput;
+  try {
+    edit = markdownToEdit(text, current.version);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    keep(`Cannot read your edit: ${error.message}. Nothing was saved.`);
+    io.err(
+      `Fix it there, then run \`postmortem edit ${current.key}\` again and paste your changes from that file.`,
+    );
+    return 2;
+  }
+  try {
+    reportSaved(io, current.key, current.version, await putPostmortem(io, current.key, edit));
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 412) {
+      await reportStale(io, current.key, current.version, error);
+      io.err(`Your edit is kept in ${path}.`);
+      io.err(
+        `To merge: run \`postmortem edit ${current.key}\` again (it opens the current version) and paste your changes from that file.`,
+      );
+      return EXIT_STALE;
+    }
+    keep(
+      `${error instanceof CliError ? error.message : `error: ${(error as Error).message}`}. Nothing was saved.`,
+    );
+    return error instanceof CliError ? 2 : 1;
+  }
+  await discard();
+  return 0;
+}
+
+/**
+ * Splits an editor setting into a command and its arguments, as a shell would split words (quotes and
+ * backslashes) but without running a shell: `code -w`, `"/opt/My Editor/bin/edit" --wait`.
+ */
+export function editorCommand(setting: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < setting.length; i++) {
+    const c = setting[i] as string;
+    if (quote === "'") {
+      if (c === "'") quote = undefined;
+      else word += c;
+    } else if (quote === '"') {
+      if (c === '"') quote = undefined;
+      else if (c === '\\' && /["\\$`]/.test(setting[i + 1] ?? '')) word += setting[++i];
+      else word += c;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      inWord = true;
+    } else if (c === '\\' && i + 1 < setting.length) {
+      word += setting[++i];
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += c;
+      inWord = true;
+    }
+  }
+  if (quote) throw new CliError(`the editor setting has an unclosed quote: ${setting}`);
+  if (inWord) words.push(word);
+  return words;
+}
+
+/**
+ * The default editor: `$VISUAL`, else `$EDITOR`, else `vi`, on this terminal; resolves when it exits 0. Like
+ * git, the CLI ignores Ctrl-C while the editor runs (the editor gets it): it must live to save or keep the file.
+ */
+function editorOf(env: CliIo['env']): (path: string) => Promise<void> {
+  return (path) =>
+    new Promise((resolve, reject) => {
+      const [command, ...args] = editorCommand(env.VISUAL || env.EDITOR || 'vi');
+      if (!command) return reject(new CliError('VISUAL or EDITOR is set but names no command'));
+      const ignore = () => undefined;
+      process.on('SIGINT', ignore);
+      const done = (error?: Error) => {
+        process.off('SIGINT', ignore);
+        if (error) reject(error);
+        else resolve();
+      };
+      const child = spawn(command, [...args, path], { stdio: 'inherit' });
+      child.once('error', (error) =>
+        done(new Error(`cannot start the editor "${command}": ${error.message}`)),
+      );
+      child.once('exit', (code, signal) =>
+        done(
+          code === 0
+            ? undefined
+            : new Error(`the editor "${command}" exited with ${signal ?? `status ${code}`}: nothing saved`),
+        ),
+      );
+    });
+}
+
+async function listPostmortems(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      status: { type: 'string' },
+      service: { type: 'string' },
+      overdue: { type: 'boolean' },
+      limit: { type: 'string' },
+    },
+    strict: true,
+  });
+  const query = new URLSearchParams();
+  if (values.status !== undefined) query.set('status', values.status);
+  if (values.service !== undefined) query.set('service', values.service);
+  if (values.overdue) query.set('overdue', 'true');
+  if (values.limit !== undefined) query.set('limit', values.limit);
+  const result = await call(io, 'GET', `/postmortems${query.size ? `?${query}` : ''}`);
+  const postmortems = result.postmortems as {
+    key: string;
+    status: string;
+    service: string;
+    severity: number;
+    owner: string;
+    due: string;
+    overdue: boolean;
+    version: number;
+  }[];
+  if (postmortems.length === 0) io.out('No postmortems.');
+  for (const p of postmortems) {
+    io.out(
+      `${p.key.padEnd(10)} Sev ${p.severity}  ${p.status.padEnd(9)} ${p.service.padEnd(14)} v${String(p.version).padEnd(3)} due ${p.due}${p.overdue ? ' OVERDUE' : '        '}  ${p.owner}`,
+    );
+  }
+  return 0;
+}
+
 async function call(
   io: CliIo,
   method: string,
@@ -287,12 +843,18 @@ async function call(
   }
   if (!response.ok) {
     const error = parsed.error as { code?: string; message?: string } | undefined;
-    throw new CliError(
+    throw new ApiError(
+      response.status,
+      error?.code ?? '',
       `${response.status} ${error?.code ?? ''}: ${error?.message ?? (parsed.message as string) ?? text}`,
     );
   }
+  answeredWith.set(parsed, response.status);
   return parsed;
 }
+
+/** The HTTP status each answer of `call` came with (201 Created and 200 tell `postmortem open` apart). */
+const answeredWith = new WeakMap<object, number>();
 
 /** Signs like the AWS CLI does, for API Gateway's IAM authorizer (service execute-api). */
 async function sigv4(io: CliIo, method: string, url: URL, headers: Record<string, string>, body?: string) {

@@ -232,3 +232,53 @@ export function describeGroup(org: Organisation, group: AlertGroup): IncidentAbo
     ...(description ? { description } : {}),
   };
 }
+
+/** An http(s) URL as given, or undefined for anything else (javascript:, data:, relative, malformed). */
+export function httpLink(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Annotations that carry a link a responder wants, and what to call it. */
+const LINK_ANNOTATIONS: ReadonlyArray<[annotation: string, label: string]> = [
+  ['runbook_url', 'Runbook'],
+  ['runbook', 'Runbook'],
+  ['playbook_url', 'Runbook'],
+  ['dashboard_url', 'Dashboard'],
+  ['grafana_dashboard_url', 'Dashboard'],
+  ['grafana_panel_url', 'Panel'],
+  ['pagerduty_client_url', 'Source'],
+];
+
+/** What an alert's own `url` is, by source: the graph or rule behind it. */
+const URL_LABELS: Readonly<Record<string, string>> = {
+  alertmanager: 'Graph',
+  grafana: 'Alert rule',
+  datadog: 'Monitor',
+  cloudwatch: 'Alarm',
+  pagerduty: 'Link',
+  generic: 'Link',
+};
+
+/**
+ * The links an alert carries for whoever is paged: its runbook (Alertmanager's `runbook_url` annotation), the
+ * graph or rule behind it (`generatorURL`, Grafana's panel and dashboard, Datadog's monitor, the generic
+ * `url`). Only http(s) links, each once.
+ */
+export function alertLinks(
+  alert: Pick<NormalisedAlert, 'source' | 'annotations' | 'url'>,
+): { label: string; href: string }[] {
+  const links: { label: string; href: string }[] = [];
+  const add = (label: string, value: string | undefined) => {
+    const href = httpLink(value?.trim());
+    if (href && !links.some((l) => l.href === href)) links.push({ label, href });
+  };
+  for (const [annotation, label] of LINK_ANNOTATIONS) add(label, ownValue(alert.annotations, annotation));
+  add(ownValue(URL_LABELS, alert.source) ?? 'Link', alert.url);
+  return links;
+}

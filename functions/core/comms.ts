@@ -27,15 +27,34 @@ interface Row {
   href?: string;
 }
 
+/** A link in a mail: http(s) only (checked where links are made, see `alertLinks` in core/alert.ts). */
+export interface MailLink {
+  label: string;
+  href: string;
+}
+
+/** A bullet of a section: text, and the links that go with it (an alert's runbook and graph). */
+type Line = string | { text: string; links: readonly MailLink[] };
+
+const lineText = (l: Line) =>
+  typeof l === 'string' ? l : [l.text, ...l.links.map((k) => `${k.label}: ${k.href}`)].join(' | ');
+const lineHtml = (l: Line) =>
+  typeof l === 'string'
+    ? escapeHtml(l)
+    : [
+        escapeHtml(l.text),
+        ...l.links.map((k) => `<a href="${escapeHtml(k.href)}">${escapeHtml(k.label)}</a>`),
+      ].join(' · ');
+
 /** Builds both parts from the same rows so text and html never disagree. */
-function render(title: string, intro: string, rows: Row[], sections: { heading: string; lines: string[] }[]) {
+function render(title: string, intro: string, rows: Row[], sections: { heading: string; lines: Line[] }[]) {
   const text = [
     title,
     '',
     intro,
     '',
     ...rows.map((r) => `${r.label}: ${r.value}${r.href && r.href !== r.value ? ` <${r.href}>` : ''}`),
-    ...sections.flatMap((s) => ['', `${s.heading}:`, ...s.lines.map((l) => `- ${l}`)]),
+    ...sections.flatMap((s) => ['', `${s.heading}:`, ...s.lines.map((l) => `- ${lineText(l)}`)]),
     '',
   ].join('\n');
   const cell = (r: Row) =>
@@ -53,7 +72,7 @@ function render(title: string, intro: string, rows: Row[], sections: { heading: 
     ...sections.flatMap((s) => [
       `<h3 style="margin:16px 0 4px">${escapeHtml(s.heading)}</h3>`,
       '<ul>',
-      ...s.lines.map((l) => `<li>${escapeHtml(l)}</li>`),
+      ...s.lines.map((l) => `<li>${lineHtml(l)}</li>`),
       '</ul>',
     ]),
     '</body></html>',
@@ -61,15 +80,22 @@ function render(title: string, intro: string, rows: Row[], sections: { heading: 
   return { text: cap(text, MAX_BODY_CHARS), html: cap(html, MAX_BODY_CHARS) };
 }
 
-export function incidentUrl(baseUrl: string, key: string): string {
-  return `${baseUrl.replace(/\/+$/, '')}/incidents/${encodeURIComponent(key)}`;
+/**
+ * The row that links an incident's page: a signed, read-only view link for the mail's recipients (people open
+ * mails without an operator token). Every mail that names an incident carries it.
+ */
+function incidentRow(incident: Pick<Incident, 'key'>, viewUrl: string | undefined): Row {
+  return viewUrl
+    ? { label: 'Incident', value: `${incident.key} (open the incident page)`, href: viewUrl }
+    : { label: 'Incident', value: incident.key };
 }
 
 export interface PageContext {
   incident: Incident;
   service: Service;
-  baseUrl: string;
-  firingAlerts: { summary: string; startsAt: string }[];
+  /** The signed view link for this mail's recipients. */
+  viewUrl: string;
+  firingAlerts: { summary: string; startsAt: string; links?: readonly MailLink[] }[];
   /** The signed acknowledge link (a confirm page: opening it changes nothing). */
   acknowledgeUrl?: string;
   /** Who is paged and why: "incident manager", "backup incident manager", "IMOC". */
@@ -81,7 +107,7 @@ export interface PageContext {
 export function pageEmail({
   incident,
   service,
-  baseUrl,
+  viewUrl,
   firingAlerts,
   acknowledgeUrl,
   tierLabel = 'incident manager',
@@ -99,7 +125,7 @@ export function pageEmail({
       ...(acknowledgeUrl
         ? [{ label: 'Acknowledge', value: 'Acknowledge and take charge', href: acknowledgeUrl }]
         : []),
-      { label: 'Incident', value: incident.key, href: incidentUrl(baseUrl, incident.key) },
+      incidentRow(incident, viewUrl),
       { label: 'Summary', value: incident.summary },
       { label: 'Severity', value: `Sev ${severity} (${severityMeaning[severity]})` },
       { label: 'Service', value: `${service.name} (owner: ${service.ownerTeam})` },
@@ -112,7 +138,7 @@ export function pageEmail({
           {
             heading: 'Firing alerts',
             lines: [
-              ...shown.map((a) => `${a.summary} (since ${a.startsAt})`),
+              ...shown.map((a) => ({ text: `${a.summary} (since ${a.startsAt})`, links: a.links ?? [] })),
               ...(more > 0 ? [`and ${more} more`] : []),
             ],
           },
@@ -123,10 +149,10 @@ export function pageEmail({
 }
 
 /** Roles and meeting places, shown in every comms message once known. */
-function responseRows(incident: Incident, baseUrl: string): Row[] {
+function responseRows(incident: Incident, viewUrl: string): Row[] {
   const roles = incident.roles ?? {};
   return [
-    { label: 'Incident', value: incident.key, href: incidentUrl(baseUrl, incident.key) },
+    incidentRow(incident, viewUrl),
     { label: 'Severity', value: `Sev ${incident.severity}` },
     ...(roles.incidentManager ? [{ label: 'Incident manager', value: roles.incidentManager }] : []),
     ...(roles.techLeads?.length ? [{ label: 'Tech leads', value: roles.techLeads.join(', ') }] : []),
@@ -152,20 +178,43 @@ function responseRows(incident: Incident, baseUrl: string): Row[] {
 export interface CommsContext {
   incident: Incident;
   products: string;
-  baseUrl: string;
+  /** The signed view link for this mail's recipients. */
+  viewUrl: string;
 }
 
-/** The handbook's external wording for the first message. */
-export function initialExternalWording(products: string): string {
-  return `We are investigating issues with ${products} and will provide updates here soon.`;
+/** External wording is short: it goes to public lists and the status page (a person's external text: 280). */
+export const MAX_EXTERNAL_CHARS = 280;
+
+/**
+ * A wording about `products`, with where updates are (`<label>: <status page URL>`) when the URL is known, capped
+ * to the external limit by shortening the product list (the one part of unbounded length).
+ */
+function externalWording(sentence: (products: string) => string, products: string, link?: string): string {
+  const room = MAX_EXTERNAL_CHARS - sentence('').length - (link?.length ?? 0);
+  return `${sentence(cap(products, Math.max(20, room)))}${link ?? ''}`;
+}
+
+/** The wording without the status page's own address: the status page shows it, and does not link itself. */
+export function withoutStatusPageLink(wording: string): string {
+  return wording.replace(/ (Updates|Status): https?:\/\/\S+\/status$/, '');
+}
+
+/** The handbook's external wording for the first message; with the status page's URL, it says updates are there. */
+export function initialExternalWording(products: string, statusPageUrl?: string): string {
+  return statusPageUrl
+    ? externalWording((p) => `We are investigating issues with ${p}.`, products, ` Updates: ${statusPageUrl}`)
+    : externalWording(
+        (p) => `We are investigating issues with ${p} and will provide updates here soon.`,
+        products,
+      );
 }
 
 /** First internal comms: to the service's internal list and leadership, as early as possible. */
-export function initialInternalEmail({ incident, products, baseUrl }: CommsContext): EmailMessage {
+export function initialInternalEmail({ incident, products, viewUrl }: CommsContext): EmailMessage {
   const { text, html } = render(
     `${incident.key}: incident under investigation`,
     `We are investigating an incident affecting ${products}. We will provide updates via email and the status page shortly.`,
-    [{ label: 'Summary', value: incident.summary }, ...responseRows(incident, baseUrl)],
+    [{ label: 'Summary', value: incident.summary }, ...responseRows(incident, viewUrl)],
     [],
   );
   return { subject: subjectFor(incident), text, html };
@@ -193,7 +242,7 @@ export interface FollowUpContext extends CommsContext {
 
 export function followUpInternalEmail({
   incident,
-  baseUrl,
+  viewUrl,
   update,
   sequence,
 }: FollowUpContext): EmailMessage {
@@ -209,7 +258,7 @@ export function followUpInternalEmail({
       { label: 'Root cause', value: update.rootCause },
       { label: 'ETA', value: update.eta },
       { label: 'Next update', value: update.nextUpdateAt },
-      ...responseRows(incident, baseUrl),
+      ...responseRows(incident, viewUrl),
     ],
     [
       { heading: 'Current status', lines: update.status },
@@ -221,13 +270,13 @@ export function followUpInternalEmail({
 
 export interface OverdueContext {
   incident: Incident;
-  baseUrl: string;
+  viewUrl: string;
   dueAt: string;
   escalated: boolean;
 }
 
 /** An update is overdue: remind the comms manager and incident manager, or, on a second miss, tell IMOC. */
-export function overdueEmail({ incident, baseUrl, dueAt, escalated }: OverdueContext): EmailMessage {
+export function overdueEmail({ incident, viewUrl, dueAt, escalated }: OverdueContext): EmailMessage {
   const { text, html } = render(
     escalated
       ? `${incident.key}: updates missed, escalated to IMOC`
@@ -235,7 +284,7 @@ export function overdueEmail({ incident, baseUrl, dueAt, escalated }: OverdueCon
     escalated
       ? `The Sev ${incident.severity} update cadence was missed twice (due ${dueAt}). Please check the incident has someone in charge of comms.`
       : `An update for this Sev ${incident.severity} incident was due at ${dueAt}. Post one with the current status, next steps, impact, customers affected, root cause, ETA and the time of the next update.`,
-    responseRows(incident, baseUrl),
+    responseRows(incident, viewUrl),
     [],
   );
   return { subject: subjectFor(incident, escalated ? 'Updates missed' : 'Update overdue'), text, html };
@@ -249,7 +298,7 @@ export interface FinalContext extends CommsContext {
 export function finalInternalEmail({
   incident,
   products,
-  baseUrl,
+  viewUrl,
   durationText,
 }: FinalContext): EmailMessage {
   const { text, html } = render(
@@ -268,16 +317,21 @@ export function finalInternalEmail({
             ? 'not required (Sev 3; can be requested)'
             : 'to follow (blameless, with priority actions)',
       },
-      ...responseRows(incident, baseUrl),
+      ...responseRows(incident, viewUrl),
     ],
     [],
   );
   return { subject: subjectFor(incident, 'Resolved'), text, html };
 }
 
-/** The handbook's external wording when service is restored. */
-export function finalExternalWording(products: string): string {
-  return `The issues with ${products} have been resolved and service is restored. We will publish a postmortem with what happened and what we are changing.`;
+/** The handbook's external wording when service is restored; with the status page's URL, it names it. */
+export function finalExternalWording(products: string, statusPageUrl?: string): string {
+  return externalWording(
+    (p) =>
+      `The issues with ${p} have been resolved and service is restored. We will publish a postmortem with what happened and what we are changing.`,
+    products,
+    statusPageUrl ? ` Status: ${statusPageUrl}` : undefined,
+  );
 }
 
 /** "1 h 23 min" from milliseconds. */
@@ -289,7 +343,8 @@ export function durationText(ms: number): string {
 
 export interface WorkflowFailureContext {
   incident: Pick<Incident, 'key' | 'severity' | 'summary'>;
-  baseUrl?: string;
+  /** Absent when the incident itself could not be read. */
+  viewUrl?: string;
   error: string;
   cause: string;
 }
@@ -297,7 +352,7 @@ export interface WorkflowFailureContext {
 /** Told to the operators when the workflow itself fails: the incident still needs a person. */
 export function workflowFailureEmail({
   incident,
-  baseUrl,
+  viewUrl,
   error,
   cause,
 }: WorkflowFailureContext): EmailMessage {
@@ -305,9 +360,7 @@ export function workflowFailureEmail({
     `${incident.key}: the incident workflow failed`,
     'The automated workflow for this incident stopped after its retries. Nobody may have been paged: check the incident and page its incident manager by hand.',
     [
-      baseUrl
-        ? { label: 'Incident', value: incident.key, href: incidentUrl(baseUrl, incident.key) }
-        : { label: 'Incident', value: incident.key },
+      incidentRow(incident, viewUrl),
       { label: 'Error', value: cap(error, 200) },
       { label: 'Cause', value: cap(cause, 2000) },
     ],
@@ -318,7 +371,7 @@ export function workflowFailureEmail({
 
 export interface AlertsResolvedContext {
   incident: Incident;
-  baseUrl: string;
+  viewUrl: string;
   alertCount: number;
   lastResolvedAt: string;
 }
@@ -329,7 +382,7 @@ export interface AlertsResolvedContext {
  */
 export function allAlertsResolvedEmail({
   incident,
-  baseUrl,
+  viewUrl,
   alertCount,
   lastResolvedAt,
 }: AlertsResolvedContext) {
@@ -337,7 +390,7 @@ export function allAlertsResolvedEmail({
     `${incident.key}: every alert has resolved`,
     'All alerts of this incident have resolved. The incident stays open until its incident manager resolves it: confirm that customer impact has ended, then resolve it with the impact end time.',
     [
-      { label: 'Incident', value: incident.key, href: incidentUrl(baseUrl, incident.key) },
+      incidentRow(incident, viewUrl),
       { label: 'Summary', value: incident.summary },
       { label: 'Alerts', value: `${alertCount} resolved, none firing` },
       { label: 'Last resolved', value: lastResolvedAt },
@@ -349,7 +402,7 @@ export function allAlertsResolvedEmail({
 
 export interface WorkflowRecoveredContext {
   incident: Pick<Incident, 'key' | 'severity' | 'summary' | 'openedAt'>;
-  baseUrl: string;
+  viewUrl: string;
   startedAt: string;
 }
 
@@ -359,21 +412,144 @@ export interface WorkflowRecoveredContext {
  */
 export function workflowRecoveredEmail({
   incident,
-  baseUrl,
+  viewUrl,
   startedAt,
 }: WorkflowRecoveredContext): EmailMessage {
   const late = durationText(Math.max(0, Date.parse(startedAt) - Date.parse(incident.openedAt)));
   const { text, html } = render(
     `${incident.key}: its workflow started late`,
-    `This incident was opened but its workflow did not start with it: the request that opened it failed before starting it. The sweep started it ${late} after the incident was opened, so its incident manager was paged late. Check the logs of the function that opened it.`,
+    `This incident was opened but its workflow did not start with it: the request that opened it failed before starting it. The sweep started it ${late} after the incident was opened, so whoever it pages or notifies heard of it late. Check the logs of the function that opened it.`,
     [
-      baseUrl
-        ? { label: 'Incident', value: incident.key, href: incidentUrl(baseUrl, incident.key) }
-        : { label: 'Incident', value: incident.key },
+      incidentRow(incident, viewUrl),
       { label: 'Opened', value: incident.openedAt },
       { label: 'Workflow started', value: startedAt },
     ],
     [],
   );
   return { subject: subjectFor(incident, 'Workflow started late'), text, html };
+}
+
+export interface PostmortemOpenedContext {
+  incident: Pick<Incident, 'key' | 'severity' | 'summary'>;
+  postmortem: { owner: string; ownerTeam: string; due: string };
+  /** The owner's signed editor link (many saves until it expires). */
+  editorUrl: string;
+  viewUrl: string;
+}
+
+/** To the postmortem's owner: it is open, pre-filled, due in five business days; the editor link writes it. */
+export function postmortemOpenedEmail({ incident, postmortem, editorUrl, viewUrl }: PostmortemOpenedContext) {
+  const { text, html } = render(
+    `${incident.key}: the postmortem is yours to write`,
+    `The incident is resolved and its postmortem is open for ${postmortem.ownerTeam}, pre-filled with what Hotline recorded. Complete it (what happened, the Five Whys, the root cause and the priority actions), blamelessly, and ask for approval by ${postmortem.due}.`,
+    [
+      { label: 'Write the postmortem', value: 'Open the editor', href: editorUrl },
+      incidentRow(incident, viewUrl),
+      { label: 'Owner', value: postmortem.owner },
+      { label: 'Due', value: postmortem.due },
+    ],
+    [],
+  );
+  return { subject: subjectFor(incident, 'Postmortem'), text, html };
+}
+
+export interface TeamNoticeContext {
+  incident: Incident;
+  service: Service;
+  /** The signed view link for the team's address. */
+  viewUrl: string;
+  /** The signed acknowledge link for the team's address (a confirm page: opening it changes nothing). */
+  acknowledgeUrl: string;
+  firingAlerts: { summary: string; startsAt: string; links?: readonly MailLink[] }[];
+  /** The team's business hours in words (`Mon-Fri 09:00-17:00 (UTC)`). */
+  businessHours: string;
+  /** When the team is reminded if nobody acknowledges, in the team's time (`Mon 23 Nov 2026 09:00 (UTC)`). */
+  remindAt: string;
+}
+
+/** Alerts as a mail section, with their runbook and graph links; at most 20 named. */
+function alertSection(firingAlerts: TeamNoticeContext['firingAlerts']) {
+  const shown = firingAlerts.slice(0, 20);
+  const more = firingAlerts.length - shown.length;
+  return shown.length > 0
+    ? [
+        {
+          heading: 'Firing alerts',
+          lines: [
+            ...shown.map((a) => ({ text: `${a.summary} (since ${a.startsAt})`, links: a.links ?? [] })),
+            ...(more > 0 ? [`and ${more} more`] : []),
+          ],
+        },
+      ]
+    : [];
+}
+
+/**
+ * A sev 3 goes to its service's owner team, not to a pager: the team works on it during business hours and
+ * acknowledges when someone picks it up. Nobody is paged and nothing escalates.
+ */
+export function teamNoticeEmail({
+  incident,
+  service,
+  viewUrl,
+  acknowledgeUrl,
+  firingAlerts,
+  businessHours,
+  remindAt,
+}: TeamNoticeContext): EmailMessage {
+  const { text, html } = render(
+    `${incident.key}: passed to ${service.ownerTeam}`,
+    `A Sev 3 incident for ${service.name} was passed to your team for resolution during business hours (${businessHours}). Nobody is paged. Acknowledge it when someone picks it up; until then the team is reminded once a business day.`,
+    [
+      { label: 'Acknowledge', value: 'Acknowledge and take charge', href: acknowledgeUrl },
+      incidentRow(incident, viewUrl),
+      { label: 'Summary', value: incident.summary },
+      { label: 'Severity', value: `Sev 3 (${severityMeaning[3]})` },
+      { label: 'Service', value: `${service.name} (owner: ${service.ownerTeam})` },
+      { label: 'Impact started', value: incident.impactStartedAt },
+      { label: 'Detected', value: incident.detectedAt },
+      { label: 'Source', value: incident.source },
+      { label: 'Reminder', value: `${remindAt} if not acknowledged by then` },
+    ],
+    alertSection(firingAlerts),
+  );
+  return { subject: subjectFor(incident, 'Passed to your team'), text, html };
+}
+
+export interface TeamReminderContext {
+  incident: Incident;
+  service: Service;
+  viewUrl: string;
+  /** A fresh signed acknowledge link for the team's address. */
+  acknowledgeUrl: string;
+  /** When the team was first told (UTC ISO). */
+  notifiedAt: string;
+  /** The next reminder, in the team's time. */
+  remindAt: string;
+}
+
+/** Once a business day (at the start of business) while a sev 3 passed to its team is not acknowledged. */
+export function teamReminderEmail({
+  incident,
+  service,
+  viewUrl,
+  acknowledgeUrl,
+  notifiedAt,
+  remindAt,
+}: TeamReminderContext): EmailMessage {
+  const { text, html } = render(
+    `${incident.key}: still not acknowledged`,
+    `This Sev 3 incident for ${service.name} was passed to your team at ${notifiedAt} and nobody has acknowledged it yet. Acknowledge it when someone picks it up.`,
+    [
+      { label: 'Acknowledge', value: 'Acknowledge and take charge', href: acknowledgeUrl },
+      incidentRow(incident, viewUrl),
+      { label: 'Summary', value: incident.summary },
+      { label: 'Severity', value: `Sev 3 (${severityMeaning[3]})` },
+      { label: 'Service', value: `${service.name} (owner: ${service.ownerTeam})` },
+      { label: 'Passed to the team', value: notifiedAt },
+      { label: 'Next reminder', value: `${remindAt} if still not acknowledged` },
+    ],
+    [],
+  );
+  return { subject: subjectFor(incident, 'Still not acknowledged'), text, html };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_BUSINESS_HOURS, isTimeZone, minutesOf } from './business-hours.ts';
 
 /**
  * The organisation file: who gets told what, and how fast. Validated at synth and at local start, and baked
@@ -19,9 +20,41 @@ const cadence = z.object({
   3: z.number().int().positive().nullable(),
 });
 
+const isoWeekday = z
+  .number()
+  .int()
+  .min(1, 'days are 1 (Monday) to 7 (Sunday)')
+  .max(7, 'days are 1 (Monday) to 7 (Sunday)');
+const TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
+const timeOfDay = z.string().regex(TIME, 'must be a time of day, HH:MM (00:00-23:59)');
+
+/** When a service's team works (sev 3 incidents are theirs during these hours); default Mon-Fri 09:00-17:00 UTC. */
+const businessHours = z
+  .object({
+    timeZone: z
+      .string()
+      .refine(isTimeZone, 'must be an IANA time zone, e.g. Europe/London')
+      .default(DEFAULT_BUSINESS_HOURS.timeZone),
+    /** ISO weekdays: 1 = Monday ... 7 = Sunday. */
+    days: z
+      .array(isoWeekday)
+      .min(1, 'name at least one business day')
+      .default([...DEFAULT_BUSINESS_HOURS.days]),
+    start: timeOfDay.default(DEFAULT_BUSINESS_HOURS.start),
+    end: timeOfDay.default(DEFAULT_BUSINESS_HOURS.end),
+  })
+  // Runs even when a time above is malformed (zod reports both): compare only well-formed times.
+  .refine((h) => !(TIME.test(h.start) && TIME.test(h.end)) || minutesOf(h.start) < minutesOf(h.end), {
+    message: 'start must be before end',
+    path: ['end'],
+  });
+
 export const serviceSchema = z.object({
   name: z.string().min(1),
   ownerTeam: z.string().min(1),
+  /** The owner team's address: sev 3 incidents are passed to it (default: the first internal comms list). */
+  team: email.optional(),
+  businessHours: businessHours.default({ ...DEFAULT_BUSINESS_HOURS, days: [...DEFAULT_BUSINESS_HOURS.days] }),
   /** Alert label values that mean this service (the id itself always matches). */
   aliases: z.array(z.string().min(1)).default([]),
   comms: z.object({
@@ -97,6 +130,8 @@ export const organisationSchema = z
       .min(1)
       .max(24 * 30)
       .default(72),
+    /** How many days after an incident's resolution its read-only page (the view link in every mail) opens. */
+    viewLinkDays: z.number().int().min(1).max(365).default(30),
     alertSources: z
       .object({
         cloudwatch: z
@@ -117,6 +152,8 @@ export const organisationSchema = z
       })
       .default({ cloudwatch: { allowedTopicArns: [] } }),
     reports: z.object({ recipients: emailList.default([]) }).default({ recipients: [] }),
+    /** The public status page (`/status`): its title; `<sender name> status` when absent. */
+    statusPage: z.object({ title: z.string().trim().min(1).max(120) }).optional(),
   })
   .superRefine((o, ctx) => {
     if (!(o.defaultService in o.services)) {

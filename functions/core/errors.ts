@@ -53,3 +53,10 @@ export class RetryableError extends DomainError {
   readonly status = 503;
   readonly code = 'RetryLater';
 }
+
+/** An edit named a version that is no longer the current one: reload, merge, save again. */
+export class PreconditionFailedError extends DomainError {
+  override name = 'PreconditionFailedError';
+  readonly status = 412;
+  readonly code = 'PreconditionFailed';
+}

@@ -78,6 +78,9 @@ export interface Incident {
   acknowledgedBy?: string;
   /** Escalation tier of the current page: 0 primary, 1 backup, 2+ IMOC. */
   pageTier?: number;
+  /** Sev 3: when its owner team was first told (it is not paged), and when it is reminded next if unacknowledged. */
+  teamNotifiedAt?: string;
+  teamReminderDue?: string;
   chatChannel?: string;
   chatRoomUrl?: string;
   videoUrl?: string;
@@ -98,14 +101,17 @@ export interface Incident {
   postmortem?: PostmortemNeed;
   /** The workflow's current task tokens (server side only: never in links, mails or API responses). */
   ackTaskToken?: string;
+  /** Whose acknowledgement `ackTaskToken` waits for: the paged incident manager's, or a sev 3 team's. */
+  ackWait?: 'incidentManager' | 'team';
   loopTaskToken?: string;
 }
 
 /** Attributes never returned by the API. */
-export const privateIncidentFields = ['ackTaskToken', 'loopTaskToken'] as const;
+export const privateIncidentFields = ['ackTaskToken', 'loopTaskToken', 'ackWait'] as const;
 
+/** The incident as the API shows it: the workflow's tokens and which wait holds them are its own business. */
 export function publicIncident(incident: Incident): Omit<Incident, (typeof privateIncidentFields)[number]> {
-  const { ackTaskToken: _a, loopTaskToken: _l, ...rest } = incident;
+  const { ackTaskToken: _a, loopTaskToken: _l, ackWait: _w, ...rest } = incident;
   return rest;
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 /**
  * Every key shape of the single table lives here and nowhere else (pk/sk, gsi1 = all incidents by time,
- * gsi2 = incidents of a service by time, gsi3 = sparse work lists: items waiting for something, by time).
+ * gsi2 = incidents of a service by time, gsi3 = sparse lists: items waiting for something, status page entries).
  * Entity prefixes are the first segment of pk or sk.
  */
 
@@ -30,8 +30,22 @@ export const keys = {
     sk: 'GROUP',
   }),
   counter: (name: string): Key => ({ pk: `COUNTER#${name}`, sk: 'COUNTER' }),
+  /**
+   * An incident's postmortem (at most one) and each of its saved versions, in a partition of their own (the
+   * incident's partition is read whole by the workflow; versions would only weigh it down).
+   */
+  postmortem: (incidentId: string): Key => ({ pk: `POSTMORTEM#${incidentId}`, sk: 'POSTMORTEM' }),
+  postmortemVersion: (incidentId: string, version: number): Key => ({
+    pk: `POSTMORTEM#${incidentId}`,
+    sk: `VERSION#${String(version).padStart(10, '0')}`,
+  }),
   /** A signed link's single use: created when the link is used. */
   linkUse: (linkId: string): Key => ({ pk: `LINK#${linkId}`, sk: 'LINK' }),
+  /**
+   * An incident's public projection for the status page: only what the page shows (external wording, products,
+   * times), so nothing internal can reach the page. Written by the comms rounds, read through `statusPage`.
+   */
+  statusEntry: (incidentId: string): Key => ({ pk: `STATUS#${incidentId}`, sk: 'STATUS' }),
   /** A sender-assigned delivery id already processed (replay protection); expires in code. */
   delivery: (source: string, deliveryId: string): Key => ({
     pk: `DELIVERY#${source}#${digest(deliveryId)}`,
@@ -73,6 +87,33 @@ export const indexes = {
     values: (openedAt: string, incidentId: string) => ({
       gsi3pk: 'WORKFLOW#UNSTARTED',
       gsi3sk: `${openedAt}#${incidentId}`,
+    }),
+  },
+  /**
+   * The status page's entries on the same sparse index: a resolved entry sorts by its resolution time, an open
+   * one by `~<openedAt>` (`~` sorts after every digit), so one Query from "7 days ago" upwards reads every open
+   * entry and the recently resolved ones, and older entries are never read.
+   */
+  statusPage: {
+    name: 'gsi3',
+    pk: 'gsi3pk',
+    sk: 'gsi3sk',
+    partition: 'STATUSPAGE',
+    openSortKey: (openedAt: string) => `~${openedAt}`,
+    values: (openedAt: string, resolvedAt?: string) => ({
+      gsi3pk: 'STATUSPAGE',
+      gsi3sk: resolvedAt ?? `~${openedAt}`,
+    }),
+  },
+  /** Postmortems by status, due first: the lists of drafts, reviews and overdue ones read one partition. */
+  postmortemsByStatus: {
+    name: 'gsi3',
+    pk: 'gsi3pk',
+    sk: 'gsi3sk',
+    partition: (status: string) => `POSTMORTEMS#${status}`,
+    values: (status: string, due: string, incidentId: string) => ({
+      gsi3pk: `POSTMORTEMS#${status}`,
+      gsi3sk: `${due}#${incidentId}`,
     }),
   },
 } as const;

@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
+import { alertLinks, type StoredAlert } from './alert.ts';
+import { type Incident, metricsOf } from './incident.ts';
 import { escapeHtml } from './text.ts';
+import type { TimelineEntry } from './timeline.ts';
 
 /**
  * The pages a signed link opens: a confirm page (GET, which changes nothing: mail scanners prefetch links) with
@@ -56,7 +59,40 @@ export type LinkPage =
   | { kind: 'not-found' }
   /** A dependency failed briefly: nothing was decided, the same link works again. */
   | { kind: 'unavailable' }
-  | { kind: 'error' };
+  | { kind: 'error' }
+  /** The read-only incident page a view link opens. */
+  | { kind: 'incident'; view: IncidentPageView }
+  /** A view link was posted to: it shows, it never decides. */
+  | { kind: 'view-only' };
+
+/** Everything the read-only incident page shows (from the incident's record, timeline, alerts and comms). */
+export interface IncidentPageView {
+  key: string;
+  summary: string;
+  severity: number;
+  status: string;
+  service: string;
+  products: readonly string[];
+  description?: string;
+  roles: { incidentManager?: string; techLeads?: readonly string[]; commsManager?: string };
+  /** Meeting places: the chat channel's name, and http(s) links only. */
+  meeting: { chatChannel?: string; chatRoomUrl?: string; videoUrl?: string; stateDocumentUrl?: string };
+  times: { impactStartedAt: string; detectedAt: string; resolvedAt?: string; impactEndedAt?: string };
+  metrics: { label: string; ms?: number }[];
+  alerts: {
+    summary: string;
+    status: string;
+    startsAt: string;
+    endsAt?: string;
+    links: readonly { label: string; href: string }[];
+  }[];
+  comms: { what: string; subject: string; recipients: readonly string[]; sentAt?: string }[];
+  /** Oldest first. */
+  timeline: { at: string; actor: string; text: string }[];
+  /** Who the link was sent to, and until when it works. */
+  recipient: string;
+  expiresAt: string;
+}
 
 export interface PageResponse {
   statusCode: number;
@@ -76,7 +112,28 @@ export const PAGE_STYLE = [
   'button{font:inherit;font-weight:600;padding:.75rem 1.5rem;margin-top:.5rem;border:0;border-radius:8px;background:#b42318;color:#fff;cursor:pointer}',
   'button:hover{background:#912018}button:focus-visible{outline:3px solid #1d4ed8;outline-offset:2px}',
   '.ok h1{color:#067647}.warn h1{color:#b54708}.bad h1{color:#b42318}',
+  'h2{margin:1.75rem 0 .5rem;font-size:1.1rem}h3{margin:1rem 0 .25rem;font-size:.95rem;color:#475467}',
+  'ul{margin:0;padding-left:1.25rem}li{margin:.2rem 0;overflow-wrap:anywhere}a{color:#1d4ed8}',
+  '.tl{list-style:none;padding:0}.tl li{display:grid;grid-template-columns:5.5rem 1fr;gap:.75rem}',
+  '.tl time{color:#667085;font-variant-numeric:tabular-nums}.muted{color:#667085}',
   '@media (max-width:40rem){main{margin:0;border-radius:0;padding:1.5rem}}',
+  // Forms (the postmortem editor): one column of labelled controls, notices in boxes, a save bar that stays.
+  '.wide main{max-width:48rem}.lead{margin:-.75rem 0 1.25rem;color:#475467}',
+  '.box{margin:0 0 1rem;padding:.6rem 1rem;border:1px solid;border-radius:8px}.box p{margin:.3rem 0}.box ul{margin:.3rem 0}',
+  '.box.ok{background:#ecfdf3;border-color:#abefc6}.box.warn{background:#fffaeb;border-color:#fedf89}.box.bad{background:#fef3f2;border-color:#fecdca}',
+  '.field{margin:0 0 1rem}label{display:block;font-weight:600;margin:0 0 .2rem}label.sub{font-weight:500;font-size:.875rem;color:#475467}',
+  '.hint{margin:0 0 .4rem;font-size:.875rem;color:#667085}',
+  'input[type=text],textarea,select{box-sizing:border-box;width:100%;font:inherit;padding:.5rem .65rem;border:1px solid #d0d5dd;border-radius:6px;background:#fff;color:inherit}',
+  'textarea{resize:vertical;min-height:5.5rem}input:focus-visible,textarea:focus-visible,select:focus-visible{outline:3px solid #1d4ed8;outline-offset:1px}',
+  '[aria-invalid=true],fieldset.invalid{border-color:#b42318;box-shadow:0 0 0 1px #b42318}',
+  'fieldset{margin:0 0 1.25rem;padding:.75rem 1rem .25rem;border:1px solid #eaecf0;border-radius:8px;min-width:0}legend{font-weight:600;padding:0 .3rem}',
+  '.choice{display:flex;gap:.6rem;align-items:flex-start;font-weight:400;margin:0 0 .75rem}.choice input{margin-top:.35rem;flex:none}.todo{color:#475467;font-size:.9rem}',
+  '.trow,.pair{display:grid;grid-template-columns:14rem minmax(0,1fr);gap:0 .75rem;margin:0 0 .6rem}.pair{grid-template-columns:repeat(2,minmax(0,1fr))}',
+  '.theirs{margin:.5rem 0 1rem;padding:.5rem .75rem;border-left:4px solid #b54708;background:#fffaeb}.theirs-head{margin:0 0 .25rem;font-weight:600;font-size:.9rem}',
+  '.pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:.25rem 0}details{margin:0 0 1rem}summary{cursor:pointer;color:#1d4ed8}',
+  'dl.guide{grid-template-columns:1fr;gap:0}dl.guide dt{font-weight:600;color:inherit}dl.guide dd{margin:0 0 .6rem}',
+  '.savebar{position:sticky;bottom:0;display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;margin:1.5rem 0 0;padding:.75rem 0;background:#fff;border-top:1px solid #eaecf0}.savebar button,.savebar .hint{margin:0}',
+  '@media (max-width:40rem){.trow,.pair{grid-template-columns:minmax(0,1fr)}}',
 ].join('\n');
 
 /** CSP source for the style above, computed from the exact text at module load. */
@@ -115,12 +172,15 @@ const STATUS: Record<LinkPage['kind'], number> = {
   'not-found': 404,
   unavailable: 503,
   error: 500,
+  incident: 200,
+  'view-only': 405,
 };
 
 /** The HTTP response of a link page. */
 export function linkPageResponse(page: LinkPage): PageResponse {
   const headers = pageHeaders();
   if (page.kind === 'unavailable' || page.kind === 'in-progress') headers['retry-after'] = '2';
+  if (page.kind === 'view-only') headers.allow = 'GET, HEAD';
   return { statusCode: STATUS[page.kind], headers, body: renderLinkPage(page) };
 }
 
@@ -142,7 +202,13 @@ function incidentFacts(incident: PageIncident): string {
   ].join('');
 }
 
-function page(tone: 'plain' | 'ok' | 'warn' | 'bad', title: string, content: string): string {
+/** The shell every page shares (link pages, the status page): one look, the style its CSP allows by hash. */
+export function page(
+  tone: 'plain' | 'ok' | 'warn' | 'bad',
+  title: string,
+  content: string,
+  options: { wide?: boolean } = {},
+): string {
   return [
     '<!doctype html>',
     '<html lang="en">',
@@ -154,7 +220,7 @@ function page(tone: 'plain' | 'ok' | 'warn' | 'bad', title: string, content: str
     `<title>${e(title)} - Hotline</title>`,
     `<style>${PAGE_STYLE}</style>`,
     '</head>',
-    `<body class="${tone}">`,
+    `<body class="${tone}${options.wide ? ' wide' : ''}">`,
     '<main>',
     '<p class="brand">Hotline</p>',
     content,
@@ -165,8 +231,211 @@ function page(tone: 'plain' | 'ok' | 'warn' | 'bad', title: string, content: str
   ].join('\n');
 }
 
+/** What each comms kind is, in words. */
+const COMMS_KINDS: Readonly<Record<string, string>> = {
+  page: 'Page',
+  'team-notice': 'Passed to the owner team (sev 3)',
+  'team-reminder': 'Team reminder (not acknowledged)',
+  initial: 'First internal comms',
+  'initial-external': 'First external comms',
+  update: 'Update',
+  'update-external': 'External update',
+  final: 'Final comms',
+  'final-external': 'Final external comms',
+  'overdue-reminder': 'Overdue reminder',
+  'overdue-escalation': 'Overdue escalation',
+  'alerts-resolved': 'All alerts resolved',
+  'workflow-failure': 'Workflow failure',
+  'workflow-recovered': 'Workflow started late',
+};
+
+/** http(s) only: anything else a template or a person wrote is left out of the page. */
+const httpOnly = (value: string | undefined) => (value && /^https?:\/\//i.test(value) ? value : undefined);
+
+/** The page model of an incident as it is recorded (record, timeline, alerts, comms). */
+export function incidentPageView(
+  view: {
+    incident: Incident;
+    timeline: readonly TimelineEntry[];
+    alerts: readonly StoredAlert[];
+    comms: readonly { kind: string; subject: string; recipients: readonly string[]; sentAt?: string }[];
+  },
+  serviceName: string,
+  recipient: string,
+  expiresAt: string,
+): IncidentPageView {
+  const { incident } = view;
+  const metrics = metricsOf(incident);
+  const byTime = <T extends { at: string }>(a: T, b: T) => (a.at === b.at ? 0 : a.at < b.at ? -1 : 1);
+  return {
+    key: incident.key,
+    summary: incident.summary,
+    severity: incident.severity,
+    status: incident.status,
+    service: serviceName,
+    products: incident.products,
+    ...(incident.description ? { description: incident.description } : {}),
+    roles: { ...incident.roles },
+    meeting: {
+      ...(incident.chatChannel ? { chatChannel: incident.chatChannel } : {}),
+      ...(httpOnly(incident.chatRoomUrl) ? { chatRoomUrl: incident.chatRoomUrl } : {}),
+      ...(httpOnly(incident.videoUrl) ? { videoUrl: incident.videoUrl } : {}),
+      ...(httpOnly(incident.stateDocumentUrl) ? { stateDocumentUrl: incident.stateDocumentUrl } : {}),
+    },
+    times: {
+      impactStartedAt: incident.impactStartedAt,
+      detectedAt: incident.detectedAt,
+      ...(incident.resolvedAt ? { resolvedAt: incident.resolvedAt } : {}),
+      ...(incident.impactEndedAt ? { impactEndedAt: incident.impactEndedAt } : {}),
+    },
+    metrics: [
+      { label: 'Time to detect', ms: metrics.timeToDetectMs },
+      { label: 'Time to acknowledge', ms: metrics.timeToAcknowledgeMs },
+      { label: 'Time to first comms', ms: metrics.timeToFirstCommsMs },
+      { label: 'Time to recover', ms: metrics.timeToRecoverMs },
+    ],
+    alerts: view.alerts.map((a) => ({
+      summary: a.summary,
+      status: a.status,
+      startsAt: a.startsAt,
+      ...(a.endsAt ? { endsAt: a.endsAt } : {}),
+      links: alertLinks(a),
+    })),
+    comms: [...view.comms]
+      .sort((a, b) => byTime({ at: a.sentAt ?? '~' }, { at: b.sentAt ?? '~' }))
+      .map((c) => ({
+        what: Object.hasOwn(COMMS_KINDS, c.kind) ? (COMMS_KINDS[c.kind] ?? c.kind) : c.kind,
+        subject: c.subject,
+        recipients: c.recipients,
+        ...(c.sentAt ? { sentAt: c.sentAt } : {}),
+      })),
+    timeline: [...view.timeline].sort(byTime).map((t) => ({ at: t.at, actor: t.actor, text: t.text })),
+    recipient,
+    expiresAt,
+  };
+}
+
+/** "1 h 23 min" or "4 min" from milliseconds; "-" when unknown. */
+function duration(ms: number | undefined): string {
+  if (ms === undefined) return '-';
+  const minutes = Math.max(0, Math.round(ms / 60_000));
+  const hours = Math.floor(minutes / 60);
+  return hours > 0 ? `${hours} h ${minutes % 60} min` : `${minutes} min`;
+}
+
+const facts = (rows: [string, string | undefined][]) =>
+  [
+    '<dl>',
+    ...rows.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `<dt>${e(k)}</dt><dd>${v}</dd>`),
+    '</dl>',
+  ].join('');
+
+const link = (label: string, href: string) => `<a href="${e(href)}" rel="noreferrer">${e(label)}</a>`;
+
+/** `30 November 2026`, in UTC. */
+function dayOf(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso.slice(0, 10);
+  return date.toLocaleDateString('en-GB', {
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    timeZone: 'UTC',
+  });
+}
+
+/** The read-only incident page: what a reader of any incident mail needs, without an operator token. */
+function renderIncidentView(v: IncidentPageView): string {
+  const roles: [string, string | undefined][] = [
+    ['Incident manager', v.roles.incidentManager && e(v.roles.incidentManager)],
+    ['Tech leads', v.roles.techLeads?.length ? e(v.roles.techLeads.join(', ')) : undefined],
+    ['Comms manager', v.roles.commsManager && e(v.roles.commsManager)],
+    [
+      'Chat room',
+      v.meeting.chatChannel
+        ? v.meeting.chatRoomUrl
+          ? link(`#${v.meeting.chatChannel}`, v.meeting.chatRoomUrl)
+          : e(`#${v.meeting.chatChannel}`)
+        : undefined,
+    ],
+    ['Video call', v.meeting.videoUrl && link('Join', v.meeting.videoUrl)],
+    ['State document', v.meeting.stateDocumentUrl && link('Open', v.meeting.stateDocumentUrl)],
+  ];
+  const days = new Map<string, typeof v.timeline>();
+  for (const entry of v.timeline) {
+    const day = dayOf(entry.at);
+    days.set(day, [...(days.get(day) ?? []), entry]);
+  }
+  return [
+    `<h1>${e(v.key)}: ${e(v.summary)}</h1>`,
+    facts([
+      ['Severity', `Sev ${e(String(v.severity))}`],
+      ['Status', e(v.status)],
+      ['Service', e(v.service)],
+      ['Products', v.products.length ? e(v.products.join(', ')) : undefined],
+      ['Impact', v.description && e(v.description)],
+      ['Impact started', e(humanTime(v.times.impactStartedAt))],
+      ['Detected', e(humanTime(v.times.detectedAt))],
+      ['Impact ended', v.times.impactEndedAt && e(humanTime(v.times.impactEndedAt))],
+      ['Resolved', v.times.resolvedAt && e(humanTime(v.times.resolvedAt))],
+    ]),
+    '<h2>People and places</h2>',
+    roles.some(([, value]) => value) ? facts(roles) : '<p class="muted">Nobody has taken charge yet.</p>',
+    '<h2>Measures</h2>',
+    facts(v.metrics.map((m) => [m.label, e(duration(m.ms))])),
+    `<h2>Alerts (${v.alerts.length})</h2>`,
+    v.alerts.length === 0
+      ? '<p class="muted">No alerts: the incident was declared by hand.</p>'
+      : `<ul>${v.alerts
+          .map(
+            (a) =>
+              `<li><strong>${e(a.status)}</strong> ${e(a.summary)} <span class="muted">since ${e(humanTime(a.startsAt))}${
+                a.endsAt ? `, ended ${e(humanTime(a.endsAt))}` : ''
+              }</span>${a.links.length ? `<br>${a.links.map((l) => link(l.label, l.href)).join(' · ')}` : ''}</li>`,
+          )
+          .join('')}</ul>`,
+    `<h2>Comms sent (${v.comms.length})</h2>`,
+    v.comms.length === 0
+      ? '<p class="muted">None yet.</p>'
+      : `<ul>${v.comms
+          .map(
+            (c) =>
+              `<li>${e(c.what)}: ${e(c.subject)} <span class="muted">to ${e(c.recipients.join(', '))}${
+                c.sentAt ? `, ${e(humanTime(c.sentAt))}` : ', sending'
+              }</span></li>`,
+          )
+          .join('')}</ul>`,
+    '<h2>Timeline (UTC)</h2>',
+    ...[...days.entries()].map(
+      ([day, entries]) =>
+        `<h3>${e(day)}</h3><ol class="tl">${entries
+          .map(
+            (t) =>
+              `<li><time datetime="${e(t.at)}">${e(t.at.slice(11, 19))}</time><span>${e(t.text)} <span class="muted">(${e(
+                t.actor,
+              )})</span></span></li>`,
+          )
+          .join('')}</ol>`,
+    ),
+    `<p class="note">A read-only page sent to <strong>${e(v.recipient)}</strong>; the link works until ${e(
+      humanTime(v.expiresAt),
+    )}. Opening it changed nothing.</p>`,
+  ].join('\n');
+}
+
 export function renderLinkPage(model: LinkPage): string {
   switch (model.kind) {
+    case 'incident':
+      return page('plain', `${model.view.key}: ${model.view.summary}`, renderIncidentView(model.view));
+    case 'view-only':
+      return page(
+        'bad',
+        'This link only shows an incident',
+        [
+          '<h1>This link only shows an incident</h1>',
+          '<p>It was sent so that you can read the incident; it cannot decide or change anything. Nothing was changed.</p>',
+        ].join('\n'),
+      );
     case 'confirm':
       return page(
         'plain',

@@ -100,3 +100,19 @@ export function planLoop(now: Date, incident: Incident, event: LoopPlan['event']
 export function isEmailAddress(value: string | undefined): value is string {
   return value !== undefined && /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(value);
 }
+
+/**
+ * How the workflow handles an incident of a severity (handbook: "severity 3 incidents are passed to the delivery
+ * teams for resolution during business hours, whereas severity 1 & 2 require paging team members"). Read from
+ * the incident's current severity each time the workflow routes, so a change of severity changes the route.
+ */
+export type ResponseRoute = 'page' | 'team';
+
+export function routeFor(severity: Severity): ResponseRoute {
+  return severity === 3 ? 'team' : 'page';
+}
+
+/** The owner team's address a sev 3 goes to: the configured `team`, else the service's first internal list. */
+export function teamAddress(service: Service): string {
+  return service.team ?? service.comms.internal[0] ?? service.incidentManagers.primary[0] ?? '';
+}

@@ -21,7 +21,12 @@ export type TimelineKind =
   | 'alert.resolved'
   | 'workflow.started'
   | 'workflow.recovered'
+  | 'postmortem.opened'
+  | 'postmortem.edited'
+  | 'postmortem.reminded'
   | 'page.sent'
+  | 'team.notified'
+  | 'team.reminded'
   | 'status.changed'
   | 'workflow.failed';
 

@@ -4,28 +4,56 @@ import { ulid } from 'ulid';
 import { signingKeys } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
 import { tableStores } from '../adapters/stores.ts';
+import { PayloadTooLargeError } from '../core/errors.ts';
+import { editorResponse, formTooLargeResponse, isEditorResult } from '../core/postmortem-page.ts';
 import { decideLink, type LinkDeps, viewLink } from '../use-cases/links.ts';
-import { type HttpEvent, type HttpResult, html, htmlErrors } from './http.ts';
+import { type HttpEvent, type HttpResult, html, htmlErrors, rawBody } from './http.ts';
 import { responseDeps } from './response-deps.ts';
 
 /**
  * GET and POST /links/{token}: the token is the credential, so it is never logged (the access log records the
- * route key only, and nothing here logs the event or the path). GET shows a confirm page and writes nothing;
- * POST decides. Always HTML.
+ * route key only, and nothing here logs the event or the path). GET shows a confirm page (or the postmortem
+ * editor, or the incident) and writes nothing; POST decides, or saves the editor's form. Always HTML.
  */
 export const handler = middy<HttpEvent, HttpResult>()
   .use(injectLambdaContext(logger))
   .use(htmlErrors())
   .handler(async (event) => {
+    const method = event.requestContext.http.method.toUpperCase();
+    let form: URLSearchParams | undefined;
+    if (method === 'POST') {
+      try {
+        form = formOf(event);
+      } catch (error) {
+        if (error instanceof PayloadTooLargeError) return formTooLargeResponse(FORM_MAX_BYTES);
+        throw error;
+      }
+    }
     const deps: LinkDeps = {
       ...responseDeps(),
       links: tableStores().links,
+      postmortems: tableStores().postmortems,
       keys: await signingKeys(),
       newId: ulid,
     };
     const token = event.pathParameters?.token ?? '';
-    const method = event.requestContext.http.method.toUpperCase();
-    const page = method === 'POST' ? await decideLink(deps, token) : await viewLink(deps, token);
+    const query = event.queryStringParameters ?? {};
+    const page = form
+      ? await decideLink(deps, token, form)
+      : await viewLink(deps, token, { saved: query.saved, unchanged: query.unchanged });
     if (method === 'POST') logger.info('link decided', { page: page.kind });
-    return html(page);
+    return isEditorResult(page) ? editorResponse(page) : html(page);
   });
+
+/** The editor's whole template fits well within this; anything larger is refused before it is read. */
+const FORM_MAX_BYTES = 512 * 1024;
+
+/** A POST's form fields (`application/x-www-form-urlencoded`); any other body carries none. */
+function formOf(event: HttpEvent): URLSearchParams {
+  const text = rawBody(event, FORM_MAX_BYTES);
+  const header = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'content-type');
+  const mediaType = (header?.[1] ?? '').split(';', 1)[0]?.trim().toLowerCase();
+  return mediaType === 'application/x-www-form-urlencoded'
+    ? new URLSearchParams(text)
+    : new URLSearchParams();
+}

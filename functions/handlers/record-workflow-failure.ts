@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { organisation, publicBaseUrl } from '../adapters/config.ts';
+import { signingKeys } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
 import { sesMailer } from '../adapters/mailer.ts';
 import { tableStores } from '../adapters/stores.ts';
@@ -21,6 +22,7 @@ export const handler = middy<WorkflowFailureInput>()
         organisation: org,
         baseUrl: publicBaseUrl(org),
         now: () => new Date(),
+        signingKeys,
       },
       input,
     );

@@ -1,4 +1,5 @@
 import { organisation, publicBaseUrl } from '../adapters/config.ts';
+import { signingKeys } from '../adapters/link-keys.ts';
 import { sesMailer } from '../adapters/mailer.ts';
 import { tableStores } from '../adapters/stores.ts';
 import { stepFunctionsCallback } from '../adapters/workflow.ts';
@@ -13,16 +14,18 @@ let deps: ResponseDeps | undefined;
 export function responseDeps(): ResponseDeps {
   if (!deps) {
     const org = organisation();
-    const { incidents, groups, comms } = tableStores();
+    const { incidents, groups, comms, statusPage } = tableStores();
     deps = {
       incidents,
       groups,
       comms,
+      statusPage,
       mailer: sesMailer(org),
       workflow: stepFunctionsCallback(),
       organisation: org,
       baseUrl: publicBaseUrl(org),
       now: () => new Date(),
+      signingKeys,
     };
   }
   return deps;

@@ -3,6 +3,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { organisation, publicBaseUrl } from '../adapters/config.ts';
+import { signingKeys } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
 import { sesMailer } from '../adapters/mailer.ts';
 import { tableStores } from '../adapters/stores.ts';
@@ -31,6 +32,7 @@ export const handler = middy<{ graceSeconds?: unknown }>()
         organisation: org,
         baseUrl: publicBaseUrl(org),
         now: () => new Date(),
+        signingKeys,
       },
       grace,
     );

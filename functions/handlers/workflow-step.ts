@@ -1,8 +1,12 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { signingKeys } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
-import { type StepDeps, type StepName, steps } from '../use-cases/workflow-steps.ts';
+import {
+  type AcknowledgementWait,
+  type StepDeps,
+  type StepName,
+  steps,
+} from '../use-cases/workflow-steps.ts';
 import { responseDeps } from './response-deps.ts';
 
 /** The workflow's steps, one function: the state machine names the step in its payload. */
@@ -13,12 +17,18 @@ export interface StepEvent {
   tier?: number;
   token?: string;
   since?: string;
+  /** Which way the route step sent the incident last (0 first): keys the mails of a route. */
+  round?: number;
+  /** Which acknowledgement a wait is for. */
+  wait?: AcknowledgementWait;
+  /** The business morning a team reminder is for. */
+  remindAt?: string;
 }
 
 let deps: StepDeps | undefined;
 
 function dependencies(): StepDeps {
-  deps ??= { ...responseDeps(), signingKeys };
+  deps ??= responseDeps();
   return deps;
 }
 
@@ -30,10 +40,24 @@ export const handler = middy<StepEvent>()
     const input = { incidentId: event.incidentId, key: event.key };
     logger.appendKeys({ incident: event.key, step: event.step });
     switch (event.step) {
+      case 'route':
+        return steps.route(d, input);
       case 'page':
-        return steps.page(d, { ...input, tier: event.tier ?? 0 });
+        return steps.page(d, { ...input, tier: event.tier ?? 0, round: event.round ?? 0 });
+      case 'notifyTeam':
+        return steps.notifyTeam(d, { ...input, round: event.round ?? 0 });
+      case 'remindTeam':
+        return steps.remindTeam(d, {
+          ...input,
+          remindAt: required(event.remindAt, 'remindAt'),
+          round: event.round ?? 0,
+        });
       case 'waitForAcknowledgement':
-        return steps.waitForAcknowledgement(d, { ...input, token: required(event.token, 'token') });
+        return steps.waitForAcknowledgement(d, {
+          ...input,
+          token: required(event.token, 'token'),
+          ...(event.wait === 'team' || event.wait === 'incidentManager' ? { wait: event.wait } : {}),
+        });
       case 'startResponse':
         return steps.startResponse(d, input);
       case 'waitForUpdate':

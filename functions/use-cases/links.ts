@@ -1,8 +1,26 @@
-import { DomainError, NotFoundError } from '../core/errors.ts';
+import {
+  ConflictError,
+  DomainError,
+  NotFoundError,
+  PreconditionFailedError,
+  ValidationError,
+} from '../core/errors.ts';
 import type { Incident } from '../core/incident.ts';
 import { type LinkClaims, type SigningKeys, verifyLink } from '../core/links.ts';
-import type { ActionWords, LinkPage, PageIncident } from '../core/pages.ts';
-import type { LinkUse, LinkUseStore } from './ports.ts';
+import { serviceOf } from '../core/organisation.ts';
+import { type ActionWords, incidentPageView, type LinkPage, type PageIncident } from '../core/pages.ts';
+import type { Postmortem, PostmortemVersion } from '../core/postmortem.ts';
+import { editFromForm } from '../core/postmortem-edit.ts';
+import {
+  type EditorNotice,
+  type EditorResult,
+  type EditorValues,
+  mergeStale,
+  valuesFromForm,
+  valuesOf,
+} from '../core/postmortem-page.ts';
+import type { LinkUse, LinkUseStore, PostmortemStore } from './ports.ts';
+import { EDITABLE, editPostmortem, viewOf } from './postmortems.ts';
 import { acknowledge, type ResponseDeps } from './respond.ts';
 
 /**
@@ -20,6 +38,8 @@ import { acknowledge, type ResponseDeps } from './respond.ts';
 
 export interface LinkDeps extends ResponseDeps {
   links: LinkUseStore;
+  /** The postmortem owner's editor link reads and saves the postmortem. */
+  postmortems: PostmortemStore;
   keys: SigningKeys;
   /** Attempt ids (ULIDs). */
   newId: () => string;
@@ -45,7 +65,10 @@ export const linkActions: Record<string, LinkAction> = {
   acknowledge: {
     describe: (incident) => ({
       question: `Acknowledge ${incident.key}?`,
-      consequence: `You take charge of ${incident.key} as incident manager: the incident moves to fixing and the paging stops escalating.`,
+      consequence:
+        incident.severity === 3
+          ? `You take charge of ${incident.key} as incident manager: the incident moves to fixing and the team's daily reminders stop.`
+          : `You take charge of ${incident.key} as incident manager: the incident moves to fixing and the paging stops escalating.`,
       button: `Acknowledge ${incident.key}`,
       doneHeadline: `You acknowledged ${incident.key}`,
       doneDetail:
@@ -85,8 +108,19 @@ function pageIncident(incident: Incident): PageIncident {
   };
 }
 
+/** The read-only link in every mail that names an incident: it shows the incident, never decides. */
+export const VIEW_ACTION = 'view';
+
+/**
+ * The postmortem owner's editor link: not single use. GET shows the form, each POST saves one version edited
+ * from the version it names (a stale one is refused and shown with what was typed), until the link expires. It
+ * never decides anything else.
+ */
+export const EDIT_POSTMORTEM_ACTION = 'edit-postmortem';
+
 type Checked =
   | { ok: true; claims: LinkClaims; action: LinkAction; incident: Incident }
+  | { ok: true; claims: LinkClaims; action: 'view' | 'edit-postmortem'; incident: Incident }
   | { ok: false; page: LinkPage };
 
 /** Everything both methods check before they look at uses: signature, expiry, action, incident. Reads only. */
@@ -95,13 +129,36 @@ async function check(deps: LinkDeps, token: string): Promise<Checked> {
   if (!verified.ok)
     return { ok: false, page: { kind: verified.reason === 'expired' ? 'expired' : 'invalid' } };
   const { claims } = verified;
-  const action = Object.hasOwn(linkActions, claims.action) ? linkActions[claims.action] : undefined;
+  const action =
+    claims.action === VIEW_ACTION || claims.action === EDIT_POSTMORTEM_ACTION
+      ? claims.action
+      : Object.hasOwn(linkActions, claims.action)
+        ? linkActions[claims.action]
+        : undefined;
   if (!action) return { ok: false, page: { kind: 'invalid' } };
   const incident = await deps.incidents.get(claims.incidentId);
   if (!incident) return { ok: false, page: { kind: 'not-found' } };
   // The key is signed too: a link whose key and incident disagree was not made by us for this incident.
   if (incident.key !== claims.key) return { ok: false, page: { kind: 'invalid' } };
   return { ok: true, claims, action, incident };
+}
+
+/**
+ * The incident's read-only page, for as long as the incident is open and `viewLinkDays` after its resolution.
+ * One Query of the incident's partition; nothing is written.
+ */
+async function incidentPage(deps: LinkDeps, claims: LinkClaims, incident: Incident): Promise<LinkPage> {
+  const days = deps.organisation.viewLinkDays ?? 30;
+  const closesAt = incident.resolvedAt ? Date.parse(incident.resolvedAt) + days * 86_400_000 : undefined;
+  if (closesAt !== undefined && closesAt <= deps.now().getTime()) return { kind: 'expired' };
+  const view = await deps.incidents.view(incident.id);
+  if (!view) return { kind: 'not-found' };
+  const expiresAt = new Date(Math.min(claims.exp * 1000, closesAt ?? Number.POSITIVE_INFINITY)).toISOString();
+  const service = serviceOf(deps.organisation, view.incident.service);
+  return {
+    kind: 'incident',
+    view: incidentPageView(view, service.name, claims.recipient, expiresAt),
+  };
 }
 
 /** The page for a finished use of this link. */
@@ -115,10 +172,134 @@ function usedPage(action: LinkAction, incident: Incident, use: LinkUse): LinkPag
   };
 }
 
+/**
+ * The editor's page model: the postmortem as saved now with its checks and versions, the form showing `values`
+ * (what was typed, for a refused save) or the saved values.
+ */
+function editorPage(
+  deps: LinkDeps,
+  link: { token: string; claims: LinkClaims; incident: Incident },
+  postmortem: Postmortem,
+  versions: readonly PostmortemVersion[],
+  status: 200 | 400 | 409,
+  more: { values?: EditorValues; notice?: EditorNotice } = {},
+): EditorResult {
+  const { incident, claims } = link;
+  return {
+    kind: 'postmortem-editor',
+    status,
+    view: {
+      postmortem,
+      checks: viewOf(deps, postmortem).checks,
+      incident: {
+        key: incident.key,
+        summary: incident.summary,
+        severity: incident.severity,
+        service: serviceOf(deps.organisation, incident.service).name,
+      },
+      recipient: claims.recipient,
+      expiresAt: new Date(claims.exp * 1000).toISOString(),
+      formAction: `./${link.token}`,
+      values: more.values ?? valuesOf(postmortem),
+      history: [...versions]
+        .sort((a, b) => a.version - b.version)
+        .map(({ version, by, at, changed }) => ({ version, by, at, changed })),
+      readOnly: !(EDITABLE as readonly string[]).includes(postmortem.status),
+      ...(more.notice ? { notice: more.notice } : {}),
+    },
+  };
+}
+
+/** GET of an editor link: the form (read-only once approved). `saved`/`unchanged` name the version a save made. */
+async function showEditor(
+  deps: LinkDeps,
+  link: { token: string; claims: LinkClaims; incident: Incident },
+  query: { saved?: string; unchanged?: string },
+): Promise<LinkPage | EditorResult> {
+  const postmortem = await deps.postmortems.get(link.incident.id);
+  if (!postmortem) return { kind: 'not-found' };
+  const versions = await deps.postmortems.versions(link.incident.id);
+  const { version } = postmortem;
+  const notice: EditorNotice | undefined =
+    query.saved === String(version)
+      ? { kind: 'saved', version, by: postmortem.updatedBy, at: postmortem.updatedAt }
+      : query.unchanged === String(version)
+        ? { kind: 'unchanged', version }
+        : undefined;
+  return editorPage(deps, link, postmortem, versions, 200, notice ? { notice } : {});
+}
+
+/**
+ * POST of an editor link: saves the form as the next version, recorded for the link's recipient, and answers
+ * 303 back to the link (a reload then shows, never re-posts). A refused save answers the form as typed: 400
+ * naming the fields, 409 when the version is stale (with who saved what since, and the current version in the
+ * hidden field so the next save replaces it on purpose) or the postmortem can no longer be edited.
+ */
+async function saveEditor(
+  deps: LinkDeps,
+  link: { token: string; claims: LinkClaims; incident: Incident },
+  form: URLSearchParams,
+): Promise<LinkPage | EditorResult> {
+  const { incident, claims } = link;
+  const current = await deps.postmortems.get(incident.id);
+  if (!current) return { kind: 'not-found' };
+  const refused = async (message: string) => {
+    const versions = await deps.postmortems.versions(incident.id);
+    if (!(EDITABLE as readonly string[]).includes(current.status))
+      return editorPage(deps, link, current, versions, 409, { notice: { kind: 'closed', tried: true } });
+    const values = valuesFromForm(form, current.version);
+    return editorPage(deps, link, current, versions, 400, { values, notice: { kind: 'invalid', message } });
+  };
+  let edit: ReturnType<typeof editFromForm>;
+  try {
+    edit = editFromForm(form);
+  } catch (error) {
+    if (error instanceof ValidationError) return refused(error.message);
+    throw error;
+  }
+  try {
+    const saved = await editPostmortem(deps, { incidentId: incident.id, by: claims.recipient, edit });
+    const outcome = saved.changed.length > 0 ? 'saved' : 'unchanged';
+    return { kind: 'postmortem-saved', location: `./${link.token}?${outcome}=${saved.postmortem.version}` };
+  } catch (error) {
+    if (error instanceof ValidationError) return refused(error.message);
+    if (!(error instanceof PreconditionFailedError || error instanceof ConflictError)) throw error;
+    const now = (await deps.postmortems.get(incident.id)) ?? current;
+    const versions = await deps.postmortems.versions(incident.id);
+    if (!(EDITABLE as readonly string[]).includes(now.status))
+      return editorPage(deps, link, now, versions, 409, { notice: { kind: 'closed', tried: true } });
+    // Merged against the version the form was typed on, so saving again keeps both edits where they differ.
+    const base = versions.find((v) => v.version === edit.version);
+    const merged = mergeStale(
+      valuesFromForm(form, now.version),
+      base && valuesOf({ ...now, ...base, key: now.key }),
+      valuesOf(now),
+    );
+    const others = versions
+      .filter((v) => v.version > edit.version)
+      .sort((a, b) => a.version - b.version)
+      .map(({ version, by, at, changed }) => ({ version, by, at, changed }));
+    const notice: EditorNotice = {
+      kind: 'stale',
+      yourVersion: String(edit.version),
+      others,
+      taken: merged.taken,
+      conflicts: merged.conflicts,
+    };
+    return editorPage(deps, link, now, versions, 409, { values: merged.values, notice });
+  }
+}
+
 /** GET: what the link would do, or why it cannot. Never writes. */
-export async function viewLink(deps: LinkDeps, token: string): Promise<LinkPage> {
+export async function viewLink(
+  deps: LinkDeps,
+  token: string,
+  query: { saved?: string; unchanged?: string } = {},
+): Promise<LinkPage | EditorResult> {
   const checked = await check(deps, token);
   if (!checked.ok) return checked.page;
+  if (checked.action === VIEW_ACTION) return incidentPage(deps, checked.claims, checked.incident);
+  if (checked.action === EDIT_POSTMORTEM_ACTION) return showEditor(deps, { token, ...checked }, query);
   const { claims, action, incident } = checked;
   const use = await deps.links.get(claims.id);
   if (use && use.outcome !== PENDING) return usedPage(action, incident, use);
@@ -137,10 +318,20 @@ export async function viewLink(deps: LinkDeps, token: string): Promise<LinkPage>
   };
 }
 
-/** POST: uses the link once and performs its action. Transient failures throw, leaving the link usable. */
-export async function decideLink(deps: LinkDeps, token: string): Promise<LinkPage> {
+/**
+ * POST: uses the link once and performs its action. Transient failures throw, leaving the link usable. `form` is
+ * read by the editor link only (its save); every other link decides what it was signed for and nothing else.
+ */
+export async function decideLink(
+  deps: LinkDeps,
+  token: string,
+  form: URLSearchParams = new URLSearchParams(),
+): Promise<LinkPage | EditorResult> {
   const checked = await check(deps, token);
   if (!checked.ok) return checked.page;
+  // A view link shows; it can never decide anything.
+  if (checked.action === VIEW_ACTION) return { kind: 'view-only' };
+  if (checked.action === EDIT_POSTMORTEM_ACTION) return saveEditor(deps, { token, ...checked }, form);
   const { claims, action, incident } = checked;
   const words = action.describe(incident);
   // Reads first: a link that cannot do anything any more is answered without a write.

@@ -1,5 +1,7 @@
 import type { AlertCounts, StoredAlert } from '../core/alert.ts';
 import type { Incident, IncidentStatus } from '../core/incident.ts';
+import type { Postmortem, PostmortemStatus, PostmortemVersion } from '../core/postmortem.ts';
+import type { StatusEntry, StatusUpdate } from '../core/status-page.ts';
 import type { TimelineEntry } from '../core/timeline.ts';
 
 /**
@@ -203,4 +205,60 @@ export interface Stores {
   deliveries: DeliveryStore;
   links: LinkUseStore;
   comms: CommsStore;
+  statusPage: StatusPageStore;
+  postmortems: PostmortemStore;
+}
+
+/** What a comms round publishes to the status page: public fields only. */
+export interface StatusPublication {
+  incidentId: string;
+  openedAt: string;
+  products: string[];
+  update: StatusUpdate;
+  /** Given by the final round: the entry is resolved from then on (and never reopened by a late retry). */
+  resolvedAt?: string;
+}
+
+/**
+ * The status page's public projection of each incident: one item per incident holding only what the page
+ * shows, so nothing internal can reach it.
+ */
+export interface StatusPageStore {
+  /** Adds the update to the incident's entry (creating it); an update id already recorded is kept as it is. */
+  publish(publication: StatusPublication): Promise<void>;
+  /** Every open entry and those resolved in the last days (one Query, no Scan). */
+  current(now: Date): Promise<StatusEntry[]>;
+}
+
+/** What the postmortem lists filter by (`GET /postmortems`). */
+export interface PostmortemQuery {
+  status?: PostmortemStatus;
+  service?: string;
+  /** Only those past their due date and not yet approved. */
+  overdue?: boolean;
+  now: Date;
+  limit: number;
+}
+
+/**
+ * Postmortems: one per incident, with every saved version kept. Each save is conditional on the version it
+ * edits, so two editors cannot overwrite each other: the second is told its version is stale.
+ */
+export interface PostmortemStore {
+  /** Creates the postmortem and its first version; false when the incident already has one. */
+  create(postmortem: Postmortem): Promise<boolean>;
+  get(incidentId: string): Promise<Postmortem | undefined>;
+  /** Saves a new version; false when the stored one is no longer `expectedVersion` (or not in `statusIn`). */
+  save(
+    postmortem: Postmortem,
+    expectedVersion: number,
+    version: PostmortemVersion,
+    statusIn: readonly PostmortemStatus[],
+  ): Promise<boolean>;
+  versions(incidentId: string): Promise<PostmortemVersion[]>;
+  list(query: PostmortemQuery): Promise<Postmortem[]>;
+  /** Keeps the workflow's task token (server side only); answers the postmortem as it is now. */
+  keepTaskToken(incidentId: string, token: string): Promise<Postmortem | undefined>;
+  /** Records a reminder as sent (its kind and the time it was about); false when already recorded. */
+  markReminded(incidentId: string, reminder: string): Promise<boolean>;
 }

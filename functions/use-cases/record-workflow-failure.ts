@@ -5,6 +5,7 @@ import { digestNumber } from '../core/keys.ts';
 import { cap } from '../core/text.ts';
 import type { CommsStore, IncidentStore } from './ports.ts';
 import { sendOnce } from './send-once.ts';
+import type { LinkSigning } from './view-links.ts';
 
 export interface WorkflowFailureInput {
   incidentId: string;
@@ -12,13 +13,11 @@ export interface WorkflowFailureInput {
   failure?: { Error?: string; Cause?: string };
 }
 
-export interface FailureDependencies {
+export interface FailureDependencies extends LinkSigning {
   incidents: IncidentStore;
   comms: CommsStore;
   mailer: Mailer;
   organisation: Organisation;
-  baseUrl: string;
-  now: () => Date;
 }
 
 /** Records a workflow failure on the incident's timeline and tells the operators, once per distinct failure. */
@@ -31,10 +30,14 @@ export async function recordWorkflowFailure(deps: FailureDependencies, input: Wo
   const subjectIncident = incident ?? { key: input.key, severity: 1 as const, summary: 'unknown incident' };
   const sent = await sendOnce(deps, {
     incidentId: input.incidentId,
+    incidentKey: input.key,
     kind: 'workflow-failure',
     sequence,
     recipients: deps.organisation.operators,
-    message: workflowFailureEmail({ incident: subjectIncident, baseUrl: deps.baseUrl, error, cause }),
+    // A link to the incident's page only when the incident exists.
+    message: incident
+      ? (viewUrl) => workflowFailureEmail({ incident, viewUrl, error, cause })
+      : workflowFailureEmail({ incident: subjectIncident, error, cause }),
     timelineKind: 'workflow.failed',
     timelineText: `The workflow failed (${error}); told operators ${deps.organisation.operators.join(', ')}.`,
     now: deps.now,

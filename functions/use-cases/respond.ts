@@ -4,6 +4,7 @@ import { durationText, externalEmail, followUpInternalEmail } from '../core/comm
 import type { Organisation, Severity } from '../core/config.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors.ts';
 import { durationMs, type Incident, postmortemNeed, type Roles, statesLeadingTo } from '../core/incident.ts';
+import type { SigningKeys } from '../core/links.ts';
 import { serviceOf } from '../core/organisation.ts';
 import {
   affectedProducts,
@@ -11,9 +12,10 @@ import {
   type LoopPlan,
   nextUpdateDue,
   planLoop,
+  routeFor,
 } from '../core/response.ts';
 import type { IncidentUpdate } from '../core/updates.ts';
-import type { AlertGroupStore, CommsStore, IncidentStore } from './ports.ts';
+import type { AlertGroupStore, CommsStore, IncidentStore, StatusPageStore } from './ports.ts';
 import { sendCommsPair } from './send-once.ts';
 
 /** What the response actions (API, CLI and emailed links) need. */
@@ -21,11 +23,14 @@ export interface ResponseDeps {
   incidents: IncidentStore;
   groups: Pick<AlertGroupStore, 'countsOf' | 'close'>;
   comms: CommsStore;
+  statusPage: Pick<StatusPageStore, 'publish'>;
   mailer: Mailer;
   workflow: WorkflowCallback;
   organisation: Organisation;
   baseUrl: string;
   now: () => Date;
+  /** Link signing keys: every mail naming an incident carries a signed link to its page. */
+  signingKeys: () => Promise<SigningKeys>;
 }
 
 export async function incidentOrThrow(
@@ -138,13 +143,8 @@ export async function postUpdate(
     leadership: deps.organisation.leadership,
     kind: 'update',
     sequence,
-    internal: followUpInternalEmail({
-      incident: claimed,
-      products,
-      baseUrl: deps.baseUrl,
-      update: input.update,
-      sequence,
-    }),
+    internal: (viewUrl) =>
+      followUpInternalEmail({ incident: claimed, products, viewUrl, update: input.update, sequence }),
     internalText: `Update ${sequence} by ${input.by}: ${input.update.summary} Next update by ${nextDue}.`,
     ...(external ? { external: { message: externalEmail(claimed, external), wording: external } } : {}),
     timelineKind: 'update.posted',
@@ -154,7 +154,12 @@ export async function postUpdate(
   return { key: incident.key, sequence, nextUpdateDue: nextDue };
 }
 
-/** A severity change: recorded, shown in later comms, and the cadence follows it from now. */
+/**
+ * A severity change: recorded, shown in later comms, and the cadence follows it from now. Before anyone has
+ * acknowledged, a change between sev 3 (the owner team, business hours) and sev 1-2 (paging) changes the route:
+ * the waiting workflow resumes with `raised` (it pages at once) or `lowered` (it stops escalating and tells the
+ * team). The waiting step checks the severity too, for a token stored after this read it.
+ */
 export async function changeSeverity(
   deps: ResponseDeps,
   input: { key: string; by: string; severity: Severity; reason: string },
@@ -194,6 +199,16 @@ export async function changeSeverity(
     text: `Severity Sev ${incident.severity} → Sev ${input.severity} by ${input.by}: ${input.reason}`,
     data: { from: incident.severity, to: input.severity, reason: input.reason },
   });
+  // The wait's own route (`ackWait`) decides, not the old severity: a token from a definition without the sev 3
+  // route has none and is left alone (its Choice would read any event but `resolved` as acknowledged).
+  const unacknowledged = updated.status === 'new' || updated.status === 'paged';
+  const waitsFor = updated.ackWait && (updated.ackWait === 'team' ? 'team' : 'page');
+  if (unacknowledged && updated.ackTaskToken && waitsFor && waitsFor !== routeFor(input.severity)) {
+    await deps.workflow.resume(updated.ackTaskToken, {
+      event: waitsFor === 'team' ? 'raised' : 'lowered',
+      severity: input.severity,
+    });
+  }
   await wakeLoop(deps, updated, 'changed');
   return { key: incident.key, severity: input.severity, changed: true };
 }

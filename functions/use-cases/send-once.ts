@@ -1,22 +1,30 @@
 import type { Mailer } from '../adapters/mailer.ts';
-import type { EmailMessage } from '../core/comms.ts';
+import { type EmailMessage, withoutStatusPageLink } from '../core/comms.ts';
 import type { Service } from '../core/config.ts';
+import type { Incident } from '../core/incident.ts';
+import { publicProducts } from '../core/status-page.ts';
 import type { TimelineKind } from '../core/timeline.ts';
-import type { CommsStore, IncidentStore } from './ports.ts';
+import type { CommsStore, IncidentStore, StatusPageStore } from './ports.ts';
+import { type LinkSigning, viewUrlFor } from './view-links.ts';
 
-/** What sending needs: the comms records, the timeline and the mailer. */
-export interface Outbox {
+/** What sending needs: the comms records, the timeline, the mailer, and link signing for the incident page. */
+export interface Outbox extends LinkSigning {
   comms: CommsStore;
   incidents: Pick<IncidentStore, 'appendTimeline'>;
   mailer: Mailer;
 }
 
+/** A message, or one made around the signed view link for its recipients (every mail naming an incident). */
+export type MessageFor = EmailMessage | ((viewUrl: string) => EmailMessage);
+
 export interface SendOnceRequest {
   incidentId: string;
+  /** The incident's key, for the view link. */
+  incidentKey: string;
   kind: string;
   sequence: number;
   recipients: string[];
-  message: EmailMessage;
+  message: MessageFor;
   timelineKind: TimelineKind;
   timelineText: string;
   now: () => Date;
@@ -30,7 +38,11 @@ export async function sendOnce(
   outbox: Outbox,
   request: SendOnceRequest,
 ): Promise<{ messageId: string; sentAt: string; alreadySent: boolean }> {
-  const { incidentId, kind, sequence, recipients, message } = request;
+  const { incidentId, kind, sequence, recipients } = request;
+  const message =
+    typeof request.message === 'function'
+      ? request.message(await viewUrlFor(outbox, { id: incidentId, key: request.incidentKey }, recipients))
+      : request.message;
   const startedAt = request.now().toISOString();
   const existing = await outbox.comms.begin({
     incidentId,
@@ -59,14 +71,20 @@ export async function sendOnce(
   return { messageId, sentAt, alreadySent: false };
 }
 
+/** A comms round also publishes its external wording to the status page. */
+export interface CommsOutbox extends Outbox {
+  statusPage: Pick<StatusPageStore, 'publish'>;
+}
+
 export interface CommsPair {
-  incident: { id: string };
+  /** The status page entry needs when it opened, its products and (final round) when it was resolved. */
+  incident: Pick<Incident, 'id' | 'key' | 'openedAt' | 'products' | 'resolvedAt'>;
   service: Service;
   leadership: readonly string[];
   /** `<kind>` goes to the internal lists, `<kind>-external` to the external list. */
   kind: string;
   sequence: number;
-  internal: EmailMessage;
+  internal: MessageFor;
   internalText: string;
   /** Short public wording for the external list (absent: internal only). */
   external?: { message: EmailMessage; wording: string };
@@ -76,11 +94,12 @@ export interface CommsPair {
 
 /**
  * One round of comms: the internal message to the service's internal lists and leadership, and the external
- * wording to its external list when it has one. Each at most once per kind and sequence.
+ * wording to the status page and to its external list when it has one. Each at most once per kind and sequence.
  */
-export async function sendCommsPair(outbox: Outbox, pair: CommsPair) {
+export async function sendCommsPair(outbox: CommsOutbox, pair: CommsPair) {
   const internal = await sendOnce(outbox, {
     incidentId: pair.incident.id,
+    incidentKey: pair.incident.key,
     kind: pair.kind,
     sequence: pair.sequence,
     recipients: [...new Set([...pair.service.comms.internal, ...pair.leadership])],
@@ -89,9 +108,26 @@ export async function sendCommsPair(outbox: Outbox, pair: CommsPair) {
     timelineText: pair.internalText,
     now: pair.now,
   });
+  if (pair.external) {
+    // The status page is the public channel, whether or not the service has an external list. The update is
+    // timed by the round (a retried round keeps its time) and recorded once per round.
+    await outbox.statusPage.publish({
+      incidentId: pair.incident.id,
+      openedAt: pair.incident.openedAt,
+      products: publicProducts(pair.incident.products, pair.service.name),
+      update: {
+        id: `${pair.kind}-${pair.sequence}`,
+        at: internal.sentAt,
+        text: withoutStatusPageLink(pair.external.wording),
+      },
+      ...(pair.kind === 'final' ? { resolvedAt: pair.incident.resolvedAt ?? internal.sentAt } : {}),
+    });
+  }
   if (pair.external && pair.service.comms.external.length > 0) {
+    // External lists get the public wording only: no link to the (internal) incident page.
     await sendOnce(outbox, {
       incidentId: pair.incident.id,
+      incidentKey: pair.incident.key,
       kind: `${pair.kind}-external`,
       sequence: pair.sequence,
       recipients: pair.service.comms.external,

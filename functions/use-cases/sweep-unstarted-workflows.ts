@@ -10,8 +10,6 @@ export interface SweepDeps extends Outbox {
   comms: CommsStore;
   workflow: WorkflowExecutions;
   organisation: Organisation;
-  baseUrl: string;
-  now: () => Date;
 }
 
 /**
@@ -73,10 +71,11 @@ async function startOne(deps: SweepDeps, incident: Incident): Promise<boolean> {
   });
   await sendOnce(deps, {
     incidentId: incident.id,
+    incidentKey: incident.key,
     kind: 'workflow-recovered',
     sequence: 1,
     recipients: deps.organisation.operators,
-    message: workflowRecoveredEmail({ incident, baseUrl: deps.baseUrl, startedAt }),
+    message: (viewUrl) => workflowRecoveredEmail({ incident, viewUrl, startedAt }),
     timelineKind: 'workflow.recovered',
     timelineText: `Told operators ${deps.organisation.operators.join(', ')} that the workflow started late.`,
     now: deps.now,

@@ -1,4 +1,12 @@
 import { ulid } from 'ulid';
+import { alertLinks } from '../core/alert.ts';
+import {
+  businessDayNumber,
+  describeBusinessHours,
+  describeLocalTime,
+  isBusinessTime,
+  nextBusinessMorning,
+} from '../core/business-hours.ts';
 import {
   allAlertsResolvedEmail,
   durationText,
@@ -9,11 +17,13 @@ import {
   initialInternalEmail,
   overdueEmail,
   pageEmail,
+  teamNoticeEmail,
+  teamReminderEmail,
 } from '../core/comms.ts';
 import { NotFoundError } from '../core/errors.ts';
 import { durationMs, type Incident } from '../core/incident.ts';
 import { digestNumber } from '../core/keys.ts';
-import { type SigningKeys, signLink } from '../core/links.ts';
+import { issueLink, signedLinkUrl } from '../core/links.ts';
 import { serviceOf } from '../core/organisation.ts';
 import {
   acknowledgeTimeoutSeconds,
@@ -25,8 +35,12 @@ import {
   overdueRecheckSeconds,
   pageRecipients,
   planLoop,
+  type ResponseRoute,
   responseLinks,
+  routeFor,
+  teamAddress,
 } from '../core/response.ts';
+import { statusPageUrl } from '../core/status-page.ts';
 import type { ResponseDeps } from './respond.ts';
 import { sendCommsPair, sendOnce } from './send-once.ts';
 
@@ -34,9 +48,7 @@ import { sendCommsPair, sendOnce } from './send-once.ts';
  * The steps of the incident workflow. Each is idempotent (a retried step sends nothing twice and writes the
  * same records), reads the incident fresh, and returns what the state machine needs next.
  */
-export interface StepDeps extends ResponseDeps {
-  signingKeys: () => Promise<SigningKeys>;
-}
+export type StepDeps = ResponseDeps;
 
 export interface StepInput {
   incidentId: string;
@@ -49,8 +61,11 @@ async function load(deps: StepDeps, input: StepInput): Promise<Incident> {
   return incident;
 }
 
-/** Pages the tier's recipients, each with their own signed acknowledge link. */
-export async function page(deps: StepDeps, input: StepInput & { tier: number }) {
+/**
+ * Pages the tier's recipients, each with their own signed acknowledge link. `round` (from the route step) tells a
+ * page after a change of severity from the pages before it, so raising an incident pages again.
+ */
+export async function page(deps: StepDeps, input: StepInput & { tier: number; round?: number }) {
   // The incident and its alerts share a partition: one Query reads both.
   const view = await deps.incidents.view(input.incidentId);
   if (!view) throw new NotFoundError(`incident ${input.key} (${input.incidentId}) does not exist`);
@@ -58,38 +73,48 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number }) 
   const service = serviceOf(deps.organisation, incident.service);
   const { tier, to, label } = pageRecipients(deps.organisation, service, input.tier);
   const timeoutSeconds = acknowledgeTimeoutSeconds(service, incident.severity);
+  const round = input.round ?? 0;
   const result = {
     tier: input.tier,
     nextTier: input.tier + 1,
+    round,
     ackTimeoutSeconds: timeoutSeconds,
     recipients: to,
   };
   if (incident.status === 'fixing' || incident.status === 'resolved') return { ...result, skipped: true };
 
   const keys = await deps.signingKeys();
-  const alerts = view.alerts.filter((a) => a.status === 'firing');
+  const alerts = view.alerts
+    .filter((a) => a.status === 'firing')
+    .map((a) => ({ summary: a.summary, startsAt: a.startsAt, links: alertLinks(a) }));
   const escalated = input.tier > 0;
   for (const [index, recipient] of to.entries()) {
-    const exp = Math.floor(deps.now().getTime() / 1000) + deps.organisation.linkTtlHours * 3600;
-    const token = signLink(
-      { id: ulid(), incidentId: incident.id, key: incident.key, action: 'acknowledge', recipient, exp },
-      keys,
-    );
+    const token = issueLink(keys, {
+      id: ulid(),
+      incidentId: incident.id,
+      key: incident.key,
+      action: 'acknowledge',
+      recipient,
+      ttlHours: deps.organisation.linkTtlHours,
+      now: deps.now(),
+    });
     await sendOnce(deps, {
       incidentId: incident.id,
+      incidentKey: incident.key,
       kind: 'page',
-      // One page per tier and recipient: an escalation is a new page, a retried step is not.
-      sequence: input.tier * 100 + index + 1,
+      // One page per round, tier and recipient: an escalation or a re-route is a new page, a retried step is not.
+      sequence: round * 10_000 + input.tier * 100 + index + 1,
       recipients: [recipient],
-      message: pageEmail({
-        incident,
-        service,
-        baseUrl: deps.baseUrl,
-        firingAlerts: alerts,
-        acknowledgeUrl: `${deps.baseUrl.replace(/\/+$/, '')}/links/${token}`,
-        tierLabel: label,
-        escalated,
-      }),
+      message: (viewUrl) =>
+        pageEmail({
+          incident,
+          service,
+          viewUrl,
+          firingAlerts: alerts,
+          acknowledgeUrl: signedLinkUrl(deps.baseUrl, token),
+          tierLabel: label,
+          escalated,
+        }),
       timelineKind: escalated ? 'incident.escalated' : 'page.sent',
       timelineText: escalated
         ? `Not acknowledged in time: escalated to ${label} ${recipient} (tier ${tier}).`
@@ -121,22 +146,42 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number }) 
   return result;
 }
 
+/** Which acknowledgement the workflow waits for: the paged incident manager's, or a sev 3 team's. */
+export type AcknowledgementWait = NonNullable<Incident['ackWait']>;
+
+/** What ends an acknowledgement wait besides its timeout (the state machine chooses on `event`). */
+export type AcknowledgementEvent = 'acknowledged' | 'resolved' | 'raised' | 'lowered';
+
 /**
- * Keeps the acknowledge wait's task token on the incident (server side), then resumes it at once if the
- * incident was acknowledged or resolved before the token was stored.
+ * Keeps the acknowledge wait's task token on the incident (server side) with whose acknowledgement it waits for,
+ * then resumes it at once if that happened before the token was stored: an acknowledgement or the resolution,
+ * or a severity change that moved the incident to the other route (a team wait whose incident is now sev 1-2 is
+ * `raised`, an incident manager's wait whose incident is now sev 3 is `lowered`). Without `wait` (a definition
+ * from before the sev 3 route, still running its executions) only acknowledgements and resolutions resume it.
  */
-export async function waitForAcknowledgement(deps: StepDeps, input: StepInput & { token: string }) {
-  const incident = await deps.incidents.change(input.incidentId, { set: { ackTaskToken: input.token } });
+export async function waitForAcknowledgement(
+  deps: StepDeps,
+  input: StepInput & { token: string; wait?: AcknowledgementWait },
+) {
+  const incident = await deps.incidents.change(
+    input.incidentId,
+    input.wait
+      ? { set: { ackTaskToken: input.token, ackWait: input.wait } }
+      : { set: { ackTaskToken: input.token }, remove: ['ackWait'] },
+  );
   if (!incident) throw new NotFoundError(`incident ${input.key} does not exist`);
-  if (incident.status === 'fixing') {
-    await deps.workflow.resume(input.token, {
-      event: 'acknowledged',
-      by: incident.acknowledgedBy ?? 'someone',
-    });
-  } else if (incident.status === 'resolved') {
-    await deps.workflow.resume(input.token, { event: 'resolved' });
+  const waitsFor: ResponseRoute | undefined = input.wait && (input.wait === 'team' ? 'team' : 'page');
+  let event: AcknowledgementEvent | undefined;
+  if (incident.status === 'fixing') event = 'acknowledged';
+  else if (incident.status === 'resolved') event = 'resolved';
+  else if (waitsFor && routeFor(incident.severity) !== waitsFor)
+    event = waitsFor === 'team' ? 'raised' : 'lowered';
+  if (event === 'acknowledged') {
+    await deps.workflow.resume(input.token, { event, by: incident.acknowledgedBy ?? 'someone' });
+  } else if (event) {
+    await deps.workflow.resume(input.token, { event, severity: incident.severity });
   }
-  return { waiting: incident.status !== 'fixing' && incident.status !== 'resolved' };
+  return { waiting: event === undefined };
 }
 
 /**
@@ -154,7 +199,7 @@ export async function startResponse(deps: StepDeps, input: StepInput): Promise<L
       (await deps.incidents.change(incident.id, {
         set: {
           ...responseLinks(org, incident.key),
-          externalWording: initialExternalWording(products),
+          externalWording: initialExternalWording(products, statusPageUrl(deps.baseUrl)),
           updatedAt: now.toISOString(),
         },
       })) ?? incident;
@@ -167,14 +212,14 @@ export async function startResponse(deps: StepDeps, input: StepInput): Promise<L
       text: `Response started: chat room #${incident.chatChannel}${incident.videoUrl ? `, video ${incident.videoUrl}` : ''}${incident.stateDocumentUrl ? `, state document ${incident.stateDocumentUrl}` : ''}.`,
     });
   }
-  const wording = incident.externalWording ?? initialExternalWording(products);
+  const wording = incident.externalWording ?? initialExternalWording(products, statusPageUrl(deps.baseUrl));
   const internal = await sendCommsPair(deps, {
     incident,
     service,
     leadership: org.leadership,
     kind: 'initial',
     sequence: 1,
-    internal: initialInternalEmail({ incident, products, baseUrl: deps.baseUrl }),
+    internal: (viewUrl) => initialInternalEmail({ incident, products, viewUrl }),
     internalText: 'Initial internal comms sent to the service list and leadership.',
     external: { message: externalEmail(incident, wording), wording },
     timelineKind: 'comms.sent',
@@ -221,6 +266,14 @@ export async function updateOverdue(deps: StepDeps, input: StepInput & { since: 
   if (!due || cadenceMinutes(service, incident.severity) === undefined || changed) {
     return planLoop(deps.now(), incident, due ? 'changed' : 'idle');
   }
+  // A sev 3 is worked on in business hours: an update falling due out of hours is due the next business morning.
+  if (routeFor(incident.severity) === 'team' && !isBusinessTime(service.businessHours, now)) {
+    const deferred = await deps.incidents.change(incident.id, {
+      set: { nextUpdateDue: nextBusinessMorning(service.businessHours, now).toISOString() },
+      expect: { nextUpdateDue: due },
+    });
+    return planLoop(deps.now(), deferred ?? (await load(deps, input)), 'changed');
+  }
   const misses = (incident.missedUpdates ?? 0) + 1;
   const escalated = misses >= 2;
   const roles = incident.roles ?? {};
@@ -230,11 +283,12 @@ export async function updateOverdue(deps: StepDeps, input: StepInput & { since: 
   const to = recipients.length > 0 ? recipients : service.incidentManagers.primary;
   await sendOnce(deps, {
     incidentId: incident.id,
+    incidentKey: incident.key,
     kind: escalated ? 'overdue-escalation' : 'overdue-reminder',
     // Keyed by the due time it is about: a retried step sends nothing new.
     sequence: Math.floor(Date.parse(due) / 1000),
     recipients: to,
-    message: overdueEmail({ incident, baseUrl: deps.baseUrl, dueAt: due, escalated }),
+    message: (viewUrl) => overdueEmail({ incident, viewUrl, dueAt: due, escalated }),
     timelineKind: 'update.overdue',
     timelineText: escalated
       ? `Update due ${due} missed again: escalated to IMOC ${to.join(', ')}.`
@@ -265,15 +319,17 @@ export async function notifyAlertsResolved(deps: ResponseDeps, incident: Inciden
   const recipients = isEmailAddress(manager) ? [manager] : service.incidentManagers.primary;
   await sendOnce(deps, {
     incidentId: incident.id,
+    incidentKey: incident.key,
     kind: 'alerts-resolved',
     sequence: digestNumber(counts.lastAlertAt),
     recipients,
-    message: allAlertsResolvedEmail({
-      incident,
-      baseUrl: deps.baseUrl,
-      alertCount: counts.alertCount,
-      lastResolvedAt: counts.lastAlertAt,
-    }),
+    message: (viewUrl) =>
+      allAlertsResolvedEmail({
+        incident,
+        viewUrl,
+        alertCount: counts.alertCount,
+        lastResolvedAt: counts.lastAlertAt,
+      }),
     timelineKind: 'alerts.all-resolved',
     timelineText: `Every alert has resolved; told ${recipients.join(', ')}. The incident stays open until it is resolved.`,
     now: deps.now,
@@ -286,19 +342,15 @@ export async function finalComms(deps: StepDeps, input: StepInput) {
   const service = serviceOf(deps.organisation, incident.service);
   const products = affectedProducts(incident, service);
   const duration = durationMs(incident.impactStartedAt, incident.impactEndedAt ?? incident.resolvedAt);
-  const restored = finalExternalWording(products);
+  const restored = finalExternalWording(products, statusPageUrl(deps.baseUrl));
   await sendCommsPair(deps, {
     incident,
     service,
     leadership: deps.organisation.leadership,
     kind: 'final',
     sequence: 1,
-    internal: finalInternalEmail({
-      incident,
-      products,
-      baseUrl: deps.baseUrl,
-      durationText: durationText(duration ?? 0),
-    }),
+    internal: (viewUrl) =>
+      finalInternalEmail({ incident, products, viewUrl, durationText: durationText(duration ?? 0) }),
     internalText: 'Final internal comms sent: resolved, no further comms.',
     external: { message: externalEmail(incident, restored), wording: restored },
     timelineKind: 'comms.sent',
@@ -308,6 +360,173 @@ export async function finalComms(deps: StepDeps, input: StepInput) {
   return { postmortem: incident.postmortem ?? 'not-required' };
 }
 
+/** Whole seconds from `now` until `at`, at least 1 (a task-token wait needs a positive timeout). */
+function secondsUntil(at: Date, now: Date): number {
+  return Math.max(1, Math.ceil((at.getTime() - now.getTime()) / 1000));
+}
+
+/**
+ * Which way the workflow goes from the incident's current severity: sev 1-2 page the incident manager, sev 3
+ * goes to the owner team. Run at the start and again whenever a severity change crosses between the two.
+ * `round` is 0 the first time and, after a severity change, the seconds from opening to that change (plus 1):
+ * the mails of a new round are new mails (a re-raised incident pages again), a retried step's are not.
+ */
+export async function route(deps: StepDeps, input: StepInput) {
+  const incident = await load(deps, input);
+  const round = incident.severityChangedAt
+    ? Math.max(
+        0,
+        Math.floor((Date.parse(incident.severityChangedAt) - Date.parse(incident.openedAt)) / 1000),
+      ) + 1
+    : 0;
+  return { nextTier: 0, round, route: routeFor(incident.severity), severity: incident.severity };
+}
+
+/** A fresh signed acknowledge link for the team's address (a list: whoever of the team picks it up). */
+async function acknowledgeUrlFor(deps: StepDeps, incident: Incident, recipient: string): Promise<string> {
+  const token = issueLink(await deps.signingKeys(), {
+    id: ulid(),
+    incidentId: incident.id,
+    key: incident.key,
+    action: 'acknowledge',
+    recipient,
+    ttlHours: deps.organisation.linkTtlHours,
+    now: deps.now(),
+  });
+  return signedLinkUrl(deps.baseUrl, token);
+}
+
+/** What a team wait needs: when the team is reminded, and the seconds until then (the wait's timeout). */
+interface TeamPlan {
+  round: number;
+  remindAt: string;
+  waitSeconds: number;
+  skipped?: boolean;
+}
+
+/** Whether a team step has nothing to send: the incident was acknowledged, resolved or raised meanwhile. */
+function teamStepSkips(incident: Incident): boolean {
+  return (
+    incident.status === 'fixing' || incident.status === 'resolved' || routeFor(incident.severity) !== 'team'
+  );
+}
+
+function plan(round: number, remindAt: Date, now: Date, skipped: boolean): TeamPlan {
+  return {
+    round,
+    remindAt: remindAt.toISOString(),
+    waitSeconds: skipped ? 1 : secondsUntil(remindAt, now),
+    ...(skipped ? { skipped: true } : {}),
+  };
+}
+
+/**
+ * A sev 3 is passed to its service's owner team, not paged: one mail to the team's address with the view link
+ * and a signed acknowledge link, once per round. The incident stays `new` until someone acknowledges; the wait
+ * that follows lasts until the next business morning, when the team is reminded.
+ */
+export async function notifyTeam(deps: StepDeps, input: StepInput & { round?: number }): Promise<TeamPlan> {
+  const view = await deps.incidents.view(input.incidentId);
+  if (!view) throw new NotFoundError(`incident ${input.key} (${input.incidentId}) does not exist`);
+  const { incident } = view;
+  const service = serviceOf(deps.organisation, incident.service);
+  const hours = service.businessHours;
+  const round = input.round ?? 0;
+  const now = deps.now();
+  const remindAt = nextBusinessMorning(hours, now);
+  // The wait that follows resumes at once with what happened (acknowledged, resolved, raised).
+  if (teamStepSkips(incident)) return plan(round, remindAt, now, true);
+
+  const team = teamAddress(service);
+  const acknowledgeUrl = await acknowledgeUrlFor(deps, incident, team);
+  const firingAlerts = view.alerts
+    .filter((a) => a.status === 'firing')
+    .map((a) => ({ summary: a.summary, startsAt: a.startsAt, links: alertLinks(a) }));
+  const sent = await sendOnce(deps, {
+    incidentId: incident.id,
+    incidentKey: incident.key,
+    kind: 'team-notice',
+    sequence: round + 1,
+    recipients: [team],
+    message: (viewUrl) =>
+      teamNoticeEmail({
+        incident,
+        service,
+        viewUrl,
+        acknowledgeUrl,
+        firingAlerts,
+        businessHours: describeBusinessHours(hours),
+        remindAt: describeLocalTime(hours, remindAt),
+      }),
+    timelineKind: 'team.notified',
+    timelineText: `Sev 3: passed to ${service.ownerTeam} (${team}) for business hours, ${describeBusinessHours(hours)}; nobody paged. Reminder ${remindAt.toISOString()} if not acknowledged.`,
+    now: deps.now,
+  });
+  await deps.incidents.change(incident.id, {
+    set: {
+      teamNotifiedAt: incident.teamNotifiedAt ?? sent.sentAt,
+      teamReminderDue: remindAt.toISOString(),
+      updatedAt: now.toISOString(),
+    },
+  });
+  return plan(round, remindAt, now, false);
+}
+
+/**
+ * The team wait ran out at a business morning (`remindAt`) with nobody acknowledging: remind the team, with a
+ * fresh acknowledge link, once for that business day (the day is the send's sequence), and wait until the
+ * next business morning. Timed from the morning it is for, so the days follow one another even when the wait
+ * ran out a little early or late.
+ */
+export async function remindTeam(
+  deps: StepDeps,
+  input: StepInput & { remindAt: string; round?: number },
+): Promise<TeamPlan> {
+  const incident = await load(deps, input);
+  const service = serviceOf(deps.organisation, incident.service);
+  const hours = service.businessHours;
+  const round = input.round ?? 0;
+  const now = deps.now();
+  const morning = new Date(input.remindAt);
+  if (Number.isNaN(morning.getTime()))
+    throw new Error(`remindTeam: remindAt is not a time: ${input.remindAt}`);
+  const next = nextBusinessMorning(hours, new Date(Math.max(now.getTime(), morning.getTime())));
+  if (teamStepSkips(incident)) return plan(round, next, now, true);
+
+  const team = teamAddress(service);
+  const acknowledgeUrl = await acknowledgeUrlFor(deps, incident, team);
+  const day = businessDayNumber(hours, morning);
+  await sendOnce(deps, {
+    incidentId: incident.id,
+    incidentKey: incident.key,
+    kind: 'team-reminder',
+    sequence: day,
+    recipients: [team],
+    message: (viewUrl) =>
+      teamReminderEmail({
+        incident,
+        service,
+        viewUrl,
+        acknowledgeUrl,
+        notifiedAt: incident.teamNotifiedAt ?? incident.openedAt,
+        remindAt: describeLocalTime(hours, next),
+      }),
+    timelineKind: 'team.reminded',
+    timelineText: `Not acknowledged by the business morning of ${dayText(day)}: reminded ${service.ownerTeam} (${team}).`,
+    now: deps.now,
+  });
+  await deps.incidents.change(incident.id, {
+    set: { teamReminderDue: next.toISOString(), updatedAt: now.toISOString() },
+  });
+  return plan(round, next, now, false);
+}
+
+/** 20261123 -> 2026-11-23. */
+function dayText(day: number): string {
+  const text = String(day);
+  return `${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6, 8)}`;
+}
+
 export const steps = {
   page,
   waitForAcknowledgement,
@@ -315,5 +534,8 @@ export const steps = {
   waitForUpdate,
   updateOverdue,
   finalComms,
+  route,
+  notifyTeam,
+  remindTeam,
 } as const;
 export type StepName = keyof typeof steps;

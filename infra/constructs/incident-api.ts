@@ -45,6 +45,10 @@ export interface IncidentApiProps {
   readonly respondToIncident: lambda.IFunction;
   /** GET (confirm page) and POST (decision) /links/{token}. */
   readonly linkDecision: lambda.IFunction;
+  /** GET and HEAD /status, /status.json, /status.atom: the public status page. */
+  readonly statusPage: lambda.IFunction;
+  /** POST, GET, PUT /incidents/{key}/postmortem and GET /postmortems. */
+  readonly postmortems: lambda.IFunction;
   /** @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
 }
@@ -112,6 +116,19 @@ export class IncidentApi extends Construct {
       authorizer: operators,
     });
     // One function answers the response actions: they share dependencies and stay warm together.
+    const postmortems = lambdaIntegration('PostmortemsIntegration', props.postmortems);
+    this.httpApi.addRoutes({
+      path: '/incidents/{key}/postmortem',
+      methods: [apigw.HttpMethod.GET, apigw.HttpMethod.POST, apigw.HttpMethod.PUT],
+      integration: postmortems,
+      authorizer: operators,
+    });
+    this.httpApi.addRoutes({
+      path: '/postmortems',
+      methods: [apigw.HttpMethod.GET],
+      integration: postmortems,
+      authorizer: operators,
+    });
     const respond = lambdaIntegration('RespondToIncidentIntegration', props.respondToIncident);
     for (const action of ['acknowledge', 'updates', 'severity', 'roles', 'resolve']) {
       this.httpApi.addRoutes({
@@ -133,6 +150,23 @@ export class IncidentApi extends Construct {
         reason:
           'The signed token in the path is the credential: the handler verifies its HMAC-SHA256 (key id, expiry, incident, action and recipient) before reading anything, GET never changes state, and POST uses a link once.',
       });
+    }
+    // The status page is public by design: it shows the external wording only, from a projection holding
+    // nothing else, and changes nothing (GET and HEAD only; its function may only read the table).
+    const status = lambdaIntegration('StatusPageIntegration', props.statusPage);
+    for (const path of ['/status', '/status.json', '/status.atom']) {
+      const routes = this.httpApi.addRoutes({
+        path,
+        methods: [apigw.HttpMethod.GET, apigw.HttpMethod.HEAD],
+        integration: status,
+      });
+      for (const route of routes) {
+        Validations.of(route).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'The external status page is for anyone (customers, feed readers): it shows only the external wording already sent to public lists, read from a public projection, and its function can only read the table.',
+        });
+      }
     }
   }
 

@@ -202,14 +202,17 @@ export class IncidentFunction extends nodejs.NodejsFunction {
   }
 
   /**
-   * SES_CONFIGURATION_SET, with ses:SendEmail from the sender identity through that configuration set, and
-   * PUBLIC_BASE_URL: every mail that names an incident links to a page, so a function that mails without the
-   * base URL would send dead links.
+   * SES_CONFIGURATION_SET, with ses:SendEmail from the sender identity through that configuration set, and what
+   * the links in mails need: every mail that names an incident carries a signed link to the incident's page, so
+   * a mailing function gets PUBLIC_BASE_URL and the link signing keys (LINK_SIGNING_SECRET_ARN) with it.
    */
-  bindMailer(mailer: Mailer, publicBaseUrl: string): this {
+  bindMailer(mailer: Mailer, links: { publicBaseUrl: string; signingKeys: secretsmanager.ISecret }): this {
     mailer.grantSend(this);
     this.addEnvironment('SES_CONFIGURATION_SET', mailer.configurationSet.configurationSetName);
-    return this.bindPublicBaseUrl(publicBaseUrl);
+    return this.bindPublicBaseUrl(links.publicBaseUrl).bindSecret(
+      links.signingKeys,
+      'LINK_SIGNING_SECRET_ARN',
+    );
   }
 
   /**

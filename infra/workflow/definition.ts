@@ -127,8 +127,11 @@ export function tokenWait(
 
 /**
  * The incident workflow (execution input `{ incidentId, key }`), per the handbook:
- * page the incident manager and wait for an acknowledgement (escalating to the backup, then IMOC, each time the
- * wait runs out) -> start the response (meeting places, first internal and external comms) -> the comms loop
+ * route by the incident's current severity -> sev 1-2: page the incident manager and wait for an
+ * acknowledgement (escalating to the backup, then IMOC, each time the wait runs out); sev 3: pass it to the
+ * owner team and wait for an acknowledgement until the next business morning, then remind the team once a
+ * business day (never paged, never escalated); a severity change across the two while nobody has acknowledged
+ * routes again -> start the response (meeting places, first internal and external comms) -> the comms loop
  * (wait for an update until one is due; an overdue update reminds, a second miss escalates) -> resolved ->
  * final comms -> hand-off to the postmortem (sev 1-2 always, sev 3 on request).
  */
@@ -145,12 +148,12 @@ export function buildDefinition(scope: Construct, fns: WorkflowFunctions): sfn.I
       failure,
     );
 
-  const prepare = new sfn.Pass(scope, States.Prepare, {
-    stateName: States.Prepare,
-    comment: 'Escalation starts at tier 0: the service incident managers.',
-    result: sfn.Result.fromObject({ nextTier: 0 }),
-    resultPath: '$.page',
-  });
+  const route = step(
+    States.RouteBySeverity,
+    'route',
+    '$.page',
+    "Reads the incident's current severity: sev 1-2 are paged (escalation from tier 0), sev 3 goes to its team.",
+  );
   const page = step(
     States.PageIncidentManager,
     'page',
@@ -158,16 +161,57 @@ export function buildDefinition(scope: Construct, fns: WorkflowFunctions): sfn.I
     'Pages the tier with signed acknowledge links.',
     {
       tier: sfn.JsonPath.numberAt('$.page.nextTier'),
+      round: sfn.JsonPath.numberAt('$.page.round'),
     },
   );
   const waitForAck = tokenWait(scope, States.WaitForAcknowledgement, fns.workflowStep, {
-    comment: 'Waits for an acknowledgement (link, API or CLI); runs out after the severity timeout.',
-    payload: { step: 'waitForAcknowledgement', ...ids },
+    comment:
+      'Waits for an acknowledgement (link, API or CLI); runs out after the severity timeout. Lowered to sev 3: routes again.',
+    payload: { step: 'waitForAcknowledgement', wait: 'incidentManager', ...ids },
     timeoutPath: '$.page.ackTimeoutSeconds',
     resultPath: '$.ack',
   });
   waitForAck.addCatch(page, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.timeout' });
   catchToFailurePath(waitForAck, failure);
+  page.next(waitForAck);
+
+  // Sev 3: the owner team, in business hours. No page and no escalation: a reminder each business morning.
+  const notifyTeam = step(
+    States.NotifyTeam,
+    'notifyTeam',
+    '$.team',
+    'Mails the owner team the incident with a signed acknowledge link; plans the reminder for the next business morning.',
+    { round: sfn.JsonPath.numberAt('$.page.round') },
+  );
+  const remindTeam = step(
+    States.RemindTeam,
+    'remindTeam',
+    '$.team',
+    'Reminds the team once for this business day with a fresh acknowledge link; plans the next business morning.',
+    {
+      round: sfn.JsonPath.numberAt('$.team.round'),
+      remindAt: sfn.JsonPath.stringAt('$.team.remindAt'),
+    },
+  );
+  const waitForTeamAck = tokenWait(scope, States.WaitForTeamAcknowledgement, fns.workflowStep, {
+    comment:
+      'Waits for the team to acknowledge (link, API or CLI) until the next business morning. Raised to sev 1-2: routes again.',
+    payload: { step: 'waitForAcknowledgement', wait: 'team', ...ids },
+    timeoutPath: '$.team.waitSeconds',
+    resultPath: '$.ack',
+  });
+  waitForTeamAck.addCatch(remindTeam, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.timeout' });
+  catchToFailurePath(waitForTeamAck, failure);
+  notifyTeam.next(waitForTeamAck);
+  remindTeam.next(waitForTeamAck);
+
+  const pageOrNotifyTeam = new sfn.Choice(scope, States.PageOrNotifyTeam, {
+    stateName: States.PageOrNotifyTeam,
+    comment: 'Sev 3 goes to the owner team; sev 1-2 page the incident manager.',
+  })
+    .when(sfn.Condition.stringEquals('$.page.route', 'team'), notifyTeam)
+    .otherwise(page);
+  route.next(pageOrNotifyTeam);
 
   const startResponse = step(
     States.StartResponse,
@@ -221,11 +265,21 @@ export function buildDefinition(scope: Construct, fns: WorkflowFunctions): sfn.I
     );
   finalComms.next(handOff);
 
-  const acknowledgedOrResolved = new sfn.Choice(scope, States.AcknowledgedOrResolved, {
-    stateName: States.AcknowledgedOrResolved,
+  // Both acknowledgement waits end here: a severity change across sev 3 and sev 1-2 routes again.
+  const acknowledgementOutcome = new sfn.Choice(scope, States.AcknowledgementOutcome, {
+    stateName: States.AcknowledgementOutcome,
   })
     .when(sfn.Condition.stringEquals('$.ack.event', 'resolved'), finalComms)
+    .when(
+      sfn.Condition.or(
+        sfn.Condition.stringEquals('$.ack.event', 'raised'),
+        sfn.Condition.stringEquals('$.ack.event', 'lowered'),
+      ),
+      route,
+    )
     .otherwise(startResponse.next(resolvedYet));
+  waitForAck.next(acknowledgementOutcome);
+  waitForTeamAck.next(acknowledgementOutcome);
 
-  return prepare.next(page).next(waitForAck).next(acknowledgedOrResolved);
+  return route;
 }

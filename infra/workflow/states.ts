@@ -3,10 +3,14 @@
  * counts them, so a rename here is a rename everywhere.
  */
 export const States = {
-  Prepare: 'Prepare',
+  RouteBySeverity: 'RouteBySeverity',
+  PageOrNotifyTeam: 'PageOrNotifyTeam',
   PageIncidentManager: 'PageIncidentManager',
   WaitForAcknowledgement: 'WaitForAcknowledgement',
-  AcknowledgedOrResolved: 'AcknowledgedOrResolved',
+  NotifyTeam: 'NotifyTeam',
+  WaitForTeamAcknowledgement: 'WaitForTeamAcknowledgement',
+  RemindTeam: 'RemindTeam',
+  AcknowledgementOutcome: 'AcknowledgementOutcome',
   StartResponse: 'StartResponse',
   ResolvedYet: 'ResolvedYet',
   WaitForUpdate: 'WaitForUpdate',

@@ -6,7 +6,9 @@ import { startLocalTarget } from '../../infra/local/target.ts';
 
 /**
  * Step Functions cost of one incident: a sev 2 declared, acknowledged, three on-time follow-ups, resolved, run
- * by the local target from the synthesized definition. Standard workflows bill per state transition.
+ * by the local target from the synthesized definition. Standard workflows bill per state transition. The sev 3
+ * variant runs the same lifecycle through the owner team's wait (acknowledged before the next business morning,
+ * so no reminder).
  */
 
 export const transitionTarget = 60;
@@ -21,7 +23,7 @@ export interface TransitionResult {
   ok: boolean;
 }
 
-export async function benchTransitions(assemblyDir: string): Promise<TransitionResult> {
+export async function benchTransitions(assemblyDir: string, severity: 2 | 3 = 2): Promise<TransitionResult> {
   const dir = mkdtempSync(join(tmpdir(), 'hotline-bench-transitions-'));
   const target = await startLocalTarget({
     assemblyDir,
@@ -44,7 +46,7 @@ export async function benchTransitions(assemblyDir: string): Promise<TransitionR
     const { key } = (await api('/incidents', {
       summary: 'Checkout latency high',
       description: 'Checkout takes 8 s for some customers.',
-      severity: 2,
+      severity,
       service: 'checkout',
     })) as { key: string };
     const arn = executionArnFor(target.stateMachines[0] ?? '', key);
@@ -63,7 +65,8 @@ export async function benchTransitions(assemblyDir: string): Promise<TransitionR
     // Each action when the workflow waits for it, as people would act: minutes apart, never racing a step.
     const waitingAt = (state: string, times: number) => () =>
       entered().filter((s) => s === state).length >= times;
-    await until('the acknowledgement wait', waitingAt('WaitForAcknowledgement', 1));
+    const ackWait = severity === 3 ? 'WaitForTeamAcknowledgement' : 'WaitForAcknowledgement';
+    await until('the acknowledgement wait', waitingAt(ackWait, 1));
     await api(`/incidents/${key}/acknowledge`, { incidentManager: 'payments-oncall@example.com' });
     for (let i = 1; i <= 3; i++) {
       await until(`the comms wait ${i}`, waitingAt('WaitForUpdate', i));

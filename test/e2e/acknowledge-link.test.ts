@@ -1,13 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { type BrowserContext, chromium, type Page, type Response as PageResponse } from 'playwright-core';
+import type { BrowserContext, Page, Response as PageResponse } from 'playwright-core';
 import { ulid } from 'ulid';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../functions/core/keys.ts';
 import { type LinkClaims, signedLinkUrl } from '../../functions/core/links.ts';
+import { type Browser, newTab as openTab, shoot, startBrowser } from '../support/browser.ts';
 import { eventually } from '../support/eventually.ts';
 import { fixture } from '../support/fixtures.ts';
 import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
@@ -20,52 +18,19 @@ import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
  * and follows the link mailed for it.
  */
 
-const CHROMIUM = process.env.HOTLINE_CHROMIUM ?? '/usr/bin/chromium';
-/** Where the screenshots go, to look at the pages as a person sees them. */
-const screenshotDir = process.env.HOTLINE_SCREENSHOTS ?? join(tmpdir(), 'hotline-e2e-screenshots');
-
 let hotline: HotlineTarget;
+let browser: Browser;
 let context: BrowserContext;
-let profileDir: string;
-
-/** Fails the file with what to do, instead of a stack trace from deep inside playwright. */
-function requireChromium(): void {
-  if (existsSync(CHROMIUM)) return;
-  throw new Error(
-    `Chromium is not installed at ${CHROMIUM}: this browser test drives Debian's Chromium. ` +
-      'Install it with "sudo apt-get install -y chromium" (.ci/run does this), or set HOTLINE_CHROMIUM to a Chromium binary.',
-  );
-}
 
 beforeAll(async () => {
-  requireChromium();
-  profileDir = mkdtempSync(join(tmpdir(), 'hotline-chromium-'));
-  try {
-    // A persistent context is how playwright takes a --user-data-dir: a fresh, empty profile per run.
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-  } catch (error) {
-    throw new Error(`Chromium at ${CHROMIUM} did not start: ${(error as Error).message}`);
-  }
+  browser = await startBrowser();
+  context = browser.context;
   hotline = await startHotline();
-  mkdirSync(screenshotDir, { recursive: true });
 });
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.stop();
   await hotline?.stop();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
 });
 
 const api = (path: string, init: RequestInit = {}) => fetch(`${hotline.target.urls.api}${path}`, init);
@@ -168,18 +133,7 @@ async function linkUse(linkId: string) {
   return result.Item;
 }
 
-/**
- * A fresh tab, closed when the test ends. Chromium reports a Content-Security-Policy violation on the console;
- * each test asserts its tabs saw none.
- */
-async function newTab(cspViolations: string[]): Promise<Page> {
-  const page = await context.newPage();
-  onTestFinished(() => page.close());
-  page.on('console', (m) => {
-    if (/Content.Security.Policy|Refused/i.test(m.text())) cspViolations.push(m.text());
-  });
-  return page;
-}
+const newTab = (cspViolations: string[]) => openTab(context, cspViolations);
 
 /** Opens the link (GET, as a person or a mail scanner would) and checks the confirm page came back. */
 async function confirmPage(link: string, cspViolations: string[]): Promise<Page> {
@@ -195,10 +149,6 @@ async function clickConfirm(tab: Page): Promise<PageResponse> {
   const response = await posted;
   await tab.waitForLoadState();
   return response;
-}
-
-async function shoot(page: Page, name: string) {
-  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
 }
 
 describe('the acknowledge link of a page email, in Chromium', () => {

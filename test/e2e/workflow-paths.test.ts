@@ -121,7 +121,7 @@ describe('acknowledged, updates on time, severity change, resolution (sev 2)', (
       (m) => about(key)(m) && m.destination.to.includes('status-updates@example.com'),
     );
     expect(external?.body.text).toContain(
-      'We are investigating issues with Checkout and Payments and will provide updates here soon.',
+      `We are investigating issues with Checkout and Payments. Updates: ${h.hotline.target.urls.api}/status`,
     );
 
     const incomplete = await h.api(`/incidents/${key}/updates`, {
@@ -288,11 +288,12 @@ describe('acknowledge timeout and escalation; overdue reminder and escalation (s
     await h.api(`/incidents/${key}/resolve`, { supportCases: 0 });
   });
 
-  it('resolves straight from the page wait, and a sev 3 ends without a postmortem unless asked', async () => {
+  it('resolves straight from the acknowledgement wait, and a sev 3 ends without a postmortem unless asked', async () => {
     const key = await h.declare(3, 'Slow admin reports');
+    // A sev 3 is not paged: it goes to the owner team (test/e2e/severity-3.test.ts has its paths).
     await h.waitForMail(
-      'the page',
-      (m) => about(key)(m) && m.destination.to.includes('payments-oncall@example.com'),
+      'the team notice',
+      (m) => about(key)(m) && m.destination.to.includes('payments-team@example.com'),
     );
     const resolved = await h.api(`/incidents/${key}/resolve`, { supportCases: 0 });
     expect(resolved.body.postmortem).toBe('not-required');

@@ -36,9 +36,20 @@ describe('HTTP API', () => {
       'POST /incidents/{key}/severity': 'AWS_IAM',
       'POST /incidents/{key}/roles': 'AWS_IAM',
       'POST /incidents/{key}/resolve': 'AWS_IAM',
+      'POST /incidents/{key}/postmortem': 'AWS_IAM',
+      'GET /incidents/{key}/postmortem': 'AWS_IAM',
+      'PUT /incidents/{key}/postmortem': 'AWS_IAM',
+      'GET /postmortems': 'AWS_IAM',
       // Signed links: the token in the path is the credential, checked by the handler.
       'GET /links/{token}': 'NONE',
       'POST /links/{token}': 'NONE',
+      // The public status page: no credential, read-only.
+      'GET /status': 'NONE',
+      'HEAD /status': 'NONE',
+      'GET /status.json': 'NONE',
+      'HEAD /status.json': 'NONE',
+      'GET /status.atom': 'NONE',
+      'HEAD /status.atom': 'NONE',
     });
   });
 
@@ -49,14 +60,37 @@ describe('HTTP API', () => {
     ['GET /incidents/{key}', 'GetIncident'],
     ['POST /incidents/{key}/acknowledge', 'RespondToIncident'],
     ['POST /incidents/{key}/resolve', 'RespondToIncident'],
+    ['PUT /incidents/{key}/postmortem', 'Postmortems'],
+    ['GET /postmortems', 'Postmortems'],
     ['GET /links/{token}', 'LinkDecision'],
     ['POST /links/{token}', 'LinkDecision'],
+    ['GET /status', 'StatusPage'],
+    ['HEAD /status', 'StatusPage'],
+    ['GET /status.json', 'StatusPage'],
+    ['GET /status.atom', 'StatusPage'],
+    ['HEAD /status.atom', 'StatusPage'],
   ] as const)('routes %s to %s with payload format 2.0', (routeKey, functionId) => {
     expect(integrationOf(routeKey)).toMatchObject({
       IntegrationType: 'AWS_PROXY',
       IntegrationUri: arnOf(stack.functions[functionId]),
       PayloadFormatVersion: '2.0',
     });
+  });
+
+  it('serves the status page publicly: GET and HEAD of its three routes, without an authorizer', () => {
+    const status = routes().filter((r) => /^[A-Z]+ \/status(\.json|\.atom)?$/.test(String(r.RouteKey)));
+    expect(status.map((r) => r.RouteKey).sort()).toEqual([
+      'GET /status',
+      'GET /status.atom',
+      'GET /status.json',
+      'HEAD /status',
+      'HEAD /status.atom',
+      'HEAD /status.json',
+    ]);
+    for (const route of status) {
+      expect(route.AuthorizationType, route.RouteKey).toBe('NONE');
+      expect(route.AuthorizerId, route.RouteKey).toBeUndefined();
+    }
   });
 
   it('has one auto-deployed $default stage with throttling', () => {

@@ -48,12 +48,16 @@ describe('functions', () => {
     RespondToIncident: [get, query, put, update],
     // Releases the link use it claimed when a decision fails.
     LinkDecision: [get, query, put, update, del],
+    // The public status page: one Query of its entries.
+    StatusPage: [get, query],
+    Postmortems: [get, query, put, update],
     WorkflowStep: [get, query, put, update],
     RecordWorkflowFailure: [get, query, put, update],
     SweepUnstartedWorkflows: [get, query, put, update],
   };
   /** Functions whose code sends mail (every mail links to a page, so they need PUBLIC_BASE_URL too). */
   const mailing: FunctionId[] = [
+    'Postmortems',
     'WorkflowStep',
     'RespondToIncident',
     'RecordWorkflowFailure',
@@ -139,11 +143,25 @@ describe('functions', () => {
     }
   });
 
-  it.each(['ListIncidents', 'GetIncident'] as const)('lets %s only read the table', (id) => {
+  it.each(['ListIncidents', 'GetIncident', 'StatusPage'] as const)('lets %s only read the table', (id) => {
     expect(new Set(tableCalls(id))).toEqual(new Set(['dynamodb:GetItem', 'dynamodb:Query']));
     expect(
       tableCalls(id).filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite|TransactWrite)/.test(a)),
     ).toEqual([]);
+  });
+
+  it('binds StatusPage, an API function, to the table for reading and to the public base URL, and nothing else', () => {
+    expect(functionSpecs.StatusPage).toEqual({ handlerFile: 'status-page', kind: 'api' });
+    expect(env('StatusPage')).toMatchObject({
+      TABLE_NAME: ref(stack.table),
+      PUBLIC_BASE_URL: { 'Fn::GetAtt': [logicalId(stack.api), 'ApiEndpoint'] },
+    });
+    expect(actionsOn('StatusPage', arnOf(stack.table)).sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+    ]);
+    // Beyond its table reads: only its own logs and tracing.
+    expect(allActions('StatusPage').filter((a) => !/^(dynamodb|logs|xray):/.test(a))).toEqual([]);
   });
 
   it('binds IngestAlert to the table, the state machine and the alertmanager secret', () => {
@@ -176,7 +194,7 @@ describe('functions', () => {
     );
   });
 
-  it.each(['ListIncidents', 'GetIncident'] as const)('gives %s nothing but the table', (id) => {
+  it.each(['ListIncidents', 'GetIncident', 'StatusPage'] as const)('gives %s nothing but the table', (id) => {
     expect(allActions(id).filter((a) => /^(states|ses|secretsmanager):/.test(a))).toEqual([]);
   });
 
@@ -215,13 +233,13 @@ describe('functions', () => {
     },
   );
 
-  it('gives mail and PUBLIC_BASE_URL only to the functions that mail, and the base URL also to LinkDecision', () => {
+  it('gives mail and PUBLIC_BASE_URL only to the functions that mail, and the base URL also to LinkDecision and StatusPage', () => {
     for (const id of ids) {
       const mails = allActions(id).includes('ses:SendEmail');
       expect(mails, id).toBe(mailing.includes(id));
       expect('SES_CONFIGURATION_SET' in env(id), id).toBe(mailing.includes(id));
-      // LinkDecision renders pages with links but sends no mail.
-      expect('PUBLIC_BASE_URL' in env(id), id).toBe(mails || id === 'LinkDecision');
+      // LinkDecision renders pages with links but sends no mail; StatusPage names its URL in the Atom feed.
+      expect('PUBLIC_BASE_URL' in env(id), id).toBe(mails || id === 'LinkDecision' || id === 'StatusPage');
     }
   });
 
@@ -295,7 +313,13 @@ describe('functions', () => {
     const stateActions = allActions('SweepUnstartedWorkflows').filter((a) => a.startsWith('states:'));
     expect(stateActions.sort()).toEqual(['states:DescribeExecution', 'states:StartExecution']);
     expect(actionsOn('SweepUnstartedWorkflows', ref(stack.stateMachine))).toEqual(['states:StartExecution']);
-    expect(allActions('SweepUnstartedWorkflows').filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
+    // Its mail to the operators links the incident's page: it signs view links with the link keys.
+    expect(env('SweepUnstartedWorkflows')).toHaveProperty('LINK_SIGNING_SECRET_ARN');
+    expect(
+      allActions('SweepUnstartedWorkflows')
+        .filter((a) => a.startsWith('secretsmanager:'))
+        .sort(),
+    ).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
     // Metrics go out as log lines: no cloudwatch:PutMetricData.
     expect(allActions('SweepUnstartedWorkflows').filter((a) => a.startsWith('cloudwatch:'))).toEqual([]);
     for (const id of ids.filter((i) => i !== 'SweepUnstartedWorkflows')) {

@@ -82,25 +82,86 @@ describe('incident workflow', () => {
     expect(JSON.stringify(definition)).not.toMatch(/JSONata|\{%|"Assign"|"Arguments"|"Output"/);
   });
 
-  it('prepares tier 0, pages, then waits for an acknowledgement with a token, escalating on timeout', () => {
-    expect(definition.StartAt).toBe(States.Prepare);
-    expect(definition.States[States.Prepare]).toMatchObject({
-      Type: 'Pass',
-      Next: States.PageIncidentManager,
-    });
+  it('routes by the current severity: sev 1-2 page and escalate, sev 3 goes to the owner team', () => {
+    expect(definition.StartAt).toBe(States.RouteBySeverity);
+    const route = definition.States[States.RouteBySeverity];
+    expect(route).toMatchObject({ Type: 'Task', Next: States.PageOrNotifyTeam, ResultPath: '$.page' });
+    expect(JSON.stringify(route)).toContain('"step":"route"');
+    const choice = definition.States[States.PageOrNotifyTeam] as State & {
+      Choices: Array<Record<string, unknown>>;
+      Default: string;
+    };
+    expect(choice.Type).toBe('Choice');
+    expect(choice.Choices).toEqual([
+      { Variable: '$.page.route', StringEquals: 'team', Next: States.NotifyTeam },
+    ]);
+    expect(choice.Default).toBe(States.PageIncidentManager);
+  });
+
+  it('pages, then waits for an acknowledgement with a token, escalating on timeout', () => {
     const page = definition.States[States.PageIncidentManager];
     expect(page).toMatchObject({ Type: 'Task', Next: States.WaitForAcknowledgement, ResultPath: '$.page' });
     expect(page?.Resource).toBe(JSON.stringify(arnOf(stack.functions.WorkflowStep)).replaceAll('"', "'"));
+    expect(JSON.stringify(page)).toContain('"round.$":"$.page.round"');
     const wait = definition.States[States.WaitForAcknowledgement] as State & { TimeoutSecondsPath?: string };
     expect(wait.Resource).toContain('lambda:invoke.waitForTaskToken');
     expect(wait.TimeoutSecondsPath).toBe('$.page.ackTimeoutSeconds');
     expect(JSON.stringify(wait)).toContain('"token.$":"$$.Task.Token"');
+    expect(JSON.stringify(wait)).toContain('"wait":"incidentManager"');
+    expect(wait.Next).toBe(States.AcknowledgementOutcome);
     // Running out of time escalates (back to the page step, next tier); it is never retried.
     expect(wait.Catch?.[0]).toMatchObject({
       ErrorEquals: ['States.Timeout'],
       Next: States.PageIncidentManager,
     });
     expect(wait.Retry?.[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], MaxAttempts: 0 });
+  });
+
+  it('passes a sev 3 to its team and reminds it each business morning, never paging or escalating', () => {
+    const notify = definition.States[States.NotifyTeam];
+    expect(notify).toMatchObject({
+      Type: 'Task',
+      Next: States.WaitForTeamAcknowledgement,
+      ResultPath: '$.team',
+    });
+    expect(JSON.stringify(notify)).toContain('"step":"notifyTeam"');
+    const wait = definition.States[States.WaitForTeamAcknowledgement] as State & {
+      TimeoutSecondsPath?: string;
+    };
+    expect(wait.Resource).toContain('lambda:invoke.waitForTaskToken');
+    expect(wait.TimeoutSecondsPath).toBe('$.team.waitSeconds');
+    expect(JSON.stringify(wait)).toContain('"wait":"team"');
+    expect(wait.ResultPath).toBe('$.ack');
+    expect(wait.Next).toBe(States.AcknowledgementOutcome);
+    // Running out of time at the business morning reminds the team and waits again: no page state is reachable.
+    expect(wait.Catch?.[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], Next: States.RemindTeam });
+    expect(wait.Retry?.[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], MaxAttempts: 0 });
+    const remind = definition.States[States.RemindTeam];
+    expect(remind).toMatchObject({
+      Type: 'Task',
+      Next: States.WaitForTeamAcknowledgement,
+      ResultPath: '$.team',
+    });
+    expect(JSON.stringify(remind)).toContain('"remindAt.$":"$.team.remindAt"');
+  });
+
+  it('sends either wait to the response, the final comms, or back to the route after a severity change', () => {
+    const outcome = definition.States[States.AcknowledgementOutcome] as State & {
+      Choices: Array<Record<string, unknown>>;
+      Default: string;
+    };
+    expect(outcome.Type).toBe('Choice');
+    expect(outcome.Choices).toEqual([
+      { Variable: '$.ack.event', StringEquals: 'resolved', Next: States.FinalComms },
+      {
+        Or: [
+          { Variable: '$.ack.event', StringEquals: 'raised' },
+          { Variable: '$.ack.event', StringEquals: 'lowered' },
+        ],
+        Next: States.RouteBySeverity,
+      },
+    ]);
+    expect(outcome.Default).toBe(States.StartResponse);
   });
 
   it('runs the comms loop on a token wait bounded by the next update time, and ends at the postmortem hand-off', () => {
@@ -119,8 +180,12 @@ describe('incident workflow', () => {
     const tasks = allStates(definition).filter(([, state]) => state.Type === 'Task');
     expect(tasks.map(([name]) => name).sort()).toEqual(
       [
+        States.RouteBySeverity,
         States.PageIncidentManager,
         States.WaitForAcknowledgement,
+        States.NotifyTeam,
+        States.WaitForTeamAcknowledgement,
+        States.RemindTeam,
         States.StartResponse,
         States.WaitForUpdate,
         States.UpdateOverdue,

@@ -53,6 +53,7 @@ function deps(overrides: Partial<LinkDeps> = {}): LinkDeps {
     baseUrl: 'https://incidents.example.com',
     now: () => new Date(),
     keys,
+    signingKeys: async () => keys,
     newId: ulid,
     ...overrides,
   };
@@ -124,6 +125,88 @@ describe('viewing a link (GET)', () => {
     await acknowledge(deps(), { incidentId: incident.id, by: 'alice@example.com', via: 'api' });
     const page = await viewLink(deps(), linkFor(incident).token);
     expect(page).toMatchObject({ kind: 'already-done', by: 'alice@example.com' });
+  });
+});
+
+describe('the read-only view link in every mail', () => {
+  const viewFor = (incident: Incident, changes: Partial<LinkClaims> = {}) =>
+    linkFor(incident, {
+      action: 'view',
+      recipient: 'checkout-incidents@example.com, cto@example.com',
+      ...changes,
+    });
+
+  it('opens the incident page with its timeline, and writes nothing', async () => {
+    const incident = await openIncident({ roles: { incidentManager: 'alice@example.com' } });
+    await stores.incidents.appendTimeline({
+      incidentId: incident.id,
+      eventId: 'opened',
+      at: '2026-11-29T23:58:00.000Z',
+      kind: 'incident.opened',
+      actor: 'alertmanager',
+      text: `${incident.key} opened <from> alertmanager`,
+    });
+    await stores.incidents.appendTimeline({
+      incidentId: incident.id,
+      eventId: 'paged',
+      at: '2026-11-30T00:01:00.000Z',
+      kind: 'page.sent',
+      actor: 'hotline',
+      text: 'Paged incident manager payments-oncall@example.com.',
+    });
+    const { token } = viewFor(incident);
+    const before = await db.count();
+
+    const page = await viewLink(deps(), token);
+
+    expect(page).toMatchObject({
+      kind: 'incident',
+      view: {
+        key: incident.key,
+        summary: incident.summary,
+        status: 'paged',
+        service: 'Checkout',
+        roles: { incidentManager: 'alice@example.com' },
+        recipient: 'checkout-incidents@example.com, cto@example.com',
+        timeline: [
+          { at: '2026-11-29T23:58:00.000Z', text: `${incident.key} opened <from> alertmanager` },
+          { at: '2026-11-30T00:01:00.000Z', text: 'Paged incident manager payments-oncall@example.com.' },
+        ],
+      },
+    });
+    expect(await db.count()).toBe(before);
+  });
+
+  it('never decides: a POST of a view link is refused and changes nothing', async () => {
+    const incident = await openIncident({ ackTaskToken: 'task-token-view' });
+    const before = await db.count();
+    expect(await decideLink(deps(), viewFor(incident).token)).toEqual({ kind: 'view-only' });
+    expect(await stored(incident)).toEqual(incident);
+    expect(await db.count()).toBe(before);
+    expect(resumed.filter((r) => r.token === 'task-token-view')).toEqual([]);
+  });
+
+  it('stops showing the incident the configured days after its resolution', async () => {
+    const resolvedAt = new Date(Date.now() - (organisation.viewLinkDays + 1) * 86_400_000).toISOString();
+    const old = await openIncident({ status: 'resolved', resolvedAt });
+    expect(await viewLink(deps(), viewFor(old).token)).toEqual({ kind: 'expired' });
+    const recent = await openIncident({ status: 'resolved', resolvedAt: new Date().toISOString() });
+    expect(await viewLink(deps(), viewFor(recent).token)).toMatchObject({ kind: 'incident' });
+  });
+
+  it('refuses a view link whose signature, key or expiry is wrong, showing no incident data', async () => {
+    const incident = await openIncident();
+    const { token } = viewFor(incident);
+    const tampered = `${token.slice(0, -2)}${token.endsWith('A') ? 'B' : 'A'}`;
+    expect(await viewLink(deps(), tampered)).toEqual({ kind: 'invalid' });
+    expect(await viewLink(deps(), viewFor(incident, { key: 'HOT-999999' }).token)).toEqual({
+      kind: 'invalid',
+    });
+    expect(
+      await viewLink(deps(), viewFor(incident, { exp: Math.floor(Date.now() / 1000) - 1 }).token),
+    ).toEqual({
+      kind: 'expired',
+    });
   });
 });
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Mailer, sesMailer } from '../../functions/adapters/mailer.ts';
 import { dynamoStores } from '../../functions/adapters/stores.ts';
 import type { Incident } from '../../functions/core/incident.ts';
-import { parseSigningKeys } from '../../functions/core/links.ts';
+import { parseSigningKeys, verifyLink } from '../../functions/core/links.ts';
 import { alertmanager } from '../../functions/sources/alertmanager.ts';
 import { ingestAlerts } from '../../functions/use-cases/ingest-alerts.ts';
 import type { Stores } from '../../functions/use-cases/ports.ts';
@@ -108,9 +108,25 @@ describe('paging the incident manager', () => {
     );
     expect(mails).toHaveLength(1);
     expect(mails[0]?.from).toBe('"Incidents" <incidents@example.com>');
-    expect(mails[0]?.body.html).toContain(`https://incidents.example.com/incidents/${incident.key}`);
     expect(mails[0]?.body.text).toMatch(
       /Acknowledge: Acknowledge and take charge <https:\/\/incidents\.example\.com\/links\/v1\.k1\./,
+    );
+    // The incident row links the read-only page, signed for this recipient (never the operators' JSON route).
+    const view = /Incident: .* <https:\/\/incidents\.example\.com\/links\/(v1\.[^>]+)>/.exec(
+      mails[0]?.body.text ?? '',
+    );
+    const claims = verifyLink(view?.[1] ?? '', keys, new Date());
+    expect(claims).toMatchObject({
+      ok: true,
+      claims: { action: 'view', key: incident.key, recipient: 'payments-oncall@example.com' },
+    });
+    expect(mails[0]?.body.html).not.toContain('/incidents/');
+    // Each firing alert with its runbook and graph, from the Alertmanager fixture's annotations and generatorURL.
+    expect(mails[0]?.body.html).toContain(
+      '<a href="https://runbooks.example.com/checkout/high-error-rate">Runbook</a>',
+    );
+    expect(mails[0]?.body.html).toMatch(
+      /<a href="http:\/\/prometheus\.example\.com:9090\/graph\?[^"]+">Graph<\/a>/,
     );
 
     const detail = await incidentDetail(stores, incident.key);

@@ -10,6 +10,7 @@ export const organisationInput: OrganisationInput = {
     checkout: {
       name: 'Checkout',
       ownerTeam: 'Payments',
+      team: 'payments-team@example.com',
       aliases: ['checkout-api'],
       products: ['Checkout'],
       comms: { internal: ['checkout-incidents@example.com'], external: ['status@example.com'] },

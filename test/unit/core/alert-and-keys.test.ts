@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   alertEntryData,
+  alertLinks,
   alertsFromTimeline,
   countsFromMarkers,
   describeGroup,
@@ -238,5 +239,29 @@ describe('secret comparison', () => {
     expect(matchesAny('p'.repeat(48), live)).toBe(true);
     expect(matchesAny('k1', live)).toBe(false);
     expect(matchesAny('', [''])).toBe(false);
+  });
+});
+
+describe('the links an alert carries', () => {
+  it('takes the runbook, dashboards and the graph, http(s) only and each once', () => {
+    expect(
+      alertLinks({
+        source: 'alertmanager',
+        annotations: {
+          runbook_url: 'https://runbooks.example.com/a',
+          runbook: 'https://runbooks.example.com/a',
+          dashboard_url: 'javascript:alert(1)',
+          grafana_panel_url: 'data:text/html,x',
+        },
+        url: 'http://prometheus.example.com/graph',
+      }),
+    ).toEqual([
+      { label: 'Runbook', href: 'https://runbooks.example.com/a' },
+      { label: 'Graph', href: 'http://prometheus.example.com/graph' },
+    ]);
+    expect(
+      alertLinks({ source: 'datadog', annotations: {}, url: 'https://app.datadoghq.com/monitors/1' }),
+    ).toEqual([{ label: 'Monitor', href: 'https://app.datadoghq.com/monitors/1' }]);
+    expect(alertLinks({ source: 'generic', annotations: {}, url: 'not a url' })).toEqual([]);
   });
 });

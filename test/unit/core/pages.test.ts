@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   type ActionWords,
+  incidentPageView,
   type LinkPage,
   linkPageResponse,
   PAGE_STYLE,
@@ -137,5 +138,120 @@ describe('link pages', () => {
     expect(already).toContain('HOT-7 was already acknowledged');
     expect(already).toContain('2026-11-20 10:00 UTC');
     expect(renderLinkPage({ kind: 'resolved', incident })).toContain('HOT-7 is already resolved');
+  });
+});
+
+describe('the read-only incident page of a view link', () => {
+  const at = (day: number, time: string) => `2026-11-${String(day).padStart(2, '0')}T${time}.000Z`;
+  const stored = {
+    id: '01INCIDENT',
+    key: 'HOT-7',
+    number: 7,
+    status: 'fixing' as const,
+    severity: 2 as const,
+    service: 'checkout',
+    summary: `Checkout down ${hostile}`,
+    products: ['Checkout'],
+    source: 'alertmanager',
+    impactStartedAt: at(29, '23:50:00'),
+    detectedAt: at(29, '23:52:00'),
+    openedAt: at(29, '23:52:00'),
+    acknowledgedAt: at(30, '00:02:00'),
+    executionName: 'HOT-7',
+    updatedAt: at(30, '00:02:00'),
+    roles: { incidentManager: `im+${hostile}@example.com` },
+    chatChannel: 'hot-7',
+    chatRoomUrl: 'javascript:alert(1)',
+    videoUrl: 'https://meet.example.com/hot-7',
+  };
+  const view = incidentPageView(
+    {
+      incident: stored,
+      timeline: [
+        {
+          incidentId: '01INCIDENT',
+          eventId: 'b',
+          at: at(30, '00:02:00'),
+          kind: 'incident.acknowledged',
+          actor: 'im',
+          text: 'Acknowledged.',
+        },
+        {
+          incidentId: '01INCIDENT',
+          eventId: 'a',
+          at: at(29, '23:52:00'),
+          kind: 'incident.opened',
+          actor: 'alertmanager',
+          text: `Opened ${hostile}`,
+        },
+      ],
+      alerts: [
+        {
+          incidentId: '01INCIDENT',
+          source: 'alertmanager',
+          groupKey: 'g',
+          fingerprint: 'f',
+          status: 'firing',
+          startsAt: at(29, '23:50:00'),
+          summary: 'High error rate',
+          labels: {},
+          annotations: {
+            runbook_url: 'https://runbooks.example.com/x',
+            dashboard_url: 'javascript:alert(1)',
+          },
+          url: 'http://prometheus.example.com/graph?g0.expr=up&x="1"',
+          firstSeenAt: at(29, '23:52:00'),
+          lastSeenAt: at(29, '23:52:00'),
+        },
+      ],
+      comms: [
+        {
+          kind: 'page',
+          subject: 'HOT-7 - Sev 2 - Paged',
+          recipients: ['oncall@example.com'],
+          sentAt: at(29, '23:52:01'),
+        },
+      ],
+    },
+    'Checkout',
+    'oncall@example.com',
+    at(30, '12:00:00'),
+  );
+  const html = renderLinkPage({ kind: 'incident', view });
+
+  it('escapes every piece of recorded text', () => {
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('Checkout down &lt;script&gt;');
+    expect(html).toContain('Opened &lt;script&gt;');
+    expect(html).toContain('im+&lt;script&gt;');
+  });
+
+  it('links only http(s) places and alert links, escaped', () => {
+    expect(html).not.toContain('javascript:');
+    expect(html).toContain('<a href="https://runbooks.example.com/x" rel="noreferrer">Runbook</a>');
+    expect(html).toContain('href="http://prometheus.example.com/graph?g0.expr=up&amp;x=&quot;1&quot;"');
+    expect(html).toContain('<a href="https://meet.example.com/hot-7" rel="noreferrer">Join</a>');
+    expect(html).toContain('#hot-7');
+  });
+
+  it('shows the timeline oldest first under each UTC day, and the handbook measures', () => {
+    const first = html.indexOf('29 November 2026');
+    const second = html.indexOf('30 November 2026');
+    expect(first).toBeGreaterThan(0);
+    expect(second).toBeGreaterThan(first);
+    expect(html.indexOf('Opened &lt;script&gt;')).toBeLessThan(html.indexOf('Acknowledged.'));
+    expect(html).toContain('<dt>Time to detect</dt><dd>2 min</dd>');
+    expect(html).toContain('<dt>Time to acknowledge</dt><dd>10 min</dd>');
+    expect(html).toContain('<dt>Time to recover</dt><dd>-</dd>');
+  });
+
+  it('is served as a private page, and a POST of a view link gets 405 with no incident data', () => {
+    const response = linkPageResponse({ kind: 'incident', view });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['cache-control']).toBe('no-store');
+    const refused = linkPageResponse({ kind: 'view-only' });
+    expect(refused.statusCode).toBe(405);
+    expect(refused.headers.allow).toBe('GET, HEAD');
+    expect(refused.body).not.toContain('HOT-7');
   });
 });

@@ -43,8 +43,17 @@ describe('page email', () => {
   const message = pageEmail({
     incident,
     service: serviceOf(organisation, 'checkout'),
-    baseUrl: 'https://incidents.example.com/',
-    firingAlerts: [{ summary: '<script>alert(1)</script>', startsAt: '2026-11-20T09:41:12.345Z' }],
+    viewUrl: 'https://incidents.example.com/links/v1.k1.view-token.sig',
+    firingAlerts: [
+      {
+        summary: '<script>alert(1)</script>',
+        startsAt: '2026-11-20T09:41:12.345Z',
+        links: [
+          { label: 'Runbook', href: 'https://runbooks.example.com/checkout?a=1&b="2"' },
+          { label: 'Graph', href: 'http://prometheus.example.com:9090/graph?g0.expr=up' },
+        ],
+      },
+    ],
   });
 
   it('uses the handbook subject with the key and no line breaks', () => {
@@ -56,14 +65,23 @@ describe('page email', () => {
     expect(message.html).not.toContain('<script>');
     expect(message.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(message.html).toContain('&lt;b&gt;down&lt;/b&gt;');
-    expect(message.html).toContain('href="https://incidents.example.com/incidents/HOT-7"');
+    expect(message.html).toContain('href="https://incidents.example.com/links/v1.k1.view-token.sig"');
+    expect(message.html).not.toContain('/incidents/HOT-7');
+  });
+
+  it("links each firing alert's runbook and graph, escaped", () => {
+    expect(message.html).toContain(
+      '<a href="https://runbooks.example.com/checkout?a=1&amp;b=&quot;2&quot;">Runbook</a>',
+    );
+    expect(message.html).toContain('<a href="http://prometheus.example.com:9090/graph?g0.expr=up">Graph</a>');
+    expect(message.text).toContain('Runbook: https://runbooks.example.com/checkout?a=1&b="2"');
   });
 
   it('carries the same facts in the text part', () => {
     expect(message.text).toContain('HOT-7');
     expect(message.text).toContain('Checkout (owner: Payments)');
     expect(message.text).toContain('Impact started: 2026-11-20T09:41:12.345Z');
-    expect(message.text).toContain('- <script>alert(1)</script> (since 2026-11-20T09:41:12.345Z)');
+    expect(message.text).toContain('- <script>alert(1)</script> (since 2026-11-20T09:41:12.345Z) | Runbook:');
   });
 });
 

@@ -1,0 +1,182 @@
+/**
+ * The postmortem, as the handbook's template has it: what happened (summary, leadup, fault, impact, detection,
+ * response, recovery, timeline), why (Five Whys, root cause and its category, backlog check, recurrence), what
+ * we learnt, and the actions that fix the root cause (priority) or improve things (improvement). Pure data and
+ * rules: the pre-fill is in postmortem-prefill.ts, the checks in postmortem-checks.ts.
+ */
+
+export const postmortemStatuses = ['draft', 'in-review', 'approved', 'published'] as const;
+export type PostmortemStatus = (typeof postmortemStatuses)[number];
+
+export const rootCauseCategories = [
+  'bug',
+  'change',
+  'scale',
+  'architecture',
+  'dependency',
+  'unknown',
+] as const;
+export type RootCauseCategory = (typeof rootCauseCategories)[number];
+
+export const actionKinds = ['priority', 'improvement'] as const;
+export type ActionKind = (typeof actionKinds)[number];
+
+export const actionCategories = [
+  'investigate',
+  'mitigate',
+  'repair',
+  'detect',
+  'mitigate-future',
+  'prevent-future',
+] as const;
+export type ActionCategory = (typeof actionCategories)[number];
+
+export interface TimelineRow {
+  /** UTC ISO-8601. */
+  at: string;
+  text: string;
+}
+
+/** The template's fields: text a person writes (pre-filled from what the system knows where it can be). */
+export interface PostmortemFields {
+  summary: string;
+  leadup: string;
+  fault: string;
+  impact: string;
+  detection: string;
+  response: string;
+  recovery: string;
+  timeline: TimelineRow[];
+  fiveWhys: string[];
+  rootCause: string;
+  rootCauseCategory?: RootCauseCategory;
+  backlogCheck: string;
+  recurrence: { text: string; relatedIncidents: string[] };
+  lessons: { wentWell: string; couldBeBetter: string; gotLucky: string };
+}
+
+/** The text fields of the template, in the template's order (pages, Markdown, checks walk them in it). */
+export const textFields = [
+  'summary',
+  'leadup',
+  'fault',
+  'impact',
+  'detection',
+  'response',
+  'recovery',
+  'rootCause',
+  'backlogCheck',
+] as const;
+export type TextField = (typeof textFields)[number];
+
+export interface PostmortemAction {
+  /** ULID, stable across edits. */
+  id: string;
+  title: string;
+  kind: ActionKind;
+  category: ActionCategory;
+  ownerTeam: string;
+  /** Where the work is tracked (an issue tracker's URL), http(s) only. */
+  trackerUrl?: string;
+  /** Priority actions: due from the owning service's SLO (4 or 8 weeks), fixed at approval. */
+  dueAt?: string;
+  /** True until the postmortem is approved: the due date is what it would be if approved now. */
+  dueProvisional?: boolean;
+  status: 'open' | 'done';
+  doneAt?: string;
+  doneBy?: string;
+}
+
+/** The handbook's measures of the incident, fixed when the postmortem opens. */
+export interface PostmortemMetrics {
+  minutesOfImpact?: number;
+  timeToDetectMinutes?: number;
+  timeToAcknowledgeMinutes?: number;
+  timeToRecoverMinutes?: number;
+}
+
+export interface Check {
+  /** Stable code, e.g. `field-empty`, `root-cause-category`, `priority-action`, `action-not-actionable`. */
+  code: string;
+  /** Where: a field name, `actions[2].title`... */
+  field?: string;
+  /** As the handbook words it. */
+  message: string;
+}
+
+export interface PostmortemChecks {
+  /** Approval cannot be requested while any of these is unmet. */
+  blocking: Check[];
+  /** Worth fixing; they do not block. */
+  warnings: Check[];
+}
+
+export interface Postmortem {
+  /** The incident's key (HOT-42) and id. */
+  key: string;
+  incidentId: string;
+  status: PostmortemStatus;
+  /** +1 per saved edit; an edit names the version it edits. */
+  version: number;
+  /** Who writes it: the owner team's address until a person is assigned. */
+  owner: string;
+  ownerTeam: string;
+  service: string;
+  severity: number;
+  /** 5 business days after resolution, in the service's business hours. */
+  due: string;
+  openedAt: string;
+  updatedAt: string;
+  updatedBy: string;
+  fields: PostmortemFields;
+  actions: PostmortemAction[];
+  metrics: PostmortemMetrics;
+  /** Fields still as the pre-fill wrote them: pre-filling again may refresh these, never what a person wrote. */
+  prefilled: string[];
+}
+
+/** A saved version: who changed what, when (the record keeps every version). */
+export interface PostmortemVersion {
+  key: string;
+  version: number;
+  at: string;
+  by: string;
+  /** Names of the fields (and `actions`, `owner`) that changed from the version before. */
+  changed: string[];
+  fields: PostmortemFields;
+  actions: PostmortemAction[];
+  owner: string;
+}
+
+/** Caps of what a person writes, so one field cannot blow up items, pages or mails. */
+export const postmortemLimits = {
+  text: 10_000,
+  summary: 2_000,
+  timelineRows: 200,
+  timelineText: 1_000,
+  whys: 10,
+  why: 1_000,
+  actions: 50,
+  actionTitle: 300,
+  ownerTeam: 100,
+  url: 2_048,
+  relatedIncidents: 50,
+} as const;
+
+export function emptyFields(): PostmortemFields {
+  return {
+    summary: '',
+    leadup: '',
+    fault: '',
+    impact: '',
+    detection: '',
+    response: '',
+    recovery: '',
+    timeline: [],
+    fiveWhys: [],
+    rootCause: '',
+    backlogCheck: '',
+    recurrence: { text: '', relatedIncidents: [] },
+    lessons: { wentWell: '', couldBeBetter: '', gotLucky: '' },
+  };
+}

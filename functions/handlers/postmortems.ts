@@ -1,0 +1,117 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import { ulid } from 'ulid';
+import * as z from 'zod/mini';
+import { logger } from '../adapters/logger.ts';
+import { tableStores } from '../adapters/stores.ts';
+import { NotFoundError, ValidationError } from '../core/errors.ts';
+import { isIncidentKey } from '../core/incident.ts';
+import { postmortemStatuses } from '../core/postmortem.ts';
+import { parsePostmortemEdit } from '../core/postmortem-edit.ts';
+import { describeIssues } from '../core/validation.ts';
+import {
+  editPostmortem,
+  getPostmortem,
+  listPostmortems,
+  openPostmortem,
+  type PostmortemDeps,
+  postmortemVersions,
+} from '../use-cases/postmortems.ts';
+import {
+  type HttpEvent,
+  type HttpResult,
+  httpErrors,
+  type JsonHttpEvent,
+  json,
+  jsonBody,
+  operatorOf,
+} from './http.ts';
+import { responseDeps } from './response-deps.ts';
+
+/**
+ * The operators' postmortem routes: POST (open), GET and PUT /incidents/{key}/postmortem, and GET /postmortems.
+ * One function: they share their dependencies and stay warm together.
+ */
+
+const listQuery = z.strictObject({
+  status: z.optional(z.enum(postmortemStatuses)),
+  service: z.optional(z.string().check(z.regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a service id'))),
+  overdue: z.optional(z.enum(['true', 'false'])),
+  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 50),
+});
+
+const openBody = z.strictObject({});
+
+let deps: PostmortemDeps | undefined;
+function dependencies(): PostmortemDeps {
+  deps ??= { ...responseDeps(), postmortems: tableStores().postmortems, newId: ulid };
+  return deps;
+}
+
+function incidentKeyOf(event: HttpEvent): string {
+  const key = decodeURIComponent(event.pathParameters?.key ?? '').toUpperCase();
+  if (!isIncidentKey(key))
+    throw new ValidationError(`"${key.slice(0, 40)}" is not an incident key (like HOT-42)`);
+  return key;
+}
+
+function parse<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ValidationError(`invalid ${what}: ${describeIssues(result.error)}`);
+  return result.data;
+}
+
+/** The postmortem as the API answers it: the record, what blocks approval, and its history of versions. */
+async function answer(d: PostmortemDeps, key: string, status = 200): Promise<HttpResult> {
+  const { postmortem, checks } = await getPostmortem(d, key);
+  const history = (await postmortemVersions(d, key)).map(({ version, at, by, changed }) => ({
+    version,
+    at,
+    by,
+    changed,
+  }));
+  return json(status, { postmortem: { ...postmortem, checks, approvals: [], history } });
+}
+
+async function route(event: JsonHttpEvent): Promise<HttpResult> {
+  const d = dependencies();
+  switch (event.routeKey) {
+    case 'GET /postmortems': {
+      const query = parse(listQuery, event.queryStringParameters ?? {}, 'query');
+      return json(200, {
+        postmortems: await listPostmortems(d, {
+          ...(query.status ? { status: query.status } : {}),
+          ...(query.service ? { service: query.service } : {}),
+          overdue: query.overdue === 'true',
+          now: d.now(),
+          limit: query.limit,
+        }),
+      });
+    }
+    case 'POST /incidents/{key}/postmortem': {
+      const key = incidentKeyOf(event);
+      parse(openBody, event.jsonBody, 'request');
+      const { created } = await openPostmortem(d, { key, by: operatorOf(event), requested: true });
+      return answer(d, key, created ? 201 : 200);
+    }
+    case 'GET /incidents/{key}/postmortem':
+      return answer(d, incidentKeyOf(event));
+    case 'PUT /incidents/{key}/postmortem': {
+      const key = incidentKeyOf(event);
+      const edit = parsePostmortemEdit(event.jsonBody);
+      const saved = await editPostmortem(d, { key, by: operatorOf(event), edit });
+      logger.info('postmortem saved', { key, version: saved.postmortem.version, changed: saved.changed });
+      return answer(d, key);
+    }
+    default:
+      throw new NotFoundError(`no route ${event.routeKey}`);
+  }
+}
+
+export const handler = middy<HttpEvent, HttpResult>()
+  .use(injectLambdaContext(logger))
+  .use(httpHeaderNormalizer())
+  .use(httpErrors())
+  .use(jsonBody({ maxBytes: 512 * 1024, optional: true }))
+  .handler((event) => route(event as JsonHttpEvent));

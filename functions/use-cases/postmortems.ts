@@ -1,0 +1,274 @@
+import { addBusinessDays } from '../core/business-hours.ts';
+import { postmortemOpenedEmail } from '../core/comms.ts';
+import type { Organisation } from '../core/config.ts';
+import { ConflictError, NotFoundError, PreconditionFailedError } from '../core/errors.ts';
+import type { Incident } from '../core/incident.ts';
+import { issueLink, signedLinkUrl } from '../core/links.ts';
+import { serviceOf } from '../core/organisation.ts';
+import type { Postmortem, PostmortemChecks, PostmortemVersion } from '../core/postmortem.ts';
+import { checkPostmortem } from '../core/postmortem-checks.ts';
+import { applyEdit, type PostmortemEdit } from '../core/postmortem-edit.ts';
+import { prefillPostmortem } from '../core/postmortem-prefill.ts';
+import type { PostmortemQuery, PostmortemStore } from './ports.ts';
+import { incidentOrThrow, type ResponseDeps } from './respond.ts';
+import { sendOnce } from './send-once.ts';
+
+/** What the postmortem use cases need: the response's dependencies and the postmortems. */
+export interface PostmortemDeps extends ResponseDeps {
+  postmortems: PostmortemStore;
+  newId: () => string;
+}
+
+/** The handbook: "within 24-48 hours ... not more than five business days" after resolution. */
+export const POSTMORTEM_DUE_BUSINESS_DAYS = 5;
+/** Earlier incidents suggested as related: of the same service or alert group, in this many days before. */
+const RELATED_DAYS = 90;
+/** The statuses in which a person may still edit (an edit in review asks the approvers again: next issue). */
+export const EDITABLE = ['draft', 'in-review'] as const;
+
+/** A postmortem with what blocks its approval and what is worth fixing. */
+export interface PostmortemView {
+  postmortem: Postmortem;
+  checks: PostmortemChecks;
+}
+
+/** The people a blameless postmortem refers to by role: the organisation's addresses and the incident's roles. */
+export function peopleOf(org: Organisation, incident?: Incident) {
+  const addresses = new Set<string>([...org.imoc, ...org.operators, ...org.leadership]);
+  for (const service of Object.values(org.services)) {
+    for (const list of [
+      service.incidentManagers.primary,
+      service.incidentManagers.backup,
+      service.approvers.mandatory,
+      service.approvers.optional,
+    ]) {
+      for (const address of list) addresses.add(address);
+    }
+  }
+  const roles = incident?.roles ?? {};
+  for (const person of [roles.incidentManager, roles.commsManager, ...(roles.techLeads ?? [])]) {
+    if (person) addresses.add(person);
+  }
+  // A personal address's local part is often the name (jane.doe@ -> "jane doe"); list addresses are not names.
+  const names = [...addresses]
+    .map((a) => a.split('@', 1)[0] ?? '')
+    .filter((local) => /^[a-z]+[._][a-z]+$/i.test(local))
+    .map((local) => local.replace(/[._]/, ' '));
+  return { names, addresses: [...addresses] };
+}
+
+export function viewOf(deps: Pick<PostmortemDeps, 'organisation'>, postmortem: Postmortem): PostmortemView {
+  return { postmortem, checks: checkPostmortem(postmortem, peopleOf(deps.organisation)) };
+}
+
+async function postmortemOrThrow(deps: PostmortemDeps, incident: Incident): Promise<Postmortem> {
+  const postmortem = await deps.postmortems.get(incident.id);
+  if (!postmortem) throw new NotFoundError(`${incident.key} has no postmortem`);
+  return postmortem;
+}
+
+/**
+ * Opens the incident's postmortem, pre-filled from what the system knows, owned by the faulty service's team
+ * (its address until a person is assigned), due five business days after resolution; mails the owner an editor
+ * link and the incident's view link. Idempotent: a retried step or a second request finds the first one.
+ */
+export async function openPostmortem(
+  deps: PostmortemDeps,
+  input: { key?: string; incidentId?: string; by: string; requested?: boolean },
+): Promise<{ postmortem: Postmortem; created: boolean }> {
+  const incident = await incidentOrThrow(deps, input);
+  if (incident.status !== 'resolved' || !incident.resolvedAt) {
+    throw new ConflictError(`${incident.key} is not resolved yet: the postmortem opens at resolution`);
+  }
+  const existing = await deps.postmortems.get(incident.id);
+  if (existing) {
+    await announce(deps, incident, existing);
+    return { postmortem: existing, created: false };
+  }
+  const view = await deps.incidents.view(incident.id);
+  if (!view) throw new NotFoundError(`incident ${incident.key} does not exist`);
+  const service = serviceOf(deps.organisation, incident.service);
+  const related = await relatedIncidents(deps, incident);
+  const { fields, metrics, prefilled } = prefillPostmortem({
+    incident,
+    timeline: view.timeline,
+    alerts: view.alerts,
+    serviceName: service.name,
+    ownerTeam: service.ownerTeam,
+    related,
+  });
+  const now = deps.now().toISOString();
+  const postmortem: Postmortem = {
+    key: incident.key,
+    incidentId: incident.id,
+    status: 'draft',
+    version: 1,
+    owner: service.team ?? service.comms.internal[0] ?? service.ownerTeam,
+    ownerTeam: service.ownerTeam,
+    service: incident.service,
+    severity: incident.severity,
+    due: addBusinessDays(
+      service.businessHours,
+      new Date(incident.resolvedAt),
+      POSTMORTEM_DUE_BUSINESS_DAYS,
+    ).toISOString(),
+    openedAt: now,
+    updatedAt: now,
+    updatedBy: input.by,
+    fields,
+    actions: [],
+    metrics,
+    prefilled,
+  };
+  const created = await deps.postmortems.create(postmortem);
+  const current = created ? postmortem : await postmortemOrThrow(deps, incident);
+  if (input.requested && incident.postmortem === 'not-required') {
+    await deps.incidents.change(incident.id, { set: { postmortem: 'requested', updatedAt: now } });
+  }
+  await deps.incidents.appendTimeline({
+    incidentId: incident.id,
+    eventId: 'postmortem-opened',
+    at: current.openedAt,
+    kind: 'postmortem.opened',
+    actor: input.by,
+    text: `Postmortem opened for ${service.ownerTeam} (owner ${current.owner}), due ${current.due}.`,
+    data: { owner: current.owner, due: current.due },
+  });
+  await announce(deps, incident, current);
+  return { postmortem: current, created };
+}
+
+/** The owner's mail: the editor link (many saves until it expires) and the incident's view link. Once. */
+async function announce(deps: PostmortemDeps, incident: Incident, postmortem: Postmortem): Promise<void> {
+  const editorUrl = signedLinkUrl(
+    deps.baseUrl,
+    issueLink(await deps.signingKeys(), {
+      id: deps.newId(),
+      incidentId: incident.id,
+      key: incident.key,
+      action: 'edit-postmortem',
+      recipient: postmortem.owner,
+      // Until well after the due date: a late postmortem must still be writable from its mail.
+      ttlHours: (deps.organisation.viewLinkDays ?? 30) * 24,
+      now: deps.now(),
+    }),
+  );
+  await sendOnce(deps, {
+    incidentId: incident.id,
+    incidentKey: incident.key,
+    kind: 'postmortem-opened',
+    sequence: 1,
+    recipients: [postmortem.owner],
+    message: (viewUrl) => postmortemOpenedEmail({ incident, postmortem, editorUrl, viewUrl }),
+    timelineKind: 'postmortem.opened',
+    timelineText: `Mailed the postmortem's editor link to ${postmortem.owner}.`,
+    now: deps.now,
+  });
+}
+
+/** Earlier incidents of the same service (or the one this recurs after) in the last 90 days, newest first. */
+async function relatedIncidents(deps: PostmortemDeps, incident: Incident) {
+  const from = new Date(Date.parse(incident.openedAt) - RELATED_DAYS * 86_400_000).toISOString();
+  const { incidents } = await deps.incidents.list({
+    service: incident.service,
+    from,
+    to: incident.openedAt,
+    limit: 50,
+  });
+  const earlier = incidents.filter((i) => i.id !== incident.id && i.openedAt < incident.openedAt);
+  const related = earlier.map((i) => ({ key: i.key, openedAt: i.openedAt, summary: i.summary }));
+  if (incident.recurrenceOf && !related.some((r) => r.key === incident.recurrenceOf)) {
+    const previous = await deps.incidents.byKey(incident.recurrenceOf);
+    if (previous)
+      related.unshift({ key: previous.key, openedAt: previous.openedAt, summary: previous.summary });
+  }
+  return related;
+}
+
+export async function getPostmortem(deps: PostmortemDeps, key: string): Promise<PostmortemView> {
+  const incident = await incidentOrThrow(deps, { key });
+  return viewOf(deps, await postmortemOrThrow(deps, incident));
+}
+
+export async function postmortemVersions(deps: PostmortemDeps, key: string): Promise<PostmortemVersion[]> {
+  const incident = await incidentOrThrow(deps, { key });
+  await postmortemOrThrow(deps, incident);
+  return deps.postmortems.versions(incident.id);
+}
+
+/**
+ * Saves an edit made on `edit.version`. A stale version is refused (412) with the current postmortem, so the
+ * editor can show the other edit and keep what was typed; every saved version is kept and goes on the timeline.
+ */
+export async function editPostmortem(
+  deps: PostmortemDeps,
+  input: { key?: string; incidentId?: string; by: string; edit: PostmortemEdit },
+): Promise<PostmortemView & { changed: string[] }> {
+  const incident = await incidentOrThrow(deps, input);
+  const current = await postmortemOrThrow(deps, incident);
+  if (!(EDITABLE as readonly string[]).includes(current.status)) {
+    throw new ConflictError(
+      `the postmortem of ${incident.key} is ${current.status}: it can no longer be edited`,
+    );
+  }
+  if (input.edit.version !== current.version) {
+    throw new PreconditionFailedError(
+      `version ${input.edit.version} is not the current one (${current.version}, saved by ${current.updatedBy} at ${current.updatedAt}): reload and apply your change again`,
+    );
+  }
+  const service = serviceOf(deps.organisation, current.service);
+  const { postmortem, changed } = applyEdit(current, input.edit, {
+    by: input.by,
+    now: deps.now(),
+    newId: deps.newId,
+    sloWeeks: service.actionSloWeeks,
+  });
+  if (changed.length === 0) return { ...viewOf(deps, current), changed };
+  const saved = await deps.postmortems.save(
+    postmortem,
+    current.version,
+    {
+      key: postmortem.key,
+      version: postmortem.version,
+      at: postmortem.updatedAt,
+      by: input.by,
+      changed,
+      fields: postmortem.fields,
+      actions: postmortem.actions,
+      owner: postmortem.owner,
+    },
+    EDITABLE,
+  );
+  if (!saved) {
+    const now = await postmortemOrThrow(deps, incident);
+    throw new PreconditionFailedError(
+      `the postmortem changed meanwhile (version ${now.version}, saved by ${now.updatedBy}): reload and apply your change again`,
+    );
+  }
+  await deps.incidents.appendTimeline({
+    incidentId: incident.id,
+    eventId: `postmortem-v${postmortem.version}`,
+    at: postmortem.updatedAt,
+    kind: 'postmortem.edited',
+    actor: input.by,
+    text: `Postmortem version ${postmortem.version} saved by ${input.by}: ${changed.join(', ')}.`,
+    data: { version: postmortem.version, changed },
+  });
+  return { ...viewOf(deps, postmortem), changed };
+}
+
+export async function listPostmortems(deps: PostmortemDeps, query: PostmortemQuery) {
+  const postmortems = await deps.postmortems.list(query);
+  return postmortems.map((p) => ({
+    key: p.key,
+    status: p.status,
+    service: p.service,
+    severity: p.severity,
+    owner: p.owner,
+    ownerTeam: p.ownerTeam,
+    due: p.due,
+    overdue: p.due < query.now.toISOString() && (EDITABLE as readonly string[]).includes(p.status),
+    version: p.version,
+    updatedAt: p.updatedAt,
+  }));
+}

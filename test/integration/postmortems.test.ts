@@ -1,0 +1,215 @@
+import { ulid } from 'ulid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Mailer } from '../../functions/adapters/mailer.ts';
+import { dynamoStores } from '../../functions/adapters/stores.ts';
+import type { EmailMessage } from '../../functions/core/comms.ts';
+import type { Incident } from '../../functions/core/incident.ts';
+import { parseSigningKeys, verifyLink } from '../../functions/core/links.ts';
+import type { Stores } from '../../functions/use-cases/ports.ts';
+import {
+  editPostmortem,
+  getPostmortem,
+  listPostmortems,
+  openPostmortem,
+  type PostmortemDeps,
+  postmortemVersions,
+} from '../../functions/use-cases/postmortems.ts';
+import { type LocalDb, startLocalDb } from '../support/local-db.ts';
+import { organisation } from '../support/organisation.ts';
+
+/** Postmortems on the stack's table: opened once, pre-filled, edited by version, listed by status. */
+
+let db: LocalDb;
+let stores: Stores;
+const sent: { to: readonly string[]; message: EmailMessage }[] = [];
+const mailer: Mailer = {
+  async send(to, message) {
+    sent.push({ to, message });
+    return { messageId: `m-${sent.length}` };
+  },
+};
+const keys = parseSigningKeys(JSON.stringify({ activeKeyId: 'k1', k1: 'k'.repeat(64) }));
+
+beforeAll(async () => {
+  db = await startLocalDb();
+  stores = dynamoStores(db.client, db.table);
+});
+afterAll(async () => db?.stop());
+
+const deps = (now = () => new Date('2026-11-30T16:00:00.000Z')): PostmortemDeps => ({
+  ...stores,
+  mailer,
+  organisation,
+  baseUrl: 'https://incidents.example.com',
+  now,
+  workflow: { resume: async () => true },
+  signingKeys: async () => keys,
+  newId: ulid,
+});
+
+let number = 100;
+/** A resolved sev 2 incident of checkout (Monday 30 November 2026, 14:30-15:10 UTC). */
+async function resolvedIncident(changes: Partial<Incident> = {}): Promise<Incident> {
+  number += 1;
+  const incident: Incident = {
+    id: ulid(),
+    key: `HOT-${number}`,
+    number,
+    status: 'resolved',
+    severity: 2,
+    service: 'checkout',
+    summary: 'Card payments failing',
+    description: 'About 30% of card payments fail at checkout.',
+    products: ['Checkout'],
+    source: 'manual',
+    impactStartedAt: '2026-11-30T14:30:00.000Z',
+    detectedAt: '2026-11-30T14:32:00.000Z',
+    openedAt: '2026-11-30T14:32:00.000Z',
+    acknowledgedAt: '2026-11-30T14:36:00.000Z',
+    impactEndedAt: '2026-11-30T15:10:00.000Z',
+    resolvedAt: '2026-11-30T15:12:00.000Z',
+    supportCases: 4,
+    postmortem: 'required',
+    executionName: `HOT-${number}`,
+    updatedAt: '2026-11-30T15:12:00.000Z',
+    ...changes,
+  };
+  await stores.incidents.create(incident);
+  await stores.incidents.putKey(incident.key, incident.id);
+  return incident;
+}
+
+describe('opening a postmortem', () => {
+  it('opens it once, pre-filled, owned by the team, due five business days after resolution, and mails the owner', async () => {
+    const incident = await resolvedIncident();
+
+    const first = await openPostmortem(deps(), { key: incident.key, by: 'hotline' });
+    const again = await openPostmortem(deps(), { key: incident.key, by: 'hotline' });
+
+    expect(first.created).toBe(true);
+    expect(again).toEqual({ postmortem: first.postmortem, created: false });
+    expect(first.postmortem).toMatchObject({
+      key: incident.key,
+      status: 'draft',
+      version: 1,
+      owner: 'payments-team@example.com',
+      ownerTeam: 'Payments',
+      // Resolved Monday 15:12 UTC: the end of the fifth business day after (Mon-Fri 09:00-17:00 UTC).
+      due: '2026-12-07T17:00:00.000Z',
+    });
+    expect(first.postmortem.fields.summary).toContain('Between 14:30 and 15:10 UTC on 30 November 2026');
+    expect(first.postmortem.fields.summary).toContain('4 support cases');
+    expect(first.postmortem.fields.recovery).toBe('');
+    const mails = sent.filter((m) => m.message.subject.startsWith(`${incident.key} `));
+    expect(mails).toHaveLength(1);
+    expect(mails[0]?.to).toEqual(['payments-team@example.com']);
+    const editor =
+      /Write the postmortem: Open the editor <https:\/\/incidents\.example\.com\/links\/(v1\.[^>]+)>/.exec(
+        mails[0]?.message.text ?? '',
+      );
+    expect(verifyLink(editor?.[1] ?? '', keys, new Date())).toMatchObject({
+      ok: true,
+      claims: { action: 'edit-postmortem', key: incident.key, recipient: 'payments-team@example.com' },
+    });
+    const view = await stores.incidents.view(incident.id);
+    expect(view?.timeline.filter((e) => e.kind === 'postmortem.opened')).toHaveLength(2);
+    expect(view?.timeline.filter((e) => e.eventId === 'postmortem-opened')).toHaveLength(1);
+  });
+
+  it('refuses an incident that is not resolved, and opens nothing', async () => {
+    const incident = await resolvedIncident({ status: 'fixing', resolvedAt: undefined });
+    await expect(openPostmortem(deps(), { key: incident.key, by: 'operator' })).rejects.toThrow(
+      /not resolved/,
+    );
+    expect(await stores.postmortems.get(incident.id)).toBeUndefined();
+  });
+
+  it('marks a sev 3 postmortem opened on request as requested', async () => {
+    const incident = await resolvedIncident({ severity: 3, postmortem: 'not-required' });
+    await openPostmortem(deps(), { key: incident.key, by: 'operator', requested: true });
+    expect((await stores.incidents.get(incident.id))?.postmortem).toBe('requested');
+  });
+});
+
+describe('editing a postmortem', () => {
+  it('saves an edit of the current version as the next, keeps every version, and refuses a stale one', async () => {
+    const incident = await resolvedIncident();
+    await openPostmortem(deps(), { key: incident.key, by: 'hotline' });
+
+    const saved = await editPostmortem(deps(), {
+      key: incident.key,
+      by: 'alice@example.com',
+      edit: { version: 1, fields: { recovery: 'We rolled back the deploy at 15:05.' } },
+    });
+    expect(saved.postmortem).toMatchObject({ version: 2, updatedBy: 'alice@example.com' });
+    expect(saved.changed).toEqual(['recovery']);
+
+    await expect(
+      editPostmortem(deps(), {
+        key: incident.key,
+        by: 'bob@example.com',
+        edit: { version: 1, fields: { recovery: 'Something else.' } },
+      }),
+    ).rejects.toMatchObject({ status: 412 });
+    const current = await getPostmortem(deps(), incident.key);
+    expect(current.postmortem.fields.recovery).toBe('We rolled back the deploy at 15:05.');
+    expect(current.checks.blocking.length).toBeGreaterThan(0);
+    expect((await postmortemVersions(deps(), incident.key)).map((v) => [v.version, v.by, v.changed])).toEqual(
+      [
+        [1, 'hotline', []],
+        [2, 'alice@example.com', ['recovery']],
+      ],
+    );
+    const view = await stores.incidents.view(incident.id);
+    expect(view?.timeline.find((e) => e.kind === 'postmortem.edited')?.text).toBe(
+      'Postmortem version 2 saved by alice@example.com: recovery.',
+    );
+  });
+
+  it('keeps the workflow token when an edit is saved', async () => {
+    const incident = await resolvedIncident();
+    await openPostmortem(deps(), { key: incident.key, by: 'hotline' });
+    await stores.postmortems.keepTaskToken(incident.id, 'task-token-pm');
+    await editPostmortem(deps(), {
+      key: incident.key,
+      by: 'alice@example.com',
+      edit: { version: 1, fields: { leadup: 'A deploy at 14:20.' } },
+    });
+    const raw = await db.client.send(
+      new (await import('@aws-sdk/lib-dynamodb')).GetCommand({
+        TableName: db.table,
+        Key: { pk: `POSTMORTEM#${incident.id}`, sk: 'POSTMORTEM' },
+      }),
+    );
+    expect(raw.Item?.taskToken).toBe('task-token-pm');
+    expect(
+      (await stores.postmortems.get(incident.id)) as unknown as Record<string, unknown>,
+    ).not.toHaveProperty('taskToken');
+  });
+});
+
+describe('listing postmortems', () => {
+  it('lists by status and the overdue ones', async () => {
+    const incident = await resolvedIncident();
+    await openPostmortem(deps(), { key: incident.key, by: 'hotline' });
+    const drafts = await listPostmortems(deps(), {
+      status: 'draft',
+      now: new Date('2026-11-30T16:00:00Z'),
+      limit: 100,
+    });
+    expect(drafts.map((p) => p.key)).toContain(incident.key);
+    const soon = await listPostmortems(deps(), {
+      overdue: true,
+      now: new Date('2026-12-01T00:00:00Z'),
+      limit: 100,
+    });
+    expect(soon.map((p) => p.key)).not.toContain(incident.key);
+    const late = await listPostmortems(deps(), {
+      overdue: true,
+      now: new Date('2026-12-08T00:00:00Z'),
+      limit: 100,
+    });
+    expect(late.find((p) => p.key === incident.key)).toMatchObject({ overdue: true, status: 'draft' });
+    expect(await listPostmortems(deps(), { status: 'published', now: new Date(), limit: 100 })).toEqual([]);
+  });
+});
