@@ -140,7 +140,10 @@ export class HotlineStack extends Stack {
     // The public status page reads its entries (one Query) and names its own URL in the Atom feed.
     f.StatusPage.bindTable(this.table, 'read').bindPublicBaseUrl(publicBaseUrl);
     // Postmortems: opened (the owner is mailed an editor link), read, edited and listed by operators.
-    f.Postmortems.bindTable(this.table, 'readWrite').bindMailer(this.mailer, links);
+    // A postmortem asked for after its incident's execution ended gets an execution of its own (reminders).
+    f.Postmortems.bindTable(this.table, 'readWrite')
+      .bindMailer(this.mailer, links)
+      .bindStateMachine(this.stateMachine);
     // A waiting step resumes its own token when it finds the event already happened. The grant names the state
     // machine by its fixed name: a reference would make the function depend on the machine that invokes it.
     f.WorkflowStep.bindTable(this.table, 'readWrite')

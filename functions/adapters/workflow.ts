@@ -14,6 +14,13 @@ const sfn = new SFNClient({
 export interface WorkflowInput {
   incidentId: string;
   key: string;
+  /** Where the execution begins: absent for an incident's own, `postmortem` for a postmortem started alone. */
+  phase?: 'postmortem';
+}
+
+/** An incident's execution is named after its key; a postmortem started alone after `<key>-postmortem`. */
+export function executionNameOf(input: WorkflowInput): string {
+  return input.phase ? `${input.key}-${input.phase}` : input.key;
 }
 
 export interface WorkflowStarter {
@@ -53,17 +60,15 @@ export function stepFunctionsStarter(): WorkflowExecutions {
       const stateMachineArn = boundStateMachine();
       try {
         // Same name + same input is idempotent for Standard workflows while the execution runs.
+        const name = executionNameOf(input);
         const result = await sfn.send(
-          new StartExecutionCommand({ stateMachineArn, name: input.key, input: JSON.stringify(input) }),
+          new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
         );
-        return {
-          executionArn: result.executionArn ?? executionArnFor(stateMachineArn, input.key),
-          alreadyStarted: false,
-        };
+        return { executionArn: result.executionArn ?? executionArnFor(stateMachineArn, name), alreadyStarted: false };
       } catch (error) {
         // The name is the incident key, so an existing execution of that name is this incident's.
         if (error instanceof Error && error.name === 'ExecutionAlreadyExists') {
-          return { executionArn: executionArnFor(stateMachineArn, input.key), alreadyStarted: true };
+          return { executionArn: executionArnFor(stateMachineArn, executionNameOf(input)), alreadyStarted: true };
         }
         throw error;
       }

@@ -553,3 +553,45 @@ export function teamReminderEmail({
   );
   return { subject: subjectFor(incident, 'Still not acknowledged'), text, html };
 }
+
+export interface PostmortemReminderContext extends PostmortemOpenedContext {
+  /** `before`: the day before it is due; `due`: it is due now. */
+  when: 'before' | 'due';
+}
+
+/** To the owner, before and at the due time: still a draft, and how to finish it. */
+export function postmortemReminderEmail({ incident, postmortem, editorUrl, viewUrl, when }: PostmortemReminderContext) {
+  const { text, html } = render(
+    when === 'before'
+      ? `${incident.key}: the postmortem is due tomorrow`
+      : `${incident.key}: the postmortem is due now`,
+    when === 'before'
+      ? `The postmortem of this incident is due ${postmortem.due} and is still a draft. Complete it and ask for approval from the editor.`
+      : `The postmortem of this incident was due ${postmortem.due} and is still a draft. Its approvers will be told it is overdue; complete it and ask for approval from the editor.`,
+    [
+      { label: 'Write the postmortem', value: 'Open the editor', href: editorUrl },
+      incidentRow(incident, viewUrl),
+      { label: 'Owner', value: postmortem.owner },
+      { label: 'Due', value: postmortem.due },
+    ],
+    [],
+  );
+  return { subject: subjectFor(incident, when === 'before' ? 'Postmortem due tomorrow' : 'Postmortem due'), text, html };
+}
+
+export interface PostmortemOverdueContext {
+  incident: Pick<Incident, 'key' | 'severity' | 'summary'>;
+  postmortem: { owner: string; ownerTeam: string; due: string };
+  viewUrl: string;
+}
+
+/** To the service's approvers: the postmortem they will approve is overdue (they are its managers). */
+export function postmortemOverdueEmail({ incident, postmortem, viewUrl }: PostmortemOverdueContext) {
+  const { text, html } = render(
+    `${incident.key}: the postmortem is overdue`,
+    `The postmortem of this incident was due ${postmortem.due} and has not been sent for approval. It is owned by ${postmortem.ownerTeam} (${postmortem.owner}); you are one of its approvers.`,
+    [incidentRow(incident, viewUrl), { label: 'Owner', value: postmortem.owner }, { label: 'Due', value: postmortem.due }],
+    [],
+  );
+  return { subject: subjectFor(incident, 'Postmortem overdue'), text, html };
+}

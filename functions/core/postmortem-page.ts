@@ -120,7 +120,7 @@ export function isEditorResult(value: { kind: string }): value is EditorResult {
 
 // --- values ----------------------------------------------------------------------------------------------------
 
-/** The saved postmortem as form values (times as `2026-11-30 14:30 UTC`, exact to the ms, so they round-trip). */
+/** The saved postmortem as form values (times as `2026-11-30 14:30`, in UTC, exact to the ms, so they round-trip). */
 export function valuesOf(pm: Postmortem): EditorValues {
   const f = pm.fields;
   return {
@@ -131,7 +131,8 @@ export function valuesOf(pm: Postmortem): EditorValues {
     recurrenceText: f.recurrence.text,
     relatedIncidents: f.recurrence.relatedIncidents.join(', '),
     lessons: { ...f.lessons },
-    timeline: f.timeline.map((row) => ({ at: markdownTime(row.at), text: row.text })),
+    // The column is headed UTC and a time without a zone reads as UTC: the suffix would only crowd a phone.
+    timeline: f.timeline.map((row) => ({ at: markdownTime(row.at).replace(/ UTC$/, ''), text: row.text })),
     fiveWhys: [...f.fiveWhys],
     actions: pm.actions.map((a) => ({
       id: a.id,
@@ -409,8 +410,15 @@ export function changedLabel(name: string): string {
 
 // --- rendering -------------------------------------------------------------------------------------------------
 
-/** A textarea's text: the parser drops one newline right after the tag, so one is always written first. */
-const textarea = (attrs: string, value: string) => `<textarea ${attrs}>\n${e(value)}</textarea>`;
+/**
+ * A textarea's text: the parser drops one newline right after the tag, so one is always written first. Tall
+ * enough for what it holds (about 60 characters a line), so pre-filled text reads without scrolling inside it.
+ */
+const textarea = (attrs: string, value: string, minRows: number) => {
+  const lines = value.split('\n').reduce((sum, line) => sum + Math.max(1, Math.ceil(line.length / 60)), 0);
+  const rows = Math.min(20, Math.max(minRows, lines + 1));
+  return `<textarea ${attrs} rows="${rows}">\n${e(value)}</textarea>`;
+};
 
 interface Ctx {
   v: PostmortemEditorView;
@@ -470,7 +478,7 @@ function textField(c: Ctx, name: TextField): string {
     `<div class="field">`,
     label(name, g.label),
     hint(h, g.instructions),
-    textarea(`${attrs(c, name, h)} rows="${name === 'summary' ? 5 : 4}"`, c.v.values.text[name]),
+    textarea(attrs(c, name, h), c.v.values.text[name], name === 'summary' ? 5 : 4),
     theirsBlock(c, name, plain(c.v.postmortem.fields[name])),
     '</div>',
   ].join('');
@@ -568,7 +576,7 @@ function recurrenceSection(c: Ctx): string {
     `<div class="field" id="${fieldId('recurrence')}">`,
     label(names.recurrenceText, guide.recurrence.label),
     hint(h, guide.recurrence.instructions),
-    textarea(`${attrs(c, names.recurrenceText, h)} rows="3"`, c.v.values.recurrenceText),
+    textarea(attrs(c, names.recurrenceText, h), c.v.values.recurrenceText, 3),
     theirsBlock(c, 'recurrence.text', plain(current.text)),
     label(names.relatedIncidents, 'Related incidents', 'sub'),
     hint('f-related-hint', 'Incident keys, separated by commas (suggested from the last 90 days).'),
@@ -586,8 +594,9 @@ function lessonsSection(c: Ctx): string {
     ...LESSON_PARTS.map((part) => {
       const name = names.lesson(part);
       return `<div class="field">${label(name, lessonsGuide[part].label)}${textarea(
-        `${attrs(c, name, 'f-lessons-hint')} rows="3"`,
+        attrs(c, name, 'f-lessons-hint'),
         c.v.values.lessons[part],
+        3,
       )}${theirsBlock(c, `lessons.${part}`, plain(current[part]))}</div>`;
     }),
     '</div>',
@@ -626,7 +635,7 @@ function actionRow(c: Ctx, row: ActionValues, i: number, saved: PostmortemAction
   const due = saved?.dueAt
     ? `Due ${humanTime(saved.dueAt)}${saved.dueProvisional ? ' (provisional: fixed when the postmortem is approved)' : ''}.`
     : row.kind === 'priority'
-      ? "A priority action is due within the owning service's SLO (4 or 8 weeks), counted from its first save."
+      ? "Saved as a priority action, it gets a due date within the owning service's SLO (4 or 8 weeks): provisional until the postmortem is approved."
       : '';
   const status = saved
     ? saved.status === 'done'
@@ -915,7 +924,7 @@ export function renderPostmortemEditor(v: PostmortemEditorView): string {
       ? '</div>'
       : `<div class="savebar"><button type="submit">Save</button><span class="hint">Saves version ${e(
           String(Number(v.values.version) + 1),
-        )}. Save as often as you like.</span></div></form>`,
+        )}.</span></div></form>`,
     v.history.length
       ? `<h2>Saved versions</h2><ul>${[...v.history]
           .reverse()

@@ -180,3 +180,41 @@ export function emptyFields(): PostmortemFields {
     lessons: { wentWell: '', couldBeBetter: '', gotLucky: '' },
   };
 }
+
+/** The postmortem's reminders, in order: to the owner a day before and at the due time, then to the approvers. */
+export const postmortemReminders = ['before', 'due', 'overdue'] as const;
+export type PostmortemReminder = (typeof postmortemReminders)[number];
+
+/** When each reminder is due: a day before, at, and a day after the due time. */
+export function reminderTime(due: string, reminder: PostmortemReminder): number {
+  const offsets: Record<PostmortemReminder, number> = { before: -86_400_000, due: 0, overdue: 86_400_000 };
+  return Date.parse(due) + offsets[reminder];
+}
+
+/**
+ * The next reminder after `now` and how long until it; undefined when every reminder's time has passed (the
+ * workflow then waits without reminding, for the approval request).
+ */
+export function nextReminder(
+  due: string,
+  now: Date,
+): { reminder: PostmortemReminder; waitSeconds: number } | undefined {
+  for (const reminder of postmortemReminders) {
+    const at = reminderTime(due, reminder);
+    if (at > now.getTime()) return { reminder, waitSeconds: Math.max(1, Math.ceil((at - now.getTime()) / 1000)) };
+  }
+  return undefined;
+}
+
+/**
+ * The reminder after `sent`, timed from when `sent` was due rather than from now: a reminder's wait runs out at
+ * its own time (locally, with waits scaled down, long before it), and the next is always one step later.
+ */
+export function reminderAfter(
+  due: string,
+  sent: PostmortemReminder,
+): { reminder: PostmortemReminder; waitSeconds: number } | undefined {
+  const next = postmortemReminders[postmortemReminders.indexOf(sent) + 1];
+  if (!next) return undefined;
+  return { reminder: next, waitSeconds: Math.ceil((reminderTime(due, next) - reminderTime(due, sent)) / 1000) };
+}

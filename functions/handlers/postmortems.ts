@@ -5,6 +5,7 @@ import { ulid } from 'ulid';
 import * as z from 'zod/mini';
 import { logger } from '../adapters/logger.ts';
 import { tableStores } from '../adapters/stores.ts';
+import { stepFunctionsStarter } from '../adapters/workflow.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { isIncidentKey } from '../core/incident.ts';
 import { postmortemStatuses } from '../core/postmortem.ts';
@@ -45,7 +46,12 @@ const openBody = z.strictObject({});
 
 let deps: PostmortemDeps | undefined;
 function dependencies(): PostmortemDeps {
-  deps ??= { ...responseDeps(), postmortems: tableStores().postmortems, newId: ulid };
+  deps ??= {
+    ...responseDeps(),
+    postmortems: tableStores().postmortems,
+    newId: ulid,
+    starter: stepFunctionsStarter(),
+  };
   return deps;
 }
 

@@ -1,6 +1,15 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
+import { ulid } from 'ulid';
 import { logger } from '../adapters/logger.ts';
+import { tableStores } from '../adapters/stores.ts';
+import type { PostmortemReminder } from '../core/postmortem.ts';
+import {
+  openPostmortemStep,
+  type PostmortemDeps,
+  remindPostmortem,
+  waitForPostmortem,
+} from '../use-cases/postmortems.ts';
 import {
   type AcknowledgementWait,
   type StepDeps,
@@ -11,7 +20,7 @@ import { responseDeps } from './response-deps.ts';
 
 /** The workflow's steps, one function: the state machine names the step in its payload. */
 export interface StepEvent {
-  step: StepName;
+  step: StepName | 'openPostmortem' | 'waitForPostmortem' | 'remindPostmortem';
   incidentId: string;
   key: string;
   tier?: number;
@@ -23,12 +32,14 @@ export interface StepEvent {
   wait?: AcknowledgementWait;
   /** The business morning a team reminder is for. */
   remindAt?: string;
+  /** The postmortem reminder whose time has come. */
+  reminder?: PostmortemReminder | 'none';
 }
 
-let deps: StepDeps | undefined;
+let deps: (StepDeps & PostmortemDeps) | undefined;
 
-function dependencies(): StepDeps {
-  deps ??= responseDeps();
+function dependencies(): StepDeps & PostmortemDeps {
+  deps ??= { ...responseDeps(), postmortems: tableStores().postmortems, newId: ulid };
   return deps;
 }
 
@@ -70,6 +81,12 @@ export const handler = middy<StepEvent>()
         return steps.updateOverdue(d, { ...input, since: required(event.since, 'since') });
       case 'finalComms':
         return steps.finalComms(d, input);
+      case 'openPostmortem':
+        return openPostmortemStep(d, input);
+      case 'waitForPostmortem':
+        return waitForPostmortem(d, { ...input, token: required(event.token, 'token') });
+      case 'remindPostmortem':
+        return remindPostmortem(d, { ...input, reminder: event.reminder ?? 'none' });
       default:
         throw new Error(`unknown workflow step ${String((event as { step: unknown }).step)}`);
     }

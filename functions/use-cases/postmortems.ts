@@ -1,14 +1,23 @@
+import type { WorkflowStarter } from '../adapters/workflow.ts';
 import { addBusinessDays } from '../core/business-hours.ts';
-import { postmortemOpenedEmail } from '../core/comms.ts';
+import { postmortemOpenedEmail, postmortemOverdueEmail, postmortemReminderEmail } from '../core/comms.ts';
 import type { Organisation } from '../core/config.ts';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../core/errors.ts';
 import type { Incident } from '../core/incident.ts';
 import { issueLink, signedLinkUrl } from '../core/links.ts';
 import { serviceOf } from '../core/organisation.ts';
-import type { Postmortem, PostmortemChecks, PostmortemVersion } from '../core/postmortem.ts';
+import {
+  nextReminder,
+  type Postmortem,
+  type PostmortemChecks,
+  type PostmortemReminder,
+  type PostmortemVersion,
+  reminderAfter,
+} from '../core/postmortem.ts';
 import { checkPostmortem } from '../core/postmortem-checks.ts';
 import { applyEdit, type PostmortemEdit } from '../core/postmortem-edit.ts';
 import { prefillPostmortem } from '../core/postmortem-prefill.ts';
+import { IDLE_WAIT_SECONDS } from '../core/response.ts';
 import type { PostmortemQuery, PostmortemStore } from './ports.ts';
 import { incidentOrThrow, type ResponseDeps } from './respond.ts';
 import { sendOnce } from './send-once.ts';
@@ -17,6 +26,8 @@ import { sendOnce } from './send-once.ts';
 export interface PostmortemDeps extends ResponseDeps {
   postmortems: PostmortemStore;
   newId: () => string;
+  /** Starts a postmortem's own execution (reminders) when the incident's has ended without one (API, CLI). */
+  starter?: WorkflowStarter;
 }
 
 /** The handbook: "within 24-48 hours ... not more than five business days" after resolution. */
@@ -122,9 +133,6 @@ export async function openPostmortem(
   };
   const created = await deps.postmortems.create(postmortem);
   const current = created ? postmortem : await postmortemOrThrow(deps, incident);
-  if (input.requested && incident.postmortem === 'not-required') {
-    await deps.incidents.change(incident.id, { set: { postmortem: 'requested', updatedAt: now } });
-  }
   await deps.incidents.appendTimeline({
     incidentId: incident.id,
     eventId: 'postmortem-opened',
@@ -134,25 +142,23 @@ export async function openPostmortem(
     text: `Postmortem opened for ${service.ownerTeam} (owner ${current.owner}), due ${current.due}.`,
     data: { owner: current.owner, due: current.due },
   });
-  await announce(deps, incident, current);
+  if (input.requested && incident.postmortem === 'not-required' && deps.starter) {
+    await deps.incidents.change(incident.id, { set: { postmortem: 'requested', updatedAt: now } });
+    // The incident's execution ended without a postmortem (a sev 3): one of its own follows it up, and its
+    // first step mails the owner (mailing here too could mail twice, both sends racing).
+    await deps.starter.start({ incidentId: incident.id, key: incident.key, phase: 'postmortem' });
+  } else {
+    if (input.requested && incident.postmortem === 'not-required') {
+      await deps.incidents.change(incident.id, { set: { postmortem: 'requested', updatedAt: now } });
+    }
+    await announce(deps, incident, current);
+  }
   return { postmortem: current, created };
 }
 
 /** The owner's mail: the editor link (many saves until it expires) and the incident's view link. Once. */
 async function announce(deps: PostmortemDeps, incident: Incident, postmortem: Postmortem): Promise<void> {
-  const editorUrl = signedLinkUrl(
-    deps.baseUrl,
-    issueLink(await deps.signingKeys(), {
-      id: deps.newId(),
-      incidentId: incident.id,
-      key: incident.key,
-      action: 'edit-postmortem',
-      recipient: postmortem.owner,
-      // Until well after the due date: a late postmortem must still be writable from its mail.
-      ttlHours: (deps.organisation.viewLinkDays ?? 30) * 24,
-      now: deps.now(),
-    }),
-  );
+  const editorUrl = await editorUrlFor(deps, incident, postmortem);
   await sendOnce(deps, {
     incidentId: incident.id,
     incidentKey: incident.key,
@@ -164,6 +170,24 @@ async function announce(deps: PostmortemDeps, incident: Incident, postmortem: Po
     timelineText: `Mailed the postmortem's editor link to ${postmortem.owner}.`,
     now: deps.now,
   });
+}
+
+/** The owner's editor link: many saves until it expires, well after the due date (a late one must be writable). */
+async function editorUrlFor(
+  deps: PostmortemDeps,
+  incident: Incident,
+  postmortem: Postmortem,
+): Promise<string> {
+  const token = issueLink(await deps.signingKeys(), {
+    id: deps.newId(),
+    incidentId: incident.id,
+    key: incident.key,
+    action: 'edit-postmortem',
+    recipient: postmortem.owner,
+    ttlHours: (deps.organisation.viewLinkDays ?? 30) * 24,
+    now: deps.now(),
+  });
+  return signedLinkUrl(deps.baseUrl, token);
 }
 
 /** Earlier incidents of the same service (or the one this recurs after) in the last 90 days, newest first. */
@@ -271,4 +295,83 @@ export async function listPostmortems(deps: PostmortemDeps, query: PostmortemQue
     version: p.version,
     updatedAt: p.updatedAt,
   }));
+}
+
+/** What the postmortem's wait in the workflow plans: the next reminder, or a long wait without one. */
+export interface PostmortemPlan {
+  reminder: PostmortemReminder | 'none';
+  waitSeconds: number;
+}
+
+const quietly = (): PostmortemPlan => ({ reminder: 'none', waitSeconds: IDLE_WAIT_SECONDS });
+
+/** Workflow step: opens the postmortem (idempotent) and plans its first reminder. */
+export async function openPostmortemStep(
+  deps: PostmortemDeps,
+  input: { incidentId: string; key: string },
+): Promise<PostmortemPlan> {
+  const { postmortem } = await openPostmortem(deps, { incidentId: input.incidentId, by: 'hotline' });
+  return nextReminder(postmortem.due, deps.now()) ?? quietly();
+}
+
+/**
+ * Workflow step: keeps the postmortem wait's task token (server side), then resumes at once if approval was
+ * already requested before the token was kept.
+ */
+export async function waitForPostmortem(
+  deps: PostmortemDeps,
+  input: { incidentId: string; key: string; token: string },
+) {
+  const postmortem = await deps.postmortems.keepTaskToken(input.incidentId, input.token);
+  if (!postmortem) throw new NotFoundError(`${input.key} has no postmortem`);
+  if (postmortem.status !== 'draft') await deps.workflow.resume(input.token, { event: 'approval-requested' });
+  return { waiting: postmortem.status === 'draft' };
+}
+
+/**
+ * Workflow step: the wait ran out at a reminder's time. A draft's owner is reminded the day before and at the
+ * due time (with a fresh editor link); a day after, the service's approvers are told it is overdue. Once each.
+ */
+export async function remindPostmortem(
+  deps: PostmortemDeps,
+  input: { incidentId: string; key: string; reminder: PostmortemReminder | 'none' },
+): Promise<PostmortemPlan> {
+  const incident = await incidentOrThrow(deps, input);
+  const postmortem = await postmortemOrThrow(deps, incident);
+  if (input.reminder === 'none') return quietly();
+  if (postmortem.status === 'draft') {
+    if (input.reminder === 'overdue') {
+      const service = serviceOf(deps.organisation, postmortem.service);
+      const approvers = [...new Set([...service.approvers.mandatory, ...service.approvers.optional])];
+      await sendOnce(deps, {
+        incidentId: incident.id,
+        incidentKey: incident.key,
+        kind: 'postmortem-overdue',
+        sequence: 1,
+        recipients: approvers,
+        message: (viewUrl) => postmortemOverdueEmail({ incident, postmortem, viewUrl }),
+        timelineKind: 'postmortem.reminded',
+        timelineText: `The postmortem is overdue (due ${postmortem.due}): told its approvers ${approvers.join(', ')}.`,
+        now: deps.now,
+      });
+    } else {
+      const editorUrl = await editorUrlFor(deps, incident, postmortem);
+      const when = input.reminder;
+      await sendOnce(deps, {
+        incidentId: incident.id,
+        incidentKey: incident.key,
+        kind: 'postmortem-reminder',
+        sequence: when === 'before' ? 1 : 2,
+        recipients: [postmortem.owner],
+        message: (viewUrl) => postmortemReminderEmail({ incident, postmortem, editorUrl, viewUrl, when }),
+        timelineKind: 'postmortem.reminded',
+        timelineText:
+          when === 'before'
+            ? `Reminded ${postmortem.owner}: the postmortem is due tomorrow.`
+            : `Reminded ${postmortem.owner}: the postmortem is due now.`,
+        now: deps.now,
+      });
+    }
+  }
+  return reminderAfter(postmortem.due, input.reminder) ?? quietly();
 }

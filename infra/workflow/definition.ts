@@ -249,6 +249,38 @@ export function buildDefinition(scope: Construct, fns: WorkflowFunctions): sfn.I
   waitForUpdate.next(resolvedYet);
   overdue.next(resolvedYet);
 
+  // The postmortem: opened (pre-filled, the owner mailed an editor link), then a wait for the approval request,
+  // with reminders to the owner the day before and at the due time, and to the approvers once it is overdue.
+  const openPostmortem = step(
+    States.OpenPostmortem,
+    'openPostmortem',
+    '$.postmortem',
+    'Opens the postmortem (once), mails its owner the editor link, plans the first reminder.',
+  );
+  const waitForPostmortem = tokenWait(scope, States.WaitForPostmortem, fns.workflowStep, {
+    comment: 'Waits for the approval request; runs out at the next reminder.',
+    payload: { step: 'waitForPostmortem', ...ids },
+    timeoutPath: '$.postmortem.waitSeconds',
+    resultPath: '$.review',
+  });
+  const remindPostmortem = step(
+    States.RemindPostmortem,
+    'remindPostmortem',
+    '$.postmortem',
+    'Reminds the owner (the day before, at the due time) or tells the approvers it is overdue.',
+    { reminder: sfn.JsonPath.stringAt('$.postmortem.reminder') },
+  );
+  waitForPostmortem.addCatch(remindPostmortem, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.timeout' });
+  catchToFailurePath(waitForPostmortem, failure);
+  openPostmortem.next(waitForPostmortem);
+  remindPostmortem.next(waitForPostmortem);
+  waitForPostmortem.next(
+    new sfn.Succeed(scope, States.ApprovalRequested, {
+      stateName: States.ApprovalRequested,
+      comment: 'The owner asked for approval: the approval part of the workflow takes over from here.',
+    }),
+  );
+
   const handOff = new sfn.Choice(scope, States.PostmortemNeeded, { stateName: States.PostmortemNeeded })
     .when(
       sfn.Condition.stringEquals('$.final.postmortem', 'not-required'),
@@ -257,12 +289,7 @@ export function buildDefinition(scope: Construct, fns: WorkflowFunctions): sfn.I
         comment: 'Sev 3, no postmortem requested.',
       }),
     )
-    .otherwise(
-      new sfn.Succeed(scope, States.ResolvedPostmortemPending, {
-        stateName: States.ResolvedPostmortemPending,
-        comment: 'Hand-off: the postmortem workflow takes over from here.',
-      }),
-    );
+    .otherwise(openPostmortem);
   finalComms.next(handOff);
 
   // Both acknowledgement waits end here: a severity change across sev 3 and sev 1-2 routes again.
@@ -281,5 +308,15 @@ export function buildDefinition(scope: Construct, fns: WorkflowFunctions): sfn.I
   waitForAck.next(acknowledgementOutcome);
   waitForTeamAck.next(acknowledgementOutcome);
 
-  return route;
+  // An execution started for a postmortem alone (a sev 3 whose postmortem was asked for after its incident's
+  // own execution ended) begins at the postmortem; every incident's execution begins at the route.
+  return new sfn.Choice(scope, States.Phase, { stateName: States.Phase })
+    .when(
+      sfn.Condition.and(
+        sfn.Condition.isPresent('$.phase'),
+        sfn.Condition.stringEquals('$.phase', 'postmortem'),
+      ),
+      openPostmortem,
+    )
+    .otherwise(route);
 }

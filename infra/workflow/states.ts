@@ -3,6 +3,7 @@
  * counts them, so a rename here is a rename everywhere.
  */
 export const States = {
+  Phase: 'Phase',
   RouteBySeverity: 'RouteBySeverity',
   PageOrNotifyTeam: 'PageOrNotifyTeam',
   PageIncidentManager: 'PageIncidentManager',
@@ -17,7 +18,10 @@ export const States = {
   UpdateOverdue: 'UpdateOverdue',
   FinalComms: 'FinalComms',
   PostmortemNeeded: 'PostmortemNeeded',
-  ResolvedPostmortemPending: 'ResolvedPostmortemPending',
+  OpenPostmortem: 'OpenPostmortem',
+  WaitForPostmortem: 'WaitForPostmortem',
+  RemindPostmortem: 'RemindPostmortem',
+  ApprovalRequested: 'ApprovalRequested',
   Resolved: 'Resolved',
   RecordWorkflowFailure: 'RecordWorkflowFailure',
   WorkflowFailed: 'WorkflowFailed',

@@ -5,10 +5,11 @@ import { executionArnFor } from '../../functions/adapters/workflow.ts';
 import { startLocalTarget } from '../../infra/local/target.ts';
 
 /**
- * Step Functions cost of one incident: a sev 2 declared, acknowledged, three on-time follow-ups, resolved, run
- * by the local target from the synthesized definition. Standard workflows bill per state transition. The sev 3
- * variant runs the same lifecycle through the owner team's wait (acknowledged before the next business morning,
- * so no reminder).
+ * Step Functions cost of one incident: a sev 2 declared, acknowledged, three on-time follow-ups, resolved, its
+ * postmortem opened and its owner reminded twice (the day before and at the due time), run by the local target
+ * from the synthesized definition. Standard workflows bill per state transition. The sev 3 variant runs the same
+ * lifecycle through the owner team's wait (acknowledged before the next business morning, so no reminder) and
+ * ends without a postmortem.
  */
 
 export const transitionTarget = 60;
@@ -31,6 +32,8 @@ export async function benchTransitions(assemblyDir: string, severity: 2 | 3 = 2)
     dataDir: join(dir, 'data'),
     ports: { api: 0, ses: 0, aws: 0, dynamodb: 0 },
     log: () => undefined,
+    // The postmortem's waits (days until its reminders) last a moment; every other wait is as configured.
+    taskTimeoutOverrides: { WaitForPostmortem: 100 },
   });
   try {
     const api = async (path: string, body: unknown) => {
@@ -83,10 +86,18 @@ export async function benchTransitions(assemblyDir: string, severity: 2 | 3 = 2)
     }
     await until('the comms wait 4', waitingAt('WaitForUpdate', 4));
     await api(`/incidents/${key}/resolve`, { supportCases: 1 });
-    await target.stepFunctions.waitForExecution(arn);
+    if (severity === 2) {
+      // The postmortem stays a draft through both reminders to its owner; then the wait for the request.
+      const reminded = waitingAt('RemindPostmortem', 2);
+      const waitingAgain = waitingAt('WaitForPostmortem', 3);
+      await until('two postmortem reminders', () => reminded() && waitingAgain());
+    } else {
+      await target.stepFunctions.waitForExecution(arn);
+    }
     const record = target.stepFunctions.describeExecution(arn);
-    if (record.status !== 'SUCCEEDED')
-      throw new Error(`execution ended ${record.status}: ${record.error} ${record.cause}`);
+    const expected = severity === 2 ? 'RUNNING' : 'SUCCEEDED';
+    if (record.status !== expected)
+      throw new Error(`execution is ${record.status}, not ${expected}: ${record.error} ${record.cause}`);
     const states = entered();
     const retried = record.events.filter((e) => /Retr/.test(e.type)).length;
     const transitions = states.length + retried;

@@ -211,11 +211,19 @@ describe('acknowledged, updates on time, severity change, resolution (sev 2)', (
     ]) {
       expect(kinds).toContain(kind);
     }
-    const ended = await eventually(async () => {
-      const execution = await h.execution(key);
-      return execution.status === 'RUNNING' ? undefined : execution;
-    }, `the execution of ${key} to end`);
-    expect(ended.status).toBe('SUCCEEDED');
+    // A sev 1 needs a postmortem: the workflow opens it and mails its owner (the team) the editor link.
+    const [opened] = await h.waitForMail(
+      "the postmortem's owner mail",
+      (m) =>
+        about(key)(m) &&
+        m.subject.endsWith(' - Postmortem') &&
+        m.destination.to.includes('payments-team@example.com'),
+    );
+    expect(opened?.body.text).toMatch(/Write the postmortem: Open the editor <http:\/\/[^>]+\/links\/v1\./);
+    expect((await h.api(`/incidents/${key}/postmortem`)).body).toMatchObject({
+      postmortem: { key, status: 'draft', version: 1, owner: 'payments-team@example.com' },
+    });
+    expect((await h.execution(key)).status).toBe('RUNNING');
     // No further comms after the final ones.
     expect((await h.api(`/incidents/${key}/updates`, update(new Date(Date.now() + 600_000)))).status).toBe(
       409,

@@ -83,7 +83,7 @@ describe('incident workflow', () => {
   });
 
   it('routes by the current severity: sev 1-2 page and escalate, sev 3 goes to the owner team', () => {
-    expect(definition.StartAt).toBe(States.RouteBySeverity);
+    expect(definition.StartAt).toBe(States.Phase);
     const route = definition.States[States.RouteBySeverity];
     expect(route).toMatchObject({ Type: 'Task', Next: States.PageOrNotifyTeam, ResultPath: '$.page' });
     expect(JSON.stringify(route)).toContain('"step":"route"');
@@ -172,8 +172,32 @@ describe('incident workflow', () => {
     expect(definition.States[States.UpdateOverdue]?.Next).toBe(States.ResolvedYet);
     expect(definition.States[States.StartResponse]?.Next).toBe(States.ResolvedYet);
     expect(definition.States[States.FinalComms]?.Next).toBe(States.PostmortemNeeded);
-    expect(definition.States[States.ResolvedPostmortemPending]?.Type).toBe('Succeed');
     expect(definition.States[States.Resolved]?.Type).toBe('Succeed');
+  });
+
+  it('opens the postmortem when one is needed, waits for the approval request and reminds on the way', () => {
+    const needed = definition.States[States.PostmortemNeeded] as State & {
+      Choices: { Variable: string; StringEquals: string; Next: string }[];
+      Default: string;
+    };
+    expect(needed.Choices).toEqual([
+      { Variable: '$.final.postmortem', StringEquals: 'not-required', Next: States.Resolved },
+    ]);
+    expect(needed.Default).toBe(States.OpenPostmortem);
+    expect(definition.States[States.OpenPostmortem]?.Next).toBe(States.WaitForPostmortem);
+    const wait = definition.States[States.WaitForPostmortem] as State & { TimeoutSecondsPath?: string };
+    expect(wait.Resource).toMatch(/waitForTaskToken$/);
+    expect(wait.TimeoutSecondsPath).toBe('$.postmortem.waitSeconds');
+    expect(wait.Catch?.[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], Next: States.RemindPostmortem });
+    expect(wait.Next).toBe(States.ApprovalRequested);
+    expect(definition.States[States.RemindPostmortem]?.Next).toBe(States.WaitForPostmortem);
+  });
+
+  it('starts a postmortem-only execution at the postmortem, and every other at the route', () => {
+    expect(definition.StartAt).toBe(States.Phase);
+    const phase = definition.States[States.Phase] as State & { Choices: { Next: string }[]; Default: string };
+    expect(phase.Choices.map((c) => c.Next)).toEqual([States.OpenPostmortem]);
+    expect(phase.Default).toBe(States.RouteBySeverity);
   });
 
   it('has a Retry with capped, fully jittered backoff, a Catch and a timeout on every Task', () => {
@@ -190,6 +214,9 @@ describe('incident workflow', () => {
         States.WaitForUpdate,
         States.UpdateOverdue,
         States.FinalComms,
+        States.OpenPostmortem,
+        States.WaitForPostmortem,
+        States.RemindPostmortem,
         States.RecordWorkflowFailure,
       ].sort(),
     );

@@ -1,0 +1,378 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ulid } from 'ulid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dynamoStores } from '../../functions/adapters/stores.ts';
+import type { EmailMessage } from '../../functions/core/comms.ts';
+import type { Incident } from '../../functions/core/incident.ts';
+import { keys as tableKeys } from '../../functions/core/keys.ts';
+import { type LinkClaims, parseSigningKeys, signLink } from '../../functions/core/links.ts';
+import { textFields } from '../../functions/core/postmortem.ts';
+import { postmortemFormNames as names } from '../../functions/core/postmortem-edit.ts';
+import type {
+  EditorResult,
+  EditorValues,
+  PostmortemEditorView,
+} from '../../functions/core/postmortem-page.ts';
+import { decideLink, type LinkDeps, viewLink } from '../../functions/use-cases/links.ts';
+import type { Stores } from '../../functions/use-cases/ports.ts';
+import { openPostmortem } from '../../functions/use-cases/postmortems.ts';
+import { type LocalDb, startLocalDb } from '../support/local-db.ts';
+import { organisation } from '../support/organisation.ts';
+
+/**
+ * The postmortem owner's editor link against the stack's own table on dynalite: the link comes from the mail
+ * `openPostmortem` sends; GET shows the form and writes nothing, each POST saves one version for the link's
+ * recipient, a stale or invalid save saves nothing and answers the typed values, and no other link edits.
+ */
+
+const signing = parseSigningKeys(JSON.stringify({ activeKeyId: 'k1', k1: 'e'.repeat(64) }));
+const owner = 'payments-team@example.com';
+
+let db: LocalDb;
+let stores: Stores;
+let number = 500;
+const mails: { to: readonly string[]; message: EmailMessage }[] = [];
+
+beforeAll(async () => {
+  db = await startLocalDb();
+  stores = dynamoStores(db.client, db.table);
+});
+
+afterAll(async () => {
+  await db?.stop();
+});
+
+function deps(): LinkDeps {
+  return {
+    ...stores,
+    mailer: {
+      send: async (to, message) => {
+        mails.push({ to, message });
+        return { messageId: ulid() };
+      },
+    },
+    workflow: { resume: async () => true },
+    organisation,
+    baseUrl: 'https://incidents.example.com',
+    now: () => new Date(),
+    keys: signing,
+    signingKeys: async () => signing,
+    newId: ulid,
+  };
+}
+
+/** A resolved sev 2 with its postmortem opened; the editor link as the owner's mail carries it. */
+async function resolvedWithPostmortem(): Promise<{ incident: Incident; token: string }> {
+  number += 1;
+  const resolvedAt = new Date(Date.now() - 60_000).toISOString();
+  const at = new Date(Date.now() - 3_600_000).toISOString();
+  const incident: Incident = {
+    id: ulid(),
+    key: `HOT-${number}`,
+    number,
+    status: 'resolved',
+    severity: 2,
+    service: 'checkout',
+    summary: 'Checkout API 5xx rate above 5%',
+    products: ['Checkout'],
+    source: 'alertmanager',
+    impactStartedAt: at,
+    detectedAt: at,
+    openedAt: at,
+    executionName: `HOT-${number}`,
+    updatedAt: resolvedAt,
+    resolvedAt,
+    impactEndedAt: resolvedAt,
+    supportCases: 0,
+    postmortem: 'required',
+  };
+  await stores.incidents.create(incident);
+  await stores.incidents.putKey(incident.key, incident.id);
+  await openPostmortem(deps(), { incidentId: incident.id, by: 'hotline' });
+  const mail = mails.find(
+    (m) => m.message.subject.startsWith(`${incident.key} - `) && m.message.subject.endsWith(' - Postmortem'),
+  );
+  expect(mail?.to).toEqual([owner]);
+  const url = /^Write the postmortem: .*<(https:\/\/\S+)>$/m.exec(mail?.message.text ?? '')?.[1] ?? '';
+  const token = /\/links\/(v1\.[A-Za-z0-9_.-]+)$/.exec(url)?.[1];
+  if (!token) throw new Error(`no editor link in:\n${mail?.message.text}`);
+  return { incident, token };
+}
+
+const postmortemOf = async (incident: Incident) => {
+  const pm = await stores.postmortems.get(incident.id);
+  if (!pm) throw new Error('no postmortem');
+  return pm;
+};
+
+function editor(result: unknown, status: 200 | 400 | 409): PostmortemEditorView {
+  expect(result).toMatchObject({ kind: 'postmortem-editor', status });
+  return (result as Extract<EditorResult, { kind: 'postmortem-editor' }>).view;
+}
+
+const form = (entries: Record<string, string>) => new URLSearchParams(entries);
+
+/** What the browser posts for a form showing `v` (every field, as the page names it). */
+function formFrom(v: EditorValues): URLSearchParams {
+  const f = new URLSearchParams({ version: v.version, owner: v.owner });
+  for (const name of textFields) f.set(names.text(name), v.text[name]);
+  f.set(names.rootCauseCategory, v.rootCauseCategory);
+  f.set(names.recurrenceText, v.recurrenceText);
+  f.set(names.relatedIncidents, v.relatedIncidents);
+  for (const part of ['wentWell', 'couldBeBetter', 'gotLucky'] as const)
+    f.set(names.lesson(part), v.lessons[part]);
+  v.timeline.forEach((row, i) => {
+    f.set(names.timeline(i, 'at'), row.at);
+    f.set(names.timeline(i, 'text'), row.text);
+  });
+  v.fiveWhys.forEach((why, i) => {
+    f.set(names.why(i), why);
+  });
+  v.actions.forEach((a, i) => {
+    if (a.id) f.set(names.action(i, 'id'), a.id);
+    for (const part of ['title', 'kind', 'category', 'ownerTeam', 'trackerUrl'] as const)
+      f.set(names.action(i, part), a[part]);
+  });
+  return f;
+}
+
+describe('the editor link: GET', () => {
+  it('shows the whole postmortem for the owner and writes nothing', async () => {
+    const { incident, token } = await resolvedWithPostmortem();
+    const before = await db.count();
+    const pm = await postmortemOf(incident);
+
+    const view = editor(await viewLink(deps(), token), 200);
+
+    expect(view).toMatchObject({
+      postmortem: { key: incident.key, version: 1, status: 'draft', owner },
+      recipient: owner,
+      formAction: `./${token}`,
+      incident: { key: incident.key, severity: 2, service: 'Checkout' },
+      readOnly: false,
+      values: { version: '1', owner },
+    });
+    expect(view.values.text.summary).toBe(pm.fields.summary);
+    expect(view.checks.blocking.map((c) => c.code)).toContain('priority-action');
+    expect(view.history.map((h) => h.version)).toEqual([1]);
+    await viewLink(deps(), token);
+    expect(await db.count()).toBe(before);
+    expect(await postmortemOf(incident)).toEqual(pm);
+  });
+});
+
+describe('the editor link: POST saves, as often as needed', () => {
+  it('saves a version for the link’s recipient and answers 303 back to the link, again and again', async () => {
+    const { incident, token } = await resolvedWithPostmortem();
+
+    const first = await decideLink(
+      deps(),
+      token,
+      form({
+        version: '1',
+        leadup: 'Release 2026.11.30-2 changed the card tokeniser.\r\nNobody saw it.',
+        'actions[0][title]': 'Add EU card formats to the tokeniser test data',
+        'actions[0][kind]': 'priority',
+        'actions[0][category]': 'prevent-future',
+        'actions[1][title]': '',
+        'actions[1][kind]': '',
+        'actions[1][category]': '',
+        'submit-button': 'Save',
+      }),
+    );
+
+    expect(first).toEqual({ kind: 'postmortem-saved', location: `./${token}?saved=2` });
+    const saved = await postmortemOf(incident);
+    expect(saved).toMatchObject({ version: 2, updatedBy: owner });
+    expect(saved.fields.leadup).toBe('Release 2026.11.30-2 changed the card tokeniser.\nNobody saw it.');
+    expect(saved.actions).toMatchObject([
+      { title: 'Add EU card formats to the tokeniser test data', kind: 'priority', status: 'open' },
+    ]);
+    const versions = await stores.postmortems.versions(incident.id);
+    expect(versions.find((v) => v.version === 2)).toMatchObject({
+      by: owner,
+      changed: ['leadup', 'actions'],
+    });
+    const timeline = (await stores.incidents.view(incident.id))?.timeline ?? [];
+    expect(timeline.filter((e) => e.kind === 'postmortem.edited')).toMatchObject([{ actor: owner }]);
+
+    // The redirect's GET says what was saved.
+    const after = editor(await viewLink(deps(), token, { saved: '2' }), 200);
+    expect(after.notice).toMatchObject({ kind: 'saved', version: 2, by: owner });
+
+    // Not single use: the same link saves the next version.
+    const actionId = saved.actions[0]?.id ?? '';
+    const second = await decideLink(
+      deps(),
+      token,
+      form({
+        version: '2',
+        owner: 'dana.lee@example.com',
+        'actions[0][id]': actionId,
+        'actions[0][title]': 'Add EU card formats to the tokeniser test data',
+        'actions[0][kind]': 'priority',
+        'actions[0][category]': 'prevent-future',
+        'actions[0][trackerUrl]': 'https://tracker.example.com/PAY-121',
+      }),
+    );
+    expect(second).toEqual({ kind: 'postmortem-saved', location: `./${token}?saved=3` });
+    expect(await postmortemOf(incident)).toMatchObject({
+      version: 3,
+      owner: 'dana.lee@example.com',
+      updatedBy: owner,
+      actions: [{ id: actionId, trackerUrl: 'https://tracker.example.com/PAY-121' }],
+    });
+
+    // A save that changes nothing writes nothing.
+    const count = await db.count();
+    const same = await decideLink(deps(), token, form({ version: '3', leadup: saved.fields.leadup }));
+    expect(same).toEqual({ kind: 'postmortem-saved', location: `./${token}?unchanged=3` });
+    expect(await db.count()).toBe(count);
+  });
+
+  it('refuses a stale save with 409: nothing saved, the typed text returned and merged with the other edit', async () => {
+    const { incident, token } = await resolvedWithPostmortem();
+    // Two tabs open the same version.
+    const mine = editor(await viewLink(deps(), token), 200).values;
+    const theirs = structuredClone(mine);
+    // The other tab saves first.
+    theirs.text.fault = 'Their fault text.';
+    theirs.text.impact = 'Their impact text.';
+    expect(await decideLink(deps(), token, formFrom(theirs))).toMatchObject({ kind: 'postmortem-saved' });
+    const current = await postmortemOf(incident);
+    const count = await db.count();
+
+    mine.text.fault = 'My fault text, typed meanwhile.';
+    mine.text.recovery = 'My recovery text.';
+    mine.timeline.push({ at: '2026-11-30 14:20', text: 'Release deployed' });
+    const stale = editor(await decideLink(deps(), token, formFrom(mine)), 409);
+
+    expect(await db.count()).toBe(count);
+    expect(await postmortemOf(incident)).toEqual(current);
+    expect(stale.notice).toEqual({
+      kind: 'stale',
+      yourVersion: '1',
+      others: [{ version: 2, by: owner, at: current.updatedAt, changed: ['fault', 'impact'] }],
+      conflicts: ['fault'],
+      taken: ['impact'],
+    });
+    expect(stale.postmortem.fields.fault).toBe('Their fault text.');
+    expect(stale.values.text).toMatchObject({
+      fault: 'My fault text, typed meanwhile.',
+      impact: 'Their impact text.',
+      recovery: 'My recovery text.',
+    });
+    expect(stale.values.timeline.at(-1)).toEqual({ at: '2026-11-30 14:20', text: 'Release deployed' });
+    expect(stale.values.version).toBe('2');
+
+    // Saving the merged form, on purpose, keeps both edits.
+    expect(await decideLink(deps(), token, formFrom(stale.values))).toMatchObject({
+      kind: 'postmortem-saved',
+    });
+    const saved = await postmortemOf(incident);
+    expect(saved.version).toBe(3);
+    expect(saved.fields).toMatchObject({
+      fault: 'My fault text, typed meanwhile.',
+      impact: 'Their impact text.',
+      recovery: 'My recovery text.',
+    });
+    expect(saved.fields.timeline.at(-1)).toEqual({
+      at: '2026-11-30T14:20:00.000Z',
+      text: 'Release deployed',
+    });
+  });
+
+  it('refuses invalid input with 400 naming the field: nothing saved, the typed values returned', async () => {
+    const { incident, token } = await resolvedWithPostmortem();
+    const pm = await postmortemOf(incident);
+    const count = await db.count();
+
+    const invalid = editor(
+      await decideLink(
+        deps(),
+        token,
+        form({
+          version: '1',
+          recovery: 'Rolled back at 15:05 UTC.',
+          rootCauseCategory: 'cosmic-rays',
+          'actions[0][title]': 'Add a canary stage',
+          'actions[0][kind]': 'priority',
+          'actions[0][category]': '',
+          'actions[0][trackerUrl]': 'javascript:alert(1)',
+        }),
+      ),
+      400,
+    );
+
+    expect(await db.count()).toBe(count);
+    expect(await postmortemOf(incident)).toEqual(pm);
+    expect(invalid.notice).toMatchObject({ kind: 'invalid' });
+    const message = invalid.notice?.kind === 'invalid' ? invalid.notice.message : '';
+    expect(message).toContain('fields.rootCauseCategory: must be one of bug');
+    expect(message).toContain('actions[0].category');
+    expect(message).toContain('actions[0].trackerUrl: must be an http(s) URL');
+    expect(invalid.values).toMatchObject({
+      version: '1',
+      rootCauseCategory: 'cosmic-rays',
+      text: { recovery: 'Rolled back at 15:05 UTC.' },
+      actions: [{ title: 'Add a canary stage', trackerUrl: 'javascript:alert(1)' }],
+    });
+  });
+});
+
+describe('no other link edits a postmortem, and an approved one is read-only', () => {
+  const other = (incident: Incident, action: string, recipient = owner) => {
+    const claims: LinkClaims = {
+      id: ulid(),
+      incidentId: incident.id,
+      key: incident.key,
+      action,
+      recipient,
+      exp: Math.floor(Date.now() / 1000) + 3600,
+    };
+    return signLink(claims, signing);
+  };
+  const edit = form({ version: '1', summary: 'Overwritten by the wrong link' });
+
+  it('a view link posted with editor fields answers 405 and saves nothing', async () => {
+    const { incident } = await resolvedWithPostmortem();
+    const pm = await postmortemOf(incident);
+    const count = await db.count();
+    expect(await decideLink(deps(), other(incident, 'view'), edit)).toEqual({ kind: 'view-only' });
+    expect(await db.count()).toBe(count);
+    expect(await postmortemOf(incident)).toEqual(pm);
+  });
+
+  it('an acknowledge link posted with editor fields decides only what it was signed for', async () => {
+    const { incident } = await resolvedWithPostmortem();
+    const pm = await postmortemOf(incident);
+    const count = await db.count();
+    expect(await decideLink(deps(), other(incident, 'acknowledge'), edit)).toMatchObject({
+      kind: 'resolved',
+    });
+    expect(await db.count()).toBe(count);
+    expect(await postmortemOf(incident)).toEqual(pm);
+  });
+
+  it('an editor link of an approved postmortem shows it read-only and refuses a save', async () => {
+    const { incident, token } = await resolvedWithPostmortem();
+    await db.client.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: tableKeys.postmortem(incident.id),
+        UpdateExpression: 'SET #s = :approved',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':approved': 'approved' },
+      }),
+    );
+    const pm = await postmortemOf(incident);
+    const shown = editor(await viewLink(deps(), token), 200);
+    expect(shown.readOnly).toBe(true);
+
+    const count = await db.count();
+    const refused = editor(await decideLink(deps(), token, edit), 409);
+    expect(refused).toMatchObject({ readOnly: true, notice: { kind: 'closed', tried: true } });
+    expect(await db.count()).toBe(count);
+    expect(await postmortemOf(incident)).toEqual(pm);
+  });
+});
