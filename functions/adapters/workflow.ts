@@ -64,11 +64,17 @@ export function stepFunctionsStarter(): WorkflowExecutions {
         const result = await sfn.send(
           new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
         );
-        return { executionArn: result.executionArn ?? executionArnFor(stateMachineArn, name), alreadyStarted: false };
+        return {
+          executionArn: result.executionArn ?? executionArnFor(stateMachineArn, name),
+          alreadyStarted: false,
+        };
       } catch (error) {
         // The name is the incident key, so an existing execution of that name is this incident's.
         if (error instanceof Error && error.name === 'ExecutionAlreadyExists') {
-          return { executionArn: executionArnFor(stateMachineArn, executionNameOf(input)), alreadyStarted: true };
+          return {
+            executionArn: executionArnFor(stateMachineArn, executionNameOf(input)),
+            alreadyStarted: true,
+          };
         }
         throw error;
       }

@@ -560,7 +560,13 @@ export interface PostmortemReminderContext extends PostmortemOpenedContext {
 }
 
 /** To the owner, before and at the due time: still a draft, and how to finish it. */
-export function postmortemReminderEmail({ incident, postmortem, editorUrl, viewUrl, when }: PostmortemReminderContext) {
+export function postmortemReminderEmail({
+  incident,
+  postmortem,
+  editorUrl,
+  viewUrl,
+  when,
+}: PostmortemReminderContext) {
   const { text, html } = render(
     when === 'before'
       ? `${incident.key}: the postmortem is due tomorrow`
@@ -576,7 +582,11 @@ export function postmortemReminderEmail({ incident, postmortem, editorUrl, viewU
     ],
     [],
   );
-  return { subject: subjectFor(incident, when === 'before' ? 'Postmortem due tomorrow' : 'Postmortem due'), text, html };
+  return {
+    subject: subjectFor(incident, when === 'before' ? 'Postmortem due tomorrow' : 'Postmortem due'),
+    text,
+    html,
+  };
 }
 
 export interface PostmortemOverdueContext {
@@ -590,7 +600,11 @@ export function postmortemOverdueEmail({ incident, postmortem, viewUrl }: Postmo
   const { text, html } = render(
     `${incident.key}: the postmortem is overdue`,
     `The postmortem of this incident was due ${postmortem.due} and has not been sent for approval. It is owned by ${postmortem.ownerTeam} (${postmortem.owner}); you are one of its approvers.`,
-    [incidentRow(incident, viewUrl), { label: 'Owner', value: postmortem.owner }, { label: 'Due', value: postmortem.due }],
+    [
+      incidentRow(incident, viewUrl),
+      { label: 'Owner', value: postmortem.owner },
+      { label: 'Due', value: postmortem.due },
+    ],
     [],
   );
   return { subject: subjectFor(incident, 'Postmortem overdue'), text, html };

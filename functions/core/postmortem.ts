@@ -201,7 +201,8 @@ export function nextReminder(
 ): { reminder: PostmortemReminder; waitSeconds: number } | undefined {
   for (const reminder of postmortemReminders) {
     const at = reminderTime(due, reminder);
-    if (at > now.getTime()) return { reminder, waitSeconds: Math.max(1, Math.ceil((at - now.getTime()) / 1000)) };
+    if (at > now.getTime())
+      return { reminder, waitSeconds: Math.max(1, Math.ceil((at - now.getTime()) / 1000)) };
   }
   return undefined;
 }
@@ -216,5 +217,8 @@ export function reminderAfter(
 ): { reminder: PostmortemReminder; waitSeconds: number } | undefined {
   const next = postmortemReminders[postmortemReminders.indexOf(sent) + 1];
   if (!next) return undefined;
-  return { reminder: next, waitSeconds: Math.ceil((reminderTime(due, next) - reminderTime(due, sent)) / 1000) };
+  return {
+    reminder: next,
+    waitSeconds: Math.ceil((reminderTime(due, next) - reminderTime(due, sent)) / 1000),
+  };
 }
