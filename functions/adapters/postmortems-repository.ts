@@ -1,7 +1,8 @@
+import type { ApprovalDecision } from '../core/approvals.ts';
 import { indexes, keys } from '../core/keys.ts';
 import type { Postmortem, PostmortemStatus, PostmortemVersion } from '../core/postmortem.ts';
 import { postmortemStatuses } from '../core/postmortem.ts';
-import type { PostmortemQuery, PostmortemStore } from '../use-cases/ports.ts';
+import type { PostmortemQuery, PostmortemStore, PublishedDocument } from '../use-cases/ports.ts';
 import { entity, type Table } from './table.ts';
 
 /** Attributes of the postmortem item that are not the postmortem (kept server side). */
@@ -56,7 +57,7 @@ export class PostmortemsRepository implements PostmortemStore {
   async save(
     postmortem: Postmortem,
     expectedVersion: number,
-    version: PostmortemVersion,
+    version: PostmortemVersion | undefined,
     statusIn: readonly PostmortemStatus[],
   ): Promise<boolean> {
     // An update, not a put: the item's private attributes (the workflow's task token, the reminders sent) stay.
@@ -85,8 +86,41 @@ export class PostmortemsRepository implements PostmortemStore {
     });
     if (!saved) return false;
     // Keyed by its number: a retried save writes the same version record once.
-    await this.table.putOnce(this.versionItem(postmortem.incidentId, version));
+    if (version) await this.table.putOnce(this.versionItem(postmortem.incidentId, version));
     return true;
+  }
+
+  async recordDecision(
+    incidentId: string,
+    decision: ApprovalDecision,
+  ): Promise<ApprovalDecision | undefined> {
+    const key = keys.approvalDecision(incidentId, decision.contentHash, decision.approver);
+    if (await this.table.putOnce({ ...key, type: 'approvalDecision', ...decision })) return undefined;
+    return (await this.table.get<ApprovalDecision>(key)) ?? decision;
+  }
+
+  async decisions(incidentId: string): Promise<ApprovalDecision[]> {
+    const items = await this.table.queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :decisions)',
+      ExpressionAttributeValues: { ':pk': keys.postmortem(incidentId).pk, ':decisions': 'DECISION#' },
+      ConsistentRead: true,
+    });
+    return items
+      .map((item) => entity(item) as unknown as ApprovalDecision)
+      .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  }
+
+  async putDocument(incidentId: string, document: PublishedDocument): Promise<void> {
+    // Once: a retried publication leaves the first document as it is.
+    await this.table.putOnce({
+      ...keys.postmortemDocument(incidentId),
+      type: 'postmortemDocument',
+      ...document,
+    });
+  }
+
+  getDocument(incidentId: string): Promise<PublishedDocument | undefined> {
+    return this.table.get<PublishedDocument>(keys.postmortemDocument(incidentId));
   }
 
   async versions(incidentId: string): Promise<PostmortemVersion[]> {
@@ -134,6 +168,11 @@ export class PostmortemsRepository implements PostmortemStore {
       } while (cursor && found.length < query.limit);
     }
     return found.sort((a, b) => (a.due < b.due ? -1 : a.due > b.due ? 1 : 0)).slice(0, query.limit);
+  }
+
+  async taskTokenOf(incidentId: string): Promise<string | undefined> {
+    const item = await this.table.getItem(keys.postmortem(incidentId));
+    return typeof item?.taskToken === 'string' ? item.taskToken : undefined;
   }
 
   async keepTaskToken(incidentId: string, token: string): Promise<Postmortem | undefined> {

@@ -152,6 +152,13 @@ export const organisationSchema = z
       })
       .default({ cloudwatch: { allowedTopicArns: [] } }),
     reports: z.object({ recipients: emailList.default([]) }).default({ recipients: [] }),
+    /** Postmortems: who reads the published ones, and how long an approver's decision link works. */
+    postmortems: z
+      .object({
+        publishTo: emailList.default([]),
+        approvalLinkDays: z.number().int().min(1).max(60).default(14),
+      })
+      .default({ publishTo: [], approvalLinkDays: 14 }),
     /** The public status page (`/status`): its title; `<sender name> status` when absent. */
     statusPage: z.object({ title: z.string().trim().min(1).max(120) }).optional(),
   })

@@ -35,6 +35,13 @@ export const keys = {
    * incident's partition is read whole by the workflow; versions would only weigh it down).
    */
   postmortem: (incidentId: string): Key => ({ pk: `POSTMORTEM#${incidentId}`, sk: 'POSTMORTEM' }),
+  /** An approver's decision on one content of the postmortem: at most one per approver and content hash. */
+  approvalDecision: (incidentId: string, contentHash: string, approver: string): Key => ({
+    pk: `POSTMORTEM#${incidentId}`,
+    sk: `DECISION#${contentHash}#${approver.toLowerCase()}`,
+  }),
+  /** The published document (Markdown and HTML), written once at publication. */
+  postmortemDocument: (incidentId: string): Key => ({ pk: `POSTMORTEM#${incidentId}`, sk: 'DOCUMENT' }),
   postmortemVersion: (incidentId: string, version: number): Key => ({
     pk: `POSTMORTEM#${incidentId}`,
     sk: `VERSION#${String(version).padStart(10, '0')}`,

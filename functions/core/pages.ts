@@ -63,7 +63,36 @@ export type LinkPage =
   /** The read-only incident page a view link opens. */
   | { kind: 'incident'; view: IncidentPageView }
   /** A view link was posted to: it shows, it never decides. */
-  | { kind: 'view-only' };
+  | { kind: 'view-only' }
+  /** An approver's decision link: the whole postmortem, read-only, and one form that posts the link's decision. */
+  | { kind: 'approval-confirm'; view: ApprovalConfirmView }
+  /** The postmortem changed after this link was sent: it refuses; a mail with a link for the new version went out. */
+  | { kind: 'approval-stale'; incident: PageIncident; recipient: string };
+
+/** HTML of the postmortem document, made only by `publishedHtml` (core/postmortem-document.ts) from its Markdown. */
+export type DocumentHtml = string & { readonly __documentHtml: true };
+
+/** What an approver's confirm page shows. GET renders it and changes nothing; the form posts the decision. */
+export interface ApprovalConfirmView {
+  incident: PageIncident;
+  /** The link's decision: each mail carries one link to approve and one to request changes. */
+  decision: 'approved' | 'changes-requested';
+  /** The link's recipient: the decision is recorded as theirs. */
+  approver: string;
+  mandatory: boolean;
+  /** ISO time the link stops working. */
+  expiresAt: string;
+  /** Where the form posts: the link itself, relative (`./<token>`). */
+  formAction: string;
+  /** The content hash the link is bound to: posted back as a hidden field, and checked. */
+  contentHash: string;
+  version: number;
+  /** The document the approver decides on: `publishedHtml(publishedMarkdown(postmortem, ...))`. */
+  document: DocumentHtml;
+  /** A refused POST (no comment for a change request, too long): why, and the comment as typed. Answered 400. */
+  error?: string;
+  comment?: string;
+}
 
 /** Everything the read-only incident page shows (from the incident's record, timeline, alerts and comms). */
 export interface IncidentPageView {
@@ -135,6 +164,8 @@ export const PAGE_STYLE = [
   'dl.guide{grid-template-columns:1fr;gap:0}dl.guide dt{font-weight:600;color:inherit}dl.guide dd{margin:0 0 .6rem}',
   '.savebar{position:sticky;bottom:0;display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;margin:1.5rem 0 0;padding:.75rem 0;background:#fff;border-top:1px solid #eaecf0}.savebar button,.savebar .hint{margin:0}',
   '@media (max-width:40rem){.trow,.pair{grid-template-columns:minmax(0,1fr)}}',
+  // The postmortem document: boxed on an approver's confirm page, plain on its own page.
+  '.doc{margin:1rem 0 1.5rem;padding:0 1.25rem .5rem;border:1px solid #eaecf0;border-radius:8px}.doc h1{font-size:1.25rem;margin-top:1rem}.doc p,.document p{overflow-wrap:anywhere}.doc ol,.document ol{padding-left:1.5rem}button.approve{background:#067647}button.approve:hover{background:#05603a}',
 ].join('\n');
 
 /** CSP source for the style above, computed from the exact text at module load. */
@@ -175,6 +206,8 @@ const STATUS: Record<LinkPage['kind'], number> = {
   error: 500,
   incident: 200,
   'view-only': 405,
+  'approval-confirm': 200,
+  'approval-stale': 409,
 };
 
 /** The HTTP response of a link page. */
@@ -182,7 +215,8 @@ export function linkPageResponse(page: LinkPage): PageResponse {
   const headers = pageHeaders();
   if (page.kind === 'unavailable' || page.kind === 'in-progress') headers['retry-after'] = '2';
   if (page.kind === 'view-only') headers.allow = 'GET, HEAD';
-  return { statusCode: STATUS[page.kind], headers, body: renderLinkPage(page) };
+  const status = page.kind === 'approval-confirm' && page.view.error ? 400 : STATUS[page.kind];
+  return { statusCode: status, headers, body: renderLinkPage(page) };
 }
 
 /** `2026-11-20T10:00:00.000Z` -> `2026-11-20 10:00 UTC`. */
@@ -424,8 +458,69 @@ function renderIncidentView(v: IncidentPageView): string {
   ].join('\n');
 }
 
+/**
+ * An approver's confirm page: what the decision means, the whole document (read-only), and one form posting the
+ * link's decision with the content hash it is bound to (hidden) and a comment (required to request changes).
+ */
+function renderApprovalConfirm(v: ApprovalConfirmView): string {
+  const approve = v.decision === 'approved';
+  const what = approve
+    ? 'Approving means you agree with the root cause, and that the priority actions are an acceptable way to address it.'
+    : 'Requesting changes returns the postmortem to its owner as a draft, with your comment; you will be asked again on the new version.';
+  const role = v.mandatory
+    ? 'You are asked as a <strong>mandatory</strong> approver: the postmortem is approved once every mandatory approver has approved it.'
+    : 'You are asked as an <strong>optional</strong> approver: the postmortem does not wait for you, but your decision and comment are recorded with it, and a request for changes returns it to its owner.';
+  const invalid = v.error !== undefined;
+  return [
+    `<h1>${approve ? 'Approve' : 'Request changes to'} the postmortem of ${e(v.incident.key)}?</h1>`,
+    incidentFacts(v.incident),
+    `<p>${role}</p>`,
+    `<p>${what} Read version ${e(String(v.version))} below; the form is at the end.</p>`,
+    `<section class="doc" aria-label="The postmortem, version ${e(String(v.version))}">`,
+    v.document,
+    '</section>',
+    `<form method="post" action="${e(v.formAction)}">`,
+    `<input type="hidden" name="decision" value="${e(v.decision)}">`,
+    `<input type="hidden" name="contentHash" value="${e(v.contentHash)}">`,
+    invalid ? `<div class="box bad" id="comment-error" role="alert"><p>${e(v.error ?? '')}</p></div>` : '',
+    '<div class="field">',
+    `<label for="comment">${approve ? 'Comment (optional)' : 'What should change (required)'}</label>`,
+    '<p class="hint">At most 2,000 characters; line breaks are kept. It is shown to the owner and recorded with your decision.</p>',
+    `<textarea id="comment" name="comment" rows="6" maxlength="2000"${approve ? '' : ' required'}${
+      invalid ? ' aria-invalid="true" aria-describedby="comment-error"' : ''
+    }>${e(v.comment ?? '')}</textarea>`,
+    '</div>',
+    approve
+      ? `<button type="submit" class="approve">Approve version ${e(String(v.version))}</button>`
+      : '<button type="submit">Request changes</button>',
+    '</form>',
+    `<p class="note">This link was sent to <strong>${e(v.approver)}</strong> and records the decision as theirs, ` +
+      `with this version's content. It works once, until ${e(humanTime(v.expiresAt))}. ` +
+      `${approve ? 'To request changes instead' : 'To approve instead'}, use the other link in the email. Opening this page changed nothing.</p>`,
+  ].join('\n');
+}
+
 export function renderLinkPage(model: LinkPage): string {
   switch (model.kind) {
+    case 'approval-confirm':
+      return page(
+        'plain',
+        `${model.view.decision === 'approved' ? 'Approve' : 'Request changes to'} the postmortem of ${model.view.incident.key}`,
+        renderApprovalConfirm(model.view),
+        { wide: true },
+      );
+    case 'approval-stale':
+      return page(
+        'warn',
+        'The postmortem changed',
+        [
+          '<h1>The postmortem changed since you were asked</h1>',
+          incidentFacts(model.incident),
+          `<p>It was edited after this link was sent, so this link no longer decides anything. A new email with links for the new version was sent to <strong>${e(
+            model.recipient,
+          )}</strong>: read that version and decide from there. Nothing was changed.</p>`,
+        ].join('\n'),
+      );
     case 'incident':
       return page('plain', `${model.view.key}: ${model.view.summary}`, renderIncidentView(model.view));
     case 'view-only':

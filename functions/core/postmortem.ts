@@ -111,6 +111,21 @@ export interface PostmortemChecks {
   warnings: Check[];
 }
 
+export interface Approver {
+  address: string;
+  mandatory: boolean;
+}
+
+/** A request for approval: who was asked, on what content. A re-request (after an edit) is a new request. */
+export interface ApprovalRequest {
+  /** UTC ISO-8601 with ms. */
+  requestedAt: string;
+  requestedBy: string;
+  contentHash: string;
+  version: number;
+  approvers: Approver[];
+}
+
 export interface Postmortem {
   /** The incident's key (HOT-42) and id. */
   key: string;
@@ -133,6 +148,15 @@ export interface Postmortem {
   metrics: PostmortemMetrics;
   /** Fields still as the pre-fill wrote them: pre-filling again may refresh these, never what a person wrote. */
   prefilled: string[];
+  /** The current approval request: who is asked, on which content (absent before the first request). */
+  approval?: ApprovalRequest;
+  /** Approvers an operator added or replaced for this postmortem (the service's list otherwise). */
+  approverChanges?: {
+    add: { address: string; mandatory: boolean }[];
+    replace: { from: string; to: string }[];
+  };
+  approvedAt?: string;
+  publishedAt?: string;
 }
 
 /** A saved version: who changed what, when (the record keeps every version). */

@@ -39,7 +39,10 @@ export const handler = middy<HttpEvent, HttpResult>()
     const token = event.pathParameters?.token ?? '';
     const query = event.queryStringParameters ?? {};
     const page = form
-      ? await decideLink(deps, token, form)
+      ? await decideLink(deps, token, form, {
+          ...(event.headers?.['user-agent'] ? { userAgent: event.headers['user-agent'] } : {}),
+          sourceIp: event.requestContext.http.sourceIp,
+        })
       : await viewLink(deps, token, { saved: query.saved, unchanged: query.unchanged });
     if (method === 'POST') logger.info('link decided', { page: page.kind });
     return isEditorResult(page) ? editorResponse(page) : html(page);

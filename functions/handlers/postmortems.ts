@@ -8,11 +8,13 @@ import { tableStores } from '../adapters/stores.ts';
 import { stepFunctionsStarter } from '../adapters/workflow.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { isIncidentKey } from '../core/incident.ts';
+import { pageHeaders } from '../core/pages.ts';
 import { postmortemStatuses } from '../core/postmortem.ts';
+import { documentTitle, publishedPage } from '../core/postmortem-document.ts';
 import { parsePostmortemEdit } from '../core/postmortem-edit.ts';
 import { describeIssues } from '../core/validation.ts';
+import { approvalsOf, changeApprovers, requestApproval, saveEdit } from '../use-cases/approvals.ts';
 import {
-  editPostmortem,
   getPostmortem,
   listPostmortems,
   openPostmortem,
@@ -43,6 +45,11 @@ const listQuery = z.strictObject({
 });
 
 const openBody = z.strictObject({});
+const address = z.email({ error: 'must be an email address' });
+const approversBody = z.union([
+  z.strictObject({ add: z.strictObject({ address, mandatory: z._default(z.boolean(), false) }) }),
+  z.strictObject({ replace: z.strictObject({ from: address, to: address }) }),
+]);
 
 let deps: PostmortemDeps | undefined;
 function dependencies(): PostmortemDeps {
@@ -77,7 +84,43 @@ async function answer(d: PostmortemDeps, key: string, status = 200): Promise<Htt
     by,
     changed,
   }));
-  return json(status, { postmortem: { ...postmortem, checks, approvals: [], history } });
+  return json(status, {
+    postmortem: { ...postmortem, checks, approvals: await approvalsOf(d, postmortem), history },
+  });
+}
+
+/** The published document, as Markdown or HTML by the request's Accept header (HTML by default). */
+async function documentOf(d: PostmortemDeps, event: HttpEvent, key: string): Promise<HttpResult> {
+  const incident = await d.incidents.byKey(key);
+  const document = incident ? await d.postmortems.getDocument(incident.id) : undefined;
+  if (!incident || !document) throw new NotFoundError(`the postmortem of ${key} is not published`);
+  const wantsMarkdown = preferred(event.headers.accept ?? '') === 'text/markdown';
+  return {
+    statusCode: 200,
+    headers: wantsMarkdown
+      ? {
+          'content-type': 'text/markdown; charset=utf-8',
+          'cache-control': 'no-store',
+          'x-content-type-options': 'nosniff',
+          vary: 'Accept',
+        }
+      : { ...pageHeaders(), vary: 'Accept' },
+    body: wantsMarkdown ? document.markdown : publishedPage(document.markdown, documentTitle(incident)),
+  };
+}
+
+/** Markdown only when the client asks for it before (or instead of) HTML. */
+function preferred(accept: string): 'text/markdown' | 'text/html' {
+  const ranked = accept
+    .split(',')
+    .map((part, index) => {
+      const [type = '', ...params] = part.trim().toLowerCase().split(';');
+      const q = Number(params.find((p) => p.trim().startsWith('q='))?.split('=')[1] ?? 1);
+      return { type: type.trim(), q: Number.isFinite(q) ? q : 0, index };
+    })
+    .filter((r) => r.type === 'text/markdown' || r.type === 'text/html')
+    .sort((a, b) => b.q - a.q || a.index - b.index);
+  return ranked[0]?.type === 'text/markdown' ? 'text/markdown' : 'text/html';
 }
 
 async function route(event: JsonHttpEvent): Promise<HttpResult> {
@@ -103,10 +146,24 @@ async function route(event: JsonHttpEvent): Promise<HttpResult> {
     }
     case 'GET /incidents/{key}/postmortem':
       return answer(d, incidentKeyOf(event));
+    case 'POST /incidents/{key}/postmortem/request-approval': {
+      const key = incidentKeyOf(event);
+      parse(openBody, event.jsonBody, 'request');
+      await requestApproval(d, { key, by: operatorOf(event) });
+      return answer(d, key);
+    }
+    case 'POST /incidents/{key}/postmortem/approvers': {
+      const key = incidentKeyOf(event);
+      const change = parse(approversBody, event.jsonBody, 'approver change');
+      await changeApprovers(d, { key, by: operatorOf(event), ...change });
+      return answer(d, key);
+    }
+    case 'GET /incidents/{key}/postmortem/document':
+      return documentOf(d, event, incidentKeyOf(event));
     case 'PUT /incidents/{key}/postmortem': {
       const key = incidentKeyOf(event);
       const edit = parsePostmortemEdit(event.jsonBody);
-      const saved = await editPostmortem(d, { key, by: operatorOf(event), edit });
+      const saved = await saveEdit(d, { key, by: operatorOf(event), edit });
       logger.info('postmortem saved', { key, version: saved.postmortem.version, changed: saved.changed });
       return answer(d, key);
     }

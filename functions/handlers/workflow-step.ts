@@ -4,6 +4,7 @@ import { ulid } from 'ulid';
 import { logger } from '../adapters/logger.ts';
 import { tableStores } from '../adapters/stores.ts';
 import type { PostmortemReminder } from '../core/postmortem.ts';
+import { publishPostmortem, remindApprovers, waitForApproval } from '../use-cases/approvals.ts';
 import {
   openPostmortemStep,
   type PostmortemDeps,
@@ -20,7 +21,14 @@ import { responseDeps } from './response-deps.ts';
 
 /** The workflow's steps, one function: the state machine names the step in its payload. */
 export interface StepEvent {
-  step: StepName | 'openPostmortem' | 'waitForPostmortem' | 'remindPostmortem';
+  step:
+    | StepName
+    | 'openPostmortem'
+    | 'waitForPostmortem'
+    | 'remindPostmortem'
+    | 'waitForApproval'
+    | 'remindApprovers'
+    | 'publishPostmortem';
   incidentId: string;
   key: string;
   tier?: number;
@@ -87,6 +95,12 @@ export const handler = middy<StepEvent>()
         return waitForPostmortem(d, { ...input, token: required(event.token, 'token') });
       case 'remindPostmortem':
         return remindPostmortem(d, { ...input, reminder: event.reminder ?? 'none' });
+      case 'waitForApproval':
+        return waitForApproval(d, { ...input, token: required(event.token, 'token') });
+      case 'remindApprovers':
+        return remindApprovers(d, { ...input, round: event.round ?? 0 });
+      case 'publishPostmortem':
+        return publishPostmortem(d, input);
       default:
         throw new Error(`unknown workflow step ${String((event as { step: unknown }).step)}`);
     }

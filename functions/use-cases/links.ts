@@ -1,3 +1,4 @@
+import { parseDecisionForm, sameAddress } from '../core/approvals.ts';
 import {
   ConflictError,
   DomainError,
@@ -10,6 +11,7 @@ import { type LinkClaims, type SigningKeys, verifyLink } from '../core/links.ts'
 import { serviceOf } from '../core/organisation.ts';
 import { type ActionWords, incidentPageView, type LinkPage, type PageIncident } from '../core/pages.ts';
 import type { Postmortem, PostmortemVersion } from '../core/postmortem.ts';
+import { publishedHtml, publishedMarkdown } from '../core/postmortem-document.ts';
 import { editFromForm } from '../core/postmortem-edit.ts';
 import {
   type EditorNotice,
@@ -19,8 +21,9 @@ import {
   valuesFromForm,
   valuesOf,
 } from '../core/postmortem-page.ts';
+import { APPROVAL_ACTION, decideApproval, parseApprovalRef, saveEdit } from './approvals.ts';
 import type { LinkUse, LinkUseStore, PostmortemStore } from './ports.ts';
-import { EDITABLE, editPostmortem, viewOf } from './postmortems.ts';
+import { EDITABLE, viewOf } from './postmortems.ts';
 import { acknowledge, type ResponseDeps } from './respond.ts';
 
 /**
@@ -120,7 +123,12 @@ export const EDIT_POSTMORTEM_ACTION = 'edit-postmortem';
 
 type Checked =
   | { ok: true; claims: LinkClaims; action: LinkAction; incident: Incident }
-  | { ok: true; claims: LinkClaims; action: 'view' | 'edit-postmortem'; incident: Incident }
+  | {
+      ok: true;
+      claims: LinkClaims;
+      action: 'view' | 'edit-postmortem' | 'approve-postmortem';
+      incident: Incident;
+    }
   | { ok: false; page: LinkPage };
 
 /** Everything both methods check before they look at uses: signature, expiry, action, incident. Reads only. */
@@ -130,7 +138,9 @@ async function check(deps: LinkDeps, token: string): Promise<Checked> {
     return { ok: false, page: { kind: verified.reason === 'expired' ? 'expired' : 'invalid' } };
   const { claims } = verified;
   const action =
-    claims.action === VIEW_ACTION || claims.action === EDIT_POSTMORTEM_ACTION
+    claims.action === VIEW_ACTION ||
+    claims.action === EDIT_POSTMORTEM_ACTION ||
+    claims.action === APPROVAL_ACTION
       ? claims.action
       : Object.hasOwn(linkActions, claims.action)
         ? linkActions[claims.action]
@@ -258,7 +268,7 @@ async function saveEditor(
     throw error;
   }
   try {
-    const saved = await editPostmortem(deps, { incidentId: incident.id, by: claims.recipient, edit });
+    const saved = await saveEdit(deps, { incidentId: incident.id, by: claims.recipient, edit });
     const outcome = saved.changed.length > 0 ? 'saved' : 'unchanged';
     return { kind: 'postmortem-saved', location: `./${link.token}?${outcome}=${saved.postmortem.version}` };
   } catch (error) {
@@ -300,6 +310,7 @@ export async function viewLink(
   if (!checked.ok) return checked.page;
   if (checked.action === VIEW_ACTION) return incidentPage(deps, checked.claims, checked.incident);
   if (checked.action === EDIT_POSTMORTEM_ACTION) return showEditor(deps, { token, ...checked }, query);
+  if (checked.action === APPROVAL_ACTION) return approvalPage(deps, token, checked.claims, checked.incident);
   const { claims, action, incident } = checked;
   const use = await deps.links.get(claims.id);
   if (use && use.outcome !== PENDING) return usedPage(action, incident, use);
@@ -326,12 +337,14 @@ export async function decideLink(
   deps: LinkDeps,
   token: string,
   form: URLSearchParams = new URLSearchParams(),
+  meta: { userAgent?: string; sourceIp?: string } = {},
 ): Promise<LinkPage | EditorResult> {
   const checked = await check(deps, token);
   if (!checked.ok) return checked.page;
   // A view link shows; it can never decide anything.
   if (checked.action === VIEW_ACTION) return { kind: 'view-only' };
   if (checked.action === EDIT_POSTMORTEM_ACTION) return saveEditor(deps, { token, ...checked }, form);
+  if (checked.action === APPROVAL_ACTION) return decideApprovalLink(deps, token, checked, form, meta);
   const { claims, action, incident } = checked;
   const words = action.describe(incident);
   // Reads first: a link that cannot do anything any more is answered without a write.
@@ -393,4 +406,155 @@ export async function decideLink(
     by: decision.by,
     at: decision.at,
   };
+}
+
+/** What an approver's decision link does, in words. */
+function approvalWords(incident: Incident, decision: 'approved' | 'changes-requested'): ActionWords {
+  const approving = decision === 'approved';
+  return {
+    question: approving
+      ? `Approve the postmortem of ${incident.key}?`
+      : `Request changes to the postmortem of ${incident.key}?`,
+    consequence: approving
+      ? 'You agree with its root cause and that its priority actions are an acceptable way to address it.'
+      : 'The postmortem goes back to its owner with your comment.',
+    button: approving ? 'Approve' : 'Request changes',
+    doneHeadline: approving
+      ? `You approved the postmortem of ${incident.key}`
+      : `You requested changes to the postmortem of ${incident.key}`,
+    doneDetail: approving
+      ? 'Your approval is recorded on the version you read.'
+      : 'Its owner has your comment; you will be asked again on the new version.',
+    alreadyHeadline: `You already decided on this version of the postmortem of ${incident.key}`,
+  };
+}
+
+/** GET of an approver's link: the whole document and one confirm form, or why it no longer applies. Reads only. */
+async function approvalPage(
+  deps: LinkDeps,
+  token: string,
+  claims: LinkClaims,
+  incident: Incident,
+  extra: { error?: string; comment?: string } = {},
+): Promise<LinkPage> {
+  const ref = parseApprovalRef(claims.ref);
+  if (!ref) return { kind: 'invalid' };
+  const postmortem = await deps.postmortems.get(incident.id);
+  if (!postmortem) return { kind: 'not-found' };
+  const words = approvalWords(incident, ref.decision);
+  const decided = (await deps.postmortems.decisions(incident.id)).find(
+    (d) => d.contentHash === ref.hash && sameAddress(d.approver, claims.recipient),
+  );
+  if (decided) {
+    return {
+      kind: 'already-done',
+      incident: pageIncident(incident),
+      action: words,
+      by: decided.approver,
+      at: decided.at,
+    };
+  }
+  const request = postmortem.approval;
+  if (postmortem.status !== 'in-review' || !request) {
+    return {
+      kind: 'refused',
+      incident: pageIncident(incident),
+      reason: `The postmortem is ${postmortem.status === 'draft' ? 'back with its owner (a draft)' : postmortem.status}: there is nothing to decide now`,
+    };
+  }
+  if (request.contentHash !== ref.hash) {
+    return { kind: 'approval-stale', incident: pageIncident(incident), recipient: claims.recipient };
+  }
+  const approver = request.approvers.find((a) => sameAddress(a.address, claims.recipient));
+  if (!approver) {
+    return {
+      kind: 'refused',
+      incident: pageIncident(incident),
+      reason: `${claims.recipient} is no longer asked to approve this postmortem`,
+    };
+  }
+  const service = serviceOf(deps.organisation, postmortem.service);
+  return {
+    kind: 'approval-confirm',
+    view: {
+      incident: pageIncident(incident),
+      decision: ref.decision,
+      approver: approver.address,
+      mandatory: approver.mandatory,
+      expiresAt: new Date(claims.exp * 1000).toISOString(),
+      formAction: `./${token}`,
+      contentHash: ref.hash,
+      version: request.version,
+      document: publishedHtml(publishedMarkdown(postmortem, { incident, serviceName: service.name })),
+      ...(extra.error ? { error: extra.error } : {}),
+      ...(extra.comment !== undefined ? { comment: extra.comment } : {}),
+    },
+  };
+}
+
+/** POST of an approver's link: the decision it was made for, on the content it was made for, once. */
+async function decideApprovalLink(
+  deps: LinkDeps,
+  token: string,
+  link: { claims: LinkClaims; incident: Incident },
+  form: URLSearchParams,
+  meta: { userAgent?: string; sourceIp?: string },
+): Promise<LinkPage> {
+  const { claims, incident } = link;
+  const ref = parseApprovalRef(claims.ref);
+  if (!ref) return { kind: 'invalid' };
+  const parsed = parseDecisionForm(Object.fromEntries(form), {
+    decision: ref.decision,
+    contentHash: ref.hash,
+  });
+  // A body that is not what the confirm page offered (another decision, another content) decides nothing.
+  if (!parsed.ok && parsed.reason === 'mismatch') return { kind: 'invalid' };
+  if (!parsed.ok) {
+    return approvalPage(deps, token, claims, incident, {
+      error: parsed.message,
+      ...(parsed.comment !== undefined ? { comment: parsed.comment } : {}),
+    });
+  }
+  const words = approvalWords(incident, ref.decision);
+  const outcome = await decideApproval(
+    deps,
+    claims,
+    {
+      contentHash: parsed.form.contentHash,
+      ...(parsed.form.comment ? { comment: parsed.form.comment } : {}),
+    },
+    meta,
+  );
+  switch (outcome.kind) {
+    case 'decided':
+      return {
+        kind: 'done',
+        incident: pageIncident(incident),
+        action: words,
+        by: outcome.decision.approver,
+        at: outcome.decision.at,
+      };
+    case 'already-decided':
+      return {
+        kind: 'already-done',
+        incident: pageIncident(incident),
+        action: words,
+        by: outcome.decision.approver,
+        at: outcome.decision.at,
+      };
+    case 'stale':
+      return { kind: 'approval-stale', incident: pageIncident(incident), recipient: claims.recipient };
+    case 'not-an-approver':
+      return {
+        kind: 'refused',
+        incident: pageIncident(incident),
+        reason: `${claims.recipient} is no longer asked to approve this postmortem`,
+      };
+    case 'not-in-review':
+      return {
+        kind: 'refused',
+        incident: pageIncident(incident),
+        reason: `The postmortem is ${outcome.status}: there is nothing to decide now`,
+      };
+  }
 }

@@ -1,4 +1,5 @@
 import type { AlertCounts, StoredAlert } from '../core/alert.ts';
+import type { ApprovalDecision } from '../core/approvals.ts';
 import type { Incident, IncidentStatus } from '../core/incident.ts';
 import type { Postmortem, PostmortemStatus, PostmortemVersion } from '../core/postmortem.ts';
 import type { StatusEntry, StatusUpdate } from '../core/status-page.ts';
@@ -248,17 +249,36 @@ export interface PostmortemStore {
   /** Creates the postmortem and its first version; false when the incident already has one. */
   create(postmortem: Postmortem): Promise<boolean>;
   get(incidentId: string): Promise<Postmortem | undefined>;
-  /** Saves a new version; false when the stored one is no longer `expectedVersion` (or not in `statusIn`). */
+  /**
+   * Saves the postmortem (a new version when `version` is given, else a change of status or approval); false
+   * when the stored one is no longer `expectedVersion` or not in `statusIn`.
+   */
   save(
     postmortem: Postmortem,
     expectedVersion: number,
-    version: PostmortemVersion,
+    version: PostmortemVersion | undefined,
     statusIn: readonly PostmortemStatus[],
   ): Promise<boolean>;
+  /** Records an approver's decision on one content, once: undefined when recorded now, else the earlier one. */
+  recordDecision(incidentId: string, decision: ApprovalDecision): Promise<ApprovalDecision | undefined>;
+  decisions(incidentId: string): Promise<ApprovalDecision[]>;
+  putDocument(incidentId: string, document: PublishedDocument): Promise<void>;
+  getDocument(incidentId: string): Promise<PublishedDocument | undefined>;
   versions(incidentId: string): Promise<PostmortemVersion[]>;
   list(query: PostmortemQuery): Promise<Postmortem[]>;
+  /** The workflow's task token the postmortem's wait keeps (server side only). */
+  taskTokenOf(incidentId: string): Promise<string | undefined>;
   /** Keeps the workflow's task token (server side only); answers the postmortem as it is now. */
   keepTaskToken(incidentId: string, token: string): Promise<Postmortem | undefined>;
   /** Records a reminder as sent (its kind and the time it was about); false when already recorded. */
   markReminded(incidentId: string, reminder: string): Promise<boolean>;
+}
+
+/** The published postmortem, as stored at publication. */
+export interface PublishedDocument {
+  key: string;
+  markdown: string;
+  html: string;
+  publishedAt: string;
+  contentHash: string;
 }

@@ -123,6 +123,13 @@ export class IncidentApi extends Construct {
       integration: postmortems,
       authorizer: operators,
     });
+    for (const [path, method] of [
+      ['/incidents/{key}/postmortem/request-approval', apigw.HttpMethod.POST],
+      ['/incidents/{key}/postmortem/approvers', apigw.HttpMethod.POST],
+      ['/incidents/{key}/postmortem/document', apigw.HttpMethod.GET],
+    ] as const) {
+      this.httpApi.addRoutes({ path, methods: [method], integration: postmortems, authorizer: operators });
+    }
     this.httpApi.addRoutes({
       path: '/postmortems',
       methods: [apigw.HttpMethod.GET],

@@ -274,11 +274,42 @@ export function buildDefinition(scope: Construct, fns: WorkflowFunctions): sfn.I
   catchToFailurePath(waitForPostmortem, failure);
   openPostmortem.next(waitForPostmortem);
   remindPostmortem.next(waitForPostmortem);
-  waitForPostmortem.next(
-    new sfn.Succeed(scope, States.ApprovalRequested, {
-      stateName: States.ApprovalRequested,
-      comment: 'The owner asked for approval: the approval part of the workflow takes over from here.',
+  // Approval: a token wait while the approvers decide through their links, reminding the pending ones every two
+  // business days; changes requested send the postmortem back to its draft wait, approval publishes it.
+  const waitForApproval = tokenWait(scope, States.WaitForApproval, fns.workflowStep, {
+    comment: 'Waits for the approvers (links); runs out every two business days to remind the pending ones.',
+    payload: { step: 'waitForApproval', ...ids },
+    timeoutPath: '$.review.waitSeconds',
+    resultPath: '$.review',
+  });
+  const remindApprovers = step(
+    States.RemindApprovers,
+    'remindApprovers',
+    '$.review',
+    'Reminds pending approvers with fresh links and tells the owner who is pending.',
+    { round: sfn.JsonPath.numberAt('$.review.round') },
+  );
+  const publish = step(
+    States.PublishPostmortem,
+    'publishPostmortem',
+    '$.published',
+    'Publishes the approved postmortem (stored, mailed to the lists that read it).',
+  );
+  waitForApproval.addCatch(remindApprovers, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.timeout' });
+  catchToFailurePath(waitForApproval, failure);
+  remindApprovers.next(waitForApproval);
+  publish.next(
+    new sfn.Succeed(scope, States.Published, {
+      stateName: States.Published,
+      comment: 'The postmortem is approved and published; its priority actions are followed to their SLO.',
     }),
+  );
+  waitForPostmortem.next(waitForApproval);
+  waitForApproval.next(
+    new sfn.Choice(scope, States.ApprovalOutcome, { stateName: States.ApprovalOutcome })
+      .when(sfn.Condition.stringEquals('$.review.event', 'approved'), publish)
+      .when(sfn.Condition.stringEquals('$.review.event', 'changes-requested'), waitForPostmortem)
+      .otherwise(waitForApproval),
   );
 
   const handOff = new sfn.Choice(scope, States.PostmortemNeeded, { stateName: States.PostmortemNeeded })

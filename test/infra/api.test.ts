@@ -40,6 +40,9 @@ describe('HTTP API', () => {
       'GET /incidents/{key}/postmortem': 'AWS_IAM',
       'PUT /incidents/{key}/postmortem': 'AWS_IAM',
       'GET /postmortems': 'AWS_IAM',
+      'POST /incidents/{key}/postmortem/request-approval': 'AWS_IAM',
+      'POST /incidents/{key}/postmortem/approvers': 'AWS_IAM',
+      'GET /incidents/{key}/postmortem/document': 'AWS_IAM',
       // Signed links: the token in the path is the credential, checked by the handler.
       'GET /links/{token}': 'NONE',
       'POST /links/{token}': 'NONE',

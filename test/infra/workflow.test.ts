@@ -189,7 +189,21 @@ describe('incident workflow', () => {
     expect(wait.Resource).toMatch(/waitForTaskToken$/);
     expect(wait.TimeoutSecondsPath).toBe('$.postmortem.waitSeconds');
     expect(wait.Catch?.[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], Next: States.RemindPostmortem });
-    expect(wait.Next).toBe(States.ApprovalRequested);
+    expect(wait.Next).toBe(States.WaitForApproval);
+    const approval = definition.States[States.WaitForApproval] as State & { TimeoutSecondsPath?: string };
+    expect(approval.TimeoutSecondsPath).toBe('$.review.waitSeconds');
+    expect(approval.Catch?.[0]).toMatchObject({
+      ErrorEquals: ['States.Timeout'],
+      Next: States.RemindApprovers,
+    });
+    expect(approval.Next).toBe(States.ApprovalOutcome);
+    expect(definition.States[States.RemindApprovers]?.Next).toBe(States.WaitForApproval);
+    const outcome = definition.States[States.ApprovalOutcome] as State & {
+      Choices: { Next: string }[];
+      Default: string;
+    };
+    expect(outcome.Choices.map((c) => c.Next)).toEqual([States.PublishPostmortem, States.WaitForPostmortem]);
+    expect(definition.States[States.PublishPostmortem]?.Next).toBe(States.Published);
     expect(definition.States[States.RemindPostmortem]?.Next).toBe(States.WaitForPostmortem);
   });
 
@@ -217,6 +231,9 @@ describe('incident workflow', () => {
         States.OpenPostmortem,
         States.WaitForPostmortem,
         States.RemindPostmortem,
+        States.WaitForApproval,
+        States.RemindApprovers,
+        States.PublishPostmortem,
         States.RecordWorkflowFailure,
       ].sort(),
     );

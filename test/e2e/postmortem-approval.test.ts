@@ -1,0 +1,270 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.ts';
+import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
+
+/**
+ * Approval from mail, on the local target: a sev 2 goes from declaration to a published postmortem with every
+ * decision made through the links the approvers were mailed. A GET (a mail scanner's prefetch) changes nothing;
+ * an edit in review makes the old links refuse and asks again; changes requested send it back to its owner.
+ */
+
+type Mail = { subject: string; destination: { to: string[] }; body: { text: string; html: string } };
+// biome-ignore lint/suspicious/noExplicitAny: the API's JSON answers are read loosely
+type Json = Record<string, any>;
+
+let hotline: HotlineTarget;
+beforeAll(async () => {
+  hotline = await startHotline();
+});
+afterAll(async () => hotline?.stop());
+
+const api = async (method: string, path: string, body?: unknown) => {
+  const response = await fetch(`${hotline.target.urls.api}${path}`, {
+    method,
+    headers: { ...hotline.operator(), 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as Json };
+};
+const mails = async () =>
+  ((await (await fetch(`${hotline.target.urls.ses}/store`)).json()) as { emails: Mail[] }).emails;
+const waitForMails = (what: string, match: (m: Mail) => boolean, count = 1) =>
+  eventually(
+    async () => {
+      const found = (await mails()).filter(match);
+      return found.length >= count ? found : undefined;
+    },
+    what,
+    30_000,
+  );
+const to = (address: string) => (m: Mail) => m.destination.to.includes(address);
+const about = (key: string, suffix: string) => (m: Mail) =>
+  m.subject.startsWith(`${key} - `) && m.subject.endsWith(suffix);
+
+/** The approve and request-changes links of an approval mail. */
+function decisionLinks(mail: Mail): { approve: string; changes: string } {
+  const link = (label: string) =>
+    new RegExp(`${label}: [^<\\n]*<(https?://[^>]+/links/v1\\.[^>]+)>`).exec(mail.body.text)?.[1];
+  const approve = link('Approve');
+  const changes = link('Request changes');
+  if (!approve || !changes) throw new Error(`no decision links in "${mail.subject}":\n${mail.body.text}`);
+  return { approve, changes };
+}
+
+const complete = (title: string) => ({
+  fields: {
+    leadup: 'A configuration change at 14:20 UTC lowered the connection pool size.',
+    fault: 'The checkout service ran out of database connections under normal load.',
+    detection: 'The 5xx alert fired four minutes after impact started.',
+    response: 'The incident manager was paged and acknowledged within three minutes.',
+    recovery: 'The change was rolled back at 15:05 UTC and errors stopped.',
+    fiveWhys: [
+      'Checkout failed because it had no database connections.',
+      'It had none because the pool was set to 5.',
+      'It was set to 5 because the change was not reviewed against load.',
+      'It was not reviewed because pool sizes are not in the review checklist.',
+      'They are not because the checklist predates connection pooling.',
+    ],
+    rootCause: 'A configuration change reduced the connection pool below the normal load.',
+    rootCauseCategory: 'change',
+    backlogCheck: 'No backlog item covered pool sizing.',
+    lessons: {
+      wentWell: 'The alert fired quickly.',
+      couldBeBetter: 'The change was deployed without a load check.',
+      gotLucky: 'Traffic was low at the time.',
+    },
+  },
+  actions: [
+    {
+      title,
+      kind: 'priority',
+      category: 'prevent-future',
+      ownerTeam: 'Payments',
+      trackerUrl: 'https://tracker.example.com/PAY-1',
+    },
+    {
+      title: 'Add alerting for all cases where the connection pool is more than 90% used',
+      kind: 'improvement',
+      category: 'detect',
+      ownerTeam: 'Payments',
+      trackerUrl: 'https://tracker.example.com/PAY-2',
+    },
+  ],
+});
+
+async function postmortemReadyForApproval(summary: string) {
+  const declared = await api('POST', '/incidents', {
+    summary,
+    description: 'Card payments fail at checkout.',
+    severity: 2,
+    service: 'checkout',
+  });
+  const key = declared.body.key as string;
+  await api('POST', `/incidents/${key}/acknowledge`, { incidentManager: 'payments-oncall@example.com' });
+  await api('POST', `/incidents/${key}/resolve`, { supportCases: 2 });
+  await waitForMails('the owner mail', about(key, ' - Postmortem'));
+  const { postmortem } = (await api('GET', `/incidents/${key}/postmortem`)).body;
+  const saved = await api('PUT', `/incidents/${key}/postmortem`, {
+    version: postmortem.version,
+    ...complete('Add a check of connection pool sizes to the change review checklist'),
+  });
+  expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+  expect(saved.body.postmortem.checks.blocking).toEqual([]);
+  return key;
+}
+
+describe('postmortem approval through the links in the mails', () => {
+  it('refuses a request while a blocking check is unmet, naming it', async () => {
+    const declared = await api('POST', '/incidents', {
+      summary: 'Search slow',
+      description: 'Search takes 10 s.',
+      severity: 2,
+      service: 'checkout',
+    });
+    const key = declared.body.key as string;
+    await api('POST', `/incidents/${key}/resolve`, { supportCases: 0 });
+    await waitForMails('the owner mail', about(key, ' - Postmortem'));
+    const refused = await api('POST', `/incidents/${key}/postmortem/request-approval`, {});
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toMatch(/rootCauseCategory/);
+    expect((await api('GET', `/incidents/${key}/postmortem`)).body.postmortem.status).toBe('draft');
+  });
+
+  it('goes from the request to a published postmortem, every decision made from a mail link', async () => {
+    const key = await postmortemReadyForApproval('Checkout errors');
+    const requested = await api('POST', `/incidents/${key}/postmortem/request-approval`, {});
+    expect(requested.status).toBe(200);
+    expect(requested.body.postmortem.status).toBe('in-review');
+    const [mandatory] = await waitForMails(
+      'the mandatory approver mail',
+      (m) => about(key, ' - Postmortem approval requested')(m) && to('head-of-payments@example.com')(m),
+    );
+    await waitForMails(
+      'the optional approver mail',
+      (m) => about(key, ' - Postmortem approval requested')(m) && to('sre-lead@example.com')(m),
+    );
+    const first = decisionLinks(mandatory as Mail);
+
+    // A scanner's GET of every link changes nothing.
+    const before = (await api('GET', `/incidents/${key}/postmortem`)).body;
+    for (const link of Object.values(first)) {
+      const page = await fetch(link);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('Five whys');
+    }
+    expect((await api('GET', `/incidents/${key}/postmortem`)).body).toEqual(before);
+
+    // An edit in review: the old links refuse, and the approvers are asked again on the new version.
+    const edited = await api('PUT', `/incidents/${key}/postmortem`, {
+      version: before.postmortem.version,
+      ...complete('Add a load check of connection pool sizes to every configuration change'),
+    });
+    expect(edited.status).toBe(200);
+    const stale = await fetch(first.approve);
+    expect(stale.status).toBe(409);
+    expect(await stale.text()).toMatch(/changed/);
+    const mandatoryMails = await waitForMails(
+      'the mandatory approver asked again',
+      (m) => about(key, ' - Postmortem approval requested')(m) && to('head-of-payments@example.com')(m),
+      2,
+    );
+    const second = decisionLinks(mandatoryMails[1] as Mail);
+    const confirm = await fetch(second.approve);
+    const html = await confirm.text();
+    const hash = /name="contentHash" value="([^"]+)"/.exec(html)?.[1] ?? '';
+    expect(hash).toMatch(/^[A-Za-z0-9_-]{43}$/);
+
+    // A POST whose body is not what the page offered decides nothing.
+    const forged = await fetch(second.approve, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        decision: 'changes-requested',
+        contentHash: hash,
+        comment: 'no',
+      }).toString(),
+    });
+    expect(forged.status).toBe(403);
+
+    const approved = await fetch(second.approve, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'approval-test' },
+      body: new URLSearchParams({ decision: 'approved', contentHash: hash }).toString(),
+    });
+    expect(approved.status).toBe(200);
+    expect(await approved.text()).toContain('You approved the postmortem');
+    // Used: the same link again says so and records nothing new.
+    const again = await fetch(second.approve, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ decision: 'approved', contentHash: hash }).toString(),
+    });
+    expect(await again.text()).toContain('already decided');
+
+    // The only mandatory approver approved: the workflow publishes.
+    const published = await waitForMails(
+      'the published postmortem',
+      (m) => about(key, ' - Postmortem published')(m) && to('checkout-incidents@example.com')(m),
+    );
+    expect((published[0] as Mail).body.text).toContain('Five whys');
+    const record = await eventually(async () => {
+      const { postmortem } = (await api('GET', `/incidents/${key}/postmortem`)).body;
+      return postmortem.status === 'published' ? postmortem : undefined;
+    }, 'the postmortem to be published');
+    const priority = record.actions.find((a: Json) => a.kind === 'priority');
+    expect(priority.dueProvisional).toBeUndefined();
+    expect(Date.parse(priority.dueAt) - Date.parse(record.approvedAt)).toBe(4 * 7 * 86_400_000);
+    expect(record.approvals.decisions).toEqual([
+      expect.objectContaining({
+        approver: 'head-of-payments@example.com',
+        decision: 'approved',
+        current: true,
+        userAgent: 'approval-test',
+      }),
+    ]);
+    const markdown = await fetch(`${hotline.target.urls.api}/incidents/${key}/postmortem/document`, {
+      headers: { ...hotline.operator(), accept: 'text/markdown' },
+    });
+    expect(markdown.headers.get('content-type')).toMatch(/^text\/markdown/);
+    expect(await markdown.text()).toContain('Add a load check of connection pool sizes');
+    const page = await fetch(`${hotline.target.urls.api}/incidents/${key}/postmortem/document`, {
+      headers: { ...hotline.operator(), accept: 'text/html' },
+    });
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).not.toContain('<script');
+  });
+
+  it('sends a postmortem back to its owner with the comment when an approver requests changes', async () => {
+    const key = await postmortemReadyForApproval('Refund errors');
+    await api('POST', `/incidents/${key}/postmortem/request-approval`, {});
+    const [mail] = await waitForMails(
+      'the approver mail',
+      (m) => about(key, ' - Postmortem approval requested')(m) && to('head-of-payments@example.com')(m),
+    );
+    const { changes } = decisionLinks(mail as Mail);
+    const hash = /name="contentHash" value="([^"]+)"/.exec(await (await fetch(changes)).text())?.[1] ?? '';
+    const withoutComment = await fetch(changes, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ decision: 'changes-requested', contentHash: hash }).toString(),
+    });
+    expect(withoutComment.status).toBe(400);
+    const decided = await fetch(changes, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        decision: 'changes-requested',
+        contentHash: hash,
+        comment: 'Name the <b>owner</b> of the checklist.',
+      }).toString(),
+    });
+    expect(decided.status).toBe(200);
+    const [owner] = await waitForMails(
+      'the comment to the owner',
+      (m) => about(key, ' - Postmortem changes requested')(m) && to('payments-team@example.com')(m),
+    );
+    expect((owner as Mail).body.text).toContain('Name the <b>owner</b> of the checklist.');
+    expect((owner as Mail).body.html).toContain('Name the &lt;b&gt;owner&lt;/b&gt; of the checklist.');
+    expect((await api('GET', `/incidents/${key}/postmortem`)).body.postmortem.status).toBe('draft');
+  });
+});
