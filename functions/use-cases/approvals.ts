@@ -1,4 +1,10 @@
 import {
+  approvalPendingEmail,
+  approvalRequestEmail,
+  changesRequestedEmail,
+  postmortemPublishedEmail,
+} from '../core/approval-mails.ts';
+import {
   type ApprovalDecision,
   type ApprovalRequest,
   approvalState,
@@ -7,12 +13,6 @@ import {
   dueDatesAtApproval,
 } from '../core/approvals.ts';
 import { addBusinessDays } from '../core/business-hours.ts';
-import {
-  approvalPendingEmail,
-  approvalRequestEmail,
-  changesRequestedEmail,
-  postmortemPublishedEmail,
-} from '../core/comms.ts';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../core/errors.ts';
 import type { Incident } from '../core/incident.ts';
 import { digestNumber } from '../core/keys.ts';
@@ -22,7 +22,7 @@ import type { Postmortem } from '../core/postmortem.ts';
 import { checkPostmortem } from '../core/postmortem-checks.ts';
 import { publishedHtml, publishedMarkdown } from '../core/postmortem-document.ts';
 import type { PostmortemEdit } from '../core/postmortem-edit.ts';
-import { editPostmortem, type PostmortemDeps, peopleOf, viewOf } from './postmortems.ts';
+import { editorUrlFor, editPostmortem, type PostmortemDeps, peopleOf, viewOf } from './postmortems.ts';
 import { incidentOrThrow } from './respond.ts';
 import { sendOnce } from './send-once.ts';
 
@@ -298,7 +298,7 @@ async function returnToDraft(
 ) {
   const next: Postmortem = { ...postmortem, status: 'draft', updatedAt: deps.now().toISOString() };
   await deps.postmortems.save(next, postmortem.version, undefined, ['in-review']);
-  const editorUrl = await editorLink(deps, incident, postmortem);
+  const editorUrl = await editorUrlFor(deps, incident, postmortem);
   await sendOnce(deps, {
     incidentId: incident.id,
     incidentKey: incident.key,
@@ -320,19 +320,6 @@ async function returnToDraft(
   });
   const token = await deps.postmortems.taskTokenOf(incident.id);
   if (token) await deps.workflow.resume(token, { event: 'changes-requested' });
-}
-
-async function editorLink(deps: PostmortemDeps, incident: Incident, postmortem: Postmortem) {
-  const token = issueLink(await deps.signingKeys(), {
-    id: deps.newId(),
-    incidentId: incident.id,
-    key: incident.key,
-    action: 'edit-postmortem',
-    recipient: postmortem.owner,
-    ttlHours: (deps.organisation.viewLinkDays ?? 30) * 24,
-    now: deps.now(),
-  });
-  return signedLinkUrl(deps.baseUrl, token);
 }
 
 /** Every mandatory approver approved: the priority actions' due dates are fixed; the workflow publishes. */

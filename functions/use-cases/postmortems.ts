@@ -173,7 +173,7 @@ async function announce(deps: PostmortemDeps, incident: Incident, postmortem: Po
 }
 
 /** The owner's editor link: many saves until it expires, well after the due date (a late one must be writable). */
-async function editorUrlFor(
+export async function editorUrlFor(
   deps: PostmortemDeps,
   incident: Incident,
   postmortem: Postmortem,

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { contentHash } from '../../../functions/core/approvals.ts';
 import {
   approvalPendingEmail,
   approvalRequestEmail,
   changesRequestedEmail,
   DOCUMENT_MAIL_CHARS,
-  MAX_BODY_CHARS,
   postmortemPublishedEmail,
-} from '../../../functions/core/comms.ts';
+} from '../../../functions/core/approval-mails.ts';
+import { contentHash } from '../../../functions/core/approvals.ts';
+import { MAX_BODY_CHARS } from '../../../functions/core/comms.ts';
 import {
   type ApprovalConfirmView,
   type LinkPage,
