@@ -29,9 +29,11 @@ export const functionSpecs = {
   LinkDecision: { handlerFile: 'handle-link', kind: 'api' },
   StatusPage: { handlerFile: 'status-page', kind: 'api' },
   Postmortems: { handlerFile: 'postmortems', kind: 'api' },
+  Actions: { handlerFile: 'actions', kind: 'api' },
   WorkflowStep: { handlerFile: 'workflow-step', kind: 'workflow' },
   RecordWorkflowFailure: { handlerFile: 'record-workflow-failure', kind: 'workflow' },
   SweepUnstartedWorkflows: { handlerFile: 'sweep-unstarted-workflows', kind: 'workflow' },
+  SweepActionReminders: { handlerFile: 'sweep-action-reminders', kind: 'workflow' },
 } as const satisfies Record<string, { handlerFile: string; kind: FunctionKind }>;
 export type FunctionId = keyof typeof functionSpecs;
 
@@ -95,9 +97,11 @@ export class HotlineStack extends Stack {
       LinkDecision: fn('LinkDecision'),
       StatusPage: fn('StatusPage'),
       Postmortems: fn('Postmortems'),
+      Actions: fn('Actions'),
       WorkflowStep: fn('WorkflowStep'),
       RecordWorkflowFailure: fn('RecordWorkflowFailure'),
       SweepUnstartedWorkflows: fn('SweepUnstartedWorkflows'),
+      SweepActionReminders: fn('SweepActionReminders'),
     };
     const f = this.functions;
 
@@ -119,6 +123,7 @@ export class HotlineStack extends Stack {
       linkDecision: f.LinkDecision,
       statusPage: f.StatusPage,
       postmortems: f.Postmortems,
+      actions: f.Actions,
       logRemovalPolicy,
     });
     this.api = this.incidentApi.httpApi;
@@ -164,8 +169,13 @@ export class HotlineStack extends Stack {
       .bindStateMachine(this.stateMachine)
       .bindMailer(this.mailer, links)
       .bindMetrics();
+    // Postmortem actions: listed and completed by operators (the item, the postmortem's list, the timeline).
+    f.Actions.bindTable(this.table, 'readWrite');
+    // Reminds open actions' owners (and approvers on breach) with a signed "mark done" link in each mail.
+    f.SweepActionReminders.bindTable(this.table, 'readWrite').bindMailer(this.mailer, links);
     this.schedules = new Schedules(this, 'Schedules', {
       sweepUnstartedWorkflows: f.SweepUnstartedWorkflows,
+      sweepActionReminders: f.SweepActionReminders,
     });
 
     this.alarms = new OperatorAlarms(this, 'Alarms', {

@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Stores } from '../use-cases/ports.ts';
+import { ActionsRepository } from './actions-repository.ts';
 import { AlertGroupsRepository, DeliveriesRepository } from './alert-groups-repository.ts';
 import { CommsRepository } from './comms-repository.ts';
 import { documentClient, tableName } from './dynamodb.ts';
@@ -20,6 +21,7 @@ export function dynamoStores(db: DynamoDBDocumentClient, name: string): Stores {
     comms: new CommsRepository(table),
     statusPage: new StatusPageRepository(table),
     postmortems: new PostmortemsRepository(table),
+    actions: new ActionsRepository(table),
   };
 }
 

@@ -53,7 +53,20 @@ Commands:
                   --category <investigate|mitigate|repair|detect|mitigate-future|prevent-future>
                   [--owner-team <team>] [--tracker <url>]
   postmortem edit <KEY>         edit the whole postmortem as Markdown in $VISUAL or $EDITOR (default vi)
+  postmortem request-approval <KEY>
+                                mail the approvers (refused, naming each unmet blocking check, with exit 2)
+  postmortem approvers <KEY> (--add <address> [--mandatory] | --replace <address> --with <address>)
+                                add an approver (optional unless --mandatory) or replace one; nobody else's
+                                decision is reset, and in review the new approver is asked at once
+  postmortem document <KEY> [--markdown]
+                                the published postmortem as HTML (or Markdown)
   postmortems [--status <${postmortemStatuses.join('|')}>] [--service <id>] [--overdue] [--limit <n>]
+
+  actions   [--status <open|done>] [--kind <priority|improvement>] [--team <owner team>] [--service <id>]
+            [--overdue] [--due-before <ISO>] [--limit <n>]
+                                postmortem actions (open ones by due date, done ones latest first)
+  action complete <ID> [--tracker <url>] [--note <text>]
+                                mark an action done (refused with exit 2 when it already is)
 
 Exit status: 0 done, 1 failed, 2 refused (usage, a 4xx answer, an edit that does not read), 3 the postmortem
 changed since you read it (nothing saved: read it again and reapply your change).
@@ -118,6 +131,10 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         return await postmortem(rest, io);
       case 'postmortems':
         return await listPostmortems(rest, io);
+      case 'actions':
+        return await listActions(rest, io);
+      case 'action':
+        return await actionCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -323,10 +340,34 @@ function describeResult(command: string, key: string, r: Record<string, unknown>
 
 // --- postmortems ----------------------------------------------------------------------------------------------
 
+/** One decision as `approvals.decisions` lists it: `current`, it counts for the content asked about now. */
+interface DecisionAnswer {
+  approver: string;
+  mandatory: boolean;
+  decision: 'approved' | 'changes-requested';
+  comment?: string;
+  at: string;
+  contentHash: string;
+  version: number;
+  current: boolean;
+}
+
+/** The postmortem's `approvals`: who is asked and, once requested, the request and every decision. */
+interface ApprovalsAnswer {
+  requestedAt?: string;
+  requestedBy?: string;
+  contentHash?: string;
+  version?: number;
+  approvers: { address: string; mandatory: boolean }[];
+  pending?: string[];
+  decisions: DecisionAnswer[];
+}
+
 /** The postmortem as GET and PUT /incidents/{key}/postmortem answer it. */
 type PostmortemAnswer = Postmortem & {
   checks: PostmortemChecks;
   history: { version: number; at: string; by: string; changed: string[] }[];
+  approvals?: ApprovalsAnswer;
 };
 
 const LESSON_PARTS = ['wentWell', 'couldBeBetter', 'gotLucky'] as const;
@@ -362,9 +403,15 @@ async function postmortem(args: string[], io: CliIo): Promise<number> {
       return addAction(rest, io);
     case 'edit':
       return editPostmortem(rest, io);
+    case 'request-approval':
+      return requestApproval(rest, io);
+    case 'approvers':
+      return changeApprovers(rest, io);
+    case 'document':
+      return showDocument(rest, io);
     default:
       throw new CliError(
-        `${sub === undefined ? 'postmortem needs a command' : `unknown postmortem command "${sub}"`} (open, show, set, add-action, edit)\n\n${usage}`,
+        `${sub === undefined ? 'postmortem needs a command' : `unknown postmortem command "${sub}"`} (open, show, set, add-action, edit, request-approval, approvers, document)\n\n${usage}`,
       );
   }
 }
@@ -469,6 +516,7 @@ async function showPostmortem(args: string[], io: CliIo): Promise<number> {
   ].filter(Boolean);
   if (measures.length > 0) io.out(`times  ${measures.join(', ')}`);
   for (const line of checkLines(pm.checks)) io.out(line);
+  for (const line of approvalLines(pm)) io.out(line);
   io.out('');
   if (values.markdown) {
     io.out(postmortemToMarkdown(pm).trimEnd());
@@ -476,6 +524,61 @@ async function showPostmortem(args: string[], io: CliIo): Promise<number> {
   }
   for (const line of templateLines(pm)) io.out(line);
   return 0;
+}
+
+const sameAddress = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
+const approverNames = (approvers: readonly { address: string; mandatory: boolean }[]) =>
+  approvers.map((a) => `${a.address} (${a.mandatory ? 'mandatory' : 'optional'})`).join(', ');
+
+/**
+ * Where approval stands, for `postmortem show`: the request, then each approver (mandatory or optional) with
+ * their decisions, oldest first, each with its time, version and whether it counts for the content asked about
+ * now (a decision on earlier content, or before the request, is shown but does not count), and any comment.
+ */
+function approvalLines(pm: PostmortemAnswer): string[] {
+  const a = pm.approvals;
+  if (!a) return [];
+  const request = a.requestedAt
+    ? `requested ${a.requestedAt} by ${a.requestedBy} on version ${a.version}`
+    : undefined;
+  const state: Record<string, string> = {
+    draft: request
+      ? `last ${request}; changes were requested, so it is a draft again`
+      : `not requested yet (postmortem request-approval ${pm.key})`,
+    'in-review': `${request}; ${
+      a.pending?.length ? `waiting for ${a.pending.join(', ')}` : 'every mandatory approver approved'
+    }`,
+    approved: `${request}; approved${pm.approvedAt ? ` ${pm.approvedAt}` : ''}`,
+    published: `${request}; approved${pm.approvedAt ? ` ${pm.approvedAt}` : ''} and published`,
+  };
+  const out = [`Approval: ${state[pm.status] ?? `${pm.status}${request ? `, ${request}` : ''}`}`];
+  const width = Math.max(0, ...a.approvers.map((x) => x.address.length));
+  const decisionLines = (decisions: DecisionAnswer[]) =>
+    decisions.flatMap((d) => {
+      const counts = d.current
+        ? 'counts'
+        : a.contentHash !== undefined && d.contentHash !== a.contentHash
+          ? 'does not count: made on other content'
+          : 'does not count: made before the current request';
+      return [
+        `    ${d.decision === 'approved' ? 'approved' : 'requested changes'} ${d.at} on version ${d.version} (${counts})`,
+        ...(d.comment ? d.comment.split('\n').map((line) => `      | ${line}`) : []),
+      ];
+    });
+  const byTime = (x: DecisionAnswer, y: DecisionAnswer) => Date.parse(x.at) - Date.parse(y.at);
+  for (const approver of a.approvers) {
+    const theirs = a.decisions.filter((d) => sameAddress(d.approver, approver.address)).sort(byTime);
+    out.push(
+      `  ${approver.address.padEnd(width)}  ${approver.mandatory ? 'mandatory' : 'optional'}`,
+      ...(theirs.length ? decisionLines(theirs) : ['    no decision']),
+    );
+  }
+  const others = a.decisions
+    .filter((d) => !a.approvers.some((x) => sameAddress(x.address, d.approver)))
+    .sort(byTime);
+  for (const d of others)
+    out.push(`  ${d.approver.padEnd(width)}  no longer asked`, ...decisionLines([{ ...d, current: false }]));
+  return out;
 }
 
 /** The template for reading, each section with the name `set --field` takes. */
@@ -776,6 +879,113 @@ function editorOf(env: CliIo['env']): (path: string) => Promise<void> {
     });
 }
 
+/**
+ * `postmortem request-approval`: mails the approvers. A 409 is refused with exit 2: each unmet blocking check
+ * on its own line (as the postmortem's checks name them), or the API's reason (already in review).
+ */
+async function requestApproval(args: string[], io: CliIo): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {}, strict: true });
+  const key = keyOf('request-approval', positionals);
+  try {
+    const answer = await call(io, 'POST', `${postmortemPath(key)}/request-approval`, {});
+    const pm = answer.postmortem as PostmortemAnswer;
+    const approvers = pm.approvals?.approvers ?? pm.approval?.approvers ?? [];
+    io.out(
+      `Asked for approval of the postmortem of ${pm.key} (version ${pm.version}, now ${pm.status}): ${approverNames(approvers)}.`,
+    );
+    io.out(
+      `Each approver got one email with the whole postmortem and their links; \`postmortem show ${pm.key}\` lists their decisions.`,
+    );
+    return 0;
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 409) throw error;
+    let blocking: Check[] = [];
+    try {
+      const now = await getPostmortem(io, key);
+      if (now.status === 'draft') blocking = now.checks.blocking;
+    } catch {
+      // The 409's own message names the checks, on one line.
+    }
+    if (blocking.length === 0) {
+      io.err(`Approval not requested: ${error.message}`);
+      return 2;
+    }
+    io.err(
+      `Approval not requested: ${blocking.length === 1 ? 'one blocking check is' : `${blocking.length} blocking checks are`} not met:`,
+    );
+    for (const check of blocking) io.err(`  ${check.field ?? 'postmortem'}: ${check.message}`);
+    io.err(
+      `Nobody was asked. Meet them (postmortem set, add-action, edit), then run request-approval again.`,
+    );
+    return 2;
+  }
+}
+
+/** `postmortem approvers`: adds an approver, or replaces one by another; nobody else's decision is reset. */
+async function changeApprovers(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      add: { type: 'string' },
+      mandatory: { type: 'boolean' },
+      replace: { type: 'string' },
+      with: { type: 'string' },
+    },
+    strict: true,
+  });
+  const key = keyOf('approvers', positionals);
+  const adding = values.add !== undefined;
+  const replacing = values.replace !== undefined;
+  if (adding === replacing)
+    throw new CliError(
+      `postmortem approvers needs one of --add <address> [--mandatory] or --replace <address> --with <address>\n\n${usage}`,
+    );
+  if (adding && values.with !== undefined)
+    throw new CliError('postmortem approvers: --with goes with --replace, not --add');
+  if (replacing && values.with === undefined)
+    throw new CliError('postmortem approvers --replace <address> needs --with <address>');
+  if (replacing && values.mandatory)
+    throw new CliError(
+      'postmortem approvers: --mandatory goes with --add (a replacement takes the place, and the flag, of whom it replaces)',
+    );
+  const body = adding
+    ? { add: { address: values.add, mandatory: values.mandatory === true } }
+    : { replace: { from: values.replace, to: values.with } };
+  const pm = (await call(io, 'POST', `${postmortemPath(key)}/approvers`, body))
+    .postmortem as PostmortemAnswer;
+  const approvers = pm.approvals?.approvers ?? [];
+  const named = adding ? (values.add ?? '') : (values.with ?? '');
+  const now = approvers.find((a) => sameAddress(a.address, named));
+  io.out(
+    adding
+      ? `${named} is ${now?.mandatory ? 'a mandatory' : 'an optional'} approver of the postmortem of ${pm.key}.`
+      : `${values.replace} is replaced by ${named} (${now?.mandatory ? 'mandatory' : 'optional'}) as an approver of the postmortem of ${pm.key}.`,
+  );
+  io.out(`Approvers: ${approverNames(approvers)}.`);
+  if (pm.status === 'in-review')
+    io.out(`${named} is asked now: one email with the whole postmortem and their links.`);
+  return 0;
+}
+
+/** `postmortem document`: the published postmortem as the API serves it, HTML or (`--markdown`) Markdown. */
+async function showDocument(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { markdown: { type: 'boolean' } },
+    strict: true,
+  });
+  const key = keyOf('document', positionals);
+  const text = await callText(
+    io,
+    `${postmortemPath(key)}/document`,
+    values.markdown ? 'text/markdown' : 'text/html',
+  );
+  io.out(text.replace(/\n$/, ''));
+  return 0;
+}
+
 async function listPostmortems(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -812,6 +1022,78 @@ async function listPostmortems(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
+// --- postmortem actions ----------------------------------------------------------------------------------------
+
+interface ActionAnswer {
+  id: string;
+  title: string;
+  kind: string;
+  ownerTeam: string;
+  incidentKey: string;
+  service: string;
+  status: string;
+  dueAt?: string;
+  doneAt?: string;
+  doneBy?: string;
+  trackerUrl?: string;
+}
+
+async function listActions(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      status: { type: 'string' },
+      kind: { type: 'string' },
+      team: { type: 'string' },
+      service: { type: 'string' },
+      overdue: { type: 'boolean' },
+      'due-before': { type: 'string' },
+      limit: { type: 'string' },
+    },
+    strict: true,
+  });
+  const query = new URLSearchParams();
+  if (values.status !== undefined) query.set('status', values.status);
+  if (values.kind !== undefined) query.set('kind', values.kind);
+  if (values.team !== undefined) query.set('ownerTeam', values.team);
+  if (values.service !== undefined) query.set('service', values.service);
+  if (values.overdue) query.set('overdue', 'true');
+  if (values['due-before'] !== undefined) query.set('dueBefore', values['due-before']);
+  if (values.limit !== undefined) query.set('limit', values.limit);
+  const result = await call(io, 'GET', `/actions${query.size ? `?${query}` : ''}`);
+  const actions = result.actions as ActionAnswer[];
+  if (actions.length === 0) io.out('No actions.');
+  const now = Date.now();
+  for (const a of actions) {
+    const overdue = a.status === 'open' && a.dueAt !== undefined && Date.parse(a.dueAt) < now;
+    const when = a.status === 'done' ? `done ${a.doneAt} by ${a.doneBy}` : `due ${a.dueAt ?? '-'}`;
+    io.out(
+      `${a.id}  ${a.incidentKey.padEnd(10)} ${a.kind.padEnd(11)} ${a.ownerTeam.padEnd(14)} ${when}${overdue ? ' OVERDUE' : ''}  ${a.title}`,
+    );
+  }
+  return 0;
+}
+
+async function actionCommand(args: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'complete') throw new CliError(`unknown action command "${sub ?? ''}"\n\n${usage}`);
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: { tracker: { type: 'string' }, note: { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const [id] = positionals;
+  if (!id || positionals.length > 1) throw new CliError(`action complete takes one action id\n\n${usage}`);
+  const body: Record<string, string> = {};
+  if (values.tracker !== undefined) body.trackerUrl = values.tracker;
+  if (values.note !== undefined) body.note = values.note;
+  const result = await call(io, 'POST', `/actions/${encodeURIComponent(id)}/complete`, body);
+  const action = result.action as ActionAnswer;
+  io.out(`${action.incidentKey}: "${action.title}" marked done by ${action.doneBy} at ${action.doneAt}.`);
+  return 0;
+}
+
 async function call(
   io: CliIo,
   method: string,
@@ -819,6 +1101,48 @@ async function call(
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<Record<string, unknown>> {
+  const { response, text, url } = await send(io, method, path, body, headers);
+  let parsed: Record<string, unknown> = {};
+  try {
+    parsed = text ? JSON.parse(text) : {};
+  } catch {
+    throw new Error(`${response.status} from ${url.origin}: ${text.slice(0, 200)}`);
+  }
+  if (!response.ok) throw apiError(response.status, parsed, text);
+  answeredWith.set(parsed, response.status);
+  return parsed;
+}
+
+/** A GET of a document (not JSON): its text as answered, with `accept` naming the type wanted. */
+async function callText(io: CliIo, path: string, accept: string): Promise<string> {
+  const { response, text } = await send(io, 'GET', path, undefined, { accept });
+  if (response.ok) return text;
+  let parsed: Record<string, unknown> = {};
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Not the API's JSON error: its text says what it is.
+  }
+  throw apiError(response.status, parsed, text);
+}
+
+function apiError(status: number, parsed: Record<string, unknown>, text: string): ApiError {
+  const error = parsed.error as { code?: string; message?: string } | undefined;
+  return new ApiError(
+    status,
+    error?.code ?? '',
+    `${status} ${error?.code ?? ''}: ${error?.message ?? (parsed.message as string) ?? text}`,
+  );
+}
+
+/** One request to the API, signed (bearer token locally, SigV4 on AWS): the response and its text. */
+async function send(
+  io: CliIo,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ response: Response; text: string; url: URL }> {
   const base = io.env.HOTLINE_URL?.replace(/\/+$/, '');
   if (!base)
     throw new CliError('set HOTLINE_URL to the API URL (the ApiUrl stack output, or http://127.0.0.1:3000)');
@@ -834,23 +1158,7 @@ async function call(
     ? { ...request, authorization: `Bearer ${token}` }
     : await sigv4(io, method, url, request, payload);
   const response = await io.fetch(url, { method, headers: signed, ...(payload ? { body: payload } : {}) });
-  const text = await response.text();
-  let parsed: Record<string, unknown> = {};
-  try {
-    parsed = text ? JSON.parse(text) : {};
-  } catch {
-    throw new Error(`${response.status} from ${url.origin}: ${text.slice(0, 200)}`);
-  }
-  if (!response.ok) {
-    const error = parsed.error as { code?: string; message?: string } | undefined;
-    throw new ApiError(
-      response.status,
-      error?.code ?? '',
-      `${response.status} ${error?.code ?? ''}: ${error?.message ?? (parsed.message as string) ?? text}`,
-    );
-  }
-  answeredWith.set(parsed, response.status);
-  return parsed;
+  return { response, text: await response.text(), url };
 }
 
 /** The HTTP status each answer of `call` came with (201 Created and 200 tell `postmortem open` apart). */

@@ -53,6 +53,8 @@ export const keys = {
    * times), so nothing internal can reach the page. Written by the comms rounds, read through `statusPage`.
    */
   statusEntry: (incidentId: string): Key => ({ pk: `STATUS#${incidentId}`, sk: 'STATUS' }),
+  /** A postmortem action followed after approval (a projection of the postmortem's action list). */
+  action: (actionId: string): Key => ({ pk: `ACTION#${actionId}`, sk: 'ACTION' }),
   /** A sender-assigned delivery id already processed (replay protection); expires in code. */
   delivery: (source: string, deliveryId: string): Key => ({
     pk: `DELIVERY#${source}#${digest(deliveryId)}`,
@@ -121,6 +123,31 @@ export const indexes = {
     values: (status: string, due: string, incidentId: string) => ({
       gsi3pk: `POSTMORTEMS#${status}`,
       gsi3sk: `${due}#${incidentId}`,
+    }),
+  },
+  /**
+   * Open postmortem actions by due date (those without one, improvements, sort last as `9999`): the list and the
+   * reminder sweep read one partition with a key condition on the due date. Done ones move to a partition of
+   * their own, by completion time.
+   */
+  openActions: {
+    name: 'gsi3',
+    pk: 'gsi3pk',
+    sk: 'gsi3sk',
+    partition: 'ACTIONS#OPEN',
+    values: (dueAt: string | undefined, actionId: string) => ({
+      gsi3pk: 'ACTIONS#OPEN',
+      gsi3sk: `${dueAt ?? '9999'}#${actionId}`,
+    }),
+  },
+  doneActions: {
+    name: 'gsi3',
+    pk: 'gsi3pk',
+    sk: 'gsi3sk',
+    partition: 'ACTIONS#DONE',
+    values: (doneAt: string, actionId: string) => ({
+      gsi3pk: 'ACTIONS#DONE',
+      gsi3sk: `${doneAt}#${actionId}`,
     }),
   },
 } as const;

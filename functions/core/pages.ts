@@ -195,7 +195,8 @@ export function pageHeaders(): Record<string, string> {
 const STATUS: Record<LinkPage['kind'], number> = {
   confirm: 200,
   done: 200,
-  'already-done': 200,
+  // A single-use link used again: refused (nothing changed), with who did it and when.
+  'already-done': 409,
   'in-progress': 409,
   expired: 410,
   invalid: 403,

@@ -2,6 +2,7 @@ import { humanTime, type PageResponse, page, pageHeaders } from './pages.ts';
 import {
   actionCategories,
   actionKinds,
+  type Check,
   type Postmortem,
   type PostmortemAction,
   type PostmortemChecks,
@@ -87,7 +88,47 @@ export type EditorNotice =
   /** The save was refused: the validation message (`fields.leadup: at most ...; actions[1].title: ...`). */
   | { kind: 'invalid'; message: string }
   /** The postmortem can no longer be edited (approved, published). */
-  | { kind: 'closed'; tried: boolean };
+  | { kind: 'closed'; tried: boolean }
+  /** After "Ask for approval" (Post/Redirect/Get): approval was requested on this version. */
+  | { kind: 'requested'; version: number }
+  /**
+   * "Ask for approval" asked nobody: the blocking checks of the version saved, or (none blocking) why not. The
+   * form was saved first (`saved`: the version it made, or that nothing had changed), so nothing typed is lost.
+   */
+  | {
+      kind: 'not-requested';
+      saved?: { version: number; changed: boolean };
+      blocking: readonly Check[];
+      reason?: string;
+    };
+
+/** One approver as the editor shows them: their decision that counts for the request, and an earlier one. */
+export interface EditorApprover {
+  address: string;
+  mandatory: boolean;
+  /** Their decision on the content in review (or last reviewed): it counts. */
+  decision?: { decision: 'approved' | 'changes-requested'; at: string; version: number };
+  /** Their latest decision on earlier content: shown, it does not count. */
+  earlier?: { decision: 'approved' | 'changes-requested'; at: string; version: number };
+}
+
+/** Where approval stands: who is (or would be) asked, the last request, and its requests for changes. */
+export interface EditorApproval {
+  approvers: EditorApprover[];
+  /** The request in review, or the last one made (it sent the postmortem back, or approved it). */
+  request?: { at: string; by: string; version: number };
+  /** The last request's requests for changes (they sent it back to draft), oldest first. */
+  changesRequested: {
+    approver: string;
+    mandatory: boolean;
+    at: string;
+    version: number;
+    comment: string;
+  }[];
+}
+
+/** The editor's second submit button: save the form, then ask the approvers. */
+export const REQUEST_APPROVAL_INTENT = { name: 'intent', value: 'request-approval' } as const;
 
 export interface PostmortemEditorView {
   /** The postmortem as saved now. */
@@ -107,6 +148,10 @@ export interface PostmortemEditorView {
   notice?: EditorNotice;
   /** Shown, not editable (approved or published). */
   readOnly: boolean;
+  /** Who approves, and what they decided (absent: the page says nothing about approval). */
+  approval?: EditorApproval;
+  /** The form was posted with "Ask for approval" and refused before anyone was asked (invalid, stale). */
+  approvalNotAsked?: boolean;
 }
 
 /** What an editor link answers: the page with its status, or a redirect after a save. */
@@ -748,13 +793,16 @@ function withoutInstructions(message: string): string {
   return message;
 }
 
+/** A check as a list item, linked to its field when the form shows the saved values (`anchors`). */
+function checkItem(check: { field?: string; message: string }, anchors: boolean): string {
+  const target = anchors && check.field ? place(check.field, (i) => i).id : undefined;
+  const message = e(withoutInstructions(check.message));
+  return `<li>${target ? `<a href="#${e(target)}">${message}</a>` : message}</li>`;
+}
+
 function checksSection(v: PostmortemEditorView, anchors: boolean): string {
   const { blocking, warnings } = v.checks;
-  const item = (check: { field?: string; message: string }) => {
-    const target = anchors && check.field ? place(check.field, (i) => i).id : undefined;
-    const message = e(withoutInstructions(check.message));
-    return `<li>${target ? `<a href="#${e(target)}">${message}</a>` : message}</li>`;
-  };
+  const item = (check: { field?: string; message: string }) => checkItem(check, anchors);
   return [
     `<section id="checks" class="checks">`,
     `<h2>Checks of version ${e(String(v.postmortem.version))}</h2>`,
@@ -772,10 +820,45 @@ function checksSection(v: PostmortemEditorView, anchors: boolean): string {
   ].join('');
 }
 
+/** `a@example.com (mandatory), b@example.com (optional)`. */
+const approverList = (approvers: readonly { address: string; mandatory: boolean }[]) =>
+  approvers.map((a) => `${e(a.address)} (${a.mandatory ? 'mandatory' : 'optional'})`).join(', ');
+
+/** A sentence for `nothing was asked` after a refused save that was meant to ask for approval. */
+const notAsked = (v: PostmortemEditorView) => (v.approvalNotAsked ? ' Nobody was asked for approval.' : '');
+
 function noticeBox(v: PostmortemEditorView, actionRowOf: (i: number) => number): string {
   const n = v.notice;
   if (!n) return '';
   switch (n.kind) {
+    case 'requested': {
+      const approvers = v.approval?.approvers ?? [];
+      return `<div class="box ok" role="status"><p><strong>Approval requested on version ${e(
+        String(n.version),
+      )}.</strong> ${
+        approvers.length
+          ? `Each approver got one email with the whole postmortem and their links to approve or to request changes: ${approverList(
+              approvers,
+            )}.`
+          : 'The approvers got one email each with the whole postmortem and their links.'
+      } It is in review until every mandatory approver approves; a request for changes brings it back here, with the comment.</p></div>`;
+    }
+    case 'not-requested': {
+      const saved = n.saved
+        ? n.saved.changed
+          ? `Your changes were saved as version ${e(String(n.saved.version))}. `
+          : `Nothing needed saving (the form matched version ${e(String(n.saved.version))}). `
+        : '';
+      if (n.blocking.length === 0)
+        return `<div class="box bad" role="alert"><p><strong>Not sent for approval</strong>: ${e(
+          n.reason ?? 'approval cannot be requested now',
+        )}.</p><p>${saved}Nobody was asked.</p></div>`;
+      return `<div class="box bad" role="alert"><p><strong>Not sent for approval: ${
+        n.blocking.length === 1 ? 'one blocking check is' : `${n.blocking.length} blocking checks are`
+      } not met.</strong> ${saved}Nobody was asked. Fix ${
+        n.blocking.length === 1 ? 'it' : 'them'
+      }, then ask again.</p><ul>${n.blocking.map((check) => checkItem(check, true)).join('')}</ul></div>`;
+    }
     case 'saved':
       return `<div class="box ok" role="status"><p><strong>Saved as version ${e(String(n.version))}</strong> at ${e(
         humanTime(n.at),
@@ -790,7 +873,9 @@ function noticeBox(v: PostmortemEditorView, actionRowOf: (i: number) => number):
       )}: it can no longer be edited.</strong> ${n.tried ? 'Nothing was saved. ' : ''}It is shown as it is.</p></div>`;
     case 'invalid': {
       const problems = problemsOf(n.message);
-      return `<div class="box bad" role="alert"><p><strong>Not saved: ${problems.length === 1 ? 'one field needs' : 'some fields need'} a change.</strong> What you typed is kept below.</p><ul>${problems
+      return `<div class="box bad" role="alert"><p><strong>Not saved: ${problems.length === 1 ? 'one field needs' : 'some fields need'} a change.</strong> What you typed is kept below.${notAsked(
+        v,
+      )}</p><ul>${problems
         .map(({ path, problem }) => {
           const at = place(path, actionRowOf);
           return `<li><a href="#${e(at.id)}">${e(at.label)}</a>: ${e(problem)}</li>`;
@@ -809,7 +894,7 @@ function noticeBox(v: PostmortemEditorView, actionRowOf: (i: number) => number):
       return [
         `<div class="box warn" role="alert"><p><strong>Not saved: this postmortem was saved by someone else while you were editing version ${e(
           n.yourVersion,
-        )}.</strong></p>`,
+        )}.</strong>${notAsked(v)}</p>`,
         `<ul>${n.others
           .map(
             (o) =>
@@ -829,6 +914,89 @@ function noticeBox(v: PostmortemEditorView, actionRowOf: (i: number) => number):
       ].join('');
     }
   }
+}
+
+const decisionWords = (d: { decision: 'approved' | 'changes-requested' }) =>
+  d.decision === 'approved' ? 'approved' : 'requested changes';
+
+/** One approver's line: who, mandatory or optional, and their decision (with an earlier one that no longer counts). */
+function approverItem(a: EditorApprover): string {
+  const now = a.decision
+    ? `${decisionWords(a.decision)} ${e(humanTime(a.decision.at))} (version ${e(String(a.decision.version))})`
+    : 'not decided yet';
+  const earlier = a.earlier
+    ? ` <span class="muted">Earlier: ${decisionWords(a.earlier)} version ${e(String(a.earlier.version))} ${e(
+        humanTime(a.earlier.at),
+      )}; it counts only when made again.</span>`
+    : '';
+  return `<li><strong>${e(a.address)}</strong> (${a.mandatory ? 'mandatory' : 'optional'}): ${now}.${earlier}</li>`;
+}
+
+/**
+ * Where approval stands, above the form: the requests for changes that sent the postmortem back (who, when, the
+ * comment, as typed and escaped) while it is a draft again; who is asked and what each decided while in review;
+ * who approved once approved. Nothing for a draft that was never sent.
+ */
+function approvalSection(v: PostmortemEditorView): string {
+  const a = v.approval;
+  const status = v.postmortem.status;
+  if (!a?.request) return '';
+  const request = `approval was requested by ${e(a.request.by)} at ${e(humanTime(a.request.at))} on version ${e(
+    String(a.request.version),
+  )}`;
+  if (status === 'draft') {
+    if (a.changesRequested.length === 0) return '';
+    return [
+      '<section id="changes-requested" class="box warn" aria-label="Changes requested">',
+      `<p><strong>Changes requested.</strong> The postmortem is back to draft: ${request}, and ${
+        a.changesRequested.length === 1 ? 'an approver' : 'approvers'
+      } asked for changes. Change it, then ask for approval again: every approver is asked on the new version.</p>`,
+      ...a.changesRequested.map(
+        (c) =>
+          `<div class="theirs"><p class="theirs-head">${e(c.approver)} (${
+            c.mandatory ? 'mandatory' : 'optional'
+          } approver), ${e(humanTime(c.at))}, on version ${e(String(c.version))}:</p><p class="pre">${e(
+            c.comment,
+          )}</p></div>`,
+      ),
+      '</section>',
+    ].join('');
+  }
+  if (status === 'in-review') {
+    return [
+      '<section id="approval" class="box warn" aria-label="In review">',
+      `<p><strong>In review</strong>: ${request}. Saving a change asks every approver again on the new version; decisions made so far then count only when made again.</p>`,
+      `<ul>${a.approvers.map(approverItem).join('')}</ul>`,
+      '</section>',
+    ].join('');
+  }
+  return [
+    '<section id="approval" class="box ok" aria-label="Approval">',
+    `<p><strong>${e(status === 'published' ? 'Approved and published' : 'Approved')}</strong>: ${request}.</p>`,
+    `<ul>${a.approvers.map(approverItem).join('')}</ul>`,
+    '</section>',
+  ].join('');
+}
+
+/** The save bar: Save, and for a draft "Ask for approval" (saves the form, then asks the approvers). */
+function saveBar(v: PostmortemEditorView): string {
+  const next = e(String(Number(v.values.version) + 1));
+  if (v.postmortem.status !== 'draft')
+    return `<div class="savebar"><button type="submit">Save</button><span class="hint">Saves version ${next}${
+      v.postmortem.status === 'in-review' ? ' and asks the approvers again on it' : ''
+    }.</span></div>`;
+  const approvers = v.approval?.approvers ?? [];
+  // The bar stays on screen (sticky): it holds the buttons and a few words; who is asked is said above it.
+  return [
+    `<p class="hint" id="ask-hint">Ask for approval saves the form, then mails the whole postmortem to ${
+      approvers.length ? approverList(approvers) : 'the service’s approvers'
+    }, each with links to approve or to request changes. It is refused, naming them, while a blocking check is unmet.</p>`,
+    '<div class="savebar">',
+    '<button type="submit">Save</button>',
+    `<button type="submit" class="approve" name="${REQUEST_APPROVAL_INTENT.name}" value="${REQUEST_APPROVAL_INTENT.value}" aria-describedby="ask-hint">Ask for approval</button>`,
+    `<span class="hint">Saves version ${next}.</span>`,
+    '</div>',
+  ].join('');
 }
 
 /** The editor page's HTML. */
@@ -880,6 +1048,7 @@ export function renderPostmortemEditor(v: PostmortemEditorView): string {
     `<h1>Postmortem of ${e(v.incident.key)}</h1>`,
     `<p class="lead">${e(v.incident.summary)}</p>`,
     noticeBox(v, actionRowOf),
+    approvalSection(v),
     dl(facts),
     v.readOnly && v.notice?.kind !== 'closed'
       ? noticeBox({ ...v, notice: { kind: 'closed', tried: false } }, actionRowOf)
@@ -888,7 +1057,11 @@ export function renderPostmortemEditor(v: PostmortemEditorView): string {
       ? ''
       : checksSection(
           v,
-          v.notice === undefined || v.notice.kind === 'saved' || v.notice.kind === 'unchanged',
+          v.notice === undefined ||
+            v.notice.kind === 'saved' ||
+            v.notice.kind === 'unchanged' ||
+            v.notice.kind === 'requested' ||
+            v.notice.kind === 'not-requested',
         ),
     `<p class="note">${e(blamelessAdvice)}</p>`,
     v.readOnly ? '<div class="form">' : `<form method="post" action="${e(v.formAction)}" class="form">`,
@@ -920,11 +1093,7 @@ export function renderPostmortemEditor(v: PostmortemEditorView): string {
     lessonsSection(c),
     `<h2>${e(guide.actions.label)}</h2>`,
     actionsSection(c),
-    v.readOnly
-      ? '</div>'
-      : `<div class="savebar"><button type="submit">Save</button><span class="hint">Saves version ${e(
-          String(Number(v.values.version) + 1),
-        )}.</span></div></form>`,
+    v.readOnly ? '</div>' : `${saveBar(v)}</form>`,
     v.history.length
       ? `<h2>Saved versions</h2><ul>${[...v.history]
           .reverse()

@@ -31,6 +31,8 @@ export type TimelineKind =
   | 'page.sent'
   | 'team.notified'
   | 'team.reminded'
+  | 'action.completed'
+  | 'action.reminded'
   | 'status.changed'
   | 'workflow.failed';
 

@@ -33,6 +33,7 @@ export const handler = middy<HttpEvent, HttpResult>()
       ...responseDeps(),
       links: tableStores().links,
       postmortems: tableStores().postmortems,
+      actions: tableStores().actions,
       keys: await signingKeys(),
       newId: ulid,
     };
@@ -43,7 +44,11 @@ export const handler = middy<HttpEvent, HttpResult>()
           ...(event.headers?.['user-agent'] ? { userAgent: event.headers['user-agent'] } : {}),
           sourceIp: event.requestContext.http.sourceIp,
         })
-      : await viewLink(deps, token, { saved: query.saved, unchanged: query.unchanged });
+      : await viewLink(deps, token, {
+          saved: query.saved,
+          unchanged: query.unchanged,
+          requested: query.requested,
+        });
     if (method === 'POST') logger.info('link decided', { page: page.kind });
     return isEditorResult(page) ? editorResponse(page) : html(page);
   });

@@ -56,6 +56,7 @@ function dependencies(): PostmortemDeps {
   deps ??= {
     ...responseDeps(),
     postmortems: tableStores().postmortems,
+    actions: tableStores().actions,
     newId: ulid,
     starter: stepFunctionsStarter(),
   };

@@ -47,7 +47,12 @@ export interface StepEvent {
 let deps: (StepDeps & PostmortemDeps) | undefined;
 
 function dependencies(): StepDeps & PostmortemDeps {
-  deps ??= { ...responseDeps(), postmortems: tableStores().postmortems, newId: ulid };
+  deps ??= {
+    ...responseDeps(),
+    postmortems: tableStores().postmortems,
+    actions: tableStores().actions,
+    newId: ulid,
+  };
   return deps;
 }
 

@@ -22,6 +22,7 @@ import type { Postmortem } from '../core/postmortem.ts';
 import { checkPostmortem } from '../core/postmortem-checks.ts';
 import { publishedHtml, publishedMarkdown } from '../core/postmortem-document.ts';
 import type { PostmortemEdit } from '../core/postmortem-edit.ts';
+import { trackPostmortemActions } from './actions.ts';
 import { editorUrlFor, editPostmortem, type PostmortemDeps, peopleOf, viewOf } from './postmortems.ts';
 import { incidentOrThrow } from './respond.ts';
 import { sendOnce } from './send-once.ts';
@@ -342,6 +343,8 @@ async function approve(deps: PostmortemDeps, incident: Incident, postmortem: Pos
     actor: 'hotline',
     text: `The postmortem is approved by every mandatory approver; priority actions are due in ${service.actionSloWeeks} weeks.`,
   });
+  // Each action is followed from now on (lists, reminders, completion); publication writes any left missing.
+  await trackPostmortemActions(deps, next, incident.summary);
   const token = await deps.postmortems.taskTokenOf(incident.id);
   if (token) await deps.workflow.resume(token, { event: 'approved' });
 }
@@ -351,6 +354,8 @@ export async function publishPostmortem(deps: PostmortemDeps, input: { incidentI
   const { incident, postmortem } = await loaded(deps, input);
   if (postmortem.status === 'published') return { published: true };
   if (postmortem.status !== 'approved') return { published: false, status: postmortem.status };
+  // An approval that stopped before its actions were written: they are written here (once).
+  await trackPostmortemActions(deps, postmortem, incident.summary);
   const service = serviceOf(deps.organisation, postmortem.service);
   const decisions = await deps.postmortems.decisions(incident.id);
   const approvals = postmortem.approval
@@ -390,9 +395,11 @@ export async function publishPostmortem(deps: PostmortemDeps, input: { incidentI
     timelineText: `The postmortem is published and mailed to ${recipients.join(', ')}.`,
     now: deps.now,
   });
+  // Read again: an action completed since the read above is in the record's action list, and must stay there.
+  const latest = (await deps.postmortems.get(incident.id)) ?? postmortem;
   await deps.postmortems.save(
-    { ...postmortem, status: 'published', publishedAt: document.publishedAt, updatedAt: now },
-    postmortem.version,
+    { ...latest, status: 'published', publishedAt: document.publishedAt, updatedAt: now },
+    latest.version,
     undefined,
     ['approved'],
   );

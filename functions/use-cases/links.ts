@@ -1,4 +1,5 @@
-import { parseDecisionForm, sameAddress } from '../core/approvals.ts';
+import { COMPLETE_ACTION } from '../core/actions.ts';
+import { approvalState, approversFor, parseDecisionForm, sameAddress } from '../core/approvals.ts';
 import {
   ConflictError,
   DomainError,
@@ -14,15 +15,18 @@ import type { Postmortem, PostmortemVersion } from '../core/postmortem.ts';
 import { publishedHtml, publishedMarkdown } from '../core/postmortem-document.ts';
 import { editFromForm } from '../core/postmortem-edit.ts';
 import {
+  type EditorApproval,
   type EditorNotice,
   type EditorResult,
   type EditorValues,
   mergeStale,
+  REQUEST_APPROVAL_INTENT,
   valuesFromForm,
   valuesOf,
 } from '../core/postmortem-page.ts';
-import { APPROVAL_ACTION, decideApproval, parseApprovalRef, saveEdit } from './approvals.ts';
-import type { LinkUse, LinkUseStore, PostmortemStore } from './ports.ts';
+import { actionLinkPage, decideActionLink } from './action-links.ts';
+import { APPROVAL_ACTION, decideApproval, parseApprovalRef, requestApproval, saveEdit } from './approvals.ts';
+import type { ActionStore, LinkUse, LinkUseStore, PostmortemStore } from './ports.ts';
 import { EDITABLE, viewOf } from './postmortems.ts';
 import { acknowledge, type ResponseDeps } from './respond.ts';
 
@@ -43,6 +47,8 @@ export interface LinkDeps extends ResponseDeps {
   links: LinkUseStore;
   /** The postmortem owner's editor link reads and saves the postmortem. */
   postmortems: PostmortemStore;
+  /** A reminder's "mark done" link completes a postmortem action. */
+  actions: ActionStore;
   keys: SigningKeys;
   /** Attempt ids (ULIDs). */
   newId: () => string;
@@ -126,7 +132,7 @@ type Checked =
   | {
       ok: true;
       claims: LinkClaims;
-      action: 'view' | 'edit-postmortem' | 'approve-postmortem';
+      action: 'view' | 'edit-postmortem' | 'approve-postmortem' | 'complete-action';
       incident: Incident;
     }
   | { ok: false; page: LinkPage };
@@ -140,7 +146,8 @@ async function check(deps: LinkDeps, token: string): Promise<Checked> {
   const action =
     claims.action === VIEW_ACTION ||
     claims.action === EDIT_POSTMORTEM_ACTION ||
-    claims.action === APPROVAL_ACTION
+    claims.action === APPROVAL_ACTION ||
+    claims.action === COMPLETE_ACTION
       ? claims.action
       : Object.hasOwn(linkActions, claims.action)
         ? linkActions[claims.action]
@@ -183,18 +190,60 @@ function usedPage(action: LinkAction, incident: Incident, use: LinkUse): LinkPag
 }
 
 /**
- * The editor's page model: the postmortem as saved now with its checks and versions, the form showing `values`
- * (what was typed, for a refused save) or the saved values.
+ * Where approval stands, for the editor: who is (or would be) asked and, once approval was requested, each
+ * approver's decision on the content asked about (and an earlier one that no longer counts) and the requests for
+ * changes. Reads the decisions only when approval was requested.
  */
-function editorPage(
+async function editorApproval(deps: LinkDeps, postmortem: Postmortem): Promise<EditorApproval> {
+  const request = postmortem.approval;
+  if (!request) {
+    const service = serviceOf(deps.organisation, postmortem.service);
+    return { approvers: approversFor(service, postmortem.approverChanges), changesRequested: [] };
+  }
+  const state = approvalState(request, await deps.postmortems.decisions(postmortem.incidentId));
+  const brief = (d: { decision: 'approved' | 'changes-requested'; at: string; version: number }) => ({
+    decision: d.decision,
+    at: d.at,
+    version: d.version,
+  });
+  return {
+    approvers: request.approvers.map((approver) => {
+      const decision = state.decided.find((d) => sameAddress(d.approver, approver.address));
+      const earlier = state.stale.filter((d) => sameAddress(d.approver, approver.address)).at(-1);
+      return {
+        ...approver,
+        ...(decision ? { decision: brief(decision) } : {}),
+        ...(earlier ? { earlier: brief(earlier) } : {}),
+      };
+    }),
+    request: { at: request.requestedAt, by: request.requestedBy, version: request.version },
+    changesRequested: state.decided
+      .filter((d) => d.decision === 'changes-requested')
+      .sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
+      .map((d) => ({
+        approver: d.approver,
+        mandatory: d.mandatory,
+        at: d.at,
+        version: d.version,
+        comment: d.comment ?? '',
+      })),
+  };
+}
+
+/**
+ * The editor's page model: the postmortem as saved now with its checks, versions and approval, the form showing
+ * `values` (what was typed, for a refused save) or the saved values.
+ */
+async function editorPage(
   deps: LinkDeps,
   link: { token: string; claims: LinkClaims; incident: Incident },
   postmortem: Postmortem,
   versions: readonly PostmortemVersion[],
   status: 200 | 400 | 409,
-  more: { values?: EditorValues; notice?: EditorNotice } = {},
-): EditorResult {
+  more: { values?: EditorValues; notice?: EditorNotice; approvalNotAsked?: boolean } = {},
+): Promise<EditorResult> {
   const { incident, claims } = link;
+  const approval = await editorApproval(deps, postmortem);
   return {
     kind: 'postmortem-editor',
     status,
@@ -215,27 +264,43 @@ function editorPage(
         .sort((a, b) => a.version - b.version)
         .map(({ version, by, at, changed }) => ({ version, by, at, changed })),
       readOnly: !(EDITABLE as readonly string[]).includes(postmortem.status),
+      approval,
       ...(more.notice ? { notice: more.notice } : {}),
+      ...(more.approvalNotAsked ? { approvalNotAsked: true } : {}),
     },
   };
 }
 
-/** GET of an editor link: the form (read-only once approved). `saved`/`unchanged` name the version a save made. */
+/** What an editor link's GET reads from its query: the version a save made, or the one approval was asked on. */
+export interface EditorQuery {
+  saved?: string;
+  unchanged?: string;
+  requested?: string;
+}
+
+/**
+ * GET of an editor link: the form (read-only once approved). `saved`/`unchanged` name the version a save made,
+ * `requested` the version approval was asked on (each shown only while it is still the case).
+ */
 async function showEditor(
   deps: LinkDeps,
   link: { token: string; claims: LinkClaims; incident: Incident },
-  query: { saved?: string; unchanged?: string },
+  query: EditorQuery,
 ): Promise<LinkPage | EditorResult> {
   const postmortem = await deps.postmortems.get(link.incident.id);
   if (!postmortem) return { kind: 'not-found' };
   const versions = await deps.postmortems.versions(link.incident.id);
   const { version } = postmortem;
   const notice: EditorNotice | undefined =
-    query.saved === String(version)
-      ? { kind: 'saved', version, by: postmortem.updatedBy, at: postmortem.updatedAt }
-      : query.unchanged === String(version)
-        ? { kind: 'unchanged', version }
-        : undefined;
+    query.requested !== undefined &&
+    postmortem.status === 'in-review' &&
+    query.requested === String(postmortem.approval?.version)
+      ? { kind: 'requested', version: postmortem.approval?.version ?? version }
+      : query.saved === String(version)
+        ? { kind: 'saved', version, by: postmortem.updatedBy, at: postmortem.updatedAt }
+        : query.unchanged === String(version)
+          ? { kind: 'unchanged', version }
+          : undefined;
   return editorPage(deps, link, postmortem, versions, 200, notice ? { notice } : {});
 }
 
@@ -244,6 +309,10 @@ async function showEditor(
  * 303 back to the link (a reload then shows, never re-posts). A refused save answers the form as typed: 400
  * naming the fields, 409 when the version is stale (with who saved what since, and the current version in the
  * hidden field so the next save replaces it on purpose) or the postmortem can no longer be edited.
+ *
+ * "Ask for approval" (`intent=request-approval`) saves the same way, then asks for approval as the link's
+ * recipient: 303 back to the link once asked; 409 with the page when it cannot be asked (each unmet blocking
+ * check named, what was typed saved). A refused save asks nobody.
  */
 async function saveEditor(
   deps: LinkDeps,
@@ -253,12 +322,21 @@ async function saveEditor(
   const { incident, claims } = link;
   const current = await deps.postmortems.get(incident.id);
   if (!current) return { kind: 'not-found' };
+  const asking = form.get(REQUEST_APPROVAL_INTENT.name) === REQUEST_APPROVAL_INTENT.value;
+  const notAsked = asking ? { approvalNotAsked: true } : {};
   const refused = async (message: string) => {
     const versions = await deps.postmortems.versions(incident.id);
     if (!(EDITABLE as readonly string[]).includes(current.status))
-      return editorPage(deps, link, current, versions, 409, { notice: { kind: 'closed', tried: true } });
+      return editorPage(deps, link, current, versions, 409, {
+        notice: { kind: 'closed', tried: true },
+        ...notAsked,
+      });
     const values = valuesFromForm(form, current.version);
-    return editorPage(deps, link, current, versions, 400, { values, notice: { kind: 'invalid', message } });
+    return editorPage(deps, link, current, versions, 400, {
+      values,
+      notice: { kind: 'invalid', message },
+      ...notAsked,
+    });
   };
   let edit: ReturnType<typeof editFromForm>;
   try {
@@ -267,17 +345,19 @@ async function saveEditor(
     if (error instanceof ValidationError) return refused(error.message);
     throw error;
   }
+  let saved: Awaited<ReturnType<typeof saveEdit>>;
   try {
-    const saved = await saveEdit(deps, { incidentId: incident.id, by: claims.recipient, edit });
-    const outcome = saved.changed.length > 0 ? 'saved' : 'unchanged';
-    return { kind: 'postmortem-saved', location: `./${link.token}?${outcome}=${saved.postmortem.version}` };
+    saved = await saveEdit(deps, { incidentId: incident.id, by: claims.recipient, edit });
   } catch (error) {
     if (error instanceof ValidationError) return refused(error.message);
     if (!(error instanceof PreconditionFailedError || error instanceof ConflictError)) throw error;
     const now = (await deps.postmortems.get(incident.id)) ?? current;
     const versions = await deps.postmortems.versions(incident.id);
     if (!(EDITABLE as readonly string[]).includes(now.status))
-      return editorPage(deps, link, now, versions, 409, { notice: { kind: 'closed', tried: true } });
+      return editorPage(deps, link, now, versions, 409, {
+        notice: { kind: 'closed', tried: true },
+        ...notAsked,
+      });
     // Merged against the version the form was typed on, so saving again keeps both edits where they differ.
     const base = versions.find((v) => v.version === edit.version);
     const merged = mergeStale(
@@ -296,7 +376,52 @@ async function saveEditor(
       taken: merged.taken,
       conflicts: merged.conflicts,
     };
-    return editorPage(deps, link, now, versions, 409, { values: merged.values, notice });
+    return editorPage(deps, link, now, versions, 409, { values: merged.values, notice, ...notAsked });
+  }
+  const changed = saved.changed.length > 0;
+  if (!asking) {
+    return {
+      kind: 'postmortem-saved',
+      location: `./${link.token}?${changed ? 'saved' : 'unchanged'}=${saved.postmortem.version}`,
+    };
+  }
+  return askForApproval(deps, link, { version: saved.postmortem.version, changed });
+}
+
+/**
+ * The second half of "Ask for approval", after the form was saved as `saved`: asks for approval as the link's
+ * recipient and answers 303 back to the link (`?requested=<version>`), also when it is already in review on that
+ * version (a double click). Refused (a blocking check unmet, in review on another version, changed meanwhile): the
+ * page with 409, naming each unmet blocking check, with the saved values.
+ */
+async function askForApproval(
+  deps: LinkDeps,
+  link: { token: string; claims: LinkClaims; incident: Incident },
+  saved: { version: number; changed: boolean },
+): Promise<LinkPage | EditorResult> {
+  const { incident, claims } = link;
+  try {
+    const asked = await requestApproval(deps, { incidentId: incident.id, by: claims.recipient });
+    return {
+      kind: 'postmortem-saved',
+      location: `./${link.token}?requested=${asked.postmortem.approval?.version ?? asked.postmortem.version}`,
+    };
+  } catch (error) {
+    if (!(error instanceof ConflictError || error instanceof PreconditionFailedError)) throw error;
+    const now = await deps.postmortems.get(incident.id);
+    if (!now) return { kind: 'not-found' };
+    // Already in review on the version just saved (a double click, a retried POST): it is asked, as wanted.
+    if (now.status === 'in-review' && now.approval?.version === saved.version)
+      return { kind: 'postmortem-saved', location: `./${link.token}?requested=${saved.version}` };
+    const versions = await deps.postmortems.versions(incident.id);
+    const blocking = now.status === 'draft' ? viewOf(deps, now).checks.blocking : [];
+    const notice: EditorNotice = {
+      kind: 'not-requested',
+      saved,
+      blocking,
+      ...(blocking.length === 0 ? { reason: error.message } : {}),
+    };
+    return editorPage(deps, link, now, versions, 409, { notice });
   }
 }
 
@@ -304,13 +429,15 @@ async function saveEditor(
 export async function viewLink(
   deps: LinkDeps,
   token: string,
-  query: { saved?: string; unchanged?: string } = {},
+  query: EditorQuery = {},
 ): Promise<LinkPage | EditorResult> {
   const checked = await check(deps, token);
   if (!checked.ok) return checked.page;
   if (checked.action === VIEW_ACTION) return incidentPage(deps, checked.claims, checked.incident);
   if (checked.action === EDIT_POSTMORTEM_ACTION) return showEditor(deps, { token, ...checked }, query);
   if (checked.action === APPROVAL_ACTION) return approvalPage(deps, token, checked.claims, checked.incident);
+  if (checked.action === COMPLETE_ACTION)
+    return actionLinkPage(deps, token, checked.claims, checked.incident);
   const { claims, action, incident } = checked;
   const use = await deps.links.get(claims.id);
   if (use && use.outcome !== PENDING) return usedPage(action, incident, use);
@@ -345,6 +472,7 @@ export async function decideLink(
   if (checked.action === VIEW_ACTION) return { kind: 'view-only' };
   if (checked.action === EDIT_POSTMORTEM_ACTION) return saveEditor(deps, { token, ...checked }, form);
   if (checked.action === APPROVAL_ACTION) return decideApprovalLink(deps, token, checked, form, meta);
+  if (checked.action === COMPLETE_ACTION) return decideActionLink(deps, checked.claims, checked.incident);
   const { claims, action, incident } = checked;
   const words = action.describe(incident);
   // Reads first: a link that cannot do anything any more is answered without a write.

@@ -1,3 +1,4 @@
+import type { TrackedAction } from '../core/actions.ts';
 import type { AlertCounts, StoredAlert } from '../core/alert.ts';
 import type { ApprovalDecision } from '../core/approvals.ts';
 import type { Incident, IncidentStatus } from '../core/incident.ts';
@@ -208,6 +209,47 @@ export interface Stores {
   comms: CommsStore;
   statusPage: StatusPageStore;
   postmortems: PostmortemStore;
+  actions: ActionStore;
+}
+
+/** What the action lists filter by (`GET /actions`). */
+export interface ActionQuery {
+  status: 'open' | 'done';
+  kind?: 'priority' | 'improvement';
+  ownerTeam?: string;
+  service?: string;
+  /** Open ones past their due date (a key condition on the due date). */
+  overdue?: boolean;
+  /** Open ones due before this time (a key condition on the due date). */
+  dueBefore?: string;
+  now: Date;
+  limit: number;
+}
+
+/** What completing an action records. */
+export interface ActionDone {
+  doneAt: string;
+  doneBy: string;
+  trackerUrl?: string;
+  note?: string;
+}
+
+/**
+ * Postmortem actions followed after approval: one item per action, on a sparse index of open actions by due
+ * date (and one of done actions by completion time).
+ */
+export interface ActionStore {
+  /** Writes each action's item once (a retried approval leaves the first ones as they are). */
+  track(actions: readonly TrackedAction[]): Promise<void>;
+  get(actionId: string): Promise<TrackedAction | undefined>;
+  /** Marks an open action done; undefined when it does not exist or is no longer open. */
+  complete(actionId: string, done: ActionDone): Promise<TrackedAction | undefined>;
+  /** One Query of the open (or done) partition, filtered. */
+  list(query: ActionQuery): Promise<TrackedAction[]>;
+  /** Open actions due in [from, to) (those without a due date never), earliest first, over every page. */
+  openDueBetween(from: string, to: string): Promise<TrackedAction[]>;
+  /** Records a reminder of an open action as sent; false when it already was (or the action is done). */
+  markReminded(actionId: string, reminder: string): Promise<boolean>;
 }
 
 /** What a comms round publishes to the status page: public fields only. */

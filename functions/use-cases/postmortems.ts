@@ -18,13 +18,15 @@ import { checkPostmortem } from '../core/postmortem-checks.ts';
 import { applyEdit, type PostmortemEdit } from '../core/postmortem-edit.ts';
 import { prefillPostmortem } from '../core/postmortem-prefill.ts';
 import { IDLE_WAIT_SECONDS } from '../core/response.ts';
-import type { PostmortemQuery, PostmortemStore } from './ports.ts';
+import type { ActionStore, PostmortemQuery, PostmortemStore } from './ports.ts';
 import { incidentOrThrow, type ResponseDeps } from './respond.ts';
 import { sendOnce } from './send-once.ts';
 
 /** What the postmortem use cases need: the response's dependencies and the postmortems. */
 export interface PostmortemDeps extends ResponseDeps {
   postmortems: PostmortemStore;
+  /** The actions of an approved postmortem, followed until done. */
+  actions: ActionStore;
   newId: () => string;
   /** Starts a postmortem's own execution (reminders) when the incident's has ended without one (API, CLI). */
   starter?: WorkflowStarter;

@@ -49,6 +49,8 @@ export interface IncidentApiProps {
   readonly statusPage: lambda.IFunction;
   /** POST, GET, PUT /incidents/{key}/postmortem and GET /postmortems. */
   readonly postmortems: lambda.IFunction;
+  /** GET /actions and POST /actions/{id}/complete. */
+  readonly actions: lambda.IFunction;
   /** @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
 }
@@ -136,6 +138,13 @@ export class IncidentApi extends Construct {
       integration: postmortems,
       authorizer: operators,
     });
+    const actions = lambdaIntegration('ActionsIntegration', props.actions);
+    for (const [path, method] of [
+      ['/actions', apigw.HttpMethod.GET],
+      ['/actions/{id}/complete', apigw.HttpMethod.POST],
+    ] as const) {
+      this.httpApi.addRoutes({ path, methods: [method], integration: actions, authorizer: operators });
+    }
     const respond = lambdaIntegration('RespondToIncidentIntegration', props.respondToIncident);
     for (const action of ['acknowledge', 'updates', 'severity', 'roles', 'resolve']) {
       this.httpApi.addRoutes({

@@ -8,6 +8,8 @@ import { Construct } from 'constructs';
 export interface SchedulesProps {
   /** Starts the workflow of any incident an interrupted request left unstarted. */
   readonly sweepUnstartedWorkflows: lambda.IFunction;
+  /** Reminds the owners of open postmortem actions before, at and after their due date. */
+  readonly sweepActionReminders: lambda.IFunction;
 }
 
 /**
@@ -16,6 +18,7 @@ export interface SchedulesProps {
  */
 export class Schedules extends Construct {
   readonly sweepUnstartedWorkflows: scheduler.Schedule;
+  readonly sweepActionReminders: scheduler.Schedule;
   /** The role Scheduler assumes to invoke the scheduled functions, and nothing else. */
   readonly role: iam.Role;
 
@@ -49,6 +52,13 @@ export class Schedules extends Construct {
         'Hotline: start the workflow of any incident whose opening request failed before starting it',
       schedule: scheduler.ScheduleExpression.rate(Duration.minutes(1)),
       target: invoke(props.sweepUnstartedWorkflows, {}),
+    });
+
+    // Hourly: a reminder's day is never missed, and each is sent once however often the sweep runs.
+    this.sweepActionReminders = new scheduler.Schedule(this, 'SweepActionReminders', {
+      description: 'Hotline: remind the owners of postmortem actions before, at and after their due date',
+      schedule: scheduler.ScheduleExpression.rate(Duration.hours(1)),
+      target: invoke(props.sweepActionReminders, {}),
     });
   }
 }

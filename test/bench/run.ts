@@ -2,15 +2,16 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { synthesize } from '../../infra/local/synth.ts';
 import { benchBundles, targets } from './bundles.ts';
+import { benchLinkConcurrency, benchLinks, concurrencyConfig, linksConfig, linksTable } from './links.ts';
 import { benchStorm, stormConfig, stormSummaries, stormTable, stormTargets } from './storm.ts';
-import { benchTransitions, transitionTarget } from './transitions.ts';
+import { benchPublishedTransitions, benchTransitions, transitionTarget } from './transitions.ts';
 
 /**
  * `npm run bench`: benchmarks reported as ratios to baselines measured in the same run (never in npm test).
- * `npm run bench -- storm` (or `bundles`, `transitions`) runs only the named ones.
+ * `npm run bench -- storm` (or `bundles`, `links`, `concurrency`, `transitions`) runs only the named ones.
  */
 
-const sections = ['bundles', 'storm', 'transitions'] as const;
+const sections = ['bundles', 'storm', 'links', 'concurrency', 'transitions'] as const;
 const asked = process.argv.slice(2);
 const unknown = asked.filter((name) => !(sections as readonly string[]).includes(name));
 if (unknown.length > 0) {
@@ -87,6 +88,51 @@ if (wanted('storm')) {
   if (summaries.some((s) => !s.ok)) failed = true;
 }
 
+if (wanted('links')) {
+  const total = Object.values(linksConfig.kinds).reduce((n, k) => n + k, 0);
+  console.log(
+    `\n== Approval links fuzzed: ${total} generated requests (seed ${linksConfig.seed}), ${linksConfig.inFlight} in flight, loopback HTTP ==`,
+  );
+  console.log(
+    `targets: >= ${linksConfig.minRequests} requests; 0 decisions accepted (pages and records), fixtures unchanged; every refusal a 4xx; 0 5xx, 0 unanswered\n`,
+  );
+  const links = await benchLinks(assemblyDir, linksConfig, (line) => process.stderr.write(`${line}\n`));
+  console.table(linksTable(links));
+  const refused2xx = Object.entries(links.refusedWith2xx);
+  console.log(
+    `requests: ${links.requests} in ${links.seconds.toFixed(1)} s (${(links.requests / links.seconds).toFixed(0)}/s); ` +
+      `decisions accepted: ${links.decidedPages} pages, ${links.decisionsRecorded} recorded (target 0); ` +
+      `5xx: ${links.serverErrors} (target 0); unanswered: ${links.noAnswer}; ` +
+      `fixtures changed: ${links.fixturesChanged.length === 0 ? 'none' : links.fixturesChanged.join('; ')} ` +
+      `${links.ok ? 'ok' : 'MISSED'}`,
+  );
+  // Every refusal is a 4xx (the issue: "refuse with a clear page and a 4xx"), a used link included.
+  if (refused2xx.length > 0) {
+    console.log(
+      `MISSED: refused with a 2xx page (not a decision): ${refused2xx.map(([kind, n]) => `${kind} ${n}`).join(', ')}`,
+    );
+  }
+  if (!links.ok || refused2xx.length > 0) failed = true;
+}
+
+if (wanted('concurrency')) {
+  console.log(
+    `\n== One approval link posted ${concurrencyConfig.posts} times at once (its confirm page's body, one socket each) ==`,
+  );
+  console.log(
+    `targets: 1 decision page and 1 decision recorded; ${concurrencyConfig.posts - 1} told it was already decided; 0 5xx\n`,
+  );
+  const c = await benchLinkConcurrency(assemblyDir, concurrencyConfig);
+  console.log(
+    `statuses: ${Object.entries(c.byStatus)
+      .map(([status, n]) => `${status} x${n}`)
+      .join(', ')}; decision pages: ${c.decidedPages}; "already decided" pages: ${c.alreadyDecidedPages}; ` +
+      `other pages: ${c.otherPages}; 5xx or unanswered: ${c.serverErrors}; ` +
+      `approvals.decisions: ${c.decisionsRecorded}; all answered in ${c.seconds.toFixed(2)} s ${c.ok ? 'ok' : 'MISSED'}`,
+  );
+  if (!c.ok) failed = true;
+}
+
 if (wanted('transitions')) {
   for (const severity of [2, 3] as const) {
     console.log(
@@ -101,6 +147,17 @@ if (wanted('transitions')) {
     );
     if (!transitions.ok) failed = true;
   }
+  console.log(
+    '\n== Step Functions transitions: a sev 2 from its Alertmanager alert to its published postmortem (acknowledged, three updates, resolved, two owner reminders, one request for changes, approved) ==',
+  );
+  const published = await benchPublishedTransitions(assemblyDir);
+  console.table(Object.entries(published.byState).map(([state, entered]) => ({ state, entered })));
+  console.log(
+    `transitions: ${published.transitions} (target <= ${transitionTarget}) ${published.ok ? 'ok' : 'OVER TARGET'}; ` +
+      `Lambda tasks: ${published.lambdaTasks}; Step Functions cost per 1,000 such incidents: ` +
+      `$${published.dollarsPer1000Incidents.toFixed(3)} (Standard, $0.025 per 1,000 transitions)`,
+  );
+  if (!published.ok) failed = true;
 }
 
 console.log(failed ? '\nbench: some targets missed' : '\nbench: all targets met');

@@ -243,18 +243,19 @@ describe('the acknowledge link of a page email, in Chromium', () => {
     const acknowledged = await detail(key);
     expect(acknowledged.incident.acknowledgedBy).toBe(recipient);
 
-    expect((await clickConfirm(staleTab)).status()).toBe(200);
+    // A used link refuses (409) with who did it and when.
+    expect((await clickConfirm(staleTab)).status()).toBe(409);
     await expect(staleTab.locator('h1').textContent()).resolves.toBe(`${key} was already acknowledged`);
     expect(await staleTab.locator('main').innerText()).toContain(`Already done by ${recipient}`);
     await shoot(staleTab, 'acknowledge-already');
 
     // Revisiting the link shows the same, with nothing to press.
-    expect((await confirmTab.goto(link))?.status()).toBe(200);
+    expect((await confirmTab.goto(link))?.status()).toBe(409);
     await expect(confirmTab.locator('h1').textContent()).resolves.toBe(`${key} was already acknowledged`);
     expect(await confirmTab.locator('form').count()).toBe(0);
     // And a POST from elsewhere (no form at all) is answered the same way.
     const again = await confirmTab.request.post(link);
-    expect(again.status()).toBe(200);
+    expect(again.status()).toBe(409);
     expect(await again.text()).toContain('was already acknowledged');
 
     const after = await detail(key);

@@ -3,6 +3,7 @@ import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, editorCommand, run } from '../../functions/cli/incident.ts';
+import { eventually } from '../support/eventually.ts';
 import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
 
 /**
@@ -397,5 +398,155 @@ describe('the postmortem CLI', () => {
       'c d',
     ]);
     expect(() => editorCommand('"unclosed')).toThrow(/unclosed quote/);
+  });
+});
+
+describe('the approval commands of the CLI', () => {
+  type Mail = { subject: string; destination: { to: string[] }; body: { text: string } };
+  const mailsTo = async (key: string, address: string, suffix: string) =>
+    ((await (await fetch(`${hotline.target.urls.ses}/store`)).json()) as { emails: Mail[] }).emails.filter(
+      (m) =>
+        m.subject.startsWith(`${key} - `) && m.subject.endsWith(suffix) && m.destination.to.includes(address),
+    );
+  /** Approves from the approval mail number `nth` (1-based) an approver got: GET the page, POST its form. */
+  async function approveFromMail(key: string, approver: string, nth: number) {
+    const mail = await eventually(
+      async () => (await mailsTo(key, approver, ' - Postmortem approval requested'))[nth - 1],
+      `approval mail ${nth} to ${approver}`,
+    );
+    const link = /Approve: [^<\n]*<(https?:\/\/[^>]+\/links\/v1\.[^>]+)>/.exec(mail.body.text)?.[1] ?? '';
+    const hash = /name="contentHash" value="([^"]+)"/.exec(await (await fetch(link)).text())?.[1] ?? '';
+    const decided = await fetch(link, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ decision: 'approved', contentHash: hash }).toString(),
+    });
+    expect(decided.status).toBe(200);
+  }
+  const complete = {
+    fields: {
+      leadup: 'A configuration change at 14:20 UTC lowered the card router pool size.',
+      fault: 'The card router ran out of connections under normal load.',
+      detection: 'The 5xx alert fired four minutes after impact started.',
+      response: 'The incident manager was paged and acknowledged within three minutes.',
+      recovery: 'The change was rolled back at 15:05 UTC and errors stopped.',
+      fiveWhys: [
+        'Payments failed for lack of connections.',
+        'The pool was set to 5.',
+        'Pool sizes are not in the change review checklist.',
+      ],
+      rootCause: 'A configuration change reduced the pool below the normal load.',
+      rootCauseCategory: 'change',
+      backlogCheck: 'No backlog item covered pool sizing.',
+      lessons: { wentWell: 'Fast alert.', couldBeBetter: 'No load check.', gotLucky: 'Low traffic.' },
+    },
+    actions: [
+      {
+        title: 'Add a check of connection pool sizes to the change review checklist',
+        kind: 'priority',
+        category: 'prevent-future',
+        ownerTeam: 'Payments',
+        trackerUrl: 'https://tracker.example.com/PAY-7',
+      },
+    ],
+  };
+
+  it('requests approval (refused naming each blocking check), changes approvers, shows decisions, prints the document', async () => {
+    const key = await withPostmortem('Card router out of connections');
+
+    // Not ready: each blocking check on its own line, exit 2, nobody asked.
+    const refused = cli();
+    expect(await run(['postmortem', 'request-approval', key], refused.io)).toBe(2);
+    expect(refused.errors()).toMatch(/^Approval not requested: \d+ blocking checks are not met:/);
+    expect(refused.err).toContainEqual(expect.stringMatching(/^ {2}rootCauseCategory: /));
+    expect(refused.err).toContainEqual(expect.stringMatching(/^ {2}\S+: .*priority action/i));
+    expect(refused.errors()).toContain('Nobody was asked.');
+    expect((await current(key)).version).toBe(1);
+
+    // Approvers: added (mandatory) and replaced, each keeping the others as they were.
+    expect(await ok(['postmortem', 'approvers', key, '--add', 'cto@example.com', '--mandatory'])).toBe(
+      [
+        `cto@example.com is a mandatory approver of the postmortem of ${key}.`,
+        'Approvers: head-of-payments@example.com (mandatory), sre-lead@example.com (optional), cto@example.com (mandatory).',
+      ].join('\n'),
+    );
+    expect(
+      await ok([
+        'postmortem',
+        'approvers',
+        key,
+        '--replace',
+        'sre-lead@example.com',
+        '--with',
+        'sre-deputy@example.com',
+      ]),
+    ).toContain(
+      'Approvers: head-of-payments@example.com (mandatory), sre-deputy@example.com (optional), cto@example.com (mandatory).',
+    );
+    const usage: [string[], RegExp][] = [
+      [['postmortem', 'approvers', key], /needs one of --add <address> \[--mandatory\] or --replace/],
+      [['postmortem', 'approvers', key, '--replace', 'cto@example.com'], /needs --with/],
+      [
+        ['postmortem', 'approvers', key, '--add', 'a@example.com', '--with', 'b@example.com'],
+        /--with goes with --replace/,
+      ],
+      [['postmortem', 'approvers', key, '--add', 'not-an-address'], /^400 .*email/],
+      [['postmortem', 'document', key], /^404 /],
+    ];
+    for (const [args, message] of usage) {
+      const c = cli();
+      expect(await run(args, c.io), args.join(' ')).toBe(2);
+      expect(c.errors(), args.join(' ')).toMatch(message);
+    }
+    const draft = (await ok(['postmortem', 'show', key])).split('\n');
+    expect(draft).toContain(`Approval: not requested yet (postmortem request-approval ${key})`);
+    expect(draft).toContainEqual(expect.stringMatching(/^ {2}cto@example\.com +mandatory$/));
+    expect(draft).toContainEqual(expect.stringMatching(/^ {2}sre-deputy@example\.com +optional$/));
+
+    // Ready: asked.
+    const saved = await api('PUT', `/incidents/${key}/postmortem`, { version: 1, ...complete });
+    expect(saved.status).toBe(200);
+    expect(await ok(['postmortem', 'request-approval', key])).toMatch(
+      new RegExp(
+        `^Asked for approval of the postmortem of ${key} \\(version 2, now in-review\\): head-of-payments@example\\.com \\(mandatory\\), sre-deputy@example\\.com \\(optional\\), cto@example\\.com \\(mandatory\\)\\.`,
+      ),
+    );
+    const twice = cli();
+    expect(await run(['postmortem', 'request-approval', key], twice.io)).toBe(2);
+    expect(twice.errors()).toMatch(/^Approval not requested: 409 .*already requested/);
+
+    // One approval, then an edit in review: that approval is shown and no longer counts.
+    await approveFromMail(key, 'head-of-payments@example.com', 1);
+    await ok(['postmortem', 'set', key, '--field', 'recovery', '--value', 'Rolled back at 15:05 UTC.']);
+    const inReview = (await ok(['postmortem', 'show', key])).split('\n');
+    expect(inReview).toContainEqual(
+      expect.stringMatching(
+        /^Approval: requested \S+Z by \S+ on version 3; waiting for head-of-payments@example\.com, cto@example\.com$/,
+      ),
+    );
+    const head = inReview.findIndex((l) => /^ {2}head-of-payments@example\.com +mandatory$/.test(l));
+    expect(inReview[head + 1]).toMatch(
+      /^ {4}approved \S+Z on version 2 \(does not count: made on other content\)$/,
+    );
+    expect(inReview).toContainEqual(expect.stringMatching(/^ {4}no decision$/));
+
+    // Both mandatory approvers approve version 3: published, and its document printed.
+    await approveFromMail(key, 'head-of-payments@example.com', 2);
+    await approveFromMail(key, 'cto@example.com', 2);
+    await eventually(
+      async () => ((await current(key)) as unknown as { status: string }).status === 'published' || undefined,
+      `${key} to be published`,
+      30_000,
+    );
+    const published = (await ok(['postmortem', 'show', key])).split('\n');
+    expect(published).toContainEqual(expect.stringMatching(/; approved \S+Z and published$/));
+    const counted = published.filter((l) => / on version 3 \(counts\)$/.test(l));
+    expect(counted).toHaveLength(2);
+    const markdown = await ok(['postmortem', 'document', key, '--markdown']);
+    expect(markdown).toContain(`# Postmortem of ${key}: Card router out of connections`);
+    expect(markdown).toContain('Rolled back at 15:05 UTC.');
+    const html = await ok(['postmortem', 'document', key]);
+    expect(html).toMatch(/^<!doctype html>/i);
+    expect(html).toContain('Rolled back at 15:05 UTC.');
   });
 });

@@ -43,6 +43,8 @@ describe('HTTP API', () => {
       'POST /incidents/{key}/postmortem/request-approval': 'AWS_IAM',
       'POST /incidents/{key}/postmortem/approvers': 'AWS_IAM',
       'GET /incidents/{key}/postmortem/document': 'AWS_IAM',
+      'GET /actions': 'AWS_IAM',
+      'POST /actions/{id}/complete': 'AWS_IAM',
       // Signed links: the token in the path is the credential, checked by the handler.
       'GET /links/{token}': 'NONE',
       'POST /links/{token}': 'NONE',
@@ -65,6 +67,8 @@ describe('HTTP API', () => {
     ['POST /incidents/{key}/resolve', 'RespondToIncident'],
     ['PUT /incidents/{key}/postmortem', 'Postmortems'],
     ['GET /postmortems', 'Postmortems'],
+    ['GET /actions', 'Actions'],
+    ['POST /actions/{id}/complete', 'Actions'],
     ['GET /links/{token}', 'LinkDecision'],
     ['POST /links/{token}', 'LinkDecision'],
     ['GET /status', 'StatusPage'],

@@ -54,6 +54,10 @@ describe('functions', () => {
     WorkflowStep: [get, query, put, update],
     RecordWorkflowFailure: [get, query, put, update],
     SweepUnstartedWorkflows: [get, query, put, update],
+    // Lists actions (Query), completes one (the action, the postmortem's list, the timeline).
+    Actions: [get, query, put, update],
+    // Reads open actions (Query), records each reminder once (comms records, timeline).
+    SweepActionReminders: [get, query, put, update],
   };
   /** Functions whose code sends mail (every mail links to a page, so they need PUBLIC_BASE_URL too). */
   const mailing: FunctionId[] = [
@@ -62,6 +66,7 @@ describe('functions', () => {
     'RespondToIncident',
     'RecordWorkflowFailure',
     'SweepUnstartedWorkflows',
+    'SweepActionReminders',
   ];
   /** Functions that resume a waiting workflow task. */
   const resuming: FunctionId[] = ['IngestAlert', 'WorkflowStep', 'RespondToIncident', 'LinkDecision'];

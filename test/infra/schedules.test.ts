@@ -1,4 +1,5 @@
 import type { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { HotlineStack } from '../../infra/hotline-stack.ts';
 import { schedulesFromTemplate } from '../../infra/local/schedules.ts';
@@ -14,12 +15,15 @@ describe('schedules', () => {
 
   const schedules = () => Object.values(template.findResources('AWS::Scheduler::Schedule'));
 
+  const scheduleOf = (schedule: IConstruct) =>
+    template.findResources('AWS::Scheduler::Schedule')[logicalId(schedule)];
+
   it('runs the unstarted-workflow sweep every minute with an empty input and no retries', () => {
-    expect(schedules()).toHaveLength(1);
+    expect(schedules()).toHaveLength(2);
     expect(stack.schedules.sweepUnstartedWorkflows.node.path).toBe(
       'Hotline/Schedules/SweepUnstartedWorkflows',
     );
-    expect(schedules()[0]?.Properties).toMatchObject({
+    expect(scheduleOf(stack.schedules.sweepUnstartedWorkflows)?.Properties).toMatchObject({
       ScheduleExpression: 'rate(1 minute)',
       State: 'ENABLED',
       FlexibleTimeWindow: { Mode: 'OFF' },
@@ -32,7 +36,22 @@ describe('schedules', () => {
     });
   });
 
-  it('invokes through a role that Scheduler of this account alone assumes, which may invoke only the sweep', () => {
+  it('runs the action reminder sweep every hour with an empty input and no retries', () => {
+    expect(stack.schedules.sweepActionReminders.node.path).toBe('Hotline/Schedules/SweepActionReminders');
+    expect(scheduleOf(stack.schedules.sweepActionReminders)?.Properties).toMatchObject({
+      ScheduleExpression: 'rate(1 hour)',
+      State: 'ENABLED',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: arnOf(stack.functions.SweepActionReminders),
+        Input: '{}',
+        RoleArn: arnOf(stack.schedules.role),
+        RetryPolicy: { MaximumRetryAttempts: 0 },
+      },
+    });
+  });
+
+  it('invokes through a role that Scheduler of this account alone assumes, which may invoke only the sweeps', () => {
     const role = template.findResources('AWS::IAM::Role')[logicalId(stack.schedules.role)];
     expect(role?.Properties.AssumeRolePolicyDocument.Statement).toEqual([
       {
@@ -49,16 +68,22 @@ describe('schedules', () => {
     );
     const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
     const sweep = arnOf(stack.functions.SweepUnstartedWorkflows);
+    const reminders = arnOf(stack.functions.SweepActionReminders);
     expect(statements).toEqual([
       {
         Action: 'lambda:InvokeFunction',
         Effect: 'Allow',
         Resource: [sweep, { 'Fn::Join': ['', [sweep, ':*']] }],
       },
+      {
+        Action: 'lambda:InvokeFunction',
+        Effect: 'Allow',
+        Resource: [reminders, { 'Fn::Join': ['', [reminders, ':*']] }],
+      },
     ]);
   });
 
-  it('is read by the local target as one schedule that fires the sweep function', () => {
+  it('is read by the local target as schedules that fire the sweep functions', () => {
     const cfn = template.toJSON() as CfnTemplate;
     const model = new StackModel({
       dir: '',
@@ -75,6 +100,12 @@ describe('schedules', () => {
         expression: 'rate(1 minute)',
         enabled: true,
         targets: [{ arn: model.arn(logicalId(stack.functions.SweepUnstartedWorkflows)), input: '{}' }],
+      }),
+      expect.objectContaining({
+        kind: 'scheduler',
+        expression: 'rate(1 hour)',
+        enabled: true,
+        targets: [{ arn: model.arn(logicalId(stack.functions.SweepActionReminders)), input: '{}' }],
       }),
     ]);
     expect(local[0]?.targets[0]?.arn).toMatch(

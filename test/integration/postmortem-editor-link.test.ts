@@ -8,16 +8,19 @@ import { keys as tableKeys } from '../../functions/core/keys.ts';
 import { type LinkClaims, parseSigningKeys, signLink } from '../../functions/core/links.ts';
 import { textFields } from '../../functions/core/postmortem.ts';
 import { postmortemFormNames as names } from '../../functions/core/postmortem-edit.ts';
-import type {
-  EditorResult,
-  EditorValues,
-  PostmortemEditorView,
+import {
+  type EditorResult,
+  type EditorValues,
+  type PostmortemEditorView,
+  renderPostmortemEditor,
+  valuesOf,
 } from '../../functions/core/postmortem-page.ts';
 import { decideLink, type LinkDeps, viewLink } from '../../functions/use-cases/links.ts';
 import type { Stores } from '../../functions/use-cases/ports.ts';
 import { openPostmortem } from '../../functions/use-cases/postmortems.ts';
 import { type LocalDb, startLocalDb } from '../support/local-db.ts';
 import { organisation } from '../support/organisation.ts';
+import { completePostmortem } from '../unit/core/postmortem-support.ts';
 
 /**
  * The postmortem owner's editor link against the stack's own table on dynalite: the link comes from the mail
@@ -374,5 +377,147 @@ describe('no other link edits a postmortem, and an approved one is read-only', (
     expect(refused).toMatchObject({ readOnly: true, notice: { kind: 'closed', tried: true } });
     expect(await db.count()).toBe(count);
     expect(await postmortemOf(incident)).toEqual(pm);
+  });
+});
+
+describe('the editor link: Ask for approval', () => {
+  const ask = { intent: 'request-approval' };
+  /** The whole template filled in, as the form posts it on `version` (actions new). */
+  const completeForm = (version: number) =>
+    formFrom({
+      ...valuesOf(completePostmortem()),
+      version: String(version),
+      owner,
+      relatedIncidents: '',
+      actions: valuesOf(completePostmortem()).actions.map((a) => ({ ...a, id: '' })),
+    });
+  const approvalSubject = (incident: Incident) => (m: { message: EmailMessage }) =>
+    m.message.subject.startsWith(`${incident.key} - `) &&
+    m.message.subject.endsWith(' - Postmortem approval requested');
+  const approvalMails = (incident: Incident) => mails.filter(approvalSubject(incident));
+
+  it('while a blocking check is unmet: 409 naming each, the typed text saved, nobody asked', async () => {
+    const { incident, token } = await resolvedWithPostmortem();
+    const sent = mails.length;
+
+    const refused = editor(
+      await decideLink(deps(), token, form({ version: '1', leadup: 'Typed before asking.', ...ask })),
+      409,
+    );
+
+    expect(refused.notice).toMatchObject({
+      kind: 'not-requested',
+      saved: { version: 2, changed: true },
+    });
+    const notice = refused.notice as Extract<PostmortemEditorView['notice'], { kind: 'not-requested' }>;
+    expect(notice.blocking.map((c) => c.code)).toContain('priority-action');
+    expect(notice.blocking).toEqual(refused.checks.blocking);
+    expect(refused.values.text.leadup).toBe('Typed before asking.');
+    expect(await postmortemOf(incident)).toMatchObject({ status: 'draft', version: 2 });
+    expect((await postmortemOf(incident)).fields.leadup).toBe('Typed before asking.');
+    expect(mails.slice(sent).filter(approvalSubject(incident))).toEqual([]);
+    const html = renderPostmortemEditor(refused);
+    expect(html).toContain('Not sent for approval:');
+    expect(html).toContain('Your changes were saved as version 2.');
+    expect(html).toMatch(/<a href="#f-rootCauseCategory">/);
+  });
+
+  it('a refused save asks nobody either (400, nothing saved)', async () => {
+    const { incident, token } = await resolvedWithPostmortem();
+    const refused = editor(
+      await decideLink(deps(), token, form({ version: '1', 'actions[0][title]': 'Fix it', ...ask })),
+      400,
+    );
+    expect(refused.approvalNotAsked).toBe(true);
+    expect(renderPostmortemEditor(refused)).toContain('Nobody was asked for approval.');
+    expect(await postmortemOf(incident)).toMatchObject({ status: 'draft', version: 1 });
+    expect(approvalMails(incident)).toEqual([]);
+  });
+
+  it('saves and asks as the link’s recipient: 303 to the page in review; asking twice asks once', async () => {
+    const { incident, token } = await resolvedWithPostmortem();
+
+    const asked = await decideLink(
+      deps(),
+      token,
+      new URLSearchParams([...completeForm(1), ...Object.entries(ask)]),
+    );
+
+    expect(asked).toEqual({ kind: 'postmortem-saved', location: `./${token}?requested=2` });
+    const pm = await postmortemOf(incident);
+    expect(pm).toMatchObject({ status: 'in-review', version: 2, updatedBy: owner });
+    expect(pm.approval).toMatchObject({ requestedBy: owner, version: 2 });
+    expect(approvalMails(incident).map((m) => m.to)).toEqual([['head-of-payments@example.com']]);
+
+    const shown = editor(await viewLink(deps(), token, { requested: '2' }), 200);
+    expect(shown.notice).toEqual({ kind: 'requested', version: 2 });
+    expect(shown.readOnly).toBe(false);
+    expect(shown.approval).toMatchObject({
+      request: { by: owner, version: 2 },
+      approvers: [{ address: 'head-of-payments@example.com', mandatory: true }],
+      changesRequested: [],
+    });
+    const html = renderPostmortemEditor(shown);
+    expect(html).toContain('Approval requested on version 2.');
+    expect(html).toContain('<strong>In review</strong>');
+    // In review the page saves (asking again), it does not ask a second time.
+    expect(html).not.toContain('Ask for approval</button>');
+    // Asking again with the form as shown (a double click): nothing to save, it is asked already, nobody twice.
+    const values = editor(await viewLink(deps(), token), 200).values;
+    expect(
+      await decideLink(deps(), token, new URLSearchParams([...formFrom(values), ...Object.entries(ask)])),
+    ).toEqual({ kind: 'postmortem-saved', location: `./${token}?requested=2` });
+    // An edit of version 2 with "Ask for approval" while in review: the save asks again on version 3, as the
+    // button would, and the page says so.
+    const edited = formFrom({ ...values, text: { ...values.text, recovery: 'Rolled back at 15:05 UTC.' } });
+    expect(await decideLink(deps(), token, new URLSearchParams([...edited, ...Object.entries(ask)]))).toEqual(
+      {
+        kind: 'postmortem-saved',
+        location: `./${token}?requested=3`,
+      },
+    );
+    expect(editor(await viewLink(deps(), token, { requested: '3' }), 200).notice).toEqual({
+      kind: 'requested',
+      version: 3,
+    });
+    // A stale notice is not shown: version 2 is no longer the one asked about.
+    expect(editor(await viewLink(deps(), token, { requested: '2' }), 200).notice).toBeUndefined();
+    // That save in review asked the approver again on version 3 (one more mail), not twice.
+    expect(approvalMails(incident)).toHaveLength(2);
+  });
+
+  it('after a request for changes, the draft shows who asked, when, and the comment, escaped', async () => {
+    const { incident, token } = await resolvedWithPostmortem();
+    await decideLink(deps(), token, new URLSearchParams([...completeForm(1), ...Object.entries(ask)]));
+    const mail = approvalMails(incident)[0];
+    const changes = /Request changes: [^<\n]*<(https:\/\/[^>]+)>/.exec(mail?.message.text ?? '')?.[1] ?? '';
+    const changesToken = /\/links\/(v1\.[A-Za-z0-9_.-]+)$/.exec(changes)?.[1] ?? '';
+    const hash = (await postmortemOf(incident)).approval?.contentHash ?? '';
+    const comment = 'Name the <b>owner</b> of the test data & say "when".\nSecond line.';
+    const decided = await decideLink(
+      deps(),
+      changesToken,
+      form({ decision: 'changes-requested', contentHash: hash, comment }),
+    );
+    expect(decided).toMatchObject({ kind: 'done' });
+    expect(await postmortemOf(incident)).toMatchObject({ status: 'draft' });
+
+    const shown = editor(await viewLink(deps(), token), 200);
+    expect(shown.approval?.changesRequested).toEqual([
+      expect.objectContaining({
+        approver: 'head-of-payments@example.com',
+        mandatory: true,
+        version: 2,
+        comment,
+      }),
+    ]);
+    const html = renderPostmortemEditor(shown);
+    expect(html).toContain('<strong>Changes requested.</strong>');
+    expect(html).toContain(
+      'Name the &lt;b&gt;owner&lt;/b&gt; of the test data &amp; say &quot;when&quot;.\nSecond line.',
+    );
+    expect(html).not.toContain('<b>owner</b>');
+    // Back to draft: the owner can ask again.
+    expect(html).toContain('Ask for approval</button>');
   });
 });

@@ -114,7 +114,7 @@ describe('link pages', () => {
   it.each([
     ['confirm', 200],
     ['done', 200],
-    ['already-done', 200],
+    ['already-done', 409],
     ['in-progress', 409],
     ['expired', 410],
     ['invalid', 403],

@@ -389,6 +389,74 @@ describe('the postmortem editor page', () => {
     expect(html).not.toContain('name="timeline[2][at]"');
   });
 
+  it('offers "Ask for approval" beside Save for a draft (Save first: Enter saves), and says why nothing was asked', () => {
+    const pm = completePostmortem();
+    const approvers = [
+      { address: 'head-of-payments@example.com', mandatory: true },
+      { address: 'sre-lead@example.com', mandatory: false },
+    ];
+    const html = renderPostmortemEditor(viewOf(pm, { approval: { approvers, changesRequested: [] } }));
+    const buttons = [...html.matchAll(/<button[^>]*>[^<]*<\/button>/g)].map((m) => m[0]);
+    expect(buttons).toEqual([
+      '<button type="submit">Save</button>',
+      '<button type="submit" class="approve" name="intent" value="request-approval" aria-describedby="ask-hint">Ask for approval</button>',
+    ]);
+    expect(html).toContain('head-of-payments@example.com (mandatory), sre-lead@example.com (optional)');
+
+    const refused = renderPostmortemEditor(
+      viewOf(pm, {
+        approval: { approvers, changesRequested: [] },
+        notice: {
+          kind: 'not-requested',
+          saved: { version: 1, changed: false },
+          blocking: [],
+          reason: hostile,
+        },
+      }),
+    );
+    expect(refused).toContain('<strong>Not sent for approval</strong>: &lt;script&gt;');
+    expect(refused).toContain('Nothing needed saving (the form matched version 1).');
+    expect(refused).not.toContain(hostile);
+  });
+
+  it('shows a draft’s requests for changes (who, when, the comment) escaped, and no button in review', () => {
+    const request = { at: '2026-12-01T10:00:00.000Z', by: 'payments-team@example.com', version: 3 };
+    const approvers = [{ address: 'head-of-payments@example.com', mandatory: true }];
+    const draft = renderPostmortemEditor(
+      viewOf(completePostmortem(), {
+        approval: {
+          approvers,
+          request,
+          changesRequested: [
+            {
+              approver: 'head-of-payments@example.com',
+              mandatory: true,
+              at: '2026-12-01T11:30:00.000Z',
+              version: 3,
+              comment: hostile,
+            },
+          ],
+        },
+      }),
+    );
+    expect(draft).toContain('<strong>Changes requested.</strong>');
+    expect(draft).toContain(
+      'head-of-payments@example.com (mandatory approver), 2026-12-01 11:30 UTC, on version 3:',
+    );
+    expect(draft).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;&quot;');
+    expect(draft).not.toContain(hostile);
+
+    const inReview = renderPostmortemEditor(
+      viewOf(
+        { ...completePostmortem(), status: 'in-review' },
+        { approval: { approvers, request, changesRequested: [] } },
+      ),
+    );
+    expect(inReview).toContain('head-of-payments@example.com</strong> (mandatory): not decided yet.');
+    expect(inReview).not.toContain('Ask for approval</button>');
+    expect(inReview).toContain('<button type="submit">Save</button>');
+  });
+
   it('is one of the pages: the shared style allowed by hash, no script, not cached, not referred', () => {
     const response = editorResponse({
       kind: 'postmortem-editor',

@@ -1,0 +1,204 @@
+import { incidentRow, render, subjectFor } from './comms.ts';
+import type { Incident } from './incident.ts';
+import { type ActionKind, actionKinds, type PostmortemAction, postmortemLimits } from './postmortem.ts';
+import { cap } from './text.ts';
+
+/**
+ * Postmortem actions followed until done: each action of an approved postmortem gets an item of its own (a
+ * projection of the postmortem's action list, like the status page's), listed by due date on a sparse index
+ * while open, reminded before, at and after its due date, and completed from the API, the CLI or the signed
+ * "mark done" link of a reminder. Pure data and rules.
+ */
+
+/** An action as it is followed after approval: the postmortem's action and what the lists and mails need. */
+export interface TrackedAction extends PostmortemAction {
+  incidentId: string;
+  /** The incident's key (HOT-42). */
+  incidentKey: string;
+  summary: string;
+  severity: number;
+  service: string;
+  /** When the postmortem was approved (the action's SLO runs from then). */
+  approvedAt: string;
+  /** What the person who completed it said. */
+  note?: string;
+  /** The reminders sent (the sweep skips these without writing anything). */
+  reminded?: ActionReminder[];
+}
+
+export const actionStatuses = ['open', 'done'] as const;
+export type ActionStatus = (typeof actionStatuses)[number];
+
+/** The link action of a reminder's "mark done" link; its `ref` is the action's id. */
+export const COMPLETE_ACTION = 'complete-action';
+
+/** The sort key of an open action: by due date, actions without one (improvements) last. */
+export const NO_DUE_DATE = '9999';
+
+export const actionLimits = { note: 1_000, url: postmortemLimits.url } as const;
+
+const DAY_MS = 86_400_000;
+
+/** Reminders of a priority action: a week before, at its due time, and the day after (breach). */
+export const actionReminders = ['before', 'due', 'breach'] as const;
+export type ActionReminder = (typeof actionReminders)[number];
+
+/** How far ahead of now the sweep reads open actions: the earliest reminder is a week before due. */
+export const REMINDER_HORIZON_MS = 7 * DAY_MS;
+/**
+ * How far back the sweep reads: the last reminder (breach) is a day after due, so this leaves six days of sweeps
+ * that did not run before a breach goes unreminded, and the sweep never reads every overdue action ever.
+ */
+export const REMINDER_LOOKBACK_MS = 7 * DAY_MS;
+
+/** When each reminder of the action is due; improvements are reminded only at their own due date. */
+export function reminderTimes(
+  action: Pick<PostmortemAction, 'kind' | 'dueAt'>,
+): { reminder: ActionReminder; at: number }[] {
+  if (!action.dueAt) return [];
+  const due = Date.parse(action.dueAt);
+  if (Number.isNaN(due)) return [];
+  if (action.kind !== 'priority') return [{ reminder: 'due', at: due }];
+  return [
+    { reminder: 'before', at: due - REMINDER_HORIZON_MS },
+    { reminder: 'due', at: due },
+    { reminder: 'breach', at: due + DAY_MS },
+  ];
+}
+
+/**
+ * The reminder an open action is due at `now`: the latest whose time has come (a missed one is not sent late
+ * when a later one is due). Undefined when none has come or the action is done. Each is sent once (sendOnce per
+ * action and reminder), so calling this again at a later time is safe.
+ */
+export function reminderDue(
+  action: Pick<PostmortemAction, 'kind' | 'dueAt' | 'status'>,
+  now: Date,
+): ActionReminder | undefined {
+  if (action.status !== 'open') return undefined;
+  let due: ActionReminder | undefined;
+  for (const { reminder, at } of reminderTimes(action)) if (at <= now.getTime()) due = reminder;
+  return due;
+}
+
+export function isOverdue(action: Pick<PostmortemAction, 'dueAt' | 'status'>, now: Date): boolean {
+  return action.status === 'open' && action.dueAt !== undefined && Date.parse(action.dueAt) < now.getTime();
+}
+
+/** The tracked item of each action of a postmortem being approved. */
+export function trackedActions(
+  postmortem: {
+    incidentId: string;
+    key: string;
+    severity: number;
+    service: string;
+    approvedAt?: string;
+    actions: readonly PostmortemAction[];
+  },
+  summary: string,
+): TrackedAction[] {
+  const approvedAt = postmortem.approvedAt ?? '';
+  return postmortem.actions.map((action) => ({
+    ...action,
+    incidentId: postmortem.incidentId,
+    incidentKey: postmortem.key,
+    summary,
+    severity: postmortem.severity,
+    service: postmortem.service,
+    approvedAt,
+  }));
+}
+
+/** What completing an action may carry (API body, CLI): where the work was tracked, and a note. */
+export interface ActionCompletion {
+  trackerUrl?: string;
+  note?: string;
+}
+
+/** The completion body, checked: a tracker URL must be http(s); the note is capped. Throws a message. */
+export function parseCompletion(body: unknown): ActionCompletion {
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) throw new Error('the body must be a JSON object');
+  const { trackerUrl, note, ...rest } = body as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) throw new Error(`unknown field ${unknown[0]?.slice(0, 40)}`);
+  const result: ActionCompletion = {};
+  if (trackerUrl !== undefined) {
+    if (typeof trackerUrl !== 'string' || !isHttpUrl(trackerUrl) || trackerUrl.length > actionLimits.url)
+      throw new Error('trackerUrl must be an http or https URL');
+    result.trackerUrl = trackerUrl;
+  }
+  if (note !== undefined) {
+    if (typeof note !== 'string') throw new Error('note must be text');
+    if (note.length > actionLimits.note)
+      throw new Error(`note is longer than ${actionLimits.note} characters`);
+    if (note.trim()) result.note = note.trim();
+  }
+  return result;
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+export function isActionKind(value: string): value is ActionKind {
+  return (actionKinds as readonly string[]).includes(value);
+}
+
+export interface ActionReminderContext {
+  incident: Pick<Incident, 'key' | 'severity' | 'summary'>;
+  action: Pick<TrackedAction, 'title' | 'kind' | 'ownerTeam' | 'dueAt' | 'trackerUrl'>;
+  reminder: ActionReminder;
+  /** The signed single-use "mark done" link for this mail's recipient. */
+  markDoneUrl: string;
+  viewUrl: string;
+  /** `approvers`: the breach mail to the service's approvers (they committed to the action). */
+  to: 'team' | 'approvers';
+}
+
+/** A reminder of an open action, with its "mark done" link. */
+export function actionReminderEmail({
+  incident,
+  action,
+  reminder,
+  markDoneUrl,
+  viewUrl,
+  to,
+}: ActionReminderContext) {
+  const kind = action.kind === 'priority' ? 'Priority action' : 'Action';
+  const headline =
+    reminder === 'before'
+      ? `${incident.key}: a priority action is due in 7 days`
+      : reminder === 'due'
+        ? `${incident.key}: ${kind.toLowerCase()} due today`
+        : `${incident.key}: a priority action is overdue`;
+  const intro =
+    reminder === 'breach'
+      ? to === 'approvers'
+        ? `This priority action of the postmortem you approved missed its SLO (due ${action.dueAt}). It is owned by ${action.ownerTeam}.`
+        : `This priority action missed its SLO (due ${action.dueAt}); the postmortem's approvers are told. Finish it, or mark it done when it is.`
+      : `This ${kind.toLowerCase()} of the postmortem is due ${action.dueAt}. Mark it done when it is.`;
+  const { text, html } = render(
+    headline,
+    intro,
+    [
+      { label: kind, value: cap(action.title, 300) },
+      { label: 'Mark done', value: 'Mark this action done', href: markDoneUrl },
+      incidentRow(incident, viewUrl),
+      { label: 'Owner team', value: action.ownerTeam },
+      { label: 'Due', value: action.dueAt ?? 'no due date' },
+      ...(action.trackerUrl
+        ? [{ label: 'Tracked at', value: action.trackerUrl, href: action.trackerUrl }]
+        : []),
+    ],
+    [],
+  );
+  const suffix =
+    reminder === 'before' ? 'Action due in 7 days' : reminder === 'due' ? 'Action due' : 'Action overdue';
+  return { subject: subjectFor(incident, suffix), text, html };
+}

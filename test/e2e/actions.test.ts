@@ -1,0 +1,300 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ulid } from 'ulid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliIo, run } from '../../functions/cli/incident.ts';
+import { indexes, keys } from '../../functions/core/keys.ts';
+import { eventually } from '../support/eventually.ts';
+import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
+
+/**
+ * Postmortem actions followed until done, on the local target: an approved postmortem's actions are listed by
+ * the API, reminded by the scheduled sweep before, at and after their due date (each once, however often the
+ * sweep runs) and closed from the reminder's "mark done" link (GET changes nothing, POST completes) or the API.
+ * Time is scaled by moving an action's due date (as the weeks until it would pass).
+ */
+
+type Mail = { subject: string; destination: { to: string[] }; body: { text: string; html: string } };
+// biome-ignore lint/suspicious/noExplicitAny: the API's JSON answers are read loosely
+type Json = Record<string, any>;
+
+let hotline: HotlineTarget;
+beforeAll(async () => {
+  hotline = await startHotline();
+});
+afterAll(async () => hotline?.stop());
+
+const api = async (method: string, path: string, body?: unknown) => {
+  const response = await fetch(`${hotline.target.urls.api}${path}`, {
+    method,
+    headers: { ...hotline.operator(), 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as Json };
+};
+const mails = async () =>
+  ((await (await fetch(`${hotline.target.urls.ses}/store`)).json()) as { emails: Mail[] }).emails;
+const waitForMails = (what: string, match: (m: Mail) => boolean, count = 1) =>
+  eventually(
+    async () => {
+      const found = (await mails()).filter(match);
+      return found.length >= count ? found : undefined;
+    },
+    what,
+    30_000,
+  );
+const about = (key: string, suffix: string) => (m: Mail) =>
+  m.subject.startsWith(`${key} - `) && m.subject.endsWith(suffix);
+
+const sweepFunction = () => {
+  const fn = hotline.target.functions.functions.find((f) => f.logicalId.startsWith('SweepActionReminders'));
+  if (!fn) throw new Error('the stack has no SweepActionReminders function');
+  return fn.arn;
+};
+const sweep = () => hotline.target.functions.invoke(sweepFunction(), {}) as Promise<{ sent: string[] }>;
+
+/** Scaled time: the action's due date moved to `dueAt`, as if the weeks until then had passed. */
+async function moveDueDate(actionId: string, dueAt: string) {
+  const db = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: hotline.target.urls.dynamodb,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+  );
+  await db.send(
+    new UpdateCommand({
+      TableName: hotline.target.tables[0],
+      Key: keys.action(actionId),
+      UpdateExpression: 'SET dueAt = :due, gsi3sk = :sk',
+      ExpressionAttributeValues: { ':due': dueAt, ':sk': indexes.openActions.values(dueAt, actionId).gsi3sk },
+    }),
+  );
+  db.destroy();
+}
+
+const complete = {
+  fields: {
+    leadup: 'A configuration change at 14:20 UTC lowered the connection pool size.',
+    fault: 'The checkout service ran out of database connections under normal load.',
+    detection: 'The 5xx alert fired four minutes after impact started.',
+    response: 'The incident manager was paged and acknowledged within three minutes.',
+    recovery: 'The change was rolled back at 15:05 UTC and errors stopped.',
+    fiveWhys: [
+      'Checkout failed because it had no database connections.',
+      'It had none because the pool was set to 5.',
+      'It was set to 5 because the change was not reviewed against load.',
+      'It was not reviewed because pool sizes are not in the review checklist.',
+      'They are not because the checklist predates connection pooling.',
+    ],
+    rootCause: 'A configuration change reduced the connection pool below the normal load.',
+    rootCauseCategory: 'change',
+    backlogCheck: 'No backlog item covered pool sizing.',
+    lessons: {
+      wentWell: 'The alert fired quickly.',
+      couldBeBetter: 'The change was deployed without a load check.',
+      gotLucky: 'Traffic was low at the time.',
+    },
+  },
+  actions: [
+    {
+      title: 'Add a check of connection pool sizes to the change review checklist',
+      kind: 'priority',
+      category: 'prevent-future',
+      ownerTeam: 'Payments',
+    },
+    {
+      title: 'Add alerting for all cases where the connection pool is more than 90% used',
+      kind: 'improvement',
+      category: 'detect',
+      ownerTeam: 'Payments',
+    },
+  ],
+};
+
+/** A sev 2 of checkout from declaration to an approved postmortem, approved from the approver's mail. */
+async function approvedPostmortem(summary: string): Promise<string> {
+  const declared = await api('POST', '/incidents', {
+    summary,
+    description: 'Card payments fail at checkout.',
+    severity: 2,
+    service: 'checkout',
+  });
+  const key = declared.body.key as string;
+  await api('POST', `/incidents/${key}/acknowledge`, { incidentManager: 'payments-oncall@example.com' });
+  await api('POST', `/incidents/${key}/resolve`, { supportCases: 2 });
+  await waitForMails('the owner mail', about(key, ' - Postmortem'));
+  const { postmortem } = (await api('GET', `/incidents/${key}/postmortem`)).body;
+  const saved = await api('PUT', `/incidents/${key}/postmortem`, {
+    version: postmortem.version,
+    ...complete,
+  });
+  expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+  expect((await api('POST', `/incidents/${key}/postmortem/request-approval`, {})).status).toBe(200);
+  const [mail] = await waitForMails(
+    'the approval request',
+    (m) =>
+      about(key, ' - Postmortem approval requested')(m) &&
+      m.destination.to.includes('head-of-payments@example.com'),
+  );
+  const approve =
+    /Approve: [^<\n]*<(https?:\/\/[^>]+\/links\/v1\.[^>]+)>/.exec(mail?.body.text ?? '')?.[1] ?? '';
+  const hash = /name="contentHash" value="([^"]+)"/.exec(await (await fetch(approve)).text())?.[1] ?? '';
+  const approved = await fetch(approve, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ decision: 'approved', contentHash: hash }).toString(),
+  });
+  expect(approved.status).toBe(200);
+  return key;
+}
+
+describe('postmortem actions followed until done', () => {
+  it('is swept every hour by EventBridge Scheduler in the stack', () => {
+    const schedules = hotline.target.schedules.schedules.filter((s) =>
+      s.targets.some((t) => t.arn === sweepFunction()),
+    );
+    expect(schedules.map((s) => [s.kind, s.expression, s.enabled])).toEqual([
+      ['scheduler', 'rate(1 hour)', true],
+    ]);
+  });
+
+  it('lists the actions of an approved postmortem and completes one through the API, once', async () => {
+    const key = await approvedPostmortem('Checkout errors (actions API)');
+    const listed = await api('GET', '/actions?ownerTeam=Payments&service=checkout');
+    expect(listed.status).toBe(200);
+    const ours = (listed.body.actions as Json[]).filter((a) => a.incidentKey === key);
+    expect(ours.map((a) => [a.kind, a.status])).toEqual([
+      ['priority', 'open'],
+      ['improvement', 'open'],
+    ]);
+    const [priority] = ours;
+    expect(Date.parse(priority?.dueAt) - Date.parse(priority?.approvedAt)).toBe(4 * 7 * 86_400_000);
+    expect((await api('GET', '/actions?kind=improvement&ownerTeam=Payments')).body.actions).toEqual(
+      expect.arrayContaining([expect.objectContaining({ incidentKey: key, kind: 'improvement' })]),
+    );
+
+    const bad = await api('POST', `/actions/${priority?.id}/complete`, { trackerUrl: 'ftp://x.example.com' });
+    expect(bad.status).toBe(400);
+    expect((await api('POST', `/actions/${ulid()}/complete`, {})).status).toBe(404);
+    const done = await api('POST', `/actions/${priority?.id}/complete`, {
+      trackerUrl: 'https://tracker.example.com/PAY-1',
+      note: 'Checklist updated',
+    });
+    expect(done.status).toBe(200);
+    expect(done.body.action).toMatchObject({
+      status: 'done',
+      trackerUrl: 'https://tracker.example.com/PAY-1',
+    });
+    expect((await api('POST', `/actions/${priority?.id}/complete`, {})).status).toBe(409);
+
+    const doneList = (await api('GET', '/actions?status=done')).body.actions as Json[];
+    expect(doneList.map((a) => a.id)).toContain(priority?.id);
+    const record = (await api('GET', `/incidents/${key}/postmortem`)).body.postmortem;
+    expect(record.actions.find((a: Json) => a.id === priority?.id)).toMatchObject({ status: 'done' });
+    const incident = (await api('GET', `/incidents/${key}`)).body;
+    expect(JSON.stringify(incident)).toContain('action.completed');
+  });
+
+  it('reminds before, at and after due, each once, and closes the action from the mail link', async () => {
+    const key = await approvedPostmortem('Checkout errors (action reminders)');
+    const listed = (await api('GET', '/actions?kind=priority&ownerTeam=Payments')).body.actions as Json[];
+    const action = listed.find((a) => a.incidentKey === key) as Json;
+    const day = 86_400_000;
+    const remindersOf = async (suffix: string) => (await mails()).filter(about(key, suffix));
+
+    // A week before it is due: the owner team is reminded, once however often the sweep runs.
+    await moveDueDate(action.id, new Date(Date.now() + 7 * day - 60_000).toISOString());
+    await sweep();
+    await sweep();
+    await waitForMails('the week-before reminder', about(key, ' - Action due in 7 days'));
+    expect((await remindersOf(' - Action due in 7 days')).map((m) => m.destination.to)).toEqual([
+      ['payments-team@example.com'],
+    ]);
+
+    // Due now, then a day overdue: the team again, and on breach the approvers too.
+    await moveDueDate(action.id, new Date(Date.now() - 60_000).toISOString());
+    await sweep();
+    await sweep();
+    await waitForMails('the due reminder', about(key, ' - Action due'));
+    await moveDueDate(action.id, new Date(Date.now() - day - 60_000).toISOString());
+    await sweep();
+    await sweep();
+    const breach = await waitForMails('the breach reminders', about(key, ' - Action overdue'), 2);
+    expect(breach.map((m) => m.destination.to[0])).toEqual(
+      expect.arrayContaining(['payments-team@example.com', 'head-of-payments@example.com']),
+    );
+    expect(await remindersOf(' - Action due')).toHaveLength(1);
+    expect(await remindersOf(' - Action due in 7 days')).toHaveLength(1);
+    const breachCount = breach.length;
+
+    // The team's mark-done link: a GET (a mail scanner) changes nothing; the POST completes, once.
+    const teamMail = breach.find((m) => m.destination.to[0] === 'payments-team@example.com') as Mail;
+    const link =
+      /Mark done: [^<\n]*<(https?:\/\/[^>]+\/links\/v1\.[^>]+)>/.exec(teamMail.body.text)?.[1] ?? '';
+    const page = await fetch(link);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Mark done');
+    const stillOpen = (await api('GET', '/actions?status=open&ownerTeam=Payments')).body.actions as Json[];
+    expect(stillOpen.map((a) => a.id)).toContain(action.id);
+
+    const posted = await fetch(link, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
+    expect(posted.status).toBe(200);
+    expect(await posted.text()).toContain('You marked the priority action');
+    const doneList = (await api('GET', '/actions?status=done')).body.actions as Json[];
+    expect(doneList.find((a) => a.id === action.id)).toMatchObject({
+      status: 'done',
+      doneBy: 'payments-team@example.com',
+    });
+    const again = await fetch(link, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
+    expect(await again.text()).toContain('already marked done');
+
+    // Done: the sweep reminds it no more.
+    await sweep();
+    expect(await remindersOf(' - Action overdue')).toHaveLength(breachCount);
+  });
+
+  it('lists and completes actions from the CLI', async () => {
+    const key = await approvedPostmortem('Checkout errors (actions CLI)');
+    const cli = () => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const io: CliIo = {
+        env: { HOTLINE_URL: hotline.target.urls.api, HOTLINE_TOKEN: hotline.target.operatorToken },
+        out: (line) => out.push(line),
+        err: (line) => err.push(line),
+        fetch,
+      };
+      return { io, out, err };
+    };
+    const listed = cli();
+    expect(await run(['actions', '--team', 'Payments', '--kind', 'improvement'], listed.io)).toBe(0);
+    const line = listed.out.find((l) => l.includes(key)) ?? '';
+    expect(line).toContain('Add alerting for all cases');
+    const id = line.split(' ')[0] ?? '';
+    expect(id).toMatch(/^[0-9A-Z]{26}$/);
+
+    const done = cli();
+    expect(
+      await run(
+        ['action', 'complete', id, '--tracker', 'https://tracker.example.com/PAY-2', '--note', 'Live'],
+        done.io,
+      ),
+    ).toBe(0);
+    expect(done.out.join('\n')).toContain(`${key}: "Add alerting`);
+    const again = cli();
+    expect(await run(['action', 'complete', id], again.io)).toBe(2);
+    expect(again.err.join('\n')).toMatch(/already done/);
+    const doneList = cli();
+    expect(await run(['actions', '--status', 'done', '--team', 'Payments'], doneList.io)).toBe(0);
+    expect(doneList.out.find((l) => l.startsWith(id))).toContain('done ');
+  });
+});
