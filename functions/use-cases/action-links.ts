@@ -4,6 +4,7 @@ import type { Incident } from '../core/incident.ts';
 import type { LinkClaims } from '../core/links.ts';
 import type { ActionWords, LinkPage, PageIncident } from '../core/pages.ts';
 import { type ActionDeps, completeAction } from './actions.ts';
+import { type SingleUse, useOnce } from './link-uses.ts';
 import type { LinkUseStore } from './ports.ts';
 
 /**
@@ -17,10 +18,6 @@ export interface ActionLinkDeps extends ActionDeps {
   links: LinkUseStore;
   newId: () => string;
 }
-
-/** As LINK_ATTEMPT_LEASE_MS in links.ts: longer than the link function may run. */
-const ATTEMPT_LEASE_MS = 60_000;
-const PENDING = 'pending';
 
 function pageIncident(incident: Incident): PageIncident {
   return {
@@ -92,51 +89,39 @@ export async function decideActionLink(
   if (!action) return { kind: 'not-found' };
   if (action.status === 'done') return alreadyDone(incident, action);
   const words = actionWords(incident, action);
-  const attempt = deps.newId();
-  const usedAt = deps.now().toISOString();
-  const earlier = await deps.links.use({
-    linkId: claims.id,
-    incidentId: claims.incidentId,
-    action: claims.action,
-    recipient: claims.recipient,
-    usedAt,
-    outcome: PENDING,
-    attempt,
-  });
-  if (earlier) {
-    if (earlier.outcome !== PENDING) {
-      const now = (await deps.actions.get(action.id)) ?? action;
-      return alreadyDone(incident, { ...now, doneBy: now.doneBy ?? earlier.recipient });
-    }
-    const stale = Date.parse(earlier.usedAt) + ATTEMPT_LEASE_MS <= deps.now().getTime();
-    const tookOver =
-      stale &&
-      earlier.attempt !== undefined &&
-      (await deps.links.takeOver(claims.id, earlier.attempt, attempt, usedAt));
-    if (!tookOver) return { kind: 'in-progress', incident: pageIncident(incident), action: words };
-  }
-  let done: TrackedAction;
+  let once: SingleUse<TrackedAction | 'already-done'>;
   try {
-    done = await completeAction(deps, { actionId: action.id, by: claims.recipient, via: 'link' });
+    once = await useOnce<TrackedAction | 'already-done'>(deps, claims, async () => {
+      try {
+        const done = await completeAction(deps, { actionId: action.id, by: claims.recipient, via: 'link' });
+        return { value: done, outcome: 'done' };
+      } catch (error) {
+        // Done meanwhile by someone else (API, CLI, another link): this link is used up, nothing changed.
+        if (error instanceof ConflictError)
+          return { value: 'already-done' as const, outcome: 'already-done' };
+        throw error;
+      }
+    });
   } catch (error) {
-    if (error instanceof ConflictError) {
-      await deps.links
-        .complete(claims.id, attempt, 'already-done', deps.now().toISOString())
-        .catch(() => false);
-      return alreadyDone(incident, (await deps.actions.get(action.id)) ?? action);
-    }
-    await deps.links.release(claims.id, attempt).catch(() => false);
     if (error instanceof NotFoundError) return { kind: 'not-found' };
     if (error instanceof DomainError && error.status < 500)
       return { kind: 'refused', incident: pageIncident(incident), reason: error.message };
     throw error;
   }
-  await deps.links.complete(claims.id, attempt, 'done', deps.now().toISOString()).catch(() => false);
+  if (once.kind === 'used') {
+    const now = (await deps.actions.get(action.id)) ?? action;
+    return alreadyDone(incident, { ...now, doneBy: now.doneBy ?? once.use.recipient });
+  }
+  if (once.kind === 'in-progress')
+    return { kind: 'in-progress', incident: pageIncident(incident), action: words };
+  if (once.value === 'already-done')
+    return alreadyDone(incident, (await deps.actions.get(action.id)) ?? action);
+  const done = once.value;
   return {
     kind: 'done',
     incident: pageIncident(incident),
     action: words,
     by: done.doneBy ?? claims.recipient,
-    at: done.doneAt ?? usedAt,
+    at: done.doneAt ?? deps.now().toISOString(),
   };
 }

@@ -26,6 +26,7 @@ import {
 } from '../core/postmortem-page.ts';
 import { actionLinkPage, decideActionLink } from './action-links.ts';
 import { APPROVAL_ACTION, decideApproval, parseApprovalRef, requestApproval, saveEdit } from './approvals.ts';
+import { PENDING, type SingleUse, useOnce } from './link-uses.ts';
 import type { ActionStore, LinkUse, LinkUseStore, PostmortemStore } from './ports.ts';
 import { EDITABLE, viewOf } from './postmortems.ts';
 import { acknowledge, type ResponseDeps } from './respond.ts';
@@ -102,11 +103,6 @@ export const linkActions: Record<string, LinkAction> = {
     },
   },
 };
-
-/** How long a pending use blocks other uses: longer than the link function may run (29 s). */
-export const LINK_ATTEMPT_LEASE_MS = 60_000;
-
-const PENDING = 'pending';
 
 function pageIncident(incident: Incident): PageIncident {
   return {
@@ -486,33 +482,13 @@ export async function decideLink(
     return { kind: 'already-done', incident: pageIncident(incident), action: words, ...done };
   }
 
-  const attempt = deps.newId();
-  const usedAt = deps.now().toISOString();
-  const earlier = await deps.links.use({
-    linkId: claims.id,
-    incidentId: claims.incidentId,
-    action: claims.action,
-    recipient: claims.recipient,
-    usedAt,
-    outcome: PENDING,
-    attempt,
-  });
-  if (earlier) {
-    if (earlier.outcome !== PENDING) return usedPage(action, incident, earlier);
-    const stale = Date.parse(earlier.usedAt) + LINK_ATTEMPT_LEASE_MS <= deps.now().getTime();
-    const tookOver =
-      stale &&
-      earlier.attempt !== undefined &&
-      (await deps.links.takeOver(claims.id, earlier.attempt, attempt, usedAt));
-    if (!tookOver) return { kind: 'in-progress', incident: pageIncident(incident), action: words };
-  }
-
-  let decision: LinkDecision;
+  let once: SingleUse<LinkDecision>;
   try {
-    decision = await action.decide(deps, claims);
+    once = await useOnce(deps, claims, async () => {
+      const decision = await action.decide(deps, claims);
+      return { value: decision, outcome: decision.outcome };
+    });
   } catch (error) {
-    // Give the use back so the same link works again; if this fails too, the lease lets a later request in.
-    await deps.links.release(claims.id, attempt).catch(() => false);
     if (error instanceof NotFoundError) return { kind: 'not-found' };
     if (error instanceof DomainError && error.status < 500) {
       const current = (await deps.incidents.get(claims.incidentId)) ?? incident;
@@ -521,11 +497,10 @@ export async function decideLink(
     }
     throw error;
   }
-  // The action happened: recording its outcome is best effort (a pending use left behind is taken over after
-  // the lease, and the idempotent action then answers "already done").
-  await deps.links
-    .complete(claims.id, attempt, decision.outcome, deps.now().toISOString())
-    .catch(() => false);
+  if (once.kind === 'used') return usedPage(action, incident, once.use);
+  if (once.kind === 'in-progress')
+    return { kind: 'in-progress', incident: pageIncident(incident), action: words };
+  const decision = once.value;
   const after = (await deps.incidents.get(claims.incidentId).catch(() => undefined)) ?? incident;
   return {
     kind: decision.outcome,
@@ -605,7 +580,8 @@ async function approvalPage(
   return {
     kind: 'approval-confirm',
     view: {
-      incident: pageIncident(incident),
+      // The status an approver cares about is the postmortem's, not the (resolved) incident's.
+      incident: { ...pageIncident(incident), status: `postmortem in review (version ${request.version})` },
       decision: ref.decision,
       approver: approver.address,
       mandatory: approver.mandatory,

@@ -4,12 +4,8 @@ import { dynamoStores } from '../../functions/adapters/stores.ts';
 import type { WorkflowCallback } from '../../functions/adapters/workflow.ts';
 import type { Incident } from '../../functions/core/incident.ts';
 import { issueLink, type LinkClaims, parseSigningKeys, signLink } from '../../functions/core/links.ts';
-import {
-  decideLink,
-  LINK_ATTEMPT_LEASE_MS,
-  type LinkDeps,
-  viewLink,
-} from '../../functions/use-cases/links.ts';
+import { LINK_ATTEMPT_LEASE_MS } from '../../functions/use-cases/link-uses.ts';
+import { decideLink, type LinkDeps, viewLink } from '../../functions/use-cases/links.ts';
 import type { IncidentStore, Stores } from '../../functions/use-cases/ports.ts';
 import { acknowledge } from '../../functions/use-cases/respond.ts';
 import { type LocalDb, startLocalDb } from '../support/local-db.ts';
