@@ -6,6 +6,7 @@ import { type CliIo, run } from '../../functions/cli/incident.ts';
 import { indexes, keys } from '../../functions/core/keys.ts';
 import { eventually } from '../support/eventually.ts';
 import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
+import { completePostmortem } from '../support/postmortem-flow.ts';
 
 /**
  * Postmortem actions followed until done, on the local target: an approved postmortem's actions are listed by
@@ -73,44 +74,7 @@ async function moveDueDate(actionId: string, dueAt: string) {
   db.destroy();
 }
 
-const complete = {
-  fields: {
-    leadup: 'A configuration change at 14:20 UTC lowered the connection pool size.',
-    fault: 'The checkout service ran out of database connections under normal load.',
-    detection: 'The 5xx alert fired four minutes after impact started.',
-    response: 'The incident manager was paged and acknowledged within three minutes.',
-    recovery: 'The change was rolled back at 15:05 UTC and errors stopped.',
-    fiveWhys: [
-      'Checkout failed because it had no database connections.',
-      'It had none because the pool was set to 5.',
-      'It was set to 5 because the change was not reviewed against load.',
-      'It was not reviewed because pool sizes are not in the review checklist.',
-      'They are not because the checklist predates connection pooling.',
-    ],
-    rootCause: 'A configuration change reduced the connection pool below the normal load.',
-    rootCauseCategory: 'change',
-    backlogCheck: 'No backlog item covered pool sizing.',
-    lessons: {
-      wentWell: 'The alert fired quickly.',
-      couldBeBetter: 'The change was deployed without a load check.',
-      gotLucky: 'Traffic was low at the time.',
-    },
-  },
-  actions: [
-    {
-      title: 'Add a check of connection pool sizes to the change review checklist',
-      kind: 'priority',
-      category: 'prevent-future',
-      ownerTeam: 'Payments',
-    },
-    {
-      title: 'Add alerting for all cases where the connection pool is more than 90% used',
-      kind: 'improvement',
-      category: 'detect',
-      ownerTeam: 'Payments',
-    },
-  ],
-};
+const complete = completePostmortem('Add a check of connection pool sizes to the change review checklist');
 
 /** A sev 2 of checkout from declaration to an approved postmortem, approved from the approver's mail. */
 async function approvedPostmortem(summary: string): Promise<string> {
