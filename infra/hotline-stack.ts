@@ -30,10 +30,12 @@ export const functionSpecs = {
   StatusPage: { handlerFile: 'status-page', kind: 'api' },
   Postmortems: { handlerFile: 'postmortems', kind: 'api' },
   Actions: { handlerFile: 'actions', kind: 'api' },
+  Reports: { handlerFile: 'reports', kind: 'api' },
   WorkflowStep: { handlerFile: 'workflow-step', kind: 'workflow' },
   RecordWorkflowFailure: { handlerFile: 'record-workflow-failure', kind: 'workflow' },
   SweepUnstartedWorkflows: { handlerFile: 'sweep-unstarted-workflows', kind: 'workflow' },
   SweepActionReminders: { handlerFile: 'sweep-action-reminders', kind: 'workflow' },
+  SendSloReports: { handlerFile: 'send-slo-reports', kind: 'workflow' },
 } as const satisfies Record<string, { handlerFile: string; kind: FunctionKind }>;
 export type FunctionId = keyof typeof functionSpecs;
 
@@ -98,10 +100,12 @@ export class HotlineStack extends Stack {
       StatusPage: fn('StatusPage'),
       Postmortems: fn('Postmortems'),
       Actions: fn('Actions'),
+      Reports: fn('Reports'),
       WorkflowStep: fn('WorkflowStep'),
       RecordWorkflowFailure: fn('RecordWorkflowFailure'),
       SweepUnstartedWorkflows: fn('SweepUnstartedWorkflows'),
       SweepActionReminders: fn('SweepActionReminders'),
+      SendSloReports: fn('SendSloReports'),
     };
     const f = this.functions;
 
@@ -124,6 +128,7 @@ export class HotlineStack extends Stack {
       statusPage: f.StatusPage,
       postmortems: f.Postmortems,
       actions: f.Actions,
+      reports: f.Reports,
       logRemovalPolicy,
     });
     this.api = this.incidentApi.httpApi;
@@ -173,9 +178,16 @@ export class HotlineStack extends Stack {
     f.Actions.bindTable(this.table, 'readWrite');
     // Reminds open actions' owners (and approvers on breach) with a signed "mark done" link in each mail.
     f.SweepActionReminders.bindTable(this.table, 'readWrite').bindMailer(this.mailer, links);
+    // SLO reports: read the incidents, postmortems and actions (Queries), record each mailed run (a conditional
+    // create; a failed send deletes its own record), and mail with signed view links.
+    f.Reports.bindTable(this.table, 'readWriteDelete').bindMailer(this.mailer, links);
+    f.SendSloReports.bindTable(this.table, 'readWriteDelete').bindMailer(this.mailer, links);
     this.schedules = new Schedules(this, 'Schedules', {
       sweepUnstartedWorkflows: f.SweepUnstartedWorkflows,
       sweepActionReminders: f.SweepActionReminders,
+      sendSloReports: f.SendSloReports,
+      sloReportSchedule: organisation.reports.schedule,
+      sloReportTimeZone: organisation.reports.timeZone,
     });
 
     this.alarms = new OperatorAlarms(this, 'Alarms', {

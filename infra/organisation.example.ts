@@ -30,6 +30,8 @@ export default defineOrganisation({
       },
       approvers: { mandatory: ['head-of-payments@example.com'], optional: ['sre-lead@example.com'] },
       actionSloWeeks: 4,
+      department: 'commerce',
+      availabilityObjective: 99.9,
       followUpCadenceMinutes: { 1: 30, 2: 60, 3: null },
       acknowledgeTimeoutMinutes: { 1: 5, 2: 15, 3: 60 },
     },
@@ -53,6 +55,15 @@ export default defineOrganisation({
     video: 'https://meet.example.com/{channel}',
     stateDocument: 'https://docs.example.com/incidents/{key}',
   },
-  reports: { recipients: ['engineering-leads@example.com'] },
+  departments: {
+    commerce: { managers: ['commerce-managers@example.com'] },
+  },
+  reports: {
+    recipients: ['engineering-leads@example.com'],
+    // EventBridge Scheduler cron: Mondays 08:00 in the time zone below; each run reports the last full week.
+    schedule: 'cron(0 8 ? * MON *)',
+    timeZone: 'Europe/London',
+    firstCommsMinutes: 15,
+  },
   statusPage: { title: 'Example Corp status' },
 });

@@ -7,6 +7,7 @@ import { documentClient, tableName } from './dynamodb.ts';
 import { IncidentsRepository } from './incidents-repository.ts';
 import { LinksRepository } from './links-repository.ts';
 import { PostmortemsRepository } from './postmortems-repository.ts';
+import { ReportsRepository } from './reports-repository.ts';
 import { StatusPageRepository } from './status-page-repository.ts';
 import { Table } from './table.ts';
 
@@ -22,6 +23,7 @@ export function dynamoStores(db: DynamoDBDocumentClient, name: string): Stores {
     statusPage: new StatusPageRepository(table),
     postmortems: new PostmortemsRepository(table),
     actions: new ActionsRepository(table),
+    reports: new ReportsRepository(table),
   };
 }
 

@@ -18,6 +18,7 @@ import {
 import { lessonsGuide, postmortemFieldGuide } from '../core/postmortem-checks.ts';
 import type { ActionEdit, PostmortemEditInput } from '../core/postmortem-edit.ts';
 import { markdownTime, markdownToEdit, postmortemToMarkdown } from '../core/postmortem-markdown.ts';
+import type { SloReport as SloReportAnswer } from '../core/report.ts';
 
 /**
  * `incident`: the operator CLI, for the deployed API (signed with your AWS credentials, as IAM authorizes
@@ -67,6 +68,10 @@ Commands:
                                 postmortem actions (open ones by due date, done ones latest first)
   action complete <ID> [--tracker <url>] [--note <text>]
                                 mark an action done (refused with exit 2 when it already is)
+
+  report    --from <ISO> --to <ISO> [--service <id> | --department <name>] [--mail] [--json]
+                                the SLO report of a period (to exclusive) beside the one before it; --mail
+                                mails it (a department's to its managers, else to reports.recipients)
 
 Exit status: 0 done, 1 failed, 2 refused (usage, a 4xx answer, an edit that does not read), 3 the postmortem
 changed since you read it (nothing saved: read it again and reapply your change).
@@ -135,6 +140,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         return await listActions(rest, io);
       case 'action':
         return await actionCommand(rest, io);
+      case 'report':
+        return await sloReport(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -1091,6 +1098,60 @@ async function actionCommand(args: string[], io: CliIo): Promise<number> {
   const result = await call(io, 'POST', `/actions/${encodeURIComponent(id)}/complete`, body);
   const action = result.action as ActionAnswer;
   io.out(`${action.incidentKey}: "${action.title}" marked done by ${action.doneBy} at ${action.doneAt}.`);
+  return 0;
+}
+
+async function sloReport(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      service: { type: 'string' },
+      department: { type: 'string' },
+      mail: { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (values.from === undefined || values.to === undefined)
+    throw new CliError(`report needs --from and --to\n\n${usage}`);
+  if (values.service !== undefined && values.department !== undefined)
+    throw new CliError(`report takes --service or --department, not both\n\n${usage}`);
+  const body: Record<string, unknown> = { from: values.from, to: values.to };
+  if (values.service !== undefined) body.service = values.service;
+  if (values.department !== undefined) body.department = values.department;
+  if (values.mail) body.mail = true;
+  const result = await call(io, 'POST', '/reports/slo', body);
+  if (values.json) {
+    io.out(JSON.stringify(result, null, 2));
+    return 0;
+  }
+  const report = result.report as SloReportAnswer;
+  const cur = report.current;
+  const share = (c: { share?: number }) => (c.share === undefined ? 'n/a' : `${Math.round(c.share * 100)}%`);
+  const minutes = (ms: number | undefined) => (ms === undefined ? 'n/a' : `${Math.round(ms / 60_000)} min`);
+  io.out(`SLO report ${cur.from} to ${cur.to} (previous: ${report.previous.incidents} incidents)`);
+  io.out(
+    `Incidents: ${cur.incidents} (sev 1: ${cur.bySeverity[1]}, sev 2: ${cur.bySeverity[2]}, sev 3: ${cur.bySeverity[3]}), ${cur.impactMinutes} min of impact`,
+  );
+  io.out(
+    `Time to detect: median ${minutes(report.timeToDetect.current.medianMs)}, p90 ${minutes(report.timeToDetect.current.p90Ms)}; time to recover: median ${minutes(report.timeToRecover.current.medianMs)}, mean ${minutes(report.timeToRecover.current.meanMs)}`,
+  );
+  io.out(
+    `Root causes not fixed (sev 1-2): ${report.rootCausesNotFixed.count}; priority actions open ${report.priorityActions.open}, due soon ${report.priorityActions.dueSoon}, overdue ${report.priorityActions.overdue}`,
+  );
+  io.out(
+    `Conformance: acknowledged ${share(cur.conformance.acknowledged)}, first comms ${share(cur.conformance.firstComms)}, updates ${share(cur.conformance.updates)}, postmortems approved ${share(cur.conformance.postmortemApproved)}`,
+  );
+  for (const row of report.rootCausesNotFixed.rows) {
+    io.out(
+      `  ${row.key.padEnd(10)} sev ${row.severity} ${row.service.padEnd(14)} ${row.openPriorityActions} open, ${row.overdueDays} days overdue  ${row.ownerTeams.join(', ')}`,
+    );
+  }
+  const mail = result.mail as { status: string; recipients: string[] } | undefined;
+  if (mail)
+    io.out(`Mail: ${mail.status}${mail.recipients.length ? ` to ${mail.recipients.join(', ')}` : ''}`);
   return 0;
 }
 

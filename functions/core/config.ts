@@ -74,7 +74,41 @@ export const serviceSchema = z.object({
   followUpCadenceMinutes: cadence.default({ 1: 30, 2: 60, 3: null }),
   acknowledgeTimeoutMinutes: cadence.default({ 1: 5, 2: 15, 3: 60 }),
   products: z.array(z.string().min(1)).default([]),
+  /** The department the service belongs to (one of `departments`): its managers get the department's report. */
+  department: z.string().min(1).optional(),
+  /** Availability objective in percent (e.g. 99.9): the SLO report sets the minutes it allows against impact. */
+  availabilityObjective: z
+    .number()
+    .gt(0, 'an availability objective is a percentage above 0')
+    .lt(100, 'an availability objective is a percentage below 100')
+    .optional(),
 });
+
+const reportsSchema = z
+  .object({
+    recipients: emailList.default([]),
+    /**
+     * When the SLO report is mailed: an EventBridge Scheduler cron expression, `cron(minutes hours
+     * day-of-month month day-of-week year)`; default Mondays 08:00 in `timeZone`. Each run reports the last
+     * full week before it fires.
+     */
+    schedule: z
+      .string()
+      .regex(
+        /^cron\(\S+( \S+){5}\)$/,
+        'must be a cron expression of 6 fields (minutes hours day-of-month month day-of-week year), e.g. cron(0 8 ? * MON *)',
+      )
+      .default('cron(0 8 ? * MON *)'),
+    timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone, e.g. Europe/London').default('UTC'),
+    /** First comms are on time within this many minutes of the acknowledgement (handbook: 15). */
+    firstCommsMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(15),
+  })
+  .default({ recipients: [], schedule: 'cron(0 8 ? * MON *)', timeZone: 'UTC', firstCommsMinutes: 15 });
 
 export const organisationSchema = z
   .object({
@@ -151,7 +185,14 @@ export const organisationSchema = z
           .default({ allowedTopicArns: [] }),
       })
       .default({ cloudwatch: { allowedTopicArns: [] } }),
-    reports: z.object({ recipients: emailList.default([]) }).default({ recipients: [] }),
+    /** Department managers: each gets the SLO report of their department's services. */
+    departments: z
+      .record(
+        z.string().min(1),
+        z.object({ managers: emailList.min(1, 'a department needs at least one manager') }),
+      )
+      .default({}),
+    reports: reportsSchema,
     /** Postmortems: who reads the published ones, and how long an approver's decision link works. */
     postmortems: z
       .object({
@@ -169,6 +210,16 @@ export const organisationSchema = z
         path: ['defaultService'],
         message: `"${o.defaultService}" is not one of the services (${Object.keys(o.services).join(', ')})`,
       });
+    }
+    for (const [id, service] of Object.entries(o.services)) {
+      if (service.department !== undefined && !Object.hasOwn(o.departments, service.department)) {
+        const known = Object.keys(o.departments);
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', id, 'department'],
+          message: `"${service.department}" is not one of the departments (${known.length ? known.join(', ') : 'none configured'})`,
+        });
+      }
     }
   });
 

@@ -55,6 +55,19 @@ export const keys = {
   statusEntry: (incidentId: string): Key => ({ pk: `STATUS#${incidentId}`, sk: 'STATUS' }),
   /** A postmortem action followed after approval (a projection of the postmortem's action list). */
   action: (actionId: string): Key => ({ pk: `ACTION#${actionId}`, sk: 'ACTION' }),
+  /**
+   * An SLO report run: one per period and recipient set (the recipients' digest), created before the mail is
+   * sent, so a retried schedule sends once.
+   */
+  reportRun: (from: string, to: string, recipients: readonly string[]): Key => ({
+    pk: `REPORT#${from}#${to}`,
+    sk: `RUN#${digest(
+      [...recipients]
+        .map((r) => r.toLowerCase())
+        .sort()
+        .join(','),
+    )}`,
+  }),
   /** A sender-assigned delivery id already processed (replay protection); expires in code. */
   delivery: (source: string, deliveryId: string): Key => ({
     pk: `DELIVERY#${source}#${digest(deliveryId)}`,

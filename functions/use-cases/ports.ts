@@ -210,6 +210,7 @@ export interface Stores {
   statusPage: StatusPageStore;
   postmortems: PostmortemStore;
   actions: ActionStore;
+  reports: ReportStore;
 }
 
 /** What the action lists filter by (`GET /actions`). */
@@ -323,4 +324,34 @@ export interface PublishedDocument {
   html: string;
   publishedAt: string;
   contentHash: string;
+}
+
+/** A report run as recorded: one per period and recipient set. */
+export interface ReportRun {
+  from: string;
+  to: string;
+  recipients: string[];
+  /** Which report: `org` or `department:<name>`. */
+  scope: string;
+  startedAt: string;
+  sentAt?: string;
+  messageId?: string;
+}
+
+/**
+ * What the SLO report reads, as streams of Query pages (a year's report must not hold every item), and its
+ * runs. Incidents are read by `openedAt` (`to` exclusive); postmortems by status; actions open or done.
+ */
+export interface ReportStore {
+  /** Incidents opened in [from, to), page by page (of one service on its index when `service` is given). */
+  incidentsOpened(from: string, to: string, service?: string): AsyncIterable<Incident[]>;
+  /** Postmortems of a status, page by page; `dueFrom`/`dueTo` bound the due date (a key condition) when given. */
+  postmortems(status: PostmortemStatus, due?: { from?: string; to?: string }): AsyncIterable<Postmortem[]>;
+  /** Open actions (all), or done actions completed at or after `doneFrom`, page by page. */
+  actions(status: 'open' | 'done', doneFrom?: string): AsyncIterable<TrackedAction[]>;
+  /** Records a run once; false when this period and recipient set already has one. */
+  beginRun(run: ReportRun): Promise<boolean>;
+  completeRun(run: ReportRun, messageId: string, sentAt: string): Promise<void>;
+  /** Forgets a run whose mail failed, so the next attempt sends it. */
+  abandonRun(run: ReportRun): Promise<void>;
 }

@@ -51,6 +51,8 @@ export interface IncidentApiProps {
   readonly postmortems: lambda.IFunction;
   /** GET /actions and POST /actions/{id}/complete. */
   readonly actions: lambda.IFunction;
+  /** POST /reports/slo: the on-demand SLO report. */
+  readonly reports: lambda.IFunction;
   /** @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
 }
@@ -145,6 +147,12 @@ export class IncidentApi extends Construct {
     ] as const) {
       this.httpApi.addRoutes({ path, methods: [method], integration: actions, authorizer: operators });
     }
+    this.httpApi.addRoutes({
+      path: '/reports/slo',
+      methods: [apigw.HttpMethod.POST],
+      integration: lambdaIntegration('ReportsIntegration', props.reports),
+      authorizer: operators,
+    });
     const respond = lambdaIntegration('RespondToIncidentIntegration', props.respondToIncident);
     for (const action of ['acknowledge', 'updates', 'severity', 'roles', 'resolve']) {
       this.httpApi.addRoutes({

@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -10,6 +10,12 @@ export interface SchedulesProps {
   readonly sweepUnstartedWorkflows: lambda.IFunction;
   /** Reminds the owners of open postmortem actions before, at and after their due date. */
   readonly sweepActionReminders: lambda.IFunction;
+  /** Mails the last full week's SLO report (org-wide and per department). */
+  readonly sendSloReports: lambda.IFunction;
+  /** The organisation's `reports.schedule`: an EventBridge Scheduler cron expression, `cron(0 8 ? * MON *)`. */
+  readonly sloReportSchedule: string;
+  /** The organisation's `reports.timeZone` (IANA) the cron is read in. */
+  readonly sloReportTimeZone: string;
 }
 
 /**
@@ -19,6 +25,7 @@ export interface SchedulesProps {
 export class Schedules extends Construct {
   readonly sweepUnstartedWorkflows: scheduler.Schedule;
   readonly sweepActionReminders: scheduler.Schedule;
+  readonly sendSloReports: scheduler.Schedule;
   /** The role Scheduler assumes to invoke the scheduled functions, and nothing else. */
   readonly role: iam.Role;
 
@@ -32,7 +39,7 @@ export class Schedules extends Construct {
       }),
     });
 
-    const invoke = (fn: lambda.IFunction, input: Record<string, unknown>) => {
+    const invoke = (fn: lambda.IFunction, input: Record<string, unknown>, retryAttempts = 0) => {
       const fnResource = fn.node.defaultChild as lambda.CfnFunction;
       Validations.of(this.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fnResource)}.Arn>:*]`,
@@ -42,8 +49,8 @@ export class Schedules extends Construct {
       return new targets.LambdaInvoke(fn, {
         role: this.role,
         input: scheduler.ScheduleTargetInput.fromObject(input),
-        // The next run is at most a minute away and does the same work: a retry would only overlap it.
-        retryAttempts: 0,
+        // The sweeps' next run is at most an hour away and does the same work: a retry would only overlap it.
+        retryAttempts,
       });
     };
 
@@ -59,6 +66,26 @@ export class Schedules extends Construct {
       description: 'Hotline: remind the owners of postmortem actions before, at and after their due date',
       schedule: scheduler.ScheduleExpression.rate(Duration.hours(1)),
       target: invoke(props.sweepActionReminders, {}),
+    });
+
+    // The week is taken from the scheduled time, so Scheduler's retries report (and record) the same week: the
+    // report run's record makes a retry send nothing twice.
+    const cron = /^cron\((.*)\)$/.exec(props.sloReportSchedule.trim());
+    if (!cron?.[1])
+      throw new Error(`reports.schedule must be a cron(...) expression: ${props.sloReportSchedule}`);
+    const [minute, hour, day, month, weekDay, year] = cron[1].trim().split(/\s+/);
+    this.sendSloReports = new scheduler.Schedule(this, 'SendSloReports', {
+      description: 'Hotline: mail the last full week of the SLO report (org-wide and per department)',
+      schedule: scheduler.ScheduleExpression.cron({
+        ...(minute !== undefined ? { minute } : {}),
+        ...(hour !== undefined ? { hour } : {}),
+        ...(day !== undefined && day !== '?' ? { day } : {}),
+        ...(month !== undefined ? { month } : {}),
+        ...(weekDay !== undefined && weekDay !== '?' ? { weekDay } : {}),
+        ...(year !== undefined ? { year } : {}),
+        timeZone: TimeZone.of(props.sloReportTimeZone),
+      }),
+      target: invoke(props.sendSloReports, { scheduledTime: scheduler.ContextAttribute.scheduledTime }, 2),
     });
   }
 }

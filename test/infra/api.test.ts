@@ -45,6 +45,7 @@ describe('HTTP API', () => {
       'GET /incidents/{key}/postmortem/document': 'AWS_IAM',
       'GET /actions': 'AWS_IAM',
       'POST /actions/{id}/complete': 'AWS_IAM',
+      'POST /reports/slo': 'AWS_IAM',
       // Signed links: the token in the path is the credential, checked by the handler.
       'GET /links/{token}': 'NONE',
       'POST /links/{token}': 'NONE',
@@ -69,6 +70,7 @@ describe('HTTP API', () => {
     ['GET /postmortems', 'Postmortems'],
     ['GET /actions', 'Actions'],
     ['POST /actions/{id}/complete', 'Actions'],
+    ['POST /reports/slo', 'Reports'],
     ['GET /links/{token}', 'LinkDecision'],
     ['POST /links/{token}', 'LinkDecision'],
     ['GET /status', 'StatusPage'],

@@ -58,6 +58,10 @@ describe('functions', () => {
     Actions: [get, query, put, update],
     // Reads open actions (Query), records each reminder once (comms records, timeline).
     SweepActionReminders: [get, query, put, update],
+    // SLO reports: Queries of incidents, postmortems and actions; key to id (view links); a report run created
+    // once, marked sent, or deleted when its mail failed.
+    Reports: [get, query, put, update, del],
+    SendSloReports: [get, query, put, update, del],
   };
   /** Functions whose code sends mail (every mail links to a page, so they need PUBLIC_BASE_URL too). */
   const mailing: FunctionId[] = [
@@ -67,6 +71,8 @@ describe('functions', () => {
     'RecordWorkflowFailure',
     'SweepUnstartedWorkflows',
     'SweepActionReminders',
+    'Reports',
+    'SendSloReports',
   ];
   /** Functions that resume a waiting workflow task. */
   const resuming: FunctionId[] = ['IngestAlert', 'WorkflowStep', 'RespondToIncident', 'LinkDecision'];

@@ -19,7 +19,7 @@ describe('schedules', () => {
     template.findResources('AWS::Scheduler::Schedule')[logicalId(schedule)];
 
   it('runs the unstarted-workflow sweep every minute with an empty input and no retries', () => {
-    expect(schedules()).toHaveLength(2);
+    expect(schedules()).toHaveLength(3);
     expect(stack.schedules.sweepUnstartedWorkflows.node.path).toBe(
       'Hotline/Schedules/SweepUnstartedWorkflows',
     );
@@ -51,6 +51,23 @@ describe('schedules', () => {
     });
   });
 
+  it('mails the SLO report on the configured cron in the configured time zone, with the scheduled time', () => {
+    expect(stack.schedules.sendSloReports.node.path).toBe('Hotline/Schedules/SendSloReports');
+    // The example organisation: Mondays 08:00, Europe/London.
+    expect(scheduleOf(stack.schedules.sendSloReports)?.Properties).toMatchObject({
+      ScheduleExpression: 'cron(0 8 ? * MON *)',
+      ScheduleExpressionTimezone: 'Europe/London',
+      State: 'ENABLED',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: arnOf(stack.functions.SendSloReports),
+        Input: JSON.stringify({ scheduledTime: '<aws.scheduler.scheduled-time>' }),
+        RoleArn: arnOf(stack.schedules.role),
+        RetryPolicy: { MaximumRetryAttempts: 2 },
+      },
+    });
+  });
+
   it('invokes through a role that Scheduler of this account alone assumes, which may invoke only the sweeps', () => {
     const role = template.findResources('AWS::IAM::Role')[logicalId(stack.schedules.role)];
     expect(role?.Properties.AssumeRolePolicyDocument.Statement).toEqual([
@@ -69,6 +86,7 @@ describe('schedules', () => {
     const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
     const sweep = arnOf(stack.functions.SweepUnstartedWorkflows);
     const reminders = arnOf(stack.functions.SweepActionReminders);
+    const reports = arnOf(stack.functions.SendSloReports);
     expect(statements).toEqual([
       {
         Action: 'lambda:InvokeFunction',
@@ -79,6 +97,11 @@ describe('schedules', () => {
         Action: 'lambda:InvokeFunction',
         Effect: 'Allow',
         Resource: [reminders, { 'Fn::Join': ['', [reminders, ':*']] }],
+      },
+      {
+        Action: 'lambda:InvokeFunction',
+        Effect: 'Allow',
+        Resource: [reports, { 'Fn::Join': ['', [reports, ':*']] }],
       },
     ]);
   });
@@ -106,6 +129,18 @@ describe('schedules', () => {
         expression: 'rate(1 hour)',
         enabled: true,
         targets: [{ arn: model.arn(logicalId(stack.functions.SweepActionReminders)), input: '{}' }],
+      }),
+      expect.objectContaining({
+        kind: 'scheduler',
+        expression: 'cron(0 8 ? * MON *)',
+        timezone: 'Europe/London',
+        enabled: true,
+        targets: [
+          {
+            arn: model.arn(logicalId(stack.functions.SendSloReports)),
+            input: JSON.stringify({ scheduledTime: '<aws.scheduler.scheduled-time>' }),
+          },
+        ],
       }),
     ]);
     expect(local[0]?.targets[0]?.arn).toMatch(

@@ -17,6 +17,8 @@ export const organisationInput: OrganisationInput = {
       incidentManagers: { primary: ['payments-oncall@example.com'], backup: ['payments-lead@example.com'] },
       approvers: { mandatory: ['head-of-payments@example.com'] },
       actionSloWeeks: 4,
+      department: 'commerce',
+      availabilityObjective: 99.9,
     },
     unknown: {
       name: 'Unassigned',
@@ -26,6 +28,8 @@ export const organisationInput: OrganisationInput = {
       approvers: { mandatory: ['sre-lead@example.com'] },
     },
   },
+  departments: { commerce: { managers: ['commerce-managers@example.com'] } },
+  reports: { recipients: ['engineering-leads@example.com'] },
 };
 
 export const organisation: Organisation = parseOrganisation(organisationInput);

@@ -56,4 +56,45 @@ describe('organisation configuration', () => {
     const org = parseOrganisation(organisationInput);
     expect(serviceOf(org, 'missing').name).toBe('Unassigned');
   });
+
+  it('reads departments, availability objectives and the report schedule, with their defaults', () => {
+    const org = parseOrganisation(organisationInput);
+    expect(org.departments.commerce?.managers).toEqual(['commerce-managers@example.com']);
+    expect(org.services.checkout?.department).toBe('commerce');
+    expect(org.services.checkout?.availabilityObjective).toBe(99.9);
+    expect(org.reports).toEqual({
+      recipients: ['engineering-leads@example.com'],
+      schedule: 'cron(0 8 ? * MON *)',
+      timeZone: 'UTC',
+      firstCommsMinutes: 15,
+    });
+  });
+
+  it('rejects a service naming an unknown department, and a department without managers', () => {
+    const services = {
+      ...organisationInput.services,
+      checkout: { ...organisationInput.services.checkout, department: 'retail' },
+    };
+    expect(() => parseOrganisation({ ...organisationInput, services })).toThrowError(
+      /services\.checkout\.department: "retail" is not one of the departments \(commerce\)/,
+    );
+    expect(() =>
+      parseOrganisation({ ...organisationInput, departments: { commerce: { managers: [] } } }),
+    ).toThrowError(/departments\.commerce\.managers: a department needs at least one manager/);
+  });
+
+  it('rejects a report schedule that is not a 6-field cron, a bad time zone and a bad objective', () => {
+    const reports = (r: Record<string, unknown>) =>
+      parseOrganisation({ ...organisationInput, reports: { recipients: [], ...r } });
+    expect(() => reports({ schedule: '0 8 * * 1' })).toThrowError(/reports\.schedule/);
+    expect(() => reports({ schedule: 'cron(0 8 * * 1)' })).toThrowError(/reports\.schedule/);
+    expect(() => reports({ timeZone: 'Mars/Olympus' })).toThrowError(/reports\.timeZone/);
+    const services = {
+      ...organisationInput.services,
+      checkout: { ...organisationInput.services.checkout, availabilityObjective: 100 },
+    };
+    expect(() => parseOrganisation({ ...organisationInput, services })).toThrowError(
+      /services\.checkout\.availabilityObjective/,
+    );
+  });
 });

@@ -1,0 +1,211 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Attachment, AttachmentMailer } from '../../functions/adapters/mailer.ts';
+import { rawMessage } from '../../functions/adapters/mailer.ts';
+import { dynamoStores } from '../../functions/adapters/stores.ts';
+import type { TrackedAction } from '../../functions/core/actions.ts';
+import type { EmailMessage } from '../../functions/core/comms.ts';
+import { ValidationError } from '../../functions/core/errors.ts';
+import { parseSigningKeys, verifyLink } from '../../functions/core/links.ts';
+import type { Stores } from '../../functions/use-cases/ports.ts';
+import {
+  buildSloReport,
+  lastFullWeek,
+  type SendReportsDeps,
+  sendSloReports,
+} from '../../functions/use-cases/reports.ts';
+import { type LocalDb, startLocalDb } from '../support/local-db.ts';
+import { organisation } from '../support/organisation.ts';
+import { actions, handReport, incidents, postmortems, reportOptions } from '../unit/core/report-support.ts';
+
+/**
+ * The SLO report read from the stack's table: the hand-computed data set of the core tests (test/unit/core/
+ * report-support.ts) is stored as the system stores it, and the report built from paginated Queries must be the
+ * report the accumulator makes of the same items in memory, with the figures worked out by hand there.
+ */
+
+let db: LocalDb;
+let stores: Stores;
+const keys = parseSigningKeys(JSON.stringify({ activeKeyId: 'k1', k1: 'k'.repeat(64) }));
+const NOW = reportOptions.now as string;
+const period = { from: reportOptions.from, to: reportOptions.to };
+
+const sent: { to: readonly string[]; message: EmailMessage; attachments: readonly Attachment[] }[] = [];
+const mailer: AttachmentMailer = {
+  async sendWithAttachments(to, message, attachments) {
+    sent.push({ to, message, attachments });
+    return { messageId: `m-${sent.length}` };
+  },
+};
+
+const deps = (): SendReportsDeps => ({
+  reports: stores.reports,
+  incidents: stores.incidents,
+  organisation,
+  mailer,
+  baseUrl: 'https://incidents.example.com',
+  signingKeys: async () => keys,
+  now: () => new Date(NOW),
+});
+
+beforeAll(async () => {
+  db = await startLocalDb();
+  stores = dynamoStores(db.client, db.table);
+  for (const incident of incidents) {
+    await stores.incidents.create(incident);
+    await stores.incidents.putKey(incident.key, incident.id);
+  }
+  for (const postmortem of postmortems) await stores.postmortems.create(postmortem);
+  const tracked: TrackedAction[] = actions.map((a) => ({
+    ...a,
+    incidentId: `id-${a.incidentKey}`,
+    summary: `Incident ${a.incidentKey}`,
+    approvedAt: '2026-11-20T00:00:00.000Z',
+  }));
+  await stores.actions.track(tracked);
+});
+afterAll(async () => db?.stop());
+
+describe('buildSloReport on the table', () => {
+  it('streams the period and the previous one into the same report as the hand-computed set', async () => {
+    const report = await buildSloReport(deps(), period);
+    // HOT-1, opened in neither period, is not even read: the Query's key condition leaves it out.
+    expect(report).toEqual({ ...handReport(), ignored: { incidents: 0, postmortems: 0 } });
+    // A few figures worked out by hand (see test/unit/core/report.test.ts).
+    expect(report.current.incidents).toBe(4);
+    expect(report.current.bySeverity).toEqual({ 1: 1, 2: 2, 3: 1 });
+    expect(report.previous.incidents).toBe(1);
+    expect(report.current.impactMinutes).toBe(365);
+    expect(report.rootCausesNotFixed.count).toBe(2);
+    expect(report.priorityActions).toEqual({ open: 4, dueSoon: 1, overdue: 1, dueSoonDays: 7 });
+  });
+
+  it('reads with Queries only, a page at a time', async () => {
+    const spy = vi.spyOn(db.client, 'send');
+    try {
+      await buildSloReport(deps(), period);
+      const commands = spy.mock.calls.map(([c]) => c.constructor.name);
+      expect(new Set(commands)).toEqual(new Set([QueryCommand.name]));
+      // One incident Query, four postmortem statuses, open and done actions.
+      expect(commands).toHaveLength(7);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('reports one service, or a department, alone', async () => {
+    const checkout = await buildSloReport(deps(), { ...period, service: 'checkout' });
+    expect(checkout.current.incidents).toBe(3);
+    expect(checkout.current.bySeverity).toEqual({ 1: 1, 2: 2, 3: 0 });
+    expect(checkout.current.byService.map((s) => s.service)).toEqual(['checkout']);
+    expect(checkout.previous.incidents).toBe(1);
+    const commerce = await buildSloReport(deps(), { ...period, department: 'commerce' });
+    expect(commerce.current).toEqual(checkout.current);
+    expect(commerce.priorityActions.open).toBe(3); // a6 is the unassigned service's
+    const unknown = await buildSloReport(deps(), { ...period, service: 'unknown' });
+    expect(unknown.current.incidents).toBe(1);
+    expect(unknown.current.bySeverity).toEqual({ 1: 0, 2: 0, 3: 1 });
+  });
+
+  it.each([
+    [{ from: '2026-11-30T00:00:00.000Z', to: '2026-11-23T00:00:00.000Z' }, /from must be before to/],
+    [{ from: '2025-01-01T00:00:00.000Z', to: '2026-11-23T00:00:00.000Z' }, /longer than a year/],
+    [{ from: '2026-11-23', to: 'next tuesday' }, /to must be an ISO-8601/],
+    [{ from: '2026-13-45T00:00:00Z', to: '2026-11-23T00:00:00Z' }, /from must be an ISO-8601/],
+    [{ ...period, service: 'nope' }, /service "nope" is not configured/],
+    [{ ...period, department: 'retail' }, /department "retail" is not configured/],
+    [{ ...period, service: 'checkout', department: 'commerce' }, /not both/],
+  ])('refuses %o with a 400 naming it', async (request, message) => {
+    const attempt = buildSloReport(deps(), request);
+    await expect(attempt).rejects.toThrowError(ValidationError);
+    await expect(buildSloReport(deps(), request)).rejects.toThrowError(message);
+  });
+});
+
+describe('sendSloReports', () => {
+  it('mails the org-wide report and one per department once, however often it runs', async () => {
+    const first = await sendSloReports(deps(), { ...period, now: new Date(NOW) });
+    expect(first.map((r) => [r.scope, r.status])).toEqual([
+      ['org', 'sent'],
+      ['department:commerce', 'sent'],
+    ]);
+    expect(sent.map((s) => s.to)).toEqual([
+      ['engineering-leads@example.com'],
+      ['commerce-managers@example.com'],
+    ]);
+    const again = await sendSloReports(deps(), { ...period, now: new Date(NOW) });
+    expect(again.map((r) => r.status)).toEqual(['already-sent', 'already-sent']);
+    expect(sent).toHaveLength(2);
+
+    const org = sent[0];
+    expect(org?.message.subject).toContain('SLO report');
+    expect(org?.attachments.map((a) => [a.filename, a.contentType])).toEqual([
+      ['incidents-2026-11-23.csv', 'text/csv'],
+      ['actions-2026-11-23.csv', 'text/csv'],
+    ]);
+    expect(org?.attachments[0]?.content).toContain('HOT-11');
+    expect(org?.attachments[1]?.content).toContain('a1');
+    // The department's mail covers its services only.
+    expect(sent[1]?.attachments[0]?.content).not.toContain('HOT-13');
+    // Each incident links to its signed, read-only view page for these recipients.
+    const url = /https:\/\/incidents\.example\.com\/links\/([A-Za-z0-9._~-]+)/.exec(org?.message.html ?? '');
+    expect(url).not.toBeNull();
+    const check = verifyLink(decodeURIComponent(url?.[1] ?? ''), keys, new Date(NOW));
+    expect(check).toMatchObject({
+      ok: true,
+      claims: { action: 'view', recipient: 'engineering-leads@example.com' },
+    });
+  });
+
+  it('forgets a run whose mail failed, so the next attempt sends it', async () => {
+    const failing: AttachmentMailer = {
+      async sendWithAttachments() {
+        throw new Error('SES down');
+      },
+    };
+    const week = { from: '2026-11-16T00:00:00.000Z', to: '2026-11-23T00:00:00.000Z' };
+    await expect(sendSloReports({ ...deps(), mailer: failing }, week)).rejects.toThrowError('SES down');
+    const before = sent.length;
+    const retried = await sendSloReports(deps(), week);
+    expect(retried.map((r) => r.status)).toEqual(['sent', 'sent']);
+    expect(sent.length).toBe(before + 2);
+  });
+});
+
+describe('the report mail as raw MIME', () => {
+  it('carries text, HTML and the CSV attachments', () => {
+    const raw = rawMessage(
+      organisation,
+      ['a@example.com'],
+      { subject: 'SLO report', text: 'text body', html: '<p>html body</p>' },
+      [{ filename: 'incidents.csv', contentType: 'text/csv', content: 'key,severity\nHOT-1,1\n' }],
+    );
+    expect(raw).toMatch(/Content-Type: multipart\/mixed/);
+    expect(raw).toMatch(/Content-Type: text\/plain/);
+    expect(raw).toMatch(/Content-Type: text\/html/);
+    expect(raw).toMatch(/filename="incidents\.csv"/);
+    expect(raw).toContain(Buffer.from('key,severity\nHOT-1,1\n').toString('base64'));
+  });
+});
+
+describe('lastFullWeek', () => {
+  it('is the Monday-to-Monday week before the fire time, in the time zone', () => {
+    expect(lastFullWeek(new Date('2026-11-30T08:00:00Z'), 'UTC')).toEqual(period);
+    expect(lastFullWeek(new Date('2026-12-02T15:00:00Z'), 'UTC')).toEqual(period);
+    // 08:00 on Monday in London (UTC+0 in winter); in Auckland (UTC+13) Monday starts on Sunday 11:00 UTC.
+    expect(lastFullWeek(new Date('2026-11-30T08:00:00Z'), 'Europe/London')).toEqual(period);
+    expect(lastFullWeek(new Date('2026-11-29T19:00:00Z'), 'Pacific/Auckland')).toEqual({
+      from: '2026-11-22T11:00:00.000Z',
+      to: '2026-11-29T11:00:00.000Z',
+    });
+    // Summer time, and the week the clocks change (London: 29 March 2026, 01:00 UTC).
+    expect(lastFullWeek(new Date('2026-06-01T07:00:00Z'), 'Europe/London')).toEqual({
+      from: '2026-05-24T23:00:00.000Z',
+      to: '2026-05-31T23:00:00.000Z',
+    });
+    expect(lastFullWeek(new Date('2026-03-30T07:00:00Z'), 'Europe/London')).toEqual({
+      from: '2026-03-23T00:00:00.000Z',
+      to: '2026-03-29T23:00:00.000Z',
+    });
+  });
+});
