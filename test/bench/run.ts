@@ -3,15 +3,16 @@ import { join, resolve } from 'node:path';
 import { synthesize } from '../../infra/local/synth.ts';
 import { benchBundles, targets } from './bundles.ts';
 import { benchLinkConcurrency, benchLinks, concurrencyConfig, linksConfig, linksTable } from './links.ts';
+import { benchReport, mb, reportConfig, reportTable, reportTargets } from './report.ts';
 import { benchStorm, stormConfig, stormSummaries, stormTable, stormTargets } from './storm.ts';
 import { benchPublishedTransitions, benchTransitions, transitionTarget } from './transitions.ts';
 
 /**
  * `npm run bench`: benchmarks reported as ratios to baselines measured in the same run (never in npm test).
- * `npm run bench -- storm` (or `bundles`, `links`, `concurrency`, `transitions`) runs only the named ones.
+ * `npm run bench -- storm` (or `bundles`, `links`, `concurrency`, `transitions`, `report`) runs only the named ones.
  */
 
-const sections = ['bundles', 'storm', 'links', 'concurrency', 'transitions'] as const;
+const sections = ['bundles', 'storm', 'links', 'concurrency', 'transitions', 'report'] as const;
 const asked = process.argv.slice(2);
 const unknown = asked.filter((name) => !(sections as readonly string[]).includes(name));
 if (unknown.length > 0) {
@@ -158,6 +159,54 @@ if (wanted('transitions')) {
       `$${published.dollarsPer1000Incidents.toFixed(3)} (Standard, $0.025 per 1,000 transitions)`,
   );
   if (!published.ok) failed = true;
+}
+
+if (wanted('report')) {
+  const c = reportConfig;
+  console.log(
+    `\n== SLO report of a whole year: ${c.incidents.toLocaleString('en')} incidents, ${c.postmortems.toLocaleString('en')} postmortems, ${c.actions.toLocaleString('en')} actions (scale ${c.scale}${c.scale === 1 ? ', the spec' : ', HOTLINE_REPORT_BENCH_SCALE'}), local dynalite ==`,
+  );
+  console.log(
+    `targets: report / raw paginated Query of the same ranges (same table, same run, medians of ${c.runs}) <= ${reportTargets.maxRatio}; ` +
+      `items read <= ${reportTargets.maxReadFactor}x the items covered; heap growth at full size <= ${reportTargets.maxMemoryGrowth}x that at a tenth (+ ${mb(reportTargets.memorySlackBytes)})\n`,
+  );
+  const tty = process.stderr.isTTY;
+  let lastTenth = -1;
+  const r = await benchReport(assemblyDir, 'Hotline', c, (line, final) => {
+    if (tty) process.stderr.write(`\r${line}${final ? '\n' : ''}`);
+    else {
+      const tenth = Number(/(\d+)%/.exec(line)?.[1] ?? 0) / 10;
+      if (Math.floor(tenth) > lastTenth || final) {
+        lastTenth = Math.floor(tenth);
+        process.stderr.write(`${line}\n`);
+      }
+    }
+  });
+  console.table(reportTable(r));
+  console.log(
+    `seeded: ${Object.entries(r.full.seeded.byStatus)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')}; period ${r.period.from} to ${r.period.to}`,
+  );
+  console.log(
+    `seeding: ${r.full.seeded.items.toLocaleString('en')} items in ${r.full.seeded.seconds.toFixed(1)} s ` +
+      `(${(r.full.seeded.items / r.full.seeded.seconds).toFixed(0)}/s, BatchWriteItem 25 per call, ${c.inFlight} in flight); ` +
+      `report ${r.full.reportMedianMs.toFixed(0)} ms (runs ${r.full.measured.reportMs.map((ms) => ms.toFixed(0)).join(', ')}), ` +
+      `raw Query ${r.full.rawMedianMs.toFixed(0)} ms (runs ${r.full.measured.rawMs.map((ms) => ms.toFixed(0)).join(', ')})`,
+  );
+  console.log(
+    `ratio: ${r.full.ratio.toFixed(2)} (target <= ${reportTargets.maxRatio}) ${r.full.ratio <= reportTargets.maxRatio ? 'ok' : 'MISSED'}; ` +
+      `items read: ${r.full.measured.reportItems.toLocaleString('en')} for ${r.full.seeded.covered.toLocaleString('en')} covered = ${r.full.readFactor.toFixed(2)}x ` +
+      `(target <= ${reportTargets.maxReadFactor}x) ${r.full.readFactor <= reportTargets.maxReadFactor ? 'ok' : 'MISSED'}`,
+  );
+  console.log(
+    `memory: ${r.gc ? 'retained heap (GC forced at every page)' : 'sampled heap peak (no --expose-gc)'} grew ` +
+      `${mb(r.gc ? r.full.measured.retainedPeakBytes : r.full.measured.sampledPeakBytes)} at full size, ` +
+      `${mb(r.gc ? r.small.measured.retainedPeakBytes : r.small.measured.sampledPeakBytes)} at a tenth (${r.memoryGrowth.toFixed(2)}x for 10x the items; ` +
+      `the covered items are ${mb(r.full.seeded.coveredBytes)} of JSON); sampled peak without GC ${mb(r.full.measured.sampledPeakBytes)} and ${mb(r.small.measured.sampledPeakBytes)}`,
+  );
+  for (const finding of r.findings) console.log(finding);
+  if (!r.ok) failed = true;
 }
 
 console.log(failed ? '\nbench: some targets missed' : '\nbench: all targets met');
