@@ -2,10 +2,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import * as z from 'zod/mini';
+import { sesAttachmentMailer } from '../adapters/attachment-mailer.ts';
 import { organisation, publicBaseUrl } from '../adapters/config.ts';
 import { signingKeys } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
-import { sesMailer } from '../adapters/mailer.ts';
 import { tableStores } from '../adapters/stores.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { describeIssues } from '../core/validation.ts';
@@ -31,7 +31,7 @@ function dependencies(): SendReportsDeps {
       reports: stores.reports,
       incidents: stores.incidents,
       organisation: org,
-      mailer: sesMailer(org),
+      mailer: sesAttachmentMailer(org),
       baseUrl: publicBaseUrl(org),
       signingKeys,
       now: () => new Date(),

@@ -1,9 +1,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
+import { sesAttachmentMailer } from '../adapters/attachment-mailer.ts';
 import { organisation, publicBaseUrl } from '../adapters/config.ts';
 import { signingKeys } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
-import { sesMailer } from '../adapters/mailer.ts';
 import { tableStores } from '../adapters/stores.ts';
 import { lastFullWeek, sendSloReports } from '../use-cases/reports.ts';
 
@@ -26,7 +26,7 @@ export const handler = middy<{ scheduledTime?: string } | undefined>()
         reports: stores.reports,
         incidents: stores.incidents,
         organisation: org,
-        mailer: sesMailer(org),
+        mailer: sesAttachmentMailer(org),
         baseUrl: publicBaseUrl(org),
         signingKeys,
         now: () => new Date(),

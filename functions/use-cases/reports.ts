@@ -1,4 +1,4 @@
-import type { Attachment, AttachmentMailer } from '../adapters/mailer.ts';
+import type { Attachment, AttachmentMailer } from '../adapters/attachment-mailer.ts';
 import type { Organisation } from '../core/config.ts';
 import { ValidationError } from '../core/errors.ts';
 import { postmortemStatuses } from '../core/postmortem.ts';
