@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/eventually.ts';
+import { hotlineClient, type Json, type Mail } from '../support/hotline-client.ts';
 import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
 import { completePostmortem } from '../support/postmortem-flow.ts';
 
@@ -9,35 +10,13 @@ import { completePostmortem } from '../support/postmortem-flow.ts';
  * an edit in review makes the old links refuse and asks again; changes requested send it back to its owner.
  */
 
-type Mail = { subject: string; destination: { to: string[] }; body: { text: string; html: string } };
-// biome-ignore lint/suspicious/noExplicitAny: the API's JSON answers are read loosely
-type Json = Record<string, any>;
-
 let hotline: HotlineTarget;
 beforeAll(async () => {
   hotline = await startHotline();
 });
 afterAll(async () => hotline?.stop());
 
-const api = async (method: string, path: string, body?: unknown) => {
-  const response = await fetch(`${hotline.target.urls.api}${path}`, {
-    method,
-    headers: { ...hotline.operator(), 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Json };
-};
-const mails = async () =>
-  ((await (await fetch(`${hotline.target.urls.ses}/store`)).json()) as { emails: Mail[] }).emails;
-const waitForMails = (what: string, match: (m: Mail) => boolean, count = 1) =>
-  eventually(
-    async () => {
-      const found = (await mails()).filter(match);
-      return found.length >= count ? found : undefined;
-    },
-    what,
-    30_000,
-  );
+const { api, waitForMails } = hotlineClient(() => hotline);
 const to = (address: string) => (m: Mail) => m.destination.to.includes(address);
 const about = (key: string, suffix: string) => (m: Mail) =>
   m.subject.startsWith(`${key} - `) && m.subject.endsWith(suffix);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, run } from '../../functions/cli/incident.ts';
 import { eventually } from '../support/eventually.ts';
+import { hotlineClient } from '../support/hotline-client.ts';
 import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
 
 /**
@@ -9,33 +10,14 @@ import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
  * mails each report once, with the CSV attachments; `POST /reports/slo` and the CLI answer the report.
  */
 
-type Mail = {
-  subject: string;
-  destination: { to: string[] };
-  body: { text: string; html?: string };
-  attachments?: { filename: string; contentType: string; content: string }[];
-};
-// biome-ignore lint/suspicious/noExplicitAny: the API's JSON answers are read loosely
-type Json = Record<string, any>;
-
 let hotline: HotlineTarget;
 beforeAll(async () => {
   hotline = await startHotline();
 });
 afterAll(async () => hotline?.stop());
 
-const api = async (method: string, path: string, body?: unknown) => {
-  const response = await fetch(`${hotline.target.urls.api}${path}`, {
-    method,
-    headers: { ...hotline.operator(), 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Json };
-};
-const reportMails = async () =>
-  ((await (await fetch(`${hotline.target.urls.ses}/store`)).json()) as { emails: Mail[] }).emails.filter(
-    (m) => m.subject.startsWith('SLO report'),
-  );
+const { api, mails } = hotlineClient(() => hotline);
+const reportMails = async () => (await mails()).filter((m) => m.subject.startsWith('SLO report'));
 
 describe('the scheduled SLO report', () => {
   it('is a schedule of the stack on the configured cron and time zone; firing it twice mails once', async () => {

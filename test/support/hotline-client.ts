@@ -1,0 +1,40 @@
+import { eventually } from './eventually.ts';
+import type { HotlineTarget } from './hotline-target.ts';
+
+/** What the end-to-end tests read of a mail in the local SES store. */
+export type Mail = {
+  subject: string;
+  destination: { to: string[] };
+  body: { text: string; html: string };
+  attachments?: { filename: string; contentType: string; content: string }[];
+};
+// biome-ignore lint/suspicious/noExplicitAny: the API's JSON answers are read loosely
+export type Json = Record<string, any>;
+
+/**
+ * The operator API and the sent mail of a local target, for end-to-end tests. `target` is read at call time: the
+ * target starts in a `beforeAll`.
+ */
+export function hotlineClient(target: () => HotlineTarget) {
+  const api = async (method: string, path: string, body?: unknown) => {
+    const hotline = target();
+    const response = await fetch(`${hotline.target.urls.api}${path}`, {
+      method,
+      headers: { ...hotline.operator(), 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, body: (await response.json()) as Json };
+  };
+  const mails = async () =>
+    ((await (await fetch(`${target().target.urls.ses}/store`)).json()) as { emails: Mail[] }).emails;
+  const waitForMails = (what: string, match: (m: Mail) => boolean, count = 1) =>
+    eventually(
+      async () => {
+        const found = (await mails()).filter(match);
+        return found.length >= count ? found : undefined;
+      },
+      what,
+      30_000,
+    );
+  return { api, mails, waitForMails };
+}
