@@ -4,9 +4,9 @@ import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, run } from '../../functions/cli/incident.ts';
 import { indexes, keys } from '../../functions/core/keys.ts';
-import { hotlineClient, type Json, type Mail } from '../support/hotline-client.ts';
+import { about, decisionLinks, hotlineClient, type Json, type Mail } from '../support/hotline-client.ts';
 import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
-import { completePostmortem } from '../support/postmortem-flow.ts';
+import { postmortemReadyForApproval } from '../support/postmortem-flow.ts';
 
 /**
  * Postmortem actions followed until done, on the local target: an approved postmortem's actions are listed by
@@ -21,9 +21,8 @@ beforeAll(async () => {
 });
 afterAll(async () => hotline?.stop());
 
-const { api, mails, waitForMails } = hotlineClient(() => hotline);
-const about = (key: string, suffix: string) => (m: Mail) =>
-  m.subject.startsWith(`${key} - `) && m.subject.endsWith(suffix);
+const client = hotlineClient(() => hotline);
+const { api, mails, waitForMails } = client;
 
 const sweepFunction = () => {
   const fn = hotline.target.functions.functions.find((f) => f.logicalId.startsWith('SweepActionReminders'));
@@ -52,35 +51,15 @@ async function moveDueDate(actionId: string, dueAt: string) {
   db.destroy();
 }
 
-const complete = completePostmortem('Add a check of connection pool sizes to the change review checklist');
-
 /** A sev 2 of checkout from declaration to an approved postmortem, approved from the approver's mail. */
 async function approvedPostmortem(summary: string): Promise<string> {
-  const declared = await api('POST', '/incidents', {
-    summary,
-    description: 'Card payments fail at checkout.',
-    severity: 2,
-    service: 'checkout',
-  });
-  const key = declared.body.key as string;
-  await api('POST', `/incidents/${key}/acknowledge`, { incidentManager: 'payments-oncall@example.com' });
-  await api('POST', `/incidents/${key}/resolve`, { supportCases: 2 });
-  await waitForMails('the owner mail', about(key, ' - Postmortem'));
-  const { postmortem } = (await api('GET', `/incidents/${key}/postmortem`)).body;
-  const saved = await api('PUT', `/incidents/${key}/postmortem`, {
-    version: postmortem.version,
-    ...complete,
-  });
-  expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+  const key = await postmortemReadyForApproval(client, summary);
   expect((await api('POST', `/incidents/${key}/postmortem/request-approval`, {})).status).toBe(200);
   const [mail] = await waitForMails(
     'the approval request',
-    (m) =>
-      about(key, ' - Postmortem approval requested')(m) &&
-      m.destination.to.includes('head-of-payments@example.com'),
+    about(key, ' - Postmortem approval requested', 'head-of-payments@example.com'),
   );
-  const approve =
-    /Approve: [^<\n]*<(https?:\/\/[^>]+\/links\/v1\.[^>]+)>/.exec(mail?.body.text ?? '')?.[1] ?? '';
+  const { approve } = decisionLinks(mail as Mail);
   const hash = /name="contentHash" value="([^"]+)"/.exec(await (await fetch(approve)).text())?.[1] ?? '';
   const approved = await fetch(approve, {
     method: 'POST',

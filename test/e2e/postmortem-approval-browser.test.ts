@@ -11,7 +11,9 @@ import {
   startBrowser,
 } from '../support/browser.ts';
 import { eventually } from '../support/eventually.ts';
+import { about, decisionLinks, hotlineClient, type Json, type Mail } from '../support/hotline-client.ts';
 import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
+import { completePostmortem } from '../support/postmortem-flow.ts';
 
 /**
  * Postmortem approval in Chromium against the real stack on the local target, as people do it from their mail:
@@ -22,10 +24,6 @@ import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
  * mail and on the editor page; once both mandatory approvers approve, the postmortem is published, mailed and
  * readable on a 390 px phone. The steps share one incident and run in order.
  */
-
-type Mail = { subject: string; destination: { to: string[] }; body: { text: string; html: string } };
-// biome-ignore lint/suspicious/noExplicitAny: the API's JSON answers are read loosely
-type Json = Record<string, any>;
 
 const owner = 'payments-team@example.com';
 const head = 'head-of-payments@example.com';
@@ -44,30 +42,9 @@ afterAll(async () => {
   await hotline?.stop();
 });
 
-const api = async (method: string, path: string, body?: unknown) => {
-  const response = await fetch(`${hotline.target.urls.api}${path}`, {
-    method,
-    headers: { ...hotline.operator(), 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Json };
-};
+const { api, mails, waitForMails } = hotlineClient(() => hotline);
 const postmortemOf = async (key: string) =>
   (await api('GET', `/incidents/${key}/postmortem`)).body.postmortem;
-const mails = async () =>
-  ((await (await fetch(`${hotline.target.urls.ses}/store`)).json()) as { emails: Mail[] }).emails;
-const about = (key: string, suffix: string, to?: string) => (m: Mail) =>
-  m.subject.startsWith(`${key} - `) && m.subject.endsWith(suffix) && (!to || m.destination.to.includes(to));
-/** Waits until at least `count` mails match: all of them, oldest first. */
-const waitForMails = (what: string, match: (m: Mail) => boolean, count = 1) =>
-  eventually(
-    async () => {
-      const found = (await mails()).filter(match);
-      return found.length >= count ? found : undefined;
-    },
-    what,
-    30_000,
-  );
 /** The `nth` (1-based) approval mail an approver got for the postmortem of `key`. */
 const approvalMail = async (key: string, approver: string, nth: number) =>
   (
@@ -77,16 +54,6 @@ const approvalMail = async (key: string, approver: string, nth: number) =>
       nth,
     )
   )[nth - 1] as Mail;
-
-/** The approve and request-changes links of an approval mail. */
-function decisionLinks(mail: Mail): { approve: string; changes: string } {
-  const link = (label: string) =>
-    new RegExp(`${label}: [^<\\n]*<(https?://[^>]+/links/v1\\.[^>]+)>`).exec(mail.body.text)?.[1];
-  const approve = link('Approve');
-  const changes = link('Request changes');
-  if (!approve || !changes) throw new Error(`no decision links in "${mail.subject}":\n${mail.body.text}`);
-  return { approve, changes };
-}
 
 /** The `incident` CLI against the target; fails the test unless it exits 0. Its output. */
 async function cli(args: string[]): Promise<string> {
@@ -115,45 +82,9 @@ async function press(tab: Page, name: string): Promise<PageResponse> {
 const field = (tab: Page, label: string) => tab.getByLabel(label, { exact: true });
 
 /** What the template needs besides the root cause category (chosen on the page) and what the draft pre-fills. */
-const complete = {
-  fields: {
-    leadup: 'A configuration change at 14:20 UTC lowered the connection pool size of checkout-api.',
-    fault: 'The checkout service ran out of database connections under normal load.',
-    detection: 'The 5xx alert fired four minutes after impact started.',
-    response: 'The incident manager was paged and acknowledged within three minutes.',
-    recovery: 'The change was rolled back at 15:05 UTC and errors stopped.',
-    fiveWhys: [
-      'Checkout failed because it had no database connections.',
-      'It had none because the pool was set to 5.',
-      'It was set to 5 because the change was not reviewed against load.',
-      'It was not reviewed because pool sizes are not in the review checklist.',
-      'They are not because the checklist predates connection pooling.',
-    ],
-    rootCause: 'A configuration change reduced the connection pool below the normal load.',
-    backlogCheck: 'No backlog item covered pool sizing.',
-    lessons: {
-      wentWell: 'The alert fired quickly.',
-      couldBeBetter: 'The change was deployed without a load check.',
-      gotLucky: 'Traffic was low at the time.',
-    },
-  },
-  actions: [
-    {
-      title: 'Add a check of connection pool sizes to the change review checklist',
-      kind: 'priority',
-      category: 'prevent-future',
-      ownerTeam: 'Payments',
-      trackerUrl: 'https://tracker.example.com/PAY-1',
-    },
-    {
-      title: 'Add alerting for all cases where the connection pool is more than 90% used',
-      kind: 'improvement',
-      category: 'detect',
-      ownerTeam: 'Payments',
-      trackerUrl: 'https://tracker.example.com/PAY-2',
-    },
-  ],
-};
+const template = completePostmortem('Add a check of connection pool sizes to the change review checklist');
+const { rootCauseCategory: _chosenOnThePage, ...fields } = template.fields;
+const complete = { ...template, fields };
 
 /** What the steps share: the incident, the owner's editor link, the CSP violations every tab saw. */
 const story = { key: '', editor: '', csp: [] as string[] };

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/eventually.ts';
-import { hotlineClient, type Json, type Mail } from '../support/hotline-client.ts';
+import { about, decisionLinks, hotlineClient, type Json, type Mail } from '../support/hotline-client.ts';
 import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
-import { completePostmortem } from '../support/postmortem-flow.ts';
+import { completePostmortem, postmortemReadyForApproval } from '../support/postmortem-flow.ts';
 
 /**
  * Approval from mail, on the local target: a sev 2 goes from declaration to a published postmortem with every
@@ -16,43 +16,9 @@ beforeAll(async () => {
 });
 afterAll(async () => hotline?.stop());
 
-const { api, waitForMails } = hotlineClient(() => hotline);
+const client = hotlineClient(() => hotline);
+const { api, waitForMails } = client;
 const to = (address: string) => (m: Mail) => m.destination.to.includes(address);
-const about = (key: string, suffix: string) => (m: Mail) =>
-  m.subject.startsWith(`${key} - `) && m.subject.endsWith(suffix);
-
-/** The approve and request-changes links of an approval mail. */
-function decisionLinks(mail: Mail): { approve: string; changes: string } {
-  const link = (label: string) =>
-    new RegExp(`${label}: [^<\\n]*<(https?://[^>]+/links/v1\\.[^>]+)>`).exec(mail.body.text)?.[1];
-  const approve = link('Approve');
-  const changes = link('Request changes');
-  if (!approve || !changes) throw new Error(`no decision links in "${mail.subject}":\n${mail.body.text}`);
-  return { approve, changes };
-}
-
-const complete = completePostmortem;
-
-async function postmortemReadyForApproval(summary: string) {
-  const declared = await api('POST', '/incidents', {
-    summary,
-    description: 'Card payments fail at checkout.',
-    severity: 2,
-    service: 'checkout',
-  });
-  const key = declared.body.key as string;
-  await api('POST', `/incidents/${key}/acknowledge`, { incidentManager: 'payments-oncall@example.com' });
-  await api('POST', `/incidents/${key}/resolve`, { supportCases: 2 });
-  await waitForMails('the owner mail', about(key, ' - Postmortem'));
-  const { postmortem } = (await api('GET', `/incidents/${key}/postmortem`)).body;
-  const saved = await api('PUT', `/incidents/${key}/postmortem`, {
-    version: postmortem.version,
-    ...complete('Add a check of connection pool sizes to the change review checklist'),
-  });
-  expect(saved.status, JSON.stringify(saved.body)).toBe(200);
-  expect(saved.body.postmortem.checks.blocking).toEqual([]);
-  return key;
-}
 
 describe('postmortem approval through the links in the mails', () => {
   it('refuses a request while a blocking check is unmet, naming it', async () => {
@@ -72,7 +38,7 @@ describe('postmortem approval through the links in the mails', () => {
   });
 
   it('goes from the request to a published postmortem, every decision made from a mail link', async () => {
-    const key = await postmortemReadyForApproval('Checkout errors');
+    const key = await postmortemReadyForApproval(client, 'Checkout errors');
     const requested = await api('POST', `/incidents/${key}/postmortem/request-approval`, {});
     expect(requested.status).toBe(200);
     expect(requested.body.postmortem.status).toBe('in-review');
@@ -98,7 +64,7 @@ describe('postmortem approval through the links in the mails', () => {
     // An edit in review: the old links refuse, and the approvers are asked again on the new version.
     const edited = await api('PUT', `/incidents/${key}/postmortem`, {
       version: before.postmortem.version,
-      ...complete('Add a load check of connection pool sizes to every configuration change'),
+      ...completePostmortem('Add a load check of connection pool sizes to every configuration change'),
     });
     expect(edited.status).toBe(200);
     const stale = await fetch(first.approve);
@@ -176,7 +142,7 @@ describe('postmortem approval through the links in the mails', () => {
   });
 
   it('sends a postmortem back to its owner with the comment when an approver requests changes', async () => {
-    const key = await postmortemReadyForApproval('Refund errors');
+    const key = await postmortemReadyForApproval(client, 'Refund errors');
     await api('POST', `/incidents/${key}/postmortem/request-approval`, {});
     const [mail] = await waitForMails(
       'the approver mail',

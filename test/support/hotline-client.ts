@@ -38,3 +38,19 @@ export function hotlineClient(target: () => HotlineTarget) {
     );
   return { api, mails, waitForMails };
 }
+
+/** Matches a mail about incident `key` whose subject ends with `suffix`, sent to `to` when given. */
+export const about =
+  (key: string, suffix = '', to?: string) =>
+  (m: Mail) =>
+    m.subject.startsWith(`${key} - `) && m.subject.endsWith(suffix) && (!to || m.destination.to.includes(to));
+
+/** The approve and request-changes links of an approval mail. */
+export function decisionLinks(mail: Mail): { approve: string; changes: string } {
+  const link = (label: string) =>
+    new RegExp(`${label}: [^<\\n]*<(https?://[^>]+/links/v1\\.[^>]+)>`).exec(mail.body.text)?.[1];
+  const approve = link('Approve');
+  const changes = link('Request changes');
+  if (!approve || !changes) throw new Error(`no decision links in "${mail.subject}":\n${mail.body.text}`);
+  return { approve, changes };
+}

@@ -1,5 +1,7 @@
 /** What the tests and benchmarks of the postmortem flow share. */
 
+import { about, type hotlineClient } from './hotline-client.ts';
+
 /** A postmortem with every blocking check met; `title` names its priority action (change it to edit). */
 export function completePostmortem(title: string) {
   return {
@@ -42,4 +44,33 @@ export function completePostmortem(title: string) {
       },
     ],
   };
+}
+
+/**
+ * A sev 2 of checkout declared, acknowledged and resolved, its postmortem completed (every blocking check met)
+ * through the operator API: ready to be asked for approval. The incident's key.
+ */
+export async function postmortemReadyForApproval(
+  { api, waitForMails }: ReturnType<typeof hotlineClient>,
+  summary: string,
+  action = 'Add a check of connection pool sizes to the change review checklist',
+): Promise<string> {
+  const declared = await api('POST', '/incidents', {
+    summary,
+    description: 'Card payments fail at checkout.',
+    severity: 2,
+    service: 'checkout',
+  });
+  const key = declared.body.key as string;
+  await api('POST', `/incidents/${key}/acknowledge`, { incidentManager: 'payments-oncall@example.com' });
+  await api('POST', `/incidents/${key}/resolve`, { supportCases: 2 });
+  await waitForMails('the owner mail', about(key, ' - Postmortem'));
+  const { postmortem } = (await api('GET', `/incidents/${key}/postmortem`)).body;
+  const saved = await api('PUT', `/incidents/${key}/postmortem`, {
+    version: postmortem.version,
+    ...completePostmortem(action),
+  });
+  if (saved.status !== 200 || saved.body.postmortem.checks.blocking.length > 0)
+    throw new Error(`the postmortem of ${key} was not completed: ${JSON.stringify(saved.body)}`);
+  return key;
 }
