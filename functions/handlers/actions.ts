@@ -18,6 +18,7 @@ import {
   jsonBody,
   operatorOf,
 } from './http.ts';
+import { pageLimit, serviceFilter } from './list-query.ts';
 
 /** The operators' action routes: GET /actions and POST /actions/{id}/complete. */
 
@@ -25,10 +26,10 @@ const listQuery = z.strictObject({
   status: z._default(z.enum(actionStatuses), 'open'),
   kind: z.optional(z.enum(actionKinds)),
   ownerTeam: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
-  service: z.optional(z.string().check(z.regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a service id'))),
+  service: serviceFilter,
   overdue: z.optional(z.enum(['true', 'false'])),
   dueBefore: z.optional(z.iso.datetime({ error: 'must be an ISO-8601 UTC time' })),
-  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(200)), 100),
+  limit: pageLimit(200, 100),
 });
 
 let deps: ActionDeps | undefined;

@@ -8,6 +8,7 @@ import { incidentStatuses } from '../core/incident.ts';
 import { describeIssues } from '../core/validation.ts';
 import { incidentList } from '../use-cases/read-incidents.ts';
 import { type HttpEvent, type HttpResult, httpErrors, json } from './http.ts';
+import { pageLimit, serviceFilter } from './list-query.ts';
 
 const isoTime = z.pipe(
   z.string().check(z.refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO-8601 time')),
@@ -33,10 +34,10 @@ const querySchema = z.strictObject({
     }),
   ),
   severity: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(3))),
-  service: z.optional(z.string().check(z.regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a service id'))),
+  service: serviceFilter,
   from: z.optional(isoTime),
   to: z.optional(isoTime),
-  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 25),
+  limit: pageLimit(100, 25),
   cursor: z.optional(cursor),
 });
 

@@ -30,6 +30,7 @@ import {
   jsonBody,
   operatorOf,
 } from './http.ts';
+import { pageLimit, serviceFilter } from './list-query.ts';
 import { responseDeps } from './response-deps.ts';
 
 /**
@@ -39,9 +40,9 @@ import { responseDeps } from './response-deps.ts';
 
 const listQuery = z.strictObject({
   status: z.optional(z.enum(postmortemStatuses)),
-  service: z.optional(z.string().check(z.regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a service id'))),
+  service: serviceFilter,
   overdue: z.optional(z.enum(['true', 'false'])),
-  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 50),
+  limit: pageLimit(100, 50),
 });
 
 const openBody = z.strictObject({});
