@@ -1,13 +1,12 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Mailer } from '../../functions/adapters/mailer.ts';
 import { dynamoStores } from '../../functions/adapters/stores.ts';
 import { COMPLETE_ACTION } from '../../functions/core/actions.ts';
 import type { EmailMessage } from '../../functions/core/comms.ts';
 import { ConflictError, NotFoundError } from '../../functions/core/errors.ts';
 import type { Incident } from '../../functions/core/incident.ts';
-import { type LinkClaims, parseSigningKeys, verifyLink } from '../../functions/core/links.ts';
+import { type LinkClaims, verifyLink } from '../../functions/core/links.ts';
 import { emptyFields, type Postmortem, type PostmortemAction } from '../../functions/core/postmortem.ts';
 import {
   completeAction,
@@ -19,6 +18,7 @@ import { APPROVAL_ACTION, approvalRef, decideApproval } from '../../functions/us
 import { decideLink, type LinkDeps, viewLink } from '../../functions/use-cases/links.ts';
 import type { Stores } from '../../functions/use-cases/ports.ts';
 import type { PostmortemDeps } from '../../functions/use-cases/postmortems.ts';
+import { recordingMailer, testSigningKeys } from '../support/fakes.ts';
 import { type LocalDb, startLocalDb } from '../support/local-db.ts';
 import { organisation } from '../support/organisation.ts';
 
@@ -29,14 +29,8 @@ import { organisation } from '../support/organisation.ts';
 
 let db: LocalDb;
 let stores: Stores;
-const sent: { to: readonly string[]; message: EmailMessage }[] = [];
-const mailer: Mailer = {
-  async send(to, message) {
-    sent.push({ to, message });
-    return { messageId: `m-${sent.length}` };
-  },
-};
-const keys = parseSigningKeys(JSON.stringify({ activeKeyId: 'k1', k1: 'k'.repeat(64) }));
+const { mailer, sent } = recordingMailer();
+const keys = testSigningKeys();
 const APPROVED_AT = '2026-12-01T10:00:00.000Z';
 const DUE = '2026-12-29T10:00:00.000Z'; // checkout's SLO: 4 weeks after approval
 

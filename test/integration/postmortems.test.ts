@@ -1,10 +1,8 @@
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Mailer } from '../../functions/adapters/mailer.ts';
 import { dynamoStores } from '../../functions/adapters/stores.ts';
-import type { EmailMessage } from '../../functions/core/comms.ts';
 import type { Incident } from '../../functions/core/incident.ts';
-import { parseSigningKeys, verifyLink } from '../../functions/core/links.ts';
+import { verifyLink } from '../../functions/core/links.ts';
 import type { Stores } from '../../functions/use-cases/ports.ts';
 import {
   editPostmortem,
@@ -14,6 +12,7 @@ import {
   type PostmortemDeps,
   postmortemVersions,
 } from '../../functions/use-cases/postmortems.ts';
+import { recordingMailer, testSigningKeys } from '../support/fakes.ts';
 import { type LocalDb, startLocalDb } from '../support/local-db.ts';
 import { organisation } from '../support/organisation.ts';
 
@@ -21,14 +20,8 @@ import { organisation } from '../support/organisation.ts';
 
 let db: LocalDb;
 let stores: Stores;
-const sent: { to: readonly string[]; message: EmailMessage }[] = [];
-const mailer: Mailer = {
-  async send(to, message) {
-    sent.push({ to, message });
-    return { messageId: `m-${sent.length}` };
-  },
-};
-const keys = parseSigningKeys(JSON.stringify({ activeKeyId: 'k1', k1: 'k'.repeat(64) }));
+const { mailer, sent } = recordingMailer();
+const keys = testSigningKeys();
 
 beforeAll(async () => {
   db = await startLocalDb();

@@ -6,7 +6,7 @@ import { dynamoStores } from '../../functions/adapters/stores.ts';
 import type { TrackedAction } from '../../functions/core/actions.ts';
 import type { EmailMessage } from '../../functions/core/comms.ts';
 import { ValidationError } from '../../functions/core/errors.ts';
-import { parseSigningKeys, verifyLink } from '../../functions/core/links.ts';
+import { verifyLink } from '../../functions/core/links.ts';
 import type { Stores } from '../../functions/use-cases/ports.ts';
 import {
   buildSloReport,
@@ -14,6 +14,7 @@ import {
   type SendReportsDeps,
   sendSloReports,
 } from '../../functions/use-cases/reports.ts';
+import { testSigningKeys } from '../support/fakes.ts';
 import { type LocalDb, startLocalDb } from '../support/local-db.ts';
 import { organisation } from '../support/organisation.ts';
 import { actions, handReport, incidents, postmortems, reportOptions } from '../unit/core/report-support.ts';
@@ -26,7 +27,7 @@ import { actions, handReport, incidents, postmortems, reportOptions } from '../u
 
 let db: LocalDb;
 let stores: Stores;
-const keys = parseSigningKeys(JSON.stringify({ activeKeyId: 'k1', k1: 'k'.repeat(64) }));
+const keys = testSigningKeys();
 const NOW = reportOptions.now as string;
 const period = { from: reportOptions.from, to: reportOptions.to };
 

@@ -8,12 +8,13 @@ import { LINK_ATTEMPT_LEASE_MS } from '../../functions/use-cases/link-uses.ts';
 import { decideLink, type LinkDeps, viewLink } from '../../functions/use-cases/links.ts';
 import type { IncidentStore, Stores } from '../../functions/use-cases/ports.ts';
 import { acknowledge } from '../../functions/use-cases/respond.ts';
+import { testSigningKeys } from '../support/fakes.ts';
 import { type LocalDb, startLocalDb } from '../support/local-db.ts';
 import { organisation } from '../support/organisation.ts';
 
 /** Signed links against the stack's own table on dynalite: GET changes nothing, POST decides once. */
 
-const keys = parseSigningKeys(JSON.stringify({ activeKeyId: 'k1', k1: 'k'.repeat(64) }));
+const keys = testSigningKeys();
 const recipient = 'payments-oncall@example.com';
 
 let db: LocalDb;

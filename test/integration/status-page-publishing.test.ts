@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoStores } from '../../functions/adapters/stores.ts';
 import { externalEmail, finalExternalWording, initialExternalWording } from '../../functions/core/comms.ts';
 import type { Incident } from '../../functions/core/incident.ts';
-import { parseSigningKeys } from '../../functions/core/links.ts';
 import { publicStatusId } from '../../functions/core/status-page.ts';
 import type { Stores } from '../../functions/use-cases/ports.ts';
 import { type CommsOutbox, type CommsPair, sendCommsPair } from '../../functions/use-cases/send-once.ts';
+import { testSigningKeys } from '../support/fakes.ts';
 import { type LocalDb, startLocalDb } from '../support/local-db.ts';
 import { organisation } from '../support/organisation.ts';
 
@@ -25,7 +25,7 @@ afterAll(async () => {
   await db?.stop();
 });
 
-const keys = parseSigningKeys(JSON.stringify({ activeKeyId: 'k1', k1: 'k'.repeat(64) }));
+const keys = testSigningKeys();
 const outbox = (): CommsOutbox => ({
   ...stores,
   mailer: {

@@ -4,7 +4,7 @@ import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Mailer, sesMailer } from '../../functions/adapters/mailer.ts';
 import { dynamoStores } from '../../functions/adapters/stores.ts';
-import { parseSigningKeys, verifyLink } from '../../functions/core/links.ts';
+import { verifyLink } from '../../functions/core/links.ts';
 import { declareIncident } from '../../functions/use-cases/declare-incident.ts';
 import type { Stores } from '../../functions/use-cases/ports.ts';
 import { incidentDetail } from '../../functions/use-cases/read-incidents.ts';
@@ -19,6 +19,7 @@ import {
   waitForAcknowledgement,
 } from '../../functions/use-cases/workflow-steps.ts';
 import { startSes } from '../../infra/local/ses.ts';
+import { testSigningKeys } from '../support/fakes.ts';
 import { type LocalDb, startLocalDb } from '../support/local-db.ts';
 import { organisation } from '../support/organisation.ts';
 
@@ -54,7 +55,7 @@ const mailsAbout = async (key: string): Promise<Mail[]> => {
   return store.emails.filter((m) => m.subject.startsWith(`${key} - `));
 };
 
-const keys = parseSigningKeys(JSON.stringify({ activeKeyId: 'k1', k1: 'k'.repeat(64) }));
+const keys = testSigningKeys();
 const resumed: Array<{ token: string; output: Record<string, unknown> }> = [];
 
 function deps(now: string): StepDeps {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Mailer, sesMailer } from '../../functions/adapters/mailer.ts';
 import { dynamoStores } from '../../functions/adapters/stores.ts';
 import type { Incident } from '../../functions/core/incident.ts';
-import { parseSigningKeys, verifyLink } from '../../functions/core/links.ts';
+import { verifyLink } from '../../functions/core/links.ts';
 import { alertmanager } from '../../functions/sources/alertmanager.ts';
 import { ingestAlerts } from '../../functions/use-cases/ingest-alerts.ts';
 import type { Stores } from '../../functions/use-cases/ports.ts';
@@ -13,6 +13,7 @@ import { incidentDetail } from '../../functions/use-cases/read-incidents.ts';
 import { recordWorkflowFailure } from '../../functions/use-cases/record-workflow-failure.ts';
 import { notifyAlertsResolved, page, type StepDeps } from '../../functions/use-cases/workflow-steps.ts';
 import { startSes } from '../../infra/local/ses.ts';
+import { testSigningKeys } from '../support/fakes.ts';
 import { fixture } from '../support/fixtures.ts';
 import { type LocalDb, startLocalDb } from '../support/local-db.ts';
 import { organisation } from '../support/organisation.ts';
@@ -79,7 +80,7 @@ async function deliver(groupKey: string, change: { status: string; startsAt?: st
 }
 
 const resumed: string[] = [];
-const keys = parseSigningKeys(JSON.stringify({ activeKeyId: 'k1', k1: 'k'.repeat(64) }));
+const keys = testSigningKeys();
 const deps = (): StepDeps => ({
   ...stores,
   mailer,
