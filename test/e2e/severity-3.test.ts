@@ -10,6 +10,7 @@ import { serviceOf } from '../../functions/core/organisation.ts';
 import { loadOrganisation } from '../../infra/config.ts';
 import { eventually } from '../support/eventually.ts';
 import { fixture } from '../support/fixtures.ts';
+import { about, hotlineClient, type Json, type Mail } from '../support/hotline-client.ts';
 import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
 
 /**
@@ -20,15 +21,6 @@ import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
  * organisation: checkout's team is payments-team@example.com, the unknown service names no team and falls back
  * to its first internal list (incidents@example.com).
  */
-
-// biome-ignore lint/suspicious/noExplicitAny: the API's JSON answers are read loosely
-type Json = Record<string, any>;
-type Mail = {
-  subject: string;
-  destination: { to: string[] };
-  body: { text: string; html: string };
-  at?: number;
-};
 
 /** The checkout service's business hours, from the organisation file the stack was synthesized with. */
 let checkoutHours: BusinessHours;
@@ -60,7 +52,6 @@ interface Harness {
 
 async function harness(waitScale: number): Promise<Harness> {
   const hotline = await startHotline({ waitScale });
-  const base = hotline.target.urls.api;
   const steps: StepCall[] = [];
   // Record what the workflow steps answer (the waits' timeouts come from them), then answer as before.
   const functions = hotline.target.functions;
@@ -71,18 +62,9 @@ async function harness(waitScale: number): Promise<Harness> {
       steps.push({ event: event as Json, result: result as Json, at: Date.now() });
     return result;
   };
-  const api = async (path: string, body?: unknown) => {
-    const response = await fetch(`${base}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { ...hotline.operator(), 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as Json };
-  };
-  const mails = async (filter: (m: Mail) => boolean) => {
-    const store = (await (await fetch(`${hotline.target.urls.ses}/store`)).json()) as { emails: Mail[] };
-    return store.emails.filter(filter);
-  };
+  const client = hotlineClient(() => hotline);
+  const api = (path: string, body?: unknown) => client.api(body === undefined ? 'GET' : 'POST', path, body);
+  const mails = async (filter: (m: Mail) => boolean) => (await client.mails()).filter(filter);
   return {
     hotline,
     steps,
@@ -98,16 +80,8 @@ async function harness(waitScale: number): Promise<Harness> {
       return body.key as string;
     },
     mails,
-    waitForMail(what, filter, count = 1) {
-      return eventually(
-        async () => {
-          const found = await mails(filter);
-          return found.length >= count ? found : undefined;
-        },
-        count === 1 ? what : `${count} of ${what}`,
-        20_000,
-      );
-    },
+    waitForMail: (what, filter, count = 1) =>
+      client.waitForMails(count === 1 ? what : `${count} of ${what}`, filter, count),
     async incident(key) {
       return (await api(`/incidents/${key}`)).body;
     },
@@ -121,7 +95,6 @@ async function harness(waitScale: number): Promise<Harness> {
   };
 }
 
-const about = (key: string) => (m: Mail) => m.subject.startsWith(`${key} - `);
 const to = (address: string) => (m: Mail) => m.destination.to.includes(address);
 const paged = (key: string) => (m: Mail) => about(key)(m) && PAGED_PEOPLE.some((p) => to(p)(m));
 const linksIn = (mail: Mail | undefined) => [...(mail?.body.text ?? '').matchAll(LINK)].map((m) => m[0]);

@@ -1,16 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executionArnFor } from '../../functions/adapters/workflow.ts';
-import { eventually } from '../support/eventually.ts';
+import { about, hotlineClient, type Json, type Mail } from '../support/hotline-client.ts';
 import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
 
 /**
  * Every path of the incident state machine, run by the local target from the synthesized definition, with the
  * people's waits (acknowledge timeouts, update cadence) scaled down.
  */
-
-// biome-ignore lint/suspicious/noExplicitAny: the API's JSON answers are read loosely
-type Json = Record<string, any>;
-type Mail = { subject: string; destination: { to: string[] }; body: { text: string; html: string } };
 
 interface Harness {
   hotline: HotlineTarget;
@@ -24,19 +20,9 @@ interface Harness {
 
 async function harness(waitScale: number): Promise<Harness> {
   const hotline = await startHotline({ waitScale });
-  const base = hotline.target.urls.api;
-  const api = async (path: string, body?: unknown) => {
-    const response = await fetch(`${base}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { ...hotline.operator(), 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as Json };
-  };
-  const mails = async (filter: (m: Mail) => boolean) => {
-    const store = (await (await fetch(`${hotline.target.urls.ses}/store`)).json()) as { emails: Mail[] };
-    return store.emails.filter(filter);
-  };
+  const client = hotlineClient(() => hotline);
+  const api = (path: string, body?: unknown) => client.api(body === undefined ? 'GET' : 'POST', path, body);
+  const mails = async (filter: (m: Mail) => boolean) => (await client.mails()).filter(filter);
   return {
     hotline,
     api,
@@ -51,16 +37,8 @@ async function harness(waitScale: number): Promise<Harness> {
       return body.key as string;
     },
     mails,
-    waitForMail(what, filter, count = 1) {
-      return eventually(
-        async () => {
-          const found = await mails(filter);
-          return found.length >= count ? found : undefined;
-        },
-        count === 1 ? what : `${count} of ${what}`,
-        20_000,
-      );
-    },
+    waitForMail: (what, filter, count = 1) =>
+      client.waitForMails(count === 1 ? what : `${count} of ${what}`, filter, count),
     async incident(key) {
       return (await api(`/incidents/${key}`)).body;
     },
@@ -71,7 +49,6 @@ async function harness(waitScale: number): Promise<Harness> {
   };
 }
 
-const about = (key: string) => (m: Mail) => m.subject.startsWith(`${key} - `);
 const update = (nextUpdateAt: Date) => ({
   summary: 'Card payments fail for EU customers. We rolled back the release.',
   status: ['Rollback complete on 3 of 5 regions', 'Error rate down from 30% to 8%'],
