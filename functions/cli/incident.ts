@@ -444,12 +444,13 @@ async function putPostmortem(io: CliIo, key: string, edit: PostmortemEditInput):
 const isOverdue = (pm: Pick<Postmortem, 'due' | 'status'>) =>
   Date.parse(pm.due) < Date.now() && (pm.status === 'draft' || pm.status === 'in-review');
 
-function checkLines(checks: PostmortemChecks): string[] {
+/** The checks; whether approval can be asked for is said only of a draft (in review or later, it was). */
+function checkLines(checks: PostmortemChecks, status: Postmortem['status']): string[] {
   const line = (check: Check) => `  ${check.field ?? 'postmortem'}: ${check.message}`;
   if (checks.blocking.length === 0 && checks.warnings.length === 0) return ['Checks: all clear'];
   return [
     checks.blocking.length === 0
-      ? 'Blocking: none (approval can be requested)'
+      ? `Blocking: none${status === 'draft' ? ' (approval can be requested)' : ''}`
       : `Blocking (${checks.blocking.length}, approval cannot be requested until they are met):`,
     ...checks.blocking.map(line),
     ...(checks.warnings.length > 0 ? [`Warnings (${checks.warnings.length}):`] : []),
@@ -522,7 +523,7 @@ async function showPostmortem(args: string[], io: CliIo): Promise<number> {
     m.timeToRecoverMinutes !== undefined ? `to recover ${m.timeToRecoverMinutes} min` : '',
   ].filter(Boolean);
   if (measures.length > 0) io.out(`times  ${measures.join(', ')}`);
-  for (const line of checkLines(pm.checks)) io.out(line);
+  for (const line of checkLines(pm.checks, pm.status)) io.out(line);
   for (const line of approvalLines(pm)) io.out(line);
   io.out('');
   if (values.markdown) {

@@ -529,6 +529,7 @@ describe('the approval commands of the CLI', () => {
       /^ {4}approved \S+Z on version 2 \(does not count: made on other content\)$/,
     );
     expect(inReview).toContainEqual(expect.stringMatching(/^ {4}no decision$/));
+    expect(inReview.join('\n')).not.toContain('approval can be requested');
 
     // Both mandatory approvers approve version 3: published, and its document printed.
     await approveFromMail(key, 'head-of-payments@example.com', 2);
@@ -540,6 +541,7 @@ describe('the approval commands of the CLI', () => {
     );
     const published = (await ok(['postmortem', 'show', key])).split('\n');
     expect(published).toContainEqual(expect.stringMatching(/; approved \S+Z and published$/));
+    expect(published.join('\n')).not.toContain('approval can be requested');
     const counted = published.filter((l) => / on version 3 \(counts\)$/.test(l));
     expect(counted).toHaveLength(2);
     const markdown = await ok(['postmortem', 'document', key, '--markdown']);
