@@ -151,9 +151,11 @@ export class HotlineStack extends Stack {
     f.StatusPage.bindTable(this.table, 'read').bindPublicBaseUrl(publicBaseUrl);
     // Postmortems: opened (the owner is mailed an editor link), read, edited and listed by operators.
     // A postmortem asked for after its incident's execution ended gets an execution of its own (reminders).
+    // Asking for approval resumes the workflow's postmortem wait.
     f.Postmortems.bindTable(this.table, 'readWrite')
       .bindMailer(this.mailer, links)
-      .bindStateMachine(this.stateMachine);
+      .bindStateMachine(this.stateMachine)
+      .bindWorkflowCallback(this.stateMachine);
     // A waiting step resumes its own token when it finds the event already happened. The grant names the state
     // machine by its fixed name: a reference would make the function depend on the machine that invokes it.
     f.WorkflowStep.bindTable(this.table, 'readWrite')
@@ -162,16 +164,17 @@ export class HotlineStack extends Stack {
     f.RespondToIncident.bindTable(this.table, 'readWrite')
       .bindMailer(this.mailer, links)
       .bindWorkflowCallback(this.stateMachine);
-    // Signed links: the token is verified with the link keys; an acknowledgement resumes the waiting workflow; a
-    // decision that fails releases the link use it claimed.
+    // Signed links: the token is verified with the link keys; an acknowledgement or an approval decision resumes
+    // the waiting workflow; a decision that fails releases the link use it claimed. It mails too: a change
+    // request's comment to the owner, the approvers asked from the editor's button or again after a save in review.
     f.LinkDecision.bindTable(this.table, 'readWriteDelete')
-      .bindSecret(this.linkSigningKeys, 'LINK_SIGNING_SECRET_ARN')
-      .bindWorkflowCallback(this.stateMachine)
-      .bindPublicBaseUrl(publicBaseUrl);
+      .bindMailer(this.mailer, links)
+      .bindWorkflowCallback(this.stateMachine);
     f.RecordWorkflowFailure.bindTable(this.table, 'readWrite').bindMailer(this.mailer, links);
     // Starts the workflow of any incident an interrupted request left unstarted, and tells the operators.
     f.SweepUnstartedWorkflows.bindTable(this.table, 'readWrite')
       .bindStateMachine(this.stateMachine)
+      .bindExecutionReads(this.stateMachine)
       .bindMailer(this.mailer, links)
       .bindMetrics();
     // Postmortem actions: listed and completed by operators (the item, the postmortem's list, the timeline).
@@ -180,8 +183,9 @@ export class HotlineStack extends Stack {
     f.SweepActionReminders.bindTable(this.table, 'readWrite').bindMailer(this.mailer, links);
     // SLO reports: read the incidents, postmortems and actions (Queries), record each mailed run (a conditional
     // create; a failed send deletes its own record), and mail with signed view links.
-    f.Reports.bindTable(this.table, 'readWriteDelete').bindMailer(this.mailer, links);
-    f.SendSloReports.bindTable(this.table, 'readWriteDelete').bindMailer(this.mailer, links);
+    // The report is raw MIME (CSV attachments): ses:SendRawEmail, and no simple mail.
+    f.Reports.bindTable(this.table, 'readWriteDelete').bindRawMailer(this.mailer, links);
+    f.SendSloReports.bindTable(this.table, 'readWriteDelete').bindRawMailer(this.mailer, links);
     this.schedules = new Schedules(this, 'Schedules', {
       sweepUnstartedWorkflows: f.SweepUnstartedWorkflows,
       sweepActionReminders: f.SweepActionReminders,

@@ -4,6 +4,7 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import type { ResumeOutput } from '../core/workflow-resume.ts';
 import { PerCallRetryStrategy, stepFunctionsRetries } from './retry.ts';
 
 const sfn = new SFNClient({
@@ -87,7 +88,7 @@ export interface WorkflowCallback {
    * Resumes a waiting task. False when the token is no longer waiting (already resumed, timed out, or its
    * execution ended): the caller's change is recorded either way, and the workflow reads it when it next looks.
    */
-  resume(taskToken: string, output: Record<string, unknown>): Promise<boolean>;
+  resume(taskToken: string, output: ResumeOutput): Promise<boolean>;
 }
 
 const FINISHED_TOKEN_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);

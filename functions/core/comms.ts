@@ -231,10 +231,15 @@ export function initialInternalEmail({ incident, products, viewUrl }: CommsConte
   return { subject: subjectFor(incident), text, html };
 }
 
-/** External comms are short and plain: the wording itself, the key for reference. */
-export function externalEmail(incident: Incident, wording: string): EmailMessage {
-  const { text, html } = render(`${incident.key}: status`, wording, [], []);
-  return { subject: subjectFor(incident), text, html };
+/**
+ * The mail to a service's external list: the public wording and nothing else. It is made from the wording alone
+ * (no incident goes in), so no key, severity, service name, alert text or internal link can reach a customer;
+ * its subject is the wording's first sentence.
+ */
+export function externalEmail(wording: string): EmailMessage {
+  const firstSentence = /^.*?[.!?](?=\s|$)/s.exec(wording.trim())?.[0] ?? wording;
+  const { text, html } = render('Service status', wording, [], []);
+  return { subject: headerSafe(firstSentence, 150), text, html };
 }
 
 export interface FollowUpContext extends CommsContext {

@@ -81,8 +81,9 @@ export function overdueRecheckSeconds(service: Service, severity: Severity): num
 export const IDLE_WAIT_SECONDS = 7 * 24 * 60 * 60;
 
 /** What the comms loop waits for next: `waitSeconds` bounds the token wait; `since` is when it was planned. */
+export const loopEvents = ['started', 'update', 'changed', 'overdue', 'resolved', 'idle'] as const;
 export interface LoopPlan {
-  event: 'started' | 'update' | 'changed' | 'overdue' | 'resolved' | 'idle';
+  event: (typeof loopEvents)[number];
   waitSeconds: number;
   since: string;
 }

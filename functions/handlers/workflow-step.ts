@@ -4,13 +4,13 @@ import { ulid } from 'ulid';
 import { logger } from '../adapters/logger.ts';
 import { tableStores } from '../adapters/stores.ts';
 import type { PostmortemReminder } from '../core/postmortem.ts';
-import { publishPostmortem, remindApprovers, waitForApproval } from '../use-cases/approvals.ts';
 import {
-  openPostmortemStep,
-  type PostmortemDeps,
-  remindPostmortem,
+  publishPostmortem,
+  remindApprovers,
+  waitForApproval,
   waitForPostmortem,
-} from '../use-cases/postmortems.ts';
+} from '../use-cases/approvals.ts';
+import { openPostmortemStep, type PostmortemDeps, remindPostmortem } from '../use-cases/postmortems.ts';
 import {
   type AcknowledgementWait,
   type StepDeps,

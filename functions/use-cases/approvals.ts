@@ -22,6 +22,7 @@ import type { Postmortem } from '../core/postmortem.ts';
 import { checkPostmortem } from '../core/postmortem-checks.ts';
 import { publishedHtml, publishedMarkdown } from '../core/postmortem-document.ts';
 import type { PostmortemEdit } from '../core/postmortem-edit.ts';
+import { reviewResume } from '../core/workflow-resume.ts';
 import { trackPostmortemActions } from './actions.ts';
 import { editorUrlFor, editPostmortem, type PostmortemDeps, peopleOf, viewOf } from './postmortems.ts';
 import { incidentOrThrow } from './respond.ts';
@@ -67,6 +68,11 @@ export function reminderWaitSeconds(deps: PostmortemDeps, postmortem: Postmortem
   const now = deps.now();
   const next = addBusinessDays(service.businessHours, now, REMIND_EVERY_BUSINESS_DAYS);
   return Math.max(60, Math.ceil((next.getTime() - now.getTime()) / 1000));
+}
+
+/** A fresh review plan (no reminder sent yet): what every resume of the postmortem's waits carries. */
+export function reviewPlan(deps: PostmortemDeps, postmortem: Postmortem) {
+  return { round: 0, waitSeconds: reminderWaitSeconds(deps, postmortem) };
 }
 
 /** Mails each approver (or those in `only`) the whole postmortem with their two signed decision links. */
@@ -169,11 +175,7 @@ export async function requestApproval(
   await askApprovers(deps, incident, next, request);
   const token = await deps.postmortems.taskTokenOf(incident.id);
   if (token) {
-    await deps.workflow.resume(token, {
-      event: 'approval-requested',
-      round: 0,
-      waitSeconds: reminderWaitSeconds(deps, next),
-    });
+    await deps.workflow.resume(token, reviewResume('approval-requested', reviewPlan(deps, next)));
   }
   return viewOf(deps, next);
 }
@@ -320,7 +322,7 @@ async function returnToDraft(
     now: deps.now,
   });
   const token = await deps.postmortems.taskTokenOf(incident.id);
-  if (token) await deps.workflow.resume(token, { event: 'changes-requested' });
+  if (token) await deps.workflow.resume(token, reviewResume('changes-requested', reviewPlan(deps, next)));
 }
 
 /** Every mandatory approver approved: the priority actions' due dates are fixed; the workflow publishes. */
@@ -346,7 +348,7 @@ async function approve(deps: PostmortemDeps, incident: Incident, postmortem: Pos
   // Each action is followed from now on (lists, reminders, completion); publication writes any left missing.
   await trackPostmortemActions(deps, next, incident.summary);
   const token = await deps.postmortems.taskTokenOf(incident.id);
-  if (token) await deps.workflow.resume(token, { event: 'approved' });
+  if (token) await deps.workflow.resume(token, reviewResume('approved', reviewPlan(deps, next)));
 }
 
 /** Workflow step: publishes an approved postmortem (once): stored, and mailed to the lists that read it. */
@@ -512,6 +514,23 @@ export async function approvalsOf(deps: PostmortemDeps, postmortem: Postmortem) 
 }
 
 /**
+ * Workflow step: keeps the postmortem wait's task token (server side), then resumes at once if approval was
+ * already requested before the token was kept. The resume carries the review plan: the approval wait that
+ * follows is bounded by its `waitSeconds`, and its reminders count from its `round`.
+ */
+export async function waitForPostmortem(
+  deps: PostmortemDeps,
+  input: { incidentId: string; key: string; token: string },
+) {
+  const postmortem = await deps.postmortems.keepTaskToken(input.incidentId, input.token);
+  if (!postmortem) throw new NotFoundError(`${input.key} has no postmortem`);
+  if (postmortem.status !== 'draft') {
+    await deps.workflow.resume(input.token, reviewResume('approval-requested', reviewPlan(deps, postmortem)));
+  }
+  return { waiting: postmortem.status === 'draft' };
+}
+
+/**
  * Workflow step: keeps the approval wait's task token, then resumes at once when the outcome came before the
  * token was kept (approved or sent back to draft meanwhile).
  */
@@ -522,9 +541,9 @@ export async function waitForApproval(
   const postmortem = await deps.postmortems.keepTaskToken(input.incidentId, input.token);
   if (!postmortem) throw new NotFoundError(`${input.key} has no postmortem`);
   if (postmortem.status === 'approved' || postmortem.status === 'published') {
-    await deps.workflow.resume(input.token, { event: 'approved' });
+    await deps.workflow.resume(input.token, reviewResume('approved', reviewPlan(deps, postmortem)));
   } else if (postmortem.status === 'draft') {
-    await deps.workflow.resume(input.token, { event: 'changes-requested' });
+    await deps.workflow.resume(input.token, reviewResume('changes-requested', reviewPlan(deps, postmortem)));
   }
   return { waiting: postmortem.status === 'in-review' };
 }

@@ -16,6 +16,7 @@ import { serviceOf } from '../core/organisation.ts';
 import { ownValue } from '../core/records.ts';
 import { planLoop } from '../core/response.ts';
 import type { TimelineEntry } from '../core/timeline.ts';
+import { loopResume } from '../core/workflow-resume.ts';
 import type { AlertGroupRecord, AlertGroupStore, DeliveryStore, IncidentStore } from './ports.ts';
 
 export interface IngestDependencies {
@@ -451,7 +452,7 @@ async function recordAlerts(
   // small). Waking the comms loop gets that done now rather than at the next due update.
   const incident = await incidents.get(incidentId);
   if (incident?.loopTaskToken && incident.status !== 'resolved') {
-    await deps.callback.resume(incident.loopTaskToken, { ...planLoop(deps.now(), incident, 'changed') });
+    await deps.callback.resume(incident.loopTaskToken, loopResume(planLoop(deps.now(), incident, 'changed')));
   }
 }
 

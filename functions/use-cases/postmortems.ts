@@ -317,20 +317,6 @@ export async function openPostmortemStep(
 }
 
 /**
- * Workflow step: keeps the postmortem wait's task token (server side), then resumes at once if approval was
- * already requested before the token was kept.
- */
-export async function waitForPostmortem(
-  deps: PostmortemDeps,
-  input: { incidentId: string; key: string; token: string },
-) {
-  const postmortem = await deps.postmortems.keepTaskToken(input.incidentId, input.token);
-  if (!postmortem) throw new NotFoundError(`${input.key} has no postmortem`);
-  if (postmortem.status !== 'draft') await deps.workflow.resume(input.token, { event: 'approval-requested' });
-  return { waiting: postmortem.status === 'draft' };
-}
-
-/**
  * Workflow step: the wait ran out at a reminder's time. A draft's owner is reminded the day before and at the
  * due time (with a fresh editor link); a day after, the service's approvers are told it is overdue. Once each.
  */

@@ -1,6 +1,6 @@
 import type { Mailer } from '../adapters/mailer.ts';
 import type { WorkflowCallback } from '../adapters/workflow.ts';
-import { durationText, externalEmail, followUpInternalEmail } from '../core/comms.ts';
+import { durationText, followUpInternalEmail } from '../core/comms.ts';
 import type { Organisation, Severity } from '../core/config.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors.ts';
 import { durationMs, type Incident, postmortemNeed, type Roles, statesLeadingTo } from '../core/incident.ts';
@@ -15,6 +15,7 @@ import {
   routeFor,
 } from '../core/response.ts';
 import type { IncidentUpdate } from '../core/updates.ts';
+import { acknowledgementResume, loopResume } from '../core/workflow-resume.ts';
 import type { AlertGroupStore, CommsStore, IncidentStore, StatusPageStore } from './ports.ts';
 import { sendCommsPair } from './send-once.ts';
 
@@ -88,7 +89,11 @@ export async function acknowledge(
     data: { to: 'fixing', via: input.via },
   });
   // The token is written before the waiting step reads the incident, so one of the two always resumes it.
-  if (current.ackTaskToken) await deps.workflow.resume(current.ackTaskToken, { event: 'acknowledged', by });
+  if (current.ackTaskToken)
+    await deps.workflow.resume(
+      current.ackTaskToken,
+      acknowledgementResume('acknowledged', { acknowledgedBy: by, severity: current.severity }),
+    );
   return {
     key: incident.key,
     outcome: updated ? 'acknowledged' : 'already-acknowledged',
@@ -100,7 +105,7 @@ export async function acknowledge(
 /** Resumes the comms loop with a fresh plan (it also resumes by itself if this races with its next wait). */
 async function wakeLoop(deps: ResponseDeps, incident: Incident, event: LoopPlan['event']) {
   if (incident.loopTaskToken)
-    await deps.workflow.resume(incident.loopTaskToken, { ...planLoop(deps.now(), incident, event) });
+    await deps.workflow.resume(incident.loopTaskToken, loopResume(planLoop(deps.now(), incident, event)));
 }
 
 /**
@@ -146,7 +151,7 @@ export async function postUpdate(
     internal: (viewUrl) =>
       followUpInternalEmail({ incident: claimed, products, viewUrl, update: input.update, sequence }),
     internalText: `Update ${sequence} by ${input.by}: ${input.update.summary} Next update by ${nextDue}.`,
-    ...(external ? { external: { message: externalEmail(claimed, external), wording: external } } : {}),
+    ...(external ? { external: { wording: external } } : {}),
     timelineKind: 'update.posted',
     now: deps.now,
   });
@@ -204,10 +209,10 @@ export async function changeSeverity(
   const unacknowledged = updated.status === 'new' || updated.status === 'paged';
   const waitsFor = updated.ackWait && (updated.ackWait === 'team' ? 'team' : 'page');
   if (unacknowledged && updated.ackTaskToken && waitsFor && waitsFor !== routeFor(input.severity)) {
-    await deps.workflow.resume(updated.ackTaskToken, {
-      event: waitsFor === 'team' ? 'raised' : 'lowered',
-      severity: input.severity,
-    });
+    await deps.workflow.resume(
+      updated.ackTaskToken,
+      acknowledgementResume(waitsFor === 'team' ? 'raised' : 'lowered', { severity: input.severity }),
+    );
   }
   await wakeLoop(deps, updated, 'changed');
   return { key: incident.key, severity: input.severity, changed: true };
@@ -290,6 +295,6 @@ export async function resolveIncident(
     data: { from: incident.status, to: 'resolved', impactStartedAt, impactEndedAt, postmortem },
   });
   const token = updated.loopTaskToken ?? updated.ackTaskToken;
-  if (token) await deps.workflow.resume(token, { ...planLoop(deps.now(), updated, 'resolved') });
+  if (token) await deps.workflow.resume(token, loopResume(planLoop(deps.now(), updated, 'resolved')));
   return { key: incident.key, impactStartedAt, impactEndedAt, timeToRecoverMs: ttr, postmortem };
 }

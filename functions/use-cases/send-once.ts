@@ -1,5 +1,5 @@
 import type { Mailer } from '../adapters/mailer.ts';
-import { type EmailMessage, withoutStatusPageLink } from '../core/comms.ts';
+import { type EmailMessage, externalEmail, withoutStatusPageLink } from '../core/comms.ts';
 import type { Service } from '../core/config.ts';
 import type { Incident } from '../core/incident.ts';
 import { publicProducts } from '../core/status-page.ts';
@@ -86,8 +86,8 @@ export interface CommsPair {
   sequence: number;
   internal: MessageFor;
   internalText: string;
-  /** Short public wording for the external list (absent: internal only). */
-  external?: { message: EmailMessage; wording: string };
+  /** Short public wording for the status page and the external list (absent: internal only). */
+  external?: { wording: string };
   timelineKind: TimelineKind;
   now: () => Date;
 }
@@ -131,7 +131,7 @@ export async function sendCommsPair(outbox: CommsOutbox, pair: CommsPair) {
       kind: `${pair.kind}-external`,
       sequence: pair.sequence,
       recipients: pair.service.comms.external,
-      message: pair.external.message,
+      message: externalEmail(pair.external.wording),
       timelineKind: 'comms.sent',
       timelineText: `External comms sent: "${pair.external.wording}"`,
       now: pair.now,

@@ -10,7 +10,6 @@ import {
 import {
   allAlertsResolvedEmail,
   durationText,
-  externalEmail,
   finalExternalWording,
   finalInternalEmail,
   initialExternalWording,
@@ -41,6 +40,7 @@ import {
   teamAddress,
 } from '../core/response.ts';
 import { statusPageUrl } from '../core/status-page.ts';
+import { type AcknowledgementEvent, acknowledgementResume, loopResume } from '../core/workflow-resume.ts';
 import type { ResponseDeps } from './respond.ts';
 import { sendCommsPair, sendOnce } from './send-once.ts';
 
@@ -149,9 +149,6 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number; ro
 /** Which acknowledgement the workflow waits for: the paged incident manager's, or a sev 3 team's. */
 export type AcknowledgementWait = NonNullable<Incident['ackWait']>;
 
-/** What ends an acknowledgement wait besides its timeout (the state machine chooses on `event`). */
-export type AcknowledgementEvent = 'acknowledged' | 'resolved' | 'raised' | 'lowered';
-
 /**
  * Keeps the acknowledge wait's task token on the incident (server side) with whose acknowledgement it waits for,
  * then resumes it at once if that happened before the token was stored: an acknowledgement or the resolution,
@@ -176,11 +173,7 @@ export async function waitForAcknowledgement(
   else if (incident.status === 'resolved') event = 'resolved';
   else if (waitsFor && routeFor(incident.severity) !== waitsFor)
     event = waitsFor === 'team' ? 'raised' : 'lowered';
-  if (event === 'acknowledged') {
-    await deps.workflow.resume(input.token, { event, by: incident.acknowledgedBy ?? 'someone' });
-  } else if (event) {
-    await deps.workflow.resume(input.token, { event, severity: incident.severity });
-  }
+  if (event) await deps.workflow.resume(input.token, acknowledgementResume(event, incident));
   return { waiting: event === undefined };
 }
 
@@ -221,7 +214,7 @@ export async function startResponse(deps: StepDeps, input: StepInput): Promise<L
     sequence: 1,
     internal: (viewUrl) => initialInternalEmail({ incident, products, viewUrl }),
     internalText: 'Initial internal comms sent to the service list and leadership.',
-    external: { message: externalEmail(incident, wording), wording },
+    external: { wording },
     timelineKind: 'comms.sent',
     now: deps.now,
   });
@@ -242,9 +235,9 @@ export async function waitForUpdate(deps: StepDeps, input: StepInput & { token: 
   await notifyAlertsResolved(deps, incident);
   const changedSince = (at?: string) => at !== undefined && at > input.since;
   if (incident.status === 'resolved') {
-    await deps.workflow.resume(input.token, { ...planLoop(deps.now(), incident, 'resolved') });
+    await deps.workflow.resume(input.token, loopResume(planLoop(deps.now(), incident, 'resolved')));
   } else if (changedSince(incident.lastUpdateAt) || changedSince(incident.severityChangedAt)) {
-    await deps.workflow.resume(input.token, { ...planLoop(deps.now(), incident, 'changed') });
+    await deps.workflow.resume(input.token, loopResume(planLoop(deps.now(), incident, 'changed')));
   }
   return { waiting: true };
 }
@@ -352,7 +345,7 @@ export async function finalComms(deps: StepDeps, input: StepInput) {
     internal: (viewUrl) =>
       finalInternalEmail({ incident, products, viewUrl, durationText: durationText(duration ?? 0) }),
     internalText: 'Final internal comms sent: resolved, no further comms.',
-    external: { message: externalEmail(incident, restored), wording: restored },
+    external: { wording: restored },
     timelineKind: 'comms.sent',
     now: deps.now,
   });

@@ -150,19 +150,32 @@ export class IncidentFunction extends nodejs.NodejsFunction {
     return this;
   }
 
-  /** `<envName>` = the secret's ARN, with read access to its value. */
+  /**
+   * `<envName>` = the secret's ARN, with secretsmanager:GetSecretValue on it: the one call the functions make
+   * (`grantRead` would add DescribeSecret, which none makes). The secrets use the AWS managed key: no KMS grant.
+   */
   bindSecret(secret: secretsmanager.ISecret, envName: string): this {
-    secret.grantRead(this);
+    iam.Grant.addToPrincipal({
+      grantee: this,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: [secret.secretArn],
+    });
     this.addEnvironment(envName, secret.secretArn);
     return this;
   }
 
-  /**
-   * STATE_MACHINE_ARN, with StartExecution on it and DescribeExecution on its executions only (the starter
-   * reads an execution back when a start is refused as a duplicate, and a sweep looks before it starts).
-   */
+  /** STATE_MACHINE_ARN, with StartExecution on it (the execution is named after the incident key). */
   bindStateMachine(stateMachine: sfn.StateMachine): this {
     stateMachine.grantStartExecution(this);
+    this.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
+    return this;
+  }
+
+  /**
+   * states:DescribeExecution on the state machine's executions only, for a function that looks for an incident's
+   * execution before it starts one (the sweep of unstarted workflows). Bind the state machine too.
+   */
+  bindExecutionReads(stateMachine: sfn.StateMachine): this {
     const stack = Stack.of(this);
     const executions = stack.formatArn({
       service: 'states',
@@ -175,7 +188,6 @@ export class IncidentFunction extends nodejs.NodejsFunction {
       actions: ['states:DescribeExecution'],
       resourceArns: [executions],
     });
-    this.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
     const machine = stack.getLogicalId(stateMachine.node.defaultChild as sfn.CfnStateMachine);
     Validations.of(this.executionRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${machine}.Name>:*]`,
@@ -208,6 +220,22 @@ export class IncidentFunction extends nodejs.NodejsFunction {
    */
   bindMailer(mailer: Mailer, links: { publicBaseUrl: string; signingKeys: secretsmanager.ISecret }): this {
     mailer.grantSend(this);
+    return this.bindMailLinks(mailer, links);
+  }
+
+  /**
+   * As `bindMailer`, for functions that send raw MIME (mail with attachments: the SLO report), which SES
+   * authorises as ses:SendRawEmail; they get that action and not ses:SendEmail.
+   */
+  bindRawMailer(mailer: Mailer, links: { publicBaseUrl: string; signingKeys: secretsmanager.ISecret }): this {
+    mailer.grantSendRaw(this);
+    return this.bindMailLinks(mailer, links);
+  }
+
+  private bindMailLinks(
+    mailer: Mailer,
+    links: { publicBaseUrl: string; signingKeys: secretsmanager.ISecret },
+  ): this {
     this.addEnvironment('SES_CONFIGURATION_SET', mailer.configurationSet.configurationSetName);
     return this.bindPublicBaseUrl(links.publicBaseUrl).bindSecret(
       links.signingKeys,

@@ -48,9 +48,21 @@ export class Mailer extends Construct {
 
   /** ses:SendEmail from the sender identity with the configuration set, and nothing else. */
   grantSend(grantee: iam.IGrantable): iam.Grant {
+    return this.grant(grantee, 'ses:SendEmail');
+  }
+
+  /**
+   * ses:SendRawEmail from the sender identity with the configuration set: SES v2 `SendEmail` with `Content.Raw`
+   * (MIME with attachments) is authorised as SendRawEmail, not SendEmail.
+   */
+  grantSendRaw(grantee: iam.IGrantable): iam.Grant {
+    return this.grant(grantee, 'ses:SendRawEmail');
+  }
+
+  private grant(grantee: iam.IGrantable, action: string): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee,
-      actions: ['ses:SendEmail'],
+      actions: [action],
       resourceArns: [this.identity.emailIdentityArn, this.configurationSetArn],
     });
   }

@@ -272,6 +272,27 @@ describe('the status page on the local target', () => {
     expect(external.some((m) => m.body.text.includes(`${restored} Status: ${base}/status`))).toBe(true);
   });
 
+  it('mails the external list the external wording alone: no marker, key, severity, address or link in subject or body', async () => {
+    const store = (await (await fetch(`${hotline.target.urls.ses}/store`)).json()) as {
+      emails: { destination: { to: string[] }; subject: string; body: { text: string; html: string } }[];
+    };
+    const external = store.emails.filter((m) => m.destination.to.includes(address('external-list')));
+    // Both incidents' first round and update, and the resolved one's final round.
+    expect(external.map((m) => m.subject).sort()).toEqual(
+      [initial, initial, OPEN_UPDATE, RESOLVED_UPDATE, restored]
+        .map((wording) => /^.*?[.!?](?=\s|$)/s.exec(wording)?.[0] ?? wording)
+        .sort(),
+    );
+    for (const mail of external) {
+      // Nothing else went to the external list with it.
+      expect(mail.destination.to).toEqual([address('external-list')]);
+      for (const [part, text] of Object.entries({ subject: mail.subject, ...mail.body })) {
+        expectNothingInternal(text, `the external mail's ${part}`);
+        expect(text, `the external mail's ${part}`).not.toMatch(/\bSev(erity)? ?\d/i);
+      }
+    }
+  });
+
   it('answers HEAD without a body, and no other method', async () => {
     const head = await fetch(`${base}/status.atom`, { method: 'HEAD' });
     expect(head.status).toBe(200);

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { IncidentTable } from '../../infra/constructs/incident-table.ts';
 import type { IncidentWorkflow } from '../../infra/constructs/incident-workflow.ts';
 import { type FunctionId, functionSpecs, type HotlineStack } from '../../infra/hotline-stack.ts';
+import { grantsOf, mailingFunctions } from './function-grants.ts';
 import { arnOf, exampleOrganisation, logicalId, ref, synthesized } from './stack.ts';
 
 type Statement = { Action: string | string[]; Effect: string; Resource: unknown };
@@ -34,48 +35,18 @@ describe('functions', () => {
   const indexArn = (index: string) => ({ 'Fn::Join': ['', [arnOf(stack.table), `/index/${index}`]] });
 
   /** The item calls each function's code makes (adapters/table.ts), and nothing else. */
-  const get = 'dynamodb:GetItem';
-  const query = 'dynamodb:Query';
-  const put = 'dynamodb:PutItem';
-  const update = 'dynamodb:UpdateItem';
-  const del = 'dynamodb:DeleteItem';
-  const tableCallsOf: Record<FunctionId, string[]> = {
-    // Releases the alert delivery it claimed when processing fails.
-    IngestAlert: [get, query, put, update, del],
-    ListIncidents: [get, query],
-    GetIncident: [get, query],
-    DeclareIncident: [get, query, put, update],
-    RespondToIncident: [get, query, put, update],
-    // Releases the link use it claimed when a decision fails.
-    LinkDecision: [get, query, put, update, del],
-    // The public status page: one Query of its entries.
-    StatusPage: [get, query],
-    Postmortems: [get, query, put, update],
-    WorkflowStep: [get, query, put, update],
-    RecordWorkflowFailure: [get, query, put, update],
-    SweepUnstartedWorkflows: [get, query, put, update],
-    // Lists actions (Query), completes one (the action, the postmortem's list, the timeline).
-    Actions: [get, query, put, update],
-    // Reads open actions (Query), records each reminder once (comms records, timeline).
-    SweepActionReminders: [get, query, put, update],
-    // SLO reports: Queries of incidents, postmortems and actions; key to id (view links); a report run created
-    // once, marked sent, or deleted when its mail failed.
-    Reports: [get, query, put, update, del],
-    SendSloReports: [get, query, put, update, del],
-  };
+  const tableCallsOf = (id: FunctionId) => grantsOf[id].table;
   /** Functions whose code sends mail (every mail links to a page, so they need PUBLIC_BASE_URL too). */
-  const mailing: FunctionId[] = [
-    'Postmortems',
-    'WorkflowStep',
-    'RespondToIncident',
-    'RecordWorkflowFailure',
-    'SweepUnstartedWorkflows',
-    'SweepActionReminders',
-    'Reports',
-    'SendSloReports',
-  ];
+  const mailing = mailingFunctions;
   /** Functions that resume a waiting workflow task. */
-  const resuming: FunctionId[] = ['IngestAlert', 'WorkflowStep', 'RespondToIncident', 'LinkDecision'];
+  const resuming = ids.filter((id) => grantsOf[id].calls.includes('states:SendTaskSuccess'));
+
+  it.each(ids)('grants %s exactly the calls its code makes, beside its logs and tracing', (id) => {
+    const granted = new Set(allActions(id).filter((a) => !/^(logs|xray):/.test(a)));
+    expect([...granted].sort(), grantsOf[id].why).toEqual(
+      [...new Set([...grantsOf[id].table, 'dynamodb:Query', ...grantsOf[id].calls])].sort(),
+    );
+  });
 
   it('creates exactly the contract functions, as direct children of the stack', () => {
     template.resourceCountIs('AWS::Lambda::Function', ids.length);
@@ -122,13 +93,13 @@ describe('functions', () => {
     'grants %s exactly its item calls on the table, and Query alone on each index by name',
     (id) => {
       expect(env(id)).toMatchObject({ TABLE_NAME: ref(stack.table) });
-      expect(actionsOn(id, arnOf(stack.table)).sort()).toEqual([...tableCallsOf[id]].sort());
+      expect(actionsOn(id, arnOf(stack.table)).sort()).toEqual([...tableCallsOf(id)].sort());
       const onIndexes = statements(id).filter((s) => JSON.stringify(s.Resource).includes('/index/'));
       expect(onIndexes).toHaveLength(1);
       expect(onIndexes[0]?.Action).toBe('dynamodb:Query');
       expect(onIndexes[0]?.Resource).toEqual(Object.values(IncidentTable.indexes).map(indexArn));
       // Nothing on the table from anywhere else: the two statements are all.
-      expect(tableCalls(id).sort()).toEqual([...tableCallsOf[id], query].sort());
+      expect(tableCalls(id).sort()).toEqual([...tableCallsOf(id), 'dynamodb:Query'].sort());
     },
   );
 
@@ -190,16 +161,7 @@ describe('functions', () => {
       'states:StartExecution',
     ]);
     const stateActions = allActions('IngestAlert').filter((a) => a.startsWith('states:'));
-    expect(stateActions.sort()).toEqual([
-      'states:DescribeExecution',
-      'states:SendTaskSuccess',
-      'states:StartExecution',
-    ]);
-    const describe = statements('IngestAlert').find((s) => s.Action === 'states:DescribeExecution');
-    expect(JSON.stringify(describe?.Resource)).toContain(':execution:');
-    expect(JSON.stringify(describe?.Resource)).toContain(
-      JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.stateMachine), 'Name'] }),
-    );
+    expect(stateActions.sort()).toEqual(['states:SendTaskSuccess', 'states:StartExecution']);
     expect(actionsOn('IngestAlert', ref(stack.alertSourceSecrets.alertmanager))).toContain(
       'secretsmanager:GetSecretValue',
     );
@@ -226,7 +188,7 @@ describe('functions', () => {
   });
 
   it.each(mailing)(
-    'binds %s to the mailer, with ses:SendEmail only on the identity and configuration set',
+    'binds %s to the mailer, with its one send action (simple or raw) only on the identity and configuration set',
     (id) => {
       expect(env(id)).toMatchObject({
         SES_CONFIGURATION_SET: ref(stack.mailer.configurationSet),
@@ -234,7 +196,7 @@ describe('functions', () => {
       });
       const send = statements(id).filter((s) => [s.Action].flat().some((a) => a.startsWith('ses:')));
       expect(send).toHaveLength(1);
-      expect(send[0]?.Action).toBe('ses:SendEmail');
+      expect(send[0]?.Action).toBe(grantsOf[id].calls.find((c) => c.startsWith('ses:')));
       const resources = JSON.stringify(send[0]?.Resource);
       expect(send[0]?.Resource).toHaveLength(2);
       expect(resources).toContain(`:identity/",${JSON.stringify(ref(stack.mailer.identity))}`);
@@ -244,14 +206,20 @@ describe('functions', () => {
     },
   );
 
-  it('gives mail and PUBLIC_BASE_URL only to the functions that mail, and the base URL also to LinkDecision and StatusPage', () => {
+  it('gives mail and PUBLIC_BASE_URL only to the functions that mail, and the base URL also to StatusPage', () => {
     for (const id of ids) {
-      const mails = allActions(id).includes('ses:SendEmail');
+      const mails = allActions(id).some((a) => a === 'ses:SendEmail' || a === 'ses:SendRawEmail');
       expect(mails, id).toBe(mailing.includes(id));
       expect('SES_CONFIGURATION_SET' in env(id), id).toBe(mailing.includes(id));
-      // LinkDecision renders pages with links but sends no mail; StatusPage names its URL in the Atom feed.
-      expect('PUBLIC_BASE_URL' in env(id), id).toBe(mails || id === 'LinkDecision' || id === 'StatusPage');
+      // StatusPage names its URL in the Atom feed.
+      expect('PUBLIC_BASE_URL' in env(id), id).toBe(mails || id === 'StatusPage');
     }
+  });
+
+  it('grants ses:SendRawEmail to the report functions alone, and ses:SendEmail to none of them', () => {
+    const raw = ids.filter((id) => allActions(id).includes('ses:SendRawEmail'));
+    expect(raw.sort()).toEqual(['Reports', 'SendSloReports']);
+    for (const id of raw) expect(allActions(id), id).not.toContain('ses:SendEmail');
   });
 
   it('lets only the resuming functions resume waiting tasks, with SendTaskSuccess alone on the state machine', () => {
@@ -284,7 +252,7 @@ describe('functions', () => {
     });
   });
 
-  it('binds LinkDecision to the table, the link keys and the workflow callback, with no mail and no other secret', () => {
+  it('binds LinkDecision to the table, the link keys, the workflow callback and the mailer, and no other secret', () => {
     expect(env('LinkDecision')).toMatchObject({
       TABLE_NAME: ref(stack.table),
       LINK_SIGNING_SECRET_ARN: ref(stack.linkSigningKeys),
@@ -303,8 +271,15 @@ describe('functions', () => {
     expect(resume).toHaveLength(1);
     expect(resume[0]?.Resource).toEqual(ref(stack.stateMachine));
     expect(resume[0]?.Action).toBe('states:SendTaskSuccess');
-    expect(allActions('LinkDecision').filter((a) => a.startsWith('ses:'))).toEqual([]);
-    expect(env('LinkDecision')).not.toHaveProperty('SES_CONFIGURATION_SET');
+    // A change request's comment to the owner, the editor's "Ask for approval", a save in review: all mail.
+    expect(allActions('LinkDecision').filter((a) => a.startsWith('ses:'))).toEqual(['ses:SendEmail']);
+    expect(env('LinkDecision')).toMatchObject({ SES_CONFIGURATION_SET: ref(stack.mailer.configurationSet) });
+  });
+
+  it('lets Postmortems resume the postmortem wait when approval is asked for', () => {
+    const resume = statements('Postmortems').filter((s) => s.Action === 'states:SendTaskSuccess');
+    expect(resume).toHaveLength(1);
+    expect(resume[0]?.Resource).toEqual(ref(stack.stateMachine));
   });
 
   it('binds SweepUnstartedWorkflows to the table, the state machine, the mailer and its metrics namespace', () => {
@@ -324,13 +299,20 @@ describe('functions', () => {
     const stateActions = allActions('SweepUnstartedWorkflows').filter((a) => a.startsWith('states:'));
     expect(stateActions.sort()).toEqual(['states:DescribeExecution', 'states:StartExecution']);
     expect(actionsOn('SweepUnstartedWorkflows', ref(stack.stateMachine))).toEqual(['states:StartExecution']);
+    const describe = statements('SweepUnstartedWorkflows').find(
+      (s) => s.Action === 'states:DescribeExecution',
+    );
+    expect(JSON.stringify(describe?.Resource)).toContain(':execution:');
+    expect(JSON.stringify(describe?.Resource)).toContain(
+      JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.stateMachine), 'Name'] }),
+    );
     // Its mail to the operators links the incident's page: it signs view links with the link keys.
     expect(env('SweepUnstartedWorkflows')).toHaveProperty('LINK_SIGNING_SECRET_ARN');
     expect(
       allActions('SweepUnstartedWorkflows')
         .filter((a) => a.startsWith('secretsmanager:'))
         .sort(),
-    ).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    ).toEqual(['secretsmanager:GetSecretValue']);
     // Metrics go out as log lines: no cloudwatch:PutMetricData.
     expect(allActions('SweepUnstartedWorkflows').filter((a) => a.startsWith('cloudwatch:'))).toEqual([]);
     for (const id of ids.filter((i) => i !== 'SweepUnstartedWorkflows')) {

@@ -3,6 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoStores } from '../../functions/adapters/stores.ts';
 import type { Incident } from '../../functions/core/incident.ts';
 import { verifyLink } from '../../functions/core/links.ts';
+import type { Postmortem } from '../../functions/core/postmortem.ts';
+import type { ResumeOutput } from '../../functions/core/workflow-resume.ts';
+import { waitForApproval, waitForPostmortem } from '../../functions/use-cases/approvals.ts';
 import type { Stores } from '../../functions/use-cases/ports.ts';
 import {
   editPostmortem,
@@ -204,5 +207,55 @@ describe('listing postmortems', () => {
     });
     expect(late.find((p) => p.key === incident.key)).toMatchObject({ overdue: true, status: 'draft' });
     expect(await listPostmortems(deps(), { status: 'published', now: new Date(), limit: 100 })).toEqual([]);
+  });
+});
+
+describe('the postmortem waits of the workflow', () => {
+  it('resume themselves, when what they wait for came first, with the review plan the states after them read', async () => {
+    const incident = await resolvedIncident();
+    const { postmortem } = await openPostmortem(deps(), { key: incident.key, by: 'hotline' });
+    const resumed: Array<{ token: string; output: ResumeOutput }> = [];
+    const waiting: PostmortemDeps = {
+      ...deps(),
+      workflow: {
+        resume: async (token, output) => {
+          resumed.push({ token, output });
+          return true;
+        },
+      },
+    };
+    const ids = { incidentId: incident.id, key: incident.key };
+    const setStatus = async (status: Postmortem['status']) => {
+      const current = (await stores.postmortems.get(incident.id)) as Postmortem;
+      expect(
+        await stores.postmortems.save({ ...current, status }, current.version, undefined, [current.status]),
+      ).toBeTruthy();
+    };
+
+    // A draft: the postmortem wait keeps its token and waits.
+    await expect(waitForPostmortem(waiting, { ...ids, token: 'draft-1' })).resolves.toEqual({
+      waiting: true,
+    });
+    expect(resumed).toEqual([]);
+
+    // Approval was asked for before the wait kept its token: it resumes into the approval wait with its plan
+    // (WaitForApproval is bounded by `waitSeconds`, RemindApprovers counts from `round`).
+    await setStatus('in-review');
+    await waitForPostmortem(waiting, { ...ids, token: 'review-1' });
+    // Decided before the approval wait kept its token: approved, or sent back.
+    await setStatus('approved');
+    await waitForApproval(waiting, { ...ids, token: 'approval-1' });
+    await setStatus('draft');
+    await waitForApproval(waiting, { ...ids, token: 'approval-2' });
+
+    const plan = { round: 0, waitSeconds: expect.any(Number) };
+    expect(resumed).toEqual([
+      { token: 'review-1', output: { event: 'approval-requested', ...plan } },
+      { token: 'approval-1', output: { event: 'approved', ...plan } },
+      { token: 'approval-2', output: { event: 'changes-requested', ...plan } },
+    ]);
+    // Until the end of the second business day: Monday 16:00 to Wednesday 17:00 UTC.
+    expect(resumed[0]?.output).toMatchObject({ waitSeconds: 49 * 3600 });
+    expect(postmortem.status).toBe('draft');
   });
 });

@@ -4,6 +4,7 @@ import { dynamoStores } from '../../functions/adapters/stores.ts';
 import type { WorkflowCallback } from '../../functions/adapters/workflow.ts';
 import type { Incident } from '../../functions/core/incident.ts';
 import { issueLink, type LinkClaims, parseSigningKeys, signLink } from '../../functions/core/links.ts';
+import type { ResumeOutput } from '../../functions/core/workflow-resume.ts';
 import { LINK_ATTEMPT_LEASE_MS } from '../../functions/use-cases/link-uses.ts';
 import { decideLink, type LinkDeps, viewLink } from '../../functions/use-cases/links.ts';
 import type { IncidentStore, Stores } from '../../functions/use-cases/ports.ts';
@@ -20,7 +21,7 @@ const recipient = 'payments-oncall@example.com';
 let db: LocalDb;
 let stores: Stores;
 let number = 100;
-const resumed: Array<{ token: string; output: Record<string, unknown> }> = [];
+const resumed: Array<{ token: string; output: ResumeOutput }> = [];
 const workflow: WorkflowCallback = {
   resume: async (token, output) => {
     resumed.push({ token, output });

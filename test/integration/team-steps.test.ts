@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Mailer, sesMailer } from '../../functions/adapters/mailer.ts';
 import { dynamoStores } from '../../functions/adapters/stores.ts';
 import { verifyLink } from '../../functions/core/links.ts';
+import type { ResumeOutput } from '../../functions/core/workflow-resume.ts';
 import { declareIncident } from '../../functions/use-cases/declare-incident.ts';
 import type { Stores } from '../../functions/use-cases/ports.ts';
 import { incidentDetail } from '../../functions/use-cases/read-incidents.ts';
@@ -56,7 +57,7 @@ const mailsAbout = async (key: string): Promise<Mail[]> => {
 };
 
 const keys = testSigningKeys();
-const resumed: Array<{ token: string; output: Record<string, unknown> }> = [];
+const resumed: Array<{ token: string; output: ResumeOutput }> = [];
 
 function deps(now: string): StepDeps {
   return {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { pageEmail, subjectFor, workflowFailureEmail } from '../../../functions/core/comms.ts';
+import {
+  externalEmail,
+  initialExternalWording,
+  pageEmail,
+  subjectFor,
+  workflowFailureEmail,
+} from '../../../functions/core/comms.ts';
 import type { Incident } from '../../../functions/core/incident.ts';
 import { serviceOf } from '../../../functions/core/organisation.ts';
 import { cap, escapeHtml, headerSafe } from '../../../functions/core/text.ts';
@@ -92,5 +98,32 @@ describe('workflow failure email', () => {
     expect(message.text).toContain('States.Timeout');
     expect(message.text).toMatch(/page its incident manager by hand/);
     expect(subjectFor({ key: 'HOT-1', severity: 2, summary: 'x' })).toBe('HOT-1 - Sev 2 - x');
+  });
+});
+
+describe('external email', () => {
+  it('is made of the external wording alone: its first sentence the subject, the wording the body', () => {
+    const wording = initialExternalWording('Checkout and Payments', 'https://status.example.com/status');
+    const message = externalEmail(wording);
+    expect(message.subject).toBe('We are investigating issues with Checkout and Payments.');
+    expect(message.text).toContain(wording);
+    expect(message.html).toContain('We are investigating issues with Checkout and Payments.');
+    for (const part of [message.subject, message.text, message.html]) {
+      expect(part).not.toMatch(/HOT-\d|Sev \d|Checkout &lt;b&gt;|\/links\//);
+    }
+  });
+
+  it("keeps a person's external text safe: escaped in HTML, one header line in the subject", () => {
+    const message = externalEmail('Payments <b>recovering</b>\r\nBcc: victim@example.com. More soon.');
+    expect(message.subject).toBe('Payments <b>recovering</b> Bcc: victim@example.com.');
+    expect(message.subject).not.toMatch(/[\r\n]/);
+    expect(message.html).toContain('Payments &lt;b&gt;recovering&lt;/b&gt;');
+    expect(message.html).not.toContain('<b>recovering');
+  });
+
+  it('caps a long wording without a sentence end in the subject', () => {
+    const message = externalEmail('x'.repeat(280));
+    expect(message.subject.length).toBeLessThanOrEqual(150);
+    expect(message.text).toContain('x'.repeat(280));
   });
 });

@@ -1,0 +1,67 @@
+import type { Severity } from './config.ts';
+import type { LoopPlan } from './response.ts';
+
+/*
+ * What each token wait of the workflow is resumed with (the output of SendTaskSuccess). The output lands at the
+ * wait's ResultPath, and the states after the wait read paths under it (`$.ack.event`, `$.review.waitSeconds`):
+ * a missing path is a States.Runtime error on AWS, which no Catch takes and which kills the execution. So every
+ * resume is built here, one shape per wait, and the port only accepts what these builders return.
+ * test/infra/resume-contracts.test.ts walks the state machine from each wait with every shape below and fails for
+ * any path a later state reads that the shape does not carry.
+ */
+
+declare const resumeBrand: unique symbol;
+/** A payload made by one of the builders below. */
+type Branded<T> = T & { readonly [resumeBrand]: true };
+const branded = <T>(output: T): Branded<T> => output as Branded<T>;
+
+/** A resume payload made by one of the builders below (the workflow callback port takes nothing else). */
+export type ResumeOutput = Branded<AcknowledgementResume> | Branded<LoopPlan> | Branded<ReviewResume>;
+
+/** The waits a resume goes to, by the ResultPath their output lands at. */
+export type ResumeTarget = 'acknowledgement' | 'loop' | 'review';
+
+/** WaitForAcknowledgement and WaitForTeamAcknowledgement -> `$.ack` (AcknowledgementOutcome reads `event`). */
+export type AcknowledgementResume =
+  | { event: 'acknowledged'; by: string }
+  | { event: 'resolved' | 'raised' | 'lowered'; severity: Severity };
+export const acknowledgementEvents = ['acknowledged', 'resolved', 'raised', 'lowered'] as const;
+export type AcknowledgementEvent = (typeof acknowledgementEvents)[number];
+
+export function acknowledgementResume(
+  event: AcknowledgementEvent,
+  incident: { acknowledgedBy?: string | undefined; severity: Severity },
+): Branded<AcknowledgementResume> {
+  return branded(
+    event === 'acknowledged'
+      ? { event, by: incident.acknowledgedBy ?? 'someone' }
+      : { event, severity: incident.severity },
+  );
+}
+
+/** WaitForUpdate -> `$.loop` (ResolvedYet reads `event`; the next wait `since` and `waitSeconds`). */
+export function loopResume(plan: LoopPlan): Branded<LoopPlan> {
+  return branded({ event: plan.event, waitSeconds: plan.waitSeconds, since: plan.since });
+}
+
+/**
+ * WaitForPostmortem and WaitForApproval -> `$.review`. The two waits share the postmortem's one task token, so a
+ * resume may reach either of them: every review resume carries what both waits' next states read (ApprovalOutcome
+ * reads `event`, WaitForApproval `waitSeconds`, RemindApprovers `round`).
+ */
+export const reviewEvents = ['approval-requested', 'approved', 'changes-requested'] as const;
+export type ReviewEvent = (typeof reviewEvents)[number];
+export interface ReviewResume {
+  event: ReviewEvent;
+  /** Reminders of pending approvers sent in this request (0 when approval was just requested). */
+  round: number;
+  /** Until the next reminder of pending approvers. */
+  waitSeconds: number;
+}
+
+export function reviewResume(
+  event: ReviewEvent,
+  plan: { round: number; waitSeconds: number },
+): Branded<ReviewResume> {
+  return branded({ event, round: plan.round, waitSeconds: plan.waitSeconds });
+}
