@@ -2,6 +2,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Organisation } from '../functions/core/config.ts';
 import { HotlineStack } from './hotline-stack.ts';
+import { LocalIamCheck } from './iam-check.ts';
 
 export interface BuildAppOptions {
   organisation: Organisation;
@@ -23,6 +24,8 @@ export function buildApp(options: BuildAppOptions): { app: App; stack: HotlineSt
     ...(options.bundle === false ? { context: { 'aws:cdk:bundling-stacks': [] } } : {}),
   });
   const stack = new HotlineStack(app, options.stackName ?? 'Hotline', { organisation: options.organisation });
+  // The local target must be able to judge every policy of the stack as AWS would.
+  Validations.of(app).addPlugins(new LocalIamCheck());
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };
 }

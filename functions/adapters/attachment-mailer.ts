@@ -3,28 +3,15 @@ import { createMimeMessage } from 'mimetext';
 import type { EmailMessage } from '../core/comms.ts';
 import type { Organisation } from '../core/config.ts';
 import { headerSafe } from '../core/text.ts';
-import { fromAddress, ses } from './mailer.ts';
+import type { Attachment, AttachmentMailer } from '../use-cases/ports.ts';
+import { port } from './capabilities.ts';
+import { organisation } from './config.ts';
+import { configurationSet, fromAddress, ses } from './mailer.ts';
 
 /*
  * Mail with attachments (the SLO report's CSV files), as raw MIME: apart from the plain mailer, so that only the
  * functions that send reports bundle the MIME library.
  */
-
-/** A file attached to a mail (text content: the report's CSV files). */
-export interface Attachment {
-  filename: string;
-  contentType: string;
-  content: string;
-}
-
-/** Sends a mail with attachments, as raw MIME (SES's simple content carries none). */
-export interface AttachmentMailer {
-  sendWithAttachments(
-    to: readonly string[],
-    message: EmailMessage,
-    attachments: readonly Attachment[],
-  ): Promise<{ messageId: string }>;
-}
 
 /** The raw MIME of a mail (text and HTML alternatives, then the attachments, base64), built by mimetext. */
 export function rawMessage(
@@ -57,9 +44,7 @@ export function sesAttachmentMailer(org: Organisation): AttachmentMailer {
         new SendEmailCommand({
           FromEmailAddress: fromAddress(org),
           Destination: { ToAddresses: [...to] },
-          ...(process.env.SES_CONFIGURATION_SET
-            ? { ConfigurationSetName: process.env.SES_CONFIGURATION_SET }
-            : {}),
+          ...configurationSet(),
           Content: { Raw: { Data: Buffer.from(rawMessage(org, to, message, attachments), 'utf8') } },
         }),
       );
@@ -67,3 +52,5 @@ export function sesAttachmentMailer(org: Organisation): AttachmentMailer {
     },
   };
 }
+
+export const attachmentMailerPort = port('mail:raw', () => sesAttachmentMailer(organisation()));

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { boundEnv } from './capabilities.ts';
 import { dynamoDbRetries, PerCallRetryStrategy } from './retry.ts';
 
 /** How items are marshalled; exported so that tests marshal alert data exactly as the functions write it. */
@@ -19,7 +20,5 @@ export const documentClient = DynamoDBDocumentClient.from(
 );
 
 export function tableName(): string {
-  const name = process.env.TABLE_NAME;
-  if (!name) throw new Error('TABLE_NAME is not set: bind the table to this function');
-  return name;
+  return boundEnv('TABLE_NAME', 'table');
 }

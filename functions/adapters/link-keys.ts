@@ -1,12 +1,25 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { parseSigningKeys, type SigningKeys } from '../core/links.ts';
+import { boundEnv, port } from './capabilities.ts';
+import { organisation, publicBaseUrl } from './config.ts';
 
 /** The link signing keys (cached five minutes: a rotation adds a key before it signs with it). */
 export async function signingKeys(): Promise<SigningKeys> {
-  const arn = process.env.LINK_SIGNING_SECRET_ARN;
-  if (!arn)
-    throw new Error('LINK_SIGNING_SECRET_ARN is not set: bind the link signing keys to this function');
-  const value = await getSecret(arn, { maxAge: 300 });
+  const value = await getSecret(boundEnv('LINK_SIGNING_SECRET_ARN', 'links'), { maxAge: 300 });
   if (typeof value !== 'string') throw new Error('the link signing keys are not a JSON string');
   return parseSigningKeys(value);
 }
+
+/** What signed links need: the keys, and the origin the links are made on. */
+export interface Links {
+  signingKeys: () => Promise<SigningKeys>;
+  baseUrl: string;
+}
+
+export const linksPort = port(
+  'links',
+  (): Links => ({ signingKeys, baseUrl: publicBaseUrl(organisation()) }),
+);
+
+/** The origin of the links a page names, for a function that shows links without signing any. */
+export const publicBaseUrlPort = port('publicBaseUrl', () => publicBaseUrl(organisation()));

@@ -1,14 +1,12 @@
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import type { EmailMessage } from '../core/comms.ts';
 import type { Organisation } from '../core/config.ts';
 import { headerSafe } from '../core/text.ts';
+import type { Mailer } from '../use-cases/ports.ts';
+import { port } from './capabilities.ts';
+import { organisation } from './config.ts';
 
 /** One SES client per execution environment (the attachment mailer sends through it too). */
 export const ses = new SESv2Client({});
-
-export interface Mailer {
-  send(to: readonly string[], message: EmailMessage): Promise<{ messageId: string }>;
-}
 
 export function fromAddress(org: Organisation): string {
   // The display name is user text in a header: strip CR/LF and quote it.
@@ -23,9 +21,7 @@ export function sesMailer(org: Organisation): Mailer {
         new SendEmailCommand({
           FromEmailAddress: fromAddress(org),
           Destination: { ToAddresses: [...to] },
-          ...(process.env.SES_CONFIGURATION_SET
-            ? { ConfigurationSetName: process.env.SES_CONFIGURATION_SET }
-            : {}),
+          ...configurationSet(),
           Content: {
             Simple: {
               Subject: { Data: headerSafe(message.subject, 250), Charset: 'UTF-8' },
@@ -41,3 +37,11 @@ export function sesMailer(org: Organisation): Mailer {
     },
   };
 }
+
+/** The configuration set the stack names for mail (delivery events, suppression); absent in bare tests. */
+export function configurationSet(): { ConfigurationSetName?: string } {
+  const name = process.env.SES_CONFIGURATION_SET;
+  return name ? { ConfigurationSetName: name } : {};
+}
+
+export const mailerPort = port('mail', () => sesMailer(organisation()));

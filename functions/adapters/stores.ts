@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Stores } from '../use-cases/ports.ts';
 import { ActionsRepository } from './actions-repository.ts';
 import { AlertGroupsRepository, DeliveriesRepository } from './alert-groups-repository.ts';
+import { port } from './capabilities.ts';
 import { CommsRepository } from './comms-repository.ts';
 import { documentClient, tableName } from './dynamodb.ts';
 import { IncidentsRepository } from './incidents-repository.ts';
@@ -34,3 +35,6 @@ export function tableStores(): Stores {
   stores ??= dynamoStores(documentClient, tableName());
   return stores;
 }
+
+/** The repositories; what the function may do with them (write, delete) is what its declaration grants. */
+export const storesPort = port('table', tableStores);

@@ -4,7 +4,13 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { ResumeOutput } from '../core/workflow-resume.ts';
+import type {
+  WorkflowCallback,
+  WorkflowExecutions,
+  WorkflowInput,
+  WorkflowStarter,
+} from '../use-cases/ports.ts';
+import { boundEnv, port } from './capabilities.ts';
 import { PerCallRetryStrategy, stepFunctionsRetries } from './retry.ts';
 
 const sfn = new SFNClient({
@@ -12,53 +18,19 @@ const sfn = new SFNClient({
   retryStrategy: new PerCallRetryStrategy(stepFunctionsRetries),
 });
 
-export interface WorkflowInput {
-  incidentId: string;
-  key: string;
-  /** Where the execution begins: absent for an incident's own, `postmortem` for a postmortem started alone. */
-  phase?: 'postmortem';
-}
-
 /** An incident's execution is named after its key; a postmortem started alone after `<key>-postmortem`. */
 export function executionNameOf(input: WorkflowInput): string {
   return input.phase ? `${input.key}-${input.phase}` : input.key;
-}
-
-export interface WorkflowStarter {
-  /** Starts the incident's execution, named after its key. Idempotent: a second call starts nothing. */
-  start(input: WorkflowInput): Promise<{ executionArn: string; alreadyStarted: boolean }>;
-}
-
-/** Starts executions and finds the one an incident has. */
-export interface WorkflowExecutions extends WorkflowStarter {
-  /** The incident's execution, if one was started (whatever its status now). */
-  find(input: WorkflowInput): Promise<{ executionArn: string; status: string } | undefined>;
 }
 
 export function executionArnFor(stateMachineArn: string, name: string): string {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }
 
-function boundStateMachine(): string {
-  const stateMachineArn = process.env.STATE_MACHINE_ARN;
-  if (!stateMachineArn) throw new Error('STATE_MACHINE_ARN is not set: bind the state machine');
-  return stateMachineArn;
-}
-
-export function stepFunctionsStarter(): WorkflowExecutions {
+export function stepFunctionsStarter(): WorkflowStarter {
   return {
-    async find(input) {
-      const executionArn = executionArnFor(boundStateMachine(), input.key);
-      try {
-        const result = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-        return { executionArn, status: result.status ?? 'UNKNOWN' };
-      } catch (error) {
-        if (error instanceof Error && error.name === 'ExecutionDoesNotExist') return undefined;
-        throw error;
-      }
-    },
     async start(input) {
-      const stateMachineArn = boundStateMachine();
+      const stateMachineArn = boundEnv('STATE_MACHINE_ARN', 'workflow:start');
       try {
         // Same name + same input is idempotent for Standard workflows while the execution runs.
         const name = executionNameOf(input);
@@ -83,12 +55,20 @@ export function stepFunctionsStarter(): WorkflowExecutions {
   };
 }
 
-export interface WorkflowCallback {
-  /**
-   * Resumes a waiting task. False when the token is no longer waiting (already resumed, timed out, or its
-   * execution ended): the caller's change is recorded either way, and the workflow reads it when it next looks.
-   */
-  resume(taskToken: string, output: ResumeOutput): Promise<boolean>;
+export function stepFunctionsExecutions(): WorkflowExecutions {
+  return {
+    async find(input) {
+      const stateMachineArn = boundEnv('STATE_MACHINE_ARN', 'workflow:executions');
+      const executionArn = executionArnFor(stateMachineArn, input.key);
+      try {
+        const result = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+        return { executionArn, status: result.status ?? 'UNKNOWN' };
+      } catch (error) {
+        if (error instanceof Error && error.name === 'ExecutionDoesNotExist') return undefined;
+        throw error;
+      }
+    },
+  };
 }
 
 const FINISHED_TOKEN_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
@@ -106,3 +86,7 @@ export function stepFunctionsCallback(): WorkflowCallback {
     },
   };
 }
+
+export const workflowStarterPort = port('workflow:start', stepFunctionsStarter);
+export const workflowExecutionsPort = port('workflow:executions', stepFunctionsExecutions);
+export const workflowCallbackPort = port('workflow:callback', stepFunctionsCallback);

@@ -3,12 +3,13 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import * as z from 'zod/mini';
 import { logger } from '../adapters/logger.ts';
-import { tableStores } from '../adapters/stores.ts';
+import { storesPort } from '../adapters/stores.ts';
 import { actionStatuses, parseCompletion } from '../core/actions.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { actionKinds } from '../core/postmortem.ts';
 import { describeIssues } from '../core/validation.ts';
 import { type ActionDeps, completeAction, listActions } from '../use-cases/actions.ts';
+import { linkedTo } from './capabilities.ts';
 import {
   type HttpEvent,
   type HttpResult,
@@ -33,12 +34,13 @@ const listQuery = z.strictObject({
 });
 
 let deps: ActionDeps | undefined;
+const stores = linkedTo('Actions')(storesPort);
 function dependencies(): ActionDeps {
-  const stores = tableStores();
+  const { actions, postmortems, incidents } = stores();
   deps ??= {
-    actions: stores.actions,
-    postmortems: stores.postmortems,
-    incidents: stores.incidents,
+    actions,
+    postmortems,
+    incidents,
     now: () => new Date(),
   };
   return deps;

@@ -5,11 +5,12 @@ import { ulid } from 'ulid';
 import * as z from 'zod/mini';
 import { organisation } from '../adapters/config.ts';
 import { logger } from '../adapters/logger.ts';
-import { tableStores } from '../adapters/stores.ts';
-import { stepFunctionsStarter } from '../adapters/workflow.ts';
+import { storesPort } from '../adapters/stores.ts';
+import { workflowStarterPort } from '../adapters/workflow.ts';
 import { ValidationError } from '../core/errors.ts';
 import { describeIssues } from '../core/validation.ts';
 import { declareIncident } from '../use-cases/declare-incident.ts';
+import { linkedTo } from './capabilities.ts';
 import {
   type HttpEvent,
   type HttpResult,
@@ -39,7 +40,9 @@ const declarationSchema = z.strictObject({
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
 
-const workflow = stepFunctionsStarter();
+const use = linkedTo('DeclareIncident');
+const stores = use(storesPort);
+const workflow = use(workflowStarterPort);
 
 async function declare(event: JsonHttpEvent): Promise<HttpResult> {
   const result = declarationSchema.safeParse(event.jsonBody);
@@ -50,12 +53,12 @@ async function declare(event: JsonHttpEvent): Promise<HttpResult> {
     throw new ValidationError('Idempotency-Key must be 8-128 letters, digits or _ . : -');
   }
   const org = organisation();
-  const { incidents, groups } = tableStores();
+  const { incidents, groups } = stores();
   const touched = await declareIncident(
     {
       incidents,
       groups,
-      workflow,
+      workflow: workflow(),
       organisation: org,
       now: () => new Date(),
       newId: ulid,

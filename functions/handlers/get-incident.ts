@@ -1,14 +1,17 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { logger } from '../adapters/logger.ts';
-import { tableStores } from '../adapters/stores.ts';
+import { storesPort } from '../adapters/stores.ts';
 import { incidentDetail } from '../use-cases/read-incidents.ts';
+import { linkedTo } from './capabilities.ts';
 import { type HttpEvent, type HttpResult, httpErrors, json } from './http.ts';
+
+const stores = linkedTo('GetIncident')(storesPort);
 
 export const handler = middy<HttpEvent, HttpResult>()
   .use(injectLambdaContext(logger))
   .use(httpErrors())
   .handler(async (event) => {
     const key = decodeURIComponent(event.pathParameters?.key ?? '').toUpperCase();
-    return json(200, await incidentDetail(tableStores(), key));
+    return json(200, await incidentDetail(stores(), key));
   });

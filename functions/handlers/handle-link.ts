@@ -1,14 +1,27 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { ulid } from 'ulid';
-import { signingKeys } from '../adapters/link-keys.ts';
+import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
-import { tableStores } from '../adapters/stores.ts';
+import { mailerPort } from '../adapters/mailer.ts';
+import { storesPort } from '../adapters/stores.ts';
+import { workflowCallbackPort } from '../adapters/workflow.ts';
 import { PayloadTooLargeError } from '../core/errors.ts';
 import { editorResponse, formTooLargeResponse, isEditorResult } from '../core/postmortem-page.ts';
 import { decideLink, type LinkDeps, viewLink } from '../use-cases/links.ts';
+import { linkedTo } from './capabilities.ts';
 import { type HttpEvent, type HttpResult, html, htmlErrors, rawBody } from './http.ts';
 import { responseDeps } from './response-deps.ts';
+
+const use = linkedTo('LinkDecision');
+const stores = use(storesPort);
+const links = use(linksPort);
+const shared = responseDeps({
+  stores,
+  mailer: use(mailerPort),
+  workflow: use(workflowCallbackPort),
+  links,
+});
 
 /**
  * GET and POST /links/{token}: the token is the credential, so it is never logged (the access log records the
@@ -30,11 +43,11 @@ export const handler = middy<HttpEvent, HttpResult>()
       }
     }
     const deps: LinkDeps = {
-      ...responseDeps(),
-      links: tableStores().links,
-      postmortems: tableStores().postmortems,
-      actions: tableStores().actions,
-      keys: await signingKeys(),
+      ...shared(),
+      links: stores().links,
+      postmortems: stores().postmortems,
+      actions: stores().actions,
+      keys: await links().signingKeys(),
       newId: ulid,
     };
     const token = event.pathParameters?.token ?? '';

@@ -4,13 +4,14 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import { ulid } from 'ulid';
 import { organisation } from '../adapters/config.ts';
 import { logger } from '../adapters/logger.ts';
-import { liveSecrets } from '../adapters/secrets.ts';
-import { tableStores } from '../adapters/stores.ts';
-import { stepFunctionsCallback, stepFunctionsStarter } from '../adapters/workflow.ts';
+import { alertSourceSecretsPort } from '../adapters/secrets.ts';
+import { storesPort } from '../adapters/stores.ts';
+import { workflowCallbackPort, workflowStarterPort } from '../adapters/workflow.ts';
 import { NotFoundError, RetryableError, UnauthorizedError } from '../core/errors.ts';
 import { sourceNamed } from '../sources/index.ts';
 import type { AlertSource, SourceContext, Verification } from '../sources/source.ts';
 import { ingestDelivery, RecentGroups } from '../use-cases/ingest-alerts.ts';
+import { linkedTo } from './capabilities.ts';
 import {
   type HttpEvent,
   type HttpResult,
@@ -24,8 +25,11 @@ import {
 /** Alert payloads are small; anything bigger is refused before signature or parsing work. */
 export const MAX_ALERT_BODY_BYTES = 1_048_576;
 
-const workflow = stepFunctionsStarter();
-const callback = stepFunctionsCallback();
+const use = linkedTo('IngestAlert');
+const stores = use(storesPort);
+const workflow = use(workflowStarterPort);
+const callback = use(workflowCallbackPort);
+const sourceSecrets = use(alertSourceSecretsPort);
 /** Kept for the life of the execution environment: repeats of a group read in the last 2 s cost no read. */
 const recentGroups = new RecentGroups();
 
@@ -51,7 +55,7 @@ function authenticateSource(): middy.MiddlewareObj<HttpEvent, HttpResult> {
       const context: SourceContext = {
         now: new Date(),
         organisation: organisation(),
-        secrets: () => liveSecrets(`${name.toUpperCase()}_SECRET_ARN`),
+        secrets: () => sourceSecrets()(name),
         fetch: boundedFetch,
       };
       const verification = await source.verify({ headers: event.headers, rawBody: body }, context);
@@ -74,9 +78,9 @@ async function ingest(event: AuthenticatedEvent): Promise<HttpResult> {
   const subscription = result.confirmSubscription;
   const incidents = await ingestDelivery(
     {
-      ...tableStores(),
-      workflow,
-      callback,
+      ...stores(),
+      workflow: workflow(),
+      callback: callback(),
       recentGroups,
       organisation: context.organisation,
       now: () => new Date(),

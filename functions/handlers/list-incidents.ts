@@ -2,13 +2,16 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import * as z from 'zod/mini';
 import { logger } from '../adapters/logger.ts';
-import { tableStores } from '../adapters/stores.ts';
+import { storesPort } from '../adapters/stores.ts';
 import { ValidationError } from '../core/errors.ts';
 import { incidentStatuses } from '../core/incident.ts';
 import { describeIssues } from '../core/validation.ts';
 import { incidentList } from '../use-cases/read-incidents.ts';
+import { linkedTo } from './capabilities.ts';
 import { type HttpEvent, type HttpResult, httpErrors, json } from './http.ts';
 import { pageLimit, serviceFilter } from './list-query.ts';
+
+const stores = linkedTo('ListIncidents')(storesPort);
 
 const isoTime = z.pipe(
   z.string().check(z.refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO-8601 time')),
@@ -47,5 +50,5 @@ export const handler = middy<HttpEvent, HttpResult>()
   .handler(async (event) => {
     const parsed = querySchema.safeParse(event.queryStringParameters ?? {});
     if (!parsed.success) throw new ValidationError(`invalid query: ${describeIssues(parsed.error)}`);
-    return json(200, await incidentList(tableStores(), parsed.data));
+    return json(200, await incidentList(stores(), parsed.data));
   });

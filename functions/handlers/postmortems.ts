@@ -3,9 +3,11 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import { ulid } from 'ulid';
 import * as z from 'zod/mini';
+import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
-import { tableStores } from '../adapters/stores.ts';
-import { stepFunctionsStarter } from '../adapters/workflow.ts';
+import { mailerPort } from '../adapters/mailer.ts';
+import { storesPort } from '../adapters/stores.ts';
+import { workflowCallbackPort, workflowStarterPort } from '../adapters/workflow.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { isIncidentKey } from '../core/incident.ts';
 import { pageHeaders } from '../core/pages.ts';
@@ -21,6 +23,7 @@ import {
   type PostmortemDeps,
   postmortemVersions,
 } from '../use-cases/postmortems.ts';
+import { linkedTo } from './capabilities.ts';
 import {
   type HttpEvent,
   type HttpResult,
@@ -32,6 +35,16 @@ import {
 } from './http.ts';
 import { pageLimit, serviceFilter } from './list-query.ts';
 import { responseDeps } from './response-deps.ts';
+
+const use = linkedTo('Postmortems');
+const stores = use(storesPort);
+const shared = responseDeps({
+  stores,
+  mailer: use(mailerPort),
+  workflow: use(workflowCallbackPort),
+  links: use(linksPort),
+});
+const starter = use(workflowStarterPort);
 
 /**
  * The operators' postmortem routes: POST (open), GET and PUT /incidents/{key}/postmortem, and GET /postmortems.
@@ -55,11 +68,11 @@ const approversBody = z.union([
 let deps: PostmortemDeps | undefined;
 function dependencies(): PostmortemDeps {
   deps ??= {
-    ...responseDeps(),
-    postmortems: tableStores().postmortems,
-    actions: tableStores().actions,
+    ...shared(),
+    postmortems: stores().postmortems,
+    actions: stores().actions,
     newId: ulid,
-    starter: stepFunctionsStarter(),
+    starter: starter(),
   };
   return deps;
 }

@@ -2,15 +2,21 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import * as z from 'zod/mini';
-import { sesAttachmentMailer } from '../adapters/attachment-mailer.ts';
-import { organisation, publicBaseUrl } from '../adapters/config.ts';
-import { signingKeys } from '../adapters/link-keys.ts';
+import { attachmentMailerPort } from '../adapters/attachment-mailer.ts';
+import { organisation } from '../adapters/config.ts';
+import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
-import { tableStores } from '../adapters/stores.ts';
+import { storesPort } from '../adapters/stores.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { describeIssues } from '../core/validation.ts';
 import { buildSloReport, mailSloReport, type SendReportsDeps } from '../use-cases/reports.ts';
+import { linkedTo } from './capabilities.ts';
 import { type HttpEvent, type HttpResult, httpErrors, type JsonHttpEvent, json, jsonBody } from './http.ts';
+
+const use = linkedTo('Reports');
+const stores = use(storesPort);
+const mailer = use(attachmentMailerPort);
+const links = use(linksPort);
 
 /** The operators' on-demand SLO report: POST /reports/slo answers the report, and mails it when asked. */
 
@@ -26,14 +32,13 @@ let deps: SendReportsDeps | undefined;
 function dependencies(): SendReportsDeps {
   if (!deps) {
     const org = organisation();
-    const stores = tableStores();
+    const { reports, incidents } = stores();
     deps = {
-      reports: stores.reports,
-      incidents: stores.incidents,
+      reports,
+      incidents,
       organisation: org,
-      mailer: sesAttachmentMailer(org),
-      baseUrl: publicBaseUrl(org),
-      signingKeys,
+      mailer: mailer(),
+      ...links(),
       now: () => new Date(),
     };
   }

@@ -2,12 +2,17 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import * as z from 'zod/mini';
+import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
+import { mailerPort } from '../adapters/mailer.ts';
+import { storesPort } from '../adapters/stores.ts';
+import { workflowCallbackPort } from '../adapters/workflow.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { isIncidentKey } from '../core/incident.ts';
 import { parseUpdate } from '../core/updates.ts';
 import { describeIssues } from '../core/validation.ts';
 import { acknowledge, changeSeverity, postUpdate, resolveIncident, setRoles } from '../use-cases/respond.ts';
+import { linkedTo } from './capabilities.ts';
 import {
   type HttpEvent,
   type HttpResult,
@@ -18,6 +23,14 @@ import {
   operatorOf,
 } from './http.ts';
 import { responseDeps } from './response-deps.ts';
+
+const use = linkedTo('RespondToIncident');
+const shared = responseDeps({
+  stores: use(storesPort),
+  mailer: use(mailerPort),
+  workflow: use(workflowCallbackPort),
+  links: use(linksPort),
+});
 
 /** The operators' response actions: POST /incidents/{key}/{acknowledge,updates,severity,roles,resolve}. */
 
@@ -69,7 +82,7 @@ async function respond(event: JsonHttpEvent): Promise<HttpResult> {
     throw new ValidationError(`"${key.slice(0, 40)}" is not an incident key (like HOT-42)`);
   const action = event.routeKey.split('/').at(-1);
   const by = operatorOf(event);
-  const d = responseDeps();
+  const d = shared();
   const input = event.jsonBody;
   switch (action) {
     case 'acknowledge': {

@@ -1,32 +1,38 @@
-import { organisation, publicBaseUrl } from '../adapters/config.ts';
-import { signingKeys } from '../adapters/link-keys.ts';
-import { sesMailer } from '../adapters/mailer.ts';
-import { tableStores } from '../adapters/stores.ts';
-import { stepFunctionsCallback } from '../adapters/workflow.ts';
+import { organisation } from '../adapters/config.ts';
+import type { Links } from '../adapters/link-keys.ts';
+import type { Mailer, Stores, WorkflowCallback } from '../use-cases/ports.ts';
 import type { ResponseDeps } from '../use-cases/respond.ts';
 
-let deps: ResponseDeps | undefined;
+/** The ports the response use cases run on, as a handler linked them (see `linkedTo`). */
+export interface ResponsePorts {
+  stores: () => Stores;
+  mailer: () => Mailer;
+  workflow: () => WorkflowCallback;
+  links: () => Links;
+}
 
 /**
- * What the response handlers (API actions, links, workflow steps) share: built on first use and kept for the
- * life of the execution environment, so clients and caches survive between invocations.
+ * What the response handlers (API actions, links, workflow steps, postmortems) share, from the ports each of them
+ * declared and linked: built on first use and kept for the life of the execution environment, so clients and
+ * caches survive between invocations.
  */
-export function responseDeps(): ResponseDeps {
-  if (!deps) {
-    const org = organisation();
-    const { incidents, groups, comms, statusPage } = tableStores();
-    deps = {
-      incidents,
-      groups,
-      comms,
-      statusPage,
-      mailer: sesMailer(org),
-      workflow: stepFunctionsCallback(),
-      organisation: org,
-      baseUrl: publicBaseUrl(org),
-      now: () => new Date(),
-      signingKeys,
-    };
-  }
-  return deps;
+export function responseDeps(ports: ResponsePorts): () => ResponseDeps {
+  let deps: ResponseDeps | undefined;
+  return () => {
+    if (!deps) {
+      const { incidents, groups, comms, statusPage } = ports.stores();
+      deps = {
+        incidents,
+        groups,
+        comms,
+        statusPage,
+        mailer: ports.mailer(),
+        workflow: ports.workflow(),
+        organisation: organisation(),
+        ...ports.links(),
+        now: () => new Date(),
+      };
+    }
+    return deps;
+  };
 }

@@ -1,11 +1,17 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { sesAttachmentMailer } from '../adapters/attachment-mailer.ts';
-import { organisation, publicBaseUrl } from '../adapters/config.ts';
-import { signingKeys } from '../adapters/link-keys.ts';
+import { attachmentMailerPort } from '../adapters/attachment-mailer.ts';
+import { organisation } from '../adapters/config.ts';
+import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
-import { tableStores } from '../adapters/stores.ts';
+import { storesPort } from '../adapters/stores.ts';
 import { lastFullWeek, sendSloReports } from '../use-cases/reports.ts';
+import { linkedTo } from './capabilities.ts';
+
+const use = linkedTo('SendSloReports');
+const stores = use(storesPort);
+const mailer = use(attachmentMailerPort);
+const links = use(linksPort);
 
 /**
  * Scheduled on `reports.schedule` in `reports.timeZone`: mails the last full week's SLO report (org-wide and per
@@ -17,18 +23,17 @@ export const handler = middy<{ scheduledTime?: string } | undefined>()
   .use(injectLambdaContext(logger))
   .handler(async (event) => {
     const org = organisation();
-    const stores = tableStores();
+    const { reports, incidents } = stores();
     const scheduled = event?.scheduledTime ? new Date(event.scheduledTime) : undefined;
     const firedAt = scheduled && !Number.isNaN(scheduled.getTime()) ? scheduled : new Date();
     const period = lastFullWeek(firedAt, org.reports.timeZone);
     const result = await sendSloReports(
       {
-        reports: stores.reports,
-        incidents: stores.incidents,
+        reports,
+        incidents,
         organisation: org,
-        mailer: sesAttachmentMailer(org),
-        baseUrl: publicBaseUrl(org),
-        signingKeys,
+        mailer: mailer(),
+        ...links(),
         now: () => new Date(),
       },
       { ...period, now: new Date() },

@@ -1,11 +1,17 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { organisation, publicBaseUrl } from '../adapters/config.ts';
+import { organisation } from '../adapters/config.ts';
+import { publicBaseUrlPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
-import { tableStores } from '../adapters/stores.ts';
+import { storesPort } from '../adapters/stores.ts';
 import type { StatusFormat } from '../core/status-page.ts';
 import { statusPage } from '../use-cases/status-page.ts';
+import { linkedTo } from './capabilities.ts';
 import { type HttpEvent, type HttpResult, httpErrors } from './http.ts';
+
+const use = linkedTo('StatusPage');
+const stores = use(storesPort);
+const baseUrl = use(publicBaseUrlPort);
 
 const formats: Record<string, StatusFormat> = {
   '/status': 'html',
@@ -26,9 +32,9 @@ export const handler = middy<HttpEvent, HttpResult>()
     const org = organisation();
     const response = await statusPage(
       {
-        statusPage: tableStores().statusPage,
+        statusPage: stores().statusPage,
         organisation: org,
-        baseUrl: publicBaseUrl(org),
+        baseUrl: baseUrl(),
         now: () => new Date(),
       },
       format,

@@ -1,12 +1,18 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { ulid } from 'ulid';
-import { organisation, publicBaseUrl } from '../adapters/config.ts';
-import { signingKeys } from '../adapters/link-keys.ts';
+import { organisation } from '../adapters/config.ts';
+import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
-import { sesMailer } from '../adapters/mailer.ts';
-import { tableStores } from '../adapters/stores.ts';
+import { mailerPort } from '../adapters/mailer.ts';
+import { storesPort } from '../adapters/stores.ts';
 import { sweepActionReminders } from '../use-cases/actions.ts';
+import { linkedTo } from './capabilities.ts';
+
+const use = linkedTo('SweepActionReminders');
+const stores = use(storesPort);
+const mailer = use(mailerPort);
+const links = use(linksPort);
 
 /**
  * Scheduled every hour: reminds the owners of open postmortem actions before, at and after their due date (and
@@ -16,16 +22,15 @@ export const handler = middy<unknown>()
   .use(injectLambdaContext(logger))
   .handler(async () => {
     const org = organisation();
-    const { actions, comms, incidents } = tableStores();
+    const { actions, comms, incidents } = stores();
     const result = await sweepActionReminders({
       actions,
       comms,
       incidents,
-      mailer: sesMailer(org),
+      mailer: mailer(),
       organisation: org,
-      baseUrl: publicBaseUrl(org),
+      ...links(),
       now: () => new Date(),
-      signingKeys,
       newId: ulid,
     });
     if (result.sent.length > 0) logger.info('action reminders sent', { ...result });

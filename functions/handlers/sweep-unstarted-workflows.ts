@@ -1,18 +1,25 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { organisation, publicBaseUrl } from '../adapters/config.ts';
-import { signingKeys } from '../adapters/link-keys.ts';
+import { organisation } from '../adapters/config.ts';
+import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
-import { sesMailer } from '../adapters/mailer.ts';
-import { tableStores } from '../adapters/stores.ts';
-import { stepFunctionsStarter } from '../adapters/workflow.ts';
+import { mailerPort } from '../adapters/mailer.ts';
+import { metricsPort } from '../adapters/metrics.ts';
+import { storesPort } from '../adapters/stores.ts';
+import { workflowExecutionsPort, workflowStarterPort } from '../adapters/workflow.ts';
 import { sweepUnstartedWorkflows } from '../use-cases/sweep-unstarted-workflows.ts';
+import { linkedTo } from './capabilities.ts';
 
 /** The namespace comes from POWERTOOLS_METRICS_NAMESPACE; the operator alarm watches this metric. */
-const metrics = new Metrics();
-const workflow = stepFunctionsStarter();
+const use = linkedTo('SweepUnstartedWorkflows');
+const metrics = use(metricsPort)();
+const stores = use(storesPort);
+const starter = use(workflowStarterPort);
+const executions = use(workflowExecutionsPort);
+const mailer = use(mailerPort);
+const links = use(linksPort);
 
 /** Scheduled every minute. `graceSeconds` in the event overrides the default wait (operators, tests). */
 export const handler = middy<{ graceSeconds?: unknown }>()
@@ -20,19 +27,18 @@ export const handler = middy<{ graceSeconds?: unknown }>()
   .use(logMetrics(metrics))
   .handler(async (event) => {
     const org = organisation();
-    const { incidents, comms } = tableStores();
+    const { incidents, comms } = stores();
     const grace =
       typeof event?.graceSeconds === 'number' && event.graceSeconds >= 0 ? event.graceSeconds : undefined;
     const result = await sweepUnstartedWorkflows(
       {
         incidents,
         comms,
-        mailer: sesMailer(org),
-        workflow,
+        mailer: mailer(),
+        workflow: { ...starter(), ...executions() },
         organisation: org,
-        baseUrl: publicBaseUrl(org),
+        ...links(),
         now: () => new Date(),
-        signingKeys,
       },
       grace,
     );

@@ -1,8 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { ulid } from 'ulid';
+import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
-import { tableStores } from '../adapters/stores.ts';
+import { mailerPort } from '../adapters/mailer.ts';
+import { storesPort } from '../adapters/stores.ts';
+import { workflowCallbackPort } from '../adapters/workflow.ts';
 import type { PostmortemReminder } from '../core/postmortem.ts';
 import {
   publishPostmortem,
@@ -17,7 +20,17 @@ import {
   type StepName,
   steps,
 } from '../use-cases/workflow-steps.ts';
+import { linkedTo } from './capabilities.ts';
 import { responseDeps } from './response-deps.ts';
+
+const use = linkedTo('WorkflowStep');
+const stores = use(storesPort);
+const shared = responseDeps({
+  stores,
+  mailer: use(mailerPort),
+  workflow: use(workflowCallbackPort),
+  links: use(linksPort),
+});
 
 /** The workflow's steps, one function: the state machine names the step in its payload. */
 export interface StepEvent {
@@ -48,9 +61,9 @@ let deps: (StepDeps & PostmortemDeps) | undefined;
 
 function dependencies(): StepDeps & PostmortemDeps {
   deps ??= {
-    ...responseDeps(),
-    postmortems: tableStores().postmortems,
-    actions: tableStores().actions,
+    ...shared(),
+    postmortems: stores().postmortems,
+    actions: stores().actions,
     newId: ulid,
   };
   return deps;

@@ -1,4 +1,3 @@
-import type { WorkflowCallback, WorkflowStarter } from '../adapters/workflow.ts';
 import {
   alertEntryData,
   countsFromMarkers,
@@ -17,7 +16,14 @@ import { ownValue } from '../core/records.ts';
 import { planLoop } from '../core/response.ts';
 import type { TimelineEntry } from '../core/timeline.ts';
 import { loopResume } from '../core/workflow-resume.ts';
-import type { AlertGroupRecord, AlertGroupStore, DeliveryStore, IncidentStore } from './ports.ts';
+import type {
+  AlertGroupRecord,
+  AlertGroupStore,
+  DeliveryStore,
+  IncidentStore,
+  WorkflowCallback,
+  WorkflowStarter,
+} from './ports.ts';
 
 export interface IngestDependencies {
   incidents: IncidentStore;

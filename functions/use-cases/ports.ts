@@ -1,10 +1,12 @@
 import type { TrackedAction } from '../core/actions.ts';
 import type { AlertCounts, StoredAlert } from '../core/alert.ts';
 import type { ApprovalDecision } from '../core/approvals.ts';
+import type { EmailMessage } from '../core/comms.ts';
 import type { Incident, IncidentStatus } from '../core/incident.ts';
 import type { Postmortem, PostmortemStatus, PostmortemVersion } from '../core/postmortem.ts';
 import type { StatusEntry, StatusUpdate } from '../core/status-page.ts';
 import type { TimelineEntry } from '../core/timeline.ts';
+import type { ResumeOutput } from '../core/workflow-resume.ts';
 
 /**
  * The narrow interfaces the use cases are written against, one per aggregate. The DynamoDB adapters implement
@@ -354,4 +356,53 @@ export interface ReportStore {
   completeRun(run: ReportRun, messageId: string, sentAt: string): Promise<void>;
   /** Forgets a run whose mail failed, so the next attempt sends it. */
   abandonRun(run: ReportRun): Promise<void>;
+}
+
+/** Sends a mail (simple content: a text and an HTML part). */
+export interface Mailer {
+  send(to: readonly string[], message: EmailMessage): Promise<{ messageId: string }>;
+}
+
+/** A file attached to a mail (text content: the report's CSV files). */
+export interface Attachment {
+  filename: string;
+  contentType: string;
+  content: string;
+}
+
+/** Sends a mail with attachments, as raw MIME (SES's simple content carries none). */
+export interface AttachmentMailer {
+  sendWithAttachments(
+    to: readonly string[],
+    message: EmailMessage,
+    attachments: readonly Attachment[],
+  ): Promise<{ messageId: string }>;
+}
+
+/** What an execution of the workflow starts with. */
+export interface WorkflowInput {
+  incidentId: string;
+  key: string;
+  /** Where the execution begins: absent for an incident's own, `postmortem` for a postmortem started alone. */
+  phase?: 'postmortem';
+}
+
+export interface WorkflowStarter {
+  /** Starts the incident's execution, named after its key. Idempotent: a second call starts nothing. */
+  start(input: WorkflowInput): Promise<{ executionArn: string; alreadyStarted: boolean }>;
+}
+
+/** Finds the execution an incident has. */
+export interface WorkflowExecutions {
+  /** The incident's execution, if one was started (whatever its status now). */
+  find(input: WorkflowInput): Promise<{ executionArn: string; status: string } | undefined>;
+}
+
+export interface WorkflowCallback {
+  /**
+   * Resumes a waiting task with one of the payloads of core/workflow-resume.ts. False when the token is no longer
+   * waiting (already resumed, timed out, or its execution ended): the caller's change is recorded either way, and
+   * the workflow reads it when it next looks.
+   */
+  resume(taskToken: string, output: ResumeOutput): Promise<boolean>;
 }

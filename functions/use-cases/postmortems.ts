@@ -1,4 +1,3 @@
-import type { WorkflowStarter } from '../adapters/workflow.ts';
 import { addBusinessDays } from '../core/business-hours.ts';
 import { postmortemOpenedEmail, postmortemOverdueEmail, postmortemReminderEmail } from '../core/comms.ts';
 import type { Organisation } from '../core/config.ts';
@@ -18,7 +17,7 @@ import { checkPostmortem } from '../core/postmortem-checks.ts';
 import { applyEdit, type PostmortemEdit } from '../core/postmortem-edit.ts';
 import { prefillPostmortem } from '../core/postmortem-prefill.ts';
 import { IDLE_WAIT_SECONDS } from '../core/response.ts';
-import type { ActionStore, PostmortemQuery, PostmortemStore } from './ports.ts';
+import type { ActionStore, PostmortemQuery, PostmortemStore, WorkflowStarter } from './ports.ts';
 import { incidentOrThrow, type ResponseDeps } from './respond.ts';
 import { sendOnce } from './send-once.ts';
 

@@ -1,9 +1,8 @@
-import type { Mailer } from '../adapters/mailer.ts';
 import { workflowFailureEmail } from '../core/comms.ts';
 import type { Organisation } from '../core/config.ts';
 import { digestNumber } from '../core/keys.ts';
 import { cap } from '../core/text.ts';
-import type { CommsStore, IncidentStore } from './ports.ts';
+import type { CommsStore, IncidentStore, Mailer } from './ports.ts';
 import { sendOnce } from './send-once.ts';
 import type { LinkSigning } from './view-links.ts';
 

@@ -1,10 +1,9 @@
-import type { Attachment, AttachmentMailer } from '../adapters/attachment-mailer.ts';
 import type { Organisation } from '../core/config.ts';
 import { ValidationError } from '../core/errors.ts';
 import { postmortemStatuses } from '../core/postmortem.ts';
 import { createReportAccumulator, type Period, type SloReport } from '../core/report.ts';
 import { actionRowsCsv, incidentRowsCsv, reportEmail } from '../core/report-render.ts';
-import type { IncidentStore, ReportRun, ReportStore } from './ports.ts';
+import type { Attachment, AttachmentMailer, IncidentStore, ReportRun, ReportStore } from './ports.ts';
 import { type LinkSigning, viewUrlFor } from './view-links.ts';
 
 const DAY = 86_400_000;

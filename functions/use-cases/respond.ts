@@ -1,5 +1,3 @@
-import type { Mailer } from '../adapters/mailer.ts';
-import type { WorkflowCallback } from '../adapters/workflow.ts';
 import { durationText, followUpInternalEmail } from '../core/comms.ts';
 import type { Organisation, Severity } from '../core/config.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors.ts';
@@ -16,7 +14,14 @@ import {
 } from '../core/response.ts';
 import type { IncidentUpdate } from '../core/updates.ts';
 import { acknowledgementResume, loopResume } from '../core/workflow-resume.ts';
-import type { AlertGroupStore, CommsStore, IncidentStore, StatusPageStore } from './ports.ts';
+import type {
+  AlertGroupStore,
+  CommsStore,
+  IncidentStore,
+  Mailer,
+  StatusPageStore,
+  WorkflowCallback,
+} from './ports.ts';
 import { sendCommsPair } from './send-once.ts';
 
 /** What the response actions (API, CLI and emailed links) need. */

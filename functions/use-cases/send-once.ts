@@ -1,10 +1,9 @@
-import type { Mailer } from '../adapters/mailer.ts';
 import { type EmailMessage, externalEmail, withoutStatusPageLink } from '../core/comms.ts';
 import type { Service } from '../core/config.ts';
 import type { Incident } from '../core/incident.ts';
 import { publicProducts } from '../core/status-page.ts';
 import type { TimelineKind } from '../core/timeline.ts';
-import type { CommsStore, IncidentStore, StatusPageStore } from './ports.ts';
+import type { CommsStore, IncidentStore, Mailer, StatusPageStore } from './ports.ts';
 import { type LinkSigning, viewUrlFor } from './view-links.ts';
 
 /** What sending needs: the comms records, the timeline, the mailer, and link signing for the incident page. */

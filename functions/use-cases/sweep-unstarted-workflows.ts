@@ -1,14 +1,13 @@
-import type { WorkflowExecutions } from '../adapters/workflow.ts';
 import { workflowRecoveredEmail } from '../core/comms.ts';
 import type { Organisation } from '../core/config.ts';
 import type { Incident } from '../core/incident.ts';
-import type { CommsStore, IncidentStore } from './ports.ts';
+import type { CommsStore, IncidentStore, WorkflowExecutions, WorkflowStarter } from './ports.ts';
 import { type Outbox, sendOnce } from './send-once.ts';
 
 export interface SweepDeps extends Outbox {
   incidents: IncidentStore;
   comms: CommsStore;
-  workflow: WorkflowExecutions;
+  workflow: WorkflowStarter & WorkflowExecutions;
   organisation: Organisation;
 }
 

@@ -7,7 +7,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { type Capability, sourceSecretEnv } from '../../functions/adapters/capabilities.ts';
 import type { Organisation } from '../../functions/core/config.ts';
+import type { FunctionKind } from '../../functions/handlers/capabilities.ts';
 import { IncidentTable } from './incident-table.ts';
 import type { Mailer } from './mailer.ts';
 
@@ -23,22 +25,35 @@ export const serviceName = 'hotline';
 export const metricsNamespace = 'Hotline';
 
 /**
- * What a function may do with the table: exactly the calls the repositories make (adapters/table.ts sends
- * GetCommand, QueryCommand, PutCommand, UpdateCommand and DeleteCommand). Never Scan (every list is a Query on
- * a key or a sparse index), no batch calls, no streams.
+ * The table calls of each table capability: exactly the calls the repositories make (adapters/table.ts sends
+ * GetCommand, QueryCommand, PutCommand, UpdateCommand and DeleteCommand). Never Scan (every list is a Query on a
+ * key or a sparse index), no batch calls, no streams.
  */
-export type TableAccess = 'read' | 'readWrite' | 'readWriteDelete';
-const read = ['dynamodb:GetItem', 'dynamodb:Query'];
-const readWrite = [...read, 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
-export const tableActions: Record<TableAccess, readonly string[]> = {
-  read,
-  readWrite,
-  // Only for functions that release a claim they hold (a link use, an alert delivery).
-  readWriteDelete: [...readWrite, 'dynamodb:DeleteItem'],
-};
+export const tableActions = {
+  'table:get': ['dynamodb:GetItem'],
+  'table:query': ['dynamodb:Query'],
+  'table:write': ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  // Only for functions that release a claim they hold (a link use, an alert delivery, a report run).
+  'table:delete': ['dynamodb:DeleteItem'],
+} as const satisfies Partial<Record<Capability, readonly string[]>>;
+
+/** What the capabilities bind to: the stack's resources. */
+export interface CapabilityResources {
+  readonly table: IncidentTable;
+  readonly mailer: Mailer;
+  readonly linkSigningKeys: secretsmanager.ISecret;
+  readonly publicBaseUrl: string;
+  readonly alertSourceSecrets: Readonly<Record<string, secretsmanager.ISecret>>;
+  readonly workflow: {
+    readonly stateMachine: sfn.StateMachine;
+    /** The machine's ARN from its fixed name: a function the machine invokes cannot reference it (a cycle). */
+    readonly arnByName: string;
+    /** The functions the machine invokes. */
+    readonly invokes: readonly lambda.IFunction[];
+  };
+}
 
 /** API handlers answer within API Gateway's 30 s integration limit; workflow steps may take longer. */
-export type FunctionKind = 'api' | 'workflow';
 const timeouts: Record<FunctionKind, Duration> = {
   api: Duration.seconds(29),
   workflow: Duration.seconds(60),
@@ -66,8 +81,8 @@ export function organisationDefine(organisation: Organisation): Record<string, s
 /**
  * Every function of the system: Node 24 on arm64, an ESM bundle that carries its own AWS SDK (so a runtime
  * SDK update cannot change behaviour under us), source maps, X-Ray, and its own log group with retention.
- * The `bind*` methods set an environment variable and the matching grant together, so neither can be
- * forgotten.
+ * `bindCapabilities` gives it the environment variables and grants of the capabilities it declares, and no
+ * others.
  */
 export class IncidentFunction extends nodejs.NodejsFunction {
   /** The function's own role (Function.role is optional in the base class). */
@@ -131,51 +146,87 @@ export class IncidentFunction extends nodejs.NodejsFunction {
   }
 
   /**
-   * TABLE_NAME, with the access's item calls on the table and Query on each of its indexes, named one by one
-   * (no `index/*` wildcard). The table's key is the AWS managed one, which needs no grant; a customer managed
-   * key would need one here.
+   * Everything the function's declared capabilities need (functions/handlers/capabilities.ts): environment
+   * variables and IAM grants together, derived from the declaration, so that neither can be forgotten or given
+   * where it is not used.
    */
-  bindTable(table: IncidentTable, access: TableAccess): this {
-    iam.Grant.addToPrincipal({
-      grantee: this,
-      actions: [...tableActions[access]],
-      resourceArns: [table.tableArn],
-    });
-    iam.Grant.addToPrincipal({
-      grantee: this,
-      actions: ['dynamodb:Query'],
-      resourceArns: Object.values(IncidentTable.indexes).map((index) => `${table.tableArn}/index/${index}`),
-    });
-    this.addEnvironment('TABLE_NAME', table.tableName);
+  bindCapabilities(uses: readonly Capability[], resources: CapabilityResources): this {
+    const has = (capability: Capability) => uses.includes(capability);
+    if (has('table')) {
+      const actions = (['table:get', 'table:query', 'table:write', 'table:delete'] as const).flatMap((c) =>
+        has(c) ? tableActions[c] : [],
+      );
+      const indexes = Object.values(IncidentTable.indexes).filter((index) => has(`table:index:${index}`));
+      this.bindTable(resources.table, actions, indexes);
+    }
+    const { workflow } = resources;
+    const invoked = workflow.invokes.includes(this);
+    // A function the machine invokes names it by its ARN from the fixed name: a reference would be a cycle.
+    const machineArn = invoked ? workflow.arnByName : workflow.stateMachine.stateMachineArn;
+    if (has('workflow:start')) this.bindStateMachine(machineArn);
+    if (has('workflow:executions')) this.bindExecutionReads(workflow.stateMachine, machineArn);
+    if (has('workflow:callback')) this.bindWorkflowCallback(machineArn);
+    if (has('mail')) this.bindMailer(resources.mailer, 'ses:SendEmail');
+    if (has('mail:raw')) this.bindMailer(resources.mailer, 'ses:SendRawEmail');
+    if (has('links')) {
+      this.bindSecret(resources.linkSigningKeys, 'LINK_SIGNING_SECRET_ARN');
+      this.bindPublicBaseUrl(resources.publicBaseUrl);
+    }
+    if (has('publicBaseUrl')) this.bindPublicBaseUrl(resources.publicBaseUrl);
+    if (has('secrets:alertSources')) {
+      for (const [source, secret] of Object.entries(resources.alertSourceSecrets))
+        this.bindSecret(secret, sourceSecretEnv(source));
+    }
+    if (has('metrics')) this.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', metricsNamespace);
     return this;
+  }
+
+  /**
+   * TABLE_NAME, with the given calls on the table and Query on the given indexes, named one by one (no `index/*`
+   * wildcard). The table's key is the AWS managed one, which needs no grant; a customer managed key would need
+   * one here.
+   */
+  private bindTable(table: IncidentTable, actions: readonly string[], indexes: readonly string[]): void {
+    if (actions.length > 0)
+      iam.Grant.addToPrincipal({ grantee: this, actions: [...actions], resourceArns: [table.tableArn] });
+    if (indexes.length > 0) {
+      iam.Grant.addToPrincipal({
+        grantee: this,
+        actions: ['dynamodb:Query'],
+        resourceArns: indexes.map((index) => `${table.tableArn}/index/${index}`),
+      });
+    }
+    this.addEnvironment('TABLE_NAME', table.tableName);
   }
 
   /**
    * `<envName>` = the secret's ARN, with secretsmanager:GetSecretValue on it: the one call the functions make
    * (`grantRead` would add DescribeSecret, which none makes). The secrets use the AWS managed key: no KMS grant.
    */
-  bindSecret(secret: secretsmanager.ISecret, envName: string): this {
+  private bindSecret(secret: secretsmanager.ISecret, envName: string): void {
     iam.Grant.addToPrincipal({
       grantee: this,
       actions: ['secretsmanager:GetSecretValue'],
       resourceArns: [secret.secretArn],
     });
     this.addEnvironment(envName, secret.secretArn);
-    return this;
   }
 
   /** STATE_MACHINE_ARN, with StartExecution on it (the execution is named after the incident key). */
-  bindStateMachine(stateMachine: sfn.StateMachine): this {
-    stateMachine.grantStartExecution(this);
-    this.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
-    return this;
+  private bindStateMachine(machineArn: string): void {
+    iam.Grant.addToPrincipal({
+      grantee: this,
+      actions: ['states:StartExecution'],
+      resourceArns: [machineArn],
+    });
+    this.addEnvironment('STATE_MACHINE_ARN', machineArn);
   }
 
   /**
-   * states:DescribeExecution on the state machine's executions only, for a function that looks for an incident's
-   * execution before it starts one (the sweep of unstarted workflows). Bind the state machine too.
+   * STATE_MACHINE_ARN, with states:DescribeExecution on the state machine's executions only, for a function that
+   * looks for an incident's execution before it starts one (the sweep of unstarted workflows).
    */
-  bindExecutionReads(stateMachine: sfn.StateMachine): this {
+  private bindExecutionReads(stateMachine: sfn.StateMachine, machineArn: string): void {
     const stack = Stack.of(this);
     const executions = stack.formatArn({
       service: 'states',
@@ -188,76 +239,41 @@ export class IncidentFunction extends nodejs.NodejsFunction {
       actions: ['states:DescribeExecution'],
       resourceArns: [executions],
     });
+    this.addEnvironment('STATE_MACHINE_ARN', machineArn);
     const machine = stack.getLogicalId(stateMachine.node.defaultChild as sfn.CfnStateMachine);
     Validations.of(this.executionRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${machine}.Name>:*]`,
       reason:
         'Execution ARNs end in the execution name, unknown until an incident exists; the wildcard covers executions of this one state machine only.',
     });
-    return this;
   }
 
   /**
    * states:SendTaskSuccess on one state machine, for functions that resume a waiting workflow task (an
-   * acknowledgement, an update, every alert resolved, a step finding its event already happened). Only
-   * SendTaskSuccess: no function fails or heartbeats a task. No environment variable: the task token names its
-   * execution. Pass the machine, or (for a function the machine itself invokes, where a reference would make a
-   * dependency cycle) its ARN built from its fixed name, `IncidentWorkflow.stateMachineArnByName`.
+   * acknowledgement, an update, every alert resolved, a step finding its event already happened, an approval).
+   * Only SendTaskSuccess: no function fails or heartbeats a task. No environment variable: the task token names
+   * its execution. The Service Authorization Reference lists no resource type for it, but AWS authorises it
+   * against the state machine whose execution issued the token, and so does the local target.
    */
-  bindWorkflowCallback(stateMachine: sfn.IStateMachine | string): this {
+  private bindWorkflowCallback(machineArn: string): void {
     iam.Grant.addToPrincipal({
       grantee: this,
       actions: ['states:SendTaskSuccess'],
-      resourceArns: [typeof stateMachine === 'string' ? stateMachine : stateMachine.stateMachineArn],
+      resourceArns: [machineArn],
     });
-    return this;
   }
 
   /**
-   * SES_CONFIGURATION_SET, with ses:SendEmail from the sender identity through that configuration set, and what
-   * the links in mails need: every mail that names an incident carries a signed link to the incident's page, so
-   * a mailing function gets PUBLIC_BASE_URL and the link signing keys (LINK_SIGNING_SECRET_ARN) with it.
+   * SES_CONFIGURATION_SET, with one send action (ses:SendEmail for simple content, ses:SendRawEmail for raw MIME)
+   * from the sender identity through that configuration set.
    */
-  bindMailer(mailer: Mailer, links: { publicBaseUrl: string; signingKeys: secretsmanager.ISecret }): this {
-    mailer.grantSend(this);
-    return this.bindMailLinks(mailer, links);
-  }
-
-  /**
-   * As `bindMailer`, for functions that send raw MIME (mail with attachments: the SLO report), which SES
-   * authorises as ses:SendRawEmail; they get that action and not ses:SendEmail.
-   */
-  bindRawMailer(mailer: Mailer, links: { publicBaseUrl: string; signingKeys: secretsmanager.ISecret }): this {
-    mailer.grantSendRaw(this);
-    return this.bindMailLinks(mailer, links);
-  }
-
-  private bindMailLinks(
-    mailer: Mailer,
-    links: { publicBaseUrl: string; signingKeys: secretsmanager.ISecret },
-  ): this {
+  private bindMailer(mailer: Mailer, action: 'ses:SendEmail' | 'ses:SendRawEmail'): void {
+    mailer.grantSend(this, action);
     this.addEnvironment('SES_CONFIGURATION_SET', mailer.configurationSet.configurationSetName);
-    return this.bindPublicBaseUrl(links.publicBaseUrl).bindSecret(
-      links.signingKeys,
-      'LINK_SIGNING_SECRET_ARN',
-    );
   }
 
-  /**
-   * PUBLIC_BASE_URL, the origin of the links in mails and pages (the API's, unless the organisation names its
-   * own). Nothing to grant. Mailing functions get it through `bindMailer`; this is for the others that render links.
-   */
-  bindPublicBaseUrl(publicBaseUrl: string): this {
+  /** PUBLIC_BASE_URL, the origin of the links in mails and pages (the API's, unless the organisation names one). */
+  private bindPublicBaseUrl(publicBaseUrl: string): void {
     this.addEnvironment('PUBLIC_BASE_URL', publicBaseUrl);
-    return this;
-  }
-
-  /**
-   * POWERTOOLS_METRICS_NAMESPACE, for functions that emit their own metrics with Powertools Metrics. Nothing to
-   * grant: the metrics go out as embedded metric format lines in the function's own log group.
-   */
-  bindMetrics(): this {
-    this.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', metricsNamespace);
-    return this;
   }
 }

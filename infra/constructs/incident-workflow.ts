@@ -1,5 +1,6 @@
 import { ArnFormat, type CfnElement, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -18,11 +19,14 @@ export interface IncidentWorkflowProps {
 export class IncidentWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly logGroup: logs.LogGroup;
+  /** The functions the machine invokes (they name it by `stateMachineArnByName`, never by reference). */
+  readonly invokes: readonly IFunction[];
   /** The machine's ARN built from its fixed name, for grants to the functions it invokes (no reference cycle). */
   readonly stateMachineArnByName: string;
 
   constructor(scope: Construct, id: string, props: IncidentWorkflowProps) {
     super(scope, id);
+    this.invokes = Object.values(props.functions);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,

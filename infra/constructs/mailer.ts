@@ -46,17 +46,13 @@ export class Mailer extends Construct {
     });
   }
 
-  /** ses:SendEmail from the sender identity with the configuration set, and nothing else. */
-  grantSend(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, 'ses:SendEmail');
-  }
-
   /**
-   * ses:SendRawEmail from the sender identity with the configuration set: SES v2 `SendEmail` with `Content.Raw`
-   * (MIME with attachments) is authorised as SendRawEmail, not SendEmail.
+   * One send action from the sender identity with the configuration set, and nothing else: ses:SendEmail for
+   * simple content, ses:SendRawEmail for SES v2 SendEmail with `Content.Raw` (MIME with attachments), which IAM
+   * authorises as SendRawEmail.
    */
-  grantSendRaw(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, 'ses:SendRawEmail');
+  grantSend(grantee: iam.IGrantable, action: 'ses:SendEmail' | 'ses:SendRawEmail'): iam.Grant {
+    return this.grant(grantee, action);
   }
 
   private grant(grantee: iam.IGrantable, action: string): iam.Grant {

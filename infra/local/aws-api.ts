@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ServiceError } from './errors.ts';
 import { LambdaError, type LambdaRuntime } from './functions.ts';
+import type { Denied } from './iam/enforcer.ts';
 import type { SecretStore } from './secrets.ts';
 import type { ExecutionRecord, StepFunctionsService } from './stepfunctions.ts';
 
@@ -23,6 +24,8 @@ export interface AwsApiDeps {
   secrets: SecretStore;
   lambda: LambdaRuntime;
   log: Log;
+  /** Authorises a request as AWS would (IAM): AWS's AccessDenied answer, or undefined to go on. */
+  authorize?: (req: IncomingMessage, body: Buffer) => Denied | undefined;
 }
 
 /** Seconds since the epoch, the timestamp format of the JSON protocols. */
@@ -39,7 +42,7 @@ function execution(record: ExecutionRecord) {
   };
 }
 
-export function createAwsApi({ stepFunctions: sfn, secrets, lambda, log }: AwsApiDeps) {
+export function createAwsApi({ stepFunctions: sfn, secrets, lambda, log, authorize }: AwsApiDeps) {
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
   const operations: Record<string, Operation> = {
     'AWSStepFunctions.StartExecution': (b) => {
@@ -169,6 +172,11 @@ export function createAwsApi({ stepFunctions: sfn, secrets, lambda, log }: AwsAp
       send(error.status, { __type: error.code, message: error.message }, { 'x-amzn-errortype': error.code });
     try {
       const raw = await readBody(req);
+      const denied = authorize?.(req, raw);
+      if (denied) {
+        res.writeHead(denied.status, denied.headers).end(denied.body);
+        return;
+      }
       const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(req.url?.split('?')[0] ?? '');
       if (req.method === 'POST' && invoke?.[1]) {
         await lambdaInvoke(decodeURIComponent(invoke[1]), raw, req, res, requestId);

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { functionAccessKey } from './iam/principals.ts';
 import type { LocalUrls, StackModel } from './template.ts';
 
 /**
@@ -74,6 +75,8 @@ export function functionsFromTemplate(model: StackModel, urls: LocalUrls): Local
     const env: Record<string, string> = {
       ...Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)])),
       ...lambdaEnvironment(model, name, memoryMb, bundle.dir, String(props.Handler ?? 'index.handler')),
+      // Each function calls the local endpoints as itself: they authorise the call against its role's policies.
+      AWS_ACCESS_KEY_ID: functionAccessKey(model.readableName(logicalId)),
       ...endpointEnvironment(urls),
     };
     return [

@@ -144,6 +144,11 @@ export interface HttpApiDeps {
   apiId: string;
   account: string;
   log: Log;
+  /**
+   * Whether the function's resource policy lets API Gateway invoke it for this request (AWS::Lambda::Permission
+   * with the route's source ARN): a denial's message, or undefined.
+   */
+  authorizeInvoke?: (route: LocalRoute, sourceArn: string) => string | undefined;
 }
 
 export function createHttpApi(deps: HttpApiDeps) {
@@ -201,6 +206,15 @@ export function createHttpApi(deps: HttpApiDeps) {
         'PayloadTooLarge',
         'The request body is larger than 10 MB',
       );
+      return;
+    }
+    // API Gateway may invoke the function only where its resource policy allows this route; else API Gateway
+    // answers 500 and the request never reaches the function.
+    const sourceArn = `arn:aws:execute-api:${region(route.functionArn)}:${deps.account}:${route.apiId}/$default/${method}${route.segments.length > 0 ? `/${route.segments.join('/')}` : ''}`;
+    const refused = deps.authorizeInvoke?.(route, sourceArn);
+    if (refused) {
+      log(`[api] ${route.routeKey}: ${refused}`);
+      gatewayError(500, 'Internal Server Error', 'InternalServerError', refused);
       return;
     }
     const event = buildEvent(req, deps, {
@@ -419,4 +433,9 @@ export function toHttpResponse(result: unknown): HttpResponse | { problem: strin
     headers,
     body: structured.isBase64Encoded ? Buffer.from(body, 'base64') : body,
   };
+}
+
+/** The region of an ARN. */
+function region(arn: string): string {
+  return arn.split(':')[3] ?? 'us-east-1';
 }

@@ -9,6 +9,8 @@ import type { StackModel } from './template.ts';
 
 export interface ScheduleTarget {
   arn: string;
+  /** The role the service assumes to call the target (Scheduler's RoleArn; EventBridge rules' target RoleArn). */
+  roleArn?: string;
   /** The JSON text the target receives; undefined means the service's default event. */
   input?: string;
 }
@@ -38,7 +40,7 @@ export function schedulesFromTemplate(model: StackModel, log: Log): LocalSchedul
       State?: string;
       StartDate?: string;
       EndDate?: string;
-      Target: { Arn: string; Input?: string };
+      Target: { Arn: string; Input?: string; RoleArn?: string };
     };
     out.push({
       logicalId,
@@ -50,7 +52,13 @@ export function schedulesFromTemplate(model: StackModel, log: Log): LocalSchedul
       enabled: p.State !== 'DISABLED',
       ...(p.StartDate ? { startDate: new Date(p.StartDate) } : {}),
       ...(p.EndDate ? { endDate: new Date(p.EndDate) } : {}),
-      targets: [{ arn: p.Target.Arn, ...(p.Target.Input !== undefined ? { input: p.Target.Input } : {}) }],
+      targets: [
+        {
+          arn: p.Target.Arn,
+          ...(p.Target.RoleArn !== undefined ? { roleArn: p.Target.RoleArn } : {}),
+          ...(p.Target.Input !== undefined ? { input: p.Target.Input } : {}),
+        },
+      ],
     });
   }
   for (const [logicalId, r] of model.resourcesOfType('AWS::Events::Rule')) {

@@ -4,6 +4,7 @@ import { ConfigurationError, type Organisation } from '../../functions/core/conf
 import { loadOrganisation } from '../config.ts';
 import { alertSources, pascalCase } from '../constructs/secrets.ts';
 import { endpointEnvironment } from './functions.ts';
+import { PolicyProblemsError } from './iam/local-iam.ts';
 import { synthesize } from './synth.ts';
 import {
   checkDataDir,
@@ -92,7 +93,12 @@ function printBanner(target: LocalTarget, organisation: Organisation): void {
     `  export HOTLINE_TOKEN=${target.operatorToken}`,
     `  curl -H "Authorization: Bearer $HOTLINE_TOKEN" ${urls.api}/incidents`,
     '',
-    'AWS CLI / SDK against the local target:',
+    target.iam.mode === 'enforce'
+      ? 'IAM: enforced from the template (each function calls as local-<FunctionId>; a denial is logged as [iam] denied)'
+      : 'IAM: REPORT ONLY (HOTLINE_IAM=report): denials are logged and let through, unlike AWS',
+    '  npm run iam:unused   lists the grants no call has used so far',
+    '',
+    'AWS CLI / SDK against the local target (the key "local" is the administrator\'s: not checked):',
     ...Object.entries(env).map(([k, v]) => `  export ${k}=${v}`),
     ...target.stateMachines.map((arn) => `  aws stepfunctions list-executions --state-machine-arn ${arn}`),
   ];
@@ -181,7 +187,8 @@ main().catch((error: unknown) => {
     error instanceof ConfigurationError ||
     error instanceof DataDirInUseError ||
     error instanceof StartError ||
-    error instanceof TemplateError
+    error instanceof TemplateError ||
+    error instanceof PolicyProblemsError
   ) {
     console.error(error.message);
   } else {

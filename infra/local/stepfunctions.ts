@@ -140,6 +140,8 @@ export class StepFunctionsService {
   private saveTimer: NodeJS.Timeout | undefined;
   private shuttingDown = false;
   private refusesStart: ((name: string) => boolean) | undefined;
+  /** Authorises a Lambda task's invocation by the state machine's role: a denial's message, or undefined. */
+  authorizeInvoke: ((stateMachineArn: string, functionRef: string) => string | undefined) | undefined;
 
   constructor(
     machines: LocalStateMachine[],
@@ -296,6 +298,12 @@ export class StepFunctionsService {
   }
 
   /** Tasks waiting for a token, for tests and for the operator's eyes. */
+  /** The state machine whose execution issued a task token, for authorising the callback as AWS does. */
+  stateMachineOfToken(token: string): string | undefined {
+    const executionArn = this.tokens.executionOf(token);
+    return executionArn ? this.executions.get(executionArn)?.stateMachineArn : undefined;
+  }
+
   pendingTasks(executionArn?: string): PendingTask[] {
     return this.tokens.pending(executionArn);
   }
@@ -508,14 +516,16 @@ export class StepFunctionsService {
     heartbeatMs: number | undefined,
     cleanups: Array<() => void>,
   ): Promise<Json> {
-    if (LAMBDA_ARN.test(task.resource)) return this.invokeLambda(task.resource, input);
+    if (LAMBDA_ARN.test(task.resource)) return this.invokeLambda(record, task.resource, input);
     if (LAMBDA_INVOKE.test(task.resource)) {
       const parameters = lambdaParameters(task, input);
       if (parameters.InvocationType === 'Event') {
-        void this.invokeLambda(parameters.FunctionName, parameters.Payload ?? null).catch(() => undefined);
+        void this.invokeLambda(record, parameters.FunctionName, parameters.Payload ?? null).catch(
+          () => undefined,
+        );
         return { StatusCode: 202, Payload: '' };
       }
-      const payload = await this.invokeLambda(parameters.FunctionName, parameters.Payload ?? null);
+      const payload = await this.invokeLambda(record, parameters.FunctionName, parameters.Payload ?? null);
       return {
         ExecutedVersion: '$LATEST',
         Payload: payload,
@@ -534,7 +544,7 @@ export class StepFunctionsService {
       // A settled, timed-out or retried task leaves its token closed: a late callback gets TaskTimedOut.
       cleanups.push(close);
       const parameters = lambdaParameters(task, injectToken(input, token));
-      const invocation = this.invokeLambda(parameters.FunctionName, parameters.Payload ?? null);
+      const invocation = this.invokeLambda(record, parameters.FunctionName, parameters.Payload ?? null);
       if (parameters.InvocationType === 'Event') {
         invocation.catch((error: Error) =>
           this.log(`[sfn] ${record.name} state ${task.stateName}: async invoke failed: ${error.message}`),
@@ -553,7 +563,10 @@ export class StepFunctionsService {
     );
   }
 
-  private async invokeLambda(functionRef: string, payload: Json): Promise<Json> {
+  private async invokeLambda(record: ExecutionRecord, functionRef: string, payload: Json): Promise<Json> {
+    // The state machine's role must allow the invocation, as on AWS (the error is the one Lambda answers there).
+    const denied = this.authorizeInvoke?.(record.stateMachineArn, functionRef);
+    if (denied) throw new StatesError('Lambda.AWSLambdaException', denied);
     try {
       return (await this.lambda.invoke(functionRef, payload)) as Json;
     } catch (error) {

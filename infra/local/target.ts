@@ -11,7 +11,6 @@ import { join, resolve } from 'node:path';
 import { createAwsApi } from './aws-api.ts';
 import { createDynalite, ensureTables, tablesFromTemplate } from './dynamodb.ts';
 import {
-  dynamoDbFaultFront,
   type FaultCounts,
   type FaultedService,
   FaultInjector,
@@ -21,6 +20,9 @@ import {
 } from './faults.ts';
 import { functionsFromTemplate, LambdaRuntime } from './functions.ts';
 import { createHttpApi, routesFromTemplate } from './http-api.ts';
+import type { IamEnforcer, IamMode } from './iam/enforcer.ts';
+import { dynamoDbFront, sesFront } from './iam/fronts.ts';
+import { iamModeFromEnv, LocalIam } from './iam/local-iam.ts';
 import { type LocalSchedule, Scheduler, type ScheduleTarget, schedulesFromTemplate } from './schedules.ts';
 import { SecretStore } from './secrets.ts';
 import { startSes } from './ses.ts';
@@ -55,10 +57,19 @@ export interface StartLocalTargetOptions extends StepFunctionsOptions {
   faults?: FaultRates;
   /** Where the fault decisions come from (a seeded generator makes a test's faults repeatable). */
   faultRandom?: () => number;
+  /**
+   * IAM on the functions' calls, from the template's policies: `enforce` (the default, or HOTLINE_IAM) refuses
+   * what AWS would refuse; `report` logs it and lets it through.
+   */
+  iam?: IamMode;
+  /** Where the IAM usage (grants, and those calls used) is written. @default `<dataDir>/iam-usage.json` */
+  iamUsageFile?: string;
 }
 
 export interface LocalTarget {
   urls: LocalUrls;
+  /** The endpoints the functions call: DynamoDB and SES through fronts that authorise each call (IAM). */
+  functionUrls: LocalUrls;
   operatorToken: string;
   /** Secret name -> current value. */
   readonly secrets: Record<string, string>;
@@ -70,6 +81,8 @@ export interface LocalTarget {
   stepFunctions: StepFunctionsService;
   schedules: Scheduler;
   model: StackModel;
+  /** IAM as the local target enforces it: denials so far, and the usage of each grant. */
+  iam: IamEnforcer;
   /** Changes the injected fault fractions; needs the target started with `faults`. */
   setFaults(faults: FaultRates): void;
   /** Calls seen and faults injected so far (zeros without `faults`). */
@@ -135,13 +148,24 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
     };
     model.setUrls(urls);
     const faults = options.faults ? new FaultInjector(options.faults, options.faultRandom) : undefined;
-    let functionUrls = urls;
-    if (faults) {
-      const front = dynamoDbFaultFront(dynamo, faults);
-      await listen(front, 'dynamodb', host, 0);
-      closers.push(() => closeServer(front));
-      functionUrls = { ...urls, dynamodb: urlOf(front, host) };
-    }
+    // The functions reach DynamoDB and SES through fronts that authorise each call against the function's role
+    // (and inject faults when asked); the emulators' own URLs stay open for tests and the administrator.
+    let iam: LocalIam | undefined;
+    const frontIam = () => {
+      if (!iam) throw new Error('the local target is still starting');
+      return iam;
+    };
+    const dynamoFront = dynamoDbFront(dynamo, { iam: frontIam, ...(faults ? { faults } : {}) });
+    await listen(dynamoFront, 'dynamodb', host, 0);
+    closers.push(() => closeServer(dynamoFront));
+    const mailFront = sesFront(urls.ses, { iam: frontIam });
+    await listen(mailFront, 'ses', host, 0);
+    closers.push(() => closeServer(mailFront));
+    const functionUrls: LocalUrls = {
+      ...urls,
+      dynamodb: urlOf(dynamoFront, host),
+      ses: urlOf(mailFront, host),
+    };
     const operatorToken = loadOrCreateToken(join(dataDir, 'operator-token'));
 
     const tables = tablesFromTemplate(model);
@@ -157,6 +181,19 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
       options,
     );
     closers.push(() => stepFunctions.stop());
+    iam = new LocalIam(
+      model,
+      { stepFunctions, secrets, lambda },
+      {
+        mode: options.iam ?? iamModeFromEnv(),
+        log,
+        usageFile: options.iamUsageFile ?? join(dataDir, 'iam-usage.json'),
+      },
+    );
+    const localIam = iam;
+    closers.push(() => localIam.enforcer.flush());
+    if (localIam.enforcer.mode === 'report')
+      log('[iam] HOTLINE_IAM=report: denials are logged and let through, not refused as AWS would');
 
     const apis = model.resourcesOfType('AWS::ApiGatewayV2::Api');
     if (apis.length > 1) log(`[api] warning: ${apis.length} HTTP APIs in the stack share one local port`);
@@ -168,12 +205,18 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
         apiId: apis[0] ? model.apiId(apis[0][0]) : 'local',
         account: model.account,
         log,
+        authorizeInvoke: (route, sourceArn) => localIam.apiInvoke(route.functionArn, sourceArn),
       }),
     );
-    const awsApi = createAwsApi({ stepFunctions, secrets, lambda, log });
+    const awsApi = createAwsApi({ stepFunctions, secrets, lambda, log, authorize: localIam.awsEndpoint });
     aws.use(faults ? withFaults(awsApi, faults, 'stepFunctions', isStepFunctionsCall) : awsApi);
 
     const fire = async (schedule: LocalSchedule, target: ScheduleTarget, event: string) => {
+      const refused =
+        schedule.kind === 'scheduler'
+          ? localIam.scheduleInvoke(target.roleArn, target.arn, schedule.name)
+          : undefined;
+      if (refused) throw new Error(refused);
       if (stepFunctions.stateMachines.some((m) => m.arn === target.arn)) {
         stepFunctions.startExecution({ stateMachineArn: target.arn, input: event });
       } else if (lambda.find(target.arn)) {
@@ -192,6 +235,7 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
     let stopping: Promise<void> | undefined;
     return {
       urls,
+      functionUrls,
       operatorToken,
       get secrets() {
         return Object.fromEntries(secrets.list().map((s) => [s.name, s.value]));
@@ -202,6 +246,7 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
       stepFunctions,
       schedules,
       model,
+      iam: localIam.enforcer,
       setFaults(rates) {
         if (!faults)
           throw new Error('setFaults: start the local target with `faults` (e.g. {}) to inject faults');

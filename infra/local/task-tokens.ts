@@ -26,7 +26,8 @@ const TOKEN_FORMAT = /^AQ[A-Za-z0-9_-]{64}$/;
 
 export class TaskTokens {
   private readonly waits = new Map<string, Wait>();
-  private readonly closed = new Set<string>();
+  /** Tokens no longer waiting, with the execution that issued them (a late callback is told, and authorised). */
+  private readonly closed = new Map<string, string>();
 
   /** A new token and the promise its callback settles; `close` retires it (task ended, timed out or retried). */
   issue(
@@ -85,6 +86,11 @@ export class TaskTokens {
       .map(({ token, executionArn: arn, stateName }) => ({ token, executionArn: arn, stateName }));
   }
 
+  /** The execution that issued a token, waiting or not (IAM authorises a callback against its state machine). */
+  executionOf(token: string): string | undefined {
+    return this.waits.get(token)?.executionArn ?? this.closed.get(token);
+  }
+
   closeExecution(executionArn: string): void {
     for (const wait of [...this.waits.values()]) if (wait.executionArn === executionArn) this.close(wait);
   }
@@ -106,7 +112,7 @@ export class TaskTokens {
   private close(wait: Wait): void {
     clearTimeout(wait.heartbeatTimer);
     this.waits.delete(wait.token);
-    this.closed.add(wait.token);
+    this.closed.set(wait.token, wait.executionArn);
   }
 
   private armHeartbeat(wait: Wait): void {

@@ -177,12 +177,16 @@ describe('functions from the template', () => {
     expect(fn?.env).toMatchObject({
       FUNCTION_MARKER: 'items',
       TABLE_NAME: 'ToyTable',
-      AWS_ENDPOINT_URL_DYNAMODB: base.urls.dynamodb,
+      // DynamoDB and SES through the fronts that authorise each call against the function's role.
+      AWS_ENDPOINT_URL_DYNAMODB: base.functionUrls.dynamodb,
       AWS_ENDPOINT_URL_SFN: base.urls.aws,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: base.urls.aws,
-      AWS_ENDPOINT_URL_SESV2: base.urls.ses,
+      AWS_ENDPOINT_URL_SESV2: base.functionUrls.ses,
       STATE_MACHINE_ARN: base.stateMachines[0],
+      // Each function calls as itself.
+      AWS_ACCESS_KEY_ID: 'local-Items',
     });
+    expect(base.functionUrls.dynamodb).not.toBe(base.urls.dynamodb);
   });
 
   it('reads generated secrets through the SDK', async () => {
@@ -385,5 +389,14 @@ describe('a route and a state added to the stack', () => {
     const record = await extended.stepFunctions.waitForExecution(executionArn ?? '');
     expect(record.status).toBe('FAILED');
     expect((await item(extended, 'failure#timeout-1'))?.error?.S).toBe('States.Timeout');
+  });
+});
+
+describe('IAM on the toy stack', () => {
+  it('denied none of the toy functions calls: the constructs grant what their code calls', () => {
+    // The default roles CDK gives the toy functions carry the AWS managed basic execution policy, which the
+    // local target knows; each call above was authorised against them.
+    expect(base.iam.deniedCalls()).toEqual([]);
+    expect(Object.keys(base.iam.usage().principals)).toContain('Items');
   });
 });

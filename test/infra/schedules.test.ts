@@ -117,18 +117,25 @@ describe('schedules', () => {
     });
     const log: string[] = [];
     const local = schedulesFromTemplate(model, (line) => log.push(line));
+    // Scheduler invokes each target with the schedules' role (the local target checks its policies).
+    const [role] = model
+      .resourcesOfType('AWS::IAM::Role')
+      .filter(([id]) => id.startsWith('SchedulesInvokeRole'));
+    const roleArn = model.arn(role?.[0] ?? '');
     expect(local).toEqual([
       expect.objectContaining({
         kind: 'scheduler',
         expression: 'rate(1 minute)',
         enabled: true,
-        targets: [{ arn: model.arn(logicalId(stack.functions.SweepUnstartedWorkflows)), input: '{}' }],
+        targets: [
+          { arn: model.arn(logicalId(stack.functions.SweepUnstartedWorkflows)), roleArn, input: '{}' },
+        ],
       }),
       expect.objectContaining({
         kind: 'scheduler',
         expression: 'rate(1 hour)',
         enabled: true,
-        targets: [{ arn: model.arn(logicalId(stack.functions.SweepActionReminders)), input: '{}' }],
+        targets: [{ arn: model.arn(logicalId(stack.functions.SweepActionReminders)), roleArn, input: '{}' }],
       }),
       expect.objectContaining({
         kind: 'scheduler',
@@ -138,6 +145,7 @@ describe('schedules', () => {
         targets: [
           {
             arn: model.arn(logicalId(stack.functions.SendSloReports)),
+            roleArn,
             input: JSON.stringify({ scheduledTime: '<aws.scheduler.scheduled-time>' }),
           },
         ],

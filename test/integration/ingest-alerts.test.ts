@@ -1,11 +1,16 @@
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { dynamoStores } from '../../functions/adapters/stores.ts';
-import type { WorkflowCallback, WorkflowInput, WorkflowStarter } from '../../functions/adapters/workflow.ts';
 import { alertmanager } from '../../functions/sources/alertmanager.ts';
 import { pagerduty } from '../../functions/sources/pagerduty.ts';
 import { ingestAlerts, RecentGroups, SEEN_PRECISION_MS } from '../../functions/use-cases/ingest-alerts.ts';
-import type { AlertGroupStore, Stores } from '../../functions/use-cases/ports.ts';
+import type {
+  AlertGroupStore,
+  Stores,
+  WorkflowCallback,
+  WorkflowInput,
+  WorkflowStarter,
+} from '../../functions/use-cases/ports.ts';
 import { incidentDetail, incidentList } from '../../functions/use-cases/read-incidents.ts';
 import { fixture } from '../support/fixtures.ts';
 import { type LocalDb, startLocalDb } from '../support/local-db.ts';

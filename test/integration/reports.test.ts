@@ -1,13 +1,12 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Attachment, AttachmentMailer } from '../../functions/adapters/attachment-mailer.ts';
 import { rawMessage } from '../../functions/adapters/attachment-mailer.ts';
 import { dynamoStores } from '../../functions/adapters/stores.ts';
 import type { TrackedAction } from '../../functions/core/actions.ts';
 import type { EmailMessage } from '../../functions/core/comms.ts';
 import { ValidationError } from '../../functions/core/errors.ts';
 import { verifyLink } from '../../functions/core/links.ts';
-import type { Stores } from '../../functions/use-cases/ports.ts';
+import type { Attachment, AttachmentMailer, Stores } from '../../functions/use-cases/ports.ts';
 import {
   buildSloReport,
   lastFullWeek,

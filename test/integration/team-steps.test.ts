@@ -2,12 +2,12 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Mailer, sesMailer } from '../../functions/adapters/mailer.ts';
+import { sesMailer } from '../../functions/adapters/mailer.ts';
 import { dynamoStores } from '../../functions/adapters/stores.ts';
 import { verifyLink } from '../../functions/core/links.ts';
 import type { ResumeOutput } from '../../functions/core/workflow-resume.ts';
 import { declareIncident } from '../../functions/use-cases/declare-incident.ts';
-import type { Stores } from '../../functions/use-cases/ports.ts';
+import type { Mailer, Stores } from '../../functions/use-cases/ports.ts';
 import { incidentDetail } from '../../functions/use-cases/read-incidents.ts';
 import { changeSeverity } from '../../functions/use-cases/respond.ts';
 import {

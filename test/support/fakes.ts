@@ -1,6 +1,6 @@
-import type { Mailer } from '../../functions/adapters/mailer.ts';
 import type { EmailMessage } from '../../functions/core/comms.ts';
 import { parseSigningKeys } from '../../functions/core/links.ts';
+import type { Mailer } from '../../functions/use-cases/ports.ts';
 
 /** What the integration tests share in place of the stack's secrets and SES. */
 

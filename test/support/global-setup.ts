@@ -14,11 +14,16 @@ export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'hotline-assembly-'));
   const assemblyDir = await synthesize({ outdir: join(dir, 'cdk.out') });
   project.provide('hotlineAssembly', assemblyDir);
+  // Every local target of the run writes the IAM grants its calls used here: `npm run iam:unused -- <folder>`
+  // lists, per function, the grants no test used. Kept when HOTLINE_IAM_USAGE_DIR names it.
+  const usageDir = process.env.HOTLINE_IAM_USAGE_DIR ?? join(dir, 'iam-usage');
+  project.provide('hotlineIamUsage', usageDir);
   return () => rmSync(dir, { recursive: true, force: true });
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
     hotlineAssembly: string;
+    hotlineIamUsage: string;
   }
 }

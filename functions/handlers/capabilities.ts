@@ -1,0 +1,220 @@
+import type { Capability, PortFactory } from '../adapters/capabilities.ts';
+
+/*
+ * Every function of the system, by its construct id in the stack, with the handler file it runs and the
+ * capabilities its code uses. This table is the one source of each function's environment and IAM grants (the
+ * stack binds from it), of the adapters its handler may build (`linkedTo`), and so of what the local target
+ * lets it call. No side effects: the stack imports it.
+ */
+
+/** API handlers answer within API Gateway's 30 s integration limit; workflow steps may take longer. */
+export type FunctionKind = 'api' | 'workflow';
+
+export interface FunctionDeclaration {
+  /** File name under `functions/handlers/`, without `.ts`. */
+  readonly handlerFile: string;
+  readonly kind: FunctionKind;
+  readonly uses: readonly Capability[];
+}
+
+export const functionDeclarations = {
+  // Opens incidents and starts their executions, wakes the comms loop when every alert resolved, releases a
+  // delivery it claimed when processing fails; checks each source's credential.
+  IngestAlert: {
+    handlerFile: 'ingest-alert',
+    kind: 'api',
+    uses: [
+      'table',
+      'table:get',
+      'table:write',
+      'table:delete',
+      'workflow:start',
+      'workflow:callback',
+      'secrets:alertSources',
+    ],
+  },
+  // Lists incidents by time, or a service's.
+  ListIncidents: {
+    handlerFile: 'list-incidents',
+    kind: 'api',
+    uses: ['table', 'table:index:gsi1', 'table:index:gsi2'],
+  },
+  // The incident with its timeline, alerts and comms (one partition).
+  GetIncident: { handlerFile: 'get-incident', kind: 'api', uses: ['table', 'table:get', 'table:query'] },
+  DeclareIncident: {
+    handlerFile: 'declare-incident',
+    kind: 'api',
+    uses: ['table', 'table:get', 'table:write', 'workflow:start'],
+  },
+  // Acknowledge, updates, severity, roles, resolve: comms with signed view links; resumes the waits.
+  RespondToIncident: {
+    handlerFile: 'respond-to-incident',
+    kind: 'api',
+    uses: ['table', 'table:get', 'table:write', 'mail', 'links', 'workflow:callback'],
+  },
+  // Signed links: acknowledgements and approval decisions resume the waits; a change request's comment, the
+  // editor's "Ask for approval" and a save in review mail; a failed decision releases the link use it claimed.
+  LinkDecision: {
+    handlerFile: 'handle-link',
+    kind: 'api',
+    uses: [
+      'table',
+      'table:get',
+      'table:query',
+      'table:write',
+      'table:delete',
+      'mail',
+      'links',
+      'workflow:callback',
+    ],
+  },
+  // The public status page: one Query of its entries; names its own URL in the Atom feed.
+  StatusPage: {
+    handlerFile: 'status-page',
+    kind: 'api',
+    uses: ['table', 'table:index:gsi3', 'publicBaseUrl'],
+  },
+  // Opens (a sev 3's postmortem gets an execution of its own; related incidents of the service), edits, lists by
+  // status, asks the approvers (mail) and resumes the postmortem wait.
+  Postmortems: {
+    handlerFile: 'postmortems',
+    kind: 'api',
+    uses: [
+      'table',
+      'table:get',
+      'table:query',
+      'table:index:gsi2',
+      'table:index:gsi3',
+      'table:write',
+      'mail',
+      'links',
+      'workflow:start',
+      'workflow:callback',
+    ],
+  },
+  // Lists actions (the sparse open/done lists), completes one.
+  Actions: {
+    handlerFile: 'actions',
+    kind: 'api',
+    uses: ['table', 'table:get', 'table:index:gsi3', 'table:write'],
+  },
+  // The on-demand SLO report over the incident, postmortem and action lists, mailed as raw MIME when asked (each
+  // time: no run is recorded); an incident the report names is linked to its page (its id read by key).
+  Reports: {
+    handlerFile: 'reports',
+    kind: 'api',
+    uses: [
+      'table',
+      'table:get',
+      'table:index:gsi1',
+      'table:index:gsi2',
+      'table:index:gsi3',
+      'mail:raw',
+      'links',
+    ],
+  },
+  // Every step: pages and comms with signed links (the postmortem's related incidents of the service); a wait
+  // that finds its event already happened resumes itself.
+  WorkflowStep: {
+    handlerFile: 'workflow-step',
+    kind: 'workflow',
+    uses: [
+      'table',
+      'table:get',
+      'table:query',
+      'table:index:gsi2',
+      'table:write',
+      'mail',
+      'links',
+      'workflow:callback',
+    ],
+  },
+  RecordWorkflowFailure: {
+    handlerFile: 'record-workflow-failure',
+    kind: 'workflow',
+    uses: ['table', 'table:get', 'table:write', 'mail', 'links'],
+  },
+  // Starts the workflow of an incident an interrupted request left unstarted (looking first), tells the
+  // operators, and counts it in a metric the operators' alarm watches.
+  SweepUnstartedWorkflows: {
+    handlerFile: 'sweep-unstarted-workflows',
+    kind: 'workflow',
+    uses: [
+      'table',
+      'table:index:gsi3',
+      'table:write',
+      'workflow:start',
+      'workflow:executions',
+      'mail',
+      'links',
+      'metrics',
+    ],
+  },
+  SweepActionReminders: {
+    handlerFile: 'sweep-action-reminders',
+    kind: 'workflow',
+    uses: ['table', 'table:index:gsi3', 'table:write', 'mail', 'links'],
+  },
+  // The weekly SLO reports: each run claimed once per period, scope and recipients (released when its mail
+  // fails); an incident a report names is linked to its page.
+  SendSloReports: {
+    handlerFile: 'send-slo-reports',
+    kind: 'workflow',
+    uses: [
+      'table',
+      'table:get',
+      'table:index:gsi1',
+      'table:index:gsi2',
+      'table:index:gsi3',
+      'table:write',
+      'table:delete',
+      'mail:raw',
+      'links',
+    ],
+  },
+} as const satisfies Record<string, FunctionDeclaration>;
+
+export type FunctionId = keyof typeof functionDeclarations;
+export const functionIds = Object.keys(functionDeclarations) as FunctionId[];
+export type CapabilityOf<Id extends FunctionId> = (typeof functionDeclarations)[Id]['uses'][number];
+
+export class UndeclaredCapabilityError extends Error {
+  override name = 'UndeclaredCapabilityError';
+}
+
+/**
+ * The port builder of one function: it gives only the adapters of the capabilities the function declares. Using
+ * another is a type error, and an error when the handler module loads (handlers link their ports at the top),
+ * as using a resource that is not linked is in SST. The adapter itself is built on first use and kept for the
+ * life of the execution environment, so loading the module reads no environment and creates no client.
+ */
+export function linkedTo<Id extends FunctionId>(id: Id) {
+  const declared: readonly Capability[] = functionDeclarations[id].uses;
+  return <C extends CapabilityOf<Id>, T>(factory: PortFactory<C, T>): (() => T) => {
+    if (!declared.includes(factory.capability)) {
+      throw new UndeclaredCapabilityError(
+        `${id} uses "${factory.capability}" but does not declare it in functions/handlers/capabilities.ts`,
+      );
+    }
+    let built: { value: T } | undefined;
+    return () => {
+      built ??= { value: factory.build() };
+      return built.value;
+    };
+  };
+}
+
+/** What the declarations must hold together (checked at synth and by a test). */
+export function declarationProblems(): string[] {
+  const problems: string[] = [];
+  for (const id of functionIds) {
+    const uses: readonly Capability[] = functionDeclarations[id].uses;
+    if ((uses.includes('mail') || uses.includes('mail:raw')) && !uses.includes('links'))
+      problems.push(`${id} mails but does not declare "links": every mail links the incident's page`);
+    const access = uses.filter((c) => c.startsWith('table:'));
+    if (uses.includes('table') !== access.length > 0)
+      problems.push(`${id}: declare "table" (the repositories) together with the table calls it makes`);
+    if (new Set(uses).size !== uses.length) problems.push(`${id} declares a capability twice`);
+  }
+  return problems;
+}
