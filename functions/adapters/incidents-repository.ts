@@ -53,6 +53,10 @@ export class IncidentsRepository implements IncidentStore {
     const sets = Object.entries(change.set ?? {})
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${expression.name(k)} = ${expression.value(v)}`);
+    if (change.increment) {
+      const counter = expression.name(change.increment);
+      sets.push(`${counter} = ${counter} + ${expression.value(1)}`);
+    }
     const removes = (change.remove ?? []).map((k) => expression.name(k));
     const update = [
       sets.length ? `SET ${sets.join(', ')}` : '',

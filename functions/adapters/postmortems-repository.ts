@@ -6,9 +6,10 @@ import type { PostmortemQuery, PostmortemStore, PublishedDocument } from '../use
 import { entity, type Table } from './table.ts';
 
 /** Attributes of the postmortem item that are not the postmortem (kept server side). */
-const PRIVATE = ['taskToken', 'reminders'] as const;
+const PRIVATE = ['taskToken', 'reminders', 'waitsExecution', 'waitsCount'] as const;
 
-function postmortemOf(item: Record<string, unknown>): Postmortem {
+/** The postmortem of its item, without what the workflow keeps on it. */
+export function postmortemOf(item: Record<string, unknown>): Postmortem {
   const value = entity(item);
   for (const name of PRIVATE) delete value[name];
   return value as unknown as Postmortem;
@@ -175,15 +176,36 @@ export class PostmortemsRepository implements PostmortemStore {
     return typeof item?.taskToken === 'string' ? item.taskToken : undefined;
   }
 
-  async keepTaskToken(incidentId: string, token: string): Promise<Postmortem | undefined> {
-    const result = await this.table.updateIfHolds({
-      Key: keys.postmortem(incidentId),
-      UpdateExpression: 'SET taskToken = :token',
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeValues: { ':token': token },
-      ReturnValues: 'ALL_NEW',
-    });
-    return result ? postmortemOf(result) : undefined;
+  async keepTaskToken(
+    incidentId: string,
+    token: string,
+    execution?: string,
+  ): Promise<{ postmortem: Postmortem; waits: number } | undefined> {
+    const keep = (update: string, condition: string, values: Record<string, unknown>) =>
+      this.table.updateIfHolds({
+        Key: keys.postmortem(incidentId),
+        UpdateExpression: update,
+        ConditionExpression: condition,
+        ExpressionAttributeValues: { ':token': token, ...values },
+        ReturnValues: 'ALL_NEW',
+      });
+    // The same execution counts on; a new one (or the first wait) starts its count at 1.
+    const result = execution
+      ? ((await keep(
+          'SET taskToken = :token, waitsCount = waitsCount + :one',
+          'attribute_exists(pk) AND waitsExecution = :execution',
+          { ':one': 1, ':execution': execution },
+        )) ??
+        (await keep(
+          'SET taskToken = :token, waitsExecution = :execution, waitsCount = :one',
+          'attribute_exists(pk)',
+          {
+            ':one': 1,
+            ':execution': execution,
+          },
+        )))
+      : await keep('SET taskToken = :token', 'attribute_exists(pk)', {});
+    return result ? { postmortem: postmortemOf(result), waits: Number(result.waitsCount ?? 0) } : undefined;
   }
 
   async markReminded(incidentId: string, reminder: string): Promise<boolean> {

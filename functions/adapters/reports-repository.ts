@@ -3,10 +3,8 @@ import type { Incident } from '../core/incident.ts';
 import { indexes, keys } from '../core/keys.ts';
 import type { Postmortem, PostmortemStatus } from '../core/postmortem.ts';
 import type { ReportRun, ReportStore } from '../use-cases/ports.ts';
+import { postmortemOf } from './postmortems-repository.ts';
 import { entity, type Table } from './table.ts';
-
-/** Attributes of the postmortem item that are not the postmortem (kept server side). */
-const POSTMORTEM_PRIVATE = ['taskToken', 'reminders'] as const;
 
 type QueryInput = Parameters<Table['query']>[0];
 
@@ -60,11 +58,7 @@ export class ReportsRepository implements ReportStore {
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     })) {
-      yield items.map((item) => {
-        const value = entity(item);
-        for (const name of POSTMORTEM_PRIVATE) delete value[name];
-        return value as unknown as Postmortem;
-      });
+      yield items.map(postmortemOf);
     }
   }
 

@@ -4,12 +4,8 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type {
-  WorkflowCallback,
-  WorkflowExecutions,
-  WorkflowInput,
-  WorkflowStarter,
-} from '../use-cases/ports.ts';
+import { executionNameOf } from '../core/executions.ts';
+import type { WorkflowCallback, WorkflowExecutions, WorkflowStarter } from '../use-cases/ports.ts';
 import { boundEnv, port } from './capabilities.ts';
 import { PerCallRetryStrategy, stepFunctionsRetries } from './retry.ts';
 
@@ -17,11 +13,6 @@ const sfn = new SFNClient({
   maxAttempts: stepFunctionsRetries.maxAttempts,
   retryStrategy: new PerCallRetryStrategy(stepFunctionsRetries),
 });
-
-/** An incident's execution is named after its key; a postmortem started alone after `<key>-postmortem`. */
-export function executionNameOf(input: WorkflowInput): string {
-  return input.phase ? `${input.key}-${input.phase}` : input.key;
-}
 
 export function executionArnFor(stateMachineArn: string, name: string): string {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
@@ -34,8 +25,9 @@ export function stepFunctionsStarter(): WorkflowStarter {
       try {
         // Same name + same input is idempotent for Standard workflows while the execution runs.
         const name = executionNameOf(input);
+        const { name: _name, ...executionInput } = input;
         const result = await sfn.send(
-          new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+          new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(executionInput) }),
         );
         return {
           executionArn: result.executionArn ?? executionArnFor(stateMachineArn, name),
@@ -59,7 +51,7 @@ export function stepFunctionsExecutions(): WorkflowExecutions {
   return {
     async find(input) {
       const stateMachineArn = boundEnv('STATE_MACHINE_ARN', 'workflow:executions');
-      const executionArn = executionArnFor(stateMachineArn, input.key);
+      const executionArn = executionArnFor(stateMachineArn, executionNameOf(input));
       try {
         const result = await sfn.send(new DescribeExecutionCommand({ executionArn }));
         return { executionArn, status: result.status ?? 'UNKNOWN' };

@@ -104,15 +104,25 @@ export interface Incident {
   /** Whose acknowledgement `ackTaskToken` waits for: the paged incident manager's, or a sev 3 team's. */
   ackWait?: 'incidentManager' | 'team';
   loopTaskToken?: string;
+  /** The execution whose waits are counted, and how many it has made (core/executions.ts). */
+  waitsExecution?: string;
+  waitsCount?: number;
 }
 
 /** Attributes never returned by the API. */
-export const privateIncidentFields = ['ackTaskToken', 'loopTaskToken', 'ackWait'] as const;
+export const privateIncidentFields = [
+  'ackTaskToken',
+  'loopTaskToken',
+  'ackWait',
+  'waitsExecution',
+  'waitsCount',
+] as const;
 
 /** The incident as the API shows it: the workflow's tokens and which wait holds them are its own business. */
 export function publicIncident(incident: Incident): Omit<Incident, (typeof privateIncidentFields)[number]> {
-  const { ackTaskToken: _a, loopTaskToken: _l, ackWait: _w, ...rest } = incident;
-  return rest;
+  const rest: Partial<Incident> = { ...incident };
+  for (const name of privateIncidentFields) delete rest[name];
+  return rest as Omit<Incident, (typeof privateIncidentFields)[number]>;
 }
 
 export function formatIncidentKey(prefix: string, number: number): string {

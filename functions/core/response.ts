@@ -81,7 +81,16 @@ export function overdueRecheckSeconds(service: Service, severity: Severity): num
 export const IDLE_WAIT_SECONDS = 7 * 24 * 60 * 60;
 
 /** What the comms loop waits for next: `waitSeconds` bounds the token wait; `since` is when it was planned. */
-export const loopEvents = ['started', 'update', 'changed', 'overdue', 'resolved', 'idle'] as const;
+/** `continue`: the execution hands the incident over to a new one (core/executions.ts). */
+export const loopEvents = [
+  'started',
+  'update',
+  'changed',
+  'overdue',
+  'resolved',
+  'idle',
+  'continue',
+] as const;
 export interface LoopPlan {
   event: (typeof loopEvents)[number];
   waitSeconds: number;

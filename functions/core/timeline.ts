@@ -21,6 +21,7 @@ export type TimelineKind =
   | 'alert.resolved'
   | 'workflow.started'
   | 'workflow.recovered'
+  | 'workflow.continued'
   | 'postmortem.opened'
   | 'postmortem.edited'
   | 'postmortem.reminded'

@@ -1,5 +1,6 @@
 import type { Severity } from './config.ts';
 import type { LoopPlan } from './response.ts';
+import { resumeOutput } from './workflow-contracts.ts';
 
 /*
  * What each token wait of the workflow is resumed with (the output of SendTaskSuccess). The output lands at the
@@ -13,7 +14,9 @@ import type { LoopPlan } from './response.ts';
 declare const resumeBrand: unique symbol;
 /** A payload made by one of the builders below. */
 type Branded<T> = T & { readonly [resumeBrand]: true };
-const branded = <T>(output: T): Branded<T> => output as Branded<T>;
+/** Checked against the wait's contract (core/workflow-contracts.ts) as it is built. */
+const branded = <T>(wait: 'ack' | 'loop' | 'review', output: T): Branded<T> =>
+  resumeOutput(wait, output) as Branded<T>;
 
 /** A resume payload made by one of the builders below (the workflow callback port takes nothing else). */
 export type ResumeOutput = Branded<AcknowledgementResume> | Branded<LoopPlan> | Branded<ReviewResume>;
@@ -24,8 +27,9 @@ export type ResumeTarget = 'acknowledgement' | 'loop' | 'review';
 /** WaitForAcknowledgement and WaitForTeamAcknowledgement -> `$.ack` (AcknowledgementOutcome reads `event`). */
 export type AcknowledgementResume =
   | { event: 'acknowledged'; by: string }
-  | { event: 'resolved' | 'raised' | 'lowered'; severity: Severity };
-export const acknowledgementEvents = ['acknowledged', 'resolved', 'raised', 'lowered'] as const;
+  | { event: 'resolved' | 'raised' | 'lowered' | 'continue'; severity: Severity };
+/** `continue`: the execution has waited enough and hands the incident over to a new one (core/executions.ts). */
+export const acknowledgementEvents = ['acknowledged', 'resolved', 'raised', 'lowered', 'continue'] as const;
 export type AcknowledgementEvent = (typeof acknowledgementEvents)[number];
 
 export function acknowledgementResume(
@@ -33,6 +37,7 @@ export function acknowledgementResume(
   incident: { acknowledgedBy?: string | undefined; severity: Severity },
 ): Branded<AcknowledgementResume> {
   return branded(
+    'ack',
     event === 'acknowledged'
       ? { event, by: incident.acknowledgedBy ?? 'someone' }
       : { event, severity: incident.severity },
@@ -41,7 +46,7 @@ export function acknowledgementResume(
 
 /** WaitForUpdate -> `$.loop` (ResolvedYet reads `event`; the next wait `since` and `waitSeconds`). */
 export function loopResume(plan: LoopPlan): Branded<LoopPlan> {
-  return branded({ event: plan.event, waitSeconds: plan.waitSeconds, since: plan.since });
+  return branded('loop', { event: plan.event, waitSeconds: plan.waitSeconds, since: plan.since });
 }
 
 /**
@@ -49,7 +54,7 @@ export function loopResume(plan: LoopPlan): Branded<LoopPlan> {
  * resume may reach either of them: every review resume carries what both waits' next states read (ApprovalOutcome
  * reads `event`, WaitForApproval `waitSeconds`, RemindApprovers `round`).
  */
-export const reviewEvents = ['approval-requested', 'approved', 'changes-requested'] as const;
+export const reviewEvents = ['approval-requested', 'approved', 'changes-requested', 'continue'] as const;
 export type ReviewEvent = (typeof reviewEvents)[number];
 export interface ReviewResume {
   event: ReviewEvent;
@@ -63,5 +68,5 @@ export function reviewResume(
   event: ReviewEvent,
   plan: { round: number; waitSeconds: number },
 ): Branded<ReviewResume> {
-  return branded({ event, round: plan.round, waitSeconds: plan.waitSeconds });
+  return branded('review', { event, round: plan.round, waitSeconds: plan.waitSeconds });
 }

@@ -114,7 +114,7 @@ export const functionDeclarations = {
     ],
   },
   // Every step: pages and comms with signed links (the postmortem's related incidents of the service); a wait
-  // that finds its event already happened resumes itself.
+  // that finds its event already happened resumes itself; an execution that waited enough starts the next.
   WorkflowStep: {
     handlerFile: 'workflow-step',
     kind: 'workflow',
@@ -126,6 +126,7 @@ export const functionDeclarations = {
       'table:write',
       'mail',
       'links',
+      'workflow:start',
       'workflow:callback',
     ],
   },

@@ -14,6 +14,7 @@ import {
 } from '../core/approvals.ts';
 import { addBusinessDays } from '../core/business-hours.ts';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../core/errors.ts';
+import { shouldContinue } from '../core/executions.ts';
 import type { Incident } from '../core/incident.ts';
 import { digestNumber } from '../core/keys.ts';
 import { issueLink, type LinkClaims, signedLinkUrl } from '../core/links.ts';
@@ -513,17 +514,38 @@ export async function approvalsOf(deps: PostmortemDeps, postmortem: Postmortem) 
   };
 }
 
+/** Where a postmortem wait is: its task token, and the execution waiting (counted, see core/executions.ts). */
+interface PostmortemWaitInput {
+  incidentId: string;
+  key: string;
+  token: string;
+  execution?: string | undefined;
+  executionStartedAt?: string | undefined;
+}
+
+/**
+ * Keeps a postmortem wait's task token and counts the wait. An execution that has waited enough hands over to a
+ * new one: the wait resumes itself with `continue` (the postmortem is then picked up where it is).
+ */
+async function keepPostmortemWait(deps: PostmortemDeps, input: PostmortemWaitInput) {
+  const kept = await deps.postmortems.keepTaskToken(input.incidentId, input.token, input.execution);
+  if (!kept) throw new NotFoundError(`${input.key} has no postmortem`);
+  const handOver =
+    input.execution !== undefined &&
+    shouldContinue({ waits: kept.waits, startedAt: input.executionStartedAt, now: deps.now() });
+  if (handOver)
+    await deps.workflow.resume(input.token, reviewResume('continue', reviewPlan(deps, kept.postmortem)));
+  return { postmortem: kept.postmortem, handOver };
+}
+
 /**
  * Workflow step: keeps the postmortem wait's task token (server side), then resumes at once if approval was
  * already requested before the token was kept. The resume carries the review plan: the approval wait that
  * follows is bounded by its `waitSeconds`, and its reminders count from its `round`.
  */
-export async function waitForPostmortem(
-  deps: PostmortemDeps,
-  input: { incidentId: string; key: string; token: string },
-) {
-  const postmortem = await deps.postmortems.keepTaskToken(input.incidentId, input.token);
-  if (!postmortem) throw new NotFoundError(`${input.key} has no postmortem`);
+export async function waitForPostmortem(deps: PostmortemDeps, input: PostmortemWaitInput) {
+  const { postmortem, handOver } = await keepPostmortemWait(deps, input);
+  if (handOver) return { waiting: false };
   if (postmortem.status !== 'draft') {
     await deps.workflow.resume(input.token, reviewResume('approval-requested', reviewPlan(deps, postmortem)));
   }
@@ -534,12 +556,9 @@ export async function waitForPostmortem(
  * Workflow step: keeps the approval wait's task token, then resumes at once when the outcome came before the
  * token was kept (approved or sent back to draft meanwhile).
  */
-export async function waitForApproval(
-  deps: PostmortemDeps,
-  input: { incidentId: string; key: string; token: string },
-) {
-  const postmortem = await deps.postmortems.keepTaskToken(input.incidentId, input.token);
-  if (!postmortem) throw new NotFoundError(`${input.key} has no postmortem`);
+export async function waitForApproval(deps: PostmortemDeps, input: PostmortemWaitInput) {
+  const { postmortem, handOver } = await keepPostmortemWait(deps, input);
+  if (handOver) return { waiting: false };
   if (postmortem.status === 'approved' || postmortem.status === 'published') {
     await deps.workflow.resume(input.token, reviewResume('approved', reviewPlan(deps, postmortem)));
   } else if (postmortem.status === 'draft') {

@@ -88,7 +88,7 @@ export interface ListQuery {
 }
 
 /** Attributes a change may be made conditional on (equal to the value; null: absent). */
-type Expectable = 'severity' | 'updateCount' | 'nextUpdateDue';
+type Expectable = 'severity' | 'updateCount' | 'nextUpdateDue' | 'waitsExecution';
 
 /** A change to an incident: one conditional write. */
 export interface IncidentChange {
@@ -98,6 +98,8 @@ export interface IncidentChange {
   statusIn?: readonly IncidentStatus[];
   /** Only while these attributes hold these values. */
   expect?: { [K in Expectable]?: Incident[K] | null };
+  /** Adds one to this counter (which must exist: make it conditional on what sets it). */
+  increment?: 'waitsCount';
 }
 
 export interface IncidentStore {
@@ -314,7 +316,15 @@ export interface PostmortemStore {
   /** The workflow's task token the postmortem's wait keeps (server side only). */
   taskTokenOf(incidentId: string): Promise<string | undefined>;
   /** Keeps the workflow's task token (server side only); answers the postmortem as it is now. */
-  keepTaskToken(incidentId: string, token: string): Promise<Postmortem | undefined>;
+  /**
+   * Keeps the workflow's task token on the postmortem and, given the waiting execution's name, counts the wait
+   * (`waitsCount`, from 1 again in a new execution). Undefined when there is no postmortem.
+   */
+  keepTaskToken(
+    incidentId: string,
+    token: string,
+    execution?: string,
+  ): Promise<{ postmortem: Postmortem; waits: number } | undefined>;
   /** Records a reminder as sent (its kind and the time it was about); false when already recorded. */
   markReminded(incidentId: string, reminder: string): Promise<boolean>;
 }
@@ -383,8 +393,13 @@ export interface AttachmentMailer {
 export interface WorkflowInput {
   incidentId: string;
   key: string;
-  /** Where the execution begins: absent for an incident's own, `postmortem` for a postmortem started alone. */
-  phase?: 'postmortem';
+  /**
+   * Where the execution begins: absent for an incident's own, `postmortem` for a postmortem started alone,
+   * `continue` for one that picks the incident up from an execution that waited long enough.
+   */
+  phase?: 'postmortem' | 'continue';
+  /** The execution's name when it is not the phase's (`HOT-12-2`, see core/executions.ts). */
+  name?: string;
 }
 
 export interface WorkflowStarter {

@@ -304,7 +304,8 @@ export interface PostmortemPlan {
   waitSeconds: number;
 }
 
-const quietly = (): PostmortemPlan => ({ reminder: 'none', waitSeconds: IDLE_WAIT_SECONDS });
+/** A postmortem wait with no reminder ahead: a long wait that comes round again. */
+export const quietly = (): PostmortemPlan => ({ reminder: 'none', waitSeconds: IDLE_WAIT_SECONDS });
 
 /** Workflow step: opens the postmortem (idempotent) and plans its first reminder. */
 export async function openPostmortemStep(

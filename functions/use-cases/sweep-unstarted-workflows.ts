@@ -51,7 +51,8 @@ export async function sweepUnstartedWorkflows(
 
 /** True when this run started the execution; false when it already existed and only its start was recorded. */
 async function startOne(deps: SweepDeps, incident: Incident): Promise<boolean> {
-  const input = { incidentId: incident.id, key: incident.key };
+  // The execution that runs (or should): the incident names it (`HOT-12`, or a continuation `HOT-12-2`).
+  const input = { incidentId: incident.id, key: incident.key, name: incident.executionName };
   const existing = await deps.workflow.find(input);
   if (existing) {
     await deps.incidents.markWorkflowStarted(incident.id, existing.executionArn, deps.now().toISOString());

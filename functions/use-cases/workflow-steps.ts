@@ -20,6 +20,7 @@ import {
   teamReminderEmail,
 } from '../core/comms.ts';
 import { NotFoundError } from '../core/errors.ts';
+import { shouldContinue } from '../core/executions.ts';
 import { durationMs, type Incident } from '../core/incident.ts';
 import { digestNumber } from '../core/keys.ts';
 import { issueLink, signedLinkUrl } from '../core/links.ts';
@@ -66,12 +67,18 @@ async function load(deps: StepDeps, input: StepInput): Promise<Incident> {
  * page after a change of severity from the pages before it, so raising an incident pages again.
  */
 export async function page(deps: StepDeps, input: StepInput & { tier: number; round?: number }) {
+  const head = await load(deps, input);
+  const service = serviceOf(deps.organisation, head.service);
+  const { tier, to, label } = pageRecipients(deps.organisation, service, input.tier);
+  // A repeat of the last tier's page (the IMOC, paged again each timeout while nobody acknowledges) names the
+  // incident and links its page; the first page of each tier lists the firing alerts. The repeats do not read the
+  // incident's whole partition, which grows with every page: a page weeks into an incident costs what the first
+  // one did.
+  const repeat = input.tier > tier;
   // The incident and its alerts share a partition: one Query reads both.
-  const view = await deps.incidents.view(input.incidentId);
+  const view = repeat ? { incident: head, alerts: [] } : await deps.incidents.view(input.incidentId);
   if (!view) throw new NotFoundError(`incident ${input.key} (${input.incidentId}) does not exist`);
   const { incident } = view;
-  const service = serviceOf(deps.organisation, incident.service);
-  const { tier, to, label } = pageRecipients(deps.organisation, service, input.tier);
   const timeoutSeconds = acknowledgeTimeoutSeconds(service, incident.severity);
   const round = input.round ?? 0;
   const result = {
@@ -112,7 +119,7 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number; ro
           viewUrl,
           firingAlerts: alerts,
           acknowledgeUrl: signedLinkUrl(deps.baseUrl, token),
-          tierLabel: label,
+          tierLabel: repeat ? `${label}, paged again: still not acknowledged` : label,
           escalated,
         }),
       timelineKind: escalated ? 'incident.escalated' : 'page.sent',
@@ -149,6 +156,42 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number; ro
 /** Which acknowledgement the workflow waits for: the paged incident manager's, or a sev 3 team's. */
 export type AcknowledgementWait = NonNullable<Incident['ackWait']>;
 
+/** Where a wait is: its task token, and the execution waiting (counted, see core/executions.ts). */
+export interface WaitInput extends StepInput {
+  token: string;
+  execution?: string | undefined;
+  executionStartedAt?: string | undefined;
+}
+
+/**
+ * Keeps a wait's task token on the incident and counts the wait for its execution (from 1 again in a new
+ * execution): one write, a second only at the first wait of an execution. True in `handOver` when the execution
+ * has waited enough: the wait then resumes itself with `continue`, and a new execution picks the incident up.
+ */
+async function keepIncidentWait(
+  deps: StepDeps,
+  input: WaitInput,
+  change: { set: Partial<Incident>; remove?: (keyof Incident)[] },
+): Promise<{ incident: Incident; handOver: boolean }> {
+  const { execution } = input;
+  const incident = execution
+    ? ((await deps.incidents.change(input.incidentId, {
+        ...change,
+        increment: 'waitsCount',
+        expect: { waitsExecution: execution },
+      })) ??
+      (await deps.incidents.change(input.incidentId, {
+        ...change,
+        set: { ...change.set, waitsExecution: execution, waitsCount: 1 },
+      })))
+    : await deps.incidents.change(input.incidentId, change);
+  if (!incident) throw new NotFoundError(`incident ${input.key} does not exist`);
+  const handOver =
+    execution !== undefined &&
+    shouldContinue({ waits: incident.waitsCount ?? 0, startedAt: input.executionStartedAt, now: deps.now() });
+  return { incident, handOver };
+}
+
 /**
  * Keeps the acknowledge wait's task token on the incident (server side) with whose acknowledgement it waits for,
  * then resumes it at once if that happened before the token was stored: an acknowledgement or the resolution,
@@ -158,21 +201,22 @@ export type AcknowledgementWait = NonNullable<Incident['ackWait']>;
  */
 export async function waitForAcknowledgement(
   deps: StepDeps,
-  input: StepInput & { token: string; wait?: AcknowledgementWait },
+  input: WaitInput & { wait?: AcknowledgementWait | undefined },
 ) {
-  const incident = await deps.incidents.change(
-    input.incidentId,
+  const { incident, handOver } = await keepIncidentWait(
+    deps,
+    input,
     input.wait
       ? { set: { ackTaskToken: input.token, ackWait: input.wait } }
       : { set: { ackTaskToken: input.token }, remove: ['ackWait'] },
   );
-  if (!incident) throw new NotFoundError(`incident ${input.key} does not exist`);
   const waitsFor: ResponseRoute | undefined = input.wait && (input.wait === 'team' ? 'team' : 'page');
   let event: AcknowledgementEvent | undefined;
   if (incident.status === 'fixing') event = 'acknowledged';
   else if (incident.status === 'resolved') event = 'resolved';
   else if (waitsFor && routeFor(incident.severity) !== waitsFor)
     event = waitsFor === 'team' ? 'raised' : 'lowered';
+  else if (handOver) event = 'continue';
   if (event) await deps.workflow.resume(input.token, acknowledgementResume(event, incident));
   return { waiting: event === undefined };
 }
@@ -227,17 +271,19 @@ export async function startResponse(deps: StepDeps, input: StepInput): Promise<L
 
 /**
  * Keeps the comms loop's task token on the incident, then resumes at once if something happened after the
- * wait was planned (an update, a severity change, the resolution) that could not resume the old token.
+ * wait was planned (an update, a severity change, the resolution) that could not resume the old token, or hands
+ * the incident over to a new execution when this one has waited enough.
  */
-export async function waitForUpdate(deps: StepDeps, input: StepInput & { token: string; since: string }) {
-  const incident = await deps.incidents.change(input.incidentId, { set: { loopTaskToken: input.token } });
-  if (!incident) throw new NotFoundError(`incident ${input.key} does not exist`);
+export async function waitForUpdate(deps: StepDeps, input: WaitInput & { since: string }) {
+  const { incident, handOver } = await keepIncidentWait(deps, input, { set: { loopTaskToken: input.token } });
   await notifyAlertsResolved(deps, incident);
   const changedSince = (at?: string) => at !== undefined && at > input.since;
   if (incident.status === 'resolved') {
     await deps.workflow.resume(input.token, loopResume(planLoop(deps.now(), incident, 'resolved')));
   } else if (changedSince(incident.lastUpdateAt) || changedSince(incident.severityChangedAt)) {
     await deps.workflow.resume(input.token, loopResume(planLoop(deps.now(), incident, 'changed')));
+  } else if (handOver) {
+    await deps.workflow.resume(input.token, loopResume(planLoop(deps.now(), incident, 'continue')));
   }
   return { waiting: true };
 }
@@ -246,11 +292,23 @@ export async function waitForUpdate(deps: StepDeps, input: StepInput & { token: 
  * The wait ran out: an update is overdue. The first miss reminds the comms manager and the incident manager;
  * the second tells IMOC. Without a cadence (sev 3) nothing is overdue: wait again.
  */
-export async function updateOverdue(deps: StepDeps, input: StepInput & { since: string }): Promise<LoopPlan> {
+export async function updateOverdue(
+  deps: StepDeps,
+  input: StepInput & {
+    since: string;
+    execution?: string | undefined;
+    executionStartedAt?: string | undefined;
+  },
+): Promise<LoopPlan> {
   const incident = await load(deps, input);
   const service = serviceOf(deps.organisation, incident.service);
   const now = deps.now();
   if (incident.status === 'resolved') return planLoop(deps.now(), incident, 'resolved');
+  // The wait timed out before it could hand over (it counts itself, then resumes; a short wait may be quicker):
+  // the hand-over happens here instead.
+  const waited = incident.waitsExecution === input.execution ? (incident.waitsCount ?? 0) : 0;
+  if (input.execution && shouldContinue({ waits: waited, startedAt: input.executionStartedAt, now }))
+    return planLoop(now, incident, 'continue');
   const due = incident.nextUpdateDue;
   // The wait ran out at the due time; what matters is whether anything reset the clock since it was planned.
   const changed = [incident.lastUpdateAt, incident.severityChangedAt].some(
@@ -366,13 +424,29 @@ function secondsUntil(at: Date, now: Date): number {
  */
 export async function route(deps: StepDeps, input: StepInput) {
   const incident = await load(deps, input);
-  const round = incident.severityChangedAt
+  return {
+    nextTier: 0,
+    round: routeRound(incident),
+    route: routeFor(incident.severity),
+    severity: incident.severity,
+  };
+}
+
+/** The round of the incident's current route: 0, or after a severity change the seconds to it from opening, + 1. */
+export function routeRound(incident: Incident): number {
+  return incident.severityChangedAt
     ? Math.max(
         0,
         Math.floor((Date.parse(incident.severityChangedAt) - Date.parse(incident.openedAt)) / 1000),
       ) + 1
     : 0;
-  return { nextTier: 0, round, route: routeFor(incident.severity), severity: incident.severity };
+}
+
+/** The team wait's plan for an incident picked up by a new execution: the next business morning. */
+export function teamPlanFor(deps: StepDeps, incident: Incident): TeamPlan {
+  const service = serviceOf(deps.organisation, incident.service);
+  const now = deps.now();
+  return plan(routeRound(incident), nextBusinessMorning(service.businessHours, now), now, false);
 }
 
 /** A fresh signed acknowledge link for the team's address (a list: whoever of the team picks it up). */

@@ -6,6 +6,8 @@
  *   SecondsPath/TimestampPath) and sleep longer than a Node timer allows.
  * - Task timeouts are enforced by the runner (so they can be scaled and so no 60 s default applies); the emulator
  *   is given the largest timeout a Node timer can hold.
+ * - `ResultPath: "$"` keeps the input in the emulator (AWS replaces the input with the result, as when it is
+ *   absent): the key is removed, which means the same on AWS.
  */
 
 export const WAIT_RESOURCE = 'arn:aws:states:::hotline-local:wait';
@@ -71,6 +73,11 @@ export function prepareDefinition(source: unknown): PreparedDefinition {
         throw new Error(`State ${name} uses JSONata, which the local emulator ignores`);
       }
       if (state.Type === 'Choice') rewriteChoice(state);
+      if (state.ResultPath === '$') delete state.ResultPath;
+      for (const handler of asArray(state.Catch)) {
+        if (handler && typeof handler === 'object' && (handler as State).ResultPath === '$')
+          delete (handler as State).ResultPath;
+      }
       if (state.Type === 'Wait') states[name] = waitAsTask(name, state, tasks);
       if (state.Type === 'Task') prepareTask(name, state, tasks);
       for (const branch of asArray(state.Branches)) visit(branchStates(branch));

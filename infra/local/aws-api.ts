@@ -239,20 +239,29 @@ export function createAwsApi({ stepFunctions: sfn, secrets, lambda, log, authori
   }
 }
 
+/**
+ * The request body, up to Lambda's 6 MB invocation limit. A larger one is read to its end (so the caller hears the
+ * answer, not a reset connection) and refused as AWS refuses it.
+ */
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY) {
-        reject(new ServiceError('RequestEntityTooLargeException', 'Request body too large', 413));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= MAX_BODY) chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => {
+      if (size > MAX_BODY) {
+        reject(
+          new ServiceError(
+            'RequestEntityTooLargeException',
+            `Request must be smaller than ${MAX_BODY} bytes for the InvokeFunction operation`,
+            413,
+          ),
+        );
+      } else resolve(Buffer.concat(chunks));
+    });
     req.on('error', reject);
   });
 }

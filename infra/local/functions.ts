@@ -56,6 +56,8 @@ interface WorkerSlot {
 
 const projectRoot = new URL('../../package.json', import.meta.url).href;
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** A synchronous response may be a little larger than a request (AWS measures 6,291,556 bytes). */
+const MAX_RESPONSE_BYTES = 6_291_556;
 const STOP_GRACE_MS = 3_000;
 const workerFile = new URL('./lambda-worker.ts', import.meta.url);
 
@@ -161,6 +163,10 @@ export class LambdaRuntime {
     return match?.[1] ? this.byKey.get(match[1]) : undefined;
   }
 
+  /** Told of each invocation that ends in a function error (the local alarms count them), and of each log line. */
+  onFunctionError: ((fn: LocalFunction, error: LambdaError) => void) | undefined;
+  onLogLine: ((fn: LocalFunction, line: string) => void) | undefined;
+
   /** Runs the function's handler with `event` (JSON round-tripped, as Lambda does) and returns its result. */
   async invoke(idOrArn: string, event: unknown): Promise<unknown> {
     if (this.stopped) throw new LambdaError('Lambda.ServiceException', 'The local target is stopping');
@@ -168,13 +174,25 @@ export class LambdaRuntime {
     if (!fn) {
       throw new LambdaError('Lambda.ResourceNotFoundException', `Function not found: ${idOrArn}`);
     }
+    try {
+      return await this.run(fn, event);
+    } catch (error) {
+      if (error instanceof LambdaError && error.name !== 'RequestTooLargeException')
+        this.onFunctionError?.(fn, error);
+      throw error;
+    }
+  }
+
+  private run(fn: LocalFunction, event: unknown): Promise<unknown> {
     const slot = this.slotFor(fn);
     const id = this.nextId++;
     const requestId = randomUUID();
     const timeoutMs = fn.timeoutSeconds * 1000;
     const serialised = JSON.stringify(event ?? null);
     if (Buffer.byteLength(serialised) > MAX_PAYLOAD_BYTES) {
-      throw new LambdaError('RequestTooLargeException', 'The request payload exceeds the 6 MB Lambda limit');
+      return Promise.reject(
+        new LambdaError('RequestTooLargeException', 'The request payload exceeds the 6 MB Lambda limit'),
+      );
     }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -237,8 +255,8 @@ export class LambdaRuntime {
       name: fn.name,
     });
     const slot: WorkerSlot = { worker, pending: new Map(), retiring: false };
-    this.prefixLines(worker.stdout, fn.name);
-    this.prefixLines(worker.stderr, fn.name);
+    this.prefixLines(worker.stdout, fn);
+    this.prefixLines(worker.stderr, fn);
     worker.on(
       'message',
       (message: { type: string; id: number; ok: boolean; payload?: string; error?: ErrorBody }) => {
@@ -247,7 +265,7 @@ export class LambdaRuntime {
         if (!pending) return;
         slot.pending.delete(message.id);
         clearTimeout(pending.timer);
-        if (message.ok && Buffer.byteLength(message.payload ?? '') > MAX_PAYLOAD_BYTES) {
+        if (message.ok && Buffer.byteLength(message.payload ?? '') > MAX_RESPONSE_BYTES) {
           pending.reject(
             new LambdaError('Function.ResponseSizeTooLarge', 'The response exceeds the 6 MB limit'),
           );
@@ -287,10 +305,11 @@ export class LambdaRuntime {
     slot.pending.clear();
   }
 
-  private prefixLines(stream: Readable, name: string): void {
-    createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) =>
-      this.log(`[${name}] ${line}`),
-    );
+  private prefixLines(stream: Readable, fn: LocalFunction): void {
+    createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
+      this.log(`[${fn.name}] ${line}`);
+      this.onLogLine?.(fn, line);
+    });
   }
 }
 

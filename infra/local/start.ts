@@ -47,9 +47,26 @@ function ports(): Record<Service, number> {
   return out;
 }
 
+/**
+ * HOTLINE_TIME_SCALE: multiplies every Wait and every human wait's timeout in the workflows (reminders,
+ * escalations, update and postmortem reminders), so a day-long wait takes 86 s at 0.001. Never above 1: slowing
+ * the workflows down has no use, and would hide a typo such as 1000.
+ */
+function timeScale(): number | undefined {
+  const text = process.env.HOTLINE_TIME_SCALE;
+  if (text === undefined || text.trim() === '') return undefined;
+  const scale = Number(text);
+  if (!Number.isFinite(scale) || scale <= 0 || scale > 1)
+    throw new StartError(
+      `HOTLINE_TIME_SCALE=${text} is not a factor above 0 and at most 1 (e.g. 0.001: a day's wait takes 86 s)`,
+    );
+  return scale;
+}
+
 async function main(): Promise<void> {
   const host = process.env.HOTLINE_HOST ?? '127.0.0.1';
   const chosen = ports();
+  const waitScale = timeScale();
   const { organisation, path } = await loadOrganisation();
   await checkPorts(host, chosen);
   const dataDir = join(localDir, 'data');
@@ -66,12 +83,13 @@ async function main(): Promise<void> {
     dataDir,
     host,
     ports: chosen,
+    ...(waitScale !== undefined ? { waitScale } : {}),
   });
-  printBanner(target, organisation);
+  printBanner(target, organisation, waitScale);
   handleSignals(target);
 }
 
-function printBanner(target: LocalTarget, organisation: Organisation): void {
+function printBanner(target: LocalTarget, organisation: Organisation, waitScale?: number): void {
   const { urls } = target;
   const region = target.model.region;
   const env = {
@@ -98,6 +116,12 @@ function printBanner(target: LocalTarget, organisation: Organisation): void {
       : 'IAM: REPORT ONLY (HOTLINE_IAM=report): denials are logged and let through, unlike AWS',
     '  npm run iam:unused   lists the grants no call has used so far',
     '',
+    ...(waitScale !== undefined
+      ? [
+          `Time scale: ${waitScale} (HOTLINE_TIME_SCALE): workflow waits and reminders run ${formatFactor(1 / waitScale)}x faster; a day's wait takes ${formatDuration(86_400 * waitScale)}`,
+          '',
+        ]
+      : []),
     'AWS CLI / SDK against the local target (the key "local" is the administrator\'s: not checked):',
     ...Object.entries(env).map(([k, v]) => `  export ${k}=${v}`),
     ...target.stateMachines.map((arn) => `  aws stepfunctions list-executions --state-machine-arn ${arn}`),
@@ -112,6 +136,16 @@ function printBanner(target: LocalTarget, organisation: Organisation): void {
   }
   lines.push('', 'Ctrl-C stops (the data stays).', '');
   console.log(lines.join('\n'));
+}
+
+function formatFactor(factor: number): string {
+  return Number(factor.toPrecision(3)).toLocaleString('en-US');
+}
+
+function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${Number(seconds.toPrecision(3))} s`;
+  if (seconds < 3600) return `${Number((seconds / 60).toPrecision(3))} min`;
+  return `${Number((seconds / 3600).toPrecision(3))} h`;
 }
 
 function alertSourceOf(secretName: string): string | undefined {

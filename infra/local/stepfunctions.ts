@@ -51,6 +51,16 @@ export interface StepFunctionsOptions {
   retryIntervalOverrides?: Record<string, number | number[]>;
   /** Milliseconds per Task state name, instead of its TimeoutSeconds. */
   taskTimeoutOverrides?: Record<string, number>;
+  /**
+   * Awaited before each Lambda invocation a Task makes, with the payload the definition built (the task token
+   * injected): `npm run record:steps` records the inputs a release's definition gives its steps this way.
+   */
+  beforeInvoke?: (call: {
+    executionArn: string;
+    stateName: string;
+    functionName: string;
+    payload: Json;
+  }) => Promise<void> | void;
 }
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -76,6 +86,31 @@ export interface ExecutionRecord {
   startDate: string;
   stopDate?: string;
   events: ExecutionEvent[];
+  /** The history events AWS would have written so far (its limit is 25,000; see `historyEventsOf`). */
+  historyEvents?: number;
+  /**
+   * Where the execution is: the top-level state it last entered, with that state's input, and when the timed
+   * wait it runs there ends. A restart of the local target resumes it there, as AWS keeps an execution running.
+   */
+  checkpoint?: { state: string; input: string };
+  /** The timed wait running now (the state, and when it ends, epoch ms): a resume goes on with the time left. */
+  deadline?: { state: string; at: number };
+  /** The task token of the callback wait running now: a resume goes on with it, so callers' tokens stay good. */
+  waitToken?: { state: string; token: string };
+}
+
+/** Step Functions' limits the emulator does not hold (quotas of Standard workflows). */
+export const HISTORY_EVENT_LIMIT = 25_000;
+/** State input and output, task results and callback outputs: 256 KiB of UTF-8. */
+export const PAYLOAD_LIMIT_BYTES = 262_144;
+
+/**
+ * The history events AWS writes when a state is entered (up to its exit), by the kind of state: a Lambda task
+ * (entered, scheduled, started, succeeded, exited), a callback task (the same with submitted), a Wait, Choice,
+ * Pass or Succeed (entered, exited), a Fail (entered). A retry adds a scheduled, started and failed attempt.
+ */
+export function historyEventsOf(kind: 'task' | 'callback' | 'simple' | 'fail' | 'retry'): number {
+  return { task: 5, callback: 6, simple: 2, fail: 1, retry: 3 }[kind];
 }
 
 interface Running {
@@ -89,6 +124,8 @@ interface Machine {
   info: LocalStateMachine;
   prepared: PreparedDefinition;
   runner: StateMachine;
+  /** Runners that start at a state (a resumed execution), made on first use. */
+  resumers: Map<string, StateMachine>;
 }
 
 type Log = (line: string) => void;
@@ -136,10 +173,17 @@ export class StepFunctionsService {
   private readonly running = new Map<string, Running>();
   private readonly tokens = new TaskTokens();
   private readonly finishWaiters = new Map<string, Array<(record: ExecutionRecord) => void>>();
+  /** Per resumed execution, the deadline its interrupted wait goes on with (used once). */
+  private readonly resumeDeadlines = new Map<string, { state: string; at: number } | undefined>();
+  /** Per resumed execution, the token its interrupted callback wait goes on with (used once). */
+  private readonly resumeTokens = new Map<string, { state: string; token: string }>();
   private readonly file: string;
   private saveTimer: NodeJS.Timeout | undefined;
+  private lastSaveMs = 0;
   private shuttingDown = false;
   private refusesStart: ((name: string) => boolean) | undefined;
+  /** Told of every execution that ends (the local alarms count the failed and timed-out ones). */
+  onFinished: ((record: ExecutionRecord) => void) | undefined;
   /** Authorises a Lambda task's invocation by the state machine's role: a denial's message, or undefined. */
   authorizeInvoke: ((stateMachineArn: string, functionRef: string) => string | undefined) | undefined;
 
@@ -167,7 +211,7 @@ export class StepFunctionsService {
       const runner = new StateMachine(prepared.definition as unknown as StateMachineDefinition, {
         validationOptions: { noValidate: true },
       });
-      this.machines.set(info.arn, { info, prepared, runner });
+      this.machines.set(info.arn, { info, prepared, runner, resumers: new Map() });
     }
     const saved = readJson<{ executions?: ExecutionRecord[] }>(this.file);
     for (const record of saved?.executions ?? []) this.executions.set(record.executionArn, record);
@@ -177,7 +221,11 @@ export class StepFunctionsService {
     return [...this.machines.values()].map((m) => m.info);
   }
 
-  /** Executions left RUNNING by a previous run start again from the beginning (workflow steps are idempotent). */
+  /**
+   * Executions left RUNNING by a previous run go on where they were: at the state they last entered, with its
+   * input, a timed wait ending when it would have (an execution with no checkpoint starts again; its steps are
+   * idempotent).
+   */
   resumeInterrupted(): void {
     for (const record of this.executions.values()) {
       if (record.status !== 'RUNNING') continue;
@@ -188,11 +236,18 @@ export class StepFunctionsService {
         });
         continue;
       }
+      const at = record.checkpoint?.state;
       this.log(
-        `[sfn] restarting ${record.name} from the start: it was running when the local target stopped`,
+        at
+          ? `[sfn] resuming ${record.name} at ${at}: it was running when the local target stopped`
+          : `[sfn] restarting ${record.name} from the start: it was running when the local target stopped`,
       );
-      record.events.push({ type: 'ExecutionRestarted', timestamp: new Date().toISOString() });
-      this.run(record);
+      record.events.push({
+        type: 'ExecutionResumed',
+        timestamp: new Date().toISOString(),
+        ...(at ? { state: at } : {}),
+      });
+      this.run(record, true);
     }
     this.scheduleSave();
   }
@@ -216,6 +271,12 @@ export class StepFunctionsService {
     }
     if (!validName(name)) throw new ServiceError('InvalidName', `Invalid Name: '${name}'`);
     const input = request.input ?? '{}';
+    if (Buffer.byteLength(input) > PAYLOAD_LIMIT_BYTES) {
+      throw new ServiceError(
+        'ValidationException',
+        `1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${PAYLOAD_LIMIT_BYTES}`,
+      );
+    }
     try {
       JSON.parse(input);
     } catch {
@@ -286,6 +347,12 @@ export class StepFunctionsService {
   }
 
   sendTaskSuccess(token: string | undefined, output: string | undefined): void {
+    if (output !== undefined && Buffer.byteLength(output) > PAYLOAD_LIMIT_BYTES) {
+      throw new ServiceError(
+        'ValidationException',
+        `1 validation error detected: Value at 'output' failed to satisfy constraint: Member must have length less than or equal to ${PAYLOAD_LIMIT_BYTES}`,
+      );
+    }
     this.tokens.succeed(token, output);
   }
 
@@ -297,13 +364,30 @@ export class StepFunctionsService {
     this.tokens.heartbeat(token);
   }
 
-  /** Tasks waiting for a token, for tests and for the operator's eyes. */
+  /**
+   * Changes the scale of the people's waits from now on (tests that run a long stretch of time): each wait takes
+   * the scale in force when it begins.
+   */
+  setWaitScale(scale: number): void {
+    if (!(scale > 0 && scale <= 1)) throw new Error(`a wait scale is above 0 and at most 1, not ${scale}`);
+    this.options.waitScale = scale;
+  }
+
   /** The state machine whose execution issued a task token, for authorising the callback as AWS does. */
   stateMachineOfToken(token: string): string | undefined {
     const executionArn = this.tokens.executionOf(token);
-    return executionArn ? this.executions.get(executionArn)?.stateMachineArn : undefined;
+    if (!executionArn) return undefined;
+    // An execution's ARN names its state machine (`...:execution:<machine>:<name>`), whether or not it ran here.
+    return (
+      this.executions.get(executionArn)?.stateMachineArn ??
+      /^(arn:[^:]+:states:[^:]+:[^:]+):execution:([^:]+):[^:]+$/
+        .exec(executionArn)
+        ?.slice(1, 3)
+        .join(':stateMachine:')
+    );
   }
 
+  /** Tasks waiting for a token, for tests and for the operator's eyes. */
   pendingTasks(executionArn?: string): PendingTask[] {
     return this.tokens.pending(executionArn);
   }
@@ -358,16 +442,25 @@ export class StepFunctionsService {
     return machine;
   }
 
-  private run(record: ExecutionRecord): void {
+  private run(record: ExecutionRecord, resumed = false): void {
     const machine = this.machines.get(record.stateMachineArn);
     if (!machine) throw new Error(`No state machine ${record.stateMachineArn}`);
+    const checkpoint = resumed ? record.checkpoint : undefined;
+    // The timed wait a restart interrupted goes on with the time it had left, once.
+    const resumeDeadline =
+      checkpoint && record.deadline?.state === checkpoint.state ? record.deadline : undefined;
+    this.resumeDeadlines.set(record.executionArn, resumeDeadline);
+    if (checkpoint && record.waitToken?.state === checkpoint.state)
+      this.resumeTokens.set(record.executionArn, record.waitToken);
+    else this.resumeTokens.delete(record.executionArn);
+    const runner = checkpoint ? this.resumer(machine, checkpoint.state) : machine.runner;
     const controller = new AbortController();
     const handlers: Record<string, (input: unknown) => Promise<Json>> = {};
     for (const task of machine.prepared.tasks.values()) {
       handlers[task.stateName] = (input) => this.runTask(task, input as Json, record, controller.signal);
     }
     const started = Date.now();
-    const execution = machine.runner.run(JSON.parse(record.input), {
+    const execution = runner.run(JSON.parse(checkpoint?.input ?? record.input), {
       overrides: {
         taskResourceLocalHandlers: handlers as never,
         retryIntervalOverrides: this.options.retryIntervalOverrides ?? {},
@@ -378,13 +471,37 @@ export class StepFunctionsService {
           Name: record.name,
           RoleArn: machine.info.roleArn,
           RedriveCount: 0,
+          StartTime: record.startDate,
         },
         StateMachine: { Id: machine.info.arn, Name: machine.info.name },
         Task: { Token: TASK_TOKEN_PLACEHOLDER },
       },
     });
     const types = new Map([...machine.prepared.tasks.values()].map((t) => [t.stateName, t.originalType]));
-    const events = this.collectEvents(record, execution.eventLogs, types);
+    const kinds = new Map(
+      [...machine.prepared.tasks.values()].map((t) => [
+        t.stateName,
+        t.originalType === 'Wait' ? 'simple' : LAMBDA_INVOKE_TOKEN.test(t.resource) ? 'callback' : 'task',
+      ]),
+    );
+    const topLevel = new Set(Object.keys(machine.prepared.definition.States));
+    const events = this.collectEvents(record, execution.eventLogs, types, {
+      kinds: kinds as Map<string, 'task' | 'callback' | 'simple'>,
+      topLevel,
+      resumed,
+      overLimit: () => {
+        running.stopReason = 'stop';
+        this.finish(record, 'FAILED', {
+          error: 'States.Runtime',
+          cause: `The execution reached the maximum number of history events (${HISTORY_EVENT_LIMIT}).`,
+        });
+        this.log(
+          `[sfn] ${machine.info.name}/${record.name} FAILED: over ${HISTORY_EVENT_LIMIT} history events`,
+        );
+        running.controller.abort();
+        running.abort();
+      },
+    });
     // The event log closes as the execution ends; waiting for it keeps a finished record's history complete.
     const eventsClosed = () => Promise.race([events, new Promise((r) => setTimeout(r, 1000).unref())]);
     const running: Running = { abort: execution.abort, controller, done: Promise.resolve() };
@@ -421,19 +538,62 @@ export class StepFunctionsService {
     this.running.set(record.executionArn, running);
   }
 
+  /** A runner of the machine's definition that starts at `state` (where a resumed execution goes on). */
+  private resumer(machine: Machine, state: string): StateMachine {
+    let runner = machine.resumers.get(state);
+    if (!runner) {
+      runner = new StateMachine(
+        { ...machine.prepared.definition, StartAt: state } as unknown as StateMachineDefinition,
+        {
+          validationOptions: { noValidate: true },
+        },
+      );
+      machine.resumers.set(state, runner);
+    }
+    return runner;
+  }
+
   private async collectEvents(
     record: ExecutionRecord,
     events: AsyncGenerator<unknown>,
     types: Map<string, string>,
+    history: {
+      kinds: Map<string, 'task' | 'callback' | 'simple'>;
+      topLevel: ReadonlySet<string>;
+      resumed: boolean;
+      overLimit: () => void;
+    },
   ): Promise<void> {
+    let over = false;
     for await (const raw of events) {
       const event = raw as {
         type: string;
         timestamp: number;
-        state?: { name: string; type: string };
+        index?: number;
+        state?: { name: string; type: string; input?: unknown };
         Error?: string;
         Cause?: unknown;
       };
+      // Count the events AWS would write; past its limit the execution fails, as on AWS.
+      // (An execution that ran past the limit is over: what the emulator ran on while it was stopped is not
+      // history AWS would have written.)
+      if (!over) {
+        record.historyEvents =
+          (record.historyEvents ?? 0) + this.historyEventsFor(event, history.kinds, history.resumed);
+        if (record.historyEvents > HISTORY_EVENT_LIMIT && record.status === 'RUNNING') {
+          over = true;
+          history.overLimit();
+        }
+      }
+      if (
+        event.type === 'StateEntered' &&
+        event.state &&
+        event.index === undefined &&
+        history.topLevel.has(event.state.name)
+      ) {
+        record.checkpoint = { state: event.state.name, input: JSON.stringify(event.state.input ?? null) };
+        this.scheduleSave();
+      }
       const entry: ExecutionEvent = { type: event.type, timestamp: new Date(event.timestamp).toISOString() };
       if (event.state) {
         entry.state = event.state.name;
@@ -448,6 +608,32 @@ export class StepFunctionsService {
       if (record.events.length > MAX_EVENTS) record.events.splice(0, record.events.length - MAX_EVENTS);
     }
     this.scheduleSave();
+  }
+
+  private historyEventsFor(
+    event: { type: string; state?: { name: string; type: string } },
+    kinds: Map<string, 'task' | 'callback' | 'simple'>,
+    resumed: boolean,
+  ): number {
+    switch (event.type) {
+      // A resumed execution's start is not a new one on AWS: it never stopped there.
+      case 'ExecutionStarted':
+        return resumed ? 0 : 1;
+      case 'ExecutionSucceeded':
+      case 'ExecutionFailed':
+      case 'ExecutionTerminated':
+        return 1;
+      case 'StateRetried':
+        return historyEventsOf('retry');
+      case 'StateEntered': {
+        const name = event.state?.name ?? '';
+        const kind = kinds.get(name);
+        if (kind) return historyEventsOf(kind);
+        return event.state?.type === 'Fail' ? historyEventsOf('fail') : historyEventsOf('simple');
+      }
+      default:
+        return 0;
+    }
   }
 
   private finish(
@@ -465,6 +651,7 @@ export class StepFunctionsService {
     const waiters = this.finishWaiters.get(record.executionArn) ?? [];
     this.finishWaiters.delete(record.executionArn);
     for (const notify of waiters) notify(record);
+    this.onFinished?.(record);
   }
 
   private async runTask(
@@ -484,16 +671,34 @@ export class StepFunctionsService {
       if (typeof rawInput[WRAPPED_TIMEOUT] === 'number') timeoutSeconds = rawInput[WRAPPED_TIMEOUT];
       if (typeof rawInput[WRAPPED_HEARTBEAT] === 'number') heartbeatSeconds = rawInput[WRAPPED_HEARTBEAT];
     }
-    if (task.resource === WAIT_RESOURCE) return this.wait(task.stateName, input, signal);
+    if (Buffer.byteLength(JSON.stringify(input ?? null)) > PAYLOAD_LIMIT_BYTES) {
+      throw new StatesError(
+        'States.DataLimitExceeded',
+        `The input of state ${task.stateName} is larger than ${PAYLOAD_LIMIT_BYTES} bytes`,
+        { fatal: true },
+      );
+    }
+    if (task.resource === WAIT_RESOURCE) return this.wait(task.stateName, input, signal, record);
     const waitsForToken = LAMBDA_INVOKE_TOKEN.test(task.resource);
     const scale = waitsForToken ? (this.options.waitScale ?? 1) : 1;
     const override = this.options.taskTimeoutOverrides?.[task.stateName];
-    const timeoutMs = override ?? (timeoutSeconds !== undefined ? timeoutSeconds * 1000 * scale : undefined);
+    const planned = override ?? (timeoutSeconds !== undefined ? timeoutSeconds * 1000 * scale : undefined);
+    // A callback wait a restart interrupted ends when it would have, not a whole timeout later.
+    const timeoutMs = waitsForToken ? this.deadlineOf(record, task.stateName, planned) : planned;
     const heartbeatMs = heartbeatSeconds !== undefined ? heartbeatSeconds * 1000 * scale : undefined;
     const cleanups: Array<() => void> = [];
     let timer: NodeJS.Timeout | undefined;
     try {
-      const work = this.dispatch(task, input, record, signal, heartbeatMs, cleanups);
+      const work = this.dispatch(task, input, record, signal, heartbeatMs, cleanups).then((output) => {
+        if (Buffer.byteLength(JSON.stringify(output ?? null)) > PAYLOAD_LIMIT_BYTES) {
+          throw new StatesError(
+            'States.DataLimitExceeded',
+            `The output of state ${task.stateName} is larger than ${PAYLOAD_LIMIT_BYTES} bytes`,
+            { fatal: true },
+          );
+        }
+        return output;
+      });
       if (timeoutMs === undefined) return await work;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(
@@ -516,16 +721,25 @@ export class StepFunctionsService {
     heartbeatMs: number | undefined,
     cleanups: Array<() => void>,
   ): Promise<Json> {
-    if (LAMBDA_ARN.test(task.resource)) return this.invokeLambda(record, task.resource, input);
+    if (LAMBDA_ARN.test(task.resource))
+      return this.invokeLambda(record, task.stateName, task.resource, input);
     if (LAMBDA_INVOKE.test(task.resource)) {
       const parameters = lambdaParameters(task, input);
       if (parameters.InvocationType === 'Event') {
-        void this.invokeLambda(record, parameters.FunctionName, parameters.Payload ?? null).catch(
-          () => undefined,
-        );
+        void this.invokeLambda(
+          record,
+          task.stateName,
+          parameters.FunctionName,
+          parameters.Payload ?? null,
+        ).catch(() => undefined);
         return { StatusCode: 202, Payload: '' };
       }
-      const payload = await this.invokeLambda(record, parameters.FunctionName, parameters.Payload ?? null);
+      const payload = await this.invokeLambda(
+        record,
+        task.stateName,
+        parameters.FunctionName,
+        parameters.Payload ?? null,
+      );
       return {
         ExecutedVersion: '$LATEST',
         Payload: payload,
@@ -535,16 +749,30 @@ export class StepFunctionsService {
       };
     }
     if (LAMBDA_INVOKE_TOKEN.test(task.resource)) {
+      const resumed = this.resumeTokens.get(record.executionArn);
+      this.resumeTokens.delete(record.executionArn);
       const { token, settled, close } = this.tokens.issue(
         record.executionArn,
         task.stateName,
         heartbeatMs,
         signal,
+        resumed?.state === task.stateName ? resumed.token : undefined,
       );
+      record.waitToken = { state: task.stateName, token };
+      this.scheduleSave();
+      // A wait that ends (not one a shutdown interrupts) retires its token: a resume never revives it.
+      cleanups.push(() => {
+        if (!this.shuttingDown && record.waitToken?.token === token) record.waitToken = undefined;
+      });
       // A settled, timed-out or retried task leaves its token closed: a late callback gets TaskTimedOut.
       cleanups.push(close);
       const parameters = lambdaParameters(task, injectToken(input, token));
-      const invocation = this.invokeLambda(record, parameters.FunctionName, parameters.Payload ?? null);
+      const invocation = this.invokeLambda(
+        record,
+        task.stateName,
+        parameters.FunctionName,
+        parameters.Payload ?? null,
+      );
       if (parameters.InvocationType === 'Event') {
         invocation.catch((error: Error) =>
           this.log(`[sfn] ${record.name} state ${task.stateName}: async invoke failed: ${error.message}`),
@@ -563,10 +791,21 @@ export class StepFunctionsService {
     );
   }
 
-  private async invokeLambda(record: ExecutionRecord, functionRef: string, payload: Json): Promise<Json> {
+  private async invokeLambda(
+    record: ExecutionRecord,
+    stateName: string,
+    functionRef: string,
+    payload: Json,
+  ): Promise<Json> {
     // The state machine's role must allow the invocation, as on AWS (the error is the one Lambda answers there).
     const denied = this.authorizeInvoke?.(record.stateMachineArn, functionRef);
     if (denied) throw new StatesError('Lambda.AWSLambdaException', denied);
+    await this.options.beforeInvoke?.({
+      executionArn: record.executionArn,
+      stateName,
+      functionName: functionRef,
+      payload,
+    });
     try {
       return (await this.lambda.invoke(functionRef, payload)) as Json;
     } catch (error) {
@@ -575,7 +814,33 @@ export class StepFunctionsService {
     }
   }
 
-  private async wait(stateName: string, parameters: Json, signal: AbortSignal): Promise<Json> {
+  /**
+   * The time left of a timed wait at the state the execution is in: the deadline kept when the wait began (so that
+   * a restart does not start the wait again), or `planned` from now, kept as that deadline.
+   */
+  private deadlineOf(
+    record: ExecutionRecord,
+    state: string,
+    planned: number | undefined,
+  ): number | undefined {
+    if (planned === undefined) return undefined;
+    const resumed = this.resumeDeadlines.get(record.executionArn);
+    this.resumeDeadlines.delete(record.executionArn);
+    if (resumed?.state === state) {
+      record.deadline = resumed;
+      return Math.max(0, resumed.at - Date.now());
+    }
+    record.deadline = { state, at: Date.now() + planned };
+    this.scheduleSave();
+    return planned;
+  }
+
+  private async wait(
+    stateName: string,
+    parameters: Json,
+    signal: AbortSignal,
+    record: ExecutionRecord,
+  ): Promise<Json> {
     const p = (parameters ?? {}) as { input?: Json; seconds?: Json; timestamp?: Json };
     let ms: number;
     const override = this.options.waitTimeOverrides?.[stateName];
@@ -594,21 +859,28 @@ export class StepFunctionsService {
         fatal: true,
       });
     }
-    await sleep(ms, signal);
+    await sleep(this.deadlineOf(record, stateName, ms) ?? ms, signal);
     return p.input ?? null;
   }
 
   private scheduleSave(): void {
     if (this.saveTimer || this.shuttingDown) return;
-    this.saveTimer = setTimeout(() => {
-      this.saveTimer = undefined;
-      this.save();
-    }, 50);
+    // The file grows with the executions' histories: wait at least a few writes' time, so that saving never
+    // takes over the target (an incident looping for weeks writes thousands of events).
+    this.saveTimer = setTimeout(
+      () => {
+        this.saveTimer = undefined;
+        this.save();
+      },
+      Math.max(50, this.lastSaveMs * 4),
+    );
     this.saveTimer.unref();
   }
 
   private save(): void {
+    const started = performance.now();
     writeJson(this.file, { executions: [...this.executions.values()] });
+    this.lastSaveMs = performance.now() - started;
   }
 }
 

@@ -8,6 +8,8 @@ import {
 } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { createAdminApi } from './admin-api.ts';
+import { alarmsFromTemplate, LocalAlarms } from './alarms.ts';
 import { createAwsApi } from './aws-api.ts';
 import { createDynalite, ensureTables, tablesFromTemplate } from './dynamodb.ts';
 import {
@@ -134,7 +136,10 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
     await listen(api.server, 'api', host, ports.api);
     closers.push(() => closeServer(aws.server));
     await listen(aws.server, 'aws', host, ports.aws);
-    const ses = await startSes(host, ports.ses);
+    const mail = await startSes(host, ports.ses, { dataDir, log });
+    const ses = mail.server;
+    // Closers run in reverse: the server stops taking mail before the sent mail is saved.
+    closers.push(() => mail.close());
     closers.push(() => closeServer(ses));
     const dynamo = createDynalite(join(dataDir, 'dynamodb'));
     await listen(dynamo, 'dynamodb', host, ports.dynamodb);
@@ -181,6 +186,24 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
       options,
     );
     closers.push(() => stepFunctions.stop());
+    // The stack's alarms: a failed execution, a function error or a metric the sweep logs reaches the operators
+    // by mail, as the alarm topic's email subscriptions would.
+    const alarms = new LocalAlarms(alarmsFromTemplate(model, log), {
+      sesUrl: urls.ses,
+      region: model.region,
+      log,
+    });
+    closers.push(() => alarms.settle());
+    stepFunctions.onFinished = (record) => {
+      const metric = {
+        FAILED: 'ExecutionsFailed',
+        TIMED_OUT: 'ExecutionsTimedOut',
+        ABORTED: 'ExecutionsAborted',
+      }[record.status as 'FAILED' | 'TIMED_OUT' | 'ABORTED'];
+      if (metric) alarms.record('AWS/States', metric, { StateMachineArn: record.stateMachineArn });
+    };
+    lambda.onFunctionError = (fn) => alarms.record('AWS/Lambda', 'Errors', { FunctionName: fn.name });
+    lambda.onLogLine = (_fn, line) => alarms.recordLogLine(line);
     iam = new LocalIam(
       model,
       { stepFunctions, secrets, lambda },
@@ -209,7 +232,13 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
       }),
     );
     const awsApi = createAwsApi({ stepFunctions, secrets, lambda, log, authorize: localIam.awsEndpoint });
-    aws.use(faults ? withFaults(awsApi, faults, 'stepFunctions', isStepFunctionsCall) : awsApi);
+    const awsEndpoint = faults ? withFaults(awsApi, faults, 'stepFunctions', isStepFunctionsCall) : awsApi;
+    // The Scheduler is made below; the admin routes (/_local/) reach it once it is.
+    let scheduler: Scheduler | undefined;
+    const admin = createAdminApi({ schedules: () => scheduler, operatorToken, log });
+    aws.use(async (req, res) => {
+      if (!(await admin(req, res))) await awsEndpoint(req, res);
+    });
 
     const fire = async (schedule: LocalSchedule, target: ScheduleTarget, event: string) => {
       const refused =
@@ -228,6 +257,7 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
       }
     };
     const schedules = new Scheduler(schedulesFromTemplate(model, log), fire, log);
+    scheduler = schedules;
     schedules.start();
     closers.push(() => schedules.stop());
     stepFunctions.resumeInterrupted();

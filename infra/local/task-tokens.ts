@@ -22,21 +22,45 @@ interface Wait extends PendingTask {
   heartbeatTimer?: NodeJS.Timeout;
 }
 
-const TOKEN_FORMAT = /^AQ[A-Za-z0-9_-]{64}$/;
+/**
+ * `AQ`, 48 random bytes, then the issuing execution's ARN (base64url): opaque to callers as AWS's are, yet the
+ * emulator knows the execution of any token it issued, before a restart too (IAM authorises the callback against
+ * that execution's state machine, as AWS does). At most 2,048 characters, AWS's bound.
+ */
+const TOKEN_FORMAT = /^AQ[A-Za-z0-9_-]{64}\.[A-Za-z0-9_-]{1,1900}$/;
+
+function newToken(executionArn: string): string {
+  return `AQ${randomBytes(48).toString('base64url')}.${Buffer.from(executionArn).toString('base64url')}`;
+}
+
+function executionInToken(token: string): string | undefined {
+  if (!TOKEN_FORMAT.test(token)) return undefined;
+  const arn = Buffer.from(token.slice(token.indexOf('.') + 1), 'base64url').toString('utf8');
+  return arn.startsWith('arn:') ? arn : undefined;
+}
 
 export class TaskTokens {
   private readonly waits = new Map<string, Wait>();
   /** Tokens no longer waiting, with the execution that issued them (a late callback is told, and authorised). */
   private readonly closed = new Map<string, string>();
 
-  /** A new token and the promise its callback settles; `close` retires it (task ended, timed out or retried). */
+  /**
+   * A new token and the promise its callback settles; `close` retires it (task ended, timed out or retried).
+   * `reuse` is the token of the same wait before a restart: the wait goes on with it, as on AWS, where the
+   * execution never stopped and the token its callers hold stays good.
+   */
   issue(
     executionArn: string,
     stateName: string,
     heartbeatMs: number | undefined,
     signal: AbortSignal,
+    reuse?: string,
   ): { token: string; settled: Promise<Json>; close: () => void } {
-    const token = `AQ${randomBytes(48).toString('base64url')}`;
+    const token =
+      reuse && executionInToken(reuse) === executionArn && !this.waits.has(reuse)
+        ? reuse
+        : newToken(executionArn);
+    this.closed.delete(token);
     let wait: Wait | undefined;
     const settled = new Promise<Json>((resolve, reject) => {
       wait = {
@@ -88,7 +112,7 @@ export class TaskTokens {
 
   /** The execution that issued a token, waiting or not (IAM authorises a callback against its state machine). */
   executionOf(token: string): string | undefined {
-    return this.waits.get(token)?.executionArn ?? this.closed.get(token);
+    return this.waits.get(token)?.executionArn ?? this.closed.get(token) ?? executionInToken(token);
   }
 
   closeExecution(executionArn: string): void {

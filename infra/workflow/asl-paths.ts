@@ -89,24 +89,37 @@ export function pathsReadBy(state: AslState): string[] {
     if (typeof value === 'string' && isInputPath(value)) paths.push(value);
   }
   if (state.Type === 'Choice') {
-    const presenceOnly = (rule: AslChoiceRule) => 'IsPresent' in rule;
     for (const rule of state.Choices ?? []) {
       const found: string[] = [];
-      collectReads(rule, found, presenceOnly);
+      collectReads(rule, found, new Set());
       paths.push(...found);
     }
   }
   return [...new Set(paths)];
 }
 
-function collectReads(rule: AslChoiceRule, into: string[], skip: (rule: AslChoiceRule) => boolean): void {
-  if (rule.And || rule.Or || rule.Not) {
-    for (const inner of [...(rule.And ?? []), ...(rule.Or ?? []), ...(rule.Not ? [rule.Not] : [])]) {
-      collectReads(inner, into, skip);
+/**
+ * The paths a rule reads that must exist. An `IsPresent` test reads nothing that must exist, and guards the
+ * rules after it in the same `And` (Step Functions stops at the first false operand).
+ */
+function collectReads(rule: AslChoiceRule, into: string[], guarded: ReadonlySet<string>): void {
+  if (rule.And) {
+    const inner = new Set(guarded);
+    for (const operand of rule.And) {
+      collectReads(operand, into, inner);
+      if (operand.IsPresent === true && operand.Variable) inner.add(operand.Variable);
     }
     return;
   }
-  if (!skip(rule)) pathsInRule(rule, into);
+  if (rule.Or || rule.Not) {
+    for (const inner of [...(rule.Or ?? []), ...(rule.Not ? [rule.Not] : [])])
+      collectReads(inner, into, guarded);
+    return;
+  }
+  if ('IsPresent' in rule) return;
+  const found: string[] = [];
+  pathsInRule(rule, found);
+  into.push(...found.filter((path) => !guarded.has(path)));
 }
 
 /** The value at a simple JSONPath (`$.a.b`, `$.a[0]`), or undefined when it points to nothing. */
@@ -243,4 +256,171 @@ export function definitionOfTemplate(template: {
     .map((part) => (typeof part === 'string' ? part : JSON.stringify(part).replaceAll('"', "'")))
     .join('');
   return JSON.parse(text);
+}
+
+/** Every path of a set, with the objects that contain it (`$.a.b` -> `$.a.b`, `$.a`). */
+function withParents(paths: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  for (const path of paths) {
+    let current = path;
+    while (current !== '$') {
+      out.add(current);
+      const cut = Math.max(current.lastIndexOf('.'), current.lastIndexOf('['));
+      if (cut <= 0) break;
+      current = current.slice(0, cut);
+    }
+  }
+  return out;
+}
+
+const join = (base: string, relative: string) => (base === '$' ? relative : `${base}${relative.slice(1)}`);
+
+/**
+ * One thing a state may write at its ResultPath: the paths it always produces (relative, `$.x`) and the values of
+ * those a Choice tests (`$.event` = `resolved`), so that a Choice after it goes only where that value leads.
+ */
+export interface OutputVariant {
+  paths: readonly string[];
+  values?: Readonly<Record<string, string>>;
+}
+export type StateOutputs = (name: string, state: AslState) => readonly OutputVariant[];
+
+export interface FlowProblem {
+  state: string;
+  path: string;
+}
+
+/** What may hold at a state on one route: the paths present, and the values Choices test. */
+interface Alternative {
+  paths: Set<string>;
+  values: Map<string, string>;
+}
+
+const keyOf = (alt: Alternative) =>
+  `${[...alt.paths].sort().join(',')}|${[...alt.values]
+    .map(([k, v]) => `${k}=${v}`)
+    .sort()
+    .join(',')}`;
+
+function choiceOutcome(rule: AslChoiceRule, alt: Alternative): boolean | undefined {
+  if (rule.And) return all(rule.And.map((r) => choiceOutcome(r, alt)));
+  if (rule.Or) return any(rule.Or.map((r) => choiceOutcome(r, alt)));
+  if (rule.Not) {
+    const inner = choiceOutcome(rule.Not, alt);
+    return inner === undefined ? undefined : !inner;
+  }
+  if (!rule.Variable) return undefined;
+  if ('IsPresent' in rule) return alt.paths.has(rule.Variable) === rule.IsPresent ? true : undefined;
+  const value = alt.values.get(rule.Variable);
+  if ('StringEquals' in rule && value !== undefined) return value === rule.StringEquals;
+  return undefined;
+}
+
+/**
+ * Proves that every path a state reads is produced on every route into it. Each route is followed with what it
+ * carries (the paths present, and the values Choices test): from the execution's input, each Task replaces what
+ * is under its ResultPath with one of the things it may write (`outputs`), each Catch adds the error at its
+ * ResultPath to the input as it was, and each Choice sends a route only where its values lead (both ways when it
+ * does not know). Answers every read that some route into its state leaves missing.
+ */
+export function unproducedReads(
+  definition: AslDefinition,
+  executionInput: OutputVariant,
+  outputs: StateOutputs,
+): FlowProblem[] {
+  const seen = new Map<string, Map<string, Alternative>>();
+  const queue: Array<[string, Alternative]> = [];
+  const arrive = (name: string | undefined, alt: Alternative) => {
+    if (!name) return;
+    const at = seen.get(name) ?? new Map<string, Alternative>();
+    seen.set(name, at);
+    const key = keyOf(alt);
+    if (at.has(key)) return;
+    at.set(key, alt);
+    queue.push([name, alt]);
+  };
+  const written = (alt: Alternative, resultPath: string | null, variant: OutputVariant): Alternative => {
+    if (resultPath === null) return alt;
+    const paths = [...alt.paths].filter((p) => !isUnder(p, resultPath));
+    const values = new Map([...alt.values].filter(([p]) => !isUnder(p, resultPath)));
+    for (const [path, value] of Object.entries(variant.values ?? {}))
+      values.set(join(resultPath, path), value);
+    return {
+      paths: withParents([
+        ...paths,
+        ...(resultPath === '$' ? [] : [resultPath]),
+        ...variant.paths.map((p) => join(resultPath, p)),
+      ]),
+      values,
+    };
+  };
+  arrive(definition.StartAt, {
+    paths: withParents(executionInput.paths),
+    values: new Map(Object.entries(executionInput.values ?? {})),
+  });
+  while (queue.length > 0) {
+    const [name, alt] = queue.shift() as [string, Alternative];
+    const state = definition.States[name];
+    if (!state) continue;
+    if (state.Type === 'Choice') {
+      let decided = false;
+      for (const rule of state.Choices ?? []) {
+        const outcome = choiceOutcome(rule, alt);
+        if (outcome === false) continue;
+        arrive(rule.Next, alt);
+        if (outcome === true) {
+          decided = true;
+          break;
+        }
+      }
+      if (!decided) arrive(state.Default, alt);
+      continue;
+    }
+    for (const handler of state.Catch ?? []) {
+      const at = handler.ResultPath === undefined ? '$' : handler.ResultPath;
+      arrive(handler.Next, written(alt, at, { paths: ['$.Error', '$.Cause'] }));
+    }
+    if (state.Type === 'Succeed' || state.Type === 'Fail' || state.End) continue;
+    if (state.Type === 'Task' || state.Type === 'Pass') {
+      for (const variant of outputs(name, state))
+        arrive(state.Next, written(alt, resultPathOf(state), variant));
+    } else {
+      arrive(state.Next, alt);
+    }
+  }
+  const problems: FlowProblem[] = [];
+  for (const [name, state] of Object.entries(definition.States)) {
+    const reads = pathsReadBy(state);
+    const missing = new Set<string>();
+    for (const alt of seen.get(name)?.values() ?? [])
+      for (const path of reads) if (!alt.paths.has(path)) missing.add(path);
+    for (const path of missing) problems.push({ state: name, path });
+  }
+  return problems;
+}
+
+/** The paths Choices test: the only values worth following a route by. */
+export function choiceVariables(definition: AslDefinition): Set<string> {
+  const out = new Set<string>();
+  const visit = (rule: AslChoiceRule) => {
+    if (rule.Variable) out.add(rule.Variable);
+    for (const inner of [...(rule.And ?? []), ...(rule.Or ?? []), ...(rule.Not ? [rule.Not] : [])])
+      visit(inner);
+  };
+  for (const state of Object.values(definition.States)) for (const rule of state.Choices ?? []) visit(rule);
+  return out;
+}
+
+/** The `step` a Task's Parameters name (the payload of a LambdaInvoke, or its Payload when token-waiting). */
+export function stepOf(state: AslState): string | undefined {
+  const parameters = state.Parameters as Record<string, unknown> | undefined;
+  const payload = (parameters?.Payload ?? parameters) as Record<string, unknown> | undefined;
+  return typeof payload?.step === 'string' ? payload.step : undefined;
+}
+
+/** The keys a Task's Parameters give its function (`x.$` counts as `x`). */
+export function parameterKeys(state: AslState): string[] {
+  const parameters = state.Parameters as Record<string, unknown> | undefined;
+  const payload = (parameters?.Payload ?? parameters) as Record<string, unknown> | undefined;
+  return Object.keys(payload ?? {}).map((key) => key.replace(/\.\$$/, ''));
 }

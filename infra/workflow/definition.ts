@@ -138,6 +138,12 @@ export function tokenWait(
 export function buildDefinition(scope: Construct, fns: WorkflowFunctions): sfn.IChainable {
   const failure = failurePath(scope, fns);
   const ids = { incidentId: sfn.JsonPath.stringAt('$.incidentId'), key: sfn.JsonPath.stringAt('$.key') };
+  // Each wait counts itself for its execution, which hands the incident over to a new one when it has waited
+  // enough or long enough (core/executions.ts): Step Functions caps an execution's history and its duration.
+  const execution = {
+    execution: sfn.JsonPath.stringAt('$$.Execution.Name'),
+    executionStartedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+  };
   const step = (stateName: string, name: string, resultPath: string, comment: string, extra = {}) =>
     catchToFailurePath(
       lambdaTask(scope, stateName, fns.workflowStep, {
@@ -167,7 +173,7 @@ export function buildDefinition(scope: Construct, fns: WorkflowFunctions): sfn.I
   const waitForAck = tokenWait(scope, States.WaitForAcknowledgement, fns.workflowStep, {
     comment:
       'Waits for an acknowledgement (link, API or CLI); runs out after the severity timeout. Lowered to sev 3: routes again.',
-    payload: { step: 'waitForAcknowledgement', wait: 'incidentManager', ...ids },
+    payload: { step: 'waitForAcknowledgement', wait: 'incidentManager', ...ids, ...execution },
     timeoutPath: '$.page.ackTimeoutSeconds',
     resultPath: '$.ack',
   });
@@ -196,7 +202,7 @@ export function buildDefinition(scope: Construct, fns: WorkflowFunctions): sfn.I
   const waitForTeamAck = tokenWait(scope, States.WaitForTeamAcknowledgement, fns.workflowStep, {
     comment:
       'Waits for the team to acknowledge (link, API or CLI) until the next business morning. Raised to sev 1-2: routes again.',
-    payload: { step: 'waitForAcknowledgement', wait: 'team', ...ids },
+    payload: { step: 'waitForAcknowledgement', wait: 'team', ...ids, ...execution },
     timeoutPath: '$.team.waitSeconds',
     resultPath: '$.ack',
   });
@@ -227,7 +233,7 @@ export function buildDefinition(scope: Construct, fns: WorkflowFunctions): sfn.I
   );
   const waitForUpdate = tokenWait(scope, States.WaitForUpdate, fns.workflowStep, {
     comment: 'Waits for an update, a change or the resolution; runs out when an update is due.',
-    payload: { step: 'waitForUpdate', ...ids, since: sfn.JsonPath.stringAt('$.loop.since') },
+    payload: { step: 'waitForUpdate', ...ids, since: sfn.JsonPath.stringAt('$.loop.since'), ...execution },
     timeoutPath: '$.loop.waitSeconds',
     resultPath: '$.loop',
   });
@@ -236,15 +242,29 @@ export function buildDefinition(scope: Construct, fns: WorkflowFunctions): sfn.I
     'updateOverdue',
     '$.loop',
     'Reminds, or escalates a second miss to IMOC.',
-    {
-      since: sfn.JsonPath.stringAt('$.loop.since'),
-    },
+    { since: sfn.JsonPath.stringAt('$.loop.since'), ...execution },
   );
   waitForUpdate.addCatch(overdue, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.timeout' });
   catchToFailurePath(waitForUpdate, failure);
 
+  // A wait that has waited enough hands over: the next execution is started, and this one ends.
+  const continueExecution = step(
+    States.ContinueExecution,
+    'continueExecution',
+    '$.continued',
+    'Starts the execution that continues this one (HOT-12 -> HOT-12-2) and names it on the incident.',
+    { execution: sfn.JsonPath.stringAt('$$.Execution.Name') },
+  ).next(
+    new sfn.Succeed(scope, States.Continued, {
+      stateName: States.Continued,
+      comment: 'The incident goes on in the next execution.',
+    }),
+  );
+  const handedOver = (path: string) => sfn.Condition.stringEquals(path, 'continue');
+
   const resolvedYet = new sfn.Choice(scope, States.ResolvedYet, { stateName: States.ResolvedYet })
     .when(sfn.Condition.stringEquals('$.loop.event', 'resolved'), finalComms)
+    .when(handedOver('$.loop.event'), continueExecution)
     .otherwise(waitForUpdate);
   waitForUpdate.next(resolvedYet);
   overdue.next(resolvedYet);
@@ -259,7 +279,7 @@ export function buildDefinition(scope: Construct, fns: WorkflowFunctions): sfn.I
   );
   const waitForPostmortem = tokenWait(scope, States.WaitForPostmortem, fns.workflowStep, {
     comment: 'Waits for the approval request; runs out at the next reminder.',
-    payload: { step: 'waitForPostmortem', ...ids },
+    payload: { step: 'waitForPostmortem', ...ids, ...execution },
     timeoutPath: '$.postmortem.waitSeconds',
     resultPath: '$.review',
   });
@@ -278,7 +298,7 @@ export function buildDefinition(scope: Construct, fns: WorkflowFunctions): sfn.I
   // business days; changes requested send the postmortem back to its draft wait, approval publishes it.
   const waitForApproval = tokenWait(scope, States.WaitForApproval, fns.workflowStep, {
     comment: 'Waits for the approvers (links); runs out every two business days to remind the pending ones.',
-    payload: { step: 'waitForApproval', ...ids },
+    payload: { step: 'waitForApproval', ...ids, ...execution },
     timeoutPath: '$.review.waitSeconds',
     resultPath: '$.review',
   });
@@ -304,11 +324,16 @@ export function buildDefinition(scope: Construct, fns: WorkflowFunctions): sfn.I
       comment: 'The postmortem is approved and published; its priority actions are followed to their SLO.',
     }),
   );
-  waitForPostmortem.next(waitForApproval);
+  waitForPostmortem.next(
+    new sfn.Choice(scope, States.PostmortemOutcome, { stateName: States.PostmortemOutcome })
+      .when(handedOver('$.review.event'), continueExecution)
+      .otherwise(waitForApproval),
+  );
   waitForApproval.next(
     new sfn.Choice(scope, States.ApprovalOutcome, { stateName: States.ApprovalOutcome })
       .when(sfn.Condition.stringEquals('$.review.event', 'approved'), publish)
       .when(sfn.Condition.stringEquals('$.review.event', 'changes-requested'), waitForPostmortem)
+      .when(handedOver('$.review.event'), continueExecution)
       .otherwise(waitForApproval),
   );
 
@@ -335,19 +360,38 @@ export function buildDefinition(scope: Construct, fns: WorkflowFunctions): sfn.I
       ),
       route,
     )
+    .when(handedOver('$.ack.event'), continueExecution)
     .otherwise(startResponse.next(resolvedYet));
   waitForAck.next(acknowledgementOutcome);
   waitForTeamAck.next(acknowledgementOutcome);
 
+  // An execution that continues another picks the incident up at the wait it was in, with what that wait reads
+  // (the step's answer replaces the state: `at`, the ids and the wait's plan).
+  const resumeExecution = catchToFailurePath(
+    lambdaTask(scope, States.ResumeExecution, fns.workflowStep, {
+      comment: 'Says where the incident is (the wait it was in) for an execution that continues another.',
+      payload: sfn.TaskInput.fromObject({ step: 'resumeExecution', ...ids }),
+      resultPath: '$',
+    }),
+    failure,
+  );
+  const at = (point: string) => sfn.Condition.stringEquals('$.at', point);
+  resumeExecution.next(
+    new sfn.Choice(scope, States.ResumeAt, { stateName: States.ResumeAt })
+      .when(at('acknowledgement'), waitForAck)
+      .when(at('team'), waitForTeamAck)
+      .when(at('response'), waitForUpdate)
+      .when(at('postmortem'), waitForPostmortem)
+      .when(at('approval'), waitForApproval)
+      .otherwise(route),
+  );
+
   // An execution started for a postmortem alone (a sev 3 whose postmortem was asked for after its incident's
   // own execution ended) begins at the postmortem; every incident's execution begins at the route.
+  const phase = (name: string) =>
+    sfn.Condition.and(sfn.Condition.isPresent('$.phase'), sfn.Condition.stringEquals('$.phase', name));
   return new sfn.Choice(scope, States.Phase, { stateName: States.Phase })
-    .when(
-      sfn.Condition.and(
-        sfn.Condition.isPresent('$.phase'),
-        sfn.Condition.stringEquals('$.phase', 'postmortem'),
-      ),
-      openPostmortem,
-    )
+    .when(phase('postmortem'), openPostmortem)
+    .when(phase('continue'), resumeExecution)
     .otherwise(route);
 }

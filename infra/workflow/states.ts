@@ -4,6 +4,11 @@
  */
 export const States = {
   Phase: 'Phase',
+  ResumeExecution: 'ResumeExecution',
+  ResumeAt: 'ResumeAt',
+  ContinueExecution: 'ContinueExecution',
+  Continued: 'Continued',
+  PostmortemOutcome: 'PostmortemOutcome',
   RouteBySeverity: 'RouteBySeverity',
   PageOrNotifyTeam: 'PageOrNotifyTeam',
   PageIncidentManager: 'PageIncidentManager',

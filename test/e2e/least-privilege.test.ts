@@ -4,6 +4,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WAITS_PER_EXECUTION } from '../../functions/core/executions.ts';
 import { indexes, keys } from '../../functions/core/keys.ts';
 import { type Grant, PolicyEvaluator, withoutGrant } from '../../infra/local/iam/policy.ts';
 import { eventually } from '../support/eventually.ts';
@@ -94,6 +95,18 @@ async function waitingOn(key: string, token: 'ackTaskToken' | 'loopTaskToken') {
 }
 const functionArn = (id: string) => hotline.target.functions.find(id)?.arn ?? id;
 
+const anUpdate = () => ({
+  summary: 'Rolling back the configuration change.',
+  status: ['Errors at 5%', 'Rollback started'],
+  nextSteps: ['Finish the rollback', 'Watch the error rate'],
+  impact: 'Some card payments fail.',
+  customers: { internal: 0, external: 40 },
+  rootCause: 'A configuration change.',
+  eta: 'no ETA',
+  nextUpdateAt: new Date(Date.now() + 30 * 60_000).toISOString(),
+  external: 'Some payments fail; we are rolling back a change.',
+});
+
 let main = '';
 let approved = '';
 let improvementDue = '';
@@ -171,17 +184,7 @@ describe('the journey with IAM enforced', () => {
 
   it('runs the comms and the resolution, and lists and shows incidents', async () => {
     await waitingOn(main, 'loopTaskToken');
-    const update = await api('POST', `/incidents/${main}/updates`, {
-      summary: 'Rolling back the configuration change.',
-      status: ['Errors at 5%', 'Rollback started'],
-      nextSteps: ['Finish the rollback', 'Watch the error rate'],
-      impact: 'Some card payments fail.',
-      customers: { internal: 0, external: 40 },
-      rootCause: 'A configuration change.',
-      eta: 'no ETA',
-      nextUpdateAt: new Date(Date.now() + 30 * 60_000).toISOString(),
-      external: 'Some payments fail; we are rolling back a change.',
-    });
+    const update = await api('POST', `/incidents/${main}/updates`, anUpdate());
     expect(update.status).toBe(201);
     expect((await api('POST', `/incidents/${main}/resolve`, { supportCases: 3 })).status).toBe(200);
     expect((await api('GET', '/incidents')).status).toBe(200);
@@ -273,6 +276,37 @@ describe('the journey with IAM enforced', () => {
     );
     expect([200, 201]).toContain((await api('POST', `/incidents/${key}/postmortem`, {})).status);
     await waitForMails('the sev 3 owner mail', about(key, ' - Postmortem'));
+  });
+
+  it('continues an incident whose execution has waited its fill in a new execution', async () => {
+    const declared = await api('POST', '/incidents', {
+      summary: 'Refunds delayed',
+      description: 'Refunds take hours to reach customers.',
+      severity: 2,
+      service: 'checkout',
+    });
+    const key = declared.body.key as string;
+    expect(
+      (await api('POST', `/incidents/${key}/acknowledge`, { incidentManager: 'payments-oncall@example.com' }))
+        .status,
+    ).toBe(200);
+    await waitingOn(key, 'loopTaskToken');
+    // As if the execution had looped all the waits it may hold: the next wait hands over.
+    await adminDb().send(
+      new UpdateCommand({
+        TableName: hotline.target.tables[0],
+        Key: keys.incident((await detail(key)).incident.id as string),
+        UpdateExpression: 'SET waitsCount = :n',
+        ExpressionAttributeValues: { ':n': WAITS_PER_EXECUTION },
+      }),
+    );
+    expect((await api('POST', `/incidents/${key}/updates`, anUpdate())).status).toBe(201);
+    await eventually(
+      async () => ((await detail(key)).incident.executionName === `${key}-2` ? true : undefined),
+      'the incident to continue in a new execution',
+    );
+    expect((await api('POST', `/incidents/${key}/resolve`, { supportCases: 0 })).status).toBe(200);
+    await waitForMails('the owner mail of the continued incident', about(key, ' - Postmortem'));
   });
 
   it('starts a workflow its request could not start, which finds the incident acknowledged already', async () => {

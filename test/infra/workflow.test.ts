@@ -160,6 +160,8 @@ describe('incident workflow', () => {
         ],
         Next: States.RouteBySeverity,
       },
+      // The execution waited enough: the incident goes on in the next one.
+      { Variable: '$.ack.event', StringEquals: 'continue', Next: States.ContinueExecution },
     ]);
     expect(outcome.Default).toBe(States.StartResponse);
   });
@@ -189,7 +191,13 @@ describe('incident workflow', () => {
     expect(wait.Resource).toMatch(/waitForTaskToken$/);
     expect(wait.TimeoutSecondsPath).toBe('$.postmortem.waitSeconds');
     expect(wait.Catch?.[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], Next: States.RemindPostmortem });
-    expect(wait.Next).toBe(States.WaitForApproval);
+    expect(wait.Next).toBe(States.PostmortemOutcome);
+    const handOver = definition.States[States.PostmortemOutcome] as State & {
+      Choices: { Next: string }[];
+      Default: string;
+    };
+    expect(handOver.Choices.map((c) => c.Next)).toEqual([States.ContinueExecution]);
+    expect(handOver.Default).toBe(States.WaitForApproval);
     const approval = definition.States[States.WaitForApproval] as State & { TimeoutSecondsPath?: string };
     expect(approval.TimeoutSecondsPath).toBe('$.review.waitSeconds');
     expect(approval.Catch?.[0]).toMatchObject({
@@ -202,16 +210,34 @@ describe('incident workflow', () => {
       Choices: { Next: string }[];
       Default: string;
     };
-    expect(outcome.Choices.map((c) => c.Next)).toEqual([States.PublishPostmortem, States.WaitForPostmortem]);
+    expect(outcome.Choices.map((c) => c.Next)).toEqual([
+      States.PublishPostmortem,
+      States.WaitForPostmortem,
+      States.ContinueExecution,
+    ]);
     expect(definition.States[States.PublishPostmortem]?.Next).toBe(States.Published);
     expect(definition.States[States.RemindPostmortem]?.Next).toBe(States.WaitForPostmortem);
   });
 
-  it('starts a postmortem-only execution at the postmortem, and every other at the route', () => {
+  it('starts a postmortem-only execution at the postmortem, a continuing one where the incident is, every other at the route', () => {
     expect(definition.StartAt).toBe(States.Phase);
     const phase = definition.States[States.Phase] as State & { Choices: { Next: string }[]; Default: string };
-    expect(phase.Choices.map((c) => c.Next)).toEqual([States.OpenPostmortem]);
+    expect(phase.Choices.map((c) => c.Next)).toEqual([States.OpenPostmortem, States.ResumeExecution]);
     expect(phase.Default).toBe(States.RouteBySeverity);
+    expect(definition.States[States.ResumeExecution]).toMatchObject({
+      ResultPath: '$',
+      Next: States.ResumeAt,
+    });
+    const at = definition.States[States.ResumeAt] as State & { Choices: { Next: string }[]; Default: string };
+    expect(at.Choices.map((c) => c.Next)).toEqual([
+      States.WaitForAcknowledgement,
+      States.WaitForTeamAcknowledgement,
+      States.WaitForUpdate,
+      States.WaitForPostmortem,
+      States.WaitForApproval,
+    ]);
+    expect(definition.States[States.ContinueExecution]?.Next).toBe(States.Continued);
+    expect(definition.States[States.Continued]?.Type).toBe('Succeed');
   });
 
   it('has a Retry with capped, fully jittered backoff, a Catch and a timeout on every Task', () => {
@@ -234,6 +260,8 @@ describe('incident workflow', () => {
         States.WaitForApproval,
         States.RemindApprovers,
         States.PublishPostmortem,
+        States.ResumeExecution,
+        States.ContinueExecution,
         States.RecordWorkflowFailure,
       ].sort(),
     );

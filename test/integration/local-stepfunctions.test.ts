@@ -21,6 +21,7 @@ import {
   TaskDoesNotExist,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
+import { StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareDefinition, WAIT_RESOURCE } from '../../infra/local/asl.ts';
 import { createAwsApi } from '../../infra/local/aws-api.ts';
@@ -123,6 +124,37 @@ describe('prepareDefinition', () => {
     expect(() => prepareDefinition({ QueryLanguage: 'JSONata', StartAt: 'A', States: {} })).toThrow(
       /JSONata/,
     );
+  });
+
+  it('lets a result replace the whole input with ResultPath "$", as AWS does and the emulator does not', async () => {
+    const { definition: prepared } = prepareDefinition({
+      StartAt: 'T',
+      States: {
+        T: {
+          Type: 'Task',
+          Resource: 'arn:aws:lambda:us-east-1:000000000000:function:f',
+          ResultPath: '$',
+          Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$', Next: 'C' }],
+          Next: 'C',
+        },
+        C: { Type: 'Choice', Choices: [{ Variable: '$.at', StringEquals: 'x', Next: 'S' }], Default: 'S' },
+        S: { Type: 'Succeed' },
+      },
+    });
+    const states = prepared.States as Record<
+      string,
+      { ResultPath?: unknown; Catch?: { ResultPath?: unknown }[] }
+    >;
+    expect(states.T?.ResultPath).toBeUndefined();
+    expect(states.T?.Catch?.[0]?.ResultPath).toBeUndefined();
+    const machine = new StateMachine(prepared as never, { validationOptions: { noValidate: true } });
+    const run = machine.run(
+      { a: 1 },
+      {
+        overrides: { taskResourceLocalHandlers: { T: async () => ({ at: 'x', b: 2 }) } as never },
+      },
+    );
+    expect(await run.result).toEqual({ at: 'x', b: 2 });
   });
 });
 
@@ -288,7 +320,13 @@ describe('local Step Functions and Secrets Manager endpoint', () => {
       sfn.send(new SendTaskSuccessCommand({ taskToken: 'garbage', output: '{}' })),
     ).rejects.toBeInstanceOf(InvalidToken);
     await expect(
-      sfn.send(new SendTaskSuccessCommand({ taskToken: `AQ${'a'.repeat(64)}`, output: '{}' })),
+      sfn.send(
+        new SendTaskSuccessCommand({
+          // Well formed (the emulator's tokens name their execution), but never issued.
+          taskToken: `AQ${'a'.repeat(64)}.${Buffer.from(`${machineArn.replace(':stateMachine:', ':execution:')}:x`).toString('base64url')}`,
+          output: '{}',
+        }),
+      ),
     ).rejects.toBeInstanceOf(TaskDoesNotExist);
     await expect(
       sfn.send(new StartExecutionCommand({ stateMachineArn: `${machineArn}Nope`, input: '{}' })),

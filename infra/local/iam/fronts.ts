@@ -7,6 +7,7 @@ import {
 } from 'node:http';
 import { Readable } from 'node:stream';
 import { type FaultInjector, withFaults } from '../faults.ts';
+import { dynamoDbLimitViolation, SES_MAX_REQUEST_BYTES, sesLimitViolation } from '../limits.ts';
 import type { Denied, IamEnforcer } from './enforcer.ts';
 import {
   type AwsCall,
@@ -28,13 +29,13 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<voi
 /** Requests larger than this are refused before they are read (dynalite's and SES's own limits are lower). */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
-export function readRequestBody(req: IncomingMessage): Promise<Buffer> {
+export function readRequestBody(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
+      if (size > maxBytes) {
         req.destroy();
         reject(new Error('request body too large'));
         return;
@@ -127,10 +128,12 @@ export function dynamoDbFront(dynalite: Server, options: { iam: FrontIam; faults
         const target = String(req.headers['x-amz-target'] ?? '');
         if (req.method === 'POST' && target) {
           const { enforcer, env } = options.iam();
-          const denied = authorizeCall(enforcer, req, 'dynamodb', () =>
-            dynamoDbCall(target, body.length > 0 ? JSON.parse(body.toString('utf8')) : {}, env),
-          );
+          const parsed: unknown = body.length > 0 ? JSON.parse(body.toString('utf8')) : {};
+          const denied = authorizeCall(enforcer, req, 'dynamodb', () => dynamoDbCall(target, parsed, env));
           if (denied) return sendDenied(res, denied);
+          // AWS counts an item's size in UTF-8 bytes; dynalite counts characters.
+          const tooLarge = dynamoDbLimitViolation(target, parsed);
+          if (tooLarge) return sendDenied(res, tooLarge);
         }
         return inner(replayed(req, body), res);
       })
@@ -152,7 +155,8 @@ export function dynamoDbFront(dynalite: Server, options: { iam: FrontIam; faults
 export function sesFront(sesUrl: string, options: { iam: FrontIam }): Server {
   const target = new URL(sesUrl);
   return createServer((req, res) => {
-    readRequestBody(req)
+    // An SES v2 message may be 40 MB, base64 in JSON: past the other fronts' cap.
+    readRequestBody(req, SES_MAX_REQUEST_BYTES)
       .then((body) => {
         const { enforcer, env } = options.iam();
         const denied = authorizeCall(enforcer, req, 'ses', () =>
@@ -165,6 +169,14 @@ export function sesFront(sesUrl: string, options: { iam: FrontIam }): Server {
           ),
         );
         if (denied) return sendDenied(res, denied);
+        // AWS checks SES's limits once the call is authorised; a refused message never reaches the emulator.
+        const refused = sesLimitViolation({
+          method: req.method ?? 'GET',
+          path: req.url ?? '/',
+          body,
+          contentType: req.headers['content-type'],
+        });
+        if (refused) return sendDenied(res, refused);
         const upstream = httpRequest(
           {
             host: target.hostname,

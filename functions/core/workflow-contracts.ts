@@ -1,0 +1,195 @@
+import * as z from 'zod/mini';
+import { postmortemReminders } from './postmortem.ts';
+import { loopEvents } from './response.ts';
+
+/*
+ * The contract between the state machine and the steps it runs: what each step receives (the Task's Parameters,
+ * with the incident's ids) and what it answers (what lands at the Task's ResultPath, where the states after it
+ * read it). One schema per step; the workflow-step handler validates every input it is given and every answer it
+ * returns, so a step that drifts from the contract fails at once, where it is, instead of a later state dying on
+ * AWS with States.Runtime. The resumes of the token waits are in core/workflow-resume.ts. test/infra/
+ * workflow-contracts.test.ts walks the definition and proves that every path a state reads is produced, on every
+ * route into it.
+ */
+
+const id = z.string().check(z.minLength(1), z.maxLength(200));
+const count = z.number().check(z.int(), z.gte(0));
+const seconds = z.number().check(z.int(), z.gte(1));
+const isoTime = z.string().check(z.minLength(20), z.maxLength(40));
+const ids = { incidentId: id, key: id };
+
+/** The execution's input: an incident's own execution, a postmortem's own, or one continuing another. */
+export const executionInput = z.object({
+  ...ids,
+  phase: z.optional(z.enum(['postmortem', 'continue'])),
+});
+export type ExecutionInput = z.infer<typeof executionInput>;
+
+const token = z.string().check(z.minLength(1), z.maxLength(2048));
+const step = <S extends string>(name: S) => z.literal(name);
+/** `$$.Execution.Name` and `$$.Execution.StartTime`: where a wait decides that the execution continues in a new one. */
+const execution = { execution: z.optional(id), executionStartedAt: z.optional(isoTime) };
+
+/** What each step receives. */
+export const stepInputs = {
+  route: z.object({ step: step('route'), ...ids }),
+  page: z.object({ step: step('page'), ...ids, tier: count, round: count }),
+  waitForAcknowledgement: z.object({
+    step: step('waitForAcknowledgement'),
+    ...ids,
+    token,
+    ...execution,
+    // Absent in executions of a definition from before the sev 3 route.
+    wait: z.optional(z.enum(['incidentManager', 'team'])),
+  }),
+  notifyTeam: z.object({ step: step('notifyTeam'), ...ids, round: count }),
+  remindTeam: z.object({ step: step('remindTeam'), ...ids, round: count, remindAt: isoTime }),
+  startResponse: z.object({ step: step('startResponse'), ...ids }),
+  waitForUpdate: z.object({ step: step('waitForUpdate'), ...ids, token, since: isoTime, ...execution }),
+  updateOverdue: z.object({ step: step('updateOverdue'), ...ids, since: isoTime, ...execution }),
+  finalComms: z.object({ step: step('finalComms'), ...ids }),
+  openPostmortem: z.object({ step: step('openPostmortem'), ...ids }),
+  waitForPostmortem: z.object({ step: step('waitForPostmortem'), ...ids, token, ...execution }),
+  remindPostmortem: z.object({
+    step: step('remindPostmortem'),
+    ...ids,
+    reminder: z.enum([...postmortemReminders, 'none']),
+  }),
+  waitForApproval: z.object({ step: step('waitForApproval'), ...ids, token, ...execution }),
+  remindApprovers: z.object({ step: step('remindApprovers'), ...ids, round: count }),
+  publishPostmortem: z.object({ step: step('publishPostmortem'), ...ids }),
+  continueExecution: z.object({ step: step('continueExecution'), ...ids, execution: id }),
+  resumeExecution: z.object({ step: step('resumeExecution'), ...ids }),
+} as const;
+export type StepName = keyof typeof stepInputs;
+export const stepNames = Object.keys(stepInputs) as StepName[];
+export type StepInputOf<S extends StepName> = z.infer<(typeof stepInputs)[S]>;
+
+/** A wait's own answer: whether it keeps waiting (the state machine takes the resume instead). */
+const waiting = z.object({ waiting: z.boolean() });
+export const loopPlan = z.object({ event: z.enum(loopEvents), waitSeconds: seconds, since: isoTime });
+export const teamPlan = z.object({
+  round: count,
+  remindAt: isoTime,
+  waitSeconds: seconds,
+  skipped: z.optional(z.boolean()),
+});
+export const postmortemPlan = z.object({
+  reminder: z.enum([...postmortemReminders, 'none']),
+  waitSeconds: seconds,
+});
+export const reviewPlan = z.object({ round: count, waitSeconds: seconds });
+
+/** Where a continued execution picks the incident up, with what the wait there reads. */
+export const resumePoint = z.discriminatedUnion('at', [
+  z.object({
+    at: z.literal('acknowledgement'),
+    ...ids,
+    page: z.object({ nextTier: count, round: count, ackTimeoutSeconds: seconds }),
+  }),
+  z.object({ at: z.literal('team'), ...ids, team: teamPlan }),
+  z.object({ at: z.literal('response'), ...ids, loop: loopPlan }),
+  z.object({ at: z.literal('postmortem'), ...ids, postmortem: postmortemPlan }),
+  z.object({ at: z.literal('approval'), ...ids, postmortem: postmortemPlan, review: reviewPlan }),
+  z.object({ at: z.literal('route'), ...ids }),
+]);
+export type ResumePoint = z.infer<typeof resumePoint>;
+
+/** What each step answers. */
+export const stepOutputs = {
+  route: z.object({
+    nextTier: count,
+    round: count,
+    route: z.enum(['page', 'team']),
+    severity: z.number(),
+  }),
+  page: z.object({
+    tier: count,
+    nextTier: count,
+    round: count,
+    ackTimeoutSeconds: seconds,
+    recipients: z.array(z.string()),
+    skipped: z.optional(z.boolean()),
+  }),
+  waitForAcknowledgement: waiting,
+  notifyTeam: teamPlan,
+  remindTeam: teamPlan,
+  startResponse: loopPlan,
+  waitForUpdate: waiting,
+  updateOverdue: loopPlan,
+  finalComms: z.object({ postmortem: z.enum(['required', 'requested', 'not-required']) }),
+  openPostmortem: postmortemPlan,
+  waitForPostmortem: waiting,
+  remindPostmortem: postmortemPlan,
+  waitForApproval: waiting,
+  remindApprovers: reviewPlan,
+  publishPostmortem: z.object({ published: z.boolean(), status: z.optional(z.string()) }),
+  continueExecution: z.object({ execution: id, alreadyStarted: z.boolean() }),
+  resumeExecution: resumePoint,
+} as const satisfies Record<StepName, z.ZodMiniType>;
+export type StepOutputOf<S extends StepName> = z.infer<(typeof stepOutputs)[S]>;
+
+/**
+ * What each token wait is resumed with (SendTaskSuccess's output, built only by core/workflow-resume.ts), by the
+ * ResultPath it lands at. A wait's own answer is ignored: the resume is what the states after it read.
+ */
+export const resumes = {
+  ack: z.discriminatedUnion('event', [
+    z.object({ event: z.literal('acknowledged'), by: z.string() }),
+    z.object({
+      event: z.enum(['resolved', 'raised', 'lowered', 'continue']),
+      severity: z.number(),
+    }),
+  ]),
+  loop: loopPlan,
+  review: z.object({
+    event: z.enum(['approval-requested', 'approved', 'changes-requested', 'continue']),
+    round: count,
+    waitSeconds: seconds,
+  }),
+} as const;
+
+/** The failure recorder's input (its own function; its answer is discarded). */
+export const failureInput = z.object({
+  ...ids,
+  failure: z.optional(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
+});
+
+export class ContractError extends Error {
+  override name = 'ContractError';
+}
+
+function checked(schema: z.ZodMiniType, value: unknown, what: string): unknown {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const issues = result.error.issues
+      .slice(0, 5)
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; ');
+    throw new ContractError(`${what} breaks the workflow's contract: ${issues}`);
+  }
+  return result.data;
+}
+
+/** A step's input as the state machine gave it, or a ContractError naming what is wrong. */
+export function stepInput(value: unknown): { step: StepName; input: StepInputOf<StepName> } {
+  const name = (value as { step?: unknown } | null)?.step;
+  if (typeof name !== 'string' || !(name in stepInputs))
+    throw new ContractError(`unknown workflow step ${JSON.stringify(name)}`);
+  const stepName = name as StepName;
+  return {
+    step: stepName,
+    input: checked(stepInputs[stepName], value, `the input of step ${stepName}`) as StepInputOf<StepName>,
+  };
+}
+
+/** A step's answer, checked before it goes back to the state machine. */
+export function stepOutput<S extends StepName>(name: S, value: unknown): StepOutputOf<S> {
+  return checked(stepOutputs[name], value, `the answer of step ${name}`) as StepOutputOf<S>;
+}
+
+/** A resume payload, checked where it is built. */
+export function resumeOutput<T>(wait: keyof typeof resumes, value: T): T {
+  checked(resumes[wait], value, `the resume of a ${wait} wait`);
+  return value;
+}
