@@ -120,6 +120,7 @@ export class HotlineStack extends Stack {
         linkSigningKeys: this.linkSigningKeys,
         publicBaseUrl,
         alertSourceSecrets: this.alertSourceSecrets,
+        reportRunner: f.RunSloReport,
         workflow: {
           stateMachine: this.stateMachine,
           arnByName: workflow.stateMachineArnByName,
@@ -127,6 +128,9 @@ export class HotlineStack extends Stack {
         },
       });
     }
+    // A report run is started once (the run's claim makes a second delivery do nothing): no async retries, a
+    // failed or killed run says so on its GET and the operator asks again.
+    f.RunSloReport.configureAsyncInvoke({ retryAttempts: 0 });
     this.schedules = new Schedules(this, 'Schedules', {
       sweepUnstartedWorkflows: f.SweepUnstartedWorkflows,
       sweepActionReminders: f.SweepActionReminders,

@@ -21,6 +21,10 @@ export const capabilities = {
   'table:index:gsi3': { env: ['TABLE_NAME'] },
   /** PutItem and UpdateItem (every create is conditional, every change conditional on the state it leaves). */
   'table:write': { env: ['TABLE_NAME'] },
+  /** PutItem only: for a function that creates items (each once, conditionally) and changes none. */
+  'table:put': { env: ['TABLE_NAME'] },
+  /** UpdateItem only: for a function that changes items and claims work (a leased claim is an UpdateItem) but creates none with PutItem. */
+  'table:update': { env: ['TABLE_NAME'] },
   /** DeleteItem: only to release a claim the function holds (a link use, an alert delivery, a report run). */
   'table:delete': { env: ['TABLE_NAME'] },
   /** ses:SendEmail (simple content) from the sender identity through the configuration set. Needs `links`. */
@@ -39,6 +43,8 @@ export const capabilities = {
   'workflow:callback': { env: [] },
   /** Each alert source's credential (secretsmanager:GetSecretValue), in `<SOURCE>_SECRET_ARN`. */
   'secrets:alertSources': { env: [] },
+  /** lambda:InvokeFunction (asynchronous) on the report runner function, named in REPORT_RUNNER_FUNCTION. */
+  'reports:run': { env: ['REPORT_RUNNER_FUNCTION'] },
   /** Powertools Metrics' namespace: metrics go out as log lines (no grant). */
   metrics: { env: ['POWERTOOLS_METRICS_NAMESPACE'] },
 } as const satisfies Record<string, { env: readonly string[] }>;

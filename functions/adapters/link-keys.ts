@@ -3,16 +3,39 @@ import { parseSigningKeys, type SigningKeys } from '../core/links.ts';
 import { boundEnv, port } from './capabilities.ts';
 import { organisation, publicBaseUrl } from './config.ts';
 
-/** The link signing keys (cached five minutes: a rotation adds a key before it signs with it). */
-export async function signingKeys(): Promise<SigningKeys> {
-  const value = await getSecret(boundEnv('LINK_SIGNING_SECRET_ARN', 'links'), { maxAge: 300 });
+/** How long the keys are cached: the secret is read at most this often, unless a link names a key not in it. */
+const KEYS_MAX_AGE_SECONDS = 300;
+/** A link naming an unknown key reads the secret again, but at most this often (forged ids must not hammer it). */
+const REFETCH_INTERVAL_MS = 10_000;
+let lastRefetch = Number.NEGATIVE_INFINITY;
+
+async function readKeys(forceFetch: boolean): Promise<SigningKeys> {
+  const value = await getSecret(boundEnv('LINK_SIGNING_SECRET_ARN', 'links'), {
+    maxAge: KEYS_MAX_AGE_SECONDS,
+    ...(forceFetch ? { forceFetch: true } : {}),
+  });
   if (typeof value !== 'string') throw new Error('the link signing keys are not a JSON string');
   return parseSigningKeys(value);
 }
 
-/** What signed links need: the keys, and the origin the links are made on. */
+/**
+ * The link signing keys, cached five minutes. The rotation runbook adds a key and makes it active in one step,
+ * so a function that cached the keys before would call a fresh link's key unknown for up to five minutes: when
+ * `keyId` (the key a link names) is not among the cached keys, they are read again, once.
+ */
+export async function signingKeys(options: { keyId?: string | undefined } = {}): Promise<SigningKeys> {
+  const cached = await readKeys(false);
+  const { keyId } = options;
+  if (keyId === undefined || Object.hasOwn(cached.keys, keyId)) return cached;
+  const now = Date.now();
+  if (now - lastRefetch < REFETCH_INTERVAL_MS) return cached;
+  lastRefetch = now;
+  return readKeys(true);
+}
+
+/** What signed links need: the keys (those that include a link's key, when named), and the links' origin. */
 export interface Links {
-  signingKeys: () => Promise<SigningKeys>;
+  signingKeys: (options?: { keyId?: string | undefined }) => Promise<SigningKeys>;
   baseUrl: string;
 }
 

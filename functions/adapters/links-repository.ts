@@ -1,56 +1,45 @@
 import { keys } from '../core/keys.ts';
-import type { LinkUse, LinkUseStore } from '../use-cases/ports.ts';
-import type { Table } from './table.ts';
+import type { ClaimOf, LinkUse, LinkUseStore } from '../use-cases/ports.ts';
+import { entity, type Table } from './table.ts';
 
-/** Uses of signed links: one item per link id, created when the link is first used. */
+/**
+ * Uses of signed links: one item per link id, claimed with a lease when the link is first used (the table's one
+ * claim protocol; the attempt is the claim's owner). Done is `completedAt`, as 0.1.0 wrote it; a use 0.1.0 left
+ * pending has no lease and is taken over.
+ */
 export class LinksRepository implements LinkUseStore {
   constructor(private readonly table: Table) {}
 
-  async use(use: LinkUse): Promise<LinkUse | undefined> {
-    const item = { ...keys.linkUse(use.linkId), type: 'linkUse', ...use };
-    if (await this.table.putIfHolds(item, { ConditionExpression: 'attribute_not_exists(pk)' }))
-      return undefined;
-    return (await this.get(use.linkId)) ?? use;
+  async claim(use: LinkUse, leaseMs: number): Promise<ClaimOf<LinkUse>> {
+    if (!use.attempt) throw new Error('a link use is claimed by an attempt');
+    const claim = await this.table.claim(keys.linkUse(use.linkId), {
+      owner: use.attempt,
+      now: new Date(use.usedAt),
+      leaseMs,
+      doneAttribute: 'completedAt',
+      attributes: { type: 'linkUse', ...use },
+    });
+    if (claim.outcome === 'claimed' || claim.outcome === 'taken-over') return { state: claim.outcome };
+    return { state: claim.outcome, record: entity(claim.item) as unknown as LinkUse };
   }
 
   get(linkId: string): Promise<LinkUse | undefined> {
     return this.table.get<LinkUse>(keys.linkUse(linkId));
   }
 
-  async complete(linkId: string, attempt: string, outcome: string, at: string): Promise<boolean> {
-    const held = await this.table.updateIfHolds({
-      Key: keys.linkUse(linkId),
-      UpdateExpression: 'SET outcome = :outcome, completedAt = :at',
-      ConditionExpression: 'attempt = :attempt AND outcome = :pending',
-      ExpressionAttributeValues: {
-        ':outcome': outcome,
-        ':at': at,
-        ':attempt': attempt,
-        ':pending': 'pending',
-      },
+  complete(linkId: string, attempt: string, outcome: string, at: string): Promise<boolean> {
+    return this.table.completeClaim(keys.linkUse(linkId), {
+      owner: attempt,
+      doneAttribute: 'completedAt',
+      attributes: { outcome, completedAt: at },
     });
-    return held !== undefined;
   }
 
   release(linkId: string, attempt: string): Promise<boolean> {
-    return this.table.deleteIfHolds(keys.linkUse(linkId), {
-      ConditionExpression: 'attempt = :attempt AND outcome = :pending',
-      ExpressionAttributeValues: { ':attempt': attempt, ':pending': 'pending' },
+    return this.table.releaseClaim(keys.linkUse(linkId), {
+      owner: attempt,
+      doneAttribute: 'completedAt',
+      forget: true,
     });
-  }
-
-  async takeOver(linkId: string, previousAttempt: string, attempt: string, at: string): Promise<boolean> {
-    const held = await this.table.updateIfHolds({
-      Key: keys.linkUse(linkId),
-      UpdateExpression: 'SET attempt = :attempt, usedAt = :at',
-      ConditionExpression: 'attempt = :previous AND outcome = :pending',
-      ExpressionAttributeValues: {
-        ':attempt': attempt,
-        ':at': at,
-        ':previous': previousAttempt,
-        ':pending': 'pending',
-      },
-    });
-    return held !== undefined;
   }
 }

@@ -1,12 +1,22 @@
-import type { ApprovalDecision } from '../core/approvals.ts';
+import { type ApprovalDecision, requestRoundOf } from '../core/approvals.ts';
+import { RetryableError } from '../core/errors.ts';
 import { indexes, keys } from '../core/keys.ts';
-import type { Postmortem, PostmortemStatus, PostmortemVersion } from '../core/postmortem.ts';
+import type { Postmortem, PostmortemVersion, VersionSummary } from '../core/postmortem.ts';
 import { postmortemStatuses } from '../core/postmortem.ts';
-import type { PostmortemQuery, PostmortemStore, PublishedDocument } from '../use-cases/ports.ts';
+import type {
+  KeptToken,
+  PostmortemQuery,
+  PostmortemStore,
+  PostmortemWait,
+  PostmortemWrite,
+  PublishedDocument,
+} from '../use-cases/ports.ts';
 import { entity, type Table } from './table.ts';
 
 /** Attributes of the postmortem item that are not the postmortem (kept server side). */
-const PRIVATE = ['taskToken', 'reminders', 'waitsExecution', 'waitsCount'] as const;
+const PRIVATE = ['taskToken', 'taskTokenWait', 'reminders', 'waitsExecution', 'waitsCount', 'lock'] as const;
+/** Reads and writes of one `update` before it gives up (each lost race means another write landed). */
+const UPDATE_ATTEMPTS = 8;
 
 /** The postmortem of its item, without what the workflow keeps on it. */
 export function postmortemOf(item: Record<string, unknown>): Postmortem {
@@ -55,47 +65,67 @@ export class PostmortemsRepository implements PostmortemStore {
     return item ? postmortemOf(item) : undefined;
   }
 
-  async save(
-    postmortem: Postmortem,
-    expectedVersion: number,
-    version: PostmortemVersion | undefined,
-    statusIn: readonly PostmortemStatus[],
-  ): Promise<boolean> {
+  async update(
+    incidentId: string,
+    change: (current: Postmortem) => PostmortemWrite | undefined,
+  ): Promise<{ before: Postmortem; after: Postmortem } | undefined> {
+    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt += 1) {
+      const item = await this.table.getItem(keys.postmortem(incidentId));
+      if (!item) return undefined;
+      const before = postmortemOf(item);
+      const write = change(before);
+      if (!write) return undefined;
+      const lock = typeof item.lock === 'number' ? item.lock : undefined;
+      if (await this.write(write.postmortem, lock)) {
+        // Keyed by its number: a retried save writes the same version record once.
+        if (write.version) await this.table.putOnce(this.versionItem(incidentId, write.version));
+        return { before, after: write.postmortem };
+      }
+    }
+    throw new RetryableError(
+      `the postmortem of incident ${incidentId} kept changing during ${UPDATE_ATTEMPTS} attempts: try again`,
+    );
+  }
+
+  /** One write on the lock read (absent on an item of 0.1.0); the lock moves on. False when it moved first. */
+  private async write(postmortem: Postmortem, lock: number | undefined): Promise<boolean> {
     // An update, not a put: the item's private attributes (the workflow's task token, the reminders sent) stay.
-    const names: Record<string, string> = { '#status': 'status', '#version': 'version' };
-    const values: Record<string, unknown> = { ':expected': expectedVersion };
+    const names: Record<string, string> = { '#lock': 'lock' };
+    const values: Record<string, unknown> = { ':next': (lock ?? 0) + 1 };
     const { key: _key, incidentId: _id, ...changed } = postmortem;
     const attributes = {
       ...changed,
       ...indexes.postmortemsByStatus.values(postmortem.status, postmortem.due, postmortem.incidentId),
     };
-    const sets = Object.entries(attributes).map(([name, value], i) => {
-      names[`#a${i}`] = name;
-      values[`:a${i}`] = value;
-      return `#a${i} = :a${i}`;
-    });
-    const statuses = statusIn.map((status, i) => {
-      values[`:s${i}`] = status;
-      return `:s${i}`;
-    });
+    const sets = Object.entries(attributes)
+      .filter(([name]) => !(PRIVATE as readonly string[]).includes(name))
+      .map(([name, value], i) => {
+        names[`#a${i}`] = name;
+        values[`:a${i}`] = value;
+        return `#a${i} = :a${i}`;
+      });
+    if (lock !== undefined) values[':lock'] = lock;
     const saved = await this.table.updateIfHolds({
       Key: keys.postmortem(postmortem.incidentId),
-      UpdateExpression: `SET ${sets.join(', ')}`,
-      ConditionExpression: `#version = :expected AND #status IN (${statuses.join(', ')})`,
+      UpdateExpression: `SET ${sets.join(', ')}, #lock = :next`,
+      ConditionExpression:
+        lock === undefined ? 'attribute_exists(pk) AND attribute_not_exists(#lock)' : '#lock = :lock',
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     });
-    if (!saved) return false;
-    // Keyed by its number: a retried save writes the same version record once.
-    if (version) await this.table.putOnce(this.versionItem(postmortem.incidentId, version));
-    return true;
+    return saved !== undefined;
   }
 
   async recordDecision(
     incidentId: string,
     decision: ApprovalDecision,
   ): Promise<ApprovalDecision | undefined> {
-    const key = keys.approvalDecision(incidentId, decision.contentHash, decision.approver);
+    const key = keys.approvalDecision(
+      incidentId,
+      decision.contentHash,
+      decision.approver,
+      requestRoundOf(decision),
+    );
     if (await this.table.putOnce({ ...key, type: 'approvalDecision', ...decision })) return undefined;
     return (await this.table.get<ApprovalDecision>(key)) ?? decision;
   }
@@ -124,16 +154,29 @@ export class PostmortemsRepository implements PostmortemStore {
     return this.table.get<PublishedDocument>(keys.postmortemDocument(incidentId));
   }
 
-  async versions(incidentId: string): Promise<PostmortemVersion[]> {
+  async history(incidentId: string): Promise<VersionSummary[]> {
     const items = await this.table.queryAll({
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :versions)',
+      ProjectionExpression: '#version, #at, #by, #changed',
+      ExpressionAttributeNames: { '#version': 'version', '#at': 'at', '#by': 'by', '#changed': 'changed' },
       ExpressionAttributeValues: {
         ':pk': keys.postmortem(incidentId).pk,
         ':versions': 'VERSION#',
       },
       ConsistentRead: true,
     });
-    return items.map((item) => entity(item) as unknown as PostmortemVersion);
+    return items
+      .map((item) => ({
+        version: Number(item.version),
+        at: String(item.at),
+        by: String(item.by),
+        changed: Array.isArray(item.changed) ? item.changed.map(String) : [],
+      }))
+      .sort((a, b) => a.version - b.version);
+  }
+
+  version(incidentId: string, version: number): Promise<PostmortemVersion | undefined> {
+    return this.table.get<PostmortemVersion>(keys.postmortemVersion(incidentId, version));
   }
 
   async list(query: PostmortemQuery): Promise<Postmortem[]> {
@@ -171,22 +214,28 @@ export class PostmortemsRepository implements PostmortemStore {
     return found.sort((a, b) => (a.due < b.due ? -1 : a.due > b.due ? 1 : 0)).slice(0, query.limit);
   }
 
-  async taskTokenOf(incidentId: string): Promise<string | undefined> {
+  async taskTokenOf(incidentId: string): Promise<KeptToken | undefined> {
     const item = await this.table.getItem(keys.postmortem(incidentId));
-    return typeof item?.taskToken === 'string' ? item.taskToken : undefined;
+    if (typeof item?.taskToken !== 'string') return undefined;
+    const wait =
+      item.taskTokenWait === 'postmortem' || item.taskTokenWait === 'approval'
+        ? item.taskTokenWait
+        : undefined;
+    return { token: item.taskToken, ...(wait ? { wait } : {}) };
   }
 
   async keepTaskToken(
     incidentId: string,
     token: string,
-    execution?: string,
+    options: { execution?: string | undefined; wait?: PostmortemWait } = {},
   ): Promise<{ postmortem: Postmortem; waits: number } | undefined> {
+    const { execution, wait } = options;
     const keep = (update: string, condition: string, values: Record<string, unknown>) =>
       this.table.updateIfHolds({
         Key: keys.postmortem(incidentId),
-        UpdateExpression: update,
+        UpdateExpression: `${update}${wait ? ', taskTokenWait = :wait' : ' REMOVE taskTokenWait'}`,
         ConditionExpression: condition,
-        ExpressionAttributeValues: { ':token': token, ...values },
+        ExpressionAttributeValues: { ':token': token, ...(wait ? { ':wait': wait } : {}), ...values },
         ReturnValues: 'ALL_NEW',
       });
     // The same execution counts on; a new one (or the first wait) starts its count at 1.

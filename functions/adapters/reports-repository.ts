@@ -1,16 +1,24 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { TrackedAction } from '../core/actions.ts';
 import type { Incident } from '../core/incident.ts';
 import { indexes, keys } from '../core/keys.ts';
 import type { Postmortem, PostmortemStatus } from '../core/postmortem.ts';
-import type { ReportRun, ReportStore } from '../use-cases/ports.ts';
+import type {
+  ClaimOf,
+  ClaimTerms,
+  ReportJob,
+  ReportJobOutcome,
+  ReportRun,
+  ReportStore,
+} from '../use-cases/ports.ts';
 import { postmortemOf } from './postmortems-repository.ts';
-import { entity, type Table } from './table.ts';
+import { CLAIM_UNTIL, entity, type Table } from './table.ts';
 
 type QueryInput = Parameters<Table['query']>[0];
 
 /**
  * What the SLO report reads, one Query page at a time (the caller folds each page into its accumulator and
- * drops it), and the report runs (one item per period and recipient set, `keys.reportRun`).
+ * drops it), and the report runs (one leased claim per period, scope and recipient set, `keys.reportRun`).
  */
 export class ReportsRepository implements ReportStore {
   constructor(private readonly table: Table) {}
@@ -82,27 +90,95 @@ export class ReportsRepository implements ReportStore {
     }
   }
 
-  async beginRun(run: ReportRun): Promise<boolean> {
-    return this.table.putOnce({
-      ...keys.reportRun(run.from, run.to, run.recipients),
-      type: 'reportRun',
-      ...run,
+  createJob(job: ReportJob): Promise<boolean> {
+    return this.table.putOnce({ ...keys.reportJob(job.runId), type: 'reportJob', ...job });
+  }
+
+  async getJob(runId: string): Promise<ReportJob | undefined> {
+    const key = keys.reportJob(runId);
+    // One Query of the run's partition: the run and, once done, its report's parts.
+    const items = await this.table.queryAll({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': key.pk },
+      ConsistentRead: true,
+    });
+    const item = items.find((i) => i.sk === key.sk);
+    if (!item) return undefined;
+    const { parts, ...job } = entity(item) as unknown as ReportJob & { parts?: number };
+    const until = item[CLAIM_UNTIL];
+    if (job.status === 'queued' && typeof until === 'string') job.runningUntil = until;
+    if (job.status === 'done' && parts) {
+      const chunks = items
+        .filter((i) => String(i.sk).startsWith(RESULT_PART))
+        .sort((a, b) => (String(a.sk) < String(b.sk) ? -1 : 1))
+        .map((i) => Buffer.from(i.data as Uint8Array));
+      if (chunks.length !== parts)
+        throw new Error(`report run ${runId} has ${chunks.length} of ${parts} parts`);
+      job.report = JSON.parse(gunzipSync(Buffer.concat(chunks)).toString('utf8'));
+    }
+    return job;
+  }
+
+  async claimJob(runId: string, terms: ClaimTerms): Promise<ClaimOf<ReportJob>> {
+    const claim = await this.table.claim(keys.reportJob(runId), { ...terms, doneAttribute: 'completedAt' });
+    if (claim.outcome === 'claimed' || claim.outcome === 'taken-over') return { state: claim.outcome };
+    return { state: claim.outcome, record: entity(claim.item) as unknown as ReportJob };
+  }
+
+  async completeJob(runId: string, owner: string, outcome: ReportJobOutcome): Promise<boolean> {
+    const key = keys.reportJob(runId);
+    if (outcome.status === 'failed') {
+      return this.table.completeClaim(key, { owner, attributes: { ...outcome } });
+    }
+    // A year's report with its CSV rows is megabytes of JSON: stored gzipped, in parts under DynamoDB's 400 KB
+    // item limit, written before the run says it is done (a reader never sees a done run without its parts).
+    const { report, ...rest } = outcome;
+    const zipped = gzipSync(JSON.stringify(report));
+    const parts = Math.max(1, Math.ceil(zipped.length / PART_BYTES));
+    for (let i = 0; i < parts; i++) {
+      await this.table.putIfHolds(
+        {
+          pk: key.pk,
+          sk: `${RESULT_PART}${String(i).padStart(4, '0')}`,
+          type: 'reportJobPart',
+          data: zipped.subarray(i * PART_BYTES, (i + 1) * PART_BYTES),
+        },
+        // A new part, or this run's part from an attempt before (the same report, made again).
+        {
+          ConditionExpression: 'attribute_not_exists(pk) OR #type = :part',
+          ExpressionAttributeNames: { '#type': 'type' },
+          ExpressionAttributeValues: { ':part': 'reportJobPart' },
+        },
+      );
+    }
+    return this.table.completeClaim(key, { owner, attributes: { ...rest, parts } });
+  }
+
+  async claimRun(run: ReportRun, terms: ClaimTerms): Promise<ClaimOf<ReportRun>> {
+    const claim = await this.table.claim(runKey(run), {
+      ...terms,
+      doneAttribute: 'sentAt',
+      attributes: { type: 'reportRun', ...run },
+    });
+    if (claim.outcome === 'claimed' || claim.outcome === 'taken-over') return { state: claim.outcome };
+    return { state: claim.outcome, record: entity(claim.item) as unknown as ReportRun };
+  }
+
+  completeRun(run: ReportRun, owner: string, messageId: string, sentAt: string): Promise<boolean> {
+    return this.table.completeClaim(runKey(run), {
+      owner,
+      doneAttribute: 'sentAt',
+      attributes: { sentAt, messageId },
     });
   }
 
-  async completeRun(run: ReportRun, messageId: string, sentAt: string): Promise<void> {
-    await this.table.updateIfHolds({
-      Key: keys.reportRun(run.from, run.to, run.recipients),
-      UpdateExpression: 'SET sentAt = :sentAt, messageId = :messageId',
-      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(sentAt)',
-      ExpressionAttributeValues: { ':sentAt': sentAt, ':messageId': messageId },
-    });
-  }
-
-  async abandonRun(run: ReportRun): Promise<void> {
-    await this.table.deleteIfHolds(keys.reportRun(run.from, run.to, run.recipients), {
-      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(sentAt) AND startedAt = :startedAt',
-      ExpressionAttributeValues: { ':startedAt': run.startedAt },
-    });
+  async abandonRun(run: ReportRun, owner: string): Promise<void> {
+    await this.table.releaseClaim(runKey(run), { owner, doneAttribute: 'sentAt', forget: true });
   }
 }
+
+/** A part of a done run's gzipped report: well under the 400 KB item limit with its keys. */
+const PART_BYTES = 300_000;
+const RESULT_PART = 'PART#';
+
+const runKey = (run: ReportRun) => keys.reportRun(run.from, run.to, run.scope, run.recipients);

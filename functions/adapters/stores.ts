@@ -10,6 +10,7 @@ import { LinksRepository } from './links-repository.ts';
 import { PostmortemsRepository } from './postmortems-repository.ts';
 import { ReportsRepository } from './reports-repository.ts';
 import { StatusPageRepository } from './status-page-repository.ts';
+import { SweepRunsRepository } from './sweep-runs-repository.ts';
 import { Table } from './table.ts';
 
 /** Every repository of the single table, over one document client. */
@@ -25,6 +26,7 @@ export function dynamoStores(db: DynamoDBDocumentClient, name: string): Stores {
     postmortems: new PostmortemsRepository(table),
     actions: new ActionsRepository(table),
     reports: new ReportsRepository(table),
+    sweeps: new SweepRunsRepository(table),
   };
 }
 

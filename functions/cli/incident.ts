@@ -56,6 +56,8 @@ Commands:
   postmortem edit <KEY>         edit the whole postmortem as Markdown in $VISUAL or $EDITOR (default vi)
   postmortem request-approval <KEY>
                                 mail the approvers (refused, naming each unmet blocking check, with exit 2)
+  postmortem editor-link <KEY>  mail the postmortem's owner a fresh editor link (to the owner only; at most one
+                                mail in ten minutes)
   postmortem approvers <KEY> (--add <address> [--mandatory] | --replace <address> --with <address>)
                                 add an approver (optional unless --mandatory) or replace one; nobody else's
                                 decision is reset, and in review the new approver is asked at once
@@ -71,7 +73,8 @@ Commands:
 
   report    --from <ISO> --to <ISO> [--service <id> | --department <name>] [--mail] [--json]
                                 the SLO report of a period (to exclusive) beside the one before it; --mail
-                                mails it (a department's to its managers, else to reports.recipients)
+                                mails it (a department's to its managers, else to reports.recipients); a
+                                period over 31 days runs in the background and is waited for
 
 Exit status: 0 done, 1 failed, 2 refused (usage, a 4xx answer, an edit that does not read), 3 the postmortem
 changed since you read it (nothing saved: read it again and reapply your change).
@@ -414,11 +417,13 @@ async function postmortem(args: string[], io: CliIo): Promise<number> {
       return requestApproval(rest, io);
     case 'approvers':
       return changeApprovers(rest, io);
+    case 'editor-link':
+      return mailEditorLink(rest, io);
     case 'document':
       return showDocument(rest, io);
     default:
       throw new CliError(
-        `${sub === undefined ? 'postmortem needs a command' : `unknown postmortem command "${sub}"`} (open, show, set, add-action, edit, request-approval, approvers, document)\n\n${usage}`,
+        `${sub === undefined ? 'postmortem needs a command' : `unknown postmortem command "${sub}"`} (open, show, set, add-action, edit, request-approval, editor-link, approvers, document)\n\n${usage}`,
       );
   }
 }
@@ -929,6 +934,17 @@ async function requestApproval(args: string[], io: CliIo): Promise<number> {
   }
 }
 
+/** `postmortem editor-link`: mails the owner a fresh editor link (an expired one cannot be used to save). */
+async function mailEditorLink(args: string[], io: CliIo): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {}, strict: true });
+  const key = keyOf('editor-link', positionals);
+  const answer = await call(io, 'POST', `${postmortemPath(key)}/editor-link`, {});
+  io.out(
+    `Mailed a fresh editor link for the postmortem of ${String(answer.key)} to ${String(answer.mailedTo)}; it works until ${String(answer.expiresAt)}.`,
+  );
+  return 0;
+}
+
 /** `postmortem approvers`: adds an approver, or replaces one by another; nobody else's decision is reset. */
 async function changeApprovers(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -1123,7 +1139,8 @@ async function sloReport(args: string[], io: CliIo): Promise<number> {
   if (values.service !== undefined) body.service = values.service;
   if (values.department !== undefined) body.department = values.department;
   if (values.mail) body.mail = true;
-  const result = await call(io, 'POST', '/reports/slo', body);
+  let result = await call(io, 'POST', '/reports/slo', body);
+  if (answeredWith.get(result) === 202) result = await awaitReportRun(io, result);
   if (values.json) {
     io.out(JSON.stringify(result, null, 2));
     return 0;
@@ -1154,6 +1171,24 @@ async function sloReport(args: string[], io: CliIo): Promise<number> {
   if (mail)
     io.out(`Mail: ${mail.status}${mail.recipients.length ? ` to ${mail.recipients.join(', ')}` : ''}`);
   return 0;
+}
+
+/**
+ * A long period's report is answered later: polls its run (`GET /reports/slo/{runId}`, which changes nothing)
+ * every few seconds (HOTLINE_POLL_MS) until it answers 200, for up to HOTLINE_REPORT_WAIT_S (default 900).
+ */
+async function awaitReportRun(io: CliIo, started: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const location = String(started.location ?? `/reports/slo/${String(started.runId)}`);
+  const pollMs = Number(io.env.HOTLINE_POLL_MS ?? '') || 3_000;
+  const deadline = Date.now() + (Number(io.env.HOTLINE_REPORT_WAIT_S ?? '') || 900) * 1000;
+  io.err(`The report runs in the background (${location}); waiting for it...`);
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    const answer = await call(io, 'GET', location);
+    if (answeredWith.get(answer) !== 202) return answer;
+    if (Date.now() > deadline)
+      throw new CliError(`the report is still running: ask again later with GET ${location}`);
+  }
 }
 
 async function call(

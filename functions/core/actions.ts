@@ -1,3 +1,4 @@
+import { type BusinessHours, businessMorningOfDay } from './business-hours.ts';
 import { incidentRow, render, subjectFor } from './comms.ts';
 import type { Incident } from './incident.ts';
 import { type ActionKind, actionKinds, type PostmortemAction, postmortemLimits } from './postmortem.ts';
@@ -43,26 +44,55 @@ const DAY_MS = 86_400_000;
 export const actionReminders = ['before', 'due', 'breach'] as const;
 export type ActionReminder = (typeof actionReminders)[number];
 
-/** How far ahead of now the sweep reads open actions: the earliest reminder is a week before due. */
-export const REMINDER_HORIZON_MS = 7 * DAY_MS;
 /**
- * How far back the sweep reads: the last reminder (breach) is a day after due, so this leaves six days of sweeps
- * that did not run before a breach goes unreminded, and the sweep never reads every overdue action ever.
+ * How far ahead of now the sweep reads open actions: the earliest reminder is a week before the due day, moved to
+ * the business day before when that day is none (a week of days off is the most it can move).
+ */
+export const REMINDER_HORIZON_MS = 15 * DAY_MS;
+/**
+ * How far back from its last completed run the sweep reads: the last reminder (breach) is the first business
+ * morning after the due day, within a week of it, so an action whose breach came after that run is due within
+ * this. The first run ever reads this far back from now.
  */
 export const REMINDER_LOOKBACK_MS = 7 * DAY_MS;
+/** A sweep down for longer than this catches up this far only: the sweep never reads every overdue action ever. */
+export const REMINDER_CATCH_UP_MAX_MS = 60 * DAY_MS;
 
-/** When each reminder of the action is due; improvements are reminded only at their own due date. */
+/**
+ * The due dates the sweep reads at `now`: from a week before its last completed run (a sweep that was down
+ * catches up on the breaches it missed; at most REMINDER_CATCH_UP_MAX_MS back), or a week before now on its
+ * first run, to the horizon.
+ */
+export function reminderWindow(now: Date, lastRunAt?: string): { from: string; to: string } {
+  const last = lastRunAt === undefined ? Number.NaN : Date.parse(lastRunAt);
+  const since = Number.isNaN(last) ? now.getTime() : Math.min(last, now.getTime());
+  const from = Math.max(since - REMINDER_LOOKBACK_MS, now.getTime() - REMINDER_CATCH_UP_MAX_MS);
+  return {
+    from: new Date(from).toISOString(),
+    to: new Date(now.getTime() + REMINDER_HORIZON_MS).toISOString(),
+  };
+}
+
+/**
+ * When each reminder of the action is due, at the owning service's business morning in its time zone (as the
+ * sev 3 team reminders): a week before the due day and on the due day (each on the business day before when
+ * that day is none: a warning may come early, never late), and on the first business day after the due day
+ * (breach). Improvements are reminded only on their own due day.
+ */
 export function reminderTimes(
   action: Pick<PostmortemAction, 'kind' | 'dueAt'>,
+  hours: BusinessHours,
 ): { reminder: ActionReminder; at: number }[] {
   if (!action.dueAt) return [];
   const due = Date.parse(action.dueAt);
   if (Number.isNaN(due)) return [];
-  if (action.kind !== 'priority') return [{ reminder: 'due', at: due }];
+  const morning = (days: number, toward: 'earlier' | 'later') =>
+    businessMorningOfDay(hours, new Date(due), toward, days).getTime();
+  if (action.kind !== 'priority') return [{ reminder: 'due', at: morning(0, 'earlier') }];
   return [
-    { reminder: 'before', at: due - REMINDER_HORIZON_MS },
-    { reminder: 'due', at: due },
-    { reminder: 'breach', at: due + DAY_MS },
+    { reminder: 'before', at: morning(-7, 'earlier') },
+    { reminder: 'due', at: morning(0, 'earlier') },
+    { reminder: 'breach', at: morning(1, 'later') },
   ];
 }
 
@@ -74,10 +104,11 @@ export function reminderTimes(
 export function reminderDue(
   action: Pick<PostmortemAction, 'kind' | 'dueAt' | 'status'>,
   now: Date,
+  hours: BusinessHours,
 ): ActionReminder | undefined {
   if (action.status !== 'open') return undefined;
   let due: ActionReminder | undefined;
-  for (const { reminder, at } of reminderTimes(action)) if (at <= now.getTime()) due = reminder;
+  for (const { reminder, at } of reminderTimes(action, hours)) if (at <= now.getTime()) due = reminder;
   return due;
 }
 

@@ -1,7 +1,7 @@
 import type { Organisation, Severity } from './config.ts';
 import { ownValue } from './records.ts';
 import { mostSevere } from './severity.ts';
-import { cap, capRecord } from './text.ts';
+import { cap, capRecord, wellFormed } from './text.ts';
 
 /** One alert as every source is reduced to. */
 export interface NormalisedAlert {
@@ -35,15 +35,20 @@ export const limits = {
   fingerprint: 128,
 } as const;
 
-/** Caps the untrusted text of an alert so one alert cannot blow up items or mails. */
+/**
+ * Caps the untrusted text of an alert so one alert cannot blow up items or mails, and makes it well formed (a
+ * lone surrogate becomes U+FFFD): every source's parser ends here, so no alert text reaches an answer or a mail
+ * as a `\ud800` escape.
+ */
 export function capAlert(alert: NormalisedAlert): NormalisedAlert {
+  const text = (value: string, max: number) => cap(wellFormed(value), max);
   return {
     ...alert,
-    groupKey: cap(alert.groupKey, limits.groupKey),
-    fingerprint: cap(alert.fingerprint, limits.fingerprint),
-    summary: cap(alert.summary, limits.summary),
-    ...(alert.description === undefined ? {} : { description: cap(alert.description, limits.description) }),
-    ...(alert.url === undefined ? {} : { url: cap(alert.url, limits.url) }),
+    groupKey: text(alert.groupKey, limits.groupKey),
+    fingerprint: text(alert.fingerprint, limits.fingerprint),
+    summary: text(alert.summary, limits.summary),
+    ...(alert.description === undefined ? {} : { description: text(alert.description, limits.description) }),
+    ...(alert.url === undefined ? {} : { url: text(alert.url, limits.url) }),
     labels: capRecord(alert.labels),
     annotations: capRecord(alert.annotations),
   };

@@ -83,6 +83,8 @@ export interface ApprovalDecision {
   at: string;
   contentHash: string;
   version: number;
+  /** The request round it answers (absent on a decision of 0.1.0: round 1). */
+  requestRound?: number;
   userAgent?: string;
   sourceIp?: string;
 }
@@ -110,6 +112,15 @@ export const sameAddress = (a: string, b: string) => a.trim().toLowerCase() === 
 
 const byTime = (a: { at: string }, b: { at: string }) => Date.parse(a.at) - Date.parse(b.at);
 
+/** The request round of a request or a decision (those of 0.1.0 carry none: they are round 1). */
+export const requestRoundOf = (value: { requestRound?: number | undefined } | undefined): number =>
+  value?.requestRound ?? 1;
+
+/** The round of the next request: one more than the postmortem's current request, 1 for the first. */
+export function nextRequestRound(pm: Pick<Postmortem, 'approval'>): number {
+  return pm.approval ? requestRoundOf(pm.approval) + 1 : 1;
+}
+
 /**
  * Where a request stands. A decision counts when it was made on the request's content hash, at or after the
  * request, by an approver the request asks; of an approver's counting decisions the latest wins. All mandatory
@@ -126,7 +137,11 @@ export function approvalState(
   const stale: ApprovalDecision[] = [];
   for (const d of [...decisions].sort(byTime)) {
     const asked = request.approvers.some((a) => sameAddress(a.address, d.approver));
-    const counts = asked && d.contentHash === request.contentHash && Date.parse(d.at) >= requestedAt;
+    const counts =
+      asked &&
+      d.contentHash === request.contentHash &&
+      requestRoundOf(d) === requestRoundOf(request) &&
+      Date.parse(d.at) >= requestedAt;
     if (!counts) {
       stale.push(d);
       continue;
@@ -159,6 +174,38 @@ export function approvalState(
     decided,
     stale: stale.sort(byTime),
   };
+}
+
+/**
+ * Is this postmortem approved, or sent back? A pure function of its state: its status, its current request (the
+ * round, the mandatory approvers) and the decisions recorded. Every path that can change the answer (a decision,
+ * a change of approvers, a reminder, the workflow's wait, and a retry of any of them) applies it; applying it
+ * again changes nothing more.
+ * - `approved`: every mandatory approver approved the request's content in its round (or the postmortem is
+ *   already approved or published: only the follow-ups may be left to do).
+ * - `changes-requested`: someone asked for changes in the current round; the postmortem goes (or went) back to
+ *   draft, and its owner is told.
+ * - `pending`: in review, still waiting for a mandatory approver.
+ * - `none`: nothing asked (a draft never sent, or one sent back and edited since is still a draft: nothing to do).
+ */
+export type Settlement =
+  | { outcome: 'approved' }
+  | { outcome: 'changes-requested'; by: ApprovalDecision }
+  | { outcome: 'pending'; pending: string[] }
+  | { outcome: 'none' };
+
+export function settlementOf(
+  pm: Pick<Postmortem, 'status' | 'approval'>,
+  decisions: readonly ApprovalDecision[],
+): Settlement {
+  if (pm.status === 'approved' || pm.status === 'published') return { outcome: 'approved' };
+  const request = pm.approval;
+  if (!request) return { outcome: 'none' };
+  const state = approvalState(request, decisions);
+  if (state.changesRequested) return { outcome: 'changes-requested', by: state.changesRequested };
+  if (pm.status !== 'in-review') return { outcome: 'none' };
+  if (state.approved) return { outcome: 'approved' };
+  return { outcome: 'pending', pending: state.pending };
 }
 
 // --- who is asked ----------------------------------------------------------------------------------------------
@@ -202,6 +249,31 @@ export function applyApproverOverrides(
     else list.push({ address: add.address.trim(), mandatory: add.mandatory });
   }
   return list;
+}
+
+/**
+ * The overrides with one more change, in the order they were made: replacing someone an earlier change added
+ * rewrites that addition (replacements apply before additions, so a replacement of an added approver would
+ * otherwise name someone not asked).
+ */
+export function withApproverChange(
+  overrides: { add?: readonly Approver[]; replace?: readonly { from: string; to: string }[] } | undefined,
+  change: { add?: Approver; replace?: { from: string; to: string } },
+): { add: Approver[]; replace: { from: string; to: string }[] } {
+  const add = [...(overrides?.add ?? [])];
+  const replace = [...(overrides?.replace ?? [])];
+  if (change.add) add.push(change.add);
+  if (change.replace) {
+    const { from, to } = change.replace;
+    const added = add.filter((a) => sameAddress(a.address, from));
+    if (added.length > 0) {
+      const others = add.filter((a) => !sameAddress(a.address, from));
+      const mandatory = added.at(-1)?.mandatory ?? false;
+      return { add: [...others, { address: to.trim(), mandatory }], replace };
+    }
+    replace.push(change.replace);
+  }
+  return { add, replace };
 }
 
 /** Who a service's postmortems are sent to for approval: its mandatory, then its optional approvers, overridden. */

@@ -167,6 +167,28 @@ export function nextBusinessMorning(hours: BusinessHours, after: Date): Date {
 }
 
 /**
+ * The start of business of the service's calendar day at `at` (moved by `days`), or, when that day is no
+ * business day, of the nearest business day `earlier` (the one before) or `later` (the one after). Reminders of
+ * a date (an action due today, overdue since yesterday) arrive at the service's business morning, not at a UTC
+ * instant.
+ */
+export function businessMorningOfDay(
+  hours: BusinessHours,
+  at: Date,
+  toward: 'earlier' | 'later',
+  /** Calendar days after (or before, negative) the day of `at`: the day whose morning it is. */
+  days = 0,
+): Date {
+  const day = addDays(localDate(hours, at), days);
+  const step = toward === 'earlier' ? -1 : 1;
+  for (let i = 0; i <= 7; i++) {
+    const date = addDays(day, i * step);
+    if (isBusinessDay(hours, date)) return businessStart(hours, date);
+  }
+  throw new Error('business hours name no business day');
+}
+
+/**
  * The end of business on the n-th business day after the calendar day of `from` (n >= 1; days are counted from
  * the next calendar day, whatever `from` is): "5 business days after resolution" is a due date at close of
  * business, the same whether the incident was resolved in the morning, the evening or at the weekend.

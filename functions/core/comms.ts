@@ -469,6 +469,29 @@ export function postmortemOpenedEmail({ incident, postmortem, editorUrl, viewUrl
   return { subject: subjectFor(incident, 'Postmortem'), text, html };
 }
 
+/** A fresh editor link for the postmortem's owner (asked for from an expired link, the CLI or the API). */
+export function postmortemEditorLinkEmail({
+  incident,
+  postmortem,
+  editorUrl,
+  viewUrl,
+  expiresAt,
+}: PostmortemOpenedContext & { expiresAt: string }) {
+  const { text, html } = render(
+    `${incident.key}: a fresh link to the postmortem editor`,
+    `Someone asked for a fresh editor link for the postmortem of ${incident.key}; it is mailed to its owner only. The earlier links keep working until they expire.`,
+    [
+      { label: 'Write the postmortem', value: 'Open the editor', href: editorUrl },
+      incidentRow(incident, viewUrl),
+      { label: 'Owner', value: postmortem.owner },
+      { label: 'Due', value: postmortem.due },
+      { label: 'Link works until', value: expiresAt },
+    ],
+    [],
+  );
+  return { subject: subjectFor(incident, 'Postmortem editor link'), text, html };
+}
+
 export interface TeamNoticeContext {
   incident: Incident;
   service: Service;

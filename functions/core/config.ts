@@ -198,8 +198,10 @@ export const organisationSchema = z
       .object({
         publishTo: emailList.default([]),
         approvalLinkDays: z.number().int().min(1).max(60).default(14),
+        /** How long the owner's editor link works (many saves); the owner can have a fresh one mailed. */
+        editorLinkDays: z.number().int().min(1).max(90).default(30),
       })
-      .default({ publishTo: [], approvalLinkDays: 14 }),
+      .default({ publishTo: [], approvalLinkDays: 14, editorLinkDays: 30 }),
     /** The public status page (`/status`): its title; `<sender name> status` when absent. */
     statusPage: z.object({ title: z.string().trim().min(1).max(120) }).optional(),
   })

@@ -35,10 +35,13 @@ export const keys = {
    * incident's partition is read whole by the workflow; versions would only weigh it down).
    */
   postmortem: (incidentId: string): Key => ({ pk: `POSTMORTEM#${incidentId}`, sk: 'POSTMORTEM' }),
-  /** An approver's decision on one content of the postmortem: at most one per approver and content hash. */
-  approvalDecision: (incidentId: string, contentHash: string, approver: string): Key => ({
+  /**
+   * An approver's decision on one content of the postmortem in one request round: at most one per approver,
+   * content hash and round. Round 1 keeps the key of 0.1.0 (which had no rounds), so its decisions read back.
+   */
+  approvalDecision: (incidentId: string, contentHash: string, approver: string, requestRound = 1): Key => ({
     pk: `POSTMORTEM#${incidentId}`,
-    sk: `DECISION#${contentHash}#${approver.toLowerCase()}`,
+    sk: `DECISION#${contentHash}#${approver.toLowerCase()}${requestRound > 1 ? `#R${requestRound}` : ''}`,
   }),
   /** The published document (Markdown and HTML), written once at publication. */
   postmortemDocument: (incidentId: string): Key => ({ pk: `POSTMORTEM#${incidentId}`, sk: 'DOCUMENT' }),
@@ -55,19 +58,24 @@ export const keys = {
   statusEntry: (incidentId: string): Key => ({ pk: `STATUS#${incidentId}`, sk: 'STATUS' }),
   /** A postmortem action followed after approval (a projection of the postmortem's action list). */
   action: (actionId: string): Key => ({ pk: `ACTION#${actionId}`, sk: 'ACTION' }),
+  /** A scheduled sweep's last completed run (`ActionReminders`): where its next run catches up from. */
+  sweepRun: (sweep: string): Key => ({ pk: `SWEEP#${sweep}`, sk: 'LASTRUN' }),
   /**
-   * An SLO report run: one per period and recipient set (the recipients' digest), created before the mail is
-   * sent, so a retried schedule sends once.
+   * An SLO report run: one per period, scope (`org`, `department:<name>`, `service:<id>`) and recipient set (the
+   * digest of both), claimed before the report is built and completed when its mail is sent, so a retried
+   * schedule sends once and two scopes with the same recipients each get their own mail.
    */
-  reportRun: (from: string, to: string, recipients: readonly string[]): Key => ({
+  reportRun: (from: string, to: string, scope: string, recipients: readonly string[]): Key => ({
     pk: `REPORT#${from}#${to}`,
     sk: `RUN#${digest(
-      [...recipients]
+      `${scope}\n${[...recipients]
         .map((r) => r.toLowerCase())
         .sort()
-        .join(','),
+        .join(',')}`,
     )}`,
   }),
+  /** An on-demand report run answered later (`GET /reports/slo/{runId}`): its status and its result. */
+  reportJob: (runId: string): Key => ({ pk: `REPORTJOB#${runId}`, sk: 'REPORTJOB' }),
   /** A sender-assigned delivery id already processed (replay protection); expires in code. */
   delivery: (source: string, deliveryId: string): Key => ({
     pk: `DELIVERY#${source}#${digest(deliveryId)}`,

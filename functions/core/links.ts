@@ -28,7 +28,9 @@ export interface SigningKeys {
 
 export type LinkCheck =
   | { ok: true; claims: LinkClaims }
-  | { ok: false; reason: 'malformed' | 'unknown-key' | 'bad-signature' | 'expired' };
+  | { ok: false; reason: 'malformed' | 'unknown-key' | 'bad-signature' }
+  /** Signed by us, but past its expiry: the claims say what it was for (an expired editor link offers a fresh one). */
+  | { ok: false; reason: 'expired'; claims: LinkClaims };
 
 const VERSION = 'v1';
 const MIN_KEY_LENGTH = 32;
@@ -59,6 +61,13 @@ export function signLink(claims: LinkClaims, signing: SigningKeys): string {
   const body = Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url');
   const signed = `${VERSION}.${kid}.${body}`;
   return `${signed}.${mac(key, signed).toString('base64url')}`;
+}
+
+/** The id of the key a token names (`v1.<kid>....`), unverified: which keys to verify it with. */
+export function linkKeyId(token: string): string | undefined {
+  if (typeof token !== 'string' || token.length > 4096) return undefined;
+  const [version, kid] = token.split('.', 3);
+  return version === VERSION && kid && /^[A-Za-z0-9_-]{1,64}$/.test(kid) ? kid : undefined;
 }
 
 /** Verifies a token: signature first (constant time), then expiry. Never throws on bad input. */
@@ -96,7 +105,7 @@ export function verifyLink(token: string, signing: SigningKeys, now: Date): Link
   ) {
     return { ok: false, reason: 'malformed' };
   }
-  if (claims.exp * 1000 <= now.getTime()) return { ok: false, reason: 'expired' };
+  if (claims.exp * 1000 <= now.getTime()) return { ok: false, reason: 'expired', claims };
   return { ok: true, claims };
 }
 

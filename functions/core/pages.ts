@@ -51,6 +51,10 @@ export type LinkPage =
   /** Another use of the same link is being processed right now (a double click). */
   | { kind: 'in-progress'; incident: PageIncident; action: ActionWords }
   | { kind: 'expired' }
+  /** An expired editor link: it offers to mail a fresh one to the postmortem's owner (a POST). */
+  | { kind: 'editor-expired'; incident: PageIncident; owner: string; formAction: string }
+  /** A fresh editor link went to the owner. */
+  | { kind: 'editor-link-sent'; incident: PageIncident; owner: string; expiresAt: string }
   /** Tampered, malformed, signed with a retired key, or naming an action or incident that does not match. */
   | { kind: 'invalid' }
   | { kind: 'resolved'; incident: PageIncident }
@@ -199,6 +203,8 @@ const STATUS: Record<LinkPage['kind'], number> = {
   'already-done': 409,
   'in-progress': 409,
   expired: 410,
+  'editor-expired': 410,
+  'editor-link-sent': 202,
   invalid: 403,
   resolved: 409,
   refused: 409,
@@ -226,6 +232,9 @@ export function humanTime(iso: string): string {
 }
 
 const e = escapeHtml;
+
+/** The expired editor link page's form field: what its POST asks for (the only thing an expired link may do). */
+export const FRESH_EDITOR_LINK = { name: 'intent', value: 'fresh-editor-link' } as const;
 
 function incidentFacts(incident: PageIncident): string {
   return [
@@ -586,6 +595,30 @@ export function renderLinkPage(model: LinkPage): string {
         [
           '<h1>This link has expired</h1>',
           '<p>Links in Hotline emails work for a limited time. Nothing was changed. Use a newer email, or act on the incident with the incident CLI or API.</p>',
+        ].join('\n'),
+      );
+    case 'editor-expired':
+      return page(
+        'warn',
+        'This editor link has expired',
+        [
+          '<h1>This editor link has expired</h1>',
+          incidentFacts(model.incident),
+          `<p>Editor links work for a limited time. Nothing was changed. A fresh link can be mailed to the postmortem's owner, ${e(model.owner)}.</p>`,
+          `<form method="post" action="${e(model.formAction)}">`,
+          `<input type="hidden" name="${FRESH_EDITOR_LINK.name}" value="${FRESH_EDITOR_LINK.value}">`,
+          `<button type="submit">Mail a fresh editor link to ${e(model.owner)}</button>`,
+          '</form>',
+        ].join('\n'),
+      );
+    case 'editor-link-sent':
+      return page(
+        'ok',
+        'A fresh editor link is on its way',
+        [
+          '<h1>A fresh editor link is on its way</h1>',
+          incidentFacts(model.incident),
+          `<p>It was mailed to ${e(model.owner)} and works until ${e(humanTime(model.expiresAt))}.</p>`,
         ].join('\n'),
       );
     case 'invalid':

@@ -14,6 +14,7 @@ import {
   textFields,
 } from './postmortem.ts';
 import { isEmailAddress } from './response.ts';
+import { utf8Length } from './text.ts';
 import './validation.ts';
 
 /**
@@ -33,18 +34,22 @@ const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/;
 const LINE_BREAK = /[\r\n\u2028\u2029]/;
 
 const atMost = (max: number) => `at most ${max} characters`;
+/** Text caps count UTF-8 bytes, as the items that store it do: a character outside ASCII takes 2 to 4. */
+const atMostBytes = (max: number) =>
+  `at most ${max.toLocaleString('en')} bytes (UTF-8: about ${max.toLocaleString('en')} characters of plain English, fewer with accents, other scripts or emoji)`;
+const withinBytes = (max: number) => z.refine<string>((v) => utf8Length(v) <= max, atMostBytes(max));
 
-/** Multi-line text, as typed (line ends as LF), capped. */
+/** Multi-line text, as typed (line ends as LF), capped in bytes. */
 const text = (max: number) =>
   z.pipe(
     z.pipe(z.string({ error: 'must be text' }), z.transform(normaliseNewlines)),
-    z.string().check(z.maxLength(max, atMost(max))),
+    z.string().check(withinBytes(max)),
   );
 
-/** One line of text with something in it (timeline rows, whys, action titles). */
+/** One line of text with something in it (timeline rows, whys, action titles), capped in bytes. */
 const line = (max: number, needed: string) =>
   z.string({ error: needed }).check(
-    z.maxLength(max, atMost(max)),
+    withinBytes(max),
     z.refine((v) => !LINE_BREAK.test(v), 'must be one line'),
     z.refine((v) => v.trim() !== '', needed),
   );
@@ -536,6 +541,12 @@ export function applyEdit(
       )
     : pm.actions;
   const owner = edit.owner ?? pm.owner;
+  const bytes = contentBytes({ fields, actions });
+  if (bytes > postmortemLimits.contentBytes) {
+    throw new ValidationError(
+      `the postmortem would take ${bytes.toLocaleString('en')} bytes; at most ${postmortemLimits.contentBytes.toLocaleString('en')} (UTF-8) fit in one record with its published document: shorten the longest fields`,
+    );
+  }
   const changed: string[] = [];
   if (owner !== pm.owner) changed.push('owner');
   for (const name of FIELD_ORDER) if (!sameValue(fields[name], pm.fields[name])) changed.push(name);
@@ -554,6 +565,15 @@ export function applyEdit(
     },
     changed,
   };
+}
+
+/**
+ * The size of what a person wrote, as stored: the UTF-8 bytes of the fields and actions as JSON. The record, each
+ * saved version and the published document (Markdown, whose escaping can double it) must each fit DynamoDB's
+ * 400 KB item: `postmortemLimits.contentBytes` keeps them all inside it.
+ */
+export function contentBytes(pm: Pick<Postmortem, 'fields' | 'actions'>): number {
+  return utf8Length(JSON.stringify({ fields: pm.fields, actions: pm.actions }));
 }
 
 /** A priority action's due date if the postmortem were approved now: `sloWeeks` weeks later (UTC ISO). */

@@ -118,6 +118,12 @@ export interface Approver {
 
 /** A request for approval: who was asked, on what content. A re-request (after an edit) is a new request. */
 export interface ApprovalRequest {
+  /**
+   * Which request this is, from 1: every request for approval (a first one, one after changes were requested,
+   * one after an edit in review) is a new round, even on unchanged content. Decisions, links, mails and the
+   * timeline are keyed by it; absent on a request of 0.1.0, which reads as round 1 (`requestRoundOf`).
+   */
+  requestRound?: number;
   /** UTC ISO-8601 with ms. */
   requestedAt: string;
   requestedBy: string;
@@ -131,7 +137,10 @@ export interface Postmortem {
   key: string;
   incidentId: string;
   status: PostmortemStatus;
-  /** +1 per saved edit; an edit names the version it edits. */
+  /**
+   * The content version: +1 per saved edit; an edit names the version it edits. Not the optimistic lock, which
+   * counts every write (status, approvers, actions done...) and stays server side (the repository's `update`).
+   */
   version: number;
   /** Who writes it: the owner team's address until a person is assigned. */
   owner: string;
@@ -172,8 +181,17 @@ export interface PostmortemVersion {
   owner: string;
 }
 
-/** Caps of what a person writes, so one field cannot blow up items, pages or mails. */
+/** What a list of versions shows: who saved which version, when, and what changed (not its content). */
+export type VersionSummary = Pick<PostmortemVersion, 'version' | 'at' | 'by' | 'changed'>;
+
+/**
+ * Caps of what a person writes, so one field cannot blow up items, pages or mails. Text caps are UTF-8 bytes
+ * (`text`, `summary`, `timelineText`, `why`, `actionTitle`); `contentBytes` caps the whole (fields and actions
+ * as JSON): the postmortem's item, each version's and the published document (Markdown, up to twice the text
+ * with its escaping, plus the approvals and measures) then each stay inside DynamoDB's 400 KB item.
+ */
 export const postmortemLimits = {
+  contentBytes: 150_000,
   text: 10_000,
   summary: 2_000,
   timelineRows: 200,

@@ -15,6 +15,10 @@ export interface FunctionDeclaration {
   readonly handlerFile: string;
   readonly kind: FunctionKind;
   readonly uses: readonly Capability[];
+  /** Memory (MB; Lambda gives CPU in proportion, 1,769 MB = 1 vCPU): 512 unless measured otherwise. */
+  readonly memoryMb?: number;
+  /** Timeout (s): the kind's (29 API, 60 workflow) unless the function needs longer. */
+  readonly timeoutSeconds?: number;
 }
 
 export const functionDeclarations = {
@@ -99,19 +103,47 @@ export const functionDeclarations = {
     uses: ['table', 'table:get', 'table:index:gsi3', 'table:write'],
   },
   // The on-demand SLO report over the incident, postmortem and action lists, mailed as raw MIME when asked (each
-  // time: no run is recorded); an incident the report names is linked to its page (its id read by key).
+  // time: no run is recorded); an incident the report names is linked to its page (its id read by key). A long
+  // period is recorded as a run and handed to RunSloReport (invoked asynchronously); its GET reads the run's
+  // partition. 1,024 MB: up to 31 days (about a third of the year's reads) is ~8 s at 1,024 MB, ~14 s at 512
+  // (scaled from the year's CPU time, below), against API Gateway's 30 s.
   Reports: {
     handlerFile: 'reports',
     kind: 'api',
     uses: [
       'table',
       'table:get',
+      'table:query',
       'table:index:gsi1',
       'table:index:gsi2',
       'table:index:gsi3',
+      'table:put',
+      'mail:raw',
+      'links',
+      'reports:run',
+    ],
+    memoryMb: 1024,
+  },
+  // Builds an on-demand report of a long period (claimed once per run), mails it when asked, and stores it in the
+  // run's partition for GET /reports/slo/{runId}. Sized from `npm run bench -- report`: the year of the bench's
+  // data set (230,000 items) took 11.1 s of CPU here, ~17 s at 1,769 MB (one vCPU; more does not help one
+  // thread), ~44 s at 512 MB; 120 s leaves room for slower data and a cold start.
+  RunSloReport: {
+    handlerFile: 'run-slo-report',
+    kind: 'workflow',
+    uses: [
+      'table',
+      'table:get',
+      'table:query',
+      'table:index:gsi1',
+      'table:index:gsi2',
+      'table:index:gsi3',
+      'table:write',
       'mail:raw',
       'links',
     ],
+    memoryMb: 1769,
+    timeoutSeconds: 120,
   },
   // Every step: pages and comms with signed links (the postmortem's related incidents of the service); a wait
   // that finds its event already happened resumes itself; an execution that waited enough starts the next.
@@ -136,7 +168,7 @@ export const functionDeclarations = {
     uses: ['table', 'table:get', 'table:write', 'mail', 'links'],
   },
   // Starts the workflow of an incident an interrupted request left unstarted (looking first), tells the
-  // operators, and counts it in a metric the operators' alarm watches.
+  // operators, and counts it (and any incident it failed to handle) in metrics the operators' alarms watch.
   SweepUnstartedWorkflows: {
     handlerFile: 'sweep-unstarted-workflows',
     kind: 'workflow',
@@ -151,10 +183,12 @@ export const functionDeclarations = {
       'metrics',
     ],
   },
+  // Reminds open actions (each reminder once), catching up from its last completed run (read and recorded), and
+  // counts the reminders that failed in a metric the operators' alarm watches.
   SweepActionReminders: {
     handlerFile: 'sweep-action-reminders',
     kind: 'workflow',
-    uses: ['table', 'table:index:gsi3', 'table:write', 'mail', 'links'],
+    uses: ['table', 'table:get', 'table:index:gsi3', 'table:write', 'mail', 'links', 'metrics'],
   },
   // The weekly SLO reports: each run claimed once per period, scope and recipients (released when its mail
   // fails); an incident a report names is linked to its page.
@@ -167,11 +201,15 @@ export const functionDeclarations = {
       'table:index:gsi1',
       'table:index:gsi2',
       'table:index:gsi3',
-      'table:write',
+      'table:update',
       'table:delete',
       'mail:raw',
       'links',
     ],
+    // A week's report per scope (org and each department) is ~2.5 s at one vCPU, ~9 s at 512 MB (scaled from
+    // the year's CPU time): one vCPU and 300 s hold many departments; each scope is claimed on its own.
+    memoryMb: 1769,
+    timeoutSeconds: 300,
   },
 } as const satisfies Record<string, FunctionDeclaration>;
 

@@ -8,6 +8,7 @@ import { logger } from '../adapters/logger.ts';
 import { storesPort } from '../adapters/stores.ts';
 import { workflowStarterPort } from '../adapters/workflow.ts';
 import { ValidationError } from '../core/errors.ts';
+import { wellFormedDeep } from '../core/text.ts';
 import { describeIssues } from '../core/validation.ts';
 import { declareIncident } from '../use-cases/declare-incident.ts';
 import { linkedTo } from './capabilities.ts';
@@ -45,7 +46,8 @@ const stores = use(storesPort);
 const workflow = use(workflowStarterPort);
 
 async function declare(event: JsonHttpEvent): Promise<HttpResult> {
-  const result = declarationSchema.safeParse(event.jsonBody);
+  // A lone surrogate in the text becomes U+FFFD before it reaches the incident, its answers and its mails.
+  const result = declarationSchema.safeParse(wellFormedDeep(event.jsonBody));
   if (!result.success) throw new ValidationError(`invalid declaration: ${describeIssues(result.error)}`);
 
   const idempotencyKey = event.headers['idempotency-key'] ?? ulid();

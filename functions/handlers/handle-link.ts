@@ -7,6 +7,7 @@ import { mailerPort } from '../adapters/mailer.ts';
 import { storesPort } from '../adapters/stores.ts';
 import { workflowCallbackPort } from '../adapters/workflow.ts';
 import { PayloadTooLargeError } from '../core/errors.ts';
+import { linkKeyId } from '../core/links.ts';
 import { editorResponse, formTooLargeResponse, isEditorResult } from '../core/postmortem-page.ts';
 import { decideLink, type LinkDeps, viewLink } from '../use-cases/links.ts';
 import { linkedTo } from './capabilities.ts';
@@ -42,15 +43,16 @@ export const handler = middy<HttpEvent, HttpResult>()
         throw error;
       }
     }
+    const token = event.pathParameters?.token ?? '';
     const deps: LinkDeps = {
       ...shared(),
       links: stores().links,
       postmortems: stores().postmortems,
       actions: stores().actions,
-      keys: await links().signingKeys(),
+      // A link signed with a key rotated in since the keys were cached reads them again.
+      keys: await links().signingKeys({ keyId: linkKeyId(token) }),
       newId: ulid,
     };
-    const token = event.pathParameters?.token ?? '';
     const query = event.queryStringParameters ?? {};
     const page = form
       ? await decideLink(deps, token, form, {

@@ -8,7 +8,7 @@ import { alertSourceSecretsPort } from '../adapters/secrets.ts';
 import { storesPort } from '../adapters/stores.ts';
 import { workflowCallbackPort, workflowStarterPort } from '../adapters/workflow.ts';
 import { NotFoundError, RetryableError, UnauthorizedError } from '../core/errors.ts';
-import { sourceNamed } from '../sources/index.ts';
+import { parseDelivery, sourceNamed } from '../sources/index.ts';
 import type { AlertSource, SourceContext, Verification } from '../sources/source.ts';
 import { ingestDelivery, RecentGroups } from '../use-cases/ingest-alerts.ts';
 import { linkedTo } from './capabilities.ts';
@@ -74,7 +74,7 @@ function authenticateSource(): middy.MiddlewareObj<HttpEvent, HttpResult> {
 
 async function ingest(event: AuthenticatedEvent): Promise<HttpResult> {
   const { alertSource: source, sourceContext: context, verification } = event;
-  const result = source.parse(event.jsonBody, context);
+  const result = parseDelivery(source, event.jsonBody, context);
   const subscription = result.confirmSubscription;
   const incidents = await ingestDelivery(
     {

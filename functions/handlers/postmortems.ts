@@ -19,9 +19,10 @@ import { approvalsOf, changeApprovers, requestApproval, saveEdit } from '../use-
 import {
   getPostmortem,
   listPostmortems,
+  mailEditorLink,
   openPostmortem,
   type PostmortemDeps,
-  postmortemVersions,
+  postmortemHistory,
 } from '../use-cases/postmortems.ts';
 import { linkedTo } from './capabilities.ts';
 import {
@@ -93,12 +94,7 @@ function parse<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
 /** The postmortem as the API answers it: the record, what blocks approval, and its history of versions. */
 async function answer(d: PostmortemDeps, key: string, status = 200): Promise<HttpResult> {
   const { postmortem, checks } = await getPostmortem(d, key);
-  const history = (await postmortemVersions(d, key)).map(({ version, at, by, changed }) => ({
-    version,
-    at,
-    by,
-    changed,
-  }));
+  const history = await postmortemHistory(d, key);
   return json(status, {
     postmortem: { ...postmortem, checks, approvals: await approvalsOf(d, postmortem), history },
   });
@@ -166,6 +162,12 @@ async function route(event: JsonHttpEvent): Promise<HttpResult> {
       parse(openBody, event.jsonBody, 'request');
       await requestApproval(d, { key, by: operatorOf(event) });
       return answer(d, key);
+    }
+    case 'POST /incidents/{key}/postmortem/editor-link': {
+      const key = incidentKeyOf(event);
+      parse(openBody, event.jsonBody, 'request');
+      const sent = await mailEditorLink(d, { key, by: operatorOf(event) });
+      return json(202, { key, mailedTo: sent.owner, expiresAt: sent.expiresAt });
     }
     case 'POST /incidents/{key}/postmortem/approvers': {
       const key = incidentKeyOf(event);

@@ -9,6 +9,7 @@ import { storesPort } from '../adapters/stores.ts';
 import { workflowCallbackPort } from '../adapters/workflow.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { isIncidentKey } from '../core/incident.ts';
+import { wellFormedDeep } from '../core/text.ts';
 import { parseUpdate } from '../core/updates.ts';
 import { describeIssues } from '../core/validation.ts';
 import { acknowledge, changeSeverity, postUpdate, resolveIncident, setRoles } from '../use-cases/respond.ts';
@@ -83,7 +84,8 @@ async function respond(event: JsonHttpEvent): Promise<HttpResult> {
   const action = event.routeKey.split('/').at(-1);
   const by = operatorOf(event);
   const d = shared();
-  const input = event.jsonBody;
+  // Free text from outside: a lone surrogate becomes U+FFFD before it reaches a record, an answer or a mail.
+  const input = wellFormedDeep(event.jsonBody);
   switch (action) {
     case 'acknowledge': {
       const { incidentManager } = parse(schemas.acknowledge, input, 'acknowledgement');

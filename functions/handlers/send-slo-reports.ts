@@ -9,6 +9,8 @@ import { lastFullWeek, sendSloReports } from '../use-cases/reports.ts';
 import { linkedTo } from './capabilities.ts';
 
 const use = linkedTo('SendSloReports');
+/** Beyond the invocation's own end: clocks and the time between the claim and Lambda's stop. */
+const RUN_LEASE_SLACK_MS = 10_000;
 const stores = use(storesPort);
 const mailer = use(attachmentMailerPort);
 const links = use(linksPort);
@@ -21,7 +23,7 @@ const links = use(linksPort);
  */
 export const handler = middy<{ scheduledTime?: string } | undefined>()
   .use(injectLambdaContext(logger))
-  .handler(async (event) => {
+  .handler(async (event, context) => {
     const org = organisation();
     const { reports, incidents } = stores();
     const scheduled = event?.scheduledTime ? new Date(event.scheduledTime) : undefined;
@@ -36,7 +38,13 @@ export const handler = middy<{ scheduledTime?: string } | undefined>()
         ...links(),
         now: () => new Date(),
       },
-      { ...period, now: new Date() },
+      // A run this invocation claims lapses just after Lambda would have stopped it: Lambda's retry of a killed
+      // invocation (a minute later at the earliest) takes it over and sends it.
+      {
+        ...period,
+        now: new Date(),
+        leaseMs: context.getRemainingTimeInMillis() + RUN_LEASE_SLACK_MS,
+      },
     );
     logger.info('SLO reports', { period, result });
     return { period, result };

@@ -5,26 +5,31 @@ import { organisation } from '../adapters/config.ts';
 import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
 import { mailerPort } from '../adapters/mailer.ts';
+import { countSweepItemFailures, metricsPort } from '../adapters/metrics.ts';
 import { storesPort } from '../adapters/stores.ts';
 import { sweepActionReminders } from '../use-cases/actions.ts';
 import { linkedTo } from './capabilities.ts';
 
 const use = linkedTo('SweepActionReminders');
+const metrics = use(metricsPort)();
 const stores = use(storesPort);
 const mailer = use(mailerPort);
 const links = use(linksPort);
 
 /**
  * Scheduled every hour: reminds the owners of open postmortem actions before, at and after their due date (and
- * the approvers on breach). The event carries nothing; each reminder is sent once, however often this runs.
+ * the approvers on breach), at their service's business morning. The event carries nothing; each reminder is
+ * sent once, however often this runs. A reminder that fails is logged and counted in `SweepItemFailures`
+ * (dimension `sweep: ActionReminders`, which the operators' alarm watches); the others are sent all the same.
  */
 export const handler = middy<unknown>()
   .use(injectLambdaContext(logger))
   .handler(async () => {
     const org = organisation();
-    const { actions, comms, incidents } = stores();
+    const { actions, comms, incidents, sweeps } = stores();
     const result = await sweepActionReminders({
       actions,
+      sweeps,
       comms,
       incidents,
       mailer: mailer(),
@@ -33,6 +38,9 @@ export const handler = middy<unknown>()
       now: () => new Date(),
       newId: ulid,
     });
-    if (result.sent.length > 0) logger.info('action reminders sent', { ...result });
+    countSweepItemFailures(metrics, 'ActionReminders', result.failed.length);
+    if (result.failed.length > 0)
+      logger.error('some action reminders failed: the next run tries them again', { ...result });
+    else if (result.sent.length > 0) logger.info('action reminders sent', { ...result });
     return result;
   });

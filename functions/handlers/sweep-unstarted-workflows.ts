@@ -6,7 +6,7 @@ import { organisation } from '../adapters/config.ts';
 import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
 import { mailerPort } from '../adapters/mailer.ts';
-import { metricsPort } from '../adapters/metrics.ts';
+import { countSweepItemFailures, metricsPort } from '../adapters/metrics.ts';
 import { storesPort } from '../adapters/stores.ts';
 import { workflowExecutionsPort, workflowStarterPort } from '../adapters/workflow.ts';
 import { sweepUnstartedWorkflows } from '../use-cases/sweep-unstarted-workflows.ts';
@@ -43,7 +43,10 @@ export const handler = middy<{ graceSeconds?: unknown }>()
       grace,
     );
     metrics.addMetric('WorkflowsStartedBySweep', MetricUnit.Count, result.started.length);
-    if (result.started.length > 0)
+    countSweepItemFailures(metrics, 'UnstartedWorkflows', result.failed.length);
+    if (result.failed.length > 0)
+      logger.error('the sweep could not start some workflows: the next run tries again', { ...result });
+    else if (result.started.length > 0)
       logger.error('incidents had no workflow: the sweep started them', { ...result });
     else if (result.recorded.length > 0) logger.info('recorded running workflows', { ...result });
     return result;

@@ -3,6 +3,7 @@ import * as z from 'zod/mini';
 import { capAlert, type NormalisedAlert } from '../core/alert.ts';
 import { ValidationError } from '../core/errors.ts';
 import { recordFrom } from '../core/records.ts';
+import { wellFormedDeep } from '../core/text.ts';
 import { describeIssues } from '../core/validation.ts';
 import { readSnsMessage, type SnsMessage, subscribeUrlProblem, verifySnsMessage } from './sns-signature.ts';
 import type { AlertSource, ParseResult, SourceContext, SourceRequest, Verification } from './source.ts';
@@ -317,7 +318,8 @@ export const cloudwatch: AlertSource = {
       case 'Notification': {
         let content: unknown;
         try {
-          content = JSON.parse(message.Message);
+          // The alarm is JSON inside the SNS message: its text is made well formed like the envelope's.
+          content = wellFormedDeep(JSON.parse(message.Message));
         } catch {
           throw new ValidationError('the SNS Message is not JSON: expected a CloudWatch alarm state change');
         }

@@ -1,4 +1,5 @@
-import type { AlertSource } from './source.ts';
+import { wellFormedDeep } from '../core/text.ts';
+import type { AlertSource, ParseResult, SourceContext } from './source.ts';
 
 /**
  * The sources served at POST /alerts/{source}, each loaded when first asked for: a delivery needs one source,
@@ -19,4 +20,13 @@ export const sourceNames: readonly string[] = Object.keys(loaders);
 export async function sourceNamed(name: string): Promise<AlertSource | undefined> {
   const load = Object.hasOwn(loaders, name) ? loaders[name] : undefined;
   return load ? load() : undefined;
+}
+
+/**
+ * A delivery's alerts: its body parsed by its source after every string of it was made well formed (a lone
+ * surrogate, which JSON can carry as `\ud800`, becomes U+FFFD), so no source meets one, in a URL it builds or in
+ * the text it keeps. The signature was verified on the raw bytes before.
+ */
+export function parseDelivery(source: AlertSource, body: unknown, context: SourceContext): ParseResult {
+  return source.parse(wellFormedDeep(body), context);
 }

@@ -3,19 +3,24 @@ import {
   type ActionReminder,
   actionReminderEmail,
   COMPLETE_ACTION,
-  REMINDER_HORIZON_MS,
-  REMINDER_LOOKBACK_MS,
   reminderDue,
+  reminderWindow,
   type TrackedAction,
   trackedActions,
 } from '../core/actions.ts';
 import type { Organisation, Severity } from '../core/config.ts';
 import { ConflictError, NotFoundError } from '../core/errors.ts';
 import { digestNumber } from '../core/keys.ts';
-import { issueLink, signedLinkUrl } from '../core/links.ts';
+import { issueLink, type SigningKeys, signedLinkUrl } from '../core/links.ts';
 import { serviceOf } from '../core/organisation.ts';
 import type { Postmortem } from '../core/postmortem.ts';
-import type { ActionQuery, ActionStore, IncidentStore, PostmortemStore } from './ports.ts';
+import {
+  MAX_RECORDED_FAILURES,
+  type SweepItemFailure,
+  type SweepName,
+  sweepItemFailure,
+} from '../core/sweeps.ts';
+import type { ActionQuery, ActionStore, IncidentStore, PostmortemStore, SweepRunStore } from './ports.ts';
 import { type Outbox, sendOnce } from './send-once.ts';
 
 /**
@@ -32,6 +37,8 @@ export interface ActionDeps {
 
 export interface ReminderDeps extends Outbox {
   actions: ActionStore;
+  /** The sweep's last completed run: where it catches up from. */
+  sweeps: SweepRunStore;
   organisation: Organisation;
   newId: () => string;
 }
@@ -100,13 +107,14 @@ export async function completeAction(
   return done;
 }
 
-/** The postmortem's own list says the action is done too (retried when an edit of its record raced it). */
+/**
+ * The postmortem's own list says the action is done too: a write under the postmortem's lock (an edit, an
+ * approval or the publication meanwhile makes it apply again to what is there, so neither write is lost).
+ */
 async function markDoneInPostmortem(deps: ActionDeps, done: TrackedAction): Promise<void> {
-  for (let attempt = 0; attempt < 5; attempt += 1) {
-    const postmortem = await deps.postmortems.get(done.incidentId);
-    if (!postmortem) return;
+  await deps.postmortems.update(done.incidentId, (postmortem) => {
     const current = postmortem.actions.find((a) => a.id === done.id);
-    if (!current || current.status === 'done') return;
+    if (!current || current.status === 'done') return undefined;
     const next: Postmortem = {
       ...postmortem,
       actions: postmortem.actions.map((a) =>
@@ -121,39 +129,62 @@ async function markDoneInPostmortem(deps: ActionDeps, done: TrackedAction): Prom
           : a,
       ),
     };
-    if (await deps.postmortems.save(next, postmortem.version, undefined, [postmortem.status])) return;
-  }
-  throw new Error(
-    `the postmortem of ${done.incidentKey} kept changing: action ${done.id} not marked done there`,
-  );
+    return { postmortem: next };
+  });
 }
 
 export interface ReminderSweepResult {
   /** `<actionId>:<reminder>` of each reminder sent by this run. */
   sent: string[];
-  /** Open actions read (those due within the horizon). */
+  /** Open actions read (those due within the window). */
   read: number;
+  /** The reminders that failed (`<actionId>:<reminder>`, and why): tried again by the next run. */
+  failed: SweepItemFailure[];
+  /** The due dates read: from a week before the last completed run to the horizon. */
+  from: string;
+  to: string;
 }
 
+const SWEEP: SweepName = 'ActionReminders';
+
 /**
- * The reminder sweep (hourly): reads the open actions due from a week ago to a week ahead from the sparse index
- * (one Query, no Scan), and sends each the reminder due now, once (sendOnce per action and reminder): to the owner team, and
- * on breach to the service's approvers as well. Every mail carries a signed "mark done" link for its recipient.
+ * The reminder sweep (hourly): reads the open actions due from a week before its last completed run (so a sweep
+ * that was down catches up on the breaches it missed; a week before now on its first run) to the horizon, from
+ * the sparse index (one Query, no Scan), and sends each the reminder due now at its service's business morning,
+ * once (sendOnce per action and reminder): to the owner team, and on breach to the service's approvers as
+ * well. Every mail carries a signed "mark done" link for its recipient. Each action is tried on its own: one that
+ * fails (SES refuses a recipient) is recorded in the result and the run record, the others are still reminded,
+ * and it is tried again by the next run (its reminder is not marked sent).
  */
 export async function sweepActionReminders(deps: ReminderDeps): Promise<ReminderSweepResult> {
   const now = deps.now();
-  const from = new Date(now.getTime() - REMINDER_LOOKBACK_MS).toISOString();
-  const to = new Date(now.getTime() + REMINDER_HORIZON_MS).toISOString();
+  const last = await deps.sweeps.lastRun(SWEEP);
+  const { from, to } = reminderWindow(now, last?.ranAt);
   // `~` sorts after the `#<id>` of an action due exactly at `to`.
   const open = await deps.actions.openDueBetween(from, `${to}~`);
-  const result: ReminderSweepResult = { sent: [], read: open.length };
+  const result: ReminderSweepResult = { sent: [], read: open.length, failed: [], from, to };
   for (const action of open) {
-    const reminder = reminderDue(action, now);
-    if (!reminder || action.reminded?.includes(reminder)) continue;
-    if (await remind(deps, action, reminder)) result.sent.push(`${action.id}:${reminder}`);
-    // After the mails: a sweep that stops in between sends again, and sendOnce makes that a no-op.
-    await deps.actions.markReminded(action.id, reminder);
+    let reminder: ActionReminder | undefined;
+    try {
+      const service = serviceOf(deps.organisation, action.service);
+      reminder = reminderDue(action, now, service.businessHours);
+      if (!reminder || action.reminded?.includes(reminder)) continue;
+      if (await remind(deps, action, reminder)) result.sent.push(`${action.id}:${reminder}`);
+      // After the mails: a sweep that stops in between sends again, and sendOnce makes that a no-op.
+      await deps.actions.markReminded(action.id, reminder);
+    } catch (error) {
+      result.failed.push(sweepItemFailure(`${action.id}:${reminder ?? 'unknown'}`, error));
+    }
   }
+  await deps.sweeps.recordRun({
+    sweep: SWEEP,
+    ranAt: now.toISOString(),
+    completedAt: deps.now().toISOString(),
+    read: result.read,
+    handled: result.sent.length,
+    failed: result.failed.slice(0, MAX_RECORDED_FAILURES),
+    failedCount: result.failed.length,
+  });
   return result;
 }
 
@@ -169,41 +200,63 @@ async function remind(deps: ReminderDeps, action: TrackedAction, reminder: Actio
     }
   }
   const keys = await deps.signingKeys();
+  let sent = false;
+  const failures: string[] = [];
+  for (const recipient of recipients) {
+    try {
+      if (await remindOne(deps, action, reminder, recipient, keys)) sent = true;
+    } catch (error) {
+      // The other recipients are still reminded; the action's reminder is tried again by the next run.
+      failures.push(`${recipient.address}: ${describeError(error)}`);
+    }
+  }
+  if (failures.length > 0) throw new Error(`reminder not sent to ${failures.join('; ')}`);
+  return sent;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** One recipient's reminder, once (true when this call sent it). */
+async function remindOne(
+  deps: ReminderDeps,
+  action: TrackedAction,
+  reminder: ActionReminder,
+  recipient: { address: string; to: 'team' | 'approvers' },
+  keys: SigningKeys,
+): Promise<boolean> {
   const ttlHours = MARK_DONE_LINK_DAYS * 24;
   const incident = {
     key: action.incidentKey,
     severity: action.severity as Severity,
     summary: action.summary,
   };
-  let sent = false;
-  for (const recipient of recipients) {
-    const markDoneUrl = signedLinkUrl(
-      deps.baseUrl,
-      issueLink(keys, {
-        id: deps.newId(),
-        incidentId: action.incidentId,
-        key: action.incidentKey,
-        action: COMPLETE_ACTION,
-        recipient: recipient.address,
-        ttlHours,
-        now: deps.now(),
-        ref: action.id,
-      }),
-    );
-    const result = await sendOnce(deps, {
+  const markDoneUrl = signedLinkUrl(
+    deps.baseUrl,
+    issueLink(keys, {
+      id: deps.newId(),
       incidentId: action.incidentId,
-      incidentKey: action.incidentKey,
-      kind: `action-${reminder}`,
-      // Once per action, reminder and recipient: a second sweep (or a retried one) sends nothing again.
-      sequence: digestNumber(`${action.id}|${recipient.address}`),
-      recipients: [recipient.address],
-      message: (viewUrl) =>
-        actionReminderEmail({ incident, action, reminder, markDoneUrl, viewUrl, to: recipient.to }),
-      timelineKind: 'action.reminded',
-      timelineText: `Reminded ${recipient.address} that the action "${action.title}" is ${reminder === 'before' ? 'due in 7 days' : reminder === 'due' ? 'due' : 'overdue'}.`,
-      now: deps.now,
-    });
-    if (!result.alreadySent) sent = true;
-  }
-  return sent;
+      key: action.incidentKey,
+      action: COMPLETE_ACTION,
+      recipient: recipient.address,
+      ttlHours,
+      now: deps.now(),
+      ref: action.id,
+    }),
+  );
+  const result = await sendOnce(deps, {
+    incidentId: action.incidentId,
+    incidentKey: action.incidentKey,
+    kind: `action-${reminder}`,
+    // Once per action, reminder and recipient: a second sweep (or a retried one) sends nothing again.
+    sequence: digestNumber(`${action.id}|${recipient.address}`),
+    recipients: [recipient.address],
+    message: (viewUrl) =>
+      actionReminderEmail({ incident, action, reminder, markDoneUrl, viewUrl, to: recipient.to }),
+    timelineKind: 'action.reminded',
+    timelineText: `Reminded ${recipient.address} that the action "${action.title}" is ${reminder === 'before' ? 'due in 7 days' : reminder === 'due' ? 'due' : 'overdue'}.`,
+    now: deps.now,
+  });
+  return !result.alreadySent;
 }

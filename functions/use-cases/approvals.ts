@@ -11,9 +11,15 @@ import {
   approversFor,
   contentHash,
   dueDatesAtApproval,
+  nextRequestRound,
+  requestRoundOf,
+  type Settlement,
+  sameAddress,
+  settlementOf,
+  withApproverChange,
 } from '../core/approvals.ts';
 import { addBusinessDays } from '../core/business-hours.ts';
-import { ConflictError, NotFoundError, PreconditionFailedError } from '../core/errors.ts';
+import { ConflictError, NotFoundError } from '../core/errors.ts';
 import { shouldContinue } from '../core/executions.ts';
 import type { Incident } from '../core/incident.ts';
 import { digestNumber } from '../core/keys.ts';
@@ -21,9 +27,9 @@ import { issueLink, type LinkClaims, signedLinkUrl } from '../core/links.ts';
 import { serviceOf } from '../core/organisation.ts';
 import type { Postmortem } from '../core/postmortem.ts';
 import { checkPostmortem } from '../core/postmortem-checks.ts';
-import { publishedHtml, publishedMarkdown } from '../core/postmortem-document.ts';
+import { publishedMarkdown } from '../core/postmortem-document.ts';
 import type { PostmortemEdit } from '../core/postmortem-edit.ts';
-import { reviewResume } from '../core/workflow-resume.ts';
+import { type ReviewEvent, reviewResume } from '../core/workflow-resume.ts';
 import { trackPostmortemActions } from './actions.ts';
 import { editorUrlFor, editPostmortem, type PostmortemDeps, peopleOf, viewOf } from './postmortems.ts';
 import { incidentOrThrow } from './respond.ts';
@@ -42,13 +48,23 @@ export type Decision = ApprovalDecision['decision'];
 /** How often pending approvers are reminded, in business days. */
 export const REMIND_EVERY_BUSINESS_DAYS = 2;
 
-export function approvalRef(decision: Decision, hash: string): string {
-  return `${decision}:${hash}`;
+/**
+ * The signed `ref` of a decision link: the decision, the content hash and the request round it was sent in
+ * (`approved:<hash>:<round>`). A link of 0.1.0 has no round: it reads as round 1.
+ */
+export function approvalRef(decision: Decision, hash: string, requestRound = 1): string {
+  return `${decision}:${hash}:${requestRound}`;
 }
 
-export function parseApprovalRef(ref: string | undefined): { decision: Decision; hash: string } | undefined {
-  const match = /^(approved|changes-requested):([A-Za-z0-9_-]{16,128})$/.exec(ref ?? '');
-  return match ? { decision: match[1] as Decision, hash: match[2] as string } : undefined;
+export function parseApprovalRef(
+  ref: string | undefined,
+): { decision: Decision; hash: string; requestRound: number } | undefined {
+  const match = /^(approved|changes-requested):([A-Za-z0-9_-]{16,128})(?::([1-9][0-9]{0,5}))?$/.exec(
+    ref ?? '',
+  );
+  return match
+    ? { decision: match[1] as Decision, hash: match[2] as string, requestRound: Number(match[3] ?? 1) }
+    : undefined;
 }
 
 async function loaded(deps: PostmortemDeps, ref: { key?: string; incidentId?: string }) {
@@ -76,19 +92,25 @@ export function reviewPlan(deps: PostmortemDeps, postmortem: Postmortem) {
   return { round: 0, waitSeconds: reminderWaitSeconds(deps, postmortem) };
 }
 
-/** Mails each approver (or those in `only`) the whole postmortem with their two signed decision links. */
+/**
+ * Mails each approver (or those in `only`) the whole postmortem with their two signed decision links, bound to
+ * the request's content and round. Once per request round, content, approver and reminder: an edit, a new
+ * request or a reminder is a new mail; a retry is not.
+ */
 async function askApprovers(
   deps: PostmortemDeps,
   incident: Incident,
   postmortem: Postmortem,
   request: ApprovalRequest,
-  options: { only?: readonly string[]; round?: number } = {},
+  options: { only?: readonly string[]; reminder?: number } = {},
 ): Promise<void> {
   const keys = await deps.signingKeys();
   const ttlHours = linkDays(deps) * 24;
   const expiresAt = new Date(deps.now().getTime() + ttlHours * 3_600_000).toISOString();
+  const requestRound = requestRoundOf(request);
+  const reminder = options.reminder ?? 0;
   for (const approver of request.approvers) {
-    if (options.only && !options.only.includes(approver.address)) continue;
+    if (options.only && !options.only.some((address) => sameAddress(address, approver.address))) continue;
     const link = (decision: Decision) =>
       signedLinkUrl(
         deps.baseUrl,
@@ -100,18 +122,19 @@ async function askApprovers(
           recipient: approver.address,
           ttlHours,
           now: deps.now(),
-          ref: approvalRef(decision, request.contentHash),
+          ref: approvalRef(decision, request.contentHash, requestRound),
         }),
       );
     const approveUrl = link('approved');
     const requestChangesUrl = link('changes-requested');
-    const round = options.round ?? 0;
     await sendOnce(deps, {
       incidentId: incident.id,
       incidentKey: incident.key,
       kind: 'approval-request',
-      // Once per approver, content and reminder round: an edit or a reminder is a new mail, a retry is not.
-      sequence: digestNumber(`${request.contentHash}|${approver.address}|${round}`),
+      sequence: digestNumber(
+        // Round 1 keeps the key of 0.1.0 (content, approver, reminder), so a retry across the upgrade mails once.
+        `${requestRound > 1 ? `R${requestRound}|` : ''}${request.contentHash}|${approver.address}|${reminder}`,
+      ),
       recipients: [approver.address],
       message: (viewUrl) =>
         approvalRequestEmail({
@@ -124,66 +147,97 @@ async function askApprovers(
           approver: approver.address,
           mandatory: approver.mandatory,
           expiresAt,
-          reminder: round > 0,
+          reminder: reminder > 0,
         }),
       timelineKind: 'postmortem.approval-requested',
       timelineText:
-        round > 0
-          ? `Reminded ${approver.address} to decide on the postmortem (version ${request.version}).`
-          : `Asked ${approver.address} (${approver.mandatory ? 'mandatory' : 'optional'}) to approve the postmortem (version ${request.version}).`,
+        reminder > 0
+          ? `Reminded ${approver.address} to decide on the postmortem (version ${request.version}, request ${requestRound}).`
+          : `Asked ${approver.address} (${approver.mandatory ? 'mandatory' : 'optional'}) to approve the postmortem (version ${request.version}, request ${requestRound}).`,
       now: deps.now,
     });
   }
 }
 
+/** A request's timeline entry and its mails: what a request does after it is saved (again on a retry). */
+async function announceRequest(
+  deps: PostmortemDeps,
+  incident: Incident,
+  postmortem: Postmortem,
+  request: ApprovalRequest,
+  text: string,
+) {
+  const requestRound = requestRoundOf(request);
+  await deps.incidents.appendTimeline({
+    incidentId: incident.id,
+    eventId: `approval-requested-r${requestRound}-${request.contentHash.slice(0, 16)}`,
+    at: request.requestedAt,
+    kind: 'postmortem.approval-requested',
+    actor: request.requestedBy,
+    text,
+    data: { contentHash: request.contentHash, version: request.version, requestRound },
+  });
+  await askApprovers(deps, incident, postmortem, request);
+}
+
+const requestedText = (request: ApprovalRequest) =>
+  `Approval requested by ${request.requestedBy} on version ${request.version} (request ${requestRoundOf(request)}): ${request.approvers.map((a) => a.address).join(', ')}.`;
+
 /**
  * Asks the approvers (API, CLI, the editor page's button). Refused while any blocking check is unmet, naming
- * each. The postmortem moves to in-review; the workflow's wait is resumed (its token stays server side).
+ * each. The postmortem moves to in-review in a new request round (even on content the approvers saw before: a
+ * request after changes were requested is asked again); the workflow's wait is resumed (its token stays server
+ * side). Asked again while in review, it answers 409 after finishing the current request's mails (a request
+ * that stopped half way is completed by its retry).
  */
 export async function requestApproval(
   deps: PostmortemDeps,
   input: { key?: string; incidentId?: string; by: string },
 ) {
-  const { incident, postmortem } = await loaded(deps, input);
-  if (postmortem.status !== 'draft') {
-    throw new ConflictError(
-      `the postmortem of ${incident.key} is ${postmortem.status}: approval was already requested`,
-    );
-  }
-  const checks = checkPostmortem(postmortem, peopleOf(deps.organisation, incident));
-  if (checks.blocking.length > 0) {
-    throw new ConflictError(
-      `the postmortem of ${incident.key} is not ready for approval: ${checks.blocking
-        .map((c) => `${c.field ? `${c.field}: ` : ''}${c.message}`)
-        .join('; ')}`,
-    );
-  }
-  const request = newRequest(deps, postmortem, input.by);
-  const now = deps.now().toISOString();
-  const next: Postmortem = { ...postmortem, status: 'in-review', approval: request, updatedAt: now };
-  if (!(await deps.postmortems.save(next, postmortem.version, undefined, ['draft']))) {
-    throw new PreconditionFailedError('the postmortem changed meanwhile: reload and ask again');
-  }
-  await deps.incidents.appendTimeline({
-    incidentId: incident.id,
-    eventId: `approval-requested-${request.contentHash.slice(0, 16)}`,
-    at: now,
-    kind: 'postmortem.approval-requested',
-    actor: input.by,
-    text: `Approval requested by ${input.by} on version ${request.version}: ${request.approvers.map((a) => a.address).join(', ')}.`,
-    data: { contentHash: request.contentHash, version: request.version },
+  const incident = await incidentOrThrow(deps, input);
+  const people = peopleOf(deps.organisation, incident);
+  let inReview: Postmortem | undefined;
+  const written = await deps.postmortems.update(incident.id, (current) => {
+    if (current.status === 'in-review' && current.approval) {
+      inReview = current;
+      return undefined;
+    }
+    if (current.status !== 'draft') {
+      throw new ConflictError(
+        `the postmortem of ${incident.key} is ${current.status}: approval was already requested`,
+      );
+    }
+    const checks = checkPostmortem(current, people);
+    if (checks.blocking.length > 0) {
+      throw new ConflictError(
+        `the postmortem of ${incident.key} is not ready for approval: ${checks.blocking
+          .map((c) => `${c.field ? `${c.field}: ` : ''}${c.message}`)
+          .join('; ')}`,
+      );
+    }
+    const approval = newRequest(deps, current, input.by);
+    return {
+      postmortem: { ...current, status: 'in-review', approval, updatedAt: approval.requestedAt },
+    };
   });
-  await askApprovers(deps, incident, next, request);
-  const token = await deps.postmortems.taskTokenOf(incident.id);
-  if (token) {
-    await deps.workflow.resume(token, reviewResume('approval-requested', reviewPlan(deps, next)));
+  if (inReview?.approval) {
+    await announceRequest(deps, incident, inReview, inReview.approval, requestedText(inReview.approval));
+    throw new ConflictError(`the postmortem of ${incident.key} is in-review: approval was already requested`);
   }
+  if (!written) throw new NotFoundError(`${incident.key} has no postmortem`);
+  const next = written.after;
+  const request = next.approval as ApprovalRequest;
+  await announceRequest(deps, incident, next, request, requestedText(request));
+  const kept = await deps.postmortems.taskTokenOf(incident.id);
+  if (kept)
+    await deps.workflow.resume(kept.token, reviewResume('approval-requested', reviewPlan(deps, next)));
   return viewOf(deps, next);
 }
 
 function newRequest(deps: PostmortemDeps, postmortem: Postmortem, by: string): ApprovalRequest {
   const service = serviceOf(deps.organisation, postmortem.service);
   return {
+    requestRound: nextRequestRound(postmortem),
     requestedAt: deps.now().toISOString(),
     requestedBy: by,
     contentHash: contentHash(postmortem),
@@ -202,27 +256,28 @@ export async function saveEdit(
 ) {
   const saved = await editPostmortem(deps, input);
   if (saved.postmortem.status === 'in-review' && saved.changed.length > 0) {
-    await reask(deps, saved.postmortem, input.by);
+    await reask(deps, saved.postmortem.incidentId, input.by);
   }
   return saved;
 }
 
-async function reask(deps: PostmortemDeps, postmortem: Postmortem, by: string) {
-  const incident = await incidentOrThrow(deps, { incidentId: postmortem.incidentId });
-  const request = newRequest(deps, postmortem, by);
-  if (request.contentHash === postmortem.approval?.contentHash) return;
-  const next: Postmortem = { ...postmortem, approval: request };
-  if (!(await deps.postmortems.save(next, postmortem.version, undefined, ['in-review']))) return;
-  await deps.incidents.appendTimeline({
-    incidentId: incident.id,
-    eventId: `approval-requested-${request.contentHash.slice(0, 16)}`,
-    at: request.requestedAt,
-    kind: 'postmortem.approval-requested',
-    actor: by,
-    text: `The postmortem changed in review (version ${request.version}): the approvers are asked again; earlier decisions count only when made again.`,
-    data: { contentHash: request.contentHash, version: request.version },
+/** In review, on content the current request was not made on: a new request round on the new content. */
+async function reask(deps: PostmortemDeps, incidentId: string, by: string) {
+  const incident = await incidentOrThrow(deps, { incidentId });
+  const written = await deps.postmortems.update(incident.id, (current) => {
+    if (current.status !== 'in-review' || contentHash(current) === current.approval?.contentHash)
+      return undefined;
+    return { postmortem: { ...current, approval: newRequest(deps, current, by) } };
   });
-  await askApprovers(deps, incident, next, request);
+  const request = written?.after.approval;
+  if (!written || !request) return;
+  await announceRequest(
+    deps,
+    incident,
+    written.after,
+    request,
+    `The postmortem changed in review (version ${request.version}): the approvers are asked again (request ${requestRoundOf(request)}); earlier decisions count only when made again.`,
+  );
 }
 
 export type DecisionOutcome =
@@ -232,10 +287,25 @@ export type DecisionOutcome =
   | { kind: 'not-in-review'; status: string }
   | { kind: 'not-an-approver' };
 
+/** This approver's decision in the link's round on the link's content, if made. */
+export function decisionOfLink(
+  decisions: readonly ApprovalDecision[],
+  ref: { hash: string; requestRound: number },
+  recipient: string,
+): ApprovalDecision | undefined {
+  return decisions.find(
+    (d) =>
+      d.contentHash === ref.hash &&
+      requestRoundOf(d) === ref.requestRound &&
+      sameAddress(d.approver, recipient),
+  );
+}
+
 /**
- * An approver's decision from their link (POST). The link names its decision and the content it was made
- * for; the form must carry the same content hash the confirm page offered; the content must still be the one
- * in review. Once per approver and content.
+ * An approver's decision from their link (POST). The link names its decision, the content and the request
+ * round it was made for; the form must carry the same content hash the confirm page offered; the content and
+ * round must still be the ones in review. Once per approver, content and round. Whatever the decision found
+ * (new, or made before by a request that stopped half way), the approval is settled from the state.
  */
 export async function decideApproval(
   deps: PostmortemDeps,
@@ -246,16 +316,18 @@ export async function decideApproval(
   const ref = parseApprovalRef(claims.ref);
   if (!ref || form.contentHash !== ref.hash) throw new ConflictError('the form does not match the link');
   const { incident, postmortem } = await loaded(deps, { incidentId: claims.incidentId });
-  // This approver's decision on this content, whatever happened since, is what a used link shows.
-  const madeBefore = (await deps.postmortems.decisions(incident.id)).find(
-    (d) => d.contentHash === ref.hash && d.approver.toLowerCase() === claims.recipient.toLowerCase(),
-  );
-  if (madeBefore) return { kind: 'already-decided', decision: madeBefore };
+  // This approver's decision on this content in this round, whatever happened since, is what a used link shows.
+  const madeBefore = decisionOfLink(await deps.postmortems.decisions(incident.id), ref, claims.recipient);
+  if (madeBefore) {
+    await settleApproval(deps, incident);
+    return { kind: 'already-decided', decision: madeBefore };
+  }
   const request = postmortem.approval;
   if (postmortem.status !== 'in-review' || !request)
     return { kind: 'not-in-review', status: postmortem.status };
-  if (request.contentHash !== ref.hash) return { kind: 'stale' };
-  const approver = request.approvers.find((a) => a.address.toLowerCase() === claims.recipient.toLowerCase());
+  if (request.contentHash !== ref.hash || requestRoundOf(request) !== ref.requestRound)
+    return { kind: 'stale' };
+  const approver = request.approvers.find((a) => sameAddress(a.address, claims.recipient));
   if (!approver) return { kind: 'not-an-approver' };
   const decision: ApprovalDecision = {
     approver: approver.address,
@@ -265,14 +337,18 @@ export async function decideApproval(
     at: deps.now().toISOString(),
     contentHash: ref.hash,
     version: request.version,
+    requestRound: ref.requestRound,
     ...(meta.userAgent ? { userAgent: meta.userAgent.slice(0, 300) } : {}),
     ...(meta.sourceIp ? { sourceIp: meta.sourceIp.slice(0, 64) } : {}),
   };
   const earlier = await deps.postmortems.recordDecision(incident.id, decision);
-  if (earlier) return { kind: 'already-decided', decision: earlier };
+  if (earlier) {
+    await settleApproval(deps, incident);
+    return { kind: 'already-decided', decision: earlier };
+  }
   await deps.incidents.appendTimeline({
     incidentId: incident.id,
-    eventId: `decision-${ref.hash.slice(0, 16)}-${digestNumber(approver.address)}`,
+    eventId: `decision-r${ref.requestRound}-${ref.hash.slice(0, 16)}-${digestNumber(approver.address)}`,
     at: decision.at,
     kind: 'postmortem.decided',
     actor: approver.address,
@@ -280,34 +356,72 @@ export async function decideApproval(
       decision.decision === 'approved'
         ? `${approver.address} approved the postmortem (version ${request.version}).`
         : `${approver.address} requested changes to the postmortem (version ${request.version}): ${decision.comment ?? ''}`,
-    data: { decision: decision.decision, contentHash: ref.hash, version: request.version },
+    data: {
+      decision: decision.decision,
+      contentHash: ref.hash,
+      version: request.version,
+      requestRound: ref.requestRound,
+    },
   });
-  const state = approvalState(request, await deps.postmortems.decisions(incident.id));
-  if (state.changesRequested) {
-    await returnToDraft(deps, incident, postmortem, state.changesRequested);
-    return { kind: 'decided', decision, outcome: 'changes-requested' };
-  }
-  if (state.approved) {
-    await approve(deps, incident, postmortem);
-    return { kind: 'decided', decision, outcome: 'approved' };
-  }
-  return { kind: 'decided', decision, outcome: 'pending' };
+  const settled = await settleApproval(deps, incident);
+  const outcome =
+    settled.outcome === 'approved' || settled.outcome === 'changes-requested' ? settled.outcome : 'pending';
+  return { kind: 'decided', decision, outcome };
 }
 
-async function returnToDraft(
+/**
+ * Settles the approval from the postmortem's state (core/approvals.ts `settlementOf`), idempotently: in review
+ * and approved by every mandatory approver, it becomes approved (the priority actions' due dates fixed); in
+ * review with changes requested, it goes back to draft. Then the follow-ups of the outcome, each once however
+ * often this runs: the timeline, the actions followed, the owner's mail, and the workflow's approval wait resumed.
+ * Called by a decision (and its retry), a change of approvers, the reminder and the workflow's approval wait.
+ */
+export async function settleApproval(deps: PostmortemDeps, incident: Incident): Promise<Settlement> {
+  const decisions = await deps.postmortems.decisions(incident.id);
+  let settled: Settlement = { outcome: 'none' };
+  const written = await deps.postmortems.update(incident.id, (current) => {
+    settled = settlementOf(current, decisions);
+    if (current.status !== 'in-review') return undefined;
+    const now = deps.now();
+    if (settled.outcome === 'approved') {
+      const service = serviceOf(deps.organisation, current.service);
+      return {
+        postmortem: {
+          ...current,
+          status: 'approved',
+          approvedAt: now.toISOString(),
+          actions: dueDatesAtApproval(current, now, service.actionSloWeeks),
+          updatedAt: now.toISOString(),
+        },
+      };
+    }
+    if (settled.outcome === 'changes-requested')
+      return { postmortem: { ...current, status: 'draft', updatedAt: now.toISOString() } };
+    return undefined;
+  });
+  const postmortem = written?.after ?? (await deps.postmortems.get(incident.id));
+  if (!postmortem) throw new NotFoundError(`${incident.key} has no postmortem`);
+  const outcome = settled as Settlement;
+  if (outcome.outcome === 'approved') await afterApproval(deps, incident, postmortem);
+  if (outcome.outcome === 'changes-requested' && postmortem.status === 'draft')
+    await afterChangesRequested(deps, incident, postmortem, outcome.by);
+  return outcome;
+}
+
+/** The follow-ups of a change request: the owner's mail (once per request round), the approval wait resumed. */
+async function afterChangesRequested(
   deps: PostmortemDeps,
   incident: Incident,
   postmortem: Postmortem,
   by: ApprovalDecision,
 ) {
-  const next: Postmortem = { ...postmortem, status: 'draft', updatedAt: deps.now().toISOString() };
-  await deps.postmortems.save(next, postmortem.version, undefined, ['in-review']);
   const editorUrl = await editorUrlFor(deps, incident, postmortem);
+  const round = requestRoundOf(by);
   await sendOnce(deps, {
     incidentId: incident.id,
     incidentKey: incident.key,
     kind: 'changes-requested',
-    sequence: digestNumber(`${by.contentHash}|${by.approver}`),
+    sequence: digestNumber(`${round > 1 ? `R${round}|` : ''}${by.contentHash}|${by.approver}`),
     recipients: [postmortem.owner],
     message: (viewUrl) =>
       changesRequestedEmail({
@@ -322,34 +436,38 @@ async function returnToDraft(
     timelineText: `The postmortem is back to draft: ${by.approver} asked for changes; told ${postmortem.owner}.`,
     now: deps.now,
   });
-  const token = await deps.postmortems.taskTokenOf(incident.id);
-  if (token) await deps.workflow.resume(token, reviewResume('changes-requested', reviewPlan(deps, next)));
+  await resumeApprovalWait(deps, incident, postmortem, 'changes-requested');
 }
 
-/** Every mandatory approver approved: the priority actions' due dates are fixed; the workflow publishes. */
-async function approve(deps: PostmortemDeps, incident: Incident, postmortem: Postmortem) {
+/** The follow-ups of approval: the timeline, each action followed from now on, the approval wait resumed. */
+async function afterApproval(deps: PostmortemDeps, incident: Incident, postmortem: Postmortem) {
   const service = serviceOf(deps.organisation, postmortem.service);
-  const now = deps.now();
-  const next: Postmortem = {
-    ...postmortem,
-    status: 'approved',
-    approvedAt: now.toISOString(),
-    actions: dueDatesAtApproval(postmortem, now, service.actionSloWeeks),
-    updatedAt: now.toISOString(),
-  };
-  if (!(await deps.postmortems.save(next, postmortem.version, undefined, ['in-review']))) return;
   await deps.incidents.appendTimeline({
     incidentId: incident.id,
     eventId: 'postmortem-approved',
-    at: now.toISOString(),
+    at: postmortem.approvedAt ?? deps.now().toISOString(),
     kind: 'postmortem.decided',
     actor: 'hotline',
     text: `The postmortem is approved by every mandatory approver; priority actions are due in ${service.actionSloWeeks} weeks.`,
   });
   // Each action is followed from now on (lists, reminders, completion); publication writes any left missing.
-  await trackPostmortemActions(deps, next, incident.summary);
-  const token = await deps.postmortems.taskTokenOf(incident.id);
-  if (token) await deps.workflow.resume(token, reviewResume('approved', reviewPlan(deps, next)));
+  await trackPostmortemActions(deps, postmortem, incident.summary);
+  await resumeApprovalWait(deps, incident, postmortem, 'approved');
+}
+
+/**
+ * Resumes the workflow's approval wait with an outcome. Only that wait: the postmortem wait (a draft waiting for
+ * its request) goes on waiting; a token already used (the wait moved on) is a no-op.
+ */
+async function resumeApprovalWait(
+  deps: PostmortemDeps,
+  incident: Incident,
+  postmortem: Postmortem,
+  event: Extract<ReviewEvent, 'approved' | 'changes-requested'>,
+) {
+  const kept = await deps.postmortems.taskTokenOf(incident.id);
+  if (!kept || kept.wait === 'postmortem') return;
+  await deps.workflow.resume(kept.token, reviewResume(event, reviewPlan(deps, postmortem)));
 }
 
 /** Workflow step: publishes an approved postmortem (once): stored, and mailed to the lists that read it. */
@@ -370,16 +488,15 @@ export async function publishPostmortem(deps: PostmortemDeps, input: { incidentI
     approvals,
     publishedAt: deps.now().toISOString(),
   });
-  const html: string = publishedHtml(markdown);
   const now = deps.now().toISOString();
+  // Markdown only: the page renders its HTML when read (stored too, it would not fit the item beside it).
   await deps.postmortems.putDocument(incident.id, {
     key: incident.key,
     markdown,
-    html,
     publishedAt: now,
     contentHash: postmortem.approval?.contentHash ?? contentHash(postmortem),
   });
-  const document = (await deps.postmortems.getDocument(incident.id)) ?? { markdown, html, publishedAt: now };
+  const document = (await deps.postmortems.getDocument(incident.id)) ?? { markdown, publishedAt: now };
   const recipients = [
     ...new Set([
       ...service.comms.internal,
@@ -398,49 +515,55 @@ export async function publishPostmortem(deps: PostmortemDeps, input: { incidentI
     timelineText: `The postmortem is published and mailed to ${recipients.join(', ')}.`,
     now: deps.now,
   });
-  // Read again: an action completed since the read above is in the record's action list, and must stay there.
-  const latest = (await deps.postmortems.get(incident.id)) ?? postmortem;
-  await deps.postmortems.save(
-    { ...latest, status: 'published', publishedAt: document.publishedAt, updatedAt: now },
-    latest.version,
-    undefined,
-    ['approved'],
+  // Under the lock: an action completed meanwhile stays done in the record's action list.
+  await deps.postmortems.update(incident.id, (current) =>
+    current.status === 'approved'
+      ? {
+          postmortem: { ...current, status: 'published', publishedAt: document.publishedAt, updatedAt: now },
+        }
+      : undefined,
   );
   return { published: true };
 }
 
 /**
- * Workflow step: two business days passed in review. Pending approvers are reminded with fresh links (so a link
- * never runs out while they have not decided) and the owner is told who is still pending.
+ * Workflow step: two business days passed in review. The approval is settled first (a decision whose follow-ups
+ * stopped half way, or approvers changed so that nobody is pending); then pending approvers are reminded with
+ * fresh links (so a link never runs out while they have not decided) and the owner is told who is still pending.
  */
 export async function remindApprovers(
   deps: PostmortemDeps,
   input: { incidentId: string; key: string; round?: number },
 ) {
-  const { incident, postmortem } = await loaded(deps, input);
-  const request = postmortem.approval;
+  const { incident } = await loaded(deps, input);
   const round = (input.round ?? 0) + 1;
-  if (postmortem.status !== 'in-review' || !request)
-    return { round, waitSeconds: reminderWaitSeconds(deps, postmortem) };
-  const state = approvalState(request, await deps.postmortems.decisions(incident.id));
-  if (state.pending.length > 0) {
-    await askApprovers(deps, incident, postmortem, request, { only: state.pending, round });
+  const settled = await settleApproval(deps, incident);
+  const postmortem = (await deps.postmortems.get(incident.id)) as Postmortem;
+  const request = postmortem.approval;
+  if (settled.outcome === 'pending' && request && settled.pending.length > 0) {
+    const pending = settled.pending;
+    await askApprovers(deps, incident, postmortem, request, { only: pending, reminder: round });
+    const requestRound = requestRoundOf(request);
     await sendOnce(deps, {
       incidentId: incident.id,
       incidentKey: incident.key,
       kind: 'approval-pending',
-      sequence: digestNumber(`${request.contentHash}|${round}`),
+      sequence: digestNumber(`${requestRound > 1 ? `R${requestRound}|` : ''}${request.contentHash}|${round}`),
       recipients: [postmortem.owner],
-      message: (viewUrl) => approvalPendingEmail({ incident, pending: state.pending, viewUrl }),
+      message: (viewUrl) => approvalPendingEmail({ incident, pending, viewUrl }),
       timelineKind: 'postmortem.reminded',
-      timelineText: `Still pending approval: ${state.pending.join(', ')}; told ${postmortem.owner}.`,
+      timelineText: `Still pending approval: ${pending.join(', ')}; told ${postmortem.owner}.`,
       now: deps.now,
     });
   }
   return { round, waitSeconds: reminderWaitSeconds(deps, postmortem) };
 }
 
-/** Operators add or replace an approver of this postmortem; nobody else's decision is reset. */
+/**
+ * Operators add or replace an approver of this postmortem; nobody else's decision is reset. In review, the new
+ * approver is asked now, and the approval is settled (replacing the only undecided one, or making them
+ * optional, may leave every mandatory approver approved).
+ */
 export async function changeApprovers(
   deps: PostmortemDeps,
   input: {
@@ -450,27 +573,33 @@ export async function changeApprovers(
     replace?: { from: string; to: string };
   },
 ) {
-  const { incident, postmortem } = await loaded(deps, input);
-  const changes = {
-    add: [...(postmortem.approverChanges?.add ?? []), ...(input.add ? [input.add] : [])],
-    replace: [...(postmortem.approverChanges?.replace ?? []), ...(input.replace ? [input.replace] : [])],
-  };
-  const service = serviceOf(deps.organisation, postmortem.service);
-  const approvers = approversFor(service, changes);
-  const request = postmortem.approval ? { ...postmortem.approval, approvers } : undefined;
-  const next: Postmortem = {
-    ...postmortem,
-    approverChanges: changes,
-    ...(request ? { approval: request } : {}),
-  };
-  if (!(await deps.postmortems.save(next, postmortem.version, undefined, ['draft', 'in-review']))) {
-    throw new PreconditionFailedError('the postmortem changed meanwhile: reload and try again');
-  }
-  const now = deps.now().toISOString();
+  const incident = await incidentOrThrow(deps, input);
+  let changes: NonNullable<Postmortem['approverChanges']> = { add: [], replace: [] };
+  const written = await deps.postmortems.update(incident.id, (current) => {
+    if (current.status !== 'draft' && current.status !== 'in-review') {
+      throw new ConflictError(
+        `the postmortem of ${incident.key} is ${current.status}: its approvers can no longer change`,
+      );
+    }
+    changes = withApproverChange(current.approverChanges, {
+      ...(input.add ? { add: input.add } : {}),
+      ...(input.replace ? { replace: input.replace } : {}),
+    });
+    const approvers = approversFor(serviceOf(deps.organisation, current.service), changes);
+    return {
+      postmortem: {
+        ...current,
+        approverChanges: changes,
+        ...(current.approval ? { approval: { ...current.approval, approvers } } : {}),
+      },
+    };
+  });
+  if (!written) throw new NotFoundError(`${incident.key} has no postmortem`);
+  const next = written.after;
   await deps.incidents.appendTimeline({
     incidentId: incident.id,
     eventId: `approvers-${digestNumber(JSON.stringify(changes))}`,
-    at: now,
+    at: deps.now().toISOString(),
     kind: 'postmortem.approvers-changed',
     actor: input.by,
     text: input.add
@@ -479,9 +608,10 @@ export async function changeApprovers(
   });
   // In review, the new approver is asked now (the others keep their links and decisions).
   const added = input.add?.address ?? input.replace?.to;
-  if (next.status === 'in-review' && request && added)
-    await askApprovers(deps, incident, next, request, { only: [added] });
-  return viewOf(deps, next);
+  if (next.status === 'in-review' && next.approval && added)
+    await askApprovers(deps, incident, next, next.approval, { only: [added] });
+  if (next.status === 'in-review') await settleApproval(deps, incident);
+  return viewOf(deps, (await deps.postmortems.get(incident.id)) ?? next);
 }
 
 /** The approvals of a postmortem as the API shows them: who is asked, and each decision with its content. */
@@ -524,11 +654,19 @@ interface PostmortemWaitInput {
 }
 
 /**
- * Keeps a postmortem wait's task token and counts the wait. An execution that has waited enough hands over to a
- * new one: the wait resumes itself with `continue` (the postmortem is then picked up where it is).
+ * Keeps a postmortem wait's task token, with the wait keeping it, and counts the wait. An execution that has
+ * waited enough hands over to a new one: the wait resumes itself with `continue` (the postmortem is then picked
+ * up where it is).
  */
-async function keepPostmortemWait(deps: PostmortemDeps, input: PostmortemWaitInput) {
-  const kept = await deps.postmortems.keepTaskToken(input.incidentId, input.token, input.execution);
+async function keepPostmortemWait(
+  deps: PostmortemDeps,
+  input: PostmortemWaitInput,
+  wait: 'postmortem' | 'approval',
+) {
+  const kept = await deps.postmortems.keepTaskToken(input.incidentId, input.token, {
+    execution: input.execution,
+    wait,
+  });
   if (!kept) throw new NotFoundError(`${input.key} has no postmortem`);
   const handOver =
     input.execution !== undefined &&
@@ -544,7 +682,7 @@ async function keepPostmortemWait(deps: PostmortemDeps, input: PostmortemWaitInp
  * follows is bounded by its `waitSeconds`, and its reminders count from its `round`.
  */
 export async function waitForPostmortem(deps: PostmortemDeps, input: PostmortemWaitInput) {
-  const { postmortem, handOver } = await keepPostmortemWait(deps, input);
+  const { postmortem, handOver } = await keepPostmortemWait(deps, input, 'postmortem');
   if (handOver) return { waiting: false };
   if (postmortem.status !== 'draft') {
     await deps.workflow.resume(input.token, reviewResume('approval-requested', reviewPlan(deps, postmortem)));
@@ -553,16 +691,17 @@ export async function waitForPostmortem(deps: PostmortemDeps, input: PostmortemW
 }
 
 /**
- * Workflow step: keeps the approval wait's task token, then resumes at once when the outcome came before the
- * token was kept (approved or sent back to draft meanwhile).
+ * Workflow step: keeps the approval wait's task token, then settles the approval from the state: an outcome
+ * reached before the token was kept (or whose follow-ups stopped half way) resumes the wait at once. A draft
+ * with no change request (the request was withdrawn some other way) goes back to the postmortem wait.
  */
 export async function waitForApproval(deps: PostmortemDeps, input: PostmortemWaitInput) {
-  const { postmortem, handOver } = await keepPostmortemWait(deps, input);
+  const { postmortem, handOver } = await keepPostmortemWait(deps, input, 'approval');
   if (handOver) return { waiting: false };
-  if (postmortem.status === 'approved' || postmortem.status === 'published') {
-    await deps.workflow.resume(input.token, reviewResume('approved', reviewPlan(deps, postmortem)));
-  } else if (postmortem.status === 'draft') {
+  const incident = await incidentOrThrow(deps, { incidentId: input.incidentId });
+  const settled = await settleApproval(deps, incident);
+  if (settled.outcome === 'none' && postmortem.status === 'draft') {
     await deps.workflow.resume(input.token, reviewResume('changes-requested', reviewPlan(deps, postmortem)));
   }
-  return { waiting: postmortem.status === 'in-review' };
+  return { waiting: settled.outcome === 'pending' };
 }

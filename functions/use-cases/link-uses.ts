@@ -2,11 +2,11 @@ import type { LinkClaims } from '../core/links.ts';
 import type { LinkUse, LinkUseStore } from './ports.ts';
 
 /**
- * Single use of a signed link: the use is first recorded as `pending` with an attempt id (a conditional create
- * on the link id, so two requests cannot both hold it), then the action runs, then the use is completed with
- * what the action did. When the action fails, the attempt gives the use back (a conditional delete) so the
- * person can press the button again; when the attempt dies before it can (a Lambda timeout or crash), a later
- * request takes the pending use over once its lease has passed. The actions are idempotent, so repeating an
+ * Single use of a signed link, on the table's one leased claim: the use is first claimed as `pending` by an
+ * attempt id (one conditional write on the link id, so two requests cannot both hold it), then the action runs,
+ * then the use is completed with what the action did. When the action fails, the attempt gives the use back (a
+ * conditional delete) so the person can press the button again; when the attempt dies before it can (a Lambda
+ * timeout or crash), a later request takes the pending use over once its lease has passed. The actions are idempotent, so repeating an
  * attempt that got half way is safe.
  */
 
@@ -29,24 +29,20 @@ export async function useOnce<T>(
 ): Promise<SingleUse<T>> {
   const attempt = deps.newId();
   const usedAt = deps.now().toISOString();
-  const earlier = await deps.links.use({
-    linkId: claims.id,
-    incidentId: claims.incidentId,
-    action: claims.action,
-    recipient: claims.recipient,
-    usedAt,
-    outcome: PENDING,
-    attempt,
-  });
-  if (earlier) {
-    if (earlier.outcome !== PENDING) return { kind: 'used', use: earlier };
-    const stale = Date.parse(earlier.usedAt) + LINK_ATTEMPT_LEASE_MS <= deps.now().getTime();
-    const tookOver =
-      stale &&
-      earlier.attempt !== undefined &&
-      (await deps.links.takeOver(claims.id, earlier.attempt, attempt, usedAt));
-    if (!tookOver) return { kind: 'in-progress' };
-  }
+  const claim = await deps.links.claim(
+    {
+      linkId: claims.id,
+      incidentId: claims.incidentId,
+      action: claims.action,
+      recipient: claims.recipient,
+      usedAt,
+      outcome: PENDING,
+      attempt,
+    },
+    LINK_ATTEMPT_LEASE_MS,
+  );
+  if (claim.state === 'done') return { kind: 'used', use: claim.record };
+  if (claim.state === 'held') return { kind: 'in-progress' };
   let result: { value: T; outcome: string };
   try {
     result = await run();

@@ -1,5 +1,11 @@
 import { COMPLETE_ACTION } from '../core/actions.ts';
-import { approvalState, approversFor, parseDecisionForm, sameAddress } from '../core/approvals.ts';
+import {
+  approvalState,
+  approversFor,
+  parseDecisionForm,
+  requestRoundOf,
+  sameAddress,
+} from '../core/approvals.ts';
 import {
   ConflictError,
   DomainError,
@@ -10,8 +16,14 @@ import {
 import type { Incident } from '../core/incident.ts';
 import { type LinkClaims, type SigningKeys, verifyLink } from '../core/links.ts';
 import { serviceOf } from '../core/organisation.ts';
-import { type ActionWords, incidentPageView, type LinkPage, type PageIncident } from '../core/pages.ts';
-import type { Postmortem, PostmortemVersion } from '../core/postmortem.ts';
+import {
+  type ActionWords,
+  FRESH_EDITOR_LINK,
+  incidentPageView,
+  type LinkPage,
+  type PageIncident,
+} from '../core/pages.ts';
+import type { Postmortem, VersionSummary } from '../core/postmortem.ts';
 import { publishedHtml, publishedMarkdown } from '../core/postmortem-document.ts';
 import { editFromForm } from '../core/postmortem-edit.ts';
 import {
@@ -25,10 +37,17 @@ import {
   valuesOf,
 } from '../core/postmortem-page.ts';
 import { actionLinkPage, decideActionLink } from './action-links.ts';
-import { APPROVAL_ACTION, decideApproval, parseApprovalRef, requestApproval, saveEdit } from './approvals.ts';
+import {
+  APPROVAL_ACTION,
+  decideApproval,
+  decisionOfLink,
+  parseApprovalRef,
+  requestApproval,
+  saveEdit,
+} from './approvals.ts';
 import { PENDING, type SingleUse, useOnce } from './link-uses.ts';
 import type { ActionStore, LinkUse, LinkUseStore, PostmortemStore } from './ports.ts';
-import { EDITABLE, viewOf } from './postmortems.ts';
+import { EDITABLE, mailEditorLink, viewOf } from './postmortems.ts';
 import { acknowledge, type ResponseDeps } from './respond.ts';
 
 /**
@@ -133,9 +152,56 @@ type Checked =
     }
   | { ok: false; page: LinkPage };
 
+/** An expired editor link's page: it offers to mail a fresh link to the postmortem's owner, while it is editable. */
+async function expiredEditorPage(deps: LinkDeps, token: string, claims: LinkClaims): Promise<LinkPage> {
+  const incident = await deps.incidents.get(claims.incidentId);
+  const postmortem =
+    incident && incident.key === claims.key ? await deps.postmortems.get(incident.id) : undefined;
+  if (!incident || !postmortem || !(EDITABLE as readonly string[]).includes(postmortem.status))
+    return { kind: 'expired' };
+  return {
+    kind: 'editor-expired',
+    incident: pageIncident(incident),
+    owner: postmortem.owner,
+    formAction: `./${token}`,
+  };
+}
+
+/**
+ * POST of an expired editor link asking for a fresh one: mailed to the postmortem's current owner (never to
+ * whoever asks), at most once in ten minutes. Anything else posted to an expired link changes nothing.
+ */
+async function freshEditorLink(
+  deps: LinkDeps,
+  token: string,
+  form: URLSearchParams,
+): Promise<LinkPage | undefined> {
+  if (form.get(FRESH_EDITOR_LINK.name) !== FRESH_EDITOR_LINK.value) return undefined;
+  const verified = verifyLink(token, deps.keys, deps.now());
+  if (verified.ok || verified.reason !== 'expired' || verified.claims.action !== EDIT_POSTMORTEM_ACTION)
+    return undefined;
+  const incident = await deps.incidents.get(verified.claims.incidentId);
+  if (!incident || incident.key !== verified.claims.key) return { kind: 'invalid' };
+  try {
+    const sent = await mailEditorLink(deps, { incidentId: incident.id, by: verified.claims.recipient });
+    return {
+      kind: 'editor-link-sent',
+      incident: pageIncident(incident),
+      owner: sent.owner,
+      expiresAt: sent.expiresAt,
+    };
+  } catch (error) {
+    if (error instanceof ConflictError)
+      return { kind: 'refused', incident: pageIncident(incident), reason: error.message };
+    throw error;
+  }
+}
+
 /** Everything both methods check before they look at uses: signature, expiry, action, incident. Reads only. */
 async function check(deps: LinkDeps, token: string): Promise<Checked> {
   const verified = verifyLink(token, deps.keys, deps.now());
+  if (!verified.ok && verified.reason === 'expired' && verified.claims.action === EDIT_POSTMORTEM_ACTION)
+    return { ok: false, page: await expiredEditorPage(deps, token, verified.claims) };
   if (!verified.ok)
     return { ok: false, page: { kind: verified.reason === 'expired' ? 'expired' : 'invalid' } };
   const { claims } = verified;
@@ -234,7 +300,7 @@ async function editorPage(
   deps: LinkDeps,
   link: { token: string; claims: LinkClaims; incident: Incident },
   postmortem: Postmortem,
-  versions: readonly PostmortemVersion[],
+  history: readonly VersionSummary[],
   status: 200 | 400 | 409,
   more: { values?: EditorValues; notice?: EditorNotice; approvalNotAsked?: boolean } = {},
 ): Promise<EditorResult> {
@@ -256,9 +322,7 @@ async function editorPage(
       expiresAt: new Date(claims.exp * 1000).toISOString(),
       formAction: `./${link.token}`,
       values: more.values ?? valuesOf(postmortem),
-      history: [...versions]
-        .sort((a, b) => a.version - b.version)
-        .map(({ version, by, at, changed }) => ({ version, by, at, changed })),
+      history: [...history].sort((a, b) => a.version - b.version),
       readOnly: !(EDITABLE as readonly string[]).includes(postmortem.status),
       approval,
       ...(more.notice ? { notice: more.notice } : {}),
@@ -285,7 +349,7 @@ async function showEditor(
 ): Promise<LinkPage | EditorResult> {
   const postmortem = await deps.postmortems.get(link.incident.id);
   if (!postmortem) return { kind: 'not-found' };
-  const versions = await deps.postmortems.versions(link.incident.id);
+  const versions = await deps.postmortems.history(link.incident.id);
   const { version } = postmortem;
   const notice: EditorNotice | undefined =
     query.requested !== undefined &&
@@ -321,7 +385,7 @@ async function saveEditor(
   const asking = form.get(REQUEST_APPROVAL_INTENT.name) === REQUEST_APPROVAL_INTENT.value;
   const notAsked = asking ? { approvalNotAsked: true } : {};
   const refused = async (message: string) => {
-    const versions = await deps.postmortems.versions(incident.id);
+    const versions = await deps.postmortems.history(incident.id);
     if (!(EDITABLE as readonly string[]).includes(current.status))
       return editorPage(deps, link, current, versions, 409, {
         notice: { kind: 'closed', tried: true },
@@ -348,23 +412,20 @@ async function saveEditor(
     if (error instanceof ValidationError) return refused(error.message);
     if (!(error instanceof PreconditionFailedError || error instanceof ConflictError)) throw error;
     const now = (await deps.postmortems.get(incident.id)) ?? current;
-    const versions = await deps.postmortems.versions(incident.id);
+    const versions = await deps.postmortems.history(incident.id);
     if (!(EDITABLE as readonly string[]).includes(now.status))
       return editorPage(deps, link, now, versions, 409, {
         notice: { kind: 'closed', tried: true },
         ...notAsked,
       });
     // Merged against the version the form was typed on, so saving again keeps both edits where they differ.
-    const base = versions.find((v) => v.version === edit.version);
+    const base = await deps.postmortems.version(incident.id, edit.version);
     const merged = mergeStale(
       valuesFromForm(form, now.version),
       base && valuesOf({ ...now, ...base, key: now.key }),
       valuesOf(now),
     );
-    const others = versions
-      .filter((v) => v.version > edit.version)
-      .sort((a, b) => a.version - b.version)
-      .map(({ version, by, at, changed }) => ({ version, by, at, changed }));
+    const others = versions.filter((v) => v.version > edit.version).sort((a, b) => a.version - b.version);
     const notice: EditorNotice = {
       kind: 'stale',
       yourVersion: String(edit.version),
@@ -409,7 +470,7 @@ async function askForApproval(
     // Already in review on the version just saved (a double click, a retried POST): it is asked, as wanted.
     if (now.status === 'in-review' && now.approval?.version === saved.version)
       return { kind: 'postmortem-saved', location: `./${link.token}?requested=${saved.version}` };
-    const versions = await deps.postmortems.versions(incident.id);
+    const versions = await deps.postmortems.history(incident.id);
     const blocking = now.status === 'draft' ? viewOf(deps, now).checks.blocking : [];
     const notice: EditorNotice = {
       kind: 'not-requested',
@@ -462,6 +523,8 @@ export async function decideLink(
   form: URLSearchParams = new URLSearchParams(),
   meta: { userAgent?: string; sourceIp?: string } = {},
 ): Promise<LinkPage | EditorResult> {
+  const fresh = await freshEditorLink(deps, token, form);
+  if (fresh) return fresh;
   const checked = await check(deps, token);
   if (!checked.ok) return checked.page;
   // A view link shows; it can never decide anything.
@@ -545,9 +608,7 @@ async function approvalPage(
   const postmortem = await deps.postmortems.get(incident.id);
   if (!postmortem) return { kind: 'not-found' };
   const words = approvalWords(incident, ref.decision);
-  const decided = (await deps.postmortems.decisions(incident.id)).find(
-    (d) => d.contentHash === ref.hash && sameAddress(d.approver, claims.recipient),
-  );
+  const decided = decisionOfLink(await deps.postmortems.decisions(incident.id), ref, claims.recipient);
   if (decided) {
     return {
       kind: 'already-done',
@@ -565,7 +626,7 @@ async function approvalPage(
       reason: `The postmortem is ${postmortem.status === 'draft' ? 'back with its owner (a draft)' : postmortem.status}: there is nothing to decide now`,
     };
   }
-  if (request.contentHash !== ref.hash) {
+  if (request.contentHash !== ref.hash || requestRoundOf(request) !== ref.requestRound) {
     return { kind: 'approval-stale', incident: pageIncident(incident), recipient: claims.recipient };
   }
   const approver = request.approvers.find((a) => sameAddress(a.address, claims.recipient));

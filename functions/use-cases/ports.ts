@@ -3,8 +3,10 @@ import type { AlertCounts, StoredAlert } from '../core/alert.ts';
 import type { ApprovalDecision } from '../core/approvals.ts';
 import type { EmailMessage } from '../core/comms.ts';
 import type { Incident, IncidentStatus } from '../core/incident.ts';
-import type { Postmortem, PostmortemStatus, PostmortemVersion } from '../core/postmortem.ts';
+import type { Postmortem, PostmortemStatus, PostmortemVersion, VersionSummary } from '../core/postmortem.ts';
+import type { SloReport } from '../core/report.ts';
 import type { StatusEntry, StatusUpdate } from '../core/status-page.ts';
+import type { SweepName, SweepRun } from '../core/sweeps.ts';
 import type { TimelineEntry } from '../core/timeline.ts';
 import type { ResumeOutput } from '../core/workflow-resume.ts';
 
@@ -186,22 +188,48 @@ export interface DeliveryStore {
   release(source: string, deliveryId: string, owner: string): Promise<void>;
 }
 
+/** A leased claim's terms (the one "do this once" protocol, functions/adapters/table.ts `claim`). */
+export interface ClaimTerms {
+  /** Unique per attempt: only this owner completes or releases the claim. */
+  owner: string;
+  now: Date;
+  /** How long the claim keeps other attempts out; after it, the work is taken over (its holder died). */
+  leaseMs: number;
+}
+
+/** What a claim found: this attempt holds it (`claimed`, or `taken-over` from a holder that died), or not. */
+export type ClaimOf<T> =
+  | { state: 'claimed' | 'taken-over' }
+  | { state: 'done'; record: T }
+  | { state: 'held'; record: T };
+
 export interface LinkUseStore {
-  /** Records a use. Undefined when this call used the link, else the earlier use. */
-  use(use: LinkUse): Promise<LinkUse | undefined>;
+  /** Claims the link's single use for `use.attempt` (leased), recorded as `pending` until completed. */
+  claim(use: LinkUse, leaseMs: number): Promise<ClaimOf<LinkUse>>;
   get(linkId: string): Promise<LinkUse | undefined>;
   /** Records what a pending use decided. False when the attempt no longer holds the use. */
   complete(linkId: string, attempt: string, outcome: string, at: string): Promise<boolean>;
-  /** Gives a pending use back (its attempt failed). */
+  /** Gives a pending use back (its attempt failed): the link can be used again. */
   release(linkId: string, attempt: string): Promise<boolean>;
-  /** Takes over a pending use whose attempt died. False when another request took it. */
-  takeOver(linkId: string, previousAttempt: string, attempt: string, at: string): Promise<boolean>;
 }
 
+/** A send as claimed: `done` is a send already made (send nothing), `held` one another attempt is making. */
+export type SendClaim = ClaimOf<CommsRecord>;
+
 export interface CommsStore {
-  /** Starts a send: the existing record when it was already sent (send nothing), else undefined. */
-  begin(record: CommsRecord): Promise<CommsRecord | undefined>;
-  complete(incidentId: string, kind: string, sequence: number, messageId: string, at: string): Promise<void>;
+  /** Claims a send (leased): send only when this attempt holds it. */
+  claim(record: CommsRecord, terms: ClaimTerms): Promise<SendClaim>;
+  /** Records the send as made (status `sent`, its message id and time). */
+  complete(
+    incidentId: string,
+    kind: string,
+    sequence: number,
+    owner: string,
+    messageId: string,
+    at: string,
+  ): Promise<void>;
+  /** Ends the lease of a send that failed, so a retry sends at once. */
+  release(incidentId: string, kind: string, sequence: number, owner: string): Promise<void>;
 }
 
 /** Every store, as the handlers build them. */
@@ -215,6 +243,7 @@ export interface Stores {
   postmortems: PostmortemStore;
   actions: ActionStore;
   reports: ReportStore;
+  sweeps: SweepRunStore;
 }
 
 /** What the action lists filter by (`GET /actions`). */
@@ -257,6 +286,13 @@ export interface ActionStore {
   markReminded(actionId: string, reminder: string): Promise<boolean>;
 }
 
+/** The scheduled sweeps' last completed runs (one item per sweep). */
+export interface SweepRunStore {
+  lastRun(sweep: SweepName): Promise<SweepRun | undefined>;
+  /** Records a completed run; false (and nothing written) when a later run is recorded already. */
+  recordRun(run: SweepRun): Promise<boolean>;
+}
+
 /** What a comms round publishes to the status page: public fields only. */
 export interface StatusPublication {
   incidentId: string;
@@ -297,58 +333,100 @@ export interface PostmortemStore {
   create(postmortem: Postmortem): Promise<boolean>;
   get(incidentId: string): Promise<Postmortem | undefined>;
   /**
-   * Saves the postmortem (a new version when `version` is given, else a change of status or approval); false
-   * when the stored one is no longer `expectedVersion` or not in `statusIn`.
+   * Changes the postmortem under its optimistic lock, which counts every write (the content `version` counts
+   * edits only): reads it, applies `change` to what it read (undefined: nothing to write), and writes on the
+   * lock it read. A write in between (any write: an edit, a decision's outcome, an action marked done) makes it
+   * read and apply `change` again, so no write is lost; after a few such rounds it throws (a retryable 5xx).
+   * Answers what it read and what it wrote; undefined when there is no postmortem or `change` declined.
    */
-  save(
-    postmortem: Postmortem,
-    expectedVersion: number,
-    version: PostmortemVersion | undefined,
-    statusIn: readonly PostmortemStatus[],
-  ): Promise<boolean>;
+  update(
+    incidentId: string,
+    change: (current: Postmortem) => PostmortemWrite | undefined,
+  ): Promise<{ before: Postmortem; after: Postmortem } | undefined>;
   /** Records an approver's decision on one content, once: undefined when recorded now, else the earlier one. */
   recordDecision(incidentId: string, decision: ApprovalDecision): Promise<ApprovalDecision | undefined>;
   decisions(incidentId: string): Promise<ApprovalDecision[]>;
   putDocument(incidentId: string, document: PublishedDocument): Promise<void>;
   getDocument(incidentId: string): Promise<PublishedDocument | undefined>;
-  versions(incidentId: string): Promise<PostmortemVersion[]>;
+  /** Who saved each version, when, and what changed, oldest first: a projection (the content is not read). */
+  history(incidentId: string): Promise<VersionSummary[]>;
+  /** One saved version, whole (the base a stale edit is merged against). */
+  version(incidentId: string, version: number): Promise<PostmortemVersion | undefined>;
   list(query: PostmortemQuery): Promise<Postmortem[]>;
-  /** The workflow's task token the postmortem's wait keeps (server side only). */
-  taskTokenOf(incidentId: string): Promise<string | undefined>;
-  /** Keeps the workflow's task token (server side only); answers the postmortem as it is now. */
+  /** The workflow's task token the postmortem's waits keep (server side only), and which wait kept it. */
+  taskTokenOf(incidentId: string): Promise<KeptToken | undefined>;
   /**
-   * Keeps the workflow's task token on the postmortem and, given the waiting execution's name, counts the wait
-   * (`waitsCount`, from 1 again in a new execution). Undefined when there is no postmortem.
+   * Keeps the workflow's task token on the postmortem (server side only), with the wait that keeps it, and,
+   * given the waiting execution's name, counts the wait (`waitsCount`, from 1 again in a new execution).
+   * Answers the postmortem as it is now; undefined when there is no postmortem.
    */
   keepTaskToken(
     incidentId: string,
     token: string,
-    execution?: string,
+    options?: { execution?: string | undefined; wait?: PostmortemWait },
   ): Promise<{ postmortem: Postmortem; waits: number } | undefined>;
   /** Records a reminder as sent (its kind and the time it was about); false when already recorded. */
   markReminded(incidentId: string, reminder: string): Promise<boolean>;
+}
+
+/** A write of the postmortem: the postmortem as it is to be, and the content version record an edit adds. */
+export interface PostmortemWrite {
+  postmortem: Postmortem;
+  version?: PostmortemVersion;
+}
+
+/** The workflow's two postmortem waits: for the approval request (a draft), and for the approvers' outcome. */
+export type PostmortemWait = 'postmortem' | 'approval';
+
+/** A kept task token and the wait it resumes (absent on a token kept by 0.1.0). */
+export interface KeptToken {
+  token: string;
+  wait?: PostmortemWait;
 }
 
 /** The published postmortem, as stored at publication. */
 export interface PublishedDocument {
   key: string;
   markdown: string;
-  html: string;
+  /** Written by 0.1.0 only: the page renders the Markdown when read. */
+  html?: string;
   publishedAt: string;
   contentHash: string;
 }
 
-/** A report run as recorded: one per period and recipient set. */
+/** A report run as recorded: one per period, scope and recipient set. */
 export interface ReportRun {
   from: string;
   to: string;
   recipients: string[];
-  /** Which report: `org` or `department:<name>`. */
+  /** Which report: `org`, `department:<name>` or `service:<id>`. */
   scope: string;
   startedAt: string;
   sentAt?: string;
   messageId?: string;
 }
+
+/** An on-demand SLO report run (`POST /reports/slo` of a long period): what was asked, and what came of it. */
+export interface ReportJob {
+  runId: string;
+  request: { from: string; to: string; service?: string; department?: string };
+  mail: boolean;
+  requestedAt: string;
+  status: 'queued' | 'done' | 'failed';
+  /** When the run ended (done or failed). */
+  completedAt?: string;
+  /** Done: the report (stored compressed, in parts), and its mailing when it was asked for. */
+  report?: SloReport;
+  mailing?: { scope: string; recipients: string[]; status: string; messageId?: string };
+  /** Failed: what went wrong (a run killed by a timeout or out of memory records nothing: its lease lapses). */
+  error?: string;
+  /** While a run holds it: until when (from the claim). */
+  runningUntil?: string;
+}
+
+export type ReportJobOutcome =
+  | { status: 'done'; completedAt: string; report: SloReport; mailing?: ReportJob['mailing'] }
+  | { status: 'failed'; completedAt: string; error: string };
 
 /**
  * What the SLO report reads, as streams of Query pages (a year's report must not hold every item), and its
@@ -361,11 +439,25 @@ export interface ReportStore {
   postmortems(status: PostmortemStatus, due?: { from?: string; to?: string }): AsyncIterable<Postmortem[]>;
   /** Open actions (all), or done actions completed at or after `doneFrom`, page by page. */
   actions(status: 'open' | 'done', doneFrom?: string): AsyncIterable<TrackedAction[]>;
-  /** Records a run once; false when this period and recipient set already has one. */
-  beginRun(run: ReportRun): Promise<boolean>;
-  completeRun(run: ReportRun, messageId: string, sentAt: string): Promise<void>;
+  /** Records an on-demand run answered later (`GET /reports/slo/{runId}`), queued; false when the id exists. */
+  createJob(job: ReportJob): Promise<boolean>;
+  /** The run as it is now, with its result once done (a consistent read; changes nothing). */
+  getJob(runId: string): Promise<ReportJob | undefined>;
+  /** Claims the run (leased) for the attempt that builds it. */
+  claimJob(runId: string, terms: ClaimTerms): Promise<ClaimOf<ReportJob>>;
+  /** Records the run's outcome (done or failed, with the report and mailing); false when no longer held. */
+  completeJob(runId: string, owner: string, outcome: ReportJobOutcome): Promise<boolean>;
+  /** Claims a run (leased) for its period, scope and recipients. */
+  claimRun(run: ReportRun, terms: ClaimTerms): Promise<ClaimOf<ReportRun>>;
+  /** Records the run's mail as sent; false when the attempt no longer held it. */
+  completeRun(run: ReportRun, owner: string, messageId: string, sentAt: string): Promise<boolean>;
   /** Forgets a run whose mail failed, so the next attempt sends it. */
-  abandonRun(run: ReportRun): Promise<void>;
+  abandonRun(run: ReportRun, owner: string): Promise<void>;
+}
+
+/** Starts the run of an on-demand report elsewhere (the report runner function, invoked asynchronously). */
+export interface ReportRunner {
+  start(runId: string): Promise<void>;
 }
 
 /** Sends a mail (simple content: a text and an HTML part). */

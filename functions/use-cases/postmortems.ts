@@ -1,5 +1,10 @@
 import { addBusinessDays } from '../core/business-hours.ts';
-import { postmortemOpenedEmail, postmortemOverdueEmail, postmortemReminderEmail } from '../core/comms.ts';
+import {
+  postmortemEditorLinkEmail,
+  postmortemOpenedEmail,
+  postmortemOverdueEmail,
+  postmortemReminderEmail,
+} from '../core/comms.ts';
 import type { Organisation } from '../core/config.ts';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../core/errors.ts';
 import type { Incident } from '../core/incident.ts';
@@ -10,8 +15,8 @@ import {
   type Postmortem,
   type PostmortemChecks,
   type PostmortemReminder,
-  type PostmortemVersion,
   reminderAfter,
+  type VersionSummary,
 } from '../core/postmortem.ts';
 import { checkPostmortem } from '../core/postmortem-checks.ts';
 import { applyEdit, type PostmortemEdit } from '../core/postmortem-edit.ts';
@@ -173,6 +178,45 @@ async function announce(deps: PostmortemDeps, incident: Incident, postmortem: Po
   });
 }
 
+/** How long an editor link works: its own setting (`postmortems.editorLinkDays`), not the view link's. */
+const editorLinkDays = (deps: Pick<PostmortemDeps, 'organisation'>) =>
+  deps.organisation.postmortems?.editorLinkDays ?? 30;
+
+/** A fresh editor link is mailed at most once in this window: a double click or a retry mails once. */
+const EDITOR_LINK_WINDOW_MS = 10 * 60_000;
+
+/**
+ * Mails the owner a fresh editor link (API, CLI, and the page an expired editor link opens): to the postmortem's
+ * owner only, whoever asks, so asking reveals nothing. Refused (409) once the postmortem can no longer be
+ * edited. At most once per ten minutes.
+ */
+export async function mailEditorLink(
+  deps: PostmortemDeps,
+  input: { key?: string; incidentId?: string; by: string },
+): Promise<{ owner: string; expiresAt: string; alreadySent: boolean }> {
+  const incident = await incidentOrThrow(deps, input);
+  const postmortem = await postmortemOrThrow(deps, incident);
+  if (!(EDITABLE as readonly string[]).includes(postmortem.status)) {
+    throw new ConflictError(
+      `the postmortem of ${incident.key} is ${postmortem.status}: it can no longer be edited`,
+    );
+  }
+  const editorUrl = await editorUrlFor(deps, incident, postmortem);
+  const expiresAt = new Date(deps.now().getTime() + editorLinkDays(deps) * 86_400_000).toISOString();
+  const sent = await sendOnce(deps, {
+    incidentId: incident.id,
+    incidentKey: incident.key,
+    kind: 'postmortem-editor-link',
+    sequence: Math.floor(deps.now().getTime() / EDITOR_LINK_WINDOW_MS),
+    recipients: [postmortem.owner],
+    message: (viewUrl) => postmortemEditorLinkEmail({ incident, postmortem, editorUrl, viewUrl, expiresAt }),
+    timelineKind: 'postmortem.opened',
+    timelineText: `Mailed a fresh editor link to ${postmortem.owner} (asked by ${input.by}).`,
+    now: deps.now,
+  });
+  return { owner: postmortem.owner, expiresAt, alreadySent: sent.alreadySent };
+}
+
 /** The owner's editor link: many saves until it expires, well after the due date (a late one must be writable). */
 export async function editorUrlFor(
   deps: PostmortemDeps,
@@ -185,7 +229,7 @@ export async function editorUrlFor(
     key: incident.key,
     action: 'edit-postmortem',
     recipient: postmortem.owner,
-    ttlHours: (deps.organisation.viewLinkDays ?? 30) * 24,
+    ttlHours: editorLinkDays(deps) * 24,
     now: deps.now(),
   });
   return signedLinkUrl(deps.baseUrl, token);
@@ -215,10 +259,11 @@ export async function getPostmortem(deps: PostmortemDeps, key: string): Promise<
   return viewOf(deps, await postmortemOrThrow(deps, incident));
 }
 
-export async function postmortemVersions(deps: PostmortemDeps, key: string): Promise<PostmortemVersion[]> {
+/** Who saved each version of the postmortem, when, and what changed (oldest first). */
+export async function postmortemHistory(deps: PostmortemDeps, key: string): Promise<VersionSummary[]> {
   const incident = await incidentOrThrow(deps, { key });
   await postmortemOrThrow(deps, incident);
-  return deps.postmortems.versions(incident.id);
+  return deps.postmortems.history(incident.id);
 }
 
 /**
@@ -230,46 +275,50 @@ export async function editPostmortem(
   input: { key?: string; incidentId?: string; by: string; edit: PostmortemEdit },
 ): Promise<PostmortemView & { changed: string[] }> {
   const incident = await incidentOrThrow(deps, input);
-  const current = await postmortemOrThrow(deps, incident);
-  if (!(EDITABLE as readonly string[]).includes(current.status)) {
-    throw new ConflictError(
-      `the postmortem of ${incident.key} is ${current.status}: it can no longer be edited`,
-    );
-  }
-  if (input.edit.version !== current.version) {
-    throw new PreconditionFailedError(
-      `version ${input.edit.version} is not the current one (${current.version}, saved by ${current.updatedBy} at ${current.updatedAt}): reload and apply your change again`,
-    );
-  }
-  const service = serviceOf(deps.organisation, current.service);
-  const { postmortem, changed } = applyEdit(current, input.edit, {
-    by: input.by,
-    now: deps.now(),
-    newId: deps.newId,
-    sloWeeks: service.actionSloWeeks,
-  });
-  if (changed.length === 0) return { ...viewOf(deps, current), changed };
-  const saved = await deps.postmortems.save(
-    postmortem,
-    current.version,
-    {
-      key: postmortem.key,
-      version: postmortem.version,
-      at: postmortem.updatedAt,
+  let changed: string[] = [];
+  let unchanged: Postmortem | undefined;
+  // Under the lock: a write that is not an edit (a decision's outcome, an action marked done) meanwhile makes
+  // the edit apply again to what is there now; another edit meanwhile moves the content version: 412.
+  const written = await deps.postmortems.update(incident.id, (current) => {
+    if (!(EDITABLE as readonly string[]).includes(current.status)) {
+      throw new ConflictError(
+        `the postmortem of ${incident.key} is ${current.status}: it can no longer be edited`,
+      );
+    }
+    if (input.edit.version !== current.version) {
+      throw new PreconditionFailedError(
+        `version ${input.edit.version} is not the current one (${current.version}, saved by ${current.updatedBy} at ${current.updatedAt}): reload and apply your change again`,
+      );
+    }
+    const edited = applyEdit(current, input.edit, {
       by: input.by,
-      changed,
-      fields: postmortem.fields,
-      actions: postmortem.actions,
-      owner: postmortem.owner,
-    },
-    EDITABLE,
-  );
-  if (!saved) {
-    const now = await postmortemOrThrow(deps, incident);
-    throw new PreconditionFailedError(
-      `the postmortem changed meanwhile (version ${now.version}, saved by ${now.updatedBy}): reload and apply your change again`,
-    );
-  }
+      now: deps.now(),
+      newId: deps.newId,
+      sloWeeks: serviceOf(deps.organisation, current.service).actionSloWeeks,
+    });
+    changed = edited.changed;
+    if (changed.length === 0) {
+      unchanged = current;
+      return undefined;
+    }
+    const postmortem = edited.postmortem;
+    return {
+      postmortem,
+      version: {
+        key: postmortem.key,
+        version: postmortem.version,
+        at: postmortem.updatedAt,
+        by: input.by,
+        changed,
+        fields: postmortem.fields,
+        actions: postmortem.actions,
+        owner: postmortem.owner,
+      },
+    };
+  });
+  if (unchanged) return { ...viewOf(deps, unchanged), changed: [] };
+  if (!written) throw new NotFoundError(`${incident.key} has no postmortem`);
+  const postmortem = written.after;
   await deps.incidents.appendTimeline({
     incidentId: incident.id,
     eventId: `postmortem-v${postmortem.version}`,

@@ -1,9 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import type { Organisation } from '../core/config.ts';
-import { ValidationError } from '../core/errors.ts';
+import { NotFoundError, RetryableError, ValidationError } from '../core/errors.ts';
 import { postmortemStatuses } from '../core/postmortem.ts';
 import { createReportAccumulator, type Period, type SloReport } from '../core/report.ts';
 import { actionRowsCsv, incidentRowsCsv, reportEmail } from '../core/report-render.ts';
-import type { Attachment, AttachmentMailer, IncidentStore, ReportRun, ReportStore } from './ports.ts';
+import type {
+  Attachment,
+  AttachmentMailer,
+  ClaimTerms,
+  IncidentStore,
+  ReportJob,
+  ReportRun,
+  ReportRunner,
+  ReportStore,
+} from './ports.ts';
 import { type LinkSigning, viewUrlFor } from './view-links.ts';
 
 const DAY = 86_400_000;
@@ -155,7 +165,7 @@ export interface SendReportsDeps extends ReportDeps, LinkSigning {
 export interface ReportMailing {
   scope: string;
   recipients: string[];
-  /** Sent now, or already sent for this period and recipient set (nothing sent). */
+  /** Sent now, or already sent for this period, scope and recipient set (nothing sent). */
   status: 'sent' | 'already-sent' | 'no-recipients';
   messageId?: string;
 }
@@ -191,17 +201,29 @@ export async function reportMail(
 }
 
 /**
+ * How long a scheduled report run keeps other attempts out when the caller does not say (the handler gives the
+ * time its invocation has left, plus a little): longer than the function may run.
+ */
+export const REPORT_RUN_LEASE_MS = 15 * 60_000;
+
+/**
  * Mails a period's report: one org-wide to `reports.recipients`, and one per department to its managers. Each
- * (period, recipient set) is recorded before its mail goes out, so a retried or doubled schedule sends once; a
- * failed send forgets its record so the next attempt sends it.
+ * (period, scope, recipient set) is claimed with a lease (the table's one claim protocol) before its report is
+ * built and completed when its mail is sent, so a retried or doubled schedule sends once. A run that fails gives
+ * its claim back (the retry sends it); a run killed mid-build (a timeout, out of memory) leaves its claim to
+ * lapse, and the next attempt after the lease takes it over and sends it. A run another attempt holds right now
+ * is left to it; the call then ends with a RetryableError (after the other runs), so the scheduler's retry checks
+ * that it was sent.
  */
 export async function sendSloReports(
   deps: SendReportsDeps,
-  request: { from: string; to: string; now?: Date },
+  request: { from: string; to: string; now?: Date; leaseMs?: number; owner?: string },
 ): Promise<ReportMailing[]> {
   const org = deps.organisation;
   const { current } = reportPeriods(request.from, request.to);
   const now = request.now ? () => request.now as Date : deps.now;
+  const owner = request.owner ?? randomUUID();
+  const leaseMs = request.leaseMs ?? REPORT_RUN_LEASE_MS;
   const jobs: { scope: string; title: string; recipients: string[]; department?: string }[] = [
     { scope: 'org', title: `SLO report: ${org.sender.name}`, recipients: org.reports.recipients },
     ...Object.entries(org.departments)
@@ -214,6 +236,7 @@ export async function sendSloReports(
       })),
   ];
   const results: ReportMailing[] = [];
+  const held: string[] = [];
   for (const job of jobs) {
     if (job.recipients.length === 0) {
       results.push({ scope: job.scope, recipients: [], status: 'no-recipients' });
@@ -225,8 +248,14 @@ export async function sendSloReports(
       scope: job.scope,
       startedAt: now().toISOString(),
     };
-    if (!(await deps.reports.beginRun(run))) {
+    // The lease runs from the real clock: `now` may be the fire time of a retried schedule.
+    const claim = await deps.reports.claimRun(run, { owner, now: new Date(), leaseMs });
+    if (claim.state === 'done') {
       results.push({ scope: job.scope, recipients: run.recipients, status: 'already-sent' });
+      continue;
+    }
+    if (claim.state === 'held') {
+      held.push(job.scope);
       continue;
     }
     try {
@@ -236,12 +265,15 @@ export async function sendSloReports(
       );
       const { message, attachments } = await reportMail({ ...deps, now }, report, job.title, job.recipients);
       const { messageId } = await deps.mailer.sendWithAttachments(job.recipients, message, attachments);
-      await deps.reports.completeRun(run, messageId, now().toISOString());
+      await deps.reports.completeRun(run, owner, messageId, now().toISOString());
       results.push({ scope: job.scope, recipients: run.recipients, status: 'sent', messageId });
     } catch (error) {
-      await deps.reports.abandonRun(run);
+      await deps.reports.abandonRun(run, owner).catch(() => undefined);
       throw error;
     }
+  }
+  if (held.length > 0) {
+    throw new RetryableError(`the SLO report of ${held.join(', ')} is being sent by another attempt`);
   }
   return results;
 }
@@ -316,4 +348,126 @@ export async function mailSloReport(
   const { message, attachments } = await reportMail(deps, report, title, recipients);
   const { messageId } = await deps.mailer.sendWithAttachments(recipients, message, attachments);
   return { scope, recipients: [...recipients], status: 'sent', messageId };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// On-demand runs answered later
+
+/**
+ * Periods longer than this are answered asynchronously (202 and `GET /reports/slo/{runId}`): a year took 13-17 s
+ * on a 2-core machine, too close to API Gateway's 30 s with the API function's CPU share; a month (the longest a
+ * person usually asks for) is read in well under a second at the sizes the bench seeds.
+ */
+export const SYNC_PERIOD_DAYS = 31;
+
+/** Whether `POST /reports/slo` answers this period now (true) or starts a run answered later. */
+export function answeredNow(request: Pick<ReportRequest, 'from' | 'to'>): boolean {
+  const { current } = reportPeriods(request.from, request.to);
+  return Date.parse(current.to) - Date.parse(current.from) <= SYNC_PERIOD_DAYS * DAY;
+}
+
+export interface ReportJobDeps {
+  reports: ReportStore;
+  runner: ReportRunner;
+  organisation: Organisation;
+  now: () => Date;
+  /** An unguessable run id (the id is all a GET needs, behind the operators' auth). */
+  newRunId: () => string;
+}
+
+/**
+ * Starts a run of a report answered later: checks the request as `buildSloReport` would (a bad one is a 400
+ * now, not a failed run later), records the run and has the report runner build it.
+ */
+export async function startReportJob(
+  deps: ReportJobDeps,
+  request: ReportRequest,
+  mail: boolean,
+): Promise<{ runId: string }> {
+  const { current } = reportPeriods(request.from, request.to);
+  reportScope(deps.organisation, request);
+  const runId = deps.newRunId();
+  const job: ReportJob = {
+    runId,
+    request: {
+      ...current,
+      ...(request.service !== undefined ? { service: request.service } : {}),
+      ...(request.department !== undefined ? { department: request.department } : {}),
+    },
+    mail,
+    requestedAt: deps.now().toISOString(),
+    status: 'queued',
+  };
+  if (!(await deps.reports.createJob(job))) throw new Error(`report run ${runId} exists`);
+  await deps.runner.start(runId);
+  return { runId };
+}
+
+/**
+ * Builds a run's report (and mails it when asked), once: the run is claimed with a lease that outlasts the
+ * invocation, so a second delivery of the same start does nothing while the first runs or after it finished.
+ * A failure the code sees is recorded (the GET says so); one it cannot see (a timeout, out of memory) leaves the
+ * claim to lapse, after which the GET says the run stopped.
+ */
+export async function runReportJob(
+  deps: SendReportsDeps,
+  runId: string,
+  terms: ClaimTerms,
+): Promise<'done' | 'failed' | 'held' | 'already-done' | 'unknown'> {
+  const job = await deps.reports.getJob(runId);
+  if (!job) return 'unknown';
+  const claim = await deps.reports.claimJob(runId, terms);
+  if (claim.state === 'done') return 'already-done';
+  if (claim.state === 'held') return 'held';
+  try {
+    const report = await buildSloReport(deps, job.request);
+    const mailing = job.mail ? await mailSloReport(deps, job.request, report) : undefined;
+    await deps.reports.completeJob(runId, terms.owner, {
+      status: 'done',
+      completedAt: deps.now().toISOString(),
+      report,
+      ...(mailing ? { mailing } : {}),
+    });
+    return 'done';
+  } catch (error) {
+    await deps.reports.completeJob(runId, terms.owner, {
+      status: 'failed',
+      completedAt: deps.now().toISOString(),
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return 'failed';
+  }
+}
+
+/** A run as the GET answers it: still running, done with its report, or failed (or stopped). Changes nothing. */
+export type ReportJobView =
+  | { state: 'running'; runId: string; requestedAt: string }
+  | { state: 'done'; runId: string; report: SloReport; mailing?: ReportJob['mailing'] }
+  | { state: 'failed'; runId: string; message: string };
+
+/** How long a run may wait for its runner to start before the GET calls it lost. */
+export const QUEUED_GRACE_MS = 5 * 60_000;
+
+export async function reportJobStatus(
+  deps: Pick<ReportDeps, 'reports' | 'now'>,
+  runId: string,
+): Promise<ReportJobView> {
+  const job = await deps.reports.getJob(runId);
+  if (!job) throw new NotFoundError(`no report run ${runId}`);
+  if (job.status === 'done' && job.report) {
+    return { state: 'done', runId, report: job.report, ...(job.mailing ? { mailing: job.mailing } : {}) };
+  }
+  if (job.status === 'failed') return { state: 'failed', runId, message: job.error ?? 'the run failed' };
+  const now = deps.now().getTime();
+  const deadline = job.runningUntil
+    ? Date.parse(job.runningUntil)
+    : Date.parse(job.requestedAt) + QUEUED_GRACE_MS;
+  if (now < deadline) return { state: 'running', runId, requestedAt: job.requestedAt };
+  return {
+    state: 'failed',
+    runId,
+    message: job.runningUntil
+      ? 'the run stopped before it finished (a timeout or out of memory): ask for the report again'
+      : 'the run did not start: ask for the report again',
+  };
 }

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { type EmailMessage, externalEmail, withoutStatusPageLink } from '../core/comms.ts';
 import type { Service } from '../core/config.ts';
+import { RetryableError } from '../core/errors.ts';
 import type { Incident } from '../core/incident.ts';
 import { publicProducts } from '../core/status-page.ts';
 import type { TimelineKind } from '../core/timeline.ts';
@@ -30,8 +32,19 @@ export interface SendOnceRequest {
 }
 
 /**
- * Sends one message of an incident at most once per (kind, sequence), so a retried workflow task never mails
- * twice; the send is recorded on the timeline at the time it went out.
+ * How long a claimed send keeps other attempts out: the send is one SES call between the claim and its record
+ * (the SDK gives up on a call long before this). A send claimed but never recorded (its function died between
+ * the claim and the record) is taken over and sent again after the lease: at least once.
+ */
+export const SEND_LEASE_MS = 30_000;
+
+/**
+ * Sends one message of an incident once per (kind, sequence), on the table's one leased claim, so a retried
+ * workflow task or request does not mail twice; the send is recorded on the timeline at the time it went out.
+ * A send already made answers `alreadySent` (nothing sent). A send another attempt holds right now (within its
+ * lease) throws a RetryableError (503 from the API; the workflow task's Retry tries again), so two concurrent
+ * attempts do not both mail: the retry finds it sent, or takes it over once the lease has passed. A send that
+ * fails gives its claim back at once, so the retry sends without waiting for the lease.
  */
 export async function sendOnce(
   outbox: Outbox,
@@ -42,22 +55,35 @@ export async function sendOnce(
     typeof request.message === 'function'
       ? request.message(await viewUrlFor(outbox, { id: incidentId, key: request.incidentKey }, recipients))
       : request.message;
-  const startedAt = request.now().toISOString();
-  const existing = await outbox.comms.begin({
-    incidentId,
-    kind,
-    sequence,
-    status: 'sending',
-    recipients,
-    subject: message.subject,
-    startedAt,
-  });
-  if (existing?.sentAt && existing.messageId !== undefined) {
-    return { messageId: existing.messageId, sentAt: existing.sentAt, alreadySent: true };
+  const now = request.now();
+  const owner = randomUUID();
+  const claim = await outbox.comms.claim(
+    {
+      incidentId,
+      kind,
+      sequence,
+      status: 'sending',
+      recipients,
+      subject: message.subject,
+      startedAt: now.toISOString(),
+    },
+    { owner, now, leaseMs: SEND_LEASE_MS },
+  );
+  if (claim.state === 'done' && claim.record.sentAt && claim.record.messageId !== undefined) {
+    return { messageId: claim.record.messageId, sentAt: claim.record.sentAt, alreadySent: true };
   }
-  const { messageId } = await outbox.mailer.send(recipients, message);
+  if (claim.state === 'held' || claim.state === 'done') {
+    throw new RetryableError(`the ${kind} message ${sequence} of ${request.incidentKey} is being sent`);
+  }
+  let messageId: string;
+  try {
+    ({ messageId } = await outbox.mailer.send(recipients, message));
+  } catch (error) {
+    await outbox.comms.release(incidentId, kind, sequence, owner).catch(() => undefined);
+    throw error;
+  }
   const sentAt = request.now().toISOString();
-  await outbox.comms.complete(incidentId, kind, sequence, messageId, sentAt);
+  await outbox.comms.complete(incidentId, kind, sequence, owner, messageId, sentAt);
   await outbox.incidents.appendTimeline({
     incidentId,
     eventId: `comms-${kind}-${sequence}`,

@@ -1,6 +1,7 @@
 import { workflowRecoveredEmail } from '../core/comms.ts';
 import type { Organisation } from '../core/config.ts';
 import type { Incident } from '../core/incident.ts';
+import { type SweepItemFailure, sweepItemFailure } from '../core/sweeps.ts';
 import type { CommsStore, IncidentStore, WorkflowExecutions, WorkflowStarter } from './ports.ts';
 import { type Outbox, sendOnce } from './send-once.ts';
 
@@ -25,6 +26,11 @@ export interface SweepResult {
   started: string[];
   /** Incidents whose workflow was running but whose start was not recorded. */
   recorded: string[];
+  /**
+   * Incidents the sweep could not handle (their start failed, or telling the operators did), and why: they stay
+   * on the list, so the next run tries them again; the others of this run were handled all the same.
+   */
+  failed: SweepItemFailure[];
 }
 
 /**
@@ -32,7 +38,9 @@ export interface SweepResult {
  * incident is written before its execution is started, so a request that fails in between (a dependency down
  * for longer than the sender retries, a Lambda timeout) leaves an incident nobody was paged for. The sweep reads
  * the sparse list of incidents whose start is not recorded, starts each one's execution (idempotent by name: it
- * is the incident key), records that on the timeline and tells the operators.
+ * is the incident key), records that on the timeline and tells the operators. Each incident is tried on its own:
+ * a failure is returned (the handler counts it in the `SweepItemFailures` metric the operators' alarm watches)
+ * and the incident stays listed for the next run.
  */
 export async function sweepUnstartedWorkflows(
   deps: SweepDeps,
@@ -41,10 +49,15 @@ export async function sweepUnstartedWorkflows(
   const now = deps.now();
   const openedBefore = new Date(now.getTime() - graceSeconds * 1000).toISOString();
   const waiting = await deps.incidents.awaitingWorkflow(openedBefore, BATCH);
-  const result: SweepResult = { started: [], recorded: [] };
+  const result: SweepResult = { started: [], recorded: [], failed: [] };
   for (const incident of waiting) {
-    if (await startOne(deps, incident)) result.started.push(incident.key);
-    else result.recorded.push(incident.key);
+    // Each incident on its own: one whose start or mail fails must not leave the others unpaged.
+    try {
+      if (await startOne(deps, incident)) result.started.push(incident.key);
+      else result.recorded.push(incident.key);
+    } catch (error) {
+      result.failed.push(sweepItemFailure(incident.key, error));
+    }
   }
   return result;
 }

@@ -51,7 +51,7 @@ export interface IncidentApiProps {
   readonly postmortems: lambda.IFunction;
   /** GET /actions and POST /actions/{id}/complete. */
   readonly actions: lambda.IFunction;
-  /** POST /reports/slo: the on-demand SLO report. */
+  /** POST /reports/slo and GET /reports/slo/{runId}: the on-demand SLO report. */
   readonly reports: lambda.IFunction;
   /** @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
@@ -130,6 +130,7 @@ export class IncidentApi extends Construct {
     for (const [path, method] of [
       ['/incidents/{key}/postmortem/request-approval', apigw.HttpMethod.POST],
       ['/incidents/{key}/postmortem/approvers', apigw.HttpMethod.POST],
+      ['/incidents/{key}/postmortem/editor-link', apigw.HttpMethod.POST],
       ['/incidents/{key}/postmortem/document', apigw.HttpMethod.GET],
     ] as const) {
       this.httpApi.addRoutes({ path, methods: [method], integration: postmortems, authorizer: operators });
@@ -147,12 +148,14 @@ export class IncidentApi extends Construct {
     ] as const) {
       this.httpApi.addRoutes({ path, methods: [method], integration: actions, authorizer: operators });
     }
-    this.httpApi.addRoutes({
-      path: '/reports/slo',
-      methods: [apigw.HttpMethod.POST],
-      integration: lambdaIntegration('ReportsIntegration', props.reports),
-      authorizer: operators,
-    });
+    const reports = lambdaIntegration('ReportsIntegration', props.reports);
+    for (const [path, method] of [
+      ['/reports/slo', apigw.HttpMethod.POST],
+      // A long period's run: 202 while it runs, 200 with the report when done.
+      ['/reports/slo/{runId}', apigw.HttpMethod.GET],
+    ] as const) {
+      this.httpApi.addRoutes({ path, methods: [method], integration: reports, authorizer: operators });
+    }
     const respond = lambdaIntegration('RespondToIncidentIntegration', props.respondToIncident);
     for (const action of ['acknowledge', 'updates', 'severity', 'roles', 'resolve']) {
       this.httpApi.addRoutes({

@@ -33,6 +33,8 @@ export const tableActions = {
   'table:get': ['dynamodb:GetItem'],
   'table:query': ['dynamodb:Query'],
   'table:write': ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  'table:put': ['dynamodb:PutItem'],
+  'table:update': ['dynamodb:UpdateItem'],
   // Only for functions that release a claim they hold (a link use, an alert delivery, a report run).
   'table:delete': ['dynamodb:DeleteItem'],
 } as const satisfies Partial<Record<Capability, readonly string[]>>;
@@ -44,6 +46,8 @@ export interface CapabilityResources {
   readonly linkSigningKeys: secretsmanager.ISecret;
   readonly publicBaseUrl: string;
   readonly alertSourceSecrets: Readonly<Record<string, secretsmanager.ISecret>>;
+  /** The function that builds on-demand report runs (`reports:run` invokes it asynchronously). */
+  readonly reportRunner?: lambda.IFunction;
   readonly workflow: {
     readonly stateMachine: sfn.StateMachine;
     /** The machine's ARN from its fixed name: a function the machine invokes cannot reference it (a cycle). */
@@ -66,6 +70,10 @@ export interface IncidentFunctionProps {
   /** Baked into the bundle (see `organisationDefine`). */
   readonly organisation: Organisation;
   readonly description?: string;
+  /** @default 512 (measured sizes in functions/handlers/capabilities.ts) */
+  readonly memoryMb?: number;
+  /** @default 29 s for API functions, 60 s for workflow functions */
+  readonly timeoutSeconds?: number;
   /** @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
 }
@@ -109,8 +117,8 @@ export class IncidentFunction extends nodejs.NodejsFunction {
       depsLockFilePath: resolve(projectRoot, 'package-lock.json'),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: 512,
-      timeout: timeouts[props.kind],
+      memorySize: props.memoryMb ?? 512,
+      timeout: props.timeoutSeconds ? Duration.seconds(props.timeoutSeconds) : timeouts[props.kind],
       role,
       logGroup,
       tracing: lambda.Tracing.ACTIVE,
@@ -153,9 +161,9 @@ export class IncidentFunction extends nodejs.NodejsFunction {
   bindCapabilities(uses: readonly Capability[], resources: CapabilityResources): this {
     const has = (capability: Capability) => uses.includes(capability);
     if (has('table')) {
-      const actions = (['table:get', 'table:query', 'table:write', 'table:delete'] as const).flatMap((c) =>
-        has(c) ? tableActions[c] : [],
-      );
+      const actions = (
+        ['table:get', 'table:query', 'table:write', 'table:put', 'table:update', 'table:delete'] as const
+      ).flatMap((c) => (has(c) ? tableActions[c] : []));
       const indexes = Object.values(IncidentTable.indexes).filter((index) => has(`table:index:${index}`));
       this.bindTable(resources.table, actions, indexes);
     }
@@ -178,6 +186,11 @@ export class IncidentFunction extends nodejs.NodejsFunction {
         this.bindSecret(secret, sourceSecretEnv(source));
     }
     if (has('metrics')) this.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', metricsNamespace);
+    if (has('reports:run')) {
+      if (!resources.reportRunner)
+        throw new Error(`${this.node.id} starts report runs but no runner is given`);
+      this.bindReportRunner(resources.reportRunner);
+    }
     return this;
   }
 
@@ -270,6 +283,19 @@ export class IncidentFunction extends nodejs.NodejsFunction {
   private bindMailer(mailer: Mailer, action: 'ses:SendEmail' | 'ses:SendRawEmail'): void {
     mailer.grantSend(this, action);
     this.addEnvironment('SES_CONFIGURATION_SET', mailer.configurationSet.configurationSetName);
+  }
+
+  /**
+   * REPORT_RUNNER_FUNCTION, with lambda:InvokeFunction on that function's unqualified ARN only (no versions or
+   * aliases: the call names the function).
+   */
+  private bindReportRunner(runner: lambda.IFunction): void {
+    iam.Grant.addToPrincipal({
+      grantee: this,
+      actions: ['lambda:InvokeFunction'],
+      resourceArns: [runner.functionArn],
+    });
+    this.addEnvironment('REPORT_RUNNER_FUNCTION', runner.functionName);
   }
 
   /** PUBLIC_BASE_URL, the origin of the links in mails and pages (the API's, unless the organisation names one). */

@@ -8,7 +8,20 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import {
+  SWEEP_DIMENSION,
+  SWEEP_ITEM_FAILURES,
+  type SweepName,
+  sweepNames,
+} from '../../functions/core/sweeps.ts';
 import { metricsNamespace, serviceName } from './incident-function.ts';
+
+const sweepFailureDescriptions: Record<SweepName, string> = {
+  ActionReminders:
+    'The action reminder sweep could not send some reminders (the others were sent): see its log for the actions and the errors; it tries them again every hour.',
+  UnstartedWorkflows:
+    "The unstarted-workflow sweep could not start some incidents' workflows (the others were started): see its log; it tries them again every minute.",
+};
 
 export interface OperatorAlarmsProps {
   /** `organisation.operators`: who hears when the system itself fails. */
@@ -90,6 +103,21 @@ export class OperatorAlarms extends Construct {
       }),
       "An incident's workflow did not start with its incident; the sweep started it: check why the opening request failed.",
     );
+    // Each sweep tries every item on its own and counts those that failed (a reminder SES refused, a workflow
+    // that would not start): any at all means something is left undone until the cause is fixed.
+    for (const sweep of sweepNames) {
+      alarm(
+        `${SWEEP_ITEM_FAILURES}${sweep}`,
+        new cloudwatch.Metric({
+          namespace: metricsNamespace,
+          metricName: SWEEP_ITEM_FAILURES,
+          dimensionsMap: { service: serviceName, [SWEEP_DIMENSION]: sweep },
+          statistic: cloudwatch.Stats.SUM,
+          period,
+        }),
+        sweepFailureDescriptions[sweep],
+      );
+    }
     for (const [name, fn] of Object.entries(props.functions)) {
       alarm(
         `${name}Errors`,

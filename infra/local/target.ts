@@ -23,7 +23,7 @@ import {
 import { functionsFromTemplate, LambdaRuntime } from './functions.ts';
 import { createHttpApi, routesFromTemplate } from './http-api.ts';
 import type { IamEnforcer, IamMode } from './iam/enforcer.ts';
-import { dynamoDbFront, sesFront } from './iam/fronts.ts';
+import { dynamoDbFront, type MailRefusal, sesFront } from './iam/fronts.ts';
 import { iamModeFromEnv, LocalIam } from './iam/local-iam.ts';
 import { type LocalSchedule, Scheduler, type ScheduleTarget, schedulesFromTemplate } from './schedules.ts';
 import { SecretStore } from './secrets.ts';
@@ -89,6 +89,11 @@ export interface LocalTarget {
   setFaults(faults: FaultRates): void;
   /** Calls seen and faults injected so far (zeros without `faults`). */
   faultStats(): Record<FaultedService, FaultCounts>;
+  /**
+   * Makes SES refuse the functions' sends the rule names (MessageRejected, as for an unverified or suppressed
+   * recipient); undefined lets every send through again. For tests of what a refused mail must not stop.
+   */
+  refuseMail(rule: MailRefusal | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -163,7 +168,8 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
     const dynamoFront = dynamoDbFront(dynamo, { iam: frontIam, ...(faults ? { faults } : {}) });
     await listen(dynamoFront, 'dynamodb', host, 0);
     closers.push(() => closeServer(dynamoFront));
-    const mailFront = sesFront(urls.ses, { iam: frontIam });
+    let mailRefusal: MailRefusal | undefined;
+    const mailFront = sesFront(urls.ses, { iam: frontIam, refusal: () => mailRefusal });
     await listen(mailFront, 'ses', host, 0);
     closers.push(() => closeServer(mailFront));
     const functionUrls: LocalUrls = {
@@ -283,6 +289,9 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
         faults.set(rates);
       },
       faultStats: () => (faults ?? new FaultInjector()).stats(),
+      refuseMail(rule) {
+        mailRefusal = rule;
+      },
       stop: () => {
         // New requests stop first, so nothing reaches a function that is shutting down.
         stopping ??= closeServer(api.server).then(closeAll);

@@ -523,6 +523,8 @@ interface Measured {
   retainedAfterBytes: number;
   sampledPeakBytes: number;
   reportIncidents: number;
+  /** CPU time (user + system) the report process spent in each timed report: what Lambda's CPU share slows. */
+  reportCpuMs: number[];
 }
 
 interface ChildResult {
@@ -650,6 +652,7 @@ async function child(job: ChildJob): Promise<ChildResult> {
       retainedAfterBytes: 0,
       sampledPeakBytes: 0,
       reportIncidents: warmReport.value.current.incidents,
+      reportCpuMs: [],
     };
 
     // Timed, interleaved; the report's heap sampled at every page (no forced GC: what the process really holds).
@@ -660,7 +663,10 @@ async function child(job: ChildJob): Promise<ChildResult> {
       onPage = () => {
         peak = Math.max(peak, process.memoryUsage().heapUsed);
       };
+      const cpu = process.cpuUsage();
       m.reportMs.push(await timed(report));
+      const used = process.cpuUsage(cpu);
+      m.reportCpuMs.push((used.user + used.system) / 1000);
       onPage = undefined;
       m.sampledPeakBytes = Math.max(m.sampledPeakBytes, peak - base);
       gc?.();
@@ -723,6 +729,8 @@ function measureInChild(job: ChildJob): Promise<ChildResult> {
 
 export interface ReportSide {
   label: string;
+  /** Median CPU time of the report process per report. */
+  reportCpuMedianMs: number;
   seeded: Seeded;
   measured: Measured;
   reportMedianMs: number;
@@ -741,6 +749,23 @@ export interface ReportBench {
   memoryGrowth: number;
   findings: string[];
   ok: boolean;
+}
+
+/**
+ * The year's report on a Lambda function of each memory size, from the CPU time it took here: Lambda gives
+ * `memory / 1769` of a vCPU below 1,769 MB and a whole one at it (the report is one thread: more does not help),
+ * so its CPU time stretches by the inverse; each Query page adds DynamoDB's latency on top (which the local
+ * dynalite's own CPU, in the parent process, is not a measure of).
+ */
+export const lambdaEstimate = {
+  memoriesMb: [512, 1024, 1769, 3008],
+  /** A 1 MB Query page of DynamoDB, from a function in the same region (a conservative round figure). */
+  pageLatencyMs: 30,
+};
+
+export function lambdaSeconds(cpuMs: number, queries: number, memoryMb: number): number {
+  const share = Math.min(1, memoryMb / 1769);
+  return (cpuMs / share + queries * lambdaEstimate.pageLatencyMs) / 1000;
 }
 
 const median = (values: number[]) => {
@@ -834,6 +859,7 @@ export async function benchReport(
         seeded,
         measured: m,
         reportMedianMs,
+        reportCpuMedianMs: median(m.reportCpuMs),
         rawMedianMs,
         ratio: reportMedianMs / rawMedianMs,
         readFactor: m.reportItems / seeded.covered,

@@ -1,9 +1,18 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { functionDeclarations } from '../../functions/handlers/capabilities.ts';
 import { synthesize } from '../../infra/local/synth.ts';
 import { benchBundles, targets } from './bundles.ts';
 import { benchLinkConcurrency, benchLinks, concurrencyConfig, linksConfig, linksTable } from './links.ts';
-import { benchReport, mb, reportConfig, reportTable, reportTargets } from './report.ts';
+import {
+  benchReport,
+  lambdaEstimate,
+  lambdaSeconds,
+  mb,
+  reportConfig,
+  reportTable,
+  reportTargets,
+} from './report.ts';
 import { benchStorm, stormConfig, stormSummaries, stormTable, stormTargets } from './storm.ts';
 import { benchPublishedTransitions, benchTransitions, transitionTarget } from './transitions.ts';
 
@@ -205,6 +214,27 @@ if (wanted('report')) {
       `${mb(r.gc ? r.small.measured.retainedPeakBytes : r.small.measured.sampledPeakBytes)} at a tenth (${r.memoryGrowth.toFixed(2)}x for 10x the items; ` +
       `the covered items are ${mb(r.full.seeded.coveredBytes)} of JSON); sampled peak without GC ${mb(r.full.measured.sampledPeakBytes)} and ${mb(r.small.measured.sampledPeakBytes)}`,
   );
+  // The function sizes (functions/handlers/capabilities.ts) come from this: the year's CPU time here, stretched
+  // by the CPU share Lambda gives each memory size, plus DynamoDB's latency per Query page.
+  const cpuMs = r.full.reportCpuMedianMs;
+  const queries = r.full.measured.reportQueries;
+  console.log(
+    `CPU: the year's report used ${cpuMs.toFixed(0)} ms of CPU (runs ${r.full.measured.reportCpuMs.map((ms) => ms.toFixed(0)).join(', ')}) over ${queries} Query pages; ` +
+      `on Lambda (memory / 1769 of a vCPU, + ${lambdaEstimate.pageLatencyMs} ms a page): ` +
+      lambdaEstimate.memoriesMb
+        .map((memory) => `${memory} MB ~${lambdaSeconds(cpuMs, queries, memory).toFixed(1)} s`)
+        .join(', '),
+  );
+  for (const [id, declaration] of Object.entries(functionDeclarations).filter(([id]) =>
+    ['Reports', 'RunSloReport', 'SendSloReports'].includes(id),
+  )) {
+    const d = declaration as { memoryMb?: number; timeoutSeconds?: number; kind: string };
+    const memory = d.memoryMb ?? 512;
+    const timeout = d.timeoutSeconds ?? (d.kind === 'api' ? 29 : 60);
+    console.log(
+      `  ${id}: ${memory} MB, timeout ${timeout} s: a year here would take ~${lambdaSeconds(cpuMs, queries, memory).toFixed(1)} s`,
+    );
+  }
   for (const finding of r.findings) console.log(finding);
   if (!r.ok) failed = true;
 }

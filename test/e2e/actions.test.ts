@@ -3,7 +3,11 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, run } from '../../functions/cli/incident.ts';
+import { type ActionReminder, reminderDue } from '../../functions/core/actions.ts';
+import { DEFAULT_BUSINESS_HOURS } from '../../functions/core/business-hours.ts';
+import { parseOrganisation } from '../../functions/core/config.ts';
 import { indexes, keys } from '../../functions/core/keys.ts';
+import exampleOrganisation from '../../infra/organisation.example.ts';
 import { about, decisionLinks, hotlineClient, type Json, type Mail } from '../support/hotline-client.ts';
 import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
 import { postmortemReadyForApproval } from '../support/postmortem-flow.ts';
@@ -12,7 +16,8 @@ import { postmortemReadyForApproval } from '../support/postmortem-flow.ts';
  * Postmortem actions followed until done, on the local target: an approved postmortem's actions are listed by
  * the API, reminded by the scheduled sweep before, at and after their due date (each once, however often the
  * sweep runs) and closed from the reminder's "mark done" link (GET changes nothing, POST completes) or the API.
- * Time is scaled by moving an action's due date (as the weeks until it would pass).
+ * Time is scaled by moving an action's due date (as the weeks until it would pass). A reminder SES refuses is
+ * counted in a metric whose alarm mails the operators, and does not stop the others.
  */
 
 let hotline: HotlineTarget;
@@ -49,6 +54,28 @@ async function moveDueDate(actionId: string, dueAt: string) {
     }),
   );
   db.destroy();
+}
+
+/** checkout's business hours in the organisation the target runs: reminders come at its business morning. */
+const checkoutHours =
+  parseOrganisation(exampleOrganisation).services.checkout?.businessHours ?? DEFAULT_BUSINESS_HOURS;
+
+/**
+ * Scaled time: a due date for which `reminder` is the one due now, and still in half an hour (so the sweeps
+ * below see it), at checkout's business mornings; the latest such date (the soonest reminder), by the hour.
+ */
+function dueDateFor(reminder: ActionReminder, kind: 'priority' | 'improvement' = 'priority'): string {
+  const now = Date.now();
+  for (let hours = 15 * 24; hours > -20 * 24; hours--) {
+    const dueAt = new Date(now + hours * 3_600_000).toISOString();
+    const action = { kind, dueAt, status: 'open' as const };
+    if (
+      reminderDue(action, new Date(now), checkoutHours) === reminder &&
+      reminderDue(action, new Date(now + 1_800_000), checkoutHours) === reminder
+    )
+      return dueAt;
+  }
+  throw new Error(`no due date makes the ${reminder} reminder due now`);
 }
 
 /** A sev 2 of checkout from declaration to an approved postmortem, approved from the approver's mail. */
@@ -121,11 +148,10 @@ describe('postmortem actions followed until done', () => {
     const key = await approvedPostmortem('Checkout errors (action reminders)');
     const listed = (await api('GET', '/actions?kind=priority&ownerTeam=Payments')).body.actions as Json[];
     const action = listed.find((a) => a.incidentKey === key) as Json;
-    const day = 86_400_000;
     const remindersOf = async (suffix: string) => (await mails()).filter(about(key, suffix));
 
     // A week before it is due: the owner team is reminded, once however often the sweep runs.
-    await moveDueDate(action.id, new Date(Date.now() + 7 * day - 60_000).toISOString());
+    await moveDueDate(action.id, dueDateFor('before'));
     await sweep();
     await sweep();
     await waitForMails('the week-before reminder', about(key, ' - Action due in 7 days'));
@@ -134,11 +160,11 @@ describe('postmortem actions followed until done', () => {
     ]);
 
     // Due now, then a day overdue: the team again, and on breach the approvers too.
-    await moveDueDate(action.id, new Date(Date.now() - 60_000).toISOString());
+    await moveDueDate(action.id, dueDateFor('due'));
     await sweep();
     await sweep();
     await waitForMails('the due reminder', about(key, ' - Action due'));
-    await moveDueDate(action.id, new Date(Date.now() - day - 60_000).toISOString());
+    await moveDueDate(action.id, dueDateFor('breach'));
     await sweep();
     await sweep();
     const breach = await waitForMails('the breach reminders', about(key, ' - Action overdue'), 2);
@@ -181,6 +207,49 @@ describe('postmortem actions followed until done', () => {
     // Done: the sweep reminds it no more.
     await sweep();
     expect(await remindersOf(' - Action overdue')).toHaveLength(breachCount);
+  });
+
+  it('reminds the others when SES refuses one reminder, and the alarm on the failures mails the operators', async () => {
+    const key = await approvedPostmortem('Checkout errors (a refused reminder)');
+    const ours = ((await api('GET', '/actions?ownerTeam=Payments')).body.actions as Json[]).filter(
+      (a) => a.incidentKey === key,
+    );
+    const priority = ours.find((a) => a.kind === 'priority') as Json;
+    const improvement = ours.find((a) => a.kind === 'improvement') as Json;
+    // The priority action is overdue (it sorts first), the improvement due today.
+    await moveDueDate(priority.id, dueDateFor('breach'));
+    await moveDueDate(improvement.id, dueDateFor('due', 'improvement'));
+    // SES refuses every mail about the priority action (as for a suppressed or unverified address).
+    hotline.target.refuseMail(({ body }) =>
+      body.includes(priority.title) ? 'Email address is not verified.' : undefined,
+    );
+    let swept: { sent: string[]; failed: { item: string; error: string }[] };
+    try {
+      swept = (await sweep()) as typeof swept;
+    } finally {
+      hotline.target.refuseMail(undefined);
+    }
+
+    expect(swept.sent).toContain(`${improvement.id}:due`);
+    expect(swept.failed).toEqual([
+      { item: `${priority.id}:breach`, error: expect.stringContaining('MessageRejected') },
+    ]);
+    await waitForMails('the improvement reminder', about(key, ' - Action due'));
+    const alarm = await waitForMails(
+      'the alarm to the operators',
+      (m: Mail) => m.subject === 'ALARM: "AlarmsSweepItemFailuresActionReminders" in us-east-1',
+    );
+    expect(alarm[0]?.destination.to).toEqual(['sre-platform@example.com']);
+    expect(alarm[0]?.body.text).toContain('SweepItemFailures');
+
+    // SES takes it again: the next run sends the overdue reminders it could not send.
+    const next = (await sweep()) as typeof swept;
+    expect(next.failed).toEqual([]);
+    expect(next.sent).toContain(`${priority.id}:breach`);
+    const breach = await waitForMails('the breach reminders', about(key, ' - Action overdue'), 2);
+    expect(breach.map((m) => m.destination.to[0])).toEqual(
+      expect.arrayContaining(['payments-team@example.com', 'head-of-payments@example.com']),
+    );
   });
 
   it('lists and completes actions from the CLI', async () => {

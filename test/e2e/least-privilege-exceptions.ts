@@ -44,7 +44,7 @@ export const grantExceptions: readonly GrantException[] = [
     action: /^dynamodb:DeleteItem$/,
     resource: /:table\/[^/]+$/,
     reason:
-      'A report run is released only when its mail fails to send, and the local SES cannot be made to fail. The next issue replaces this release with a leased claim.',
+      "A report run's leased claim is given back (deleted) only when its mail fails to send, which the journey does not inject (test/integration/reports.test.ts does).",
   },
 ];
 

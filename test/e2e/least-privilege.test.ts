@@ -367,6 +367,21 @@ describe('the journey with IAM enforced', () => {
     expect((await api('POST', '/reports/slo', { ...period, service: 'checkout', mail: true })).status).toBe(
       200,
     );
+    // A long period runs in the background (RunSloReport, invoked by Reports): 202, then its result by its id.
+    const year = {
+      from: new Date(Date.now() - 90 * 86_400_000).toISOString(),
+      to: new Date().toISOString(),
+      mail: true,
+    };
+    for (const scope of [{}, { service: 'checkout' }]) {
+      const started = await api('POST', '/reports/slo', { ...year, ...scope });
+      expect(started.status).toBe(202);
+      const runId = started.body.runId as string;
+      await eventually(async () => {
+        const run = await api('GET', `/reports/slo/${runId}`);
+        return run.status === 200 ? run : undefined;
+      }, 'the long report to be done');
+    }
     // The weekly run reports the last full week before it fires: a run a week from now reports this one.
     const weekAhead = new Date(Date.now() + 7 * 86_400_000).toISOString();
     await hotline.target.functions.invoke(functionArn('SendSloReports'), { scheduledTime: weekAhead });
@@ -421,6 +436,11 @@ describe('the journey with IAM enforced', () => {
       (m) =>
         m.subject.startsWith(`${key} `) && m.subject.includes('failed') && to('sre-platform@example.com')(m),
     );
+    // The timeline entry is written after the mail went out: wait for it, so the usage below counts its write.
+    await eventually(async () => {
+      const timeline = (await detail(key)).timeline as Json[];
+      return timeline.some((entry) => entry.kind === 'workflow.failed') ? true : undefined;
+    }, 'the failure on the timeline');
     expect(incidentId).toBeDefined();
   });
 });

@@ -451,6 +451,28 @@ describe('the approval commands of the CLI', () => {
     ],
   };
 
+  it('mails the owner a fresh editor link that opens the editor', async () => {
+    const key = await withPostmortem('Card router editor link');
+    expect(await ok(['postmortem', 'editor-link', key])).toMatch(
+      new RegExp(
+        `^Mailed a fresh editor link for the postmortem of ${key} to payments-team@example\\.com; it works until \\S+Z\\.$`,
+      ),
+    );
+    const [mail] = await eventually(async () => {
+      const found = await mailsTo(key, 'payments-team@example.com', ' - Postmortem editor link');
+      return found.length > 0 ? found : undefined;
+    }, 'the editor link mail');
+    const link = /Write the postmortem: [^<\n]*<(https?:\/\/[^>]+\/links\/v1\.[^>]+)>/.exec(
+      mail?.body.text ?? '',
+    )?.[1];
+    const page = await fetch(link ?? 'http://invalid');
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Save');
+    const usage = cli();
+    expect(await run(['postmortem', 'editor-link'], usage.io)).toBe(2);
+    expect(usage.errors()).toMatch(/postmortem editor-link needs an incident key/);
+  });
+
   it('requests approval (refused naming each blocking check), changes approvers, shows decisions, prints the document', async () => {
     const key = await withPostmortem('Card router out of connections');
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, run } from '../../functions/cli/incident.ts';
 import { eventually } from '../support/eventually.ts';
-import { hotlineClient } from '../support/hotline-client.ts';
+import { hotlineClient, type Json } from '../support/hotline-client.ts';
 import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
 
 /**
@@ -106,5 +106,88 @@ describe('POST /reports/slo', () => {
     const refusedIo: CliIo = { ...io, out: (l) => refused.out.push(l), err: (l) => refused.err.push(l) };
     expect(await run(['report', '--from', period.to, '--to', period.from], refusedIo)).toBe(2);
     expect(refused.err.join('\n')).toMatch(/from must be before to/);
+  });
+});
+
+describe('a long period, answered later', () => {
+  // A year: longer than the 31 days answered at once.
+  const year = { from: '2025-11-30T00:00:00.000Z', to: '2026-11-30T00:00:00.000Z' };
+  const request = async (method: string, path: string, body?: unknown, auth = true) => {
+    const response = await fetch(`${hotline.target.urls.api}${path}`, {
+      method,
+      headers: { ...(auth ? hotline.operator() : {}), 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return {
+      status: response.status,
+      location: response.headers.get('location'),
+      body: (await response.json()) as Json,
+    };
+  };
+
+  it('answers 202 with the run to poll, which answers 202 while it runs and 200 with the report, mailed once', async () => {
+    const before = (await reportMails()).length;
+    const started = await request('POST', '/reports/slo', { ...year, department: 'commerce', mail: true });
+    expect(started.status).toBe(202);
+    expect(started.location).toMatch(/^\/reports\/slo\/[A-Za-z0-9_-]{24}$/);
+    expect(started.body).toMatchObject({ status: 'running', location: started.location });
+
+    const done = await eventually(
+      async () => {
+        const answer = await request('GET', started.location ?? '');
+        if (answer.status === 202) {
+          // Still running: it says where to look again.
+          expect(answer.location).toBe(started.location);
+          return undefined;
+        }
+        return answer;
+      },
+      'the finished report',
+      60_000,
+    );
+    expect(done.status).toBe(200);
+    expect(done.body.report.current).toMatchObject({ ...year, incidents: expect.any(Number) });
+    expect(done.body.mail).toMatchObject({ status: 'sent', recipients: ['commerce-managers@example.com'] });
+    await eventually(
+      async () => ((await reportMails()).length === before + 1 ? true : undefined),
+      'the mailed report',
+      30_000,
+    );
+
+    // GET changes nothing: asked again, the same answer and no more mail.
+    const again = await request('GET', started.location ?? '');
+    expect(again).toEqual(done);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await reportMails()).length).toBe(before + 1);
+  });
+
+  it("keeps runs behind the operators' auth (403 without it, as IAM answers), and refuses bad requests now", async () => {
+    const started = await request('POST', '/reports/slo', year);
+    expect(started.status).toBe(202);
+    expect((await request('GET', started.location ?? '', undefined, false)).status).toBe(403);
+    expect((await request('POST', '/reports/slo', year, false)).status).toBe(403);
+    const unknown = await request('GET', `/reports/slo/${'A'.repeat(24)}`);
+    expect(unknown.status).toBe(404);
+    expect((await request('GET', '/reports/slo/not-a-run')).status).toBe(404);
+    const bad = await request('POST', '/reports/slo', { ...year, department: 'nope' });
+    expect(bad.status).toBe(400);
+  });
+
+  it('is waited for by the CLI', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io: CliIo = {
+      env: {
+        HOTLINE_URL: hotline.target.urls.api,
+        HOTLINE_TOKEN: hotline.target.operatorToken,
+        HOTLINE_POLL_MS: '200',
+      },
+      out: (line) => out.push(line),
+      err: (line) => err.push(line),
+      fetch,
+    };
+    expect(await run(['report', '--from', year.from, '--to', year.to], io)).toBe(0);
+    expect(err.join('\n')).toMatch(/runs in the background \(\/reports\/slo\/[A-Za-z0-9_-]{24}\)/);
+    expect(out.join('\n')).toContain(`SLO report ${year.from} to ${year.to}`);
   });
 });

@@ -35,6 +35,7 @@ const sweep = (graceSeconds?: number) =>
   ) as Promise<{
     started: string[];
     recorded: string[];
+    failed: { item: string; error: string }[];
   }>;
 
 describe('the unstarted-workflow sweep', () => {
@@ -75,8 +76,8 @@ describe('the unstarted-workflow sweep', () => {
 
     // The outage ends; the sender has given up. Within its grace the sweep leaves the incident alone.
     hotline.target.stepFunctions.refuseStarts(undefined);
-    expect(await sweep()).toEqual({ started: [], recorded: [] });
-    expect(await sweep(0)).toEqual({ started: [key], recorded: [] });
+    expect(await sweep()).toEqual({ started: [], recorded: [], failed: [] });
+    expect(await sweep(0)).toEqual({ started: [key], recorded: [], failed: [] });
 
     const page = await eventually(
       async () =>
@@ -107,7 +108,7 @@ describe('the unstarted-workflow sweep', () => {
     ]);
 
     // Nothing twice: the next run finds nothing to do, and the sender's next delivery attaches to the incident.
-    expect(await sweep(0)).toEqual({ started: [], recorded: [] });
+    expect(await sweep(0)).toEqual({ started: [], recorded: [], failed: [] });
     const again = await post();
     expect(again.status).toBe(202);
     expect(((await again.json()) as { incidents: { key: string }[] }).incidents.map((i) => i.key)).toEqual([
@@ -116,5 +117,49 @@ describe('the unstarted-workflow sweep', () => {
     expect((await mails()).filter((m) => m.destination.to.includes('sre-platform@example.com'))).toHaveLength(
       2,
     );
+  });
+  it('starts the others when one incident will not start, and the alarm on the failures mails the operators', async () => {
+    const post = (groupKey: string) =>
+      api('/alerts/alertmanager', {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${hotline.secretOf('alertmanager')}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ ...fixture<Record<string, unknown>>('alertmanager', 'firing-v4'), groupKey }),
+      });
+    const newKeys = async () =>
+      (
+        (await (await api('/incidents?status=new', { headers: hotline.operator() })).json()) as {
+          incidents: { key: string }[];
+        }
+      ).incidents.map((i) => i.key);
+    // Two incidents whose requests could not start their workflows, the first opened first.
+    hotline.target.stepFunctions.refuseStarts(() => true);
+    const before = await newKeys();
+    expect((await post('sweep-group-stuck')).status).toBe(503);
+    const [stuck] = (await newKeys()).filter((k) => !before.includes(k));
+    expect((await post('sweep-group-fine')).status).toBe(503);
+    const [fine] = (await newKeys()).filter((k) => !before.includes(k) && k !== stuck);
+    expect(stuck).toBeDefined();
+    expect(fine).toBeDefined();
+
+    // Step Functions still refuses the first one's execution: the sweep starts the second all the same.
+    hotline.target.stepFunctions.refuseStarts((name) => name === stuck);
+    const swept = await sweep(0);
+    expect(swept.started).toEqual([fine]);
+    expect(swept.failed).toEqual([{ item: stuck, error: expect.any(String) }]);
+    const alarm = await eventually(
+      async () =>
+        (await mails()).find(
+          (m) => m.subject === 'ALARM: "AlarmsSweepItemFailuresUnstartedWorkflows" in us-east-1',
+        ),
+      'the alarm on the sweep failures',
+    );
+    expect(alarm.destination.to).toEqual(['sre-platform@example.com']);
+
+    // The refusal ends: the next run starts the one left over.
+    hotline.target.stepFunctions.refuseStarts(undefined);
+    expect(await sweep(0)).toEqual({ started: [stuck], recorded: [], failed: [] });
   });
 });

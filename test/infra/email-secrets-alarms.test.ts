@@ -123,4 +123,32 @@ describe('email, secrets and alarms', () => {
         "An incident's workflow did not start with its incident; the sweep started it: check why the opening request failed.",
     });
   });
+
+  it('emails the operators when a sweep could not handle an item (one alarm per sweep)', () => {
+    const failures = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
+      (a) => a.Properties.MetricName === 'SweepItemFailures',
+    );
+    expect(failures.map((a) => a.Properties.Dimensions).sort()).toEqual([
+      [
+        { Name: 'service', Value: 'hotline' },
+        { Name: 'sweep', Value: 'ActionReminders' },
+      ],
+      [
+        { Name: 'service', Value: 'hotline' },
+        { Name: 'sweep', Value: 'UnstartedWorkflows' },
+      ],
+    ]);
+    for (const alarm of failures) {
+      expect(alarm.Properties).toMatchObject({
+        Namespace: 'Hotline',
+        Statistic: 'Sum',
+        Period: 300,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: logicalId(stack.alarms.topic) }],
+      });
+    }
+  });
 });

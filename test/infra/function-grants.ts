@@ -14,6 +14,8 @@ const actionsOf: Record<Capability, { table?: string[]; index?: string; calls?: 
   'table:index:gsi2': { index: 'gsi2' },
   'table:index:gsi3': { index: 'gsi3' },
   'table:write': { table: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+  'table:put': { table: ['dynamodb:PutItem'] },
+  'table:update': { table: ['dynamodb:UpdateItem'] },
   'table:delete': { table: ['dynamodb:DeleteItem'] },
   mail: { calls: ['ses:SendEmail'] },
   // SES v2 SendEmail with Content.Raw is authorised as SendRawEmail.
@@ -25,6 +27,8 @@ const actionsOf: Record<Capability, { table?: string[]; index?: string; calls?: 
   'workflow:callback': { calls: ['states:SendTaskSuccess'] },
   'secrets:alertSources': { calls: ['secretsmanager:GetSecretValue'] },
   metrics: {},
+  // Asynchronous Invoke of the report runner function.
+  'reports:run': { calls: ['lambda:InvokeFunction'] },
 };
 
 export interface FunctionGrants {

@@ -1,7 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Capability, capabilities, sourceSecretEnv } from '../../functions/adapters/capabilities.ts';
-import { functionDeclarations } from '../../functions/handlers/capabilities.ts';
+import { type FunctionDeclaration, functionDeclarations } from '../../functions/handlers/capabilities.ts';
 import type { IncidentWorkflow } from '../../infra/constructs/incident-workflow.ts';
 import { type FunctionId, functionSpecs, type HotlineStack } from '../../infra/hotline-stack.ts';
 import { grantsOf, mailingFunctions } from './function-grants.ts';
@@ -74,14 +74,16 @@ describe('functions', () => {
     for (const id of ids) expect(stack.functions[id].node.path).toBe(`Hotline/${id}`);
   });
 
-  it.each(ids)('%s runs Node 24 on arm64 with tracing, 512 MB and source maps', (id) => {
+  it.each(ids)('%s runs Node 24 on arm64 with tracing, its measured memory and source maps', (id) => {
+    // 512 MB and the kind's timeout unless the declaration sizes the function from a measurement (the reports).
+    const spec = functionSpecs[id] as FunctionDeclaration;
     expect(props(id)).toMatchObject({
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       TracingConfig: { Mode: 'Active' },
-      MemorySize: 512,
+      MemorySize: spec.memoryMb ?? 512,
       Handler: 'index.handler',
-      Timeout: functionSpecs[id].kind === 'api' ? 29 : 60,
+      Timeout: spec.timeoutSeconds ?? (functionSpecs[id].kind === 'api' ? 29 : 60),
     });
     expect(env(id)).toMatchObject({
       NODE_OPTIONS: '--enable-source-maps',
@@ -240,9 +242,21 @@ describe('functions', () => {
     }
   });
 
+  it('lets Reports alone start report runs: InvokeFunction on RunSloReport, started once', () => {
+    const runner = stack.functions.RunSloReport;
+    const invokers = ids.filter((id) => allActions(id).includes('lambda:InvokeFunction'));
+    expect(invokers).toEqual(['Reports']);
+    expect(actionsOn('Reports', arnOf(runner))).toEqual(['lambda:InvokeFunction']);
+    expect(env('Reports').REPORT_RUNNER_FUNCTION).toEqual({ Ref: logicalId(runner) });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: logicalId(runner) },
+      MaximumRetryAttempts: 0,
+    });
+  });
+
   it('grants ses:SendRawEmail to the report functions alone, and ses:SendEmail to none of them', () => {
     const raw = ids.filter((id) => allActions(id).includes('ses:SendRawEmail'));
-    expect(raw.sort()).toEqual(['Reports', 'SendSloReports']);
+    expect(raw.sort()).toEqual(['Reports', 'RunSloReport', 'SendSloReports']);
     for (const id of raw) expect(allActions(id), id).not.toContain('ses:SendEmail');
   });
 
@@ -339,7 +353,11 @@ describe('functions', () => {
     ).toEqual(['secretsmanager:GetSecretValue']);
     // Metrics go out as log lines: no cloudwatch:PutMetricData.
     expect(allActions('SweepUnstartedWorkflows').filter((a) => a.startsWith('cloudwatch:'))).toEqual([]);
-    for (const id of ids.filter((i) => i !== 'SweepUnstartedWorkflows')) {
+    // The sweeps count their failed items too: only they have a metrics namespace.
+    const sweeps = ['SweepUnstartedWorkflows', 'SweepActionReminders'];
+    expect(env('SweepActionReminders')).toMatchObject({ POWERTOOLS_METRICS_NAMESPACE: 'Hotline' });
+    expect(allActions('SweepActionReminders').filter((a) => a.startsWith('cloudwatch:'))).toEqual([]);
+    for (const id of ids.filter((i) => !sweeps.includes(i))) {
       expect(env(id), id).not.toHaveProperty('POWERTOOLS_METRICS_NAMESPACE');
     }
   });

@@ -2,7 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dynamoStores } from '../../functions/adapters/stores.ts';
-import { COMPLETE_ACTION } from '../../functions/core/actions.ts';
+import { COMPLETE_ACTION, type TrackedAction } from '../../functions/core/actions.ts';
 import type { EmailMessage } from '../../functions/core/comms.ts';
 import { ConflictError, NotFoundError } from '../../functions/core/errors.ts';
 import type { Incident } from '../../functions/core/incident.ts';
@@ -16,7 +16,7 @@ import {
 } from '../../functions/use-cases/actions.ts';
 import { APPROVAL_ACTION, approvalRef, decideApproval } from '../../functions/use-cases/approvals.ts';
 import { decideLink, type LinkDeps, viewLink } from '../../functions/use-cases/links.ts';
-import type { Stores } from '../../functions/use-cases/ports.ts';
+import type { Mailer, Stores } from '../../functions/use-cases/ports.ts';
 import type { PostmortemDeps } from '../../functions/use-cases/postmortems.ts';
 import { recordingMailer, testSigningKeys } from '../support/fakes.ts';
 import { type LocalDb, startLocalDb } from '../support/local-db.ts';
@@ -314,7 +314,7 @@ describe('reminders', () => {
       sent.filter(
         (m) => m.message.subject.startsWith(`${incident.key} `) && m.message.subject.endsWith(kind),
       );
-    const sweep = (now: string) => sweepActionReminders(deps(now));
+    const sweep = (now: string) => sweepActionReminders({ ...deps(now), sweeps: stores.sweeps });
 
     await sweep('2026-12-08T09:00:00.000Z'); // before anything is due for the priority actions
     expect(ours('Action due in 7 days')).toHaveLength(0);
@@ -385,5 +385,177 @@ describe('reminders', () => {
     await sweep('2027-01-05T10:00:00.000Z');
     expect(sent.slice(count).filter((m) => m.message.text.includes(action?.title as string))).toEqual([]);
     expect(actions).toHaveLength(4);
+  });
+});
+
+describe('the reminder sweep, item by item, catching up', () => {
+  /** An open action of `service` due at `dueAt`, tracked as approval tracks it, with its incident. */
+  async function openAction(service: 'checkout' | 'unknown', dueAt: string, title: string) {
+    number += 1;
+    const incident: Incident = {
+      id: ulid(),
+      key: `HOT-${number}`,
+      number,
+      status: 'resolved',
+      severity: 2,
+      service,
+      summary: `Incident of ${title}`,
+      products: [],
+      source: 'manual',
+      impactStartedAt: '2027-05-01T10:00:00.000Z',
+      detectedAt: '2027-05-01T10:00:00.000Z',
+      openedAt: '2027-05-01T10:00:00.000Z',
+      resolvedAt: '2027-05-01T11:00:00.000Z',
+      postmortem: 'required',
+      executionName: `HOT-${number}`,
+      updatedAt: '2027-05-01T11:00:00.000Z',
+    };
+    await stores.incidents.create(incident);
+    await stores.incidents.putKey(incident.key, incident.id);
+    const action: TrackedAction = {
+      id: ulid(),
+      title,
+      kind: 'priority',
+      category: 'repair',
+      ownerTeam: service === 'checkout' ? 'Payments' : 'SRE',
+      status: 'open',
+      dueAt,
+      incidentId: incident.id,
+      incidentKey: incident.key,
+      summary: incident.summary,
+      severity: 2,
+      service,
+      approvedAt: '2027-05-02T10:00:00.000Z',
+    };
+    await stores.actions.track([action]);
+    return { incident, action };
+  }
+
+  /** SES as it refuses a recipient (MessageRejected), and the mail it sent to everybody else. */
+  function refusingMailer(refused: Set<string>): {
+    mailer: Mailer;
+    sent: { to: readonly string[]; subject: string }[];
+  } {
+    const delivered: { to: readonly string[]; subject: string }[] = [];
+    return {
+      sent: delivered,
+      mailer: {
+        async send(to, message) {
+          const rejected = to.find((address) => refused.has(address));
+          if (rejected)
+            throw Object.assign(new Error(`Email address is not verified. ${rejected}`), {
+              name: 'MessageRejected',
+            });
+          delivered.push({ to, subject: message.subject });
+          return { messageId: `m-${ulid()}` };
+        },
+      },
+    };
+  }
+
+  const sweepWith = (now: string, mailer: Mailer) =>
+    sweepActionReminders({ ...deps(now), sweeps: stores.sweeps, mailer });
+
+  it('reminds the other actions when SES refuses one owner, records the failure, and tries it again next run', async () => {
+    // Thursday 1 July 2027; the last run an hour before.
+    await stores.sweeps.recordRun({
+      sweep: 'ActionReminders',
+      ranAt: '2027-07-01T09:00:00.000Z',
+      completedAt: '2027-07-01T09:00:05.000Z',
+      read: 0,
+      handled: 0,
+      failed: [],
+      failedCount: 0,
+    });
+    // The refused owner's action sorts first (due earlier), so a sweep that stopped at it would remind nobody.
+    const refusedOne = await openAction('checkout', '2027-07-01T11:00:00.000Z', 'Fix the card retry');
+    const other = await openAction('unknown', '2027-07-01T12:00:00.000Z', 'Add a gateway dashboard');
+    const refused = new Set(['payments-team@example.com']);
+    const ses = refusingMailer(refused);
+
+    const result = await sweepWith('2027-07-01T10:00:00.000Z', ses.mailer);
+
+    expect(result.sent).toContain(`${other.action.id}:due`);
+    expect(ses.sent.filter((m) => m.subject.startsWith(`${other.incident.key} `)).map((m) => m.to)).toEqual([
+      ['incidents@example.com'],
+    ]);
+    expect(result.failed).toEqual([
+      {
+        item: `${refusedOne.action.id}:due`,
+        error: expect.stringContaining('payments-team@example.com'),
+      },
+    ]);
+    // Not marked sent: the next run tries it again. The failure is on the run's record.
+    expect((await stores.actions.get(refusedOne.action.id))?.reminded ?? []).toEqual([]);
+    expect((await stores.actions.get(other.action.id))?.reminded).toEqual(['due']);
+    expect(await stores.sweeps.lastRun('ActionReminders')).toMatchObject({
+      ranAt: '2027-07-01T10:00:00.000Z',
+      failedCount: 1,
+      failed: [{ item: `${refusedOne.action.id}:due`, error: expect.stringContaining('MessageRejected') }],
+    });
+
+    // SES takes the address again: the next run sends the missed reminder, and nothing twice.
+    refused.clear();
+    const next = await sweepWith('2027-07-01T11:00:00.000Z', ses.mailer);
+    expect(next.failed).toEqual([]);
+    expect(next.sent).toEqual([`${refusedOne.action.id}:due`]);
+    expect(
+      ses.sent.filter((m) => m.subject.startsWith(`${refusedOne.incident.key} `)).map((m) => m.to),
+    ).toEqual([['payments-team@example.com']]);
+    expect((await stores.sweeps.lastRun('ActionReminders'))?.failedCount).toBe(0);
+  });
+
+  it('still sends the breach reminder of an action due while the sweep was down for 10 days', async () => {
+    // Due Friday 2 July 2027; the breach fell on Monday 5 July. The last completed run was on the 1st.
+    const { incident, action } = await openAction('checkout', '2027-07-02T10:00:00.000Z', 'Rotate the keys');
+    await stores.sweeps.recordRun({
+      sweep: 'ActionReminders',
+      ranAt: '2027-07-01T12:00:00.000Z',
+      completedAt: '2027-07-01T12:00:05.000Z',
+      read: 0,
+      handled: 0,
+      failed: [],
+      failedCount: 0,
+    });
+    const ses = refusingMailer(new Set());
+
+    const result = await sweepWith('2027-07-11T12:00:00.000Z', ses.mailer);
+
+    expect(result.from).toBe('2027-06-24T12:00:00.000Z');
+    expect(result.sent).toContain(`${action.id}:breach`);
+    expect(
+      ses.sent
+        .filter((m) => m.subject.startsWith(`${incident.key} `))
+        .map((m) => [m.to[0], m.subject.split(' - ').at(-1)])
+        .sort(),
+    ).toEqual([
+      ['head-of-payments@example.com', 'Action overdue'],
+      ['payments-team@example.com', 'Action overdue'],
+    ]);
+    expect((await stores.sweeps.lastRun('ActionReminders'))?.ranAt).toBe('2027-07-11T12:00:00.000Z');
+    // A run recorded late (an older run finishing after a newer one) does not move the record back.
+    expect(
+      await stores.sweeps.recordRun({
+        sweep: 'ActionReminders',
+        ranAt: '2027-07-11T11:00:00.000Z',
+        completedAt: '2027-07-11T12:00:06.000Z',
+        read: 0,
+        handled: 0,
+        failed: [],
+        failedCount: 0,
+      }),
+    ).toBe(false);
+    expect((await stores.sweeps.lastRun('ActionReminders'))?.ranAt).toBe('2027-07-11T12:00:00.000Z');
+  });
+
+  it("reminds at the service's business morning in its own time zone, not at the due instant", async () => {
+    // checkout works Mon-Fri 09:00-17:00 UTC: an action due at 23:00 on Wednesday 14 July is "due today" from
+    // 09:00 that morning, not from 23:00; at 08:00 only its week-before warning is due (from 09:00 on the 7th).
+    const { action } = await openAction('checkout', '2027-07-14T23:00:00.000Z', 'Load test the gateway');
+    const ses = refusingMailer(new Set());
+    const early = await sweepWith('2027-07-14T08:00:00.000Z', ses.mailer);
+    expect(early.sent.filter((s) => s.startsWith(action.id))).toEqual([`${action.id}:before`]);
+    const morning = await sweepWith('2027-07-14T09:00:00.000Z', ses.mailer);
+    expect(morning.sent.filter((s) => s.startsWith(action.id))).toEqual([`${action.id}:due`]);
   });
 });

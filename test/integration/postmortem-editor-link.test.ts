@@ -191,7 +191,7 @@ describe('the editor link: POST saves, as often as needed', () => {
     expect(saved.actions).toMatchObject([
       { title: 'Add EU card formats to the tokeniser test data', kind: 'priority', status: 'open' },
     ]);
-    const versions = await stores.postmortems.versions(incident.id);
+    const versions = await stores.postmortems.history(incident.id);
     expect(versions.find((v) => v.version === 2)).toMatchObject({
       by: owner,
       changed: ['leadup', 'actions'],
@@ -519,5 +519,54 @@ describe('the editor link: Ask for approval', () => {
     expect(html).not.toContain('<b>owner</b>');
     // Back to draft: the owner can ask again.
     expect(html).toContain('Ask for approval</button>');
+  });
+});
+
+describe('an expired editor link', () => {
+  const later = () => new Date(Date.now() + 31 * 86_400_000);
+  const expiredLater = (): LinkDeps => ({ ...deps(), now: later });
+  const freshMails = (incident: Incident) =>
+    mails.filter(
+      (m) =>
+        m.message.subject.startsWith(`${incident.key} - `) &&
+        m.message.subject.endsWith(' - Postmortem editor link'),
+    );
+
+  it('offers a fresh link, mailed to the owner only, once in ten minutes, that opens the editor', async () => {
+    const { incident, token } = await resolvedWithPostmortem();
+
+    const expired = await viewLink(expiredLater(), token);
+    expect(expired).toMatchObject({ kind: 'editor-expired', owner, formAction: `./${token}` });
+    // Anything but the request for a fresh link, posted to it, changes nothing.
+    expect(await decideLink(expiredLater(), token, form({ [names.version]: '1' }))).toMatchObject({
+      kind: 'editor-expired',
+    });
+    expect(freshMails(incident)).toHaveLength(0);
+
+    const sent = await decideLink(expiredLater(), token, form({ intent: 'fresh-editor-link' }));
+    expect(sent).toMatchObject({ kind: 'editor-link-sent', owner });
+    await decideLink(expiredLater(), token, form({ intent: 'fresh-editor-link' }));
+
+    const fresh = freshMails(incident);
+    expect(fresh).toHaveLength(1);
+    expect(fresh[0]?.to).toEqual([owner]);
+    const url = /^Write the postmortem: .*<(https:\/\/\S+)>$/m.exec(fresh[0]?.message.text ?? '')?.[1] ?? '';
+    const freshToken = /\/links\/(v1\.[A-Za-z0-9_.-]+)$/.exec(url)?.[1] ?? '';
+    expect(await viewLink(expiredLater(), freshToken)).toMatchObject({
+      kind: 'postmortem-editor',
+      status: 200,
+    });
+  });
+
+  it('offers nothing once the postmortem can no longer be edited', async () => {
+    const { incident, token } = await resolvedWithPostmortem();
+    await stores.postmortems.update(incident.id, (current) => ({
+      postmortem: { ...current, status: 'published' },
+    }));
+    expect(await viewLink(expiredLater(), token)).toEqual({ kind: 'expired' });
+    expect(await decideLink(expiredLater(), token, form({ intent: 'fresh-editor-link' }))).toMatchObject({
+      kind: 'refused',
+    });
+    expect(freshMails(incident)).toHaveLength(0);
   });
 });

@@ -13,9 +13,10 @@ import {
   listPostmortems,
   openPostmortem,
   type PostmortemDeps,
-  postmortemVersions,
+  postmortemHistory,
 } from '../../functions/use-cases/postmortems.ts';
 import { recordingMailer, testSigningKeys } from '../support/fakes.ts';
+import { storedResolvedIncident } from '../support/incidents.ts';
 import { type LocalDb, startLocalDb } from '../support/local-db.ts';
 import { organisation } from '../support/organisation.ts';
 
@@ -47,32 +48,7 @@ let number = 100;
 /** A resolved sev 2 incident of checkout (Monday 30 November 2026, 14:30-15:10 UTC). */
 async function resolvedIncident(changes: Partial<Incident> = {}): Promise<Incident> {
   number += 1;
-  const incident: Incident = {
-    id: ulid(),
-    key: `HOT-${number}`,
-    number,
-    status: 'resolved',
-    severity: 2,
-    service: 'checkout',
-    summary: 'Card payments failing',
-    description: 'About 30% of card payments fail at checkout.',
-    products: ['Checkout'],
-    source: 'manual',
-    impactStartedAt: '2026-11-30T14:30:00.000Z',
-    detectedAt: '2026-11-30T14:32:00.000Z',
-    openedAt: '2026-11-30T14:32:00.000Z',
-    acknowledgedAt: '2026-11-30T14:36:00.000Z',
-    impactEndedAt: '2026-11-30T15:10:00.000Z',
-    resolvedAt: '2026-11-30T15:12:00.000Z',
-    supportCases: 4,
-    postmortem: 'required',
-    executionName: `HOT-${number}`,
-    updatedAt: '2026-11-30T15:12:00.000Z',
-    ...changes,
-  };
-  await stores.incidents.create(incident);
-  await stores.incidents.putKey(incident.key, incident.id);
-  return incident;
+  return storedResolvedIncident(stores, number, changes);
 }
 
 describe('opening a postmortem', () => {
@@ -150,11 +126,15 @@ describe('editing a postmortem', () => {
     const current = await getPostmortem(deps(), incident.key);
     expect(current.postmortem.fields.recovery).toBe('We rolled back the deploy at 15:05.');
     expect(current.checks.blocking.length).toBeGreaterThan(0);
-    expect((await postmortemVersions(deps(), incident.key)).map((v) => [v.version, v.by, v.changed])).toEqual(
-      [
-        [1, 'hotline', []],
-        [2, 'alice@example.com', ['recovery']],
-      ],
+    // The history is a projection of the versions: who, when, what changed; never their content.
+    const history = await postmortemHistory(deps(), incident.key);
+    expect(history.map((v) => [v.version, v.by, v.changed])).toEqual([
+      [1, 'hotline', []],
+      [2, 'alice@example.com', ['recovery']],
+    ]);
+    expect(Object.keys(history[1] ?? {}).sort()).toEqual(['at', 'by', 'changed', 'version']);
+    expect((await stores.postmortems.version(incident.id, 2))?.fields.recovery).toBe(
+      'We rolled back the deploy at 15:05.',
     );
     const view = await stores.incidents.view(incident.id);
     expect(view?.timeline.find((e) => e.kind === 'postmortem.edited')?.text).toBe(
@@ -226,9 +206,8 @@ describe('the postmortem waits of the workflow', () => {
     };
     const ids = { incidentId: incident.id, key: incident.key };
     const setStatus = async (status: Postmortem['status']) => {
-      const current = (await stores.postmortems.get(incident.id)) as Postmortem;
       expect(
-        await stores.postmortems.save({ ...current, status }, current.version, undefined, [current.status]),
+        await stores.postmortems.update(incident.id, (current) => ({ postmortem: { ...current, status } })),
       ).toBeTruthy();
     };
 

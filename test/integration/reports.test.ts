@@ -1,17 +1,23 @@
+import { randomBytes } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { rawMessage } from '../../functions/adapters/attachment-mailer.ts';
 import { dynamoStores } from '../../functions/adapters/stores.ts';
 import type { TrackedAction } from '../../functions/core/actions.ts';
 import type { EmailMessage } from '../../functions/core/comms.ts';
-import { ValidationError } from '../../functions/core/errors.ts';
+import { NotFoundError, RetryableError, ValidationError } from '../../functions/core/errors.ts';
 import { verifyLink } from '../../functions/core/links.ts';
+import type { SloReport } from '../../functions/core/report.ts';
 import type { Attachment, AttachmentMailer, Stores } from '../../functions/use-cases/ports.ts';
 import {
+  answeredNow,
   buildSloReport,
   lastFullWeek,
+  reportJobStatus,
+  runReportJob,
   type SendReportsDeps,
   sendSloReports,
+  startReportJob,
 } from '../../functions/use-cases/reports.ts';
 import { testSigningKeys } from '../support/fakes.ts';
 import { type LocalDb, startLocalDb } from '../support/local-db.ts';
@@ -169,6 +175,142 @@ describe('sendSloReports', () => {
     const retried = await sendSloReports(deps(), week);
     expect(retried.map((r) => r.status)).toEqual(['sent', 'sent']);
     expect(sent.length).toBe(before + 2);
+  });
+});
+
+describe('a report run killed mid-build', () => {
+  it('is sent by the next attempt after the lease, once', async () => {
+    const week = { from: '2026-11-09T00:00:00.000Z', to: '2026-11-16T00:00:00.000Z' };
+    // The first attempt claims the org-wide run and then its process dies while building (a timeout or out of
+    // memory): nothing it could catch, so nothing gives the claim back. Simulated by a read that never returns.
+    let started!: () => void;
+    const building = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const dying = Object.create(stores.reports) as Stores['reports'];
+    dying.incidentsOpened = async function* () {
+      started();
+      await new Promise(() => undefined);
+      yield [];
+    };
+    const before = sent.length;
+    void sendSloReports({ ...deps(), reports: dying }, { ...week, leaseMs: 200 });
+    await building;
+    expect(sent.length).toBe(before);
+
+    // An attempt within the lease leaves the run to its holder and asks to be retried (after the runs it could
+    // send: the department's).
+    await expect(sendSloReports(deps(), { ...week, leaseMs: 200 })).rejects.toThrowError(RetryableError);
+    expect(sent.slice(before).map((m) => m.to)).toEqual([['commerce-managers@example.com']]);
+
+    // After the lease the next attempt takes the run over and sends it; a later one sends nothing.
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const retried = await sendSloReports(deps(), { ...week, leaseMs: 200 });
+    expect(retried.map((r) => [r.scope, r.status])).toEqual([
+      ['org', 'sent'],
+      ['department:commerce', 'already-sent'],
+    ]);
+    const again = await sendSloReports(deps(), week);
+    expect(again.map((r) => r.status)).toEqual(['already-sent', 'already-sent']);
+    expect(sent.slice(before).map((m) => m.to)).toEqual([
+      ['commerce-managers@example.com'],
+      ['engineering-leads@example.com'],
+    ]);
+  });
+
+  it('keys a run by its scope too: two scopes with the same recipients each get their mail', async () => {
+    const shared = {
+      ...organisation,
+      reports: { ...organisation.reports, recipients: ['commerce-managers@example.com'] },
+    };
+    const week = { from: '2026-11-02T00:00:00.000Z', to: '2026-11-09T00:00:00.000Z' };
+    const before = sent.length;
+    const result = await sendSloReports({ ...deps(), organisation: shared }, week);
+    expect(result.map((r) => [r.scope, r.status])).toEqual([
+      ['org', 'sent'],
+      ['department:commerce', 'sent'],
+    ]);
+    expect(sent.slice(before).map((m) => m.to)).toEqual([
+      ['commerce-managers@example.com'],
+      ['commerce-managers@example.com'],
+    ]);
+  });
+});
+
+describe('on-demand runs answered later', () => {
+  const year = { from: '2025-11-30T00:00:00.000Z', to: '2026-11-30T00:00:00.000Z' };
+  let ids = 0;
+  const jobDeps = (started: string[]) => ({
+    ...deps(),
+    runner: { start: async (runId: string) => void started.push(runId) },
+    newRunId: () => `run-${++ids}-${Date.now()}`,
+  });
+
+  it('answers a month now and a longer period later', () => {
+    expect(answeredNow({ from: '2026-10-30T00:00:00Z', to: '2026-11-30T00:00:00Z' })).toBe(true);
+    expect(answeredNow({ from: '2026-10-29T00:00:00Z', to: '2026-11-30T00:00:00Z' })).toBe(false);
+  });
+
+  it('records the run, has the runner build it once, and the status reads it without changing it', async () => {
+    const started: string[] = [];
+    const { runId } = await startReportJob(jobDeps(started), { ...year, department: 'commerce' }, true);
+    expect(started).toEqual([runId]);
+    expect(await reportJobStatus(deps(), runId)).toMatchObject({ state: 'running' });
+    const before = sent.length;
+    const terms = { owner: 'attempt-1', now: new Date(), leaseMs: 60_000 };
+    expect(await runReportJob(deps(), runId, terms)).toBe('done');
+    // A second delivery of the same start does nothing.
+    expect(await runReportJob(deps(), runId, { ...terms, owner: 'attempt-2' })).toBe('already-done');
+    expect(sent.length).toBe(before + 1);
+    const count = await db.count();
+    const view = await reportJobStatus(deps(), runId);
+    expect(view).toMatchObject({ state: 'done', mailing: { status: 'sent' } });
+    expect(view.state === 'done' && view.report).toEqual(
+      await buildSloReport(deps(), { ...year, department: 'commerce' }),
+    );
+    expect(await db.count()).toBe(count);
+    await expect(reportJobStatus(deps(), 'no-such-run')).rejects.toThrowError(NotFoundError);
+  });
+
+  it('refuses a bad request before recording a run', async () => {
+    const started: string[] = [];
+    await expect(
+      startReportJob(jobDeps(started), { ...year, department: 'retail' }, false),
+    ).rejects.toThrowError(ValidationError);
+    expect(started).toEqual([]);
+  });
+
+  it('says a run killed mid-build stopped once its lease has passed', async () => {
+    const started: string[] = [];
+    const { runId } = await startReportJob(jobDeps(started), year, false);
+    // The runner claimed the queued run (no lease yet: taken over) and died (nothing recorded).
+    expect(await stores.reports.claimJob(runId, { owner: 'dead', now: new Date(), leaseMs: 300 })).toEqual({
+      state: 'taken-over',
+    });
+    expect(await reportJobStatus(deps(), runId)).toMatchObject({ state: 'running' });
+    const later = () => new Date(Date.now() + 1_000);
+    expect(await reportJobStatus({ ...deps(), now: later }, runId)).toMatchObject({
+      state: 'failed',
+      message: expect.stringMatching(/stopped before it finished/),
+    });
+  });
+
+  it('stores a report of megabytes in parts under the 400 KB item limit', async () => {
+    const started: string[] = [];
+    const { runId } = await startReportJob(jobDeps(started), year, false);
+    const owner = 'big';
+    await stores.reports.claimJob(runId, { owner, now: new Date(), leaseMs: 60_000 });
+    // Random (incompressible) text: about 1.2 MB gzipped.
+    const noise = Array.from({ length: 4_000 }, () => randomBytes(300).toString('base64'));
+    const report = { ...(await buildSloReport(deps(), year)), noise } as unknown as SloReport;
+    const completed = await stores.reports.completeJob(runId, owner, {
+      status: 'done',
+      completedAt: new Date().toISOString(),
+      report,
+    });
+    expect(completed).toBe(true);
+    const job = await stores.reports.getJob(runId);
+    expect(job?.report).toEqual(report);
   });
 });
 

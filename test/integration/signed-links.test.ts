@@ -376,7 +376,7 @@ describe('deciding with a link (POST)', () => {
       outcome: 'pending',
       attempt: 'dead-attempt',
     };
-    await stores.links.use({ ...use, usedAt: new Date().toISOString() });
+    await stores.links.claim({ ...use, usedAt: new Date().toISOString() }, LINK_ATTEMPT_LEASE_MS);
     expect(await decideLink(deps(), token)).toMatchObject({ kind: 'in-progress' });
     expect(await stored(incident)).toEqual(incident);
     expect(await viewLink(deps(), token)).toMatchObject({ kind: 'confirm' });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   createServer,
   request as httpRequest,
@@ -151,8 +152,42 @@ export function dynamoDbFront(dynalite: Server, options: { iam: FrontIam; faults
   return server;
 }
 
+/**
+ * A test's stand-in for SES refusing a message (an unverified recipient in the sandbox, a suppressed address):
+ * given the request's path and body, the message SES refuses it with, or undefined to let it through.
+ */
+export type MailRefusal = (request: { path: string; body: string }) => string | undefined;
+
+/** SES's MessageRejected in each API's protocol (v2: restJson1 with `x-amzn-errortype`; v1: query XML). */
+function messageRejected(path: string, message: string): Denied {
+  const requestId = randomUUID();
+  if (path.startsWith('/v2/')) {
+    return {
+      status: 400,
+      headers: {
+        'content-type': 'application/json',
+        'x-amzn-errortype': 'MessageRejected',
+        'x-amzn-requestid': requestId,
+      },
+      body: JSON.stringify({ message }),
+    };
+  }
+  const escaped = message.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c] ?? c);
+  return {
+    status: 400,
+    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
+    body:
+      '<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/">' +
+      `<Error><Type>Sender</Type><Code>MessageRejected</Code><Message>${escaped}</Message></Error>` +
+      `<RequestId>${requestId}</RequestId></ErrorResponse>`,
+  };
+}
+
 /** aws-ses-v2-local behind a front for the functions: authorised requests are passed on over loopback. */
-export function sesFront(sesUrl: string, options: { iam: FrontIam }): Server {
+export function sesFront(
+  sesUrl: string,
+  options: { iam: FrontIam; refusal?: () => MailRefusal | undefined },
+): Server {
   const target = new URL(sesUrl);
   return createServer((req, res) => {
     // An SES v2 message may be 40 MB, base64 in JSON: past the other fronts' cap.
@@ -177,6 +212,8 @@ export function sesFront(sesUrl: string, options: { iam: FrontIam }): Server {
           contentType: req.headers['content-type'],
         });
         if (refused) return sendDenied(res, refused);
+        const rejected = options.refusal?.()?.({ path: req.url ?? '/', body: body.toString('utf8') });
+        if (rejected !== undefined) return sendDenied(res, messageRejected(req.url ?? '/', rejected));
         const upstream = httpRequest(
           {
             host: target.hostname,

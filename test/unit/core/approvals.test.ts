@@ -13,6 +13,9 @@ import {
   decisionFormSchema,
   dueDatesAtApproval,
   parseDecisionForm,
+  requestRoundOf,
+  settlementOf,
+  withApproverChange,
 } from '../../../functions/core/approvals.ts';
 import { ValidationError } from '../../../functions/core/errors.ts';
 import {
@@ -403,6 +406,74 @@ describe('approvalState', () => {
 const service = {
   approvers: { mandatory: ['lead@example.com', 'ops@example.com'], optional: ['sre@example.com'] },
 };
+
+describe('request rounds', () => {
+  it('a decision counts only in the round it was made in, even on the same content', () => {
+    const round2 = { ...request, requestRound: 2 };
+    const earlier = [decision('ann@example.com'), decision('ben@example.com')];
+    expect(approvalState(request, earlier).approved).toBe(true);
+    const state = approvalState(round2, earlier);
+    expect(state.approved).toBe(false);
+    expect(state.stale).toHaveLength(2);
+    const again = earlier.map((d) => ({ ...d, requestRound: 2 }));
+    expect(approvalState(round2, again).approved).toBe(true);
+  });
+
+  it('a request or decision of 0.1.0 (no round) is round 1', () => {
+    expect(requestRoundOf({})).toBe(1);
+    expect(requestRoundOf(undefined)).toBe(1);
+    expect(requestRoundOf({ requestRound: 3 })).toBe(3);
+  });
+});
+
+describe('settlementOf', () => {
+  const inReview = { status: 'in-review' as const, approval: request };
+  it('is a pure function of status, the current request and the decisions', () => {
+    expect(settlementOf({ status: 'draft' }, [])).toEqual({ outcome: 'none' });
+    expect(settlementOf(inReview, [])).toEqual({
+      outcome: 'pending',
+      pending: ['ann@example.com', 'ben@example.com'],
+    });
+    expect(settlementOf(inReview, [decision('ann@example.com'), decision('ben@example.com')])).toEqual({
+      outcome: 'approved',
+    });
+    const changes = decision('opt@example.com', 'changes-requested', { comment: 'Why?' });
+    expect(settlementOf(inReview, [decision('ann@example.com'), changes])).toEqual({
+      outcome: 'changes-requested',
+      by: changes,
+    });
+    // Back in draft after the request for changes: the follow-ups may be left to do, so it still says so.
+    expect(settlementOf({ status: 'draft', approval: request }, [changes]).outcome).toBe('changes-requested');
+    expect(settlementOf({ status: 'approved', approval: request }, [])).toEqual({ outcome: 'approved' });
+    expect(settlementOf({ status: 'published' }, [])).toEqual({ outcome: 'approved' });
+  });
+
+  it('is approved once the only undecided mandatory approver is made optional', () => {
+    const changed = {
+      ...request,
+      approvers: request.approvers.map((a) =>
+        a.address === 'ben@example.com' ? { ...a, mandatory: false } : a,
+      ),
+    };
+    expect(settlementOf({ status: 'in-review', approval: changed }, [decision('ann@example.com')])).toEqual({
+      outcome: 'approved',
+    });
+  });
+});
+
+describe('withApproverChange', () => {
+  it('keeps the order of changes: replacing an added approver rewrites the addition', () => {
+    const added = withApproverChange(undefined, { add: { address: 'dep@example.com', mandatory: true } });
+    const replaced = withApproverChange(added, {
+      replace: { from: 'DEP@example.com', to: 'new@example.com' },
+    });
+    expect(replaced).toEqual({ add: [{ address: 'new@example.com', mandatory: true }], replace: [] });
+    const base = withApproverChange(replaced, {
+      replace: { from: 'ann@example.com', to: 'amy@example.com' },
+    });
+    expect(base.replace).toEqual([{ from: 'ann@example.com', to: 'amy@example.com' }]);
+  });
+});
 
 describe('approversFor', () => {
   it('asks the mandatory, then the optional approvers, once each', () => {

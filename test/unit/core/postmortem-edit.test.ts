@@ -36,11 +36,11 @@ const action = {
 
 describe('the edit schema refuses bad input, naming the field', () => {
   it.each([
-    [{ version: 1, fields: { leadup: 'x'.repeat(10_001) } }, 'fields.leadup: at most 10000 characters'],
-    [{ version: 1, fields: { summary: 'x'.repeat(2_001) } }, 'fields.summary: at most 2000 characters'],
+    [{ version: 1, fields: { leadup: 'x'.repeat(10_001) } }, 'fields.leadup: at most 10,000 bytes (UTF-8'],
+    [{ version: 1, fields: { summary: 'x'.repeat(2_001) } }, 'fields.summary: at most 2,000 bytes (UTF-8'],
     [
       { version: 1, fields: { timeline: [{ at: '2026-11-30T14:30:00Z', text: 'x'.repeat(1001) }] } },
-      'fields.timeline[0].text: at most 1000 characters',
+      'fields.timeline[0].text: at most 1,000 bytes (UTF-8',
     ],
     [
       { version: 1, fields: { fiveWhys: Array.from({ length: 11 }, () => 'why') } },

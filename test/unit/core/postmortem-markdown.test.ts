@@ -213,7 +213,7 @@ describe('reading edited Markdown', () => {
     );
     expect(refusal(md)).toMatch(/^line \d+ \(actions\[0\]\.trackerUrl\): must be an http\(s\) URL/);
     const long = base().replace('The tokeniser rejected', `${'x'.repeat(10_001)} The tokeniser rejected`);
-    expect(refusal(long)).toMatch(/^line \d+ \(fields\.fault\): at most 10000 characters$/);
+    expect(refusal(long)).toMatch(/^line \d+ \(fields\.fault\): at most 10,000 bytes \(UTF-8/);
   });
 });
 

@@ -126,3 +126,35 @@ describe('GET and POST /links/{token}', () => {
     expect(logged).not.toContain(token.split('.')[3]);
   });
 });
+
+describe('a link signed with a key rotated in since the keys were cached', () => {
+  it('reads the keys again once, so a fresh link works at once; an unknown key id does not read them again', async () => {
+    ddb.on(GetCommand).resolves({});
+    ddb.on(GetCommand, { Key: tableKeys.incident(incident.id) }).resolves({ Item: { ...incident } });
+    // The function has the keys cached (a link signed with k1 was opened)...
+    expect((await call('GET')).statusCode).toBe(200);
+    // ...when the runbook adds k2 and makes it active in one step, and a fresh link is signed with it.
+    const rotated = JSON.stringify({ activeKeyId: 'k2', k1: 's'.repeat(64), k2: 't'.repeat(64) });
+    secrets.reset();
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: rotated });
+    const fresh = issueLink(parseSigningKeys(rotated), {
+      id: '01JLINK2',
+      incidentId: incident.id,
+      key: incident.key,
+      action: 'acknowledge',
+      recipient: 'oncall@example.com',
+      ttlHours: 24,
+      now: new Date(),
+    });
+
+    const page = await call('GET', fresh);
+
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<h1>Acknowledge HOT-9?</h1>');
+    expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+    // A made-up key id right after: the link is invalid, and the secret is not read again for it.
+    const forged = `v1.k9.${fresh.split('.').slice(2).join('.')}`;
+    expect((await call('GET', forged)).statusCode).toBe(403);
+    expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+  });
+});

@@ -29,16 +29,26 @@ beforeEach(() => {
 });
 
 describe('the scheduled SLO report', () => {
-  it("reports the week before Scheduler's scheduled time, recorded per recipient set, as raw MIME", async () => {
+  it("reports the week before Scheduler's scheduled time, claimed per scope and recipient set, as raw MIME", async () => {
     // A retry minutes later still carries the scheduled time: the same week, the same run records.
     const result = await handler({ scheduledTime: '2026-11-30T08:00:00Z' }, lambdaContext);
     expect(result.period).toEqual({ from: '2026-11-23T00:00:00.000Z', to: '2026-11-30T00:00:00.000Z' });
-    const runs = ddb.commandCalls(PutCommand).map((c) => c.args[0].input);
-    expect(runs.map((r) => ({ pk: r.Item?.pk, sk: r.Item?.sk }))).toEqual([
-      keys.reportRun(result.period.from, result.period.to, ['engineering-leads@example.com']),
-      keys.reportRun(result.period.from, result.period.to, ['commerce-managers@example.com']),
+    // Each run is claimed (one conditional UpdateItem, leased) before its report is built, keyed by its scope too.
+    const claims = ddb
+      .commandCalls(UpdateCommand)
+      .map((c) => c.args[0].input)
+      .filter((u) => u.ReturnValues === 'ALL_OLD');
+    expect(claims.map((u) => u.Key)).toEqual([
+      keys.reportRun(result.period.from, result.period.to, 'org', ['engineering-leads@example.com']),
+      keys.reportRun(result.period.from, result.period.to, 'department:commerce', [
+        'commerce-managers@example.com',
+      ]),
     ]);
-    expect(runs.every((r) => r.ConditionExpression === 'attribute_not_exists(pk)')).toBe(true);
+    expect(claims.every((u) => u.ConditionExpression?.startsWith('attribute_not_exists(pk) OR'))).toBe(true);
+    // The lease runs as long as the invocation may, and a little longer.
+    const until = Date.parse(String(claims[0]?.ExpressionAttributeValues?.[':until']));
+    expect(until - Date.now()).toBeGreaterThan(0);
+    expect(until - Date.now()).toBeLessThanOrEqual(lambdaContext.getRemainingTimeInMillis() + 60_000);
     const sent = ses.commandCalls(SendEmailCommand).map((c) => c.args[0].input);
     expect(sent.map((s) => s.Destination?.ToAddresses)).toEqual([
       ['engineering-leads@example.com'],
