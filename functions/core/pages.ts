@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { alertLinks, type StoredAlert } from './alert.ts';
+import { html, joinHtml, NEWLINE, raw, type SafeHtml } from './html/html.ts';
+import { type PageResponse, pageHeaders, pageShell } from './html/page.ts';
 import { type Incident, metricsOf } from './incident.ts';
-import { escapeHtml } from './text.ts';
 import type { TimelineEntry } from './timeline.ts';
 
 /**
@@ -127,74 +127,14 @@ export interface IncidentPageView {
   expiresAt: string;
 }
 
-export interface PageResponse {
-  statusCode: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** The whole style sheet. Its hash goes into the CSP, so it must be served byte for byte as it is here. */
-export const PAGE_STYLE = [
-  'body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1f24;background:#f2f4f7}',
-  'main{max-width:36rem;margin:3rem auto;padding:2rem 2.25rem;background:#fff;border-radius:10px;box-shadow:0 1px 3px rgba(16,24,40,.12)}',
-  '.brand{margin:0 0 1.25rem;font-size:.75rem;font-weight:700;letter-spacing:.1em;text-transform:uppercase;color:#667085}',
-  'h1{margin:0 0 1.25rem;font-size:1.5rem;line-height:1.3}',
-  'dl{display:grid;grid-template-columns:max-content 1fr;gap:.35rem 1.25rem;margin:0 0 1.5rem;padding:1rem 1.25rem;background:#f9fafb;border-radius:8px}',
-  'dt{color:#667085}dd{margin:0;overflow-wrap:anywhere}',
-  '.note{font-size:.9rem;color:#475467}',
-  'button{font:inherit;font-weight:600;padding:.75rem 1.5rem;margin-top:.5rem;border:0;border-radius:8px;background:#b42318;color:#fff;cursor:pointer}',
-  'button:hover{background:#912018}button:focus-visible{outline:3px solid #1d4ed8;outline-offset:2px}',
-  '.ok h1{color:#067647}.warn h1{color:#b54708}.bad h1{color:#b42318}',
-  'h2{margin:1.75rem 0 .5rem;font-size:1.1rem}h3{margin:1rem 0 .25rem;font-size:.95rem;color:#475467}',
-  'ul{margin:0;padding-left:1.25rem}li{margin:.2rem 0;overflow-wrap:anywhere}a{color:#1d4ed8}',
-  '.tl{list-style:none;padding:0}.tl li{display:grid;grid-template-columns:5.5rem 1fr;gap:.75rem}',
-  '.tl time{color:#667085;font-variant-numeric:tabular-nums}.muted{color:#667085}',
-  '@media (max-width:40rem){main{margin:0;border-radius:0;padding:1.5rem}}',
-  // Forms (the postmortem editor): one column of labelled controls, notices in boxes, a save bar that stays.
-  '.wide main{max-width:48rem}.lead{margin:-.75rem 0 1.25rem;color:#475467}',
-  '.box{margin:0 0 1rem;padding:.6rem 1rem;border:1px solid;border-radius:8px}.box p{margin:.3rem 0}.box ul{margin:.3rem 0}',
-  '.box.ok{background:#ecfdf3;border-color:#abefc6}.box.warn{background:#fffaeb;border-color:#fedf89}.box.bad{background:#fef3f2;border-color:#fecdca}',
-  '.field{margin:0 0 1rem}label{display:block;font-weight:600;margin:0 0 .2rem}label.sub{font-weight:500;font-size:.875rem;color:#475467}',
-  '.hint{margin:0 0 .4rem;font-size:.875rem;color:#667085}',
-  'input[type=text],textarea,select{box-sizing:border-box;width:100%;font:inherit;padding:.5rem .65rem;border:1px solid #d0d5dd;border-radius:6px;background:#fff;color:inherit}',
-  'textarea{resize:vertical;min-height:5.5rem}input:focus-visible,textarea:focus-visible,select:focus-visible{outline:3px solid #1d4ed8;outline-offset:1px}',
-  '[aria-invalid=true],fieldset.invalid{border-color:#b42318;box-shadow:0 0 0 1px #b42318}',
-  'fieldset{margin:0 0 1.25rem;padding:.75rem 1rem .25rem;border:1px solid #eaecf0;border-radius:8px;min-width:0}legend{font-weight:600;padding:0 .3rem}',
-  '.choice{display:flex;gap:.6rem;align-items:flex-start;font-weight:400;margin:0 0 .75rem}.choice input{margin-top:.35rem;flex:none}.todo{color:#475467;font-size:.9rem}',
-  '.trow,.pair{display:grid;grid-template-columns:15.5rem minmax(0,1fr);gap:0 .75rem;margin:0 0 .6rem}.pair{grid-template-columns:repeat(2,minmax(0,1fr))}',
-  '.theirs{margin:.5rem 0 1rem;padding:.5rem .75rem;border-left:4px solid #b54708;background:#fffaeb}.theirs-head{margin:0 0 .25rem;font-weight:600;font-size:.9rem}',
-  '.taken{margin:.35rem 0 0;padding-left:.75rem;border-left:4px solid #067647;font-size:.875rem;color:#067647}',
-  '.pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:.25rem 0}details{margin:0 0 1rem}summary{cursor:pointer;color:#1d4ed8}',
-  'dl.guide{grid-template-columns:1fr;gap:0}dl.guide dt{font-weight:600;color:inherit}dl.guide dd{margin:0 0 .6rem}',
-  '.savebar{position:sticky;bottom:0;display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;margin:1.5rem 0 0;padding:.75rem 0;background:#fff;border-top:1px solid #eaecf0}.savebar button,.savebar .hint{margin:0}',
-  '@media (max-width:40rem){.trow,.pair{grid-template-columns:minmax(0,1fr)}}',
-  // The postmortem document: boxed on an approver's confirm page, plain on its own page.
-  '.doc{margin:1rem 0 1.5rem;padding:0 1.25rem .5rem;border:1px solid #eaecf0;border-radius:8px}.doc h1{font-size:1.25rem;margin-top:1rem}.doc p,.document p{overflow-wrap:anywhere}.doc ol,.document ol{padding-left:1.5rem}button.approve{background:#067647}button.approve:hover{background:#05603a}',
-].join('\n');
-
-/** CSP source for the style above, computed from the exact text at module load. */
-export const PAGE_STYLE_HASH = `sha256-${createHash('sha256').update(PAGE_STYLE, 'utf8').digest('base64')}`;
-
-export const PAGE_CSP = [
-  "default-src 'none'",
-  `style-src '${PAGE_STYLE_HASH}'`,
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
-
-/** Headers of every link page: never cached (the URL is a credential), never framed, never referred. */
-export function pageHeaders(): Record<string, string> {
-  return {
-    'content-type': 'text/html; charset=utf-8',
-    'content-security-policy': PAGE_CSP,
-    'cache-control': 'no-store',
-    'referrer-policy': 'no-referrer',
-    'x-content-type-options': 'nosniff',
-    'x-frame-options': 'DENY',
-    'x-robots-tag': 'noindex, nofollow',
-  };
-}
+export {
+  PAGE_CSP,
+  PAGE_STYLE,
+  PAGE_STYLE_HASH,
+  type PageResponse,
+  pageHeaders,
+  pageShell,
+} from './html/page.ts';
 
 const STATUS: Record<LinkPage['kind'], number> = {
   confirm: 200,
@@ -231,49 +171,32 @@ export function humanTime(iso: string): string {
   return /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(iso) ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC` : iso;
 }
 
-const e = escapeHtml;
-
 /** The expired editor link page's form field: what its POST asks for (the only thing an expired link may do). */
 export const FRESH_EDITOR_LINK = { name: 'intent', value: 'fresh-editor-link' } as const;
 
-function incidentFacts(incident: PageIncident): string {
-  return [
-    '<dl>',
-    `<dt>Incident</dt><dd>${e(incident.key)}</dd>`,
-    `<dt>Severity</dt><dd>Sev ${e(String(incident.severity))}</dd>`,
-    `<dt>Summary</dt><dd>${e(incident.summary)}</dd>`,
-    `<dt>Status</dt><dd>${e(incident.status)}</dd>`,
-    '</dl>',
-  ].join('');
+function incidentFacts(incident: PageIncident): SafeHtml {
+  return joinHtml([
+    html`<dl>`,
+    html`<dt>Incident</dt><dd>${incident.key}</dd>`,
+    html`<dt>Severity</dt><dd>Sev ${String(incident.severity)}</dd>`,
+    html`<dt>Summary</dt><dd>${incident.summary}</dd>`,
+    html`<dt>Status</dt><dd>${incident.status}</dd>`,
+    html`</dl>`,
+  ]);
 }
 
-/** The shell every page shares (link pages, the status page): one look, the style its CSP allows by hash. */
+/**
+ * The shell for a page still built as a string (status-page.ts, postmortem-document.ts, postmortem-page.ts):
+ * new pages use `pageShell` from core/html/page.ts with content built by `html`.
+ */
 export function page(
   tone: 'plain' | 'ok' | 'warn' | 'bad',
   title: string,
   content: string,
   options: { wide?: boolean } = {},
 ): string {
-  return [
-    '<!doctype html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    '<meta name="referrer" content="no-referrer">',
-    '<meta name="robots" content="noindex, nofollow">',
-    `<title>${e(title)} - Hotline</title>`,
-    `<style>${PAGE_STYLE}</style>`,
-    '</head>',
-    `<body class="${tone}${options.wide ? ' wide' : ''}">`,
-    '<main>',
-    '<p class="brand">Hotline</p>',
-    content,
-    '</main>',
-    '</body>',
-    '</html>',
-    '',
-  ].join('\n');
+  // raw: the callers above escape every value themselves (the unconverted pages, allow-listed in html-only.test.ts).
+  return pageShell(tone, title, raw(content), options);
 }
 
 /** What each comms kind is, in words. */
@@ -368,14 +291,18 @@ function duration(ms: number | undefined): string {
   return hours > 0 ? `${hours} h ${minutes % 60} min` : `${minutes} min`;
 }
 
-const facts = (rows: [string, string | undefined][]) =>
-  [
-    '<dl>',
-    ...rows.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `<dt>${e(k)}</dt><dd>${v}</dd>`),
-    '</dl>',
-  ].join('');
+const facts = (rows: [string, SafeHtml | undefined][]) =>
+  joinHtml([
+    html`<dl>`,
+    ...rows
+      .filter(([, v]) => v !== undefined && v.toString() !== '')
+      .map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`),
+    html`</dl>`,
+  ]);
 
-const link = (label: string, href: string) => `<a href="${e(href)}" rel="noreferrer">${e(label)}</a>`;
+const link = (label: string, href: string) => html`<a href="${href}" rel="noreferrer">${label}</a>`;
+/** Text as a fact's value, or nothing when there is none. */
+const textOf = (value: string | undefined) => (value ? html`${value}` : undefined);
 
 /** `30 November 2026`, in UTC. */
 function dayOf(iso: string): string {
@@ -390,292 +317,298 @@ function dayOf(iso: string): string {
 }
 
 /** The read-only incident page: what a reader of any incident mail needs, without an operator token. */
-function renderIncidentView(v: IncidentPageView): string {
-  const roles: [string, string | undefined][] = [
-    ['Incident manager', v.roles.incidentManager && e(v.roles.incidentManager)],
-    ['Tech leads', v.roles.techLeads?.length ? e(v.roles.techLeads.join(', ')) : undefined],
-    ['Comms manager', v.roles.commsManager && e(v.roles.commsManager)],
+function renderIncidentView(v: IncidentPageView): SafeHtml {
+  const roles: [string, SafeHtml | undefined][] = [
+    ['Incident manager', textOf(v.roles.incidentManager)],
+    ['Tech leads', v.roles.techLeads?.length ? html`${v.roles.techLeads.join(', ')}` : undefined],
+    ['Comms manager', textOf(v.roles.commsManager)],
     [
       'Chat room',
       v.meeting.chatChannel
         ? v.meeting.chatRoomUrl
           ? link(`#${v.meeting.chatChannel}`, v.meeting.chatRoomUrl)
-          : e(`#${v.meeting.chatChannel}`)
+          : html`#${v.meeting.chatChannel}`
         : undefined,
     ],
-    ['Video call', v.meeting.videoUrl && link('Join', v.meeting.videoUrl)],
-    ['State document', v.meeting.stateDocumentUrl && link('Open', v.meeting.stateDocumentUrl)],
+    ['Video call', v.meeting.videoUrl ? link('Join', v.meeting.videoUrl) : undefined],
+    ['State document', v.meeting.stateDocumentUrl ? link('Open', v.meeting.stateDocumentUrl) : undefined],
   ];
   const days = new Map<string, typeof v.timeline>();
   for (const entry of v.timeline) {
     const day = dayOf(entry.at);
     days.set(day, [...(days.get(day) ?? []), entry]);
   }
-  return [
-    `<h1>${e(v.key)}: ${e(v.summary)}</h1>`,
-    facts([
-      ['Severity', `Sev ${e(String(v.severity))}`],
-      ['Status', e(v.status)],
-      ['Service', e(v.service)],
-      ['Products', v.products.length ? e(v.products.join(', ')) : undefined],
-      ['Impact', v.description && e(v.description)],
-      ['Impact started', e(humanTime(v.times.impactStartedAt))],
-      ['Detected', e(humanTime(v.times.detectedAt))],
-      ['Impact ended', v.times.impactEndedAt && e(humanTime(v.times.impactEndedAt))],
-      ['Resolved', v.times.resolvedAt && e(humanTime(v.times.resolvedAt))],
-    ]),
-    '<h2>People and places</h2>',
-    roles.some(([, value]) => value) ? facts(roles) : '<p class="muted">Nobody has taken charge yet.</p>',
-    '<h2>Measures</h2>',
-    facts(v.metrics.map((m) => [m.label, e(duration(m.ms))])),
-    `<h2>Alerts (${v.alerts.length})</h2>`,
-    v.alerts.length === 0
-      ? '<p class="muted">No alerts: the incident was declared by hand.</p>'
-      : `<ul>${v.alerts
-          .map(
+  const time = (iso: string | undefined) => (iso ? html`${humanTime(iso)}` : undefined);
+  return joinHtml(
+    [
+      html`<h1>${v.key}: ${v.summary}</h1>`,
+      facts([
+        ['Severity', html`Sev ${String(v.severity)}`],
+        ['Status', html`${v.status}`],
+        ['Service', html`${v.service}`],
+        ['Products', v.products.length ? html`${v.products.join(', ')}` : undefined],
+        ['Impact', textOf(v.description)],
+        ['Impact started', time(v.times.impactStartedAt)],
+        ['Detected', time(v.times.detectedAt)],
+        ['Impact ended', time(v.times.impactEndedAt)],
+        ['Resolved', time(v.times.resolvedAt)],
+      ]),
+      html`<h2>People and places</h2>`,
+      roles.some(([, value]) => value)
+        ? facts(roles)
+        : html`<p class="muted">Nobody has taken charge yet.</p>`,
+      html`<h2>Measures</h2>`,
+      facts(v.metrics.map((m) => [m.label, html`${duration(m.ms)}`])),
+      html`<h2>Alerts (${v.alerts.length})</h2>`,
+      v.alerts.length === 0
+        ? html`<p class="muted">No alerts: the incident was declared by hand.</p>`
+        : html`<ul>${v.alerts.map(
             (a) =>
-              `<li><strong>${e(a.status)}</strong> ${e(a.summary)} <span class="muted">since ${e(humanTime(a.startsAt))}${
-                a.endsAt ? `, ended ${e(humanTime(a.endsAt))}` : ''
-              }</span>${a.links.length ? `<br>${a.links.map((l) => link(l.label, l.href)).join(' · ')}` : ''}</li>`,
-          )
-          .join('')}</ul>`,
-    `<h2>Comms sent (${v.comms.length})</h2>`,
-    v.comms.length === 0
-      ? '<p class="muted">None yet.</p>'
-      : `<ul>${v.comms
-          .map(
+              html`<li><strong>${a.status}</strong> ${a.summary} <span class="muted">since ${humanTime(a.startsAt)}${
+                a.endsAt && html`, ended ${humanTime(a.endsAt)}`
+              }</span>${
+                a.links.length > 0 &&
+                html`<br>${joinHtml(
+                  a.links.map((l) => link(l.label, l.href)),
+                  html` · `,
+                )}`
+              }</li>`,
+          )}</ul>`,
+      html`<h2>Comms sent (${v.comms.length})</h2>`,
+      v.comms.length === 0
+        ? html`<p class="muted">None yet.</p>`
+        : html`<ul>${v.comms.map(
             (c) =>
-              `<li>${e(c.what)}: ${e(c.subject)} <span class="muted">to ${e(c.recipients.join(', '))}${
-                c.sentAt ? `, ${e(humanTime(c.sentAt))}` : ', sending'
+              html`<li>${c.what}: ${c.subject} <span class="muted">to ${c.recipients.join(', ')}${
+                c.sentAt ? html`, ${humanTime(c.sentAt)}` : html`, sending`
               }</span></li>`,
-          )
-          .join('')}</ul>`,
-    '<h2>Timeline (UTC)</h2>',
-    ...[...days.entries()].map(
-      ([day, entries]) =>
-        `<h3>${e(day)}</h3><ol class="tl">${entries
-          .map(
+          )}</ul>`,
+      html`<h2>Timeline (UTC)</h2>`,
+      ...[...days.entries()].map(
+        ([day, entries]) =>
+          html`<h3>${day}</h3><ol class="tl">${entries.map(
             (t) =>
-              `<li><time datetime="${e(t.at)}">${e(t.at.slice(11, 19))}</time><span>${e(t.text)} <span class="muted">(${e(
-                t.actor,
-              )})</span></span></li>`,
-          )
-          .join('')}</ol>`,
-    ),
-    `<p class="note">A read-only page sent to <strong>${e(v.recipient)}</strong>; the link works until ${e(
-      humanTime(v.expiresAt),
-    )}. Opening it changed nothing.</p>`,
-  ].join('\n');
+              html`<li><time datetime="${t.at}">${t.at.slice(11, 19)}</time><span>${t.text} <span class="muted">(${t.actor})</span></span></li>`,
+          )}</ol>`,
+      ),
+      html`<p class="note">A read-only page sent to <strong>${v.recipient}</strong>; the link works until ${humanTime(v.expiresAt)}. Opening it changed nothing.</p>`,
+    ],
+    NEWLINE,
+  );
 }
 
 /**
  * An approver's confirm page: what the decision means, the whole document (read-only), and one form posting the
  * link's decision with the content hash it is bound to (hidden) and a comment (required to request changes).
  */
-function renderApprovalConfirm(v: ApprovalConfirmView): string {
+function renderApprovalConfirm(v: ApprovalConfirmView): SafeHtml {
   const approve = v.decision === 'approved';
   const what = approve
     ? 'Approving means you agree with the root cause, and that the priority actions are an acceptable way to address it.'
     : 'Requesting changes returns the postmortem to its owner as a draft, with your comment; you will be asked again on the new version.';
   const role = v.mandatory
-    ? 'You are asked as a <strong>mandatory</strong> approver: the postmortem is approved once every mandatory approver has approved it.'
-    : 'You are asked as an <strong>optional</strong> approver: the postmortem does not wait for you, but your decision and comment are recorded with it, and a request for changes returns it to its owner.';
+    ? html`You are asked as a <strong>mandatory</strong> approver: the postmortem is approved once every mandatory approver has approved it.`
+    : html`You are asked as an <strong>optional</strong> approver: the postmortem does not wait for you, but your decision and comment are recorded with it, and a request for changes returns it to its owner.`;
   const invalid = v.error !== undefined;
-  return [
-    `<h1>${approve ? 'Approve' : 'Request changes to'} the postmortem of ${e(v.incident.key)}?</h1>`,
-    incidentFacts(v.incident),
-    `<p>${role}</p>`,
-    `<p>${what} Read version ${e(String(v.version))} below; the form is at the end.</p>`,
-    `<section class="doc" aria-label="The postmortem, version ${e(String(v.version))}">`,
-    v.document,
-    '</section>',
-    `<form method="post" action="${e(v.formAction)}">`,
-    `<input type="hidden" name="decision" value="${e(v.decision)}">`,
-    `<input type="hidden" name="contentHash" value="${e(v.contentHash)}">`,
-    invalid ? `<div class="box bad" id="comment-error" role="alert"><p>${e(v.error ?? '')}</p></div>` : '',
-    '<div class="field">',
-    `<label for="comment">${approve ? 'Comment (optional)' : 'What should change (required)'}</label>`,
-    '<p class="hint">At most 2,000 characters; line breaks are kept. It is shown to the owner and recorded with your decision.</p>',
-    `<textarea id="comment" name="comment" rows="6" maxlength="2000"${approve ? '' : ' required'}${
-      invalid ? ' aria-invalid="true" aria-describedby="comment-error"' : ''
-    }>${e(v.comment ?? '')}</textarea>`,
-    '</div>',
-    approve
-      ? `<button type="submit" class="approve">Approve version ${e(String(v.version))}</button>`
-      : '<button type="submit">Request changes</button>',
-    '</form>',
-    `<p class="note">This link was sent to <strong>${e(v.approver)}</strong> and records the decision as theirs, ` +
-      `with this version's content. It works once, until ${e(humanTime(v.expiresAt))}. ` +
-      `${approve ? 'To request changes instead' : 'To approve instead'}, use the other link in the email. Opening this page changed nothing.</p>`,
-  ].join('\n');
+  return joinHtml(
+    [
+      html`<h1>${approve ? 'Approve' : 'Request changes to'} the postmortem of ${v.incident.key}?</h1>`,
+      incidentFacts(v.incident),
+      html`<p>${role}</p>`,
+      html`<p>${what} Read version ${String(v.version)} below; the form is at the end.</p>`,
+      html`<section class="doc" aria-label="The postmortem, version ${String(v.version)}">`,
+      // raw: the document is markdown-it's output with HTML input off (DocumentHtml, core/postmortem-document.ts).
+      raw(v.document),
+      html`</section>`,
+      html`<form method="post" action="${v.formAction}">`,
+      html`<input type="hidden" name="decision" value="${v.decision}">`,
+      html`<input type="hidden" name="contentHash" value="${v.contentHash}">`,
+      invalid
+        ? html`<div class="box bad" id="comment-error" role="alert"><p>${v.error ?? ''}</p></div>`
+        : html``,
+      html`<div class="field">`,
+      html`<label for="comment">${approve ? 'Comment (optional)' : 'What should change (required)'}</label>`,
+      html`<p class="hint">At most 2,000 characters; line breaks are kept. It is shown to the owner and recorded with your decision.</p>`,
+      html`<textarea id="comment" name="comment" rows="6" maxlength="2000"${approve ? html`` : html` required`}${
+        invalid && html` aria-invalid="true" aria-describedby="comment-error"`
+      }>${v.comment ?? ''}</textarea>`,
+      html`</div>`,
+      approve
+        ? html`<button type="submit" class="approve">Approve version ${String(v.version)}</button>`
+        : html`<button type="submit">Request changes</button>`,
+      html`</form>`,
+      html`<p class="note">This link was sent to <strong>${v.approver}</strong> and records the decision as theirs, with this version's content. It works once, until ${humanTime(v.expiresAt)}. ${approve ? 'To request changes instead' : 'To approve instead'}, use the other link in the email. Opening this page changed nothing.</p>`,
+    ],
+    NEWLINE,
+  );
 }
+
+/** A page of lines, one element a line. */
+const lines = (...parts: SafeHtml[]) => joinHtml(parts, NEWLINE);
 
 export function renderLinkPage(model: LinkPage): string {
   switch (model.kind) {
     case 'approval-confirm':
-      return page(
+      return pageShell(
         'plain',
         `${model.view.decision === 'approved' ? 'Approve' : 'Request changes to'} the postmortem of ${model.view.incident.key}`,
         renderApprovalConfirm(model.view),
         { wide: true },
       );
     case 'approval-stale':
-      return page(
+      return pageShell(
         'warn',
         'The postmortem changed',
-        [
-          '<h1>The postmortem changed since you were asked</h1>',
+        lines(
+          html`<h1>The postmortem changed since you were asked</h1>`,
           incidentFacts(model.incident),
-          `<p>It was edited after this link was sent, so this link no longer decides anything. A new email with links for the new version was sent to <strong>${e(
-            model.recipient,
-          )}</strong>: read that version and decide from there. Nothing was changed.</p>`,
-        ].join('\n'),
+          html`<p>It was edited after this link was sent, so this link no longer decides anything. A new email with links for the new version was sent to <strong>${model.recipient}</strong>: read that version and decide from there. Nothing was changed.</p>`,
+        ),
       );
     case 'incident':
-      return page('plain', `${model.view.key}: ${model.view.summary}`, renderIncidentView(model.view));
+      return pageShell('plain', `${model.view.key}: ${model.view.summary}`, renderIncidentView(model.view));
     case 'view-only':
-      return page(
+      return pageShell(
         'bad',
         'This link only shows an incident',
-        [
-          '<h1>This link only shows an incident</h1>',
-          '<p>It was sent so that you can read the incident; it cannot decide or change anything. Nothing was changed.</p>',
-        ].join('\n'),
+        lines(
+          html`<h1>This link only shows an incident</h1>`,
+          html`<p>It was sent so that you can read the incident; it cannot decide or change anything. Nothing was changed.</p>`,
+        ),
       );
     case 'confirm':
-      return page(
+      return pageShell(
         'plain',
         model.action.question,
-        [
-          `<h1>${e(model.action.question)}</h1>`,
+        lines(
+          html`<h1>${model.action.question}</h1>`,
           incidentFacts(model.incident),
-          `<p>${e(model.action.consequence)}</p>`,
-          `<p class="note">This link was sent to <strong>${e(model.recipient)}</strong> and records the decision as theirs. ` +
-            `It works once, until ${e(humanTime(model.expiresAt))}. Opening this page changed nothing.</p>`,
-          `<form method="post" action="${e(model.formAction)}">`,
-          `<button type="submit">${e(model.action.button)}</button>`,
-          '</form>',
-        ].join('\n'),
+          html`<p>${model.action.consequence}</p>`,
+          html`<p class="note">This link was sent to <strong>${model.recipient}</strong> and records the decision as theirs. It works once, until ${humanTime(model.expiresAt)}. Opening this page changed nothing.</p>`,
+          html`<form method="post" action="${model.formAction}">`,
+          html`<button type="submit">${model.action.button}</button>`,
+          html`</form>`,
+        ),
       );
     case 'done':
-      return page(
+      return pageShell(
         'ok',
         model.action.doneHeadline,
-        [
-          `<h1>${e(model.action.doneHeadline)}</h1>`,
+        lines(
+          html`<h1>${model.action.doneHeadline}</h1>`,
           incidentFacts(model.incident),
-          `<p>${e(model.action.doneDetail)}</p>`,
-          `<p class="note">Recorded for <strong>${e(model.by)}</strong> at ${e(humanTime(model.at))}. This link is now used up.</p>`,
-        ].join('\n'),
+          html`<p>${model.action.doneDetail}</p>`,
+          html`<p class="note">Recorded for <strong>${model.by}</strong> at ${humanTime(model.at)}. This link is now used up.</p>`,
+        ),
       );
     case 'already-done':
-      return page(
+      return pageShell(
         'warn',
         model.action.alreadyHeadline,
-        [
-          `<h1>${e(model.action.alreadyHeadline)}</h1>`,
+        lines(
+          html`<h1>${model.action.alreadyHeadline}</h1>`,
           incidentFacts(model.incident),
-          `<p>Already done by <strong>${e(model.by)}</strong> at ${e(humanTime(model.at))}. Nothing was changed now.</p>`,
-        ].join('\n'),
+          html`<p>Already done by <strong>${model.by}</strong> at ${humanTime(model.at)}. Nothing was changed now.</p>`,
+        ),
       );
     case 'in-progress':
-      return page(
+      return pageShell(
         'warn',
         'Already being processed',
-        [
-          '<h1>Already being processed</h1>',
+        lines(
+          html`<h1>Already being processed</h1>`,
           incidentFacts(model.incident),
-          `<p>This link was just used and the decision is being recorded. Open the link again in a few seconds to see the result.</p>`,
-        ].join('\n'),
+          html`<p>This link was just used and the decision is being recorded. Open the link again in a few seconds to see the result.</p>`,
+        ),
       );
     case 'expired':
-      return page(
+      return pageShell(
         'bad',
         'This link has expired',
-        [
-          '<h1>This link has expired</h1>',
-          '<p>Links in Hotline emails work for a limited time. Nothing was changed. Use a newer email, or act on the incident with the incident CLI or API.</p>',
-        ].join('\n'),
+        lines(
+          html`<h1>This link has expired</h1>`,
+          html`<p>Links in Hotline emails work for a limited time. Nothing was changed. Use a newer email, or act on the incident with the incident CLI or API.</p>`,
+        ),
       );
     case 'editor-expired':
-      return page(
+      return pageShell(
         'warn',
         'This editor link has expired',
-        [
-          '<h1>This editor link has expired</h1>',
+        lines(
+          html`<h1>This editor link has expired</h1>`,
           incidentFacts(model.incident),
-          `<p>Editor links work for a limited time. Nothing was changed. A fresh link can be mailed to the postmortem's owner, ${e(model.owner)}.</p>`,
-          `<form method="post" action="${e(model.formAction)}">`,
-          `<input type="hidden" name="${FRESH_EDITOR_LINK.name}" value="${FRESH_EDITOR_LINK.value}">`,
-          `<button type="submit">Mail a fresh editor link to ${e(model.owner)}</button>`,
-          '</form>',
-        ].join('\n'),
+          html`<p>Editor links work for a limited time. Nothing was changed. A fresh link can be mailed to the postmortem's owner, ${model.owner}.</p>`,
+          html`<form method="post" action="${model.formAction}">`,
+          html`<input type="hidden" name="${FRESH_EDITOR_LINK.name}" value="${FRESH_EDITOR_LINK.value}">`,
+          html`<button type="submit">Mail a fresh editor link to ${model.owner}</button>`,
+          html`</form>`,
+        ),
       );
     case 'editor-link-sent':
-      return page(
+      return pageShell(
         'ok',
         'A fresh editor link is on its way',
-        [
-          '<h1>A fresh editor link is on its way</h1>',
+        lines(
+          html`<h1>A fresh editor link is on its way</h1>`,
           incidentFacts(model.incident),
-          `<p>It was mailed to ${e(model.owner)} and works until ${e(humanTime(model.expiresAt))}.</p>`,
-        ].join('\n'),
+          html`<p>It was mailed to ${model.owner} and works until ${humanTime(model.expiresAt)}.</p>`,
+        ),
       );
     case 'invalid':
-      return page(
+      return pageShell(
         'bad',
         'This link is not valid',
-        [
-          '<h1>This link is not valid</h1>',
-          '<p>The link is incomplete or was changed (or signed with a key that has since been retired). Nothing was changed. Open the link exactly as it is in the email.</p>',
-        ].join('\n'),
+        lines(
+          html`<h1>This link is not valid</h1>`,
+          html`<p>The link is incomplete or was changed (or signed with a key that has since been retired). Nothing was changed. Open the link exactly as it is in the email.</p>`,
+        ),
       );
     case 'resolved':
-      return page(
+      return pageShell(
         'warn',
         `${model.incident.key} is resolved`,
-        [
-          `<h1>${e(model.incident.key)} is already resolved</h1>`,
+        lines(
+          html`<h1>${model.incident.key} is already resolved</h1>`,
           incidentFacts(model.incident),
-          '<p>There is nothing left to do with this link. Nothing was changed.</p>',
-        ].join('\n'),
+          html`<p>There is nothing left to do with this link. Nothing was changed.</p>`,
+        ),
       );
     case 'refused':
-      return page(
+      return pageShell(
         'warn',
         'This cannot be done now',
-        [
-          '<h1>This cannot be done now</h1>',
+        lines(
+          html`<h1>This cannot be done now</h1>`,
           incidentFacts(model.incident),
-          `<p>${e(model.reason.replace(/\.$/, ''))}. Nothing was changed.</p>`,
-        ].join('\n'),
+          html`<p>${model.reason.replace(/\.$/, '')}. Nothing was changed.</p>`,
+        ),
       );
     case 'not-found':
-      return page(
+      return pageShell(
         'bad',
         'Incident not found',
-        [
-          '<h1>Incident not found</h1>',
-          '<p>The incident this link is for does not exist (any more). Nothing was changed.</p>',
-        ].join('\n'),
+        lines(
+          html`<h1>Incident not found</h1>`,
+          html`<p>The incident this link is for does not exist (any more). Nothing was changed.</p>`,
+        ),
       );
     case 'unavailable':
-      return page(
+      return pageShell(
         'bad',
         'Please try again',
-        [
-          '<h1>Please try again in a moment</h1>',
-          '<p>Hotline could not reach one of its services, so the decision may not be recorded. The link still works: go back and press the button again.</p>',
-        ].join('\n'),
+        lines(
+          html`<h1>Please try again in a moment</h1>`,
+          html`<p>Hotline could not reach one of its services, so the decision may not be recorded. The link still works: go back and press the button again.</p>`,
+        ),
       );
     case 'error':
-      return page(
+      return pageShell(
         'bad',
         'Something went wrong',
-        [
-          '<h1>Something went wrong</h1>',
-          '<p>The decision could not be recorded. The link still works: try again later, or act on the incident with the incident CLI or API.</p>',
-        ].join('\n'),
+        lines(
+          html`<h1>Something went wrong</h1>`,
+          html`<p>The decision could not be recorded. The link still works: try again later, or act on the incident with the incident CLI or API.</p>`,
+        ),
       );
   }
 }

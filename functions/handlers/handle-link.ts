@@ -9,7 +9,7 @@ import { workflowCallbackPort } from '../adapters/workflow.ts';
 import { PayloadTooLargeError } from '../core/errors.ts';
 import { linkKeyId } from '../core/links.ts';
 import { editorResponse, formTooLargeResponse, isEditorResult } from '../core/postmortem-page.ts';
-import { decideLink, type LinkDeps, viewLink } from '../use-cases/links.ts';
+import { decideLink, type LinkDeps, viewLink } from '../use-cases/links/index.ts';
 import { linkedTo } from './capabilities.ts';
 import { type HttpEvent, type HttpResult, html, htmlErrors, rawBody } from './http.ts';
 import { responseDeps } from './response-deps.ts';
@@ -53,17 +53,13 @@ export const handler = middy<HttpEvent, HttpResult>()
       keys: await links().signingKeys({ keyId: linkKeyId(token) }),
       newId: ulid,
     };
-    const query = event.queryStringParameters ?? {};
+    // The link's kind (use-cases/links/registry.ts) reads what it needs of the form or the query.
     const page = form
       ? await decideLink(deps, token, form, {
           ...(event.headers?.['user-agent'] ? { userAgent: event.headers['user-agent'] } : {}),
           sourceIp: event.requestContext.http.sourceIp,
         })
-      : await viewLink(deps, token, {
-          saved: query.saved,
-          unchanged: query.unchanged,
-          requested: query.requested,
-        });
+      : await viewLink(deps, token, event.queryStringParameters ?? {});
     if (method === 'POST') logger.info('link decided', { page: page.kind });
     return isEditorResult(page) ? editorResponse(page) : html(page);
   });

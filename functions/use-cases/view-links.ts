@@ -10,6 +10,9 @@ export interface LinkSigning {
   now: () => Date;
 }
 
+/** The read-only link in every mail that names an incident: it shows the incident, never decides. */
+export const VIEW_ACTION = 'view';
+
 /**
  * How long a view link's signature lasts at most. The page itself stops showing the incident a configured
  * number of days after its resolution (`viewLinkDays`), which a signature made at the start cannot know.
@@ -29,7 +32,7 @@ export async function viewUrlFor(
     id: ulid(),
     incidentId: incident.id,
     key: incident.key,
-    action: 'view',
+    action: VIEW_ACTION,
     recipient: cap(recipients.join(', '), 300),
     ttlHours: VIEW_LINK_TTL_HOURS,
     now: deps.now(),

@@ -4,7 +4,7 @@ import { dynamoStores } from '../../functions/adapters/stores.ts';
 import type { Incident } from '../../functions/core/incident.ts';
 import { issueLink, type LinkClaims, parseSigningKeys, signLink } from '../../functions/core/links.ts';
 import type { ResumeOutput } from '../../functions/core/workflow-resume.ts';
-import { LINK_ATTEMPT_LEASE_MS } from '../../functions/use-cases/link-uses.ts';
+import { LINK_ATTEMPT_LEASE_MS } from '../../functions/use-cases/links/single-use.ts';
 import { decideLink, type LinkDeps, viewLink } from '../../functions/use-cases/links.ts';
 import type { IncidentStore, Stores, WorkflowCallback } from '../../functions/use-cases/ports.ts';
 import { acknowledge } from '../../functions/use-cases/respond.ts';

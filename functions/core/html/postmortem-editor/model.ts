@@ -1,0 +1,155 @@
+import {
+  type Check,
+  type Postmortem,
+  type PostmortemChecks,
+  type TextField,
+  textFields,
+} from '../../postmortem.ts';
+import { postmortemFormNames } from '../../postmortem-edit.ts';
+import { escapeHtml } from '../../text.ts';
+
+export const e = escapeHtml;
+export const names = postmortemFormNames;
+export const LESSON_PARTS = ['wentWell', 'couldBeBetter', 'gotLucky'] as const;
+export type LessonPart = (typeof LESSON_PARTS)[number];
+
+/** New rows offered under what is there: no script, so adding a row is filling a blank one. */
+export const BLANK_ROWS = { timeline: 3, actions: 2, whys: 1 } as const;
+
+/** An action as the form holds it: strings as typed. */
+export interface ActionValues {
+  id: string;
+  title: string;
+  kind: string;
+  category: string;
+  ownerTeam: string;
+  trackerUrl: string;
+  remove: boolean;
+}
+
+/** What the form shows: the saved postmortem's values, or what a person typed (a refused save). */
+export interface EditorValues {
+  /** The version the next save edits (a hidden field). */
+  version: string;
+  owner: string;
+  text: Record<TextField, string>;
+  rootCauseCategory: string;
+  recurrenceText: string;
+  relatedIncidents: string;
+  lessons: Record<LessonPart, string>;
+  timeline: { at: string; text: string }[];
+  fiveWhys: string[];
+  actions: ActionValues[];
+}
+
+/** What the page says above the form. */
+export type EditorNotice =
+  /** After a save (Post/Redirect/Get): the version it made. */
+  | { kind: 'saved'; version: number; by: string; at: string }
+  /** A save that changed nothing. */
+  | { kind: 'unchanged'; version: number }
+  /**
+   * The save named a version that is not the current one: the other edits, newest last. Nothing was saved. The
+   * form holds the merge (`mergeStale`): `taken` fields only the others changed (their text now), `conflicts`
+   * fields both changed (the typed text, theirs shown beside it).
+   */
+  | {
+      kind: 'stale';
+      yourVersion: string;
+      others: { version: number; by: string; at: string; changed: string[] }[];
+      taken: MergeField[];
+      conflicts: MergeField[];
+    }
+  /** The save was refused: the validation message (`fields.leadup: at most ...; actions[1].title: ...`). */
+  | { kind: 'invalid'; message: string }
+  /** The postmortem can no longer be edited (approved, published). */
+  | { kind: 'closed'; tried: boolean }
+  /** After "Ask for approval" (Post/Redirect/Get): approval was requested on this version. */
+  | { kind: 'requested'; version: number }
+  /**
+   * "Ask for approval" asked nobody: the blocking checks of the version saved, or (none blocking) why not. The
+   * form was saved first (`saved`: the version it made, or that nothing had changed), so nothing typed is lost.
+   */
+  | {
+      kind: 'not-requested';
+      saved?: { version: number; changed: boolean };
+      blocking: readonly Check[];
+      reason?: string;
+    };
+
+/** One approver as the editor shows them: their decision that counts for the request, and an earlier one. */
+export interface EditorApprover {
+  address: string;
+  mandatory: boolean;
+  /** Their decision on the content in review (or last reviewed): it counts. */
+  decision?: { decision: 'approved' | 'changes-requested'; at: string; version: number };
+  /** Their latest decision on earlier content: shown, it does not count. */
+  earlier?: { decision: 'approved' | 'changes-requested'; at: string; version: number };
+}
+
+/** Where approval stands: who is (or would be) asked, the last request, and its requests for changes. */
+export interface EditorApproval {
+  approvers: EditorApprover[];
+  /** The request in review, or the last one made (it sent the postmortem back, or approved it). */
+  request?: { at: string; by: string; version: number };
+  /** The last request's requests for changes (they sent it back to draft), oldest first. */
+  changesRequested: {
+    approver: string;
+    mandatory: boolean;
+    at: string;
+    version: number;
+    comment: string;
+  }[];
+}
+
+/** The editor's second submit button: save the form, then ask the approvers. */
+export const REQUEST_APPROVAL_INTENT = { name: 'intent', value: 'request-approval' } as const;
+
+export interface PostmortemEditorView {
+  /** The postmortem as saved now. */
+  postmortem: Postmortem;
+  /** The checks of the saved version. */
+  checks: PostmortemChecks;
+  incident: { key: string; summary: string; severity: number; service: string };
+  /** Who the link was sent to (saves are recorded as theirs), and until when it works. */
+  recipient: string;
+  expiresAt: string;
+  /** Where the form posts: the link itself, relative (`./<token>`). */
+  formAction: string;
+  /** What the form shows: `valuesOf(postmortem)`, or the typed values of a refused save. */
+  values: EditorValues;
+  /** Saved versions, oldest first (who, when, what changed). */
+  history: { version: number; by: string; at: string; changed: string[] }[];
+  notice?: EditorNotice;
+  /** Shown, not editable (approved or published). */
+  readOnly: boolean;
+  /** Who approves, and what they decided (absent: the page says nothing about approval). */
+  approval?: EditorApproval;
+  /** The form was posted with "Ask for approval" and refused before anyone was asked (invalid, stale). */
+  approvalNotAsked?: boolean;
+}
+
+/** What an editor link answers: the page with its status, or a redirect after a save. */
+export type EditorResult =
+  | { kind: 'postmortem-editor'; status: 200 | 400 | 409; view: PostmortemEditorView }
+  | { kind: 'postmortem-saved'; location: string };
+
+export function isEditorResult(value: { kind: string }): value is EditorResult {
+  return value.kind === 'postmortem-editor' || value.kind === 'postmortem-saved';
+}
+
+/** The parts of the form a stale save is merged by. */
+export const mergeFields = [
+  'owner',
+  ...textFields,
+  'timeline',
+  'fiveWhys',
+  'rootCauseCategory',
+  'recurrence.text',
+  'recurrence.relatedIncidents',
+  'lessons.wentWell',
+  'lessons.couldBeBetter',
+  'lessons.gotLucky',
+  'actions',
+] as const;
+export type MergeField = (typeof mergeFields)[number];

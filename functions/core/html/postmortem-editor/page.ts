@@ -1,0 +1,159 @@
+/** The editor page itself and its responses: the parts put together in the order a reader meets them. */
+import { humanTime, type PageResponse, page, pageHeaders } from '../../pages.ts';
+import { blamelessAdvice } from '../../postmortem-checks.ts';
+import {
+  actionsSection,
+  attrs,
+  type Ctx,
+  categorySection,
+  hint,
+  label,
+  lessonsSection,
+  plain,
+  recurrenceSection,
+  textField,
+  theirsBlock,
+  timelineSection,
+  whysSection,
+} from './fields.ts';
+import { changedLabel, guide, place, problemsOf } from './form.ts';
+import { type EditorResult, e, names, type PostmortemEditorView } from './model.ts';
+import { approvalSection, checksSection, noticeBox, saveBar } from './review.ts';
+
+export function renderPostmortemEditor(v: PostmortemEditorView): string {
+  const pm = v.postmortem;
+  const invalid = new Set<string>();
+  // A refused save's action paths count the actions not marked for removal; the page shows those too.
+  const kept = v.values.actions.flatMap((a, i) => (a.remove ? [] : [i]));
+  const actionRowOf = (i: number) => kept[i] ?? i;
+  if (v.notice?.kind === 'invalid')
+    for (const { path } of problemsOf(v.notice.message)) invalid.add(place(path, actionRowOf).id);
+  const stale = v.notice?.kind === 'stale' ? v.notice : undefined;
+  const c: Ctx = {
+    v,
+    ro: v.readOnly,
+    invalid,
+    conflicts: new Set(stale?.conflicts ?? []),
+    taken: new Set(stale?.taken ?? []),
+    editOf: (field) => {
+      const name = field.split('.', 1)[0] ?? field;
+      const others = stale?.others ?? [];
+      const edit = others.findLast((o) => o.changed.includes(name)) ?? others.at(-1);
+      return edit ?? { version: pm.version, by: pm.updatedBy };
+    },
+  };
+  const m = pm.metrics;
+  const minutes = (value: number | undefined) => (value === undefined ? undefined : `${value} min`);
+  const facts: [string, string | undefined][] = [
+    ['Incident', `${v.incident.key}, Sev ${v.incident.severity}, ${v.incident.service}`],
+    ['Status', pm.status],
+    ['Owner', pm.owner],
+    ['Owner team', pm.ownerTeam],
+    ['Due', humanTime(pm.due)],
+    ['Version', `${pm.version}, saved by ${pm.updatedBy} at ${humanTime(pm.updatedAt)}`],
+  ];
+  const measures: [string, string | undefined][] = [
+    ['Minutes of impact', minutes(m.minutesOfImpact)],
+    ['Time to detect', minutes(m.timeToDetectMinutes)],
+    ['Time to acknowledge', minutes(m.timeToAcknowledgeMinutes)],
+    ['Time to recover', minutes(m.timeToRecoverMinutes)],
+  ];
+  const dl = (rows: [string, string | undefined][]) =>
+    `<dl>${rows
+      .filter(([, value]) => value !== undefined)
+      .map(([k, value]) => `<dt>${e(k)}</dt><dd>${e(value ?? '')}</dd>`)
+      .join('')}</dl>`;
+  const ownerHint = 'f-owner-hint';
+  const body = [
+    `<h1>Postmortem of ${e(v.incident.key)}</h1>`,
+    `<p class="lead">${e(v.incident.summary)}</p>`,
+    noticeBox(v, actionRowOf),
+    approvalSection(v),
+    dl(facts),
+    v.readOnly && v.notice?.kind !== 'closed'
+      ? noticeBox({ ...v, notice: { kind: 'closed', tried: false } }, actionRowOf)
+      : '',
+    v.readOnly
+      ? ''
+      : checksSection(
+          v,
+          v.notice === undefined ||
+            v.notice.kind === 'saved' ||
+            v.notice.kind === 'unchanged' ||
+            v.notice.kind === 'requested' ||
+            v.notice.kind === 'not-requested',
+        ),
+    `<p class="note">${e(blamelessAdvice)}</p>`,
+    v.readOnly ? '<div class="form">' : `<form method="post" action="${e(v.formAction)}" class="form">`,
+    v.readOnly ? '' : `<input type="hidden" name="${names.version}" value="${e(v.values.version)}">`,
+    '<h2>Owner</h2>',
+    `<div class="field">${label(names.owner, 'Who writes this postmortem')}${hint(
+      ownerHint,
+      'An email address or a name. Assign a person here; until then the owner team’s address owns it.',
+    )}<input type="text" ${attrs(c, names.owner, ownerHint)} value="${e(v.values.owner)}" autocomplete="off">${theirsBlock(
+      c,
+      'owner',
+      plain(pm.owner),
+    )}</div>`,
+    '<h2>What happened</h2>',
+    measures.some(([, value]) => value !== undefined)
+      ? `<h3>The handbook’s measures, from the incident</h3>${dl(measures)}`
+      : '',
+    ...(['summary', 'leadup', 'fault', 'impact', 'detection', 'response', 'recovery'] as const).map((name) =>
+      textField(c, name),
+    ),
+    timelineSection(c),
+    '<h2>Why it happened</h2>',
+    whysSection(c),
+    textField(c, 'rootCause'),
+    categorySection(c),
+    textField(c, 'backlogCheck'),
+    recurrenceSection(c),
+    `<h2>${e(guide.lessons.label)}</h2>`,
+    lessonsSection(c),
+    `<h2>${e(guide.actions.label)}</h2>`,
+    actionsSection(c),
+    v.readOnly ? '</div>' : `${saveBar(v)}</form>`,
+    v.history.length
+      ? `<h2>Saved versions</h2><ul>${[...v.history]
+          .reverse()
+          .slice(0, 20)
+          .map(
+            (h) =>
+              `<li>Version ${e(String(h.version))} by ${e(h.by)} at ${e(humanTime(h.at))}${
+                h.changed.length ? `: ${e(h.changed.map(changedLabel).join(', '))}` : ''
+              }</li>`,
+          )
+          .join('')}</ul>`
+      : '',
+    `<p class="note">This editor link was sent to <strong>${e(v.recipient)}</strong>: saves are recorded as theirs. It works until ${e(
+      humanTime(v.expiresAt),
+    )}, for as many saves as needed. Opening it changed nothing.</p>`,
+  ].join('\n');
+  return page('plain', `Postmortem of ${v.incident.key}`, body, { wide: true });
+}
+
+/** A form too large to read (413): nothing was saved, and the text is still in the browser's form. */
+export function formTooLargeResponse(maxBytes: number): PageResponse {
+  return {
+    statusCode: 413,
+    headers: pageHeaders(),
+    body: page(
+      'bad',
+      'Too much to save at once',
+      [
+        '<h1>Too much to save at once</h1>',
+        `<p>The form is larger than ${Math.round(maxBytes / 1024)} KB, so nothing was saved. Go back (your text is still in the form), shorten the longest fields or attach long material by link, and save again.</p>`,
+      ].join('\n'),
+    ),
+  };
+}
+
+/** The editor's HTTP response: the page with its status, or 303 See Other back to the link after a save. */
+export function editorResponse(result: EditorResult): PageResponse {
+  const headers = pageHeaders();
+  if (result.kind === 'postmortem-saved') {
+    return { statusCode: 303, headers: { ...headers, location: result.location }, body: '' };
+  }
+  return { statusCode: result.status, headers, body: renderPostmortemEditor(result.view) };
+}

@@ -1,0 +1,25 @@
+import { acknowledgeKind } from './acknowledge.ts';
+import { actionCompleteKind } from './action-complete.ts';
+import { approvalKind } from './approval.ts';
+import { editorKind } from './editor.ts';
+import type { LinkKind } from './kind.ts';
+import { viewKind } from './view.ts';
+
+/**
+ * Every kind of signed link, once. A new kind is a module declaring a `LinkKind` (kind.ts) and one line here;
+ * signing a link with an action not listed here makes a link that only ever answers "invalid".
+ */
+export const LINK_KINDS: readonly LinkKind[] = [
+  acknowledgeKind,
+  viewKind,
+  editorKind,
+  approvalKind,
+  actionCompleteKind,
+];
+
+const byAction = new Map<string, LinkKind>(LINK_KINDS.map((kind) => [kind.action, kind]));
+
+/** The kind a link's `action` claim names, if it is one of ours. */
+export function linkKindOf(action: string): LinkKind | undefined {
+  return byAction.get(action);
+}
