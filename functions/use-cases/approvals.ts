@@ -376,10 +376,15 @@ export async function decideApproval(
  * often this runs: the timeline, the actions followed, the owner's mail, and the workflow's approval wait resumed.
  * Called by a decision (and its retry), a change of approvers, the reminder and the workflow's approval wait.
  */
-export async function settleApproval(deps: PostmortemDeps, incident: Incident): Promise<Settlement> {
+export async function settleApproval(
+  deps: PostmortemDeps,
+  incident: Incident,
+): Promise<Settlement & { postmortem: Postmortem }> {
   const decisions = await deps.postmortems.decisions(incident.id);
   let settled: Settlement = { outcome: 'none' };
+  let seen: Postmortem | undefined;
   const written = await deps.postmortems.update(incident.id, (current) => {
+    seen = current;
     settled = settlementOf(current, decisions);
     if (current.status !== 'in-review') return undefined;
     const now = deps.now();
@@ -399,13 +404,14 @@ export async function settleApproval(deps: PostmortemDeps, incident: Incident): 
       return { postmortem: { ...current, status: 'draft', updatedAt: now.toISOString() } };
     return undefined;
   });
-  const postmortem = written?.after ?? (await deps.postmortems.get(incident.id));
+  // What was written, or what was read when nothing needed writing: no read again.
+  const postmortem = written?.after ?? seen;
   if (!postmortem) throw new NotFoundError(`${incident.key} has no postmortem`);
   const outcome = settled as Settlement;
   if (outcome.outcome === 'approved') await afterApproval(deps, incident, postmortem);
   if (outcome.outcome === 'changes-requested' && postmortem.status === 'draft')
     await afterChangesRequested(deps, incident, postmortem, outcome.by);
-  return outcome;
+  return { ...outcome, postmortem };
 }
 
 /** The follow-ups of a change request: the owner's mail (once per request round), the approval wait resumed. */
@@ -535,10 +541,10 @@ export async function remindApprovers(
   deps: PostmortemDeps,
   input: { incidentId: string; key: string; round?: number },
 ) {
-  const { incident } = await loaded(deps, input);
+  const incident = await incidentOrThrow(deps, input);
   const round = (input.round ?? 0) + 1;
   const settled = await settleApproval(deps, incident);
-  const postmortem = (await deps.postmortems.get(incident.id)) as Postmortem;
+  const { postmortem } = settled;
   const request = postmortem.approval;
   if (settled.outcome === 'pending' && request && settled.pending.length > 0) {
     const pending = settled.pending;
@@ -610,8 +616,8 @@ export async function changeApprovers(
   const added = input.add?.address ?? input.replace?.to;
   if (next.status === 'in-review' && next.approval && added)
     await askApprovers(deps, incident, next, next.approval, { only: [added] });
-  if (next.status === 'in-review') await settleApproval(deps, incident);
-  return viewOf(deps, (await deps.postmortems.get(incident.id)) ?? next);
+  const settled = next.status === 'in-review' ? await settleApproval(deps, incident) : undefined;
+  return viewOf(deps, settled?.postmortem ?? next);
 }
 
 /** The approvals of a postmortem as the API shows them: who is asked, and each decision with its content. */
