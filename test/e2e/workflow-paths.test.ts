@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executionArnFor } from '../../functions/adapters/workflow.ts';
+import { eventually } from '../support/eventually.ts';
 import { about, hotlineClient, type Json, type Mail } from '../support/hotline-client.ts';
 import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
 
@@ -266,10 +267,14 @@ describe('acknowledge timeout and escalation; overdue reminder and escalation (s
       (m) => m.subject === `${key} - Sev 1 - Search down - Updates missed`,
     );
     expect(escalation?.destination.to).toEqual(['imoc@example.com']);
-    const detail = await h.incident(key);
-    expect(
-      detail.timeline.filter((e: { kind: string }) => e.kind === 'update.overdue').length,
-    ).toBeGreaterThanOrEqual(2);
+    // Each miss goes on the timeline after its mail went out: wait for the second entry, not just the mail.
+    const overdue = await eventually(async () => {
+      const entries = (await h.incident(key)).timeline.filter(
+        (e: { kind: string }) => e.kind === 'update.overdue',
+      );
+      return entries.length >= 2 ? entries : undefined;
+    }, 'both misses on the timeline');
+    expect(overdue.length).toBeGreaterThanOrEqual(2);
     // An update resets the misses.
     const posted = await h.api(`/incidents/${key}/updates`, update(new Date(Date.now() + 20 * 60_000)));
     expect(posted.status).toBe(201);
