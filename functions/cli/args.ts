@@ -19,6 +19,16 @@ export function parse<O extends Options>(args: string[], options: O) {
   return parseArgs({ args, options, allowPositionals: true, strict: true });
 }
 
+/** `--as`: whom an action is recorded for (the API's `by`), on every command that records one for a person. */
+export const AS_OPTION = { as: { type: 'string' } } as const;
+export const AS_HELP =
+  '  --as <person>             record it for this person, an address or a name (default: you, as the API authenticates you)';
+
+/** The body field `--as` sets (nothing when it is not given: the API records the caller). */
+export function byOf(values: { as?: string | undefined }): { by?: string } {
+  return values.as === undefined ? {} : { by: values.as };
+}
+
 /** Whether `--help` or `-h` is among the arguments (before a `--`). */
 export function wantsHelp(args: string[]): boolean {
   const end = args.indexOf('--');

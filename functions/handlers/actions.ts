@@ -11,13 +11,13 @@ import { describeIssues } from '../core/validation.ts';
 import { type ActionDeps, completeAction, listActions } from '../use-cases/actions.ts';
 import { linkedTo } from './capabilities.ts';
 import {
+  actorOf,
   type HttpEvent,
   type HttpResult,
   httpErrors,
   type JsonHttpEvent,
   json,
   jsonBody,
-  operatorOf,
 } from './http.ts';
 import { pageLimit, serviceFilter } from './list-query.ts';
 
@@ -77,13 +77,14 @@ async function route(event: JsonHttpEvent): Promise<HttpResult> {
     }
     case 'POST /actions/{id}/complete': {
       const actionId = actionIdOf(event);
+      const by = actorOf(event);
       let completion: ReturnType<typeof parseCompletion>;
       try {
         completion = parseCompletion(event.jsonBody);
       } catch (error) {
         throw new ValidationError(`invalid request: ${(error as Error).message}`);
       }
-      const action = await completeAction(d, { actionId, by: operatorOf(event), via: 'api', ...completion });
+      const action = await completeAction(d, { actionId, by, via: 'api', ...completion });
       logger.info('action completed', { actionId, key: action.incidentKey });
       return json(200, { action });
     }

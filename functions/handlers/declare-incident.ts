@@ -13,13 +13,13 @@ import { describeIssues } from '../core/validation.ts';
 import { declareIncident } from '../use-cases/declare-incident.ts';
 import { linkedTo } from './capabilities.ts';
 import {
+  actorOf,
   type HttpEvent,
   type HttpResult,
   httpErrors,
   type JsonHttpEvent,
   json,
   jsonBody,
-  operatorOf,
 } from './http.ts';
 
 const text = (max: number) =>
@@ -46,6 +46,7 @@ const stores = use(storesPort);
 const workflow = use(workflowStarterPort);
 
 async function declare(event: JsonHttpEvent): Promise<HttpResult> {
+  const by = actorOf(event);
   // A lone surrogate in the text becomes U+FFFD before it reaches the incident, its answers and its mails.
   const result = declarationSchema.safeParse(wellFormedDeep(event.jsonBody));
   if (!result.success) throw new ValidationError(`invalid declaration: ${describeIssues(result.error)}`);
@@ -66,7 +67,7 @@ async function declare(event: JsonHttpEvent): Promise<HttpResult> {
       newId: ulid,
     },
     result.data,
-    operatorOf(event),
+    by,
     idempotencyKey,
   );
   logger.info('incident declared', { key: touched.key, outcome: touched.outcome });

@@ -1,5 +1,6 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import * as z from 'zod/mini';
 import { isTransient } from '../adapters/errors.ts';
 import { logger } from '../adapters/logger.ts';
 import {
@@ -9,6 +10,7 @@ import {
   ValidationError,
 } from '../core/errors.ts';
 import { type LinkPage, linkPageResponse } from '../core/pages.ts';
+import { describeIssues } from '../core/validation.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -132,6 +134,33 @@ export function jsonBody(options: JsonBodyOptions): middy.MiddlewareObj<HttpEven
       }
     },
   };
+}
+
+/** The person an operator records an action for (`by` in the body, the CLI's `--as`): a name or an address. */
+const recordedFor = z.string({ error: 'by must be a string (who the action is recorded for)' }).check(
+  z.trim(),
+  z.minLength(1, 'by is empty'),
+  z.maxLength(200, 'by is longer than 200 characters'),
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  z.refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'by must not contain control characters'),
+);
+
+/**
+ * Who an operator route records its action for: `by` in the JSON body when the caller records it for someone
+ * else (an operator at a desk acting for the incident manager on the phone: the CLI's `--as`), else the
+ * authenticated operator. `by` is taken out of the body, so each route's own schema stays strict; the operator
+ * who made the call is logged beside it.
+ */
+export function actorOf(event: JsonHttpEvent): string {
+  const operator = operatorOf(event);
+  const body = event.jsonBody;
+  if (body === null || typeof body !== 'object' || Array.isArray(body) || !('by' in body)) return operator;
+  const { by, ...rest } = body as Record<string, unknown>;
+  const parsed = recordedFor.safeParse(by);
+  if (!parsed.success) throw new ValidationError(`invalid by: ${describeIssues(parsed.error)}`);
+  event.jsonBody = rest;
+  logger.info('action recorded for another person', { recordedFor: parsed.data, operator });
+  return parsed.data;
 }
 
 /** Who is calling an operator route: the IAM identity API Gateway verified (the local target fills the same). */

@@ -26,13 +26,13 @@ import {
 } from '../use-cases/postmortems.ts';
 import { linkedTo } from './capabilities.ts';
 import {
+  actorOf,
   type HttpEvent,
   type HttpResult,
   httpErrors,
   type JsonHttpEvent,
   json,
   jsonBody,
-  operatorOf,
 } from './http.ts';
 import { pageLimit, serviceFilter } from './list-query.ts';
 import { responseDeps } from './response-deps.ts';
@@ -151,36 +151,41 @@ async function route(event: JsonHttpEvent): Promise<HttpResult> {
     }
     case 'POST /incidents/{key}/postmortem': {
       const key = incidentKeyOf(event);
+      const by = actorOf(event);
       parse(openBody, event.jsonBody, 'request');
-      const { created } = await openPostmortem(d, { key, by: operatorOf(event), requested: true });
+      const { created } = await openPostmortem(d, { key, by, requested: true });
       return answer(d, key, created ? 201 : 200);
     }
     case 'GET /incidents/{key}/postmortem':
       return answer(d, incidentKeyOf(event));
     case 'POST /incidents/{key}/postmortem/request-approval': {
       const key = incidentKeyOf(event);
+      const by = actorOf(event);
       parse(openBody, event.jsonBody, 'request');
-      await requestApproval(d, { key, by: operatorOf(event) });
+      await requestApproval(d, { key, by });
       return answer(d, key);
     }
     case 'POST /incidents/{key}/postmortem/editor-link': {
       const key = incidentKeyOf(event);
+      const by = actorOf(event);
       parse(openBody, event.jsonBody, 'request');
-      const sent = await mailEditorLink(d, { key, by: operatorOf(event) });
+      const sent = await mailEditorLink(d, { key, by });
       return json(202, { key, mailedTo: sent.owner, expiresAt: sent.expiresAt });
     }
     case 'POST /incidents/{key}/postmortem/approvers': {
       const key = incidentKeyOf(event);
+      const by = actorOf(event);
       const change = parse(approversBody, event.jsonBody, 'approver change');
-      await changeApprovers(d, { key, by: operatorOf(event), ...change });
+      await changeApprovers(d, { key, by, ...change });
       return answer(d, key);
     }
     case 'GET /incidents/{key}/postmortem/document':
       return documentOf(d, event, incidentKeyOf(event));
     case 'PUT /incidents/{key}/postmortem': {
       const key = incidentKeyOf(event);
+      const by = actorOf(event);
       const edit = parsePostmortemEdit(event.jsonBody);
-      const saved = await saveEdit(d, { key, by: operatorOf(event), edit });
+      const saved = await saveEdit(d, { key, by, edit });
       logger.info('postmortem saved', { key, version: saved.postmortem.version, changed: saved.changed });
       return answer(d, key);
     }

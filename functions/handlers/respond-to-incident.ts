@@ -15,13 +15,13 @@ import { describeIssues } from '../core/validation.ts';
 import { acknowledge, changeSeverity, postUpdate, resolveIncident, setRoles } from '../use-cases/respond.ts';
 import { linkedTo } from './capabilities.ts';
 import {
+  actorOf,
   type HttpEvent,
   type HttpResult,
   httpErrors,
   type JsonHttpEvent,
   json,
   jsonBody,
-  operatorOf,
 } from './http.ts';
 import { responseDeps } from './response-deps.ts';
 
@@ -82,7 +82,7 @@ async function respond(event: JsonHttpEvent): Promise<HttpResult> {
   if (!isIncidentKey(key))
     throw new ValidationError(`"${key.slice(0, 40)}" is not an incident key (like HOT-42)`);
   const action = event.routeKey.split('/').at(-1);
-  const by = operatorOf(event);
+  const by = actorOf(event);
   const d = shared();
   // Free text from outside: a lone surrogate becomes U+FFFD before it reaches a record, an answer or a mail.
   const input = wellFormedDeep(event.jsonBody);

@@ -177,7 +177,10 @@ describe('declaring an incident', () => {
         ],
         /update 1 sent; next update due /,
       ],
-      [['severity', key, '3', '--reason', 'Only admins affected'], new RegExp(`^${key} is now Sev 3$`)],
+      [
+        ['severity', key, '3', '--reason', 'Only admins affected', '--as', 'payments-oncall@example.com'],
+        new RegExp(`^${key} is now Sev 3$`),
+      ],
       [['resolve', key, '--support-cases', '2'], /resolved: impact .*; postmortem not-required$/],
     ];
     for (const [args, expected] of steps) {
@@ -185,6 +188,14 @@ describe('declaring an incident', () => {
       expect(await run(args, run1.io), `${args[0]}: ${run1.err.join(' ')}`).toBe(0);
       expect(run1.out[0]).toMatch(expected);
     }
+    // --as records the action for the person named; without it, for the operator the API authenticated.
+    const detail = (await (
+      await fetch(`${hotline.target.urls.api}/incidents/${key}`, { headers: hotline.operator() })
+    ).json()) as { timeline: { kind: string; actor: string }[] };
+    const actorOf = (kind: string) => detail.timeline.find((t) => t.kind === kind)?.actor;
+    expect(actorOf('severity.changed')).toBe('payments-oncall@example.com');
+    expect(actorOf('incident.resolved')).not.toBe('payments-oncall@example.com');
+    expect(actorOf('incident.resolved')).toBeTruthy();
     const incomplete = cli();
     expect(await run(['update', key, '--summary', 'x'], incomplete.io)).toBe(2);
     expect(incomplete.err[0]).toMatch(/^409|^400/);

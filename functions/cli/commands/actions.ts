@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { CliError, type CliIo, call } from '../api.ts';
-import { type Command, TIMES, timeArg } from '../args.ts';
+import { AS_HELP, AS_OPTION, type Command, TIMES, timeArg } from '../args.ts';
 
 /** Postmortem actions: `actions` lists them, `action complete` marks one done. */
 
@@ -58,7 +58,7 @@ async function listActions(args: string[], io: CliIo): Promise<number> {
 async function completeAction(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { tracker: { type: 'string' }, note: { type: 'string' } },
+    options: { tracker: { type: 'string' }, note: { type: 'string' }, ...AS_OPTION },
     allowPositionals: true,
     strict: true,
   });
@@ -68,6 +68,7 @@ async function completeAction(args: string[], io: CliIo): Promise<number> {
   const body: Record<string, string> = {};
   if (values.tracker !== undefined) body.trackerUrl = values.tracker;
   if (values.note !== undefined) body.note = values.note;
+  if (values.as !== undefined) body.by = values.as;
   const result = await call(io, 'POST', `/actions/${encodeURIComponent(id)}/complete`, body);
   const action = result.action as ActionAnswer;
   io.out(`${action.incidentKey}: "${action.title}" marked done by ${action.doneBy} at ${action.doneAt}.`);
@@ -94,11 +95,12 @@ ${TIMES}`,
 /** `action <sub>`, by sub. */
 export const actionCommands: Record<string, Command> = {
   complete: {
-    synopsis: '<ID> [--tracker <url>] [--note <text>]',
+    synopsis: '<ID> [--tracker <url>] [--note <text>] [--as <person>]',
     summary: 'Mark an action done (refused with exit 2 when it already is).',
     help: `Options:
   --tracker <url>   the ticket that tracked it
-  --note <text>     a note on the timeline`,
+  --note <text>     a note on the timeline
+${AS_HELP}`,
     run: completeAction,
   },
 };

@@ -1,11 +1,11 @@
 import { type CliIo, call, withQuery } from '../api.ts';
-import { type Command, parse, TIMES, timeArg, usageError } from '../args.ts';
+import { AS_HELP, AS_OPTION, type Command, parse, TIMES, timeArg, usageError } from '../args.ts';
 
 /** The incident commands: declare, list, show and the response actions. */
 
 const declare: Command = {
   synopsis:
-    '--summary <text> --impact <customer impact> --severity <1|2|3> --service <id|unknown> [--products <a,b>] [--since <time>] [--idempotency-key <key>]',
+    '--summary <text> --impact <customer impact> --severity <1|2|3> --service <id|unknown> [--products <a,b>] [--since <time>] [--idempotency-key <key>] [--as <person>]',
   summary: 'Declare an incident by hand (POST /incidents).',
   help: `Options:
   --summary <text>          what is happening, one line
@@ -15,6 +15,7 @@ const declare: Command = {
   --products <a,b>          affected products, comma-separated
   --since <time>            when impact started (default: now)
   --idempotency-key <key>   a retried declaration with the same key declares once (default: one per run)
+${AS_HELP}
 
 ${TIMES}`,
   async run(args, io) {
@@ -26,6 +27,7 @@ ${TIMES}`,
       products: { type: 'string' },
       since: { type: 'string' },
       'idempotency-key': { type: 'string' },
+      ...AS_OPTION,
     });
     const missing = (['summary', 'impact', 'severity', 'service'] as const).filter((k) => !values[k]);
     if (missing.length > 0) throw usageError('declare', declare, `declare needs --${missing.join(', --')}`);
@@ -44,6 +46,7 @@ ${TIMES}`,
           }
         : {}),
       ...(since ? { impactStartedAt: since } : {}),
+      ...(values.as !== undefined ? { by: values.as } : {}),
     };
     // One key per invocation: a retried request (timeout, network) cannot declare twice.
     const key =
@@ -159,7 +162,7 @@ const count = (v?: string) => (v === undefined ? undefined : v === 'unknown' ? '
 
 const update: Command = {
   synopsis:
-    '<KEY> --summary <text> --status <bullet>... --next <bullet>... --impact <text> --internal <n|unknown> --external <n|unknown> --root-cause <text> --eta <time|"no ETA"> --next-update <time> [--external-text <text>]',
+    '<KEY> --summary <text> --status <bullet>... --next <bullet>... --impact <text> --internal <n|unknown> --external <n|unknown> --root-cause <text> --eta <time|"no ETA"> --next-update <time> [--external-text <text>] [--as <person>]',
   summary: 'Send an update to the internal (and, with --external-text, external) lists.',
   help: `Options:
   --summary <text>          1-2 sentences
@@ -172,6 +175,7 @@ const update: Command = {
   --eta <time|"no ETA">     when it is expected to be fixed
   --next-update <time>      when the next update is due ("30 minutes", "+30", ISO)
   --external-text <text>    a short public text for the external lists and the status page
+${AS_HELP}
 
 ${TIMES}`,
   async run(args, io) {
@@ -186,6 +190,7 @@ ${TIMES}`,
       eta: { type: 'string' },
       'next-update': { type: 'string' },
       'external-text': { type: 'string' },
+      ...AS_OPTION,
     });
     const key = incidentKey('update', update, positionals);
     const eta =
@@ -203,6 +208,7 @@ ${TIMES}`,
       eta,
       nextUpdateAt: timeArg(values['next-update'], 'future'),
       external: values['external-text'],
+      by: values.as,
     });
     io.out(`${key}: update ${r.sequence} sent; next update due ${r.nextUpdateDue}`);
     return 0;
@@ -210,17 +216,19 @@ ${TIMES}`,
 };
 
 const severity: Command = {
-  synopsis: '<KEY> <1|2|3> --reason <text>',
+  synopsis: '<KEY> <1|2|3> --reason <text> [--as <person>]',
   summary: "Change an incident's severity.",
   help: `Options:
-  --reason <text>   why (on the timeline and in the comms)`,
+  --reason <text>           why (on the timeline and in the comms)
+${AS_HELP}`,
   async run(args, io) {
-    const { values, positionals } = parse(args, { reason: { type: 'string' } });
+    const { values, positionals } = parse(args, { reason: { type: 'string' }, ...AS_OPTION });
     const key = incidentKey('severity', severity, positionals);
     const level = positionals[1];
     const r = await respond(io, key, 'severity', {
       severity: level === undefined ? undefined : Number(level),
       reason: values.reason,
+      by: values.as,
     });
     io.out(r.changed ? `${key} is now Sev ${r.severity}` : `${key} was already Sev ${r.severity}`);
     return 0;
@@ -228,23 +236,26 @@ const severity: Command = {
 };
 
 const roles: Command = {
-  synopsis: '<KEY> [--im <email>] [--tech-lead <email>]... [--comms <email>]',
+  synopsis: '<KEY> [--im <email>] [--tech-lead <email>]... [--comms <email>] [--as <person>]',
   summary: "Set an incident's roles.",
   help: `Options:
   --im <email>          the incident manager
   --tech-lead <email>   a tech lead (repeat for each)
-  --comms <email>       the communications manager`,
+  --comms <email>       the communications manager
+${AS_HELP}`,
   async run(args, io) {
     const { values, positionals } = parse(args, {
       im: { type: 'string' },
       'tech-lead': { type: 'string', multiple: true },
       comms: { type: 'string' },
+      ...AS_OPTION,
     });
     const key = incidentKey('roles', roles, positionals);
     const r = await respond(io, key, 'roles', {
       incidentManager: values.im,
       techLeads: values['tech-lead'],
       commsManager: values.comms,
+      by: values.as,
     });
     io.out(`${key} roles: ${JSON.stringify(r.roles)}`);
     return 0;
@@ -253,7 +264,7 @@ const roles: Command = {
 
 const resolve: Command = {
   synopsis:
-    '<KEY> --support-cases <n> [--impact-start <time>] [--impact-end <time>] [--postmortem] [--summary <text>]',
+    '<KEY> --support-cases <n> [--impact-start <time>] [--impact-end <time>] [--postmortem] [--summary <text>] [--as <person>]',
   summary: 'Resolve an incident (final comms; a postmortem for sev 1-2, or on request).',
   help: `Options:
   --support-cases <n>     support cases raised about it
@@ -261,6 +272,7 @@ const resolve: Command = {
   --impact-end <time>     when impact ended (default: now)
   --postmortem            ask for a postmortem where none is required (sev 3)
   --summary <text>        the resolution summary
+${AS_HELP}
 
 ${TIMES}`,
   async run(args, io) {
@@ -270,6 +282,7 @@ ${TIMES}`,
       'impact-end': { type: 'string' },
       postmortem: { type: 'boolean' },
       summary: { type: 'string' },
+      ...AS_OPTION,
     });
     const key = incidentKey('resolve', resolve, positionals);
     const r = await respond(io, key, 'resolve', {
@@ -278,6 +291,7 @@ ${TIMES}`,
       impactEndedAt: timeArg(values['impact-end'], 'past'),
       postmortem: values.postmortem,
       summary: values.summary,
+      by: values.as,
     });
     io.out(`${key} resolved: impact ${r.impactStartedAt} -> ${r.impactEndedAt}; postmortem ${r.postmortem}`);
     return 0;

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Check } from '../../core/postmortem.ts';
 import { ApiError, CliError, type CliIo, call } from '../api.ts';
-import type { Command } from '../args.ts';
+import { AS_HELP, AS_OPTION, byOf, type Command } from '../args.ts';
 import { getPostmortem, keyOf, postmortemPath } from './postmortem-store.ts';
 import { approverNames, type PostmortemAnswer, sameAddress } from './postmortem-view.ts';
 
@@ -12,10 +12,15 @@ import { approverNames, type PostmortemAnswer, sameAddress } from './postmortem-
  * on its own line (as the postmortem's checks name them), or the API's reason (already in review).
  */
 async function requestApproval(args: string[], io: CliIo): Promise<number> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {}, strict: true });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: AS_OPTION,
+    strict: true,
+  });
   const key = keyOf('request-approval', positionals);
   try {
-    const answer = await call(io, 'POST', `${postmortemPath(key)}/request-approval`, {});
+    const answer = await call(io, 'POST', `${postmortemPath(key)}/request-approval`, byOf(values));
     const pm = answer.postmortem as PostmortemAnswer;
     const approvers = pm.approvals?.approvers ?? pm.approval?.approvers ?? [];
     io.out(
@@ -51,9 +56,14 @@ async function requestApproval(args: string[], io: CliIo): Promise<number> {
 
 /** `postmortem editor-link`: mails the owner a fresh editor link (an expired one cannot be used to save). */
 async function mailEditorLink(args: string[], io: CliIo): Promise<number> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {}, strict: true });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: AS_OPTION,
+    strict: true,
+  });
   const key = keyOf('editor-link', positionals);
-  const answer = await call(io, 'POST', `${postmortemPath(key)}/editor-link`, {});
+  const answer = await call(io, 'POST', `${postmortemPath(key)}/editor-link`, byOf(values));
   io.out(
     `Mailed a fresh editor link for the postmortem of ${String(answer.key)} to ${String(answer.mailedTo)}; it works until ${String(answer.expiresAt)}.`,
   );
@@ -70,6 +80,7 @@ async function changeApprovers(args: string[], io: CliIo): Promise<number> {
       mandatory: { type: 'boolean' },
       replace: { type: 'string' },
       with: { type: 'string' },
+      ...AS_OPTION,
     },
     strict: true,
   });
@@ -88,9 +99,12 @@ async function changeApprovers(args: string[], io: CliIo): Promise<number> {
     throw new CliError(
       'postmortem approvers: --mandatory goes with --add (a replacement takes the place, and the flag, of whom it replaces)',
     );
-  const body = adding
-    ? { add: { address: values.add, mandatory: values.mandatory === true } }
-    : { replace: { from: values.replace, to: values.with } };
+  const body = {
+    ...(adding
+      ? { add: { address: values.add, mandatory: values.mandatory === true } }
+      : { replace: { from: values.replace, to: values.with } }),
+    ...byOf(values),
+  };
   const pm = (await call(io, 'POST', `${postmortemPath(key)}/approvers`, body))
     .postmortem as PostmortemAnswer;
   const approvers = pm.approvals?.approvers ?? [];
@@ -109,19 +123,21 @@ async function changeApprovers(args: string[], io: CliIo): Promise<number> {
 
 export const approvalCommands: Record<string, Command> = {
   'request-approval': {
-    synopsis: '<KEY>',
+    synopsis: '<KEY> [--as <person>]',
     summary: 'Mail the approvers (exit 2 naming each unmet blocking check).',
-    help: '',
+    help: `Options:
+${AS_HELP}`,
     run: requestApproval,
   },
   'editor-link': {
-    synopsis: '<KEY>',
+    synopsis: '<KEY> [--as <person>]',
     summary: 'Mail the owner a fresh editor link (at most one mail in ten minutes).',
-    help: '',
+    help: `Options:
+${AS_HELP}`,
     run: mailEditorLink,
   },
   approvers: {
-    synopsis: '<KEY> (--add <address> [--mandatory] | --replace <address> --with <address>)',
+    synopsis: '<KEY> (--add <address> [--mandatory] | --replace <address> --with <address>) [--as <person>]',
     summary: "Add or replace an approver (nobody else's decision is reset).",
     help: `In review, a new approver is asked at once.
 
@@ -129,7 +145,8 @@ Options:
   --add <address>       add an approver (optional unless --mandatory)
   --mandatory           with --add: their approval is required
   --replace <address>   replace this approver (the replacement takes their place, and flag) ...
-  --with <address>      ... by this one`,
+  --with <address>      ... by this one
+${AS_HELP}`,
     run: changeApprovers,
   },
 };

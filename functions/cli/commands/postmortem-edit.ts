@@ -7,7 +7,7 @@ import { ValidationError } from '../../core/errors.ts';
 import type { PostmortemEditInput } from '../../core/postmortem-edit.ts';
 import { markdownToEdit, postmortemToMarkdown } from '../../core/postmortem-markdown.ts';
 import { ApiError, CliError, type CliIo, EXIT } from '../api.ts';
-import type { Command } from '../args.ts';
+import { AS_HELP, AS_OPTION, byOf, type Command } from '../args.ts';
 import { getPostmortem, keyOf, putPostmortem, reportSaved, reportStale } from './postmortem-store.ts';
 
 /**
@@ -16,7 +16,12 @@ import { getPostmortem, keyOf, putPostmortem, reportSaved, reportStale } from '.
  * cannot be saved it is kept and its path printed, so nothing typed is lost.
  */
 async function editPostmortem(args: string[], io: CliIo): Promise<number> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {}, strict: true });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: AS_OPTION,
+    strict: true,
+  });
   const key = keyOf('edit', positionals);
   const current = await getPostmortem(io, key);
   const original = postmortemToMarkdown(current);
@@ -59,7 +64,12 @@ async function editPostmortem(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
   try {
-    reportSaved(io, current.key, current.version, await putPostmortem(io, current.key, edit));
+    reportSaved(
+      io,
+      current.key,
+      current.version,
+      await putPostmortem(io, current.key, { ...edit, ...byOf(values) }),
+    );
   } catch (error) {
     if (error instanceof ApiError && error.status === 412) {
       await reportStale(io, current.key, current.version, error);
@@ -147,10 +157,13 @@ function editorOf(env: CliIo['env']): (path: string) => Promise<void> {
 }
 
 export const editCommand: Command = {
-  synopsis: '<KEY>',
+  synopsis: '<KEY> [--as <person>]',
   summary: 'Edit the whole postmortem as Markdown in $VISUAL or $EDITOR (default vi).',
   help: `The file is private and removed once saved; when the edit cannot be saved it is kept and its path printed.
 Exit 2 when the edit does not read (nothing saved), 3 when someone saved another version meanwhile.
+
+Options:
+${AS_HELP}
 
 Environment:
   VISUAL, EDITOR   the editor: a command with arguments, e.g. "code -w" (default vi)`,

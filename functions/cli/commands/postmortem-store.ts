@@ -39,11 +39,10 @@ export async function getPostmortem(io: CliIo, key: string): Promise<PostmortemA
   return (await call(io, 'GET', postmortemPath(key))).postmortem as PostmortemAnswer;
 }
 
-export async function putPostmortem(
-  io: CliIo,
-  key: string,
-  edit: PostmortemEditInput,
-): Promise<PostmortemAnswer> {
+/** An edit as the PUT takes it: `by` records it for someone else (`--as`). */
+export type RecordedEdit = PostmortemEditInput & { by?: string };
+
+export async function putPostmortem(io: CliIo, key: string, edit: RecordedEdit): Promise<PostmortemAnswer> {
   return (await call(io, 'PUT', postmortemPath(key), edit)).postmortem as PostmortemAnswer;
 }
 
@@ -96,7 +95,7 @@ export async function saveEdit(
   io: CliIo,
   key: string,
   from: number,
-  edit: PostmortemEditInput,
+  edit: RecordedEdit,
   saved?: (pm: PostmortemAnswer) => void,
 ): Promise<number> {
   try {

@@ -3,7 +3,7 @@ import { postmortemStatuses, rootCauseCategories } from '../../core/postmortem.t
 import type { ActionEdit, PostmortemEditInput } from '../../core/postmortem-edit.ts';
 import { postmortemToMarkdown } from '../../core/postmortem-markdown.ts';
 import { answeredWith, CliError, type CliIo, call, callText } from '../api.ts';
-import type { Command } from '../args.ts';
+import { AS_HELP, AS_OPTION, byOf, type Command } from '../args.ts';
 import { approvalCommands } from './postmortem-approval.ts';
 import { editCommand } from './postmortem-edit.ts';
 import {
@@ -26,9 +26,14 @@ import {
 /** The postmortem commands (`postmortem <sub>`) and `postmortems`. */
 
 async function openPostmortem(args: string[], io: CliIo): Promise<number> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {}, strict: true });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: AS_OPTION,
+    strict: true,
+  });
   const key = keyOf('open', positionals);
-  const answer = await call(io, 'POST', postmortemPath(key), {});
+  const answer = await call(io, 'POST', postmortemPath(key), byOf(values));
   const pm = answer.postmortem as PostmortemAnswer;
   io.out(
     answeredWith.get(answer) === 201
@@ -79,6 +84,7 @@ async function setPostmortem(args: string[], io: CliIo): Promise<number> {
       'value-file': { type: 'string' },
       owner: { type: 'string' },
       category: { type: 'string' },
+      ...AS_OPTION,
     },
     strict: true,
   });
@@ -108,7 +114,7 @@ async function setPostmortem(args: string[], io: CliIo): Promise<number> {
     ...(values.owner !== undefined ? { owner: values.owner } : {}),
     ...(Object.keys(fields).length > 0 ? { fields } : {}),
   };
-  return saveEdit(io, key, current.version, edit);
+  return saveEdit(io, key, current.version, { ...edit, ...byOf(values) });
 }
 
 async function addAction(args: string[], io: CliIo): Promise<number> {
@@ -121,6 +127,7 @@ async function addAction(args: string[], io: CliIo): Promise<number> {
       category: { type: 'string' },
       'owner-team': { type: 'string' },
       tracker: { type: 'string' },
+      ...AS_OPTION,
     },
     strict: true,
   });
@@ -148,12 +155,18 @@ async function addAction(args: string[], io: CliIo): Promise<number> {
     ...(values.tracker !== undefined ? { trackerUrl: values.tracker } : {}),
   } as ActionEdit;
   const before = new Set(kept.map((a) => a.id));
-  return saveEdit(io, key, current.version, { version: current.version, actions: [...kept, added] }, (pm) => {
-    for (const a of pm.actions.filter((action) => !before.has(action.id)))
-      io.out(
-        `Added action ${a.id}: [${a.kind}/${a.category}] ${a.title} (owner ${a.ownerTeam}${a.dueAt ? `, due ${a.dueAt}${a.dueProvisional ? ' provisionally' : ''}` : ''})`,
-      );
-  });
+  return saveEdit(
+    io,
+    key,
+    current.version,
+    { version: current.version, actions: [...kept, added], ...byOf(values) },
+    (pm) => {
+      for (const a of pm.actions.filter((action) => !before.has(action.id)))
+        io.out(
+          `Added action ${a.id}: [${a.kind}/${a.category}] ${a.title} (owner ${a.ownerTeam}${a.dueAt ? `, due ${a.dueAt}${a.dueProvisional ? ' provisionally' : ''}` : ''})`,
+        );
+    },
+  );
 }
 
 /** `postmortem document`: the published postmortem as the API serves it, HTML or (`--markdown`) Markdown. */
@@ -210,14 +223,13 @@ async function listPostmortems(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-const KEY_ONLY = '<KEY>';
-
 /** `postmortem <sub>`, by sub: each with its help. */
 export const postmortemCommands: Record<string, Command> = {
   open: {
-    synopsis: KEY_ONLY,
+    synopsis: '<KEY> [--as <person>]',
     summary: "Open the incident's postmortem (idempotent; a sev 3's only on request).",
-    help: '',
+    help: `Options:
+${AS_HELP}`,
     run: openPostmortem,
   },
   show: {
@@ -228,7 +240,7 @@ export const postmortemCommands: Record<string, Command> = {
     run: showPostmortem,
   },
   set: {
-    synopsis: `<KEY> [--field <name> (--value <text> | --value-file <path|->)] [--owner <address>] [--category <${rootCauseCategories.join('|')}|none>]`,
+    synopsis: `<KEY> [--field <name> (--value <text> | --value-file <path|->)] [--owner <address>] [--category <${rootCauseCategories.join('|')}|none>] [--as <person>]`,
     summary: 'Set a text field, the owner or the root cause category.',
     help: `Options:
   --field <name>          ${settableFieldNames().join(', ')}
@@ -236,20 +248,22 @@ export const postmortemCommands: Record<string, Command> = {
   --value-file <path|->   the field's text from a file, or - for standard input (its last line end is dropped)
   --owner <address>       the postmortem's owner
   --category <name>       the root cause category: ${rootCauseCategories.join(', ')}, or none
+${AS_HELP}
 
 Exit 3 when someone saved another version meanwhile (nothing saved: run it again).`,
     run: setPostmortem,
   },
   'add-action': {
     synopsis:
-      '<KEY> --title <text> --kind <priority|improvement> --category <investigate|mitigate|repair|detect|mitigate-future|prevent-future> [--owner-team <team>] [--tracker <url>]',
+      '<KEY> --title <text> --kind <priority|improvement> --category <investigate|mitigate|repair|detect|mitigate-future|prevent-future> [--owner-team <team>] [--tracker <url>] [--as <person>]',
     summary: "Add an action (a priority action is due by the service's SLO).",
     help: `Options:
   --title <text>        what is to be done
   --kind <kind>         priority or improvement
   --category <name>     investigate, mitigate, repair, detect, mitigate-future, prevent-future
   --owner-team <team>   the team that owns it (default: the service's owner team)
-  --tracker <url>       its ticket`,
+  --tracker <url>       its ticket
+${AS_HELP}`,
     run: addAction,
   },
   edit: editCommand,

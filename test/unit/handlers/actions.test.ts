@@ -108,4 +108,14 @@ describe('POST /actions/{id}/complete', () => {
     expect(badUrl.statusCode).toBe(400);
     expect(JSON.parse(badUrl.body as string).error.message).toMatch(/trackerUrl/);
   });
+
+  it('refuses a `by` (the CLI --as) that does not name a person, with a 400 naming it, and writes nothing', async () => {
+    ddb.on(GetCommand).resolves({ Item: stored });
+    for (const by of ['', '   ', 'a\r\nBcc: x@example.com', 42, 'x'.repeat(201)]) {
+      const refused = await complete(ACTION_ID, { by });
+      expect(refused.statusCode, JSON.stringify(by)).toBe(400);
+      expect(JSON.parse(refused.body as string).error.message).toMatch(/^invalid by: /);
+    }
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
 });
