@@ -185,20 +185,6 @@ function incidentFacts(incident: PageIncident): SafeHtml {
   ]);
 }
 
-/**
- * The shell for a page still built as a string (status-page.ts, postmortem-document.ts, postmortem-page.ts):
- * new pages use `pageShell` from core/html/page.ts with content built by `html`.
- */
-export function page(
-  tone: 'plain' | 'ok' | 'warn' | 'bad',
-  title: string,
-  content: string,
-  options: { wide?: boolean } = {},
-): string {
-  // raw: the callers above escape every value themselves (the unconverted pages, allow-listed in html-only.test.ts).
-  return pageShell(tone, title, raw(content), options);
-}
-
 /** What each comms kind is, in words. */
 const COMMS_KINDS: Readonly<Record<string, string>> = {
   page: 'Page',

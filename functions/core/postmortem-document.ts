@@ -1,6 +1,8 @@
 import MarkdownIt, { type MarkdownIt as MarkdownRenderer } from 'markdown-it';
+import { html, joinHtml, NEWLINE, raw } from './html/html.ts';
+import { pageShell } from './html/page.ts';
 import type { Incident } from './incident.ts';
-import { type DocumentHtml, page } from './pages.ts';
+import type { DocumentHtml } from './pages.ts';
 import type { Postmortem, PostmortemAction, PostmortemStatus } from './postmortem.ts';
 import {
   actionCategoryGuide,
@@ -9,7 +11,6 @@ import {
   postmortemFieldGuide,
   rootCauseGuide,
 } from './postmortem-checks.ts';
-import { escapeHtml } from './text.ts';
 
 /**
  * The postmortem as a document people read: the one renderer of what is published (stored, served at
@@ -376,19 +377,27 @@ export function publishedEmailHtml(markdown: string): string {
  * look of every page (its CSP allows the one style sheet by hash; no script). Serve it with `pageHeaders()`.
  */
 export function publishedPage(markdown: string, title: string): string {
-  return page('plain', title, `<article class="document">\n${publishedHtml(markdown)}</article>`, {
-    wide: true,
-  });
+  return pageShell(
+    'plain',
+    title,
+    // raw: markdown-it's output with HTML input off, its text escaped and its links checked (renderer above).
+    html`<article class="document">\n${raw(publishedHtml(markdown))}</article>`,
+    { wide: true },
+  );
 }
 
 /** A whole mail-safe HTML document of it (for a mail that is the document alone). */
 export function publishedEmailDocument(markdown: string, title: string): string {
-  return [
-    '<!doctype html><html><head><meta charset="utf-8">',
-    `<title>${escapeHtml(title)}</title></head>`,
-    '<body style="margin:0;padding:16px;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;font-size:15px;line-height:1.5;color:#1b1f24">',
-    '<div style="max-width:720px">',
-    publishedEmailHtml(markdown),
-    '</div></body></html>',
-  ].join('\n');
+  return joinHtml(
+    [
+      html`<!doctype html><html><head><meta charset="utf-8">`,
+      html`<title>${title}</title></head>`,
+      html`<body style="margin:0;padding:16px;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;font-size:15px;line-height:1.5;color:#1b1f24">`,
+      html`<div style="max-width:720px">`,
+      // raw: markdown-it's output with HTML input off, its text escaped and its links checked (renderer above).
+      raw(publishedEmailHtml(markdown)),
+      html`</div></body></html>`,
+    ],
+    NEWLINE,
+  ).toString();
 }

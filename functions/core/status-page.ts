@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Organisation } from './config.ts';
+import { EMPTY, html, joinHtml, NEWLINE, type SafeHtml } from './html/html.ts';
+import { PAGE_CSP, pageShell } from './html/page.ts';
 import { digest } from './keys.ts';
-import { humanTime, PAGE_CSP, page } from './pages.ts';
-import { escapeHtml } from './text.ts';
+import { humanTime } from './pages.ts';
 
 /**
  * The public status page (`/status`, `/status.json`, `/status.atom`): open incidents and those resolved in the
@@ -120,42 +121,45 @@ function lastChanged(entries: readonly StatusEntry[]): string | undefined {
   return newest;
 }
 
-const e = escapeHtml;
 const anchor = (entry: StatusEntry) => `incident-${entry.publicId}`;
 
 /**
- * Escaped heading text in which a very long word may break: headings have no overflow-wrap in the shared style,
- * and one long product name must not make a phone scroll sideways.
+ * Heading text (escaped) in which a very long word may break: headings have no overflow-wrap in the shared
+ * style, and one long product name must not make a phone scroll sideways.
  */
-function breakable(text: string): string {
-  return text
-    .split(/(\S{24,})/u)
-    .map((part, i) => (i % 2 === 1 ? (part.match(/.{1,16}/gu) ?? []).map(e).join('<wbr>') : e(part)))
-    .join('');
+function breakable(text: string): SafeHtml {
+  return joinHtml(
+    text
+      .split(/(\S{24,})/u)
+      .map((part, i) => (i % 2 === 1 ? joinHtml(part.match(/.{1,16}/gu) ?? [], html`<wbr>`) : part)),
+  );
 }
 
-function entryHtml(entry: StatusEntry): string {
+function entryHtml(entry: StatusEntry): SafeHtml {
   const updates = newestFirst(entry.updates);
   const first = entry.updates.reduce<string | undefined>(
     (min, u) => (!min || u.at < min ? u.at : min),
     undefined,
   );
-  return [
-    `<section id="${e(anchor(entry))}">`,
-    `<h2>${breakable(productsText(entry.products))}</h2>`,
-    '<dl>',
-    `<dt>Status</dt><dd>${statusWords(entry)}</dd>`,
-    first ? `<dt>Since</dt><dd>${e(humanTime(first))}</dd>` : '',
-    entry.resolvedAt ? `<dt>Resolved</dt><dd>${e(humanTime(entry.resolvedAt))}</dd>` : '',
-    '</dl>',
-    '<ul>',
-    ...updates.map(
-      (u) =>
-        `<li><time class="muted" datetime="${e(u.at)}">${e(humanTime(u.at))}</time><br>${e(u.text)}</li>`,
-    ),
-    '</ul>',
-    '</section>',
-  ].join('\n');
+  // A fact that is not there leaves its line empty (EMPTY, still joined): the page's source stays as it was.
+  return joinHtml(
+    [
+      html`<section id="${anchor(entry)}">`,
+      html`<h2>${breakable(productsText(entry.products))}</h2>`,
+      html`<dl>`,
+      html`<dt>Status</dt><dd>${statusWords(entry)}</dd>`,
+      first ? html`<dt>Since</dt><dd>${humanTime(first)}</dd>` : EMPTY,
+      entry.resolvedAt ? html`<dt>Resolved</dt><dd>${humanTime(entry.resolvedAt)}</dd>` : EMPTY,
+      html`</dl>`,
+      html`<ul>`,
+      ...updates.map(
+        (u) => html`<li><time class="muted" datetime="${u.at}">${humanTime(u.at)}</time><br>${u.text}</li>`,
+      ),
+      html`</ul>`,
+      html`</section>`,
+    ],
+    NEWLINE,
+  );
 }
 
 /** The HTML page: the look of every Hotline page, no script, nothing but the public projection. */
@@ -167,19 +171,21 @@ export function renderStatusHtml(model: StatusPageModel): string {
       ? 'No incidents right now.'
       : `${open.length} incident${open.length === 1 ? '' : 's'} under investigation.`;
   const changed = lastChanged(model.entries);
-  return page(
+  return pageShell(
     open.length === 0 ? 'ok' : 'warn',
     model.title,
-    [
-      `<h1>${breakable(model.title)}</h1>`,
-      `<p>${headline}</p>`,
-      ...open.map(entryHtml),
-      '<hr>',
-      `<p class="brand">Resolved in the last ${RECENT_DAYS} days</p>`,
-      resolved.length === 0 ? '<p class="muted">None.</p>' : resolved.map(entryHtml).join('\n'),
-      `<p class="note">Times are UTC.${changed ? ` Last update ${e(humanTime(changed))}.` : ''} ` +
-        'Follow this page as an <a href="status.atom">Atom feed</a> or read it as <a href="status.json">JSON</a>.</p>',
-    ].join('\n'),
+    joinHtml(
+      [
+        html`<h1>${breakable(model.title)}</h1>`,
+        html`<p>${headline}</p>`,
+        ...open.map(entryHtml),
+        html`<hr>`,
+        html`<p class="brand">Resolved in the last ${RECENT_DAYS} days</p>`,
+        resolved.length === 0 ? html`<p class="muted">None.</p>` : joinHtml(resolved.map(entryHtml), NEWLINE),
+        html`<p class="note">Times are UTC.${changed ? html` Last update ${humanTime(changed)}.` : EMPTY} Follow this page as an <a href="status.atom">Atom feed</a> or read it as <a href="status.json">JSON</a>.</p>`,
+      ],
+      NEWLINE,
+    ),
   );
 }
 
@@ -204,9 +210,13 @@ const NOT_XML =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
   /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
-/** Text for XML content and attribute values: escaped, and without the characters XML cannot hold. */
-function xml(text: string): string {
-  return escapeHtml(text.replace(NOT_XML, ''));
+/**
+ * Text for XML content and attribute values, without the characters XML cannot hold. The feed is written with
+ * the `html` tag: what it escapes (`&`, `<`, `>`, `"`, `'` as `&amp;` `&lt;` `&gt;` `&quot;` `&#39;`) is what
+ * XML needs escaped too, and its entities are XML's (the predefined ones and a character reference).
+ */
+function xmlText(text: string): string {
+  return text.replace(NOT_XML, '');
 }
 
 /** A name-based (version 5 layout) UUID URN: a valid, stable Atom id that needs no domain name. */
@@ -233,35 +243,41 @@ export function renderStatusAtom(model: StatusPageModel): string {
   updates.sort((a, b) => (a.update.at < b.update.at ? 1 : a.update.at > b.update.at ? -1 : 0));
   const updated = atomTime(lastChanged(model.entries) ?? model.now);
   const link = (rel: string, type: string, href: string) =>
-    `<link rel="${rel}" type="${type}" href="${xml(href)}"/>`;
-  return [
-    '<?xml version="1.0" encoding="utf-8"?>',
-    '<feed xmlns="http://www.w3.org/2005/Atom">',
-    `<id>${urnUuid('feed')}</id>`,
-    `<title type="text">${xml(model.title)}</title>`,
-    `<updated>${updated}</updated>`,
-    `<author><name>${xml(model.title)}</name></author>`,
-    ...(model.pageUrl
-      ? [
-          link('self', 'application/atom+xml', `${model.pageUrl}.atom`),
-          link('alternate', 'text/html', model.pageUrl),
-        ]
-      : []),
-    ...updates.map(({ entry, update }) => {
-      const resolving = entry.resolvedAt !== undefined && update.at >= entry.resolvedAt;
-      return [
-        '<entry>',
-        `<id>${urnUuid(`${entry.publicId}/${update.id}`)}</id>`,
-        `<title type="text">${resolving ? 'Resolved' : 'Investigating'}: ${xml(productsText(entry.products))}</title>`,
-        `<updated>${atomTime(update.at)}</updated>`,
-        ...(model.pageUrl ? [link('alternate', 'text/html', `${model.pageUrl}#${anchor(entry)}`)] : []),
-        `<content type="text">${xml(update.text)}</content>`,
-        '</entry>',
-      ].join('\n');
-    }),
-    '</feed>',
-    '',
-  ].join('\n');
+    html`<link rel="${rel}" type="${type}" href="${xmlText(href)}"/>`;
+  return joinHtml(
+    [
+      html`<?xml version="1.0" encoding="utf-8"?>`,
+      html`<feed xmlns="http://www.w3.org/2005/Atom">`,
+      html`<id>${urnUuid('feed')}</id>`,
+      html`<title type="text">${xmlText(model.title)}</title>`,
+      html`<updated>${updated}</updated>`,
+      html`<author><name>${xmlText(model.title)}</name></author>`,
+      ...(model.pageUrl
+        ? [
+            link('self', 'application/atom+xml', `${model.pageUrl}.atom`),
+            link('alternate', 'text/html', model.pageUrl),
+          ]
+        : []),
+      ...updates.map(({ entry, update }) => {
+        const resolving = entry.resolvedAt !== undefined && update.at >= entry.resolvedAt;
+        return joinHtml(
+          [
+            html`<entry>`,
+            html`<id>${urnUuid(`${entry.publicId}/${update.id}`)}</id>`,
+            html`<title type="text">${resolving ? 'Resolved' : 'Investigating'}: ${xmlText(productsText(entry.products))}</title>`,
+            html`<updated>${atomTime(update.at)}</updated>`,
+            ...(model.pageUrl ? [link('alternate', 'text/html', `${model.pageUrl}#${anchor(entry)}`)] : []),
+            html`<content type="text">${xmlText(update.text)}</content>`,
+            html`</entry>`,
+          ],
+          NEWLINE,
+        );
+      }),
+      html`</feed>`,
+      EMPTY,
+    ],
+    NEWLINE,
+  ).toString();
 }
 
 const contentTypes: Record<StatusFormat, string> = {

@@ -2,12 +2,13 @@
  * The SLO report as a mail (text and HTML) and its CSV attachments. The HTML is for mail clients: no script, no
  * style sheet, no remote image; layout and charts are tables with inline styles and percentage widths (bars are
  * cells whose width is the value's share), one column at most 600 px wide that shrinks to 390 px and below,
- * long keys and names wrap. Every piece of user text (keys, services, teams, titles, the report's title) is
- * escaped; links are the caller's signed view links.
+ * long keys and names wrap. Every piece is built with the `html` tag, so every piece of user text (keys,
+ * services, teams, titles, the report's title) is escaped; links are the caller's signed view links.
  */
 import type { Severity } from '../config.ts';
+import { EMPTY, type HtmlValue, html, joinHtml, NEWLINE, type SafeHtml } from '../html/html.ts';
 import type { Conformance, Distribution, DistributionChange, PeriodFigures, SloReport } from '../report.ts';
-import { escapeHtml, headerSafe } from '../text.ts';
+import { headerSafe } from '../text.ts';
 import { durationText, type EmailMessage } from './layout.ts';
 
 export interface ReportEmailOptions {
@@ -27,7 +28,10 @@ const WRAP = 'word-wrap:break-word;overflow-wrap:anywhere;word-break:break-word'
 /** Cells inherit the wrapping from their table (overflow-wrap and word-break are inherited): bytes matter. */
 const CELL = 'padding:4px 6px 4px 0;vertical-align:top;text-align:left';
 const ROW_CELL = 'padding:4px 6px 4px 0;vertical-align:top;border-bottom:1px solid #f0f0f0';
-const TABLE = `role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;border-collapse:collapse;table-layout:fixed;${WRAP}"`;
+/** The attributes of a layout table: fixed column widths for the content, automatic for the page's frame. */
+const tableAttributes = (layout: 'fixed' | 'auto') =>
+  html`role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;border-collapse:collapse;table-layout:${layout};${WRAP}"`;
+const TABLE = tableAttributes('fixed');
 
 // ---------------------------------------------------------------------------------------------------------
 // Formatting
@@ -50,40 +54,34 @@ const recurrenceLine = (count: number, previous: number) =>
 const num = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
 
 // ---------------------------------------------------------------------------------------------------------
-// HTML pieces (all text through escapeHtml)
-
-const h = escapeHtml;
+// HTML pieces (all built with the html tag: text is escaped, markup is SafeHtml)
 
 /** An email-safe bar: a full-width table, the filled cell's width the value's share of the whole (0-100). */
-function bar(share: number, colour = '#2563eb'): string {
+function bar(share: number, colour = '#2563eb'): SafeHtml {
   const width = share <= 0 ? 0 : Math.max(1, Math.min(100, Math.round(share * 100)));
   const cell = (w: number, c: string) =>
-    `<td width="${w}%" bgcolor="${c}" style="width:${w}%;background:${c};height:10px;font-size:1px;line-height:1px">&nbsp;</td>`;
+    html`<td width="${w}%" bgcolor="${c}" style="width:${w}%;background:${c};height:10px;font-size:1px;line-height:1px">&nbsp;</td>`;
   const cells =
     width === 0
       ? cell(100, '#e5e7eb')
       : width === 100
         ? cell(100, colour)
-        : cell(width, colour) + cell(100 - width, '#e5e7eb');
-  return `<table ${TABLE}><tr>${cells}</tr></table>`;
+        : html`${cell(width, colour)}${cell(100 - width, '#e5e7eb')}`;
+  return html`<table ${TABLE}><tr>${cells}</tr></table>`;
 }
 
-/** A table with percentage column widths; cells are already-safe HTML. */
-function table(widths: number[], head: string[], rows: string[][]): string {
-  const th = head
-    .map(
-      (c, i) =>
-        `<th width="${widths[i] ?? 10}%" style="width:${widths[i] ?? 10}%;${CELL};font-size:12px;color:#555555;border-bottom:1px solid #dddddd;word-break:normal;overflow-wrap:normal">${c}</th>`,
-    )
-    .join('');
-  const body = rows
-    .map((r) => `<tr>${r.map((c) => `<td style="${ROW_CELL}">${c}</td>`).join('')}</tr>`)
-    .join('');
-  return `<table ${TABLE}><tr>${th}</tr>${body}</table>`;
+/** A table with percentage column widths; cells are text (escaped) or markup. */
+function table(widths: number[], head: HtmlValue[], rows: HtmlValue[][]): SafeHtml {
+  const th = head.map(
+    (c, i) =>
+      html`<th width="${widths[i] ?? 10}%" style="width:${widths[i] ?? 10}%;${CELL};font-size:12px;color:#555555;border-bottom:1px solid #dddddd;word-break:normal;overflow-wrap:normal">${c}</th>`,
+  );
+  const body = rows.map((r) => html`<tr>${r.map((c) => html`<td style="${ROW_CELL}">${c}</td>`)}</tr>`);
+  return html`<table ${TABLE}><tr>${th}</tr>${body}</table>`;
 }
 
-const heading = (text: string) => `<h3 style="margin:20px 0 6px;font-size:16px">${h(text)}</h3>`;
-const para = (html: string) => `<p style="margin:4px 0">${html}</p>`;
+const heading = (title: string) => html`<h3 style="margin:20px 0 6px;font-size:16px">${title}</h3>`;
+const para = (content: HtmlValue) => html`<p style="margin:4px 0">${content}</p>`;
 
 // ---------------------------------------------------------------------------------------------------------
 // The mail
@@ -93,22 +91,22 @@ export function reportEmail(report: SloReport, options: ReportEmailOptions): Ema
   const prev = report.previous;
   const keyHtml = (key: string) => {
     const url = options.viewUrlFor?.(key);
-    return url ? `<a href="${h(url)}" style="color:#1d4ed8">${h(key)}</a>` : h(key);
+    return url ? html`<a href="${url}" style="color:#1d4ed8">${key}</a>` : html`${key}`;
   };
   const keyText = (key: string) => {
     const url = options.viewUrlFor?.(key);
     return url ? `${key} <${url}>` : key;
   };
   const keysHtml = (keys: string[], total: number) =>
-    keys.map(keyHtml).join(', ') + (total > keys.length ? ` and ${total - keys.length} more` : '');
+    html`${joinHtml(keys.map(keyHtml), html`, `)}${total > keys.length && html` and ${total - keys.length} more`}`;
   const keysText = (keys: string[], total: number) =>
     keys.map(keyText).join(', ') + (total > keys.length ? ` and ${total - keys.length} more` : '');
 
   const text: string[] = [];
-  const html: string[] = [];
+  const parts: SafeHtml[] = [];
   const section = (title: string) => {
     text.push('', title.toUpperCase());
-    html.push(heading(title));
+    parts.push(heading(title));
   };
 
   // Header
@@ -118,10 +116,10 @@ export function reportEmail(report: SloReport, options: ReportEmailOptions): Ema
     `Period: ${periodText(cur)} (previous: ${periodText(prev)})`,
     `Generated ${report.generatedAt}`,
   );
-  html.push(
-    `<h2 style="margin:0 0 4px;font-size:20px">${h(options.title)}</h2>`,
-    para(`Period: <strong>${h(periodText(cur))}</strong> (previous: ${h(periodText(prev))})`),
-    `<p style="margin:4px 0;font-size:12px;color:#555555">Generated ${h(report.generatedAt)}</p>`,
+  parts.push(
+    html`<h2 style="margin:0 0 4px;font-size:20px">${options.title}</h2>`,
+    para(html`Period: <strong>${periodText(cur)}</strong> (previous: ${periodText(prev)})`),
+    html`<p style="margin:4px 0;font-size:12px;color:#555555">Generated ${report.generatedAt}</p>`,
   );
 
   // Incidents by severity
@@ -131,7 +129,7 @@ export function reportEmail(report: SloReport, options: ReportEmailOptions): Ema
     `Total: ${cur.incidents} (previous ${prev.incidents}); minutes of impact: ${num(cur.impactMinutes)} (previous ${num(prev.impactMinutes)})`,
   );
   for (const s of SEVERITIES) text.push(`- Sev ${s}: ${cur.bySeverity[s]} (previous ${prev.bySeverity[s]})`);
-  html.push(
+  parts.push(
     table(
       [22, 16, 16, 46],
       ['Severity', 'This period', 'Previous', ''],
@@ -142,8 +140,13 @@ export function reportEmail(report: SloReport, options: ReportEmailOptions): Ema
           String(prev.bySeverity[s]),
           bar(cur.bySeverity[s] / maxSev, s === 1 ? '#b91c1c' : s === 2 ? '#ea580c' : '#ca8a04'),
         ]),
-        ['<strong>Total</strong>', `<strong>${cur.incidents}</strong>`, String(prev.incidents), ''],
-        ['Minutes of impact', num(cur.impactMinutes), num(prev.impactMinutes), ''],
+        [
+          html`<strong>Total</strong>`,
+          html`<strong>${cur.incidents}</strong>`,
+          String(prev.incidents),
+          EMPTY,
+        ],
+        ['Minutes of impact', num(cur.impactMinutes), num(prev.impactMinutes), EMPTY],
       ],
     ),
   );
@@ -157,7 +160,7 @@ export function reportEmail(report: SloReport, options: ReportEmailOptions): Ema
   const maxService = Math.max(1, ...services.map((s) => s.incidents));
   if (services.length === 0) {
     text.push('No incidents in either period.');
-    html.push(para('No incidents in either period.'));
+    parts.push(para('No incidents in either period.'));
   } else {
     for (const s of services) {
       const p = prevService.get(s.service);
@@ -165,19 +168,19 @@ export function reportEmail(report: SloReport, options: ReportEmailOptions): Ema
         `- ${s.name}: ${s.incidents} (sev 1/2/3: ${s.bySeverity[1]}/${s.bySeverity[2]}/${s.bySeverity[3]}; previous ${p?.incidents ?? 0}), ${num(s.impactMinutes)} min of impact`,
       );
     }
-    html.push(
+    parts.push(
       table(
         [28, 16, 16, 16, 24],
         ['Service', 'Count', 'Prev.', 'Impact (min)', ''],
         services.map((s) => [
-          h(s.name),
-          `${s.incidents}<br><span style="font-size:11px;color:#555555">${s.bySeverity[1]}/${s.bySeverity[2]}/${s.bySeverity[3]}</span>`,
+          s.name,
+          html`${s.incidents}<br><span style="font-size:11px;color:#555555">${s.bySeverity[1]}/${s.bySeverity[2]}/${s.bySeverity[3]}</span>`,
           String(prevService.get(s.service)?.incidents ?? 0),
           num(s.impactMinutes),
           bar(s.incidents / maxService),
         ]),
       ),
-      `<p style="margin:2px 0;font-size:11px;color:#555555">Under each count: sev 1/2/3.</p>`,
+      html`<p style="margin:2px 0;font-size:11px;color:#555555">Under each count: sev 1/2/3.</p>`,
     );
   }
 
@@ -190,18 +193,18 @@ export function reportEmail(report: SloReport, options: ReportEmailOptions): Ema
         `- ${s.name} (${s.availabilityObjective}%): ${num(s.impactMinutes)} of ${num(s.allowedMinutes ?? 0)} minutes allowed used (${pct(s.budgetUsed)})${(s.budgetUsed ?? 0) > 1 ? ' OVER BUDGET' : ''}`,
       );
     }
-    html.push(
+    parts.push(
       table(
         [28, 14, 16, 14, 28],
         ['Service', 'Target', 'Allowed (min)', 'Used (min)', 'Budget used'],
         objectives.map((s) => {
           const used = s.budgetUsed ?? 0;
           return [
-            h(s.name),
-            `${h(String(s.availabilityObjective))}%`,
+            s.name,
+            html`${String(s.availabilityObjective)}%`,
             num(s.allowedMinutes ?? 0),
             num(s.impactMinutes),
-            `${bar(Math.min(1, used), used > 1 ? '#b91c1c' : '#16a34a')}<span style="font-size:11px">${pct(used)}${used > 1 ? ' over budget' : ''}</span>`,
+            html`${bar(Math.min(1, used), used > 1 ? '#b91c1c' : '#16a34a')}<span style="font-size:11px">${pct(used)}${used > 1 && ' over budget'}</span>`,
           ];
         }),
       ),
@@ -232,13 +235,13 @@ export function reportEmail(report: SloReport, options: ReportEmailOptions): Ema
     `Incidents measured: detect ${report.timeToDetect.current.count}, recover ${report.timeToRecover.current.count} (MTTR is the mean time to recover)`,
   );
   for (const d of dists) text.push(`- ${d.label}: ${d.current} (previous ${d.previous}, change ${d.change})`);
-  html.push(
+  parts.push(
     table(
       [34, 22, 22, 22],
       ['', 'This period', 'Previous', 'Change'],
-      dists.map((d) => [h(d.label), h(d.current), h(d.previous), h(d.change)]),
+      dists.map((d) => [d.label, d.current, d.previous, d.change]),
     ),
-    `<p style="margin:2px 0;font-size:11px;color:#555555">MTTR is the mean time to recover.</p>`,
+    html`<p style="margin:2px 0;font-size:11px;color:#555555">MTTR is the mean time to recover.</p>`,
   );
 
   // The handbook's list
@@ -246,7 +249,7 @@ export function reportEmail(report: SloReport, options: ReportEmailOptions): Ema
   const list = report.rootCausesNotFixed;
   if (list.count === 0) {
     text.push('None: every sev 1-2 incident has its priority actions done.');
-    html.push(para('None: every sev 1-2 incident has its priority actions done.'));
+    parts.push(para('None: every sev 1-2 incident has its priority actions done.'));
   } else {
     const rows = list.rows.slice(0, Math.max(0, options.listRows ?? 25));
     const shown = rows.length < list.count ? ` (the ${rows.length} most overdue shown)` : '';
@@ -258,9 +261,9 @@ export function reportEmail(report: SloReport, options: ReportEmailOptions): Ema
         `- ${keyText(r.key)}: sev ${r.severity}, ${r.service}, owner ${r.ownerTeams.join(', ')}, ${r.openPriorityActions} open${r.postmortemPending ? ' (postmortem not approved)' : ''}, age ${r.ageDays === undefined ? 'n/a' : `${r.ageDays} d`}, ${r.overdueDays > 0 ? `${r.overdueDays} d overdue` : 'not overdue'}`,
       );
     }
-    html.push(
+    parts.push(
       para(
-        `${list.count} ${list.count === 1 ? 'incident' : 'incidents'} with open priority actions${h(shown)}`,
+        html`${list.count} ${list.count === 1 ? 'incident' : 'incidents'} with open priority actions${shown}`,
       ),
       table(
         [22, 8, 30, 10, 14, 16],
@@ -268,12 +271,12 @@ export function reportEmail(report: SloReport, options: ReportEmailOptions): Ema
         rows.map((r) => [
           keyHtml(r.key),
           String(r.severity),
-          `${h(r.service)}<br><span style="font-size:12px;color:#555555">${h(r.ownerTeams.join(', '))}</span>`,
+          html`${r.service}<br><span style="font-size:12px;color:#555555">${r.ownerTeams.join(', ')}</span>`,
           r.postmortemPending
-            ? `${r.openPriorityActions}<br><span style="font-size:11px;color:#555555">postmortem not approved</span>`
+            ? html`${r.openPriorityActions}<br><span style="font-size:11px;color:#555555">postmortem not approved</span>`
             : String(r.openPriorityActions),
           r.ageDays === undefined ? 'n/a' : `${r.ageDays} d`,
-          r.overdueDays > 0 ? `<strong style="color:#b91c1c">${r.overdueDays} d</strong>` : '-',
+          r.overdueDays > 0 ? html`<strong style="color:#b91c1c">${r.overdueDays} d</strong>` : '-',
         ]),
       ),
     );
@@ -287,17 +290,17 @@ export function reportEmail(report: SloReport, options: ReportEmailOptions): Ema
     `Open: ${pa.open}; due within ${pa.dueSoonDays} days: ${pa.dueSoon}; overdue: ${pa.overdue}`,
     `Completed on time (due this period): ${pct(onTime(cur).share)} of ${onTime(cur).applicable} (previous ${pct(onTime(prev).share)} of ${onTime(prev).applicable})`,
   );
-  html.push(
+  parts.push(
     table(
       [50, 25, 25],
       ['', 'This period', 'Previous'],
       [
-        ['Open now', String(pa.open), ''],
-        [`Due within ${pa.dueSoonDays} days`, String(pa.dueSoon), ''],
-        ['Overdue', pa.overdue > 0 ? `<strong style="color:#b91c1c">${pa.overdue}</strong>` : '0', ''],
+        ['Open now', String(pa.open), EMPTY],
+        [`Due within ${pa.dueSoonDays} days`, String(pa.dueSoon), EMPTY],
+        ['Overdue', pa.overdue > 0 ? html`<strong style="color:#b91c1c">${pa.overdue}</strong>` : '0', EMPTY],
         [
           'Completed on time (due this period)',
-          `${pct(onTime(cur).share)} of ${onTime(cur).applicable}${onTime(cur).share === undefined ? '' : bar(onTime(cur).share ?? 0, '#16a34a')}`,
+          html`${pct(onTime(cur).share)} of ${onTime(cur).applicable}${onTime(cur).share !== undefined && bar(onTime(cur).share ?? 0, '#16a34a')}`,
           `${pct(onTime(prev).share)} of ${onTime(prev).applicable}`,
         ],
       ],
@@ -305,7 +308,7 @@ export function reportEmail(report: SloReport, options: ReportEmailOptions): Ema
   );
   if (onTime(cur).missedCount > 0) {
     text.push(`Late: ${keysText(onTime(cur).missed, onTime(cur).missedCount)}`);
-    html.push(para(`Late: ${keysHtml(onTime(cur).missed, onTime(cur).missedCount)}`));
+    parts.push(para(html`Late: ${keysHtml(onTime(cur).missed, onTime(cur).missedCount)}`));
   }
 
   // Postmortems
@@ -320,16 +323,16 @@ export function reportEmail(report: SloReport, options: ReportEmailOptions): Ema
     ['Published', (p) => pm(p).byStatus.published],
   ];
   for (const [label, get] of pmRows) text.push(`- ${label}: ${get(cur)} (previous ${get(prev)})`);
-  html.push(
+  parts.push(
     table(
       [50, 25, 25],
       ['', 'This period', 'Previous'],
-      pmRows.map(([label, get]) => [h(label), String(get(cur)), String(get(prev))]),
+      pmRows.map(([label, get]) => [label, String(get(cur)), String(get(prev))]),
     ),
   );
   if (pm(cur).lateApproval > 0) {
     text.push(`Late: ${keysText(pm(cur).lateKeys, pm(cur).lateApproval)}`);
-    html.push(para(`Late: ${keysHtml(pm(cur).lateKeys, pm(cur).lateApproval)}`));
+    parts.push(para(html`Late: ${keysHtml(pm(cur).lateKeys, pm(cur).lateApproval)}`));
   }
 
   // Conformance
@@ -343,22 +346,22 @@ export function reportEmail(report: SloReport, options: ReportEmailOptions): Ema
     ['Updates posted before they were due', (p) => p.conformance.updates],
     [`Postmortems approved within ${bd} business days`, (p) => p.conformance.postmortemApproved],
   ];
-  const ruleRows: string[][] = [];
+  const ruleRows: HtmlValue[][] = [];
   for (const [label, get] of rules) {
     const c = get(cur);
     const p = get(prev);
     text.push(`- ${label}: ${pct(c.share)} (${c.met} of ${c.applicable}; previous ${pct(p.share)})`);
     if (c.missedCount > 0) text.push(`  missed: ${keysText(c.missed, c.missedCount)}`);
     ruleRows.push([
-      `${h(label)}${c.missedCount > 0 ? `<br><span style="font-size:12px;color:#555555">Missed: ${keysHtml(c.missed, c.missedCount)}</span>` : ''}`,
-      `${pct(c.share)}<br><span style="font-size:11px;color:#555555">${c.met} of ${c.applicable}</span>`,
+      html`${label}${c.missedCount > 0 && html`<br><span style="font-size:12px;color:#555555">Missed: ${keysHtml(c.missed, c.missedCount)}</span>`}`,
+      html`${pct(c.share)}<br><span style="font-size:11px;color:#555555">${c.met} of ${c.applicable}</span>`,
       pct(p.share),
       c.share === undefined
-        ? ''
+        ? EMPTY
         : bar(c.share, c.share >= 0.9 ? '#16a34a' : c.share >= 0.7 ? '#ca8a04' : '#b91c1c'),
     ]);
   }
-  html.push(table([44, 16, 14, 26], ['Rule', 'This period', 'Prev.', ''], ruleRows));
+  parts.push(table([44, 16, 14, 26], ['Rule', 'This period', 'Prev.', ''], ruleRows));
 
   // Root causes and recurrences
   section('Root-cause categories');
@@ -367,18 +370,18 @@ export function reportEmail(report: SloReport, options: ReportEmailOptions): Ema
   );
   if (categories.length === 0) {
     text.push('No postmortems in the period.');
-    html.push(para('No postmortems in the period.'));
+    parts.push(para('No postmortems in the period.'));
   } else {
     const maxCat = Math.max(1, ...categories.map(([, n]) => n));
     const label = (c: string) => (c === 'unset' ? 'not set' : c);
     for (const [c, n] of categories)
       text.push(`- ${label(c)}: ${n} (previous ${prev.rootCauses[c as keyof typeof prev.rootCauses] ?? 0})`);
-    html.push(
+    parts.push(
       table(
         [30, 16, 16, 38],
         ['Category', 'This period', 'Previous', ''],
         categories.map(([c, n]) => [
-          h(label(c)),
+          label(c),
           String(n),
           String(prev.rootCauses[c as keyof typeof prev.rootCauses] ?? 0),
           bar(n / maxCat, '#7c3aed'),
@@ -391,28 +394,31 @@ export function reportEmail(report: SloReport, options: ReportEmailOptions): Ema
   text.push(recurrenceLine(rec.count, prev.recurrences.count));
   for (const r of rec.incidents) text.push(`- ${keyText(r.key)} recurs after ${keyText(r.recurrenceOf)}`);
   if (rec.count > rec.incidents.length) text.push(`  and ${rec.count - rec.incidents.length} more`);
-  html.push(
+  parts.push(
     para(recurrenceLine(rec.count, prev.recurrences.count)),
     ...(rec.incidents.length > 0
       ? [
-          `<ul style="margin:4px 0;padding-left:20px">${rec.incidents.map((r) => `<li style="${WRAP}">${keyHtml(r.key)} recurs after ${keyHtml(r.recurrenceOf)}</li>`).join('')}${rec.count > rec.incidents.length ? `<li>and ${rec.count - rec.incidents.length} more</li>` : ''}</ul>`,
+          html`<ul style="margin:4px 0;padding-left:20px">${rec.incidents.map((r) => html`<li style="${WRAP}">${keyHtml(r.key)} recurs after ${keyHtml(r.recurrenceOf)}</li>`)}${rec.count > rec.incidents.length && html`<li>and ${rec.count - rec.incidents.length} more</li>`}</ul>`,
         ]
       : []),
   );
 
   const footer = 'The incident and action rows are attached as CSV files.';
   text.push('', footer, '');
-  html.push(`<p style="margin:20px 0 0;font-size:12px;color:#555555">${h(footer)}</p>`);
+  parts.push(html`<p style="margin:20px 0 0;font-size:12px;color:#555555">${footer}</p>`);
 
-  const document = [
-    '<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">',
-    `<title>${h(options.title)}</title></head>`,
-    '<body style="margin:0;padding:0;background:#f4f4f5">',
-    `<table ${TABLE.replace('table-layout:fixed', 'table-layout:auto')}><tr><td align="center" style="padding:8px">`,
-    `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;max-width:600px;border-collapse:collapse;background:#ffffff">`,
-    `<tr><td style="padding:12px;${FONT};${WRAP}">`,
-    ...html,
-    '</td></tr></table></td></tr></table></body></html>',
-  ].join('\n');
-  return { subject, text: text.join('\n'), html: document };
+  const document = joinHtml(
+    [
+      html`<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">`,
+      html`<title>${options.title}</title></head>`,
+      html`<body style="margin:0;padding:0;background:#f4f4f5">`,
+      html`<table ${tableAttributes('auto')}><tr><td align="center" style="padding:8px">`,
+      html`<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;max-width:600px;border-collapse:collapse;background:#ffffff">`,
+      html`<tr><td style="padding:12px;${FONT};${WRAP}">`,
+      ...parts,
+      html`</td></tr></table></td></tr></table></body></html>`,
+    ],
+    NEWLINE,
+  );
+  return { subject, text: text.join('\n'), html: document.toString() };
 }

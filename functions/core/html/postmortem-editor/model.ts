@@ -6,9 +6,7 @@ import {
   textFields,
 } from '../../postmortem.ts';
 import { postmortemFormNames } from '../../postmortem-edit.ts';
-import { escapeHtml } from '../../text.ts';
 
-export const e = escapeHtml;
 export const names = postmortemFormNames;
 export const LESSON_PARTS = ['wentWell', 'couldBeBetter', 'gotLucky'] as const;
 export type LessonPart = (typeof LESSON_PARTS)[number];

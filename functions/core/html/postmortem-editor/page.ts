@@ -1,6 +1,8 @@
 /** The editor page itself and its responses: the parts put together in the order a reader meets them. */
-import { humanTime, type PageResponse, page, pageHeaders } from '../../pages.ts';
+import { humanTime } from '../../pages.ts';
 import { blamelessAdvice } from '../../postmortem-checks.ts';
+import { html, joinHtml, NEWLINE } from '../html.ts';
+import { type PageResponse, pageHeaders, pageShell } from '../page.ts';
 import {
   actionsSection,
   attrs,
@@ -17,7 +19,7 @@ import {
   whysSection,
 } from './fields.ts';
 import { changedLabel, guide, place, problemsOf } from './form.ts';
-import { type EditorResult, e, names, type PostmortemEditorView } from './model.ts';
+import { type EditorResult, names, type PostmortemEditorView } from './model.ts';
 import { approvalSection, checksSection, noticeBox, saveBar } from './review.ts';
 
 export function renderPostmortemEditor(v: PostmortemEditorView): string {
@@ -59,23 +61,22 @@ export function renderPostmortemEditor(v: PostmortemEditorView): string {
     ['Time to recover', minutes(m.timeToRecoverMinutes)],
   ];
   const dl = (rows: [string, string | undefined][]) =>
-    `<dl>${rows
+    html`<dl>${rows
       .filter(([, value]) => value !== undefined)
-      .map(([k, value]) => `<dt>${e(k)}</dt><dd>${e(value ?? '')}</dd>`)
-      .join('')}</dl>`;
+      .map(([k, value]) => html`<dt>${k}</dt><dd>${value}</dd>`)}</dl>`;
   const ownerHint = 'f-owner-hint';
-  const body = [
-    `<h1>Postmortem of ${e(v.incident.key)}</h1>`,
-    `<p class="lead">${e(v.incident.summary)}</p>`,
-    noticeBox(v, actionRowOf),
-    approvalSection(v),
-    dl(facts),
-    v.readOnly && v.notice?.kind !== 'closed'
-      ? noticeBox({ ...v, notice: { kind: 'closed', tried: false } }, actionRowOf)
-      : '',
-    v.readOnly
-      ? ''
-      : checksSection(
+  const body = joinHtml(
+    [
+      html`<h1>Postmortem of ${v.incident.key}</h1>`,
+      html`<p class="lead">${v.incident.summary}</p>`,
+      noticeBox(v, actionRowOf),
+      approvalSection(v),
+      dl(facts),
+      v.readOnly &&
+        v.notice?.kind !== 'closed' &&
+        noticeBox({ ...v, notice: { kind: 'closed', tried: false } }, actionRowOf),
+      !v.readOnly &&
+        checksSection(
           v,
           v.notice === undefined ||
             v.notice.kind === 'saved' ||
@@ -83,54 +84,55 @@ export function renderPostmortemEditor(v: PostmortemEditorView): string {
             v.notice.kind === 'requested' ||
             v.notice.kind === 'not-requested',
         ),
-    `<p class="note">${e(blamelessAdvice)}</p>`,
-    v.readOnly ? '<div class="form">' : `<form method="post" action="${e(v.formAction)}" class="form">`,
-    v.readOnly ? '' : `<input type="hidden" name="${names.version}" value="${e(v.values.version)}">`,
-    '<h2>Owner</h2>',
-    `<div class="field">${label(names.owner, 'Who writes this postmortem')}${hint(
-      ownerHint,
-      'An email address or a name. Assign a person here; until then the owner team’s address owns it.',
-    )}<input type="text" ${attrs(c, names.owner, ownerHint)} value="${e(v.values.owner)}" autocomplete="off">${theirsBlock(
-      c,
-      'owner',
-      plain(pm.owner),
-    )}</div>`,
-    '<h2>What happened</h2>',
-    measures.some(([, value]) => value !== undefined)
-      ? `<h3>The handbook’s measures, from the incident</h3>${dl(measures)}`
-      : '',
-    ...(['summary', 'leadup', 'fault', 'impact', 'detection', 'response', 'recovery'] as const).map((name) =>
-      textField(c, name),
-    ),
-    timelineSection(c),
-    '<h2>Why it happened</h2>',
-    whysSection(c),
-    textField(c, 'rootCause'),
-    categorySection(c),
-    textField(c, 'backlogCheck'),
-    recurrenceSection(c),
-    `<h2>${e(guide.lessons.label)}</h2>`,
-    lessonsSection(c),
-    `<h2>${e(guide.actions.label)}</h2>`,
-    actionsSection(c),
-    v.readOnly ? '</div>' : `${saveBar(v)}</form>`,
-    v.history.length
-      ? `<h2>Saved versions</h2><ul>${[...v.history]
+      html`<p class="note">${blamelessAdvice}</p>`,
+      v.readOnly
+        ? html`<div class="form">`
+        : html`<form method="post" action="${v.formAction}" class="form">`,
+      !v.readOnly && html`<input type="hidden" name="${names.version}" value="${v.values.version}">`,
+      html`<h2>Owner</h2>`,
+      html`<div class="field">${label(names.owner, 'Who writes this postmortem')}${hint(
+        ownerHint,
+        'An email address or a name. Assign a person here; until then the owner team’s address owns it.',
+      )}<input type="text" ${attrs(c, names.owner, ownerHint)} value="${v.values.owner}" autocomplete="off">${theirsBlock(
+        c,
+        'owner',
+        plain(pm.owner),
+      )}</div>`,
+      html`<h2>What happened</h2>`,
+      measures.some(([, value]) => value !== undefined) &&
+        html`<h3>The handbook’s measures, from the incident</h3>${dl(measures)}`,
+      ...(['summary', 'leadup', 'fault', 'impact', 'detection', 'response', 'recovery'] as const).map(
+        (name) => textField(c, name),
+      ),
+      timelineSection(c),
+      html`<h2>Why it happened</h2>`,
+      whysSection(c),
+      textField(c, 'rootCause'),
+      categorySection(c),
+      textField(c, 'backlogCheck'),
+      recurrenceSection(c),
+      html`<h2>${guide.lessons.label}</h2>`,
+      lessonsSection(c),
+      html`<h2>${guide.actions.label}</h2>`,
+      actionsSection(c),
+      v.readOnly ? html`</div>` : html`${saveBar(v)}</form>`,
+      v.history.length > 0 &&
+        html`<h2>Saved versions</h2><ul>${[...v.history]
           .reverse()
           .slice(0, 20)
           .map(
             (h) =>
-              `<li>Version ${e(String(h.version))} by ${e(h.by)} at ${e(humanTime(h.at))}${
-                h.changed.length ? `: ${e(h.changed.map(changedLabel).join(', '))}` : ''
+              html`<li>Version ${String(h.version)} by ${h.by} at ${humanTime(h.at)}${
+                h.changed.length > 0 && html`: ${h.changed.map(changedLabel).join(', ')}`
               }</li>`,
-          )
-          .join('')}</ul>`
-      : '',
-    `<p class="note">This editor link was sent to <strong>${e(v.recipient)}</strong>: saves are recorded as theirs. It works until ${e(
-      humanTime(v.expiresAt),
-    )}, for as many saves as needed. Opening it changed nothing.</p>`,
-  ].join('\n');
-  return page('plain', `Postmortem of ${v.incident.key}`, body, { wide: true });
+          )}</ul>`,
+      html`<p class="note">This editor link was sent to <strong>${v.recipient}</strong>: saves are recorded as theirs. It works until ${humanTime(
+        v.expiresAt,
+      )}, for as many saves as needed. Opening it changed nothing.</p>`,
+    ],
+    NEWLINE,
+  );
+  return pageShell('plain', `Postmortem of ${v.incident.key}`, body, { wide: true });
 }
 
 /** A form too large to read (413): nothing was saved, and the text is still in the browser's form. */
@@ -138,13 +140,16 @@ export function formTooLargeResponse(maxBytes: number): PageResponse {
   return {
     statusCode: 413,
     headers: pageHeaders(),
-    body: page(
+    body: pageShell(
       'bad',
       'Too much to save at once',
-      [
-        '<h1>Too much to save at once</h1>',
-        `<p>The form is larger than ${Math.round(maxBytes / 1024)} KB, so nothing was saved. Go back (your text is still in the form), shorten the longest fields or attach long material by link, and save again.</p>`,
-      ].join('\n'),
+      joinHtml(
+        [
+          html`<h1>Too much to save at once</h1>`,
+          html`<p>The form is larger than ${String(Math.round(maxBytes / 1024))} KB, so nothing was saved. Go back (your text is still in the form), shorten the longest fields or attach long material by link, and save again.</p>`,
+        ],
+        NEWLINE,
+      ),
     ),
   };
 }
