@@ -1,7 +1,8 @@
 import { alertLinks, type StoredAlert } from './alert.ts';
-import { html, joinHtml, NEWLINE, raw, type SafeHtml } from './html/html.ts';
+import { EMPTY, html, joinHtml, NEWLINE, raw, type SafeHtml } from './html/html.ts';
 import { type PageResponse, pageHeaders, pageShell } from './html/page.ts';
 import { type Incident, metricsOf } from './incident.ts';
+import { isWebLink } from './text.ts';
 import type { TimelineEntry } from './timeline.ts';
 
 /**
@@ -35,6 +36,18 @@ export interface ActionWords {
   alreadyHeadline: string;
 }
 
+/** A link a page offers next (the responder page after acknowledging, the chat room, the video call). */
+export interface PageLink {
+  label: string;
+  href: string;
+}
+
+/** The links a page offers next, as a list; nothing when there are none. */
+const nextLinks = (links: readonly PageLink[] | undefined) =>
+  links?.length
+    ? html`<ul class="next">${links.map((l) => html`<li><a href="${l.href}" rel="noreferrer">${l.label}</a></li>`)}</ul>`
+    : EMPTY;
+
 export type LinkPage =
   | {
       kind: 'confirm';
@@ -46,8 +59,15 @@ export type LinkPage =
       /** Where the form posts: the link itself, as a relative URL (`./<token>`). */
       formAction: string;
     }
-  | { kind: 'done'; incident: PageIncident; action: ActionWords; by: string; at: string }
-  | { kind: 'already-done'; incident: PageIncident; action: ActionWords; by: string; at: string }
+  | { kind: 'done'; incident: PageIncident; action: ActionWords; by: string; at: string; next?: PageLink[] }
+  | {
+      kind: 'already-done';
+      incident: PageIncident;
+      action: ActionWords;
+      by: string;
+      at: string;
+      next?: PageLink[];
+    }
   /** Another use of the same link is being processed right now (a double click). */
   | { kind: 'in-progress'; incident: PageIncident; action: ActionWords }
   | { kind: 'expired' }
@@ -201,10 +221,11 @@ const COMMS_KINDS: Readonly<Record<string, string>> = {
   'alerts-resolved': 'All alerts resolved',
   'workflow-failure': 'Workflow failure',
   'workflow-recovered': 'Workflow started late',
+  'role-named': 'Told a person of their role',
 };
 
 /** http(s) only: anything else a template or a person wrote is left out of the page. */
-const httpOnly = (value: string | undefined) => (value && /^https?:\/\//i.test(value) ? value : undefined);
+const httpOnly = (value: string | undefined) => (isWebLink(value) ? value : undefined);
 
 /** The page model of an incident as it is recorded (record, timeline, alerts, comms). */
 export function incidentPageView(
@@ -302,8 +323,14 @@ function dayOf(iso: string): string {
   });
 }
 
-/** The read-only incident page: what a reader of any incident mail needs, without an operator token. */
-function renderIncidentView(v: IncidentPageView): SafeHtml {
+/**
+ * The read-only incident page: what a reader of any incident mail needs, without an operator token. The
+ * responder page shows the same sections under its forms (`note: false`: it says its own).
+ */
+export function renderIncidentView(
+  v: IncidentPageView,
+  options: { note?: boolean; heading?: boolean } = {},
+): SafeHtml {
   const roles: [string, SafeHtml | undefined][] = [
     ['Incident manager', textOf(v.roles.incidentManager)],
     ['Tech leads', v.roles.techLeads?.length ? html`${v.roles.techLeads.join(', ')}` : undefined],
@@ -327,7 +354,7 @@ function renderIncidentView(v: IncidentPageView): SafeHtml {
   const time = (iso: string | undefined) => (iso ? html`${humanTime(iso)}` : undefined);
   return joinHtml(
     [
-      html`<h1>${v.key}: ${v.summary}</h1>`,
+      options.heading !== false && html`<h1>${v.key}: ${v.summary}</h1>`,
       facts([
         ['Severity', html`Sev ${String(v.severity)}`],
         ['Status', html`${v.status}`],
@@ -377,7 +404,8 @@ function renderIncidentView(v: IncidentPageView): SafeHtml {
               html`<li><time datetime="${t.at}">${t.at.slice(11, 19)}</time><span>${t.text} <span class="muted">(${t.actor})</span></span></li>`,
           )}</ol>`,
       ),
-      html`<p class="note">A read-only page sent to <strong>${v.recipient}</strong>; the link works until ${humanTime(v.expiresAt)}. Opening it changed nothing.</p>`,
+      options.note !== false &&
+        html`<p class="note">A read-only page sent to <strong>${v.recipient}</strong>; the link works until ${humanTime(v.expiresAt)}. Opening it changed nothing.</p>`,
     ],
     NEWLINE,
   );
@@ -484,6 +512,7 @@ export function renderLinkPage(model: LinkPage): string {
           html`<h1>${model.action.doneHeadline}</h1>`,
           incidentFacts(model.incident),
           html`<p>${model.action.doneDetail}</p>`,
+          nextLinks(model.next),
           html`<p class="note">Recorded for <strong>${model.by}</strong> at ${humanTime(model.at)}. This link is now used up.</p>`,
         ),
       );
@@ -495,6 +524,7 @@ export function renderLinkPage(model: LinkPage): string {
           html`<h1>${model.action.alreadyHeadline}</h1>`,
           incidentFacts(model.incident),
           html`<p>Already done by <strong>${model.by}</strong> at ${humanTime(model.at)}. Nothing was changed now.</p>`,
+          nextLinks(model.next),
         ),
       );
     case 'in-progress':

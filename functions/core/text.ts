@@ -93,3 +93,8 @@ const encoder = new TextEncoder();
 export function utf8Length(text: string): number {
   return encoder.encode(text).length;
 }
+
+/** An http(s) link: the only kind a page or a mail shows as a link (never `javascript:` or `data:`). */
+export function isWebLink(value: string | undefined): value is string {
+  return value !== undefined && /^https?:\/\/\S+$/i.test(value);
+}

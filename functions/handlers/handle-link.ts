@@ -7,8 +7,10 @@ import { mailerPort } from '../adapters/mailer.ts';
 import { storesPort } from '../adapters/stores.ts';
 import { workflowCallbackPort } from '../adapters/workflow.ts';
 import { PayloadTooLargeError } from '../core/errors.ts';
+import { responderResponse } from '../core/html/responder-page.ts';
 import { linkKeyId } from '../core/links.ts';
 import { editorResponse, formTooLargeResponse, isEditorResult } from '../core/postmortem-page.ts';
+import { isResponderResult } from '../core/responder.ts';
 import { decideLink, type LinkDeps, viewLink } from '../use-cases/links/index.ts';
 import { linkedTo } from './capabilities.ts';
 import { type HttpEvent, type HttpResult, html, htmlErrors, rawBody } from './http.ts';
@@ -61,7 +63,8 @@ export const handler = middy<HttpEvent, HttpResult>()
         })
       : await viewLink(deps, token, event.queryStringParameters ?? {});
     if (method === 'POST') logger.info('link decided', { page: page.kind });
-    return isEditorResult(page) ? editorResponse(page) : html(page);
+    if (isEditorResult(page)) return editorResponse(page);
+    return isResponderResult(page) ? responderResponse(page) : html(page);
   });
 
 /** The editor's whole template fits well within this; anything larger is refused before it is read. */

@@ -36,6 +36,15 @@ const shared = responseDeps({
 /** The operators' response actions: POST /incidents/{key}/{acknowledge,updates,severity,roles,resolve}. */
 
 const person = z.string().check(z.trim(), z.minLength(1), z.maxLength(200));
+/** A meeting place: an http(s) link, or null to clear it. */
+const place = (name: string) =>
+  z.nullable(
+    z.string().check(
+      z.maxLength(500, `${name} is longer than 500 characters`),
+      z.refine((v) => /^https?:\/\/[^\s]+$/i.test(v) && URL.canParse(v), `${name} must be an http(s) link`),
+    ),
+  );
+
 const schemas = {
   acknowledge: z.strictObject({ incidentManager: z.optional(person) }),
   severity: z.strictObject({
@@ -49,11 +58,14 @@ const schemas = {
       incidentManager: z.optional(person),
       techLeads: z.optional(z.array(person).check(z.minLength(1), z.maxLength(10))),
       commsManager: z.optional(person),
+      chatRoomUrl: z.optional(place('chatRoomUrl')),
+      videoUrl: z.optional(place('videoUrl')),
+      stateDocumentUrl: z.optional(place('stateDocumentUrl')),
     })
     .check(
       z.refine(
         (r) => Object.keys(r).length > 0,
-        'name at least one of incidentManager, techLeads, commsManager',
+        'name at least one of incidentManager, techLeads, commsManager, chatRoomUrl, videoUrl, stateDocumentUrl',
       ),
     ),
   resolve: z.strictObject({
@@ -97,8 +109,21 @@ async function respond(event: JsonHttpEvent): Promise<HttpResult> {
       const { severity, reason } = parse(schemas.severity, input, 'severity change');
       return json(200, await changeSeverity(d, { key, by, severity, reason }));
     }
-    case 'roles':
-      return json(200, await setRoles(d, { key, by, roles: parse(schemas.roles, input, 'roles') }));
+    case 'roles': {
+      const { chatRoomUrl, videoUrl, stateDocumentUrl, ...roles } = parse(schemas.roles, input, 'roles');
+      const meeting = Object.fromEntries(
+        Object.entries({ chatRoomUrl, videoUrl, stateDocumentUrl }).filter(([, v]) => v !== undefined),
+      );
+      return json(
+        200,
+        await setRoles(d, {
+          key,
+          by,
+          ...(Object.keys(roles).length ? { roles } : {}),
+          ...(Object.keys(meeting).length ? { meeting } : {}),
+        }),
+      );
+    }
     case 'resolve': {
       const r = parse(schemas.resolve, input, 'resolution');
       return json(

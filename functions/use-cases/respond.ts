@@ -1,12 +1,16 @@
-import { durationText, followUpInternalEmail } from '../core/comms.ts';
+import { sameAddress } from '../core/approvals.ts';
+import { durationText, followUpInternalEmail, roleNamedEmail } from '../core/comms.ts';
 import type { Organisation, Severity } from '../core/config.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors.ts';
 import { durationMs, type Incident, postmortemNeed, type Roles, statesLeadingTo } from '../core/incident.ts';
+import { digestNumber } from '../core/keys.ts';
 import type { SigningKeys } from '../core/links.ts';
 import { serviceOf } from '../core/organisation.ts';
+import type { MeetingPlaces } from '../core/responder.ts';
 import {
   affectedProducts,
   cadenceMinutes,
+  isEmailAddress,
   type LoopPlan,
   nextUpdateDue,
   planLoop,
@@ -22,7 +26,7 @@ import type {
   StatusPageStore,
   WorkflowCallback,
 } from './ports.ts';
-import { sendCommsPair } from './send-once.ts';
+import { sendCommsPair, sendOnce } from './send-once.ts';
 
 /** What the response actions (API, CLI and emailed links) need. */
 export interface ResponseDeps {
@@ -223,16 +227,52 @@ export async function changeSeverity(
   return { key: incident.key, severity: input.severity, changed: true };
 }
 
-/** Roles: incident manager, one or more tech leads, comms manager. Shown in every later message. */
-export async function setRoles(deps: ResponseDeps, input: { key: string; by: string; roles: Roles }) {
+/** A role a person can be named to, in words (the timeline, and the mail telling them). */
+const ROLE_WORDS = {
+  incidentManager: 'incident manager',
+  techLeads: 'tech lead',
+  commsManager: 'comms manager',
+} as const;
+
+/** Who is newly named by a change of roles (not holding that role before), with the role's words. */
+function newlyNamed(before: Roles, after: Roles): { address: string; role: string }[] {
+  const was = (list: readonly (string | undefined)[], address: string) =>
+    list.some((p) => p !== undefined && sameAddress(p, address));
+  const out: { address: string; role: string }[] = [];
+  if (after.incidentManager && !was([before.incidentManager], after.incidentManager))
+    out.push({ address: after.incidentManager, role: ROLE_WORDS.incidentManager });
+  for (const lead of after.techLeads ?? [])
+    if (!was(before.techLeads ?? [], lead)) out.push({ address: lead, role: ROLE_WORDS.techLeads });
+  if (after.commsManager && !was([before.commsManager], after.commsManager))
+    out.push({ address: after.commsManager, role: ROLE_WORDS.commsManager });
+  return out;
+}
+
+/**
+ * Roles (incident manager, one or more tech leads, comms manager) and the meeting places (chat room, video call,
+ * state document): shown in every later message. Each person newly named is mailed their responder link.
+ */
+export async function setRoles(
+  deps: ResponseDeps,
+  input: { key?: string; incidentId?: string; by: string; roles?: Roles; meeting?: MeetingPlaces },
+) {
   const incident = await incidentOrThrow(deps, input);
-  const roles: Roles = { ...incident.roles, ...input.roles };
+  const named = input.roles ?? {};
+  const roles: Roles = { ...incident.roles, ...named };
   const now = deps.now().toISOString();
-  await deps.incidents.change(incident.id, { set: { roles, updatedAt: now } });
+  const meeting = input.meeting ?? {};
+  const places = (['chatRoomUrl', 'videoUrl', 'stateDocumentUrl'] as const).filter((k) => k in meeting);
+  const set = Object.fromEntries(places.filter((k) => meeting[k]).map((k) => [k, meeting[k]]));
+  const remove = places.filter((k) => !meeting[k]);
+  await deps.incidents.change(incident.id, {
+    set: { roles, updatedAt: now, ...set },
+    ...(remove.length ? { remove } : {}),
+  });
   const described = [
-    input.roles.incidentManager ? `incident manager ${input.roles.incidentManager}` : '',
-    input.roles.techLeads ? `tech leads ${input.roles.techLeads.join(', ')}` : '',
-    input.roles.commsManager ? `comms manager ${input.roles.commsManager}` : '',
+    named.incidentManager ? `incident manager ${named.incidentManager}` : '',
+    named.techLeads ? `tech leads ${named.techLeads.join(', ')}` : '',
+    named.commsManager ? `comms manager ${named.commsManager}` : '',
+    ...places.map((k) => `${PLACE_WORDS[k]} ${meeting[k] || '(cleared)'}`),
   ].filter(Boolean);
   await deps.incidents.appendTimeline({
     incidentId: incident.id,
@@ -240,11 +280,42 @@ export async function setRoles(deps: ResponseDeps, input: { key: string; by: str
     at: now,
     kind: 'roles.changed',
     actor: input.by,
-    text: `Roles set by ${input.by}: ${described.join('; ')}.`,
-    data: { roles: input.roles },
+    text: `${places.length && !input.roles ? 'Meeting places' : 'Roles'} set by ${input.by}: ${described.join('; ')}.`,
+    data: { roles: named, ...(places.length ? { meeting } : {}) },
   });
-  return { key: incident.key, roles };
+  const after = { ...incident, roles, ...set };
+  for (const k of remove) delete after[k];
+  for (const { address, role } of newlyNamed(incident.roles ?? {}, named)) {
+    if (!isEmailAddress(address)) continue;
+    await sendOnce(deps, {
+      incidentId: incident.id,
+      incidentKey: incident.key,
+      kind: 'role-named',
+      sequence: digestNumber(`${role}|${address.toLowerCase()}|${now}`),
+      recipients: [address],
+      responders: [address],
+      message: (url) => roleNamedEmail({ incident: after, role, by: input.by, url }),
+      timelineKind: 'comms.sent',
+      timelineText: `Told ${address} they are ${role}, with their responder link.`,
+      now: deps.now,
+    });
+  }
+  return {
+    key: incident.key,
+    roles,
+    meeting: {
+      chatRoomUrl: after.chatRoomUrl ?? null,
+      videoUrl: after.videoUrl ?? null,
+      stateDocumentUrl: after.stateDocumentUrl ?? null,
+    },
+  };
 }
+
+const PLACE_WORDS = {
+  chatRoomUrl: 'chat room',
+  videoUrl: 'video call',
+  stateDocumentUrl: 'state document',
+} as const;
 
 export interface Resolution {
   impactStartedAt?: string;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sameAddress } from '../core/approvals.ts';
 import { type EmailMessage, externalEmail, withoutStatusPageLink } from '../core/comms.ts';
 import type { Service } from '../core/config.ts';
 import { RetryableError } from '../core/errors.ts';
@@ -6,7 +7,7 @@ import type { Incident } from '../core/incident.ts';
 import { publicProducts } from '../core/status-page.ts';
 import type { TimelineKind } from '../core/timeline.ts';
 import type { CommsStore, IncidentStore, Mailer, StatusPageStore } from './ports.ts';
-import { type LinkSigning, viewUrlFor } from './view-links.ts';
+import { type LinkSigning, responderUrlFor, viewUrlFor } from './view-links.ts';
 
 /** What sending needs: the comms records, the timeline, the mailer, and link signing for the incident page. */
 export interface Outbox extends LinkSigning {
@@ -29,6 +30,11 @@ export interface SendOnceRequest {
   timelineKind: TimelineKind;
   timelineText: string;
   now: () => Date;
+  /**
+   * Recipients who hold a role on the incident: each gets the message alone, made around their own responder
+   * link (their page with the forms their role allows) instead of the shared view link.
+   */
+  responders?: readonly string[];
 }
 
 /**
@@ -51,10 +57,24 @@ export async function sendOnce(
   request: SendOnceRequest,
 ): Promise<{ messageId: string; sentAt: string; alreadySent: boolean }> {
   const { incidentId, kind, sequence, recipients } = request;
-  const message =
-    typeof request.message === 'function'
-      ? request.message(await viewUrlFor(outbox, { id: incidentId, key: request.incidentKey }, recipients))
-      : request.message;
+  const incident = { id: incidentId, key: request.incidentKey };
+  const personal = recipients.filter((r) => request.responders?.some((p) => sameAddress(p, r)));
+  const shared = recipients.filter((r) => !personal.includes(r));
+  // One message to the shared recipients (one view link for them all), one to each responder (their own link).
+  const messages: { to: string[]; message: EmailMessage }[] = [];
+  const made = (url: string) =>
+    typeof request.message === 'function' ? request.message(url) : request.message;
+  if (shared.length > 0 || personal.length === 0)
+    messages.push({
+      to: shared,
+      message:
+        typeof request.message === 'function'
+          ? request.message(await viewUrlFor(outbox, incident, shared))
+          : request.message,
+    });
+  for (const person of personal)
+    messages.push({ to: [person], message: made(await responderUrlFor(outbox, incident, person)) });
+  const message = (messages[0] as { message: EmailMessage }).message;
   const now = request.now();
   const owner = randomUUID();
   const claim = await outbox.comms.claim(
@@ -75,9 +95,13 @@ export async function sendOnce(
   if (claim.state === 'held' || claim.state === 'done') {
     throw new RetryableError(`the ${kind} message ${sequence} of ${request.incidentKey} is being sent`);
   }
-  let messageId: string;
+  let messageId = '';
   try {
-    ({ messageId } = await outbox.mailer.send(recipients, message));
+    // A failure part way gives the claim back: the retry sends them all again (at least once, never none).
+    for (const m of messages) {
+      const sent = await outbox.mailer.send(m.to, m.message);
+      messageId ||= sent.messageId;
+    }
   } catch (error) {
     await outbox.comms.release(incidentId, kind, sequence, owner).catch(() => undefined);
     throw error;

@@ -1,6 +1,7 @@
 import { ulid } from 'ulid';
 import type { Incident } from '../core/incident.ts';
 import { issueLink, type SigningKeys, signedLinkUrl } from '../core/links.ts';
+import { RESPONDER_LINK_TTL_HOURS } from '../core/responder.ts';
 import { cap } from '../core/text.ts';
 
 /** What signing a link needs: the keys, where the API is, and the time. */
@@ -35,6 +36,30 @@ export async function viewUrlFor(
     action: VIEW_ACTION,
     recipient: cap(recipients.join(', '), 300),
     ttlHours: VIEW_LINK_TTL_HOURS,
+    now: deps.now(),
+  });
+  return signedLinkUrl(deps.baseUrl, token);
+}
+
+/** The responder link: the incident's page with the forms its recipient's roles allow (links/responder.ts). */
+export const RESPONDER_ACTION = 'respond';
+
+/**
+ * A signed link to the responder page for one person holding a role on the incident: what they post there is
+ * recorded as theirs. It stops working when they no longer hold a role, and after the incident's grace.
+ */
+export async function responderUrlFor(
+  deps: LinkSigning,
+  incident: Pick<Incident, 'id' | 'key'>,
+  recipient: string,
+): Promise<string> {
+  const token = issueLink(await deps.signingKeys(), {
+    id: ulid(),
+    incidentId: incident.id,
+    key: incident.key,
+    action: RESPONDER_ACTION,
+    recipient,
+    ttlHours: RESPONDER_LINK_TTL_HOURS,
     now: deps.now(),
   });
   return signedLinkUrl(deps.baseUrl, token);

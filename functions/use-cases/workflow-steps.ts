@@ -339,6 +339,8 @@ export async function updateOverdue(
     // Keyed by the due time it is about: a retried step sends nothing new.
     sequence: Math.floor(Date.parse(due) / 1000),
     recipients: to,
+    // The incident manager and comms manager each get their own responder link (post the update from there).
+    responders: escalated ? [] : recipients,
     message: (viewUrl) => overdueEmail({ incident, viewUrl, dueAt: due, escalated }),
     timelineKind: 'update.overdue',
     timelineText: escalated
@@ -374,6 +376,8 @@ export async function notifyAlertsResolved(deps: ResponseDeps, incident: Inciden
     kind: 'alerts-resolved',
     sequence: digestNumber(counts.lastAlertAt),
     recipients,
+    // The incident manager's own link: resolve it from their responder page.
+    responders: isEmailAddress(manager) ? [manager] : [],
     message: (viewUrl) =>
       allAlertsResolvedEmail({
         incident,

@@ -520,9 +520,11 @@ describe('Lambda and HTTP API limits from the template', () => {
   });
 
   it('bounds the heap by the memory size in the template (256 MB): Runtime.OutOfMemory past it', async () => {
-    expect(await invoke({ action: 'allocate', mb: 160 })).toEqual({
+    // Well within the heap (100 of 256 MB): nearer the limit, the collector's work under a loaded machine can take
+    // the 3 s timeout (seen once at 160 MB with the suite and a browser on 2 cores).
+    expect(await invoke({ action: 'allocate', mb: 100 })).toEqual({
       functionError: undefined,
-      payload: { allocated: 160 },
+      payload: { allocated: 100 },
     });
     expect(await invoke({ action: 'allocate', mb: 400 })).toMatchObject({
       functionError: 'Unhandled',

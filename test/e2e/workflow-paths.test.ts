@@ -257,11 +257,23 @@ describe('acknowledge timeout and escalation; overdue reminder and escalation (s
         .status,
     ).toBe(200);
     await h.api(`/incidents/${key}/roles`, { commsManager: 'comms@example.com' });
-    const [reminder] = await h.waitForMail(
-      'the overdue reminder',
+    // Each of them gets the reminder alone, around their own responder link (post the update from there).
+    const reminders = await h.waitForMail(
+      'the overdue reminders',
       (m) => m.subject === `${key} - Sev 1 - Search down - Update overdue`,
+      2,
     );
-    expect(reminder?.destination.to.sort()).toEqual(['comms@example.com', 'payments-oncall@example.com']);
+    expect(reminders.flatMap((m) => m.destination.to).sort()).toEqual([
+      'comms@example.com',
+      'payments-oncall@example.com',
+    ]);
+    for (const reminder of reminders) {
+      const token = /\/links\/(v1\.[\w-]+\.([\w-]+)\.[\w-]+)/.exec(reminder.body.html ?? '')?.[2] ?? '';
+      expect(JSON.parse(Buffer.from(token, 'base64url').toString('utf8'))).toMatchObject({
+        action: 'respond',
+        recipient: reminder.destination.to[0],
+      });
+    }
     const [escalation] = await h.waitForMail(
       'the IMOC escalation',
       (m) => m.subject === `${key} - Sev 1 - Search down - Updates missed`,

@@ -236,28 +236,45 @@ ${AS_HELP}`,
 };
 
 const roles: Command = {
-  synopsis: '<KEY> [--im <email>] [--tech-lead <email>]... [--comms <email>] [--as <person>]',
-  summary: "Set an incident's roles.",
+  synopsis:
+    '<KEY> [--im <email>] [--tech-lead <email>]... [--comms <email>] [--chat-room <url>] [--video <url>] [--state-doc <url>] [--as <person>]',
+  summary: "Set an incident's roles and meeting places (each person named is mailed their responder link).",
   help: `Options:
   --im <email>          the incident manager
   --tech-lead <email>   a tech lead (repeat for each)
   --comms <email>       the communications manager
+  --chat-room <url>     the chat room's link ("" clears it)
+  --video <url>         the video call's link ("" clears it)
+  --state-doc <url>     the state document's link ("" clears it)
 ${AS_HELP}`,
   async run(args, io) {
     const { values, positionals } = parse(args, {
       im: { type: 'string' },
       'tech-lead': { type: 'string', multiple: true },
       comms: { type: 'string' },
+      'chat-room': { type: 'string' },
+      video: { type: 'string' },
+      'state-doc': { type: 'string' },
       ...AS_OPTION,
     });
     const key = incidentKey('roles', roles, positionals);
+    const place = (v: string | undefined) =>
+      v === undefined ? undefined : v.trim() === '' ? null : v.trim();
     const r = await respond(io, key, 'roles', {
       incidentManager: values.im,
       techLeads: values['tech-lead'],
       commsManager: values.comms,
+      chatRoomUrl: place(values['chat-room']),
+      videoUrl: place(values.video),
+      stateDocumentUrl: place(values['state-doc']),
       by: values.as,
     });
     io.out(`${key} roles: ${JSON.stringify(r.roles)}`);
+    const m = r.meeting as Record<string, string | null> | undefined;
+    if (m && (values['chat-room'] ?? values.video ?? values['state-doc']) !== undefined)
+      io.out(
+        `${key} meeting places: chat room ${m.chatRoomUrl ?? '-'}, video ${m.videoUrl ?? '-'}, state document ${m.stateDocumentUrl ?? '-'}`,
+      );
     return 0;
   },
 };

@@ -48,6 +48,16 @@ export const PAGE_STYLE = [
   '@media (max-width:40rem){.trow,.pair{grid-template-columns:minmax(0,1fr)}}',
   // The postmortem document: boxed on an approver's confirm page, plain on its own page.
   '.doc{margin:1rem 0 1.5rem;padding:0 1.25rem .5rem;border:1px solid #eaecf0;border-radius:8px}.doc h1{font-size:1.25rem;margin-top:1rem}.doc p,.document p{overflow-wrap:anywhere}.doc ol,.document ol{padding-left:1.5rem}button.approve{background:#067647}button.approve:hover{background:#05603a}',
+  // The responder page: forms a phone at night can work (big targets, one column), the rest folded.
+  'input[type=url],input[type=number]{box-sizing:border-box;width:100%;font:inherit;padding:.5rem .65rem;border:1px solid #d0d5dd;border-radius:6px;background:#fff;color:inherit}',
+  'button.primary{background:#1d4ed8}button.primary:hover{background:#1e40af}.rform button{width:100%;margin:.25rem 0 .5rem}',
+  '.duo{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:0 .75rem}',
+  'details.fold{margin:0 0 .75rem;border:1px solid #d0d5dd;border-radius:8px}details.fold>summary{padding:.8rem 1rem;font-weight:600}details.fold>form{padding:0 1rem .5rem}',
+  'details.fold[open]>summary{border-bottom:1px solid #eaecf0;margin:0 0 1rem}details.danger{border-color:#fecdca}details.danger>summary{color:#b42318}',
+  '.rsection{margin:0 0 1.5rem}.rsection h2{margin-top:.5rem}.choice input[type=radio],.choice input[type=checkbox]{width:1.25rem;height:1.25rem}',
+  '.places{display:flex;flex-wrap:wrap;gap:.5rem;margin:0 0 1.25rem}.places a{padding:.5rem .9rem;border:1px solid #d0d5dd;border-radius:8px;text-decoration:none;font-weight:600}',
+  '.incident{margin-top:2rem;padding-top:1rem;border-top:2px solid #eaecf0}.incident h1{font-size:1.15rem}.who{margin:0 0 1rem;color:#475467}.rform>.hint:first-of-type{margin-bottom:1rem}',
+  '@media (max-width:40rem){.incident dl{grid-template-columns:minmax(0,1fr);padding:.75rem 1rem}.incident dt{font-size:.875rem}.incident dd{margin:0 0 .5rem}}',
 ].join('\n');
 
 /** CSP source for the style above, computed from the exact text at module load. */

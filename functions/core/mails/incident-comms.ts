@@ -281,3 +281,30 @@ export function workflowRecoveredEmail({
   );
   return { subject: subjectFor(incident, 'Workflow started late'), text, html };
 }
+
+export interface RoleNamedContext {
+  incident: Incident;
+  /** The role in words: incident manager, tech lead, comms manager. */
+  role: string;
+  /** Who named them. */
+  by: string;
+  /** Their own responder link (the incident with the forms their role allows). */
+  url: string;
+}
+
+/** To a person just named to a role: what it asks of them, and their page. */
+export function roleNamedEmail({ incident, role, by, url }: RoleNamedContext): EmailMessage {
+  const asks =
+    role === 'incident manager'
+      ? 'You are in charge: post the updates on the cadence, set the severity and the roles, and resolve it when the impact is over.'
+      : role === 'comms manager'
+        ? 'You keep the comms on their cadence: post the updates (internal, and the short public text for customers).'
+        : 'You lead the technical investigation: post updates on what is known and what comes next.';
+  const { text, html } = render(
+    `${incident.key}: you are ${role}`,
+    `${headerSafe(by, 200)} named you ${role} of this Sev ${incident.severity} incident. ${asks} Your page (the link below) has the incident and the forms for your role; what you post there is recorded as yours.`,
+    responseRows(incident, url),
+    [],
+  );
+  return { subject: subjectFor(incident, `You are ${role}`), text, html };
+}

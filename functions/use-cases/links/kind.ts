@@ -2,6 +2,7 @@ import type { Incident } from '../../core/incident.ts';
 import type { LinkClaims, SigningKeys } from '../../core/links.ts';
 import type { LinkPage, PageIncident } from '../../core/pages.ts';
 import type { EditorResult } from '../../core/postmortem-page.ts';
+import type { ResponderResult } from '../../core/responder.ts';
 import type { ActionStore, LinkUseStore, PostmortemStore } from '../ports.ts';
 import type { ResponseDeps } from '../respond.ts';
 
@@ -22,8 +23,8 @@ export interface LinkDeps extends ResponseDeps {
   newId: () => string;
 }
 
-/** What a link page answers: a page (core/pages.ts) or the postmortem editor (core/postmortem-page.ts). */
-export type LinkResult = LinkPage | EditorResult;
+/** What a link page answers: a page (core/pages.ts), the postmortem editor or the responder page. */
+export type LinkResult = LinkPage | EditorResult | ResponderResult;
 
 /** A GET's query string: read by the kinds that show something after a redirect (the editor's `?saved=`). */
 export type LinkQuery = Readonly<Record<string, string | undefined>>;

@@ -3,6 +3,7 @@ import { actionCompleteKind } from './action-complete.ts';
 import { approvalKind } from './approval.ts';
 import { editorKind } from './editor.ts';
 import type { LinkKind } from './kind.ts';
+import { responderKind } from './responder.ts';
 import { viewKind } from './view.ts';
 
 /**
@@ -15,6 +16,7 @@ export const LINK_KINDS: readonly LinkKind[] = [
   editorKind,
   approvalKind,
   actionCompleteKind,
+  responderKind,
 ];
 
 const byAction = new Map<string, LinkKind>(LINK_KINDS.map((kind) => [kind.action, kind]));

@@ -1,6 +1,6 @@
 import type { Incident } from '../../core/incident.ts';
 import type { LinkClaims } from '../../core/links.ts';
-import type { ActionWords, LinkPage } from '../../core/pages.ts';
+import type { ActionWords, LinkPage, PageLink } from '../../core/pages.ts';
 import type { LinkUse } from '../ports.ts';
 import type { ResponseDeps } from '../respond.ts';
 import {
@@ -34,6 +34,20 @@ export interface LinkAction {
   alreadyDone(incident: Incident): { by: string; at: string } | undefined;
   /** Performs the action for the link's recipient. Must be idempotent; domain errors mean it cannot apply. */
   decide(deps: ResponseDeps, claims: LinkClaims): Promise<LinkDecision>;
+  /** Where the recipient goes next, once it is done (signed here; reads and signs only, so GET may call it). */
+  next?(deps: LinkDeps, claims: LinkClaims, incident: Incident): Promise<PageLink[]>;
+}
+
+/** A done or already-done page with what comes next for this recipient, when the action offers it. */
+async function withNext(
+  deps: LinkDeps,
+  action: LinkAction,
+  link: IncidentLink,
+  page: LinkPage,
+): Promise<LinkPage> {
+  if ((page.kind !== 'done' && page.kind !== 'already-done') || !action.next) return page;
+  const next = await action.next(deps, link.claims, link.incident);
+  return next.length ? { ...page, next } : page;
 }
 
 /** The page for a finished use of this link. */
@@ -51,11 +65,17 @@ function usedPage(action: LinkAction, incident: Incident, use: LinkUse): LinkPag
 async function confirmPage(deps: LinkDeps, action: LinkAction, link: IncidentLink): Promise<LinkPage> {
   const { claims, incident } = link;
   const use = await deps.links.get(claims.id);
-  if (use && use.outcome !== PENDING) return usedPage(action, incident, use);
+  if (use && use.outcome !== PENDING) return withNext(deps, action, link, usedPage(action, incident, use));
   if (incident.status === 'resolved') return { kind: 'resolved', incident: pageIncident(incident) };
   const done = action.alreadyDone(incident);
   const words = action.describe(incident);
-  if (done) return { kind: 'already-done', incident: pageIncident(incident), action: words, ...done };
+  if (done)
+    return withNext(deps, action, link, {
+      kind: 'already-done',
+      incident: pageIncident(incident),
+      action: words,
+      ...done,
+    });
   return {
     kind: 'confirm',
     incident: pageIncident(incident),
@@ -102,13 +122,18 @@ export function responseActionKind(name: string, action: LinkAction, lifetime: s
         },
         ran: async (decision) => {
           const after = (await deps.incidents.get(claims.incidentId).catch(() => undefined)) ?? incident;
-          return {
-            kind: decision.outcome,
-            incident: pageIncident(after),
-            action: action.describe(after),
-            by: decision.by,
-            at: decision.at,
-          };
+          return withNext(
+            deps,
+            action,
+            { ...link, incident: after },
+            {
+              kind: decision.outcome,
+              incident: pageIncident(after),
+              action: action.describe(after),
+              by: decision.by,
+              at: decision.at,
+            },
+          );
         },
       });
     },
