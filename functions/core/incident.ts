@@ -31,8 +31,48 @@ export interface Roles {
 /** Whether the handbook asks for a postmortem: always for sev 1-2, on request for sev 3. */
 export type PostmortemNeed = 'required' | 'requested' | 'not-required';
 
-export function postmortemNeed(severity: Severity, requested: boolean): PostmortemNeed {
-  if (severity <= 2) return 'required';
+/**
+ * How an incident ended, one enumeration: `resolved` (the impact was real and is over), `false-alarm` (there was
+ * no impact), `duplicate` (of another incident, named by `duplicateOf`), `cleared-before-acknowledgement` (its
+ * alerts all cleared before anyone acknowledged: set by the workflow, never by a person).
+ */
+export const RESOLUTION_KINDS = [
+  'resolved',
+  'false-alarm',
+  'duplicate',
+  'cleared-before-acknowledgement',
+] as const;
+export type ResolutionKind = (typeof RESOLUTION_KINDS)[number];
+/** The kinds a person chooses when resolving. */
+export const CHOSEN_RESOLUTION_KINDS = [
+  'resolved',
+  'false-alarm',
+  'duplicate',
+] as const satisfies readonly ResolutionKind[];
+
+/** A resolution kind in words, for pages, mails and the report. */
+export const RESOLUTION_WORDS: Record<ResolutionKind, string> = {
+  resolved: 'resolved',
+  'false-alarm': 'false alarm (no impact)',
+  duplicate: 'duplicate',
+  'cleared-before-acknowledgement': 'cleared before anyone acknowledged',
+};
+
+/** Whether a resolution of this kind had customer impact (false alarms and duplicates had none of their own). */
+export function hadImpact(kind: ResolutionKind | undefined): boolean {
+  return kind === undefined || kind === 'resolved';
+}
+
+/**
+ * Whether the handbook asks for a postmortem: always for sev 1-2, on request for sev 3; a false alarm, a
+ * duplicate or alerts that cleared before anyone acknowledged need none unless someone asks for one.
+ */
+export function postmortemNeed(
+  severity: Severity,
+  requested: boolean,
+  kind: ResolutionKind = 'resolved',
+): PostmortemNeed {
+  if (severity <= 2 && hadImpact(kind)) return 'required';
   return requested ? 'requested' : 'not-required';
 }
 
@@ -66,6 +106,9 @@ export interface Incident {
   executionArn?: string;
   /** Customer impact in the declarer's words (declared incidents) or the alerts' description. */
   description?: string;
+  /** The impact as the latest update stated it (`impact` of an update), and when: it wins over `description`. */
+  statedImpact?: string;
+  statedImpactAt?: string;
   /** Who declared it by hand (an operator identity), absent for alert-opened incidents. */
   declaredBy?: string;
   /** The incident of the same alert group this one recurs after. */
@@ -99,6 +142,16 @@ export interface Incident {
   impactEndedAt?: string;
   supportCases?: number;
   postmortem?: PostmortemNeed;
+  /** How it ended (absent on incidents resolved before kinds existed: read as `resolved`). */
+  resolution?: ResolutionKind;
+  /** The incident this one duplicates (`duplicate` only). */
+  duplicateOf?: string;
+  /**
+   * The measures as first recorded, kept when a person corrects them (POST /incidents/{key}/measures): the
+   * fields above then hold the corrected values every reader uses, each correction is on the timeline.
+   */
+  measuresRecorded?: { impactStartedAt: string; detectedAt: string; impactEndedAt?: string };
+  measuresCorrectedAt?: string;
   /** The workflow's current task tokens (server side only: never in links, mails or API responses). */
   ackTaskToken?: string;
   /** Whose acknowledgement `ackTaskToken` waits for: the paged incident manager's, or a sev 3 team's. */
@@ -170,4 +223,9 @@ export function timeToDetectMs(
 ): number | undefined {
   const ms = durationMs(incident.impactStartedAt, incident.detectedAt);
   return ms === undefined ? undefined : Math.max(0, ms);
+}
+
+/** The customer impact as last stated: the latest update's, else the declaration's or the alerts' words. */
+export function currentImpact(incident: Pick<Incident, 'statedImpact' | 'description'>): string | undefined {
+  return incident.statedImpact ?? incident.description;
 }

@@ -3,6 +3,7 @@ import { sameAddress } from './approvals.ts';
 import type { Severity } from './config.ts';
 import { ValidationError } from './errors.ts';
 import type { Incident, Roles } from './incident.ts';
+import type { MeasuresCorrection } from './measures.ts';
 import type { IncidentPageView } from './pages.ts';
 import { typedTime } from './times.ts';
 import { type IncidentUpdate, parseUpdate } from './updates.ts';
@@ -17,7 +18,7 @@ import { type IncidentUpdate, parseUpdate } from './updates.ts';
 export type ResponderRole = 'incident-manager' | 'tech-lead' | 'comms-manager';
 
 /** What a responder page's forms do: each form posts one intent. */
-export const RESPONDER_INTENTS = ['update', 'severity', 'roles', 'meeting', 'resolve'] as const;
+export const RESPONDER_INTENTS = ['update', 'severity', 'roles', 'meeting', 'resolve', 'measures'] as const;
 export type ResponderIntent = (typeof RESPONDER_INTENTS)[number];
 
 /** Who may post which form: the incident manager everything; a tech lead and the comms manager updates. */
@@ -70,6 +71,7 @@ export function responderVersion(incident: Incident): string {
     incident.chatRoomUrl ?? '',
     incident.videoUrl ?? '',
     incident.stateDocumentUrl ?? '',
+    incident.measuresCorrectedAt ?? '',
   ];
   return createHash('sha256').update(JSON.stringify(shown)).digest('base64url').slice(0, 16);
 }
@@ -99,6 +101,14 @@ export const RESPONDER_FIELDS = {
     impactEndedAt: 'impactEndedAt',
     postmortem: 'postmortem',
     summary: 'resolutionSummary',
+    kind: 'kind',
+    duplicateOf: 'duplicateOf',
+  },
+  measures: {
+    impactStartedAt: 'impactStartedAt',
+    detectedAt: 'detectedAt',
+    impactEndedAt: 'impactEndedAt',
+    reason: 'reason',
   },
 } as const;
 
@@ -115,8 +125,11 @@ export type ResponderRequest =
   | { intent: 'severity'; severity: Severity; reason: string }
   | { intent: 'roles'; roles: Roles }
   | { intent: 'meeting'; meeting: MeetingPlaces }
+  | { intent: 'measures'; correction: MeasuresCorrection }
   | {
       intent: 'resolve';
+      kind: 'resolved' | 'false-alarm' | 'duplicate';
+      duplicateOf?: string;
       supportCases: number;
       impactStartedAt?: string;
       impactEndedAt?: string;
@@ -241,13 +254,44 @@ export function readResponderForm(form: URLSearchParams, now: Date): ResponderRe
       const summary = value(form, f.summary);
       if (summary.length > 1000)
         throw new ValidationError('the resolution summary is longer than 1,000 characters');
+      const kind = value(form, f.kind) || 'resolved';
+      if (kind !== 'resolved' && kind !== 'false-alarm' && kind !== 'duplicate')
+        throw new ValidationError('choose how it ended: resolved, a false alarm or a duplicate');
+      const duplicateOf = value(form, f.duplicateOf).toUpperCase();
+      if (kind === 'duplicate' && !/^[A-Z][A-Z0-9]*-\d{1,9}$/.test(duplicateOf))
+        throw new ValidationError('a duplicate names the incident it duplicates (like HOT-42)');
       return {
         intent,
+        kind,
+        ...(kind === 'duplicate' ? { duplicateOf } : {}),
         supportCases: Number(cases),
         ...(started ? { impactStartedAt: timeField(started, 'impact started', 'past', now) } : {}),
         ...(ended ? { impactEndedAt: timeField(ended, 'impact ended', 'past', now) } : {}),
         postmortem: form.get(f.postmortem) === 'yes',
         ...(summary ? { summary } : {}),
+      };
+    }
+    case 'measures': {
+      const f = RESPONDER_FIELDS.measures;
+      const reason = value(form, f.reason);
+      if (reason.length > 500) throw new ValidationError('the reason is longer than 500 characters');
+      const at = (name: string, what: string) => {
+        const typed = value(form, name);
+        return typed ? timeField(typed, what, 'past', now) : undefined;
+      };
+      const impactStartedAt = at(f.impactStartedAt, 'impact started');
+      const detectedAt = at(f.detectedAt, 'detected');
+      const impactEndedAt = at(f.impactEndedAt, 'impact ended');
+      if (!impactStartedAt && !detectedAt && !impactEndedAt)
+        throw new ValidationError('give at least one corrected time');
+      return {
+        intent,
+        correction: {
+          reason,
+          ...(impactStartedAt ? { impactStartedAt } : {}),
+          ...(detectedAt ? { detectedAt } : {}),
+          ...(impactEndedAt ? { impactEndedAt } : {}),
+        },
       };
     }
     default:
@@ -288,6 +332,8 @@ export const DONE_NOTICES: Record<ResponderIntent, string> = {
     'Your update was sent to the internal lists (and the external one, with its public text). The next one is due when you said.',
   severity: 'The severity was changed; the cadence and the next comms follow it.',
   roles: 'The roles were set; each person named was mailed their link.',
+  measures:
+    'The correction is recorded on the timeline; the report and a draft postmortem use the corrected times.',
   meeting: 'The meeting places were saved; every later mail shows them.',
   resolve:
     'The incident is resolved. The final comms go out now; the page stays open for corrections until it closes.',

@@ -15,6 +15,7 @@ export type TimelineKind =
   | 'update.overdue'
   | 'severity.changed'
   | 'roles.changed'
+  | 'measures.corrected'
   | 'incident.resolved'
   | 'incident.service-unknown'
   | 'alert.firing'

@@ -8,11 +8,18 @@ import { mailerPort } from '../adapters/mailer.ts';
 import { storesPort } from '../adapters/stores.ts';
 import { workflowCallbackPort } from '../adapters/workflow.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
-import { isIncidentKey } from '../core/incident.ts';
+import { CHOSEN_RESOLUTION_KINDS, isIncidentKey } from '../core/incident.ts';
 import { wellFormedDeep } from '../core/text.ts';
 import { parseUpdate } from '../core/updates.ts';
 import { describeIssues } from '../core/validation.ts';
-import { acknowledge, changeSeverity, postUpdate, resolveIncident, setRoles } from '../use-cases/respond.ts';
+import {
+  acknowledge,
+  changeSeverity,
+  correctMeasures,
+  postUpdate,
+  resolveIncident,
+  setRoles,
+} from '../use-cases/respond.ts';
 import { linkedTo } from './capabilities.ts';
 import {
   actorOf,
@@ -33,7 +40,7 @@ const shared = responseDeps({
   links: use(linksPort),
 });
 
-/** The operators' response actions: POST /incidents/{key}/{acknowledge,updates,severity,roles,resolve}. */
+/** The operators' response actions: POST /incidents/{key}/{acknowledge,updates,severity,roles,resolve,measures}. */
 
 const person = z.string().check(z.trim(), z.minLength(1), z.maxLength(200));
 /** A meeting place: an http(s) link, or null to clear it. */
@@ -69,6 +76,19 @@ const schemas = {
       ),
     ),
   resolve: z.strictObject({
+    kind: z.optional(
+      z.enum(CHOSEN_RESOLUTION_KINDS, { error: `kind must be one of ${CHOSEN_RESOLUTION_KINDS.join(', ')}` }),
+    ),
+    duplicateOf: z.optional(
+      z
+        .string()
+        .check(
+          z.refine(
+            (v) => isIncidentKey(v.trim().toUpperCase()),
+            'duplicateOf must be an incident key (like HOT-42)',
+          ),
+        ),
+    ),
     impactStartedAt: z.optional(
       z.iso.datetime({ offset: true, error: 'impactStartedAt must be an ISO-8601 time' }),
     ),
@@ -82,6 +102,28 @@ const schemas = {
     summary: z.optional(z.string().check(z.maxLength(1000))),
   }),
 };
+
+const time = (name: string) =>
+  z.optional(z.iso.datetime({ offset: true, error: `${name} must be an ISO-8601 time` }));
+const measuresSchema = z
+  .strictObject({
+    impactStartedAt: time('impactStartedAt'),
+    detectedAt: time('detectedAt'),
+    impactEndedAt: time('impactEndedAt'),
+    reason: z
+      .string({ error: 'reason is missing (why the measures are corrected)' })
+      .check(
+        z.trim(),
+        z.minLength(1, 'reason is missing (why the measures are corrected)'),
+        z.maxLength(500),
+      ),
+  })
+  .check(
+    z.refine(
+      (m) => m.impactStartedAt !== undefined || m.detectedAt !== undefined || m.impactEndedAt !== undefined,
+      'name at least one of impactStartedAt, detectedAt, impactEndedAt',
+    ),
+  );
 
 function parse<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
@@ -132,6 +174,8 @@ async function respond(event: JsonHttpEvent): Promise<HttpResult> {
           key,
           by,
           resolution: {
+            ...(r.kind ? { kind: r.kind } : {}),
+            ...(r.duplicateOf ? { duplicateOf: r.duplicateOf } : {}),
             supportCases: r.supportCases,
             ...(r.impactStartedAt ? { impactStartedAt: new Date(r.impactStartedAt).toISOString() } : {}),
             ...(r.impactEndedAt ? { impactEndedAt: new Date(r.impactEndedAt).toISOString() } : {}),
@@ -140,6 +184,16 @@ async function respond(event: JsonHttpEvent): Promise<HttpResult> {
           },
         }),
       );
+    }
+    case 'measures': {
+      const m = parse(measuresSchema, input, 'correction');
+      const correction = {
+        reason: m.reason,
+        ...(m.impactStartedAt ? { impactStartedAt: new Date(m.impactStartedAt).toISOString() } : {}),
+        ...(m.detectedAt ? { detectedAt: new Date(m.detectedAt).toISOString() } : {}),
+        ...(m.impactEndedAt ? { impactEndedAt: new Date(m.impactEndedAt).toISOString() } : {}),
+      };
+      return json(200, await correctMeasures(d, { key, by, correction }));
     }
     default:
       throw new NotFoundError(`unknown action ${action}`);

@@ -90,7 +90,7 @@ export interface ListQuery {
 }
 
 /** Attributes a change may be made conditional on (equal to the value; null: absent). */
-type Expectable = 'severity' | 'updateCount' | 'nextUpdateDue' | 'waitsExecution';
+type Expectable = 'severity' | 'updateCount' | 'nextUpdateDue' | 'waitsExecution' | 'measuresCorrectedAt';
 
 /** A change to an incident: one conditional write. */
 export interface IncidentChange {

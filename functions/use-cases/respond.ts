@@ -5,6 +5,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../core/errors.ts
 import { durationMs, type Incident, postmortemNeed, type Roles, statesLeadingTo } from '../core/incident.ts';
 import { digestNumber } from '../core/keys.ts';
 import type { SigningKeys } from '../core/links.ts';
+import { changeText, type MeasuresCorrection, planCorrection } from '../core/measures.ts';
 import { serviceOf } from '../core/organisation.ts';
 import type { MeetingPlaces } from '../core/responder.ts';
 import {
@@ -145,7 +146,16 @@ export async function postUpdate(
   const at = now.toISOString();
   // Claim the sequence number first: a concurrent update gets a conflict instead of the same number.
   const claimed = await deps.incidents.change(incident.id, {
-    set: { updateCount: sequence, lastUpdateAt: at, nextUpdateDue: nextDue, missedUpdates: 0, updatedAt: at },
+    set: {
+      updateCount: sequence,
+      lastUpdateAt: at,
+      nextUpdateDue: nextDue,
+      missedUpdates: 0,
+      updatedAt: at,
+      // The latest stated impact wins everywhere it is shown (pages, the resolution mail, the postmortem).
+      statedImpact: input.update.impact,
+      statedImpactAt: at,
+    },
     expect: { updateCount: incident.updateCount ?? null },
   });
   if (!claimed) throw new ConflictError('another update was posted at the same time; reload and retry');
@@ -317,7 +327,47 @@ const PLACE_WORDS = {
   stateDocumentUrl: 'state document',
 } as const;
 
+/**
+ * Corrections of the measures (impact start and end, detection), after the fact: recorded on the timeline with
+ * what changed and why, the first keeps the measures as first recorded. Conditional on the last correction the
+ * caller read, so two at once cannot both apply to the same values.
+ */
+export async function correctMeasures(
+  deps: ResponseDeps,
+  input: { key?: string; incidentId?: string; by: string; correction: MeasuresCorrection },
+) {
+  const incident = await incidentOrThrow(deps, input);
+  const now = deps.now();
+  const { set, changes } = planCorrection(incident, input.correction, now);
+  const at = now.toISOString();
+  const updated = await deps.incidents.change(incident.id, {
+    set: { ...set, measuresCorrectedAt: at, updatedAt: at },
+    expect: { measuresCorrectedAt: incident.measuresCorrectedAt ?? null },
+  });
+  if (!updated) throw new ConflictError('the measures were corrected meanwhile; reload and retry');
+  const clock = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+  await deps.incidents.appendTimeline({
+    incidentId: incident.id,
+    eventId: `measures-${now.getTime()}`,
+    at,
+    kind: 'measures.corrected',
+    actor: input.by,
+    text: `Measures corrected by ${input.by}: ${changes.map((c) => changeText(c, clock)).join('; ')}. Why: ${input.correction.reason.trim()}`,
+    data: { changes, reason: input.correction.reason.trim() },
+  });
+  return {
+    key: incident.key,
+    impactStartedAt: updated.impactStartedAt,
+    detectedAt: updated.detectedAt,
+    ...(updated.impactEndedAt ? { impactEndedAt: updated.impactEndedAt } : {}),
+    changes,
+  };
+}
+
 export interface Resolution {
+  /** How it ended (default `resolved`); a `duplicate` names the incident it duplicates. */
+  kind?: 'resolved' | 'false-alarm' | 'duplicate';
+  duplicateOf?: string;
   impactStartedAt?: string;
   impactEndedAt?: string;
   supportCases: number;
@@ -344,7 +394,15 @@ export async function resolveIncident(
   const alertEnd = alerts?.firingCount === 0 && alerts.lastAlertAt ? alerts.lastAlertAt : undefined;
   const impactEndedAt = input.resolution.impactEndedAt ?? alertEnd ?? now;
   if (impactEndedAt < impactStartedAt) throw new ValidationError('impactEndedAt is before impactStartedAt');
-  const postmortem = postmortemNeed(incident.severity, input.resolution.postmortemRequested === true);
+  const kind = input.resolution.kind ?? 'resolved';
+  if (kind === 'duplicate') {
+    const of = input.resolution.duplicateOf?.trim().toUpperCase() ?? '';
+    if (!of) throw new ValidationError('a duplicate names the incident it duplicates (duplicateOf)');
+    if (of === incident.key) throw new ValidationError(`${incident.key} cannot duplicate itself`);
+    if (!(await deps.incidents.idForKey(of)))
+      throw new ValidationError(`duplicateOf: incident ${of} does not exist`);
+  }
+  const postmortem = postmortemNeed(incident.severity, input.resolution.postmortemRequested === true, kind);
   const updated = await deps.incidents.change(incident.id, {
     set: {
       status: 'resolved',
@@ -354,6 +412,8 @@ export async function resolveIncident(
       impactEndedAt,
       supportCases: input.resolution.supportCases,
       postmortem,
+      resolution: kind,
+      ...(kind === 'duplicate' ? { duplicateOf: input.resolution.duplicateOf?.trim().toUpperCase() } : {}),
       updatedAt: now,
     },
     statusIn: statesLeadingTo('resolved'),
@@ -367,10 +427,24 @@ export async function resolveIncident(
     at: now,
     kind: 'incident.resolved',
     actor: input.by,
-    text: `Resolved by ${input.by}: impact ${impactStartedAt} → ${impactEndedAt} (${durationText(ttr)}), ${input.resolution.supportCases} support case(s). Postmortem: ${postmortem}.${input.resolution.summary ? ` ${input.resolution.summary}` : ''}`,
-    data: { from: incident.status, to: 'resolved', impactStartedAt, impactEndedAt, postmortem },
+    text: `${kind === 'resolved' ? 'Resolved' : kind === 'false-alarm' ? 'Resolved as a false alarm' : `Resolved as a duplicate of ${input.resolution.duplicateOf?.trim().toUpperCase()}`} by ${input.by}: impact ${impactStartedAt} → ${impactEndedAt} (${durationText(ttr)}), ${input.resolution.supportCases} support case(s). Postmortem: ${postmortem}.${input.resolution.summary ? ` ${input.resolution.summary}` : ''}`,
+    data: {
+      from: incident.status,
+      to: 'resolved',
+      impactStartedAt,
+      impactEndedAt,
+      postmortem,
+      resolution: kind,
+    },
   });
   const token = updated.loopTaskToken ?? updated.ackTaskToken;
   if (token) await deps.workflow.resume(token, loopResume(planLoop(deps.now(), updated, 'resolved')));
-  return { key: incident.key, impactStartedAt, impactEndedAt, timeToRecoverMs: ttr, postmortem };
+  return {
+    key: incident.key,
+    resolution: kind,
+    impactStartedAt,
+    impactEndedAt,
+    timeToRecoverMs: ttr,
+    postmortem,
+  };
 }

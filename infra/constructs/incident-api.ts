@@ -157,7 +157,7 @@ export class IncidentApi extends Construct {
       this.httpApi.addRoutes({ path, methods: [method], integration: reports, authorizer: operators });
     }
     const respond = lambdaIntegration('RespondToIncidentIntegration', props.respondToIncident);
-    for (const action of ['acknowledge', 'updates', 'severity', 'roles', 'resolve']) {
+    for (const action of ['acknowledge', 'updates', 'severity', 'roles', 'resolve', 'measures']) {
       this.httpApi.addRoutes({
         path: `/incidents/{key}/${action}`,
         methods: [apigw.HttpMethod.POST],

@@ -125,7 +125,7 @@ describe('the responder page, from the page mail, on a phone', () => {
     expect(after.timeline.length).toBe(before.timeline.length);
     expect(await tab.locator('script').count()).toBe(0);
     expect(await scrollsSideways(tab)).toBe(false);
-    expect(await tab.locator('form').count()).toBe(5);
+    expect(await tab.locator('form').count()).toBe(6);
     const firstVersion = await hiddenVersion(tab);
     await shoot(tab, 'responder-page-390');
 
@@ -231,7 +231,15 @@ describe('the responder page, from the page mail, on a phone', () => {
     expect(resolved.incident.status).toBe('resolved');
     expect(resolved.incident.resolvedBy).toBe(recipient);
     expect(resolved.incident.supportCases).toBe(3);
-    expect(await tab.locator('form').count()).toBe(0);
+    // Once resolved, only the times can be corrected: a correction of the impact window, recorded as such.
+    expect(await tab.locator('form').count()).toBe(1);
+    await tab.locator('#form-measures summary').click();
+    await tab.locator('#measures-impactStartedAt').fill('25 minutes ago');
+    await tab.locator('#measures-reason').fill('The alert carried an old start time');
+    expect(await submit(tab, 'Record the correction')).toBe(200);
+    const corrected = await detail(key);
+    expect(corrected.timeline.find((t) => t.kind === 'measures.corrected')?.actor).toBe(recipient);
+    expect(Date.now() - Date.parse(String(corrected.incident.impactStartedAt))).toBeLessThan(30 * 60_000);
     expect(await scrollsSideways(tab)).toBe(false);
     await shoot(tab, 'responder-page-resolved-390');
     expect(csp).toEqual([]);

@@ -281,7 +281,7 @@ ${AS_HELP}`,
 
 const resolve: Command = {
   synopsis:
-    '<KEY> --support-cases <n> [--impact-start <time>] [--impact-end <time>] [--postmortem] [--summary <text>] [--as <person>]',
+    '<KEY> --support-cases <n> [--impact-start <time>] [--impact-end <time>] [--postmortem] [--summary <text>] [--false-alarm | --duplicate-of <KEY>] [--as <person>]',
   summary: 'Resolve an incident (final comms; a postmortem for sev 1-2, or on request).',
   help: `Options:
   --support-cases <n>     support cases raised about it
@@ -289,6 +289,8 @@ const resolve: Command = {
   --impact-end <time>     when impact ended (default: now)
   --postmortem            ask for a postmortem where none is required (sev 3)
   --summary <text>        the resolution summary
+  --false-alarm           there was no impact (no postmortem unless asked for)
+  --duplicate-of <KEY>    it duplicates another incident (no postmortem unless asked for)
 ${AS_HELP}
 
 ${TIMES}`,
@@ -299,10 +301,20 @@ ${TIMES}`,
       'impact-end': { type: 'string' },
       postmortem: { type: 'boolean' },
       summary: { type: 'string' },
+      'false-alarm': { type: 'boolean' },
+      'duplicate-of': { type: 'string' },
       ...AS_OPTION,
     });
     const key = incidentKey('resolve', resolve, positionals);
+    if (values['false-alarm'] && values['duplicate-of'] !== undefined)
+      throw usageError('resolve', resolve, 'resolve takes --false-alarm or --duplicate-of, not both');
     const r = await respond(io, key, 'resolve', {
+      kind: values['false-alarm']
+        ? 'false-alarm'
+        : values['duplicate-of'] !== undefined
+          ? 'duplicate'
+          : undefined,
+      duplicateOf: values['duplicate-of'],
       supportCases: values['support-cases'] === undefined ? undefined : Number(values['support-cases']),
       impactStartedAt: timeArg(values['impact-start'], 'past'),
       impactEndedAt: timeArg(values['impact-end'], 'past'),
@@ -310,7 +322,53 @@ ${TIMES}`,
       summary: values.summary,
       by: values.as,
     });
-    io.out(`${key} resolved: impact ${r.impactStartedAt} -> ${r.impactEndedAt}; postmortem ${r.postmortem}`);
+    const how =
+      r.resolution === 'false-alarm'
+        ? ' as a false alarm'
+        : r.resolution === 'duplicate'
+          ? ` as a duplicate of ${String(values['duplicate-of']).toUpperCase()}`
+          : '';
+    io.out(
+      `${key} resolved${how}: impact ${r.impactStartedAt} -> ${r.impactEndedAt}; postmortem ${r.postmortem}`,
+    );
+    return 0;
+  },
+};
+
+const measures: Command = {
+  synopsis:
+    '<KEY> [--impact-start <time>] [--detected <time>] [--impact-end <time>] --reason <text> [--as <person>]',
+  summary:
+    'Correct the measures after the fact (recorded as a correction on the timeline, never an overwrite).',
+  help: `The SLO report and a draft postmortem use the corrected values; a published postmortem keeps its approved
+text and shows the correction beside it.
+
+Options:
+  --impact-start <time>   when the impact really started
+  --detected <time>       when it was really detected
+  --impact-end <time>     when the impact really ended (resolved incidents)
+  --reason <text>         why (on the timeline)
+${AS_HELP}
+
+${TIMES}`,
+  async run(args, io) {
+    const { values, positionals } = parse(args, {
+      'impact-start': { type: 'string' },
+      detected: { type: 'string' },
+      'impact-end': { type: 'string' },
+      reason: { type: 'string' },
+      ...AS_OPTION,
+    });
+    const key = incidentKey('measures', measures, positionals);
+    const r = await respond(io, key, 'measures', {
+      impactStartedAt: timeArg(values['impact-start'], 'past'),
+      detectedAt: timeArg(values.detected, 'past'),
+      impactEndedAt: timeArg(values['impact-end'], 'past'),
+      reason: values.reason,
+      by: values.as,
+    });
+    for (const c of r.changes as { field: string; from?: string; to: string }[])
+      io.out(`${key}: ${c.field} ${c.from ?? '(none)'} -> ${c.to}`);
     return 0;
   },
 };
@@ -324,4 +382,5 @@ export const incidentCommands: Record<string, Command> = {
   severity,
   roles,
   resolve,
+  measures,
 };

@@ -19,7 +19,7 @@ import { type PageResponse, pageHeaders, pageShell } from './page.ts';
 const F = RESPONDER_FIELDS;
 
 /** The order the forms come in on the page (the view says which of them its recipient gets). */
-const ORDER: readonly ResponderIntent[] = ['update', 'severity', 'roles', 'meeting', 'resolve'];
+const ORDER: readonly ResponderIntent[] = ['update', 'severity', 'roles', 'meeting', 'resolve', 'measures'];
 
 const ROLE_WORDS: Record<ResponderRole, string> = {
   'incident-manager': 'the incident manager',
@@ -34,6 +34,7 @@ const DOES: Record<ResponderIntent, string> = {
   roles: 'hand over or name the roles',
   meeting: 'record where the team meets',
   resolve: 'resolve the incident',
+  measures: 'correct its times',
 };
 
 /** "a, b and c". */
@@ -333,6 +334,26 @@ function resolveForm(view: ResponderView): SafeHtml {
     'resolve',
     [
       html`<p class="hint">Resolve once the impact has ended. The final comms go out at once; the page stays open for corrections for a while.</p>`,
+      html`<fieldset><legend>How it ended</legend>${(
+        [
+          ['resolved', 'Resolved: the impact was real and is over'],
+          ['false-alarm', 'A false alarm: there was no impact (no postmortem unless asked for)'],
+          ['duplicate', 'A duplicate of another incident (no postmortem unless asked for)'],
+        ] as const
+      ).map(
+        ([kind, words]) =>
+          html`<label class="choice" for="${idOf('resolve', `${f.kind}-${kind}`)}"><input type="radio" id="${idOf(
+            'resolve',
+            `${f.kind}-${kind}`,
+          )}" name="${f.kind}" value="${kind}"${shown(c, f.kind, 'resolved') === kind && html` checked`}>${words}</label>`,
+      )}</fieldset>`,
+      input(c, {
+        name: f.duplicateOf,
+        label: 'Duplicate of (for a duplicate)',
+        hint: 'The key of the incident it duplicates, e.g. HOT-42.',
+        value: shown(c, f.duplicateOf),
+        maxlength: 20,
+      }),
       input(c, {
         name: f.supportCases,
         label: 'Support cases',
@@ -377,12 +398,47 @@ function resolveForm(view: ResponderView): SafeHtml {
   );
 }
 
+function measuresForm(view: ResponderView): SafeHtml {
+  const c = ctxOf(view, 'measures');
+  const f = F.measures;
+  const t = view.incident.times;
+  const at = (name: string, label: string, recorded: string | undefined) =>
+    input(c, {
+      name,
+      label,
+      hint: `${recorded ? `Now ${humanTime(recorded)}.` : 'Not recorded yet.'} E.g. “3h ago” or 2026-11-30T01:10Z; empty keeps it.`,
+      value: shown(c, name),
+      maxlength: 100,
+    });
+  return formOf(
+    view,
+    'measures',
+    [
+      html`<p class="hint">A correction is recorded on the timeline beside the times it replaces (never overwritten there); the SLO report and a draft postmortem use the corrected times.</p>`,
+      at(f.impactStartedAt, 'Impact started', t.impactStartedAt),
+      at(f.detectedAt, 'Detected', t.detectedAt),
+      ...(t.resolvedAt ? [at(f.impactEndedAt, 'Impact ended', t.impactEndedAt)] : []),
+      textarea(c, {
+        name: f.reason,
+        label: 'Why',
+        hint: 'What the recorded times got wrong (e.g. the alert fired late).',
+        value: shown(c, f.reason),
+        maxlength: 500,
+        required: true,
+        rows: 2,
+      }),
+    ],
+    html`<button type="submit" class="primary">Record the correction</button>`,
+  );
+}
+
 const FORMS: Record<ResponderIntent, (view: ResponderView) => SafeHtml> = {
   update: updateForm,
   severity: severityForm,
   roles: rolesForm,
   meeting: meetingForm,
   resolve: resolveForm,
+  measures: measuresForm,
 };
 
 const HEADINGS: Record<ResponderIntent, (view: ResponderView) => string> = {
@@ -391,6 +447,7 @@ const HEADINGS: Record<ResponderIntent, (view: ResponderView) => string> = {
   roles: () => 'Hand over, name the roles',
   meeting: () => 'Chat, video, state document',
   resolve: (view) => `Resolve ${view.incident.key}`,
+  measures: () => 'Correct the times (impact, detection)',
 };
 
 /** The update form open under its heading; the others folded, unless this one was just refused. */
@@ -454,14 +511,17 @@ export function renderResponderPage(view: ResponderView): string {
       noticeBox(view),
       roleLine(view),
       placesLine(view),
-      forms.length === 0
-        ? html`<div class="box ok"><p>${inc.key} is resolved${
-            inc.times.resolvedAt && html` (${humanTime(inc.times.resolvedAt)})`
-          }. This page is read-only now: nothing more can be posted from it.</p></div>`
-        : joinHtml(
-            forms.map((intent) => section(view, intent)),
-            NEWLINE,
-          ),
+      inc.times.resolvedAt &&
+        html`<div class="box ok"><p>${inc.key} is resolved (${humanTime(inc.times.resolvedAt)}). ${
+          forms.length === 0
+            ? 'This page is read-only now: nothing more can be posted from it.'
+            : 'Nothing more is posted about it; its times can still be corrected below until this page closes.'
+        }</p></div>`,
+      forms.length > 0 &&
+        joinHtml(
+          forms.map((intent) => section(view, intent)),
+          NEWLINE,
+        ),
       html`<section class="incident" aria-label="The incident">`,
       renderIncidentView(inc, { note: false, heading: false }),
       html`</section>`,

@@ -21,7 +21,7 @@ import {
   typedFields,
 } from '../../core/responder.ts';
 import { cadenceMinutes } from '../../core/response.ts';
-import { changeSeverity, postUpdate, resolveIncident, setRoles } from '../respond.ts';
+import { changeSeverity, correctMeasures, postUpdate, resolveIncident, setRoles } from '../respond.ts';
 import { RESPONDER_ACTION } from '../view-links.ts';
 import {
   expiresAtOf,
@@ -75,7 +75,10 @@ async function page(
     incident: incidentPageView(view, service.name, link.claims.recipient, expiresAt),
     recipient: link.claims.recipient,
     roles,
-    forms: current.status === 'resolved' ? [] : RESPONDER_INTENTS.filter((intent) => mayPost(roles, intent)),
+    // Once resolved, only the times can be corrected (until the page closes).
+    forms: RESPONDER_INTENTS.filter(
+      (intent) => mayPost(roles, intent) && (current.status !== 'resolved' || intent === 'measures'),
+    ),
     version: responderVersion(current),
     formAction: formActionOf(link),
     expiresAt: expiresAtOf(link.claims) < expiresAt ? expiresAtOf(link.claims) : expiresAt,
@@ -129,11 +132,16 @@ async function perform(
     case 'meeting':
       await setRoles(deps, { incidentId: incident.id, by, meeting: request.meeting });
       return;
+    case 'measures':
+      await correctMeasures(deps, { incidentId: incident.id, by, correction: request.correction });
+      return;
     case 'resolve':
       await resolveIncident(deps, {
         key,
         by,
         resolution: {
+          kind: request.kind,
+          ...(request.duplicateOf ? { duplicateOf: request.duplicateOf } : {}),
           supportCases: request.supportCases,
           ...(request.impactStartedAt ? { impactStartedAt: request.impactStartedAt } : {}),
           ...(request.impactEndedAt ? { impactEndedAt: request.impactEndedAt } : {}),
@@ -172,11 +180,11 @@ async function post(
   }
   const intent = intentField;
   const roles = rolesOf(incident, claims.recipient);
-  if (incident.status === 'resolved')
+  if (incident.status === 'resolved' && intent !== 'measures')
     return refused(deps, link, intent, {
       status: 409,
       tone: 'warn',
-      text: `${incident.key} is resolved: nothing more can be posted from this page. Nothing was changed.`,
+      text: `${incident.key} is resolved: only its times can still be corrected from this page. Nothing was changed.`,
       form,
     });
   if (!mayPost(roles, intent))

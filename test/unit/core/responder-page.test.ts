@@ -129,11 +129,11 @@ function valueIn(markup: string, name: string): string | undefined {
 }
 
 describe('renderResponderPage', () => {
-  it('gives the incident manager all five forms, in order, each posting its intent and version to the link', () => {
+  it('gives the incident manager all six forms, in order, each posting its intent and version to the link', () => {
     const page = renderResponderPage(responderViewOf());
 
     const forms = formsOf(page);
-    expect(forms.map((f) => f.intent)).toEqual(['update', 'severity', 'roles', 'meeting', 'resolve']);
+    expect(forms.map((f) => f.intent)).toEqual(['update', 'severity', 'roles', 'meeting', 'resolve', 'measures']);
     for (const { markup } of forms) {
       const open = /<form\b[^>]*>/.exec(markup)?.[0] ?? '';
       expect(attr(open, 'method')).toBe('post');

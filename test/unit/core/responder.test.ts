@@ -44,11 +44,11 @@ describe('who may do what from a responder link', () => {
   });
 
   it('lets the incident manager do everything and the tech lead and comms manager post updates only', () => {
-    for (const intent of ['update', 'severity', 'roles', 'meeting', 'resolve'] as const)
+    for (const intent of ['update', 'severity', 'roles', 'meeting', 'resolve', 'measures'] as const)
       expect(mayPost(['incident-manager'], intent)).toBe(true);
     expect(mayPost(['tech-lead'], 'update')).toBe(true);
     expect(mayPost(['comms-manager'], 'update')).toBe(true);
-    for (const intent of ['severity', 'roles', 'meeting', 'resolve'] as const) {
+    for (const intent of ['severity', 'roles', 'meeting', 'resolve', 'measures'] as const) {
       expect(mayPost(['tech-lead'], intent)).toBe(false);
       expect(mayPost(['comms-manager'], intent)).toBe(false);
     }
@@ -152,10 +152,36 @@ describe('reading a responder form', () => {
       ),
     ).toEqual({
       intent: 'resolve',
+      kind: 'resolved',
       supportCases: 3,
       impactEndedAt: '2026-12-06T02:50:00.000Z',
       postmortem: true,
     });
+  });
+
+  it('reads how it ended (a duplicate names its incident) and a correction of the times', () => {
+    expect(
+      readResponderForm(
+        form({ intent: 'resolve', supportCases: '0', kind: 'duplicate', duplicateOf: 'hot-3' }),
+        NOW,
+      ),
+    ).toMatchObject({ kind: 'duplicate', duplicateOf: 'HOT-3' });
+    expect(() =>
+      readResponderForm(form({ intent: 'resolve', supportCases: '0', kind: 'duplicate' }), NOW),
+    ).toThrow(/names the incident it duplicates/);
+    expect(() =>
+      readResponderForm(form({ intent: 'resolve', supportCases: '0', kind: 'gone' }), NOW),
+    ).toThrow(/choose how it ended/);
+    expect(
+      readResponderForm(
+        form({ intent: 'measures', impactStartedAt: '2h ago', reason: 'Alert fired late' }),
+        NOW,
+      ),
+    ).toEqual({
+      intent: 'measures',
+      correction: { impactStartedAt: '2026-12-06T01:00:00.000Z', reason: 'Alert fired late' },
+    });
+    expect(() => readResponderForm(form({ intent: 'measures', reason: 'x' }), NOW)).toThrow(/at least one/);
   });
 
   it('keeps what was typed (but the version) to show it again', () => {

@@ -1,0 +1,181 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliIo, run } from '../../functions/cli/incident.ts';
+import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
+
+/**
+ * Corrections of the measures after the fact (POST /incidents/{key}/measures and `incident measures`), and the
+ * kinds of resolution (false alarm, duplicate), on the local target: a correction is a timeline entry that keeps
+ * what it replaced, and the SLO report uses the corrected times; a false alarm or a duplicate needs no postmortem.
+ */
+
+let hotline: HotlineTarget;
+beforeAll(async () => {
+  hotline = await startHotline();
+});
+afterAll(async () => hotline?.stop());
+
+function cli() {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    env: { HOTLINE_URL: hotline.target.urls.api, HOTLINE_TOKEN: hotline.target.operatorToken },
+    out: (line) => out.push(line),
+    err: (line) => err.push(line),
+    fetch,
+  };
+  return { io, out, err };
+}
+
+const api = async (method: string, path: string, body?: unknown) => {
+  const response = await fetch(`${hotline.target.urls.api}${path}`, {
+    method,
+    headers: { ...hotline.operator(), 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, any> };
+};
+
+type Detail = {
+  incident: Record<string, any>;
+  timeline: { kind: string; actor: string; text: string; data?: Record<string, any> }[];
+};
+const detail = async (key: string) => (await api('GET', `/incidents/${key}`)).body as Detail;
+
+async function declared(severity: number, since: string): Promise<string> {
+  const { status, body } = await api('POST', '/incidents', {
+    summary: `Checkout errors ${Math.random().toString(36).slice(2, 8)}`,
+    description: 'Card payments fail at checkout.',
+    severity,
+    service: 'checkout',
+    impactStartedAt: since,
+  });
+  expect(status).toBe(201);
+  return body.key as string;
+}
+
+const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+
+describe('correcting the measures', () => {
+  it('records a correction on the timeline, keeps the first values, and the report uses the corrected ones', async () => {
+    // The README's example alert starts 16 days before it is sent: 390 hours of impact nobody could fix before.
+    const key = await declared(2, ago(16 * 24 * 60));
+    expect((await api('POST', `/incidents/${key}/resolve`, { supportCases: 0 })).status).toBe(200);
+    const before = await detail(key);
+
+    const started = ago(45);
+    const corrected = await api('POST', `/incidents/${key}/measures`, {
+      impactStartedAt: started,
+      reason: 'The alert carried the start of an old, unrelated series',
+      by: 'payments-oncall@example.com',
+    });
+    expect(corrected.status).toBe(200);
+    expect(corrected.body.changes).toEqual([
+      { field: 'impactStartedAt', from: before.incident.impactStartedAt, to: started },
+    ]);
+    const after = await detail(key);
+    expect(after.incident.impactStartedAt).toBe(started);
+    expect(after.incident.measuresRecorded).toMatchObject({
+      impactStartedAt: before.incident.impactStartedAt,
+    });
+    const entry = after.timeline.find((t) => t.kind === 'measures.corrected');
+    expect(entry?.actor).toBe('payments-oncall@example.com');
+    expect(entry?.text).toContain('impact started');
+    expect(entry?.text).toContain('old, unrelated series');
+    // The earlier timeline is untouched: the resolution still says what it said.
+    expect(after.timeline.find((t) => t.kind === 'incident.resolved')?.text).toBe(
+      before.timeline.find((t) => t.kind === 'incident.resolved')?.text,
+    );
+
+    const report = await api('POST', '/reports/slo', {
+      from: ago(24 * 60),
+      to: new Date(Date.now() + 60_000).toISOString(),
+    });
+    expect(report.status).toBe(200);
+    const row = (report.body.report.incidentRows.rows as { key: string; impactStartedAt: string }[]).find(
+      (r) => r.key === key,
+    );
+    expect(row?.impactStartedAt).toBe(started);
+  });
+
+  it.each([
+    [{ impactStartedAt: ago(10) }, /reason is missing/],
+    [{ reason: 'x' }, /name at least one/],
+    [{ impactStartedAt: 'yesterday', reason: 'x' }, /impactStartedAt must be an ISO-8601 time/],
+    [{ impactStartedAt: new Date(Date.now() + 3_600_000).toISOString(), reason: 'x' }, /in the future/],
+    [{ impactEndedAt: ago(60 * 24 * 30), reason: 'x' }, /cannot end before it started/],
+    [{ severity: 1, reason: 'x' }, /severity/],
+  ])('refuses %j with a 400 naming the problem, and changes nothing', async (body, message) => {
+    const key = await declared(3, ago(30));
+    expect((await api('POST', `/incidents/${key}/resolve`, { supportCases: 0 })).status).toBe(200);
+    const before = await detail(key);
+    const refused = await api('POST', `/incidents/${key}/measures`, body);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.message).toMatch(message);
+    const after = await detail(key);
+    expect(after.incident.impactStartedAt).toBe(before.incident.impactStartedAt);
+    // (The workflow's own final comms may still be landing on the timeline: only a correction would be ours.)
+    expect(after.timeline.filter((t) => t.kind === 'measures.corrected')).toEqual([]);
+    expect(after.incident.measuresRecorded).toBeUndefined();
+  });
+
+  it('corrects through the CLI with relative times', async () => {
+    const key = await declared(2, ago(600));
+    expect((await api('POST', `/incidents/${key}/resolve`, { supportCases: 1 })).status).toBe(200);
+    const c = cli();
+    expect(
+      await run(
+        ['measures', key, '--detected', '20 minutes ago', '--impact-start', '2h', '--reason', 'Late alert'],
+        c.io,
+      ),
+    ).toBe(0);
+    expect(c.out.join('\n')).toMatch(new RegExp(`${key}: impactStartedAt .* -> `));
+    const d = await detail(key);
+    expect(Date.now() - Date.parse(d.incident.impactStartedAt)).toBeGreaterThan(119 * 60_000);
+    expect(Date.now() - Date.parse(d.incident.impactStartedAt)).toBeLessThan(125 * 60_000);
+  });
+});
+
+describe('kinds of resolution', () => {
+  it('resolves a sev 2 false alarm without a postmortem, and says so', async () => {
+    const key = await declared(2, ago(20));
+    const c = cli();
+    expect(await run(['resolve', key, '--support-cases', '0', '--false-alarm'], c.io)).toBe(0);
+    expect(c.out[0]).toMatch(new RegExp(`^${key} resolved as a false alarm: .*postmortem not-required$`));
+    const d = await detail(key);
+    expect(d.incident).toMatchObject({
+      status: 'resolved',
+      resolution: 'false-alarm',
+      postmortem: 'not-required',
+    });
+    expect(d.timeline.find((t) => t.kind === 'incident.resolved')?.text).toMatch(
+      /^Resolved as a false alarm by /,
+    );
+  });
+
+  it('resolves a duplicate naming its incident, and refuses one that names none, itself or an unknown key', async () => {
+    const first = await declared(2, ago(20));
+    const second = await declared(2, ago(20));
+    for (const [body, message] of [
+      [{ supportCases: 0, kind: 'duplicate' }, /duplicateOf/],
+      [{ supportCases: 0, kind: 'duplicate', duplicateOf: second }, /cannot duplicate itself/],
+      [{ supportCases: 0, kind: 'duplicate', duplicateOf: 'HOT-999999' }, /does not exist/],
+      [{ supportCases: 0, kind: 'cleared-before-acknowledgement' }, /kind must be one of/],
+    ] as const) {
+      const refused = await api('POST', `/incidents/${second}/resolve`, body);
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+      expect(refused.body.error.message).toMatch(message);
+    }
+    expect((await detail(second)).incident.status).not.toBe('resolved');
+    const resolved = await api('POST', `/incidents/${second}/resolve`, {
+      supportCases: 0,
+      kind: 'duplicate',
+      duplicateOf: first.toLowerCase(),
+    });
+    expect(resolved.status).toBe(200);
+    expect((await detail(second)).incident).toMatchObject({
+      resolution: 'duplicate',
+      duplicateOf: first,
+      postmortem: 'not-required',
+    });
+  });
+});
