@@ -29,6 +29,7 @@ import type { Postmortem } from '../core/postmortem.ts';
 import { checkPostmortem } from '../core/postmortem-checks.ts';
 import { publishedMarkdown } from '../core/postmortem-document.ts';
 import type { PostmortemEdit } from '../core/postmortem-edit.ts';
+import { isEmailAddress } from '../core/response.ts';
 import { type ReviewEvent, reviewResume } from '../core/workflow-resume.ts';
 import { trackPostmortemActions } from './actions.ts';
 import { editorUrlFor, editPostmortem, type PostmortemDeps, peopleOf, viewOf } from './postmortems.ts';
@@ -508,6 +509,8 @@ export async function publishPostmortem(deps: PostmortemDeps, input: { incidentI
       ...service.comms.internal,
       ...deps.organisation.leadership,
       ...(deps.organisation.postmortems?.publishTo ?? []),
+      // Its owner hears that the postmortem they wrote is out.
+      ...(isEmailAddress(postmortem.owner) ? [postmortem.owner] : []),
     ]),
   ];
   await sendOnce(deps, {

@@ -10,6 +10,7 @@ import { ConflictError, NotFoundError, PreconditionFailedError } from '../core/e
 import type { Incident } from '../core/incident.ts';
 import { issueLink, signedLinkUrl } from '../core/links.ts';
 import { serviceOf } from '../core/organisation.ts';
+import { isEmailAddress } from '../core/response.ts';
 import {
   nextReminder,
   type Postmortem,
@@ -328,6 +329,22 @@ export async function editPostmortem(
     text: `Postmortem version ${postmortem.version} saved by ${input.by}: ${changed.join(', ')}.`,
     data: { version: postmortem.version, changed },
   });
+  // A new owner is told, with their own editor link (the link follows the owner: the old one's keeps working
+  // until it expires, recorded as theirs).
+  if (changed.includes('owner') && isEmailAddress(postmortem.owner)) {
+    const editorUrl = await editorUrlFor(deps, incident, postmortem);
+    await sendOnce(deps, {
+      incidentId: incident.id,
+      incidentKey: incident.key,
+      kind: 'postmortem-owner',
+      sequence: postmortem.version,
+      recipients: [postmortem.owner],
+      message: (viewUrl) => postmortemOpenedEmail({ incident, postmortem, editorUrl, viewUrl }),
+      timelineKind: 'postmortem.opened',
+      timelineText: `${postmortem.owner} now owns the postmortem (named by ${input.by}): mailed their editor link.`,
+      now: deps.now,
+    });
+  }
   return { ...viewOf(deps, postmortem), changed };
 }
 

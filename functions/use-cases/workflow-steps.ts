@@ -411,6 +411,32 @@ export async function finalComms(deps: StepDeps, input: StepInput) {
     timelineKind: 'comms.sent',
     now: deps.now,
   });
+  // Whoever was paged for it hears it is over, even when they are on none of the lists the recap went to.
+  const told = new Set(
+    [...service.comms.internal, ...deps.organisation.leadership].map((a) => a.toLowerCase()),
+  );
+  const paged = incident.pagedAt
+    ? [
+        ...new Set(
+          Array.from({ length: (incident.pageTier ?? 0) + 1 }, (_, tier) =>
+            pageRecipients(deps.organisation, service, tier).to,
+          ).flat(),
+        ),
+      ].filter((a) => isEmailAddress(a) && !told.has(a.toLowerCase()))
+    : [];
+  if (paged.length > 0)
+    await sendOnce(deps, {
+      incidentId: incident.id,
+      incidentKey: incident.key,
+      kind: 'paged-resolved',
+      sequence: 1,
+      recipients: paged,
+      message: (viewUrl) =>
+        finalInternalEmail({ incident, products, viewUrl, durationText: durationText(duration ?? 0) }),
+      timelineKind: 'comms.sent',
+      timelineText: `Told ${paged.join(', ')}, who were paged for it, that it is resolved.`,
+      now: deps.now,
+    });
   await deps.incidents.change(incident.id, { remove: ['ackTaskToken', 'loopTaskToken'] });
   return { postmortem: incident.postmortem ?? 'not-required' };
 }

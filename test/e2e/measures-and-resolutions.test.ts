@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, run } from '../../functions/cli/incident.ts';
+import { eventually } from '../support/eventually.ts';
 import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
 
 /**
@@ -177,5 +178,35 @@ describe('kinds of resolution', () => {
       duplicateOf: first,
       postmortem: 'not-required',
     });
+  });
+});
+
+describe('people hear when they are given something', () => {
+  it('mails a new postmortem owner their editor link', async () => {
+    const key = await declared(2, ago(30));
+    expect((await api('POST', `/incidents/${key}/resolve`, { supportCases: 0 })).status).toBe(200);
+    const opened = await eventually(async () => {
+      const r = await api('GET', `/incidents/${key}/postmortem`);
+      return r.status === 200 ? (r.body.postmortem as { version: number }) : undefined;
+    }, `the postmortem of ${key}`);
+    const c = cli();
+    expect(
+      await run(['postmortem', 'set', key, '--owner', 'new-owner@example.com'], c.io),
+      c.err.join(' '),
+    ).toBe(0);
+    const mail = await eventually(async () => {
+      const store = (await (await fetch(`${hotline.target.urls.ses}/store`)).json()) as {
+        emails: { subject: string; destination: { to: string[] }; body: { html?: string } }[];
+      };
+      return store.emails.find(
+        (m) => m.destination.to.includes('new-owner@example.com') && m.subject.startsWith(`${key} - `),
+      );
+    }, 'the new owner mail');
+    const token = /\/links\/v1\.[\w-]+\.([\w-]+)\.[\w-]+/.exec(mail.body.html ?? '')?.[1] ?? '';
+    expect(JSON.parse(Buffer.from(token, 'base64url').toString('utf8'))).toMatchObject({
+      action: 'edit-postmortem',
+      recipient: 'new-owner@example.com',
+    });
+    expect(opened.version).toBeGreaterThanOrEqual(1);
   });
 });

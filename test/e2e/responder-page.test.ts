@@ -90,7 +90,8 @@ async function settled(key: string): Promise<Detail> {
   return eventually(async () => {
     await new Promise((r) => setTimeout(r, 1500));
     const now = await detail(key);
-    const same = now.timeline.length === last.timeline.length && now.incident.updatedAt === last.incident.updatedAt;
+    const same =
+      now.timeline.length === last.timeline.length && now.incident.updatedAt === last.incident.updatedAt;
     last = now;
     return same ? now : undefined;
   }, `${key} to settle`);
@@ -231,6 +232,17 @@ describe('the responder page, from the page mail, on a phone', () => {
     expect(resolved.incident.status).toBe('resolved');
     expect(resolved.incident.resolvedBy).toBe(recipient);
     expect(resolved.incident.supportCases).toBe(3);
+    // The person paged for it hears it is over (they are on none of the lists the recap goes to).
+    await eventually(
+      async () =>
+        (await mails()).find(
+          (m) =>
+            m.destination.to.includes(recipient) &&
+            m.subject.endsWith(' - Resolved') &&
+            m.subject.startsWith(`${key} - `),
+        ),
+      'the resolved mail to the paged person',
+    );
     // Once resolved, only the times can be corrected: a correction of the impact window, recorded as such.
     expect(await tab.locator('form').count()).toBe(1);
     await tab.locator('#form-measures summary').click();
