@@ -226,7 +226,9 @@ export function describeGroup(org: Organisation, group: AlertGroup): IncidentAbo
   );
   const impactStartedAt = considered.map((a) => a.startsAt).sort()[0] ?? first.startsAt;
   const summary =
-    considered.length > 1 ? `${first.summary} (+${considered.length - 1} more alerts)` : first.summary;
+    considered.length > 1
+      ? `${first.summary} (+${considered.length - 1} more alert${considered.length > 2 ? 's' : ''})`
+      : first.summary;
   const description = considered.find((a) => a.description)?.description;
   return {
     service,

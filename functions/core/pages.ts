@@ -1,7 +1,7 @@
 import { alertLinks, type StoredAlert } from './alert.ts';
 import { EMPTY, html, joinHtml, NEWLINE, raw, type SafeHtml } from './html/html.ts';
 import { type PageResponse, pageHeaders, pageShell } from './html/page.ts';
-import { type Incident, metricsOf } from './incident.ts';
+import { currentImpact, type Incident, metricsOf, RESOLUTION_WORDS } from './incident.ts';
 import { isWebLink } from './text.ts';
 import type { TimelineEntry } from './timeline.ts';
 
@@ -126,11 +126,16 @@ export interface IncidentPageView {
   status: string;
   service: string;
   products: readonly string[];
+  /** The customer impact as last stated (`currentImpact`: the latest update's, else the description), shown as Impact. */
   description?: string;
   roles: { incidentManager?: string; techLeads?: readonly string[]; commsManager?: string };
   /** Meeting places: the chat channel's name, and http(s) links only. */
   meeting: { chatChannel?: string; chatRoomUrl?: string; videoUrl?: string; stateDocumentUrl?: string };
   times: { impactStartedAt: string; detectedAt: string; resolvedAt?: string; impactEndedAt?: string };
+  /** How it ended, in words (a false alarm, a duplicate of HOT-3...), once resolved. */
+  resolution?: string;
+  /** Whether its times were corrected after the fact (the timeline has each correction). */
+  corrected?: boolean;
   metrics: { label: string; ms?: number }[];
   alerts: {
     summary: string;
@@ -222,6 +227,8 @@ const COMMS_KINDS: Readonly<Record<string, string>> = {
   'workflow-failure': 'Workflow failure',
   'workflow-recovered': 'Workflow started late',
   'role-named': 'Told a person of their role',
+  'paged-resolved': 'Resolved (to whoever was paged)',
+  'postmortem-owner': 'Postmortem owner named',
 };
 
 /** http(s) only: anything else a template or a person wrote is left out of the page. */
@@ -241,6 +248,7 @@ export function incidentPageView(
 ): IncidentPageView {
   const { incident } = view;
   const metrics = metricsOf(incident);
+  const impact = currentImpact(incident);
   const byTime = <T extends { at: string }>(a: T, b: T) => (a.at === b.at ? 0 : a.at < b.at ? -1 : 1);
   return {
     key: incident.key,
@@ -249,7 +257,8 @@ export function incidentPageView(
     status: incident.status,
     service: serviceName,
     products: incident.products,
-    ...(incident.description ? { description: incident.description } : {}),
+    // The impact as last stated (an update's), else the declaration's or the alerts' words.
+    ...(impact ? { description: impact } : {}),
     roles: { ...incident.roles },
     meeting: {
       ...(incident.chatChannel ? { chatChannel: incident.chatChannel } : {}),
@@ -257,6 +266,15 @@ export function incidentPageView(
       ...(httpOnly(incident.videoUrl) ? { videoUrl: incident.videoUrl } : {}),
       ...(httpOnly(incident.stateDocumentUrl) ? { stateDocumentUrl: incident.stateDocumentUrl } : {}),
     },
+    ...(incident.status === 'resolved'
+      ? {
+          resolution:
+            incident.resolution === 'duplicate'
+              ? `duplicate of ${incident.duplicateOf ?? 'another incident'}`
+              : RESOLUTION_WORDS[incident.resolution ?? 'resolved'],
+        }
+      : {}),
+    ...(incident.measuresCorrectedAt ? { corrected: true } : {}),
     times: {
       impactStartedAt: incident.impactStartedAt,
       detectedAt: incident.detectedAt,
@@ -365,6 +383,8 @@ export function renderIncidentView(
         ['Detected', time(v.times.detectedAt)],
         ['Impact ended', time(v.times.impactEndedAt)],
         ['Resolved', time(v.times.resolvedAt)],
+        ['Resolution', textOf(v.resolution)],
+        ['Times', v.corrected ? html`corrected after the fact (see the timeline)` : undefined],
       ]),
       html`<h2>People and places</h2>`,
       roles.some(([, value]) => value)

@@ -11,6 +11,7 @@ import {
   postmortemFieldGuide,
   rootCauseGuide,
 } from './postmortem-checks.ts';
+import { inTimeOrder } from './postmortem-edit.ts';
 
 /**
  * The postmortem as a document people read: the one renderer of what is published (stored, served at
@@ -255,7 +256,9 @@ export function publishedMarkdown(pm: Postmortem, context: DocumentContext): str
   text(guide.recovery.label, f.recovery);
   section(
     `${guide.timeline.label} (UTC)`,
-    f.timeline.map((row) => `- **${readableTime(row.at)}** ${itemLines(row.text, 2)}`).join('\n'),
+    inTimeOrder(f.timeline)
+      .map((row) => `- **${readableTime(row.at)}** ${itemLines(row.text, 2)}`)
+      .join('\n'),
   );
   section(
     guide.fiveWhys.label,

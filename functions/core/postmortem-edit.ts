@@ -397,6 +397,22 @@ export function editFromForm(params: URLSearchParams): PostmortemEdit {
 
 // --- applying an edit -----------------------------------------------------------------------------------------
 
+/**
+ * Timeline rows in time order, rows at the same time in the order given (a stable sort): what a save stores and
+ * what every view shows (the document, the mails, the CLI), whatever order the rows were added in. A row whose
+ * time does not parse (never saved: the schema refuses it) goes last.
+ */
+export function inTimeOrder<T extends { readonly at: string }>(rows: readonly T[]): T[] {
+  const time = (at: string) => {
+    const ms = Date.parse(at);
+    return Number.isNaN(ms) ? Number.POSITIVE_INFINITY : ms;
+  };
+  return rows
+    .map((row, index) => ({ row, index, ms: time(row.at) }))
+    .sort((a, b) => (a.ms === b.ms ? a.index - b.index : a.ms < b.ms ? -1 : 1))
+    .map(({ row }) => row);
+}
+
 /** Deep equality of stored values: a key holding undefined is the same as no key. */
 export function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -439,8 +455,9 @@ function mergeFields(
     const value = edit[name];
     if (value !== undefined) next[name] = value;
   }
+  // Kept in time order whatever order the rows were added in: every view shows the saved order.
   if (edit.timeline !== undefined)
-    next.timeline = edit.timeline.map((row) => ({ at: row.at, text: row.text }));
+    next.timeline = inTimeOrder(edit.timeline.map((row) => ({ at: row.at, text: row.text })));
   if (edit.fiveWhys !== undefined) next.fiveWhys = [...edit.fiveWhys];
   if (edit.rootCauseCategory !== undefined) {
     if (edit.rootCauseCategory === null) delete next.rootCauseCategory;

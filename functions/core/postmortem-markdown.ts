@@ -8,7 +8,7 @@ import {
   type TextField,
 } from './postmortem.ts';
 import { lessonsGuide, postmortemFieldGuide } from './postmortem-checks.ts';
-import { fieldPath, type PostmortemEdit, postmortemEditSchema } from './postmortem-edit.ts';
+import { fieldPath, inTimeOrder, type PostmortemEdit, postmortemEditSchema } from './postmortem-edit.ts';
 
 /**
  * The postmortem as a Markdown document of our own structure, for `incident postmortem edit` ($EDITOR), and
@@ -113,7 +113,7 @@ export function postmortemToMarkdown(pm: Postmortem): string {
       case 'timeline':
         section(
           heading,
-          f.timeline.map((row) => `- ${markdownTime(row.at)} ${row.text}`),
+          inTimeOrder(f.timeline).map((row) => `- ${markdownTime(row.at)} ${row.text}`),
         );
         break;
       case 'fiveWhys':

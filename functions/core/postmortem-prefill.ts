@@ -1,6 +1,6 @@
 import type { StoredAlert } from './alert.ts';
 import { durationText } from './comms.ts';
-import { durationMs, type Incident, metricsOf } from './incident.ts';
+import { currentImpact, durationMs, type Incident, metricsOf } from './incident.ts';
 import {
   emptyFields,
   type Postmortem,
@@ -269,7 +269,8 @@ function detectedBy(incident: Incident, first: StoredAlert | undefined): string 
 
 function summaryText(input: PrefillInput, first: StoredAlert | undefined, impactEnd?: string): string {
   const { incident } = input;
-  const what = withoutFinalStop(oneLine(incident.description ?? '') || oneLine(incident.summary));
+  // The latest stated impact (an update's) wins over the declaration's or the alerts' words.
+  const what = withoutFinalStop(oneLine(currentImpact(incident) ?? '') || oneLine(incident.summary));
   return cap(
     [
       `${upperFirst(impactWindow(incident.impactStartedAt, impactEnd))}, customers of ${input.serviceName} experienced "${cap(what, 300)}".`,
@@ -288,9 +289,8 @@ function impactText(input: PrefillInput, impactEnd: string | undefined): string 
     ms === undefined
       ? `Impact started at ${clockUtc(incident.impactStartedAt)} UTC on ${dateUtc(incident.impactStartedAt)}; its end is not recorded.`
       : `For ${durationText(ms)}, ${impactWindow(incident.impactStartedAt, impactEnd)}, customers of ${input.serviceName} were affected.`;
-  const said = incident.description?.trim()
-    ? normaliseNewlines(incident.description.trim())
-    : oneLine(incident.summary);
+  const stated = currentImpact(incident)?.trim();
+  const said = stated ? normaliseNewlines(stated) : oneLine(incident.summary);
   return cap(
     [
       lasted,

@@ -14,7 +14,7 @@
 import { addBusinessDays } from './business-hours.ts';
 import type { Organisation, Service, Severity } from './config.ts';
 import type { Incident } from './incident.ts';
-import { metricsOf } from './incident.ts';
+import { hadImpact, metricsOf, RESOLUTION_KINDS, type ResolutionKind } from './incident.ts';
 import { serviceOf } from './organisation.ts';
 import {
   type Postmortem,
@@ -109,6 +109,11 @@ export interface PeriodFigures extends Period {
   byService: ServiceFigures[];
   /** Overlap of each incident's impact (until now while open) with the period, summed; concurrent incidents add up. */
   impactMinutes: number;
+  /**
+   * Resolved incidents by how they ended. False alarms and duplicates had no impact of their own: their windows
+   * add no minutes of impact and their times join no time-to-detect or time-to-recover figure.
+   */
+  byResolution: Record<ResolutionKind, number>;
   postmortems: {
     total: number;
     byStatus: Record<PostmortemStatus, number>;
@@ -158,6 +163,8 @@ export interface IncidentRow {
   timeToRecoverMinutes?: number;
   impactMinutes: number;
   recurrenceOf?: string;
+  /** How it ended, once resolved. */
+  resolution?: ResolutionKind;
 }
 
 export interface ActionRow {
@@ -418,6 +425,9 @@ class PeriodAccumulator {
   readonly toMs: number;
   incidents = 0;
   bySeverity = severityCounts();
+  byResolution: Record<ResolutionKind, number> = Object.fromEntries(
+    RESOLUTION_KINDS.map((k) => [k, 0]),
+  ) as Record<ResolutionKind, number>;
   services = new Map<string, { incidents: number; bySeverity: Record<Severity, number>; impactMs: number }>();
   impactMs = 0;
   ttd = new DurationSketch();
@@ -575,9 +585,12 @@ export function createReportAccumulator(options: ReportOptions): ReportAccumulat
     const severity = asSeverity(incident.severity);
     p.incidents += 1;
     p.bySeverity[severity] += 1;
+    const kind = incident.status === 'resolved' ? (incident.resolution ?? 'resolved') : undefined;
+    if (kind) p.byResolution[kind] += 1;
+    const impactful = hadImpact(kind);
     const start = ms(incident.impactStartedAt);
     const end = ms(incident.impactEndedAt) ?? (incident.status === 'resolved' ? undefined : nowMs);
-    const impact = start !== undefined && end !== undefined ? p.overlap(start, end) : 0;
+    const impact = impactful && start !== undefined && end !== undefined ? p.overlap(start, end) : 0;
     p.impactMs += impact;
     let s = p.services.get(incident.service);
     if (!s) {
@@ -589,8 +602,8 @@ export function createReportAccumulator(options: ReportOptions): ReportAccumulat
     s.impactMs += impact;
 
     const metrics = metricsOf(incident);
-    if (metrics.timeToDetectMs !== undefined) p.ttd.add(metrics.timeToDetectMs);
-    if (metrics.timeToRecoverMs !== undefined) p.ttr.add(metrics.timeToRecoverMs);
+    if (impactful && metrics.timeToDetectMs !== undefined) p.ttd.add(metrics.timeToDetectMs);
+    if (impactful && metrics.timeToRecoverMs !== undefined) p.ttr.add(metrics.timeToRecoverMs);
 
     if (incident.recurrenceOf) p.recurrences.add({ key: incident.key, recurrenceOf: incident.recurrenceOf });
 
@@ -616,6 +629,7 @@ export function createReportAccumulator(options: ReportOptions): ReportAccumulat
           : { timeToRecoverMinutes: minutes(metrics.timeToRecoverMs) }),
         impactMinutes: minutes(impact),
         ...(incident.recurrenceOf ? { recurrenceOf: incident.recurrenceOf } : {}),
+        ...(kind ? { resolution: kind } : {}),
       });
     }
   }
@@ -777,6 +791,7 @@ export function createReportAccumulator(options: ReportOptions): ReportAccumulat
       bySeverity: { ...p.bySeverity },
       byService,
       impactMinutes: minutes(p.impactMs),
+      byResolution: { ...p.byResolution },
       postmortems: {
         total: p.postmortems,
         byStatus: { ...p.byStatus },

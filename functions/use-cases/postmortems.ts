@@ -10,7 +10,6 @@ import { ConflictError, NotFoundError, PreconditionFailedError } from '../core/e
 import type { Incident } from '../core/incident.ts';
 import { issueLink, signedLinkUrl } from '../core/links.ts';
 import { serviceOf } from '../core/organisation.ts';
-import { isEmailAddress } from '../core/response.ts';
 import {
   nextReminder,
   type Postmortem,
@@ -22,7 +21,7 @@ import {
 import { checkPostmortem } from '../core/postmortem-checks.ts';
 import { applyEdit, type PostmortemEdit } from '../core/postmortem-edit.ts';
 import { prefillPostmortem } from '../core/postmortem-prefill.ts';
-import { IDLE_WAIT_SECONDS } from '../core/response.ts';
+import { IDLE_WAIT_SECONDS, isEmailAddress } from '../core/response.ts';
 import type { ActionStore, PostmortemQuery, PostmortemStore, WorkflowStarter } from './ports.ts';
 import { incidentOrThrow, type ResponseDeps } from './respond.ts';
 import { sendOnce } from './send-once.ts';

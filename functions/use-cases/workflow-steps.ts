@@ -397,7 +397,10 @@ export async function finalComms(deps: StepDeps, input: StepInput) {
   const service = serviceOf(deps.organisation, incident.service);
   const products = affectedProducts(incident, service);
   const duration = durationMs(incident.impactStartedAt, incident.impactEndedAt ?? incident.resolvedAt);
-  const restored = finalExternalWording(products, statusPageUrl(deps.baseUrl));
+  const restored = finalExternalWording(products, statusPageUrl(deps.baseUrl), {
+    postmortem: (incident.postmortem ?? 'not-required') !== 'not-required',
+    ...(incident.resolution ? { kind: incident.resolution } : {}),
+  });
   await sendCommsPair(deps, {
     incident,
     service,
@@ -418,8 +421,9 @@ export async function finalComms(deps: StepDeps, input: StepInput) {
   const paged = incident.pagedAt
     ? [
         ...new Set(
-          Array.from({ length: (incident.pageTier ?? 0) + 1 }, (_, tier) =>
-            pageRecipients(deps.organisation, service, tier).to,
+          Array.from(
+            { length: (incident.pageTier ?? 0) + 1 },
+            (_, tier) => pageRecipients(deps.organisation, service, tier).to,
           ).flat(),
         ),
       ].filter((a) => isEmailAddress(a) && !told.has(a.toLowerCase()))

@@ -69,7 +69,7 @@ describe('the incident page of every incident mail', () => {
     expect(response?.headers()['cache-control']).toBe('no-store');
     expect(response?.headers()['referrer-policy']).toBe('no-referrer');
     await expect(tab.locator('h1').textContent()).resolves.toBe(
-      `${key}: Checkout API 5xx rate above 5% (+1 more alerts)`,
+      `${key}: Checkout API 5xx rate above 5% (+1 more alert)`,
     );
     const text = await tab.locator('main').innerText();
     expect(text).toContain('Timeline (UTC)');

@@ -118,6 +118,15 @@ async function save(tab: Page): Promise<PageResponse> {
 
 const field = (tab: Page, label: string) => tab.getByLabel(label, { exact: true });
 
+/** Opens every folded part of the template, as a person clicks each summary (the page has no script). */
+async function unfold(tab: Page): Promise<void> {
+  await tab.bringToFront(); // a tab in the background does not toggle a fold on a click
+  const closed = tab.locator('details.part:not([open]) > summary');
+  for (let left = 20, n = await closed.count(); n > 0 && left > 0; n = await closed.count(), left--)
+    await closed.first().click();
+  expect(await closed.count()).toBe(0);
+}
+
 describe('the postmortem editor page', () => {
   it('is the owner’s whole template: filled on the page, actions added, the checks turn from blocking to clear', async () => {
     const { key, link } = await resolvedSev2();
@@ -140,7 +149,11 @@ describe('the postmortem editor page', () => {
     // Pre-filled from the incident: the summary sentence and the timeline.
     await expect(field(tab, 'Incident summary').inputValue()).resolves.toMatch(/^Between .* UTC on /);
     expect(await scrollsSideways(tab)).toBe(false);
+    // A short page: each part of the template folded, saying where it stands.
+    expect(await tab.locator('details.part').count()).toBe(15);
+    expect(await tab.locator('details.part[open]').count()).toBe(0);
     await shoot(tab, 'postmortem-editor-390-opened');
+    await unfold(tab);
 
     // The owner assigns a person and writes the template.
     await field(tab, 'Who writes this postmortem').fill('dana.lee@example.com');
@@ -227,8 +240,11 @@ describe('the postmortem editor page', () => {
     const csp: string[] = [];
     const first = await newTab(browser.context, csp, PHONE);
     const second = await newTab(browser.context, csp, DESKTOP);
+
     await first.goto(link);
     await second.goto(link);
+    await unfold(first);
+    await unfold(second);
 
     // The second tab saves first.
     await field(second, 'Fault').fill('Their fault: the pool was too small.');
@@ -290,6 +306,7 @@ describe('the postmortem editor page', () => {
     const { key, link } = await resolvedSev2();
     const tab = await newTab(browser.context, [], PHONE);
     await tab.goto(link);
+    await unfold(tab);
     await tab.locator('#f-actions-0-title').fill('Add a canary stage to checkout deploys');
     await tab.locator('#f-actions-0-kind').selectOption('priority');
     await tab.locator('#f-actions-0-trackerUrl').fill('javascript:alert(1)');
@@ -306,6 +323,8 @@ describe('the postmortem editor page', () => {
     await expect(tab.locator('#f-actions-0-trackerUrl').inputValue()).resolves.toBe('javascript:alert(1)');
     expect(await tab.locator('#f-actions-0-trackerUrl').getAttribute('aria-invalid')).toBe('true');
     expect(await tab.locator('a[href^="javascript:"]').count()).toBe(0);
+    // The part with the refused field comes back open.
+    expect(await tab.locator('#part-actions').getAttribute('open')).toBe('');
     await shoot(tab, 'postmortem-editor-390-invalid');
 
     const big = await fetch(link, {
@@ -316,5 +335,76 @@ describe('the postmortem editor page', () => {
     expect(big.status).toBe(413);
     expect(await big.text()).toContain('nothing was saved');
     expect((await postmortemOf(key)).version).toBe(1);
+  });
+
+  it('adds action rows without saving, keeps what was typed, caps fields, saves on Enter, and links in the preview', async () => {
+    const { key, link } = await resolvedSev2();
+    const csp: string[] = [];
+    const tab = await newTab(browser.context, csp, PHONE);
+    await tab.goto(link);
+    await tab.locator('#part-actions > summary').click();
+    await tab.locator('#part-impact > summary').click();
+    await field(tab, 'Impact').fill(
+      'About 5% of checkouts failed: see [the error dashboard](https://grafana.example.com/d/checkout).',
+    );
+    for (const i of [0, 1]) {
+      await tab.locator(`#f-actions-${i}-title`).fill(`Add check ${i + 1} to the release pipeline`);
+      await tab.locator(`#f-actions-${i}-kind`).selectOption(i === 0 ? 'priority' : 'improvement');
+      await tab.locator(`#f-actions-${i}-category`).selectOption('prevent-future');
+    }
+    // The owner team takes at most 100 characters: the field stops there.
+    await tab.locator('#f-actions-1-ownerTeam').pressSequentially('x'.repeat(103));
+    expect((await tab.locator('#f-actions-1-ownerTeam').inputValue()).length).toBe(100);
+    await tab.locator('#f-actions-1-ownerTeam').fill('Payments');
+    expect(await tab.locator('#f-actions-2-title').count()).toBe(0);
+
+    const [added] = await Promise.all([
+      tab.waitForResponse((r) => r.request().method() === 'POST'),
+      tab.getByRole('button', { name: 'Add another action row' }).click(),
+    ]);
+    await tab.waitForLoadState('load');
+
+    // Nothing saved; the page is the form as typed, one more blank action, opened at the blank rows.
+    expect(added.status()).toBe(200);
+    expect(tab.url()).toBe(`${link}#f-actions-new`);
+    expect(await tab.locator('.box.ok[role="status"]').innerText()).toContain('Nothing saved yet.');
+    expect((await postmortemOf(key)).version).toBe(1);
+    await expect(field(tab, 'Impact').inputValue()).resolves.toContain('[the error dashboard]');
+    await expect(tab.locator('#f-actions-1-title').inputValue()).resolves.toBe(
+      'Add check 2 to the release pipeline',
+    );
+    expect(await tab.locator('#part-actions').getAttribute('open')).toBe('');
+    await expect(tab.locator('#f-actions-2-title').isVisible()).resolves.toBe(true);
+    expect(await scrollsSideways(tab)).toBe(false);
+    await shoot(tab, 'postmortem-editor-390-row-added');
+
+    // Enter in a one-line field saves (not "add a row"): the third action with the first two.
+    await tab.locator('#f-actions-2-title').fill('Add check 3 to the release pipeline');
+    await tab.locator('#f-actions-2-kind').selectOption('improvement');
+    await tab.locator('#f-actions-2-category').selectOption('detect');
+    const [saved] = await Promise.all([
+      tab.waitForResponse((r) => r.request().method() === 'POST'),
+      tab.locator('#f-actions-2-title').press('Enter'),
+    ]);
+    await tab.waitForLoadState('load');
+    expect(saved.status()).toBe(303);
+    expect(tab.url()).toBe(`${link}?saved=2`);
+    const pm = await postmortemOf(key);
+    expect(pm.actions.map((a) => a.title)).toEqual([
+      'Add check 1 to the release pipeline',
+      'Add check 2 to the release pipeline',
+      'Add check 3 to the release pipeline',
+    ]);
+
+    // The preview shows the saved text with its Markdown link as a link.
+    await tab.locator('#preview > summary').click();
+    const linkInPreview = tab.locator('#preview a', { hasText: 'the error dashboard' });
+    expect(await linkInPreview.getAttribute('href')).toBe('https://grafana.example.com/d/checkout');
+    expect(await linkInPreview.getAttribute('rel')).toBe('noreferrer');
+    await shoot(tab, 'postmortem-editor-390-preview');
+    await tab.setViewportSize(DESKTOP);
+    expect(await scrollsSideways(tab)).toBe(false);
+    await shoot(tab, 'postmortem-editor-desktop-preview');
+    expect(csp).toEqual([]);
   });
 });

@@ -127,7 +127,7 @@ describe('thin path: an Alertmanager alert on the local target', () => {
       return found;
     }, 'the page email');
     expect(page.destination.to).toEqual(['payments-oncall@example.com']);
-    expect(page.subject).toBe(`${key} - Sev 1 - Checkout API 5xx rate above 5% (+1 more alerts) - Paged`);
+    expect(page.subject).toBe(`${key} - Sev 1 - Checkout API 5xx rate above 5% (+1 more alert) - Paged`);
     // The incident row links the read-only incident page (a signed view link), not the operators' JSON route.
     expect(page.body.text).toMatch(
       new RegExp(`Incident: ${key} \\(open the incident page\\) <${target.urls.api}/links/v1\\.`),

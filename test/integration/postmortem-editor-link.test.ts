@@ -279,10 +279,89 @@ describe('the editor link: POST saves, as often as needed', () => {
       impact: 'Their impact text.',
       recovery: 'My recovery text.',
     });
-    expect(saved.fields.timeline.at(-1)).toEqual({
+    // The added row is saved in its place in time (the timeline is kept in time order), not where it was typed.
+    expect(saved.fields.timeline).toContainEqual({
       at: '2026-11-30T14:20:00.000Z',
       text: 'Release deployed',
     });
+    const times = saved.fields.timeline.map((row) => row.at);
+    expect(times).toEqual([...times].sort());
+  });
+
+  it('"Add another action row" answers the form as typed with one more blank row, and saves nothing', async () => {
+    const { incident, token } = await resolvedWithPostmortem();
+    const pm = await postmortemOf(incident);
+    const count = await db.count();
+    const typed = editor(await viewLink(deps(), token), 200).values;
+    typed.text.fault = 'Typed fault, not saved yet.';
+    typed.actions.push({
+      id: '',
+      title: 'Add a canary stage',
+      kind: 'priority',
+      category: 'prevent-future',
+      ownerTeam: '',
+      trackerUrl: 'not a link yet',
+      remove: false,
+    });
+    const posted = formFrom(typed);
+    posted.set(names.action(typed.actions.length, 'title'), ''); // the one blank row the page had left
+    posted.set('intent', 'add-action-row');
+
+    const shown = editor(await decideLink(deps(), token, posted), 200);
+
+    // Nothing written, nothing checked (the tracker link is not one yet): the form comes back as typed.
+    expect(await db.count()).toBe(count);
+    expect(await postmortemOf(incident)).toEqual(pm);
+    expect(shown.notice).toEqual({ kind: 'row-added', list: 'actions' });
+    expect(shown.blankRows).toEqual({ actions: 2 });
+    expect(shown.values.text.fault).toBe('Typed fault, not saved yet.');
+    expect(shown.values.actions.at(-1)).toMatchObject({
+      title: 'Add a canary stage',
+      trackerUrl: 'not a link yet',
+    });
+    expect(shown.values.version).toBe('1');
+    const html = renderPostmortemEditor(shown);
+    const rows = typed.actions.length;
+    expect(html).toContain(`name="${names.action(rows + 1, 'title')}"`);
+    expect(html).not.toContain(`name="${names.action(rows + 2, 'title')}"`);
+
+    // The same for the timeline; and the save that follows saves what was typed, as version 2.
+    const more = formFrom(shown.values);
+    more.set('intent', 'add-timeline-row');
+    const again = editor(await decideLink(deps(), token, more), 200);
+    expect(again.blankRows).toEqual({ timeline: 3 });
+    expect(await db.count()).toBe(count);
+    const fixed = formFrom({
+      ...again.values,
+      actions: again.values.actions.map((a) => ({
+        ...a,
+        trackerUrl: a.trackerUrl.startsWith('not') ? '' : a.trackerUrl,
+      })),
+    });
+    expect(await decideLink(deps(), token, fixed)).toEqual({
+      kind: 'postmortem-saved',
+      location: `./${token}?saved=2`,
+    });
+    const saved = await postmortemOf(incident);
+    expect(saved.fields.fault).toBe('Typed fault, not saved yet.');
+    expect(saved.actions.map((a) => a.title)).toContain('Add a canary stage');
+  });
+
+  it('"Add another row" on a postmortem that was saved meanwhile keeps the version typed on: the save is told', async () => {
+    const { token } = await resolvedWithPostmortem();
+    const mine = editor(await viewLink(deps(), token), 200).values;
+    const theirs = structuredClone(mine);
+    theirs.text.fault = 'Their fault text.';
+    expect(await decideLink(deps(), token, formFrom(theirs))).toMatchObject({ kind: 'postmortem-saved' });
+
+    mine.text.fault = 'My fault text.';
+    const posted = formFrom(mine);
+    posted.set('intent', 'add-action-row');
+    const shown = editor(await decideLink(deps(), token, posted), 200);
+    expect(shown.values.version).toBe('1');
+    const stale = editor(await decideLink(deps(), token, formFrom(shown.values)), 409);
+    expect(stale.notice).toMatchObject({ kind: 'stale', conflicts: ['fault'] });
+    expect(stale.values.text.fault).toBe('My fault text.');
   });
 
   it('refuses invalid input with 400 naming the field: nothing saved, the typed values returned', async () => {

@@ -1,5 +1,6 @@
 import type { Check, Postmortem, PostmortemChecks } from '../../core/postmortem.ts';
 import { lessonsGuide, postmortemFieldGuide } from '../../core/postmortem-checks.ts';
+import { inTimeOrder } from '../../core/postmortem-edit.ts';
 import { markdownTime } from '../../core/postmortem-markdown.ts';
 
 /** How the CLI shows a postmortem: the answer's shape, its checks, where approval stands, the template. */
@@ -122,7 +123,9 @@ export function templateLines(pm: Postmortem): string[] {
   section(
     guide.timeline.label,
     'timeline',
-    f.timeline.length ? f.timeline.map((row) => `  ${markdownTime(row.at)}  ${row.text}`) : ['  (empty)'],
+    f.timeline.length
+      ? inTimeOrder(f.timeline).map((row) => `  ${markdownTime(row.at)}  ${row.text}`)
+      : ['  (empty)'],
   );
   section(
     guide.fiveWhys.label,

@@ -58,6 +58,12 @@ export const PAGE_STYLE = [
   '.places{display:flex;flex-wrap:wrap;gap:.5rem;margin:0 0 1.25rem}.places a{padding:.5rem .9rem;border:1px solid #d0d5dd;border-radius:8px;text-decoration:none;font-weight:600}',
   '.incident{margin-top:2rem;padding-top:1rem;border-top:2px solid #eaecf0}.incident h1{font-size:1.15rem}.who{margin:0 0 1rem;color:#475467}.rform>.hint:first-of-type{margin-bottom:1rem}',
   '@media (max-width:40rem){.incident dl{grid-template-columns:minmax(0,1fr);padding:.75rem 1rem}.incident dt{font-size:.875rem}.incident dd{margin:0 0 .5rem}}',
+  // The postmortem editor, folded: each part of the template a fold, Save the primary button, add-a-row secondary.
+  '.fold-status{margin-left:.4rem;font-weight:400;font-size:.875rem;color:#667085}.fold-status.attention{color:#b42318;font-weight:600}',
+  'details.fold>.fold-body{padding:0 1rem .25rem}.fold-body>fieldset{border:0;padding:0;margin:0 0 .75rem}.fold-body>fieldset>legend{position:absolute;left:-10000px}',
+  'button.secondary{background:#fff;color:#1d4ed8;border:1px solid #d0d5dd;padding:.55rem 1rem;margin:0 0 .4rem}button.secondary:hover{background:#eff4ff}',
+  '.addrow{margin:.25rem 0 0}.default-submit{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}form.form{position:relative}',
+  '.preview h3{margin:1rem 0 .15rem}.preview ol,.preview .tlist{margin:.25rem 0}.preview .tlist{list-style:none;padding:0}code{font-size:.875em;background:#f2f4f7;padding:0 .2rem;border-radius:4px}',
 ].join('\n');
 
 /** CSP source for the style above, computed from the exact text at module load. */

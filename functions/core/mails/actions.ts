@@ -2,7 +2,7 @@
 import type { ActionReminder, TrackedAction } from '../actions.ts';
 import type { Incident } from '../incident.ts';
 import { cap } from '../text.ts';
-import { incidentRow, render, subjectFor } from './layout.ts';
+import { incidentRow, mailTime, render, subjectFor } from './layout.ts';
 
 export interface ActionReminderContext {
   incident: Pick<Incident, 'key' | 'severity' | 'summary'>;
@@ -25,6 +25,7 @@ export function actionReminderEmail({
   to,
 }: ActionReminderContext) {
   const kind = action.kind === 'priority' ? 'Priority action' : 'Action';
+  const due = action.dueAt ? mailTime(action.dueAt) : undefined;
   const headline =
     reminder === 'before'
       ? `${incident.key}: a priority action is due in 7 days`
@@ -34,9 +35,9 @@ export function actionReminderEmail({
   const intro =
     reminder === 'breach'
       ? to === 'approvers'
-        ? `This priority action of the postmortem you approved missed its SLO (due ${action.dueAt}). It is owned by ${action.ownerTeam}.`
-        : `This priority action missed its SLO (due ${action.dueAt}); the postmortem's approvers are told. Finish it, or mark it done when it is.`
-      : `This ${kind.toLowerCase()} of the postmortem is due ${action.dueAt}. Mark it done when it is.`;
+        ? `This priority action of the postmortem you approved missed its SLO (due ${due ?? 'no due date'}). It is owned by ${action.ownerTeam}.`
+        : `This priority action missed its SLO (due ${due ?? 'no due date'}); the postmortem's approvers are told. Finish it, or mark it done when it is.`
+      : `This ${kind.toLowerCase()} of the postmortem is due ${due ?? 'with no due date'}. Mark it done when it is.`;
   const { text, html } = render(
     headline,
     intro,
@@ -45,7 +46,7 @@ export function actionReminderEmail({
       { label: 'Mark done', value: 'Mark this action done', href: markDoneUrl },
       incidentRow(incident, viewUrl),
       { label: 'Owner team', value: action.ownerTeam },
-      { label: 'Due', value: action.dueAt ?? 'no due date' },
+      { label: 'Due', value: due ?? 'no due date' },
       ...(action.trackerUrl
         ? [{ label: 'Tracked at', value: action.trackerUrl, href: action.trackerUrl }]
         : []),

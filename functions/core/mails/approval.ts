@@ -1,9 +1,9 @@
 import { html, joinHtml, NEWLINE, raw } from '../html/html.ts';
 import type { Incident } from '../incident.ts';
 import type { Postmortem } from '../postmortem.ts';
-import { publishedEmailHtml, publishedMarkdown, readableTime } from '../postmortem-document.ts';
+import { publishedEmailHtml, publishedMarkdown } from '../postmortem-document.ts';
 import { cap } from '../text.ts';
-import { type EmailMessage, incidentRow, type MailAppendix, render, subjectFor } from './layout.ts';
+import { type EmailMessage, incidentRow, type MailAppendix, mailTime, render, subjectFor } from './layout.ts';
 
 /**
  * The approval mails, which carry the postmortem itself: kept apart from the other comms so that only the
@@ -88,7 +88,7 @@ export function approvalRequestEmail({
       { label: 'Summary', value: incident.summary },
       { label: 'Owner', value: `${postmortem.owner} (${postmortem.ownerTeam})` },
       { label: 'You are', value: `${approver}, ${mandatory ? 'mandatory' : 'optional'} approver` },
-      { label: 'Links work until', value: readableTime(expiresAt) },
+      { label: 'Links work until', value: mailTime(expiresAt) },
     ],
     [],
     documentAppendix(markdown, 'open the approve link to read it'),
@@ -171,7 +171,7 @@ export function approvalPendingEmail({
 }: ApprovalPendingContext): EmailMessage {
   const { text, html } = render(
     `${incident.key}: the postmortem waits for approval`,
-    `Approval of the postmortem was requested${requestedAt ? ` ${readableTime(requestedAt)}` : ''} and is not complete. ${
+    `Approval of the postmortem was requested${requestedAt ? ` ${mailTime(requestedAt)}` : ''} and is not complete. ${
       pending.length === 1 ? 'This mandatory approver has' : 'These mandatory approvers have'
     } not approved it yet; they are reminded with fresh links.`,
     [incidentRow(incident, viewUrl)],

@@ -1,7 +1,15 @@
 /** The incident's comms (internal lists, external wording) and the notices operators get about a workflow. */
-import type { Incident } from '../incident.ts';
+import { currentImpact, type Incident, RESOLUTION_WORDS, type ResolutionKind } from '../incident.ts';
 import { cap, headerSafe } from '../text.ts';
-import { durationText, type EmailMessage, incidentRow, type Row, render, subjectFor } from './layout.ts';
+import {
+  durationText,
+  type EmailMessage,
+  incidentRow,
+  mailTime,
+  type Row,
+  render,
+  subjectFor,
+} from './layout.ts';
 
 /** Roles and meeting places, shown in every comms message once known. */
 function responseRows(incident: Incident, viewUrl: string): Row[] {
@@ -117,7 +125,7 @@ export function followUpInternalEmail({
       },
       { label: 'Root cause', value: update.rootCause },
       { label: 'ETA', value: update.eta },
-      { label: 'Next update', value: update.nextUpdateAt },
+      { label: 'Next update', value: mailTime(update.nextUpdateAt) },
       ...responseRows(incident, viewUrl),
     ],
     [
@@ -142,8 +150,8 @@ export function overdueEmail({ incident, viewUrl, dueAt, escalated }: OverdueCon
       ? `${incident.key}: updates missed, escalated to IMOC`
       : `${incident.key}: an update is overdue`,
     escalated
-      ? `The Sev ${incident.severity} update cadence was missed twice (due ${dueAt}). Please check the incident has someone in charge of comms.`
-      : `An update for this Sev ${incident.severity} incident was due at ${dueAt}. Post one with the current status, next steps, impact, customers affected, root cause, ETA and the time of the next update.`,
+      ? `The Sev ${incident.severity} update cadence was missed twice (due ${mailTime(dueAt)}). Please check the incident has someone in charge of comms.`
+      : `An update for this Sev ${incident.severity} incident was due at ${mailTime(dueAt)}. Post one with the current status, next steps, impact, customers affected, root cause, ETA and the time of the next update.`,
     responseRows(incident, viewUrl),
     [],
   );
@@ -161,20 +169,32 @@ export function finalInternalEmail({
   viewUrl,
   durationText,
 }: FinalContext): EmailMessage {
+  const kind = incident.resolution ?? 'resolved';
+  const how =
+    kind === 'false-alarm'
+      ? `was a false alarm: ${products} was not affected`
+      : kind === 'duplicate'
+        ? `duplicates ${incident.duplicateOf ?? 'another incident'}: its comms continue there`
+        : kind === 'cleared-before-acknowledgement'
+          ? 'cleared before anyone acknowledged it'
+          : `affecting ${products} is resolved`;
   const { text, html } = render(
-    `${incident.key}: resolved`,
-    `The incident affecting ${products} is resolved. There will be no further comms about it.`,
+    `${incident.key}: ${kind === 'resolved' ? 'resolved' : RESOLUTION_WORDS[kind]}`,
+    `The incident ${how}. There will be no further comms about it.`,
     [
-      { label: 'Impact', value: incident.description ?? incident.summary },
-      { label: 'Impact started', value: incident.impactStartedAt },
-      ...(incident.impactEndedAt ? [{ label: 'Impact ended', value: incident.impactEndedAt }] : []),
+      // The latest stated impact (an update's) wins over the declaration's or the alerts' words.
+      { label: 'Impact', value: currentImpact(incident) ?? incident.summary },
+      { label: 'Impact started', value: mailTime(incident.impactStartedAt) },
+      ...(incident.impactEndedAt ? [{ label: 'Impact ended', value: mailTime(incident.impactEndedAt) }] : []),
       { label: 'Duration', value: durationText },
       { label: 'Support cases', value: String(incident.supportCases ?? 0) },
       {
         label: 'Postmortem',
         value:
           incident.postmortem === 'not-required'
-            ? 'not required (Sev 3; can be requested)'
+            ? kind === 'resolved'
+              ? 'not required (Sev 3; can be requested)'
+              : `not required (${RESOLUTION_WORDS[kind]}; can be requested)`
             : 'to follow (blameless, with priority actions)',
       },
       ...responseRows(incident, viewUrl),
@@ -184,14 +204,35 @@ export function finalInternalEmail({
   return { subject: subjectFor(incident, 'Resolved'), text, html };
 }
 
-/** The handbook's external wording when service is restored; with the status page's URL, it names it. */
-export function finalExternalWording(products: string, statusPageUrl?: string): string {
-  return externalWording(
-    (p) =>
-      `The issues with ${p} have been resolved and service is restored. We will publish a postmortem with what happened and what we are changing.`,
-    products,
-    statusPageUrl ? ` Status: ${statusPageUrl}` : undefined,
-  );
+/** How an incident ended, as the final external wording needs it. */
+export interface FinalWordingOptions {
+  /** Whether a postmortem will be written (the promise is made only then). Default: yes. */
+  postmortem?: boolean;
+  /** How it ended: a false alarm or a duplicate had no impact of its own to restore. Default: resolved. */
+  kind?: ResolutionKind;
+}
+
+/**
+ * The handbook's external wording when service is restored; with the status page's URL, it names it. It promises
+ * a postmortem only where one will be written; a false alarm says customers were not affected, a duplicate points
+ * to the updates already given.
+ */
+export function finalExternalWording(
+  products: string,
+  statusPageUrl?: string,
+  options: FinalWordingOptions = {},
+): string {
+  const promise =
+    options.postmortem === false
+      ? ''
+      : ' We will publish a postmortem with what happened and what we are changing.';
+  const sentence =
+    options.kind === 'false-alarm'
+      ? (p: string) => `We looked into possible issues with ${p}: service was not affected.`
+      : options.kind === 'duplicate'
+        ? (p: string) => `This report about ${p} is covered by another incident: see its updates.`
+        : (p: string) => `The issues with ${p} have been resolved and service is restored.${promise}`;
+  return externalWording(sentence, products, statusPageUrl ? ` Status: ${statusPageUrl}` : undefined);
 }
 
 export interface WorkflowFailureContext {
@@ -246,7 +287,7 @@ export function allAlertsResolvedEmail({
       incidentRow(incident, viewUrl),
       { label: 'Summary', value: incident.summary },
       { label: 'Alerts', value: `${alertCount} resolved, none firing` },
-      { label: 'Last resolved', value: lastResolvedAt },
+      { label: 'Last resolved', value: mailTime(lastResolvedAt) },
     ],
     [],
   );
@@ -274,8 +315,8 @@ export function workflowRecoveredEmail({
     `This incident was opened but its workflow did not start with it: the request that opened it failed before starting it. The sweep started it ${late} after the incident was opened, so whoever it pages or notifies heard of it late. Check the logs of the function that opened it.`,
     [
       incidentRow(incident, viewUrl),
-      { label: 'Opened', value: incident.openedAt },
-      { label: 'Workflow started', value: startedAt },
+      { label: 'Opened', value: mailTime(incident.openedAt) },
+      { label: 'Workflow started', value: mailTime(startedAt) },
     ],
     [],
   );

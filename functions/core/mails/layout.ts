@@ -111,6 +111,50 @@ export function incidentRow(incident: Pick<Incident, 'key'>, viewUrl: string | u
     : { label: 'Incident', value: incident.key };
 }
 
+const localClocks = new Map<string, Intl.DateTimeFormat | undefined>();
+
+/** `YYYY-MM-DD HH:MM` as the clock in `timeZone` shows the instant; undefined for a zone Intl does not know. */
+function localClock(date: Date, timeZone: string): string | undefined {
+  if (!localClocks.has(timeZone)) {
+    let f: Intl.DateTimeFormat | undefined;
+    try {
+      f = new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+      });
+    } catch {
+      f = undefined;
+    }
+    localClocks.set(timeZone, f);
+  }
+  const f = localClocks.get(timeZone);
+  if (!f) return undefined;
+  const part = Object.fromEntries(f.formatToParts(date).map((p) => [p.type, p.value]));
+  return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}`;
+}
+
+/**
+ * A time as a mail's reader reads it: `2026-12-06 03:04 UTC` (stored times are ISO-8601 with milliseconds), and,
+ * where the reader's time zone is known (a service's business hours), the local clock after it:
+ * `2026-12-06 03:04 UTC (04:04 Europe/Paris)`, with the local date when it is another day. Text that is not a
+ * time is shown as it is. Every mail prints its times through this.
+ */
+export function mailTime(iso: string, timeZone?: string): string {
+  const date = new Date(iso);
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(iso) || Number.isNaN(date.getTime())) return iso;
+  const utc = date.toISOString();
+  const shown = `${utc.slice(0, 10)} ${utc.slice(11, 16)} UTC`;
+  if (!timeZone || /^(Etc\/)?(UTC|GMT|Zulu)$/i.test(timeZone)) return shown;
+  const local = localClock(date, timeZone);
+  if (!local) return shown;
+  return `${shown} (${local.startsWith(utc.slice(0, 10)) ? local.slice(11) : local} ${timeZone})`;
+}
+
 /** "1 h 23 min" from milliseconds. */
 export function durationText(ms: number): string {
   const minutes = Math.max(0, Math.round(ms / 60_000));

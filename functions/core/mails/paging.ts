@@ -2,7 +2,24 @@
 import type { Service, Severity } from '../config.ts';
 import type { Incident } from '../incident.ts';
 import { severityMeaning } from '../severity.ts';
-import { type EmailMessage, incidentRow, type MailLink, render, subjectFor } from './layout.ts';
+import { type EmailMessage, incidentRow, type MailLink, mailTime, render, subjectFor } from './layout.ts';
+
+/** The service's time zone (its business hours'): its people read a mail's times in it as well as in UTC. */
+const zoneOf = (service: Service): string | undefined => service.businessHours?.timeZone;
+
+/** `1 more alert`, `2 more alerts`. */
+function moreAlerts(count: number): string {
+  return `${count} more ${count === 1 ? 'alert' : 'alerts'}`;
+}
+
+/**
+ * What the alerts (or the declarer) said is wrong, as a row: an alert's description (the first that has one) or
+ * the declaration's impact. Nothing when there is none.
+ */
+function descriptionRows(incident: Incident) {
+  const description = incident.description?.trim();
+  return description ? [{ label: 'Description', value: description }] : [];
+}
 
 export interface PageContext {
   incident: Incident;
@@ -28,8 +45,7 @@ export function pageEmail({
   escalated = false,
 }: PageContext): EmailMessage {
   const severity = incident.severity as Severity;
-  const shown = firingAlerts.slice(0, 20);
-  const more = firingAlerts.length - shown.length;
+  const zone = zoneOf(service);
   const { text, html } = render(
     `${incident.key}: you are paged as ${tierLabel}`,
     escalated
@@ -41,23 +57,14 @@ export function pageEmail({
         : []),
       incidentRow(incident, viewUrl),
       { label: 'Summary', value: incident.summary },
+      ...descriptionRows(incident),
       { label: 'Severity', value: `Sev ${severity} (${severityMeaning[severity]})` },
       { label: 'Service', value: `${service.name} (owner: ${service.ownerTeam})` },
-      { label: 'Impact started', value: incident.impactStartedAt },
-      { label: 'Detected', value: incident.detectedAt },
+      { label: 'Impact started', value: mailTime(incident.impactStartedAt, zone) },
+      { label: 'Detected', value: mailTime(incident.detectedAt, zone) },
       { label: 'Source', value: incident.source },
     ],
-    shown.length > 0
-      ? [
-          {
-            heading: 'Firing alerts',
-            lines: [
-              ...shown.map((a) => ({ text: `${a.summary} (since ${a.startsAt})`, links: a.links ?? [] })),
-              ...(more > 0 ? [`and ${more} more`] : []),
-            ],
-          },
-        ]
-      : [],
+    alertSection(firingAlerts, zone),
   );
   return { subject: subjectFor(incident, escalated ? 'Escalated page' : 'Paged'), text, html };
 }
@@ -77,7 +84,7 @@ export interface TeamNoticeContext {
 }
 
 /** Alerts as a mail section, with their runbook and graph links; at most 20 named. */
-function alertSection(firingAlerts: TeamNoticeContext['firingAlerts']) {
+function alertSection(firingAlerts: PageContext['firingAlerts'], zone: string | undefined) {
   const shown = firingAlerts.slice(0, 20);
   const more = firingAlerts.length - shown.length;
   return shown.length > 0
@@ -85,8 +92,11 @@ function alertSection(firingAlerts: TeamNoticeContext['firingAlerts']) {
         {
           heading: 'Firing alerts',
           lines: [
-            ...shown.map((a) => ({ text: `${a.summary} (since ${a.startsAt})`, links: a.links ?? [] })),
-            ...(more > 0 ? [`and ${more} more`] : []),
+            ...shown.map((a) => ({
+              text: `${a.summary} (since ${mailTime(a.startsAt, zone)})`,
+              links: a.links ?? [],
+            })),
+            ...(more > 0 ? [`and ${moreAlerts(more)}`] : []),
           ],
         },
       ]
@@ -106,6 +116,7 @@ export function teamNoticeEmail({
   businessHours,
   remindAt,
 }: TeamNoticeContext): EmailMessage {
+  const zone = zoneOf(service);
   const { text, html } = render(
     `${incident.key}: passed to ${service.ownerTeam}`,
     `A Sev 3 incident for ${service.name} was passed to your team for resolution during business hours (${businessHours}). Nobody is paged. Acknowledge it when someone picks it up; until then the team is reminded once a business day.`,
@@ -113,14 +124,15 @@ export function teamNoticeEmail({
       { label: 'Acknowledge', value: 'Acknowledge and take charge', href: acknowledgeUrl },
       incidentRow(incident, viewUrl),
       { label: 'Summary', value: incident.summary },
+      ...descriptionRows(incident),
       { label: 'Severity', value: `Sev 3 (${severityMeaning[3]})` },
       { label: 'Service', value: `${service.name} (owner: ${service.ownerTeam})` },
-      { label: 'Impact started', value: incident.impactStartedAt },
-      { label: 'Detected', value: incident.detectedAt },
+      { label: 'Impact started', value: mailTime(incident.impactStartedAt, zone) },
+      { label: 'Detected', value: mailTime(incident.detectedAt, zone) },
       { label: 'Source', value: incident.source },
       { label: 'Reminder', value: `${remindAt} if not acknowledged by then` },
     ],
-    alertSection(firingAlerts),
+    alertSection(firingAlerts, zone),
   );
   return { subject: subjectFor(incident, 'Passed to your team'), text, html };
 }
@@ -146,16 +158,17 @@ export function teamReminderEmail({
   notifiedAt,
   remindAt,
 }: TeamReminderContext): EmailMessage {
+  const passed = mailTime(notifiedAt, zoneOf(service));
   const { text, html } = render(
     `${incident.key}: still not acknowledged`,
-    `This Sev 3 incident for ${service.name} was passed to your team at ${notifiedAt} and nobody has acknowledged it yet. Acknowledge it when someone picks it up.`,
+    `This Sev 3 incident for ${service.name} was passed to your team at ${passed} and nobody has acknowledged it yet. Acknowledge it when someone picks it up.`,
     [
       { label: 'Acknowledge', value: 'Acknowledge and take charge', href: acknowledgeUrl },
       incidentRow(incident, viewUrl),
       { label: 'Summary', value: incident.summary },
       { label: 'Severity', value: `Sev 3 (${severityMeaning[3]})` },
       { label: 'Service', value: `${service.name} (owner: ${service.ownerTeam})` },
-      { label: 'Passed to the team', value: notifiedAt },
+      { label: 'Passed to the team', value: passed },
       { label: 'Next reminder', value: `${remindAt} if still not acknowledged` },
     ],
     [],

@@ -1,6 +1,6 @@
 /** The mails to a postmortem's owner (opened, a fresh editor link, reminders) and to its approvers when overdue. */
 import type { Incident } from '../incident.ts';
-import { incidentRow, render, subjectFor } from './layout.ts';
+import { incidentRow, mailTime, render, subjectFor } from './layout.ts';
 
 export interface PostmortemOpenedContext {
   incident: Pick<Incident, 'key' | 'severity' | 'summary'>;
@@ -14,12 +14,12 @@ export interface PostmortemOpenedContext {
 export function postmortemOpenedEmail({ incident, postmortem, editorUrl, viewUrl }: PostmortemOpenedContext) {
   const { text, html } = render(
     `${incident.key}: the postmortem is yours to write`,
-    `The incident is resolved and its postmortem is open for ${postmortem.ownerTeam}, pre-filled with what Hotline recorded. Complete it (what happened, the Five Whys, the root cause and the priority actions), blamelessly, and ask for approval by ${postmortem.due}.`,
+    `The incident is resolved and its postmortem is open for ${postmortem.ownerTeam}, pre-filled with what Hotline recorded. Complete it (what happened, the Five Whys, the root cause and the priority actions), blamelessly, and ask for approval by ${mailTime(postmortem.due)}.`,
     [
       { label: 'Write the postmortem', value: 'Open the editor', href: editorUrl },
       incidentRow(incident, viewUrl),
       { label: 'Owner', value: postmortem.owner },
-      { label: 'Due', value: postmortem.due },
+      { label: 'Due', value: mailTime(postmortem.due) },
     ],
     [],
   );
@@ -41,8 +41,8 @@ export function postmortemEditorLinkEmail({
       { label: 'Write the postmortem', value: 'Open the editor', href: editorUrl },
       incidentRow(incident, viewUrl),
       { label: 'Owner', value: postmortem.owner },
-      { label: 'Due', value: postmortem.due },
-      { label: 'Link works until', value: expiresAt },
+      { label: 'Due', value: mailTime(postmortem.due) },
+      { label: 'Link works until', value: mailTime(expiresAt) },
     ],
     [],
   );
@@ -67,13 +67,13 @@ export function postmortemReminderEmail({
       ? `${incident.key}: the postmortem is due tomorrow`
       : `${incident.key}: the postmortem is due now`,
     when === 'before'
-      ? `The postmortem of this incident is due ${postmortem.due} and is still a draft. Complete it and ask for approval from the editor.`
-      : `The postmortem of this incident was due ${postmortem.due} and is still a draft. Its approvers will be told it is overdue; complete it and ask for approval from the editor.`,
+      ? `The postmortem of this incident is due ${mailTime(postmortem.due)} and is still a draft. Complete it and ask for approval from the editor.`
+      : `The postmortem of this incident was due ${mailTime(postmortem.due)} and is still a draft. Its approvers will be told it is overdue; complete it and ask for approval from the editor.`,
     [
       { label: 'Write the postmortem', value: 'Open the editor', href: editorUrl },
       incidentRow(incident, viewUrl),
       { label: 'Owner', value: postmortem.owner },
-      { label: 'Due', value: postmortem.due },
+      { label: 'Due', value: mailTime(postmortem.due) },
     ],
     [],
   );
@@ -94,11 +94,11 @@ export interface PostmortemOverdueContext {
 export function postmortemOverdueEmail({ incident, postmortem, viewUrl }: PostmortemOverdueContext) {
   const { text, html } = render(
     `${incident.key}: the postmortem is overdue`,
-    `The postmortem of this incident was due ${postmortem.due} and has not been sent for approval. It is owned by ${postmortem.ownerTeam} (${postmortem.owner}); you are one of its approvers.`,
+    `The postmortem of this incident was due ${mailTime(postmortem.due)} and has not been sent for approval. It is owned by ${postmortem.ownerTeam} (${postmortem.owner}); you are one of its approvers.`,
     [
       incidentRow(incident, viewUrl),
       { label: 'Owner', value: postmortem.owner },
-      { label: 'Due', value: postmortem.due },
+      { label: 'Due', value: mailTime(postmortem.due) },
     ],
     [],
   );

@@ -9,7 +9,7 @@ import type { Severity } from '../config.ts';
 import { EMPTY, type HtmlValue, html, joinHtml, NEWLINE, type SafeHtml } from '../html/html.ts';
 import type { Conformance, Distribution, DistributionChange, PeriodFigures, SloReport } from '../report.ts';
 import { headerSafe } from '../text.ts';
-import { durationText, type EmailMessage } from './layout.ts';
+import { durationText, type EmailMessage, mailTime } from './layout.ts';
 
 export interface ReportEmailOptions {
   title: string;
@@ -42,7 +42,11 @@ function periodText(p: { from: string; to: string }): string {
   const last = new Date(Date.parse(p.to) - 1).toISOString();
   return day(p.from) === day(last) ? day(p.from) : `${day(p.from)} to ${day(last)}`;
 }
-const pct = (share: number | undefined) => (share === undefined ? 'n/a' : `${Math.round(share * 100)}%`);
+/** `1,234` and `10.1`: thousands separated, as people read a large number. */
+const grouped = (digits: string) => digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+/** A share as a percentage, `95,399%` (a budget can be used many times over). */
+const pct = (share: number | undefined) =>
+  share === undefined ? 'n/a' : `${grouped(String(Math.round(share * 100)))}%`;
 const dur = (ms: number | undefined) => (ms === undefined ? 'n/a' : durationText(ms));
 function signedDur(ms: number | undefined): string {
   if (ms === undefined) return 'n/a';
@@ -51,9 +55,15 @@ function signedDur(ms: number | undefined): string {
 }
 const recurrenceLine = (count: number, previous: number) =>
   `${count} ${count === 1 ? 'incident' : 'incidents'} recurred after an earlier one (previous ${previous})`;
-const num = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
+const num = (n: number) => {
+  const [whole = '', fraction] = (Number.isInteger(n) ? String(n) : n.toFixed(1)).split('.');
+  return fraction === undefined ? grouped(whole) : `${grouped(whole)}.${fraction}`;
+};
 
 // ---------------------------------------------------------------------------------------------------------
+/** "1 false alarm", "2 false alarms". */
+const counted = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 // HTML pieces (all built with the html tag: text is escaped, markup is SafeHtml)
 
 /** An email-safe bar: a full-width table, the filled cell's width the value's share of the whole (0-100). */
@@ -114,12 +124,12 @@ export function reportEmail(report: SloReport, options: ReportEmailOptions): Ema
   text.push(
     options.title,
     `Period: ${periodText(cur)} (previous: ${periodText(prev)})`,
-    `Generated ${report.generatedAt}`,
+    `Generated ${mailTime(report.generatedAt)}`,
   );
   parts.push(
     html`<h2 style="margin:0 0 4px;font-size:20px">${options.title}</h2>`,
     para(html`Period: <strong>${periodText(cur)}</strong> (previous: ${periodText(prev)})`),
-    html`<p style="margin:4px 0;font-size:12px;color:#555555">Generated ${report.generatedAt}</p>`,
+    html`<p style="margin:4px 0;font-size:12px;color:#555555">Generated ${mailTime(report.generatedAt)}</p>`,
   );
 
   // Incidents by severity
@@ -129,6 +139,14 @@ export function reportEmail(report: SloReport, options: ReportEmailOptions): Ema
     `Total: ${cur.incidents} (previous ${prev.incidents}); minutes of impact: ${num(cur.impactMinutes)} (previous ${num(prev.impactMinutes)})`,
   );
   for (const s of SEVERITIES) text.push(`- Sev ${s}: ${cur.bySeverity[s]} (previous ${prev.bySeverity[s]})`);
+  // False alarms and duplicates are counted, not measured: they add no minutes of impact and no TTD/TTR.
+  const noImpact = (f: typeof cur) =>
+    (f.byResolution?.['false-alarm'] ?? 0) +
+    (f.byResolution?.duplicate ?? 0) +
+    (f.byResolution?.['cleared-before-acknowledgement'] ?? 0);
+  text.push(
+    `- Resolved without impact of their own: ${counted(cur.byResolution?.['false-alarm'] ?? 0, 'false alarm')}, ${counted(cur.byResolution?.duplicate ?? 0, 'duplicate')}, ${cur.byResolution?.['cleared-before-acknowledgement'] ?? 0} cleared before acknowledgement (previous ${noImpact(prev)}); not counted in the minutes of impact`,
+  );
   parts.push(
     table(
       [22, 16, 16, 46],
@@ -144,6 +162,12 @@ export function reportEmail(report: SloReport, options: ReportEmailOptions): Ema
           html`<strong>Total</strong>`,
           html`<strong>${cur.incidents}</strong>`,
           String(prev.incidents),
+          EMPTY,
+        ],
+        [
+          'False alarms, duplicates, cleared before acknowledgement',
+          String(noImpact(cur)),
+          String(noImpact(prev)),
           EMPTY,
         ],
         ['Minutes of impact', num(cur.impactMinutes), num(prev.impactMinutes), EMPTY],
@@ -190,7 +214,7 @@ export function reportEmail(report: SloReport, options: ReportEmailOptions): Ema
     section('Availability objectives');
     for (const s of objectives) {
       text.push(
-        `- ${s.name} (${s.availabilityObjective}%): ${num(s.impactMinutes)} of ${num(s.allowedMinutes ?? 0)} minutes allowed used (${pct(s.budgetUsed)})${(s.budgetUsed ?? 0) > 1 ? ' OVER BUDGET' : ''}`,
+        `- ${s.name} (${s.availabilityObjective}%): ${num(s.impactMinutes)} of ${num(s.allowedMinutes ?? 0)} minutes allowed: ${pct(s.budgetUsed)} of the budget used${(s.budgetUsed ?? 0) > 1 ? ' (OVER BUDGET)' : ''}`,
       );
     }
     parts.push(

@@ -1,7 +1,8 @@
 import { parseDecisionForm, requestRoundOf, sameAddress } from '../../core/approvals.ts';
 import type { Incident } from '../../core/incident.ts';
 import { serviceOf } from '../../core/organisation.ts';
-import type { ActionWords, LinkPage } from '../../core/pages.ts';
+import type { ActionWords, LinkPage, PageIncident } from '../../core/pages.ts';
+import type { Postmortem } from '../../core/postmortem.ts';
 import { publishedHtml, publishedMarkdown } from '../../core/postmortem-document.ts';
 import { APPROVAL_ACTION, decideApproval, decisionOfLink, parseApprovalRef } from '../approvals.ts';
 import {
@@ -41,6 +42,22 @@ function approvalWords(incident: Incident, decision: 'approved' | 'changes-reque
   };
 }
 
+/**
+ * The incident as an approver's pages show it: the status an approver cares about is the postmortem's, not the
+ * (resolved) incident's, on every page of the link (confirm, done, already used, refused, stale).
+ */
+function postmortemFacts(incident: Incident, postmortem: Postmortem | undefined): PageIncident {
+  const facts = pageIncident(incident);
+  if (!postmortem) return facts;
+  const status =
+    postmortem.status === 'in-review'
+      ? `postmortem in review (version ${postmortem.approval?.version ?? postmortem.version})`
+      : postmortem.status === 'draft'
+        ? `postmortem back with its owner (a draft, version ${postmortem.version})`
+        : `postmortem ${postmortem.status} (version ${postmortem.version})`;
+  return { ...facts, status };
+}
+
 /** GET of an approver's link: the whole document and one confirm form, or why it no longer applies. Reads only. */
 async function approvalPage(
   deps: LinkDeps,
@@ -57,7 +74,7 @@ async function approvalPage(
   if (decided) {
     return {
       kind: 'already-done',
-      incident: pageIncident(incident),
+      incident: postmortemFacts(incident, postmortem),
       action: words,
       by: decided.approver,
       at: decided.at,
@@ -67,18 +84,22 @@ async function approvalPage(
   if (postmortem.status !== 'in-review' || !request) {
     return {
       kind: 'refused',
-      incident: pageIncident(incident),
+      incident: postmortemFacts(incident, postmortem),
       reason: `The postmortem is ${postmortem.status === 'draft' ? 'back with its owner (a draft)' : postmortem.status}: there is nothing to decide now`,
     };
   }
   if (request.contentHash !== ref.hash || requestRoundOf(request) !== ref.requestRound) {
-    return { kind: 'approval-stale', incident: pageIncident(incident), recipient: claims.recipient };
+    return {
+      kind: 'approval-stale',
+      incident: postmortemFacts(incident, postmortem),
+      recipient: claims.recipient,
+    };
   }
   const approver = request.approvers.find((a) => sameAddress(a.address, claims.recipient));
   if (!approver) {
     return {
       kind: 'refused',
-      incident: pageIncident(incident),
+      incident: postmortemFacts(incident, postmortem),
       reason: `${claims.recipient} is no longer asked to approve this postmortem`,
     };
   }
@@ -86,8 +107,7 @@ async function approvalPage(
   return {
     kind: 'approval-confirm',
     view: {
-      // The status an approver cares about is the postmortem's, not the (resolved) incident's.
-      incident: { ...pageIncident(incident), status: `postmortem in review (version ${request.version})` },
+      incident: postmortemFacts(incident, postmortem),
       decision: ref.decision,
       approver: approver.address,
       mandatory: approver.mandatory,
@@ -134,11 +154,13 @@ async function decideApprovalLink(
     },
     meta,
   );
+  // The postmortem as the decision left it (approved, back to draft, or as another decision or edit made it).
+  const facts = postmortemFacts(incident, await deps.postmortems.get(incident.id));
   switch (outcome.kind) {
     case 'decided':
       return {
         kind: 'done',
-        incident: pageIncident(incident),
+        incident: facts,
         action: words,
         by: outcome.decision.approver,
         at: outcome.decision.at,
@@ -146,23 +168,23 @@ async function decideApprovalLink(
     case 'already-decided':
       return {
         kind: 'already-done',
-        incident: pageIncident(incident),
+        incident: facts,
         action: words,
         by: outcome.decision.approver,
         at: outcome.decision.at,
       };
     case 'stale':
-      return { kind: 'approval-stale', incident: pageIncident(incident), recipient: claims.recipient };
+      return { kind: 'approval-stale', incident: facts, recipient: claims.recipient };
     case 'not-an-approver':
       return {
         kind: 'refused',
-        incident: pageIncident(incident),
+        incident: facts,
         reason: `${claims.recipient} is no longer asked to approve this postmortem`,
       };
     case 'not-in-review':
       return {
         kind: 'refused',
-        incident: pageIncident(incident),
+        incident: facts,
         reason: `The postmortem is ${outcome.status}: there is nothing to decide now`,
       };
   }

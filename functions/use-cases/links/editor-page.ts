@@ -1,4 +1,5 @@
 import { approvalState, approversFor, sameAddress } from '../../core/approvals.ts';
+import type { PostmortemEditorView } from '../../core/html/postmortem-editor/model.ts';
 import { serviceOf } from '../../core/organisation.ts';
 import type { Postmortem, VersionSummary } from '../../core/postmortem.ts';
 import {
@@ -62,7 +63,12 @@ export async function editorPage(
   postmortem: Postmortem,
   history: readonly VersionSummary[],
   status: 200 | 400 | 409,
-  more: { values?: EditorValues; notice?: EditorNotice; approvalNotAsked?: boolean } = {},
+  more: {
+    values?: EditorValues;
+    notice?: EditorNotice;
+    approvalNotAsked?: boolean;
+    blankRows?: PostmortemEditorView['blankRows'];
+  } = {},
 ): Promise<EditorResult> {
   const { incident, claims } = link;
   const approval = await editorApproval(deps, postmortem);
@@ -87,6 +93,7 @@ export async function editorPage(
       approval,
       ...(more.notice ? { notice: more.notice } : {}),
       ...(more.approvalNotAsked ? { approvalNotAsked: true } : {}),
+      ...(more.blankRows ? { blankRows: more.blankRows } : {}),
     },
   };
 }

@@ -1,5 +1,8 @@
 import { ConflictError, PreconditionFailedError, ValidationError } from '../../core/errors.ts';
+import { blankRowsAfterAdd } from '../../core/html/postmortem-editor/form.ts';
+import { addRowIntent, type RowList } from '../../core/html/postmortem-editor/model.ts';
 import { FRESH_EDITOR_LINK, type LinkPage } from '../../core/pages.ts';
+import type { Postmortem } from '../../core/postmortem.ts';
 import { editFromForm } from '../../core/postmortem-edit.ts';
 import {
   type EditorNotice,
@@ -73,6 +76,8 @@ async function saveEditor(deps: LinkDeps, link: IncidentLink, form: URLSearchPar
   const { incident, claims } = link;
   const current = await deps.postmortems.get(incident.id);
   if (!current) return { kind: 'not-found' };
+  const adding = addRowIntent(form);
+  if (adding) return addRow(deps, link, current, form, adding);
   const asking = form.get(REQUEST_APPROVAL_INTENT.name) === REQUEST_APPROVAL_INTENT.value;
   const notAsked = asking ? { approvalNotAsked: true } : {};
   const refused = async (message: string) => {
@@ -134,6 +139,28 @@ async function saveEditor(deps: LinkDeps, link: IncidentLink, form: URLSearchPar
     };
   }
   return askForApproval(deps, link, { version: saved.postmortem.version, changed });
+}
+
+/**
+ * "Add another action row" / "Add another timeline row": the form rendered again (200) with what was typed and one
+ * more blank row of that list. Nothing is saved and nothing is checked: the version posted stays in the form, so
+ * the save that follows is told if someone else saved meanwhile. No longer editable: the page says so (409).
+ */
+async function addRow(
+  deps: LinkDeps,
+  link: IncidentLink,
+  current: Postmortem,
+  form: URLSearchParams,
+  list: RowList,
+): Promise<LinkResult> {
+  const versions = await deps.postmortems.history(link.incident.id);
+  if (!isEditable(current))
+    return editorPage(deps, link, current, versions, 409, { notice: { kind: 'closed', tried: true } });
+  return editorPage(deps, link, current, versions, 200, {
+    values: valuesFromForm(form, current.version),
+    notice: { kind: 'row-added', list },
+    blankRows: { [list]: blankRowsAfterAdd(form, list) },
+  });
 }
 
 /**

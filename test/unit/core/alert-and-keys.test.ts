@@ -65,7 +65,7 @@ describe('alert routing', () => {
       severity: 1,
       impactStartedAt: '2026-11-20T10:01:00.000Z',
     });
-    expect(about.summary).toBe('something broke (+1 more alerts)');
+    expect(about.summary).toBe('something broke (+1 more alert)');
   });
 
   it('groups alerts by source and group key', () => {

@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { blankRowsAfterAdd, formProblem } from '../../../functions/core/html/postmortem-editor/form.ts';
+import { addRowIntent } from '../../../functions/core/html/postmortem-editor/model.ts';
+import { linkedText } from '../../../functions/core/html/postmortem-editor/review.ts';
 import { PAGE_STYLE } from '../../../functions/core/pages.ts';
 import { type Postmortem, rootCauseCategories, textFields } from '../../../functions/core/postmortem.ts';
 import {
@@ -366,12 +369,24 @@ describe('the postmortem editor page', () => {
       viewOf(pm, { values: valuesFromForm(typed, pm.version), notice: { kind: 'invalid', message } }),
     );
     expect(html).toContain('Not saved: some fields need a change.');
-    expect(html).toMatch(/<a href="#f-timeline-2-at">Timeline row 3: time<\/a>: must be an ISO-8601 time/);
+    // The time is asked for in the one format the placeholder and the hint show.
+    expect(html).toContain(
+      '<a href="#f-timeline-2-at">Timeline row 3: time</a>: needs a time in UTC written YYYY-MM-DD HH:MM, such as 2026-11-30 14:30',
+    );
+    expect(html).not.toContain('ISO-8601');
     expect(html).toContain('<a href="#f-actions-1-title">Action 2: title</a>: an action needs a title');
     expect(html).toMatch(
-      /id="f-timeline-2-at" name="timeline\[2\]\[at\]" aria-invalid="true" value="yesterday afternoon"/,
+      /id="f-timeline-2-at" name="timeline\[2\]\[at\]" aria-describedby="f-timeline-hint" maxlength="40" aria-invalid="true" value="yesterday afternoon"/,
     );
-    expect(html).toMatch(/id="f-actions-1-title" name="actions\[1\]\[title\]" aria-invalid="true"/);
+    expect(html).toMatch(
+      /id="f-actions-1-title" name="actions\[1\]\[title\]" maxlength="300" aria-invalid="true"/,
+    );
+    // The parts holding a refused field are open, and say so; the others stay folded.
+    expect(html).toContain(
+      '<details class="fold part" id="part-timeline" open><summary>Timeline (UTC) <span class="fold-status attention">needs a change</span>',
+    );
+    expect(html).toContain('<details class="fold part" id="part-actions" open>');
+    expect(html).toContain('<details class="fold part" id="part-leadup">');
     const form = submitted(html);
     expect(form.get('leadup')).toBe('Typed leadup that must not be lost');
     expect(form.get('timeline[2][text]')).toBe('Deploy started');
@@ -397,10 +412,17 @@ describe('the postmortem editor page', () => {
     ];
     const html = renderPostmortemEditor(viewOf(pm, { approval: { approvers, changesRequested: [] } }));
     const buttons = [...html.matchAll(/<button[^>]*>[^<]*<\/button>/g)].map((m) => m[0]);
-    expect(buttons).toEqual([
-      '<button type="submit">Save</button>',
+    // The first submit button is the one Enter presses: a Save (off screen), before the add-a-row buttons.
+    expect(buttons[0]).toBe(
+      '<button type="submit" class="default-submit" tabindex="-1" aria-hidden="true">Save</button>',
+    );
+    expect(buttons.slice(-2)).toEqual([
+      '<button type="submit" class="primary">Save</button>',
       '<button type="submit" class="approve" name="intent" value="request-approval" aria-describedby="ask-hint">Ask for approval</button>',
     ]);
+    expect(buttons.slice(1, -2).every((b) => b.includes('class="secondary" name="intent" value="add-'))).toBe(
+      true,
+    );
     expect(html).toContain('head-of-payments@example.com (mandatory), sre-lead@example.com (optional)');
 
     const refused = renderPostmortemEditor(
@@ -454,7 +476,7 @@ describe('the postmortem editor page', () => {
     );
     expect(inReview).toContain('head-of-payments@example.com</strong> (mandatory): not decided yet.');
     expect(inReview).not.toContain('Ask for approval</button>');
-    expect(inReview).toContain('<button type="submit">Save</button>');
+    expect(inReview).toContain('<button type="submit" class="primary">Save</button>');
   });
 
   it('is one of the pages: the shared style allowed by hash, no script, not cached, not referred', () => {
@@ -478,6 +500,190 @@ describe('the postmortem editor page', () => {
     expect(saved.statusCode).toBe(303);
     expect(saved.headers.location).toBe(`./${token}?saved=2`);
     expect(saved.headers['cache-control']).toBe('no-store');
+  });
+});
+
+describe('the postmortem editor, as used', () => {
+  const tagOf = (html: string, id: string) =>
+    new RegExp(`<(?:input|textarea)\\b[^>]*\\sid="${id}"[^>]*>`).exec(html)?.[0] ?? '';
+
+  it('adds another action or timeline row without saving: a submit button, what was typed kept, no script', () => {
+    const pm = completePostmortem();
+    const html = renderPostmortemEditor(viewOf(pm));
+    expect(html).toContain(
+      `<button type="submit" class="secondary" name="intent" value="add-action-row" formaction="./${token}#f-actions-new" formnovalidate aria-describedby="f-actions-add">Add another action row</button>`,
+    );
+    expect(html).toContain('value="add-timeline-row"');
+    expect(html).toContain('<div id="f-actions-new"><fieldset class="action" id="f-actions-2">');
+
+    // The browser posts the form with the button's intent; the page comes back with one more blank row.
+    const posted = submitted(html);
+    posted.set('actions[2][title]', 'Typed, not saved');
+    posted.set('intent', 'add-action-row');
+    expect(addRowIntent(posted)).toBe('actions');
+    expect(addRowIntent(new URLSearchParams({ intent: 'request-approval' }))).toBeUndefined();
+    expect(blankRowsAfterAdd(posted, 'actions')).toBe(2); // 1 left blank, and one more
+    const again = renderPostmortemEditor(
+      viewOf(pm, {
+        values: valuesFromForm(posted, pm.version),
+        notice: { kind: 'row-added', list: 'actions' },
+        blankRows: { actions: blankRowsAfterAdd(posted, 'actions') },
+      }),
+    );
+    expect(again).toContain('<strong>Nothing saved yet.</strong>');
+    expect(again).toContain('<details class="fold part" id="part-actions" open>');
+    expect(submitted(again).get('actions[2][title]')).toBe('Typed, not saved');
+    expect(again).toContain('name="actions[4][title]"');
+    expect(again).not.toContain('name="actions[5][title]"');
+    // Clicked again without filling anything: one more each time.
+    const twice = submitted(again);
+    expect(blankRowsAfterAdd(twice, 'actions')).toBe(3);
+    expect(blankRowsAfterAdd(twice, 'timeline')).toBe(4);
+    // Up to the cap: 50 actions, then no button.
+    const many = renderPostmortemEditor(viewOf(pm, { blankRows: { actions: 60 } }));
+    expect(many).toContain('name="actions[49][title]"');
+    expect(many).not.toContain('name="actions[50][title]"');
+    expect(many).not.toContain('Add another action row');
+    expect(many).not.toMatch(/<script|\son[a-z]+=/i);
+  });
+
+  it('shows each field’s cap and enforces it with maxlength, the server’s cap (it still refuses what is over in bytes)', () => {
+    const html = renderPostmortemEditor(viewOf(completePostmortem()));
+    const max = (id: string) => attr(tagOf(html, id), 'maxlength');
+    expect(max('f-summary')).toBe('2000');
+    for (const id of ['f-leadup', 'f-rootCause', 'f-recurrence-text', 'f-lessons-wentWell'])
+      expect(max(id), id).toBe('10000');
+    expect(max('f-timeline-0-text')).toBe('1000');
+    expect(max('f-fiveWhys-0')).toBe('1000');
+    expect(max('f-actions-0-title')).toBe('300');
+    expect(max('f-actions-0-ownerTeam')).toBe('100');
+    expect(max('f-actions-0-trackerUrl')).toBe('2048');
+    expect(max('f-owner')).toBe('200');
+    expect(html).toContain(
+      '<span class="limit">Up to 2,000 characters (fewer with accents or emoji).</span>',
+    );
+    expect(html).toContain(
+      '<span class="limit">Up to 10,000 characters (fewer with accents or emoji).</span>',
+    );
+    expect(html).toContain('Each row: up to 1,000 characters');
+    expect(html).toContain('A title takes up to 300 characters');
+    // maxlength counts characters; the server counts UTF-8 bytes and says so when they are over.
+    let message = '';
+    try {
+      editFromForm(new URLSearchParams({ version: '1', summary: 'é'.repeat(1_500) }));
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('summary: at most 2,000 bytes');
+    const readOnly = renderPostmortemEditor(
+      viewOf({ ...completePostmortem(), status: 'approved' }, { readOnly: true }),
+    );
+    expect(readOnly).not.toContain('maxlength=');
+  });
+
+  it('writes a timeline time one way in the placeholder, the hint and the error, and accepts it', () => {
+    const pm = completePostmortem();
+    const html = renderPostmortemEditor(viewOf(pm));
+    expect(attr(tagOf(html, 'f-timeline-2-at'), 'placeholder')).toBe('YYYY-MM-DD HH:MM');
+    expect(html).toContain('Times are UTC, written YYYY-MM-DD HH:MM, such as 2026-11-30 14:30.');
+    const said = formProblem(
+      'fields.timeline[0].at',
+      'must be an ISO-8601 time such as 2026-11-30T14:30:00Z (UTC unless it names a zone)',
+    );
+    expect(said).toBe('needs a time in UTC written YYYY-MM-DD HH:MM, such as 2026-11-30 14:30');
+    expect(formProblem('fields.summary', 'at most 2,000 bytes')).toBe('at most 2,000 bytes');
+    const form = new URLSearchParams({
+      version: '1',
+      'timeline[0][at]': '2026-11-30 14:30',
+      'timeline[0][text]': 'Impact started.',
+    });
+    expect(editFromForm(form).fields?.timeline).toEqual([
+      { at: '2026-11-30T14:30:00.000Z', text: 'Impact started.' },
+    ]);
+  });
+
+  it('styles Save as the primary button, not as a destructive one', () => {
+    const html = renderPostmortemEditor(viewOf(completePostmortem()));
+    expect(html).toContain('<button type="submit" class="primary">Save</button>');
+    expect(PAGE_STYLE).toContain('button.primary{background:#1d4ed8}');
+    expect(PAGE_STYLE).toMatch(/button\.secondary\{background:#fff;/);
+  });
+
+  it('shows Markdown links and bare http(s) addresses as links in the preview, nothing else', () => {
+    expect(linkedText('See [the dashboard](https://grafana.example.com/d/x?a=1&b=2).').toString()).toBe(
+      'See <a href="https://grafana.example.com/d/x?a=1&amp;b=2" rel="noreferrer">the dashboard</a>.',
+    );
+    expect(linkedText('Graph: https://grafana.example.com/d/x, then').toString()).toBe(
+      'Graph: <a href="https://grafana.example.com/d/x" rel="noreferrer">https://grafana.example.com/d/x</a>, then',
+    );
+    // Not http(s): text as typed. A label is text, escaped.
+    expect(linkedText('[x](javascript:alert(1)) [y](data:text/html,hi)').toString()).toBe(
+      '[x](javascript:alert(1)) [y](data:text/html,hi)',
+    );
+    expect(linkedText(`[${hostile}](https://e.example/) <b>`).toString()).toBe(
+      '<a href="https://e.example/" rel="noreferrer">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;&quot;</a> &lt;b&gt;',
+    );
+    expect(linkedText('https://e.example/"><script>').toString()).not.toContain('<script>');
+
+    const pm = completePostmortem();
+    pm.fields.impact = 'See [the dashboard](https://grafana.example.com/d/x) and [not this](javascript:x).';
+    const html = renderPostmortemEditor(viewOf(pm));
+    expect(html).toContain('<details class="fold preview" id="preview"><summary>Preview of version 1');
+    expect(html).toContain(
+      '<h3>Impact</h3><p class="pre">See <a href="https://grafana.example.com/d/x" rel="noreferrer">the dashboard</a> and [not this](javascript:x).</p>',
+    );
+    expect(html).not.toMatch(/href="(?!https?:|#|\.\/)/);
+    const readOnly = renderPostmortemEditor(viewOf({ ...pm, status: 'approved' }, { readOnly: true }));
+    expect(readOnly).toContain('<details class="fold preview" id="preview" open>');
+  });
+
+  it('folds the page: every part of the template a closed fold saying where it stands, open where attention is needed', () => {
+    const pm = completePostmortem();
+    pm.fields.backlogCheck = '';
+    const html = renderPostmortemEditor(viewOf(pm));
+    const folds = [...html.matchAll(/<details class="fold part" id="part-([A-Za-z]+)"( open)?>/g)];
+    expect(folds.map((m) => m[1])).toEqual([
+      'summary',
+      'leadup',
+      'fault',
+      'impact',
+      'detection',
+      'response',
+      'recovery',
+      'timeline',
+      'fiveWhys',
+      'rootCause',
+      'rootCauseCategory',
+      'backlogCheck',
+      'recurrence',
+      'lessons',
+      'actions',
+    ]);
+    expect(folds.every((m) => m[2] === undefined)).toBe(true);
+    expect(html).toContain('<summary>Backlog check <span class="fold-status">empty</span></summary>');
+    expect(html).toContain('<summary>Actions <span class="fold-status">2 actions</span></summary>');
+    // A check's link points into a fold (the browser opens it on following the link).
+    expect(html).toContain('id="f-backlogCheck"');
+
+    // A stale save: the parts both changed, and those taken from the other edit, are open.
+    const stale = renderPostmortemEditor(
+      viewOf(pm, {
+        notice: {
+          kind: 'stale',
+          yourVersion: '1',
+          others: [
+            { version: 2, by: 'dana@example.com', at: '2026-12-01T10:00:00.000Z', changed: ['fault'] },
+          ],
+          conflicts: ['fault'],
+          taken: ['lessons.gotLucky'],
+        },
+      }),
+    );
+    expect(stale).toContain(
+      '<details class="fold part" id="part-fault" open><summary>Fault <span class="fold-status attention">saved by someone else too</span>',
+    );
+    expect(stale).toContain('<details class="fold part" id="part-lessons" open>');
+    expect(stale).toContain('<details class="fold part" id="part-leadup">');
   });
 });
 

@@ -53,7 +53,9 @@ describe('the SLO report mail', () => {
   it('carries the figures in the text part', () => {
     expect(mail.text).toContain('Total: 4 (previous 1); minutes of impact: 365 (previous 60)');
     expect(mail.text).toContain('- Sev 1: 1 (previous 0)');
-    expect(mail.text).toContain('- Checkout (99.9%): 245 of 10.1 minutes allowed used (2431%) OVER BUDGET');
+    expect(mail.text).toContain(
+      '- Checkout (99.9%): 245 of 10.1 minutes allowed: 2,431% of the budget used (OVER BUDGET)',
+    );
     expect(mail.text).toContain('- Time to detect median: 8 min (previous 20 min, change -13 min)');
     expect(mail.text).toContain('- Time to recover mean: 1 h 42 min (previous 1 h 0 min, change +42 min)');
     expect(mail.text).toContain(

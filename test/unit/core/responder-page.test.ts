@@ -133,7 +133,14 @@ describe('renderResponderPage', () => {
     const page = renderResponderPage(responderViewOf());
 
     const forms = formsOf(page);
-    expect(forms.map((f) => f.intent)).toEqual(['update', 'severity', 'roles', 'meeting', 'resolve', 'measures']);
+    expect(forms.map((f) => f.intent)).toEqual([
+      'update',
+      'severity',
+      'roles',
+      'meeting',
+      'resolve',
+      'measures',
+    ]);
     for (const { markup } of forms) {
       const open = /<form\b[^>]*>/.exec(markup)?.[0] ?? '';
       expect(attr(open, 'method')).toBe('post');

@@ -89,7 +89,7 @@ describe('the sev 3 team reminder', () => {
       'HOT-9 - Sev 3 - Disk <b>95%</b> Bcc: victim@example.com - Still not acknowledged',
     );
     expect(mail.text).toContain(
-      'This Sev 3 incident for Checkout was passed to your team at 2026-11-20T19:43:01.000Z and nobody has acknowledged it yet.',
+      'This Sev 3 incident for Checkout was passed to your team at 2026-11-20 19:43 UTC and nobody has acknowledged it yet.',
     );
     expect(mail.text).toContain(`Acknowledge: Acknowledge and take charge <${acknowledgeUrl}>`);
     expect(mail.text).toContain(`<${viewUrl}>`);

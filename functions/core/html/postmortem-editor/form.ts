@@ -1,7 +1,15 @@
 import { type Postmortem, type TextField, textFields } from '../../postmortem.ts';
 import { lessonsGuide, postmortemFieldGuide } from '../../postmortem-checks.ts';
 import { markdownTime } from '../../postmortem-markdown.ts';
-import { type EditorValues, type LessonPart, type MergeField, mergeFields, names } from './model.ts';
+import {
+  BLANK_ROWS,
+  type EditorValues,
+  type LessonPart,
+  type MergeField,
+  mergeFields,
+  names,
+  type RowList,
+} from './model.ts';
 
 // --- values ----------------------------------------------------------------------------------------------------
 
@@ -94,6 +102,28 @@ export function valuesFromForm(form: URLSearchParams, fallbackVersion: number): 
         remove: removed(row),
       })),
   };
+}
+
+/**
+ * After "Add another … row": the blank rows to offer under the typed ones. One more than were posted blank
+ * (blank rows are dropped from the typed values, so the ones left blank come back, and one more), and never
+ * fewer than the page offers anyway.
+ */
+export function blankRowsAfterAdd(form: URLSearchParams, list: RowList): number {
+  const rows = new Map<number, Record<string, string>>();
+  for (const [name, value] of form) {
+    const m = LIST_NAME.exec(name);
+    if (!m || m[1] !== list) continue;
+    const row = rows.get(Number(m[2])) ?? {};
+    row[m[3] ?? 'value'] = value;
+    rows.set(Number(m[2]), row);
+  }
+  const blanks = [...rows.values()].filter((row) =>
+    list === 'timeline'
+      ? blank(row.at) && blank(row.text)
+      : blank(row.id) && blank(row.title) && blank(row.trackerUrl),
+  ).length;
+  return Math.max(BLANK_ROWS[list], blanks + 1);
 }
 
 // --- a stale save: merging what was typed with what was saved meanwhile ----------------------------------------
@@ -252,6 +282,22 @@ export function place(path: string, actionRow: (index: number) => number): { lab
   if (top === 'version') return { label: 'The version edited', id: 'checks' };
   if (Object.hasOwn(guide, top)) return { label: guide[top as keyof typeof guide].label, id: fieldId(top) };
   return { label: 'The form', id: 'checks' };
+}
+
+/** How the editor writes a timeline time: the placeholder, the hint and the error say it the same way. */
+export const TIMELINE_TIME = {
+  format: 'YYYY-MM-DD HH:MM',
+  example: '2026-11-30 14:30',
+} as const;
+
+/**
+ * A problem as the form words it: a timeline time the server refuses (its API wording names ISO-8601) is
+ * said in the one format the form shows, which the server accepts as UTC.
+ */
+export function formProblem(path: string, problem: string): string {
+  if (/^(?:fields\.)?timeline\[\d+\]\.at$/.test(path) && /ISO-8601|time is missing/.test(problem))
+    return `needs a time in UTC written ${TIMELINE_TIME.format}, such as ${TIMELINE_TIME.example}`;
+  return problem;
 }
 
 /** A validation message (`fields.leadup: at most ...; actions[1].title: ...`) as its parts. */

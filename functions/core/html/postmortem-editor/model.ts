@@ -10,9 +10,38 @@ import { postmortemFormNames } from '../../postmortem-edit.ts';
 export const names = postmortemFormNames;
 export const LESSON_PARTS = ['wentWell', 'couldBeBetter', 'gotLucky'] as const;
 export type LessonPart = (typeof LESSON_PARTS)[number];
+/** The text parts under "What happened", in the template's order. */
+export const WHAT_HAPPENED = [
+  'summary',
+  'leadup',
+  'fault',
+  'impact',
+  'detection',
+  'response',
+  'recovery',
+] as const satisfies readonly TextField[];
 
 /** New rows offered under what is there: no script, so adding a row is filling a blank one. */
 export const BLANK_ROWS = { timeline: 3, actions: 2, whys: 1 } as const;
+
+/** The lists a person can ask for one more blank row of without saving. */
+export const ROW_LISTS = ['actions', 'timeline'] as const;
+export type RowList = (typeof ROW_LISTS)[number];
+
+/**
+ * The submit buttons "Add another action row" and "Add another timeline row": they post the whole form, which is
+ * rendered again with what was typed and one more blank row; nothing is saved.
+ */
+export const ADD_ROW_INTENT = {
+  name: 'intent',
+  value: { actions: 'add-action-row', timeline: 'add-timeline-row' },
+} as const satisfies { name: string; value: Record<RowList, string> };
+
+/** The list an "add a row" post asks for one more blank row of, if it is one. */
+export function addRowIntent(form: URLSearchParams): RowList | undefined {
+  const intent = form.get(ADD_ROW_INTENT.name);
+  return ROW_LISTS.find((list) => ADD_ROW_INTENT.value[list] === intent);
+}
 
 /** An action as the form holds it: strings as typed. */
 export interface ActionValues {
@@ -60,6 +89,8 @@ export type EditorNotice =
     }
   /** The save was refused: the validation message (`fields.leadup: at most ...; actions[1].title: ...`). */
   | { kind: 'invalid'; message: string }
+  /** "Add another … row": the form as typed with one more blank row (`list`); nothing was saved. */
+  | { kind: 'row-added'; list: RowList }
   /** The postmortem can no longer be edited (approved, published). */
   | { kind: 'closed'; tried: boolean }
   /** After "Ask for approval" (Post/Redirect/Get): approval was requested on this version. */
@@ -125,6 +156,8 @@ export interface PostmortemEditorView {
   approval?: EditorApproval;
   /** The form was posted with "Ask for approval" and refused before anyone was asked (invalid, stale). */
   approvalNotAsked?: boolean;
+  /** Blank rows offered under the filled ones (default `BLANK_ROWS`): more after "Add another … row". */
+  blankRows?: Partial<Record<RowList, number>>;
 }
 
 /** What an editor link answers: the page with its status, or a redirect after a save. */

@@ -18,9 +18,12 @@ import {
   timelineSection,
   whysSection,
 } from './fields.ts';
-import { changedLabel, guide, place, problemsOf } from './form.ts';
-import { type EditorResult, names, type PostmortemEditorView } from './model.ts';
-import { approvalSection, checksSection, noticeBox, saveBar } from './review.ts';
+import { changedLabel, place, problemsOf } from './form.ts';
+import { type EditorResult, names, type PostmortemEditorView, WHAT_HAPPENED } from './model.ts';
+import { approvalSection, checksSection, defaultSave, noticeBox, previewSection, saveBar } from './review.ts';
+
+/** The owner's cap (postmortem-edit.ts: one line of at most 200 characters). */
+const OWNER_MAX = 200;
 
 export function renderPostmortemEditor(v: PostmortemEditorView): string {
   const pm = v.postmortem;
@@ -88,12 +91,13 @@ export function renderPostmortemEditor(v: PostmortemEditorView): string {
       v.readOnly
         ? html`<div class="form">`
         : html`<form method="post" action="${v.formAction}" class="form">`,
+      !v.readOnly && defaultSave,
       !v.readOnly && html`<input type="hidden" name="${names.version}" value="${v.values.version}">`,
       html`<h2>Owner</h2>`,
       html`<div class="field">${label(names.owner, 'Who writes this postmortem')}${hint(
         ownerHint,
         'An email address or a name. Assign a person here; until then the owner team’s address owns it.',
-      )}<input type="text" ${attrs(c, names.owner, ownerHint)} value="${v.values.owner}" autocomplete="off">${theirsBlock(
+      )}<input type="text" ${attrs(c, names.owner, ownerHint, 'text', OWNER_MAX)} value="${v.values.owner}" autocomplete="off">${theirsBlock(
         c,
         'owner',
         plain(pm.owner),
@@ -101,9 +105,7 @@ export function renderPostmortemEditor(v: PostmortemEditorView): string {
       html`<h2>What happened</h2>`,
       measures.some(([, value]) => value !== undefined) &&
         html`<h3>The handbook’s measures, from the incident</h3>${dl(measures)}`,
-      ...(['summary', 'leadup', 'fault', 'impact', 'detection', 'response', 'recovery'] as const).map(
-        (name) => textField(c, name),
-      ),
+      ...WHAT_HAPPENED.map((name) => textField(c, name)),
       timelineSection(c),
       html`<h2>Why it happened</h2>`,
       whysSection(c),
@@ -111,13 +113,15 @@ export function renderPostmortemEditor(v: PostmortemEditorView): string {
       categorySection(c),
       textField(c, 'backlogCheck'),
       recurrenceSection(c),
-      html`<h2>${guide.lessons.label}</h2>`,
+      html`<h2>What comes of it</h2>`,
       lessonsSection(c),
-      html`<h2>${guide.actions.label}</h2>`,
       actionsSection(c),
       v.readOnly ? html`</div>` : html`${saveBar(v)}</form>`,
+      previewSection(v),
       v.history.length > 0 &&
-        html`<h2>Saved versions</h2><ul>${[...v.history]
+        html`<details class="fold" id="versions"><summary>Saved versions <span class="fold-status">${String(
+          v.history.length,
+        )}</span></summary><div class="fold-body"><ul>${[...v.history]
           .reverse()
           .slice(0, 20)
           .map(
@@ -125,7 +129,7 @@ export function renderPostmortemEditor(v: PostmortemEditorView): string {
               html`<li>Version ${String(h.version)} by ${h.by} at ${humanTime(h.at)}${
                 h.changed.length > 0 && html`: ${h.changed.map(changedLabel).join(', ')}`
               }</li>`,
-          )}</ul>`,
+          )}</ul></div></details>`,
       html`<p class="note">This editor link was sent to <strong>${v.recipient}</strong>: saves are recorded as theirs. It works until ${humanTime(
         v.expiresAt,
       )}, for as many saves as needed. Opening it changed nothing.</p>`,

@@ -1,12 +1,16 @@
 /** Around the form: the checks of the saved version, the notice of the last save, the approvals, the save bar. */
 import { humanTime } from '../../pages.ts';
+import { actionCategoryGuide, lessonsGuide, rootCauseGuide } from '../../postmortem-checks.ts';
+import { markdownTime } from '../../postmortem-markdown.ts';
 import { EMPTY, html, joinHtml, type SafeHtml } from '../html.ts';
-import { changedLabel, guide, place, problemsOf } from './form.ts';
+import { changedLabel, formProblem, guide, place, problemsOf } from './form.ts';
 import {
   type EditorApprover,
+  LESSON_PARTS,
   type MergeField,
   type PostmortemEditorView,
   REQUEST_APPROVAL_INTENT,
+  WHAT_HAPPENED,
 } from './model.ts';
 
 function withoutInstructions(message: string): string {
@@ -79,6 +83,12 @@ export function noticeBox(v: PostmortemEditorView, actionRowOf: (i: number) => n
     }
     case 'saved':
       return html`<div class="box ok" role="status"><p><strong>Saved as version ${String(n.version)}</strong> at ${humanTime(n.at)}, recorded for ${n.by}.</p></div>`;
+    case 'row-added':
+      return html`<div class="box ok" role="status"><p><strong>Nothing saved yet.</strong> What you typed is kept below, with another blank ${
+        n.list === 'actions' ? 'action' : 'timeline row'
+      }: <a href="#${n.list === 'actions' ? 'f-actions-new' : 'f-timeline-new'}">go to the blank ${
+        n.list === 'actions' ? 'actions' : 'rows'
+      }</a>. Save to keep it.</p></div>`;
     case 'unchanged':
       return html`<div class="box ok" role="status"><p><strong>Nothing to save</strong>: the form matched version ${String(n.version)}.</p></div>`;
     case 'closed':
@@ -88,7 +98,7 @@ export function noticeBox(v: PostmortemEditorView, actionRowOf: (i: number) => n
       return html`<div class="box bad" role="alert"><p><strong>Not saved: ${problems.length === 1 ? 'one field needs' : 'some fields need'} a change.</strong> What you typed is kept below.${notAsked(v)}</p><ul>${problems.map(
         ({ path, problem }) => {
           const at = place(path, actionRowOf);
-          return html`<li><a href="#${at.id}">${at.label}</a>: ${problem}</li>`;
+          return html`<li><a href="#${at.id}">${at.label}</a>: ${formProblem(path, problem)}</li>`;
         },
       )}</ul></div>`;
     }
@@ -179,7 +189,7 @@ export function approvalSection(v: PostmortemEditorView): SafeHtml {
 export function saveBar(v: PostmortemEditorView): SafeHtml {
   const next = String(Number(v.values.version) + 1);
   if (v.postmortem.status !== 'draft')
-    return html`<div class="savebar"><button type="submit">Save</button><span class="hint">Saves version ${next}${
+    return html`<div class="savebar"><button type="submit" class="primary">Save</button><span class="hint">Saves version ${next}${
       v.postmortem.status === 'in-review' ? ' and asks the approvers again on it' : ''
     }.</span></div>`;
   const approvers = v.approval?.approvers ?? [];
@@ -189,9 +199,131 @@ export function saveBar(v: PostmortemEditorView): SafeHtml {
       approvers.length ? approverList(approvers) : 'the service’s approvers'
     }, each with links to approve or to request changes. It is refused, naming them, while a blocking check is unmet.</p>`,
     html`<div class="savebar">`,
-    html`<button type="submit">Save</button>`,
+    html`<button type="submit" class="primary">Save</button>`,
     html`<button type="submit" class="approve" name="${REQUEST_APPROVAL_INTENT.name}" value="${REQUEST_APPROVAL_INTENT.value}" aria-describedby="ask-hint">Ask for approval</button>`,
     html`<span class="hint">Saves version ${next}.</span>`,
     html`</div>`,
+  ]);
+}
+
+/**
+ * The form's default button, first in it: Enter in a one-line field saves, as it did before "Add another … row"
+ * buttons came before the save bar (the first submit button of a form is the one Enter presses). Off screen,
+ * out of the tab order and hidden from assistive technology: the visible Save is the same action.
+ */
+export const defaultSave: SafeHtml = html`<button type="submit" class="default-submit" tabindex="-1" aria-hidden="true">Save</button>`;
+
+// --- the preview: the saved version as it reads, its links as links ---------------------------------------------
+
+/** A Markdown link `[label](http…)` or a bare http(s) URL in text. */
+const LINK_IN_TEXT = /\[([^\]\n]{1,300})\]\((https?:\/\/[^\s()<>]+)\)|https?:\/\/[^\s<>]+/gi;
+
+/** An http(s) URL as a link target, or nothing (`javascript:`, malformed, not http). */
+function httpTarget(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A bare URL as found in prose, without the punctuation that ends the sentence around it. */
+function trimUrl(url: string): string {
+  let u = url;
+  for (;;) {
+    const last = u.at(-1) ?? '';
+    const opened = (c: string) => u.split(c).length - 1;
+    if ('.,;:!?\'"*_~'.includes(last)) u = u.slice(0, -1);
+    else if (last === ')' && opened('(') < opened(')')) u = u.slice(0, -1);
+    else if (last === ']' && opened('[') < opened(']')) u = u.slice(0, -1);
+    else return u;
+  }
+}
+
+const link = (href: string, label: string) => html`<a href="${href}" rel="noreferrer">${label}</a>`;
+
+/**
+ * Text as typed, with its links as links: a Markdown link `[label](https://…)` shows its label linked, a bare
+ * http(s) URL links itself. Only http(s) targets become links (anything else stays text as typed); everything
+ * else is text, escaped by the tag. Line breaks are kept by the `pre` class around it.
+ */
+export function linkedText(text: string): SafeHtml {
+  const parts: SafeHtml[] = [];
+  let from = 0;
+  for (const m of text.matchAll(LINK_IN_TEXT)) {
+    const at = m.index ?? 0;
+    const [whole, label, target] = m;
+    if (label !== undefined && target !== undefined) {
+      const href = httpTarget(target);
+      if (!href) continue;
+      parts.push(html`${text.slice(from, at)}`, link(href, label));
+      from = at + whole.length;
+      continue;
+    }
+    const url = trimUrl(whole);
+    const href = httpTarget(url);
+    if (!href) continue;
+    parts.push(html`${text.slice(from, at)}`, link(href, url));
+    from = at + url.length;
+  }
+  parts.push(html`${text.slice(from)}`);
+  return joinHtml(parts);
+}
+
+const previewText = (text: string): SafeHtml =>
+  text.trim() === '' ? html`<p class="muted">(empty)</p>` : html`<p class="pre">${linkedText(text)}</p>`;
+
+/**
+ * The saved version as readers will see it, folded at the end of the page (open on a read-only page): each
+ * part's text with its links as links (`linkedText`), the timeline in time order, the actions with their
+ * tracker links. It shows what is saved, not what is being typed: save, then open it.
+ */
+export function previewSection(v: PostmortemEditorView): SafeHtml {
+  const pm = v.postmortem;
+  const f = pm.fields;
+  const timeline = [...f.timeline].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  const part = (title: string, content: SafeHtml) => html`<h3>${title}</h3>${content}`;
+  return joinHtml([
+    html`<details class="fold preview" id="preview"${v.readOnly && html` open`}>`,
+    html`<summary>Preview of version ${String(pm.version)} <span class="fold-status">as saved, links as links</span></summary>`,
+    html`<div class="fold-body">`,
+    html`<p class="hint">What version ${String(pm.version)} says, as readers see it. A link is written <code>[its words](https://…)</code> or as the address itself; only http and https links become links. Save to see your changes here.</p>`,
+    ...WHAT_HAPPENED.map((name) => part(guide[name].label, previewText(f[name]))),
+    part(
+      guide.timeline.label,
+      timeline.length === 0
+        ? previewText('')
+        : html`<ul class="tlist">${timeline.map(
+            (r) => html`<li><span class="muted">${markdownTime(r.at)}</span> ${linkedText(r.text)}</li>`,
+          )}</ul>`,
+    ),
+    part(
+      guide.fiveWhys.label,
+      f.fiveWhys.length === 0
+        ? previewText('')
+        : html`<ol>${f.fiveWhys.map((w) => html`<li>${linkedText(w)}</li>`)}</ol>`,
+    ),
+    part(guide.rootCause.label, previewText(f.rootCause)),
+    part(
+      guide.rootCauseCategory.label,
+      previewText(f.rootCauseCategory ? rootCauseGuide[f.rootCauseCategory].label : ''),
+    ),
+    part(guide.backlogCheck.label, previewText(f.backlogCheck)),
+    part(guide.recurrence.label, previewText(f.recurrence.text)),
+    ...LESSON_PARTS.map((p) => part(lessonsGuide[p].label, previewText(f.lessons[p]))),
+    part(
+      guide.actions.label,
+      pm.actions.length === 0
+        ? previewText('')
+        : html`<ol>${pm.actions.map((a) => {
+            const tracker = a.trackerUrl ? httpTarget(a.trackerUrl) : undefined;
+            return html`<li>${linkedText(a.title)} <span class="muted">(${a.kind}, ${
+              actionCategoryGuide[a.category].label
+            }, ${a.ownerTeam})</span>${tracker && html` ${link(tracker, 'tracked here')}`}</li>`;
+          })}</ol>`,
+    ),
+    html`</div>`,
+    html`</details>`,
   ]);
 }
