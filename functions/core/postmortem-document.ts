@@ -379,14 +379,45 @@ export function publishedEmailHtml(markdown: string): string {
  * The document as a page of its own (`GET /incidents/{key}/postmortem/document` as `text/html`): the shell and
  * look of every page (its CSP allows the one style sheet by hash; no script). Serve it with `pageHeaders()`.
  */
-export function publishedPage(markdown: string, title: string): string {
+export function publishedPage(markdown: string, title: string, corrections: readonly string[] = []): string {
   return pageShell(
     'plain',
     title,
-    // raw: markdown-it's output with HTML input off, its text escaped and its links checked (renderer above).
-    html`<article class="document">\n${raw(publishedHtml(markdown))}</article>`,
+    joinHtml(
+      [
+        // raw: markdown-it's output with HTML input off, its text escaped and its links checked (renderer above).
+        html`<article class="document">\n${raw(publishedHtml(markdown))}</article>`,
+        corrections.length > 0 &&
+          html`<aside class="box warn" aria-label="Corrections since publication"><p><strong>Corrected since publication</strong> (the approved text above is kept as it was approved):</p><ul>${corrections.map(
+            (line) => html`<li>${line}</li>`,
+          )}</ul></aside>`,
+      ],
+      NEWLINE,
+    ),
     { wide: true },
   );
+}
+
+/**
+ * The measures corrected after the document was published, in words (shown beside it, never in it): empty when
+ * none were, or when they were corrected before publication (the approved text then has them).
+ */
+export function correctionsSincePublication(
+  incident: Pick<
+    Incident,
+    'measuresCorrectedAt' | 'measuresRecorded' | 'impactStartedAt' | 'detectedAt' | 'impactEndedAt'
+  >,
+  publishedAt: string,
+): string[] {
+  if (!incident.measuresCorrectedAt || incident.measuresCorrectedAt <= publishedAt) return [];
+  const when = (iso: string | undefined) =>
+    iso ? `${iso.slice(0, 16).replace('T', ' ')} UTC` : 'not recorded';
+  return [
+    `Impact started: ${when(incident.impactStartedAt)}`,
+    `Detected: ${when(incident.detectedAt)}`,
+    `Impact ended: ${when(incident.impactEndedAt)}`,
+    `Last corrected ${when(incident.measuresCorrectedAt)}; each correction, with its reason, is on the incident's timeline.`,
+  ];
 }
 
 /** A whole mail-safe HTML document of it (for a mail that is the document alone). */

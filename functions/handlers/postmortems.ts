@@ -12,7 +12,7 @@ import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { isIncidentKey } from '../core/incident.ts';
 import { pageHeaders } from '../core/pages.ts';
 import { postmortemStatuses } from '../core/postmortem.ts';
-import { documentTitle, publishedPage } from '../core/postmortem-document.ts';
+import { correctionsSincePublication, documentTitle, publishedPage } from '../core/postmortem-document.ts';
 import { parsePostmortemEdit } from '../core/postmortem-edit.ts';
 import { describeIssues } from '../core/validation.ts';
 import { approvalsOf, changeApprovers, requestApproval, saveEdit } from '../use-cases/approvals.ts';
@@ -106,6 +106,8 @@ async function documentOf(d: PostmortemDeps, event: HttpEvent, key: string): Pro
   const document = incident ? await d.postmortems.getDocument(incident.id) : undefined;
   if (!incident || !document) throw new NotFoundError(`the postmortem of ${key} is not published`);
   const wantsMarkdown = preferred(event.headers.accept ?? '') === 'text/markdown';
+  // Measures corrected after publication are shown beside the approved text, never in it.
+  const corrections = correctionsSincePublication(incident, document.publishedAt);
   return {
     statusCode: 200,
     headers: wantsMarkdown
@@ -116,7 +118,11 @@ async function documentOf(d: PostmortemDeps, event: HttpEvent, key: string): Pro
           vary: 'Accept',
         }
       : { ...pageHeaders(), vary: 'Accept' },
-    body: wantsMarkdown ? document.markdown : publishedPage(document.markdown, documentTitle(incident)),
+    body: wantsMarkdown
+      ? corrections.length > 0
+        ? `${document.markdown}\n\n---\n\nCorrected since publication (not part of the approved text):\n\n${corrections.map((c) => `- ${c}`).join('\n')}\n`
+        : document.markdown
+      : publishedPage(document.markdown, documentTitle(incident), corrections),
   };
 }
 

@@ -110,8 +110,31 @@ async function askApprovers(
   const expiresAt = new Date(deps.now().getTime() + ttlHours * 3_600_000).toISOString();
   const requestRound = requestRoundOf(request);
   const reminder = options.reminder ?? 0;
+  // Asked again: each approver is told what changed since the version they decided on, and their own comment.
+  const earlier =
+    requestRound > 1
+      ? await Promise.all([deps.postmortems.decisions(incident.id), deps.postmortems.history(incident.id)])
+      : undefined;
+  const sinceFor = (address: string) => {
+    if (!earlier) return undefined;
+    const [decisions, history] = earlier;
+    const last = decisions
+      .filter((d) => sameAddress(d.approver, address) && d.version < postmortem.version)
+      .sort((a, b) => (a.at < b.at ? 1 : -1))[0];
+    if (!last) return undefined;
+    const changed = [
+      ...new Set(history.filter((h) => h.version > last.version).flatMap((h) => h.changed)),
+    ];
+    return {
+      version: last.version,
+      changed,
+      decision: last.decision,
+      ...(last.decision === 'changes-requested' && last.comment ? { comment: last.comment } : {}),
+    };
+  };
   for (const approver of request.approvers) {
     if (options.only && !options.only.some((address) => sameAddress(address, approver.address))) continue;
+    const since = sinceFor(approver.address);
     const link = (decision: Decision) =>
       signedLinkUrl(
         deps.baseUrl,
@@ -149,6 +172,7 @@ async function askApprovers(
           mandatory: approver.mandatory,
           expiresAt,
           reminder: reminder > 0,
+          ...(since ? { since } : {}),
         }),
       timelineKind: 'postmortem.approval-requested',
       timelineText:

@@ -172,6 +172,24 @@ describe('postmortem approval through the links in the mails', () => {
     );
     expect((owner as Mail).body.text).toContain('Name the <b>owner</b> of the checklist.');
     expect((owner as Mail).body.html).toContain('Name the &lt;b&gt;owner&lt;/b&gt; of the checklist.');
-    expect((await api('GET', `/incidents/${key}/postmortem`)).body.postmortem.status).toBe('draft');
+    const draft = (await api('GET', `/incidents/${key}/postmortem`)).body.postmortem;
+    expect(draft.status).toBe('draft');
+
+    // Asked again: the approver's mail says what changed since the version they saw, and what they asked.
+    const edited = await api('PUT', `/incidents/${key}/postmortem`, {
+      version: draft.version,
+      fields: { recovery: 'Refunds were replayed from the queue; the checklist now names its owner.' },
+    });
+    expect(edited.status).toBe(200);
+    expect((await api('POST', `/incidents/${key}/postmortem/request-approval`, {})).status).toBe(200);
+    const asked = await waitForMails(
+      'the approver mail, asked again',
+      (m) => about(key, ' - Postmortem approval requested')(m) && to('head-of-payments@example.com')(m),
+      2,
+    );
+    const again = asked.find((m) => (m as Mail).body.text?.includes('since then')) as Mail | undefined;
+    expect(again?.body.text).toContain(`You asked for changes to version ${draft.version};`);
+    expect(again?.body.text).toMatch(/since then these changed: [^.]*recovery/);
+    expect(again?.body.text).toContain('You asked: Name the <b>owner</b> of the checklist.');
   });
 });

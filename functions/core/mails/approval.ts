@@ -52,6 +52,8 @@ export interface ApprovalRequestContext {
   expiresAt: string;
   /** A reminder to an approver who has not decided (with fresh links). */
   reminder?: boolean;
+  /** Asked again: the version they last decided on, what differs since, and their own comment if they asked for changes. */
+  since?: { version: number; changed: readonly string[]; decision: 'approved' | 'changes-requested'; comment?: string };
 }
 
 /**
@@ -69,8 +71,14 @@ export function approvalRequestEmail({
   mandatory,
   expiresAt,
   reminder = false,
+  since,
 }: ApprovalRequestContext): EmailMessage {
   const version = postmortem.version;
+  const again = since
+    ? ` You ${since.decision === 'approved' ? 'approved' : 'asked for changes to'} version ${since.version}; since then ${
+        since.changed.length > 0 ? `these changed: ${since.changed.join(', ')}` : 'nothing in its content changed'
+      }.`
+    : '';
   const markdown = publishedMarkdown(postmortem, { incident, serviceName: serviceName ?? incident.service });
   const { text, html } = render(
     reminder
@@ -80,7 +88,7 @@ export function approvalRequestEmail({
       mandatory
         ? 'a mandatory approver: it is approved once every mandatory approver has approved it'
         : 'an optional approver: it does not wait for you, but your decision and comment are recorded with it'
-    }. Approve if you agree with the root cause and that the priority actions are an acceptable way to address it; otherwise request changes, with a comment. The whole postmortem (version ${version}) is below. Each link opens a page to confirm on: opening it changes nothing.`,
+    }.${again} Approve if you agree with the root cause and that the priority actions are an acceptable way to address it; otherwise request changes, with a comment. The whole postmortem (version ${version}) is below. Each link opens a page to confirm on: opening it changes nothing.`,
     [
       { label: 'Approve', value: `Approve version ${version}`, href: approveUrl },
       { label: 'Request changes', value: 'Request changes (with a comment)', href: requestChangesUrl },
@@ -89,6 +97,7 @@ export function approvalRequestEmail({
       { label: 'Owner', value: `${postmortem.owner} (${postmortem.ownerTeam})` },
       { label: 'You are', value: `${approver}, ${mandatory ? 'mandatory' : 'optional'} approver` },
       { label: 'Links work until', value: mailTime(expiresAt) },
+      ...(since?.comment ? [{ label: 'You asked', value: cap(since.comment, 2_000) }] : []),
     ],
     [],
     documentAppendix(markdown, 'open the approve link to read it'),

@@ -133,3 +133,28 @@ describe('corrections of the measures', () => {
     ).toThrow(/not resolved/);
   });
 });
+
+describe('corrections after publication', () => {
+  it('are shown beside the published document, never in it, and only when made after publication', async () => {
+    const { correctionsSincePublication, publishedPage } = await import(
+      '../../../functions/core/postmortem-document.ts'
+    );
+    const corrected = {
+      impactStartedAt: '2026-11-24T09:50:00.000Z',
+      detectedAt: '2026-11-24T10:00:00.000Z',
+      impactEndedAt: '2026-11-24T11:00:00.000Z',
+      measuresCorrectedAt: '2026-12-02T08:00:00.000Z',
+    };
+    expect(correctionsSincePublication(corrected, '2026-12-03T00:00:00.000Z')).toEqual([]);
+    const lines = correctionsSincePublication(corrected, '2026-12-01T00:00:00.000Z');
+    expect(lines[0]).toBe('Impact started: 2026-11-24 09:50 UTC');
+    const markdown = '# Postmortem of HOT-9\n\nImpact started at 2026-11-08 10:00 UTC.\n';
+    const page = publishedPage(markdown, 'HOT-9', lines);
+    expect(page).toContain('Impact started at 2026-11-08 10:00 UTC.');
+    expect(page.indexOf('Corrected since publication')).toBeGreaterThan(page.indexOf('</article>'));
+    expect(publishedPage(markdown, 'HOT-9', ['<script>x</script>'])).toContain(
+      '&lt;script&gt;x&lt;/script&gt;',
+    );
+    expect(publishedPage(markdown, 'HOT-9')).not.toContain('Corrected since publication');
+  });
+});
