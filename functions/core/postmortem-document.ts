@@ -191,7 +191,7 @@ function actionItem(a: PostmortemAction): string {
         : 'no tracker';
   const meta = [
     markdownInline(actionCategoryGuide[a.category]?.label ?? a.category),
-    `owner: ${markdownInline(a.ownerTeam)}`,
+    `owner: ${markdownInline(a.owner ? `${a.owner} (${a.ownerTeam})` : a.ownerTeam)}`,
     ...(due ? [due] : []),
     a.status === 'done' ? `done${a.doneAt ? ` ${day(a.doneAt)}` : ''}` : 'open',
     tracker,

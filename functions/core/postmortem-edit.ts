@@ -205,20 +205,6 @@ const ownerTeam = z.string({ error: 'must be a team name' }).check(
   z.refine((v) => v.trim() !== '', 'is empty (leave it out for the postmortem’s owner team)'),
 );
 
-/** An action as an edit carries it: status, due dates and completion are not the editor's. */
-export const actionEditSchema = z.object({
-  id: z.optional(
-    z
-      .string({ error: 'must be an action id' })
-      .check(z.regex(/^[0-9A-Za-z_-]{1,64}$/, 'must be an action id')),
-  ),
-  title: line(postmortemLimits.actionTitle, 'an action needs a title'),
-  kind: z.enum(actionKinds, { error: oneOf(actionKinds) }),
-  category: z.enum(actionCategories, { error: oneOf(actionCategories) }),
-  ownerTeam: z.optional(ownerTeam),
-  trackerUrl: z.optional(trackerUrl),
-});
-
 /** Who owns the postmortem: an address or a name; it reaches mail headers, so one line, no controls. */
 const owner = z.pipe(
   z.string({ error: 'must be an email address or a name' }),
@@ -240,6 +226,40 @@ const owner = z.pipe(
     return trimmed;
   }),
 );
+
+/** An improvement action's own due date: a day (`2027-01-31`) or a time; stored as UTC ISO. */
+const dueDate = z.pipe(
+  z.string({ error: 'must be a date like 2027-01-31' }),
+  z.transform((value: string, ctx) => {
+    const text = value.trim();
+    const at = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
+    if (text === '' || Number.isNaN(at) || !/^\d{4}-\d{2}-\d{2}/.test(text)) {
+      ctx.issues.push({ code: 'custom', message: 'must be a date like 2027-01-31', input: value });
+      return z.NEVER;
+    }
+    return new Date(at).toISOString();
+  }),
+);
+
+/**
+ * An action as an edit carries it: status and completion are not the editor's; a priority action's due date
+ * follows the service's SLO, an improvement action's may be set (`null` clears it, as `owner: null` clears the
+ * person).
+ */
+export const actionEditSchema = z.object({
+  id: z.optional(
+    z
+      .string({ error: 'must be an action id' })
+      .check(z.regex(/^[0-9A-Za-z_-]{1,64}$/, 'must be an action id')),
+  ),
+  title: line(postmortemLimits.actionTitle, 'an action needs a title'),
+  kind: z.enum(actionKinds, { error: oneOf(actionKinds) }),
+  category: z.enum(actionCategories, { error: oneOf(actionCategories) }),
+  ownerTeam: z.optional(ownerTeam),
+  owner: z.optional(z.nullable(owner)),
+  dueAt: z.optional(z.nullable(dueDate)),
+  trackerUrl: z.optional(trackerUrl),
+});
 
 export const postmortemEditSchema = z.object({
   version: z
@@ -298,7 +318,7 @@ export const postmortemFormNames = {
   why: (index: number) => `fiveWhys[${index}]`,
   action: (
     index: number,
-    part: 'id' | 'title' | 'kind' | 'category' | 'ownerTeam' | 'trackerUrl' | 'remove',
+    part: 'id' | 'title' | 'kind' | 'category' | 'ownerTeam' | 'owner' | 'dueAt' | 'trackerUrl' | 'remove',
   ) => `actions[${index}][${part}]`,
 } as const;
 
@@ -311,7 +331,8 @@ export const postmortemFormNames = {
  * - `recurrence[text]`, `recurrence[relatedIncidents]` (keys separated by commas or spaces);
  * - `lessons[wentWell]`, `lessons[couldBeBetter]`, `lessons[gotLucky]`;
  * - rows by index: `timeline[0][at]`, `timeline[0][text]`; `fiveWhys[0]`; `actions[0][id]`, `[title]`, `[kind]`,
- *   `[category]`, `[ownerTeam]`, `[trackerUrl]`, and `[remove]` (checked: the action is dropped).
+ *   `[category]`, `[ownerTeam]`, `[owner]` (a person; blank clears), `[dueAt]` (an improvement action's date;
+ *   blank clears), `[trackerUrl]`, and `[remove]` (checked: the action is dropped).
  *
  * A list is replaced when any of its names is present, in index order; blank rows (a new action without a
  * title or tracker link, a timeline row without time and text, an empty why) are ignored. Names it does not
@@ -388,6 +409,11 @@ export function editFromForm(params: URLSearchParams): PostmortemEdit {
         kind: row.kind,
         category: row.category,
         ...(blank(row.ownerTeam) ? {} : { ownerTeam: row.ownerTeam }),
+        // A form always shows the person and the date: blank clears them.
+        ...(row.owner === undefined ? {} : { owner: blank(row.owner) ? null : row.owner }),
+        ...(row.dueAt === undefined || row.kind !== 'improvement'
+          ? {}
+          : { dueAt: blank(row.dueAt) ? null : row.dueAt }),
         ...(blank(row.trackerUrl) ? {} : { trackerUrl: row.trackerUrl }),
       }));
   }
@@ -485,11 +511,18 @@ function mergeActions(pm: Postmortem, edits: readonly ActionEdit[], newId: () =>
   return edits.map((edit, i) => {
     const base = { title: edit.title, kind: edit.kind, category: edit.category };
     const tracker = edit.trackerUrl ? { trackerUrl: edit.trackerUrl } : {};
+    // A priority action's due date is the SLO's: one sent with it (a GET's shape put back) is ignored.
+    const person = (previous?: string) => {
+      const chosen = edit.owner === undefined ? previous : (edit.owner ?? undefined);
+      return chosen ? { owner: chosen } : {};
+    };
     if (edit.id === undefined) {
       const created: PostmortemAction = {
         id: newId(),
         ...base,
         ownerTeam: edit.ownerTeam ?? pm.ownerTeam,
+        ...person(),
+        ...(edit.dueAt && edit.kind === 'improvement' ? { dueAt: edit.dueAt } : {}),
         ...tracker,
         status: 'open',
       };
@@ -502,9 +535,38 @@ function mergeActions(pm: Postmortem, edits: readonly ActionEdit[], newId: () =>
       );
     if (seen.has(edit.id)) throw new ValidationError(`actions[${i}].id: action ${edit.id} is listed twice`);
     seen.add(edit.id);
-    const { trackerUrl: _previousTracker, ...kept } = previous;
-    // Status, due date and completion stay as they were: they are not the editor's.
-    return { ...kept, ...base, ownerTeam: edit.ownerTeam ?? previous.ownerTeam, ...tracker };
+    const {
+      trackerUrl: _previousTracker,
+      owner: _previousOwner,
+      dueAt: previousDue,
+      dueProvisional: previousProvisional,
+      ...kept
+    } = previous;
+    // Status and completion stay as they were. A priority action keeps its SLO due date (a new one gets it
+    // below); an improvement action's own date is the edit's when it names one (null clears it).
+    const keptDue = previousDue ? { dueAt: previousDue } : {};
+    const due =
+      edit.kind === 'priority'
+        ? previous.kind === 'priority'
+          ? { ...keptDue, ...(previousProvisional ? { dueProvisional: true } : {}) }
+          : {}
+        : edit.dueAt === null
+          ? {}
+          : // The date the action had, put back with it (a GET's shape), is not a new choice.
+            edit.dueAt !== undefined &&
+              !(previousDue !== undefined && Date.parse(edit.dueAt) === Date.parse(previousDue))
+            ? { dueAt: edit.dueAt }
+            : previousProvisional
+              ? {} // a provisional SLO date leaves with the priority
+              : keptDue;
+    return {
+      ...kept,
+      ...base,
+      ownerTeam: edit.ownerTeam ?? previous.ownerTeam,
+      ...person(previous.owner),
+      ...due,
+      ...tracker,
+    };
   });
 }
 

@@ -78,7 +78,12 @@ export interface PostmortemAction {
   ownerTeam: string;
   /** Where the work is tracked (an issue tracker's URL), http(s) only. */
   trackerUrl?: string;
-  /** Priority actions: due from the owning service's SLO (4 or 8 weeks), fixed at approval. */
+  /** The person who does it (an address or a name), besides the team that owns it. */
+  owner?: string;
+  /**
+   * Priority actions: due from the owning service's SLO (4 or 8 weeks), fixed at approval. An improvement action
+   * may carry a due date of its own (set in the editor, the CLI or the API).
+   */
   dueAt?: string;
   /** True until the postmortem is approved: the due date is what it would be if approved now. */
   dueProvisional?: boolean;

@@ -122,9 +122,7 @@ async function askApprovers(
       .filter((d) => sameAddress(d.approver, address) && d.version < postmortem.version)
       .sort((a, b) => (a.at < b.at ? 1 : -1))[0];
     if (!last) return undefined;
-    const changed = [
-      ...new Set(history.filter((h) => h.version > last.version).flatMap((h) => h.changed)),
-    ];
+    const changed = [...new Set(history.filter((h) => h.version > last.version).flatMap((h) => h.changed))];
     return {
       version: last.version,
       changed,

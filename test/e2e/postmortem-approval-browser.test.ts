@@ -79,7 +79,21 @@ async function press(tab: Page, name: string): Promise<PageResponse> {
   return posted;
 }
 
-const field = (tab: Page, label: string) => tab.getByLabel(label, { exact: true });
+/**
+ * A field of the editor, its folded part opened first (as a person clicks its summary; the page has no script).
+ */
+async function field(tab: Page, label: string) {
+  await unfold(tab);
+  return tab.getByLabel(label, { exact: true });
+}
+
+/** Opens every folded part of the editor, as a person clicks each summary (the page has no script). */
+async function unfold(tab: Page): Promise<void> {
+  await tab.bringToFront(); // a tab in the background does not toggle a fold on a click
+  const closed = tab.locator('details.part:not([open]) > summary');
+  for (let left = 20, n = await closed.count(); n > 0 && left > 0; n = await closed.count(), left--)
+    await closed.first().click();
+}
 
 /** What the template needs besides the root cause category (chosen on the page) and what the draft pre-fills. */
 const template = completePostmortem('Add a check of connection pool sizes to the change review checklist');
@@ -129,7 +143,7 @@ describe('postmortem approval from the mail, in Chromium', () => {
     expect(await ownerTab.locator('#ask-hint').innerText()).toContain(
       `${head} (mandatory), ${sreLead} (optional), ${cto} (mandatory)`,
     );
-    await field(ownerTab, 'Leadup').fill('Typed before asking: a pool change at 14:20 UTC.');
+    await (await field(ownerTab, 'Leadup')).fill('Typed before asking: a pool change at 14:20 UTC.');
 
     const refused = await press(ownerTab, 'Ask for approval');
 
@@ -141,7 +155,7 @@ describe('postmortem approval from the mail, in Chromium', () => {
     expect(notice).toContain('No priority action.');
     // Each check links to its field.
     expect(await ownerTab.locator('.box.bad[role="alert"] a[href="#f-rootCauseCategory"]').count()).toBe(1);
-    await expect(field(ownerTab, 'Leadup').inputValue()).resolves.toBe(
+    await expect((await field(ownerTab, 'Leadup')).inputValue()).resolves.toBe(
       'Typed before asking: a pool change at 14:20 UTC.',
     );
     const saved = await postmortemOf(key);
@@ -151,7 +165,7 @@ describe('postmortem approval from the mail, in Chromium', () => {
     expect(await scrollsSideways(ownerTab)).toBe(false);
     await shoot(ownerTab, 'postmortem-approval-390-blocked');
     // The save bar stays on a phone's screen with both buttons: a screenshot of the screen, not the page.
-    await field(ownerTab, 'What went well').scrollIntoViewIfNeeded();
+    await (await field(ownerTab, 'What went well')).scrollIntoViewIfNeeded();
     await expect(ownerTab.getByRole('button', { name: 'Ask for approval' }).isVisible()).resolves.toBe(true);
     await ownerTab.screenshot({ path: join(screenshotDir, 'postmortem-approval-390-savebar.png') });
   });
@@ -161,6 +175,7 @@ describe('postmortem approval from the mail, in Chromium', () => {
     expect((await api('PUT', `/incidents/${key}/postmortem`, { version: 2, ...complete })).status).toBe(200);
     const ownerTab = await openEditor();
     // The last blocking check is met on the page, and the same press saves it and asks.
+    await unfold(ownerTab);
     await ownerTab.locator('#f-rootCauseCategory-change').check();
 
     const asked = await press(ownerTab, 'Ask for approval');
@@ -258,7 +273,7 @@ describe('postmortem approval from the mail, in Chromium', () => {
     expect(await ownerTab.locator('#approval').innerText()).toMatch(
       new RegExp(`${head} \\(mandatory\\): approved .* \\(version 4\\)`),
     );
-    await field(ownerTab, 'Recovery').fill(
+    await (await field(ownerTab, 'Recovery')).fill(
       'The change was rolled back at 15:05 UTC; errors stopped at 15:07 UTC.',
     );
     expect((await press(ownerTab, 'Save')).status()).toBe(303);
@@ -324,7 +339,7 @@ describe('postmortem approval from the mail, in Chromium', () => {
   it('asked again, both mandatory approvers approve from the mail: published, mailed, readable at 390 px', async () => {
     const { key } = story;
     const ownerTab = await openEditor();
-    await field(ownerTab, 'What could have gone better').fill(
+    await (await field(ownerTab, 'What could have gone better')).fill(
       'The change was deployed without a load check. The Payments team owns the review checklist and reviews it each quarter.',
     );
     expect((await press(ownerTab, 'Ask for approval')).status()).toBe(303);

@@ -301,6 +301,8 @@ describe('the editor link: POST saves, as often as needed', () => {
       category: 'prevent-future',
       ownerTeam: '',
       trackerUrl: 'not a link yet',
+      owner: '',
+      dueAt: '',
       remove: false,
     });
     const posted = formFrom(typed);

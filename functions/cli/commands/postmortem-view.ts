@@ -150,7 +150,8 @@ export function templateLines(pm: Postmortem): string[] {
       ? pm.actions.map((a) => {
           const due = a.dueAt ? `; due ${a.dueAt}${a.dueProvisional ? ' (provisional)' : ''}` : '';
           const tracker = a.trackerUrl ? `; ${a.trackerUrl}` : '';
-          return `  [${a.kind}/${a.category}] ${a.title} (${a.status}; owner ${a.ownerTeam}${tracker}${due}; id ${a.id})`;
+          const owner = a.owner ? `${a.owner}, ${a.ownerTeam}` : a.ownerTeam;
+          return `  [${a.kind}/${a.category}] ${a.title} (${a.status}; owner ${owner}${tracker}${due}; id ${a.id})`;
         })
       : ['  (none)'],
   );

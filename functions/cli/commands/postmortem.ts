@@ -3,7 +3,7 @@ import { postmortemStatuses, rootCauseCategories } from '../../core/postmortem.t
 import type { ActionEdit, PostmortemEditInput } from '../../core/postmortem-edit.ts';
 import { postmortemToMarkdown } from '../../core/postmortem-markdown.ts';
 import { answeredWith, CliError, type CliIo, call, callText } from '../api.ts';
-import { AS_HELP, AS_OPTION, byOf, type Command } from '../args.ts';
+import { AS_HELP, AS_OPTION, byOf, type Command, timeArg } from '../args.ts';
 import { approvalCommands } from './postmortem-approval.ts';
 import { editCommand } from './postmortem-edit.ts';
 import {
@@ -127,11 +127,17 @@ async function addAction(args: string[], io: CliIo): Promise<number> {
       category: { type: 'string' },
       'owner-team': { type: 'string' },
       tracker: { type: 'string' },
+      owner: { type: 'string' },
+      due: { type: 'string' },
       ...AS_OPTION,
     },
     strict: true,
   });
   const key = keyOf('add-action', positionals);
+  if (values.due !== undefined && values.kind !== 'improvement')
+    throw new CliError(
+      "postmortem add-action: --due is for an improvement action (a priority action is due by the service's SLO)",
+    );
   const missing = (['title', 'kind', 'category'] as const).filter((name) => values[name] === undefined);
   if (missing.length > 0)
     throw new CliError(
@@ -153,6 +159,8 @@ async function addAction(args: string[], io: CliIo): Promise<number> {
     category: values.category,
     ...(values['owner-team'] !== undefined ? { ownerTeam: values['owner-team'] } : {}),
     ...(values.tracker !== undefined ? { trackerUrl: values.tracker } : {}),
+    ...(values.owner !== undefined ? { owner: values.owner } : {}),
+    ...(values.due !== undefined ? { dueAt: timeArg(values.due, 'future') } : {}),
   } as ActionEdit;
   const before = new Set(kept.map((a) => a.id));
   return saveEdit(
@@ -255,13 +263,15 @@ Exit 3 when someone saved another version meanwhile (nothing saved: run it again
   },
   'add-action': {
     synopsis:
-      '<KEY> --title <text> --kind <priority|improvement> --category <investigate|mitigate|repair|detect|mitigate-future|prevent-future> [--owner-team <team>] [--tracker <url>] [--as <person>]',
+      '<KEY> --title <text> --kind <priority|improvement> --category <investigate|mitigate|repair|detect|mitigate-future|prevent-future> [--owner-team <team>] [--owner <person>] [--due <date>] [--tracker <url>] [--as <person>]',
     summary: "Add an action (a priority action is due by the service's SLO).",
     help: `Options:
   --title <text>        what is to be done
   --kind <kind>         priority or improvement
   --category <name>     investigate, mitigate, repair, detect, mitigate-future, prevent-future
   --owner-team <team>   the team that owns it (default: the service's owner team)
+  --owner <person>      who does it (an address or a name), besides the team
+  --due <date>          an improvement action's due date (2027-01-31, "in 6 weeks"); a priority action's is the SLO's
   --tracker <url>       its ticket
 ${AS_HELP}`,
     run: addAction,

@@ -53,7 +53,12 @@ export interface ApprovalRequestContext {
   /** A reminder to an approver who has not decided (with fresh links). */
   reminder?: boolean;
   /** Asked again: the version they last decided on, what differs since, and their own comment if they asked for changes. */
-  since?: { version: number; changed: readonly string[]; decision: 'approved' | 'changes-requested'; comment?: string };
+  since?: {
+    version: number;
+    changed: readonly string[];
+    decision: 'approved' | 'changes-requested';
+    comment?: string;
+  };
 }
 
 /**
@@ -76,7 +81,9 @@ export function approvalRequestEmail({
   const version = postmortem.version;
   const again = since
     ? ` You ${since.decision === 'approved' ? 'approved' : 'asked for changes to'} version ${since.version}; since then ${
-        since.changed.length > 0 ? `these changed: ${since.changed.join(', ')}` : 'nothing in its content changed'
+        since.changed.length > 0
+          ? `these changed: ${since.changed.join(', ')}`
+          : 'nothing in its content changed'
       }.`
     : '';
   const markdown = publishedMarkdown(postmortem, { incident, serviceName: serviceName ?? incident.service });

@@ -478,6 +478,20 @@ export function actionRow(
       'text',
       postmortemLimits.url,
     )} value="${row.trackerUrl}" placeholder="https://"></div></div>`,
+    html`<div class="pair"><div class="field">${label(n('owner'), 'Person (optional)', 'sub')}<input type="text" ${attrs(
+      c,
+      n('owner'),
+      undefined,
+      'text',
+      200,
+    )} value="${row.owner}" placeholder="who does it" autocomplete="off"></div>`,
+    html`<div class="field">${label(n('dueAt'), 'Due (improvement actions, YYYY-MM-DD)', 'sub')}<input type="text" ${attrs(
+      c,
+      n('dueAt'),
+      undefined,
+      'text',
+      10,
+    )} value="${row.dueAt}" placeholder="YYYY-MM-DD" inputmode="numeric"></div></div>`,
     (due || status) && html`<p class="hint">${`${due}${status}`.trim()}</p>`,
     !(isNew || c.ro) &&
       html`<label class="choice" for="${fieldId(n('remove'))}"><input type="checkbox" id="${fieldId(
@@ -502,6 +516,8 @@ export function actionsSection(c: Ctx): SafeHtml {
         kind: '',
         category: '',
         ownerTeam: '',
+        owner: '',
+        dueAt: '',
         trackerUrl: '',
         remove: false,
       });

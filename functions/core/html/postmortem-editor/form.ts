@@ -33,6 +33,8 @@ export function valuesOf(pm: Postmortem): EditorValues {
       kind: a.kind,
       category: a.category,
       ownerTeam: a.ownerTeam,
+      owner: a.owner ?? '',
+      dueAt: a.kind === 'improvement' && a.dueAt ? a.dueAt.slice(0, 10) : '',
       trackerUrl: a.trackerUrl ?? '',
       remove: false,
     })),
@@ -98,6 +100,8 @@ export function valuesFromForm(form: URLSearchParams, fallbackVersion: number): 
         kind: row.kind ?? '',
         category: row.category ?? '',
         ownerTeam: row.ownerTeam ?? '',
+        owner: row.owner ?? '',
+        dueAt: row.dueAt ?? '',
         trackerUrl: row.trackerUrl ?? '',
         remove: removed(row),
       })),
@@ -246,6 +250,8 @@ const ACTION_PARTS: Record<string, string> = {
   kind: 'kind',
   category: 'category',
   ownerTeam: 'owner team',
+  owner: 'person',
+  dueAt: 'due date',
   trackerUrl: 'tracker link',
 };
 

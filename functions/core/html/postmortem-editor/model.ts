@@ -50,6 +50,10 @@ export interface ActionValues {
   kind: string;
   category: string;
   ownerTeam: string;
+  /** The person who does it (blank: none). */
+  owner: string;
+  /** An improvement action's own due date, `YYYY-MM-DD` (blank: none; a priority action's is the SLO's). */
+  dueAt: string;
   trackerUrl: string;
   remove: boolean;
 }
