@@ -22,9 +22,10 @@ import { inTimeOrder } from './postmortem-edit.ts';
  *
  * User text is text: every character that could make Markdown structure (headings, lists, quotes, tables,
  * emphasis, code, links, images, autolinks, entities) is backslash-escaped, leading indentation is dropped (it
- * would make a code block), and line breaks are kept. The one thing made of user text on purpose: a bare
- * http(s) URL in it becomes a link (as an autolink we write), so a graph or dashboard named in the text can be
- * opened. So the structure of the document is ours whatever people typed, and its only links are http(s).
+ * would make a code block), and line breaks are kept. The links made of user text on purpose: a bare http(s) URL
+ * (as an autolink we write) and a link a person wrote as `[words](https://...)` (its words escaped), so a graph
+ * or dashboard named in the text can be opened, as the editor's preview shows it. So the structure of the
+ * document is ours whatever people typed, and its only links are http(s).
  */
 
 // --- escaping user text ----------------------------------------------------------------------------------------
@@ -84,19 +85,38 @@ function escapeText(text: string, lineStart: boolean, heading: boolean): string 
   return out;
 }
 
-/** One line of user text as Markdown: escaped, with its http(s) URLs as autolinks. */
+/** A Markdown link a person wrote, `[words](https://...)`: kept as a link (the editor's preview shows it so). */
+const WRITTEN_LINK = /\[([^[\]\n]{1,300})\]\((https?:\/\/[^\s()<>]{1,2000})\)/gi;
+
+/**
+ * One line of user text as Markdown: escaped, with the links people wrote (`[words](https://...)`, http(s) only)
+ * kept as links of escaped words, and bare http(s) URLs as autolinks.
+ */
 function escapeLine(line: string, heading = false): string {
+  let out = '';
+  let last = 0;
+  for (const match of line.matchAll(WRITTEN_LINK)) {
+    const index = match.index ?? 0;
+    out += escapeBare(line.slice(last, index), last === 0, heading);
+    out += `[${escapeText(match[1] ?? '', false, heading)}](<${match[2]}>)`;
+    last = index + match[0].length;
+  }
+  return out + escapeBare(line.slice(last), last === 0, heading);
+}
+
+/** User text as Markdown: escaped, with its http(s) URLs as autolinks. */
+function escapeBare(line: string, lineStart: boolean, heading: boolean): string {
   let out = '';
   let last = 0;
   for (const match of line.matchAll(URL_IN_TEXT)) {
     const url = trimUrl(match[0]);
     if (!/^https?:\/\/./i.test(url)) continue;
     const index = match.index ?? 0;
-    out += escapeText(line.slice(last, index), last === 0, heading);
+    out += escapeText(line.slice(last, index), lineStart && last === 0, heading);
     out += `<${url}>`;
     last = index + url.length;
   }
-  return out + escapeText(line.slice(last), last === 0, heading);
+  return out + escapeText(line.slice(last), lineStart && last === 0, heading);
 }
 
 const linesOf = (text: string) => text.replace(/\r\n?/g, '\n').split('\n');

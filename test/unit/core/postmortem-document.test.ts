@@ -454,3 +454,21 @@ describe('the document as a page and as a mail', () => {
     expect(html).not.toMatch(/<script|<img|<style|<link|\ssrc=|\son[a-z]+=/i);
   });
 });
+
+describe('links people write', () => {
+  it('keeps [words](https://...) as a link of escaped words, as the editor preview shows it; other schemes stay text', () => {
+    const html = publishedHtml(
+      markdownBlock(
+        'See [the *dashboard*](https://grafana.example.com/d/abc?x=1) and [bad](javascript:alert(1)) and https://x.example.com/y',
+      ),
+    ).toString();
+    expect(html).toContain(
+      '<a href="https://grafana.example.com/d/abc?x=1" rel="noopener noreferrer">the *dashboard*</a>',
+    );
+    expect(html).not.toContain('javascript:alert(1)"');
+    expect(html).toContain('[bad](javascript:alert(1))');
+    expect(html).toContain(
+      '<a href="https://x.example.com/y" rel="noopener noreferrer">https://x.example.com/y</a>',
+    );
+  });
+});
