@@ -2,7 +2,7 @@ import { type ApprovalDecision, requestRoundOf } from '../core/approvals.ts';
 import { RetryableError } from '../core/errors.ts';
 import { indexes, keys } from '../core/keys.ts';
 import type { Postmortem, PostmortemVersion, VersionSummary } from '../core/postmortem.ts';
-import { postmortemStatuses } from '../core/postmortem.ts';
+import { emptyFields, postmortemStatuses } from '../core/postmortem.ts';
 import type {
   KeptToken,
   PostmortemQuery,
@@ -22,7 +22,9 @@ const UPDATE_ATTEMPTS = 8;
 export function postmortemOf(item: Record<string, unknown>): Postmortem {
   const value = entity(item);
   for (const name of PRIVATE) delete value[name];
-  return value as unknown as Postmortem;
+  // A field the template gained after it was saved reads as empty (the external summary, since 0.3.0).
+  const pm = value as unknown as Postmortem;
+  return { ...pm, fields: { ...emptyFields(), ...pm.fields } };
 }
 
 /** Postmortems and their versions, in the incident's partition; by status on the sparse gsi3. */
@@ -175,8 +177,9 @@ export class PostmortemsRepository implements PostmortemStore {
       .sort((a, b) => a.version - b.version);
   }
 
-  version(incidentId: string, version: number): Promise<PostmortemVersion | undefined> {
-    return this.table.get<PostmortemVersion>(keys.postmortemVersion(incidentId, version));
+  async version(incidentId: string, version: number): Promise<PostmortemVersion | undefined> {
+    const saved = await this.table.get<PostmortemVersion>(keys.postmortemVersion(incidentId, version));
+    return saved ? { ...saved, fields: { ...emptyFields(), ...saved.fields } } : undefined;
   }
 
   async list(query: PostmortemQuery): Promise<Postmortem[]> {

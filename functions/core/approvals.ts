@@ -26,13 +26,16 @@ export function approvedContent(pm: Pick<Postmortem, 'key' | 'fields' | 'actions
     // Bump when what is hashed changes, so a hash of one definition never equals a hash of another.
     hashVersion: 1,
     key: pm.key,
-    fields: pm.fields,
+    // Fields added since (an empty external summary, an action's person) are left out while unset, so the hash
+    // of content saved before them is what it was (links bound to it keep working). Due dates are not content.
+    fields: pm.fields.externalSummary ? pm.fields : { ...pm.fields, externalSummary: undefined },
     actions: pm.actions.map((a) => ({
       title: a.title,
       kind: a.kind,
       category: a.category,
       ownerTeam: a.ownerTeam,
       trackerUrl: a.trackerUrl,
+      owner: a.owner,
     })),
   };
 }

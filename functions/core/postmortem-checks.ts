@@ -67,6 +67,11 @@ export const postmortemFieldGuide = {
     label: 'Root cause category',
     instructions: 'Which kind of cause it was: bug, change, scale, architecture, dependency or unknown.',
   },
+  externalSummary: {
+    label: 'External summary',
+    instructions:
+      'What customers are told when the postmortem is published, on the status page and its feeds: in their words, what happened, for how long, and what we are changing. No internal names, systems or links.',
+  },
   backlogCheck: {
     label: 'Backlog check',
     instructions:
@@ -392,6 +397,11 @@ function textPlaces(pm: Postmortem): { field: string; label: string; text: strin
     places.push({ field: `fiveWhys[${i}]`, label: `Why ${i + 1}`, text: why });
   places.push({ field: 'rootCause', label: guide.rootCause.label, text: f.rootCause });
   places.push({ field: 'backlogCheck', label: guide.backlogCheck.label, text: f.backlogCheck });
+  places.push({
+    field: 'externalSummary',
+    label: guide.externalSummary.label,
+    text: f.externalSummary ?? '',
+  });
   places.push({ field: 'recurrence.text', label: guide.recurrence.label, text: f.recurrence.text });
   for (const part of ['wentWell', 'couldBeBetter', 'gotLucky'] as const)
     places.push({ field: `lessons.${part}`, label: lessonsGuide[part].label, text: f.lessons[part] });
@@ -456,6 +466,13 @@ export function checkPostmortem(pm: Postmortem, people: People): PostmortemCheck
       message: `No root cause category. ${guide.rootCauseCategory.instructions}`,
     });
   if (blank(f.backlogCheck)) empty('backlogCheck', guide.backlogCheck.label, guide.backlogCheck.instructions);
+  // Not blocking: a postmortem whose incident told no customer anything may have nothing to say outside.
+  if (blank(f.externalSummary ?? ''))
+    warnings.push({
+      code: 'external-summary',
+      field: 'externalSummary',
+      message: `No external summary: the status page shows none when the postmortem is published. ${guide.externalSummary.instructions}`,
+    });
   if (blank(f.recurrence.text))
     empty('recurrence.text', guide.recurrence.label, guide.recurrence.instructions);
   for (const part of ['wentWell', 'couldBeBetter', 'gotLucky'] as const)

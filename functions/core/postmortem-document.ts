@@ -319,6 +319,7 @@ export function publishedMarkdown(pm: Postmortem, context: DocumentContext): str
       3,
     );
   }
+  text(guide.externalSummary.label, f.externalSummary ?? '');
   if (approvals.length) {
     section(
       'Approvals',

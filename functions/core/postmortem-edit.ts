@@ -154,6 +154,7 @@ export const fieldsEditSchema = z.strictObject({
   rootCause: z.optional(text(postmortemLimits.text)),
   rootCauseCategory: z.optional(rootCauseCategory),
   backlogCheck: z.optional(text(postmortemLimits.text)),
+  externalSummary: z.optional(text(postmortemLimits.externalSummary)),
   recurrence: z.optional(
     z.strictObject({
       text: z.optional(text(postmortemLimits.text)),
@@ -470,6 +471,7 @@ const FIELD_ORDER = [
   'backlogCheck',
   'recurrence',
   'lessons',
+  'externalSummary',
 ] as const satisfies readonly (keyof PostmortemFields)[];
 
 function mergeFields(

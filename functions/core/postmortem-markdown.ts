@@ -41,6 +41,7 @@ const SECTIONS: ReadonlyArray<{ heading: string; section: Section }> = [
   { heading: guide.recurrence.label, section: { kind: 'recurrence' } },
   { heading: guide.lessons.label, section: { kind: 'lessons' } },
   { heading: guide.actions.label, section: { kind: 'actions' } },
+  { heading: guide.externalSummary.label, section: { kind: 'text', field: 'externalSummary' } },
 ];
 
 const RELATED_HEADING = 'Related incidents';

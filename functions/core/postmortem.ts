@@ -53,6 +53,11 @@ export interface PostmortemFields {
   backlogCheck: string;
   recurrence: { text: string; relatedIncidents: string[] };
   lessons: { wentWell: string; couldBeBetter: string; gotLucky: string };
+  /**
+   * What customers are told when the postmortem is published, in external wording (no internal names, systems
+   * or links): shown on the status page and its feeds. Absent on postmortems saved before it existed (read as '').
+   */
+  externalSummary: string;
 }
 
 /** The text fields of the template, in the template's order (pages, Markdown, checks walk them in it). */
@@ -66,6 +71,7 @@ export const textFields = [
   'recovery',
   'rootCause',
   'backlogCheck',
+  'externalSummary',
 ] as const;
 export type TextField = (typeof textFields)[number];
 
@@ -199,6 +205,7 @@ export const postmortemLimits = {
   contentBytes: 150_000,
   text: 10_000,
   summary: 2_000,
+  externalSummary: 1_000,
   timelineRows: 200,
   timelineText: 1_000,
   whys: 10,
@@ -225,6 +232,7 @@ export function emptyFields(): PostmortemFields {
     backlogCheck: '',
     recurrence: { text: '', relatedIncidents: [] },
     lessons: { wentWell: '', couldBeBetter: '', gotLucky: '' },
+    externalSummary: '',
   };
 }
 

@@ -30,6 +30,7 @@ import { checkPostmortem } from '../core/postmortem-checks.ts';
 import { publishedMarkdown } from '../core/postmortem-document.ts';
 import type { PostmortemEdit } from '../core/postmortem-edit.ts';
 import { isEmailAddress } from '../core/response.ts';
+import { publicProducts } from '../core/status-page.ts';
 import { type ReviewEvent, reviewResume } from '../core/workflow-resume.ts';
 import { trackPostmortemActions } from './actions.ts';
 import { editorUrlFor, editPostmortem, type PostmortemDeps, peopleOf, viewOf } from './postmortems.ts';
@@ -546,6 +547,17 @@ export async function publishPostmortem(deps: PostmortemDeps, input: { incidentI
     timelineText: `The postmortem is published and mailed to ${recipients.join(', ')}.`,
     now: deps.now,
   });
+  // The promise of the resolved message is kept: the external summary goes to the status page and its feeds,
+  // in the incident's public entry (its wording is external by the field's own rule; nothing else is added).
+  const external = postmortem.fields.externalSummary?.trim();
+  if (external)
+    await deps.statusPage.publish({
+      incidentId: incident.id,
+      openedAt: incident.openedAt,
+      products: publicProducts(incident.products, service.name),
+      update: { id: 'postmortem-1', at: document.publishedAt, text: `Postmortem: ${external}` },
+      resolvedAt: incident.resolvedAt ?? document.publishedAt,
+    });
   // Under the lock: an action completed meanwhile stays done in the record's action list.
   await deps.postmortems.update(incident.id, (current) =>
     current.status === 'approved'

@@ -269,6 +269,7 @@ function plan(i: number, sizes: Sizes, org: Organisation, nowMs: number, seed: n
       backlogCheck: text(r, 10),
       recurrence: { text: text(r, 10), relatedIncidents: recurrence ? [recurrence] : [] },
       lessons: { wentWell: text(r, 10), couldBeBetter: text(r, 10), gotLucky: text(r, 8) },
+      externalSummary: '',
     },
     actions: [],
     metrics: {

@@ -129,6 +129,15 @@ describe('postmortem approval through the links in the mails', () => {
         userAgent: 'approval-test',
       }),
     ]);
+    // The resolved message promised a postmortem: its external summary is on the status page now.
+    const status = (await (await fetch(`${hotline.target.urls.api}/status.json`)).json()) as {
+      incidents: { updates: { text: string }[] }[];
+    };
+    expect(
+      status.incidents.some((i) =>
+        i.updates.some((u) => u.text.startsWith('Postmortem: For about 45 minutes some card payments failed')),
+      ),
+    ).toBe(true);
     const markdown = await fetch(`${hotline.target.urls.api}/incidents/${key}/postmortem/document`, {
       headers: { ...hotline.operator(), accept: 'text/markdown' },
     });

@@ -26,6 +26,8 @@ export function completePostmortem(title: string) {
         couldBeBetter: 'The change was deployed without a load check.',
         gotLucky: 'Traffic was low at the time.',
       },
+      externalSummary:
+        'For about 45 minutes some card payments failed at checkout. A settings change caused it; we undid it and now check such changes before they go live.',
     },
     actions: [
       {

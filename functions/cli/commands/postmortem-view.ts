@@ -135,6 +135,7 @@ export function templateLines(pm: Postmortem): string[] {
   section(guide.rootCause.label, 'rootCause', indent(f.rootCause));
   section(guide.rootCauseCategory.label, 'rootCauseCategory', [`  ${f.rootCauseCategory ?? '(none)'}`]);
   section(guide.backlogCheck.label, 'backlogCheck', indent(f.backlogCheck));
+  section(guide.externalSummary.label, 'externalSummary', indent(f.externalSummary ?? ''));
   section(guide.recurrence.label, 'recurrence', [
     ...indent(f.recurrence.text),
     `  related incidents: ${f.recurrence.relatedIncidents.join(', ') || 'none'}`,

@@ -73,7 +73,7 @@ const postmortemArb: fc.Arbitrary<Postmortem> = fc
     postmortemOf({
       key,
       actions,
-      fields: { ...fields, ...(rootCauseCategory ? { rootCauseCategory } : {}) },
+      fields: { externalSummary: '', ...fields, ...(rootCauseCategory ? { rootCauseCategory } : {}) },
     }),
   );
 

@@ -98,6 +98,7 @@ function filled(t: (n: number) => string, trackerUrl?: string): { pm: Postmortem
       backlogCheck: t(16),
       recurrence: { text: t(17), relatedIncidents: ['HOT-17'] },
       lessons: { wentWell: t(18), couldBeBetter: t(19), gotLucky: t(20) },
+      externalSummary: '',
     },
     actions: [action(1, 'priority'), action(2, 'improvement'), action(3, 'priority')],
   };
@@ -205,6 +206,7 @@ describe('publishedMarkdown', () => {
       '## Actions',
       '### Priority actions',
       '### Improvement actions',
+      '## External summary',
       '## Approvals',
     ]);
     expect(markdown).toContain('- **Severity:** Sev 2');

@@ -65,6 +65,7 @@ describe('the postmortem as Markdown', () => {
       '### What could have gone better',
       '### Where we got lucky',
       '## Actions',
+      '## External summary',
     ]);
   });
 

@@ -658,6 +658,7 @@ describe('the postmortem editor, as used', () => {
       'recurrence',
       'lessons',
       'actions',
+      'externalSummary',
     ]);
     expect(folds.every((m) => m[2] === undefined)).toBe(true);
     expect(html).toContain('<summary>Backlog check <span class="fold-status">empty</span></summary>');

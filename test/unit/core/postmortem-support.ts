@@ -270,6 +270,8 @@ export function completePostmortem(): Postmortem {
         couldBeBetter: 'The first page was not acknowledged for 17 minutes.',
         gotLucky: 'It happened outside the EU peak.',
       },
+      externalSummary:
+        'On 30 November from 14:30 to 15:10 UTC some card payments were declined. A change to how we check cards caused it; we undid it and now test with cards from every region.',
     },
     actions: [
       {

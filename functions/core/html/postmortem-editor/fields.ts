@@ -176,9 +176,13 @@ export function theirsBlock(c: Ctx, field: MergeField, content: SafeHtml): SafeH
 export const plain = (text: string): SafeHtml =>
   text.trim() === '' ? html`<p class="muted">(empty)</p>` : html`<p class="pre">${text}</p>`;
 
-/** The cap of a text field: the summary's is shorter. */
+/** The cap of a text field: the summary's and the external summary's are shorter. */
 export const textCap = (name: TextField): number =>
-  name === 'summary' ? postmortemLimits.summary : postmortemLimits.text;
+  name === 'summary'
+    ? postmortemLimits.summary
+    : name === 'externalSummary'
+      ? postmortemLimits.externalSummary
+      : postmortemLimits.text;
 
 export function textField(c: Ctx, name: TextField): SafeHtml {
   const g = guide[name];

@@ -116,6 +116,7 @@ export function renderPostmortemEditor(v: PostmortemEditorView): string {
       html`<h2>What comes of it</h2>`,
       lessonsSection(c),
       actionsSection(c),
+      textField(c, 'externalSummary'),
       v.readOnly ? html`</div>` : html`${saveBar(v)}</form>`,
       previewSection(v),
       v.history.length > 0 &&

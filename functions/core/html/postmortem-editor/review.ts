@@ -312,6 +312,7 @@ export function previewSection(v: PostmortemEditorView): SafeHtml {
     part(guide.backlogCheck.label, previewText(f.backlogCheck)),
     part(guide.recurrence.label, previewText(f.recurrence.text)),
     ...LESSON_PARTS.map((p) => part(lessonsGuide[p].label, previewText(f.lessons[p]))),
+    part(guide.externalSummary.label, previewText(f.externalSummary ?? '')),
     part(
       guide.actions.label,
       pm.actions.length === 0
