@@ -104,6 +104,22 @@ export async function acknowledge(
       current.ackTaskToken,
       acknowledgementResume('acknowledged', { acknowledgedBy: by, severity: current.severity }),
     );
+  // Acknowledged through the API or the CLI (perhaps by an operator for them): the incident manager gets their
+  // responder link by mail, as the acknowledge link's page gives it to one who acknowledges from the mail.
+  const manager = current.roles?.incidentManager;
+  if (input.via === 'api' && isEmailAddress(manager))
+    await sendOnce(deps, {
+      incidentId: incident.id,
+      incidentKey: incident.key,
+      kind: 'role-named',
+      sequence: digestNumber(`${ROLE_WORDS.incidentManager}|${manager.toLowerCase()}|acknowledged`),
+      recipients: [manager],
+      responders: [manager],
+      message: (url) => roleNamedEmail({ incident: current, role: ROLE_WORDS.incidentManager, by, url }),
+      timelineKind: 'comms.sent',
+      timelineText: `Told ${manager} they are incident manager, with their responder link.`,
+      now: deps.now,
+    });
   return {
     key: incident.key,
     outcome: updated ? 'acknowledged' : 'already-acknowledged',

@@ -188,6 +188,19 @@ describe('declaring an incident', () => {
       expect(await run(args, run1.io), `${args[0]}: ${run1.err.join(' ')}`).toBe(0);
       expect(run1.out[0]).toMatch(expected);
     }
+    // Acknowledged from the CLI for them, the incident manager is mailed their responder link.
+    const store = (await (await fetch(`${hotline.target.urls.ses}/store`)).json()) as {
+      emails: { subject: string; destination: { to: string[] }; body: { html?: string } }[];
+    };
+    const told = store.emails.find(
+      (m) => m.subject.startsWith(`${key} - `) && m.subject.endsWith(' - You are incident manager'),
+    );
+    expect(told?.destination.to).toEqual(['payments-oncall@example.com']);
+    const token = /\/links\/v1\.[\w-]+\.([\w-]+)\.[\w-]+/.exec(told?.body.html ?? '')?.[1] ?? '';
+    expect(JSON.parse(Buffer.from(token, 'base64url').toString('utf8'))).toMatchObject({
+      action: 'respond',
+      recipient: 'payments-oncall@example.com',
+    });
     // --as records the action for the person named; without it, for the operator the API authenticated.
     const detail = (await (
       await fetch(`${hotline.target.urls.api}/incidents/${key}`, { headers: hotline.operator() })

@@ -343,7 +343,12 @@ export function roleNamedEmail({ incident, role, by, url }: RoleNamedContext): E
         : 'You lead the technical investigation: post updates on what is known and what comes next.';
   const { text, html } = render(
     `${incident.key}: you are ${role}`,
-    `${headerSafe(by, 200)} named you ${role} of this Sev ${incident.severity} incident. ${asks} Your page (the link below) has the incident and the forms for your role; what you post there is recorded as yours.`,
+    `${
+      by.trim().toLowerCase() === (incident.roles?.incidentManager ?? '').trim().toLowerCase() &&
+      role === 'incident manager'
+        ? `You are in charge of this Sev ${incident.severity} incident as ${role}.`
+        : `${headerSafe(by, 200)} named you ${role} of this Sev ${incident.severity} incident.`
+    } ${asks} Your page (the link below) has the incident and the forms for your role; what you post there is recorded as yours.`,
     responseRows(incident, url),
     [],
   );
