@@ -135,7 +135,9 @@ describe('postmortem approval through the links in the mails', () => {
     };
     expect(
       status.incidents.some((i) =>
-        i.updates.some((u) => u.text.startsWith('Postmortem: For about 45 minutes some card payments failed')),
+        i.updates.some((u) =>
+          u.text.startsWith('Postmortem: For about 45 minutes some card payments failed'),
+        ),
       ),
     ).toBe(true);
     const markdown = await fetch(`${hotline.target.urls.api}/incidents/${key}/postmortem/document`, {
