@@ -446,6 +446,15 @@ function metrics(incident: Incident, impactEnd: string | undefined): PostmortemM
 }
 
 /**
+ * The handbook's measures of the incident as it is now (its corrected times included): what a postmortem still
+ * being written shows; the record keeps those of when it opened, and the published document those it was
+ * approved with.
+ */
+export function postmortemMetrics(incident: Incident): PostmortemMetrics {
+  return metrics(incident, incident.impactEndedAt ?? incident.resolvedAt);
+}
+
+/**
  * The template as far as the system knows it: summary (the handbook's sentence), impact, detection, response,
  * timeline, recurrence and the metrics. Recovery, leadup, fault, the whys, the root cause and the lessons are
  * the owner's.

@@ -18,6 +18,7 @@ import {
 import { decideLink, type LinkDeps, viewLink } from '../../functions/use-cases/links.ts';
 import type { Stores } from '../../functions/use-cases/ports.ts';
 import { openPostmortem } from '../../functions/use-cases/postmortems.ts';
+import { correctMeasures } from '../../functions/use-cases/respond.ts';
 import { type LocalDb, startLocalDb } from '../support/local-db.ts';
 import { organisation } from '../support/organisation.ts';
 import { completePostmortem } from '../unit/core/postmortem-support.ts';
@@ -649,5 +650,25 @@ describe('an expired editor link', () => {
       kind: 'refused',
     });
     expect(freshMails(incident)).toHaveLength(0);
+  });
+});
+
+describe('the measures the editor shows', () => {
+  it('follow a correction of the incident’s times while the postmortem is written', async () => {
+    const { incident, token } = await resolvedWithPostmortem();
+    const before = editor(await viewLink(deps(), token), 200).postmortem.metrics.minutesOfImpact;
+    expect(before).toBe(59);
+    await correctMeasures(deps(), {
+      incidentId: incident.id,
+      by: 'payments-oncall@example.com',
+      correction: {
+        impactStartedAt: new Date(Date.parse(incident.impactEndedAt ?? '') - 20 * 60_000).toISOString(),
+        detectedAt: new Date(Date.parse(incident.impactEndedAt ?? '') - 18 * 60_000).toISOString(),
+        reason: 'The alert carried an old start time',
+      },
+    });
+    expect(editor(await viewLink(deps(), token), 200).postmortem.metrics.minutesOfImpact).toBe(20);
+    // The record keeps what it opened with (the published document keeps what was approved).
+    expect((await postmortemOf(incident)).metrics.minutesOfImpact).toBe(before);
   });
 });

@@ -9,6 +9,7 @@ import {
   type EditorValues,
   valuesOf,
 } from '../../core/postmortem-page.ts';
+import { postmortemMetrics } from '../../core/postmortem-prefill.ts';
 import { EDITABLE, viewOf } from '../postmortems.ts';
 import { expiresAtOf, formActionOf, type IncidentLink, type LinkDeps } from './kind.ts';
 
@@ -72,11 +73,13 @@ export async function editorPage(
 ): Promise<EditorResult> {
   const { incident, claims } = link;
   const approval = await editorApproval(deps, postmortem);
+  // While it is written, the measures shown follow the incident (a correction of its times shows at once).
+  const shown = isEditable(postmortem) ? { ...postmortem, metrics: postmortemMetrics(incident) } : postmortem;
   return {
     kind: 'postmortem-editor',
     status,
     view: {
-      postmortem,
+      postmortem: shown,
       checks: viewOf(deps, postmortem).checks,
       incident: {
         key: incident.key,
