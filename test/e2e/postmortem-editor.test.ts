@@ -150,7 +150,7 @@ describe('the postmortem editor page', () => {
     await expect(field(tab, 'Incident summary').inputValue()).resolves.toMatch(/^Between .* UTC on /);
     expect(await scrollsSideways(tab)).toBe(false);
     // A short page: each part of the template folded, saying where it stands.
-    expect(await tab.locator('details.part').count()).toBe(15);
+    expect(await tab.locator('details.part').count()).toBe(16);
     expect(await tab.locator('details.part[open]').count()).toBe(0);
     await shoot(tab, 'postmortem-editor-390-opened');
     await unfold(tab);

@@ -56,6 +56,9 @@ function deps(overrides: Partial<LinkDeps> = {}): LinkDeps {
   };
 }
 
+/** Acknowledged through the API (not a link): the incident manager is mailed their responder link. */
+const apiDeps = (): LinkDeps => ({ ...deps(), mailer: { send: async () => ({ messageId: ulid() }) } });
+
 async function openIncident(changes: Partial<Incident> = {}): Promise<Incident> {
   number += 1;
   const at = new Date().toISOString();
@@ -119,7 +122,7 @@ describe('viewing a link (GET)', () => {
 
   it('shows who already did it once the incident was acknowledged', async () => {
     const incident = await openIncident();
-    await acknowledge(deps(), { incidentId: incident.id, by: 'alice@example.com', via: 'api' });
+    await acknowledge(apiDeps(), { incidentId: incident.id, by: 'alice@example.com', via: 'api' });
     const page = await viewLink(deps(), linkFor(incident).token);
     expect(page).toMatchObject({ kind: 'already-done', by: 'alice@example.com' });
   });
@@ -322,7 +325,7 @@ describe('deciding with a link (POST)', () => {
 
   it('answers "already done" without using the link when someone acknowledged first', async () => {
     const incident = await openIncident();
-    await acknowledge(deps(), { incidentId: incident.id, by: 'alice@example.com', via: 'api' });
+    await acknowledge(apiDeps(), { incidentId: incident.id, by: 'alice@example.com', via: 'api' });
     const { token, claims } = linkFor(incident);
     expect(await decideLink(deps(), token)).toMatchObject({ kind: 'already-done', by: 'alice@example.com' });
     expect(await stores.links.get(claims.id)).toBeUndefined();
