@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { sameAddress } from './approvals.ts';
 import type { Severity } from './config.ts';
 import { ValidationError } from './errors.ts';
-import type { Incident, Roles } from './incident.ts';
+import { type Incident, isIncidentKey, type Roles } from './incident.ts';
 import type { MeasuresCorrection } from './measures.ts';
 import type { IncidentPageView } from './pages.ts';
 import { typedTime } from './times.ts';
@@ -258,7 +258,7 @@ export function readResponderForm(form: URLSearchParams, now: Date): ResponderRe
       if (kind !== 'resolved' && kind !== 'false-alarm' && kind !== 'duplicate')
         throw new ValidationError('choose how it ended: resolved, a false alarm or a duplicate');
       const duplicateOf = value(form, f.duplicateOf).toUpperCase();
-      if (kind === 'duplicate' && !/^[A-Z][A-Z0-9]*-\d{1,9}$/.test(duplicateOf))
+      if (kind === 'duplicate' && !isIncidentKey(duplicateOf))
         throw new ValidationError('a duplicate names the incident it duplicates (like HOT-42)');
       return {
         intent,

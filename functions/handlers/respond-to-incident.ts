@@ -9,7 +9,7 @@ import { storesPort } from '../adapters/stores.ts';
 import { workflowCallbackPort } from '../adapters/workflow.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { CHOSEN_RESOLUTION_KINDS, isIncidentKey } from '../core/incident.ts';
-import { wellFormedDeep } from '../core/text.ts';
+import { isWebLink, wellFormedDeep } from '../core/text.ts';
 import { parseUpdate } from '../core/updates.ts';
 import { describeIssues } from '../core/validation.ts';
 import {
@@ -48,7 +48,7 @@ const place = (name: string) =>
   z.nullable(
     z.string().check(
       z.maxLength(500, `${name} is longer than 500 characters`),
-      z.refine((v) => /^https?:\/\/[^\s]+$/i.test(v) && URL.canParse(v), `${name} must be an http(s) link`),
+      z.refine((v) => isWebLink(v) && URL.canParse(v), `${name} must be an http(s) link`),
     ),
   );
 
