@@ -54,10 +54,22 @@ export const functionDeclarations = {
   RespondToIncident: {
     handlerFile: 'respond-to-incident',
     kind: 'api',
-    uses: ['table', 'table:get', 'table:write', 'mail', 'links', 'workflow:callback'],
+    // Queries: a correction of the measures pre-fills a draft postmortem again (the incident's items, and the
+    // earlier incidents of its service).
+    uses: [
+      'table',
+      'table:get',
+      'table:query',
+      'table:index:gsi2',
+      'table:write',
+      'mail',
+      'links',
+      'workflow:callback',
+    ],
   },
   // Signed links: acknowledgements and approval decisions resume the waits; a change request's comment, the
   // editor's "Ask for approval" and a save in review mail; a failed decision releases the link use it claimed.
+  // The service index: the responder page's correction of the measures pre-fills a draft postmortem again.
   LinkDecision: {
     handlerFile: 'handle-link',
     kind: 'api',
@@ -65,6 +77,7 @@ export const functionDeclarations = {
       'table',
       'table:get',
       'table:query',
+      'table:index:gsi2',
       'table:write',
       'table:delete',
       'mail',

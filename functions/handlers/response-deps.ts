@@ -20,12 +20,13 @@ export function responseDeps(ports: ResponsePorts): () => ResponseDeps {
   let deps: ResponseDeps | undefined;
   return () => {
     if (!deps) {
-      const { incidents, groups, comms, statusPage } = ports.stores();
+      const { incidents, groups, comms, statusPage, postmortems } = ports.stores();
       deps = {
         incidents,
         groups,
         comms,
         statusPage,
+        postmortems,
         mailer: ports.mailer(),
         workflow: ports.workflow(),
         organisation: organisation(),

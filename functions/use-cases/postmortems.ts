@@ -20,9 +20,9 @@ import {
 } from '../core/postmortem.ts';
 import { checkPostmortem } from '../core/postmortem-checks.ts';
 import { applyEdit, type PostmortemEdit } from '../core/postmortem-edit.ts';
-import { prefillPostmortem } from '../core/postmortem-prefill.ts';
 import { IDLE_WAIT_SECONDS, isEmailAddress } from '../core/response.ts';
 import type { ActionStore, PostmortemQuery, PostmortemStore, WorkflowStarter } from './ports.ts';
+import { prefillFor } from './postmortem-prefill.ts';
 import { incidentOrThrow, type ResponseDeps } from './respond.ts';
 import { sendOnce } from './send-once.ts';
 
@@ -38,8 +38,6 @@ export interface PostmortemDeps extends ResponseDeps {
 
 /** The handbook: "within 24-48 hours ... not more than five business days" after resolution. */
 export const POSTMORTEM_DUE_BUSINESS_DAYS = 5;
-/** Earlier incidents suggested as related: of the same service or alert group, in this many days before. */
-const RELATED_DAYS = 90;
 /** The statuses in which a person may still edit (an edit in review asks the approvers again: next issue). */
 export const EDITABLE = ['draft', 'in-review'] as const;
 
@@ -102,18 +100,8 @@ export async function openPostmortem(
     await announce(deps, incident, existing);
     return { postmortem: existing, created: false };
   }
-  const view = await deps.incidents.view(incident.id);
-  if (!view) throw new NotFoundError(`incident ${incident.key} does not exist`);
   const service = serviceOf(deps.organisation, incident.service);
-  const related = await relatedIncidents(deps, incident);
-  const { fields, metrics, prefilled } = prefillPostmortem({
-    incident,
-    timeline: view.timeline,
-    alerts: view.alerts,
-    serviceName: service.name,
-    ownerTeam: service.ownerTeam,
-    related,
-  });
+  const { fields, metrics, prefilled } = await prefillFor(deps, incident);
   const now = deps.now().toISOString();
   const postmortem: Postmortem = {
     key: incident.key,
@@ -233,25 +221,6 @@ export async function editorUrlFor(
     now: deps.now(),
   });
   return signedLinkUrl(deps.baseUrl, token);
-}
-
-/** Earlier incidents of the same service (or the one this recurs after) in the last 90 days, newest first. */
-async function relatedIncidents(deps: PostmortemDeps, incident: Incident) {
-  const from = new Date(Date.parse(incident.openedAt) - RELATED_DAYS * 86_400_000).toISOString();
-  const { incidents } = await deps.incidents.list({
-    service: incident.service,
-    from,
-    to: incident.openedAt,
-    limit: 50,
-  });
-  const earlier = incidents.filter((i) => i.id !== incident.id && i.openedAt < incident.openedAt);
-  const related = earlier.map((i) => ({ key: i.key, openedAt: i.openedAt, summary: i.summary }));
-  if (incident.recurrenceOf && !related.some((r) => r.key === incident.recurrenceOf)) {
-    const previous = await deps.incidents.byKey(incident.recurrenceOf);
-    if (previous)
-      related.unshift({ key: previous.key, openedAt: previous.openedAt, summary: previous.summary });
-  }
-  return related;
 }
 
 export async function getPostmortem(deps: PostmortemDeps, key: string): Promise<PostmortemView> {

@@ -24,9 +24,11 @@ import type {
   CommsStore,
   IncidentStore,
   Mailer,
+  PostmortemStore,
   StatusPageStore,
   WorkflowCallback,
 } from './ports.ts';
+import { refreshDraftPrefill } from './postmortem-prefill.ts';
 import { sendCommsPair, sendOnce } from './send-once.ts';
 
 /** What the response actions (API, CLI and emailed links) need. */
@@ -42,6 +44,8 @@ export interface ResponseDeps {
   now: () => Date;
   /** Link signing keys: every mail naming an incident carries a signed link to its page. */
   signingKeys: () => Promise<SigningKeys>;
+  /** The postmortems, where a response changes one (a correction of the measures refreshes a draft's pre-fill). */
+  postmortems?: PostmortemStore;
 }
 
 export async function incidentOrThrow(
@@ -371,12 +375,17 @@ export async function correctMeasures(
     text: `Measures corrected by ${input.by}: ${changes.map((c) => changeText(c, clock)).join('; ')}. Why: ${input.correction.reason.trim()}`,
     data: { changes, reason: input.correction.reason.trim() },
   });
+  const postmortems = deps.postmortems;
+  const prefillRefreshed = postmortems
+    ? await refreshDraftPrefill({ ...deps, postmortems }, { incidentId: incident.id, by: input.by })
+    : [];
   return {
     key: incident.key,
     impactStartedAt: updated.impactStartedAt,
     detectedAt: updated.detectedAt,
     ...(updated.impactEndedAt ? { impactEndedAt: updated.impactEndedAt } : {}),
     changes,
+    ...(prefillRefreshed.length > 0 ? { postmortemFieldsRefreshed: prefillRefreshed } : {}),
   };
 }
 

@@ -107,6 +107,45 @@ describe('correcting the measures', () => {
     expect(row?.impactStartedAt).toBe(started);
   });
 
+  it("rewrites a draft postmortem's pre-filled text with the corrected window, never what a person wrote", async () => {
+    const key = await declared(2, ago(16 * 24 * 60));
+    expect((await api('POST', `/incidents/${key}/resolve`, { supportCases: 0 })).status).toBe(200);
+    type Draft = {
+      postmortem: { version: number; fields: { summary: string; impact: string; detection: string } };
+    };
+    const draft = async () => (await api('GET', `/incidents/${key}/postmortem`)).body as unknown as Draft;
+    const opened = await eventually(async () => {
+      const got = await api('GET', `/incidents/${key}/postmortem`);
+      return got.status === 200 ? (got.body as unknown as Draft) : undefined;
+    }, 'the postmortem opened at resolution');
+    const oldDay = new Date(Date.now() - 16 * 86_400_000).getUTCDate();
+    expect(opened.postmortem.fields.impact).toContain(`UTC on ${oldDay} `);
+    // The owner writes the detection field themselves: a refresh leaves it.
+    const edited = await api('PUT', `/incidents/${key}/postmortem`, {
+      version: opened.postmortem.version,
+      fields: { detection: 'We heard from the card processor first.' },
+    });
+    expect(edited.status).toBe(200);
+
+    const started = ago(45);
+    const corrected = await api('POST', `/incidents/${key}/measures`, {
+      impactStartedAt: started,
+      reason: 'The alert carried the start of an old series',
+    });
+    expect(corrected.status).toBe(200);
+    expect(corrected.body).toMatchObject({ postmortemFieldsRefreshed: expect.arrayContaining(['impact']) });
+    const after = await draft();
+    const clock = started.slice(11, 16);
+    expect(after.postmortem.fields.impact).toContain(`between ${clock}`);
+    expect(after.postmortem.fields.impact).not.toContain(`UTC on ${oldDay} `);
+    expect(after.postmortem.fields.detection).toBe('We heard from the card processor first.');
+    expect(after.postmortem.version).toBe(opened.postmortem.version + 2);
+    const timeline = (await detail(key)).timeline;
+    expect(
+      timeline.some((t) => t.kind === 'postmortem.edited' && /follow the corrected measures/.test(t.text)),
+    ).toBe(true);
+  });
+
   it.each([
     [{ impactStartedAt: ago(10) }, /reason is missing/],
     [{ reason: 'x' }, /name at least one/],

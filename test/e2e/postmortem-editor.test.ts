@@ -149,8 +149,9 @@ describe('the postmortem editor page', () => {
     // Pre-filled from the incident: the summary sentence and the timeline.
     await expect(field(tab, 'Incident summary').inputValue()).resolves.toMatch(/^Between .* UTC on /);
     expect(await scrollsSideways(tab)).toBe(false);
-    // A short page: each part of the template folded, saying where it stands.
-    expect(await tab.locator('details.part').count()).toBe(16);
+    // A short page: each part of the template folded, saying where it stands (and, below the form, the
+    // correction of the incident's times).
+    expect(await tab.locator('details.part').count()).toBe(17);
     expect(await tab.locator('details.part[open]').count()).toBe(0);
     await shoot(tab, 'postmortem-editor-390-opened');
     await unfold(tab);

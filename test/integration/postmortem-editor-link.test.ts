@@ -668,7 +668,71 @@ describe('the measures the editor shows', () => {
       },
     });
     expect(editor(await viewLink(deps(), token), 200).postmortem.metrics.minutesOfImpact).toBe(20);
-    // The record keeps what it opened with (the published document keeps what was approved).
-    expect((await postmortemOf(incident)).metrics.minutesOfImpact).toBe(before);
+    // A draft follows the correction: its metrics and the pre-filled text nobody wrote, as a new version.
+    const refreshed = await postmortemOf(incident);
+    expect(refreshed.metrics.minutesOfImpact).toBe(20);
+    expect(refreshed.version).toBe(2);
+    expect(refreshed.updatedBy).toBe('payments-oncall@example.com');
+  });
+
+  it('corrects the times from the form below the editor, as the link’s recipient, and refuses a bad or stale one', async () => {
+    const { incident, token } = await resolvedWithPostmortem();
+    const page = editor(await viewLink(deps(), token), 200);
+    expect(page.measures).toEqual({
+      impactStartedAt: incident.impactStartedAt,
+      detectedAt: incident.detectedAt,
+      impactEndedAt: incident.impactEndedAt,
+      version: '',
+    });
+    const html = renderPostmortemEditor(page);
+    expect(html).toContain('<details class="fold part" id="measures">');
+    expect(html).toContain('name="intent" value="measures"');
+    const started = new Date(Date.parse(incident.impactEndedAt ?? '') - 30 * 60_000).toISOString();
+    const correction = (more: Record<string, string>) =>
+      form({ intent: 'measures', measuresVersion: '', reason: 'The alert fired late', ...more });
+
+    const before = await db.count();
+    const bad = editor(
+      await decideLink(deps(), token, correction({ impactStartedAt: 'yesterday-ish' })),
+      400,
+    );
+    expect(bad.notice).toMatchObject({
+      kind: 'measures-refused',
+      message: expect.stringMatching(/impact started/),
+    });
+    expect(bad.measures.typed).toMatchObject({
+      impactStartedAt: 'yesterday-ish',
+      reason: 'The alert fired late',
+    });
+    expect(renderPostmortemEditor(bad)).toContain('value="yesterday-ish"');
+    expect(await db.count()).toBe(before);
+
+    const detected = new Date(Date.parse(started) + 2 * 60_000).toISOString();
+    const done = await decideLink(
+      deps(),
+      token,
+      correction({ impactStartedAt: started, detectedAt: detected }),
+    );
+    expect(done).toEqual({ kind: 'postmortem-saved', location: `./${token}?corrected=1` });
+    const corrected = await stores.incidents.get(incident.id);
+    expect(corrected?.impactStartedAt).toBe(started);
+    const entry = (await stores.incidents.view(incident.id))?.timeline.find(
+      (t) => t.kind === 'measures.corrected',
+    );
+    expect(entry?.actor).toBe(owner);
+    const after = editor(await viewLink(deps(), token, { corrected: '1' }), 200);
+    expect(after.notice).toEqual({ kind: 'measures-corrected' });
+    expect(after.postmortem.metrics.minutesOfImpact).toBe(30);
+    expect(after.measures.version).toBe(corrected?.measuresCorrectedAt);
+
+    // A form made before that correction is stale: told, nothing recorded.
+    const count = await db.count();
+    const stale = editor(
+      await decideLink(deps(), token, correction({ impactStartedAt: incident.impactStartedAt })),
+      409,
+    );
+    expect(stale.notice).toMatchObject({ kind: 'measures-refused', status: 409 });
+    expect(await db.count()).toBe(count);
+    expect((await stores.incidents.get(incident.id))?.impactStartedAt).toBe(started);
   });
 });

@@ -69,6 +69,8 @@ export async function editorPage(
     notice?: EditorNotice;
     approvalNotAsked?: boolean;
     blankRows?: PostmortemEditorView['blankRows'];
+    /** What was typed in a refused correction of the measures. */
+    measuresTyped?: Record<string, string>;
   } = {},
 ): Promise<EditorResult> {
   const { incident, claims } = link;
@@ -97,6 +99,13 @@ export async function editorPage(
       ...(more.notice ? { notice: more.notice } : {}),
       ...(more.approvalNotAsked ? { approvalNotAsked: true } : {}),
       ...(more.blankRows ? { blankRows: more.blankRows } : {}),
+      measures: {
+        impactStartedAt: incident.impactStartedAt,
+        detectedAt: incident.detectedAt,
+        ...(incident.impactEndedAt ? { impactEndedAt: incident.impactEndedAt } : {}),
+        version: incident.measuresCorrectedAt ?? '',
+        ...(more.measuresTyped ? { typed: more.measuresTyped } : {}),
+      },
     },
   };
 }

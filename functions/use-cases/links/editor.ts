@@ -1,6 +1,11 @@
 import { ConflictError, PreconditionFailedError, ValidationError } from '../../core/errors.ts';
 import { blankRowsAfterAdd } from '../../core/html/postmortem-editor/form.ts';
-import { addRowIntent, type RowList } from '../../core/html/postmortem-editor/model.ts';
+import {
+  addRowIntent,
+  MEASURES_INTENT,
+  MEASURES_VERSION,
+  type RowList,
+} from '../../core/html/postmortem-editor/model.ts';
 import { FRESH_EDITOR_LINK, type LinkPage } from '../../core/pages.ts';
 import type { Postmortem } from '../../core/postmortem.ts';
 import { editFromForm } from '../../core/postmortem-edit.ts';
@@ -11,8 +16,10 @@ import {
   valuesFromForm,
   valuesOf,
 } from '../../core/postmortem-page.ts';
+import { readResponderForm, typedFields } from '../../core/responder.ts';
 import { requestApproval, saveEdit } from '../approvals.ts';
 import { mailEditorLink, viewOf } from '../postmortems.ts';
+import { correctMeasures } from '../respond.ts';
 import { editorPage, isEditable } from './editor-page.ts';
 import {
   type ExpiredHandler,
@@ -38,6 +45,7 @@ export type EditorQuery = {
   saved?: string | undefined;
   unchanged?: string | undefined;
   requested?: string | undefined;
+  corrected?: string | undefined;
 };
 
 /**
@@ -58,7 +66,9 @@ async function showEditor(deps: LinkDeps, link: IncidentLink, query: EditorQuery
         ? { kind: 'saved', version, by: postmortem.updatedBy, at: postmortem.updatedAt }
         : query.unchanged === String(version)
           ? { kind: 'unchanged', version }
-          : undefined;
+          : query.corrected !== undefined
+            ? { kind: 'measures-corrected' }
+            : undefined;
   return editorPage(deps, link, postmortem, versions, 200, notice ? { notice } : {});
 }
 
@@ -76,6 +86,8 @@ async function saveEditor(deps: LinkDeps, link: IncidentLink, form: URLSearchPar
   const { incident, claims } = link;
   const current = await deps.postmortems.get(incident.id);
   if (!current) return { kind: 'not-found' };
+  if (form.get(MEASURES_INTENT.name) === MEASURES_INTENT.value)
+    return correctTimes(deps, link, current, form);
   const adding = addRowIntent(form);
   if (adding) return addRow(deps, link, current, form, adding);
   const asking = form.get(REQUEST_APPROVAL_INTENT.name) === REQUEST_APPROVAL_INTENT.value;
@@ -139,6 +151,41 @@ async function saveEditor(deps: LinkDeps, link: IncidentLink, form: URLSearchPar
     };
   }
   return askForApproval(deps, link, { version: saved.postmortem.version, changed });
+}
+
+/**
+ * The correction form below the editor's: the incident's times corrected as the link's recipient (the same use
+ * case as the API's and the responder page's), then 303 back to the link. Refused: the page with what was typed
+ * in that form (400 naming the problem; 409 when the times were corrected since the page was shown, or cannot be).
+ */
+async function correctTimes(
+  deps: LinkDeps,
+  link: IncidentLink,
+  current: Postmortem,
+  form: URLSearchParams,
+): Promise<LinkResult> {
+  const { incident, claims } = link;
+  const refused = async (message: string, status: 400 | 409) =>
+    editorPage(deps, link, current, await deps.postmortems.history(incident.id), status, {
+      notice: { kind: 'measures-refused', message, status },
+      measuresTyped: typedFields(form),
+    });
+  if ((form.get(MEASURES_VERSION) ?? '') !== (incident.measuresCorrectedAt ?? ''))
+    return refused('the times were corrected by someone else meanwhile (the page shows them now)', 409);
+  try {
+    const request = readResponderForm(form, deps.now());
+    if (request.intent !== 'measures') return refused('the form says nothing to correct', 400);
+    await correctMeasures(deps, {
+      incidentId: incident.id,
+      by: claims.recipient,
+      correction: request.correction,
+    });
+  } catch (error) {
+    if (error instanceof ValidationError) return refused(error.message, 400);
+    if (error instanceof ConflictError) return refused(error.message, 409);
+    throw error;
+  }
+  return { kind: 'postmortem-saved', location: `./${link.token}?corrected=1` };
 }
 
 /**
@@ -248,7 +295,12 @@ export const editorKind: IncidentLinkKind = {
     'the recipient (each save is recorded as theirs) and the incident; each save names the version it edits',
   lifetime: '`editorLinkDays` from when it was mailed; expired, it offers a fresh link mailed to the owner',
   get: (deps, link, query: LinkQuery) =>
-    showEditor(deps, link, { saved: query.saved, unchanged: query.unchanged, requested: query.requested }),
+    showEditor(deps, link, {
+      saved: query.saved,
+      unchanged: query.unchanged,
+      requested: query.requested,
+      corrected: query.corrected,
+    }),
   post: (deps, link, form) => saveEditor(deps, link, form),
   onExpired: expiredEditor,
 };

@@ -45,6 +45,11 @@ function viewOf(pm: Postmortem, more: Partial<PostmortemEditorView> = {}): Postm
     values: valuesOf(pm),
     history: [{ version: 1, by: 'hotline', at: pm.openedAt, changed: [] }],
     readOnly: false,
+    measures: {
+      impactStartedAt: '2026-11-30T14:00:00.000Z',
+      detectedAt: '2026-11-30T14:05:00.000Z',
+      version: '',
+    },
     ...more,
   };
 }
@@ -416,11 +421,13 @@ describe('the postmortem editor page', () => {
     expect(buttons[0]).toBe(
       '<button type="submit" class="default-submit" tabindex="-1" aria-hidden="true">Save</button>',
     );
-    expect(buttons.slice(-2)).toEqual([
+    // The last is the correction of the incident's times: a form of its own, below the postmortem's.
+    expect(buttons.slice(-3)).toEqual([
       '<button type="submit" class="primary">Save</button>',
       '<button type="submit" class="approve" name="intent" value="request-approval" aria-describedby="ask-hint">Ask for approval</button>',
+      '<button type="submit">Record the correction</button>',
     ]);
-    expect(buttons.slice(1, -2).every((b) => b.includes('class="secondary" name="intent" value="add-'))).toBe(
+    expect(buttons.slice(1, -3).every((b) => b.includes('class="secondary" name="intent" value="add-'))).toBe(
       true,
     );
     expect(html).toContain('head-of-payments@example.com (mandatory), sre-lead@example.com (optional)');

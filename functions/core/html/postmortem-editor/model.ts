@@ -97,6 +97,10 @@ export type EditorNotice =
   | { kind: 'row-added'; list: RowList }
   /** The postmortem can no longer be edited (approved, published). */
   | { kind: 'closed'; tried: boolean }
+  /** After a correction of the incident's measures (Post/Redirect/Get). */
+  | { kind: 'measures-corrected' }
+  /** A correction of the measures refused (the message says why); what was typed is kept in its form. */
+  | { kind: 'measures-refused'; message: string; status: 400 | 409 }
   /** After "Ask for approval" (Post/Redirect/Get): approval was requested on this version. */
   | { kind: 'requested'; version: number }
   /**
@@ -162,7 +166,26 @@ export interface PostmortemEditorView {
   approvalNotAsked?: boolean;
   /** Blank rows offered under the filled ones (default `BLANK_ROWS`): more after "Add another … row". */
   blankRows?: Partial<Record<RowList, number>>;
+  /**
+   * The incident's measures as recorded now, for the correction form (it posts the `version` it was made on),
+   * and what was typed in it when a correction was refused.
+   */
+  measures: MeasuresFormView;
 }
+
+/** The correction of the measures (a form of its own): the times as recorded now, and a refused one's text. */
+export interface MeasuresFormView {
+  impactStartedAt?: string;
+  detectedAt?: string;
+  impactEndedAt?: string;
+  /** The last correction's time ('' before any): a correction posted on an older one is refused as stale. */
+  version: string;
+  typed?: Record<string, string>;
+}
+
+/** The correction form's intent and its version field (the time fields are the responder page's). */
+export const MEASURES_INTENT = { name: 'intent', value: 'measures' } as const;
+export const MEASURES_VERSION = 'measuresVersion';
 
 /** What an editor link answers: the page with its status, or a redirect after a save. */
 export type EditorResult =

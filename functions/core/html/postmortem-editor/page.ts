@@ -1,7 +1,8 @@
 /** The editor page itself and its responses: the parts put together in the order a reader meets them. */
 import { humanTime } from '../../pages.ts';
 import { blamelessAdvice } from '../../postmortem-checks.ts';
-import { html, joinHtml, NEWLINE } from '../html.ts';
+import { RESPONDER_FIELDS } from '../../responder.ts';
+import { html, joinHtml, NEWLINE, type SafeHtml } from '../html.ts';
 import { type PageResponse, pageHeaders, pageShell } from '../page.ts';
 import {
   actionsSection,
@@ -19,11 +20,54 @@ import {
   whysSection,
 } from './fields.ts';
 import { changedLabel, place, problemsOf } from './form.ts';
-import { type EditorResult, names, type PostmortemEditorView, WHAT_HAPPENED } from './model.ts';
+import {
+  type EditorResult,
+  MEASURES_INTENT,
+  MEASURES_VERSION,
+  names,
+  type PostmortemEditorView,
+  WHAT_HAPPENED,
+} from './model.ts';
 import { approvalSection, checksSection, defaultSave, noticeBox, previewSection, saveBar } from './review.ts';
 
 /** The owner's cap (postmortem-edit.ts: one line of at most 200 characters). */
 const OWNER_MAX = 200;
+
+/** The correction's fields: the responder page's names (`readResponderForm` reads both). */
+const MEASURE_FIELDS = RESPONDER_FIELDS.measures;
+
+/**
+ * A correction of the incident's times, a form of its own below the postmortem's (nothing typed above is sent
+ * with it): recorded on the incident's timeline, never an overwrite; a draft's pre-filled text follows it. Not
+ * on a read-only page (approved, published): the API, the CLI and the responder page still correct, and the
+ * published document shows the corrections beside it.
+ */
+function measuresSection(v: PostmortemEditorView): SafeHtml {
+  const m = v.measures;
+  const refused = v.notice?.kind === 'measures-refused' ? v.notice : undefined;
+  const typed = (name: string) => (refused ? (m.typed?.[name] ?? '') : '');
+  const time = (name: string, text: string, recorded: string | undefined) =>
+    html`<div class="field"><label for="m-${name}">${text}</label><p class="hint" id="m-${name}-hint">${
+      recorded ? `Now ${humanTime(recorded)}.` : 'Not recorded.'
+    } E.g. “3h ago” or 2026-11-30T01:10Z; empty keeps it.</p><input type="text" id="m-${name}" name="${name}" aria-describedby="m-${name}-hint" maxlength="100" autocomplete="off" value="${typed(
+      name,
+    )}"></div>`;
+  return joinHtml([
+    html`<details class="fold part" id="measures"${refused && html` open`}><summary>Correct the incident’s times <span class="fold-status">impact, detection</span></summary><div class="fold-body">`,
+    refused &&
+      html`<div class="box bad" role="alert"><p><strong>Not recorded</strong>: ${refused.message}. What you typed is kept below.</p></div>`,
+    html`<p class="hint">The measures above come from these times. A correction is recorded on the incident’s timeline beside the times it replaces, as yours; the SLO report uses the corrected times, and while this postmortem is a draft its pre-filled text (the parts nobody has written) follows them.</p>`,
+    html`<form method="post" action="${v.formAction}" class="form">`,
+    html`<input type="hidden" name="${MEASURES_INTENT.name}" value="${MEASURES_INTENT.value}"><input type="hidden" name="${MEASURES_VERSION}" value="${m.version}">`,
+    time(MEASURE_FIELDS.impactStartedAt, 'Impact started', m.impactStartedAt),
+    time(MEASURE_FIELDS.detectedAt, 'Detected', m.detectedAt),
+    time(MEASURE_FIELDS.impactEndedAt, 'Impact ended', m.impactEndedAt),
+    html`<div class="field"><label for="m-reason">Why</label><p class="hint" id="m-reason-hint">What the recorded times got wrong (e.g. the alert fired late).</p><textarea id="m-reason" name="${MEASURE_FIELDS.reason}" rows="2" maxlength="500" required aria-describedby="m-reason-hint">${typed(
+      MEASURE_FIELDS.reason,
+    )}</textarea></div>`,
+    html`<button type="submit">Record the correction</button></form></div></details>`,
+  ]);
+}
 
 export function renderPostmortemEditor(v: PostmortemEditorView): string {
   const pm = v.postmortem;
@@ -104,7 +148,10 @@ export function renderPostmortemEditor(v: PostmortemEditorView): string {
       )}</div>`,
       html`<h2>What happened</h2>`,
       measures.some(([, value]) => value !== undefined) &&
-        html`<h3>The handbook’s measures, from the incident</h3>${dl(measures)}`,
+        html`<h3>The handbook’s measures, from the incident</h3>${dl(measures)}${
+          !v.readOnly &&
+          html`<p class="hint">Wrong? <a href="#measures">Correct the incident’s times</a> (below the form).</p>`
+        }`,
       ...WHAT_HAPPENED.map((name) => textField(c, name)),
       timelineSection(c),
       html`<h2>Why it happened</h2>`,
@@ -118,6 +165,7 @@ export function renderPostmortemEditor(v: PostmortemEditorView): string {
       actionsSection(c),
       textField(c, 'externalSummary'),
       v.readOnly ? html`</div>` : html`${saveBar(v)}</form>`,
+      !v.readOnly && measuresSection(v),
       previewSection(v),
       v.history.length > 0 &&
         html`<details class="fold" id="versions"><summary>Saved versions <span class="fold-status">${String(

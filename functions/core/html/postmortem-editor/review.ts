@@ -91,6 +91,12 @@ export function noticeBox(v: PostmortemEditorView, actionRowOf: (i: number) => n
       }</a>. Save to keep it.</p></div>`;
     case 'unchanged':
       return html`<div class="box ok" role="status"><p><strong>Nothing to save</strong>: the form matched version ${String(n.version)}.</p></div>`;
+    case 'measures-corrected':
+      return html`<div class="box ok" role="status"><p><strong>Correction recorded</strong> on the incident’s timeline: the measures below are the corrected ones${
+        v.readOnly ? '' : ', and the pre-filled text nobody has written follows them'
+      }.</p></div>`;
+    case 'measures-refused':
+      return html`<div class="box bad" role="alert"><p><strong>The correction was not recorded</strong>: <a href="#measures">see why</a>.</p></div>`;
     case 'closed':
       return html`<div class="box warn" role="status"><p><strong>This postmortem is ${v.postmortem.status}: it can no longer be edited.</strong> ${n.tried ? 'Nothing was saved. ' : ''}It is shown as it is.</p></div>`;
     case 'invalid': {
