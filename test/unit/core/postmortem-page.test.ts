@@ -425,7 +425,7 @@ describe('the postmortem editor page', () => {
     expect(buttons.slice(-3)).toEqual([
       '<button type="submit" class="primary">Save</button>',
       '<button type="submit" class="approve" name="intent" value="request-approval" aria-describedby="ask-hint">Ask for approval</button>',
-      '<button type="submit">Record the correction</button>',
+      '<button type="submit" class="primary">Record the correction</button>',
     ]);
     expect(buttons.slice(1, -3).every((b) => b.includes('class="secondary" name="intent" value="add-'))).toBe(
       true,

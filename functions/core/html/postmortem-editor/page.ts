@@ -65,7 +65,7 @@ function measuresSection(v: PostmortemEditorView): SafeHtml {
     html`<div class="field"><label for="m-reason">Why</label><p class="hint" id="m-reason-hint">What the recorded times got wrong (e.g. the alert fired late).</p><textarea id="m-reason" name="${MEASURE_FIELDS.reason}" rows="2" maxlength="500" required aria-describedby="m-reason-hint">${typed(
       MEASURE_FIELDS.reason,
     )}</textarea></div>`,
-    html`<button type="submit">Record the correction</button></form></div></details>`,
+    html`<button type="submit" class="primary">Record the correction</button></form></div></details>`,
   ]);
 }
 
