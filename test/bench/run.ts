@@ -56,7 +56,8 @@ const work = join(root, '.local', 'bench');
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 
-const assemblyDir = await synthesize({ outdir: join(work, 'cdk.out') });
+// Quiet: the bundler's lines for every function would bury the results (esbuild's warnings still print).
+const assemblyDir = await synthesize({ outdir: join(work, 'cdk.out'), quiet: true });
 let failed = false;
 
 if (wanted('bundles')) {
