@@ -47,6 +47,7 @@ const pages = {
   xRay: 'https://aws.amazon.com/xray/pricing/',
   stepFunctions: 'https://aws.amazon.com/step-functions/pricing/',
   ses: 'https://aws.amazon.com/ses/pricing/',
+  apiGateway: 'https://aws.amazon.com/api-gateway/pricing/',
 } as const;
 
 const M = 1_000_000;
@@ -76,6 +77,7 @@ export const prices = {
   xRayTrace: price(5, M, 'traces recorded', pages.xRay),
   stateTransition: price(0.025, 1000, 'state transitions (Standard)', pages.stepFunctions),
   email: price(0.1, 1000, 'emails (each recipient one)', pages.ses),
+  httpApiRequest: price(1, M, 'HTTP API requests', pages.apiGateway),
 } as const satisfies Record<string, Price>;
 
 /** A 30-day month, the unit every monthly figure here is in. */
@@ -497,6 +499,8 @@ export interface Assumptions {
   incidentDurationMs: number;
   /** One Step Functions log record (Level ALL, without execution data). */
   stepFunctionsLogRecordBytes: number;
+  /** One HTTP API access log line, where the stage has access logging. */
+  apiAccessLogBytes: number;
 }
 
 export const assumptions: Assumptions = {
@@ -506,6 +510,7 @@ export const assumptions: Assumptions = {
   platformLogBytes: 350,
   incidentDurationMs: 200,
   stepFunctionsLogRecordBytes: 400,
+  apiAccessLogBytes: 300,
 };
 
 /** Used where a schedule's firing could not be measured: one Query, nothing logged, no metric, no mail. */
@@ -611,6 +616,22 @@ export function stepFunctionsLogLevel(template: Template): string {
   return isRecord(logging) && typeof logging.Level === 'string' ? logging.Level : 'OFF';
 }
 
+/** The functions behind the HTTP API's routes: each of their invocations is one API request. */
+export function apiFunctions(template: Template): Set<string> {
+  return new Set(
+    resourcesOf(template, 'AWS::ApiGatewayV2::Integration').map(([, r]) =>
+      referenced(r.Properties?.IntegrationUri),
+    ),
+  );
+}
+
+/** Whether an HTTP API stage of the template writes access logs (a line per request). */
+function apiAccessLogs(template: Template): boolean {
+  return resourcesOf(template, 'AWS::ApiGatewayV2::Stage').some(([, r]) =>
+    isRecord(r.Properties?.AccessLogSettings),
+  );
+}
+
 /** The cost of 1,000 incidents like the measured one, part by part. */
 export function incidentCost(
   template: Template,
@@ -636,11 +657,17 @@ export function incidentCost(
         .map((f) => (f.n * (f.fn?.memoryMb ?? 128) * a.incidentDurationMs) / 1024 / 1000),
     );
   const traces = sum(functions.filter((f) => f.fn?.tracing).map((f) => f.n));
+  const api = apiFunctions(template);
+  const apiRequests = sum(Object.entries(usage.invocations).flatMap(([id, n]) => (api.has(id) ? [n] : [])));
   const sfnLogRecords = usage.stepFunctionsLogLevel === 'ALL' ? usage.historyEvents : 0;
-  const logGb =
-    (usage.logBytes + invocations * a.platformLogBytes + sfnLogRecords * a.stepFunctionsLogRecordBytes) / GB;
+  const logBytes =
+    usage.logBytes +
+    invocations * a.platformLogBytes +
+    sfnLogRecords * a.stepFunctionsLogRecordBytes +
+    (apiAccessLogs(template) ? apiRequests * a.apiAccessLogBytes : 0);
   return [
     line('Step Functions state transitions', usage.transitions, prices.stateTransition),
+    line('HTTP API requests', apiRequests, prices.httpApiRequest),
     line('Lambda requests', invocations, prices.lambdaRequest),
     line('Lambda duration arm64 (GB-s)', byArchitecture('arm64'), prices.lambdaGbSecondArm),
     line('Lambda duration x86_64 (GB-s)', byArchitecture('x86_64'), prices.lambdaGbSecondX86),
@@ -649,7 +676,7 @@ export function incidentCost(
     line('SES emails (recipients)', usage.emails, prices.email),
     line('Secrets Manager API calls', usage.secretCalls, prices.secretApiCall),
     line('X-Ray traces', traces, prices.xRayTrace),
-    line('CloudWatch Logs ingested (GB)', logGb, prices.logsIngestion),
+    line('CloudWatch Logs ingested (GB)', logBytes / GB, prices.logsIngestion),
   ].filter((l) => l.quantity > 0);
 }
 

@@ -351,6 +351,7 @@ if (wanted('cost')) {
   console.log(
     `assumed: ${a.incidentDurationMs} ms billed per invocation; ${a.platformLogBytes} bytes of Lambda lines per invocation; ` +
       `${a.stepFunctionsLogRecordBytes} bytes per Step Functions log record (level ${stepFunctionsLogLevel(template)}); ` +
+      `${a.apiAccessLogBytes} bytes per API access log line; ` +
       'every invocation of a traced function one trace; reads under 4 KB, writes under 1 KB\n',
   );
   const incident = await measureIncident(assemblyDir, stepFunctionsLogLevel(template));

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   alarmMetrics,
+  assumptions,
   durationUsd,
   firingsPerMonth,
   fixedCosts,
   formatPrice,
   gbSecondPrice,
   idleLine,
+  incidentCost,
   prices,
   scheduleCost,
   schedulesOf,
@@ -258,12 +260,11 @@ describe('a month of schedule firings', () => {
       schedule,
       { ...usage, logBytes: 150, metrics: ['Hotline/Started{}'] },
       {
+        ...assumptions,
         idleDurationMs: 100,
         initDurationMs: 400,
         coldWhenIntervalOverMinutes: 15,
         platformLogBytes: 350,
-        incidentDurationMs: 200,
-        stepFunctionsLogRecordBytes: 400,
       },
     );
     expect(cost.scheduler).toBeCloseTo(0.0432, 10);
@@ -290,6 +291,47 @@ describe('a month of schedule firings', () => {
     expect(cost.metrics).toBeCloseTo(((209 / 1461) * 30 * 0.3) / 720, 10);
     // A weekly firing finds no warm environment: its init is billed too.
     expect(cost.duration).toBeCloseTo((209 / 1461) * 30 * 0.5 * 0.5 * 0.0000133334, 12);
+  });
+});
+
+describe('the cost of incidents', () => {
+  it('prices 1,000 incidents from what one did: transitions, API requests, Lambda by architecture, writes, mails', () => {
+    const template: Template = {
+      Resources: {
+        Api: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 1024, Architectures: ['arm64'] } },
+        Step: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 1024 } },
+        Route: {
+          Type: 'AWS::ApiGatewayV2::Integration',
+          Properties: { IntegrationUri: { 'Fn::GetAtt': ['Api', 'Arn'] } },
+        },
+      },
+    };
+    const lines = incidentCost(
+      template,
+      {
+        transitions: 30,
+        historyEvents: 0,
+        stepFunctionsLogLevel: 'OFF',
+        invocations: { Api: 4, Step: 10 },
+        logBytes: 0,
+        readUnits: 0,
+        writeUnits: 20,
+        secretCalls: 0,
+        emails: 10,
+      },
+      { ...assumptions, incidentDurationMs: 1000, platformLogBytes: 0 },
+    );
+    const usd = Object.fromEntries(lines.map((l) => [l.part, l.usd]));
+    expect(usd['Step Functions state transitions']).toBeCloseTo(30 * 0.025, 10);
+    expect(usd['HTTP API requests']).toBeCloseTo(4000 * 1e-6, 10);
+    expect(usd['Lambda requests']).toBeCloseTo(14_000 * 0.2e-6, 10);
+    expect(usd['Lambda duration arm64 (GB-s)']).toBeCloseTo(4000 * 0.0000133334, 10);
+    expect(usd['Lambda duration x86_64 (GB-s)']).toBeCloseTo(10_000 * 0.0000166667, 10);
+    expect(usd['DynamoDB write request units']).toBeCloseTo(20_000 * 0.625e-6, 10);
+    expect(usd['SES emails (recipients)']).toBeCloseTo(1, 10);
+    // Nothing read, no trace, no log: no line at all rather than a line of zeros.
+    expect(Object.keys(usd)).not.toContain('DynamoDB read request units');
+    expect(Object.keys(usd)).not.toContain('X-Ray traces');
   });
 });
 
