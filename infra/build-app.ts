@@ -1,6 +1,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Organisation } from '../functions/core/config.ts';
+import { quietBundlingContext } from './constructs/incident-function.ts';
 import { HotlineStack } from './hotline-stack.ts';
 import { LocalIamCheck } from './iam-check.ts';
 
@@ -14,14 +15,19 @@ export interface BuildAppOptions {
   nag?: boolean;
   /** Bundle the functions with esbuild. Off makes synth fast where bundles are not looked at. @default true */
   bundle?: boolean;
+  /** esbuild prints only warnings and errors, not each bundle's sizes (`npm start`). @default false */
+  quietBundling?: boolean;
 }
 
 /** The app as `cdk synth` builds it, for the CLI entry, tests, the local target and benchmarks alike. */
 export function buildApp(options: BuildAppOptions): { app: App; stack: HotlineStack } {
   const app = new App({
     ...(options.outdir === undefined ? {} : { outdir: options.outdir }),
-    // An empty list of stacks to bundle is CDK's own switch for skipping asset bundling.
-    ...(options.bundle === false ? { context: { 'aws:cdk:bundling-stacks': [] } } : {}),
+    context: {
+      // An empty list of stacks to bundle is CDK's own switch for skipping asset bundling.
+      ...(options.bundle === false ? { 'aws:cdk:bundling-stacks': [] } : {}),
+      ...(options.quietBundling ? { [quietBundlingContext]: true } : {}),
+    },
   });
   const stack = new HotlineStack(app, options.stackName ?? 'Hotline', { organisation: options.organisation });
   // The local target must be able to judge every policy of the stack as AWS would.

@@ -19,6 +19,12 @@ export const projectRoot = resolve(import.meta.dirname, '../..');
 /** Stands in for @aws-sdk/credential-provider-node in every bundle (see the module's comment). */
 export const lambdaCredentialsModule = './functions/adapters/lambda-credentials.ts';
 
+/**
+ * Context key: when true, esbuild prints only its warnings and errors, not each bundle's file sizes. `npm start`
+ * sets it (infra/local/synth.ts) unless asked to be verbose; `cdk synth` keeps esbuild's own default.
+ */
+export const quietBundlingContext = 'hotline:quietBundling';
+
 /** Powertools' `service`: a dimension of every metric the functions emit, so alarms name it too. */
 export const serviceName = 'hotline';
 /** The CloudWatch namespace of the functions' own metrics (Powertools Metrics, as EMF log lines). */
@@ -103,6 +109,7 @@ export class IncidentFunction extends nodejs.NodejsFunction {
     });
     // An own role instead of the default one: the AWS managed basic execution policy may write to any log
     // group, this role only to the function's own.
+    const quiet = scope.node.tryGetContext(quietBundlingContext) === true;
     const role = new iam.Role(scope, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Hotline ${id} function`,
@@ -142,6 +149,7 @@ export class IncidentFunction extends nodejs.NodejsFunction {
         // Lambda puts the role's credentials in the environment: skip the SDK's full default chain.
         esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': lambdaCredentialsModule },
         forceDockerBundling: false,
+        ...(quiet ? { logLevel: nodejs.LogLevel.WARNING } : {}),
       },
     });
 

@@ -20,6 +20,8 @@ import { TemplateError } from './template.ts';
 /**
  * `npm start`: the whole system on this machine. Validates the organisation, synthesizes the real stack into
  * .local/cdk.out, and runs it on the local stand-ins with its data in .local/data (kept across restarts).
+ * It prints what a user needs (the URLs, the token, a ready-to-paste curl); `npm start -- --verbose` (or
+ * HOTLINE_VERBOSE=1) adds the bundler's lines for every function.
  */
 
 const root = resolve(import.meta.dirname, '../..');
@@ -47,6 +49,15 @@ function ports(): Record<Service, number> {
   return out;
 }
 
+/** `--verbose` (or HOTLINE_VERBOSE=1): also print the bundler's lines for every function. */
+function verbose(args: string[]): boolean {
+  const unknown = args.filter((a) => a !== '--verbose');
+  if (unknown.length > 0)
+    throw new StartError(`npm start: unknown option ${unknown.join(' ')} (known: --verbose)`);
+  const env = process.env.HOTLINE_VERBOSE;
+  return args.includes('--verbose') || (env !== undefined && !['', '0', 'false'].includes(env.toLowerCase()));
+}
+
 /**
  * HOTLINE_TIME_SCALE: multiplies every Wait and every human wait's timeout in the workflows (reminders,
  * escalations, update and postmortem reminders), so a day-long wait takes 86 s at 0.001. Never above 1: slowing
@@ -67,6 +78,7 @@ async function main(): Promise<void> {
   const host = process.env.HOTLINE_HOST ?? '127.0.0.1';
   const chosen = ports();
   const waitScale = timeScale();
+  const loud = verbose(process.argv.slice(2));
   const { organisation, path } = await loadOrganisation();
   await checkPorts(host, chosen);
   const dataDir = join(localDir, 'data');
@@ -76,7 +88,7 @@ async function main(): Promise<void> {
   const outdir = join(localDir, 'cdk.out');
   // A fresh assembly each start: CDK never removes the bundles of earlier builds.
   rmSync(outdir, { recursive: true, force: true });
-  const assemblyDir = await synthesize({ outdir, organisation });
+  const assemblyDir = await synthesize({ outdir, organisation, quiet: !loud });
   const target = await startLocalTarget({
     assemblyDir,
     stackName: 'Hotline',

@@ -15,6 +15,11 @@ export interface SynthesizeOptions {
   organisationPath?: string;
   /** @default 'Hotline' */
   stackName?: string;
+  /**
+   * Leave out the bundler's lines for every function (CDK's "Bundling asset ..." and esbuild's file sizes);
+   * esbuild's warnings and errors, and any failure, still print. @default false
+   */
+  quiet?: boolean;
 }
 
 /** Returns the assembly directory; the template is `<dir>/<stackName>.template.json`. */
@@ -22,13 +27,33 @@ export async function synthesize(options: SynthesizeOptions): Promise<string> {
   const organisation =
     options.organisation ?? (await loadOrganisation(options.organisationPath)).organisation;
   const outdir = resolve(options.outdir);
-  const { app } = buildApp({
-    organisation,
-    outdir,
-    nag: false,
-    bundle: true,
-    ...(options.stackName ? { stackName: options.stackName } : {}),
-  });
-  app.synth();
+  const restore = options.quiet ? withoutBundlingProgress() : () => undefined;
+  try {
+    // Bundling runs as the stack's functions are constructed, so the quiet spans building the app too.
+    const { app } = buildApp({
+      organisation,
+      outdir,
+      nag: false,
+      bundle: true,
+      quietBundling: options.quiet ?? false,
+      ...(options.stackName ? { stackName: options.stackName } : {}),
+    });
+    app.synth();
+  } finally {
+    restore();
+  }
   return outdir;
+}
+
+/** CDK writes "Bundling asset <path>..." to stderr for every function: drop those lines until restored. */
+function withoutBundlingProgress(): () => void {
+  const write = process.stderr.write;
+  const progress = /^Bundling asset \S+\.\.\.\r?\n$/;
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    if (typeof chunk === 'string' && progress.test(chunk)) return true;
+    return (write as (...args: unknown[]) => boolean).call(process.stderr, chunk, ...rest);
+  }) as typeof process.stderr.write;
+  return () => {
+    process.stderr.write = write;
+  };
 }

@@ -1,8 +1,28 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { functionDeclarations } from '../../functions/handlers/capabilities.ts';
 import { synthesize } from '../../infra/local/synth.ts';
 import { benchBundles, targets } from './bundles.ts';
+import {
+  assumedFiring,
+  assumptions,
+  fixedCosts,
+  formatPrice,
+  formatSmallUsd,
+  formatUsd,
+  idleLine,
+  idleTargetUsd,
+  incidentCost,
+  outsideCosts,
+  PRICES_READ_ON,
+  prices,
+  scheduleCost,
+  schedulesOf,
+  stepFunctionsLogLevel,
+  sum,
+  type Template,
+} from './cost.ts';
+import { measureIdleFirings, measureIncident } from './cost-usage.ts';
 import { benchLinkConcurrency, benchLinks, concurrencyConfig, linksConfig, linksTable } from './links.ts';
 import {
   benchReport,
@@ -18,10 +38,11 @@ import { benchPublishedTransitions, benchTransitions, transitionTarget } from '.
 
 /**
  * `npm run bench`: benchmarks reported as ratios to baselines measured in the same run (never in npm test).
- * `npm run bench -- storm` (or `bundles`, `links`, `concurrency`, `transitions`, `report`) runs only the named ones.
+ * `npm run bench -- storm` (or `bundles`, `links`, `concurrency`, `transitions`, `report`, `cost`) runs only the
+ * named ones.
  */
 
-const sections = ['bundles', 'storm', 'links', 'concurrency', 'transitions', 'report'] as const;
+const sections = ['bundles', 'storm', 'links', 'concurrency', 'transitions', 'report', 'cost'] as const;
 const asked = process.argv.slice(2);
 const unknown = asked.filter((name) => !(sections as readonly string[]).includes(name));
 if (unknown.length > 0) {
@@ -35,7 +56,8 @@ const work = join(root, '.local', 'bench');
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 
-const assemblyDir = await synthesize({ outdir: join(work, 'cdk.out') });
+// Quiet: the bundler's lines for every function would bury the results (esbuild's warnings still print).
+const assemblyDir = await synthesize({ outdir: join(work, 'cdk.out'), quiet: true });
 let failed = false;
 
 if (wanted('bundles')) {
@@ -237,6 +259,124 @@ if (wanted('report')) {
   }
   for (const finding of r.findings) console.log(finding);
   if (!r.ok) failed = true;
+}
+
+if (wanted('cost')) {
+  const template = JSON.parse(readFileSync(join(assemblyDir, 'Hotline.template.json'), 'utf8')) as Template;
+  console.log(
+    `\n== Cost of a month with no incident: the synthesized template at us-east-1 list prices read on ${PRICES_READ_ON}, no free tiers ==`,
+  );
+  console.log(`target: idle cost per month <= ${formatUsd(idleTargetUsd)}\n`);
+  const fixed = fixedCosts(template);
+  console.table(
+    fixed.items.map((i) => ({
+      item: i.item,
+      count: i.count,
+      'unit price': formatPrice(i.unit),
+      'price read on': i.unit.usd === 0 ? '' : i.unit.readOn,
+      'per month': formatUsd(i.monthlyUsd),
+      note: i.note ?? '',
+    })),
+  );
+  for (const unknown of fixed.unknowns) console.log(`not priced: ${unknown}`);
+  if (fixed.unpricedKinds.length > 0)
+    console.log(`kinds the model has no price for (assumed $0): ${fixed.unpricedKinds.join(', ')}`);
+  console.log(`fixed: ${formatUsd(fixed.monthlyUsd)} a month`);
+
+  const a = assumptions;
+  console.log(
+    `\nSchedules firing for a 30-day month, each firing measured once on the local target with an empty table ` +
+      `(what the function logs, its custom metrics, DynamoDB request units, mails). Assumed: ` +
+      `${a.idleDurationMs} ms billed per firing, + ${a.initDurationMs} ms init when the schedule fires less often than every ${a.coldWhenIntervalOverMinutes} min; ` +
+      `${a.platformLogBytes} bytes of Lambda's START/END/REPORT lines per invocation; reads under 4 KB (1 RRU), writes under 1 KB (1 WRU); ` +
+      `every firing of a traced function recorded by X-Ray (default sampling keeps the first request each second).`,
+  );
+  const schedules = schedulesOf(template, new Date());
+  const measured = await measureIdleFirings(assemblyDir, template);
+  const costs = schedules.map((schedule) => {
+    const firing = measured.find((m) => m.logicalId === schedule.logicalId);
+    if (firing?.error)
+      console.log(`${schedule.logicalId}: the measured firing failed (${firing.error}); priced as assumed`);
+    return scheduleCost(schedule, firing?.usage ?? assumedFiring);
+  });
+  console.table(
+    costs.map((c) => ({
+      schedule: c.logicalId,
+      expression: c.expression,
+      'firings/month': Number(c.firingsPerMonth.toFixed(1)),
+      target: c.target,
+      'logged B': c.usage.logBytes,
+      'custom metrics': c.usage.metrics.length,
+      'RRU/WRU': `${c.usage.readUnits}/${c.usage.writeUnits}`,
+      mails: c.usage.emails,
+      measured: c.usage.measured ? 'yes' : 'ASSUMED',
+    })),
+  );
+  console.table(
+    costs.map((c) => ({
+      schedule: c.logicalId,
+      Scheduler: formatSmallUsd(c.scheduler),
+      'Lambda requests': formatSmallUsd(c.requests),
+      'Lambda duration': formatSmallUsd(c.duration),
+      'Logs ingested+stored': formatSmallUsd(c.logs),
+      'X-Ray traces': formatSmallUsd(c.traces),
+      'custom metrics': formatSmallUsd(c.metrics),
+      DynamoDB: formatSmallUsd(c.dynamoDb),
+      SES: formatSmallUsd(c.email),
+      'per month': formatSmallUsd(c.monthlyUsd),
+    })),
+  );
+  for (const c of costs.filter((c) => c.usage.metrics.length > 0))
+    console.log(
+      `${c.logicalId} publishes at every firing, even with nothing to count: ${c.usage.metrics.join(', ')}`,
+    );
+  const schedulesUsd = sum(costs.map((c) => c.monthlyUsd));
+  console.log(`schedules: ${formatUsd(schedulesUsd)} a month`);
+  console.log(
+    `costs outside the template: ${
+      outsideCosts.length === 0
+        ? 'none'
+        : outsideCosts.map((o) => `${o.item} ${formatUsd(o.monthlyUsd)} a month (${o.source})`).join('; ')
+    }`,
+  );
+  const idleUsd = fixed.monthlyUsd + schedulesUsd;
+  console.log(idleLine(fixed.monthlyUsd, schedulesUsd));
+  const idleOk = Number(idleUsd.toFixed(2)) <= idleTargetUsd;
+  console.log(`idle target: <= ${formatUsd(idleTargetUsd)} ${idleOk ? 'ok' : 'OVER TARGET'}`);
+  if (!idleOk) failed = true;
+
+  console.log(
+    '\n== Cost per 1,000 sev 2 incidents from the Alertmanager alert to the published postmortem (the transitions flow: acknowledged, three updates, resolved, two owner reminders, one request for changes, approved), measured on the local target ==',
+  );
+  console.log(
+    `assumed: ${a.incidentDurationMs} ms billed per invocation; ${a.platformLogBytes} bytes of Lambda lines per invocation; ` +
+      `${a.stepFunctionsLogRecordBytes} bytes per Step Functions log record (level ${stepFunctionsLogLevel(template)}); ` +
+      `${a.apiAccessLogBytes} bytes per API access log line; ` +
+      'every invocation of a traced function one trace; reads under 4 KB, writes under 1 KB\n',
+  );
+  const incident = await measureIncident(assemblyDir, stepFunctionsLogLevel(template));
+  const lines = incidentCost(template, incident.usage);
+  console.table(
+    lines.map((l) => ({
+      part: l.part,
+      'per 1,000 incidents': Number(l.quantity.toPrecision(6)).toLocaleString('en'),
+      'unit price': formatPrice(l.unit),
+      cost: formatSmallUsd(l.usd),
+    })),
+  );
+  console.log(
+    `invocations per incident: ${Object.entries(incident.usage.invocations)
+      .sort((x, y) => y[1] - x[1])
+      .map(([id, n]) => `${id.replace(/[0-9A-F]{8}$/, '')} ${n}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `cost per 1,000 sev 2 incidents (alert to published postmortem): ${formatUsd(sum(lines.map((l) => l.usd)))}`,
+  );
+  console.log('\nprices (us-east-1 list prices, no free tiers):');
+  console.table(
+    Object.values(prices).map((p) => ({ price: formatPrice(p), 'read on': p.readOn, source: p.source })),
+  );
 }
 
 console.log(failed ? '\nbench: some targets missed' : '\nbench: all targets met');

@@ -5,6 +5,7 @@ import { executionArnFor } from '../../functions/adapters/workflow.ts';
 import type { ExecutionRecord } from '../../infra/local/stepfunctions.ts';
 import { type LocalTarget, startLocalTarget } from '../../infra/local/target.ts';
 import { ApprovalFlow, pageOf, startBenchTarget } from './approval-flow.ts';
+import { prices } from './cost.ts';
 
 /**
  * Step Functions cost of one incident: a sev 2 declared, acknowledged, three on-time follow-ups, resolved, its
@@ -15,11 +16,13 @@ import { ApprovalFlow, pageOf, startBenchTarget } from './approval-flow.ts';
  */
 
 export const transitionTarget = 60;
-/** Standard workflows, us-east-1 list price: $0.025 per 1,000 state transitions. */
-const DOLLARS_PER_TRANSITION = 0.025 / 1000;
+/** Standard workflows, us-east-1 list price ($0.025 per 1,000 state transitions), from the cost model's table. */
+const DOLLARS_PER_TRANSITION = prices.stateTransition.usd;
 
 export interface TransitionResult {
   transitions: number;
+  /** Every event of the execution's history (Step Functions logs each one at Level ALL). */
+  historyEvents: number;
   byState: Record<string, number>;
   lambdaTasks: number;
   dollarsPer1000Incidents: number;
@@ -117,6 +120,7 @@ function tally(record: ExecutionRecord): TransitionResult {
   const lambdaTasks = record.events.filter((e) => e.type === 'StateEntered' && e.stateType === 'Task').length;
   return {
     transitions,
+    historyEvents: record.events.length,
     byState,
     lambdaTasks,
     dollarsPer1000Incidents: transitions * DOLLARS_PER_TRANSITION * 1000,
@@ -130,7 +134,10 @@ function tally(record: ExecutionRecord): TransitionResult {
  * is a draft; approval is requested, the mandatory approver requests changes from the mail link, the owner fixes
  * it and asks again, the approver approves from the new mail's link, and the workflow publishes it.
  */
-export async function benchPublishedTransitions(assemblyDir: string): Promise<TransitionResult> {
+export async function benchPublishedTransitions(
+  assemblyDir: string,
+  probe?: TargetProbe,
+): Promise<TransitionResult> {
   // The owner's first two reminders come at once (the postmortem's first two waits last a moment); every later
   // wait for the postmortem, and every other wait, is as configured. Read once per WaitForPostmortem started.
   let postmortemWaits = 0;
@@ -142,6 +149,7 @@ export async function benchPublishedTransitions(assemblyDir: string): Promise<Tr
   const bench = await startBenchTarget(assemblyDir, { taskTimeoutOverrides });
   const { target } = bench;
   try {
+    probe?.started(target);
     const flow = new ApprovalFlow(target);
     const delivered = await fetch(new URL('/alerts/alertmanager', target.urls.api), {
       method: 'POST',
@@ -220,10 +228,19 @@ export async function benchPublishedTransitions(assemblyDir: string): Promise<Tr
       throw new Error(`execution is ${record.status}, not published: ${record.error} ${record.cause}`);
     if ((await flow.postmortem(key)).status !== 'published')
       throw new Error(`${key}'s postmortem is not published`);
+    await probe?.finished(target);
     return tally(record);
   } finally {
     await bench.stop();
   }
+}
+
+/** Lets another benchmark (the cost model) watch the target the flow runs on: what it calls, logs and mails. */
+export interface TargetProbe {
+  /** Right after the target started, before the alert. */
+  started(target: LocalTarget): void;
+  /** After the postmortem is published, before the target stops. */
+  finished(target: LocalTarget): Promise<void>;
 }
 
 function alertmanagerToken(target: LocalTarget): string {
