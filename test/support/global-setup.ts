@@ -12,7 +12,7 @@ import { ensureChromium } from './chromium.ts';
 export default async function setup(project: TestProject) {
   ensureChromium();
   const dir = mkdtempSync(join(tmpdir(), 'hotline-assembly-'));
-  const assemblyDir = await synthesize({ outdir: join(dir, 'cdk.out'), quiet: true });
+  const assemblyDir = await synthesize({ outdir: join(dir, 'cdk.out'), quiet: !process.env.HOTLINE_VERBOSE });
   project.provide('hotlineAssembly', assemblyDir);
   // Every local target of the run writes the IAM grants its calls used here: `npm run iam:unused -- <folder>`
   // lists, per function, the grants no test used. Kept when HOTLINE_IAM_USAGE_DIR names it.
