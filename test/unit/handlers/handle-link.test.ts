@@ -1,5 +1,5 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -18,7 +18,7 @@ import { useTestOrganisation } from '../../support/organisation.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
-const secrets = mockClient(SecretsManagerClient);
+const secrets = mockClient(SSMClient);
 const signingSecret = JSON.stringify({ activeKeyId: 'k1', k1: 's'.repeat(64) });
 
 let handler: typeof import('../../../functions/handlers/handle-link.ts').handler;
@@ -26,7 +26,7 @@ let handler: typeof import('../../../functions/handlers/handle-link.ts').handler
 beforeAll(async () => {
   process.env.TABLE_NAME = 'incidents';
   process.env.STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:Incident';
-  process.env.LINK_SIGNING_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:links';
+  process.env.LINK_SIGNING_KEYS_PARAMETER = '/hotline/Hotline/link-signing-keys';
   useTestOrganisation();
   ({ handler } = await import('../../../functions/handlers/handle-link.ts'));
 });
@@ -35,7 +35,7 @@ beforeEach(() => {
   ddb.reset();
   sfn.reset();
   secrets.reset();
-  secrets.on(GetSecretValueCommand).resolves({ SecretString: signingSecret });
+  secrets.on(GetParameterCommand).resolves({ Parameter: { Type: 'SecureString', Value: signingSecret } });
 });
 
 const incident: Incident = {
@@ -136,7 +136,7 @@ describe('a link signed with a key rotated in since the keys were cached', () =>
     // ...when the runbook adds k2 and makes it active in one step, and a fresh link is signed with it.
     const rotated = JSON.stringify({ activeKeyId: 'k2', k1: 's'.repeat(64), k2: 't'.repeat(64) });
     secrets.reset();
-    secrets.on(GetSecretValueCommand).resolves({ SecretString: rotated });
+    secrets.on(GetParameterCommand).resolves({ Parameter: { Type: 'SecureString', Value: rotated } });
     const fresh = issueLink(parseSigningKeys(rotated), {
       id: '01JLINK2',
       incidentId: incident.id,
@@ -151,10 +151,14 @@ describe('a link signed with a key rotated in since the keys were cached', () =>
 
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('<h1>Acknowledge HOT-9?</h1>');
-    expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
-    // A made-up key id right after: the link is invalid, and the secret is not read again for it.
+    expect(secrets).toHaveReceivedCommandTimes(GetParameterCommand, 1);
+    expect(secrets).toHaveReceivedCommandWith(GetParameterCommand, {
+      Name: '/hotline/Hotline/link-signing-keys',
+      WithDecryption: true,
+    });
+    // A made-up key id right after: the link is invalid, and the keys are not read again for it.
     const forged = `v1.k9.${fresh.split('.').slice(2).join('.')}`;
     expect((await call('GET', forged)).statusCode).toBe(403);
-    expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+    expect(secrets).toHaveReceivedCommandTimes(GetParameterCommand, 1);
   });
 });

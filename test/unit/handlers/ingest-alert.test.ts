@@ -1,5 +1,5 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -15,7 +15,7 @@ import { useTestOrganisation } from '../../support/organisation.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
-const secrets = mockClient(SecretsManagerClient);
+const secrets = mockClient(SSMClient);
 const secret = 'a'.repeat(48);
 const stateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:Incident';
 
@@ -24,7 +24,7 @@ let handler: typeof import('../../../functions/handlers/ingest-alert.ts').handle
 beforeAll(async () => {
   process.env.TABLE_NAME = 'incidents';
   process.env.STATE_MACHINE_ARN = stateMachineArn;
-  process.env.ALERTMANAGER_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:am';
+  process.env.ALERTMANAGER_CREDENTIAL_PARAMETER = '/hotline/Hotline/alert-sources/alertmanager';
   useTestOrganisation();
   ({ handler } = await import('../../../functions/handlers/ingest-alert.ts'));
 });
@@ -33,7 +33,9 @@ beforeEach(() => {
   ddb.reset();
   sfn.reset();
   secrets.reset();
-  secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ current: secret }) });
+  secrets
+    .on(GetParameterCommand)
+    .resolves({ Parameter: { Type: 'SecureString', Value: JSON.stringify({ current: secret }) } });
 });
 
 const post = (options: { body?: string; headers?: Record<string, string>; source?: string }) =>
@@ -78,6 +80,24 @@ describe('POST /alerts/{source}', () => {
     noWrites();
   });
 
+  it("checks against the source's own SecureString parameter, decrypted, and accepts a rotation's previous value", async () => {
+    secrets.reset();
+    secrets.on(GetParameterCommand).resolves({
+      Parameter: {
+        Type: 'SecureString',
+        Value: JSON.stringify({ current: 'n'.repeat(48), previous: secret }),
+      },
+    });
+    // Another parameter name than the other tests': Powertools caches each name's value for five minutes.
+    process.env.GRAFANA_CREDENTIAL_PARAMETER = '/hotline/Hotline/alert-sources/grafana';
+    const previous = await post({ source: 'grafana', body: '{}', headers: authorised });
+    expect(previous.statusCode).not.toBe(401);
+    expect(secrets).toHaveReceivedCommandWith(GetParameterCommand, {
+      Name: '/hotline/Hotline/alert-sources/grafana',
+      WithDecryption: true,
+    });
+  });
+
   it('refuses a malformed body with a 400 that names the problem', async () => {
     const response = await post({ body: '{"version": "4", "alerts": ', headers: authorised });
     expect(response.statusCode).toBe(400);
@@ -103,7 +123,7 @@ describe('POST /alerts/{source}', () => {
   it('refuses bodies over 1 MB before reading any secret', async () => {
     const response = await post({ body: 'x'.repeat(1_048_577), headers: authorised });
     expect(response.statusCode).toBe(413);
-    expect(secrets).not.toHaveReceivedCommand(GetSecretValueCommand);
+    expect(secrets).not.toHaveReceivedCommand(GetParameterCommand);
     noWrites();
   });
 
