@@ -1,7 +1,7 @@
-import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
 import { parseSigningKeys, type SigningKeys } from '../core/links.ts';
 import { boundEnv, port } from './capabilities.ts';
 import { organisation, publicBaseUrl } from './config.ts';
+import { getSecureParameter } from './parameter-store.ts';
 
 /** How long the keys are cached: the parameter is read at most this often, unless a link names a key not in it. */
 const KEYS_MAX_AGE_SECONDS = 300;
@@ -11,8 +11,7 @@ let lastRefetch = Number.NEGATIVE_INFINITY;
 
 async function readKeys(forceFetch: boolean): Promise<SigningKeys> {
   // A SecureString under the AWS managed key: decrypted by Parameter Store, with no KMS grant to the function.
-  const value = await getParameter(boundEnv('LINK_SIGNING_KEYS_PARAMETER', 'links'), {
-    decrypt: true,
+  const value = await getSecureParameter(boundEnv('LINK_SIGNING_KEYS_PARAMETER', 'links'), {
     maxAge: KEYS_MAX_AGE_SECONDS,
     ...(forceFetch ? { forceFetch: true } : {}),
   });

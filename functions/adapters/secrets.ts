@@ -1,6 +1,6 @@
-import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
 import { liveValues } from '../core/secrets.ts';
 import { boundEnv, port, sourceCredentialEnv } from './capabilities.ts';
+import { getSecureParameter } from './parameter-store.ts';
 
 /**
  * Credentials are cached for five minutes per execution environment: rotation keeps the old value live longer.
@@ -11,8 +11,7 @@ const MAX_AGE_SECONDS = 300;
 
 /** The live credential values of the parameter whose name is in the given environment variable. */
 export async function liveSecrets(envName: string): Promise<string[]> {
-  const value = await getParameter(boundEnv(envName, 'secrets:alertSources'), {
-    decrypt: true,
+  const value = await getSecureParameter(boundEnv(envName, 'secrets:alertSources'), {
     maxAge: MAX_AGE_SECONDS,
   });
   if (typeof value !== 'string') throw new Error(`the parameter in ${envName} is not a JSON string`);

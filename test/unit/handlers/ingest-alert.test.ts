@@ -1,5 +1,4 @@
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -8,14 +7,15 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { httpEvent, lambdaContext } from '../../support/events.ts';
+import { type FakeParameterStore, fakeParameterStore } from '../../support/fake-parameter-store.ts';
 import { fixtureText } from '../../support/fixtures.ts';
 import { useTestOrganisation } from '../../support/organisation.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
-const secrets = mockClient(SSMClient);
+let parameters: FakeParameterStore;
 const secret = 'a'.repeat(48);
 const stateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:Incident';
 
@@ -25,17 +25,19 @@ beforeAll(async () => {
   process.env.TABLE_NAME = 'incidents';
   process.env.STATE_MACHINE_ARN = stateMachineArn;
   process.env.ALERTMANAGER_CREDENTIAL_PARAMETER = '/hotline/Hotline/alert-sources/alertmanager';
+  parameters = await fakeParameterStore({
+    '/hotline/Hotline/alert-sources/alertmanager': JSON.stringify({ current: secret }),
+  });
   useTestOrganisation();
   ({ handler } = await import('../../../functions/handlers/ingest-alert.ts'));
 });
 
+afterAll(() => parameters.close());
+
 beforeEach(() => {
   ddb.reset();
   sfn.reset();
-  secrets.reset();
-  secrets
-    .on(GetParameterCommand)
-    .resolves({ Parameter: { Type: 'SecureString', Value: JSON.stringify({ current: secret }) } });
+  parameters.requests.length = 0;
 });
 
 const post = (options: { body?: string; headers?: Record<string, string>; source?: string }) =>
@@ -81,21 +83,17 @@ describe('POST /alerts/{source}', () => {
   });
 
   it("checks against the source's own SecureString parameter, decrypted, and accepts a rotation's previous value", async () => {
-    secrets.reset();
-    secrets.on(GetParameterCommand).resolves({
-      Parameter: {
-        Type: 'SecureString',
-        Value: JSON.stringify({ current: 'n'.repeat(48), previous: secret }),
-      },
-    });
-    // Another parameter name than the other tests': Powertools caches each name's value for five minutes.
+    parameters.values.set(
+      '/hotline/Hotline/alert-sources/grafana',
+      JSON.stringify({ current: 'n'.repeat(48), previous: secret }),
+    );
+    // Another parameter name than the other tests': each name's value is cached for five minutes.
     process.env.GRAFANA_CREDENTIAL_PARAMETER = '/hotline/Hotline/alert-sources/grafana';
     const previous = await post({ source: 'grafana', body: '{}', headers: authorised });
     expect(previous.statusCode).not.toBe(401);
-    expect(secrets).toHaveReceivedCommandWith(GetParameterCommand, {
-      Name: '/hotline/Hotline/alert-sources/grafana',
-      WithDecryption: true,
-    });
+    expect(parameters.requests.map((r) => [r.target, r.body])).toEqual([
+      ['AmazonSSM.GetParameter', { Name: '/hotline/Hotline/alert-sources/grafana', WithDecryption: true }],
+    ]);
   });
 
   it('refuses a malformed body with a 400 that names the problem', async () => {
@@ -123,7 +121,7 @@ describe('POST /alerts/{source}', () => {
   it('refuses bodies over 1 MB before reading any secret', async () => {
     const response = await post({ body: 'x'.repeat(1_048_577), headers: authorised });
     expect(response.statusCode).toBe(413);
-    expect(secrets).not.toHaveReceivedCommand(GetParameterCommand);
+    expect(parameters.requests).toEqual([]);
     noWrites();
   });
 
