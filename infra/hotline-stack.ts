@@ -16,13 +16,7 @@ import { IncidentWorkflow } from './constructs/incident-workflow.ts';
 import { Mailer } from './constructs/mailer.ts';
 import { OperatorAlarms } from './constructs/operator-alarms.ts';
 import { Schedules } from './constructs/schedules.ts';
-import {
-  type AlertSource,
-  AlertSourceSecret,
-  alertSources,
-  LinkSigningKeys,
-  pascalCase,
-} from './constructs/secrets.ts';
+import { type AlertSource, Credentials, pascalCase, type SecureParameter } from './constructs/secrets.ts';
 
 /** Construct id of each function -> its handler file, kind and capabilities. The ids are the contract with the local target. */
 export const functionSpecs = functionDeclarations;
@@ -50,8 +44,9 @@ export class HotlineStack extends Stack {
   readonly incidentApi: IncidentApi;
   readonly stateMachine: sfn.StateMachine;
   readonly functions: Record<FunctionId, IncidentFunction>;
-  readonly alertSourceSecrets: Record<AlertSource, AlertSourceSecret>;
-  readonly linkSigningKeys: LinkSigningKeys;
+  readonly credentials: Credentials;
+  readonly alertSourceCredentials: Record<AlertSource, SecureParameter>;
+  readonly linkSigningKeys: SecureParameter;
   readonly mailer: Mailer;
   readonly alarms: OperatorAlarms;
   readonly schedules: Schedules;
@@ -67,13 +62,10 @@ export class HotlineStack extends Stack {
 
     this.table = new IncidentTable(this, 'IncidentTable', { retainData });
 
-    this.alertSourceSecrets = Object.fromEntries(
-      alertSources.map((source) => [
-        source,
-        new AlertSourceSecret(this, `AlertSourceSecret${pascalCase(source)}`, source),
-      ]),
-    ) as Record<AlertSource, AlertSourceSecret>;
-    this.linkSigningKeys = new LinkSigningKeys(this, 'LinkSigningKeys');
+    // SecureString parameters (free) rather than Secrets Manager secrets ($0.40 a month each): see secrets.ts.
+    this.credentials = new Credentials(this, 'Credentials', { organisation, retainData, logRemovalPolicy });
+    this.alertSourceCredentials = this.credentials.alertSources;
+    this.linkSigningKeys = this.credentials.linkSigningKeys;
 
     this.mailer = new Mailer(this, 'Mailer', { senderAddress: organisation.sender.address });
 
@@ -119,7 +111,7 @@ export class HotlineStack extends Stack {
         mailer: this.mailer,
         linkSigningKeys: this.linkSigningKeys,
         publicBaseUrl,
-        alertSourceSecrets: this.alertSourceSecrets,
+        alertSourceCredentials: this.alertSourceCredentials,
         reportRunner: f.RunSloReport,
         workflow: {
           stateMachine: this.stateMachine,
@@ -152,13 +144,16 @@ export class HotlineStack extends Stack {
     });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
-    for (const [source, secret] of Object.entries(this.alertSourceSecrets)) {
-      new CfnOutput(this, `AlertSourceSecret${pascalCase(source)}Arn`, {
-        value: secret.secretArn,
-        description: `Credential the ${source} alert source presents (read it with aws secretsmanager get-secret-value)`,
+    for (const [source, parameter] of Object.entries(this.alertSourceCredentials)) {
+      new CfnOutput(this, `AlertSourceCredential${pascalCase(source)}Parameter`, {
+        value: parameter.parameterName,
+        description: `Credential the ${source} alert source presents (read it with aws ssm get-parameter --with-decryption --name)`,
       });
     }
-    new CfnOutput(this, 'LinkSigningKeysArn', { value: this.linkSigningKeys.secretArn });
+    new CfnOutput(this, 'LinkSigningKeysParameter', {
+      value: this.linkSigningKeys.parameterName,
+      description: 'Keys that sign the links in mails (SecureString parameter)',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
   }
 }

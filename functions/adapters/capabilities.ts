@@ -31,8 +31,8 @@ export const capabilities = {
   mail: { env: ['SES_CONFIGURATION_SET'] },
   /** ses:SendRawEmail: SES v2 SendEmail with raw MIME content (attachments) is authorised as SendRawEmail. */
   'mail:raw': { env: ['SES_CONFIGURATION_SET'] },
-  /** The link signing keys (secretsmanager:GetSecretValue) and the origin links are made on. */
-  links: { env: ['LINK_SIGNING_SECRET_ARN', 'PUBLIC_BASE_URL'] },
+  /** The link signing keys (ssm:GetParameter on their SecureString parameter) and the origin links are made on. */
+  links: { env: ['LINK_SIGNING_KEYS_PARAMETER', 'PUBLIC_BASE_URL'] },
   /** The origin of the links a page names (no grant). */
   publicBaseUrl: { env: ['PUBLIC_BASE_URL'] },
   /** states:StartExecution on the state machine. */
@@ -41,7 +41,7 @@ export const capabilities = {
   'workflow:executions': { env: ['STATE_MACHINE_ARN'] },
   /** states:SendTaskSuccess: resumes a waiting task (the token names its execution, so no variable). */
   'workflow:callback': { env: [] },
-  /** Each alert source's credential (secretsmanager:GetSecretValue), in `<SOURCE>_SECRET_ARN`. */
+  /** Each alert source's credential (ssm:GetParameter on its SecureString parameter), in `<SOURCE>_CREDENTIAL_PARAMETER`. */
   'secrets:alertSources': { env: [] },
   /** lambda:InvokeFunction (asynchronous) on the report runner function, named in REPORT_RUNNER_FUNCTION. */
   'reports:run': { env: ['REPORT_RUNNER_FUNCTION'] },
@@ -52,9 +52,9 @@ export const capabilities = {
 export type Capability = keyof typeof capabilities;
 export const capabilityNames = Object.keys(capabilities) as Capability[];
 
-/** The environment variable naming an alert source's credential secret: `ALERTMANAGER_SECRET_ARN`. */
-export function sourceSecretEnv(source: string): string {
-  return `${source.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_SECRET_ARN`;
+/** The environment variable naming an alert source's credential parameter: `ALERTMANAGER_CREDENTIAL_PARAMETER`. */
+export function sourceCredentialEnv(source: string): string {
+  return `${source.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_CREDENTIAL_PARAMETER`;
 }
 
 /**

@@ -1,16 +1,17 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { parseSigningKeys, type SigningKeys } from '../core/links.ts';
 import { boundEnv, port } from './capabilities.ts';
 import { organisation, publicBaseUrl } from './config.ts';
+import { getSecureParameter } from './parameter-store.ts';
 
-/** How long the keys are cached: the secret is read at most this often, unless a link names a key not in it. */
+/** How long the keys are cached: the parameter is read at most this often, unless a link names a key not in it. */
 const KEYS_MAX_AGE_SECONDS = 300;
-/** A link naming an unknown key reads the secret again, but at most this often (forged ids must not hammer it). */
+/** A link naming an unknown key reads the parameter again, but at most this often (forged ids must not hammer it). */
 const REFETCH_INTERVAL_MS = 10_000;
 let lastRefetch = Number.NEGATIVE_INFINITY;
 
 async function readKeys(forceFetch: boolean): Promise<SigningKeys> {
-  const value = await getSecret(boundEnv('LINK_SIGNING_SECRET_ARN', 'links'), {
+  // A SecureString under the AWS managed key: decrypted by Parameter Store, with no KMS grant to the function.
+  const value = await getSecureParameter(boundEnv('LINK_SIGNING_KEYS_PARAMETER', 'links'), {
     maxAge: KEYS_MAX_AGE_SECONDS,
     ...(forceFetch ? { forceFetch: true } : {}),
   });

@@ -4,14 +4,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { type Capability, sourceSecretEnv } from '../../functions/adapters/capabilities.ts';
+import { type Capability, sourceCredentialEnv } from '../../functions/adapters/capabilities.ts';
 import type { Organisation } from '../../functions/core/config.ts';
 import type { FunctionKind } from '../../functions/handlers/capabilities.ts';
 import { IncidentTable } from './incident-table.ts';
 import type { Mailer } from './mailer.ts';
+import type { SecureParameter } from './secrets.ts';
 
 /** The repository root: bundling resolves the handlers and the lock file from here. */
 export const projectRoot = resolve(import.meta.dirname, '../..');
@@ -49,9 +49,9 @@ export const tableActions = {
 export interface CapabilityResources {
   readonly table: IncidentTable;
   readonly mailer: Mailer;
-  readonly linkSigningKeys: secretsmanager.ISecret;
+  readonly linkSigningKeys: SecureParameter;
   readonly publicBaseUrl: string;
-  readonly alertSourceSecrets: Readonly<Record<string, secretsmanager.ISecret>>;
+  readonly alertSourceCredentials: Readonly<Record<string, SecureParameter>>;
   /** The function that builds on-demand report runs (`reports:run` invokes it asynchronously). */
   readonly reportRunner?: lambda.IFunction;
   readonly workflow: {
@@ -185,13 +185,13 @@ export class IncidentFunction extends nodejs.NodejsFunction {
     if (has('mail')) this.bindMailer(resources.mailer, 'ses:SendEmail');
     if (has('mail:raw')) this.bindMailer(resources.mailer, 'ses:SendRawEmail');
     if (has('links')) {
-      this.bindSecret(resources.linkSigningKeys, 'LINK_SIGNING_SECRET_ARN');
+      this.bindParameter(resources.linkSigningKeys, 'LINK_SIGNING_KEYS_PARAMETER');
       this.bindPublicBaseUrl(resources.publicBaseUrl);
     }
     if (has('publicBaseUrl')) this.bindPublicBaseUrl(resources.publicBaseUrl);
     if (has('secrets:alertSources')) {
-      for (const [source, secret] of Object.entries(resources.alertSourceSecrets))
-        this.bindSecret(secret, sourceSecretEnv(source));
+      for (const [source, parameter] of Object.entries(resources.alertSourceCredentials))
+        this.bindParameter(parameter, sourceCredentialEnv(source));
     }
     if (has('metrics')) this.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', metricsNamespace);
     if (has('reports:run')) {
@@ -221,16 +221,18 @@ export class IncidentFunction extends nodejs.NodejsFunction {
   }
 
   /**
-   * `<envName>` = the secret's ARN, with secretsmanager:GetSecretValue on it: the one call the functions make
-   * (`grantRead` would add DescribeSecret, which none makes). The secrets use the AWS managed key: no KMS grant.
+   * `<envName>` = the SecureString parameter's name, with ssm:GetParameter on its ARN: the one call the functions
+   * make (GetParameter WithDecryption, through Powertools Parameters). No KMS grant: the parameters use the AWS
+   * managed key aws/ssm, whose key policy lets the account's principals decrypt through Parameter Store, so
+   * ssm:GetParameter on exactly this ARN is what keeps a function from another's credential.
    */
-  private bindSecret(secret: secretsmanager.ISecret, envName: string): void {
+  private bindParameter(parameter: SecureParameter, envName: string): void {
     iam.Grant.addToPrincipal({
       grantee: this,
-      actions: ['secretsmanager:GetSecretValue'],
-      resourceArns: [secret.secretArn],
+      actions: ['ssm:GetParameter'],
+      resourceArns: [parameter.parameterArn],
     });
-    this.addEnvironment(envName, secret.secretArn);
+    this.addEnvironment(envName, parameter.parameterName);
   }
 
   /** STATE_MACHINE_ARN, with StartExecution on it (the execution is named after the incident key). */

@@ -1,10 +1,13 @@
-import { Validations } from 'aws-cdk-lib';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type { Construct } from 'constructs';
+import { ArnFormat, CustomResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { Organisation } from '../../functions/core/config.ts';
+import type { SecureParameterProperties } from '../../functions/core/secure-parameters.ts';
+import { IncidentFunction } from './incident-function.ts';
 
 /**
- * Alert sources that authenticate with a shared credential; each gets `AlertSourceSecret<Source>`. CloudWatch
- * (through SNS) is not here: SNS signs its messages with AWS's key and the topics are allowed by configuration.
+ * Alert sources that authenticate with a shared credential; each gets its own parameter. CloudWatch (through SNS)
+ * is not here: SNS signs its messages with AWS's key and the topics are allowed by configuration.
  */
 export const alertSources = ['alertmanager', 'grafana', 'datadog', 'pagerduty', 'generic'] as const;
 export type AlertSource = (typeof alertSources)[number];
@@ -19,55 +22,111 @@ export const pascalCase = (source: string): string =>
 export const envPrefix = (source: string): string => source.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
 
 /**
- * The credential an alert source presents. The value is `{"current": "..."}`; a rotation adds `"previous"`
- * and later drops it, and every string value in the object is accepted, so senders can be moved to the new
- * value with no window where either value is refused.
- */
-/**
  * PagerDuty integration (routing) keys are 32 characters and some Events API clients check that; every other
  * source gets 48.
  */
 export const credentialLength = (source: string): number => (source === 'pagerduty' ? 32 : 48);
 
-export class AlertSourceSecret extends secretsmanager.Secret {
-  constructor(scope: Construct, id: string, source: string) {
-    super(scope, id, {
-      description: `Hotline: credential the ${source} alert source presents on POST /alerts/${source}`,
-      generateSecretString: {
-        secretStringTemplate: '{}',
-        generateStringKey: 'current',
-        excludePunctuation: true,
-        passwordLength: credentialLength(source),
-      },
-    });
-    Validations.of(this).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'The value is shared with an external alert sender, which a rotation Lambda cannot update; rotation is the documented two-live-values procedure (add "previous", move the sender, drop it).',
-    });
-  }
+/** Where a stack's credentials live in Parameter Store: one path per stack, so stacks never share one. */
+export const parameterPath = (stackName: string): string => `/hotline/${stackName}`;
+export const alertSourceParameterName = (stackName: string, source: string): string =>
+  `${parameterPath(stackName)}/alert-sources/${source}`;
+export const linkSigningKeysParameterName = (stackName: string): string =>
+  `${parameterPath(stackName)}/link-signing-keys`;
+
+/** A SecureString parameter the stack made: what a function is bound to (its name, and its ARN for the grant). */
+export interface SecureParameter {
+  readonly parameterName: string;
+  readonly parameterArn: string;
+  readonly resource: CustomResource;
+}
+
+export interface CredentialsProps {
+  readonly organisation: Organisation;
+  /** Keep the parameters when the stack is deleted, as the table is kept. */
+  readonly retainData: boolean;
+  readonly logRemovalPolicy: RemovalPolicy;
 }
 
 /**
- * Keys that sign the links in emails: `{"activeKeyId": "k1", "k1": "..."}`. New links are signed with the
- * active key and any key present verifies, so a new key can be added and made active while old links still
- * work until the old key is removed.
+ * The stack's credentials as SSM SecureString parameters, standard tier (free; a Secrets Manager secret costs
+ * $0.40 a month), encrypted with the AWS managed key (free), one parameter per credential so each function is
+ * granted only its own. CloudFormation can neither create a SecureString nor generate a value, so each is a
+ * `Custom::SecureStringParameter` backed by one small function of the stack (functions/handlers/secure-parameter.ts)
+ * that runs only at deploy and answers CloudFormation itself.
+ *
+ * The values keep the shapes and the rotation promise the secrets had. An alert source's credential is
+ * `{"current": "..."}`; a rotation adds `"previous"` and later drops it, and every string value is accepted, so
+ * senders move to the new value with no window where either is refused. The link keys are
+ * `{"activeKeyId": "k1", "k1": "..."}`: new links are signed with the active key and any key present verifies.
+ * A deploy never changes a value (an update changes nothing, a create keeps an existing parameter), so a
+ * rotation done with `aws ssm put-parameter --overwrite` stays. No Secrets Manager-style rotation function: the
+ * alert credential is shared with an external sender it cannot update, and replacing the link keys would void
+ * every link in flight.
  */
-export class LinkSigningKeys extends secretsmanager.Secret {
-  constructor(scope: Construct, id: string) {
-    super(scope, id, {
-      description: 'Hotline: keys that sign the action links sent by email',
-      generateSecretString: {
-        secretStringTemplate: '{"activeKeyId":"k1"}',
-        generateStringKey: 'k1',
-        excludePunctuation: true,
-        passwordLength: 64,
-      },
+export class Credentials extends Construct {
+  readonly function: IncidentFunction;
+  readonly alertSources: Record<AlertSource, SecureParameter>;
+  readonly linkSigningKeys: SecureParameter;
+  private readonly retainData: boolean;
+
+  constructor(scope: Construct, id: string, props: CredentialsProps) {
+    super(scope, id);
+    this.retainData = props.retainData;
+    const stackName = Stack.of(this).stackName;
+    this.function = new IncidentFunction(this, 'SecureParameterFunction', {
+      handlerFile: 'secure-parameter',
+      kind: 'workflow',
+      organisation: props.organisation,
+      description:
+        'Hotline: creates the SecureString parameters of the stack (custom resource, deploy time only)',
+      memoryMb: 256,
+      logRemovalPolicy: props.logRemovalPolicy,
     });
-    Validations.of(this).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'Keys rotate by adding a new key id and making it active while older keys keep verifying links already sent; a Secrets Manager rotation replacing the value would invalidate every link in flight.',
+    this.alertSources = Object.fromEntries(
+      alertSources.map((source) => [
+        source,
+        this.parameter(`AlertSourceCredential${pascalCase(source)}`, {
+          Name: alertSourceParameterName(stackName, source),
+          Description: `Hotline: credential the ${source} alert source presents on POST /alerts/${source}`,
+          Template: '{}',
+          GenerateKey: 'current',
+          Length: credentialLength(source),
+        }),
+      ]),
+    ) as Record<AlertSource, SecureParameter>;
+    this.linkSigningKeys = this.parameter('LinkSigningKeys', {
+      Name: linkSigningKeysParameterName(stackName),
+      Description: 'Hotline: keys that sign the action links sent by email',
+      Template: '{"activeKeyId":"k1"}',
+      GenerateKey: 'k1',
+      Length: 64,
     });
+  }
+
+  private parameter(id: string, props: Omit<SecureParameterProperties, 'Retain'>): SecureParameter {
+    const parameterArn = Stack.of(this).formatArn({
+      service: 'ssm',
+      resource: 'parameter',
+      // A path name starts with `/`, which the ARN does not repeat: `parameter/hotline/...`.
+      resourceName: props.Name.replace(/^\//, ''),
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    const resource = new CustomResource(this, id, {
+      serviceToken: this.function.functionArn,
+      resourceType: 'Custom::SecureStringParameter',
+      properties: { ...props, Retain: this.retainData },
+      // As the table: kept when the stack goes (CloudFormation then sends no Delete); the handler checks Retain
+      // too, for a Delete that comes anyway (a replaced resource).
+      removalPolicy: this.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    // Exactly this parameter; DeleteParameter only where the stack deletes its data. No KMS grant: the AWS
+    // managed key aws/ssm is usable by the account's principals through Parameter Store.
+    iam.Grant.addToPrincipal({
+      grantee: this.function,
+      actions: this.retainData ? ['ssm:PutParameter'] : ['ssm:PutParameter', 'ssm:DeleteParameter'],
+      resourceArns: [parameterArn],
+    });
+    return { parameterName: props.Name, parameterArn, resource };
   }
 }

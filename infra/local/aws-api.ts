@@ -1,15 +1,16 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ServiceError } from './errors.ts';
 import { LambdaError, type LambdaRuntime } from './functions.ts';
 import type { Denied } from './iam/enforcer.ts';
 import type { SecretStore } from './secrets.ts';
+import type { LocalParameter, ParameterStore } from './ssm.ts';
 import type { ExecutionRecord, StepFunctionsService } from './stepfunctions.ts';
 
 /**
  * One local endpoint for the AWS APIs that have no emulator, spoken over the SDK's own wire protocols:
  * Step Functions (awsJson1_0, `X-Amz-Target: AWSStepFunctions.<Op>`), Secrets Manager (awsJson1_1,
- * `secretsmanager.<Op>`) and Lambda Invoke (restJson1). Errors carry `__type` and `x-amzn-ErrorType`, which is
+ * `secretsmanager.<Op>`), SSM Parameter Store (awsJson1_1, `AmazonSSM.<Op>`) and Lambda Invoke (restJson1). Errors carry `__type` and `x-amzn-ErrorType`, which is
  * what the SDK turns into the error's name.
  */
 
@@ -22,6 +23,7 @@ const MAX_BODY = 6 * 1024 * 1024;
 export interface AwsApiDeps {
   stepFunctions: StepFunctionsService;
   secrets: SecretStore;
+  parameters: ParameterStore;
   lambda: LambdaRuntime;
   log: Log;
   /** Authorises a request as AWS would (IAM): AWS's AccessDenied answer, or undefined to go on. */
@@ -42,7 +44,34 @@ function execution(record: ExecutionRecord) {
   };
 }
 
-export function createAwsApi({ stepFunctions: sfn, secrets, lambda, log, authorize }: AwsApiDeps) {
+/**
+ * A parameter as GetParameter answers it. A SecureString read without decryption shows an opaque stand-in for
+ * the ciphertext (never the value), as AWS shows the KMS ciphertext.
+ */
+function parameterResult(p: LocalParameter, decrypt: boolean) {
+  const value =
+    p.type === 'SecureString' && !decrypt
+      ? `AQICAH${createHash('sha256').update(`${p.arn}:${p.version}:${p.value}`).digest('base64')}`
+      : p.value;
+  return {
+    Name: p.name,
+    Type: p.type,
+    Value: value,
+    Version: p.version,
+    LastModifiedDate: epoch(p.lastModifiedDate),
+    ARN: p.arn,
+    DataType: 'text',
+  };
+}
+
+export function createAwsApi({
+  stepFunctions: sfn,
+  secrets,
+  parameters,
+  lambda,
+  log,
+  authorize,
+}: AwsApiDeps) {
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
   const operations: Record<string, Operation> = {
     'AWSStepFunctions.StartExecution': (b) => {
@@ -156,6 +185,46 @@ export function createAwsApi({ stepFunctions: sfn, secrets, lambda, log, authori
         VersionStages: ['AWSCURRENT'],
       };
     },
+    'AmazonSSM.PutParameter': (b) => {
+      const parameter = parameters.put({
+        name: str(b.Name),
+        value: str(b.Value),
+        type: str(b.Type),
+        overwrite: b.Overwrite === true,
+        keyId: str(b.KeyId),
+        description: str(b.Description),
+        tier: str(b.Tier),
+      });
+      return { Version: parameter.version, Tier: 'Standard' };
+    },
+    'AmazonSSM.GetParameter': (b) => ({
+      Parameter: parameterResult(parameters.get(str(b.Name)), b.WithDecryption === true),
+    }),
+    'AmazonSSM.GetParameters': (b) => {
+      const names = Array.isArray(b.Names) ? b.Names.filter((n): n is string => typeof n === 'string') : [];
+      const found = names.map((name) => [name, parameters.find(name)] as const);
+      return {
+        Parameters: found.flatMap(([, p]) => (p ? [parameterResult(p, b.WithDecryption === true)] : [])),
+        InvalidParameters: found.flatMap(([name, p]) => (p ? [] : [name])),
+      };
+    },
+    'AmazonSSM.DeleteParameter': (b) => {
+      parameters.delete(str(b.Name));
+      return {};
+    },
+    'AmazonSSM.DescribeParameters': () => ({
+      Parameters: parameters.list().map((p) => ({
+        Name: p.name,
+        ARN: p.arn,
+        Type: p.type,
+        ...(p.keyId ? { KeyId: p.keyId } : {}),
+        ...(p.description ? { Description: p.description } : {}),
+        Version: p.version,
+        Tier: 'Standard',
+        DataType: 'text',
+        LastModifiedDate: epoch(p.lastModifiedDate),
+      })),
+    }),
   };
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -187,7 +256,7 @@ export function createAwsApi({ stepFunctions: sfn, secrets, lambda, log, authori
         const what = typeof target === 'string' ? target : `${req.method} ${req.url}`;
         throw new ServiceError(
           'UnknownOperationException',
-          `The local target does not implement ${what} (it answers Step Functions, Secrets Manager and Lambda Invoke)`,
+          `The local target does not implement ${what} (it answers Step Functions, Secrets Manager, SSM Parameter Store and Lambda Invoke)`,
         );
       }
       let body: Body;

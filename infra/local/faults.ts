@@ -163,6 +163,6 @@ export function dynamoDbFaultFront(dynalite: Server, injector: FaultInjector): S
   return server;
 }
 
-/** Step Functions calls on the local AWS endpoint (Secrets Manager and Lambda Invoke there are never failed). */
+/** Step Functions calls on the local AWS endpoint (Secrets Manager, Parameter Store and Lambda Invoke there are never failed). */
 export const isStepFunctionsCall = (req: IncomingMessage): boolean =>
   String(req.headers['x-amz-target'] ?? '').startsWith('AWSStepFunctions.');

@@ -131,6 +131,7 @@ export function endpointEnvironment(urls: LocalUrls): Record<string, string> {
     AWS_ENDPOINT_URL_SES: urls.ses,
     AWS_ENDPOINT_URL_SFN: urls.aws,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: urls.aws,
+    AWS_ENDPOINT_URL_SSM: urls.aws,
     AWS_ENDPOINT_URL_LAMBDA: urls.aws,
   };
 }

@@ -2,7 +2,8 @@ import { rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { ConfigurationError, type Organisation } from '../../functions/core/config.ts';
 import { loadOrganisation } from '../config.ts';
-import { alertSources, pascalCase } from '../constructs/secrets.ts';
+import { alertSourceParameterName, alertSources } from '../constructs/secrets.ts';
+import { CustomResourceError } from './custom-resources.ts';
 import { endpointEnvironment } from './functions.ts';
 import { PolicyProblemsError } from './iam/local-iam.ts';
 import { synthesize } from './synth.ts';
@@ -116,7 +117,7 @@ function printBanner(target: LocalTarget, organisation: Organisation, waitScale?
     '',
     `  API           ${urls.api}`,
     `  Mail viewer   ${urls.ses}`,
-    `  AWS endpoint  ${urls.aws}   (Step Functions, Secrets Manager, Lambda Invoke)`,
+    `  AWS endpoint  ${urls.aws}   (Step Functions, SSM Parameter Store, Lambda Invoke)`,
     `  DynamoDB      ${urls.dynamodb}`,
     '',
     'Operator token (operator routes, e.g. GET /incidents, take it instead of AWS IAM):',
@@ -138,9 +139,13 @@ function printBanner(target: LocalTarget, organisation: Organisation, waitScale?
     ...Object.entries(env).map(([k, v]) => `  export ${k}=${v}`),
     ...target.stateMachines.map((arn) => `  aws stepfunctions list-executions --state-machine-arn ${arn}`),
   ];
-  for (const [name, value] of Object.entries(target.secrets)) {
-    const source = alertSourceOf(name);
-    if (!source) continue;
+  // Each source's credential is the `current` value of its SecureString parameter, as on AWS.
+  const parameters = target.parameters;
+  const path = alertSourceParameterName(target.model.stackName, '<source>');
+  lines.push('', `Alert source credentials (aws ssm get-parameter --with-decryption --name ${path}):`);
+  for (const source of alertSources) {
+    const value = parameters[alertSourceParameterName(target.model.stackName, source)];
+    if (value === undefined) continue;
     const credential = currentValue(value);
     lines.push('', `Alert source "${source}": credential ${credential}`);
     if (source === 'alertmanager') lines.push(...alertmanagerExample(urls.api, credential, organisation));
@@ -158,12 +163,6 @@ function formatDuration(seconds: number): string {
   if (seconds < 60) return `${Number(seconds.toPrecision(3))} s`;
   if (seconds < 3600) return `${Number((seconds / 60).toPrecision(3))} min`;
   return `${Number((seconds / 3600).toPrecision(3))} h`;
-}
-
-function alertSourceOf(secretName: string): string | undefined {
-  if (!secretName.startsWith('AlertSourceSecret')) return undefined;
-  const suffix = secretName.slice('AlertSourceSecret'.length);
-  return alertSources.find((s) => pascalCase(s) === suffix) ?? suffix.toLowerCase();
 }
 
 function currentValue(secret: string): string {
@@ -234,7 +233,8 @@ main().catch((error: unknown) => {
     error instanceof DataDirInUseError ||
     error instanceof StartError ||
     error instanceof TemplateError ||
-    error instanceof PolicyProblemsError
+    error instanceof PolicyProblemsError ||
+    error instanceof CustomResourceError
   ) {
     console.error(error.message);
   } else {

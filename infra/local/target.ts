@@ -11,6 +11,11 @@ import { join, resolve } from 'node:path';
 import { createAdminApi } from './admin-api.ts';
 import { alarmsFromTemplate, LocalAlarms } from './alarms.ts';
 import { createAwsApi } from './aws-api.ts';
+import {
+  CustomResourceResponses,
+  createCustomResources,
+  customResourcesFromTemplate,
+} from './custom-resources.ts';
 import { createDynalite, ensureTables, tablesFromTemplate } from './dynamodb.ts';
 import {
   type FaultCounts,
@@ -28,6 +33,7 @@ import { iamModeFromEnv, LocalIam } from './iam/local-iam.ts';
 import { type LocalSchedule, Scheduler, type ScheduleTarget, schedulesFromTemplate } from './schedules.ts';
 import { SecretStore } from './secrets.ts';
 import { startSes } from './ses.ts';
+import { ParameterStore } from './ssm.ts';
 import {
   type StepFunctionsOptions,
   StepFunctionsService,
@@ -38,7 +44,8 @@ import { type LocalUrls, loadAssembly, StackModel } from './template.ts';
 /**
  * The local target: the synthesized stack running on one machine. It reads the assembly, starts the stand-ins
  * (dynalite, aws-ses-v2-local, the local AWS endpoint, the HTTP API), then wires the template's functions,
- * routes, state machines, schedules, tables and secrets to them.
+ * routes, state machines, schedules, tables and secrets to them, and creates its custom resources (the
+ * SecureString parameters) by running their functions as CloudFormation would.
  */
 
 export type Service = 'api' | 'ses' | 'aws' | 'dynamodb';
@@ -73,8 +80,10 @@ export interface LocalTarget {
   /** The endpoints the functions call: DynamoDB and SES through fronts that authorise each call (IAM). */
   functionUrls: LocalUrls;
   operatorToken: string;
-  /** Secret name -> current value. */
+  /** Secret name -> current value (Secrets Manager secrets of the template, if it has any). */
   readonly secrets: Record<string, string>;
+  /** SSM parameter name -> value (decrypted): what the stack's custom resources created, and any put since. */
+  readonly parameters: Record<string, string>;
   /** Local table names. */
   tables: string[];
   /** Local state machine ARNs. */
@@ -182,6 +191,8 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
     const tables = tablesFromTemplate(model);
     await ensureTables(urls.dynamodb, model.region, tables, log);
     const secrets = new SecretStore(model, dataDir, log);
+    const parameters = new ParameterStore(dataDir, model.region, model.account);
+    const customResources = customResourcesFromTemplate(model);
     const lambda = new LambdaRuntime(functionsFromTemplate(model, functionUrls), log);
     closers.push(() => lambda.stop());
     const stepFunctions = new StepFunctionsService(
@@ -237,14 +248,26 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
         authorizeInvoke: (route, sourceArn) => localIam.apiInvoke(route.functionArn, sourceArn),
       }),
     );
-    const awsApi = createAwsApi({ stepFunctions, secrets, lambda, log, authorize: localIam.awsEndpoint });
+    const awsApi = createAwsApi({
+      stepFunctions,
+      secrets,
+      parameters,
+      lambda,
+      log,
+      authorize: localIam.awsEndpoint,
+    });
     const awsEndpoint = faults ? withFaults(awsApi, faults, 'stepFunctions', isStepFunctionsCall) : awsApi;
     // The Scheduler is made below; the admin routes (/_local/) reach it once it is.
     let scheduler: Scheduler | undefined;
     const admin = createAdminApi({ schedules: () => scheduler, operatorToken, log });
+    // The custom resources' functions answer CloudFormation at a ResponseURL on the same endpoint (as a pre-signed
+    // S3 URL, it carries no AWS signature).
+    const responses = new CustomResourceResponses(() => urls.aws);
     aws.use(async (req, res) => {
+      if (await responses.handle(req, res)) return;
       if (!(await admin(req, res))) await awsEndpoint(req, res);
     });
+    await createCustomResources(model, customResources, { lambda, responses, log });
 
     const fire = async (schedule: LocalSchedule, target: ScheduleTarget, event: string) => {
       const refused =
@@ -275,6 +298,9 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
       operatorToken,
       get secrets() {
         return Object.fromEntries(secrets.list().map((s) => [s.name, s.value]));
+      },
+      get parameters() {
+        return Object.fromEntries(parameters.list().map((p) => [p.name, p.value]));
       },
       tables: tables.map((t) => t.name),
       stateMachines: stepFunctions.stateMachines.map((m) => m.arn),

@@ -53,10 +53,10 @@ export async function startBenchTarget(
   };
 }
 
-/** The link signing keys the functions use, read from the local secret (named `...LinkSigning...`). */
+/** The link signing keys the functions use, read from their local parameter (`.../link-signing-keys`). */
 export function localSigningKeys(target: LocalTarget): SigningKeys {
-  const entry = Object.entries(target.secrets).find(([name]) => /link-?signing/i.test(name));
-  if (!entry) throw new Error(`no link signing secret among ${Object.keys(target.secrets).join(', ')}`);
+  const entry = Object.entries(target.parameters).find(([name]) => name.endsWith('/link-signing-keys'));
+  if (!entry) throw new Error(`no link signing keys among ${Object.keys(target.parameters).join(', ')}`);
   return parseSigningKeys(entry[1]);
 }
 

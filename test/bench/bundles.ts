@@ -52,6 +52,7 @@ const clientClass: Record<string, string> = {
   '@aws-sdk/client-sfn': 'SFNClient',
   '@aws-sdk/client-sesv2': 'SESv2Client',
   '@aws-sdk/client-secrets-manager': 'SecretsManagerClient',
+  '@aws-sdk/client-ssm': 'SSMClient',
   '@aws-sdk/client-sso': 'SSOClient',
   '@aws-sdk/client-sso-oidc': 'SSOOIDCClient',
   '@aws-sdk/client-sts': 'STSClient',

@@ -244,8 +244,10 @@ export interface TargetProbe {
 }
 
 function alertmanagerToken(target: LocalTarget): string {
-  const entry = Object.entries(target.secrets).find(([name]) => name.toLowerCase().endsWith('alertmanager'));
-  if (!entry) throw new Error('the stack has no alertmanager secret');
+  const entry = Object.entries(target.parameters).find(([name]) =>
+    name.endsWith('/alert-sources/alertmanager'),
+  );
+  if (!entry) throw new Error('the stack has no alertmanager credential parameter');
   return (JSON.parse(entry[1]) as { current: string }).current;
 }
 

@@ -1,8 +1,9 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertSourceParameterName, linkSigningKeysParameterName } from '../../infra/constructs/secrets.ts';
 import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
 
 /**
@@ -28,6 +29,8 @@ const dynamo = (key: { accessKeyId: string; secretAccessKey: string }) =>
     maxAttempts: 1,
   });
 const table = () => hotline.target.tables[0] ?? '';
+const ssm = (functionId: string) =>
+  new SSMClient({ endpoint: hotline.target.urls.aws, region, credentials: as(functionId), maxAttempts: 1 });
 const mail = (from: string, raw = false) =>
   new SendEmailCommand({
     FromEmailAddress: from,
@@ -135,7 +138,7 @@ describe('IAM on the local target', () => {
     ).toContain('identity/someone-else@example.com');
   });
 
-  it('refuses Step Functions and Secrets Manager calls a role does not allow', async () => {
+  it('refuses Step Functions and Parameter Store calls a role does not allow', async () => {
     const sfn = new SFNClient({
       endpoint: hotline.target.urls.aws,
       region,
@@ -147,16 +150,54 @@ describe('IAM on the local target', () => {
     );
     expect(start.name).toBe('AccessDeniedException');
     expect(start.message).toContain('states:StartExecution on resource: arn:aws:states:');
-    const secrets = new SecretsManagerClient({
-      endpoint: hotline.target.urls.aws,
-      region,
-      credentials: as('ListIncidents'),
-      maxAttempts: 1,
-    });
-    const secretId = Object.keys(hotline.target.secrets)[0] ?? '';
-    const read = await refusal(secrets.send(new GetSecretValueCommand({ SecretId: secretId })));
+    const read = await refusal(
+      ssm('ListIncidents').send(
+        new GetParameterCommand({
+          Name: alertSourceParameterName('Hotline', 'alertmanager'),
+          WithDecryption: true,
+        }),
+      ),
+    );
     expect(read.name).toBe('AccessDeniedException');
-    expect(read.message).toContain('secretsmanager:GetSecretValue');
+    expect(read.message).toContain('ssm:GetParameter on resource: arn:aws:ssm:');
+  });
+
+  it("refuses a function another's credential parameter, as each reads only its own", async () => {
+    const alertmanager = alertSourceParameterName('Hotline', 'alertmanager');
+    const linkKeys = linkSigningKeysParameterName('Hotline');
+    // Each reads its own, decrypted...
+    const own = await ssm('IngestAlert').send(
+      new GetParameterCommand({ Name: alertmanager, WithDecryption: true }),
+    );
+    expect(JSON.parse(own.Parameter?.Value ?? '')).toEqual({ current: hotline.secretOf('alertmanager') });
+    const keys = await ssm('LinkDecision').send(
+      new GetParameterCommand({ Name: linkKeys, WithDecryption: true }),
+    );
+    expect(JSON.parse(keys.Parameter?.Value ?? '')).toMatchObject({ activeKeyId: 'k1' });
+    // ...and not the other's, nor by its ARN.
+    const foreign = await refusal(
+      ssm('LinkDecision').send(new GetParameterCommand({ Name: alertmanager, WithDecryption: true })),
+    );
+    expect(foreign.name).toBe('AccessDeniedException');
+    expect(foreign.message).toContain(
+      'LinkDecision is not authorized to perform: ssm:GetParameter on resource: arn:aws:ssm:us-east-1:000000000000:parameter/hotline/Hotline/alert-sources/alertmanager',
+    );
+    const byArn = await refusal(
+      ssm('IngestAlert').send(
+        new GetParameterCommand({
+          Name: 'arn:aws:ssm:us-east-1:000000000000:parameter/hotline/Hotline/link-signing-keys',
+        }),
+      ),
+    );
+    expect(byArn.name).toBe('AccessDeniedException');
+    // No function may write a credential; only the deploy-time custom resource's role may create one.
+    const write = await refusal(
+      ssm('IngestAlert').send(
+        new PutParameterCommand({ Name: alertmanager, Value: '{}', Type: 'SecureString', Overwrite: true }),
+      ),
+    );
+    expect(write.message).toContain('ssm:PutParameter');
+    expect(JSON.parse(hotline.target.parameters[alertmanager] ?? '')).toHaveProperty('current');
   });
 
   it('refuses an unknown key, and lets the administrator through', async () => {
@@ -182,7 +223,9 @@ describe('IAM on the local target', () => {
         'RespondToIncident ses:SendRawEmail',
         'Reports ses:SendEmail',
         'ListIncidents states:StartExecution',
-        'ListIncidents secretsmanager:GetSecretValue',
+        'ListIncidents ssm:GetParameter',
+        'LinkDecision ssm:GetParameter',
+        'IngestAlert ssm:PutParameter',
       ]),
     );
   });

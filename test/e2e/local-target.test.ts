@@ -181,6 +181,7 @@ describe('functions from the template', () => {
       AWS_ENDPOINT_URL_DYNAMODB: base.functionUrls.dynamodb,
       AWS_ENDPOINT_URL_SFN: base.urls.aws,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: base.urls.aws,
+      AWS_ENDPOINT_URL_SSM: base.urls.aws,
       AWS_ENDPOINT_URL_SESV2: base.functionUrls.ses,
       STATE_MACHINE_ARN: base.stateMachines[0],
       // Each function calls as itself.

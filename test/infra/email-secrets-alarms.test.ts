@@ -1,7 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { HotlineStack } from '../../infra/hotline-stack.ts';
-import { logicalId, ref, synthesized } from './stack.ts';
+import { logicalId, ref, synthesized, synthesizedWithContext } from './stack.ts';
 
 describe('email, secrets and alarms', () => {
   let stack: HotlineStack;
@@ -36,43 +36,79 @@ describe('email, secrets and alarms', () => {
     });
   });
 
-  it('generates one credential per alert source and the link signing keys', () => {
-    expect(stack.alertSourceSecrets.alertmanager?.node.path).toBe('Hotline/AlertSourceSecretAlertmanager');
-    expect(stack.linkSigningKeys.node.path).toBe('Hotline/LinkSigningKeys');
-    const secrets = template.findResources('AWS::SecretsManager::Secret');
+  it('generates one SecureString parameter per alert source and one for the link signing keys, no secret', () => {
+    // Standard parameters cost nothing; a Secrets Manager secret is $0.40 a month.
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    template.resourceCountIs('AWS::SSM::Parameter', 0);
+    const parameters = template.findResources('Custom::SecureStringParameter');
     // Every source with a shared credential, and the link keys; CloudWatch authenticates by SNS signature.
-    expect(Object.keys(stack.alertSourceSecrets).sort()).toEqual([
+    expect(Object.keys(stack.alertSourceCredentials).sort()).toEqual([
       'alertmanager',
       'datadog',
       'generic',
       'grafana',
       'pagerduty',
     ]);
-    expect(Object.keys(secrets)).toHaveLength(6);
-    for (const [source, secret] of Object.entries(stack.alertSourceSecrets)) {
-      expect(secrets[logicalId(secret)]?.Properties.GenerateSecretString).toEqual({
-        SecretStringTemplate: '{}',
-        GenerateStringKey: 'current',
-        ExcludePunctuation: true,
+    expect(Object.keys(parameters)).toHaveLength(6);
+    const serviceToken = { 'Fn::GetAtt': [logicalId(stack.credentials.function), 'Arn'] };
+    for (const [source, parameter] of Object.entries(stack.alertSourceCredentials)) {
+      expect(parameters[logicalId(parameter.resource)]?.Properties).toEqual({
+        ServiceToken: serviceToken,
+        Name: `/hotline/Hotline/alert-sources/${source}`,
+        Description: expect.stringContaining(`POST /alerts/${source}`),
+        Template: '{}',
+        GenerateKey: 'current',
         // PagerDuty routing keys are 32 characters; Events API clients may check.
-        PasswordLength: source === 'pagerduty' ? 32 : 48,
+        Length: source === 'pagerduty' ? 32 : 48,
+        Retain: true,
       });
     }
-    expect(secrets[logicalId(stack.linkSigningKeys)]?.Properties.GenerateSecretString).toEqual({
-      SecretStringTemplate: '{"activeKeyId":"k1"}',
-      GenerateStringKey: 'k1',
-      ExcludePunctuation: true,
-      PasswordLength: 64,
+    expect(parameters[logicalId(stack.linkSigningKeys.resource)]?.Properties).toMatchObject({
+      ServiceToken: serviceToken,
+      Name: '/hotline/Hotline/link-signing-keys',
+      Template: '{"activeKeyId":"k1"}',
+      GenerateKey: 'k1',
+      Length: 64,
+      Retain: true,
     });
+    // Kept with the stack's data, as the table is: CloudFormation sends no Delete.
+    for (const parameter of Object.values(parameters)) expect(parameter.DeletionPolicy).toBe('Retain');
   });
 
-  it('exports the API URL, table, state machine and secret ARNs', () => {
+  it('lets the custom resource create exactly those parameters, and delete them only when data is not retained', async () => {
+    const arns = [...Object.values(stack.alertSourceCredentials), stack.linkSigningKeys].map((p) =>
+      JSON.stringify(stack.resolve(p.parameterArn)),
+    );
+    const roleId = logicalId(stack.credentials.function.executionRole);
+    const ssmStatements = (t: Template, role: string) =>
+      Object.values(t.findResources('AWS::IAM::Policy'))
+        .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: role }]))
+        .flatMap(
+          (p) => p.Properties.PolicyDocument.Statement as Array<{ Action: unknown; Resource: unknown }>,
+        )
+        .filter((st) => [st.Action].flat().some((a) => String(a).startsWith('ssm:')));
+    const retained = ssmStatements(template, roleId);
+    expect(retained.map((st) => st.Action)).toEqual(arns.map(() => 'ssm:PutParameter'));
+    expect(retained.map((st) => JSON.stringify(st.Resource)).sort()).toEqual([...arns].sort());
+
+    const throwAway = await synthesizedWithContext({ retainData: 'false' });
+    const dropped = ssmStatements(throwAway, roleId);
+    expect(dropped.map((st) => st.Action)).toEqual(
+      arns.map(() => ['ssm:PutParameter', 'ssm:DeleteParameter']),
+    );
+    const customs = Object.values(throwAway.findResources('Custom::SecureStringParameter'));
+    expect(customs.map((c) => [c.Properties.Retain, c.DeletionPolicy])).toEqual(
+      customs.map(() => [false, 'Delete']),
+    );
+  });
+
+  it('exports the API URL, table, state machine and credential parameter names', () => {
     template.hasOutput('TableName', { Value: ref(stack.table) });
     template.hasOutput('StateMachineArn', { Value: ref(stack.stateMachine) });
-    template.hasOutput('AlertSourceSecretAlertmanagerArn', {
-      Value: ref(stack.alertSourceSecrets.alertmanager),
+    template.hasOutput('AlertSourceCredentialAlertmanagerParameter', {
+      Value: '/hotline/Hotline/alert-sources/alertmanager',
     });
-    template.hasOutput('LinkSigningKeysArn', { Value: ref(stack.linkSigningKeys) });
+    template.hasOutput('LinkSigningKeysParameter', { Value: '/hotline/Hotline/link-signing-keys' });
     template.hasOutput('ApiUrl', {});
   });
 

@@ -20,12 +20,13 @@ const actionsOf: Record<Capability, { table?: string[]; index?: string; calls?: 
   mail: { calls: ['ses:SendEmail'] },
   // SES v2 SendEmail with Content.Raw is authorised as SendRawEmail.
   'mail:raw': { calls: ['ses:SendRawEmail'] },
-  links: { calls: ['secretsmanager:GetSecretValue'] },
+  // The link keys' SecureString parameter (no KMS call: the AWS managed key aws/ssm).
+  links: { calls: ['ssm:GetParameter'] },
   publicBaseUrl: {},
   'workflow:start': { calls: ['states:StartExecution'] },
   'workflow:executions': { calls: ['states:DescribeExecution'] },
   'workflow:callback': { calls: ['states:SendTaskSuccess'] },
-  'secrets:alertSources': { calls: ['secretsmanager:GetSecretValue'] },
+  'secrets:alertSources': { calls: ['ssm:GetParameter'] },
   metrics: {},
   // Asynchronous Invoke of the report runner function.
   'reports:run': { calls: ['lambda:InvokeFunction'] },
@@ -36,7 +37,7 @@ export interface FunctionGrants {
   table: string[];
   /** The indexes it may Query. */
   indexes: string[];
-  /** Other calls, on the mail identity, the state machine and the secrets. */
+  /** Other calls, on the mail identity, the state machine and the credential parameters. */
   calls: string[];
 }
 

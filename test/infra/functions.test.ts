@@ -1,8 +1,9 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Capability, capabilities, sourceSecretEnv } from '../../functions/adapters/capabilities.ts';
+import { type Capability, capabilities, sourceCredentialEnv } from '../../functions/adapters/capabilities.ts';
 import { type FunctionDeclaration, functionDeclarations } from '../../functions/handlers/capabilities.ts';
 import type { IncidentWorkflow } from '../../infra/constructs/incident-workflow.ts';
+import type { SecureParameter } from '../../infra/constructs/secrets.ts';
 import { type FunctionId, functionSpecs, type HotlineStack } from '../../infra/hotline-stack.ts';
 import { grantsOf, mailingFunctions } from './function-grants.ts';
 import { arnOf, exampleOrganisation, logicalId, ref, synthesized } from './stack.ts';
@@ -33,6 +34,7 @@ describe('functions', () => {
       .flatMap((s) => [s.Action].flat());
   const allActions = (id: FunctionId) => statements(id).flatMap((s) => [s.Action].flat());
   const tableCalls = (id: FunctionId) => allActions(id).filter((a) => a.startsWith('dynamodb:'));
+  const parameterArn = (parameter: SecureParameter) => stack.resolve(parameter.parameterArn);
   const indexArn = (index: string) => ({ 'Fn::Join': ['', [arnOf(stack.table), `/index/${index}`]] });
 
   /** The item calls each function's code makes (adapters/table.ts), and nothing else. */
@@ -63,15 +65,17 @@ describe('functions', () => {
       'POWERTOOLS_LOG_LEVEL',
       ...uses.flatMap((c) => capabilities[c].env),
       ...(uses.includes('secrets:alertSources')
-        ? Object.keys(stack.alertSourceSecrets).map(sourceSecretEnv)
+        ? Object.keys(stack.alertSourceCredentials).map(sourceCredentialEnv)
         : []),
     ]);
     expect(Object.keys(env(id)).sort()).toEqual([...expected].sort());
   });
 
-  it('creates exactly the contract functions, as direct children of the stack', () => {
-    template.resourceCountIs('AWS::Lambda::Function', ids.length);
+  it('creates exactly the contract functions, as direct children of the stack, and the deploy-time one', () => {
+    // Beside them, only the function behind the SecureString parameters' custom resource (deploy time only).
+    template.resourceCountIs('AWS::Lambda::Function', ids.length + 1);
     for (const id of ids) expect(stack.functions[id].node.path).toBe(`Hotline/${id}`);
+    expect(stack.credentials.function.node.path).toBe('Hotline/Credentials/SecureParameterFunction');
   });
 
   it.each(ids)('%s runs Node 24 on arm64 with tracing, its measured memory and source maps', (id) => {
@@ -172,11 +176,11 @@ describe('functions', () => {
     expect(allActions('StatusPage').filter((a) => !/^(dynamodb|logs|xray):/.test(a))).toEqual([]);
   });
 
-  it('binds IngestAlert to the table, the state machine and the alertmanager secret', () => {
+  it('binds IngestAlert to the table, the state machine and the alertmanager credential', () => {
     expect(env('IngestAlert')).toMatchObject({
       TABLE_NAME: ref(stack.table),
       STATE_MACHINE_ARN: ref(stack.stateMachine),
-      ALERTMANAGER_SECRET_ARN: ref(stack.alertSourceSecrets.alertmanager),
+      ALERTMANAGER_CREDENTIAL_PARAMETER: '/hotline/Hotline/alert-sources/alertmanager',
     });
     expect(actionsOn('IngestAlert', arnOf(stack.table))).toEqual(
       expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem']),
@@ -188,19 +192,32 @@ describe('functions', () => {
     ]);
     const stateActions = allActions('IngestAlert').filter((a) => a.startsWith('states:'));
     expect(stateActions.sort()).toEqual(['states:SendTaskSuccess', 'states:StartExecution']);
-    expect(actionsOn('IngestAlert', ref(stack.alertSourceSecrets.alertmanager))).toContain(
-      'secretsmanager:GetSecretValue',
-    );
+    expect(actionsOn('IngestAlert', parameterArn(stack.alertSourceCredentials.alertmanager))).toEqual([
+      'ssm:GetParameter',
+    ]);
   });
 
   it.each(['ListIncidents', 'GetIncident', 'StatusPage'] as const)('gives %s nothing but the table', (id) => {
-    expect(allActions(id).filter((a) => /^(states|ses|secretsmanager):/.test(a))).toEqual([]);
+    expect(allActions(id).filter((a) => /^(states|ses|secretsmanager|ssm|kms):/.test(a))).toEqual([]);
   });
 
-  it('binds IngestAlert to every shared-credential source secret, and gives it no mail', () => {
-    for (const [source, secret] of Object.entries(stack.alertSourceSecrets)) {
-      expect(env('IngestAlert')[`${source.toUpperCase()}_SECRET_ARN`]).toEqual(ref(secret));
+  it('binds IngestAlert to every shared-credential source parameter, read only, and gives it no mail', () => {
+    for (const [source, parameter] of Object.entries(stack.alertSourceCredentials)) {
+      expect(env('IngestAlert')[`${source.toUpperCase()}_CREDENTIAL_PARAMETER`]).toBe(
+        `/hotline/Hotline/alert-sources/${source}`,
+      );
+      expect(actionsOn('IngestAlert', parameterArn(parameter))).toEqual(['ssm:GetParameter']);
     }
+    // Exactly those five, no path wildcard, and no KMS grant: the AWS managed key aws/ssm needs none.
+    const ssmResources = statements('IngestAlert')
+      .filter((s) => [s.Action].flat().some((a) => a.startsWith('ssm:')))
+      .map((s) => JSON.stringify(s.Resource));
+    expect(ssmResources.sort()).toEqual(
+      Object.values(stack.alertSourceCredentials)
+        .map((p) => JSON.stringify(parameterArn(p)))
+        .sort(),
+    );
+    expect(allActions('IngestAlert').filter((a) => /^(kms|secretsmanager):/.test(a))).toEqual([]);
     expect(allActions('IngestAlert').filter((a) => a.startsWith('ses:'))).toEqual([]);
     expect(allActions('IngestAlert')).toContain('states:SendTaskSuccess');
   });
@@ -210,7 +227,7 @@ describe('functions', () => {
       TABLE_NAME: ref(stack.table),
       STATE_MACHINE_ARN: ref(stack.stateMachine),
     });
-    expect(allActions('DeclareIncident').filter((a) => /^(ses|secretsmanager):/.test(a))).toEqual([]);
+    expect(allActions('DeclareIncident').filter((a) => /^(ses|secretsmanager|ssm):/.test(a))).toEqual([]);
   });
 
   it.each(mailing)(
@@ -273,7 +290,9 @@ describe('functions', () => {
         id === 'WorkflowStep' ? stack.resolve(workflow.stateMachineArnByName) : ref(stack.stateMachine),
       );
     }
-    expect(env('WorkflowStep')).toMatchObject({ LINK_SIGNING_SECRET_ARN: ref(stack.linkSigningKeys) });
+    expect(env('WorkflowStep')).toMatchObject({
+      LINK_SIGNING_KEYS_PARAMETER: '/hotline/Hotline/link-signing-keys',
+    });
   });
 
   it('gives WorkflowStep the API endpoint as PUBLIC_BASE_URL unless the organisation names one', async () => {
@@ -293,15 +312,17 @@ describe('functions', () => {
   it('binds LinkDecision to the table, the link keys, the workflow callback and the mailer, and no other secret', () => {
     expect(env('LinkDecision')).toMatchObject({
       TABLE_NAME: ref(stack.table),
-      LINK_SIGNING_SECRET_ARN: ref(stack.linkSigningKeys),
+      LINK_SIGNING_KEYS_PARAMETER: stack.linkSigningKeys.parameterName,
       PUBLIC_BASE_URL: { 'Fn::GetAtt': [logicalId(stack.api), 'ApiEndpoint'] },
     });
     // Resuming a task needs only its token, not the machine's ARN.
     expect(env('LinkDecision')).not.toHaveProperty('STATE_MACHINE_ARN');
     const secretStatements = statements('LinkDecision').filter((s) =>
-      [s.Action].flat().some((a) => a.startsWith('secretsmanager:')),
+      [s.Action].flat().some((a) => /^(ssm|secretsmanager|kms):/.test(a)),
     );
-    expect(secretStatements.map((s) => s.Resource)).toEqual([ref(stack.linkSigningKeys)]);
+    expect(secretStatements.map((s) => [s.Action, s.Resource])).toEqual([
+      ['ssm:GetParameter', parameterArn(stack.linkSigningKeys)],
+    ]);
     // An acknowledgement resumes the waiting workflow task: SendTaskSuccess on this state machine only.
     const resume = statements('LinkDecision').filter((s) =>
       [s.Action].flat().some((a) => a.startsWith('states:')),
@@ -345,12 +366,12 @@ describe('functions', () => {
       JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.stateMachine), 'Name'] }),
     );
     // Its mail to the operators links the incident's page: it signs view links with the link keys.
-    expect(env('SweepUnstartedWorkflows')).toHaveProperty('LINK_SIGNING_SECRET_ARN');
+    expect(env('SweepUnstartedWorkflows')).toHaveProperty('LINK_SIGNING_KEYS_PARAMETER');
     expect(
       allActions('SweepUnstartedWorkflows')
-        .filter((a) => a.startsWith('secretsmanager:'))
+        .filter((a) => /^(ssm|secretsmanager):/.test(a))
         .sort(),
-    ).toEqual(['secretsmanager:GetSecretValue']);
+    ).toEqual(['ssm:GetParameter']);
     // Metrics go out as log lines: no cloudwatch:PutMetricData.
     expect(allActions('SweepUnstartedWorkflows').filter((a) => a.startsWith('cloudwatch:'))).toEqual([]);
     // The sweeps count their failed items too: only they have a metrics namespace.

@@ -1,6 +1,6 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalTarget } from '../../infra/local/target.ts';
 import { States } from '../../infra/workflow/states.ts';
@@ -113,7 +113,7 @@ describe('fault injection on the local target', () => {
     expect(after.filter(Boolean)).toEqual([]);
   });
 
-  it('fails Step Functions calls the same two ways, and leaves Secrets Manager alone', async () => {
+  it('fails Step Functions calls the same two ways, and leaves Parameter Store alone', async () => {
     const sfn = new SFNClient({ ...once, endpoint: target.urls.aws });
     const [stateMachineArn] = target.stateMachines;
     const stats = () => target.faultStats().stepFunctions;
@@ -139,9 +139,9 @@ describe('fault injection on the local target', () => {
         }),
       ),
     );
-    const secrets = new SecretsManagerClient({ ...once, endpoint: target.urls.aws });
+    const ssm = new SSMClient({ ...once, endpoint: target.urls.aws });
     const secretReads = await outcomes(40, () =>
-      secrets.send(new GetSecretValueCommand({ SecretId: Object.keys(target.secrets)[0] })),
+      ssm.send(new GetParameterCommand({ Name: Object.keys(target.parameters)[0], WithDecryption: true })),
     );
     target.setFaults({ stepFunctions: 0 });
 

@@ -21,6 +21,14 @@ import {
   TaskDoesNotExist,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
+import {
+  DeleteParameterCommand,
+  GetParameterCommand,
+  ParameterAlreadyExists,
+  ParameterNotFound,
+  PutParameterCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareDefinition, WAIT_RESOURCE } from '../../infra/local/asl.ts';
@@ -28,6 +36,7 @@ import { createAwsApi } from '../../infra/local/aws-api.ts';
 import { readJson } from '../../infra/local/data-files.ts';
 import { LambdaError, type LambdaRuntime } from '../../infra/local/functions.ts';
 import { SecretStore } from '../../infra/local/secrets.ts';
+import { ParameterStore } from '../../infra/local/ssm.ts';
 import { type LocalStateMachine, StepFunctionsService } from '../../infra/local/stepfunctions.ts';
 import { loadAssembly, StackModel } from '../../infra/local/template.ts';
 import { eventually } from '../support/eventually.ts';
@@ -158,12 +167,13 @@ describe('prepareDefinition', () => {
   });
 });
 
-describe('local Step Functions and Secrets Manager endpoint', () => {
+describe('local Step Functions, Secrets Manager and Parameter Store endpoint', () => {
   let dir: string;
   let server: Server;
   let sfnService: StepFunctionsService;
   let sfn: SFNClient;
   let secretsClient: SecretsManagerClient;
+  let ssm: SSMClient;
   const calls: Array<{ name: string; event: Record<string, unknown> }> = [];
   /** Work fails twice with Flaky for each `flaky` id (its execution's own), then succeeds. */
   const flakyFailures = new Map<unknown, number>();
@@ -225,12 +235,14 @@ describe('local Step Functions and Secrets Manager endpoint', () => {
       retryIntervalOverrides: { Work: 0 },
     });
     const secrets = new SecretStore(model, dir, log);
-    server = createServer(createAwsApi({ stepFunctions: sfnService, secrets, lambda, log }));
+    const parameters = new ParameterStore(dir, region, '000000000000');
+    server = createServer(createAwsApi({ stepFunctions: sfnService, secrets, parameters, lambda, log }));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const address = server.address() as { port: number };
     const endpoint = `http://127.0.0.1:${address.port}`;
     sfn = new SFNClient({ endpoint, region, credentials });
     secretsClient = new SecretsManagerClient({ endpoint, region, credentials });
+    ssm = new SSMClient({ endpoint, region, credentials });
   });
 
   afterAll(async () => {
@@ -377,6 +389,43 @@ describe('local Step Functions and Secrets Manager endpoint', () => {
     expect(readFileSync(join(dir, 'secrets.json'), 'utf8')).toContain(
       JSON.parse(out.SecretString ?? '').current,
     );
+  });
+
+  it('keeps SecureString parameters as Parameter Store does: once unless overwritten, decrypted when asked, in a private file', async () => {
+    const Name = '/hotline/S/alert-sources/alertmanager';
+    const first = JSON.stringify({ current: 'c'.repeat(48) });
+    expect(
+      await ssm.send(
+        new PutParameterCommand({ Name, Value: first, Type: 'SecureString', KeyId: 'alias/aws/ssm' }),
+      ),
+    ).toMatchObject({ Version: 1, Tier: 'Standard' });
+    // Overwrite false (the default) keeps the value: what makes the custom resource's Create idempotent.
+    await expect(
+      ssm.send(new PutParameterCommand({ Name, Value: '{}', Type: 'SecureString', Overwrite: false })),
+    ).rejects.toBeInstanceOf(ParameterAlreadyExists);
+    const read = await ssm.send(new GetParameterCommand({ Name, WithDecryption: true }));
+    expect(read.Parameter).toMatchObject({
+      Name,
+      Type: 'SecureString',
+      Value: first,
+      Version: 1,
+      ARN: 'arn:aws:ssm:us-east-1:000000000000:parameter/hotline/S/alert-sources/alertmanager',
+    });
+    // Without decryption, never the value.
+    const sealed = await ssm.send(new GetParameterCommand({ Name }));
+    expect(sealed.Parameter?.Value).not.toContain('c'.repeat(48));
+    // A rotation overwrites (current/previous), by name or ARN.
+    const rotated = JSON.stringify({ current: 'n'.repeat(48), previous: 'c'.repeat(48) });
+    await ssm.send(new PutParameterCommand({ Name, Value: rotated, Type: 'SecureString', Overwrite: true }));
+    const byArn = await ssm.send(
+      new GetParameterCommand({ Name: read.Parameter?.ARN ?? '', WithDecryption: true }),
+    );
+    expect(byArn.Parameter).toMatchObject({ Value: rotated, Version: 2 });
+    expect(statSync(join(dir, 'parameters.json')).mode & 0o777).toBe(0o600);
+    // A new store on the same folder (a restart) has the same values.
+    expect(new ParameterStore(dir, region, '000000000000').get(Name).value).toBe(rotated);
+    await ssm.send(new DeleteParameterCommand({ Name }));
+    await expect(ssm.send(new GetParameterCommand({ Name }))).rejects.toBeInstanceOf(ParameterNotFound);
   });
 
   it('enforces TimeoutSecondsPath and HeartbeatSeconds on token waits, scaled for tests', async () => {

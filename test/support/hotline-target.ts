@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { inject } from 'vitest';
+import { alertSourceParameterName } from '../../infra/constructs/secrets.ts';
 import {
   type LocalTarget,
   type StartLocalTargetOptions,
@@ -40,11 +41,11 @@ export async function startHotline(
   return {
     target,
     secretOf(source) {
-      const entry = Object.entries(target.secrets).find(([name]) =>
-        name.toLowerCase().endsWith(source.toLowerCase()),
-      );
-      if (!entry) throw new Error(`no secret for ${source} among ${Object.keys(target.secrets).join(', ')}`);
-      return (JSON.parse(entry[1]) as { current: string }).current;
+      const name = alertSourceParameterName(target.model.stackName, source);
+      const value = target.parameters[name];
+      if (value === undefined)
+        throw new Error(`no parameter ${name} among ${Object.keys(target.parameters).join(', ')}`);
+      return (JSON.parse(value) as { current: string }).current;
     },
     operator: () => ({ authorization: `Bearer ${target.operatorToken}` }),
     async stop() {

@@ -72,7 +72,7 @@ export class LocalIam {
     this.wireStateMachines();
   }
 
-  /** The local AWS endpoint's authoriser (Step Functions, Secrets Manager, Lambda). */
+  /** The local AWS endpoint's authoriser (Step Functions, Secrets Manager, SSM Parameter Store, Lambda). */
   awsEndpoint = (req: IncomingMessage, body: Buffer): Denied | undefined =>
     authorizeCall(this.enforcer, req, 'aws', () => {
       let parsed: unknown = {};

@@ -19,7 +19,7 @@ export type Protocol = 'awsJson' | 'restJson' | 'query';
 
 /** What a request asks, for authorisation and logs. */
 export interface AwsCall {
-  service: string; // 'dynamodb' | 'ses' | 'states' | 'secretsmanager' | 'lambda' | ...
+  service: string; // 'dynamodb' | 'ses' | 'states' | 'secretsmanager' | 'ssm' | 'lambda' | ...
   operation: string; // the API operation name, e.g. 'PutItem', 'SendEmail'
   /** The wire protocol the request came in on: it decides the shape of the AccessDenied answer. */
   protocol: Protocol;
@@ -701,9 +701,60 @@ const SECRETSMANAGER_OPERATIONS: Record<string, ResourceOf> = {
   ],
 };
 
+/**
+ * A parameter's ARN from the `Name` a request gives (a name or an ARN; a `:version` or `:label` selector is not
+ * part of the resource). A path name's leading `/` is not repeated after `parameter`.
+ */
+function parameterResource(name: string, env: CallEnvironment): string {
+  if (name.startsWith('arn:')) return name.replace(/(:parameter\/.*?):[^/:]+$/, '$1');
+  return arnOf(env, 'ssm', `parameter/${name.replace(/^\//, '').replace(/:[^/:]+$/, '')}`);
+}
+
+const byParameterName: ResourceOf = (b, env, operation) => [
+  authorization(`ssm:${operation}`, parameterResource(required(b, 'Name', `ssm:${operation}`), env)),
+];
+
+const byParameterNames: ResourceOf = (b, env, operation) => {
+  const names = strings(b.Names);
+  if (names.length === 0)
+    throw new UnmappedCallError(`ssm:${operation} without Names: nothing to authorise it against`);
+  return names.map((name) => authorization(`ssm:${operation}`, parameterResource(name, env)));
+};
+
+/**
+ * Parameter Store. A SecureString under the AWS managed key (aws/ssm) needs no KMS permission of the caller: that
+ * key's policy lets the account's principals use it through Parameter Store. The local target keeps only such
+ * parameters, so it authorises the ssm actions alone (a customer managed key would add kms:Encrypt/Decrypt).
+ */
+const SSM_OPERATIONS: Record<string, ResourceOf> = {
+  GetParameter: byParameterName,
+  DeleteParameter: byParameterName,
+  GetParameterHistory: byParameterName,
+  LabelParameterVersion: byParameterName,
+  UnlabelParameterVersion: byParameterName,
+  PutParameter: (b, env, operation) => [
+    authorization(`ssm:${operation}`, parameterResource(required(b, 'Name', `ssm:${operation}`), env), {
+      'ssm:Overwrite': b.Overwrite === true ? 'true' : 'false',
+    }),
+    // Tags on a new parameter are authorised as tagging it.
+    ...(Array.isArray(b.Tags) && b.Tags.length > 0
+      ? [authorization('ssm:AddTagsToResource', parameterResource(str(b.Name) ?? '', env))]
+      : []),
+  ],
+  GetParameters: byParameterNames,
+  DeleteParameters: byParameterNames,
+  GetParametersByPath: (b, env, operation) => [
+    authorization(`ssm:${operation}`, parameterResource(required(b, 'Path', `ssm:${operation}`), env), {
+      'ssm:Recursive': b.Recursive === true ? 'true' : 'false',
+    }),
+  ],
+  DescribeParameters: everything('ssm'),
+};
+
 const AWS_JSON_SERVICES: Array<[prefix: string, service: string, operations: Record<string, ResourceOf>]> = [
   ['AWSStepFunctions.', 'states', STATES_OPERATIONS],
   ['secretsmanager.', 'secretsmanager', SECRETSMANAGER_OPERATIONS],
+  ['AmazonSSM.', 'ssm', SSM_OPERATIONS],
 ];
 
 /** Lambda REST routes that invoke or read a function (path template from the SDK's model) and their action. */
@@ -784,7 +835,10 @@ function lambdaCall(
   return undefined;
 }
 
-/** A request to the local AWS endpoint: Step Functions / Secrets Manager (awsJson, by x-amz-target) and Lambda Invoke (REST path). */
+/**
+ * A request to the local AWS endpoint: Step Functions / Secrets Manager / SSM Parameter Store (awsJson, by
+ * x-amz-target) and Lambda Invoke (REST path).
+ */
 export function awsEndpointCall(
   method: string,
   path: string,
@@ -840,6 +894,7 @@ const DEFAULT_PROTOCOL: Record<string, Protocol> = {
   dynamodb: 'awsJson',
   states: 'awsJson',
   secretsmanager: 'awsJson',
+  ssm: 'awsJson',
   lambda: 'restJson',
   ses: 'restJson',
 };
@@ -877,6 +932,9 @@ export function accessDeniedResponse(
   // awsJson1.1; Secrets Manager capitalises Message, and the SDK reads `message ?? Message`.
   if (service === 'secretsmanager') {
     return json(400, 'application/x-amz-json-1.1', { __type: 'AccessDeniedException', Message: message });
+  }
+  if (service === 'ssm') {
+    return json(400, 'application/x-amz-json-1.1', { __type: 'AccessDeniedException', message });
   }
   if (service === 'lambda') return json(403, 'application/json', { Message: message }, restJson);
   if (service === 'ses' && protocol === 'query') {

@@ -1,4 +1,3 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import {
   DeleteCommand,
@@ -8,17 +7,18 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { logger } from '../../../functions/adapters/logger.ts';
 import type { Incident } from '../../../functions/core/incident.ts';
 import { keys as tableKeys } from '../../../functions/core/keys.ts';
 import { issueLink, parseSigningKeys } from '../../../functions/core/links.ts';
 import { httpEvent, lambdaContext } from '../../support/events.ts';
+import { type FakeParameterStore, fakeParameterStore } from '../../support/fake-parameter-store.ts';
 import { useTestOrganisation } from '../../support/organisation.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
-const secrets = mockClient(SecretsManagerClient);
+let parameters: FakeParameterStore;
 const signingSecret = JSON.stringify({ activeKeyId: 'k1', k1: 's'.repeat(64) });
 
 let handler: typeof import('../../../functions/handlers/handle-link.ts').handler;
@@ -26,16 +26,17 @@ let handler: typeof import('../../../functions/handlers/handle-link.ts').handler
 beforeAll(async () => {
   process.env.TABLE_NAME = 'incidents';
   process.env.STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:Incident';
-  process.env.LINK_SIGNING_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:links';
+  process.env.LINK_SIGNING_KEYS_PARAMETER = '/hotline/Hotline/link-signing-keys';
+  parameters = await fakeParameterStore({ '/hotline/Hotline/link-signing-keys': signingSecret });
   useTestOrganisation();
   ({ handler } = await import('../../../functions/handlers/handle-link.ts'));
 });
 
+afterAll(() => parameters.close());
+
 beforeEach(() => {
   ddb.reset();
   sfn.reset();
-  secrets.reset();
-  secrets.on(GetSecretValueCommand).resolves({ SecretString: signingSecret });
 });
 
 const incident: Incident = {
@@ -135,8 +136,8 @@ describe('a link signed with a key rotated in since the keys were cached', () =>
     expect((await call('GET')).statusCode).toBe(200);
     // ...when the runbook adds k2 and makes it active in one step, and a fresh link is signed with it.
     const rotated = JSON.stringify({ activeKeyId: 'k2', k1: 's'.repeat(64), k2: 't'.repeat(64) });
-    secrets.reset();
-    secrets.on(GetSecretValueCommand).resolves({ SecretString: rotated });
+    parameters.requests.length = 0;
+    parameters.values.set('/hotline/Hotline/link-signing-keys', rotated);
     const fresh = issueLink(parseSigningKeys(rotated), {
       id: '01JLINK2',
       incidentId: incident.id,
@@ -151,10 +152,12 @@ describe('a link signed with a key rotated in since the keys were cached', () =>
 
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('<h1>Acknowledge HOT-9?</h1>');
-    expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
-    // A made-up key id right after: the link is invalid, and the secret is not read again for it.
+    expect(parameters.requests.map((r) => r.body)).toEqual([
+      { Name: '/hotline/Hotline/link-signing-keys', WithDecryption: true },
+    ]);
+    // A made-up key id right after: the link is invalid, and the keys are not read again for it.
     const forged = `v1.k9.${fresh.split('.').slice(2).join('.')}`;
     expect((await call('GET', forged)).statusCode).toBe(403);
-    expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+    expect(parameters.requests).toHaveLength(1);
   });
 });

@@ -1,4 +1,3 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import {
   DynamoDBDocumentClient,
@@ -8,14 +7,15 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { httpEvent, lambdaContext } from '../../support/events.ts';
+import { type FakeParameterStore, fakeParameterStore } from '../../support/fake-parameter-store.ts';
 import { fixtureText } from '../../support/fixtures.ts';
 import { useTestOrganisation } from '../../support/organisation.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
-const secrets = mockClient(SecretsManagerClient);
+let parameters: FakeParameterStore;
 const secret = 'a'.repeat(48);
 const stateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:Incident';
 
@@ -24,16 +24,20 @@ let handler: typeof import('../../../functions/handlers/ingest-alert.ts').handle
 beforeAll(async () => {
   process.env.TABLE_NAME = 'incidents';
   process.env.STATE_MACHINE_ARN = stateMachineArn;
-  process.env.ALERTMANAGER_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:am';
+  process.env.ALERTMANAGER_CREDENTIAL_PARAMETER = '/hotline/Hotline/alert-sources/alertmanager';
+  parameters = await fakeParameterStore({
+    '/hotline/Hotline/alert-sources/alertmanager': JSON.stringify({ current: secret }),
+  });
   useTestOrganisation();
   ({ handler } = await import('../../../functions/handlers/ingest-alert.ts'));
 });
 
+afterAll(() => parameters.close());
+
 beforeEach(() => {
   ddb.reset();
   sfn.reset();
-  secrets.reset();
-  secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ current: secret }) });
+  parameters.requests.length = 0;
 });
 
 const post = (options: { body?: string; headers?: Record<string, string>; source?: string }) =>
@@ -78,6 +82,20 @@ describe('POST /alerts/{source}', () => {
     noWrites();
   });
 
+  it("checks against the source's own SecureString parameter, decrypted, and accepts a rotation's previous value", async () => {
+    parameters.values.set(
+      '/hotline/Hotline/alert-sources/grafana',
+      JSON.stringify({ current: 'n'.repeat(48), previous: secret }),
+    );
+    // Another parameter name than the other tests': each name's value is cached for five minutes.
+    process.env.GRAFANA_CREDENTIAL_PARAMETER = '/hotline/Hotline/alert-sources/grafana';
+    const previous = await post({ source: 'grafana', body: '{}', headers: authorised });
+    expect(previous.statusCode).not.toBe(401);
+    expect(parameters.requests.map((r) => [r.target, r.body])).toEqual([
+      ['AmazonSSM.GetParameter', { Name: '/hotline/Hotline/alert-sources/grafana', WithDecryption: true }],
+    ]);
+  });
+
   it('refuses a malformed body with a 400 that names the problem', async () => {
     const response = await post({ body: '{"version": "4", "alerts": ', headers: authorised });
     expect(response.statusCode).toBe(400);
@@ -103,7 +121,7 @@ describe('POST /alerts/{source}', () => {
   it('refuses bodies over 1 MB before reading any secret', async () => {
     const response = await post({ body: 'x'.repeat(1_048_577), headers: authorised });
     expect(response.statusCode).toBe(413);
-    expect(secrets).not.toHaveReceivedCommand(GetSecretValueCommand);
+    expect(parameters.requests).toEqual([]);
     noWrites();
   });
 

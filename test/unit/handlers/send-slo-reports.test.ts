@@ -14,7 +14,7 @@ let handler: typeof import('../../../functions/handlers/send-slo-reports.ts').ha
 beforeAll(async () => {
   process.env.TABLE_NAME = 'incidents';
   process.env.PUBLIC_BASE_URL = 'https://incidents.example.com';
-  process.env.LINK_SIGNING_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:links';
+  process.env.LINK_SIGNING_KEYS_PARAMETER = '/hotline/Hotline/link-signing-keys';
   useTestOrganisation();
   ({ handler } = await import('../../../functions/handlers/send-slo-reports.ts'));
 });

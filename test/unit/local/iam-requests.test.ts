@@ -20,6 +20,12 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import {
+  DeleteParameterCommand,
+  GetParameterCommand,
+  PutParameterCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   type AwsCall,
@@ -423,6 +429,57 @@ describe('Secrets Manager through the SDK', () => {
         },
       ],
     });
+  });
+});
+
+describe('SSM Parameter Store through the SDK', () => {
+  const ssm = new SSMClient(clientConfig());
+  afterAll(() => ssm.destroy());
+  const NAME = '/hotline/Hotline/alert-sources/alertmanager';
+  const PARAMETER_ARN = arn('ssm', 'parameter/hotline/Hotline/alert-sources/alertmanager');
+
+  it.each([
+    ['by name', NAME],
+    ['by ARN', PARAMETER_ARN],
+    ['with a version selector', `${NAME}:3`],
+  ])(
+    'maps GetParameter %s to ssm:GetParameter on the parameter’s ARN (no KMS action for aws/ssm)',
+    async (_, Name) => {
+      const result = await exchange(mappers.endpoint, () =>
+        ssm.send(new GetParameterCommand({ Name, WithDecryption: true })),
+      );
+      expect(result.request.headers['content-type']).toBe('application/x-amz-json-1.1');
+      expect(expectDenied(result)).toEqual({
+        service: 'ssm',
+        operation: 'GetParameter',
+        protocol: 'awsJson',
+        authorizations: [{ action: 'ssm:GetParameter', resource: PARAMETER_ARN }],
+      });
+    },
+  );
+
+  it('maps PutParameter with its overwrite flag, and DeleteParameter, to the parameter’s ARN', async () => {
+    const put = expectDenied(
+      await exchange(mappers.endpoint, () =>
+        ssm.send(
+          new PutParameterCommand({ Name: NAME, Value: '{}', Type: 'SecureString', Overwrite: false }),
+        ),
+      ),
+    );
+    expect(put.authorizations).toEqual([
+      { action: 'ssm:PutParameter', resource: PARAMETER_ARN, context: { 'ssm:Overwrite': 'false' } },
+    ]);
+    const remove = expectDenied(
+      await exchange(mappers.endpoint, () => ssm.send(new DeleteParameterCommand({ Name: NAME }))),
+    );
+    expect(remove.authorizations).toEqual([{ action: 'ssm:DeleteParameter', resource: PARAMETER_ARN }]);
+  });
+
+  it('maps a name without a path to parameter/<name>', () => {
+    const call = awsEndpointCall('POST', '/', 'AmazonSSM.GetParameter', { Name: 'plain' }, env);
+    expect(call.authorizations).toEqual([
+      { action: 'ssm:GetParameter', resource: arn('ssm', 'parameter/plain') },
+    ]);
   });
 });
 
