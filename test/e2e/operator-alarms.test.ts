@@ -91,6 +91,34 @@ describe('operator alarms on the local target', () => {
     expect(hotline.target.iam.deniedCalls()).toEqual([]);
   });
 
+  it("retries the weekly report twice (Lambda's default) before its failure reaches the operators", async () => {
+    const schedule = hotline.target.schedules.schedules.find((s) =>
+      s.targets.some((t) => t.arn.includes('SendSloReports')),
+    );
+    if (!schedule) throw new Error('no schedule invokes SendSloReports');
+    const before = (await mails()).filter(toOperators).length;
+    hotline.target.setFaults({ dynamodb: 1 });
+    try {
+      await hotline.target.schedules.trigger(schedule.name);
+    } finally {
+      hotline.target.setFaults({ dynamodb: 0 });
+    }
+    const mail = await eventually(
+      async () =>
+        (await mails())
+          .filter(toOperators)
+          .slice(before)
+          .find((m) => m.body.text?.includes('SendSloReports')),
+      'the failure record to the operators',
+    );
+    const record = JSON.parse((mail.body.text ?? '').split('\n--\n')[0] ?? '') as {
+      requestContext: { condition: string; approximateInvokeCount: number };
+      requestPayload: { scheduledTime?: string };
+    };
+    expect(record.requestContext).toMatchObject({ condition: 'RetriesExhausted', approximateInvokeCount: 3 });
+    expect(record.requestPayload.scheduledTime).toBeDefined();
+  });
+
   it('delivers nothing when the scheduled function succeeds', async () => {
     const schedule = hotline.target.schedules.schedules.find((s) =>
       s.targets.some((t) => t.arn.includes('SweepActionReminders')),
