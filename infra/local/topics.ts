@@ -28,14 +28,18 @@ export function subscriptionsFromTemplate(model: StackModel): TopicSubscription[
 export class LocalTopics {
   private readonly ses: SESv2Client;
   private readonly sent: Promise<unknown>[] = [];
-  private readonly arns: Set<string>;
+  /** Topic ARN -> the name its mails come from: the topic's DisplayName, as SNS uses it, or AWS Notifications. */
+  private readonly senders = new Map<string, string>();
 
   constructor(
     model: StackModel,
     private readonly subscriptions: readonly TopicSubscription[],
     private readonly options: { sesUrl: string; region: string; log: Log },
   ) {
-    this.arns = new Set(model.resourcesOfType('AWS::SNS::Topic').map(([id]) => model.arn(id)));
+    for (const [id, r] of model.resourcesOfType('AWS::SNS::Topic')) {
+      const displayName = r.Properties?.DisplayName;
+      this.senders.set(model.arn(id), typeof displayName === 'string' ? displayName : 'AWS Notifications');
+    }
     this.ses = new SESv2Client({
       endpoint: options.sesUrl,
       region: options.region,
@@ -45,7 +49,7 @@ export class LocalTopics {
 
   /** Whether the ARN names a topic of the stack. */
   has(topicArn: string): boolean {
-    return this.arns.has(topicArn);
+    return this.senders.has(topicArn);
   }
 
   emailSubscribers(topicArn: string): string[] {
@@ -82,7 +86,7 @@ export class LocalTopics {
     try {
       await this.ses.send(
         new SendEmailCommand({
-          FromEmailAddress: 'AWS Notifications <no-reply@sns.amazonaws.com>',
+          FromEmailAddress: `${this.senders.get(topicArn) ?? 'AWS Notifications'} <no-reply@sns.amazonaws.com>`,
           Destination: { ToAddresses: recipients },
           Content: {
             Simple: {

@@ -40,6 +40,8 @@ describe('operator alarms on the local target', () => {
       'the alarm on the API 5xx',
     );
     expect(alarm.destination.to).toEqual(['sre-platform@example.com']);
+    // SNS mails from no-reply@sns.amazonaws.com under the topic's display name.
+    expect(alarm.from).toContain('Hotline operator alarms');
     expect(alarm.from).toContain('no-reply@sns.amazonaws.com');
     expect(alarm.body.text).toContain('An API function failed');
     expect(alarm.body.text).toContain('Logs Insights');
