@@ -120,9 +120,6 @@ export class HotlineStack extends Stack {
         },
       });
     }
-    // A report run is started once (the run's claim makes a second delivery do nothing): no async retries, a
-    // failed or killed run says so on its GET and the operator asks again.
-    f.RunSloReport.configureAsyncInvoke({ retryAttempts: 0 });
     this.schedules = new Schedules(this, 'Schedules', {
       sweepUnstartedWorkflows: f.SweepUnstartedWorkflows,
       sweepActionReminders: f.SweepActionReminders,
@@ -134,9 +131,20 @@ export class HotlineStack extends Stack {
     this.alarms = new OperatorAlarms(this, 'Alarms', {
       operators: organisation.operators,
       stateMachine: this.stateMachine,
-      functions: this.functions,
+      apiStage: this.incidentApi.stage,
+      accessLogs: this.incidentApi.accessLogs,
       removalPolicy: logRemovalPolicy,
     });
+    // The functions nothing waits on (Scheduler invokes Lambda asynchronously, Reports hands runs over with an
+    // Event invocation) tell the operators of a failed invocation through the alarm topic. A report run is
+    // started once (the run's claim makes a second delivery do nothing): no async retries, a failed or killed run
+    // says so on its GET and the operator asks again. The sweeps run again within the hour and do the same work:
+    // a retry would only overlap the next run. The weekly report keeps Lambda's two retries (its runs are claimed
+    // per period, so a retry sends nothing twice).
+    this.alarms.notifyOnAsyncFailure(f.RunSloReport, { retryAttempts: 0 });
+    this.alarms.notifyOnAsyncFailure(f.SweepUnstartedWorkflows, { retryAttempts: 0 });
+    this.alarms.notifyOnAsyncFailure(f.SweepActionReminders, { retryAttempts: 0 });
+    this.alarms.notifyOnAsyncFailure(f.SendSloReports);
 
     new CfnOutput(this, 'ApiUrl', {
       value: this.incidentApi.stage.url,

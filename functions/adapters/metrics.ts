@@ -1,17 +1,25 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { SWEEP_DIMENSION, SWEEP_ITEM_FAILURES, type SweepName } from '../core/sweeps.ts';
+import { SWEEPS_NEED_ATTENTION, type SweepName } from '../core/sweeps.ts';
 import { port } from './capabilities.ts';
+import { logger } from './logger.ts';
 
 /** Powertools Metrics in the namespace the stack sets: embedded metric format lines in the function's log. */
 export const metricsPort = port('metrics', () => new Metrics());
 
 /**
- * A sweep's failed items, in `SweepItemFailures` with its own `sweep` dimension (beside Powertools' `service`),
- * which the operators' alarm for that sweep watches. Emitted at once as a metric of its own, so the function's
- * other metrics keep their dimensions; a run without failures emits 0.
+ * What a sweep's run left for an operator: `count` items (workflows it had to start, items it could not handle),
+ * logged with the sweep's name and the items, and counted in `SweepsNeedAttention` (dimension `service` only),
+ * which the operators' alarm watches. Nothing at all when there is nothing to count: CloudWatch bills a custom
+ * metric for every hour it receives a datapoint, zeros included, and an every-minute zero would cost $0.30 a
+ * month to say nothing. Emitted at once as a metric of its own (no buffer to flush, so no empty flush either).
  */
-export function countSweepItemFailures(metrics: Metrics, sweep: SweepName, failed: number): void {
-  const single = metrics.singleMetric();
-  single.addDimension(SWEEP_DIMENSION, sweep);
-  single.addMetric(SWEEP_ITEM_FAILURES, MetricUnit.Count, failed);
+export function sweepNeedsAttention(
+  metrics: Metrics,
+  sweep: SweepName,
+  count: number,
+  details: Record<string, unknown>,
+): void {
+  if (count <= 0) return;
+  logger.error('sweep needs attention', { sweep, count, ...details });
+  metrics.singleMetric().addMetric(SWEEPS_NEED_ATTENTION, MetricUnit.Count, count);
 }

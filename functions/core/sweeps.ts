@@ -3,17 +3,20 @@ import { cap } from './text.ts';
 /**
  * The scheduled sweeps (action reminders, unstarted workflows) go through a list of items each run. One item that
  * fails (a mail SES refuses, a workflow that will not start) must not stop the others: each item is tried on its
- * own, a failure is recorded and counted in the `SweepItemFailures` metric (one dimension per sweep) that the
- * operators' alarm watches, and the run goes on. Pure data and rules.
+ * own, a failure is recorded, logged and counted in the `SweepsNeedAttention` metric that the operators' alarm
+ * watches, and the run goes on. Pure data and rules.
  */
 
-/** The sweeps, by the value of the metric's `sweep` dimension (and the suffix of their alarm's name). */
+/** The sweeps, by the name their runs are recorded and logged under. */
 export const sweepNames = ['ActionReminders', 'UnstartedWorkflows'] as const;
 export type SweepName = (typeof sweepNames)[number];
 
-/** The metric each sweep counts its failed items in (Powertools Metrics, dimension `sweep`). */
-export const SWEEP_ITEM_FAILURES = 'SweepItemFailures';
-export const SWEEP_DIMENSION = 'sweep';
+/**
+ * The one metric every sweep counts what needs an operator in: items it could not handle, and (the unstarted-workflow
+ * sweep) workflows it had to start. Published only when there is something to count, with no dimension but
+ * Powertools' `service`: one alarm metric for all sweeps; the sweep's log says which sweep and which items.
+ */
+export const SWEEPS_NEED_ATTENTION = 'SweepsNeedAttention';
 
 /** One item a run could not handle: what it was, and why (capped: it is logged and stored). */
 export interface SweepItemFailure {

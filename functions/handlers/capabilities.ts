@@ -19,6 +19,12 @@ export interface FunctionDeclaration {
   readonly memoryMb?: number;
   /** Timeout (s): the kind's (29 API, 60 workflow) unless the function needs longer. */
   readonly timeoutSeconds?: number;
+  /**
+   * X-Ray active tracing, on unless turned off here: a trace shows where an HTTP request or a workflow step spent
+   * its time, but a sweep that runs every minute or hour and mostly finds nothing would record ~43,000 traces a
+   * month that show nothing (its log says what it did).
+   */
+  readonly tracing?: boolean;
 }
 
 export const functionDeclarations = {
@@ -181,7 +187,7 @@ export const functionDeclarations = {
     uses: ['table', 'table:get', 'table:write', 'mail', 'links'],
   },
   // Starts the workflow of an incident an interrupted request left unstarted (looking first), tells the
-  // operators, and counts it (and any incident it failed to handle) in metrics the operators' alarms watch.
+  // operators, and counts it (and any incident it failed to handle) in the metric the operators' alarm watches.
   SweepUnstartedWorkflows: {
     handlerFile: 'sweep-unstarted-workflows',
     kind: 'workflow',
@@ -195,13 +201,15 @@ export const functionDeclarations = {
       'links',
       'metrics',
     ],
+    tracing: false,
   },
   // Reminds open actions (each reminder once), catching up from its last completed run (read and recorded), and
-  // counts the reminders that failed in a metric the operators' alarm watches.
+  // counts the reminders that failed in the metric the operators' alarm watches.
   SweepActionReminders: {
     handlerFile: 'sweep-action-reminders',
     kind: 'workflow',
     uses: ['table', 'table:get', 'table:index:gsi3', 'table:write', 'mail', 'links', 'metrics'],
+    tracing: false,
   },
   // The weekly SLO reports: each run claimed once per period, scope and recipients (released when its mail
   // fails); an incident a report names is linked to its page.

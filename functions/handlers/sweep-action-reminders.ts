@@ -5,7 +5,7 @@ import { organisation } from '../adapters/config.ts';
 import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
 import { mailerPort } from '../adapters/mailer.ts';
-import { countSweepItemFailures, metricsPort } from '../adapters/metrics.ts';
+import { metricsPort, sweepNeedsAttention } from '../adapters/metrics.ts';
 import { storesPort } from '../adapters/stores.ts';
 import { sweepActionReminders } from '../use-cases/actions.ts';
 import { linkedTo } from './capabilities.ts';
@@ -19,8 +19,8 @@ const links = use(linksPort);
 /**
  * Scheduled every hour: reminds the owners of open postmortem actions before, at and after their due date (and
  * the approvers on breach), at their service's business morning. The event carries nothing; each reminder is
- * sent once, however often this runs. A reminder that fails is logged and counted in `SweepItemFailures`
- * (dimension `sweep: ActionReminders`, which the operators' alarm watches); the others are sent all the same.
+ * sent once, however often this runs. A reminder that fails is logged and counted in `SweepsNeedAttention`
+ * (which the operators' alarm watches); the others are sent all the same and the next run tries it again.
  */
 export const handler = middy<unknown>()
   .use(injectLambdaContext(logger))
@@ -38,9 +38,8 @@ export const handler = middy<unknown>()
       now: () => new Date(),
       newId: ulid,
     });
-    countSweepItemFailures(metrics, 'ActionReminders', result.failed.length);
-    if (result.failed.length > 0)
-      logger.error('some action reminders failed: the next run tries them again', { ...result });
-    else if (result.sent.length > 0) logger.info('action reminders sent', { ...result });
+    sweepNeedsAttention(metrics, 'ActionReminders', result.failed.length, { ...result });
+    if (result.failed.length === 0 && result.sent.length > 0)
+      logger.info('action reminders sent', { sweep: 'ActionReminders', ...result });
     return result;
   });

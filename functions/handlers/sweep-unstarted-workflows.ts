@@ -1,18 +1,16 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { organisation } from '../adapters/config.ts';
 import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
 import { mailerPort } from '../adapters/mailer.ts';
-import { countSweepItemFailures, metricsPort } from '../adapters/metrics.ts';
+import { metricsPort, sweepNeedsAttention } from '../adapters/metrics.ts';
 import { storesPort } from '../adapters/stores.ts';
 import { workflowExecutionsPort, workflowStarterPort } from '../adapters/workflow.ts';
 import { sweepUnstartedWorkflows } from '../use-cases/sweep-unstarted-workflows.ts';
 import { linkedTo } from './capabilities.ts';
 
-/** The namespace comes from POWERTOOLS_METRICS_NAMESPACE; the operator alarm watches this metric. */
+/** The namespace comes from POWERTOOLS_METRICS_NAMESPACE; the operators' alarm watches SweepsNeedAttention. */
 const use = linkedTo('SweepUnstartedWorkflows');
 const metrics = use(metricsPort)();
 const stores = use(storesPort);
@@ -24,7 +22,6 @@ const links = use(linksPort);
 /** Scheduled every minute. `graceSeconds` in the event overrides the default wait (operators, tests). */
 export const handler = middy<{ graceSeconds?: unknown }>()
   .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics))
   .handler(async (event) => {
     const org = organisation();
     const { incidents, comms } = stores();
@@ -42,12 +39,12 @@ export const handler = middy<{ graceSeconds?: unknown }>()
       },
       grace,
     );
-    metrics.addMetric('WorkflowsStartedBySweep', MetricUnit.Count, result.started.length);
-    countSweepItemFailures(metrics, 'UnstartedWorkflows', result.failed.length);
-    if (result.failed.length > 0)
-      logger.error('the sweep could not start some workflows: the next run tries again', { ...result });
-    else if (result.started.length > 0)
-      logger.error('incidents had no workflow: the sweep started them', { ...result });
-    else if (result.recorded.length > 0) logger.info('recorded running workflows', { ...result });
+    // Started workflows (an opening request failed after writing its incident) and incidents it could not start
+    // (the next run tries again) both need an operator; recorded running workflows do not.
+    sweepNeedsAttention(metrics, 'UnstartedWorkflows', result.started.length + result.failed.length, {
+      ...result,
+    });
+    if (result.recorded.length > 0)
+      logger.info('recorded running workflows', { sweep: 'UnstartedWorkflows', ...result });
     return result;
   });

@@ -39,7 +39,7 @@ export interface SweepResult {
  * for longer than the sender retries, a Lambda timeout) leaves an incident nobody was paged for. The sweep reads
  * the sparse list of incidents whose start is not recorded, starts each one's execution (idempotent by name: it
  * is the incident key), records that on the timeline and tells the operators. Each incident is tried on its own:
- * a failure is returned (the handler counts it in the `SweepItemFailures` metric the operators' alarm watches)
+ * a failure is returned (the handler counts it in the `SweepsNeedAttention` metric the operators' alarm watches)
  * and the incident stays listed for the next run.
  */
 export async function sweepUnstartedWorkflows(

@@ -80,6 +80,8 @@ export interface IncidentFunctionProps {
   readonly memoryMb?: number;
   /** @default 29 s for API functions, 60 s for workflow functions */
   readonly timeoutSeconds?: number;
+  /** X-Ray active tracing (see FunctionDeclaration.tracing). @default true */
+  readonly tracing?: boolean;
   /** @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
 }
@@ -94,7 +96,8 @@ export function organisationDefine(organisation: Organisation): Record<string, s
 
 /**
  * Every function of the system: Node 24 on arm64, an ESM bundle that carries its own AWS SDK (so a runtime
- * SDK update cannot change behaviour under us), source maps, X-Ray, and its own log group with retention.
+ * SDK update cannot change behaviour under us), source maps, X-Ray (unless the declaration turns it off), and its
+ * own log group with retention.
  * `bindCapabilities` gives it the environment variables and grants of the capabilities it declares, and no
  * others.
  */
@@ -128,7 +131,7 @@ export class IncidentFunction extends nodejs.NodejsFunction {
       timeout: props.timeoutSeconds ? Duration.seconds(props.timeoutSeconds) : timeouts[props.kind],
       role,
       logGroup,
-      tracing: lambda.Tracing.ACTIVE,
+      tracing: props.tracing === false ? lambda.Tracing.DISABLED : lambda.Tracing.ACTIVE,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: serviceName,
@@ -154,11 +157,12 @@ export class IncidentFunction extends nodejs.NodejsFunction {
     });
 
     this.executionRole = role;
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'X-Ray tracing (Tracing.ACTIVE) needs xray:PutTraceSegments and xray:PutTelemetryRecords, which have no resource-level permissions.',
-    });
+    if (props.tracing !== false)
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'X-Ray tracing (Tracing.ACTIVE) needs xray:PutTraceSegments and xray:PutTelemetryRecords, which have no resource-level permissions.',
+      });
   }
 
   /**

@@ -45,6 +45,8 @@ export class IncidentWorkflow extends Construct {
       stateMachineType: sfn.StateMachineType.STANDARD,
       queryLanguage: sfn.QueryLanguage.JSON_PATH,
       definitionBody: sfn.DefinitionBody.fromChainable(buildDefinition(this, props.functions)),
+      // Kept: an execution exists only while an incident runs (nothing is traced idle), and its trace shows each
+      // step with the function call it made.
       tracingEnabled: true,
       logs: {
         destination: this.logGroup,

@@ -1,12 +1,13 @@
-import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { StackModel } from './template.ts';
+import type { LocalTopics } from './topics.ts';
 
 /**
  * The stack's CloudWatch alarms, locally: the metrics the alarms watch are recorded as the services would emit
- * them (Step Functions' failed and timed-out executions, Lambda's function errors, and the functions' own metrics
- * from their embedded-metric-format log lines), each alarm is evaluated on its period and threshold, and an alarm
- * that goes into ALARM mails each email subscriber of its SNS topic, as SNS would. So a failed workflow reaches
- * the operators locally as it does on AWS.
+ * them (the HTTP API's 5xx answers, Step Functions' failed, timed-out and aborted executions, Lambda's function
+ * errors, and the functions' own metrics from their embedded-metric-format log lines), each alarm is evaluated on
+ * its period and threshold, and an alarm that goes into ALARM is published to its SNS topics, whose email
+ * subscribers get it (topics.ts). So a failed workflow or a failing API function reaches the operators locally as
+ * it does on AWS.
  */
 
 export interface LocalAlarm {
@@ -18,8 +19,8 @@ export interface LocalAlarm {
   periodMs: number;
   threshold: number;
   comparison: string;
-  /** The email addresses subscribed to the alarm's topics. */
-  recipients: string[];
+  /** The SNS topics the alarm notifies when it goes into ALARM. */
+  topics: string[];
 }
 
 type Log = (line: string) => void;
@@ -31,12 +32,8 @@ const OPERATORS: Record<string, (value: number, threshold: number) => boolean> =
   LessThanOrEqualToThreshold: (v, t) => v <= t,
 };
 
-/** The template's single-metric alarms with their email recipients (metric-math alarms are reported, not run). */
+/** The template's single-metric alarms with the topics they notify (metric-math alarms are reported, not run). */
 export function alarmsFromTemplate(model: StackModel, log: Log): LocalAlarm[] {
-  const subscriptions = model.resourcesOfType('AWS::SNS::Subscription').map(([id, r]) => {
-    const p = model.resolve(r.Properties ?? {}, `${id}.Properties`) as Record<string, unknown>;
-    return { topic: String(p.TopicArn), protocol: String(p.Protocol), endpoint: String(p.Endpoint) };
-  });
   const alarms: LocalAlarm[] = [];
   for (const [id, resource] of model.resourcesOfType('AWS::CloudWatch::Alarm')) {
     const p = model.resolve(resource.Properties ?? {}, `${id}.Properties`) as Record<string, unknown>;
@@ -60,9 +57,7 @@ export function alarmsFromTemplate(model: StackModel, log: Log): LocalAlarm[] {
       periodMs: Number(p.Period ?? 300) * 1000 * Number(p.EvaluationPeriods ?? 1),
       threshold: Number(p.Threshold ?? 0),
       comparison: String(p.ComparisonOperator ?? 'GreaterThanOrEqualToThreshold'),
-      recipients: subscriptions
-        .filter((s) => actions.includes(s.topic) && s.protocol === 'email')
-        .map((s) => s.endpoint),
+      topics: actions.filter((arn) => arn.includes(':sns:')),
     });
   }
   return alarms;
@@ -73,22 +68,32 @@ interface Datapoint {
   value: number;
 }
 
-/** Records metrics and runs the alarms on them; an alarm going into ALARM mails its subscribers through SES. */
+/** Records metrics and runs the alarms on them; an alarm going into ALARM is published to its topics. */
 export class LocalAlarms {
   private readonly points = new Map<LocalAlarm, Datapoint[]>();
   private readonly inAlarm = new Set<LocalAlarm>();
-  private readonly ses: SESv2Client;
   private readonly sent: Promise<unknown>[] = [];
 
   constructor(
     readonly alarms: readonly LocalAlarm[],
-    private readonly options: { sesUrl: string; region: string; log: Log },
-  ) {
-    this.ses = new SESv2Client({
-      endpoint: options.sesUrl,
-      region: options.region,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    private readonly options: { topics: LocalTopics; region: string; log: Log },
+  ) {}
+
+  /**
+   * An alarm's state and the sum of its datapoints in its current window (tests and operators look). An alarm
+   * stays in ALARM until a period passes without a breaching datapoint, so a second breach within the period is
+   * not mailed again, as on AWS.
+   */
+  state(name: string): { state: 'ALARM' | 'OK'; value: number } | undefined {
+    const alarm = this.alarms.find((a) => a.name === name);
+    if (!alarm) return undefined;
+    const now = Date.now();
+    const value = (this.points.get(alarm) ?? [])
+      .filter((p) => now - p.at < alarm.periodMs)
+      .reduce((total, p) => total + p.value, 0);
+    const last = this.lastBreach.get(alarm);
+    const alarming = this.inAlarm.has(alarm) && last !== undefined && now - last < alarm.periodMs;
+    return { state: alarming ? 'ALARM' : 'OK', value };
   }
 
   /** A datapoint of a metric, as the service (or a function's metric log line) would put it. */
@@ -149,7 +154,6 @@ export class LocalAlarms {
   }
 
   private async notify(alarm: LocalAlarm, value: number): Promise<void> {
-    if (alarm.recipients.length === 0) return;
     const subject = `ALARM: "${alarm.name}" in ${this.options.region}`;
     const text = [
       `You are receiving this email because your Amazon CloudWatch Alarm "${alarm.name}" has entered the ALARM state.`,
@@ -157,22 +161,8 @@ export class LocalAlarms {
       `Alarm Description: ${alarm.description}`,
       `Threshold Crossed: ${alarm.metric} was ${value} (${alarm.comparison} ${alarm.threshold}) in the last ${alarm.periodMs / 1000} seconds.`,
       `Metric: ${alarm.namespace} ${alarm.metric} ${JSON.stringify(alarm.dimensions)}`,
-      '',
-      "(Sent by the local target, as the alarm topic's email subscription would on AWS.)",
     ].join('\n');
-    try {
-      await this.ses.send(
-        new SendEmailCommand({
-          FromEmailAddress: 'AWS Notifications <no-reply@sns.amazonaws.com>',
-          Destination: { ToAddresses: alarm.recipients },
-          Content: { Simple: { Subject: { Data: subject }, Body: { Text: { Data: text } } } },
-        }),
-      );
-      this.options.log(`[alarms] ${alarm.name} is in ALARM: mailed ${alarm.recipients.join(', ')}`);
-    } catch (error) {
-      this.options.log(
-        `[alarms] ${alarm.name} is in ALARM, but its mail failed: ${(error as Error).message}`,
-      );
-    }
+    this.options.log(`[alarms] ${alarm.name} is in ALARM`);
+    await Promise.all(alarm.topics.map((topic) => this.options.topics.publish(topic, { subject, text })));
   }
 }

@@ -290,8 +290,9 @@ export function createAwsApi({
       'x-amz-executed-version': '$LATEST',
     };
     if (req.headers['x-amz-invocation-type'] === 'Event') {
+      // Queued as Lambda does: retries and the onFailure destination of the function's EventInvokeConfig.
       lambda
-        .invoke(name, event)
+        .invokeAsync(name, event)
         .catch((error: Error) => log(`[aws] async invoke of ${name} failed: ${error.message}`));
       res.writeHead(202, headers).end();
       return;

@@ -21,6 +21,30 @@ export interface LocalFunction {
   timeoutSeconds: number;
   memoryMb: number;
   env: Record<string, string>;
+  /** Its AWS::Lambda::EventInvokeConfig: retries and destinations of asynchronous invocations. */
+  asyncConfig: AsyncInvokeConfig;
+}
+
+export interface AsyncInvokeConfig {
+  /** Lambda's default is 2. */
+  maximumRetryAttempts: number;
+  onFailure?: string;
+  onSuccess?: string;
+}
+
+/** What Lambda sends to an asynchronous invocation's destination (the invocation record). */
+export interface InvocationRecord {
+  version: '1.0';
+  timestamp: string;
+  requestContext: {
+    requestId: string;
+    functionArn: string;
+    condition: 'Success' | 'RetriesExhausted';
+    approximateInvokeCount: number;
+  };
+  requestPayload: unknown;
+  responseContext: { statusCode: number; executedVersion: string; functionError?: string };
+  responsePayload: unknown;
 }
 
 /** A function error as Lambda reports it; `name` is the JS error name, which Step Functions Retry/Catch match. */
@@ -61,8 +85,32 @@ const MAX_RESPONSE_BYTES = 6_291_556;
 const STOP_GRACE_MS = 3_000;
 const workerFile = new URL('./lambda-worker.ts', import.meta.url);
 
+/** Each function's EventInvokeConfig (unqualified or $LATEST), by the function's physical name. */
+function asyncConfigs(model: StackModel): Map<string, AsyncInvokeConfig> {
+  const configs = new Map<string, AsyncInvokeConfig>();
+  for (const [id, resource] of model.resourcesOfType('AWS::Lambda::EventInvokeConfig')) {
+    const p = model.resolve(resource.Properties ?? {}, `${id}.Properties`) as {
+      FunctionName?: unknown;
+      Qualifier?: unknown;
+      MaximumRetryAttempts?: unknown;
+      DestinationConfig?: { OnFailure?: { Destination?: unknown }; OnSuccess?: { Destination?: unknown } };
+    };
+    if (p.Qualifier !== undefined && p.Qualifier !== '$LATEST') continue;
+    const name = String(p.FunctionName).split(':').pop() ?? '';
+    const onFailure = p.DestinationConfig?.OnFailure?.Destination;
+    const onSuccess = p.DestinationConfig?.OnSuccess?.Destination;
+    configs.set(name, {
+      maximumRetryAttempts: p.MaximumRetryAttempts === undefined ? 2 : Number(p.MaximumRetryAttempts),
+      ...(onFailure ? { onFailure: String(onFailure) } : {}),
+      ...(onSuccess ? { onSuccess: String(onSuccess) } : {}),
+    });
+  }
+  return configs;
+}
+
 /** Reads every AWS::Lambda::Function of the template into what the runtime needs. */
 export function functionsFromTemplate(model: StackModel, urls: LocalUrls): LocalFunction[] {
+  const configs = asyncConfigs(model);
   return model.resourcesOfType('AWS::Lambda::Function').flatMap(([logicalId, resource]) => {
     const props = resource.Properties ?? {};
     const code = (props.Code ?? {}) as Record<string, unknown>;
@@ -91,6 +139,7 @@ export function functionsFromTemplate(model: StackModel, urls: LocalUrls): Local
         timeoutSeconds: Number(props.Timeout ?? 3),
         memoryMb,
         env,
+        asyncConfig: configs.get(name) ?? { maximumRetryAttempts: 2 },
       },
     ];
   });
@@ -182,6 +231,80 @@ export class LambdaRuntime {
         this.onFunctionError?.(fn, error);
       throw error;
     }
+  }
+
+  /**
+   * Delivers an asynchronous invocation's record to a destination (target.ts routes it to the topic), with the
+   * function's role as Lambda does.
+   */
+  onAsyncDestination:
+    | ((fn: LocalFunction, destination: string, record: InvocationRecord) => Promise<void>)
+    | undefined;
+
+  /**
+   * An asynchronous invocation (InvocationType Event: Scheduler's, or another function's), as Lambda runs it from
+   * its queue: retried on a function error up to the function's MaximumRetryAttempts (Lambda waits about one and
+   * then two minutes between attempts; the local target tries again at once), then the invocation record goes to
+   * the onFailure destination (or onSuccess). Resolves when all that is done; a function error never rejects it,
+   * as the caller of an Event invocation never hears of one.
+   */
+  async invokeAsync(idOrArn: string, event: unknown): Promise<void> {
+    const fn = this.find(idOrArn);
+    if (!fn) throw new LambdaError('Lambda.ResourceNotFoundException', `Function not found: ${idOrArn}`);
+    const { maximumRetryAttempts, onFailure, onSuccess } = fn.asyncConfig;
+    const requestId = randomUUID();
+    const record = (
+      attempts: number,
+      outcome: { ok: true; result: unknown } | { ok: false; error: LambdaError },
+    ) =>
+      ({
+        version: '1.0',
+        timestamp: new Date().toISOString(),
+        requestContext: {
+          requestId,
+          functionArn: `${fn.arn}:$LATEST`,
+          condition: outcome.ok ? 'Success' : 'RetriesExhausted',
+          approximateInvokeCount: attempts,
+        },
+        requestPayload: event,
+        responseContext: {
+          statusCode: 200,
+          executedVersion: '$LATEST',
+          ...(outcome.ok ? {} : { functionError: 'Unhandled' }),
+        },
+        responsePayload: outcome.ok
+          ? outcome.result
+          : {
+              errorType: outcome.error.name,
+              errorMessage: outcome.error.message,
+              trace: outcome.error.trace,
+            },
+      }) satisfies InvocationRecord;
+    let lastError: LambdaError | undefined;
+    for (let attempt = 1; attempt <= 1 + maximumRetryAttempts; attempt++) {
+      try {
+        const result = await this.invoke(fn.arn, event);
+        if (onSuccess) await this.deliver(fn, onSuccess, record(attempt, { ok: true, result }));
+        return;
+      } catch (error) {
+        if (!(error instanceof LambdaError)) throw error;
+        lastError = error;
+        this.log(
+          `[${fn.name}] asynchronous invocation ${requestId} failed (attempt ${attempt} of ${1 + maximumRetryAttempts}): ${error.name}: ${error.message}`,
+        );
+      }
+    }
+    if (lastError && onFailure)
+      await this.deliver(fn, onFailure, record(1 + maximumRetryAttempts, { ok: false, error: lastError }));
+    else if (lastError) this.log(`[${fn.name}] ${requestId} dropped: no onFailure destination`);
+  }
+
+  private async deliver(fn: LocalFunction, destination: string, record: InvocationRecord): Promise<void> {
+    if (!this.onAsyncDestination) {
+      this.log(`[${fn.name}] destination ${destination}: not delivered (no destinations here)`);
+      return;
+    }
+    await this.onAsyncDestination(fn, destination, record);
   }
 
   private run(fn: LocalFunction, event: unknown): Promise<unknown> {

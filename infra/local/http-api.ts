@@ -149,6 +149,8 @@ export interface HttpApiDeps {
    * with the route's source ARN): a denial's message, or undefined.
    */
   authorizeInvoke?: (route: LocalRoute, sourceArn: string) => string | undefined;
+  /** Told of each 5xx answer, as API Gateway counts it in the stage's `5xx` metric (the local alarms watch it). */
+  onServerError?: (apiId: string) => void;
 }
 
 export function createHttpApi(deps: HttpApiDeps) {
@@ -169,6 +171,7 @@ export function createHttpApi(deps: HttpApiDeps) {
     ) => {
       res.writeHead(status, headers);
       res.end(body);
+      if (status >= 500) deps.onServerError?.(deps.apiId);
       // The route key, never the raw path: link routes carry signed tokens in the path (as the AWS access log).
       log(`[api] ${logged} -> ${status} (${Date.now() - started} ms)`);
     };

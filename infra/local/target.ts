@@ -40,6 +40,7 @@ import {
   stateMachinesFromTemplate,
 } from './stepfunctions.ts';
 import { type LocalUrls, loadAssembly, StackModel } from './template.ts';
+import { LocalTopics, subscriptionsFromTemplate, topicKeyArn } from './topics.ts';
 
 /**
  * The local target: the synthesized stack running on one machine. It reads the assembly, starts the stand-ins
@@ -92,6 +93,8 @@ export interface LocalTarget {
   stepFunctions: StepFunctionsService;
   schedules: Scheduler;
   model: StackModel;
+  /** The stack's CloudWatch alarms, evaluated locally (their state, for tests and operators). */
+  alarms: LocalAlarms;
   /** IAM as the local target enforces it: denials so far, and the usage of each grant. */
   iam: IamEnforcer;
   /** Changes the injected fault fractions; needs the target started with `faults`. */
@@ -203,14 +206,15 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
       options,
     );
     closers.push(() => stepFunctions.stop());
-    // The stack's alarms: a failed execution, a function error or a metric the sweep logs reaches the operators
-    // by mail, as the alarm topic's email subscriptions would.
-    const alarms = new LocalAlarms(alarmsFromTemplate(model, log), {
+    // The stack's alarms: a failed execution, an API 5xx or a metric a sweep logs reaches the operators by mail,
+    // as the alarm topic's email subscriptions would; so does a failed asynchronous invocation (its destination).
+    const topics = new LocalTopics(model, subscriptionsFromTemplate(model), {
       sesUrl: urls.ses,
       region: model.region,
       log,
     });
-    closers.push(() => alarms.settle());
+    const alarms = new LocalAlarms(alarmsFromTemplate(model, log), { topics, region: model.region, log });
+    closers.push(() => alarms.settle().then(() => topics.settle()));
     stepFunctions.onFinished = (record) => {
       const metric = {
         FAILED: 'ExecutionsFailed',
@@ -231,6 +235,23 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
       },
     );
     const localIam = iam;
+    lambda.onAsyncDestination = async (fn, destination, record) => {
+      if (!topics.has(destination)) {
+        log(`[${fn.name}] destination ${destination}: only the stack's SNS topics are emulated`);
+        return;
+      }
+      const refused = localIam.destinationPublish(
+        model.readableName(fn.logicalId),
+        destination,
+        topicKeyArn(model, destination),
+      );
+      if (refused) {
+        log(`[${fn.name}] the invocation record was not delivered to ${destination}: ${refused}`);
+        return;
+      }
+      // Lambda publishes the record as the message, with no subject: SNS mails it as "AWS Notification Message".
+      await topics.publish(destination, { text: JSON.stringify(record, null, 2) });
+    };
     closers.push(() => localIam.enforcer.flush());
     if (localIam.enforcer.mode === 'report')
       log('[iam] HOTLINE_IAM=report: denials are logged and let through, not refused as AWS would');
@@ -245,6 +266,8 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
         apiId: apis[0] ? model.apiId(apis[0][0]) : 'local',
         account: model.account,
         log,
+        // API Gateway's `5xx` metric of the stage (ApiId, Stage), which the operators' alarm watches.
+        onServerError: (apiId) => alarms.record('AWS/ApiGateway', '5xx', { ApiId: apiId, Stage: '$default' }),
         authorizeInvoke: (route, sourceArn) => localIam.apiInvoke(route.functionArn, sourceArn),
       }),
     );
@@ -278,7 +301,10 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
       if (stepFunctions.stateMachines.some((m) => m.arn === target.arn)) {
         stepFunctions.startExecution({ stateMachineArn: target.arn, input: event });
       } else if (lambda.find(target.arn)) {
-        await lambda.invoke(target.arn, JSON.parse(event));
+        // Scheduler invokes Lambda asynchronously: a function error is the function's (its retries and onFailure
+        // destination), not a failed delivery of the schedule. Awaited so that firing a schedule by hand returns
+        // once the run is done.
+        await lambda.invokeAsync(target.arn, JSON.parse(event));
       } else {
         throw new Error(
           `${schedule.name}: target ${target.arn} is neither a state machine nor a function here`,
@@ -308,6 +334,7 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
       stepFunctions,
       schedules,
       model,
+      alarms,
       iam: localIam.enforcer,
       setFaults(rates) {
         if (!faults)

@@ -237,10 +237,11 @@ describe('postmortem actions followed until done', () => {
     await waitForMails('the improvement reminder', about(key, ' - Action due'));
     const alarm = await waitForMails(
       'the alarm to the operators',
-      (m: Mail) => m.subject === 'ALARM: "AlarmsSweepItemFailuresActionReminders" in us-east-1',
+      (m: Mail) => m.subject === 'ALARM: "AlarmsSweepsNeedAttention" in us-east-1',
     );
     expect(alarm[0]?.destination.to).toEqual(['sre-platform@example.com']);
-    expect(alarm[0]?.body.text).toContain('SweepItemFailures');
+    expect(alarm[0]?.body.text).toContain('SweepsNeedAttention');
+    expect(alarm[0]?.body.text).toContain('the action reminder sweep could not send a reminder');
 
     // SES takes it again: the next run sends the overdue reminders it could not send.
     const next = (await sweep()) as typeof swept;

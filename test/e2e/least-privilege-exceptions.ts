@@ -46,6 +46,13 @@ export const grantExceptions: readonly GrantException[] = [
     reason:
       "A report run's leased claim is given back (deleted) only when its mail fails to send, which the journey does not inject (test/integration/reports.test.ts does).",
   },
+  {
+    principal: /^(RunSloReport|SweepUnstartedWorkflows|SweepActionReminders|SendSloReports)$/,
+    action: /^(sns:Publish|kms:(Decrypt|GenerateDataKey\*))$/,
+    resource: /^arn:aws:(sns|kms):/,
+    reason:
+      "The onFailure destination: Lambda publishes a failed asynchronous invocation's record to the operators' encrypted topic with the function's role. The journey has no failing scheduled function (test/e2e/operator-alarms.test.ts has).",
+  },
 ];
 
 export function exceptionFor(

@@ -13,8 +13,10 @@ import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
 type Mail = { subject: string; destination: { to: string[] }; body: { text?: string } };
 
 let hotline: HotlineTarget;
+/** The target's log (the functions' lines too), for what the sweep says it did. */
+const logLines: string[] = [];
 beforeAll(async () => {
-  hotline = await startHotline();
+  hotline = await startHotline({ log: (line) => logLines.push(line) });
 });
 afterAll(async () => hotline?.stop());
 
@@ -90,11 +92,13 @@ describe('the unstarted-workflow sweep', () => {
     expect(hotline.target.stepFunctions.describeExecution(executionArn).status).toBe('RUNNING');
     const operators = await eventually(async () => {
       const sent = (await mails()).filter((m) => m.destination.to.includes('sre-platform@example.com'));
-      return sent.length >= 2 ? sent : undefined;
+      return sent.length >= 3 ? sent : undefined;
     }, 'the mails to the operators');
-    // The incident's own notice, and the alarm on the sweep's metric, as the alarm topic would send it.
+    // The incident's own notice, and the alarms as the alarm topic would send them: on the sweep's metric, and on
+    // the API's 5xx answers to the sender while Step Functions refused the start.
     expect(operators.map((m) => m.subject).sort()).toEqual([
-      'ALARM: "AlarmsWorkflowsStartedBySweep" in us-east-1',
+      'ALARM: "AlarmsApiServerErrors" in us-east-1',
+      'ALARM: "AlarmsSweepsNeedAttention" in us-east-1',
       expect.stringMatching(new RegExp(`^${key} .*Workflow started late`)),
     ]);
     const detail = (await (await api(`/incidents/${key}`, { headers: hotline.operator() })).json()) as {
@@ -115,7 +119,7 @@ describe('the unstarted-workflow sweep', () => {
       key,
     ]);
     expect((await mails()).filter((m) => m.destination.to.includes('sre-platform@example.com'))).toHaveLength(
-      2,
+      3,
     );
   });
   it('starts the others when one incident will not start, and the alarm on the failures mails the operators', async () => {
@@ -149,14 +153,26 @@ describe('the unstarted-workflow sweep', () => {
     const swept = await sweep(0);
     expect(swept.started).toEqual([fine]);
     expect(swept.failed).toEqual([{ item: stuck, error: expect.any(String) }]);
+    // One metric for every sweep: one started and one left undone count 2. The alarm mailed the operators (if the
+    // test above did not already put it in ALARM within its period: then, as on AWS, it does not mail again), and
+    // the sweep's log says which sweep and which items.
     const alarm = await eventually(
       async () =>
-        (await mails()).find(
-          (m) => m.subject === 'ALARM: "AlarmsSweepItemFailuresUnstartedWorkflows" in us-east-1',
-        ),
-      'the alarm on the sweep failures',
+        (await mails()).find((m) => m.subject === 'ALARM: "AlarmsSweepsNeedAttention" in us-east-1'),
+      'the alarm on the sweeps',
     );
     expect(alarm.destination.to).toEqual(['sre-platform@example.com']);
+    expect(hotline.target.alarms.state('AlarmsSweepsNeedAttention')?.state).toBe('ALARM');
+    const said = await eventually(
+      async () =>
+        logLines.find(
+          (line) => line.includes('"message":"sweep needs attention"') && line.includes(`"item":"${stuck}"`),
+        ),
+      'the sweep log line',
+    );
+    expect(said).toContain('"sweep":"UnstartedWorkflows"');
+    expect(said).toContain('"count":2');
+    expect(said).toContain(`"started":["${fine}"]`);
 
     // The refusal ends: the next run starts the one left over.
     hotline.target.stepFunctions.refuseStarts(undefined);

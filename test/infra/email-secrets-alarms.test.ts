@@ -112,7 +112,7 @@ describe('email, secrets and alarms', () => {
     template.hasOutput('ApiUrl', {});
   });
 
-  it('emails the operators through a TLS-only, KMS-encrypted topic when the workflow or a function fails', () => {
+  it('emails the operators through a TLS-only, KMS-encrypted topic when the system fails', () => {
     const topicId = logicalId(stack.alarms.topic);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
@@ -133,58 +133,6 @@ describe('email, secrets and alarms', () => {
       Namespace: 'AWS/States',
       AlarmActions: [{ Ref: topicId }],
     });
-    const functionAlarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
-      (a) => a.Properties.MetricName === 'Errors' && a.Properties.Namespace === 'AWS/Lambda',
-    );
-    expect(functionAlarms).toHaveLength(Object.keys(stack.functions).length);
-  });
-
-  it('emails the operators when the sweep had to start a workflow', () => {
-    const sweep = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
-      (a) => a.Properties.MetricName === 'WorkflowsStartedBySweep',
-    );
-    expect(sweep).toHaveLength(1);
-    expect(sweep[0]?.Properties).toMatchObject({
-      // What Powertools Metrics emits: POWERTOOLS_METRICS_NAMESPACE and the default `service` dimension.
-      Namespace: 'Hotline',
-      Dimensions: [{ Name: 'service', Value: 'hotline' }],
-      Statistic: 'Sum',
-      Period: 300,
-      EvaluationPeriods: 1,
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
-      AlarmActions: [{ Ref: logicalId(stack.alarms.topic) }],
-      AlarmDescription:
-        "An incident's workflow did not start with its incident; the sweep started it: check why the opening request failed.",
-    });
-  });
-
-  it('emails the operators when a sweep could not handle an item (one alarm per sweep)', () => {
-    const failures = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
-      (a) => a.Properties.MetricName === 'SweepItemFailures',
-    );
-    expect(failures.map((a) => a.Properties.Dimensions).sort()).toEqual([
-      [
-        { Name: 'service', Value: 'hotline' },
-        { Name: 'sweep', Value: 'ActionReminders' },
-      ],
-      [
-        { Name: 'service', Value: 'hotline' },
-        { Name: 'sweep', Value: 'UnstartedWorkflows' },
-      ],
-    ]);
-    for (const alarm of failures) {
-      expect(alarm.Properties).toMatchObject({
-        Namespace: 'Hotline',
-        Statistic: 'Sum',
-        Period: 300,
-        EvaluationPeriods: 1,
-        Threshold: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        TreatMissingData: 'notBreaching',
-        AlarmActions: [{ Ref: logicalId(stack.alarms.topic) }],
-      });
-    }
+    // Which alarms, and how every function is covered by them: test/infra/operator-alarms.test.ts.
   });
 });

@@ -44,18 +44,36 @@ describe('functions', () => {
   /** Functions that resume a waiting workflow task. */
   const resuming = ids.filter((id) => grantsOf(id).calls.includes('states:SendTaskSuccess'));
 
-  it.each(ids)('grants %s exactly the calls its code makes, beside its logs and tracing', (id) => {
-    const granted = new Set(allActions(id).filter((a) => !/^(logs|xray):/.test(a)));
-    expect([...granted].sort(), id).toEqual(
-      [
-        ...new Set([
-          ...grantsOf(id).table,
-          ...(grantsOf(id).indexes.length > 0 ? ['dynamodb:Query'] : []),
-          ...grantsOf(id).calls,
-        ]),
-      ].sort(),
-    );
-  });
+  /**
+   * The functions invoked asynchronously publish a failed invocation's record to the operators' encrypted topic
+   * (the Lambda service does, with the function's role): test/infra/operator-alarms.test.ts.
+   */
+  const asyncFunctions: readonly FunctionId[] = [
+    'RunSloReport',
+    'SweepUnstartedWorkflows',
+    'SweepActionReminders',
+    'SendSloReports',
+  ];
+  const failureDestination = ['kms:Decrypt', 'kms:GenerateDataKey*', 'sns:Publish'];
+
+  it.each(ids)(
+    'grants %s exactly the calls its code makes, beside its logs, tracing and failure destination',
+    (id) => {
+      const granted = new Set(allActions(id).filter((a) => !/^(logs|xray):/.test(a)));
+      expect([...granted].sort(), id).toEqual(
+        [
+          ...new Set([
+            ...grantsOf(id).table,
+            ...(grantsOf(id).indexes.length > 0 ? ['dynamodb:Query'] : []),
+            ...grantsOf(id).calls,
+            ...(asyncFunctions.includes(id) ? failureDestination : []),
+          ]),
+        ].sort(),
+      );
+      const topic = logicalId(stack.alarms.topic);
+      expect(actionsOn(id, { Ref: topic }), id).toEqual(asyncFunctions.includes(id) ? ['sns:Publish'] : []);
+    },
+  );
 
   it.each(ids)('gives %s exactly the environment of the capabilities it declares', (id) => {
     const uses: readonly Capability[] = functionDeclarations[id].uses;
@@ -78,23 +96,31 @@ describe('functions', () => {
     expect(stack.credentials.function.node.path).toBe('Hotline/Credentials/SecureParameterFunction');
   });
 
-  it.each(ids)('%s runs Node 24 on arm64 with tracing, its measured memory and source maps', (id) => {
-    // 512 MB and the kind's timeout unless the declaration sizes the function from a measurement (the reports).
-    const spec = functionSpecs[id] as FunctionDeclaration;
-    expect(props(id)).toMatchObject({
-      Runtime: 'nodejs24.x',
-      Architectures: ['arm64'],
-      TracingConfig: { Mode: 'Active' },
-      MemorySize: spec.memoryMb ?? 512,
-      Handler: 'index.handler',
-      Timeout: spec.timeoutSeconds ?? (functionSpecs[id].kind === 'api' ? 29 : 60),
-    });
-    expect(env(id)).toMatchObject({
-      NODE_OPTIONS: '--enable-source-maps',
-      POWERTOOLS_SERVICE_NAME: 'hotline',
-      POWERTOOLS_LOG_LEVEL: 'INFO',
-    });
-  });
+  it.each(ids)(
+    '%s runs Node 24 on arm64 with tracing (unless declared off), its measured memory and source maps',
+    (id) => {
+      // 512 MB and the kind's timeout unless the declaration sizes the function from a measurement (the reports).
+      const spec = functionSpecs[id] as FunctionDeclaration;
+      const traced = spec.tracing !== false;
+      expect(
+        allActions(id).some((a) => a.startsWith('xray:')),
+        id,
+      ).toBe(traced);
+      expect(props(id)?.TracingConfig, id).toEqual(traced ? { Mode: 'Active' } : undefined);
+      expect(props(id)).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        MemorySize: spec.memoryMb ?? 512,
+        Handler: 'index.handler',
+        Timeout: spec.timeoutSeconds ?? (functionSpecs[id].kind === 'api' ? 29 : 60),
+      });
+      expect(env(id)).toMatchObject({
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'hotline',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      });
+    },
+  );
 
   it.each(ids)(
     '%s logs to its own log group with a retention, through a role without managed policies',

@@ -6,7 +6,14 @@ import type { StackModel } from '../template.ts';
 import { type Denied, IamEnforcer, type IamMode } from './enforcer.ts';
 import { authorizeCall } from './fronts.ts';
 import { evaluate } from './policy.ts';
-import { lambdaPermissions, type Principal, policyProblems, roleOf, rolePrincipal } from './principals.ts';
+import {
+  functionAccessKey,
+  lambdaPermissions,
+  type Principal,
+  policyProblems,
+  roleOf,
+  rolePrincipal,
+} from './principals.ts';
 import { awsEndpointCall, type CallEnvironment } from './requests.ts';
 
 /**
@@ -96,6 +103,21 @@ export class LocalIam {
       return `${schedule}: the target has no role the local target can find (${roleArn ?? 'none'})`;
     const action = targetArn.includes(':states:') ? 'states:StartExecution' : 'lambda:InvokeFunction';
     const refused = this.enforcer.authorize(principal, [{ action, resource: targetArn }]);
+    return refused && this.enforcer.refuse(refused) ? refused.message : undefined;
+  }
+
+  /**
+   * Whether Lambda may deliver a function's asynchronous invocation record to an SNS topic: a denial's message, or
+   * undefined. Lambda publishes with the function's execution role, so its policies decide: sns:Publish on the
+   * topic and, for an encrypted topic, kms:GenerateDataKey on the topic's key.
+   */
+  destinationPublish(functionId: string, topicArn: string, keyArn: string | undefined): string | undefined {
+    const principal = this.enforcer.principals.get(functionAccessKey(functionId));
+    if (!principal) return `${functionId}: no role the local target can find`;
+    const refused = this.enforcer.authorize(principal, [
+      { action: 'sns:Publish', resource: topicArn },
+      ...(keyArn ? [{ action: 'kms:GenerateDataKey', resource: keyArn }] : []),
+    ]);
     return refused && this.enforcer.refuse(refused) ? refused.message : undefined;
   }
 
