@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_BUSINESS_HOURS, isTimeZone, minutesOf } from './business-hours.ts';
+import { CHANNELS, DEFAULT_NOTIFICATION_RULES, isE164 } from './people.ts';
 import { isCalendarDate } from './zoned-time.ts';
 
 /**
@@ -92,7 +93,7 @@ const referenceId = z
 const ianaTimeZone = z.string().refine(isTimeZone, 'must be an IANA time zone, e.g. Europe/London');
 
 const notificationRule = z.object({
-  channel: z.enum(['email', 'sms', 'voice']),
+  channel: z.enum(CHANNELS),
   /** Minutes after the page, without an acknowledgement, at which the channel is tried. */
   afterMinutes: z
     .number()
@@ -107,15 +108,12 @@ export const personSchema = z
     name: z.string().trim().min(1),
     email,
     /** E.164, e.g. +447700900123. */
-    phone: z
-      .string()
-      .regex(/^\+[1-9]\d{7,14}$/, 'must be a phone number in E.164 form, e.g. +447700900123')
-      .optional(),
+    phone: z.string().refine(isE164, 'must be a phone number in E.164 form, e.g. +447700900123').optional(),
     timeZone: ianaTimeZone.default('UTC'),
     notificationRules: z
       .array(notificationRule)
       .min(1, 'name at least one notification rule')
-      .default([{ channel: 'email', afterMinutes: 0 }]),
+      .default(() => DEFAULT_NOTIFICATION_RULES.map((rule) => ({ ...rule }))),
   })
   .superRefine((p, ctx) => {
     p.notificationRules.forEach((rule, i) => {

@@ -65,6 +65,13 @@ export interface Shift {
   source: ShiftSource;
 }
 
+/** The schedules of an organisation file (config.ts validates them), in the shape these functions take. */
+export function schedulesOf(org: {
+  schedules?: Readonly<Record<string, Omit<Schedule, 'id'>>> | undefined;
+}): Schedule[] {
+  return Object.entries(org.schedules ?? {}).map(([id, schedule]) => ({ id, ...schedule }));
+}
+
 export interface Handoff {
   at: Date;
   from: string;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, parseOrganisation } from '../../../functions/core/config.ts';
+import { onCallAt, schedulesOf } from '../../../functions/core/oncall.ts';
 import {
   type Channel,
   escalationDueAt,
@@ -130,6 +131,12 @@ describe('people and schedules in the organisation file', () => {
       notificationRules: [{ channel: 'email', afterMinutes: 0 }],
     });
     expect(org.schedules?.primary?.rotation.members).toEqual(['ada', 'grace']);
+    // What the later wiring does: the parsed schedules are what the on-call functions take.
+    const [primary] = schedulesOf(org);
+    expect(primary?.id).toBe('primary');
+    expect(onCallAt(primary as NonNullable<typeof primary>, [], new Date('2026-01-12T09:00:00Z'))).toBe(
+      'grace',
+    );
   });
 
   it('name the field of a bad phone number, a bad zone and an sms rule without a phone', () => {
