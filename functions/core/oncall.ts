@@ -170,7 +170,8 @@ export function onCallAt(schedule: Schedule, overrides: readonly Override[], at:
  * The shifts that cover `[from, to)`, in order, tiling it with no gap and no overlap. Rotation shifts are whole
  * (the first may begin before `from`, the last end after `to`) so a shift keeps its start, end and calendar id
  * whatever window asked for it; overrides cut rotation shifts into pieces, and adjacent pieces with the same
- * holder and source are one shift.
+ * holder and source are one shift. An override reaching past the window's edge widens it to the rotation shift
+ * where the override ends, so an override is whole too.
  */
 export function shiftsBetween(
   schedule: Schedule,
@@ -180,8 +181,7 @@ export function shiftsBetween(
 ): Shift[] {
   const plan = planOf(schedule);
   if (to.getTime() <= from.getTime()) return [];
-  const first = shiftIndexAt(plan, from.getTime());
-  const last = shiftIndexAt(plan, to.getTime() - 1);
+  const { first, last } = wholeShiftsCovering(plan, overrides, from.getTime(), to.getTime());
   const windowStart = shiftStart(plan, first);
   const windowEnd = shiftStart(plan, last + 1);
 
@@ -222,6 +222,36 @@ export function shiftsBetween(
     }
   }
   return shifts;
+}
+
+/** The rotation shifts (first and last index) covering `[from, to)` and every override that touches them. */
+function wholeShiftsCovering(
+  plan: Plan,
+  overrides: readonly Override[],
+  from: number,
+  to: number,
+): { first: number; last: number } {
+  let first = shiftIndexAt(plan, from);
+  let last = shiftIndexAt(plan, to - 1);
+  // Each pass can only widen the window, and only to an override's edge: it ends once no override crosses it.
+  for (let widened = true; widened; ) {
+    widened = false;
+    const start = shiftStart(plan, first);
+    const end = shiftStart(plan, last + 1);
+    for (const o of overrides) {
+      const [oStart, oEnd] = [Date.parse(o.start), Date.parse(o.end)];
+      if (oEnd <= start || oStart >= end) continue;
+      if (oStart < start) {
+        first = shiftIndexAt(plan, oStart);
+        widened = true;
+      }
+      if (oEnd > end) {
+        last = shiftIndexAt(plan, oEnd - 1);
+        widened = true;
+      }
+    }
+  }
+  return { first, last };
 }
 
 function sameSource(a: ShiftSource, b: ShiftSource): boolean {

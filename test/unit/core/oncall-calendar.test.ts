@@ -81,6 +81,18 @@ describe('schedule calendar feed', () => {
     expect(narrow).toHaveLength(1);
     expect(wide).toContainEqual(narrow[0]);
     expect(new Set(wide.map((e) => e.uid)).size).toBe(wide.length);
+    // An override of two days is one whole event in a window that sees only its first hour.
+    const cover: Override = {
+      id: 'o1',
+      personId: 'linus',
+      start: '2026-03-29T10:00:00Z',
+      end: '2026-03-31T10:00:00Z',
+    };
+    const [, covering] = parseEvents(feed([cover], '2026-03-29T10:00:00Z', '2026-03-29T11:00:00Z'));
+    expect(covering?.end.toISOString()).toBe('2026-03-31T10:00:00.000Z');
+    expect(parseEvents(feed([cover], '2026-03-30T12:00:00Z', '2026-04-02T00:00:00Z'))).toContainEqual(
+      covering,
+    );
   });
 
   it('shows an override as its own event, marked as cover', () => {
