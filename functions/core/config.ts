@@ -116,7 +116,18 @@ export const personSchema = z
       .default(() => DEFAULT_NOTIFICATION_RULES.map((rule) => ({ ...rule }))),
   })
   .superRefine((p, ctx) => {
+    const seen = new Set<string>();
     p.notificationRules.forEach((rule, i) => {
+      // The same channel twice at the same minute would send the person two identical pages at once.
+      const key = `${rule.channel}@${rule.afterMinutes}`;
+      if (seen.has(key)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['notificationRules', i],
+          message: `${rule.channel} after ${rule.afterMinutes} minutes is already a rule`,
+        });
+      }
+      seen.add(key);
       if (rule.channel !== 'email' && p.phone === undefined) {
         ctx.addIssue({
           code: 'custom',

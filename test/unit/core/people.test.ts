@@ -156,6 +156,16 @@ describe('people and schedules in the organisation file', () => {
     expect(message).toContain(
       "people.grace.notificationRules[0].channel: a sms rule needs the person's phone number",
     );
+    const twice = problemsOf({
+      ...organisationInput,
+      people: {
+        ada: {
+          ...people.ada,
+          notificationRules: [...people.ada.notificationRules, { channel: 'voice', afterMinutes: 3 }],
+        },
+      },
+    });
+    expect(twice).toContain('people.ada.notificationRules[3]: voice after 3 minutes is already a rule');
   });
 
   it('stop on a schedule member who is not one of the people, naming the field', () => {
