@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_BUSINESS_HOURS, isTimeZone, minutesOf } from './business-hours.ts';
+import { CHANNELS, DEFAULT_NOTIFICATION_RULES, isE164 } from './people.ts';
+import { isCalendarDate } from './zoned-time.ts';
 
 /**
  * The organisation file: who gets told what, and how fast. Validated at synth and at local start, and baked
@@ -82,6 +84,76 @@ export const serviceSchema = z.object({
     .gt(0, 'an availability objective is a percentage above 0')
     .lt(100, 'an availability objective is a percentage below 100')
     .optional(),
+});
+
+/** Ids of people and schedules: what a schedule, an override or a service refers to them by. */
+const referenceId = z
+  .string()
+  .regex(/^[a-z][a-z0-9._-]{0,62}$/, 'ids are lower-case letters, digits, dots, underscores and dashes');
+const ianaTimeZone = z.string().refine(isTimeZone, 'must be an IANA time zone, e.g. Europe/London');
+
+const notificationRule = z.object({
+  channel: z.enum(CHANNELS),
+  /** Minutes after the page, without an acknowledgement, at which the channel is tried. */
+  afterMinutes: z
+    .number()
+    .int('whole minutes')
+    .min(0, 'minutes after the page, 0 or more')
+    .max(60, 'a rule fires within an hour of the page'),
+});
+
+/** Someone who can be paged (see core/people.ts for what the rules mean). */
+export const personSchema = z
+  .object({
+    name: z.string().trim().min(1),
+    email,
+    /** E.164, e.g. +447700900123. */
+    phone: z.string().refine(isE164, 'must be a phone number in E.164 form, e.g. +447700900123').optional(),
+    timeZone: ianaTimeZone.default('UTC'),
+    notificationRules: z
+      .array(notificationRule)
+      .min(1, 'name at least one notification rule')
+      .default(() => DEFAULT_NOTIFICATION_RULES.map((rule) => ({ ...rule }))),
+  })
+  .superRefine((p, ctx) => {
+    const seen = new Set<string>();
+    p.notificationRules.forEach((rule, i) => {
+      // The same channel twice at the same minute would send the person two identical pages at once.
+      const key = `${rule.channel}@${rule.afterMinutes}`;
+      if (seen.has(key)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['notificationRules', i],
+          message: `${rule.channel} after ${rule.afterMinutes} minutes is already a rule`,
+        });
+      }
+      seen.add(key);
+      if (rule.channel !== 'email' && p.phone === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['notificationRules', i, 'channel'],
+          message: `a ${rule.channel} rule needs the person's phone number`,
+        });
+      }
+    });
+  });
+
+/** An on-call schedule: one rotation (see core/oncall.ts for how shifts are laid on the calendar). */
+export const scheduleSchema = z.object({
+  name: z.string().trim().min(1),
+  timeZone: ianaTimeZone,
+  rotation: z.object({
+    /** Person ids in the order they take shifts. */
+    members: z.array(referenceId).min(1, 'a rotation needs at least one member'),
+    handoff: z.object({ weekday: isoWeekday.optional(), time: timeOfDay }),
+    shift: z.union([
+      z.literal('daily'),
+      z.literal('weekly'),
+      z.object({ days: z.number().int().min(1, 'at least one day').max(366, 'at most 366 days') }),
+    ]),
+    /** `YYYY-MM-DD` in the schedule's zone: the first member's first shift begins on the first handoff from it. */
+    start: z.string().refine(isCalendarDate, 'must be a date, YYYY-MM-DD'),
+  }),
 });
 
 const reportsSchema = z
@@ -204,6 +276,10 @@ export const organisationSchema = z
       .default({ publishTo: [], approvalLinkDays: 14, editorLinkDays: 30 }),
     /** The public status page (`/status`): its title; `<sender name> status` when absent. */
     statusPage: z.object({ title: z.string().trim().min(1).max(120) }).optional(),
+    /** People who can be paged, by id (optional until paging uses them). */
+    people: z.record(referenceId, personSchema).optional(),
+    /** On-call schedules, by id; their members are ids of `people`. */
+    schedules: z.record(referenceId, scheduleSchema).optional(),
   })
   .superRefine((o, ctx) => {
     if (!(o.defaultService in o.services)) {
@@ -223,11 +299,24 @@ export const organisationSchema = z
         });
       }
     }
+    for (const [id, schedule] of Object.entries(o.schedules ?? {})) {
+      schedule.rotation.members.forEach((member, i) => {
+        if (!Object.hasOwn(o.people ?? {}, member)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['schedules', id, 'rotation', 'members', i],
+            message: `"${member}" is not one of the people (${Object.keys(o.people ?? {}).join(', ') || 'none configured'})`,
+          });
+        }
+      });
+    }
   });
 
 export type OrganisationInput = z.input<typeof organisationSchema>;
 export type Organisation = z.output<typeof organisationSchema>;
 export type Service = z.output<typeof serviceSchema>;
+export type PersonConfig = z.output<typeof personSchema>;
+export type ScheduleConfig = z.output<typeof scheduleSchema>;
 export type Severity = 1 | 2 | 3;
 
 /** Identity helper so an organisation file gets type checking and completion. */
