@@ -18,6 +18,8 @@ export const projectRoot = resolve(import.meta.dirname, '../..');
 
 /** Stands in for @aws-sdk/credential-provider-node in every bundle (see the module's comment). */
 export const lambdaCredentialsModule = './functions/adapters/lambda-credentials.ts';
+/** Stands in for mime-types in every bundle: mimetext's one call to it without mime-db (see the module's comment). */
+export const mimeTypesModule = './functions/adapters/mime-types.ts';
 
 /** Powertools' `service`: a dimension of every metric the functions emit, so alarms name it too. */
 export const serviceName = 'hotline';
@@ -140,7 +142,10 @@ export class IncidentFunction extends nodejs.NodejsFunction {
         banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
         define: organisationDefine(props.organisation),
         // Lambda puts the role's credentials in the environment: skip the SDK's full default chain.
-        esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': lambdaCredentialsModule },
+        esbuildArgs: {
+          '--alias:@aws-sdk/credential-provider-node': lambdaCredentialsModule,
+          '--alias:mime-types': mimeTypesModule,
+        },
         forceDockerBundling: false,
       },
     });
