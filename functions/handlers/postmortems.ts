@@ -3,10 +3,16 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import { ulid } from 'ulid';
 import * as z from 'zod/mini';
+import { ActionsRepository } from '../adapters/actions-repository.ts';
+import { AlertGroupsRepository } from '../adapters/alert-groups-repository.ts';
+import { CommsRepository } from '../adapters/comms-repository.ts';
+import { IncidentsRepository } from '../adapters/incidents-repository.ts';
 import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
 import { mailerPort } from '../adapters/mailer.ts';
-import { storesPort } from '../adapters/stores.ts';
+import { PostmortemsRepository } from '../adapters/postmortems-repository.ts';
+import { repositoriesPort } from '../adapters/repositories.ts';
+import { StatusPageRepository } from '../adapters/status-page-repository.ts';
 import { workflowCallbackPort, workflowStarterPort } from '../adapters/workflow.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { isIncidentKey } from '../core/incident.ts';
@@ -38,7 +44,16 @@ import { pageLimit, serviceFilter } from './list-query.ts';
 import { responseDeps } from './response-deps.ts';
 
 const use = linkedTo('Postmortems');
-const stores = use(storesPort);
+const stores = use(
+  repositoriesPort({
+    incidents: IncidentsRepository,
+    groups: AlertGroupsRepository,
+    comms: CommsRepository,
+    statusPage: StatusPageRepository,
+    postmortems: PostmortemsRepository,
+    actions: ActionsRepository,
+  }),
+);
 const shared = responseDeps({
   stores,
   mailer: use(mailerPort),

@@ -2,10 +2,14 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import * as z from 'zod/mini';
+import { AlertGroupsRepository } from '../adapters/alert-groups-repository.ts';
+import { CommsRepository } from '../adapters/comms-repository.ts';
+import { IncidentsRepository } from '../adapters/incidents-repository.ts';
 import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
 import { mailerPort } from '../adapters/mailer.ts';
-import { storesPort } from '../adapters/stores.ts';
+import { repositoriesPort } from '../adapters/repositories.ts';
+import { StatusPageRepository } from '../adapters/status-page-repository.ts';
 import { workflowCallbackPort } from '../adapters/workflow.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { CHOSEN_RESOLUTION_KINDS, isIncidentKey } from '../core/incident.ts';
@@ -34,7 +38,14 @@ import { responseDeps } from './response-deps.ts';
 
 const use = linkedTo('RespondToIncident');
 const shared = responseDeps({
-  stores: use(storesPort),
+  stores: use(
+    repositoriesPort({
+      incidents: IncidentsRepository,
+      groups: AlertGroupsRepository,
+      comms: CommsRepository,
+      statusPage: StatusPageRepository,
+    }),
+  ),
   mailer: use(mailerPort),
   workflow: use(workflowCallbackPort),
   links: use(linksPort),

@@ -5,7 +5,7 @@ import type { ResponseDeps } from '../use-cases/respond.ts';
 
 /** The ports the response use cases run on, as a handler linked them (see `linkedTo`). */
 export interface ResponsePorts {
-  stores: () => Stores;
+  stores: () => Pick<Stores, 'incidents' | 'groups' | 'comms' | 'statusPage'>;
   mailer: () => Mailer;
   workflow: () => WorkflowCallback;
   links: () => Links;
