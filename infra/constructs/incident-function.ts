@@ -20,6 +20,8 @@ export const projectRoot = resolve(import.meta.dirname, '../..');
 export const lambdaCredentialsModule = './functions/adapters/lambda-credentials.ts';
 /** Stands in for mime-types in every bundle: mimetext's one call to it without mime-db (see the module's comment). */
 export const mimeTypesModule = './functions/adapters/mime-types.ts';
+/** Stands in for Babel's String.prototype.trim polyfill that mimetext imports (see the module's comment). */
+export const stringTrimModule = './functions/adapters/string-trim.ts';
 
 /** Powertools' `service`: a dimension of every metric the functions emit, so alarms name it too. */
 export const serviceName = 'hotline';
@@ -145,6 +147,7 @@ export class IncidentFunction extends nodejs.NodejsFunction {
         esbuildArgs: {
           '--alias:@aws-sdk/credential-provider-node': lambdaCredentialsModule,
           '--alias:mime-types': mimeTypesModule,
+          '--alias:@babel/runtime-corejs3/core-js/instance/trim': stringTrimModule,
         },
         forceDockerBundling: false,
       },
