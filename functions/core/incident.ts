@@ -229,3 +229,8 @@ export function timeToDetectMs(
 export function currentImpact(incident: Pick<Incident, 'statedImpact' | 'description'>): string | undefined {
   return incident.statedImpact ?? incident.description;
 }
+
+/** The products an incident's external wording names: its own, else the service's public name. */
+export function publicProducts(products: readonly string[], serviceName: string): string[] {
+  return products.length > 0 ? [...products] : [serviceName];
+}

@@ -32,6 +32,9 @@ export type LinkCheck =
   /** Signed by us, but past its expiry: the claims say what it was for (an expired editor link offers a fresh one). */
   | { ok: false; reason: 'expired'; claims: LinkClaims };
 
+/** How long a responder link's signature lasts at most (a later mail to the same person carries a fresh one). */
+export const RESPONDER_LINK_TTL_HOURS = 30 * 24;
+
 const VERSION = 'v1';
 const MIN_KEY_LENGTH = 32;
 

@@ -92,193 +92,207 @@ export function utcTime(value: string): string | undefined {
   return year >= 1970 && year <= 9999 ? new Date(time).toISOString() : undefined;
 }
 
-const isoTime = z.pipe(
-  z.string({ error: 'a time is missing' }),
-  z.transform((value: string, ctx) => {
-    const time = utcTime(value);
-    if (time === undefined) {
-      ctx.issues.push({
-        code: 'custom',
-        message: 'must be an ISO-8601 time such as 2026-11-30T14:30:00Z (UTC unless it names a zone)',
-        input: value,
-      });
-      return z.NEVER;
-    }
-    return time;
-  }),
-);
-
 const oneOf = (values: readonly string[]) => `must be one of ${values.join(', ')}`;
 
-const rootCauseCategory = z.pipe(
-  z.nullable(z.string({ error: oneOf(rootCauseCategories) })),
-  z.transform((value: string | null, ctx): RootCauseCategory | null => {
-    if (value === null || value.trim() === '' || value.trim() === 'none') return null;
-    if ((rootCauseCategories as readonly string[]).includes(value)) return value as RootCauseCategory;
-    ctx.issues.push({
-      code: 'custom',
-      message: `${oneOf(rootCauseCategories)} (or empty)`,
-      input: value,
-    });
-    return z.NEVER;
-  }),
-);
-
-const incidentKey = z
-  .string({ error: 'must be an incident key like HOT-42' })
-  .check(z.refine(isIncidentKey, 'must be an incident key like HOT-42'));
-
-const timelineRow = z.strictObject({
-  at: isoTime,
-  text: line(postmortemLimits.timelineText, 'a timeline row needs text'),
-});
-
-export const fieldsEditSchema = z.strictObject({
-  summary: z.optional(text(postmortemLimits.summary)),
-  leadup: z.optional(text(postmortemLimits.text)),
-  fault: z.optional(text(postmortemLimits.text)),
-  impact: z.optional(text(postmortemLimits.text)),
-  detection: z.optional(text(postmortemLimits.text)),
-  response: z.optional(text(postmortemLimits.text)),
-  recovery: z.optional(text(postmortemLimits.text)),
-  timeline: z.optional(
-    z
-      .array(timelineRow, { error: 'must be a list of { at, text } rows' })
-      .check(z.maxLength(postmortemLimits.timelineRows, `at most ${postmortemLimits.timelineRows} rows`)),
-  ),
-  fiveWhys: z.optional(
-    z
-      .array(line(postmortemLimits.why, 'a why needs text'), { error: 'must be a list of whys' })
-      .check(z.maxLength(postmortemLimits.whys, `at most ${postmortemLimits.whys} whys`)),
-  ),
-  rootCause: z.optional(text(postmortemLimits.text)),
-  rootCauseCategory: z.optional(rootCauseCategory),
-  backlogCheck: z.optional(text(postmortemLimits.text)),
-  externalSummary: z.optional(text(postmortemLimits.externalSummary)),
-  recurrence: z.optional(
-    z.strictObject({
-      text: z.optional(text(postmortemLimits.text)),
-      relatedIncidents: z.optional(
-        z
-          .array(incidentKey, { error: 'must be a list of incident keys' })
-          .check(
-            z.maxLength(
-              postmortemLimits.relatedIncidents,
-              `at most ${postmortemLimits.relatedIncidents} incidents`,
-            ),
-          ),
-      ),
+/**
+ * The edit's schemas, built on the first edit read (not when the module loads: the functions that import this
+ * module for its rules, or to show a postmortem, do not build them).
+ */
+function editSchemas() {
+  const isoTime = z.pipe(
+    z.string({ error: 'a time is missing' }),
+    z.transform((value: string, ctx) => {
+      const time = utcTime(value);
+      if (time === undefined) {
+        ctx.issues.push({
+          code: 'custom',
+          message: 'must be an ISO-8601 time such as 2026-11-30T14:30:00Z (UTC unless it names a zone)',
+          input: value,
+        });
+        return z.NEVER;
+      }
+      return time;
     }),
-  ),
-  lessons: z.optional(
-    z.strictObject({
-      wentWell: z.optional(text(postmortemLimits.text)),
-      couldBeBetter: z.optional(text(postmortemLimits.text)),
-      gotLucky: z.optional(text(postmortemLimits.text)),
-    }),
-  ),
-});
+  );
 
-const trackerUrl = z.pipe(
-  z.string({ error: 'must be an http(s) URL' }),
-  z.transform((value: string, ctx) => {
-    const url = value.trim();
-    if (url === '') return undefined;
-    if (url.length > postmortemLimits.url) {
-      ctx.issues.push({ code: 'custom', message: atMost(postmortemLimits.url), input: value });
-      return z.NEVER;
-    }
-    if (/\s/.test(url) || !httpLink(url)) {
-      ctx.issues.push({ code: 'custom', message: 'must be an http(s) URL (without spaces)', input: value });
-      return z.NEVER;
-    }
-    return url;
-  }),
-);
-
-const ownerTeam = z.string({ error: 'must be a team name' }).check(
-  z.maxLength(postmortemLimits.ownerTeam, atMost(postmortemLimits.ownerTeam)),
-  // ";" and ":" separate an action's parts in the Markdown rendering ("(owner: team; id: ...)").
-  z.refine(
-    (v) => !CONTROL.test(v) && !/[;:]/.test(v),
-    'must be one line without control characters, ";" or ":"',
-  ),
-  z.refine((v) => v.trim() !== '', 'is empty (leave it out for the postmortem’s owner team)'),
-);
-
-/** Who owns the postmortem: an address or a name; it reaches mail headers, so one line, no controls. */
-const owner = z.pipe(
-  z.string({ error: 'must be an email address or a name' }),
-  z.transform((value: string, ctx) => {
-    const trimmed = value.trim();
-    if (trimmed === '' || trimmed.length > 200 || CONTROL.test(value)) {
+  const rootCauseCategory = z.pipe(
+    z.nullable(z.string({ error: oneOf(rootCauseCategories) })),
+    z.transform((value: string | null, ctx): RootCauseCategory | null => {
+      if (value === null || value.trim() === '' || value.trim() === 'none') return null;
+      if ((rootCauseCategories as readonly string[]).includes(value)) return value as RootCauseCategory;
       ctx.issues.push({
         code: 'custom',
-        message:
-          'must be an email address or a name: one line of at most 200 characters, no control characters',
+        message: `${oneOf(rootCauseCategories)} (or empty)`,
         input: value,
       });
       return z.NEVER;
-    }
-    if (trimmed.includes('@') && !isEmailAddress(trimmed)) {
-      ctx.issues.push({ code: 'custom', message: 'is not a valid email address', input: value });
-      return z.NEVER;
-    }
-    return trimmed;
-  }),
-);
+    }),
+  );
 
-/** An improvement action's own due date: a day (`2027-01-31`) or a time; stored as UTC ISO. */
-const dueDate = z.pipe(
-  z.string({ error: 'must be a date like 2027-01-31' }),
-  z.transform((value: string, ctx) => {
-    const text = value.trim();
-    const at = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
-    if (text === '' || Number.isNaN(at) || !/^\d{4}-\d{2}-\d{2}/.test(text)) {
-      ctx.issues.push({ code: 'custom', message: 'must be a date like 2027-01-31', input: value });
-      return z.NEVER;
-    }
-    return new Date(at).toISOString();
-  }),
-);
+  const incidentKey = z
+    .string({ error: 'must be an incident key like HOT-42' })
+    .check(z.refine(isIncidentKey, 'must be an incident key like HOT-42'));
 
-/**
- * An action as an edit carries it: status and completion are not the editor's; a priority action's due date
- * follows the service's SLO, an improvement action's may be set (`null` clears it, as `owner: null` clears the
- * person).
- */
-export const actionEditSchema = z.object({
-  id: z.optional(
-    z
-      .string({ error: 'must be an action id' })
-      .check(z.regex(/^[0-9A-Za-z_-]{1,64}$/, 'must be an action id')),
-  ),
-  title: line(postmortemLimits.actionTitle, 'an action needs a title'),
-  kind: z.enum(actionKinds, { error: oneOf(actionKinds) }),
-  category: z.enum(actionCategories, { error: oneOf(actionCategories) }),
-  ownerTeam: z.optional(ownerTeam),
-  owner: z.optional(z.nullable(owner)),
-  dueAt: z.optional(z.nullable(dueDate)),
-  trackerUrl: z.optional(trackerUrl),
-});
+  const timelineRow = z.strictObject({
+    at: isoTime,
+    text: line(postmortemLimits.timelineText, 'a timeline row needs text'),
+  });
 
-export const postmortemEditSchema = z.object({
-  version: z
-    .number({ error: 'the version this edit is based on is missing (a number)' })
-    .check(z.int('must be a whole number'), z.nonnegative('must not be negative')),
-  owner: z.optional(owner),
-  fields: z.optional(fieldsEditSchema),
-  actions: z.optional(
-    z
-      .array(actionEditSchema, { error: 'must be a list of actions' })
-      .check(z.maxLength(postmortemLimits.actions, `at most ${postmortemLimits.actions} actions`)),
-  ),
-});
+  const fieldsEditSchema = z.strictObject({
+    summary: z.optional(text(postmortemLimits.summary)),
+    leadup: z.optional(text(postmortemLimits.text)),
+    fault: z.optional(text(postmortemLimits.text)),
+    impact: z.optional(text(postmortemLimits.text)),
+    detection: z.optional(text(postmortemLimits.text)),
+    response: z.optional(text(postmortemLimits.text)),
+    recovery: z.optional(text(postmortemLimits.text)),
+    timeline: z.optional(
+      z
+        .array(timelineRow, { error: 'must be a list of { at, text } rows' })
+        .check(z.maxLength(postmortemLimits.timelineRows, `at most ${postmortemLimits.timelineRows} rows`)),
+    ),
+    fiveWhys: z.optional(
+      z
+        .array(line(postmortemLimits.why, 'a why needs text'), { error: 'must be a list of whys' })
+        .check(z.maxLength(postmortemLimits.whys, `at most ${postmortemLimits.whys} whys`)),
+    ),
+    rootCause: z.optional(text(postmortemLimits.text)),
+    rootCauseCategory: z.optional(rootCauseCategory),
+    backlogCheck: z.optional(text(postmortemLimits.text)),
+    externalSummary: z.optional(text(postmortemLimits.externalSummary)),
+    recurrence: z.optional(
+      z.strictObject({
+        text: z.optional(text(postmortemLimits.text)),
+        relatedIncidents: z.optional(
+          z
+            .array(incidentKey, { error: 'must be a list of incident keys' })
+            .check(
+              z.maxLength(
+                postmortemLimits.relatedIncidents,
+                `at most ${postmortemLimits.relatedIncidents} incidents`,
+              ),
+            ),
+        ),
+      }),
+    ),
+    lessons: z.optional(
+      z.strictObject({
+        wentWell: z.optional(text(postmortemLimits.text)),
+        couldBeBetter: z.optional(text(postmortemLimits.text)),
+        gotLucky: z.optional(text(postmortemLimits.text)),
+      }),
+    ),
+  });
 
-export type PostmortemEdit = z.output<typeof postmortemEditSchema>;
-export type ActionEdit = z.output<typeof actionEditSchema>;
+  const trackerUrl = z.pipe(
+    z.string({ error: 'must be an http(s) URL' }),
+    z.transform((value: string, ctx) => {
+      const url = value.trim();
+      if (url === '') return undefined;
+      if (url.length > postmortemLimits.url) {
+        ctx.issues.push({ code: 'custom', message: atMost(postmortemLimits.url), input: value });
+        return z.NEVER;
+      }
+      if (/\s/.test(url) || !httpLink(url)) {
+        ctx.issues.push({ code: 'custom', message: 'must be an http(s) URL (without spaces)', input: value });
+        return z.NEVER;
+      }
+      return url;
+    }),
+  );
+
+  const ownerTeam = z.string({ error: 'must be a team name' }).check(
+    z.maxLength(postmortemLimits.ownerTeam, atMost(postmortemLimits.ownerTeam)),
+    // ";" and ":" separate an action's parts in the Markdown rendering ("(owner: team; id: ...)").
+    z.refine(
+      (v) => !CONTROL.test(v) && !/[;:]/.test(v),
+      'must be one line without control characters, ";" or ":"',
+    ),
+    z.refine((v) => v.trim() !== '', 'is empty (leave it out for the postmortem’s owner team)'),
+  );
+
+  /** Who owns the postmortem: an address or a name; it reaches mail headers, so one line, no controls. */
+  const owner = z.pipe(
+    z.string({ error: 'must be an email address or a name' }),
+    z.transform((value: string, ctx) => {
+      const trimmed = value.trim();
+      if (trimmed === '' || trimmed.length > 200 || CONTROL.test(value)) {
+        ctx.issues.push({
+          code: 'custom',
+          message:
+            'must be an email address or a name: one line of at most 200 characters, no control characters',
+          input: value,
+        });
+        return z.NEVER;
+      }
+      if (trimmed.includes('@') && !isEmailAddress(trimmed)) {
+        ctx.issues.push({ code: 'custom', message: 'is not a valid email address', input: value });
+        return z.NEVER;
+      }
+      return trimmed;
+    }),
+  );
+
+  /** An improvement action's own due date: a day (`2027-01-31`) or a time; stored as UTC ISO. */
+  const dueDate = z.pipe(
+    z.string({ error: 'must be a date like 2027-01-31' }),
+    z.transform((value: string, ctx) => {
+      const text = value.trim();
+      const at = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
+      if (text === '' || Number.isNaN(at) || !/^\d{4}-\d{2}-\d{2}/.test(text)) {
+        ctx.issues.push({ code: 'custom', message: 'must be a date like 2027-01-31', input: value });
+        return z.NEVER;
+      }
+      return new Date(at).toISOString();
+    }),
+  );
+
+  /**
+   * An action as an edit carries it: status and completion are not the editor's; a priority action's due date
+   * follows the service's SLO, an improvement action's may be set (`null` clears it, as `owner: null` clears the
+   * person).
+   */
+  const actionEditSchema = z.object({
+    id: z.optional(
+      z
+        .string({ error: 'must be an action id' })
+        .check(z.regex(/^[0-9A-Za-z_-]{1,64}$/, 'must be an action id')),
+    ),
+    title: line(postmortemLimits.actionTitle, 'an action needs a title'),
+    kind: z.enum(actionKinds, { error: oneOf(actionKinds) }),
+    category: z.enum(actionCategories, { error: oneOf(actionCategories) }),
+    ownerTeam: z.optional(ownerTeam),
+    owner: z.optional(z.nullable(owner)),
+    dueAt: z.optional(z.nullable(dueDate)),
+    trackerUrl: z.optional(trackerUrl),
+  });
+
+  const postmortemEditSchema = z.object({
+    version: z
+      .number({ error: 'the version this edit is based on is missing (a number)' })
+      .check(z.int('must be a whole number'), z.nonnegative('must not be negative')),
+    owner: z.optional(owner),
+    fields: z.optional(fieldsEditSchema),
+    actions: z.optional(
+      z
+        .array(actionEditSchema, { error: 'must be a list of actions' })
+        .check(z.maxLength(postmortemLimits.actions, `at most ${postmortemLimits.actions} actions`)),
+    ),
+  });
+  return { fields: fieldsEditSchema, action: actionEditSchema, edit: postmortemEditSchema };
+}
+let schemas: ReturnType<typeof editSchemas> | undefined;
+
+/** The whole edit's schema (`parsePostmortemEdit` reads with it; the CLI's Markdown round trip too). */
+export function postmortemEditSchema(): ReturnType<typeof editSchemas>['edit'] {
+  schemas ??= editSchemas();
+  return schemas.edit;
+}
+
+export type PostmortemEdit = z.output<ReturnType<typeof editSchemas>['edit']>;
+export type ActionEdit = z.output<ReturnType<typeof editSchemas>['action']>;
 /** What a caller builds before validation (the CLI, tests). */
-export type PostmortemEditInput = z.input<typeof postmortemEditSchema>;
+export type PostmortemEditInput = z.input<ReturnType<typeof editSchemas>['edit']>;
 
 /** `actions[1].title`, `fields.timeline[0].at`: the names the form uses too. */
 export function fieldPath(path: readonly PropertyKey[]): string {
@@ -292,7 +306,7 @@ export function fieldPath(path: readonly PropertyKey[]): string {
 
 /** Validates an edit; a ValidationError names each bad field and what is wrong ("fields.leadup: at most ..."). */
 export function parsePostmortemEdit(body: unknown): PostmortemEdit {
-  const result = postmortemEditSchema.safeParse(body);
+  const result = postmortemEditSchema().safeParse(body);
   if (result.success) return result.data;
   throw new ValidationError(
     result.error.issues

@@ -261,7 +261,7 @@ export function markdownToEdit(markdown: string, version: number): PostmortemEdi
   }
   if (Object.keys(fields).length > 0) edit.fields = fields;
 
-  const result = postmortemEditSchema.safeParse(edit);
+  const result = postmortemEditSchema().safeParse(edit);
   if (result.success) return result.data;
   throw new ValidationError(
     result.error.issues

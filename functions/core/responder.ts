@@ -28,8 +28,9 @@ const ALLOWED: Record<ResponderRole, readonly ResponderIntent[]> = {
   'comms-manager': ['update'],
 };
 
-/** How long a responder link's signature lasts at most (a later mail to the same person carries a fresh one). */
-export const RESPONDER_LINK_TTL_HOURS = 30 * 24;
+// How long a responder link's signature lasts: with the link rules (links.ts), so that a mail naming the page
+// does not bring the responder page's rules.
+export { RESPONDER_LINK_TTL_HOURS } from './links.ts';
 /** After resolution the page still opens this long (read, correct the measures), then it closes. */
 export const RESPONDER_GRACE_HOURS = 72;
 

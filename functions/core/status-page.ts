@@ -68,11 +68,6 @@ export function statusPageUrl(baseUrl: string | undefined): string | undefined {
   return base ? `${base}/status` : undefined;
 }
 
-/** The products an incident's external wording names: its own, else the service's public name. */
-export function publicProducts(products: readonly string[], serviceName: string): string[] {
-  return products.length > 0 ? [...products] : [serviceName];
-}
-
 /** The earliest resolution time still shown at `now`. */
 export function recentSince(now: Date): string {
   return new Date(now.getTime() - RECENT_DAYS * 86_400_000).toISOString();

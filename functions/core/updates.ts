@@ -25,30 +25,34 @@ const isoTime = (what: string) =>
     .string({ error: `${what} is missing` })
     .check(z.refine((v) => !Number.isNaN(Date.parse(v)), `${what} must be an ISO-8601 time`));
 
-export const updateSchema = z.strictObject({
-  summary: line('summary', 400).check(
-    z.refine((v) => (v.match(/[.!?](\s|$)/g) ?? []).length <= 2, 'summary must be one or two sentences'),
-  ),
-  status: bullets('current status'),
-  nextSteps: bullets('next steps'),
-  impact: line('impact', 1000),
-  customers: z.strictObject(
-    { internal: count('internal'), external: count('external') },
-    { error: 'customers is missing: { "internal": n | "unknown", "external": n | "unknown" }' },
-  ),
-  rootCause: line('root cause (or "currently unknown")', 1000),
-  eta: z.union([z.literal('no ETA'), isoTime('ETA')], {
-    error: 'ETA is missing (an ISO-8601 time or "no ETA")',
-  }),
-  nextUpdateAt: isoTime('next update time'),
-  external: z.optional(line('external update', 280)),
-});
+/** Built on first use: a function that links an incident's page without reading an update does not build it. */
+const updateSchema = () =>
+  z.strictObject({
+    summary: line('summary', 400).check(
+      z.refine((v) => (v.match(/[.!?](\s|$)/g) ?? []).length <= 2, 'summary must be one or two sentences'),
+    ),
+    status: bullets('current status'),
+    nextSteps: bullets('next steps'),
+    impact: line('impact', 1000),
+    customers: z.strictObject(
+      { internal: count('internal'), external: count('external') },
+      { error: 'customers is missing: { "internal": n | "unknown", "external": n | "unknown" }' },
+    ),
+    rootCause: line('root cause (or "currently unknown")', 1000),
+    eta: z.union([z.literal('no ETA'), isoTime('ETA')], {
+      error: 'ETA is missing (an ISO-8601 time or "no ETA")',
+    }),
+    nextUpdateAt: isoTime('next update time'),
+    external: z.optional(line('external update', 280)),
+  });
+let schema: ReturnType<typeof updateSchema> | undefined;
 
-export type IncidentUpdate = z.infer<typeof updateSchema>;
+export type IncidentUpdate = z.infer<ReturnType<typeof updateSchema>>;
 
 /** Validates an update; the error names every missing or wrong item. */
 export function parseUpdate(body: unknown): IncidentUpdate {
-  const result = updateSchema.safeParse(body);
+  schema ??= updateSchema();
+  const result = schema.safeParse(body);
   if (!result.success)
     throw new ValidationError(`the update is incomplete: ${describeIssues(result.error, 10)}`);
   return result.data;

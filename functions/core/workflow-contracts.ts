@@ -1,6 +1,21 @@
 import * as z from 'zod/mini';
 import { postmortemReminders } from './postmortem.ts';
-import { loopEvents } from './response.ts';
+import {
+  ContractError,
+  checked,
+  count,
+  isoTime,
+  loopPlan,
+  resumeContracts,
+  resumeOutput,
+  seconds,
+} from './resume-contracts.ts';
+
+// The resumes' contracts and the checker are in resume-contracts.ts (what every function resuming a wait needs);
+// named here too, for what reads the whole contract.
+export { ContractError, loopPlan, resumeOutput };
+/** What each token wait is resumed with, by the ResultPath it lands at (resume-contracts.ts). */
+export const resumes = resumeContracts();
 
 /*
  * The contract between the state machine and the steps it runs: what each step receives (the Task's Parameters,
@@ -13,9 +28,6 @@ import { loopEvents } from './response.ts';
  */
 
 const id = z.string().check(z.minLength(1), z.maxLength(200));
-const count = z.number().check(z.int(), z.gte(0));
-const seconds = z.number().check(z.int(), z.gte(1));
-const isoTime = z.string().check(z.minLength(20), z.maxLength(40));
 const ids = { incidentId: id, key: id };
 
 /** The execution's input: an incident's own execution, a postmortem's own, or one continuing another. */
@@ -67,7 +79,6 @@ export type StepInputOf<S extends StepName> = z.infer<(typeof stepInputs)[S]>;
 
 /** A wait's own answer: whether it keeps waiting (the state machine takes the resume instead). */
 const waiting = z.object({ waiting: z.boolean() });
-export const loopPlan = z.object({ event: z.enum(loopEvents), waitSeconds: seconds, since: isoTime });
 export const teamPlan = z.object({
   round: count,
   remindAt: isoTime,
@@ -129,47 +140,11 @@ export const stepOutputs = {
 } as const satisfies Record<StepName, z.ZodMiniType>;
 export type StepOutputOf<S extends StepName> = z.infer<(typeof stepOutputs)[S]>;
 
-/**
- * What each token wait is resumed with (SendTaskSuccess's output, built only by core/workflow-resume.ts), by the
- * ResultPath it lands at. A wait's own answer is ignored: the resume is what the states after it read.
- */
-export const resumes = {
-  ack: z.discriminatedUnion('event', [
-    z.object({ event: z.literal('acknowledged'), by: z.string() }),
-    z.object({
-      event: z.enum(['resolved', 'raised', 'lowered', 'continue']),
-      severity: z.number(),
-    }),
-  ]),
-  loop: loopPlan,
-  review: z.object({
-    event: z.enum(['approval-requested', 'approved', 'changes-requested', 'continue']),
-    round: count,
-    waitSeconds: seconds,
-  }),
-} as const;
-
 /** The failure recorder's input (its own function; its answer is discarded). */
 export const failureInput = z.object({
   ...ids,
   failure: z.optional(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
 });
-
-export class ContractError extends Error {
-  override name = 'ContractError';
-}
-
-function checked(schema: z.ZodMiniType, value: unknown, what: string): unknown {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    const issues = result.error.issues
-      .slice(0, 5)
-      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-      .join('; ');
-    throw new ContractError(`${what} breaks the workflow's contract: ${issues}`);
-  }
-  return result.data;
-}
 
 /** A step's input as the state machine gave it, or a ContractError naming what is wrong. */
 export function stepInput(value: unknown): { step: StepName; input: StepInputOf<StepName> } {
@@ -186,10 +161,4 @@ export function stepInput(value: unknown): { step: StepName; input: StepInputOf<
 /** A step's answer, checked before it goes back to the state machine. */
 export function stepOutput<S extends StepName>(name: S, value: unknown): StepOutputOf<S> {
   return checked(stepOutputs[name], value, `the answer of step ${name}`) as StepOutputOf<S>;
-}
-
-/** A resume payload, checked where it is built. */
-export function resumeOutput<T>(wait: keyof typeof resumes, value: T): T {
-  checked(resumes[wait], value, `the resume of a ${wait} wait`);
-  return value;
 }

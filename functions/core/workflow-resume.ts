@@ -1,6 +1,6 @@
 import type { Severity } from './config.ts';
 import type { LoopPlan } from './response.ts';
-import { resumeOutput } from './workflow-contracts.ts';
+import { resumeOutput } from './resume-contracts.ts';
 
 /*
  * What each token wait of the workflow is resumed with (the output of SendTaskSuccess). The output lands at the
@@ -14,7 +14,7 @@ import { resumeOutput } from './workflow-contracts.ts';
 declare const resumeBrand: unique symbol;
 /** A payload made by one of the builders below. */
 type Branded<T> = T & { readonly [resumeBrand]: true };
-/** Checked against the wait's contract (core/workflow-contracts.ts) as it is built. */
+/** Checked against the wait's contract (core/resume-contracts.ts) as it is built. */
 const branded = <T>(wait: 'ack' | 'loop' | 'review', output: T): Branded<T> =>
   resumeOutput(wait, output) as Branded<T>;
 

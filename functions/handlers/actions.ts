@@ -2,8 +2,11 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import * as z from 'zod/mini';
+import { ActionsRepository } from '../adapters/actions-repository.ts';
+import { IncidentsRepository } from '../adapters/incidents-repository.ts';
 import { logger } from '../adapters/logger.ts';
-import { storesPort } from '../adapters/stores.ts';
+import { PostmortemsRepository } from '../adapters/postmortems-repository.ts';
+import { repositoriesPort } from '../adapters/repositories.ts';
 import { actionStatuses, parseCompletion } from '../core/actions.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { actionKinds } from '../core/postmortem.ts';
@@ -34,7 +37,13 @@ const listQuery = z.strictObject({
 });
 
 let deps: ActionDeps | undefined;
-const stores = linkedTo('Actions')(storesPort);
+const stores = linkedTo('Actions')(
+  repositoriesPort({
+    actions: ActionsRepository,
+    postmortems: PostmortemsRepository,
+    incidents: IncidentsRepository,
+  }),
+);
 function dependencies(): ActionDeps {
   const { actions, postmortems, incidents } = stores();
   deps ??= {

@@ -3,9 +3,11 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import { ulid } from 'ulid';
 import * as z from 'zod/mini';
+import { AlertGroupsRepository } from '../adapters/alert-groups-repository.ts';
 import { organisation } from '../adapters/config.ts';
+import { IncidentsRepository } from '../adapters/incidents-repository.ts';
 import { logger } from '../adapters/logger.ts';
-import { storesPort } from '../adapters/stores.ts';
+import { repositoriesPort } from '../adapters/repositories.ts';
 import { workflowStarterPort } from '../adapters/workflow.ts';
 import { ValidationError } from '../core/errors.ts';
 import { wellFormedDeep } from '../core/text.ts';
@@ -42,7 +44,7 @@ const declarationSchema = z.strictObject({
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
 
 const use = linkedTo('DeclareIncident');
-const stores = use(storesPort);
+const stores = use(repositoriesPort({ incidents: IncidentsRepository, groups: AlertGroupsRepository }));
 const workflow = use(workflowStarterPort);
 
 async function declare(event: JsonHttpEvent): Promise<HttpResult> {

@@ -1,10 +1,17 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { ulid } from 'ulid';
+import { ActionsRepository } from '../adapters/actions-repository.ts';
+import { AlertGroupsRepository } from '../adapters/alert-groups-repository.ts';
+import { CommsRepository } from '../adapters/comms-repository.ts';
+import { IncidentsRepository } from '../adapters/incidents-repository.ts';
 import { linksPort } from '../adapters/link-keys.ts';
+import { LinksRepository } from '../adapters/links-repository.ts';
 import { logger } from '../adapters/logger.ts';
 import { mailerPort } from '../adapters/mailer.ts';
-import { storesPort } from '../adapters/stores.ts';
+import { PostmortemsRepository } from '../adapters/postmortems-repository.ts';
+import { repositoriesPort } from '../adapters/repositories.ts';
+import { StatusPageRepository } from '../adapters/status-page-repository.ts';
 import { workflowCallbackPort } from '../adapters/workflow.ts';
 import { PayloadTooLargeError } from '../core/errors.ts';
 import { responderResponse } from '../core/html/responder-page.ts';
@@ -17,7 +24,17 @@ import { type HttpEvent, type HttpResult, html, htmlErrors, rawBody } from './ht
 import { responseDeps } from './response-deps.ts';
 
 const use = linkedTo('LinkDecision');
-const stores = use(storesPort);
+const stores = use(
+  repositoriesPort({
+    incidents: IncidentsRepository,
+    groups: AlertGroupsRepository,
+    comms: CommsRepository,
+    statusPage: StatusPageRepository,
+    links: LinksRepository,
+    postmortems: PostmortemsRepository,
+    actions: ActionsRepository,
+  }),
+);
 const links = use(linksPort);
 const shared = responseDeps({
   stores,

@@ -2,10 +2,14 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import { ulid } from 'ulid';
+import { AlertGroupsRepository, DeliveriesRepository } from '../adapters/alert-groups-repository.ts';
+import { CommsRepository } from '../adapters/comms-repository.ts';
 import { organisation } from '../adapters/config.ts';
+import { IncidentsRepository } from '../adapters/incidents-repository.ts';
 import { logger } from '../adapters/logger.ts';
+import { repositoriesPort } from '../adapters/repositories.ts';
 import { alertSourceSecretsPort } from '../adapters/secrets.ts';
-import { storesPort } from '../adapters/stores.ts';
+import { StatusPageRepository } from '../adapters/status-page-repository.ts';
 import { workflowCallbackPort, workflowStarterPort } from '../adapters/workflow.ts';
 import { NotFoundError, RetryableError, UnauthorizedError } from '../core/errors.ts';
 import { parseDelivery, sourceNamed } from '../sources/index.ts';
@@ -26,7 +30,15 @@ import {
 export const MAX_ALERT_BODY_BYTES = 1_048_576;
 
 const use = linkedTo('IngestAlert');
-const stores = use(storesPort);
+const stores = use(
+  repositoriesPort({
+    incidents: IncidentsRepository,
+    groups: AlertGroupsRepository,
+    deliveries: DeliveriesRepository,
+    comms: CommsRepository,
+    statusPage: StatusPageRepository,
+  }),
+);
 const workflow = use(workflowStarterPort);
 const callback = use(workflowCallbackPort);
 const sourceSecrets = use(alertSourceSecretsPort);

@@ -1,8 +1,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import * as z from 'zod/mini';
+import { IncidentsRepository } from '../adapters/incidents-repository.ts';
 import { logger } from '../adapters/logger.ts';
-import { storesPort } from '../adapters/stores.ts';
+import { repositoriesPort } from '../adapters/repositories.ts';
 import { ValidationError } from '../core/errors.ts';
 import { incidentStatuses } from '../core/incident.ts';
 import { describeIssues } from '../core/validation.ts';
@@ -11,7 +12,7 @@ import { linkedTo } from './capabilities.ts';
 import { type HttpEvent, type HttpResult, httpErrors, json } from './http.ts';
 import { pageLimit, serviceFilter } from './list-query.ts';
 
-const stores = linkedTo('ListIncidents')(storesPort);
+const stores = linkedTo('ListIncidents')(repositoriesPort({ incidents: IncidentsRepository }));
 
 const isoTime = z.pipe(
   z.string().check(z.refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO-8601 time')),

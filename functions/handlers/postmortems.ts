@@ -3,10 +3,16 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import { ulid } from 'ulid';
 import * as z from 'zod/mini';
+import { ActionsRepository } from '../adapters/actions-repository.ts';
+import { AlertGroupsRepository } from '../adapters/alert-groups-repository.ts';
+import { CommsRepository } from '../adapters/comms-repository.ts';
+import { IncidentsRepository } from '../adapters/incidents-repository.ts';
 import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
 import { mailerPort } from '../adapters/mailer.ts';
-import { storesPort } from '../adapters/stores.ts';
+import { PostmortemsRepository } from '../adapters/postmortems-repository.ts';
+import { repositoriesPort } from '../adapters/repositories.ts';
+import { StatusPageRepository } from '../adapters/status-page-repository.ts';
 import { workflowCallbackPort, workflowStarterPort } from '../adapters/workflow.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { isIncidentKey } from '../core/incident.ts';
@@ -38,7 +44,16 @@ import { pageLimit, serviceFilter } from './list-query.ts';
 import { responseDeps } from './response-deps.ts';
 
 const use = linkedTo('Postmortems');
-const stores = use(storesPort);
+const stores = use(
+  repositoriesPort({
+    incidents: IncidentsRepository,
+    groups: AlertGroupsRepository,
+    comms: CommsRepository,
+    statusPage: StatusPageRepository,
+    postmortems: PostmortemsRepository,
+    actions: ActionsRepository,
+  }),
+);
 const shared = responseDeps({
   stores,
   mailer: use(mailerPort),
@@ -52,19 +67,28 @@ const starter = use(workflowStarterPort);
  * One function: they share their dependencies and stay warm together.
  */
 
-const listQuery = z.strictObject({
-  status: z.optional(z.enum(postmortemStatuses)),
-  service: serviceFilter,
-  overdue: z.optional(z.enum(['true', 'false'])),
-  limit: pageLimit(100, 50),
-});
-
-const openBody = z.strictObject({});
-const address = z.email({ error: 'must be an email address' });
-const approversBody = z.union([
-  z.strictObject({ add: z.strictObject({ address, mandatory: z._default(z.boolean(), false) }) }),
-  z.strictObject({ replace: z.strictObject({ from: address, to: address }) }),
-]);
+/** The query's and bodies' schemas: built on the first request, not when the module loads. */
+const requestSchemas = () => {
+  const address = z.email({ error: 'must be an email address' });
+  return {
+    listQuery: z.strictObject({
+      status: z.optional(z.enum(postmortemStatuses)),
+      service: serviceFilter,
+      overdue: z.optional(z.enum(['true', 'false'])),
+      limit: pageLimit(100, 50),
+    }),
+    openBody: z.strictObject({}),
+    approversBody: z.union([
+      z.strictObject({ add: z.strictObject({ address, mandatory: z._default(z.boolean(), false) }) }),
+      z.strictObject({ replace: z.strictObject({ from: address, to: address }) }),
+    ]),
+  };
+};
+let schemas: ReturnType<typeof requestSchemas> | undefined;
+const requests = () => {
+  schemas ??= requestSchemas();
+  return schemas;
+};
 
 let deps: PostmortemDeps | undefined;
 function dependencies(): PostmortemDeps {
@@ -144,7 +168,7 @@ async function route(event: JsonHttpEvent): Promise<HttpResult> {
   const d = dependencies();
   switch (event.routeKey) {
     case 'GET /postmortems': {
-      const query = parse(listQuery, event.queryStringParameters ?? {}, 'query');
+      const query = parse(requests().listQuery, event.queryStringParameters ?? {}, 'query');
       return json(200, {
         postmortems: await listPostmortems(d, {
           ...(query.status ? { status: query.status } : {}),
@@ -158,7 +182,7 @@ async function route(event: JsonHttpEvent): Promise<HttpResult> {
     case 'POST /incidents/{key}/postmortem': {
       const key = incidentKeyOf(event);
       const by = actorOf(event);
-      parse(openBody, event.jsonBody, 'request');
+      parse(requests().openBody, event.jsonBody, 'request');
       const { created } = await openPostmortem(d, { key, by, requested: true });
       return answer(d, key, created ? 201 : 200);
     }
@@ -167,21 +191,21 @@ async function route(event: JsonHttpEvent): Promise<HttpResult> {
     case 'POST /incidents/{key}/postmortem/request-approval': {
       const key = incidentKeyOf(event);
       const by = actorOf(event);
-      parse(openBody, event.jsonBody, 'request');
+      parse(requests().openBody, event.jsonBody, 'request');
       await requestApproval(d, { key, by });
       return answer(d, key);
     }
     case 'POST /incidents/{key}/postmortem/editor-link': {
       const key = incidentKeyOf(event);
       const by = actorOf(event);
-      parse(openBody, event.jsonBody, 'request');
+      parse(requests().openBody, event.jsonBody, 'request');
       const sent = await mailEditorLink(d, { key, by });
       return json(202, { key, mailedTo: sent.owner, expiresAt: sent.expiresAt });
     }
     case 'POST /incidents/{key}/postmortem/approvers': {
       const key = incidentKeyOf(event);
       const by = actorOf(event);
-      const change = parse(approversBody, event.jsonBody, 'approver change');
+      const change = parse(requests().approversBody, event.jsonBody, 'approver change');
       await changeApprovers(d, { key, by, ...change });
       return answer(d, key);
     }

@@ -5,10 +5,12 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import * as z from 'zod/mini';
 import { attachmentMailerPort } from '../adapters/attachment-mailer.ts';
 import { organisation } from '../adapters/config.ts';
+import { IncidentsRepository } from '../adapters/incidents-repository.ts';
 import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
 import { reportRunnerPort } from '../adapters/report-runner.ts';
-import { storesPort } from '../adapters/stores.ts';
+import { ReportsRepository } from '../adapters/reports-repository.ts';
+import { repositoriesPort } from '../adapters/repositories.ts';
 import { DomainError, NotFoundError, ValidationError } from '../core/errors.ts';
 import { describeIssues } from '../core/validation.ts';
 import {
@@ -23,7 +25,7 @@ import { linkedTo } from './capabilities.ts';
 import { type HttpEvent, type HttpResult, httpErrors, type JsonHttpEvent, json, jsonBody } from './http.ts';
 
 const use = linkedTo('Reports');
-const stores = use(storesPort);
+const stores = use(repositoriesPort({ reports: ReportsRepository, incidents: IncidentsRepository }));
 const mailer = use(attachmentMailerPort);
 const links = use(linksPort);
 const runner = use(reportRunnerPort);

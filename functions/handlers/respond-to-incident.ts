@@ -2,10 +2,15 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import * as z from 'zod/mini';
+import { AlertGroupsRepository } from '../adapters/alert-groups-repository.ts';
+import { CommsRepository } from '../adapters/comms-repository.ts';
+import { IncidentsRepository } from '../adapters/incidents-repository.ts';
 import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
 import { mailerPort } from '../adapters/mailer.ts';
-import { storesPort } from '../adapters/stores.ts';
+import { PostmortemsRepository } from '../adapters/postmortems-repository.ts';
+import { repositoriesPort } from '../adapters/repositories.ts';
+import { StatusPageRepository } from '../adapters/status-page-repository.ts';
 import { workflowCallbackPort } from '../adapters/workflow.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { CHOSEN_RESOLUTION_KINDS, isIncidentKey } from '../core/incident.ts';
@@ -34,7 +39,15 @@ import { responseDeps } from './response-deps.ts';
 
 const use = linkedTo('RespondToIncident');
 const shared = responseDeps({
-  stores: use(storesPort),
+  stores: use(
+    repositoriesPort({
+      incidents: IncidentsRepository,
+      groups: AlertGroupsRepository,
+      comms: CommsRepository,
+      statusPage: StatusPageRepository,
+      postmortems: PostmortemsRepository,
+    }),
+  ),
   mailer: use(mailerPort),
   workflow: use(workflowCallbackPort),
   links: use(linksPort),
@@ -42,7 +55,6 @@ const shared = responseDeps({
 
 /** The operators' response actions: POST /incidents/{key}/{acknowledge,updates,severity,roles,resolve,measures}. */
 
-const person = z.string().check(z.trim(), z.minLength(1), z.maxLength(200));
 /** A meeting place: an http(s) link, or null to clear it. */
 const place = (name: string) =>
   z.nullable(
@@ -52,8 +64,11 @@ const place = (name: string) =>
     ),
   );
 
-const schemas = {
-  acknowledge: z.strictObject({ incidentManager: z.optional(person) }),
+const person = () => z.string().check(z.trim(), z.minLength(1), z.maxLength(200));
+
+/** The bodies' schemas: built on the first request, not when the module loads (a cold start builds none). */
+const bodySchemas = () => ({
+  acknowledge: z.strictObject({ incidentManager: z.optional(person()) }),
   severity: z.strictObject({
     severity: z.union([z.literal(1), z.literal(2), z.literal(3)], { error: 'severity must be 1, 2 or 3' }),
     reason: z
@@ -62,9 +77,9 @@ const schemas = {
   }),
   roles: z
     .strictObject({
-      incidentManager: z.optional(person),
-      techLeads: z.optional(z.array(person).check(z.minLength(1), z.maxLength(10))),
-      commsManager: z.optional(person),
+      incidentManager: z.optional(person()),
+      techLeads: z.optional(z.array(person()).check(z.minLength(1), z.maxLength(10))),
+      commsManager: z.optional(person()),
       chatRoomUrl: z.optional(place('chatRoomUrl')),
       videoUrl: z.optional(place('videoUrl')),
       stateDocumentUrl: z.optional(place('stateDocumentUrl')),
@@ -101,29 +116,36 @@ const schemas = {
     postmortem: z.optional(z.boolean()),
     summary: z.optional(z.string().check(z.maxLength(1000))),
   }),
+  measures: measuresSchema(),
+});
+let schemas: ReturnType<typeof bodySchemas> | undefined;
+const bodies = () => {
+  schemas ??= bodySchemas();
+  return schemas;
 };
 
 const time = (name: string) =>
   z.optional(z.iso.datetime({ offset: true, error: `${name} must be an ISO-8601 time` }));
-const measuresSchema = z
-  .strictObject({
-    impactStartedAt: time('impactStartedAt'),
-    detectedAt: time('detectedAt'),
-    impactEndedAt: time('impactEndedAt'),
-    reason: z
-      .string({ error: 'reason is missing (why the measures are corrected)' })
-      .check(
-        z.trim(),
-        z.minLength(1, 'reason is missing (why the measures are corrected)'),
-        z.maxLength(500),
+const measuresSchema = () =>
+  z
+    .strictObject({
+      impactStartedAt: time('impactStartedAt'),
+      detectedAt: time('detectedAt'),
+      impactEndedAt: time('impactEndedAt'),
+      reason: z
+        .string({ error: 'reason is missing (why the measures are corrected)' })
+        .check(
+          z.trim(),
+          z.minLength(1, 'reason is missing (why the measures are corrected)'),
+          z.maxLength(500),
+        ),
+    })
+    .check(
+      z.refine(
+        (m) => m.impactStartedAt !== undefined || m.detectedAt !== undefined || m.impactEndedAt !== undefined,
+        'name at least one of impactStartedAt, detectedAt, impactEndedAt',
       ),
-  })
-  .check(
-    z.refine(
-      (m) => m.impactStartedAt !== undefined || m.detectedAt !== undefined || m.impactEndedAt !== undefined,
-      'name at least one of impactStartedAt, detectedAt, impactEndedAt',
-    ),
-  );
+    );
 
 function parse<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
@@ -142,17 +164,17 @@ async function respond(event: JsonHttpEvent): Promise<HttpResult> {
   const input = wellFormedDeep(event.jsonBody);
   switch (action) {
     case 'acknowledge': {
-      const { incidentManager } = parse(schemas.acknowledge, input, 'acknowledgement');
+      const { incidentManager } = parse(bodies().acknowledge, input, 'acknowledgement');
       return json(200, await acknowledge(d, { key, by: incidentManager ?? by, via: 'api' }));
     }
     case 'updates':
       return json(201, await postUpdate(d, { key, by, update: parseUpdate(input) }));
     case 'severity': {
-      const { severity, reason } = parse(schemas.severity, input, 'severity change');
+      const { severity, reason } = parse(bodies().severity, input, 'severity change');
       return json(200, await changeSeverity(d, { key, by, severity, reason }));
     }
     case 'roles': {
-      const { chatRoomUrl, videoUrl, stateDocumentUrl, ...roles } = parse(schemas.roles, input, 'roles');
+      const { chatRoomUrl, videoUrl, stateDocumentUrl, ...roles } = parse(bodies().roles, input, 'roles');
       const meeting = Object.fromEntries(
         Object.entries({ chatRoomUrl, videoUrl, stateDocumentUrl }).filter(([, v]) => v !== undefined),
       );
@@ -167,7 +189,7 @@ async function respond(event: JsonHttpEvent): Promise<HttpResult> {
       );
     }
     case 'resolve': {
-      const r = parse(schemas.resolve, input, 'resolution');
+      const r = parse(bodies().resolve, input, 'resolution');
       return json(
         200,
         await resolveIncident(d, {
@@ -186,7 +208,7 @@ async function respond(event: JsonHttpEvent): Promise<HttpResult> {
       );
     }
     case 'measures': {
-      const m = parse(measuresSchema, input, 'correction');
+      const m = parse(bodies().measures, input, 'correction');
       const correction = {
         reason: m.reason,
         ...(m.impactStartedAt ? { impactStartedAt: new Date(m.impactStartedAt).toISOString() } : {}),

@@ -5,7 +5,9 @@ import type { ResponseDeps } from '../use-cases/respond.ts';
 
 /** The ports the response use cases run on, as a handler linked them (see `linkedTo`). */
 export interface ResponsePorts {
-  stores: () => Stores;
+  /** With `postmortems` where a response may change one (a correction of the measures refreshes a draft). */
+  stores: () => Pick<Stores, 'incidents' | 'groups' | 'comms' | 'statusPage'> &
+    Partial<Pick<Stores, 'postmortems'>>;
   mailer: () => Mailer;
   workflow: () => WorkflowCallback;
   links: () => Links;
@@ -26,7 +28,7 @@ export function responseDeps(ports: ResponsePorts): () => ResponseDeps {
         groups,
         comms,
         statusPage,
-        postmortems,
+        ...(postmortems ? { postmortems } : {}),
         mailer: ports.mailer(),
         workflow: ports.workflow(),
         organisation: organisation(),

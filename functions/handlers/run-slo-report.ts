@@ -3,14 +3,16 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { attachmentMailerPort } from '../adapters/attachment-mailer.ts';
 import { organisation } from '../adapters/config.ts';
+import { IncidentsRepository } from '../adapters/incidents-repository.ts';
 import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
-import { storesPort } from '../adapters/stores.ts';
+import { ReportsRepository } from '../adapters/reports-repository.ts';
+import { repositoriesPort } from '../adapters/repositories.ts';
 import { runReportJob } from '../use-cases/reports.ts';
 import { linkedTo } from './capabilities.ts';
 
 const use = linkedTo('RunSloReport');
-const stores = use(storesPort);
+const stores = use(repositoriesPort({ reports: ReportsRepository, incidents: IncidentsRepository }));
 const mailer = use(attachmentMailerPort);
 const links = use(linksPort);
 

@@ -3,14 +3,15 @@ import middy from '@middy/core';
 import { organisation } from '../adapters/config.ts';
 import { publicBaseUrlPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
-import { storesPort } from '../adapters/stores.ts';
+import { repositoriesPort } from '../adapters/repositories.ts';
+import { StatusPageRepository } from '../adapters/status-page-repository.ts';
 import type { StatusFormat } from '../core/status-page.ts';
 import { statusPage } from '../use-cases/status-page.ts';
 import { linkedTo } from './capabilities.ts';
 import { type HttpEvent, type HttpResult, httpErrors } from './http.ts';
 
 const use = linkedTo('StatusPage');
-const stores = use(storesPort);
+const stores = use(repositoriesPort({ statusPage: StatusPageRepository }));
 const baseUrl = use(publicBaseUrlPort);
 
 const formats: Record<string, StatusFormat> = {

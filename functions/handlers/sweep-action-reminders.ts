@@ -1,18 +1,29 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { ulid } from 'ulid';
+import { ActionsRepository } from '../adapters/actions-repository.ts';
+import { CommsRepository } from '../adapters/comms-repository.ts';
 import { organisation } from '../adapters/config.ts';
+import { IncidentsRepository } from '../adapters/incidents-repository.ts';
 import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
 import { mailerPort } from '../adapters/mailer.ts';
 import { metricsPort, sweepNeedsAttention } from '../adapters/metrics.ts';
-import { storesPort } from '../adapters/stores.ts';
+import { repositoriesPort } from '../adapters/repositories.ts';
+import { SweepRunsRepository } from '../adapters/sweep-runs-repository.ts';
 import { sweepActionReminders } from '../use-cases/actions.ts';
 import { linkedTo } from './capabilities.ts';
 
 const use = linkedTo('SweepActionReminders');
 const metrics = use(metricsPort)();
-const stores = use(storesPort);
+const stores = use(
+  repositoriesPort({
+    actions: ActionsRepository,
+    comms: CommsRepository,
+    incidents: IncidentsRepository,
+    sweeps: SweepRunsRepository,
+  }),
+);
 const mailer = use(mailerPort);
 const links = use(linksPort);
 

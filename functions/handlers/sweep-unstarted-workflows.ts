@@ -1,11 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
+import { CommsRepository } from '../adapters/comms-repository.ts';
 import { organisation } from '../adapters/config.ts';
+import { IncidentsRepository } from '../adapters/incidents-repository.ts';
 import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
 import { mailerPort } from '../adapters/mailer.ts';
 import { metricsPort, sweepNeedsAttention } from '../adapters/metrics.ts';
-import { storesPort } from '../adapters/stores.ts';
+import { repositoriesPort } from '../adapters/repositories.ts';
 import { workflowExecutionsPort, workflowStarterPort } from '../adapters/workflow.ts';
 import { sweepUnstartedWorkflows } from '../use-cases/sweep-unstarted-workflows.ts';
 import { linkedTo } from './capabilities.ts';
@@ -13,7 +15,7 @@ import { linkedTo } from './capabilities.ts';
 /** The namespace comes from POWERTOOLS_METRICS_NAMESPACE; the operators' alarm watches SweepsNeedAttention. */
 const use = linkedTo('SweepUnstartedWorkflows');
 const metrics = use(metricsPort)();
-const stores = use(storesPort);
+const stores = use(repositoriesPort({ incidents: IncidentsRepository, comms: CommsRepository }));
 const starter = use(workflowStarterPort);
 const executions = use(workflowExecutionsPort);
 const mailer = use(mailerPort);

@@ -1,10 +1,16 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { ulid } from 'ulid';
+import { ActionsRepository } from '../adapters/actions-repository.ts';
+import { AlertGroupsRepository } from '../adapters/alert-groups-repository.ts';
+import { CommsRepository } from '../adapters/comms-repository.ts';
+import { IncidentsRepository } from '../adapters/incidents-repository.ts';
 import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
 import { mailerPort } from '../adapters/mailer.ts';
-import { storesPort } from '../adapters/stores.ts';
+import { PostmortemsRepository } from '../adapters/postmortems-repository.ts';
+import { repositoriesPort } from '../adapters/repositories.ts';
+import { StatusPageRepository } from '../adapters/status-page-repository.ts';
 import { workflowCallbackPort, workflowStarterPort } from '../adapters/workflow.ts';
 import {
   type StepInputOf,
@@ -26,7 +32,16 @@ import { linkedTo } from './capabilities.ts';
 import { responseDeps } from './response-deps.ts';
 
 const use = linkedTo('WorkflowStep');
-const stores = use(storesPort);
+const stores = use(
+  repositoriesPort({
+    incidents: IncidentsRepository,
+    groups: AlertGroupsRepository,
+    comms: CommsRepository,
+    statusPage: StatusPageRepository,
+    postmortems: PostmortemsRepository,
+    actions: ActionsRepository,
+  }),
+);
 const starter = use(workflowStarterPort);
 const shared = responseDeps({
   stores,

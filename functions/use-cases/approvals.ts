@@ -21,7 +21,7 @@ import {
 import { addBusinessDays } from '../core/business-hours.ts';
 import { ConflictError, NotFoundError } from '../core/errors.ts';
 import { shouldContinue } from '../core/executions.ts';
-import type { Incident } from '../core/incident.ts';
+import { type Incident, publicProducts } from '../core/incident.ts';
 import { digestNumber } from '../core/keys.ts';
 import { issueLink, type LinkClaims, signedLinkUrl } from '../core/links.ts';
 import { serviceOf } from '../core/organisation.ts';
@@ -30,7 +30,6 @@ import { checkPostmortem } from '../core/postmortem-checks.ts';
 import { publishedMarkdown } from '../core/postmortem-document.ts';
 import type { PostmortemEdit } from '../core/postmortem-edit.ts';
 import { isEmailAddress } from '../core/response.ts';
-import { publicProducts } from '../core/status-page.ts';
 import { type ReviewEvent, reviewResume } from '../core/workflow-resume.ts';
 import { trackPostmortemActions } from './actions.ts';
 import { editorUrlFor, editPostmortem, type PostmortemDeps, peopleOf, viewOf } from './postmortems.ts';

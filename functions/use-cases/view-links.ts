@@ -1,7 +1,6 @@
 import { ulid } from 'ulid';
 import type { Incident } from '../core/incident.ts';
-import { issueLink, type SigningKeys, signedLinkUrl } from '../core/links.ts';
-import { RESPONDER_LINK_TTL_HOURS } from '../core/responder.ts';
+import { issueLink, RESPONDER_LINK_TTL_HOURS, type SigningKeys, signedLinkUrl } from '../core/links.ts';
 import { cap } from '../core/text.ts';
 
 /** What signing a link needs: the keys, where the API is, and the time. */

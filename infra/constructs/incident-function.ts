@@ -18,6 +18,10 @@ export const projectRoot = resolve(import.meta.dirname, '../..');
 
 /** Stands in for @aws-sdk/credential-provider-node in every bundle (see the module's comment). */
 export const lambdaCredentialsModule = './functions/adapters/lambda-credentials.ts';
+/** Stands in for mime-types in every bundle: mimetext's one call to it without mime-db (see the module's comment). */
+export const mimeTypesModule = './functions/adapters/mime-types.ts';
+/** Stands in for Babel's String.prototype.trim polyfill that mimetext imports (see the module's comment). */
+export const stringTrimModule = './functions/adapters/string-trim.ts';
 
 /**
  * Context key: when true, esbuild prints only its warnings and errors, not each bundle's file sizes. `npm start`
@@ -150,7 +154,11 @@ export class IncidentFunction extends nodejs.NodejsFunction {
         banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
         define: organisationDefine(props.organisation),
         // Lambda puts the role's credentials in the environment: skip the SDK's full default chain.
-        esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': lambdaCredentialsModule },
+        esbuildArgs: {
+          '--alias:@aws-sdk/credential-provider-node': lambdaCredentialsModule,
+          '--alias:mime-types': mimeTypesModule,
+          '--alias:@babel/runtime-corejs3/core-js/instance/trim': stringTrimModule,
+        },
         forceDockerBundling: false,
         ...(quiet ? { logLevel: nodejs.LogLevel.WARNING } : {}),
       },

@@ -56,6 +56,27 @@ describe('function bundles', () => {
     }
   });
 
+  it('keeps the document and MIME libraries in the functions that use them, without their dead weight', () => {
+    const packagesOf = (id: FunctionId) => {
+      const { sources } = JSON.parse(readFileSync(join(bundleDir(id), 'index.mjs.map'), 'utf8')) as {
+        sources: string[];
+      };
+      return new Set(
+        sources.flatMap((source) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(source)?.[1] ?? []),
+      );
+    };
+    const holding = (name: string) => ids().filter((id) => packagesOf(id).has(name));
+    // The functions that render the postmortem document (its HTML) and those that mail reports (raw MIME).
+    expect(holding('markdown-it').sort()).toEqual(['LinkDecision', 'Postmortems', 'WorkflowStep']);
+    expect(holding('mimetext').sort()).toEqual(['Reports', 'RunSloReport', 'SendSloReports']);
+    // mimetext checks a content type with mime-types (and its database) and trims with core-js: stood in for.
+    expect(holding('mime-db')).toEqual([]);
+    expect(holding('mime-types')).toEqual([]);
+    expect(holding('core-js-pure')).toEqual([]);
+    // Zod only where something is parsed: not in a function that only mails what the workflow asks it to.
+    expect(holding('zod')).not.toContain('RecordWorkflowFailure');
+  });
+
   it('inlines the organisation where a handler reads it', () => {
     const address = organisation.operators[0] as string;
     const inlined = ids().filter((id) =>

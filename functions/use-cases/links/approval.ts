@@ -1,4 +1,5 @@
-import { parseDecisionForm, requestRoundOf, sameAddress } from '../../core/approvals.ts';
+import { parseDecisionForm } from '../../core/approval-form.ts';
+import { requestRoundOf, sameAddress } from '../../core/approvals.ts';
 import type { Incident } from '../../core/incident.ts';
 import { serviceOf } from '../../core/organisation.ts';
 import type { ActionWords, LinkPage, PageIncident } from '../../core/pages.ts';

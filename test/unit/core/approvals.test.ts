@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { decisionFormSchema, parseDecisionForm } from '../../../functions/core/approval-form.ts';
 import {
   type ApprovalDecision,
   type ApprovalRequest,
@@ -10,9 +11,7 @@ import {
   CONTENT_HASH,
   canonicalJson,
   contentHash,
-  decisionFormSchema,
   dueDatesAtApproval,
-  parseDecisionForm,
   requestRoundOf,
   settlementOf,
   withApproverChange,
