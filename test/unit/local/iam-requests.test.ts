@@ -11,7 +11,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 // client-lambda is in node_modules through aws-local-stepfunctions: the real Invoke wire format is the point.
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { CreateContactListCommand, SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import {
   CreateStateMachineAliasCommand,
@@ -64,6 +68,8 @@ const env: CallEnvironment = {
   account: LOCAL_ACCOUNT,
   stateMachineOfToken: (token) => (token === KNOWN_TOKEN ? MACHINE : undefined),
   secretArn: (id) => ([SECRET_NAME, SECRET_ARN].includes(id) ? SECRET_ARN : undefined),
+  secretTags: (secret) =>
+    secret === SECRET_ARN ? { 'aws:cloudformation:stack-name': 'Hotline', team: 'sre' } : undefined,
   functionArn: (name) => (name.split(':')[0] === FUNCTION ? FUNCTION_ARN : undefined),
 };
 
@@ -425,10 +431,28 @@ describe('Secrets Manager through the SDK', () => {
         {
           action: 'secretsmanager:GetSecretValue',
           resource: SECRET_ARN,
-          context: { 'secretsmanager:SecretId': SecretId },
+          // The secret's tags, under both condition keys Secrets Manager documents for the action.
+          context: {
+            'secretsmanager:SecretId': SecretId,
+            'aws:ResourceTag/aws:cloudformation:stack-name': 'Hotline',
+            'secretsmanager:ResourceTag/aws:cloudformation:stack-name': 'Hotline',
+            'aws:ResourceTag/team': 'sre',
+            'secretsmanager:ResourceTag/team': 'sre',
+          },
         },
       ],
     });
+  });
+
+  it('maps ListSecrets, with or without filters, to secretsmanager:ListSecrets on * (no resource-level permission)', async () => {
+    const result = await exchange(mappers.endpoint, () =>
+      secrets.send(
+        new ListSecretsCommand({ Filters: [{ Key: 'tag-key', Values: ['aws:cloudformation:stack-name'] }] }),
+      ),
+    );
+    expect(expectDenied(result).authorizations).toEqual([
+      { action: 'secretsmanager:ListSecrets', resource: '*' },
+    ]);
   });
 });
 
