@@ -46,6 +46,13 @@ export const grantExceptions: readonly GrantException[] = [
     reason:
       "A report run's leased claim is given back (deleted) only when its mail fails to send, which the journey does not inject (test/integration/reports.test.ts does).",
   },
+  {
+    principal: /^CredentialsSecureParameterFunction$/,
+    action: /^secretsmanager:GetSecretValue$/,
+    resource: /:secret:(AlertSourceSecret|LinkSigningKeys)\*$/,
+    reason:
+      'Reads the Secrets Manager secrets of a 0.2.0 stack once, on the upgrade, to carry their values over; the journey starts a new stack, which has none (test/e2e/upgrade-credentials.test.ts upgrades one).',
+  },
 ];
 
 export function exceptionFor(
