@@ -121,7 +121,9 @@ export class Credentials extends Construct {
    * legacy-secrets.ts): the function lists the secrets tagged with this stack's name and reads the one of each
    * credential. ListSecrets has no resource-level permission (Service Authorization Reference, AWS Secrets
    * Manager: its resource is `*`). GetSecretValue is granted on the names CloudFormation gave the 0.2.0 secrets
-   * (`<logical id>-<random>`, this account and region) AND only while the secret carries this stack's
+   * (the logical id, a hyphen and random characters: the Secrets Manager User Guide's "Create an AWS Secrets
+   * Manager secret with CloudFormation" names its example `CloudFormationCreatedSecret-a1b2c3d4e5f6`; this account
+   * and region) AND only while the secret carries this stack's
    * `aws:cloudformation:stack-name` tag: either alone would be looser (the names match another Hotline stack's
    * secrets in the account; the tag alone matches any secret of this stack). Never read by the functions.
    */
