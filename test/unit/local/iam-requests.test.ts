@@ -31,6 +31,7 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { evaluate } from '../../../infra/local/iam/policy.ts';
 import {
   type AwsCall,
   accessDeniedMessage,
@@ -442,6 +443,42 @@ describe('Secrets Manager through the SDK', () => {
         },
       ],
     });
+  });
+
+  it("lets a grant conditioned on the secret's stack-name tag read this stack's secret only", async () => {
+    const grant = {
+      name: 'LegacySecretsPolicy',
+      document: {
+        Version: '2012-10-17' as const,
+        Statement: [
+          {
+            Effect: 'Allow' as const,
+            Action: 'secretsmanager:GetSecretValue',
+            Resource: arn('secretsmanager', 'secret:hotline/*'),
+            Condition: {
+              StringEquals: { 'secretsmanager:ResourceTag/aws:cloudformation:stack-name': 'Hotline' },
+            },
+          },
+        ],
+      },
+    };
+    const decide = async (stack: string | undefined) => {
+      const call = expectDenied(
+        await exchange(
+          (r) =>
+            awsEndpointCall(r.method, r.url, target(r), json(r.body), {
+              ...env,
+              secretTags: (): Record<string, string> =>
+                stack ? { 'aws:cloudformation:stack-name': stack } : {},
+            }),
+          () => secrets.send(new GetSecretValueCommand({ SecretId: SECRET_ARN })),
+        ),
+      );
+      return call.authorizations.every((a) => evaluate([grant], a).allowed);
+    };
+    expect(await decide('Hotline')).toBe(true);
+    expect(await decide('HotlineStaging')).toBe(false);
+    expect(await decide(undefined)).toBe(false);
   });
 
   it('maps ListSecrets, with or without filters, to secretsmanager:ListSecrets on * (no resource-level permission)', async () => {
