@@ -1,3 +1,6 @@
+import { parseSigningKeys } from './links.ts';
+import { liveValues } from './secrets.ts';
+
 /*
  * The credentials the stack keeps as SSM SecureString parameters (the alert sources' credentials, the link
  * signing keys), and what the deploy-time custom resource does with one. Pure: random bytes come in as a
@@ -53,7 +56,16 @@ export interface SecureParameterProperties {
   /** `true` keeps the parameter when the resource is deleted (the stack's `retainData`). */
   Retain: string | boolean;
   Description?: string;
+  /**
+   * The logical id (without CDK's 8-character hash) of the Secrets Manager secret that held this credential in
+   * 0.2.0 (`AlertSourceSecretAlertmanager`, `LinkSigningKeys`): on Create its value is carried over.
+   */
+  LegacySecretLogicalId?: string;
+  /** How a carried value is checked: the shape the functions read (`alert-source-credential` or `link-signing-keys`). */
+  Shape?: CredentialShape;
 }
+
+export type CredentialShape = 'alert-source-credential' | 'link-signing-keys';
 
 export interface SecureParameterEvent {
   RequestType: 'Create' | 'Update' | 'Delete';
@@ -70,7 +82,14 @@ export interface SecureParameterEvent {
  * made (a Create that failed answered with a physical id that is no parameter name).
  */
 export type SecureParameterAction =
-  | { kind: 'create'; name: string; value: GeneratedValue; description?: string }
+  | {
+      kind: 'create';
+      name: string;
+      value: GeneratedValue;
+      description?: string;
+      /** The 0.2.0 secret to carry the value from, when the resource names one. */
+      legacy?: { logicalId: string; shape: CredentialShape };
+    }
   | { kind: 'delete'; name: string }
   | { kind: 'none'; name: string; why: string };
 
@@ -91,7 +110,59 @@ export function secureParameterAction(event: SecureParameterEvent): SecureParame
     name,
     value,
     ...(props.Description !== undefined ? { description: props.Description } : {}),
+    ...legacySpec(props),
   };
+}
+
+function legacySpec(props: SecureParameterProperties): {
+  legacy?: { logicalId: string; shape: CredentialShape };
+} {
+  if (props.LegacySecretLogicalId === undefined || props.LegacySecretLogicalId === '') return {};
+  if (!/^[A-Za-z0-9]{1,200}$/.test(props.LegacySecretLogicalId))
+    throw new Error(
+      `LegacySecretLogicalId must be a logical id, not ${JSON.stringify(props.LegacySecretLogicalId)}`,
+    );
+  if (props.Shape !== 'alert-source-credential' && props.Shape !== 'link-signing-keys')
+    throw new Error(
+      'Shape must be alert-source-credential or link-signing-keys when LegacySecretLogicalId is set',
+    );
+  return { legacy: { logicalId: props.LegacySecretLogicalId, shape: props.Shape } };
+}
+
+/**
+ * True when `logicalId` (a secret's `aws:cloudformation:logical-id` tag) is the 0.2.0 secret `legacyId` names:
+ * CDK made it the construct id followed by an 8-character upper-case hex hash of the construct path.
+ */
+export function isLegacyLogicalId(logicalId: string, legacyId: string): boolean {
+  return logicalId.startsWith(legacyId) && /^[0-9A-F]{8}$/.test(logicalId.slice(legacyId.length));
+}
+
+/**
+ * The value to carry over from an old secret, or undefined when it does not have the shape the functions read
+ * (then the credential is generated, as on a first deploy). An alert source's value is a JSON object of strings
+ * with at least one live credential (`current`, maybe `previous`); the link keys' value names an active key of
+ * at least 32 characters. The value is carried as it is (a rotation's `previous`, older link keys included), so
+ * every sender and every link that worked before the upgrade works after it.
+ */
+export function carriedValue(secretString: string | undefined, shape: CredentialShape): string | undefined {
+  if (typeof secretString !== 'string' || secretString === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(secretString);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  if (Object.values(parsed).some((v) => typeof v !== 'string')) return undefined;
+  if (shape === 'link-signing-keys') {
+    try {
+      parseSigningKeys(secretString);
+    } catch {
+      return undefined;
+    }
+    return secretString;
+  }
+  return liveValues(secretString).length > 0 ? secretString : undefined;
 }
 
 /** SSM names: letters, digits and `_.-/`, a full path from `/`, at most 1011 characters with the path. */

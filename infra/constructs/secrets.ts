@@ -1,4 +1,4 @@
-import { ArnFormat, CustomResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { Organisation } from '../../functions/core/config.ts';
@@ -26,6 +26,13 @@ export const envPrefix = (source: string): string => source.toUpperCase().replac
  * source gets 48.
  */
 export const credentialLength = (source: string): number => (source === 'pagerduty' ? 32 : 48);
+
+/**
+ * The construct ids of the Secrets Manager secrets of 0.2.0, at the stack's root: CloudFormation's logical ids
+ * are these followed by CDK's hash (`AlertSourceSecretAlertmanager1A2B3C4D`). An upgrade carries their values.
+ */
+export const LEGACY_ALERT_SOURCE_SECRET = 'AlertSourceSecret';
+export const LEGACY_LINK_SIGNING_KEYS = 'LinkSigningKeys';
 
 /** Where a stack's credentials live in Parameter Store: one path per stack, so stacks never share one. */
 export const parameterPath = (stackName: string): string => `/hotline/${stackName}`;
@@ -92,6 +99,8 @@ export class Credentials extends Construct {
           Template: '{}',
           GenerateKey: 'current',
           Length: credentialLength(source),
+          LegacySecretLogicalId: `${LEGACY_ALERT_SOURCE_SECRET}${pascalCase(source)}`,
+          Shape: 'alert-source-credential',
         }),
       ]),
     ) as Record<AlertSource, SecureParameter>;
@@ -101,7 +110,60 @@ export class Credentials extends Construct {
       Template: '{"activeKeyId":"k1"}',
       GenerateKey: 'k1',
       Length: 64,
+      LegacySecretLogicalId: LEGACY_LINK_SIGNING_KEYS,
+      Shape: 'link-signing-keys',
     });
+    this.grantLegacySecrets(stackName);
+  }
+
+  /**
+   * An upgrade from 0.2.0 carries the values of its Secrets Manager secrets over (functions/adapters/
+   * legacy-secrets.ts): the function lists the secrets tagged with this stack's name and reads the one of each
+   * credential. ListSecrets has no resource-level permission (Service Authorization Reference, AWS Secrets
+   * Manager: its resource is `*`). GetSecretValue is granted on the names CloudFormation gave the 0.2.0 secrets
+   * (the logical id, a hyphen and random characters: the Secrets Manager User Guide's "Create an AWS Secrets
+   * Manager secret with CloudFormation" names its example `CloudFormationCreatedSecret-a1b2c3d4e5f6`; this account
+   * and region) AND only while the secret carries this stack's
+   * `aws:cloudformation:stack-name` tag: either alone would be looser (the names match another Hotline stack's
+   * secrets in the account; the tag alone matches any secret of this stack). Never read by the functions.
+   */
+  private grantLegacySecrets(stackName: string): void {
+    const role = this.function.executionRole;
+    const secretArn = (prefix: string) =>
+      Stack.of(this).formatArn({
+        service: 'secretsmanager',
+        resource: 'secret',
+        resourceName: `${prefix}*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    // Its own policy, so the findings it raises are acknowledged here with their reasons.
+    const policy = new iam.Policy(this, 'LegacySecretsPolicy', {
+      roles: [role],
+      statements: [
+        new iam.PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] }),
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [secretArn(LEGACY_ALERT_SOURCE_SECRET), secretArn(LEGACY_LINK_SIGNING_KEYS)],
+          conditions: {
+            StringEquals: { 'secretsmanager:ResourceTag/aws:cloudformation:stack-name': stackName },
+          },
+        }),
+      ],
+    });
+    // The function answers CloudFormation itself: it must be able to read before any custom resource runs.
+    for (const resource of [...Object.values(this.alertSources), this.linkSigningKeys])
+      resource.resource.node.addDependency(policy);
+    Validations.of(policy).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'secretsmanager:ListSecrets has no resource-level permission; the function lists only to find the 0.2.0 secrets of this stack (filtered by its stack-name tag) once at deploy.',
+      },
+      ...[LEGACY_ALERT_SOURCE_SECRET, LEGACY_LINK_SIGNING_KEYS].map((prefix) => ({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`,
+        reason: `The 0.2.0 secrets have names CloudFormation generated (${prefix}<hash>-<random>), known only by prefix; GetSecretValue is further limited to secrets tagged with this stack's name, and only read once at deploy to carry their values over.`,
+      })),
+    );
   }
 
   private parameter(id: string, props: Omit<SecureParameterProperties, 'Retain'>): SecureParameter {

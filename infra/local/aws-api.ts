@@ -171,10 +171,16 @@ export function createAwsApi({
         VersionIdsToStages: { [secret.versionId]: ['AWSCURRENT'] },
       };
     },
-    'secretsmanager.ListSecrets': () => ({
-      SecretList: secrets
-        .list()
-        .map((s) => ({ ARN: s.arn, Name: s.name, CreatedDate: epoch(s.createdDate) })),
+    // Filters as Secrets Manager reads them (secrets.ts); every match in one page.
+    'secretsmanager.ListSecrets': (b) => ({
+      SecretList: secrets.filter(Array.isArray(b.Filters) ? (b.Filters as Body[]) : []).map((s) => ({
+        ARN: s.arn,
+        Name: s.name,
+        ...(s.description !== undefined ? { Description: s.description } : {}),
+        CreatedDate: epoch(s.createdDate),
+        Tags: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })),
+        SecretVersionsToStages: { [s.versionId]: ['AWSCURRENT'] },
+      })),
     }),
     'secretsmanager.PutSecretValue': (b) => {
       const secret = secrets.put(str(b.SecretId), str(b.SecretString));

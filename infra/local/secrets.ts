@@ -2,11 +2,18 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { readJson, writeJson } from './data-files.ts';
 import { ServiceError } from './errors.ts';
-import type { StackModel } from './template.ts';
+import { type StackModel, secretSuffix } from './template.ts';
 
 /**
  * The template's AWS::SecretsManager::Secret resources with values generated at first start, in the shape their
  * GenerateSecretString describes, and kept in the data folder (secrets.json, mode 0600) so they stay stable.
+ * Each is tagged as CloudFormation tags what it creates (`aws:cloudformation:stack-name`, `...:logical-id`,
+ * `...:stack-id`, besides the template's Tags).
+ *
+ * A start is a stack update: a secret secrets.json holds that the template no longer declares (a 0.2.0 secret
+ * after an upgrade) is a resource the update removes. CloudFormation deletes those last, in the cleanup phase
+ * after every new resource is created, so such a secret is still there (listed, readable, with its tags) while
+ * the custom resources run, and `dropRemoved()` deletes it once they have.
  */
 
 export interface LocalSecret {
@@ -16,6 +23,10 @@ export interface LocalSecret {
   value: string;
   versionId: string;
   createdDate: string;
+  description?: string;
+  tags: Record<string, string>;
+  /** Declared by an earlier template only: deleted in the cleanup phase (`dropRemoved`). */
+  removed?: boolean;
 }
 
 interface Generate {
@@ -31,8 +42,38 @@ interface Generate {
   RequireEachIncludedType?: boolean;
 }
 
-type Stored = Record<string, { value: string; versionId: string; createdDate: string }>;
+type Stored = Record<
+  string,
+  {
+    value: string;
+    versionId: string;
+    createdDate: string;
+    /** Recorded since tags exist locally: what a secret no longer in the template is found by. */
+    name?: string;
+    description?: string;
+    tags?: Record<string, string>;
+  }
+>;
 type Log = (line: string) => void;
+
+const FILTER_KEYS = [
+  'description',
+  'name',
+  'tag-key',
+  'tag-value',
+  'primary-region',
+  'owning-service',
+  'all',
+];
+
+/** The tags CloudFormation puts on what it creates. */
+function cloudFormationTags(model: StackModel, logicalId: string): Record<string, string> {
+  return {
+    'aws:cloudformation:stack-name': model.stackName,
+    'aws:cloudformation:logical-id': logicalId,
+    'aws:cloudformation:stack-id': `arn:aws:cloudformation:${model.region}:${model.account}:stack/${model.stackName}/local`,
+  };
+}
 
 const PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
 
@@ -48,6 +89,8 @@ export class SecretStore {
       const props = (model.resolve(resource.Properties ?? {}, `${logicalId}.Properties`) ?? {}) as {
         SecretString?: string;
         GenerateSecretString?: Generate;
+        Description?: string;
+        Tags?: Array<{ Key?: unknown; Value?: unknown }>;
       };
       const name = model.physicalName(logicalId);
       let entry = stored[logicalId];
@@ -64,13 +107,105 @@ export class SecretStore {
         stored[logicalId] = entry;
         changed = true;
       }
-      this.secrets.set(logicalId, { logicalId, name, arn: model.arn(logicalId), ...entry });
+      const tags: Record<string, string> = {};
+      for (const tag of props.Tags ?? [])
+        if (typeof tag.Key === 'string' && typeof tag.Value === 'string') tags[tag.Key] = tag.Value;
+      Object.assign(tags, cloudFormationTags(model, logicalId));
+      this.secrets.set(logicalId, {
+        logicalId,
+        name,
+        arn: model.arn(logicalId),
+        value: entry.value,
+        versionId: entry.versionId,
+        createdDate: entry.createdDate,
+        ...(typeof props.Description === 'string' ? { description: props.Description } : {}),
+        tags,
+      });
+      if (entry.name !== name || entry.description !== props.Description) changed = true;
+    }
+    // Declared by an earlier template: there until the cleanup phase.
+    for (const [logicalId, entry] of Object.entries(stored)) {
+      if (this.secrets.has(logicalId)) continue;
+      const name = entry.name ?? logicalId.replace(/[0-9A-F]{8}$/, '');
+      this.secrets.set(logicalId, {
+        logicalId,
+        name,
+        arn: `arn:aws:secretsmanager:${model.region}:${model.account}:secret:${name}-${secretSuffix(name)}`,
+        value: entry.value,
+        versionId: entry.versionId,
+        createdDate: entry.createdDate,
+        ...(entry.description !== undefined ? { description: entry.description } : {}),
+        tags: entry.tags ?? cloudFormationTags(model, logicalId),
+        removed: true,
+      });
     }
     if (changed) this.save();
   }
 
+  /**
+   * The cleanup phase of the update: deletes the secrets the template no longer declares (from secrets.json
+   * too). Their names, for the log.
+   */
+  dropRemoved(): string[] {
+    const removed = [...this.secrets.values()].filter((s) => s.removed);
+    if (removed.length === 0) return [];
+    for (const s of removed) this.secrets.delete(s.logicalId);
+    const stored = readJson<Stored>(this.file) ?? {};
+    for (const s of removed) delete stored[s.logicalId];
+    writeJson(this.file, stored, 0o600);
+    return removed.map((s) => s.name);
+  }
+
   list(): LocalSecret[] {
     return [...this.secrets.values()];
+  }
+
+  /**
+   * ListSecrets' Filters: each filter's values are alternatives, filters all apply. A value matches the start of
+   * the field (a tag's key or value, the name, the description; `all` any of them), and `!` before it negates
+   * the match, as Secrets Manager documents for ListSecrets.
+   */
+  filter(filters: ReadonlyArray<{ Key?: unknown; Values?: unknown }>): LocalSecret[] {
+    const fields = (s: LocalSecret, key: string): string[] => {
+      switch (key) {
+        case 'name':
+          return [s.name];
+        case 'description':
+          return s.description !== undefined ? [s.description] : [];
+        case 'tag-key':
+          return Object.keys(s.tags);
+        case 'tag-value':
+          return Object.values(s.tags);
+        case 'all':
+          return [
+            s.name,
+            ...(s.description ? [s.description] : []),
+            ...Object.keys(s.tags),
+            ...Object.values(s.tags),
+          ];
+        default:
+          return [];
+      }
+    };
+    for (const f of filters) {
+      if (typeof f.Key !== 'string' || !FILTER_KEYS.includes(f.Key))
+        throw new ServiceError(
+          'ValidationException',
+          `Filters.Key must be one of ${FILTER_KEYS.join(', ')}, not ${JSON.stringify(f.Key)}`,
+        );
+      if (!Array.isArray(f.Values) || f.Values.length === 0 || f.Values.some((v) => typeof v !== 'string'))
+        throw new ServiceError('ValidationException', `Filters ${f.Key}: Values must be a list of strings`);
+    }
+    return this.list().filter((s) =>
+      filters.every((f) =>
+        (f.Values as string[]).some((value) => {
+          const negated = value.startsWith('!');
+          const prefix = negated ? value.slice(1) : value;
+          const hit = fields(s, f.Key as string).some((field) => field.startsWith(prefix));
+          return negated ? !hit : hit;
+        }),
+      ),
+    );
   }
 
   /** By ARN, name, or partial ARN (without the 6-character suffix), as Secrets Manager accepts. */
@@ -97,7 +232,14 @@ export class SecretStore {
   private save(): void {
     const stored: Stored = {};
     for (const s of this.secrets.values()) {
-      stored[s.logicalId] = { value: s.value, versionId: s.versionId, createdDate: s.createdDate };
+      stored[s.logicalId] = {
+        value: s.value,
+        versionId: s.versionId,
+        createdDate: s.createdDate,
+        name: s.name,
+        ...(s.description !== undefined ? { description: s.description } : {}),
+        tags: s.tags,
+      };
     }
     const previous = readJson<Stored>(this.file) ?? {};
     writeJson(this.file, { ...previous, ...stored }, 0o600);

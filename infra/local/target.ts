@@ -291,6 +291,12 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
       if (!(await admin(req, res))) await awsEndpoint(req, res);
     });
     await createCustomResources(model, customResources, { lambda, responses, log });
+    // The update's cleanup phase: what the template no longer declares goes once everything new is created.
+    const dropped = secrets.dropRemoved();
+    if (dropped.length > 0)
+      log(
+        `[cloudformation] deleted ${dropped.length} secrets the template no longer declares (${dropped.join(', ')})`,
+      );
 
     const fire = async (schedule: LocalSchedule, target: ScheduleTarget, event: string) => {
       const refused =

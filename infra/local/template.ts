@@ -480,7 +480,7 @@ function sanitise(name: string): string {
 }
 
 /** Secrets Manager appends 6 random characters to a secret's ARN; locally they derive from the name. */
-function secretSuffix(name: string): string {
+export function secretSuffix(name: string): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
   const digest = createHash('sha256').update(name).digest();
   return Array.from(digest.subarray(0, 6), (b) => alphabet[b % alphabet.length]).join('');

@@ -53,6 +53,13 @@ export const grantExceptions: readonly GrantException[] = [
     reason:
       "The onFailure destination: Lambda publishes a failed asynchronous invocation's record to the operators' encrypted topic with the function's role. The journey has no failing scheduled function (test/e2e/operator-alarms.test.ts has).",
   },
+  {
+    principal: /^CredentialsSecureParameterFunction$/,
+    action: /^secretsmanager:GetSecretValue$/,
+    resource: /:secret:(AlertSourceSecret|LinkSigningKeys)\*$/,
+    reason:
+      'Reads the Secrets Manager secrets of a 0.2.0 stack once, on the upgrade, to carry their values over; the journey starts a new stack, which has none (test/e2e/upgrade-credentials.test.ts upgrades one).',
+  },
 ];
 
 export function exceptionFor(

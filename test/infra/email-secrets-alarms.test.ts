@@ -61,6 +61,9 @@ describe('email, secrets and alarms', () => {
         // PagerDuty routing keys are 32 characters; Events API clients may check.
         Length: source === 'pagerduty' ? 32 : 48,
         Retain: true,
+        // An upgrade from 0.2.0 carries the value of the secret this parameter replaces.
+        LegacySecretLogicalId: `AlertSourceSecret${source[0]?.toUpperCase()}${source.slice(1)}`,
+        Shape: 'alert-source-credential',
       });
     }
     expect(parameters[logicalId(stack.linkSigningKeys.resource)]?.Properties).toMatchObject({
@@ -70,6 +73,8 @@ describe('email, secrets and alarms', () => {
       GenerateKey: 'k1',
       Length: 64,
       Retain: true,
+      LegacySecretLogicalId: 'LinkSigningKeys',
+      Shape: 'link-signing-keys',
     });
     // Kept with the stack's data, as the table is: CloudFormation sends no Delete.
     for (const parameter of Object.values(parameters)) expect(parameter.DeletionPolicy).toBe('Retain');
@@ -100,6 +105,44 @@ describe('email, secrets and alarms', () => {
     expect(customs.map((c) => [c.Properties.Retain, c.DeletionPolicy])).toEqual(
       customs.map(() => [false, 'Delete']),
     );
+  });
+
+  it("lets the custom resource read only this stack's 0.2.0 secrets, to carry their values over", () => {
+    const roleId = logicalId(stack.credentials.function.executionRole);
+    const secretStatements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>)
+      .filter((st) => [st.Action].flat().some((a) => String(a).startsWith('secretsmanager:')));
+    const secretArn = (prefix: string) => ({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':secretsmanager:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          `:secret:${prefix}*`,
+        ],
+      ],
+    });
+    expect(secretStatements).toEqual([
+      { Action: 'secretsmanager:ListSecrets', Effect: 'Allow', Resource: '*' },
+      {
+        Action: 'secretsmanager:GetSecretValue',
+        Effect: 'Allow',
+        Resource: [secretArn('AlertSourceSecret'), secretArn('LinkSigningKeys')],
+        Condition: {
+          StringEquals: { 'secretsmanager:ResourceTag/aws:cloudformation:stack-name': 'Hotline' },
+        },
+      },
+    ]);
+    // No function of the product reads a secret.
+    const others = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) !== JSON.stringify([{ Ref: roleId }]))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: unknown }>);
+    expect(others.filter((st) => JSON.stringify(st.Action).includes('secretsmanager:'))).toEqual([]);
   });
 
   it('exports the API URL, table, state machine and credential parameter names', () => {

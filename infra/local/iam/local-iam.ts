@@ -74,6 +74,7 @@ export class LocalIam {
           return undefined;
         }
       },
+      secretTags: (arn) => deps.secrets.list().find((s) => s.arn === arn)?.tags,
       functionArn: (name) => deps.lambda.find(name)?.arn,
     };
     this.wireStateMachines();

@@ -35,6 +35,8 @@ export interface CallEnvironment {
   stateMachineOfToken?: (token: string) => string | undefined;
   /** A Secrets Manager SecretId (name, partial or full ARN) -> the secret's full ARN. */
   secretArn?: (secretId: string) => string | undefined;
+  /** A secret's full ARN -> its tags (undefined when unknown): the ResourceTag condition keys. */
+  secretTags?: (arn: string) => Record<string, string> | undefined;
   /** A Lambda FunctionName (name, partial ARN or ARN, maybe qualified) -> the unqualified function ARN. */
   functionArn?: (name: string) => string | undefined;
 }
@@ -645,13 +647,28 @@ const secretContext = (b: Json): Context => ({
   'secretsmanager:RotationLambdaARN': str(b.RotationLambdaARN),
 });
 
-const bySecretId: ResourceOf = (b, env, operation) => [
-  authorization(
-    `secretsmanager:${operation}`,
-    secretResource(required(b, 'SecretId', `secretsmanager:${operation}`), env),
-    secretContext(b),
-  ),
-];
+/**
+ * The secret's tags, under both keys Secrets Manager's actions take: `aws:ResourceTag/<key>` and
+ * `secretsmanager:ResourceTag/<key>` (Service Authorization Reference, AWS Secrets Manager).
+ */
+function secretTagContext(arn: string, env: CallEnvironment): Context {
+  const context: Context = {};
+  for (const [key, value] of Object.entries(env.secretTags?.(arn) ?? {})) {
+    context[`aws:ResourceTag/${key}`] = value;
+    context[`secretsmanager:ResourceTag/${key}`] = value;
+  }
+  return context;
+}
+
+const bySecretId: ResourceOf = (b, env, operation) => {
+  const arn = secretResource(required(b, 'SecretId', `secretsmanager:${operation}`), env);
+  return [
+    authorization(`secretsmanager:${operation}`, arn, {
+      ...secretContext(b),
+      ...secretTagContext(arn, env),
+    }),
+  ];
+};
 
 const SECRETSMANAGER_OPERATIONS: Record<string, ResourceOf> = {
   GetSecretValue: bySecretId,

@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   CREDENTIAL_ALPHABET,
+  carriedValue,
   generateCredential,
   generatedValue,
+  isLegacyLogicalId,
   type SecureParameterEvent,
   secureParameterAction,
 } from '../../../functions/core/secure-parameters.ts';
@@ -106,5 +108,64 @@ describe('what a custom resource event asks of Parameter Store', () => {
     expect(() => secureParameterAction(event({ ResourceProperties: { ...props, Template: '[1]' } }))).toThrow(
       /object of strings/,
     );
+  });
+});
+
+describe('carrying a 0.2.0 secret over', () => {
+  it("recognises the old secret's logical id: the construct id and CDK's 8-character hash, nothing else", () => {
+    expect(isLegacyLogicalId('AlertSourceSecretAlertmanager1A2B3C4D', 'AlertSourceSecretAlertmanager')).toBe(
+      true,
+    );
+    expect(isLegacyLogicalId('LinkSigningKeysF00DBA12', 'LinkSigningKeys')).toBe(true);
+    expect(isLegacyLogicalId('AlertSourceSecretAlertmanagerX1A2B3C4D', 'AlertSourceSecretAlertmanager')).toBe(
+      false,
+    );
+    expect(isLegacyLogicalId('AlertSourceSecretGeneric1A2B3C4D', 'AlertSourceSecretAlertmanager')).toBe(
+      false,
+    );
+    expect(isLegacyLogicalId('LinkSigningKeys', 'LinkSigningKeys')).toBe(false);
+    expect(isLegacyLogicalId('LinkSigningKeysf00dba12', 'LinkSigningKeys')).toBe(false);
+  });
+
+  it('carries a value of the shape the functions read, as it is', () => {
+    const source = `{"current":"${'c'.repeat(48)}","previous":"${'p'.repeat(48)}"}`;
+    expect(carriedValue(source, 'alert-source-credential')).toBe(source);
+    const keys = `{"activeKeyId":"k2","k2":"${'k'.repeat(64)}"}`;
+    expect(carriedValue(keys, 'link-signing-keys')).toBe(keys);
+  });
+
+  it.each([
+    [undefined, 'alert-source-credential'],
+    ['', 'alert-source-credential'],
+    ['[]', 'alert-source-credential'],
+    ['"x"', 'alert-source-credential'],
+    ['{}', 'alert-source-credential'],
+    ['{"current":"short"}', 'alert-source-credential'],
+    [`{"current":"${'c'.repeat(48)}","n":1}`, 'alert-source-credential'],
+    [`{"current":"${'c'.repeat(48)}"}`, 'link-signing-keys'],
+    [`{"activeKeyId":"k1","k1":"${'k'.repeat(31)}"}`, 'link-signing-keys'],
+  ] as const)('does not carry %j as a %s', (value, shape) => {
+    expect(carriedValue(value, shape)).toBeUndefined();
+  });
+
+  it('passes the old secret named by the resource on to Create, and refuses a bad one', () => {
+    const legacy = {
+      ...props,
+      LegacySecretLogicalId: 'AlertSourceSecretAlertmanager',
+      Shape: 'alert-source-credential' as const,
+    };
+    expect(secureParameterAction(event({ ResourceProperties: legacy }))).toMatchObject({
+      kind: 'create',
+      legacy: { logicalId: 'AlertSourceSecretAlertmanager', shape: 'alert-source-credential' },
+    });
+    expect(secureParameterAction(event())).not.toHaveProperty('legacy');
+    expect(() =>
+      secureParameterAction(event({ ResourceProperties: { ...legacy, LegacySecretLogicalId: 'a*' } })),
+    ).toThrow(/LegacySecretLogicalId/);
+    expect(() =>
+      secureParameterAction(
+        event({ ResourceProperties: { ...legacy, Shape: 'other' as unknown as 'link-signing-keys' } }),
+      ),
+    ).toThrow(/Shape/);
   });
 });

@@ -1,6 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import {
   DeleteParameterCommand,
   ParameterAlreadyExists,
   ParameterNotFound,
@@ -8,11 +13,13 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { logger } from '../../../functions/adapters/logger.ts';
 import { type CustomResourceEvent, handler } from '../../../functions/handlers/secure-parameter.ts';
 import { lambdaContext } from '../../support/events.ts';
 
 const ssm = mockClient(SSMClient);
+const secretsManager = mockClient(SecretsManagerClient);
 const answers: Array<Record<string, unknown>> = [];
 let server: Server;
 let responseUrl: string;
@@ -38,6 +45,7 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 beforeEach(() => {
   ssm.reset();
+  secretsManager.reset();
   answers.length = 0;
 });
 
@@ -144,5 +152,183 @@ describe('the SecureString parameter custom resource', () => {
       Reason: expect.stringContaining('ssm:PutParameter'),
       PhysicalResourceId: 'CredentialsLinkSigningKeys-not-created',
     });
+  });
+});
+
+describe('an upgrade from 0.2.0 (the credentials were Secrets Manager secrets)', () => {
+  const oldKeys = `{"activeKeyId":"k2","k1":"${'a'.repeat(64)}","k2":"${'b'.repeat(64)}"}`;
+  const legacy = (over: Partial<CustomResourceEvent['ResourceProperties']> = {}) =>
+    event({
+      ResourceProperties: {
+        ...event().ResourceProperties,
+        LegacySecretLogicalId: 'LinkSigningKeys',
+        Shape: 'link-signing-keys',
+        ...over,
+      },
+    });
+  const tagged = (logicalId: string, stack = 'Hotline', name = `${logicalId}-AbCdEfGhIjKl`) => ({
+    ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`,
+    Name: name,
+    Tags: [
+      { Key: 'aws:cloudformation:stack-name', Value: stack },
+      { Key: 'aws:cloudformation:logical-id', Value: logicalId },
+    ],
+  });
+  const logged = () =>
+    JSON.stringify([...vi.mocked(logger.info).mock.calls, ...vi.mocked(logger.error).mock.calls]);
+
+  beforeEach(() => {
+    ssm.on(PutParameterCommand).resolves({ Version: 1 });
+    vi.spyOn(logger, 'info');
+    vi.spyOn(logger, 'error');
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  it("carries the old secret's value over when it has the right shape, found by this stack's tags", async () => {
+    secretsManager.on(ListSecretsCommand).resolves({
+      SecretList: [
+        tagged('LinkSigningKeys0A1B2C3D', 'HotlineStaging'),
+        tagged('LinkSigningKeysOther0A1B2C3D'),
+        tagged('AlertSourceSecretGenericF00D1234'),
+        tagged('LinkSigningKeys5E6F7A8B'),
+      ],
+    });
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: tagged('LinkSigningKeys5E6F7A8B').ARN })
+      .resolves({ SecretString: oldKeys });
+
+    await handler(legacy(), lambdaContext);
+
+    expect(secretsManager).toHaveReceivedCommandWith(ListSecretsCommand, {
+      Filters: [
+        { Key: 'tag-key', Values: ['aws:cloudformation:stack-name'] },
+        { Key: 'tag-value', Values: ['Hotline'] },
+      ],
+    });
+    expect(secretsManager).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+    expect(ssm).toHaveReceivedCommandWith(PutParameterCommand, {
+      Name: name,
+      Value: oldKeys,
+      Type: 'SecureString',
+      Overwrite: false,
+    });
+    expect(answers[0]).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: name });
+    expect(logged()).toContain('carried over from LinkSigningKeys5E6F7A8B-AbCdEfGhIjKl');
+    expect(logged()).not.toContain('a'.repeat(64));
+    expect(JSON.stringify(answers)).not.toContain('a'.repeat(64));
+  });
+
+  it('reads every page of ListSecrets', async () => {
+    secretsManager
+      .on(ListSecretsCommand)
+      .resolvesOnce({ SecretList: [], NextToken: 't' })
+      .resolves({ SecretList: [tagged('LinkSigningKeys5E6F7A8B')] });
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: oldKeys });
+    await handler(legacy(), lambdaContext);
+    expect(secretsManager).toHaveReceivedCommandWith(ListSecretsCommand, { NextToken: 't' });
+    expect(ssm).toHaveReceivedCommandWith(PutParameterCommand, { Value: oldKeys });
+  });
+
+  it('generates the value when the stack has no such secret (a new stack)', async () => {
+    secretsManager.on(ListSecretsCommand).resolves({ SecretList: [] });
+    await handler(legacy(), lambdaContext);
+    expect(secretsManager).not.toHaveReceivedCommand(GetSecretValueCommand);
+    const put = ssm.commandCalls(PutParameterCommand)[0]?.args[0].input;
+    expect(JSON.parse(put?.Value ?? '')).toEqual({
+      activeKeyId: 'k1',
+      k1: expect.stringMatching(/^[A-Za-z0-9]{64}$/),
+    });
+    expect(answers[0]).toMatchObject({ Status: 'SUCCESS' });
+  });
+
+  it.each([
+    ['not JSON', 'not json'],
+    ['an active key that is not there', `{"activeKeyId":"k3","k1":"${'a'.repeat(64)}"}`],
+    ['a key too short', '{"activeKeyId":"k1","k1":"short"}'],
+    ['a value that is not a string', `{"activeKeyId":"k1","k1":"${'a'.repeat(64)}","n":1}`],
+  ])('generates the value when the old one is malformed (%s)', async (_, malformed) => {
+    secretsManager.on(ListSecretsCommand).resolves({ SecretList: [tagged('LinkSigningKeys5E6F7A8B')] });
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: malformed });
+    await handler(legacy(), lambdaContext);
+    const put = ssm.commandCalls(PutParameterCommand)[0]?.args[0].input;
+    expect(put?.Value).not.toBe(malformed);
+    expect(JSON.parse(put?.Value ?? '')).toEqual({
+      activeKeyId: 'k1',
+      k1: expect.stringMatching(/^[A-Za-z0-9]{64}$/),
+    });
+    expect(answers[0]).toMatchObject({ Status: 'SUCCESS' });
+    expect(logged()).toContain('does not hold a link-signing-keys');
+  });
+
+  it("carries an alert source's rotation in progress (current and previous), refuses one with no credential", async () => {
+    const rotating = `{"current":"${'c'.repeat(48)}","previous":"${'p'.repeat(48)}"}`;
+    const props = {
+      Name: '/hotline/Hotline/alert-sources/grafana',
+      Template: '{}',
+      GenerateKey: 'current',
+      Length: '48',
+      LegacySecretLogicalId: 'AlertSourceSecretGrafana',
+      Shape: 'alert-source-credential' as const,
+    };
+    secretsManager
+      .on(ListSecretsCommand)
+      .resolves({ SecretList: [tagged('AlertSourceSecretGrafana12345678')] });
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: rotating });
+    await handler(legacy(props), lambdaContext);
+    expect(ssm).toHaveReceivedCommandWith(PutParameterCommand, { Value: rotating });
+
+    ssm.resetHistory();
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: '{}' });
+    await handler(legacy(props), lambdaContext);
+    const put = ssm.commandCalls(PutParameterCommand)[0]?.args[0].input;
+    expect(JSON.parse(put?.Value ?? '')).toEqual({ current: expect.stringMatching(/^[A-Za-z0-9]{48}$/) });
+  });
+
+  it('fails the deploy with a clear reason when ListSecrets is refused, and generates nothing', async () => {
+    secretsManager.on(ListSecretsCommand).rejects(
+      Object.assign(new Error('User is not authorized to perform: secretsmanager:ListSecrets'), {
+        name: 'AccessDeniedException',
+      }),
+    );
+    await handler(legacy(), lambdaContext);
+    expect(ssm).not.toHaveReceivedCommand(PutParameterCommand);
+    expect(answers[0]).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringMatching(
+        /could not look for the 0\.2\.0 secret LinkSigningKeys of stack Hotline \(secretsmanager:ListSecrets: AccessDeniedException.*nothing was generated/,
+      ),
+      PhysicalResourceId: 'CredentialsLinkSigningKeys-not-created',
+    });
+  });
+
+  it('fails the deploy when the old secret cannot be read', async () => {
+    secretsManager.on(ListSecretsCommand).resolves({ SecretList: [tagged('LinkSigningKeys5E6F7A8B')] });
+    secretsManager
+      .on(GetSecretValueCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    await handler(legacy(), lambdaContext);
+    expect(ssm).not.toHaveReceivedCommand(PutParameterCommand);
+    expect(answers[0]).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining('secretsmanager:GetSecretValue: AccessDeniedException'),
+    });
+  });
+
+  it('fails rather than guess when two secrets of the stack claim the same credential', async () => {
+    secretsManager.on(ListSecretsCommand).resolves({
+      SecretList: [tagged('LinkSigningKeys5E6F7A8B'), tagged('LinkSigningKeys9A9A9A9A')],
+    });
+    await handler(legacy(), lambdaContext);
+    expect(ssm).not.toHaveReceivedCommand(PutParameterCommand);
+    expect(answers[0]).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('2 secrets') });
+  });
+
+  it('does not look for an old secret when the resource names none, nor on Update', async () => {
+    await handler(event(), lambdaContext);
+    await handler(legacy({}), { ...lambdaContext });
+    ssm.resetHistory();
+    secretsManager.resetHistory();
+    await handler(event({ RequestType: 'Update', PhysicalResourceId: name }), lambdaContext);
+    expect(secretsManager.calls()).toHaveLength(0);
   });
 });

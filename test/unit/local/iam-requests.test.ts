@@ -11,7 +11,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 // client-lambda is in node_modules through aws-local-stepfunctions: the real Invoke wire format is the point.
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { CreateContactListCommand, SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import {
   CreateStateMachineAliasCommand,
@@ -27,6 +31,7 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { evaluate } from '../../../infra/local/iam/policy.ts';
 import {
   type AwsCall,
   accessDeniedMessage,
@@ -64,6 +69,8 @@ const env: CallEnvironment = {
   account: LOCAL_ACCOUNT,
   stateMachineOfToken: (token) => (token === KNOWN_TOKEN ? MACHINE : undefined),
   secretArn: (id) => ([SECRET_NAME, SECRET_ARN].includes(id) ? SECRET_ARN : undefined),
+  secretTags: (secret) =>
+    secret === SECRET_ARN ? { 'aws:cloudformation:stack-name': 'Hotline', team: 'sre' } : undefined,
   functionArn: (name) => (name.split(':')[0] === FUNCTION ? FUNCTION_ARN : undefined),
 };
 
@@ -425,10 +432,64 @@ describe('Secrets Manager through the SDK', () => {
         {
           action: 'secretsmanager:GetSecretValue',
           resource: SECRET_ARN,
-          context: { 'secretsmanager:SecretId': SecretId },
+          // The secret's tags, under both condition keys Secrets Manager documents for the action.
+          context: {
+            'secretsmanager:SecretId': SecretId,
+            'aws:ResourceTag/aws:cloudformation:stack-name': 'Hotline',
+            'secretsmanager:ResourceTag/aws:cloudformation:stack-name': 'Hotline',
+            'aws:ResourceTag/team': 'sre',
+            'secretsmanager:ResourceTag/team': 'sre',
+          },
         },
       ],
     });
+  });
+
+  it("lets a grant conditioned on the secret's stack-name tag read this stack's secret only", async () => {
+    const grant = {
+      name: 'LegacySecretsPolicy',
+      document: {
+        Version: '2012-10-17' as const,
+        Statement: [
+          {
+            Effect: 'Allow' as const,
+            Action: 'secretsmanager:GetSecretValue',
+            Resource: arn('secretsmanager', 'secret:hotline/*'),
+            Condition: {
+              StringEquals: { 'secretsmanager:ResourceTag/aws:cloudformation:stack-name': 'Hotline' },
+            },
+          },
+        ],
+      },
+    };
+    const decide = async (stack: string | undefined) => {
+      const call = expectDenied(
+        await exchange(
+          (r) =>
+            awsEndpointCall(r.method, r.url, target(r), json(r.body), {
+              ...env,
+              secretTags: (): Record<string, string> =>
+                stack ? { 'aws:cloudformation:stack-name': stack } : {},
+            }),
+          () => secrets.send(new GetSecretValueCommand({ SecretId: SECRET_ARN })),
+        ),
+      );
+      return call.authorizations.every((a) => evaluate([grant], a).allowed);
+    };
+    expect(await decide('Hotline')).toBe(true);
+    expect(await decide('HotlineStaging')).toBe(false);
+    expect(await decide(undefined)).toBe(false);
+  });
+
+  it('maps ListSecrets, with or without filters, to secretsmanager:ListSecrets on * (no resource-level permission)', async () => {
+    const result = await exchange(mappers.endpoint, () =>
+      secrets.send(
+        new ListSecretsCommand({ Filters: [{ Key: 'tag-key', Values: ['aws:cloudformation:stack-name'] }] }),
+      ),
+    );
+    expect(expectDenied(result).authorizations).toEqual([
+      { action: 'secretsmanager:ListSecrets', resource: '*' },
+    ]);
   });
 });
 
