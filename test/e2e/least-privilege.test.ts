@@ -199,6 +199,26 @@ describe('the journey with IAM enforced', () => {
       /^Write the postmortem: .*<(https?:\/\/\S+\/links\/v1\.[^>]+)>$/m.exec(
         (owner as Mail).body.text,
       )?.[1] ?? '';
+    // A correction of the measures while the postmortem is a draft (its pre-filled text follows): from the API,
+    // then from the editor's own correction form.
+    const recorded = (await api('GET', `/incidents/${main}`)).body.incident;
+    const earlier = (minutes: number) =>
+      new Date(Date.parse(recorded.impactStartedAt) - minutes * 60_000).toISOString();
+    const correction = { impactStartedAt: earlier(1), reason: 'The alert started late' };
+    expect((await api('POST', `/incidents/${main}/measures`, correction)).status).toBe(200);
+    const once = (await api('GET', `/incidents/${main}`)).body.incident;
+    const corrected = await fetch(editor, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        intent: 'measures',
+        measuresVersion: once.measuresCorrectedAt,
+        impactStartedAt: earlier(2),
+        reason: 'Two minutes earlier, by the load balancer logs',
+      }).toString(),
+      redirect: 'manual',
+    });
+    expect(corrected.status).toBe(303);
     const { postmortem } = (await api('GET', `/incidents/${main}/postmortem`)).body;
     const completed = await api('PUT', `/incidents/${main}/postmortem`, {
       version: postmortem.version,
