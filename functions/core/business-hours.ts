@@ -4,6 +4,8 @@
  * Wall times are converted through Intl, so daylight saving changes are the time zone database's business.
  */
 
+import { zoneFormatter } from './zoned-time.ts';
+
 export interface BusinessHours {
   /** IANA time zone, e.g. `Europe/London`. */
   timeZone: string;
@@ -28,36 +30,6 @@ export interface LocalDate {
   day: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
-/** Whether Intl knows the time zone (what the configuration accepts). */
-export function isTimeZone(timeZone: string): boolean {
-  try {
-    formatter(timeZone);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 interface Wall extends LocalDate {
   hour: number;
   minute: number;
@@ -66,7 +38,7 @@ interface Wall extends LocalDate {
 
 /** What the clock in `timeZone` shows at `instant` (ms since the epoch). */
 function wallClock(instant: number, timeZone: string): Wall {
-  const parts = formatter(timeZone).formatToParts(new Date(instant));
+  const parts = zoneFormatter(timeZone).formatToParts(new Date(instant));
   const get = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === type)?.value);
   return {
     year: get('year'),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { DEFAULT_BUSINESS_HOURS, isTimeZone, minutesOf } from './business-hours.ts';
+import { DEFAULT_BUSINESS_HOURS, minutesOf } from './business-hours.ts';
 import { CHANNELS, DEFAULT_NOTIFICATION_RULES, isE164 } from './people.ts';
-import { isCalendarDate } from './zoned-time.ts';
+import { isCalendarDate, isIanaTimeZone } from './zoned-time.ts';
 
 /**
  * The organisation file: who gets told what, and how fast. Validated at synth and at local start, and baked
@@ -35,7 +35,7 @@ const businessHours = z
   .object({
     timeZone: z
       .string()
-      .refine(isTimeZone, 'must be an IANA time zone, e.g. Europe/London')
+      .refine(isIanaTimeZone, 'must be an IANA time zone, e.g. Europe/London')
       .default(DEFAULT_BUSINESS_HOURS.timeZone),
     /** ISO weekdays: 1 = Monday ... 7 = Sunday. */
     days: z
@@ -90,7 +90,7 @@ export const serviceSchema = z.object({
 const referenceId = z
   .string()
   .regex(/^[a-z][a-z0-9._-]{0,62}$/, 'ids are lower-case letters, digits, dots, underscores and dashes');
-const ianaTimeZone = z.string().refine(isTimeZone, 'must be an IANA time zone, e.g. Europe/London');
+const ianaTimeZone = z.string().refine(isIanaTimeZone, 'must be an IANA time zone, e.g. Europe/London');
 
 const notificationRule = z.object({
   channel: z.enum(CHANNELS),
@@ -171,7 +171,10 @@ const reportsSchema = z
         'must be a cron expression of 6 fields (minutes hours day-of-month month day-of-week year), e.g. cron(0 8 ? * MON *)',
       )
       .default('cron(0 8 ? * MON *)'),
-    timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone, e.g. Europe/London').default('UTC'),
+    timeZone: z
+      .string()
+      .refine(isIanaTimeZone, 'must be an IANA time zone, e.g. Europe/London')
+      .default('UTC'),
     /** First comms are on time within this many minutes of the acknowledgement (handbook: 15). */
     firstCommsMinutes: z
       .number()

@@ -17,7 +17,8 @@ const MINUTE_MS = 60_000;
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function formatter(timeZone: string): Intl.DateTimeFormat {
+/** One formatter per zone (building one is the costly part), reading every field on a 24-hour clock. */
+export function zoneFormatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
@@ -39,7 +40,7 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 export function isIanaTimeZone(timeZone: string): boolean {
   if (timeZone.length === 0) return false;
   try {
-    formatter(timeZone);
+    zoneFormatter(timeZone);
     return true;
   } catch {
     return false;
@@ -55,7 +56,7 @@ export interface WallTime {
 
 /** What the clock in `timeZone` shows at `instant` (ms since the epoch), to the minute. */
 export function wallTimeAt(instant: number, timeZone: string): WallTime {
-  const parts = formatter(timeZone).formatToParts(new Date(instant));
+  const parts = zoneFormatter(timeZone).formatToParts(new Date(instant));
   const get = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === type)?.value);
   const day = Date.UTC(get('year'), get('month') - 1, get('day')) / DAY_MS;
   return { day, minute: get('hour') * 60 + get('minute') };
@@ -63,7 +64,7 @@ export function wallTimeAt(instant: number, timeZone: string): WallTime {
 
 /** How far the zone's clock is ahead of UTC at `instant`, in ms (seconds precision, as the database has it). */
 export function offsetAt(instant: number, timeZone: string): number {
-  const parts = formatter(timeZone).formatToParts(new Date(instant));
+  const parts = zoneFormatter(timeZone).formatToParts(new Date(instant));
   const get = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === type)?.value);
   const wallAsUtc = Date.UTC(
     get('year'),
