@@ -6,7 +6,7 @@ import {
   postmortemReminderEmail,
 } from '../core/comms.ts';
 import type { Organisation } from '../core/config.ts';
-import { ConflictError, NotFoundError, PreconditionFailedError } from '../core/errors.ts';
+import { ConflictError, NotFoundError, PreconditionFailedError, RetryableError } from '../core/errors.ts';
 import type { Incident } from '../core/incident.ts';
 import { issueLink, signedLinkUrl } from '../core/links.ts';
 import { serviceOf } from '../core/organisation.ts';
@@ -97,7 +97,12 @@ export async function openPostmortem(
   }
   const existing = await deps.postmortems.get(incident.id);
   if (existing) {
-    await announce(deps, incident, existing);
+    // The owner's mail once: another sender holding it right now (the workflow's step opening it at resolution)
+    // sends it, or gives it back for its own retry to send; this request, which only asked for the postmortem,
+    // has it.
+    await announce(deps, incident, existing).catch((error: unknown) => {
+      if (!(error instanceof RetryableError)) throw error;
+    });
     return { postmortem: existing, created: false };
   }
   const service = serviceOf(deps.organisation, incident.service);

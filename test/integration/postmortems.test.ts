@@ -88,6 +88,32 @@ describe('opening a postmortem', () => {
     expect(view?.timeline.filter((e) => e.eventId === 'postmortem-opened')).toHaveLength(1);
   });
 
+  it('answers a second open while the first is still mailing the owner, and the owner gets one mail', async () => {
+    const incident = await resolvedIncident();
+    let release: () => void = () => undefined;
+    let sending: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => {
+      sending = resolve;
+    });
+    const slow = {
+      send: async (to: readonly string[], message: Parameters<typeof mailer.send>[1]) => {
+        sending();
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        return mailer.send(to, message);
+      },
+    };
+    const first = openPostmortem({ ...deps(), mailer: slow }, { key: incident.key, by: 'hotline' });
+    await started;
+    // The workflow's step holds the owner's mail: an operator's open answers with the postmortem, mails nothing.
+    const again = await openPostmortem(deps(), { key: incident.key, by: 'payments-oncall@example.com' });
+    expect(again.created).toBe(false);
+    release();
+    expect((await first).created).toBe(true);
+    expect(sent.filter((m) => m.message.subject.startsWith(`${incident.key} `))).toHaveLength(1);
+  });
+
   it('refuses an incident that is not resolved, and opens nothing', async () => {
     const incident = await resolvedIncident({ status: 'fixing', resolvedAt: undefined });
     await expect(openPostmortem(deps(), { key: incident.key, by: 'operator' })).rejects.toThrow(
