@@ -2,6 +2,7 @@ import { NotFoundError } from '../core/errors.ts';
 import type { Incident } from '../core/incident.ts';
 import { serviceOf } from '../core/organisation.ts';
 import type { Postmortem } from '../core/postmortem.ts';
+import { sameValue } from '../core/postmortem-edit.ts';
 import { type Prefill, prefillPostmortem, refreshPrefill } from '../core/postmortem-prefill.ts';
 import type { PostmortemStore, PostmortemWrite } from './ports.ts';
 import type { ResponseDeps } from './respond.ts';
@@ -53,19 +54,19 @@ export async function prefillFor(deps: PrefillDeps, incident: Incident): Promise
  */
 export async function refreshDraftPrefill(
   deps: PrefillDeps & Pick<ResponseDeps, 'now'> & { postmortems: PostmortemStore },
-  input: { incidentId: string; by: string },
+  input: { incident: Incident; by: string },
 ): Promise<string[]> {
-  const postmortem = await deps.postmortems.get(input.incidentId);
+  const { incident } = input;
+  const postmortem = await deps.postmortems.get(incident.id);
   if (postmortem?.status !== 'draft') return [];
-  const incident = await deps.incidents.get(input.incidentId);
-  if (!incident) return [];
   const fresh = await prefillFor(deps, incident);
   let changed: string[] = [];
-  const written = await deps.postmortems.update(input.incidentId, (current): PostmortemWrite | undefined => {
+  const written = await deps.postmortems.update(incident.id, (current): PostmortemWrite | undefined => {
     if (current.status !== 'draft') return undefined;
     const refreshed = refreshPrefill(current, fresh);
     changed = refreshed.changed;
-    const metricsMoved = JSON.stringify(current.metrics) !== JSON.stringify(refreshed.postmortem.metrics);
+    // Compared by value: a record read back from DynamoDB does not keep its keys' order.
+    const metricsMoved = !sameValue(current.metrics, refreshed.postmortem.metrics);
     if (changed.length === 0 && !metricsMoved) return undefined;
     if (changed.length === 0) return { postmortem: refreshed.postmortem };
     const at = deps.now().toISOString();
@@ -92,7 +93,7 @@ export async function refreshDraftPrefill(
   if (!written || changed.length === 0) return [];
   const { version, updatedAt } = written.after;
   await deps.incidents.appendTimeline({
-    incidentId: input.incidentId,
+    incidentId: incident.id,
     eventId: `postmortem-v${version}`,
     at: updatedAt,
     kind: 'postmortem.edited',

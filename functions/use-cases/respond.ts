@@ -377,7 +377,7 @@ export async function correctMeasures(
   });
   const postmortems = deps.postmortems;
   const prefillRefreshed = postmortems
-    ? await refreshDraftPrefill({ ...deps, postmortems }, { incidentId: incident.id, by: input.by })
+    ? await refreshDraftPrefill({ ...deps, postmortems }, { incident: updated, by: input.by })
     : [];
   return {
     key: incident.key,
