@@ -1,8 +1,10 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { type ApprovalDecision, requestRoundOf } from '../core/approvals.ts';
 import { RetryableError } from '../core/errors.ts';
 import { indexes, keys } from '../core/keys.ts';
 import type { Postmortem, PostmortemVersion, VersionSummary } from '../core/postmortem.ts';
 import { emptyFields, postmortemStatuses } from '../core/postmortem.ts';
+import type { DocumentRendering, DocumentVersion, RenderedSections } from '../core/postmortem-document.ts';
 import type {
   KeptToken,
   PostmortemQuery,
@@ -154,6 +156,30 @@ export class PostmortemsRepository implements PostmortemStore {
 
   getDocument(incidentId: string): Promise<PublishedDocument | undefined> {
     return this.table.get<PublishedDocument>(keys.postmortemDocument(incidentId));
+  }
+
+  async putRendering(incidentId: string, rendering: DocumentRendering): Promise<void> {
+    // One item per version, gzipped: the sections of the largest content (150 KB) fit an item either way.
+    for (const version of ['page', 'email'] as const) {
+      await this.table.putOnce({
+        ...keys.postmortemRendering(incidentId, rendering.contentHash, version),
+        type: 'postmortemRendering',
+        html: gzipSync(JSON.stringify(rendering[version])),
+      });
+    }
+  }
+
+  async rendering(
+    incidentId: string,
+    contentHash: string,
+    version: DocumentVersion,
+  ): Promise<RenderedSections | undefined> {
+    const item = await this.table.getItem(keys.postmortemRendering(incidentId, contentHash, version));
+    if (!(item?.html instanceof Uint8Array)) return undefined;
+    const sections = JSON.parse(gunzipSync(item.html).toString('utf8')) as Partial<RenderedSections>;
+    return typeof sections.main === 'string' && typeof sections.external === 'string'
+      ? { main: sections.main, external: sections.external }
+      : undefined;
   }
 
   async history(incidentId: string): Promise<VersionSummary[]> {

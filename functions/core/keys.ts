@@ -45,6 +45,15 @@ export const keys = {
   }),
   /** The published document (Markdown and HTML), written once at publication. */
   postmortemDocument: (incidentId: string): Key => ({ pk: `POSTMORTEM#${incidentId}`, sk: 'DOCUMENT' }),
+  /**
+   * The HTML of one content's sections (by its content hash) in one version (`page` or `email`), rendered once
+   * when it is first asked for (core/document-render.ts) and kept: a function that shows or mails the document
+   * then needs no Markdown renderer.
+   */
+  postmortemRendering: (incidentId: string, contentHash: string, version: 'page' | 'email'): Key => ({
+    pk: `POSTMORTEM#${incidentId}`,
+    sk: `RENDERING#${contentHash}#${version}`,
+  }),
   postmortemVersion: (incidentId: string, version: number): Key => ({
     pk: `POSTMORTEM#${incidentId}`,
     sk: `VERSION#${String(version).padStart(10, '0')}`,

@@ -1,6 +1,4 @@
-import MarkdownIt, { type MarkdownIt as MarkdownRenderer } from 'markdown-it';
-import { html, joinHtml, NEWLINE, raw } from './html/html.ts';
-import { pageShell } from './html/page.ts';
+import { EMPTY, html, joinHtml, NEWLINE, raw, type SafeHtml, text as textHtml } from './html/html.ts';
 import type { Incident } from './incident.ts';
 import type { DocumentHtml } from './pages.ts';
 import type { Postmortem, PostmortemAction, PostmortemStatus } from './postmortem.ts';
@@ -12,12 +10,16 @@ import {
   rootCauseGuide,
 } from './postmortem-checks.ts';
 import { inTimeOrder } from './postmortem-edit.ts';
+import { escapeHtml } from './text.ts';
 
 /**
  * The postmortem as a document people read: the one renderer of what is published (stored, served at
  * `GET /incidents/{key}/postmortem/document`, mailed) and of what approvers are asked to approve (their mail and
- * confirm page). Markdown first, HTML from it through markdown-it with raw HTML off, no linkify, no images, and
- * only http(s)/mailto links. Not the CLI's round-trip format (postmortem-markdown.ts): no machine comment, and
+ * confirm page). Markdown first; the HTML of the sections made of the postmortem's fields comes from it through
+ * markdown-it (raw HTML off, no linkify, no images, only http(s)/mailto links), rendered once per content hash
+ * (core/document-render.ts, the one module that imports markdown-it) and kept; the facts, the actions and the
+ * approvals, which change without the content changing, are written as HTML here (`documentHtml`), so a function
+ * that only shows or mails the document needs no Markdown renderer. Not the CLI's round-trip format (postmortem-markdown.ts): no machine comment, and
  * actions read as a list with their kind, category, owner, due date and tracker.
  *
  * User text is text: every character that could make Markdown structure (headings, lists, quotes, tables,
@@ -197,42 +199,51 @@ const STATUS_WORDS: Record<PostmortemStatus, string> = {
 
 const NOT_WRITTEN = '*Not written.*';
 
-function actionItem(a: PostmortemAction): string {
+/** An action's facts after its title: category, owner, due date, status, tracker (each markdown and HTML). */
+function actionMeta(
+  a: PostmortemAction,
+  version: DocumentVersion = 'page',
+): { markdown: string; html: SafeHtml }[] {
   const due = a.dueAt
     ? a.dueProvisional
       ? `provisionally due ${day(a.dueAt)} (fixed at approval)`
       : `due ${day(a.dueAt)}`
     : undefined;
-  const tracker =
-    a.trackerUrl && /^https?:\/\/[^\s<>]+$/i.test(a.trackerUrl)
-      ? `tracker: <${a.trackerUrl}>`
+  const ours = (value: string) => ({ markdown: value, html: textHtml(value) });
+  const owner = a.owner ? `${a.owner} (${a.ownerTeam})` : a.ownerTeam;
+  const category = actionCategoryGuide[a.category]?.label ?? a.category;
+  const trackerLink = a.trackerUrl && /^https?:\/\/[^\s<>]+$/i.test(a.trackerUrl) ? a.trackerUrl : undefined;
+  return [
+    { markdown: markdownInline(category), html: inlineHtml(category, version) },
+    { markdown: `owner: ${markdownInline(owner)}`, html: html`owner: ${inlineHtml(owner, version)}` },
+    ...(due ? [ours(due)] : []),
+    ours(a.status === 'done' ? `done${a.doneAt ? ` ${day(a.doneAt)}` : ''}` : 'open'),
+    trackerLink
+      ? {
+          markdown: `tracker: <${trackerLink}>`,
+          html: html`tracker: ${linkHtml(trackerLink, trackerLink, version)}`,
+        }
       : a.trackerUrl
-        ? `tracker: ${markdownInline(a.trackerUrl)}`
-        : 'no tracker';
-  const meta = [
-    markdownInline(actionCategoryGuide[a.category]?.label ?? a.category),
-    `owner: ${markdownInline(a.owner ? `${a.owner} (${a.ownerTeam})` : a.ownerTeam)}`,
-    ...(due ? [due] : []),
-    a.status === 'done' ? `done${a.doneAt ? ` ${day(a.doneAt)}` : ''}` : 'open',
-    tracker,
+        ? {
+            markdown: `tracker: ${markdownInline(a.trackerUrl)}`,
+            html: html`tracker: ${inlineHtml(a.trackerUrl, version)}`,
+          }
+        : ours('no tracker'),
   ];
+}
+
+function actionItem(a: PostmortemAction): string {
+  const meta = actionMeta(a).map((m) => m.markdown);
   return `- **${markdownInline(a.title) || 'Untitled action'}**\n  ${meta.join(' · ')}`;
 }
 
-/**
- * The postmortem as the Markdown people read: a title and the incident's facts, the template's sections in its
- * order, the actions by kind, and the approvals. `approvals` and `publishedAt` are given once it is approved
- * and published; before that (an approval request) the status line says where it stands.
- */
-export function publishedMarkdown(pm: Postmortem, context: DocumentContext): string {
+/** The document's facts list (its head): the incident's facts, the owner, where it stands, who approved it. */
+function factsOf(
+  pm: Postmortem,
+  context: DocumentContext,
+  version: DocumentVersion = 'page',
+): { label: string; markdown: string; html: SafeHtml }[] {
   const { incident } = context;
-  const f = pm.fields;
-  const guide = postmortemFieldGuide;
-  const out: string[] = [];
-  const section = (heading: string, body: string, level = 2) =>
-    out.push(`${'#'.repeat(level)} ${heading}`, '', body || NOT_WRITTEN, '');
-  const text = (heading: string, value: string, level = 2) => section(heading, markdownBlock(value), level);
-
   const impact = incident.impactEndedAt
     ? `${readableTime(incident.impactStartedAt)} to ${readableTime(incident.impactEndedAt)} (${minutesText(
         (Date.parse(incident.impactEndedAt) - Date.parse(incident.impactStartedAt)) / 60_000,
@@ -246,26 +257,62 @@ export function publishedMarkdown(pm: Postmortem, context: DocumentContext): str
     ['Time to recover', pm.metrics.timeToRecoverMinutes],
   ].filter((m): m is [string, number] => typeof m[1] === 'number');
   const approvals = context.approvals ?? [];
-  const status = context.publishedAt
-    ? `Published ${readableTime(context.publishedAt)}`
-    : (STATUS_WORDS[pm.status] ?? markdownInline(pm.status));
-  out.push(
-    `# ${markdownInline(documentTitle(incident), true)}`,
-    '',
-    `- **Severity:** Sev ${incident.severity}`,
-    `- **Service:** ${markdownInline(context.serviceName)}`,
-    `- **Products:** ${incident.products.length ? markdownInline(incident.products.join(', ')) : 'none named'}`,
-    `- **Impact:** ${impact}`,
+  const status = context.publishedAt ? `Published ${readableTime(context.publishedAt)}` : '';
+  const ours = (label: string, value: string) => ({ label, markdown: value, html: textHtml(value) });
+  const user = (label: string, value: string) => ({
+    label,
+    markdown: markdownInline(value),
+    html: inlineHtml(value, version),
+  });
+  return [
+    ours('Severity', `Sev ${incident.severity}`),
+    user('Service', context.serviceName),
+    incident.products.length
+      ? user('Products', incident.products.join(', '))
+      : ours('Products', 'none named'),
+    ours('Impact', impact),
     ...(measures.length
-      ? [`- **Measures:** ${measures.map(([label, m]) => `${label} ${minutesText(m)}`).join(' · ')}`]
+      ? [ours('Measures', measures.map(([label, m]) => `${label} ${minutesText(m)}`).join(' · '))]
       : []),
-    `- **Owner:** ${markdownInline(pm.owner)} (${markdownInline(pm.ownerTeam)})`,
-    `- **Status:** ${status} · version ${pm.version}`,
+    {
+      label: 'Owner',
+      markdown: `${markdownInline(pm.owner)} (${markdownInline(pm.ownerTeam)})`,
+      html: html`${inlineHtml(pm.owner, version)} (${inlineHtml(pm.ownerTeam, version)})`,
+    },
+    {
+      label: 'Status',
+      markdown: `${context.publishedAt ? status : (STATUS_WORDS[pm.status] ?? markdownInline(pm.status))} · version ${pm.version}`,
+      html: html`${context.publishedAt ? status : (STATUS_WORDS[pm.status] ?? inlineHtml(pm.status, version))} · version ${pm.version}`,
+    },
     ...(approvals.length
-      ? [`- **Approved by:** ${approvals.map((a) => markdownInline(a.approver)).join(', ')}`]
+      ? [
+          {
+            label: 'Approved by',
+            markdown: approvals.map((a) => markdownInline(a.approver)).join(', '),
+            html: joinHtml(
+              approvals.map((a) => inlineHtml(a.approver, version)),
+              raw(', '),
+            ),
+          },
+        ]
       : []),
-    '',
-  );
+  ];
+}
+
+/**
+ * The template's sections made of the postmortem's fields alone, as Markdown: what its content hash covers, so
+ * their HTML is rendered once per content (`renderDocumentSections`, core/document-render.ts) and kept. `main`
+ * runs from the summary to the lessons; `external` is the external summary, which the document puts after the
+ * actions. The facts, the actions (their due dates and status are not content) and the approvals are written
+ * around them when the document is read (`documentHtml`), without a Markdown renderer.
+ */
+export function documentSectionsMarkdown(pm: Pick<Postmortem, 'fields'>): { main: string; external: string } {
+  const f = pm.fields;
+  const guide = postmortemFieldGuide;
+  let out: string[] = [];
+  const section = (heading: string, body: string, level = 2) =>
+    out.push(`${'#'.repeat(level)} ${heading}`, '', body || NOT_WRITTEN, '');
+  const text = (heading: string, value: string, level = 2) => section(heading, markdownBlock(value), level);
 
   text(guide.summary.label, f.summary);
   text(guide.leadup.label, f.leadup);
@@ -310,27 +357,55 @@ export function publishedMarkdown(pm: Postmortem, context: DocumentContext): str
   text(lessonsGuide.wentWell.label, f.lessons.wentWell, 3);
   text(lessonsGuide.couldBeBetter.label, f.lessons.couldBeBetter, 3);
   text(lessonsGuide.gotLucky.label, f.lessons.gotLucky, 3);
-  out.push(`## ${guide.actions.label}`, '');
-  for (const kind of ['priority', 'improvement'] as const) {
+  const main = out.join('\n').trimEnd();
+  out = [];
+  text(guide.externalSummary.label, f.externalSummary ?? '');
+  return { main, external: out.join('\n').trimEnd() };
+}
+
+const ACTION_KINDS = ['priority', 'improvement'] as const;
+
+/**
+ * The postmortem as the Markdown people read: a title and the incident's facts, the template's sections in its
+ * order, the actions by kind, and the approvals. `approvals` and `publishedAt` are given once it is approved
+ * and published; before that (an approval request) the status line says where it stands.
+ */
+export function publishedMarkdown(pm: Postmortem, context: DocumentContext): string {
+  const approvals = context.approvals ?? [];
+  const sections = documentSectionsMarkdown(pm);
+  const out: string[] = [
+    `# ${markdownInline(documentTitle(context.incident), true)}`,
+    '',
+    ...factsOf(pm, context).map((fact) => `- **${fact.label}:** ${fact.markdown}`),
+    '',
+    sections.main,
+    '',
+    `## ${postmortemFieldGuide.actions.label}`,
+    '',
+  ];
+  for (const kind of ACTION_KINDS) {
     const actions = pm.actions.filter((a) => a.kind === kind);
-    section(
-      `${actionKindGuide[kind].label}s`,
+    out.push(
+      `### ${actionKindGuide[kind].label}s`,
+      '',
       actions.length ? actions.map(actionItem).join('\n') : '*None.*',
-      3,
+      '',
     );
   }
-  text(guide.externalSummary.label, f.externalSummary ?? '');
+  out.push(sections.external, '');
   if (approvals.length) {
-    section(
-      'Approvals',
+    out.push(
+      '## Approvals',
+      '',
       approvals
-        .map(
-          (a) =>
-            `- ${markdownInline(a.approver)} (${a.mandatory ? 'mandatory' : 'optional'}): approved ${readableTime(a.at)}${
-              a.comment ? `\n  ${itemLines(a.comment, 2)}` : ''
-            }`,
-        )
+        .map((a) => {
+          const comment = a.comment ? itemLines(a.comment, 2) : '';
+          return `- ${markdownInline(a.approver)} (${a.mandatory ? 'mandatory' : 'optional'}): approved ${readableTime(a.at)}${
+            comment ? `\n  ${comment}` : ''
+          }`;
+        })
         .join('\n'),
+      '',
     );
   }
   return `${out.join('\n').trimEnd()}\n`;
@@ -344,7 +419,7 @@ export function allowedLink(url: string): boolean {
 }
 
 /** Inline styles of the mail version: mail clients drop style sheets, and a mail loads nothing remote. */
-const EMAIL_STYLES: Readonly<Record<string, string>> = {
+export const EMAIL_STYLES: Readonly<Record<string, string>> = {
   h1: 'font-size:22px;line-height:1.3;margin:20px 0 12px',
   h2: 'font-size:18px;margin:24px 0 8px;padding-bottom:4px;border-bottom:1px solid #eaecf0',
   h3: 'font-size:15px;margin:16px 0 6px;color:#475467',
@@ -355,68 +430,150 @@ const EMAIL_STYLES: Readonly<Record<string, string>> = {
   a: 'color:#1d4ed8',
 };
 
-function renderer(emailStyles: boolean): MarkdownRenderer {
-  const md = new MarkdownIt('default', {
-    html: false,
-    linkify: false,
-    typographer: false,
-    breaks: true,
-  });
-  // Nothing of ours is an image, and an image in a mail is a remote load: `![x](url)` stays text and a link.
-  md.disable(['image']);
-  md.validateLink = allowedLink;
-  md.core.ruler.push('hotline_attributes', (state) => {
-    const walk = (tokens: typeof state.tokens) => {
-      for (const token of tokens) {
-        if (token.type === 'link_open') token.attrSet('rel', 'noopener noreferrer');
-        const style = emailStyles && token.nesting === 1 ? EMAIL_STYLES[token.tag] : undefined;
-        if (style) token.attrSet('style', style);
-        if (token.children) walk(token.children);
-      }
-    };
-    walk(state.tokens);
-  });
-  return md;
+/** The HTML of the sections `documentSectionsMarkdown` makes, as markdown-it renders them (document-render.ts). */
+export interface RenderedSections {
+  main: string;
+  external: string;
 }
 
-// Made on first use: a bundle that imports this module (through comms.ts) without rendering a document
-// leaves markdown-it out.
-let pageRenderer: MarkdownRenderer | undefined;
-let emailRenderer: MarkdownRenderer | undefined;
-
-/** The document's HTML (a fragment) for pages: the document page and the approver's confirm page. */
-export function publishedHtml(markdown: string): DocumentHtml {
-  pageRenderer ??= renderer(false);
-  return pageRenderer.render(markdown) as DocumentHtml;
+/** The sections of one content (its hash), rendered once for pages and for mails, and kept. */
+export interface DocumentRendering {
+  contentHash: string;
+  page: RenderedSections;
+  email: RenderedSections;
 }
 
-/** The document's HTML (a fragment) for mails: every style inline, no script, nothing remote. */
-export function publishedEmailHtml(markdown: string): string {
-  emailRenderer ??= renderer(true);
-  return emailRenderer.render(markdown);
+/** Which version of the HTML: a page's (styled by the page's style sheet) or a mail's (inline styles). */
+export type DocumentVersion = 'page' | 'email';
+
+// The HTML written here has the shape markdown-it gives the same Markdown (test/unit/core/document-render.test.ts
+// compares them), so a document reads alike whichever part was rendered where.
+
+/** An opening tag, with its inline style in the mail version. */
+function open(tag: string, version: DocumentVersion, attributes = ''): SafeHtml {
+  const style = version === 'email' ? EMAIL_STYLES[tag] : undefined;
+  // raw: a tag name and attributes of ours; the style is a constant above.
+  return raw(`<${tag}${attributes}${style ? ` style="${style}"` : ''}>`);
+}
+
+/** A link of escaped words to an http(s) URL (the only links user text makes). */
+function linkHtml(url: string, words: string, version: DocumentVersion): SafeHtml {
+  return html`${open('a', version, ` href="${escapeHtml(url)}" rel="noopener noreferrer"`)}${words}</a>`;
+}
+
+/** User text on one line as HTML: escaped, its written links and bare http(s) URLs as links (as markdownInline). */
+function inlineHtml(value: string, version: DocumentVersion, oneLine = true): SafeHtml {
+  const line = oneLine ? value.replace(/\s+/g, ' ').trim() : value;
+  const parts: SafeHtml[] = [];
+  const bare = (segment: string) => {
+    let last = 0;
+    for (const match of segment.matchAll(URL_IN_TEXT)) {
+      const url = trimUrl(match[0]);
+      if (!/^https?:\/\/./i.test(url)) continue;
+      const index = match.index ?? 0;
+      parts.push(textHtml(segment.slice(last, index)), linkHtml(url, url, version));
+      last = index + url.length;
+    }
+    parts.push(textHtml(segment.slice(last)));
+  };
+  let last = 0;
+  for (const match of line.matchAll(WRITTEN_LINK)) {
+    const index = match.index ?? 0;
+    bare(line.slice(last, index));
+    parts.push(linkHtml(match[2] ?? '', match[1] ?? '', version));
+    last = index + match[0].length;
+  }
+  bare(line.slice(last));
+  return joinHtml(parts);
+}
+
+/** Multi-line user text inside a list item, as HTML: its non-blank lines, with line breaks between them. */
+function itemLinesHtml(value: string, version: DocumentVersion): SafeHtml {
+  return joinHtml(
+    linesOf(value)
+      .map((line) => line.trim())
+      .filter((line) => line !== '')
+      .map((line) => inlineHtml(line, version, false)),
+    raw('<br>\n'),
+  );
+}
+
+/** Markup without the whitespace around it (as Markdown reads a heading's or a list item's text). */
+// raw: trimming whitespace off markup keeps it as safe as it was.
+const trimmed = (markup: SafeHtml) => raw(markup.toString().trim());
+
+const list = (version: DocumentVersion, items: readonly SafeHtml[]) =>
+  html`${open('ul', version)}\n${items.map((item) => html`${open('li', version)}${trimmed(item)}</li>\n`)}</ul>`;
+
+/**
+ * The document as HTML (a fragment), without a Markdown renderer: the title and facts, the sections rendered
+ * once for this content (`sections`, from `DocumentRendering`), the actions and the approvals. The same document
+ * as `publishedMarkdown` gives, in the page version or the mail version.
+ */
+export function documentHtml(
+  pm: Postmortem,
+  context: DocumentContext,
+  sections: RenderedSections,
+  version: DocumentVersion,
+): DocumentHtml {
+  const approvals = context.approvals ?? [];
+  const heading = (level: 'h2' | 'h3', words: string) => html`${open(level, version)}${words}</${level}>`;
+  const parts: SafeHtml[] = [
+    html`${open('h1', version)}${inlineHtml(documentTitle(context.incident), version)}</h1>`,
+    list(
+      version,
+      factsOf(pm, context, version).map((fact) => html`<strong>${fact.label}:</strong> ${fact.html}`),
+    ),
+    // raw: markdown-it's output with HTML input off, its text escaped and its links checked (document-render.ts).
+    raw(sections.main.trimEnd()),
+    heading('h2', postmortemFieldGuide.actions.label),
+  ];
+  for (const kind of ACTION_KINDS) {
+    const actions = pm.actions.filter((a) => a.kind === kind);
+    parts.push(
+      heading('h3', `${actionKindGuide[kind].label}s`),
+      actions.length
+        ? list(
+            version,
+            actions.map(
+              (a) =>
+                html`<strong>${a.title.trim() ? inlineHtml(a.title, version) : 'Untitled action'}</strong><br>\n${joinHtml(
+                  actionMeta(a, version).map((m) => m.html),
+                  raw(' · '),
+                )}`,
+            ),
+          )
+        : html`${open('p', version)}<em>None.</em></p>`,
+    );
+  }
+  // raw: as the main sections above.
+  parts.push(raw(sections.external.trimEnd()));
+  if (approvals.length) {
+    parts.push(
+      heading('h2', 'Approvals'),
+      list(
+        version,
+        approvals.map(
+          (a) =>
+            html`${inlineHtml(a.approver, version)} (${a.mandatory ? 'mandatory' : 'optional'}): approved ${readableTime(a.at)}${
+              a.comment?.trim() ? html`<br>\n${itemLinesHtml(a.comment, version)}` : EMPTY
+            }`,
+        ),
+      ),
+    );
+  }
+  return `${joinHtml(parts, NEWLINE).toString()}\n` as DocumentHtml;
 }
 
 /**
- * The document as a page of its own (`GET /incidents/{key}/postmortem/document` as `text/html`): the shell and
- * look of every page (its CSP allows the one style sheet by hash; no script). Serve it with `pageHeaders()`.
+ * The sections when their rendering is not kept (a request made before renderings were kept, 0.2.0): their
+ * Markdown as text, line breaks kept, so the document is whole, only plainer.
  */
-export function publishedPage(markdown: string, title: string, corrections: readonly string[] = []): string {
-  return pageShell(
-    'plain',
-    title,
-    joinHtml(
-      [
-        // raw: markdown-it's output with HTML input off, its text escaped and its links checked (renderer above).
-        html`<article class="document">\n${raw(publishedHtml(markdown))}</article>`,
-        corrections.length > 0 &&
-          html`<aside class="box warn" aria-label="Corrections since publication"><p><strong>Corrected since publication</strong> (the approved text above is kept as it was approved):</p><ul>${corrections.map(
-            (line) => html`<li>${line}</li>`,
-          )}</ul></aside>`,
-      ],
-      NEWLINE,
-    ),
-    { wide: true },
-  );
+export function plainSections(pm: Pick<Postmortem, 'fields'>, version: DocumentVersion): RenderedSections {
+  const sections = documentSectionsMarkdown(pm);
+  const plain = (markdown: string) =>
+    html`${open('p', version)}<span style="white-space:pre-wrap">${markdown}</span></p>`.toString();
+  return { main: plain(sections.main), external: plain(sections.external) };
 }
 
 /**
@@ -439,20 +596,4 @@ export function correctionsSincePublication(
     `Impact ended: ${when(incident.impactEndedAt)}`,
     `Last corrected ${when(incident.measuresCorrectedAt)}; each correction, with its reason, is on the incident's timeline.`,
   ];
-}
-
-/** A whole mail-safe HTML document of it (for a mail that is the document alone). */
-export function publishedEmailDocument(markdown: string, title: string): string {
-  return joinHtml(
-    [
-      html`<!doctype html><html><head><meta charset="utf-8">`,
-      html`<title>${title}</title></head>`,
-      html`<body style="margin:0;padding:16px;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;font-size:15px;line-height:1.5;color:#1b1f24">`,
-      html`<div style="max-width:720px">`,
-      // raw: markdown-it's output with HTML input off, its text escaped and its links checked (renderer above).
-      raw(publishedEmailHtml(markdown)),
-      html`</div></body></html>`,
-    ],
-    NEWLINE,
-  ).toString();
 }

@@ -13,6 +13,7 @@ import { PostmortemsRepository } from '../adapters/postmortems-repository.ts';
 import { repositoriesPort } from '../adapters/repositories.ts';
 import { StatusPageRepository } from '../adapters/status-page-repository.ts';
 import { workflowCallbackPort } from '../adapters/workflow.ts';
+import { renderDocumentSections } from '../core/document-render.ts';
 import { PayloadTooLargeError } from '../core/errors.ts';
 import { responderResponse } from '../core/html/responder-page.ts';
 import { linkKeyId } from '../core/links.ts';
@@ -71,6 +72,8 @@ export const handler = middy<HttpEvent, HttpResult>()
       // A link signed with a key rotated in since the keys were cached reads them again.
       keys: await links().signingKeys({ keyId: linkKeyId(token) }),
       newId: ulid,
+      // The editor asks approvers: each content is rendered once here and kept.
+      renderDocument: renderDocumentSections,
     };
     // The link's kind (use-cases/links/registry.ts) reads what it needs of the form or the query.
     const page = form

@@ -14,11 +14,12 @@ import { PostmortemsRepository } from '../adapters/postmortems-repository.ts';
 import { repositoriesPort } from '../adapters/repositories.ts';
 import { StatusPageRepository } from '../adapters/status-page-repository.ts';
 import { workflowCallbackPort, workflowStarterPort } from '../adapters/workflow.ts';
+import { publishedPage, renderDocumentSections } from '../core/document-render.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { isIncidentKey } from '../core/incident.ts';
 import { pageHeaders } from '../core/pages.ts';
 import { postmortemStatuses } from '../core/postmortem.ts';
-import { correctionsSincePublication, documentTitle, publishedPage } from '../core/postmortem-document.ts';
+import { correctionsSincePublication, documentTitle } from '../core/postmortem-document.ts';
 import { parsePostmortemEdit } from '../core/postmortem-edit.ts';
 import { describeIssues } from '../core/validation.ts';
 import { approvalsOf, changeApprovers, requestApproval, saveEdit } from '../use-cases/approvals.ts';
@@ -98,6 +99,7 @@ function dependencies(): PostmortemDeps {
     actions: stores().actions,
     newId: ulid,
     starter: starter(),
+    renderDocument: renderDocumentSections,
   };
   return deps;
 }

@@ -32,6 +32,7 @@ import type { PostmortemEdit } from '../core/postmortem-edit.ts';
 import { isEmailAddress } from '../core/response.ts';
 import { type ReviewEvent, reviewResume } from '../core/workflow-resume.ts';
 import { trackPostmortemActions } from './actions.ts';
+import { documentHtmlOf, sectionsOf } from './document-rendering.ts';
 import { editorUrlFor, editPostmortem, type PostmortemDeps, peopleOf, viewOf } from './postmortems.ts';
 import { incidentOrThrow } from './respond.ts';
 import { sendOnce } from './send-once.ts';
@@ -110,6 +111,7 @@ async function askApprovers(
   const expiresAt = new Date(deps.now().getTime() + ttlHours * 3_600_000).toISOString();
   const requestRound = requestRoundOf(request);
   const reminder = options.reminder ?? 0;
+  const sections = await sectionsOf(deps, postmortem, 'email');
   // Asked again: each approver is told what changed since the version they decided on, and their own comment.
   const earlier =
     requestRound > 1
@@ -162,6 +164,7 @@ async function askApprovers(
         approvalRequestEmail({
           incident,
           postmortem,
+          sections,
           serviceName: serviceOf(deps.organisation, postmortem.service).name,
           approveUrl,
           requestChangesUrl,
@@ -511,12 +514,8 @@ export async function publishPostmortem(deps: PostmortemDeps, input: { incidentI
   const approvals = postmortem.approval
     ? approvalState(postmortem.approval, decisions).decided.filter((d) => d.decision === 'approved')
     : [];
-  const markdown = publishedMarkdown(postmortem, {
-    incident,
-    serviceName: service.name,
-    approvals,
-    publishedAt: deps.now().toISOString(),
-  });
+  const context = { incident, serviceName: service.name, approvals };
+  const markdown = publishedMarkdown(postmortem, { ...context, publishedAt: deps.now().toISOString() });
   const now = deps.now().toISOString();
   // Markdown only: the page renders its HTML when read (stored too, it would not fit the item beside it).
   await deps.postmortems.putDocument(incident.id, {
@@ -526,6 +525,12 @@ export async function publishPostmortem(deps: PostmortemDeps, input: { incidentI
     contentHash: postmortem.approval?.contentHash ?? contentHash(postmortem),
   });
   const document = (await deps.postmortems.getDocument(incident.id)) ?? { markdown, publishedAt: now };
+  const mailHtml = await documentHtmlOf(
+    deps,
+    postmortem,
+    { ...context, publishedAt: document.publishedAt },
+    'email',
+  );
   const recipients = [
     ...new Set([
       ...service.comms.internal,
@@ -541,7 +546,13 @@ export async function publishPostmortem(deps: PostmortemDeps, input: { incidentI
     kind: 'postmortem-published',
     sequence: 1,
     recipients,
-    message: (viewUrl) => postmortemPublishedEmail({ incident, documentText: document.markdown, viewUrl }),
+    message: (viewUrl) =>
+      postmortemPublishedEmail({
+        incident,
+        documentText: document.markdown,
+        documentHtml: mailHtml,
+        viewUrl,
+      }),
     timelineKind: 'postmortem.published',
     timelineText: `The postmortem is published and mailed to ${recipients.join(', ')}.`,
     now: deps.now,

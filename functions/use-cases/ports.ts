@@ -4,6 +4,7 @@ import type { ApprovalDecision } from '../core/approvals.ts';
 import type { EmailMessage } from '../core/comms.ts';
 import type { Incident, IncidentStatus } from '../core/incident.ts';
 import type { Postmortem, PostmortemStatus, PostmortemVersion, VersionSummary } from '../core/postmortem.ts';
+import type { DocumentRendering, DocumentVersion, RenderedSections } from '../core/postmortem-document.ts';
 import type { SloReport } from '../core/report.ts';
 import type { StatusEntry, StatusUpdate } from '../core/status-page.ts';
 import type { SweepName, SweepRun } from '../core/sweeps.ts';
@@ -348,6 +349,14 @@ export interface PostmortemStore {
   decisions(incidentId: string): Promise<ApprovalDecision[]>;
   putDocument(incidentId: string, document: PublishedDocument): Promise<void>;
   getDocument(incidentId: string): Promise<PublishedDocument | undefined>;
+  /** Keeps the HTML of one content's sections, both versions (once: a second put changes nothing). */
+  putRendering(incidentId: string, rendering: DocumentRendering): Promise<void>;
+  /** The kept HTML of one content's sections in one version; undefined when it was never rendered. */
+  rendering(
+    incidentId: string,
+    contentHash: string,
+    version: DocumentVersion,
+  ): Promise<RenderedSections | undefined>;
   /** Who saved each version, when, and what changed, oldest first: a projection (the content is not read). */
   history(incidentId: string): Promise<VersionSummary[]>;
   /** One saved version, whole (the base a stale edit is merged against). */

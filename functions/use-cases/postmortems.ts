@@ -19,6 +19,7 @@ import {
   type VersionSummary,
 } from '../core/postmortem.ts';
 import { checkPostmortem } from '../core/postmortem-checks.ts';
+import type { DocumentRendering } from '../core/postmortem-document.ts';
 import { applyEdit, type PostmortemEdit } from '../core/postmortem-edit.ts';
 import { IDLE_WAIT_SECONDS, isEmailAddress } from '../core/response.ts';
 import type { ActionStore, PostmortemQuery, PostmortemStore, WorkflowStarter } from './ports.ts';
@@ -34,6 +35,11 @@ export interface PostmortemDeps extends ResponseDeps {
   newId: () => string;
   /** Starts a postmortem's own execution (reminders) when the incident's has ended without one (API, CLI). */
   starter?: WorkflowStarter;
+  /**
+   * Renders a content's sections (markdown-it, core/document-render.ts): given only to the functions that ask
+   * approvers, which render each content once and keep it; the others read what was kept (document-rendering.ts).
+   */
+  renderDocument?: (postmortem: Postmortem) => DocumentRendering;
 }
 
 /** The handbook: "within 24-48 hours ... not more than five business days" after resolution. */

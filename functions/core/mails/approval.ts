@@ -1,13 +1,13 @@
 import { html, joinHtml, NEWLINE, raw } from '../html/html.ts';
 import type { Incident } from '../incident.ts';
 import type { Postmortem } from '../postmortem.ts';
-import { publishedEmailHtml, publishedMarkdown } from '../postmortem-document.ts';
+import { documentHtml, publishedMarkdown, type RenderedSections } from '../postmortem-document.ts';
 import { cap } from '../text.ts';
 import { type EmailMessage, incidentRow, type MailAppendix, mailTime, render, subjectFor } from './layout.ts';
 
 /**
- * The approval mails, which carry the postmortem itself: kept apart from the other comms so that only the
- * functions that send them bundle the document renderer (markdown-it, about 100 KB).
+ * The approval mails, which carry the postmortem itself: its Markdown as text, and as HTML the sections rendered
+ * once for its content (core/document-render.ts) with the facts, actions and approvals written around them.
  */
 /** The most of a mail part the postmortem document may take: the rest is the mail's own rows. */
 export const DOCUMENT_MAIL_CHARS = 90_000;
@@ -17,15 +17,15 @@ export const DOCUMENT_MAIL_CHARS = 90_000;
  * script, nothing remote: core/postmortem-document.ts). One too long for a mail is replaced by a note saying where
  * to read it, so a mail is never cut in the middle of the document.
  */
-function documentAppendix(markdown: string, whereToRead: string): MailAppendix {
-  const documentHtml = publishedEmailHtml(markdown);
+function documentAppendix(markdown: string, documentHtml: string, whereToRead: string): MailAppendix {
   if (markdown.length > DOCUMENT_MAIL_CHARS || documentHtml.length > DOCUMENT_MAIL_CHARS) {
     const note = `The postmortem is too long to include in an email: ${whereToRead}.`;
     return { text: note, html: html`<p><strong>${note}</strong></p>` };
   }
   return {
     text: ['-----', '', markdown.trimEnd()].join('\n'),
-    // raw: markdown-it's output with HTML input off (core/postmortem-document.ts), already escaped there.
+    // raw: the document's mail HTML (core/postmortem-document.ts documentHtml: escaped there, its sections
+    // markdown-it's output with HTML input off).
     html: html`<div style="margin-top:24px;padding-top:8px;border-top:2px solid #d0d5dd">\n${raw(documentHtml)}</div>`,
   };
 }
@@ -38,8 +38,10 @@ type DocumentIncident = Pick<
 
 export interface ApprovalRequestContext {
   incident: DocumentIncident;
-  /** The whole postmortem, as it is in review: rendered into the mail with the document renderer. */
+  /** The whole postmortem, as it is in review. */
   postmortem: Postmortem;
+  /** Its sections' mail HTML, rendered once for its content (use-cases/document-rendering.ts `sectionsOf`). */
+  sections: RenderedSections;
   /** The service's name for the document (its id, the incident's `service`, when absent). */
   serviceName?: string;
   /** The approver's two signed decision links (each opens a confirm page: opening it changes nothing). */
@@ -68,6 +70,7 @@ export interface ApprovalRequestContext {
 export function approvalRequestEmail({
   incident,
   postmortem,
+  sections,
   serviceName,
   approveUrl,
   requestChangesUrl,
@@ -86,7 +89,8 @@ export function approvalRequestEmail({
           : 'nothing in its content changed'
       }.`
     : '';
-  const markdown = publishedMarkdown(postmortem, { incident, serviceName: serviceName ?? incident.service });
+  const context = { incident, serviceName: serviceName ?? incident.service };
+  const markdown = publishedMarkdown(postmortem, context);
   const { text, html } = render(
     reminder
       ? `${incident.key}: the postmortem still waits for your decision`
@@ -107,7 +111,11 @@ export function approvalRequestEmail({
       ...(since?.comment ? [{ label: 'You asked', value: cap(since.comment, 2_000) }] : []),
     ],
     [],
-    documentAppendix(markdown, 'open the approve link to read it'),
+    documentAppendix(
+      markdown,
+      documentHtml(postmortem, context, sections, 'email'),
+      'open the approve link to read it',
+    ),
   );
   return {
     subject: subjectFor(
@@ -198,8 +206,10 @@ export function approvalPendingEmail({
 
 export interface PostmortemPublishedContext {
   incident: Pick<Incident, 'key' | 'severity' | 'summary'>;
-  /** The published document's Markdown (`publishedMarkdown`): the text part, and the mail's HTML is made from it. */
+  /** The published document's Markdown (`publishedMarkdown`): the text part. */
   documentText: string;
+  /** The published document's mail HTML (`documentHtml`, mail version). */
+  documentHtml: string;
   viewUrl: string;
 }
 
@@ -207,6 +217,7 @@ export interface PostmortemPublishedContext {
 export function postmortemPublishedEmail({
   incident,
   documentText,
+  documentHtml: documentMailHtml,
   viewUrl,
 }: PostmortemPublishedContext): EmailMessage {
   const { text, html } = render(
@@ -214,7 +225,11 @@ export function postmortemPublishedEmail({
     'The postmortem of this incident is approved and published: what happened, why, and the actions that address it. It is blameless: it is about what happened and what changes, not about who.',
     [incidentRow(incident, viewUrl), { label: 'Summary', value: incident.summary }],
     [],
-    documentAppendix(documentText, `operators can read it at /incidents/${incident.key}/postmortem/document`),
+    documentAppendix(
+      documentText,
+      documentMailHtml,
+      `operators can read it at /incidents/${incident.key}/postmortem/document`,
+    ),
   );
   return { subject: subjectFor(incident, 'Postmortem published'), text, html };
 }

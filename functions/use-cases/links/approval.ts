@@ -4,8 +4,8 @@ import type { Incident } from '../../core/incident.ts';
 import { serviceOf } from '../../core/organisation.ts';
 import type { ActionWords, LinkPage, PageIncident } from '../../core/pages.ts';
 import type { Postmortem } from '../../core/postmortem.ts';
-import { publishedHtml, publishedMarkdown } from '../../core/postmortem-document.ts';
 import { APPROVAL_ACTION, decideApproval, decisionOfLink, parseApprovalRef } from '../approvals.ts';
+import { documentHtmlOf } from '../document-rendering.ts';
 import {
   expiresAtOf,
   formActionOf,
@@ -116,7 +116,10 @@ async function approvalPage(
       formAction: formActionOf(link),
       contentHash: ref.hash,
       version: request.version,
-      document: publishedHtml(publishedMarkdown(postmortem, { incident, serviceName: service.name })),
+      // A GET writes nothing: a content not rendered yet (asked before renderings were kept) is rendered here.
+      document: await documentHtmlOf(deps, postmortem, { incident, serviceName: service.name }, 'page', {
+        keep: false,
+      }),
       ...(extra.error ? { error: extra.error } : {}),
       ...(extra.comment !== undefined ? { comment: extra.comment } : {}),
     },

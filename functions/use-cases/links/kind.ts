@@ -4,6 +4,7 @@ import type { LinkPage, PageIncident } from '../../core/pages.ts';
 import type { EditorResult } from '../../core/postmortem-page.ts';
 import type { ResponderResult } from '../../core/responder.ts';
 import type { ActionStore, LinkUseStore, PostmortemStore } from '../ports.ts';
+import type { PostmortemDeps } from '../postmortems.ts';
 import type { ResponseDeps } from '../respond.ts';
 
 /**
@@ -21,6 +22,8 @@ export interface LinkDeps extends ResponseDeps {
   keys: SigningKeys;
   /** Attempt ids (ULIDs). */
   newId: () => string;
+  /** Renders a content's sections once (the editor asks approvers; see PostmortemDeps.renderDocument). */
+  renderDocument?: PostmortemDeps['renderDocument'];
 }
 
 /** What a link page answers: a page (core/pages.ts), the postmortem editor or the responder page. */

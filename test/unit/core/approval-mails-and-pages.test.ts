@@ -8,6 +8,7 @@ import {
 } from '../../../functions/core/approval-mails.ts';
 import { contentHash } from '../../../functions/core/approvals.ts';
 import { MAX_BODY_CHARS } from '../../../functions/core/comms.ts';
+import { renderDocumentSections } from '../../../functions/core/document-render.ts';
 import {
   type ApprovalConfirmView,
   type LinkPage,
@@ -15,7 +16,7 @@ import {
   PAGE_CSP,
   renderLinkPage,
 } from '../../../functions/core/pages.ts';
-import { publishedHtml, publishedMarkdown } from '../../../functions/core/postmortem-document.ts';
+import { documentHtml, publishedMarkdown } from '../../../functions/core/postmortem-document.ts';
 import { alertIncident, completePostmortem } from './postmortem-support.ts';
 
 const hostile = `<script>alert("x")</script>&'"`;
@@ -47,6 +48,7 @@ describe('approvalRequestEmail', () => {
   const mail = approvalRequestEmail({
     incident,
     postmortem: hostilePm,
+    sections: renderDocumentSections(hostilePm).email,
     serviceName: 'Checkout',
     approveUrl,
     requestChangesUrl,
@@ -103,6 +105,7 @@ describe('approvalRequestEmail', () => {
     const optional = approvalRequestEmail({
       incident,
       postmortem: pm,
+      sections: renderDocumentSections(pm).email,
       approveUrl,
       requestChangesUrl,
       viewUrl,
@@ -123,6 +126,7 @@ describe('approvalRequestEmail', () => {
     const big = approvalRequestEmail({
       incident,
       postmortem: long,
+      sections: renderDocumentSections(long).email,
       approveUrl,
       requestChangesUrl,
       viewUrl,
@@ -190,13 +194,19 @@ describe('approvalPendingEmail', () => {
 });
 
 describe('postmortemPublishedEmail', () => {
-  const markdown = publishedMarkdown(hostilePm, {
+  const publishedContext = {
     incident,
     serviceName: 'Checkout',
     approvals: [{ approver: 'ann@example.com', mandatory: true, at: '2026-12-03T10:00:00.000Z' }],
     publishedAt: '2026-12-03T10:01:00.000Z',
+  };
+  const markdown = publishedMarkdown(hostilePm, publishedContext);
+  const mail = postmortemPublishedEmail({
+    incident,
+    documentText: markdown,
+    documentHtml: documentHtml(hostilePm, publishedContext, renderDocumentSections(hostilePm).email, 'email'),
+    viewUrl,
   });
-  const mail = postmortemPublishedEmail({ incident, documentText: markdown, viewUrl });
 
   it('mails the whole document: Markdown as text, mail-safe HTML with inline styles', () => {
     expect(mail.subject).toMatch(/^HOT-42 - Sev 2 - .* - Postmortem published$/);
@@ -221,7 +231,12 @@ const view: ApprovalConfirmView = {
   formAction: `./${token}`,
   contentHash: contentHash(hostilePm),
   version: 3,
-  document: publishedHtml(publishedMarkdown(hostilePm, { incident, serviceName: 'Checkout' })),
+  document: documentHtml(
+    hostilePm,
+    { incident, serviceName: 'Checkout' },
+    renderDocumentSections(hostilePm).page,
+    'page',
+  ),
 };
 const confirm: LinkPage = { kind: 'approval-confirm', view };
 

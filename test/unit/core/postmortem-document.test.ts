@@ -1,18 +1,23 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import {
+  publishedEmailDocument,
+  publishedEmailHtml,
+  publishedHtml,
+  publishedPage,
+  renderDocumentSections,
+} from '../../../functions/core/document-render.ts';
 import { PAGE_STYLE } from '../../../functions/core/pages.ts';
 import type { Postmortem, PostmortemAction } from '../../../functions/core/postmortem.ts';
 import {
   allowedLink,
   type DocumentContext,
+  documentHtml,
   documentTitle,
   markdownBlock,
   markdownInline,
-  publishedEmailDocument,
-  publishedEmailHtml,
-  publishedHtml,
+  plainSections,
   publishedMarkdown,
-  publishedPage,
 } from '../../../functions/core/postmortem-document.ts';
 import { alertIncident, completePostmortem, postmortemOf } from './postmortem-support.ts';
 
@@ -430,6 +435,80 @@ describe('publishedHtml', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+// --- the document's HTML, its sections rendered once ------------------------------------------------------------
+
+describe('documentHtml: the sections rendered once, the rest written around them', () => {
+  /**
+   * The same HTML whoever wrote it: markdown-it leaves an apostrophe as it is (the html tag escapes it), and
+   * percent-encodes the characters of a link's address that a browser would encode anyway.
+   */
+  const address = (href: string) => {
+    const value = decode(href);
+    try {
+      return encodeURI(decodeURI(value));
+    } catch {
+      return encodeURI(value);
+    }
+  };
+  const same = (html: string) =>
+    html.replace(/&#39;/g, "'").replace(/href="([^"]*)"/g, (_, href: string) => `href="${address(href)}"`);
+
+  it('is the HTML markdown-it makes of the whole document, in the page and the mail version', () => {
+    for (const ctx of [context, { incident: alertIncident, serviceName: 'Checkout' }]) {
+      const pm = completePostmortem();
+      const rendering = renderDocumentSections(pm);
+      const markdown = publishedMarkdown(pm, ctx);
+      expect(same(documentHtml(pm, ctx, rendering.page, 'page'))).toBe(publishedHtml(markdown));
+      expect(same(documentHtml(pm, ctx, rendering.email, 'email'))).toBe(publishedEmailHtml(markdown));
+    }
+  });
+
+  it('is that HTML whatever people wrote, and as safe (links: http(s) only, written or bare)', () => {
+    fc.assert(
+      fc.property(
+        hostileTexts,
+        fc.constantFrom(undefined, 'https://t.example/1', 'javascript:alert(1)'),
+        (texts, tracker) => {
+          const { pm, ctx } = filled((n) => texts[n] ?? '', tracker);
+          const rendering = renderDocumentSections(pm);
+          const html = documentHtml(pm, ctx, rendering.page, 'page');
+          expectSafe(html);
+          expect(same(html)).toBe(same(publishedHtml(publishedMarkdown(pm, ctx))));
+          const mail = documentHtml(pm, ctx, rendering.email, 'email');
+          expectSafe(mail, { styles: true });
+          expect(same(mail)).toBe(same(publishedEmailHtml(publishedMarkdown(pm, ctx))));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keeps the rendering of a content apart from what changes without it: facts, actions, approvals', () => {
+    const pm = completePostmortem();
+    const kept = renderDocumentSections(pm);
+    const later = {
+      ...pm,
+      status: 'published' as const,
+      actions: pm.actions.map((a) => ({ ...a, status: 'done' as const, doneAt: '2026-12-10T10:00:00.000Z' })),
+    };
+    // Due dates and status are not content: the same hash, the kept rendering still fits.
+    expect(renderDocumentSections(later).contentHash).toBe(kept.contentHash);
+    const html = documentHtml(later, context, kept.page, 'page');
+    expect(same(html)).toBe(publishedHtml(publishedMarkdown(later, context)));
+    expect(html).toContain('Published 2026-12-03 11:31 UTC');
+    expect(html).toContain('done 2026-12-10');
+    expect(html).toContain('<h2>Approvals</h2>');
+  });
+
+  it('reads whole, only plainer, when no rendering was kept', () => {
+    const pm = completePostmortem();
+    const html = documentHtml(pm, context, plainSections(pm, 'page'), 'page');
+    expectSafe(html.replace(/<span style="white-space:pre-wrap">|<\/span>/g, ''));
+    expect(html).toContain(pm.fields.fault);
+    expect(html).toContain('<h2>Approvals</h2>');
   });
 });
 

@@ -136,9 +136,8 @@ describe('corrections of the measures', () => {
 
 describe('corrections after publication', () => {
   it('are shown beside the published document, never in it, and only when made after publication', async () => {
-    const { correctionsSincePublication, publishedPage } = await import(
-      '../../../functions/core/postmortem-document.ts'
-    );
+    const { correctionsSincePublication } = await import('../../../functions/core/postmortem-document.ts');
+    const { publishedPage } = await import('../../../functions/core/document-render.ts');
     const corrected = {
       impactStartedAt: '2026-11-24T09:50:00.000Z',
       detectedAt: '2026-11-24T10:00:00.000Z',

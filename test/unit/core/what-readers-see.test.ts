@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { templateLines } from '../../../functions/cli/commands/postmortem-view.ts';
 import { approvalPendingEmail, approvalRequestEmail } from '../../../functions/core/approval-mails.ts';
+import { renderDocumentSections } from '../../../functions/core/document-render.ts';
 import type { Incident } from '../../../functions/core/incident.ts';
 import { actionReminderEmail } from '../../../functions/core/mails/actions.ts';
 import {
@@ -149,6 +150,7 @@ describe('the postmortem timeline is in time order wherever it is shown', () => 
     const mail = approvalRequestEmail({
       incident: alertIncident,
       postmortem: unsorted,
+      sections: renderDocumentSections(unsorted).email,
       serviceName: 'Checkout',
       approveUrl: 'https://incidents.example.com/links/a',
       requestChangesUrl: 'https://incidents.example.com/links/c',
@@ -355,7 +357,12 @@ describe('the approval pages show the postmortem’s status', () => {
   const depsFor = (postmortem: Postmortem, decisions: unknown[] = []) =>
     ({
       organisation,
-      postmortems: { get: vi.fn(async () => postmortem), decisions: vi.fn(async () => decisions) },
+      postmortems: {
+        get: vi.fn(async () => postmortem),
+        decisions: vi.fn(async () => decisions),
+        rendering: vi.fn(async () => undefined),
+      },
+      renderDocument: renderDocumentSections,
     }) as unknown as LinkDeps;
   const statusOf = (page: { kind: string } & Record<string, unknown>) =>
     (page as { incident?: { status: string } }).incident?.status;
