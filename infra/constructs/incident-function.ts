@@ -27,7 +27,7 @@ export const stringTrimModule = './functions/adapters/string-trim.ts';
 
 /**
  * Context key: when true, esbuild prints only its warnings and errors, not each bundle's file sizes. `npm start`
- * sets it (infra/local/synth.ts) unless asked to be verbose; `cdk synth` keeps esbuild's own default.
+ * sets it (infra/local/synth.ts) unless asked to be verbose; `cdk synth` prints them, as esbuild's command line does.
  */
 export const quietBundlingContext = 'hotline:quietBundling';
 
@@ -128,9 +128,9 @@ export class IncidentFunction extends nodejs.NodejsFunction {
     const entry = resolve(projectRoot, 'functions/handlers', `${props.handlerFile}.ts`);
     // NodejsFunction fails at construction on a missing handler, bundled or not: so does this.
     if (!existsSync(entry)) throw new Error(`${id}: no handler module ${entry}`);
-    // NodejsFunction's own bundling runs esbuild's command line, which takes no plugins: the code is bundled by
-    // FunctionBundling (esbuild's JS API) with these options, the ones NodejsFunction was given before, and the
-    // project's plugins (infra/bundling/bundle.ts).
+    // NodejsFunction's own bundling runs esbuild's command line, which takes no plugins: FunctionBundling runs
+    // esbuild's JS API with these options (what NodejsFunction's bundling props would pass) and the project's
+    // plugins (infra/bundling/bundle.ts).
     const bundling = new FunctionBundling(projectRoot, {
       entryPoints: [entry],
       bundle: true,
