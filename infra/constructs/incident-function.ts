@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, AssetHashType, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -9,6 +10,7 @@ import type { Construct } from 'constructs';
 import { type Capability, sourceCredentialEnv } from '../../functions/adapters/capabilities.ts';
 import type { Organisation } from '../../functions/core/config.ts';
 import type { FunctionKind } from '../../functions/handlers/capabilities.ts';
+import { FunctionBundling } from '../bundling/function-bundling.ts';
 import { IncidentTable } from './incident-table.ts';
 import type { Mailer } from './mailer.ts';
 import type { SecureParameter } from './secrets.ts';
@@ -25,7 +27,7 @@ export const stringTrimModule = './functions/adapters/string-trim.ts';
 
 /**
  * Context key: when true, esbuild prints only its warnings and errors, not each bundle's file sizes. `npm start`
- * sets it (infra/local/synth.ts) unless asked to be verbose; `cdk synth` keeps esbuild's own default.
+ * sets it (infra/local/synth.ts) unless asked to be verbose; `cdk synth` prints them, as esbuild's command line does.
  */
 export const quietBundlingContext = 'hotline:quietBundling';
 
@@ -123,12 +125,43 @@ export class IncidentFunction extends nodejs.NodejsFunction {
     });
     logGroup.grantWrite(role);
 
+    const entry = resolve(projectRoot, 'functions/handlers', `${props.handlerFile}.ts`);
+    // NodejsFunction fails at construction on a missing handler, bundled or not: so does this.
+    if (!existsSync(entry)) throw new Error(`${id}: no handler module ${entry}`);
+    // NodejsFunction's own bundling runs esbuild's command line, which takes no plugins: FunctionBundling runs
+    // esbuild's JS API with these options (what NodejsFunction's bundling props would pass) and the project's
+    // plugins (infra/bundling/bundle.ts).
+    const bundling = new FunctionBundling(projectRoot, {
+      entryPoints: [entry],
+      bundle: true,
+      format: 'esm',
+      target: 'node24',
+      platform: 'node',
+      mainFields: ['module', 'main'],
+      minify: true,
+      sourcemap: true,
+      // No externals: the bundle carries its own SDK instead of using the runtime's copy, so the version we test
+      // is the version we run. Some bundled CommonJS dependencies call require() for Node built-ins, which ESM
+      // lacks: the banner gives them one.
+      banner: {
+        js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+      },
+      define: organisationDefine(props.organisation),
+      // Lambda puts the role's credentials in the environment: skip the SDK's full default chain.
+      alias: {
+        '@aws-sdk/credential-provider-node': lambdaCredentialsModule,
+        'mime-types': mimeTypesModule,
+        '@babel/runtime-corejs3/core-js/instance/trim': stringTrimModule,
+      },
+      // esbuild's command line (what NodejsFunction ran) prints each bundle's size at its default level, info.
+      logLevel: quiet ? 'warning' : 'info',
+    });
+
     super(scope, id, {
-      entry: resolve(projectRoot, 'functions/handlers', `${props.handlerFile}.ts`),
-      handler: 'handler',
+      code: lambda.Code.fromAsset(projectRoot, { assetHashType: AssetHashType.OUTPUT, bundling }),
+      // The bundle is index.mjs (FunctionBundling.outfileName), its export `handler`.
+      handler: 'index.handler',
       description: props.description,
-      projectRoot,
-      depsLockFilePath: resolve(projectRoot, 'package-lock.json'),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memoryMb ?? 512,
@@ -140,27 +173,6 @@ export class IncidentFunction extends nodejs.NodejsFunction {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: serviceName,
         POWERTOOLS_LOG_LEVEL: 'INFO',
-      },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        platform: 'node',
-        mainFields: ['module', 'main'],
-        minify: true,
-        sourceMap: true,
-        // Bundle the SDK instead of using the runtime's copy: the version we test is the version we run.
-        externalModules: [],
-        // Some bundled CommonJS dependencies call require() for Node built-ins, which ESM lacks.
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        define: organisationDefine(props.organisation),
-        // Lambda puts the role's credentials in the environment: skip the SDK's full default chain.
-        esbuildArgs: {
-          '--alias:@aws-sdk/credential-provider-node': lambdaCredentialsModule,
-          '--alias:mime-types': mimeTypesModule,
-          '--alias:@babel/runtime-corejs3/core-js/instance/trim': stringTrimModule,
-        },
-        forceDockerBundling: false,
-        ...(quiet ? { logLevel: nodejs.LogLevel.WARNING } : {}),
       },
     });
 

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { bundlePlugins } from '../../infra/bundling/bundle.ts';
 import { lambdaCredentialsModule } from '../../infra/constructs/incident-function.ts';
 import { loadAssembly, StackModel } from '../../infra/local/template.ts';
 
@@ -80,9 +81,10 @@ async function baselineBundle(packages: string[], outdir: string): Promise<strin
     target: 'node24',
     minify: true,
     nodePaths: [join(root, 'node_modules')],
-    // The same options as the functions' bundles, credential chain included.
+    // The same options as the functions' bundles, credential chain and plugins (SDK schemas) included.
     mainFields: ['module', 'main'],
     alias: { '@aws-sdk/credential-provider-node': resolve(root, lambdaCredentialsModule) },
+    plugins: bundlePlugins,
     banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
     logLevel: 'silent',
   });

@@ -9,7 +9,7 @@ import { organisationDefine } from '../../infra/constructs/incident-function.ts'
 import type { FunctionId, HotlineStack } from '../../infra/hotline-stack.ts';
 import { exampleOrganisation, logicalId } from './stack.ts';
 
-// The one test that runs esbuild: every other infra test synthesizes without bundling.
+// The one test that synthesizes with bundling: every other infra test synthesizes without it.
 describe('function bundles', () => {
   let organisation: Organisation;
   let stack: HotlineStack;
@@ -56,15 +56,14 @@ describe('function bundles', () => {
     }
   });
 
+  const sourcesOf = (id: FunctionId): string[] =>
+    (JSON.parse(readFileSync(join(bundleDir(id), 'index.mjs.map'), 'utf8')) as { sources: string[] }).sources;
+
   it('keeps the document and MIME libraries in the functions that use them, without their dead weight', () => {
-    const packagesOf = (id: FunctionId) => {
-      const { sources } = JSON.parse(readFileSync(join(bundleDir(id), 'index.mjs.map'), 'utf8')) as {
-        sources: string[];
-      };
-      return new Set(
-        sources.flatMap((source) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(source)?.[1] ?? []),
+    const packagesOf = (id: FunctionId) =>
+      new Set(
+        sourcesOf(id).flatMap((source) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(source)?.[1] ?? []),
       );
-    };
     const holding = (name: string) => ids().filter((id) => packagesOf(id).has(name));
     // The functions that render the postmortem document (its HTML) and those that mail reports (raw MIME).
     expect(holding('markdown-it').sort()).toEqual(['LinkDecision', 'Postmortems', 'WorkflowStep']);
@@ -75,6 +74,18 @@ describe('function bundles', () => {
     expect(holding('core-js-pure')).toEqual([]);
     // Zod only where something is parsed: not in a function that only mails what the workflow asks it to.
     expect(holding('zod')).not.toContain('RecordWorkflowFailure');
+  });
+
+  it('keeps only the SES v2 operation schemas a function uses (the SDK schema plugin, infra/bundling)', () => {
+    const mailers = ids().filter((id) => sourcesOf(id).some((s) => s.includes('@aws-sdk/client-sesv2/')));
+    expect(mailers).not.toEqual([]);
+    for (const id of mailers) {
+      const code = readFileSync(join(bundleDir(id), 'index.mjs'), 'utf8');
+      // SendEmail's route stays; the schemas of operations no function calls do not.
+      expect(code.includes('/v2/email/outbound-emails'), id).toBe(true);
+      expect(code.includes('BatchGetMetricDataRequest'), id).toBe(false);
+      expect(code.includes('/v2/email/identities'), id).toBe(false);
+    }
   });
 
   it('inlines the organisation where a handler reads it', () => {
