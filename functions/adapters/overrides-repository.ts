@@ -10,7 +10,8 @@ function overrideOf(item: Record<string, unknown>): StoredOverride {
 /**
  * Schedule overrides: one item per override (`keys.scheduleOverride`), listed by end on the sparse gsi3
  * (`indexes.scheduleOverrides`). Created once (PutItem on absence); removing one is an UpdateItem that marks it
- * and takes it out of the list, so the record stays (no TTL, no DeleteItem).
+ * and takes it out of the list, so the record stays (no TTL, no DeleteItem). The list is a GSI, so on AWS it
+ * trails a write by a moment (GSI reads are eventually consistent; typically well under a second).
  */
 export class OverridesRepository implements OverrideStore {
   constructor(private readonly table: Table) {}

@@ -41,6 +41,8 @@ export interface ScheduleDeps {
 const DAY_MS = 86_400_000;
 /** How many handoffs `oncall` answers after the current shift. */
 const NEXT_HANDOFFS = 3;
+/** How far from now `oncall` answers for. */
+export const MAX_AT_YEARS = 10;
 /** The widest window `GET /schedules/{id}/overrides` reads. */
 export const MAX_LIST_DAYS = 400;
 
@@ -85,6 +87,9 @@ export interface OnCall {
 export async function onCall(deps: ScheduleDeps, scheduleId: string, at?: Date): Promise<OnCall> {
   const schedule = scheduleOf(deps, scheduleId);
   const when = at ?? deps.now();
+  // Shifts are found by walking from an estimate: a time centuries away would cost seconds and say nothing.
+  if (Math.abs(when.getTime() - deps.now().getTime()) > MAX_AT_YEARS * 366 * DAY_MS)
+    throw new ValidationError(`at: must be within ${MAX_AT_YEARS} years of now`);
   // Overrides from the start of the rotation shift holding `when` (one that ended earlier in that shift cuts
   // it), to the horizon the handoffs are looked for in: beyond it, no override was read.
   const horizonDays = Math.min(366, Math.max(28, 4 * shiftDays(schedule.rotation.shift)));
