@@ -466,7 +466,7 @@ describe('the journey with IAM enforced', () => {
     expect(incidentId).toBeDefined();
   });
 
-  it("adds an override to a schedule (once, on a retry), answers who is on call, and removes it", async () => {
+  it('adds an override to a schedule (once, on a retry), answers who is on call, and removes it', async () => {
     const start = new Date(Date.now() + 3_600_000).toISOString();
     const end = new Date(Date.now() + 5 * 3_600_000).toISOString();
     const cover = { personId: 'grace', start, end };
