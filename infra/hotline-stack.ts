@@ -99,6 +99,7 @@ export class HotlineStack extends Stack {
       postmortems: f.Postmortems,
       actions: f.Actions,
       reports: f.Reports,
+      schedules: f.OnCall,
       logRemovalPolicy,
     });
     this.api = this.incidentApi.httpApi;

@@ -66,4 +66,24 @@ export default defineOrganisation({
     firstCommsMinutes: 15,
   },
   statusPage: { title: 'Example Corp status' },
+  // People who can be paged, and on-call schedules of them (served by GET /schedules and `incident oncall`;
+  // paging through them is the on-call work in progress).
+  people: {
+    ada: { name: 'Ada Lovelace', email: 'ada@example.com', timeZone: 'Europe/London' },
+    grace: { name: 'Grace Hopper', email: 'grace@example.com', timeZone: 'America/New_York' },
+    alan: { name: 'Alan Turing', email: 'alan@example.com', timeZone: 'Europe/London' },
+  },
+  schedules: {
+    payments: {
+      name: 'Payments on call',
+      timeZone: 'Europe/London',
+      // Weekly shifts handed over on Mondays at 09:00 London time, in this order.
+      rotation: {
+        members: ['ada', 'grace', 'alan'],
+        handoff: { weekday: 1, time: '09:00' },
+        shift: 'weekly',
+        start: '2026-01-05',
+      },
+    },
+  },
 });

@@ -7,6 +7,7 @@ import { CommsRepository } from './comms-repository.ts';
 import { documentClient, tableName } from './dynamodb.ts';
 import { IncidentsRepository } from './incidents-repository.ts';
 import { LinksRepository } from './links-repository.ts';
+import { OverridesRepository } from './overrides-repository.ts';
 import { PostmortemsRepository } from './postmortems-repository.ts';
 import { ReportsRepository } from './reports-repository.ts';
 import { StatusPageRepository } from './status-page-repository.ts';
@@ -27,6 +28,7 @@ export function dynamoStores(db: DynamoDBDocumentClient, name: string): Stores {
     actions: new ActionsRepository(table),
     reports: new ReportsRepository(table),
     sweeps: new SweepRunsRepository(table),
+    overrides: new OverridesRepository(table),
   };
 }
 

@@ -4,6 +4,7 @@ import { actionCommands, actionsCommand } from './commands/actions.ts';
 import { incidentCommands } from './commands/incidents.ts';
 import { postmortemCommands, postmortemsCommand } from './commands/postmortem.ts';
 import { reportCommand } from './commands/report.ts';
+import { oncallCommand, overrideCommands, schedulesCommand } from './commands/schedules.ts';
 
 export { ApiError, CliError, type CliIo, EXIT } from './api.ts';
 export { editorCommand } from './commands/postmortem-edit.ts';
@@ -19,12 +20,15 @@ const commands: Record<string, Command> = {
   postmortems: postmortemsCommand,
   actions: actionsCommand,
   report: reportCommand,
+  schedules: schedulesCommand,
+  oncall: oncallCommand,
 };
 
 /** Commands with subcommands: `postmortem <sub>`, `action <sub>`. */
 const groups: Record<string, { summary: string; commands: Record<string, Command> }> = {
   postmortem: { summary: "An incident's postmortem.", commands: postmortemCommands },
   action: { summary: 'A postmortem action.', commands: actionCommands },
+  override: { summary: "An override of a schedule's rotation.", commands: overrideCommands },
 };
 
 /** Every command and subcommand by its full name (`declare`, `postmortem set`): each has its `--help`. */

@@ -90,6 +90,14 @@ export const keys = {
     pk: `DELIVERY#${source}#${digest(deliveryId)}`,
     sk: 'DELIVERY',
   }),
+  /**
+   * An override of a schedule's rotation, by its id (read and removed by id). Kept after its end for the record;
+   * a removed one is kept too, marked `removedAt` and out of the list (`indexes.scheduleOverrides`).
+   */
+  scheduleOverride: (scheduleId: string, overrideId: string): Key => ({
+    pk: `SCHEDULE#${scheduleId}`,
+    sk: `OVERRIDE#${overrideId}`,
+  }),
 } as const;
 
 export const indexes = {
@@ -178,6 +186,21 @@ export const indexes = {
     values: (doneAt: string, actionId: string) => ({
       gsi3pk: 'ACTIONS#DONE',
       gsi3sk: `${doneAt}#${actionId}`,
+    }),
+  },
+  /**
+   * A schedule's overrides by their end: the overrides touching a window `[from, to)` end after `from` and,
+   * their length being capped, before `to` plus the cap, so one key condition on the end reads them and little
+   * else. A removed override leaves this list.
+   */
+  scheduleOverrides: {
+    name: 'gsi3',
+    pk: 'gsi3pk',
+    sk: 'gsi3sk',
+    partition: (scheduleId: string) => `OVERRIDES#${scheduleId}`,
+    values: (scheduleId: string, end: string, overrideId: string) => ({
+      gsi3pk: `OVERRIDES#${scheduleId}`,
+      gsi3sk: `${end}#${overrideId}`,
     }),
   },
 } as const;

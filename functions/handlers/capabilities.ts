@@ -121,6 +121,13 @@ export const functionDeclarations = {
     kind: 'api',
     uses: ['table', 'table:get', 'table:index:gsi3', 'table:write'],
   },
+  // On-call schedules (from the configuration) and their overrides: created once (PutItem on absence), removed
+  // by marking (UpdateItem, the record stays), listed by end on the sparse gsi3, read by id.
+  OnCall: {
+    handlerFile: 'schedules',
+    kind: 'api',
+    uses: ['table', 'table:get', 'table:index:gsi3', 'table:put', 'table:update'],
+  },
   // The on-demand SLO report over the incident, postmortem and action lists, mailed as raw MIME when asked (each
   // time: no run is recorded); an incident the report names is linked to its page (its id read by key). A long
   // period is recorded as a run and handed to RunSloReport (invoked asynchronously); its GET reads the run's

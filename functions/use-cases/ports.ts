@@ -3,6 +3,7 @@ import type { AlertCounts, StoredAlert } from '../core/alert.ts';
 import type { ApprovalDecision } from '../core/approvals.ts';
 import type { EmailMessage } from '../core/comms.ts';
 import type { Incident, IncidentStatus } from '../core/incident.ts';
+import type { StoredOverride } from '../core/oncall-overrides.ts';
 import type { Postmortem, PostmortemStatus, PostmortemVersion, VersionSummary } from '../core/postmortem.ts';
 import type { DocumentRendering, DocumentVersion, RenderedSections } from '../core/postmortem-document.ts';
 import type { SloReport } from '../core/report.ts';
@@ -245,6 +246,7 @@ export interface Stores {
   actions: ActionStore;
   reports: ReportStore;
   sweeps: SweepRunStore;
+  overrides: OverrideStore;
 }
 
 /** What the action lists filter by (`GET /actions`). */
@@ -292,6 +294,17 @@ export interface SweepRunStore {
   lastRun(sweep: SweepName): Promise<SweepRun | undefined>;
   /** Records a completed run; false (and nothing written) when a later run is recorded already. */
   recordRun(run: SweepRun): Promise<boolean>;
+}
+
+/** Overrides of the schedules' rotations, kept after their end (a removed one is marked, not deleted). */
+export interface OverrideStore {
+  /** Creates it once: false when its id is taken (read it with `get` to compare). */
+  create(override: StoredOverride): Promise<boolean>;
+  get(scheduleId: string, overrideId: string): Promise<StoredOverride | undefined>;
+  /** The schedule's overrides not removed that overlap `[from, to)`: one Query on their end, never a Scan. */
+  touching(scheduleId: string, from: Date, to: Date): Promise<StoredOverride[]>;
+  /** Marks it removed while it exists, is not removed and has not ended by `at`; the record, or undefined. */
+  remove(scheduleId: string, overrideId: string, by: string, at: Date): Promise<StoredOverride | undefined>;
 }
 
 /** What a comms round publishes to the status page: public fields only. */

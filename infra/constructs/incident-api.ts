@@ -53,6 +53,8 @@ export interface IncidentApiProps {
   readonly actions: lambda.IFunction;
   /** POST /reports/slo and GET /reports/slo/{runId}: the on-demand SLO report. */
   readonly reports: lambda.IFunction;
+  /** GET /schedules, GET /schedules/{id}/oncall, GET and POST /schedules/{id}/overrides, DELETE one. */
+  readonly schedules: lambda.IFunction;
   /** @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
 }
@@ -155,6 +157,16 @@ export class IncidentApi extends Construct {
       ['/reports/slo/{runId}', apigw.HttpMethod.GET],
     ] as const) {
       this.httpApi.addRoutes({ path, methods: [method], integration: reports, authorizer: operators });
+    }
+    const schedules = lambdaIntegration('OnCallIntegration', props.schedules);
+    for (const [path, method] of [
+      ['/schedules', apigw.HttpMethod.GET],
+      ['/schedules/{id}/oncall', apigw.HttpMethod.GET],
+      ['/schedules/{id}/overrides', apigw.HttpMethod.GET],
+      ['/schedules/{id}/overrides', apigw.HttpMethod.POST],
+      ['/schedules/{id}/overrides/{overrideId}', apigw.HttpMethod.DELETE],
+    ] as const) {
+      this.httpApi.addRoutes({ path, methods: [method], integration: schedules, authorizer: operators });
     }
     const respond = lambdaIntegration('RespondToIncidentIntegration', props.respondToIncident);
     for (const action of ['acknowledge', 'updates', 'severity', 'roles', 'resolve', 'measures']) {

@@ -18,7 +18,7 @@ import { exceptionFor } from './least-privilege-exceptions.ts';
  * The whole journey on the local target with IAM enforced from the synthesized template, and no call denied:
  * alerts from every source, a page acknowledged from its mail, comms, a resolution, the postmortem edited and
  * sent for approval from its editor page, a change request and an approval from mail, publication, actions,
- * lists, the status page, the SLO report mailed, the schedules, a workflow started by the sweep, a failed
+ * lists, the status page, the SLO report mailed, the schedules, an on-call override, a workflow started by the sweep, a failed
  * workflow. Then least privilege, measured: every grant of every function is used by a call of the journey (or
  * listed with its reason in least-privilege-exceptions.ts), and removing any used grant denies a call the
  * journey made (the table is printed).
@@ -464,6 +464,21 @@ describe('the journey with IAM enforced', () => {
       return timeline.some((entry) => entry.kind === 'workflow.failed') ? true : undefined;
     }, 'the failure on the timeline');
     expect(incidentId).toBeDefined();
+  });
+
+  it('adds an override to a schedule (once, on a retry), answers who is on call, and removes it', async () => {
+    const start = new Date(Date.now() + 3_600_000).toISOString();
+    const end = new Date(Date.now() + 5 * 3_600_000).toISOString();
+    const cover = { personId: 'grace', start, end };
+    const added = await api('POST', '/schedules/payments/overrides', cover);
+    expect(added.status).toBe(201);
+    // The retry finds the override it made: a refused PutItem, then a GetItem.
+    expect((await api('POST', '/schedules/payments/overrides', cover)).status).toBe(200);
+    const at = encodeURIComponent(new Date(Date.parse(start) + 60_000).toISOString());
+    const during = await api('GET', `/schedules/payments/oncall?at=${at}`);
+    expect(during.body.onCall.person.id).toBe('grace');
+    const removed = await api('DELETE', `/schedules/payments/overrides/${added.body.override.id}`);
+    expect(removed.status).toBe(200);
   });
 });
 
