@@ -597,11 +597,14 @@ export class StreamPoller {
     );
   }
 
+  /**
+   * Stops reading and invoking. A batch being invoked is not waited for (a report run may take minutes): the
+   * runtime stops after this, and what it answers then is ignored.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe();
     if (this.timer) clearTimeout(this.timer);
-    await Promise.all(this.lanes.map((l) => l.busy));
   }
 }
 
