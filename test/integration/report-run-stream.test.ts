@@ -17,6 +17,9 @@ import { runIdsOf } from '../../functions/handlers/run-slo-report.ts';
 import { buildApp } from '../../infra/build-app.ts';
 import { createDynalite, ensureTables, tablesFromTemplate } from '../../infra/local/dynamodb.ts';
 import { LambdaError, type LambdaRuntime, type LocalFunction } from '../../infra/local/functions.ts';
+import { LocalIam } from '../../infra/local/iam/local-iam.ts';
+import type { SecretStore } from '../../infra/local/secrets.ts';
+import type { StepFunctionsService } from '../../infra/local/stepfunctions.ts';
 import {
   EventSourceMappingError,
   eventSourceMappingsFromTemplate,
@@ -25,6 +28,7 @@ import {
   parsePattern,
   type StreamFailureRecord,
   type StreamRecord,
+  streamsFromTemplate,
 } from '../../infra/local/streams.ts';
 import { loadAssembly, StackModel } from '../../infra/local/template.ts';
 import { eventually } from '../support/eventually.ts';
@@ -222,6 +226,29 @@ describe('the report-run hand-off through the table stream', () => {
     const records = stream?.after('').filter((r) => r.record.dynamodb.Keys.pk?.S === `REPORTJOB#${runId}`);
     expect(records?.map((r) => r.record.eventName)).toEqual(['INSERT', 'REMOVE']);
     expect(calls).toHaveLength(1);
+  });
+
+  it("authorises the stream reads against the function's role in the template: the runner's, nobody else's", () => {
+    const iam = new LocalIam(
+      model,
+      {
+        stepFunctions: { stateMachines: [] } as unknown as StepFunctionsService,
+        secrets: {} as SecretStore,
+        lambda: { find: () => undefined } as unknown as LambdaRuntime,
+      },
+      { mode: 'enforce', log: () => undefined },
+    );
+    const [stream] = streamsFromTemplate(model);
+    if (!stream) throw new Error('the table has no stream');
+    expect(stream.viewType).toBe('KEYS_ONLY');
+    expect(iam.streamRead('RunSloReport', stream.streamArn)).toBeUndefined();
+    expect(iam.streamRead('Reports', stream.streamArn)).toMatch(
+      /not authorized to perform: dynamodb:DescribeStream/,
+    );
+    // Another table's stream (or another stream of this one) is not the runner's.
+    expect(
+      iam.streamRead('RunSloReport', `${stream.streamArn.replace(/\/stream\/.*$/, '')}/stream/other`),
+    ).toMatch(/not authorized/);
   });
 
   it('refuses a mapping whose role cannot read the stream, as CreateEventSourceMapping does', () => {
