@@ -104,6 +104,14 @@ export class HotlineStack extends Stack {
     });
     this.api = this.incidentApi.httpApi;
 
+    this.alarms = new OperatorAlarms(this, 'Alarms', {
+      operators: organisation.operators,
+      stateMachine: this.stateMachine,
+      apiStage: this.incidentApi.stage,
+      accessLogs: this.incidentApi.accessLogs,
+      removalPolicy: logRemovalPolicy,
+    });
+
     const publicBaseUrl = organisation.publicBaseUrl?.replace(/\/+$/, '') ?? this.incidentApi.endpoint;
     // Each function gets the environment and grants of the capabilities it declares, and nothing else.
     for (const id of functionIds) {
@@ -113,7 +121,7 @@ export class HotlineStack extends Stack {
         linkSigningKeys: this.linkSigningKeys,
         publicBaseUrl,
         alertSourceCredentials: this.alertSourceCredentials,
-        reportRunner: f.RunSloReport,
+        streamFailures: (fn) => this.alarms.streamFailureDestination(fn),
         workflow: {
           stateMachine: this.stateMachine,
           arnByName: workflow.stateMachineArnByName,
@@ -129,20 +137,11 @@ export class HotlineStack extends Stack {
       sloReportTimeZone: organisation.reports.timeZone,
     });
 
-    this.alarms = new OperatorAlarms(this, 'Alarms', {
-      operators: organisation.operators,
-      stateMachine: this.stateMachine,
-      apiStage: this.incidentApi.stage,
-      accessLogs: this.incidentApi.accessLogs,
-      removalPolicy: logRemovalPolicy,
-    });
-    // The functions nothing waits on (Scheduler invokes Lambda asynchronously, Reports hands runs over with an
-    // Event invocation) tell the operators of a failed invocation through the alarm topic. A report run is
-    // started once (the run's claim makes a second delivery do nothing): no async retries, a failed or killed run
-    // says so on its GET and the operator asks again. The sweeps run again within the hour and do the same work:
+    // The functions nothing waits on (Scheduler invokes Lambda asynchronously) tell the operators of a failed
+    // invocation through the alarm topic; so does the report runner, through its stream mapping's on-failure
+    // destination (bound with its capabilities, above). The sweeps run again within the hour and do the same work:
     // a retry would only overlap the next run. The weekly report keeps Lambda's two retries (its runs are claimed
     // per period, so a retry sends nothing twice).
-    this.alarms.notifyOnAsyncFailure(f.RunSloReport, { retryAttempts: 0 });
     this.alarms.notifyOnAsyncFailure(f.SweepUnstartedWorkflows, { retryAttempts: 0 });
     this.alarms.notifyOnAsyncFailure(f.SweepActionReminders, { retryAttempts: 0 });
     this.alarms.notifyOnAsyncFailure(f.SendSloReports);

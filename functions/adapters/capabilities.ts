@@ -43,8 +43,13 @@ export const capabilities = {
   'workflow:callback': { env: [] },
   /** Each alert source's credential (ssm:GetParameter on its SecureString parameter), in `<SOURCE>_CREDENTIAL_PARAMETER`. */
   'secrets:alertSources': { env: [] },
-  /** lambda:InvokeFunction (asynchronous) on the report runner function, named in REPORT_RUNNER_FUNCTION. */
-  'reports:run': { env: ['REPORT_RUNNER_FUNCTION'] },
+  /**
+   * Started by the table's stream for each new report run record (an event source mapping filtered to those
+   * INSERTs, adapters/report-runs.ts), with the stream reads Lambda's poller makes with the function's role
+   * (dynamodb:DescribeStream, GetRecords, GetShardIterator, ListStreams on the stream) and its failure
+   * destination (the operators' topic). No variable: the event names the run.
+   */
+  'reports:runs': { env: [] },
   /** Powertools Metrics' namespace: metrics go out as log lines (no grant). */
   metrics: { env: ['POWERTOOLS_METRICS_NAMESPACE'] },
 } as const satisfies Record<string, { env: readonly string[] }>;

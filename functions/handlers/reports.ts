@@ -8,7 +8,6 @@ import { organisation } from '../adapters/config.ts';
 import { IncidentsRepository } from '../adapters/incidents-repository.ts';
 import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
-import { reportRunnerPort } from '../adapters/report-runner.ts';
 import { ReportsRepository } from '../adapters/reports-repository.ts';
 import { repositoriesPort } from '../adapters/repositories.ts';
 import { DomainError, NotFoundError, ValidationError } from '../core/errors.ts';
@@ -28,7 +27,6 @@ const use = linkedTo('Reports');
 const stores = use(repositoriesPort({ reports: ReportsRepository, incidents: IncidentsRepository }));
 const mailer = use(attachmentMailerPort);
 const links = use(linksPort);
-const runner = use(reportRunnerPort);
 
 /**
  * The operators' on-demand SLO report: POST /reports/slo answers the report of up to 31 days, and mails it when
@@ -69,9 +67,10 @@ async function route(event: JsonHttpEvent): Promise<HttpResult> {
   const { mail, ...request } = parsed.data;
   const d = dependencies();
   if (!answeredNow(request)) {
-    // A long period: recorded as a run and built by the report runner; the operator polls its Location.
+    // A long period: recorded as a run, which the table's stream hands to RunSloReport; the operator polls its
+    // Location.
     const { runId } = await startReportJob(
-      { ...d, runner: runner(), newRunId: () => randomBytes(18).toString('base64url') },
+      { ...d, newRunId: () => randomBytes(18).toString('base64url') },
       request,
       mail === true,
     );

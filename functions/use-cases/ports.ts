@@ -477,11 +477,6 @@ export interface ReportStore {
   abandonRun(run: ReportRun, owner: string): Promise<void>;
 }
 
-/** Starts the run of an on-demand report elsewhere (the report runner function, invoked asynchronously). */
-export interface ReportRunner {
-  start(runId: string): Promise<void>;
-}
-
 /** Sends a mail (simple content: a text and an HTML part). */
 export interface Mailer {
   send(to: readonly string[], message: EmailMessage): Promise<{ messageId: string }>;

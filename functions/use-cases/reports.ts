@@ -11,7 +11,6 @@ import type {
   IncidentStore,
   ReportJob,
   ReportRun,
-  ReportRunner,
   ReportStore,
 } from './ports.ts';
 import { type LinkSigning, viewUrlFor } from './view-links.ts';
@@ -368,7 +367,6 @@ export function answeredNow(request: Pick<ReportRequest, 'from' | 'to'>): boolea
 
 export interface ReportJobDeps {
   reports: ReportStore;
-  runner: ReportRunner;
   organisation: Organisation;
   now: () => Date;
   /** An unguessable run id (the id is all a GET needs, behind the operators' auth). */
@@ -377,7 +375,8 @@ export interface ReportJobDeps {
 
 /**
  * Starts a run of a report answered later: checks the request as `buildSloReport` would (a bad one is a 400
- * now, not a failed run later), records the run and has the report runner build it.
+ * now, not a failed run later) and records the run. The record is the hand-off: the table's stream starts the
+ * run's runner for each new run record (no call here that could fail after the record is written).
  */
 export async function startReportJob(
   deps: ReportJobDeps,
@@ -399,7 +398,6 @@ export async function startReportJob(
     status: 'queued',
   };
   if (!(await deps.reports.createJob(job))) throw new Error(`report run ${runId} exists`);
-  await deps.runner.start(runId);
   return { runId };
 }
 
@@ -407,15 +405,19 @@ export async function startReportJob(
  * Builds a run's report (and mails it when asked), once: the run is claimed with a lease that outlasts the
  * invocation, so a second delivery of the same start does nothing while the first runs or after it finished.
  * A failure the code sees is recorded (the GET says so); one it cannot see (a timeout, out of memory) leaves the
- * claim to lapse, after which the GET says the run stopped.
+ * claim to lapse, after which the GET says the run stopped, and a later delivery (a retry of the stream's batch)
+ * does not start it again (`stopped`): a run starts once, and its GET's answer stands.
  */
 export async function runReportJob(
   deps: SendReportsDeps,
   runId: string,
   terms: ClaimTerms,
-): Promise<'done' | 'failed' | 'held' | 'already-done' | 'unknown'> {
+): Promise<'done' | 'failed' | 'held' | 'stopped' | 'already-done' | 'unknown'> {
   const job = await deps.reports.getJob(runId);
   if (!job) return 'unknown';
+  if (job.status === 'queued' && job.runningUntil) {
+    return Date.parse(job.runningUntil) > terms.now.getTime() ? 'held' : 'stopped';
+  }
   const claim = await deps.reports.claimJob(runId, terms);
   if (claim.state === 'done') return 'already-done';
   if (claim.state === 'held') return 'held';

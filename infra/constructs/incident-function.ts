@@ -13,6 +13,7 @@ import type { FunctionKind } from '../../functions/handlers/capabilities.ts';
 import { FunctionBundling } from '../bundling/function-bundling.ts';
 import { IncidentTable } from './incident-table.ts';
 import type { Mailer } from './mailer.ts';
+import { bindReportRuns } from './report-runs.ts';
 import type { SecureParameter } from './secrets.ts';
 
 /** The repository root: bundling resolves the handlers and the lock file from here. */
@@ -58,8 +59,8 @@ export interface CapabilityResources {
   readonly linkSigningKeys: SecureParameter;
   readonly publicBaseUrl: string;
   readonly alertSourceCredentials: Readonly<Record<string, SecureParameter>>;
-  /** The function that builds on-demand report runs (`reports:run` invokes it asynchronously). */
-  readonly reportRunner?: lambda.IFunction;
+  /** Where a stream event source mapping (`reports:runs`) sends what it gave up on: the operators' topic. */
+  readonly streamFailures?: (fn: lambda.Function) => lambda.IEventSourceDlq;
   readonly workflow: {
     readonly stateMachine: sfn.StateMachine;
     /** The machine's ARN from its fixed name: a function the machine invokes cannot reference it (a cycle). */
@@ -218,11 +219,7 @@ export class IncidentFunction extends nodejs.NodejsFunction {
         this.bindParameter(parameter, sourceCredentialEnv(source));
     }
     if (has('metrics')) this.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', metricsNamespace);
-    if (has('reports:run')) {
-      if (!resources.reportRunner)
-        throw new Error(`${this.node.id} starts report runs but no runner is given`);
-      this.bindReportRunner(resources.reportRunner);
-    }
+    if (has('reports:runs')) bindReportRuns(this, resources.table, resources.streamFailures?.(this));
     return this;
   }
 
@@ -317,19 +314,6 @@ export class IncidentFunction extends nodejs.NodejsFunction {
   private bindMailer(mailer: Mailer, action: 'ses:SendEmail' | 'ses:SendRawEmail'): void {
     mailer.grantSend(this, action);
     this.addEnvironment('SES_CONFIGURATION_SET', mailer.configurationSet.configurationSetName);
-  }
-
-  /**
-   * REPORT_RUNNER_FUNCTION, with lambda:InvokeFunction on that function's unqualified ARN only (no versions or
-   * aliases: the call names the function).
-   */
-  private bindReportRunner(runner: lambda.IFunction): void {
-    iam.Grant.addToPrincipal({
-      grantee: this,
-      actions: ['lambda:InvokeFunction'],
-      resourceArns: [runner.functionArn],
-    });
-    this.addEnvironment('REPORT_RUNNER_FUNCTION', runner.functionName);
   }
 
   /** PUBLIC_BASE_URL, the origin of the links in mails and pages (the API's, unless the organisation names one). */

@@ -31,6 +31,10 @@ export class IncidentTable extends dynamodb.Table {
       // DynamoDB deletes expired items up to days late (and the local database never does), so code checks
       // expiry itself; TTL only keeps the table from growing.
       timeToLiveAttribute: 'expiresAt',
+      // The stream hands each new report run to its runner (infra/constructs/report-runs.ts). Keys only: the
+      // runner reads the run from the table, and the stream (24 hours of every change) carries no item content.
+      // A stream costs nothing by itself, and Lambda's reads of it are free.
+      stream: dynamodb.StreamViewType.KEYS_ONLY,
       removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       deletionProtection: retain,
     });

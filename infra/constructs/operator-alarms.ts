@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -34,8 +35,9 @@ export interface OperatorAlarmsProps {
  * - the API functions by the HTTP API stage's `5xx` (a crash, a timeout or a deliberate 5xx of any route);
  * - the workflow functions by the state machine's `ExecutionsFailed`: a Task that still fails after its retries
  *   is caught into RecordWorkflowFailure, which always ends in the Fail state (infra/workflow/definition.ts);
- * - the functions invoked asynchronously (schedules, report runs) by a Lambda `onFailure` destination to this
- *   topic (`notifyOnAsyncFailure`), which costs nothing until a failure is published;
+ * - the functions invoked asynchronously (schedules) by a Lambda `onFailure` destination to this topic
+ *   (`notifyOnAsyncFailure`), and the report runs started by the table's stream by their event source mapping's
+ *   on-failure destination (`streamFailureDestination`): both cost nothing until a failure is published;
  * - a sweep that had to start a workflow or left items undone by the one `SweepsNeedAttention` metric, which the
  *   sweeps publish only when there is something to count.
  * Three alarm metrics: $0.30 a month.
@@ -129,5 +131,21 @@ export class OperatorAlarms extends Construct {
         reason:
           "SNS encrypts what is published to the operators' topic with its key: the topic's grantPublish gives kms:GenerateDataKey* (with kms:Decrypt) on that one key only, for the failure destination.",
       });
+  }
+
+  /**
+   * The on-failure destination of a function's stream event source mapping: once the mapping gave up on a batch
+   * (its retries spent, or its records too old), Lambda publishes what it could not process (the stream, shard
+   * and sequence numbers of the batch, the condition) to the topic with the function's role. Grants sns:Publish
+   * and the topic key's use to that role only, as `notifyOnAsyncFailure` does.
+   */
+  streamFailureDestination(fn: lambda.Function): lambda.IEventSourceDlq {
+    if (fn.role)
+      Validations.of(fn.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        reason:
+          "SNS encrypts what is published to the operators' topic with its key: the topic's grantPublish gives kms:GenerateDataKey* (with kms:Decrypt) on that one key only, for the failure destination.",
+      });
+    return new sources.SnsDlq(this.topic);
   }
 }

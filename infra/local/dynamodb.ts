@@ -12,6 +12,7 @@ import {
   UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { withItemChanges } from './streams.ts';
 import type { StackModel } from './template.ts';
 
 /**
@@ -22,8 +23,9 @@ import type { StackModel } from './template.ts';
 
 type Log = (line: string) => void;
 
+/** dynalite, with its item changes followed (the tables' streams: streams.ts). */
 export function createDynalite(path: string): Server {
-  return dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  return withItemChanges(() => dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }));
 }
 
 export interface LocalTable {

@@ -25,7 +25,7 @@ import {
   isStepFunctionsCall,
   withFaults,
 } from './faults.ts';
-import { functionsFromTemplate, LambdaRuntime } from './functions.ts';
+import { functionsFromTemplate, LambdaRuntime, type LocalFunction } from './functions.ts';
 import { createHttpApi, routesFromTemplate } from './http-api.ts';
 import type { IamEnforcer, IamMode } from './iam/enforcer.ts';
 import { dynamoDbFront, type MailRefusal, sesFront } from './iam/fronts.ts';
@@ -39,6 +39,7 @@ import {
   StepFunctionsService,
   stateMachinesFromTemplate,
 } from './stepfunctions.ts';
+import { LocalStreams } from './streams.ts';
 import { type LocalUrls, loadAssembly, StackModel } from './template.ts';
 import { LocalTopics, subscriptionsFromTemplate, topicKeyArn } from './topics.ts';
 
@@ -97,6 +98,8 @@ export interface LocalTarget {
   alarms: LocalAlarms;
   /** IAM as the local target enforces it: denials so far, and the usage of each grant. */
   iam: IamEnforcer;
+  /** The tables' streams and the event source mappings reading them. */
+  streams: LocalStreams;
   /** Changes the injected fault fractions; needs the target started with `faults`. */
   setFaults(faults: FaultRates): void;
   /** Calls seen and faults injected so far (zeros without `faults`). */
@@ -235,7 +238,7 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
       },
     );
     const localIam = iam;
-    lambda.onAsyncDestination = async (fn, destination, record) => {
+    const deliverToDestination = async (fn: LocalFunction, destination: string, record: unknown) => {
       if (!topics.has(destination)) {
         log(`[${fn.name}] destination ${destination}: only the stack's SNS topics are emulated`);
         return;
@@ -252,6 +255,16 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
       // Lambda publishes the record as the message, with no subject: SNS mails it as "AWS Notification Message".
       await topics.publish(destination, { text: JSON.stringify(record, null, 2) });
     };
+    lambda.onAsyncDestination = deliverToDestination;
+    // The tables' streams and the event source mappings on them (a mapping its function's role may not read is
+    // refused here, as CloudFormation's deploy would fail on it).
+    const streams = new LocalStreams(dynamo, model, lambda, {
+      log,
+      deliver: deliverToDestination,
+      authorizeStreamRead: (fn, streamArn) =>
+        localIam.streamRead(model.readableName(fn.logicalId), streamArn),
+    });
+    closers.push(() => streams.stop());
     closers.push(() => localIam.enforcer.flush());
     if (localIam.enforcer.mode === 'report')
       log('[iam] HOTLINE_IAM=report: denials are logged and let through, not refused as AWS would');
@@ -342,6 +355,7 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
       model,
       alarms,
       iam: localIam.enforcer,
+      streams,
       setFaults(rates) {
         if (!faults)
           throw new Error('setFaults: start the local target with `faults` (e.g. {}) to inject faults');

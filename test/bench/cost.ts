@@ -123,7 +123,11 @@ const item = (name: string, count: number, unit: Price, note?: string): CostItem
 const freeKinds: Record<string, [name: string, note: string]> = {
   'AWS::DynamoDB::Table': [
     'DynamoDB tables',
-    'PITR and storage at zero items cost $0; on-demand requests are counted with use',
+    'PITR and storage at zero items cost $0; on-demand requests are counted with use; a stream costs nothing of its own',
+  ],
+  'AWS::Lambda::EventSourceMapping': [
+    'Lambda event source mappings (DynamoDB streams)',
+    "Lambda's reads of a DynamoDB stream are free and filtered-out records are not billed: only the invocations, counted with use",
   ],
   'AWS::Logs::LogGroup': ['CloudWatch log groups', 'storage of the idle logs is counted with the schedules'],
   'AWS::SNS::Topic': ['SNS topics', 'per message only'],

@@ -51,7 +51,7 @@ export const grantExceptions: readonly GrantException[] = [
     action: /^(sns:Publish|kms:(Decrypt|GenerateDataKey\*))$/,
     resource: /^arn:aws:(sns|kms):/,
     reason:
-      "The onFailure destination: Lambda publishes a failed asynchronous invocation's record to the operators' encrypted topic with the function's role. The journey has no failing scheduled function (test/e2e/operator-alarms.test.ts has).",
+      "The failure destinations: Lambda publishes a failed asynchronous invocation's record (the schedules' functions), or the place of a stream batch it gave up on (RunSloReport's event source mapping), to the operators' encrypted topic with the function's role. The journey has no failing scheduled function or report run (test/e2e/operator-alarms.test.ts and test/integration/report-run-stream.test.ts have).",
   },
   {
     principal: /^CredentialsSecureParameterFunction$/,

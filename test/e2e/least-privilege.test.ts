@@ -387,7 +387,7 @@ describe('the journey with IAM enforced', () => {
     expect((await api('POST', '/reports/slo', { ...period, service: 'checkout', mail: true })).status).toBe(
       200,
     );
-    // A long period runs in the background (RunSloReport, invoked by Reports): 202, then its result by its id.
+    // A long period runs in the background (RunSloReport, started by the table stream): 202, then its result by its id.
     const year = {
       from: new Date(Date.now() - 90 * 86_400_000).toISOString(),
       to: new Date().toISOString(),

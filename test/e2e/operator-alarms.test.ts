@@ -1,11 +1,14 @@
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keys } from '../../functions/core/keys.ts';
 import { eventually } from '../support/eventually.ts';
 import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
 
 /**
  * The operators hear of every failing function on the local target, through the alarm topic's email subscription
  * (never through the product's own mailer): an API function through the alarm on the HTTP API's 5xx, a
- * scheduled function through its Lambda onFailure destination (the invocation record, as Lambda publishes it).
+ * scheduled function through its Lambda onFailure destination (the invocation record, as Lambda publishes it),
+ * the report runner through its stream mapping's on-failure destination (where the batch was).
  * A failed workflow: test/e2e/restart.test.ts; a sweep that had to start a workflow or left items undone:
  * test/e2e/unstarted-workflow-sweep.test.ts and test/e2e/actions.test.ts.
  */
@@ -119,6 +122,63 @@ describe('operator alarms on the local target', () => {
     };
     expect(record.requestContext).toMatchObject({ condition: 'RetriesExhausted', approximateInvokeCount: 3 });
     expect(record.requestPayload.scheduledTime).toBeDefined();
+  });
+
+  it("mails the operators where a report run's stream batch was when RunSloReport keeps failing (its mapping's on-failure destination)", async () => {
+    const before = (await mails()).filter(toOperators).length;
+    const runId = 'R'.repeat(23) + String(Date.now() % 10);
+    const key = keys.reportJob(runId);
+    const admin = new DynamoDBClient({
+      endpoint: hotline.target.urls.dynamodb,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    hotline.target.setFaults({ dynamodb: 1 });
+    try {
+      // The run record, as Reports writes it (here past the functions' faults): its INSERT reaches RunSloReport
+      // through the table's stream, which fails on the table every time (three attempts), and Lambda publishes
+      // the batch's place to the operators' topic with the function's role.
+      await admin.send(
+        new PutItemCommand({
+          TableName: hotline.target.tables[0],
+          Item: {
+            pk: { S: key.pk },
+            sk: { S: key.sk },
+            type: { S: 'reportJob' },
+            runId: { S: runId },
+            status: { S: 'queued' },
+            requestedAt: { S: new Date().toISOString() },
+          },
+        }),
+      );
+      const mail = await eventually(
+        async () =>
+          (await mails())
+            .filter(toOperators)
+            .slice(before)
+            .find((m) => m.body.text?.includes('DDBStreamBatchInfo')),
+        'the failure record to the operators',
+        60_000,
+      );
+      expect(mail.subject).toBe('AWS Notification Message');
+      const record = JSON.parse((mail.body.text ?? '').split('\n--\n')[0] ?? '') as {
+        requestContext: { functionArn: string; condition: string; approximateInvokeCount: number };
+        DDBStreamBatchInfo: { batchSize: number; streamArn: string };
+      };
+      expect(record.requestContext).toMatchObject({
+        functionArn: expect.stringMatching(/:function:.*RunSloReport/),
+        condition: 'RetryAttemptsExhausted',
+        approximateInvokeCount: 3,
+      });
+      expect(record.DDBStreamBatchInfo).toMatchObject({
+        batchSize: 1,
+        streamArn: expect.stringMatching(/\/stream\//),
+      });
+    } finally {
+      hotline.target.setFaults({ dynamodb: 0 });
+      admin.destroy();
+    }
+    expect(hotline.target.iam.deniedCalls()).toEqual([]);
   });
 
   it('delivers nothing when the scheduled function succeeds', async () => {

@@ -28,8 +28,15 @@ const actionsOf: Record<Capability, { table?: string[]; index?: string; calls?: 
   'workflow:callback': { calls: ['states:SendTaskSuccess'] },
   'secrets:alertSources': { calls: ['ssm:GetParameter'] },
   metrics: {},
-  // Asynchronous Invoke of the report runner function.
-  'reports:run': { calls: ['lambda:InvokeFunction'] },
+  // Lambda's poller reads the table's stream with the function's role (event source mapping).
+  'reports:runs': {
+    calls: [
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:ListStreams',
+    ],
+  },
 };
 
 export interface FunctionGrants {

@@ -46,7 +46,8 @@ describe('functions', () => {
 
   /**
    * The functions invoked asynchronously publish a failed invocation's record to the operators' encrypted topic
-   * (the Lambda service does, with the function's role): test/infra/operator-alarms.test.ts.
+   * (the Lambda service does, with the function's role), and so does the report runner's stream mapping for a
+   * batch it gave up on: test/infra/operator-alarms.test.ts.
    */
   const asyncFunctions: readonly FunctionId[] = [
     'RunSloReport',
@@ -154,30 +155,44 @@ describe('functions', () => {
         expect(onIndexes[0]?.Action).toBe('dynamodb:Query');
         expect([onIndexes[0]?.Resource].flat()).toEqual(indexes.map(indexArn));
       }
-      // Nothing on the table from anywhere else: the two statements are all.
-      const expected = [...tableCallsOf(id), ...(indexes.length > 0 ? ['dynamodb:Query'] : [])];
+      // Nothing on the table from anywhere else: the two statements are all (beside the stream reads of a
+      // function the table's stream starts, on the stream alone: below).
+      const expected = [
+        ...tableCallsOf(id),
+        ...(indexes.length > 0 ? ['dynamodb:Query'] : []),
+        ...grantsOf(id).calls.filter((c) => c.startsWith('dynamodb:')),
+      ];
       expect(tableCalls(id).sort()).toEqual(expected.sort());
     },
   );
 
-  it('lets no function Scan, batch, describe the table or read its streams', () => {
+  it('lets no function Scan, batch or describe the table, and only the stream-started one read its stream', () => {
     const forbidden = [
       'dynamodb:Scan',
       'dynamodb:BatchGetItem',
       'dynamodb:BatchWriteItem',
       'dynamodb:DescribeTable',
+    ];
+    const streamReads = [
       'dynamodb:GetRecords',
       'dynamodb:GetShardIterator',
       'dynamodb:DescribeStream',
       'dynamodb:ListStreams',
     ];
     for (const id of ids) {
+      const reads = (functionDeclarations[id].uses as readonly Capability[]).includes('reports:runs');
       expect(
         tableCalls(id).filter((a) => forbidden.includes(a) || a.includes('*')),
         id,
       ).toEqual([]);
+      expect(
+        tableCalls(id)
+          .filter((a) => streamReads.includes(a))
+          .sort(),
+        id,
+      ).toEqual(reads ? [...streamReads].sort() : []);
       const resources = JSON.stringify(statements(id).map((s) => s.Resource));
-      expect(resources, id).not.toContain('/stream');
+      expect(resources.includes('StreamArn'), id).toBe(reads);
       expect(resources, id).not.toContain('/index/*');
     }
   });
@@ -285,16 +300,50 @@ describe('functions', () => {
     }
   });
 
-  it('lets Reports alone start report runs: InvokeFunction on RunSloReport, started once', () => {
+  it('starts report runs from the table stream alone: no function invokes another, and the runner reads its stream only', () => {
     const runner = stack.functions.RunSloReport;
-    const invokers = ids.filter((id) => allActions(id).includes('lambda:InvokeFunction'));
-    expect(invokers).toEqual(['Reports']);
-    expect(actionsOn('Reports', arnOf(runner))).toEqual(['lambda:InvokeFunction']);
-    expect(env('Reports').REPORT_RUNNER_FUNCTION).toEqual({ Ref: logicalId(runner) });
-    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-      FunctionName: { Ref: logicalId(runner) },
-      MaximumRetryAttempts: 0,
+    expect(ids.filter((id) => allActions(id).some((a) => a.startsWith('lambda:')))).toEqual([]);
+    expect(ids.filter((id) => 'REPORT_RUNNER_FUNCTION' in env(id))).toEqual([]);
+    const streamArn = { 'Fn::GetAtt': [logicalId(stack.table), 'StreamArn'] };
+    const readers = ids.filter((id) =>
+      allActions(id).some((a) => /^dynamodb:(GetRecords|ListStreams)/.test(a)),
+    );
+    expect(readers).toEqual(['RunSloReport']);
+    expect(actionsOn('RunSloReport', streamArn).sort()).toEqual([
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:ListStreams',
+    ]);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      StreamSpecification: { StreamViewType: 'KEYS_ONLY' },
     });
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalId(runner) },
+      EventSourceArn: streamArn,
+      StartingPosition: 'LATEST',
+      BatchSize: 1,
+      MaximumRetryAttempts: 2,
+      MaximumRecordAgeInSeconds: 300,
+      ParallelizationFactor: 10,
+      DestinationConfig: { OnFailure: { Destination: { Ref: logicalId(stack.alarms.topic) } } },
+      FilterCriteria: {
+        Filters: [
+          {
+            Pattern: JSON.stringify({
+              eventName: ['INSERT'],
+              dynamodb: { Keys: { pk: { S: [{ prefix: 'REPORTJOB#' }] }, sk: { S: ['REPORTJOB'] } } },
+            }),
+          },
+        ],
+      },
+    });
+    // Nothing invokes the runner asynchronously any more: no EventInvokeConfig of its own.
+    const configs = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig'));
+    expect(
+      configs.filter((c) => JSON.stringify(c.Properties.FunctionName).includes(logicalId(runner))),
+    ).toEqual([]);
   });
 
   it('grants ses:SendRawEmail to the report functions alone, and ses:SendEmail to none of them', () => {

@@ -90,7 +90,7 @@ describe('operator alarms', () => {
     expect(sweeps?.Properties.AlarmDescription).toContain('sweep needs attention');
   });
 
-  it('covers every function: behind the API, invoked by the state machine, or reporting its async failures', () => {
+  it('covers every function: behind the API, invoked by the state machine, or reporting its async or stream failures', () => {
     const routed = new Set(
       Object.values(template.findResources('AWS::ApiGatewayV2::Integration')).map((i) =>
         idOfFunctionRef((i as Resource).Properties.IntegrationUri),
@@ -123,7 +123,6 @@ describe('operator alarms', () => {
       );
     const asyncFunctions = new Set([...scheduled, ...invokedByFunctions].filter((id) => id !== undefined));
     expect([...asyncFunctions].sort()).toEqual([
-      'RunSloReport',
       'SendSloReports',
       'SweepActionReminders',
       'SweepUnstartedWorkflows',
@@ -137,14 +136,30 @@ describe('operator alarms', () => {
       return idOfFunctionRef(p.FunctionName);
     });
     expect(onFailure.sort()).toEqual([...asyncFunctions].sort());
+    // Started by the table's stream: what its mapping gives up on goes to the topic.
+    const streamed = new Set(
+      Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).map((m) => {
+        const p = (m as Resource).Properties;
+        expect(p.DestinationConfig).toEqual({
+          OnFailure: { Destination: { Ref: logicalId(stack.alarms.topic) } },
+        });
+        return idOfFunctionRef(p.FunctionName);
+      }),
+    );
+    expect([...streamed]).toEqual(['RunSloReport']);
 
     for (const id of functionIds) {
-      const covered = [routed.has(id), invokedByMachine.has(id), asyncFunctions.has(id)].filter(Boolean);
+      const covered = [
+        routed.has(id),
+        invokedByMachine.has(id),
+        asyncFunctions.has(id),
+        streamed.has(id),
+      ].filter(Boolean);
       expect(covered, `${id} is covered by exactly one alarm path`).toHaveLength(1);
     }
   });
 
-  it('keeps the retry counts of the async functions: none for report runs and sweeps, Lambda default for the weekly report', () => {
+  it('keeps the retry counts of the async functions: none for the sweeps, Lambda default for the weekly report', () => {
     const retries = Object.fromEntries(
       Object.values(template.findResources('AWS::Lambda::EventInvokeConfig')).map((c) => {
         const p = (c as Resource).Properties;
@@ -152,14 +167,13 @@ describe('operator alarms', () => {
       }),
     );
     expect(retries).toEqual({
-      RunSloReport: 0,
       SweepUnstartedWorkflows: 0,
       SweepActionReminders: 0,
       SendSloReports: undefined,
     });
   });
 
-  it('lets only the async functions publish to the topic (and use its key)', () => {
+  it('lets only the async and stream-started functions publish to the topic (and use its key)', () => {
     const topic = logicalId(stack.alarms.topic);
     const publishers = functionIds.filter((id) => {
       const role = logicalId(stack.functions[id].executionRole);

@@ -122,6 +122,26 @@ export class LocalIam {
     return refused && this.enforcer.refuse(refused) ? refused.message : undefined;
   }
 
+  /**
+   * Whether an event source mapping may read its DynamoDB stream for a function: a denial's message, or undefined.
+   * Lambda's poller reads the stream with the function's execution role, and CreateEventSourceMapping checks
+   * that the role may DescribeStream, GetRecords, GetShardIterator and ListStreams on the stream.
+   */
+  streamRead(functionId: string, streamArn: string): string | undefined {
+    const principal = this.enforcer.principals.get(functionAccessKey(functionId));
+    if (!principal) return `${functionId}: no role the local target can find`;
+    const refused = this.enforcer.authorize(
+      principal,
+      [
+        'dynamodb:DescribeStream',
+        'dynamodb:GetRecords',
+        'dynamodb:GetShardIterator',
+        'dynamodb:ListStreams',
+      ].map((action) => ({ action, resource: streamArn })),
+    );
+    return refused && this.enforcer.refuse(refused) ? refused.message : undefined;
+  }
+
   /** Whether API Gateway may invoke the route's function for this request, under the function's resource policy. */
   apiInvoke = (functionArn: string, sourceArn: string): string | undefined => {
     const allowed = lambdaPermissions(this.model).some(
