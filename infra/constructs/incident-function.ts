@@ -25,6 +25,8 @@ export const lambdaCredentialsModule = './functions/adapters/lambda-credentials.
 export const mimeTypesModule = './functions/adapters/mime-types.ts';
 /** Stands in for Babel's String.prototype.trim polyfill that mimetext imports (see the module's comment). */
 export const stringTrimModule = './functions/adapters/string-trim.ts';
+/** Stands in for the SDK's event stream support, which no client of ours uses (see the module's comment). */
+export const noEventStreamsModule = './functions/adapters/no-event-streams.ts';
 
 /**
  * Context key: when true, esbuild prints only its warnings and errors, not each bundle's file sizes. `npm start`
@@ -153,6 +155,7 @@ export class IncidentFunction extends nodejs.NodejsFunction {
         '@aws-sdk/credential-provider-node': lambdaCredentialsModule,
         'mime-types': mimeTypesModule,
         '@babel/runtime-corejs3/core-js/instance/trim': stringTrimModule,
+        '@smithy/core/event-streams': noEventStreamsModule,
       },
       // esbuild's command line (what NodejsFunction ran) prints each bundle's size at its default level, info.
       logLevel: quiet ? 'warning' : 'info',

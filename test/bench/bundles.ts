@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { bundlePlugins } from '../../infra/bundling/bundle.ts';
-import { lambdaCredentialsModule } from '../../infra/constructs/incident-function.ts';
+import { lambdaCredentialsModule, noEventStreamsModule } from '../../infra/constructs/incident-function.ts';
 import { loadAssembly, StackModel } from '../../infra/local/template.ts';
 
 /**
@@ -83,7 +83,10 @@ async function baselineBundle(packages: string[], outdir: string): Promise<strin
     nodePaths: [join(root, 'node_modules')],
     // The same options as the functions' bundles, credential chain and plugins (SDK schemas) included.
     mainFields: ['module', 'main'],
-    alias: { '@aws-sdk/credential-provider-node': resolve(root, lambdaCredentialsModule) },
+    alias: {
+      '@aws-sdk/credential-provider-node': resolve(root, lambdaCredentialsModule),
+      '@smithy/core/event-streams': resolve(root, noEventStreamsModule),
+    },
     plugins: bundlePlugins,
     banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
     logLevel: 'silent',
