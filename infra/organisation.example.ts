@@ -39,7 +39,8 @@ export default defineOrganisation({
       name: 'Unassigned',
       ownerTeam: 'SRE',
       comms: { internal: ['incidents@example.com'] },
-      incidentManagers: { primary: ['imoc@example.com'] },
+      // Alerts no service claims page whoever is on call for SRE (then the IMOC).
+      incidentManagers: { primary: ['schedule:sre'] },
       approvers: { mandatory: ['sre-lead@example.com'] },
       actionSloWeeks: 8,
     },
@@ -66,8 +67,9 @@ export default defineOrganisation({
     firstCommsMinutes: 15,
   },
   statusPage: { title: 'Example Corp status' },
-  // People who can be paged, and on-call schedules of them (served by GET /schedules and `incident oncall`;
-  // paging through them is the on-call work in progress).
+  // People who can be paged, and on-call schedules of them (served by GET /schedules and `incident oncall`). A
+  // service's incident managers and the IMOC may name them: `person:ada`, or `schedule:payments` for whoever is
+  // on call in it when the page is sent.
   people: {
     ada: { name: 'Ada Lovelace', email: 'ada@example.com', timeZone: 'Europe/London' },
     grace: { name: 'Grace Hopper', email: 'grace@example.com', timeZone: 'America/New_York' },
@@ -82,6 +84,17 @@ export default defineOrganisation({
         members: ['ada', 'grace', 'alan'],
         handoff: { weekday: 1, time: '09:00' },
         shift: 'weekly',
+        start: '2026-01-05',
+      },
+    },
+    sre: {
+      name: 'SRE on call',
+      timeZone: 'America/New_York',
+      // Daily shifts handed over at 08:00 New York time.
+      rotation: {
+        members: ['alan', 'grace', 'ada'],
+        handoff: { time: '08:00' },
+        shift: 'daily',
         start: '2026-01-05',
       },
     },

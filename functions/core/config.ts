@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_BUSINESS_HOURS, minutesOf } from './business-hours.ts';
+import { parsePageTarget } from './page-targets.ts';
 import { CHANNELS, DEFAULT_NOTIFICATION_RULES, isE164 } from './people.ts';
 import { isCalendarDate, isIanaTimeZone } from './zoned-time.ts';
 
@@ -10,6 +11,12 @@ import { isCalendarDate, isIanaTimeZone } from './zoned-time.ts';
 
 const email = z.email({ message: 'must be an email address' });
 const emailList = z.array(email);
+/** Who a paging tier reaches: an address, `person:ID` or `schedule:ID` (core/page-targets.ts). */
+const pageTarget = z.string().refine((entry) => {
+  const target = parsePageTarget(entry);
+  return target !== undefined && (target.kind !== 'address' || email.safeParse(entry).success);
+}, 'must be an email address, person:ID (an id of people) or schedule:ID (an id of schedules)');
+const pageTargetList = z.array(pageTarget);
 const severity = z.union([z.literal(1), z.literal(2), z.literal(3)]);
 const serviceId = z
   .string()
@@ -63,9 +70,10 @@ export const serviceSchema = z.object({
     internal: emailList.min(1, 'at least one internal distribution list is needed'),
     external: emailList.default([]),
   }),
+  /** Each an address, `person:<id>` or `schedule:<id>` (whoever is on call in it when the page is sent). */
   incidentManagers: z.object({
-    primary: emailList.min(1, 'at least one incident manager is needed'),
-    backup: emailList.default([]),
+    primary: pageTargetList.min(1, 'at least one incident manager is needed'),
+    backup: pageTargetList.default([]),
   }),
   approvers: z.object({
     mandatory: emailList.min(1, 'a postmortem needs at least one mandatory approver'),
@@ -199,7 +207,7 @@ export const organisationSchema = z
     /** Who hears when the workflow itself fails. */
     operators: emailList.min(1, 'name at least one operator address'),
     /** The incident manager on call of last resort (IMOC): escalations end here. */
-    imoc: emailList.min(1, 'name at least one IMOC address'),
+    imoc: pageTargetList.min(1, 'name at least one IMOC address, person or schedule'),
     leadership: emailList.default([]),
     defaultService: serviceId,
     services: z.record(serviceId, serviceSchema).refine((s) => Object.keys(s).length > 0, 'define a service'),
@@ -301,6 +309,27 @@ export const organisationSchema = z
           message: `"${service.department}" is not one of the departments (${known.length ? known.join(', ') : 'none configured'})`,
         });
       }
+    }
+    // A paging tier's person or schedule must exist: a page to nobody would only be found at 03:00.
+    const known = (kind: 'person' | 'schedule') => (kind === 'person' ? o.people : o.schedules) ?? {};
+    const checkTargets = (entries: readonly string[], path: (string | number)[]) =>
+      entries.forEach((entry, i) => {
+        const target = parsePageTarget(entry);
+        if (!target || target.kind === 'address') return;
+        const kind = target.kind;
+        const id = target.kind === 'person' ? target.personId : target.scheduleId;
+        if (Object.hasOwn(known(kind), id)) return;
+        const names = Object.keys(known(kind));
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, i],
+          message: `"${id}" is not one of the ${kind === 'person' ? 'people' : 'schedules'} (${names.join(', ') || 'none configured'})`,
+        });
+      });
+    checkTargets(o.imoc, ['imoc']);
+    for (const [id, service] of Object.entries(o.services)) {
+      checkTargets(service.incidentManagers.primary, ['services', id, 'incidentManagers', 'primary']);
+      checkTargets(service.incidentManagers.backup, ['services', id, 'incidentManagers', 'backup']);
     }
     for (const [id, schedule] of Object.entries(o.schedules ?? {})) {
       schedule.rotation.members.forEach((member, i) => {

@@ -121,6 +121,8 @@ export interface Incident {
   acknowledgedBy?: string;
   /** Escalation tier of the current page: 0 primary, 1 backup, 2+ IMOC. */
   pageTier?: number;
+  /** Every address paged for it, in the order first paged (who was on call then: schedules resolve at paging). */
+  pagedTo?: string[];
   /** Sev 3: when its owner team was first told (it is not paged), and when it is reminded next if unacknowledged. */
   teamNotifiedAt?: string;
   teamReminderDue?: string;

@@ -10,7 +10,6 @@ import {
   rootCauseGuide,
 } from './postmortem-checks.ts';
 import { inTimeOrder } from './postmortem-edit.ts';
-import { escapeHtml } from './text.ts';
 
 /**
  * The postmortem as a document people read: the one renderer of what is published (stored, served at
@@ -291,7 +290,7 @@ function factsOf(
             markdown: approvals.map((a) => markdownInline(a.approver)).join(', '),
             html: joinHtml(
               approvals.map((a) => inlineHtml(a.approver, version)),
-              raw(', '),
+              html`, `,
             ),
           },
         ]
@@ -450,15 +449,16 @@ export type DocumentVersion = 'page' | 'email';
 // compares them), so a document reads alike whichever part was rendered where.
 
 /** An opening tag, with its inline style in the mail version. */
-function open(tag: string, version: DocumentVersion, attributes = ''): SafeHtml {
+function open(tag: string, version: DocumentVersion): SafeHtml {
   const style = version === 'email' ? EMAIL_STYLES[tag] : undefined;
-  // raw: a tag name and attributes of ours; the style is a constant above.
-  return raw(`<${tag}${attributes}${style ? ` style="${style}"` : ''}>`);
+  // raw: a tag name of this module and its constant style (EMAIL_STYLES above); no text of anyone's.
+  return raw(style ? `<${tag} style="${style}">` : `<${tag}>`);
 }
 
 /** A link of escaped words to an http(s) URL (the only links user text makes). */
 function linkHtml(url: string, words: string, version: DocumentVersion): SafeHtml {
-  return html`${open('a', version, ` href="${escapeHtml(url)}" rel="noopener noreferrer"`)}${words}</a>`;
+  const style = version === 'email' ? html` style="${EMAIL_STYLES.a}"` : EMPTY;
+  return html`<a href="${url}" rel="noopener noreferrer"${style}>${words}</a>`;
 }
 
 /** User text on one line as HTML: escaped, its written links and bare http(s) URLs as links (as markdownInline). */
@@ -494,13 +494,14 @@ function itemLinesHtml(value: string, version: DocumentVersion): SafeHtml {
       .map((line) => line.trim())
       .filter((line) => line !== '')
       .map((line) => inlineHtml(line, version, false)),
-    raw('<br>\n'),
+    html`<br>\n`,
   );
 }
 
 /** Markup without the whitespace around it (as Markdown reads a heading's or a list item's text). */
-// raw: trimming whitespace off markup keeps it as safe as it was.
-const trimmed = (markup: SafeHtml) => raw(markup.toString().trim());
+const trimmed = (markup: SafeHtml) =>
+  // raw: markup made by html`` with the whitespace around it trimmed off, as safe as it was.
+  raw(markup.toString().trim());
 
 const list = (version: DocumentVersion, items: readonly SafeHtml[]) =>
   html`${open('ul', version)}\n${items.map((item) => html`${open('li', version)}${trimmed(item)}</li>\n`)}</ul>`;
@@ -539,7 +540,7 @@ export function documentHtml(
               (a) =>
                 html`<strong>${a.title.trim() ? inlineHtml(a.title, version) : 'Untitled action'}</strong><br>\n${joinHtml(
                   actionMeta(a, version).map((m) => m.html),
-                  raw(' · '),
+                  html` · `,
                 )}`,
             ),
           )

@@ -124,5 +124,7 @@ export function routeFor(severity: Severity): ResponseRoute {
 
 /** The owner team's address a sev 3 goes to: the configured `team`, else the service's first internal list. */
 export function teamAddress(service: Service): string {
-  return service.team ?? service.comms.internal[0] ?? service.incidentManagers.primary[0] ?? '';
+  return (
+    service.team ?? service.comms.internal[0] ?? service.incidentManagers.primary.find(isEmailAddress) ?? ''
+  );
 }

@@ -176,11 +176,13 @@ export const functionDeclarations = {
   WorkflowStep: {
     handlerFile: 'workflow-step',
     kind: 'workflow',
+    // gsi3: the overrides of a schedule a tier pages through (who covers now).
     uses: [
       'table',
       'table:get',
       'table:query',
       'table:index:gsi2',
+      'table:index:gsi3',
       'table:write',
       'mail',
       'links',

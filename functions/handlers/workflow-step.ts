@@ -8,6 +8,7 @@ import { IncidentsRepository } from '../adapters/incidents-repository.ts';
 import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
 import { mailerPort } from '../adapters/mailer.ts';
+import { OverridesRepository } from '../adapters/overrides-repository.ts';
 import { PostmortemsRepository } from '../adapters/postmortems-repository.ts';
 import { repositoriesPort } from '../adapters/repositories.ts';
 import { StatusPageRepository } from '../adapters/status-page-repository.ts';
@@ -40,6 +41,7 @@ const stores = use(
     statusPage: StatusPageRepository,
     postmortems: PostmortemsRepository,
     actions: ActionsRepository,
+    overrides: OverridesRepository,
   }),
 );
 const starter = use(workflowStarterPort);
@@ -56,6 +58,7 @@ function dependencies(): ExecutionDeps {
     ...shared(),
     postmortems: stores().postmortems,
     actions: stores().actions,
+    overrides: stores().overrides,
     newId: ulid,
     starter: starter(),
   };

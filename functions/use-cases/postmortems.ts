@@ -10,6 +10,7 @@ import { ConflictError, NotFoundError, PreconditionFailedError, RetryableError }
 import type { Incident } from '../core/incident.ts';
 import { issueLink, signedLinkUrl } from '../core/links.ts';
 import { serviceOf } from '../core/organisation.ts';
+import { everyAddressOf } from '../core/page-targets.ts';
 import {
   nextReminder,
   type Postmortem,
@@ -55,11 +56,11 @@ export interface PostmortemView {
 
 /** The people a blameless postmortem refers to by role: the organisation's addresses and the incident's roles. */
 export function peopleOf(org: Organisation, incident?: Incident) {
-  const addresses = new Set<string>([...org.imoc, ...org.operators, ...org.leadership]);
+  const addresses = new Set<string>([...everyAddressOf(org, org.imoc), ...org.operators, ...org.leadership]);
   for (const service of Object.values(org.services)) {
     for (const list of [
-      service.incidentManagers.primary,
-      service.incidentManagers.backup,
+      everyAddressOf(org, service.incidentManagers.primary),
+      everyAddressOf(org, service.incidentManagers.backup),
       service.approvers.mandatory,
       service.approvers.optional,
     ]) {
@@ -75,6 +76,8 @@ export function peopleOf(org: Organisation, incident?: Incident) {
     .map((a) => a.split('@', 1)[0] ?? '')
     .filter((local) => /^[a-z]+[._][a-z]+$/i.test(local))
     .map((local) => local.replace(/[._]/, ' '));
+  // The people who can be paged are named in the configuration.
+  for (const person of Object.values(org.people ?? {})) names.push(person.name);
   return { names, addresses: [...addresses] };
 }
 

@@ -24,6 +24,7 @@ import type {
   CommsStore,
   IncidentStore,
   Mailer,
+  OverrideStore,
   PostmortemStore,
   StatusPageStore,
   WorkflowCallback,
@@ -46,6 +47,8 @@ export interface ResponseDeps {
   signingKeys: () => Promise<SigningKeys>;
   /** The postmortems, where a response changes one (a correction of the measures refreshes a draft's pre-fill). */
   postmortems?: PostmortemStore;
+  /** Schedule overrides, where a tier pages through a schedule (use-cases/page-recipients.ts). */
+  overrides?: OverrideStore;
 }
 
 export async function incidentOrThrow(

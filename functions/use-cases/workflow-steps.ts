@@ -25,6 +25,7 @@ import { durationMs, type Incident } from '../core/incident.ts';
 import { digestNumber } from '../core/keys.ts';
 import { issueLink, signedLinkUrl } from '../core/links.ts';
 import { serviceOf } from '../core/organisation.ts';
+import { recipientWords } from '../core/page-targets.ts';
 import {
   acknowledgeTimeoutSeconds,
   affectedProducts,
@@ -42,6 +43,7 @@ import {
 } from '../core/response.ts';
 import { statusPageUrl } from '../core/status-page.ts';
 import { type AcknowledgementEvent, acknowledgementResume, loopResume } from '../core/workflow-resume.ts';
+import { addressesOf, recipientsOf } from './page-recipients.ts';
 import type { ResponseDeps } from './respond.ts';
 import { sendCommsPair, sendOnce } from './send-once.ts';
 
@@ -69,7 +71,10 @@ async function load(deps: StepDeps, input: StepInput): Promise<Incident> {
 export async function page(deps: StepDeps, input: StepInput & { tier: number; round?: number }) {
   const head = await load(deps, input);
   const service = serviceOf(deps.organisation, head.service);
-  const { tier, to, label } = pageRecipients(deps.organisation, service, input.tier);
+  const { tier, to: entries, label } = pageRecipients(deps.organisation, service, input.tier);
+  // Resolved now: whoever is on call in a schedule at this moment, overrides included.
+  const recipients = await recipientsOf(deps, entries);
+  const to = recipients.map((r) => r.address);
   // A repeat of the last tier's page (the IMOC, paged again each timeout while nobody acknowledges) names the
   // incident and links its page; the first page of each tier lists the firing alerts. The repeats do not read the
   // incident's whole partition, which grows with every page: a page weeks into an incident costs what the first
@@ -95,7 +100,7 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number; ro
     .filter((a) => a.status === 'firing')
     .map((a) => ({ summary: a.summary, startsAt: a.startsAt, links: alertLinks(a) }));
   const escalated = input.tier > 0;
-  for (const [index, recipient] of to.entries()) {
+  for (const [index, { address: recipient, ...who }] of recipients.entries()) {
     const token = issueLink(keys, {
       id: ulid(),
       incidentId: incident.id,
@@ -124,21 +129,25 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number; ro
         }),
       timelineKind: escalated ? 'incident.escalated' : 'page.sent',
       timelineText: escalated
-        ? `Not acknowledged in time: escalated to ${label} ${recipient} (tier ${tier}).`
-        : `Paged ${label} ${recipient}.`,
+        ? `Not acknowledged in time: escalated to ${label} ${recipientWords({ address: recipient, ...who })} (tier ${tier}).`
+        : `Paged ${label} ${recipientWords({ address: recipient, ...who })}.`,
       now: deps.now,
     });
   }
   const at = deps.now().toISOString();
+  const pagedTo = [...new Set([...(head.pagedTo ?? []), ...to])];
   const moved = await deps.incidents.change(incident.id, {
-    set: { status: 'paged', pagedAt: at, pageTier: input.tier, updatedAt: at },
+    set: { status: 'paged', pagedAt: at, pageTier: input.tier, pagedTo, updatedAt: at },
     statusIn: ['new'],
   });
   // Already paged (an escalation, or this move's reply was lost and its retry found it done): the entry for
   // the move is written with the time the move recorded, so it exists once whichever attempt writes it.
   const paged =
     moved ??
-    (await deps.incidents.change(incident.id, { set: { pageTier: input.tier }, statusIn: ['paged'] }));
+    (await deps.incidents.change(incident.id, {
+      set: { pageTier: input.tier, pagedTo },
+      statusIn: ['paged'],
+    }));
   if (paged?.pagedAt) {
     await deps.incidents.appendTimeline({
       incidentId: incident.id,
@@ -329,9 +338,9 @@ export async function updateOverdue(
   const escalated = misses >= 2;
   const roles = incident.roles ?? {};
   const recipients = escalated
-    ? deps.organisation.imoc
+    ? await addressesOf(deps, deps.organisation.imoc)
     : [...new Set([roles.commsManager, roles.incidentManager].filter(isEmailAddress))];
-  const to = recipients.length > 0 ? recipients : service.incidentManagers.primary;
+  const to = recipients.length > 0 ? recipients : await addressesOf(deps, service.incidentManagers.primary);
   await sendOnce(deps, {
     incidentId: incident.id,
     incidentKey: incident.key,
@@ -369,7 +378,9 @@ export async function notifyAlertsResolved(deps: ResponseDeps, incident: Inciden
   if (counts?.firingCount !== 0 || !counts.lastAlertAt) return;
   const service = serviceOf(deps.organisation, incident.service);
   const manager = incident.roles?.incidentManager;
-  const recipients = isEmailAddress(manager) ? [manager] : service.incidentManagers.primary;
+  const recipients = isEmailAddress(manager)
+    ? [manager]
+    : (incident.pagedTo ?? (await addressesOf(deps, service.incidentManagers.primary)));
   await sendOnce(deps, {
     incidentId: incident.id,
     incidentKey: incident.key,
@@ -418,13 +429,15 @@ export async function finalComms(deps: StepDeps, input: StepInput) {
   const told = new Set(
     [...service.comms.internal, ...deps.organisation.leadership].map((a) => a.toLowerCase()),
   );
+  // Who was paged, as recorded when paged (a page before 0.3.0 recorded none: the tiers' addresses then).
   const paged = incident.pagedAt
     ? [
         ...new Set(
-          Array.from(
-            { length: (incident.pageTier ?? 0) + 1 },
-            (_, tier) => pageRecipients(deps.organisation, service, tier).to,
-          ).flat(),
+          incident.pagedTo ??
+            Array.from(
+              { length: (incident.pageTier ?? 0) + 1 },
+              (_, tier) => pageRecipients(deps.organisation, service, tier).to,
+            ).flat(),
         ),
       ].filter((a) => isEmailAddress(a) && !told.has(a.toLowerCase()))
     : [];

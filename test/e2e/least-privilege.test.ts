@@ -483,6 +483,20 @@ describe('the journey with IAM enforced', () => {
 });
 
 describe('least privilege, measured on the journey', () => {
+  it('pages whoever is on call in a schedule (the example pages the SRE schedule for unassigned alerts)', async () => {
+    const oncall = await api('GET', '/schedules/sre/oncall');
+    const personId = (oncall.body as { onCall: { person: { id: string } } }).onCall.person.id;
+    const address = `${personId}@example.com`;
+    const declared = await api('POST', '/incidents', {
+      summary: 'Unowned queue backing up',
+      description: 'A queue no service claims is backing up.',
+      severity: 2,
+      service: 'unknown',
+    });
+    const key = declared.body.key as string;
+    await waitForMails('the page to the SRE on call', (m) => about(key, ' - Paged')(m) && to(address)(m));
+  });
+
   it('denied no call of the journey', () => {
     expect(hotline.target.iam.deniedCalls()).toEqual([]);
   });

@@ -213,3 +213,83 @@ describe('paging the incident manager', () => {
     expect(detail.timeline.filter((e) => e.kind === 'workflow.failed')).toHaveLength(1);
   });
 });
+
+describe('paging whoever is on call', () => {
+  const now = new Date();
+  const hour = 3_600_000;
+  // A daily rotation of one (Ada) that started yesterday at this hour (UTC).
+  const start = new Date(now.getTime() - 24 * hour);
+  const handoff = `${String(start.getUTCHours()).padStart(2, '0')}:00`;
+  const onCallOrganisation = {
+    ...organisation,
+    people: {
+      ada: {
+        name: 'Ada Lovelace',
+        email: 'ada.oncall@example.com',
+        timeZone: 'UTC',
+        notificationRules: [{ channel: 'email' as const, afterMinutes: 0 }],
+      },
+      alan: {
+        name: 'Alan Turing',
+        email: 'alan.oncall@example.com',
+        timeZone: 'UTC',
+        notificationRules: [{ channel: 'email' as const, afterMinutes: 0 }],
+      },
+    },
+    schedules: {
+      checkout: {
+        name: 'Checkout on call',
+        timeZone: 'UTC',
+        rotation: {
+          members: ['ada'],
+          handoff: { time: handoff },
+          shift: 'daily' as const,
+          start: start.toISOString().slice(0, 10),
+        },
+      },
+    },
+    services: {
+      ...organisation.services,
+      checkout: {
+        ...organisation.services.checkout,
+        incidentManagers: { primary: ['schedule:checkout'], backup: [] },
+      },
+    },
+  } as typeof organisation;
+  const onCallDeps = (): StepDeps => ({ ...deps(), organisation: onCallOrganisation });
+
+  it('pages the person the schedule names at the moment of paging, and the person an override names instead', async () => {
+    const first = await openIncident('oncall-group-1');
+    await page(onCallDeps(), { ...first, tier: 0 });
+    expect(
+      (await mailsTo('ada.oncall@example.com')).filter((m) => m.subject.startsWith(`${first.key} `)),
+    ).toHaveLength(1);
+    const detail = await incidentDetail(stores, first.key);
+    expect(detail.incident.pagedTo).toEqual(['ada.oncall@example.com']);
+    expect(detail.timeline.find((e) => e.kind === 'page.sent')?.text).toBe(
+      'Paged incident manager Ada Lovelace <ada.oncall@example.com> (on call in Checkout on call).',
+    );
+
+    // Alan covers the next hour: the next incident pages him, not the rotation's holder.
+    await stores.overrides.create({
+      id: `cover-${ulid()}`,
+      scheduleId: 'checkout',
+      personId: 'alan',
+      start: new Date(now.getTime() - 60_000).toISOString(),
+      end: new Date(now.getTime() + hour).toISOString(),
+      createdAt: new Date().toISOString(),
+      createdBy: 'ops@example.com',
+    });
+    const second = await openIncident('oncall-group-2');
+    await page(onCallDeps(), { ...second, tier: 0 });
+    const toAlan = (await mailsTo('alan.oncall@example.com')).filter((m) =>
+      m.subject.startsWith(`${second.key} `),
+    );
+    expect(toAlan).toHaveLength(1);
+    expect(toAlan[0]?.body.text).toContain('you are paged as incident manager');
+    expect(
+      (await mailsTo('ada.oncall@example.com')).filter((m) => m.subject.startsWith(`${second.key} `)),
+    ).toEqual([]);
+    expect((await incidentDetail(stores, second.key)).incident.pagedTo).toEqual(['alan.oncall@example.com']);
+  });
+});
