@@ -121,6 +121,7 @@ export class HotlineStack extends Stack {
         linkSigningKeys: this.linkSigningKeys,
         publicBaseUrl,
         alertSourceCredentials: this.alertSourceCredentials,
+        paging: organisation.paging,
         streamFailures: (fn) => this.alarms.streamFailureDestination(fn),
         workflow: {
           stateMachine: this.stateMachine,

@@ -50,6 +50,20 @@ export const capabilities = {
    * destination (the operators' topic). No variable: the event names the run.
    */
   'reports:runs': { env: [] },
+  /**
+   * sms-voice:SendTextMessage and sms-voice:SendVoiceMessage, each only from the organisation's configured
+   * origination identity and through its configuration set (`paging` in the organisation file). Every variable is
+   * set; a channel the organisation does not configure has empty ones, and its pages are refused (recorded).
+   */
+  pager: {
+    env: [
+      'PAGER_SMS_ORIGINATION_IDENTITY',
+      'PAGER_SMS_CONFIGURATION_SET',
+      'PAGER_VOICE_ORIGINATION_IDENTITY',
+      'PAGER_VOICE_CONFIGURATION_SET',
+      'PAGER_VOICE_ID',
+    ],
+  },
   /** Powertools Metrics' namespace: metrics go out as log lines (no grant). */
   metrics: { env: ['POWERTOOLS_METRICS_NAMESPACE'] },
 } as const satisfies Record<string, { env: readonly string[] }>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_BUSINESS_HOURS, minutesOf } from './business-hours.ts';
 import { parsePageTarget } from './page-targets.ts';
+import { pagingConfig } from './paging-config.ts';
 import { CHANNELS, DEFAULT_NOTIFICATION_RULES, isE164 } from './people.ts';
 import { isCalendarDate, isIanaTimeZone } from './zoned-time.ts';
 
@@ -291,6 +292,7 @@ export const organisationSchema = z
     people: z.record(referenceId, personSchema).optional(),
     /** On-call schedules, by id; their members are ids of `people`. */
     schedules: z.record(referenceId, scheduleSchema).optional(),
+    paging: pagingConfig.optional(),
   })
   .superRefine((o, ctx) => {
     if (!(o.defaultService in o.services)) {

@@ -530,3 +530,19 @@ export interface WorkflowCallback {
    */
   resume(taskToken: string, output: ResumeOutput): Promise<boolean>;
 }
+
+/**
+ * Sends a page by SMS or voice (AWS End User Messaging SMS and Voice). `to` is E.164. `context` goes to the
+ * configuration set's delivery events (at most 5 entries, e.g. the incident key and the page id). Fails with
+ * PageRefusedError (core/pages-sms.ts) when the service refuses the page for good (an opted-out number, an
+ * invalid destination, no permission), and with RetryableError when it stayed unavailable through the retries.
+ */
+export interface PagerSender {
+  /** One SMS: the body from smsPageText (core/pages-sms.ts). */
+  sendText(to: string, body: string, context: PageContext): Promise<{ messageId: string }>;
+  /** A voice call reading the text from voicePageText (core/pages-sms.ts). */
+  sendVoice(to: string, text: string, context: PageContext): Promise<{ messageId: string }>;
+}
+
+/** What a page's delivery events carry back: string values, at most 5 entries (AWS's limit). */
+export type PageContext = Readonly<Record<string, string>>;

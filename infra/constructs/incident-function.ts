@@ -9,6 +9,12 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { type Capability, sourceCredentialEnv } from '../../functions/adapters/capabilities.ts';
 import type { Organisation } from '../../functions/core/config.ts';
+import {
+  configurationSetName,
+  configurationSetResource,
+  originationIdentityResource,
+  type PagingConfig,
+} from '../../functions/core/paging-config.ts';
 import type { FunctionKind } from '../../functions/handlers/capabilities.ts';
 import { FunctionBundling } from '../bundling/function-bundling.ts';
 import { IncidentTable } from './incident-table.ts';
@@ -61,6 +67,8 @@ export interface CapabilityResources {
   readonly linkSigningKeys: SecureParameter;
   readonly publicBaseUrl: string;
   readonly alertSourceCredentials: Readonly<Record<string, SecureParameter>>;
+  /** The organisation's `paging` section: what the `pager` capability may send from (absent: nothing). */
+  readonly paging?: PagingConfig | undefined;
   /** Where a stream event source mapping (`reports:runs`) sends what it gave up on: the operators' topic. */
   readonly streamFailures?: (fn: lambda.Function) => lambda.IEventSourceDlq;
   readonly workflow: {
@@ -221,6 +229,7 @@ export class IncidentFunction extends nodejs.NodejsFunction {
       for (const [source, parameter] of Object.entries(resources.alertSourceCredentials))
         this.bindParameter(parameter, sourceCredentialEnv(source));
     }
+    if (has('pager')) this.bindPager(resources.paging);
     if (has('metrics')) this.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', metricsNamespace);
     if (has('reports:runs')) bindReportRuns(this, resources.table, resources.streamFailures?.(this));
     return this;
@@ -317,6 +326,53 @@ export class IncidentFunction extends nodejs.NodejsFunction {
   private bindMailer(mailer: Mailer, action: 'ses:SendEmail' | 'ses:SendRawEmail'): void {
     mailer.grantSend(this, action);
     this.addEnvironment('SES_CONFIGURATION_SET', mailer.configurationSet.configurationSetName);
+  }
+
+  /**
+   * The pager's variables (every one set, empty for a channel the organisation does not configure) and, per
+   * configured channel, its one send action on its origination identity and its configuration set: AWS
+   * authorises SendTextMessage/SendVoiceMessage against both (Service Authorization Reference, End User
+   * Messaging SMS and Voice V2: phone-number, sender-id, pool and configuration-set resources). A phone number
+   * given as a number, or a sender ID without its country, is known to IAM only by a wildcard (see
+   * originationIdentityResource); the README recommends the id or the ARN.
+   */
+  private bindPager(paging: PagingConfig | undefined): void {
+    const stack = Stack.of(this);
+    const arn = (resource: string) =>
+      stack.formatArn({ service: 'sms-voice', resource, arnFormat: ArnFormat.NO_RESOURCE_NAME });
+    const channels = [
+      ['SMS', 'sms-voice:SendTextMessage', paging?.sms],
+      ['VOICE', 'sms-voice:SendVoiceMessage', paging?.voice],
+    ] as const;
+    for (const [prefix, action, channel] of channels) {
+      this.addEnvironment(`PAGER_${prefix}_ORIGINATION_IDENTITY`, channel?.originationIdentity ?? '');
+      this.addEnvironment(
+        `PAGER_${prefix}_CONFIGURATION_SET`,
+        channel?.configurationSet ? configurationSetName(channel.configurationSet) : '',
+      );
+      if (!channel) continue;
+      const identity = originationIdentityResource(channel.originationIdentity, arn);
+      iam.Grant.addToPrincipal({
+        grantee: this,
+        actions: [action],
+        resourceArns: [
+          identity.arn,
+          ...(channel.configurationSet ? [configurationSetResource(channel.configurationSet, arn)] : []),
+        ],
+      });
+      if (!identity.exact) {
+        const shown = identity.arn.replace(
+          /^arn:\$\{Token\[AWS\.Partition\.\d+\]\}:sms-voice:\$\{Token\[AWS\.Region\.\d+\]\}:\$\{Token\[AWS\.AccountId\.\d+\]\}:/,
+          'arn:<AWS::Partition>:sms-voice:<AWS::Region>:<AWS::AccountId>:',
+        );
+        Validations.of(this.executionRole).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${shown}]`,
+          reason:
+            'IAM knows an origination phone number by its id and a sender ID by its country, which the organisation file does not give: give paging.*.originationIdentity as an id or ARN to name exactly one.',
+        });
+      }
+    }
+    this.addEnvironment('PAGER_VOICE_ID', paging?.voice?.voiceId ?? '');
   }
 
   /** PUBLIC_BASE_URL, the origin of the links in mails and pages (the API's, unless the organisation names one). */

@@ -11,6 +11,8 @@ import { nextFireTime, type Scheduler } from './schedules.ts';
  *
  *   GET  /_local/schedules               {"schedules":[{name, kind, expression, timezone, enabled, next, targets}]}
  *   POST /_local/schedules/{name}/fire   {"fired": name, "at": ISO}; 404 for an unknown name
+ *
+ * The texts and voice messages (`/_local/messages`, `/_local/sms/inbound`) are sms-voice.ts's.
  */
 
 export const ADMIN_PREFIX = '/_local/';
@@ -39,14 +41,7 @@ type Answer = { status: number; body: unknown; headers?: Record<string, string> 
 
 /** A request handler: true when the request was an admin route (answered), false to let the caller go on. */
 export function createAdminApi({ schedules, operatorToken, log }: AdminApiDeps) {
-  const token = Buffer.from(operatorToken);
-  const isAdmin = (req: IncomingMessage): boolean => {
-    if (accessKeyOf(req.headers, req.url) === ADMIN_ACCESS_KEY) return true;
-    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
-    if (bearer === undefined) return false;
-    const given = Buffer.from(bearer);
-    return given.length === token.length && timingSafeEqual(given, token);
-  };
+  const isAdmin = administratorCheck(operatorToken);
 
   const route = async (req: IncomingMessage, path: string): Promise<Answer> => {
     if (!isAdmin(req)) {
@@ -97,6 +92,18 @@ export function createAdminApi({ schedules, operatorToken, log }: AdminApiDeps) 
       .writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers })
       .end(JSON.stringify(answer.body));
     return true;
+  };
+}
+
+/** Whether a request carries the administrator's credentials: the access key `local`, or the operator token. */
+export function administratorCheck(operatorToken: string): (req: IncomingMessage) => boolean {
+  const token = Buffer.from(operatorToken);
+  return (req) => {
+    if (accessKeyOf(req.headers, req.url) === ADMIN_ACCESS_KEY) return true;
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (bearer === undefined) return false;
+    const given = Buffer.from(bearer);
+    return given.length === token.length && timingSafeEqual(given, token);
   };
 }
 

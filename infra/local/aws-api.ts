@@ -10,7 +10,8 @@ import type { ExecutionRecord, StepFunctionsService } from './stepfunctions.ts';
 /**
  * One local endpoint for the AWS APIs that have no emulator, spoken over the SDK's own wire protocols:
  * Step Functions (awsJson1_0, `X-Amz-Target: AWSStepFunctions.<Op>`), Secrets Manager (awsJson1_1,
- * `secretsmanager.<Op>`), SSM Parameter Store (awsJson1_1, `AmazonSSM.<Op>`) and Lambda Invoke (restJson1). Errors carry `__type` and `x-amzn-ErrorType`, which is
+ * `secretsmanager.<Op>`), SSM Parameter Store (awsJson1_1, `AmazonSSM.<Op>`), Lambda Invoke (restJson1) and, given
+ * as `operations`, End User Messaging SMS and Voice (awsJson1_0, `PinpointSMSVoiceV2.<Op>`, sms-voice.ts). Errors carry `__type` and `x-amzn-ErrorType`, which is
  * what the SDK turns into the error's name.
  */
 
@@ -26,6 +27,8 @@ export interface AwsApiDeps {
   parameters: ParameterStore;
   lambda: LambdaRuntime;
   log: Log;
+  /** More operations by X-Amz-Target (End User Messaging SMS and Voice, sms-voice.ts). */
+  operations?: Record<string, Operation>;
   /** Authorises a request as AWS would (IAM): AWS's AccessDenied answer, or undefined to go on. */
   authorize?: (req: IncomingMessage, body: Buffer) => Denied | undefined;
 }
@@ -71,6 +74,7 @@ export function createAwsApi({
   lambda,
   log,
   authorize,
+  operations: more = {},
 }: AwsApiDeps) {
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
   const operations: Record<string, Operation> = {
@@ -231,6 +235,7 @@ export function createAwsApi({
         LastModifiedDate: epoch(p.lastModifiedDate),
       })),
     }),
+    ...more,
   };
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -244,7 +249,11 @@ export function createAwsApi({
       res.end(typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body));
     };
     const fail = (error: ServiceError) =>
-      send(error.status, { __type: error.code, message: error.message }, { 'x-amzn-errortype': error.code });
+      send(
+        error.status,
+        { __type: error.code, message: error.message, ...error.details },
+        { 'x-amzn-errortype': error.code },
+      );
     try {
       const raw = await readBody(req);
       const denied = authorize?.(req, raw);
@@ -262,7 +271,7 @@ export function createAwsApi({
         const what = typeof target === 'string' ? target : `${req.method} ${req.url}`;
         throw new ServiceError(
           'UnknownOperationException',
-          `The local target does not implement ${what} (it answers Step Functions, Secrets Manager, SSM Parameter Store and Lambda Invoke)`,
+          `The local target does not implement ${what} (it answers Step Functions, Secrets Manager, SSM Parameter Store, Lambda Invoke and End User Messaging SMS and Voice)`,
         );
       }
       let body: Body;

@@ -4,6 +4,8 @@ export class ServiceError extends Error {
     readonly code: string,
     message: string,
     readonly status = 400,
+    /** More members of the error's JSON body, as the service sends them (e.g. `Reason`, `Fields`). */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = code;

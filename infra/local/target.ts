@@ -8,7 +8,7 @@ import {
 } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { createAdminApi } from './admin-api.ts';
+import { administratorCheck, createAdminApi } from './admin-api.ts';
 import { alarmsFromTemplate, LocalAlarms } from './alarms.ts';
 import { createAwsApi } from './aws-api.ts';
 import {
@@ -33,6 +33,14 @@ import { iamModeFromEnv, LocalIam } from './iam/local-iam.ts';
 import { type LocalSchedule, Scheduler, type ScheduleTarget, schedulesFromTemplate } from './schedules.ts';
 import { SecretStore } from './secrets.ts';
 import { startSes } from './ses.ts';
+import {
+  createMessagingAdmin,
+  MessageArchive,
+  publishInboundSms,
+  serveViewerBeside,
+  smsVoiceOperations,
+  twoWaySmsTopicArn,
+} from './sms-voice.ts';
 import { ParameterStore } from './ssm.ts';
 import {
   type StepFunctionsOptions,
@@ -100,6 +108,8 @@ export interface LocalTarget {
   iam: IamEnforcer;
   /** The tables' streams and the event source mappings reading them. */
   streams: LocalStreams;
+  /** The texts and voice messages sent (End User Messaging SMS and Voice), kept across restarts. */
+  messages: MessageArchive;
   /** Changes the injected fault fractions; needs the target started with `faults`. */
   setFaults(faults: FaultRates): void;
   /** Calls seen and faults injected so far (zeros without `faults`). */
@@ -158,6 +168,9 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
     await listen(aws.server, 'aws', host, ports.aws);
     const mail = await startSes(host, ports.ses, { dataDir, log });
     const ses = mail.server;
+    // Texts and voice messages: answered on the AWS endpoint, shown beside the mail viewer (sms-voice.ts).
+    const messages = new MessageArchive(dataDir, log);
+    serveViewerBeside(ses, messages);
     // Closers run in reverse: the server stops taking mail before the sent mail is saved.
     closers.push(() => mail.close());
     closers.push(() => closeServer(ses));
@@ -291,6 +304,7 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
       lambda,
       log,
       authorize: localIam.awsEndpoint,
+      operations: smsVoiceOperations(messages),
     });
     const awsEndpoint = faults ? withFaults(awsApi, faults, 'stepFunctions', isStepFunctionsCall) : awsApi;
     // The Scheduler is made below; the admin routes (/_local/) reach it once it is.
@@ -299,8 +313,20 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
     // The custom resources' functions answer CloudFormation at a ResponseURL on the same endpoint (as a pre-signed
     // S3 URL, it carries no AWS signature).
     const responses = new CustomResourceResponses(() => urls.aws);
+    const messaging = createMessagingAdmin({
+      archive: messages,
+      isAdmin: administratorCheck(operatorToken),
+      topicArn: () => twoWaySmsTopicArn(model),
+      publish: (topicArn, payload) =>
+        publishInboundSms(topicArn, payload, {
+          subscriptions: subscriptionsFromTemplate(model),
+          invokeAsync: (fn, event) => lambda.invokeAsync(fn, event),
+          log,
+        }),
+    });
     aws.use(async (req, res) => {
       if (await responses.handle(req, res)) return;
+      if (await messaging(req, res)) return;
       if (!(await admin(req, res))) await awsEndpoint(req, res);
     });
     await createCustomResources(model, customResources, { lambda, responses, log });
@@ -356,6 +382,7 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
       alarms,
       iam: localIam.enforcer,
       streams,
+      messages,
       setFaults(rates) {
         if (!faults)
           throw new Error('setFaults: start the local target with `faults` (e.g. {}) to inject faults');

@@ -28,6 +28,8 @@ const actionsOf: Record<Capability, { table?: string[]; index?: string; calls?: 
   'workflow:callback': { calls: ['states:SendTaskSuccess'] },
   'secrets:alertSources': { calls: ['ssm:GetParameter'] },
   metrics: {},
+  // Both channels, when the organisation configures both (each only on its identity and configuration set).
+  pager: { calls: ['sms-voice:SendTextMessage', 'sms-voice:SendVoiceMessage'] },
   // Lambda's poller reads the table's stream with the function's role (event source mapping).
   'reports:runs': {
     calls: [

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 /**
  * What AWS authorises for each API request that reaches the local stand-ins (dynalite, aws-ses-v2-local and the
@@ -768,10 +768,81 @@ const SSM_OPERATIONS: Record<string, ResourceOf> = {
   DescribeParameters: everything('ssm'),
 };
 
+/**
+ * The resource a request's OriginationIdentity is authorised as (iam/requests.ts): an ARN as given, a phone number
+ * id, pool id or sender ID as its ARN, and a phone number as the ARN of the phone number resource the local
+ * target stands in for it (a stable id made from the number: IAM knows numbers only by id).
+ */
+function localIdentityResource(
+  identity: string,
+  destination: string | undefined,
+  arn: (resource: string) => string,
+): string {
+  if (identity.startsWith('arn:')) return identity;
+  if (/^phone-[0-9a-f]{32}$/.test(identity)) return arn(`phone-number/${identity}`);
+  if (/^pool-[0-9a-f]{32}$/.test(identity)) return arn(`pool/${identity}`);
+  if (/^\+?[1-9]\d{1,18}$/.test(identity))
+    return arn(`phone-number/phone-${createHash('md5').update(identity).digest('hex')}`);
+  return arn(`sender-id/${identity}/${countryOf(destination)}`);
+}
+
+/** A sender ID's ARN ends in the destination's country: the few calling codes the local target tells apart. */
+function countryOf(number: string | undefined): string {
+  const codes: Array<[string, string]> = [
+    ['+1', 'US'],
+    ['+44', 'GB'],
+    ['+33', 'FR'],
+    ['+49', 'DE'],
+    ['+61', 'AU'],
+    ['+91', 'IN'],
+    ['+81', 'JP'],
+    ['+34', 'ES'],
+    ['+39', 'IT'],
+    ['+31', 'NL'],
+  ];
+  return codes.find(([code]) => number?.startsWith(code))?.[1] ?? 'ZZ';
+}
+
+/**
+ * End User Messaging SMS and Voice (v2). AWS authorises a send against the origination identity it goes from
+ * (phone number, sender ID or pool) and the configuration set it names (Service Authorization Reference). A text
+ * without an identity (the service picks one) is authorised on `*`, which no grant naming identities covers.
+ */
+const sendMessage: ResourceOf = (b, env, operation) => {
+  const arn = (resource: string) => arnOf(env, 'sms-voice', resource);
+  const identity = str(b.OriginationIdentity);
+  const configurationSet = str(b.ConfigurationSetName);
+  // A voice message must name its identity: without one the service refuses the request as invalid before it
+  // authorises anything, and so does the emulator.
+  if (!identity && operation === 'SendVoiceMessage') return [];
+  return [
+    authorization(
+      `sms-voice:${operation}`,
+      identity ? localIdentityResource(identity, str(b.DestinationPhoneNumber), arn) : '*',
+    ),
+    ...(configurationSet
+      ? [
+          authorization(
+            `sms-voice:${operation}`,
+            configurationSet.startsWith('arn:')
+              ? configurationSet
+              : arn(`configuration-set/${configurationSet}`),
+          ),
+        ]
+      : []),
+  ];
+};
+
+const SMS_VOICE_OPERATIONS: Record<string, ResourceOf> = {
+  SendTextMessage: sendMessage,
+  SendVoiceMessage: sendMessage,
+};
+
 const AWS_JSON_SERVICES: Array<[prefix: string, service: string, operations: Record<string, ResourceOf>]> = [
   ['AWSStepFunctions.', 'states', STATES_OPERATIONS],
   ['secretsmanager.', 'secretsmanager', SECRETSMANAGER_OPERATIONS],
   ['AmazonSSM.', 'ssm', SSM_OPERATIONS],
+  ['PinpointSMSVoiceV2.', 'sms-voice', SMS_VOICE_OPERATIONS],
 ];
 
 /** Lambda REST routes that invoke or read a function (path template from the SDK's model) and their action. */
@@ -912,6 +983,7 @@ const DEFAULT_PROTOCOL: Record<string, Protocol> = {
   states: 'awsJson',
   secretsmanager: 'awsJson',
   ssm: 'awsJson',
+  'sms-voice': 'awsJson',
   lambda: 'restJson',
   ses: 'restJson',
 };
@@ -952,6 +1024,10 @@ export function accessDeniedResponse(
   }
   if (service === 'ssm') {
     return json(400, 'application/x-amz-json-1.1', { __type: 'AccessDeniedException', message });
+  }
+  // awsJson1.0; End User Messaging capitalises Message (the SDK reads `message ?? Message`).
+  if (service === 'sms-voice') {
+    return json(400, 'application/x-amz-json-1.0', { __type: 'AccessDeniedException', Message: message });
   }
   if (service === 'lambda') return json(403, 'application/json', { Message: message }, restJson);
   if (service === 'ses' && protocol === 'query') {
