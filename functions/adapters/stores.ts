@@ -8,6 +8,7 @@ import { documentClient, tableName } from './dynamodb.ts';
 import { IncidentsRepository } from './incidents-repository.ts';
 import { LinksRepository } from './links-repository.ts';
 import { OverridesRepository } from './overrides-repository.ts';
+import { PageCodesRepository } from './page-codes-repository.ts';
 import { PostmortemsRepository } from './postmortems-repository.ts';
 import { ReportsRepository } from './reports-repository.ts';
 import { StatusPageRepository } from './status-page-repository.ts';
@@ -29,6 +30,7 @@ export function dynamoStores(db: DynamoDBDocumentClient, name: string): Stores {
     reports: new ReportsRepository(table),
     sweeps: new SweepRunsRepository(table),
     overrides: new OverridesRepository(table),
+    pageCodes: new PageCodesRepository(table),
   };
 }
 

@@ -58,6 +58,11 @@ export const keys = {
     pk: `POSTMORTEM#${incidentId}`,
     sk: `VERSION#${String(version).padStart(10, '0')}`,
   }),
+  /**
+   * A page's acknowledgement code (the SMS's `Reply ACK 123456`): which incident, to whom and to which number it
+   * was sent. Created once (a code in use is drawn again), kept until it expires (`expiresAt`, TTL).
+   */
+  pageCode: (code: string): Key => ({ pk: `PAGECODE#${code}`, sk: 'PAGECODE' }),
   /** A signed link's single use: created when the link is used. */
   linkUse: (linkId: string): Key => ({ pk: `LINK#${linkId}`, sk: 'LINK' }),
   /**

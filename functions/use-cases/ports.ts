@@ -247,6 +247,7 @@ export interface Stores {
   reports: ReportStore;
   sweeps: SweepRunStore;
   overrides: OverrideStore;
+  pageCodes: PageCodeStore;
 }
 
 /** What the action lists filter by (`GET /actions`). */
@@ -546,3 +547,26 @@ export interface PagerSender {
 
 /** What a page's delivery events carry back: string values, at most 5 entries (AWS's limit). */
 export type PageContext = Readonly<Record<string, string>>;
+
+/** A page's acknowledgement code, as kept (keys.ts `pageCode`). */
+export interface PageCode {
+  code: string;
+  incidentId: string;
+  key: string;
+  /** The paged person (people id) and their address: who acknowledges by replying. */
+  personId: string;
+  address: string;
+  /** E.164: the number the code was texted to; a reply from another number is ignored. */
+  phone: string;
+  /** UTC ISO: when it was sent, and until when a reply with it counts. */
+  createdAt: string;
+  expiresAt: string;
+}
+
+/** Acknowledgement codes of pages sent by SMS or voice. */
+export interface PageCodeStore {
+  /** Keeps a new code once: false when the code is in use (draw another). */
+  create(code: PageCode): Promise<boolean>;
+  /** The code as kept, while it has not expired. */
+  get(code: string, now: Date): Promise<PageCode | undefined>;
+}
