@@ -1,4 +1,5 @@
 import type { Severity } from './config.ts';
+import type { PageRecipient } from './page-targets.ts';
 
 /**
  * Incident states, as the handbook runs them: new (recorded), paged (an incident manager is being paged),
@@ -123,6 +124,18 @@ export interface Incident {
   pageTier?: number;
   /** Every address paged for it, in the order first paged (who was on call then: schedules resolve at paging). */
   pagedTo?: string[];
+  /**
+   * The current tier's page: whom it reached (resolved when it was first sent) and the minute mark of the
+   * notification rules fired so far (a call after 3 minutes fires when the page step runs again at 3).
+   */
+  tierPage?: {
+    tier: number;
+    round: number;
+    recipients: PageRecipient[];
+    firedMinutes: number;
+    /** The acknowledgement wait's token when it was paged: a new one means its wait ran (and ran out) since. */
+    afterToken?: string;
+  };
   /** Sev 3: when its owner team was first told (it is not paged), and when it is reminded next if unacknowledged. */
   teamNotifiedAt?: string;
   teamReminderDue?: string;
@@ -167,6 +180,8 @@ export interface Incident {
 /** Attributes never returned by the API. */
 export const privateIncidentFields = [
   'ackTaskToken',
+  // It keeps a task token too.
+  'tierPage',
   'loopTaskToken',
   'ackWait',
   'waitsExecution',

@@ -110,6 +110,7 @@ export const functionDeclarations = {
       'table:index:gsi3',
       'table:write',
       'mail',
+      'pager',
       'links',
       'workflow:start',
       'workflow:callback',
@@ -176,7 +177,7 @@ export const functionDeclarations = {
   WorkflowStep: {
     handlerFile: 'workflow-step',
     kind: 'workflow',
-    // gsi3: the overrides of a schedule a tier pages through (who covers now).
+    // gsi3: the overrides of a schedule a tier pages through (who covers now); pager: SMS and voice pages.
     uses: [
       'table',
       'table:get',
@@ -185,6 +186,7 @@ export const functionDeclarations = {
       'table:index:gsi3',
       'table:write',
       'mail',
+      'pager',
       'links',
       'workflow:start',
       'workflow:callback',

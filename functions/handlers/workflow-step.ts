@@ -9,6 +9,8 @@ import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
 import { mailerPort } from '../adapters/mailer.ts';
 import { OverridesRepository } from '../adapters/overrides-repository.ts';
+import { PageCodesRepository } from '../adapters/page-codes-repository.ts';
+import { pagerPort } from '../adapters/pager.ts';
 import { PostmortemsRepository } from '../adapters/postmortems-repository.ts';
 import { repositoriesPort } from '../adapters/repositories.ts';
 import { StatusPageRepository } from '../adapters/status-page-repository.ts';
@@ -42,8 +44,10 @@ const stores = use(
     postmortems: PostmortemsRepository,
     actions: ActionsRepository,
     overrides: OverridesRepository,
+    pageCodes: PageCodesRepository,
   }),
 );
+const pager = use(pagerPort);
 const starter = use(workflowStarterPort);
 const shared = responseDeps({
   stores,
@@ -59,6 +63,8 @@ function dependencies(): ExecutionDeps {
     postmortems: stores().postmortems,
     actions: stores().actions,
     overrides: stores().overrides,
+    pageCodes: stores().pageCodes,
+    pager: pager(),
     newId: ulid,
     starter: starter(),
   };

@@ -25,6 +25,8 @@ import type {
   IncidentStore,
   Mailer,
   OverrideStore,
+  PageCodeStore,
+  PagerSender,
   PostmortemStore,
   StatusPageStore,
   WorkflowCallback,
@@ -49,6 +51,9 @@ export interface ResponseDeps {
   postmortems?: PostmortemStore;
   /** Schedule overrides, where a tier pages through a schedule (use-cases/page-recipients.ts). */
   overrides?: OverrideStore;
+  /** SMS and voice pages (the workflow's page step) and their acknowledgement codes. */
+  pager?: PagerSender;
+  pageCodes?: PageCodeStore;
 }
 
 export async function incidentOrThrow(

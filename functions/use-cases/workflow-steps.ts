@@ -25,7 +25,8 @@ import { durationMs, type Incident } from '../core/incident.ts';
 import { digestNumber } from '../core/keys.ts';
 import { issueLink, signedLinkUrl } from '../core/links.ts';
 import { serviceOf } from '../core/organisation.ts';
-import { recipientWords } from '../core/page-targets.ts';
+import { type PageRecipient, recipientWords } from '../core/page-targets.ts';
+import { DEFAULT_NOTIFICATION_RULES, type NotificationRule } from '../core/people.ts';
 import {
   acknowledgeTimeoutSeconds,
   affectedProducts,
@@ -44,6 +45,7 @@ import {
 import { statusPageUrl } from '../core/status-page.ts';
 import { type AcknowledgementEvent, acknowledgementResume, loopResume } from '../core/workflow-resume.ts';
 import { addressesOf, recipientsOf } from './page-recipients.ts';
+import { phonePageOnce } from './phone-pages.ts';
 import type { ResponseDeps } from './respond.ts';
 import { sendCommsPair, sendOnce } from './send-once.ts';
 
@@ -64,16 +66,37 @@ async function load(deps: StepDeps, input: StepInput): Promise<Incident> {
   return incident;
 }
 
+/** A recipient's notification rules: a person's own (a mail at once by default), an address's: a mail at once. */
+function rulesFor(org: StepDeps['organisation'], recipient: PageRecipient): readonly NotificationRule[] {
+  const person =
+    recipient.personId && Object.hasOwn(org.people ?? {}, recipient.personId)
+      ? org.people?.[recipient.personId]
+      : undefined;
+  return person?.notificationRules?.length ? person.notificationRules : DEFAULT_NOTIFICATION_RULES;
+}
+
 /**
- * Pages the tier's recipients, each with their own signed acknowledge link. `round` (from the route step) tells a
- * page after a change of severity from the pages before it, so raising an incident pages again.
+ * Pages the tier's recipients, each with their own signed acknowledge link, through each person's notification
+ * rules (an address: a mail at once). `round` (from the route step) tells a page after a change of severity from
+ * the pages before it, so raising an incident pages again.
+ *
+ * A rule that fires later (a call after 3 minutes) is reached by answering the same tier as `nextTier` with the
+ * wait until it: the acknowledgement wait runs out then and pages this tier again, which fires the next rules
+ * (`incident.tierPage` says which have fired and whom the page reached, so the same people are paged whatever
+ * the schedule says by then). Once every rule has fired the tier's own timeout starts, then the next tier.
  */
 export async function page(deps: StepDeps, input: StepInput & { tier: number; round?: number }) {
   const head = await load(deps, input);
   const service = serviceOf(deps.organisation, head.service);
   const { tier, to: entries, label } = pageRecipients(deps.organisation, service, input.tier);
-  // Resolved now: whoever is on call in a schedule at this moment, overrides included.
-  const recipients = await recipientsOf(deps, entries);
+  const round = input.round ?? 0;
+  // This tier's page again: after its wait ran out (a wait keeps a new task token) for the next rules, or a
+  // retry of the step (the same token), which fires what it fired (nothing twice: the sends are claimed).
+  const followUp =
+    head.tierPage?.tier === input.tier && head.tierPage.round === round ? head.tierPage : undefined;
+  // Resolved now: whoever is on call in a schedule at this moment, overrides included (a follow-up pages whom
+  // the tier's page reached).
+  const recipients = followUp ? followUp.recipients : await recipientsOf(deps, entries);
   const to = recipients.map((r) => r.address);
   // A repeat of the last tier's page (the IMOC, paged again each timeout while nobody acknowledges) names the
   // incident and links its page; the first page of each tier lists the firing alerts. The repeats do not read the
@@ -81,16 +104,29 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number; ro
   // one did.
   const repeat = input.tier > tier;
   // The incident and its alerts share a partition: one Query reads both.
-  const view = repeat ? { incident: head, alerts: [] } : await deps.incidents.view(input.incidentId);
+  const view =
+    repeat || followUp ? { incident: head, alerts: [] } : await deps.incidents.view(input.incidentId);
   if (!view) throw new NotFoundError(`incident ${input.key} (${input.incidentId}) does not exist`);
   const { incident } = view;
   const timeoutSeconds = acknowledgeTimeoutSeconds(service, incident.severity);
-  const round = input.round ?? 0;
+  // Where the tier's rules stand: the minute mark this page fires (0 at first), and the next one.
+  const rulesOf = (r: PageRecipient) => rulesFor(deps.organisation, r);
+  const marks = [...new Set(recipients.flatMap((r) => rulesOf(r).map((rule) => rule.afterMinutes)))].sort(
+    (a, b) => a - b,
+  );
+  const waitedSince = followUp !== undefined && head.ackTaskToken !== followUp.afterToken;
+  const mark = !followUp
+    ? 0
+    : waitedSince
+      ? (marks.find((m) => m > followUp.firedMinutes) ?? followUp.firedMinutes)
+      : followUp.firedMinutes;
+  const nextMark = marks.find((m) => m > mark);
   const result = {
     tier: input.tier,
-    nextTier: input.tier + 1,
+    nextTier: nextMark === undefined ? input.tier + 1 : input.tier,
     round,
-    ackTimeoutSeconds: timeoutSeconds,
+    // The wait until the next rule fires; after the last one, the tier's own timeout.
+    ackTimeoutSeconds: nextMark === undefined ? timeoutSeconds : (nextMark - mark) * 60,
     recipients: to,
   };
   if (incident.status === 'fixing' || incident.status === 'resolved') return { ...result, skipped: true };
@@ -100,44 +136,74 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number; ro
     .filter((a) => a.status === 'firing')
     .map((a) => ({ summary: a.summary, startsAt: a.startsAt, links: alertLinks(a) }));
   const escalated = input.tier > 0;
-  for (const [index, { address: recipient, ...who }] of recipients.entries()) {
-    const token = issueLink(keys, {
-      id: ulid(),
-      incidentId: incident.id,
-      key: incident.key,
-      action: 'acknowledge',
-      recipient,
-      ttlHours: deps.organisation.linkTtlHours,
-      now: deps.now(),
-    });
-    await sendOnce(deps, {
-      incidentId: incident.id,
-      incidentKey: incident.key,
-      kind: 'page',
-      // One page per round, tier and recipient: an escalation or a re-route is a new page, a retried step is not.
-      sequence: round * 10_000 + input.tier * 100 + index + 1,
-      recipients: [recipient],
-      message: (viewUrl) =>
-        pageEmail({
+  const people = deps.organisation.people ?? {};
+  for (const [index, recipientEntry] of recipients.entries()) {
+    const { address: recipient, ...who } = recipientEntry;
+    const sequence = round * 10_000 + input.tier * 100 + index + 1;
+    // Every rule up to the mark: what an earlier page or attempt sent is claimed, and not sent again.
+    const due = rulesOf(recipientEntry).filter((rule) => rule.afterMinutes <= mark);
+    for (const channel of [...new Set(due.map((rule) => rule.channel))]) {
+      if (channel !== 'email') {
+        const person = who.personId && Object.hasOwn(people, who.personId) ? people[who.personId] : undefined;
+        await phonePageOnce(deps, {
           incident,
-          service,
-          viewUrl,
-          firingAlerts: alerts,
-          acknowledgeUrl: signedLinkUrl(deps.baseUrl, token),
-          tierLabel: repeat ? `${label}, paged again: still not acknowledged` : label,
-          escalated,
-        }),
-      timelineKind: escalated ? 'incident.escalated' : 'page.sent',
-      timelineText: escalated
-        ? `Not acknowledged in time: escalated to ${label} ${recipientWords({ address: recipient, ...who })} (tier ${tier}).`
-        : `Paged ${label} ${recipientWords({ address: recipient, ...who })}.`,
-      now: deps.now,
-    });
+          channel,
+          sequence,
+          person: {
+            id: who.personId ?? recipient,
+            name: person?.name ?? recipient,
+            address: recipient,
+            phone: person?.phone,
+          },
+          label: escalated ? `${label} (escalated)` : label,
+        });
+        continue;
+      }
+      const token = issueLink(keys, {
+        id: ulid(),
+        incidentId: incident.id,
+        key: incident.key,
+        action: 'acknowledge',
+        recipient,
+        ttlHours: deps.organisation.linkTtlHours,
+        now: deps.now(),
+      });
+      await sendOnce(deps, {
+        incidentId: incident.id,
+        incidentKey: incident.key,
+        kind: 'page',
+        // One page per round, tier and recipient: an escalation or a re-route is a new page, a retried step is not.
+        sequence,
+        recipients: [recipient],
+        message: (viewUrl) =>
+          pageEmail({
+            incident,
+            service,
+            viewUrl,
+            firingAlerts: alerts,
+            acknowledgeUrl: signedLinkUrl(deps.baseUrl, token),
+            tierLabel: repeat ? `${label}, paged again: still not acknowledged` : label,
+            escalated,
+          }),
+        timelineKind: escalated ? 'incident.escalated' : 'page.sent',
+        timelineText: escalated
+          ? `Not acknowledged in time: escalated to ${label} ${recipientWords({ address: recipient, ...who })} (tier ${tier}).`
+          : `Paged ${label} ${recipientWords({ address: recipient, ...who })}.`,
+        now: deps.now,
+      });
+    }
   }
+  const tierPage = {
+    tier: input.tier,
+    round,
+    recipients,
+    firedMinutes: mark,
+    ...(head.ackTaskToken ? { afterToken: head.ackTaskToken } : {}),
+  };
   const at = deps.now().toISOString();
   const pagedTo = [...new Set([...(head.pagedTo ?? []), ...to])];
   const moved = await deps.incidents.change(incident.id, {
-    set: { status: 'paged', pagedAt: at, pageTier: input.tier, pagedTo, updatedAt: at },
+    set: { status: 'paged', pagedAt: at, pageTier: input.tier, pagedTo, tierPage, updatedAt: at },
     statusIn: ['new'],
   });
   // Already paged (an escalation, or this move's reply was lost and its retry found it done): the entry for
@@ -145,7 +211,7 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number; ro
   const paged =
     moved ??
     (await deps.incidents.change(incident.id, {
-      set: { pageTier: input.tier, pagedTo },
+      set: { pageTier: input.tier, pagedTo, tierPage },
       statusIn: ['paged'],
     }));
   if (paged?.pagedAt) {

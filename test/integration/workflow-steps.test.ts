@@ -293,3 +293,111 @@ describe('paging whoever is on call', () => {
     expect((await incidentDetail(stores, second.key)).incident.pagedTo).toEqual(['alan.oncall@example.com']);
   });
 });
+
+describe("paging through a person's notification rules", () => {
+  const texts: { channel: 'sms' | 'voice'; to: string; body: string }[] = [];
+  const pager = {
+    sendText: async (to: string, body: string) => {
+      texts.push({ channel: 'sms', to, body });
+      return { messageId: `sms-${texts.length}` };
+    },
+    sendVoice: async (to: string, body: string) => {
+      texts.push({ channel: 'voice', to, body });
+      return { messageId: `voice-${texts.length}` };
+    },
+  };
+  const rulesOrganisation = {
+    ...organisation,
+    people: {
+      ada: {
+        name: 'Ada Lovelace',
+        email: 'ada.rules@example.com',
+        phone: '+447700900123',
+        timeZone: 'Europe/London',
+        notificationRules: [
+          { channel: 'email' as const, afterMinutes: 0 },
+          { channel: 'sms' as const, afterMinutes: 0 },
+          { channel: 'voice' as const, afterMinutes: 3 },
+        ],
+      },
+      bob: {
+        name: 'Bob Nophone',
+        email: 'bob.rules@example.com',
+        timeZone: 'UTC',
+        notificationRules: [{ channel: 'sms' as const, afterMinutes: 0 }],
+      },
+    },
+    services: {
+      ...organisation.services,
+      checkout: {
+        ...organisation.services.checkout,
+        incidentManagers: { primary: ['person:ada'], backup: ['person:bob'] },
+      },
+    },
+  } as typeof organisation;
+  const rulesDeps = (): StepDeps => ({
+    ...deps(),
+    organisation: rulesOrganisation,
+    pager,
+    pageCodes: stores.pageCodes,
+  });
+
+  it("mails and texts at once, calls after the rule's minutes, then waits the tier's timeout before escalating", async () => {
+    const incident = await openIncident('rules-group-1');
+    const first = await page(rulesDeps(), { ...incident, tier: 0 });
+    // The same tier again in 3 minutes (the wait runs out then), for the call.
+    expect(first).toMatchObject({ tier: 0, nextTier: 0, ackTimeoutSeconds: 180 });
+    expect(texts.filter((t) => t.to === '+447700900123').map((t) => t.channel)).toEqual(['sms']);
+    const sms = texts.find((t) => t.channel === 'sms')?.body ?? '';
+    expect(sms).toMatch(new RegExp(`^${incident.key} SEV\\d .*\\nReply ACK \\d{6}$`, 's'));
+    const code = /ACK (\d{6})/.exec(sms)?.[1] ?? '';
+    expect(await stores.pageCodes.get(code, new Date())).toMatchObject({
+      incidentId: incident.incidentId,
+      personId: 'ada',
+      phone: '+447700900123',
+      address: 'ada.rules@example.com',
+    });
+    expect(
+      (await mailsTo('ada.rules@example.com')).filter((m) => m.subject.startsWith(`${incident.key} `)),
+    ).toHaveLength(1);
+
+    // A retried step (no wait in between) texts nobody twice and does not call early.
+    expect(await page(rulesDeps(), { ...incident, tier: 0 })).toMatchObject({
+      nextTier: 0,
+      ackTimeoutSeconds: 180,
+    });
+    expect(texts.filter((t) => t.to === '+447700900123').map((t) => t.channel)).toEqual(['sms']);
+    // The acknowledgement wait keeps its token, and runs out 3 minutes later: the same tier again, for the call.
+    await stores.incidents.change(incident.incidentId, { set: { ackTaskToken: 'wait-token-1' } });
+    const second = await page(rulesDeps(), { ...incident, tier: 0 });
+    expect(texts.filter((t) => t.to === '+447700900123').map((t) => t.channel)).toEqual(['sms', 'voice']);
+    // The call reads the same code, digit by digit; the tier's own timeout starts after the last rule.
+    expect(texts.find((t) => t.channel === 'voice')?.body).toContain('the code is');
+    expect(second).toMatchObject({ tier: 0, nextTier: 1 });
+    expect(second.ackTimeoutSeconds).toBeGreaterThan(180);
+    // The detail never shows the page's state (it holds the wait's token).
+    expect((await incidentDetail(stores, incident.key)).incident).not.toHaveProperty('tierPage');
+
+    const detail = await incidentDetail(stores, incident.key);
+    const lines = detail.timeline.filter((e) => e.kind === 'page.sent').map((e) => e.text);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'Paged incident manager Ada Lovelace <ada.rules@example.com>.',
+        'Texted incident manager Ada Lovelace (+44********23).',
+        'Called incident manager Ada Lovelace (+44********23).',
+      ]),
+    );
+  });
+
+  it('records a text it cannot send (no phone number) and goes on to escalate when the time is up', async () => {
+    const incident = await openIncident('rules-group-2');
+    const before = texts.length;
+    const escalation = await page(rulesDeps(), { ...incident, tier: 1 });
+    expect(texts.length).toBe(before);
+    expect(escalation).toMatchObject({ tier: 1, nextTier: 2 });
+    const detail = await incidentDetail(stores, incident.key);
+    expect(detail.timeline.map((e) => e.text)).toContain(
+      'Could not text backup incident manager (escalated) Bob Nophone: Bob Nophone has no phone number.',
+    );
+  });
+});

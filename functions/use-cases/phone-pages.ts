@@ -1,0 +1,152 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import type { Severity } from '../core/config.ts';
+import { RetryableError } from '../core/errors.ts';
+import type { Incident } from '../core/incident.ts';
+import type { SigningKeys } from '../core/links.ts';
+import { ACK_CODE_DIGITS, PageRefusedError, smsPageText, voicePageText } from '../core/pages-sms.ts';
+import { redactPhone } from '../core/people.ts';
+import type { CommsStore, IncidentStore, PageCodeStore, PagerSender } from './ports.ts';
+import { SEND_LEASE_MS } from './send-once.ts';
+
+/**
+ * Pages by SMS and voice (End User Messaging SMS and Voice), once per page and channel on the same leased claim
+ * as the mail (`sendOnce`): a retried step texts nobody twice. Each page carries an acknowledgement code, kept
+ * with the incident, the person and the number (`PageCodeStore`), so a reply from that number acknowledges.
+ * A refusal for good (an opted-out number, a channel not configured) is recorded on the timeline and the page
+ * goes on: the tier escalates when its time is up, as for a page nobody answers.
+ */
+
+export interface PhoneOutbox {
+  comms: CommsStore;
+  incidents: Pick<IncidentStore, 'appendTimeline'>;
+  pager?: PagerSender | undefined;
+  pageCodes?: PageCodeStore | undefined;
+  signingKeys: () => Promise<SigningKeys>;
+  now: () => Date;
+}
+
+export interface PhonePage {
+  incident: Pick<Incident, 'id' | 'key' | 'severity' | 'summary'>;
+  channel: 'sms' | 'voice';
+  /** The page's sequence (the same as its mail's): one text and one call per page and person. */
+  sequence: number;
+  person: { id: string; name: string; address: string; phone?: string | undefined };
+  /** "incident manager", "backup incident manager (escalated)"... */
+  label: string;
+}
+
+/** How long a code's reply counts: the incident is usually over well before. */
+export const ACK_CODE_DAYS = 7;
+const ATTEMPTS = 5;
+
+/**
+ * The page's code: derived from the page with the link signing key (the same on a retry, unguessable without
+ * the key), drawn again while another page holds it. Kept once.
+ */
+export async function pageCodeFor(
+  outbox: Pick<PhoneOutbox, 'pageCodes' | 'signingKeys' | 'now'>,
+  page: Pick<PhonePage, 'incident' | 'sequence' | 'person'> & { phone: string },
+): Promise<string> {
+  if (!outbox.pageCodes) throw new Error('paging by phone needs the page codes store');
+  const keys = await outbox.signingKeys();
+  const secret = keys.keys[keys.activeKeyId] ?? '';
+  const now = outbox.now();
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const digest = createHmac('sha256', secret)
+      .update(`page-code|${page.incident.id}|${page.sequence}|${page.person.id}|${attempt}`)
+      .digest();
+    const code = String(digest.readUInt32BE(0) % 10 ** ACK_CODE_DIGITS).padStart(ACK_CODE_DIGITS, '0');
+    const kept = {
+      code,
+      incidentId: page.incident.id,
+      key: page.incident.key,
+      personId: page.person.id,
+      address: page.person.address,
+      phone: page.phone,
+      createdAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + ACK_CODE_DAYS * 86_400_000).toISOString(),
+    };
+    if (await outbox.pageCodes.create(kept)) return code;
+    const existing = await outbox.pageCodes.get(code, now);
+    // This page's own code, kept by an earlier attempt.
+    if (existing?.incidentId === kept.incidentId && existing.personId === kept.personId) return code;
+  }
+  throw new RetryableError(`no free acknowledgement code for ${page.incident.key} after ${ATTEMPTS} draws`);
+}
+
+/** Texts or calls one person once for this page; answers what happened (for the tier's notice of who was reached). */
+export async function phonePageOnce(
+  outbox: PhoneOutbox,
+  page: PhonePage,
+): Promise<'sent' | 'already-sent' | 'refused'> {
+  const { incident, channel, sequence, person } = page;
+  const kind = `page-${channel}`;
+  const now = outbox.now();
+  const owner = randomUUID();
+  const claim = await outbox.comms.claim(
+    {
+      incidentId: incident.id,
+      kind,
+      sequence,
+      status: 'sending',
+      recipients: [person.address],
+      subject: `${incident.key} ${channel} page`,
+      startedAt: now.toISOString(),
+    },
+    { owner, now, leaseMs: SEND_LEASE_MS },
+  );
+  if (claim.state === 'done' && claim.record.sentAt) return 'already-sent';
+  if (claim.state === 'held' || claim.state === 'done')
+    throw new RetryableError(`the ${kind} ${sequence} of ${incident.key} is being sent`);
+
+  const verb = channel === 'sms' ? 'Texted' : 'Called';
+  const record = async (messageId: string, text: string, data: Record<string, unknown>) => {
+    const at = outbox.now().toISOString();
+    await outbox.comms.complete(incident.id, kind, sequence, owner, messageId, at);
+    await outbox.incidents.appendTimeline({
+      incidentId: incident.id,
+      eventId: `comms-${kind}-${sequence}`,
+      at,
+      kind: 'page.sent',
+      actor: 'hotline',
+      text,
+      data: { channel, recipients: [person.address], ...data },
+    });
+  };
+  try {
+    if (!person.phone)
+      throw new PageRefusedError('invalid', 'NoPhoneNumber', `${person.name} has no phone number`);
+    if (!outbox.pager)
+      throw new PageRefusedError('not-permitted', 'NoPager', 'this function does not page by phone');
+    const code = await pageCodeFor(outbox, { incident, sequence, person, phone: person.phone });
+    const message = {
+      key: incident.key,
+      severity: incident.severity as Severity,
+      summary: incident.summary,
+      code,
+    };
+    const context = { incident: incident.key, channel };
+    const sent =
+      channel === 'sms'
+        ? await outbox.pager.sendText(person.phone, smsPageText(message), context)
+        : await outbox.pager.sendVoice(person.phone, voicePageText(message), context);
+    await record(sent.messageId, `${verb} ${page.label} ${person.name} (${redactPhone(person.phone)}).`, {
+      messageId: sent.messageId,
+    });
+    return 'sent';
+  } catch (error) {
+    if (error instanceof PageRefusedError) {
+      // For good: recorded once, not retried; the tier's timeout still escalates.
+      await record(
+        'refused',
+        `Could not ${channel === 'sms' ? 'text' : 'call'} ${page.label} ${person.name}${
+          person.phone ? ` (${redactPhone(person.phone)})` : ''
+        }: ${error.message}.`,
+        { refused: error.reason, detail: error.detail },
+      );
+      return 'refused';
+    }
+    await outbox.comms.release(incident.id, kind, sequence, owner).catch(() => undefined);
+    throw error;
+  }
+}
