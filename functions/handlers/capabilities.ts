@@ -110,7 +110,6 @@ export const functionDeclarations = {
       'table:index:gsi3',
       'table:write',
       'mail',
-      'pager',
       'links',
       'workflow:start',
       'workflow:callback',

@@ -693,8 +693,19 @@ export interface OutsideCost {
   source: string;
 }
 
-/** Costs outside the template; none today (paging adds its origination number here). */
-export const outsideCosts: OutsideCost[] = [];
+/**
+ * Costs outside the template. Paging by SMS and voice needs an origination identity the user leases and
+ * registers in their own account (README, "Paging by SMS and voice"); the stack only names it. Each text and
+ * call is billed per message or minute by destination country, on top of the incident cost above.
+ */
+export const outsideCosts: OutsideCost[] = [
+  {
+    item: 'SMS/voice origination number (only with `paging` configured)',
+    monthlyUsd: 2,
+    source:
+      "AWS End User Messaging pricing page, a US toll-free number; other countries and number types differ, and it was not fetched offline: a number's RequestPhoneNumber answer states its MonthlyLeasingPrice",
+  },
+];
 
 // ------------------------------------------------------------------------------------------- totals
 

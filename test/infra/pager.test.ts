@@ -2,28 +2,26 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Organisation } from '../../functions/core/config.ts';
 import { parseOrganisation } from '../../functions/core/config.ts';
 import { functionDeclarations } from '../../functions/handlers/capabilities.ts';
 import { buildApp } from '../../infra/build-app.ts';
 import { exampleOrganisation, logicalId } from './stack.ts';
 
-// The `pager` capability as the workflow side will declare it: each channel's send action only on its origination
-// identity and configuration set, every variable set (empty for a channel left out), and cdk-nag satisfied when an
-// identity is known to IAM only by a wildcard.
-
-type Mutable = { uses: readonly string[] };
-const workflowStep = functionDeclarations.WorkflowStep as unknown as Mutable;
-const declared = workflowStep.uses;
+// The `pager` capability as WorkflowStep declares it (its page step texts and calls): each channel's send action
+// only on its origination identity and configuration set, every variable set (empty for a channel left out), and
+// cdk-nag satisfied when an identity is known to IAM only by a wildcard.
 
 describe('the pager capability', () => {
   const dirs: string[] = [];
-  beforeEach(() => {
-    workflowStep.uses = [...declared, 'pager'];
+  it('is declared by the function that pages, and no other', () => {
+    const declaring = Object.entries(functionDeclarations)
+      .filter(([, d]) => (d.uses as readonly string[]).includes('pager'))
+      .map(([id]) => id);
+    expect(declaring).toEqual(['WorkflowStep']);
   });
   afterEach(() => {
-    workflowStep.uses = declared;
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 
