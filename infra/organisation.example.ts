@@ -67,13 +67,51 @@ export default defineOrganisation({
     firstCommsMinutes: 15,
   },
   statusPage: { title: 'Example Corp status' },
+  // SMS and voice pages go out from an origination identity you lease in AWS End User Messaging SMS and Voice
+  // (README, "Paging by SMS and voice"): put its phone number id here. Locally, any id works and every text and
+  // call shows in the messages viewer.
+  paging: {
+    sms: { originationIdentity: 'phone-0123456789abcdef0123456789abcdef' },
+    voice: { originationIdentity: 'phone-0123456789abcdef0123456789abcdef' },
+  },
   // People who can be paged, and on-call schedules of them (served by GET /schedules and `incident oncall`). A
   // service's incident managers and the IMOC may name them: `person:ada`, or `schedule:payments` for whoever is
   // on call in it when the page is sent.
   people: {
-    ada: { name: 'Ada Lovelace', email: 'ada@example.com', timeZone: 'Europe/London' },
-    grace: { name: 'Grace Hopper', email: 'grace@example.com', timeZone: 'America/New_York' },
-    alan: { name: 'Alan Turing', email: 'alan@example.com', timeZone: 'Europe/London' },
+    // Each person's rules: which channel, how many minutes after the page (nobody acknowledging). The tier's
+    // acknowledgement timeout starts once the last rule has fired. Without rules: a mail at once.
+    ada: {
+      name: 'Ada Lovelace',
+      email: 'ada@example.com',
+      phone: '+447700900123',
+      timeZone: 'Europe/London',
+      notificationRules: [
+        { channel: 'email', afterMinutes: 0 },
+        { channel: 'sms', afterMinutes: 0 },
+      ],
+    },
+    grace: {
+      name: 'Grace Hopper',
+      email: 'grace@example.com',
+      phone: '+12025550123',
+      timeZone: 'America/New_York',
+      notificationRules: [
+        { channel: 'email', afterMinutes: 0 },
+        { channel: 'sms', afterMinutes: 0 },
+        { channel: 'voice', afterMinutes: 3 },
+      ],
+    },
+    alan: {
+      name: 'Alan Turing',
+      email: 'alan@example.com',
+      phone: '+447700900456',
+      timeZone: 'Europe/London',
+      notificationRules: [
+        { channel: 'email', afterMinutes: 0 },
+        { channel: 'sms', afterMinutes: 0 },
+        { channel: 'voice', afterMinutes: 0 },
+      ],
+    },
   },
   schedules: {
     payments: {

@@ -483,10 +483,17 @@ describe('the journey with IAM enforced', () => {
 });
 
 describe('least privilege, measured on the journey', () => {
-  it('pages whoever is on call in a schedule (the example pages the SRE schedule for unassigned alerts)', async () => {
+  it('pages whoever is on call in a schedule by their rules: mail, SMS and a call (the SRE schedule, unassigned alerts)', async () => {
+    // Alan covers the SRE schedule for the next hour: his rules mail, text and call at once.
+    const cover = {
+      personId: 'alan',
+      start: new Date(Date.now() - 1_000).toISOString(),
+      end: new Date(Date.now() + 3_600_000).toISOString(),
+    };
+    expect((await api('POST', '/schedules/sre/overrides', cover)).status).toBe(201);
     const oncall = await api('GET', '/schedules/sre/oncall');
-    const personId = (oncall.body as { onCall: { person: { id: string } } }).onCall.person.id;
-    const address = `${personId}@example.com`;
+    expect((oncall.body as { onCall: { person: { id: string } } }).onCall.person.id).toBe('alan');
+    const address = 'alan@example.com';
     const declared = await api('POST', '/incidents', {
       summary: 'Unowned queue backing up',
       description: 'A queue no service claims is backing up.',
@@ -495,6 +502,16 @@ describe('least privilege, measured on the journey', () => {
     });
     const key = declared.body.key as string;
     await waitForMails('the page to the SRE on call', (m) => about(key, ' - Paged')(m) && to(address)(m));
+    await eventually(async () => {
+      const { messages } = (await (
+        await fetch(`${hotline.target.urls.aws}/_local/messages`, { headers: hotline.operator() })
+      ).json()) as { messages: { channel: string; to: string; body: string }[] };
+      // Nothing else pages Alan in this journey.
+      const mine = messages.filter((m) => m.to === '+447700900456');
+      return mine.some((m) => m.channel === 'sms') && mine.some((m) => m.channel === 'voice')
+        ? true
+        : undefined;
+    }, 'the text and the call to Alan');
   });
 
   it('denied no call of the journey', () => {

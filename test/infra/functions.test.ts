@@ -66,9 +66,7 @@ describe('functions', () => {
           ...new Set([
             ...grantsOf(id).table,
             ...(grantsOf(id).indexes.length > 0 ? ['dynamodb:Query'] : []),
-            // The pager's sends are granted on the configured origination identities: the example configures
-            // none, so none (test/infra/pager.test.ts grants them with a paging section).
-            ...grantsOf(id).calls.filter((call) => !call.startsWith('sms-voice:')),
+            ...grantsOf(id).calls,
             ...(asyncFunctions.includes(id) ? failureDestination : []),
           ]),
         ].sort(),
