@@ -99,4 +99,8 @@ export default defineOrganisation({
       },
     },
   },
+  // Texts come from this origination number (AWS End User Messaging SMS and Voice, set up outside the template;
+  // give its phone number id or ARN to grant exactly it). Replies to it with a page's code acknowledge: point its
+  // two-way SMS at the stack's TwoWaySmsTopicArn output (README).
+  paging: { sms: { originationIdentity: '+12065550100' } },
 });
