@@ -1,5 +1,6 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { Organisation } from '../functions/core/config.ts';
@@ -17,6 +18,7 @@ import { Mailer } from './constructs/mailer.ts';
 import { OperatorAlarms } from './constructs/operator-alarms.ts';
 import { Schedules } from './constructs/schedules.ts';
 import { type AlertSource, Credentials, pascalCase, type SecureParameter } from './constructs/secrets.ts';
+import { twoWaySmsTopic } from './constructs/two-way-sms.ts';
 
 /** Construct id of each function -> its handler file, kind and capabilities. The ids are the contract with the local target. */
 export const functionSpecs = functionDeclarations;
@@ -50,6 +52,7 @@ export class HotlineStack extends Stack {
   readonly mailer: Mailer;
   readonly alarms: OperatorAlarms;
   readonly schedules: Schedules;
+  readonly twoWaySmsTopic: sns.Topic;
 
   constructor(scope: Construct, id: string, props: HotlineStackProps) {
     super(scope, id, {
@@ -112,6 +115,9 @@ export class HotlineStack extends Stack {
       removalPolicy: logRemovalPolicy,
     });
 
+    // Replies to the pages' texts (two-way SMS), to SmsReplies (its `sms:replies` subscribes it).
+    this.twoWaySmsTopic = twoWaySmsTopic(this, this.alarms.topicKey);
+
     const publicBaseUrl = organisation.publicBaseUrl?.replace(/\/+$/, '') ?? this.incidentApi.endpoint;
     // Each function gets the environment and grants of the capabilities it declares, and nothing else.
     for (const id of functionIds) {
@@ -123,6 +129,7 @@ export class HotlineStack extends Stack {
         alertSourceCredentials: this.alertSourceCredentials,
         paging: organisation.paging,
         streamFailures: (fn) => this.alarms.streamFailureDestination(fn),
+        twoWaySmsTopic: this.twoWaySmsTopic,
         workflow: {
           stateMachine: this.stateMachine,
           arnByName: workflow.stateMachineArnByName,
@@ -146,6 +153,9 @@ export class HotlineStack extends Stack {
     this.alarms.notifyOnAsyncFailure(f.SweepUnstartedWorkflows, { retryAttempts: 0 });
     this.alarms.notifyOnAsyncFailure(f.SweepActionReminders, { retryAttempts: 0 });
     this.alarms.notifyOnAsyncFailure(f.SendSloReports);
+    // SNS invokes SmsReplies asynchronously: Lambda's two retries cover a transient failure (its claim on the
+    // reply's message id keeps a retry from acting twice), then the operators hear of the reply it dropped.
+    this.alarms.notifyOnAsyncFailure(f.SmsReplies);
 
     new CfnOutput(this, 'ApiUrl', {
       value: this.incidentApi.stage.url,
@@ -164,5 +174,10 @@ export class HotlineStack extends Stack {
       description: 'Keys that sign the links in mails (SecureString parameter)',
     });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    new CfnOutput(this, 'TwoWaySmsTopicArn', {
+      value: this.twoWaySmsTopic.topicArn,
+      description:
+        "Point the SMS origination number's two-way SMS at this topic: replies with a page's code acknowledge",
+    });
   }
 }

@@ -69,7 +69,8 @@ export default defineOrganisation({
   statusPage: { title: 'Example Corp status' },
   // SMS and voice pages go out from an origination identity you lease in AWS End User Messaging SMS and Voice
   // (README, "Paging by SMS and voice"): put its phone number id here. Locally, any id works and every text and
-  // call shows in the messages viewer.
+  // call shows in the messages viewer. Replies to it with a page's code acknowledge: point its two-way SMS at
+  // the stack's TwoWaySmsTopicArn output.
   paging: {
     sms: { originationIdentity: 'phone-0123456789abcdef0123456789abcdef' },
     voice: { originationIdentity: 'phone-0123456789abcdef0123456789abcdef' },

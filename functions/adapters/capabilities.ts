@@ -64,6 +64,17 @@ export const capabilities = {
       'PAGER_VOICE_ID',
     ],
   },
+  /**
+   * Subscribed to the two-way SMS topic (a Lambda subscription): replies to the origination number arrive as SNS
+   * notifications. TWO_WAY_SMS_TOPIC_ARN names the topic, so a notification from any other is ignored. No grant:
+   * SNS invokes the function through its resource policy, and the function calls nothing on the topic.
+   */
+  'sms:replies': { env: ['TWO_WAY_SMS_TOPIC_ARN'] },
+  /**
+   * `pager`'s text channel alone: sms-voice:SendTextMessage from the configured SMS origination identity through
+   * its configuration set, for a function that answers by text and never calls (the SMS replies).
+   */
+  'pager:text': { env: ['PAGER_SMS_ORIGINATION_IDENTITY', 'PAGER_SMS_CONFIGURATION_SET'] },
   /** Powertools Metrics' namespace: metrics go out as log lines (no grant). */
   metrics: { env: ['POWERTOOLS_METRICS_NAMESPACE'] },
 } as const satisfies Record<string, { env: readonly string[] }>;

@@ -188,3 +188,8 @@ export function smsVoicePager(
 
 /** Built once per execution environment, on first use (linkedTo keeps it), with its one client. */
 export const pagerPort = port('pager', () => smsVoicePager(createSmsVoiceClient()));
+
+/** The text channel alone (`pager:text`): answers by SMS from the same identity; no voice settings are bound. */
+export const textPagerPort = port('pager:text', () =>
+  smsVoicePager(createSmsVoiceClient(), { sms: pagerSettingsFromEnv().sms }),
+);

@@ -242,6 +242,15 @@ export const functionDeclarations = {
     memoryMb: 1769,
     timeoutSeconds: 300,
   },
+  // Replies to the pages' texts (the two-way SMS topic): a code from the paged number acknowledges its incident
+  // (read the code and the incident, change it, resume the wait) and is answered by SMS; the reply's message id
+  // is claimed (PutItem) and completed (UpdateItem) so a second delivery acts once. No DeleteItem: a claim left
+  // by a failed attempt lapses before Lambda's retry takes it over.
+  SmsReplies: {
+    handlerFile: 'sms-replies',
+    kind: 'workflow',
+    uses: ['table', 'table:get', 'table:write', 'workflow:callback', 'pager:text', 'sms:replies'],
+  },
 } as const satisfies Record<string, FunctionDeclaration>;
 
 export type FunctionId = keyof typeof functionDeclarations;

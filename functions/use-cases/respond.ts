@@ -57,7 +57,7 @@ export interface ResponseDeps {
 }
 
 export async function incidentOrThrow(
-  deps: ResponseDeps,
+  deps: Pick<ResponseDeps, 'incidents'>,
   ref: { key?: string; incidentId?: string },
 ): Promise<Incident> {
   const incident = ref.incidentId
@@ -74,6 +74,12 @@ export interface AcknowledgeResult {
   acknowledgedAt: string;
 }
 
+/** Where an acknowledgement came from (recorded on its timeline entry). */
+export type AcknowledgedVia = 'link' | 'api' | 'sms';
+
+/** What recording an acknowledgement needs: no mail (an SMS reply acknowledges without one). */
+export type AcknowledgeDeps = Pick<ResponseDeps, 'incidents' | 'workflow' | 'now'>;
+
 /**
  * The incident manager takes charge: the incident moves to fixing (once), the acknowledger becomes incident
  * manager unless one is named, and the waiting workflow resumes. A later acknowledgement changes nothing.
@@ -82,6 +88,36 @@ export async function acknowledge(
   deps: ResponseDeps,
   input: { key?: string; incidentId?: string; by: string; via: 'link' | 'api' },
 ): Promise<AcknowledgeResult> {
+  const { incident, current, result } = await recordAcknowledgement(deps, input);
+  const by = result.acknowledgedBy;
+  // Acknowledged through the API or the CLI (perhaps by an operator for them): the incident manager gets their
+  // responder link by mail, as the acknowledge link's page gives it to one who acknowledges from the mail.
+  const manager = current.roles?.incidentManager;
+  if (input.via === 'api' && isEmailAddress(manager))
+    await sendOnce(deps, {
+      incidentId: incident.id,
+      incidentKey: incident.key,
+      kind: 'role-named',
+      sequence: digestNumber(`${ROLE_WORDS.incidentManager}|${manager.toLowerCase()}|acknowledged`),
+      recipients: [manager],
+      responders: [manager],
+      message: (url) => roleNamedEmail({ incident: current, role: ROLE_WORDS.incidentManager, by, url }),
+      timelineKind: 'comms.sent',
+      timelineText: `Told ${manager} they are incident manager, with their responder link.`,
+      now: deps.now,
+    });
+  return result;
+}
+
+/**
+ * The acknowledgement itself, whichever way it came: the status change (once), its timeline entry and the
+ * workflow's resumption (both again on a repeat, to complete what a failed attempt left). `text` gives the
+ * timeline entry's words (an SMS reply names the person who sent it). A resolved incident is a ConflictError.
+ */
+export async function recordAcknowledgement(
+  deps: AcknowledgeDeps,
+  input: { key?: string; incidentId?: string; by: string; via: AcknowledgedVia; text?: string },
+): Promise<{ incident: Incident; current: Incident; result: AcknowledgeResult }> {
   const incident = await incidentOrThrow(deps, input);
   if (incident.status === 'resolved') throw new ConflictError(`${incident.key} is already resolved`);
   const at = deps.now().toISOString();
@@ -107,7 +143,7 @@ export async function acknowledge(
     at: acknowledgedAt,
     kind: 'incident.acknowledged',
     actor: by,
-    text: `${by} acknowledged and is in charge as incident manager. Status: → fixing.`,
+    text: input.text ?? `${by} acknowledged and is in charge as incident manager. Status: → fixing.`,
     data: { to: 'fixing', via: input.via },
   });
   // The token is written before the waiting step reads the incident, so one of the two always resumes it.
@@ -116,27 +152,15 @@ export async function acknowledge(
       current.ackTaskToken,
       acknowledgementResume('acknowledged', { acknowledgedBy: by, severity: current.severity }),
     );
-  // Acknowledged through the API or the CLI (perhaps by an operator for them): the incident manager gets their
-  // responder link by mail, as the acknowledge link's page gives it to one who acknowledges from the mail.
-  const manager = current.roles?.incidentManager;
-  if (input.via === 'api' && isEmailAddress(manager))
-    await sendOnce(deps, {
-      incidentId: incident.id,
-      incidentKey: incident.key,
-      kind: 'role-named',
-      sequence: digestNumber(`${ROLE_WORDS.incidentManager}|${manager.toLowerCase()}|acknowledged`),
-      recipients: [manager],
-      responders: [manager],
-      message: (url) => roleNamedEmail({ incident: current, role: ROLE_WORDS.incidentManager, by, url }),
-      timelineKind: 'comms.sent',
-      timelineText: `Told ${manager} they are incident manager, with their responder link.`,
-      now: deps.now,
-    });
   return {
-    key: incident.key,
-    outcome: updated ? 'acknowledged' : 'already-acknowledged',
-    acknowledgedBy: by,
-    acknowledgedAt,
+    incident,
+    current,
+    result: {
+      key: incident.key,
+      outcome: updated ? 'acknowledged' : 'already-acknowledged',
+      acknowledgedBy: by,
+      acknowledgedAt,
+    },
   };
 }
 

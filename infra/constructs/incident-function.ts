@@ -5,6 +5,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { type Capability, sourceCredentialEnv } from '../../functions/adapters/capabilities.ts';
@@ -69,6 +71,8 @@ export interface CapabilityResources {
   readonly alertSourceCredentials: Readonly<Record<string, SecureParameter>>;
   /** The organisation's `paging` section: what the `pager` capability may send from (absent: nothing). */
   readonly paging?: PagingConfig | undefined;
+  /** The topic two-way SMS publishes replies to (`sms:replies` subscribes the function to it). */
+  readonly twoWaySmsTopic?: sns.ITopic;
   /** Where a stream event source mapping (`reports:runs`) sends what it gave up on: the operators' topic. */
   readonly streamFailures?: (fn: lambda.Function) => lambda.IEventSourceDlq;
   readonly workflow: {
@@ -230,8 +234,10 @@ export class IncidentFunction extends nodejs.NodejsFunction {
         this.bindParameter(parameter, sourceCredentialEnv(source));
     }
     if (has('pager')) this.bindPager(resources.paging);
+    else if (has('pager:text')) this.bindPager(resources.paging, { textOnly: true });
     if (has('metrics')) this.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', metricsNamespace);
     if (has('reports:runs')) bindReportRuns(this, resources.table, resources.streamFailures?.(this));
+    if (has('sms:replies')) this.bindSmsReplies(resources.twoWaySmsTopic);
     return this;
   }
 
@@ -336,13 +342,13 @@ export class IncidentFunction extends nodejs.NodejsFunction {
    * given as a number, or a sender ID without its country, is known to IAM only by a wildcard (see
    * originationIdentityResource); the README recommends the id or the ARN.
    */
-  private bindPager(paging: PagingConfig | undefined): void {
+  private bindPager(paging: PagingConfig | undefined, options: { textOnly?: boolean } = {}): void {
     const stack = Stack.of(this);
     const arn = (resource: string) =>
       stack.formatArn({ service: 'sms-voice', resource, arnFormat: ArnFormat.NO_RESOURCE_NAME });
     const channels = [
       ['SMS', 'sms-voice:SendTextMessage', paging?.sms],
-      ['VOICE', 'sms-voice:SendVoiceMessage', paging?.voice],
+      ...(options.textOnly ? [] : ([['VOICE', 'sms-voice:SendVoiceMessage', paging?.voice]] as const)),
     ] as const;
     for (const [prefix, action, channel] of channels) {
       this.addEnvironment(`PAGER_${prefix}_ORIGINATION_IDENTITY`, channel?.originationIdentity ?? '');
@@ -372,7 +378,19 @@ export class IncidentFunction extends nodejs.NodejsFunction {
         });
       }
     }
-    this.addEnvironment('PAGER_VOICE_ID', paging?.voice?.voiceId ?? '');
+    if (!options.textOnly) this.addEnvironment('PAGER_VOICE_ID', paging?.voice?.voiceId ?? '');
+  }
+
+  /**
+   * TWO_WAY_SMS_TOPIC_ARN, and a Lambda subscription to that topic (SNS invokes the function asynchronously,
+   * allowed by the function's resource policy for that topic only). No grant to the role: the function calls
+   * nothing on the topic, and SNS decrypts what it delivers.
+   */
+  private bindSmsReplies(topic: sns.ITopic | undefined): void {
+    if (!topic)
+      throw new Error(`${this.node.id} answers SMS replies, but the stack has no two-way SMS topic`);
+    topic.addSubscription(new subscriptions.LambdaSubscription(this));
+    this.addEnvironment('TWO_WAY_SMS_TOPIC_ARN', topic.topicArn);
   }
 
   /** PUBLIC_BASE_URL, the origin of the links in mails and pages (the API's, unless the organisation names one). */

@@ -44,6 +44,8 @@ export interface OperatorAlarmsProps {
  */
 export class OperatorAlarms extends Construct {
   readonly topic: sns.Topic;
+  /** The topic's key (the two-way SMS topic is encrypted with it too: one key, one dollar a month). */
+  readonly topicKey: kms.Key;
   readonly alarms: cloudwatch.Alarm[] = [];
   private readonly destination: destinations.SnsDestination;
 
@@ -71,6 +73,7 @@ export class OperatorAlarms extends Construct {
       masterKey: key,
       enforceSSL: true,
     });
+    this.topicKey = key;
     for (const address of props.operators) {
       this.topic.addSubscription(new subscriptions.EmailSubscription(address));
     }

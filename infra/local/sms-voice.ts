@@ -328,8 +328,8 @@ export function smsVoiceOperations(
 // ------------------------------------------------------------------------------------------------ two-way SMS
 
 /**
- * The construct id of the SNS topic two-way SMS delivers inbound texts to. The stack has none yet: the workflow
- * side adds it (and its Lambda subscription); until then `POST /_local/sms/inbound` answers 404.
+ * The construct id of the SNS topic two-way SMS delivers inbound texts to (infra/constructs/two-way-sms.ts, whose
+ * Lambda subscriber is SmsReplies). A stack without it has `POST /_local/sms/inbound` answer 404.
  */
 export const TWO_WAY_SMS_TOPIC_ID = 'TwoWaySmsTopic';
 
@@ -412,7 +412,7 @@ export interface InboundDeps {
 }
 
 /**
- * The hook for the workflow side: publishes an inbound text to the two-way SMS topic, delivering the SNS
+ * Publishes an inbound text to the two-way SMS topic, delivering the SNS
  * notification to each of the topic's `lambda` subscriptions. Returns the functions it went to.
  */
 export async function publishInboundSms(

@@ -4,6 +4,8 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PageCodesRepository } from '../../functions/adapters/page-codes-repository.ts';
+import { Table } from '../../functions/adapters/table.ts';
 import { WAITS_PER_EXECUTION } from '../../functions/core/executions.ts';
 import { indexes, keys } from '../../functions/core/keys.ts';
 import { type Grant, PolicyEvaluator, withoutGrant } from '../../infra/local/iam/policy.ts';
@@ -19,7 +21,7 @@ import { exceptionFor } from './least-privilege-exceptions.ts';
  * alerts from every source, a page acknowledged from its mail, comms, a resolution, the postmortem edited and
  * sent for approval from its editor page, a change request and an approval from mail, publication, actions,
  * lists, the status page, the SLO report mailed, the schedules, an on-call override, a workflow started by the sweep, a failed
- * workflow. Then least privilege, measured: every grant of every function is used by a call of the journey (or
+ * workflow, an acknowledgement by SMS reply. Then least privilege, measured: every grant of every function is used by a call of the journey (or
  * listed with its reason in least-privilege-exceptions.ts), and removing any used grant denies a call the
  * journey made (the table is printed).
  */
@@ -479,6 +481,52 @@ describe('the journey with IAM enforced', () => {
     expect(during.body.onCall.person.id).toBe('grace');
     const removed = await api('DELETE', `/schedules/payments/overrides/${added.body.override.id}`);
     expect(removed.status).toBe(200);
+  });
+
+  it('acknowledges by SMS reply: the code from the paged number, through the two-way SMS topic, answered by SMS', async () => {
+    const declared = await api('POST', '/incidents', {
+      summary: 'Card payments failing',
+      description: 'About 30% of card payments fail at checkout.',
+      severity: 2,
+      service: 'checkout',
+    });
+    const key = declared.body.key as string;
+    await waitingOn(key, 'ackTaskToken');
+    const id = (await detail(key)).incident.id as string;
+    // The page step keeps a code per person it texts; here it is written as that step writes it.
+    const phone = '+447700900123';
+    await new PageCodesRepository(new Table(adminDb(), hotline.target.tables[0] ?? '')).create({
+      code: '135790',
+      incidentId: id,
+      key,
+      personId: 'ada',
+      address: 'ada@example.com',
+      phone,
+      createdAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const inbound = await fetch(`${hotline.target.urls.aws}/_local/sms/inbound`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${hotline.target.operatorToken}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ from: phone, to: '+12065550100', body: 'ACK 135790' }),
+    });
+    expect(inbound.status).toBe(202);
+    await eventually(
+      async () => ((await detail(key)).incident.status === 'fixing' ? true : undefined),
+      `${key} acknowledged by SMS`,
+    );
+    await eventually(async () => {
+      const response = await fetch(`${hotline.target.urls.aws}/_local/messages`, {
+        headers: { authorization: `Bearer ${hotline.target.operatorToken}` },
+      });
+      const { messages } = (await response.json()) as { messages: { to: string; body: string }[] };
+      return messages.some((m) => m.to === phone && m.body.startsWith(`${key} acknowledged`))
+        ? true
+        : undefined;
+    }, 'the answer by SMS');
   });
 });
 

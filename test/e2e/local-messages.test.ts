@@ -5,7 +5,7 @@ import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
 /**
  * Paging locally, on the real stack's local target: End User Messaging SMS and Voice answers on the AWS endpoint,
  * every message is listed at `GET /_local/messages` (administrator) and shown beside the mail viewer, and
- * `POST /_local/sms/inbound` says plainly that the stack has no two-way SMS topic yet.
+ * `POST /_local/sms/inbound` reaches the stack's two-way SMS topic (acknowledging: sms-acknowledge.test.ts).
  */
 
 let hotline: HotlineTarget;
@@ -72,12 +72,17 @@ describe('texts and voice messages on the local target', () => {
     expect((await fetch(`${hotline.target.urls.ses}/store`)).status).toBe(200);
   });
 
-  it('answers /_local/sms/inbound with 404 while the stack has no two-way SMS topic, and checks the body first', async () => {
+  it("delivers /_local/sms/inbound to the two-way SMS topic's subscriber, and checks the body first", async () => {
     const text = { from: '+447700900123', to: '+12065550100', body: 'ACK 123456' };
-    const missing = await call('POST', '/_local/sms/inbound', text);
-    expect(missing.status).toBe(404);
-    expect(missing.body.error).toMatchObject({ code: 'NoTwoWaySmsTopic' });
-    expect(missing.body.error.message).toContain('TwoWaySmsTopic');
+    const delivered = await call('POST', '/_local/sms/inbound', text);
+    expect(delivered.status).toBe(202);
+    expect(delivered.body.topicArn).toMatch(/:TwoWaySmsTopic$/);
+    expect(delivered.body.deliveredTo).toEqual([hotline.target.functions.find('SmsReplies')?.arn]);
+    expect(delivered.body.published).toMatchObject({
+      originationNumber: text.from,
+      destinationNumber: text.to,
+      messageBody: text.body,
+    });
     const bad = await call('POST', '/_local/sms/inbound', { ...text, from: '07700900123' });
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toContain('"from"');

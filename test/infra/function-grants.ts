@@ -30,6 +30,9 @@ const actionsOf: Record<Capability, { table?: string[]; index?: string; calls?: 
   metrics: {},
   // Both channels, when the organisation configures both (each only on its identity and configuration set).
   pager: { calls: ['sms-voice:SendTextMessage', 'sms-voice:SendVoiceMessage'] },
+  'pager:text': { calls: ['sms-voice:SendTextMessage'] },
+  // SNS invokes the function (its resource policy); the function calls nothing on the topic.
+  'sms:replies': {},
   // Lambda's poller reads the table's stream with the function's role (event source mapping).
   'reports:runs': {
     calls: [

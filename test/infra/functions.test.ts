@@ -54,6 +54,7 @@ describe('functions', () => {
     'SweepUnstartedWorkflows',
     'SweepActionReminders',
     'SendSloReports',
+    'SmsReplies',
   ];
   const failureDestination = ['kms:Decrypt', 'kms:GenerateDataKey*', 'sns:Publish'];
 

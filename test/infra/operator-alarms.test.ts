@@ -121,9 +121,16 @@ describe('operator alarms', () => {
           [s.Resource].flat().map(idOfFunctionRef),
         ),
       );
-    const asyncFunctions = new Set([...scheduled, ...invokedByFunctions].filter((id) => id !== undefined));
+    // SNS invokes its Lambda subscribers asynchronously too (the two-way SMS topic's).
+    const subscribed = Object.values(template.findResources('AWS::SNS::Subscription'))
+      .filter((s) => (s as Resource).Properties.Protocol === 'lambda')
+      .map((s) => idOfFunctionRef((s as Resource).Properties.Endpoint));
+    const asyncFunctions = new Set(
+      [...scheduled, ...invokedByFunctions, ...subscribed].filter((id) => id !== undefined),
+    );
     expect([...asyncFunctions].sort()).toEqual([
       'SendSloReports',
+      'SmsReplies',
       'SweepActionReminders',
       'SweepUnstartedWorkflows',
     ]);
@@ -170,6 +177,7 @@ describe('operator alarms', () => {
       SweepUnstartedWorkflows: 0,
       SweepActionReminders: 0,
       SendSloReports: undefined,
+      SmsReplies: undefined,
     });
   });
 
@@ -193,6 +201,7 @@ describe('operator alarms', () => {
     expect(publishers.sort()).toEqual([
       'RunSloReport',
       'SendSloReports',
+      'SmsReplies',
       'SweepActionReminders',
       'SweepUnstartedWorkflows',
     ]);

@@ -73,17 +73,26 @@ describe('the pager capability', () => {
       PAGER_VOICE_CONFIGURATION_SET: '',
       PAGER_VOICE_ID: 'MATTHEW',
     });
-    // Nobody else may page.
-    for (const id of Object.keys(built.stack.functions).filter((f) => f !== 'WorkflowStep'))
+    // SmsReplies answers by text only (`pager:text`), from the same identity; nobody else may page.
+    const answers = statementsOf(template, 'SmsReplies');
+    expect(answers.map((s) => s.Action)).toEqual(['sms-voice:SendTextMessage']);
+    expect(JSON.stringify(answers)).toContain(':phone-number/phone-0123456789abcdef0123456789abcdef');
+    const smsReplies =
+      template.findResources('AWS::Lambda::Function')[logicalId(built.stack.functions.SmsReplies)];
+    expect(
+      Object.keys(smsReplies?.Properties.Environment.Variables).filter((v) => v.startsWith('PAGER_')),
+    ).toEqual(['PAGER_SMS_ORIGINATION_IDENTITY', 'PAGER_SMS_CONFIGURATION_SET']);
+    for (const id of Object.keys(built.stack.functions).filter(
+      (f) => !['WorkflowStep', 'SmsReplies'].includes(f),
+    ))
       expect(statementsOf(template, id), id).toEqual([]);
   });
 
   it('grants nothing, and sets empty variables, without a paging section', async () => {
-    // The example pages by SMS and voice: without its paging section.
-    const { paging: _, ...withoutPaging } = await exampleOrganisation();
-    built = build(parseOrganisation(withoutPaging));
+    built = build(await withPaging(undefined));
     const template = Template.fromStack(built.stack);
     expect(statementsOf(template, 'WorkflowStep')).toEqual([]);
+    expect(statementsOf(template, 'SmsReplies')).toEqual([]);
     const fn = template.findResources('AWS::Lambda::Function')[logicalId(built.stack.functions.WorkflowStep)];
     expect(fn?.Properties.Environment.Variables.PAGER_SMS_ORIGINATION_IDENTITY).toBe('');
   });
