@@ -15,6 +15,8 @@ import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
  */
 
 const ORIGINATION = '+12065550100';
+/** The example's origination identity (its phone number id): the answer's `from` as the emulator records it. */
+const IDENTITY = 'phone-0123456789abcdef0123456789abcdef';
 const ADA_PHONE = '+447700900123';
 
 let hotline: HotlineTarget;
@@ -112,7 +114,7 @@ describe('acknowledging by SMS reply on the local target', () => {
     expect(answer).toEqual([
       expect.objectContaining({
         to: ADA_PHONE,
-        from: ORIGINATION,
+        from: IDENTITY,
         body: expect.stringMatching(new RegExp(`^${key} acknowledged by you at .* Europe/London\\.$`)),
       }),
     ]);
