@@ -536,26 +536,20 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
 
 /** The viewer's page: every text and voice message, newest first, escaped by the html tag. */
 export function renderMessagesPage(messages: readonly LocalMessage[]): string {
-  const rows = [...messages].reverse().map(
-    (m) => html`<tr>
-<td>${m.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</td>
-<td>${m.channel === 'sms' ? 'SMS' : `Voice (${m.voiceId ?? 'MATTHEW'})`}</td>
-<td>${m.to}</td>
-<td>${m.from}</td>
-<td><pre>${m.body}</pre></td>
-</tr>`,
+  // One list of facts per message (the page style's <dl>: two columns, one on a phone), not a table that a
+  // phone's width cannot hold.
+  const items = [...messages].reverse().map(
+    (m) => html`<dl>
+<dt>${m.channel === 'sms' ? 'SMS' : `Voice (${m.voiceId ?? 'MATTHEW'})`}</dt><dd>${m.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</dd>
+<dt>To</dt><dd>${m.to}</dd>
+<dt>From</dt><dd>${m.from}</dd>
+<dt>Message</dt><dd class="pre">${m.body}</dd>
+</dl>`,
   );
   const content = joinHtml([
     html`<h1>Texts and voice messages</h1>`,
     html`<p>Every SMS and voice message the functions sent through the local target, newest first (${messages.length}). As JSON: <code>GET /_local/messages</code> on the local AWS endpoint.</p>`,
-    messages.length === 0
-      ? html`<p>Nothing sent yet.</p>`
-      : html`<table>
-<thead><tr><th>At (UTC)</th><th>Channel</th><th>To</th><th>From</th><th>Message</th></tr></thead>
-<tbody>
-${rows}
-</tbody>
-</table>`,
+    messages.length === 0 ? html`<p>Nothing sent yet.</p>` : joinHtml(items, html`\n`),
   ]);
   return pageShell('plain', 'Texts and voice messages', content, { wide: true });
 }

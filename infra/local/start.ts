@@ -90,14 +90,21 @@ async function main(): Promise<void> {
   // A fresh assembly each start: CDK never removes the bundles of earlier builds.
   rmSync(outdir, { recursive: true, force: true });
   const assemblyDir = await synthesize({ outdir, organisation, quiet: !loud });
+  // While starting, the functions that run are the template's custom resources (the credentials): their log
+  // lines (`[Function] {json}`) are for --verbose; from the banner on, every function's lines are printed.
+  let starting = !loud;
   const target = await startLocalTarget({
     assemblyDir,
     stackName: 'Hotline',
     dataDir,
     host,
     ports: chosen,
+    log: (line) => {
+      if (!(starting && /^\[[A-Za-z0-9]+\] \{/.test(line))) console.log(line);
+    },
     ...(waitScale !== undefined ? { waitScale } : {}),
   });
+  starting = false;
   printBanner(target, organisation, waitScale);
   handleSignals(target);
 }
