@@ -97,9 +97,17 @@ export interface LoopPlan {
   since: string;
 }
 
+/**
+ * The timeout of a wait whose own step resumes it at once (the incident was resolved or acknowledged meanwhile):
+ * only a fallback should the resume fail, and long enough that a cold function resumes the wait before it runs
+ * out (a second was not: the timeout ran the step again, and again).
+ */
+export const RESUMED_WAIT_FALLBACK_SECONDS = 60;
+
 /** How long the comms loop waits: until the next update is due, or a long idle wait without a cadence. */
 export function planLoop(now: Date, incident: Incident, event: LoopPlan['event']): LoopPlan {
-  if (incident.status === 'resolved') return { event: 'resolved', waitSeconds: 1, since: now.toISOString() };
+  if (incident.status === 'resolved')
+    return { event: 'resolved', waitSeconds: RESUMED_WAIT_FALLBACK_SECONDS, since: now.toISOString() };
   const due = incident.nextUpdateDue ? Date.parse(incident.nextUpdateDue) : undefined;
   const waitSeconds =
     due === undefined ? IDLE_WAIT_SECONDS : Math.max(1, Math.ceil((due - now.getTime()) / 1000));

@@ -37,6 +37,7 @@ import {
   overdueRecheckSeconds,
   pageRecipients,
   planLoop,
+  RESUMED_WAIT_FALLBACK_SECONDS,
   type ResponseRoute,
   responseLinks,
   routeFor,
@@ -595,7 +596,7 @@ function plan(round: number, remindAt: Date, now: Date, skipped: boolean): TeamP
   return {
     round,
     remindAt: remindAt.toISOString(),
-    waitSeconds: skipped ? 1 : secondsUntil(remindAt, now),
+    waitSeconds: skipped ? RESUMED_WAIT_FALLBACK_SECONDS : secondsUntil(remindAt, now),
     ...(skipped ? { skipped: true } : {}),
   };
 }

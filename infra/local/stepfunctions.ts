@@ -688,24 +688,42 @@ export class StepFunctionsService {
     const heartbeatMs = heartbeatSeconds !== undefined ? heartbeatSeconds * 1000 * scale : undefined;
     const cleanups: Array<() => void> = [];
     let timer: NodeJS.Timeout | undefined;
+    // With the waits scaled down, a callback wait's timeout counts from when its Lambda has run, not from when
+    // it was invoked: a wait of a second on AWS (ample for the function to resume it) would otherwise run out
+    // before the function does, and a step that resumes its own wait would loop until the history ran out.
+    let invoked: Promise<unknown> | undefined;
+    const onInvoked = waitsForToken && scale < 1 ? (p: Promise<unknown>) => (invoked = p) : undefined;
     try {
-      const work = this.dispatch(task, input, record, signal, heartbeatMs, cleanups).then((output) => {
-        if (Buffer.byteLength(JSON.stringify(output ?? null)) > PAYLOAD_LIMIT_BYTES) {
-          throw new StatesError(
-            'States.DataLimitExceeded',
-            `The output of state ${task.stateName} is larger than ${PAYLOAD_LIMIT_BYTES} bytes`,
-            { fatal: true },
-          );
-        }
-        return output;
-      });
+      const work = this.dispatch(task, input, record, signal, heartbeatMs, cleanups, onInvoked).then(
+        (output) => {
+          if (Buffer.byteLength(JSON.stringify(output ?? null)) > PAYLOAD_LIMIT_BYTES) {
+            throw new StatesError(
+              'States.DataLimitExceeded',
+              `The output of state ${task.stateName} is larger than ${PAYLOAD_LIMIT_BYTES} bytes`,
+              { fatal: true },
+            );
+          }
+          return output;
+        },
+      );
       if (timeoutMs === undefined) return await work;
+      let ended = false;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new StatesError('States.Timeout', `State ${task.stateName} timed out`)),
-          Math.min(timeoutMs, MAX_TIMER_MS),
-        );
+        const arm = () => {
+          if (ended) return;
+          timer = setTimeout(
+            () => reject(new StatesError('States.Timeout', `State ${task.stateName} timed out`)),
+            Math.min(timeoutMs, MAX_TIMER_MS),
+          );
+        };
+        if (invoked) void invoked.then(arm, arm);
+        else arm();
       });
+      work
+        .finally(() => {
+          ended = true;
+        })
+        .catch(() => undefined);
       return await Promise.race([work, timeout]);
     } finally {
       clearTimeout(timer);
@@ -720,6 +738,7 @@ export class StepFunctionsService {
     signal: AbortSignal,
     heartbeatMs: number | undefined,
     cleanups: Array<() => void>,
+    onInvoked?: (invocation: Promise<unknown>) => void,
   ): Promise<Json> {
     if (LAMBDA_ARN.test(task.resource))
       return this.invokeLambda(record, task.stateName, task.resource, input);
@@ -773,6 +792,7 @@ export class StepFunctionsService {
         parameters.FunctionName,
         parameters.Payload ?? null,
       );
+      onInvoked?.(invocation);
       if (parameters.InvocationType === 'Event') {
         invocation.catch((error: Error) =>
           this.log(`[sfn] ${record.name} state ${task.stateName}: async invoke failed: ${error.message}`),

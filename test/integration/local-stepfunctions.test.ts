@@ -473,6 +473,46 @@ describe('local Step Functions, Secrets Manager and Parameter Store endpoint', (
     }
   });
 
+  it('with the waits scaled, counts a token wait from when its function has run (the function may resume it)', async () => {
+    const ownResume: LocalStateMachine = {
+      logicalId: 'OwnResume',
+      name: 'OwnResume',
+      arn: `${machineArn.replace(':Flow', ':OwnResume')}`,
+      roleArn: '',
+      definition: {
+        StartAt: 'Ack',
+        States: {
+          Ack: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+            Parameters: { FunctionName: fn('Notify'), Payload: { 'token.$': '$$.Task.Token' } },
+            // A second on AWS, a tenth of a millisecond scaled: far less than the function takes.
+            TimeoutSeconds: 1,
+            End: true,
+          },
+        },
+      },
+    };
+    let service: StepFunctionsService | undefined;
+    const slow = {
+      find: (arn: string) => ({ arn }),
+      invoke: async (_arn: string, event: Record<string, unknown>) => {
+        await new Promise((r) => setTimeout(r, 50));
+        service?.sendTaskSuccess(String(event.token), '{"resumed":true}');
+        return {};
+      },
+    } as unknown as LambdaRuntime;
+    service = new StepFunctionsService([ownResume], slow, mkdtempSync(join(dir, 'own-')), () => undefined, {
+      waitScale: 0.0001,
+    });
+    try {
+      const run = service.startExecution({ stateMachineArn: ownResume.arn, input: '{}' });
+      expect(await service.waitForExecution(run.executionArn)).toMatchObject({ status: 'SUCCEEDED' });
+    } finally {
+      await service.stop();
+    }
+  });
+
   it('persists the execution registry in the data folder', async () => {
     const done = await start('persisted-done', { pause: 0 });
     await sfnService.waitForExecution(done.executionArn ?? '');

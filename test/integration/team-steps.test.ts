@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sesMailer } from '../../functions/adapters/mailer.ts';
 import { dynamoStores } from '../../functions/adapters/stores.ts';
 import { verifyLink } from '../../functions/core/links.ts';
+import { RESUMED_WAIT_FALLBACK_SECONDS } from '../../functions/core/response.ts';
 import type { ResumeOutput } from '../../functions/core/workflow-resume.ts';
 import { declareIncident } from '../../functions/use-cases/declare-incident.ts';
 import type { Mailer, Stores } from '../../functions/use-cases/ports.ts';
@@ -179,7 +180,7 @@ describe('a sev 3 passed to its owner team', () => {
     await stores.incidents.change(incident.incidentId, { set: { severity: 2 } });
     expect(await notifyTeam(deps(FRIDAY_EVENING), { ...incident, round: 0 })).toMatchObject({
       skipped: true,
-      waitSeconds: 1,
+      waitSeconds: RESUMED_WAIT_FALLBACK_SECONDS,
     });
     await stores.incidents.change(incident.incidentId, { set: { severity: 3, status: 'fixing' } });
     expect(
