@@ -34,6 +34,8 @@ export default defineOrganisation({
       availabilityObjective: 99.9,
       followUpCadenceMinutes: { 1: 30, 2: 60, 3: null },
       acknowledgeTimeoutMinutes: { 1: 5, 2: 15, 3: 60 },
+      // Alerts that all clear before anyone acknowledges: resolved as cleared after this long.
+      clearedGraceMinutes: { 1: 15, 2: 15, 3: 60 },
     },
     unknown: {
       name: 'Unassigned',

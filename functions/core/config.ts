@@ -84,6 +84,11 @@ export const serviceSchema = z.object({
   actionSloWeeks: z.union([z.literal(4), z.literal(8)]).default(8),
   followUpCadenceMinutes: cadence.default({ 1: 30, 2: 60, 3: null }),
   acknowledgeTimeoutMinutes: cadence.default({ 1: 5, 2: 15, 3: 60 }),
+  /**
+   * After every alert of an unacknowledged incident cleared, how long before the workflow resolves it as
+   * `cleared-before-acknowledgement` (null: it stops escalating and waits for a person).
+   */
+  clearedGraceMinutes: cadence.default({ 1: 15, 2: 15, 3: 60 }),
   products: z.array(z.string().min(1)).default([]),
   /** The department the service belongs to (one of `departments`): its managers get the department's report. */
   department: z.string().min(1).optional(),

@@ -136,6 +136,13 @@ export interface Incident {
     /** The acknowledgement wait's token when it was paged: a new one means its wait ran (and ran out) since. */
     afterToken?: string;
   };
+  /**
+   * When every alert of the unacknowledged incident had cleared (absent while one fires, and once acknowledged):
+   * the escalation stops and, after the service's grace, the workflow resolves it as `cleared-before-acknowledgement`.
+   */
+  alertsClearedAt?: string;
+  /** When an alert fired again within that grace: the escalation went on where it stopped, as a new round. */
+  alertsRefiredAt?: string;
   /** Sev 3: when its owner team was first told (it is not paged), and when it is reminded next if unacknowledged. */
   teamNotifiedAt?: string;
   teamReminderDue?: string;
@@ -169,8 +176,13 @@ export interface Incident {
   measuresCorrectedAt?: string;
   /** The workflow's current task tokens (server side only: never in links, mails or API responses). */
   ackTaskToken?: string;
-  /** Whose acknowledgement `ackTaskToken` waits for: the paged incident manager's, or a sev 3 team's. */
-  ackWait?: 'incidentManager' | 'team';
+  /**
+   * Whose acknowledgement `ackTaskToken` waits for: the paged incident manager's, a sev 3 team's, or anyone's
+   * during the grace after every alert cleared (`cleared`).
+   */
+  ackWait?: 'incidentManager' | 'team' | 'cleared';
+  /** Whether the waiting execution's definition handles alerts that clear before anyone acknowledges. */
+  ackWaitClears?: boolean;
   loopTaskToken?: string;
   /** The execution whose waits are counted, and how many it has made (core/executions.ts). */
   waitsExecution?: string;
@@ -184,6 +196,7 @@ export const privateIncidentFields = [
   'tierPage',
   'loopTaskToken',
   'ackWait',
+  'ackWaitClears',
   'waitsExecution',
   'waitsCount',
 ] as const;

@@ -121,6 +121,22 @@ export function smsPageText(page: SmsPage): string {
   return frame(cut === '' ? '' : `${cut}${ELLIPSIS}`);
 }
 
+/**
+ * The text that follows a page whose alerts all cleared before anyone acknowledged: one GSM-7 segment, ours only
+ * (no user text). `resolvesAt` is when it resolves as cleared (HH:MM UTC), absent when a person resolves it.
+ */
+export function smsClearedText(notice: {
+  key: string;
+  severity: Severity;
+  resolvesAt?: string | undefined;
+}): string {
+  const head = `${stripControl(notice.key)} SEV${notice.severity} alerts cleared before anyone acknowledged. Escalation stopped.`;
+  const at = notice.resolvesAt ? /T(\d\d:\d\d)/.exec(notice.resolvesAt)?.[1] : undefined;
+  return at
+    ? `${head} Resolves as cleared at ${at} UTC unless acknowledged.`
+    : `${head} A person resolves it.`;
+}
+
 const SEVERITY_WORDS: Record<Severity, string> = { 1: 'one', 2: 'two', 3: 'three' };
 const DIGIT_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
 

@@ -7,6 +7,34 @@ export function cadenceMinutes(service: Service, severity: Severity): number | u
 }
 
 /** How long a page waits for an acknowledgement before escalating. */
+/** The grace after every alert cleared before the incident resolves as cleared; undefined: a person resolves it. */
+export function clearedGraceSeconds(service: Service, severity: Severity): number | undefined {
+  const minutes = service.clearedGraceMinutes?.[severity];
+  return minutes == null ? undefined : minutes * 60;
+}
+
+/** Whether nobody has acknowledged the incident yet (it is new, or paged): what the cleared-alerts rules apply to. */
+export function isUnacknowledged(incident: Pick<Incident, 'status'>): boolean {
+  return incident.status === 'new' || incident.status === 'paged';
+}
+
+/**
+ * The wait after every alert cleared: until the grace ends (counted from when they cleared, so a step that runs
+ * again, or a new execution, waits what is left), or a long idle wait when the service resolves none itself.
+ */
+export function clearedPlan(
+  clearedAt: string,
+  graceSeconds: number | undefined,
+  now: Date,
+): { waitSeconds: number; resolvesAt?: string } {
+  if (graceSeconds === undefined) return { waitSeconds: IDLE_WAIT_SECONDS };
+  const resolvesAt = new Date(Date.parse(clearedAt) + graceSeconds * 1000);
+  return {
+    waitSeconds: Math.max(1, Math.ceil((resolvesAt.getTime() - now.getTime()) / 1000)),
+    resolvesAt: resolvesAt.toISOString(),
+  };
+}
+
 export function acknowledgeTimeoutSeconds(service: Service, severity: Severity): number {
   const minutes = service.acknowledgeTimeoutMinutes[severity] ?? 15;
   return Math.max(60, minutes * 60);

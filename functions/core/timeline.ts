@@ -7,6 +7,8 @@ export type TimelineKind =
   | 'incident.declared'
   | 'incident.recurrence'
   | 'alerts.all-resolved'
+  | 'alerts.cleared'
+  | 'alerts.refired'
   | 'incident.acknowledged'
   | 'incident.escalated'
   | 'response.started'

@@ -52,8 +52,13 @@ export const stepInputs = {
     token,
     ...execution,
     // Absent in executions of a definition from before the sev 3 route.
-    wait: z.optional(z.enum(['incidentManager', 'team'])),
+    wait: z.optional(z.enum(['incidentManager', 'team', 'cleared'])),
+    // Present from the definition that handles alerts clearing before anyone acknowledges.
+    clears: z.optional(z.boolean()),
   }),
+  alertsCleared: z.object({ step: step('alertsCleared'), ...ids }),
+  resolveCleared: z.object({ step: step('resolveCleared'), ...ids }),
+  resumeEscalation: z.object({ step: step('resumeEscalation'), ...ids }),
   notifyTeam: z.object({ step: step('notifyTeam'), ...ids, round: count }),
   remindTeam: z.object({ step: step('remindTeam'), ...ids, round: count, remindAt: isoTime }),
   startResponse: z.object({ step: step('startResponse'), ...ids }),
@@ -106,14 +111,16 @@ export const resumePoint = z.discriminatedUnion('at', [
 ]);
 export type ResumePoint = z.infer<typeof resumePoint>;
 
+const routePlan = z.object({
+  nextTier: count,
+  round: count,
+  route: z.enum(['page', 'team']),
+  severity: z.number(),
+});
+
 /** What each step answers. */
 export const stepOutputs = {
-  route: z.object({
-    nextTier: count,
-    round: count,
-    route: z.enum(['page', 'team']),
-    severity: z.number(),
-  }),
+  route: routePlan,
   page: z.object({
     tier: count,
     nextTier: count,
@@ -123,6 +130,10 @@ export const stepOutputs = {
     skipped: z.optional(z.boolean()),
   }),
   waitForAcknowledgement: waiting,
+  alertsCleared: z.object({ waitSeconds: seconds, resolvesAt: z.optional(isoTime) }),
+  // What AcknowledgementOutcome reads, as a resume of the wait would have given it.
+  resolveCleared: resumeContracts().ack,
+  resumeEscalation: routePlan,
   notifyTeam: teamPlan,
   remindTeam: teamPlan,
   startResponse: loopPlan,

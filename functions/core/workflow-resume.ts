@@ -27,9 +27,22 @@ export type ResumeTarget = 'acknowledgement' | 'loop' | 'review';
 /** WaitForAcknowledgement and WaitForTeamAcknowledgement -> `$.ack` (AcknowledgementOutcome reads `event`). */
 export type AcknowledgementResume =
   | { event: 'acknowledged'; by: string }
-  | { event: 'resolved' | 'raised' | 'lowered' | 'continue'; severity: Severity };
-/** `continue`: the execution has waited enough and hands the incident over to a new one (core/executions.ts). */
-export const acknowledgementEvents = ['acknowledged', 'resolved', 'raised', 'lowered', 'continue'] as const;
+  | { event: 'resolved' | 'raised' | 'lowered' | 'continue' | 'cleared' | 'refired'; severity: Severity };
+/**
+ * `continue`: the execution has waited enough and hands the incident over to a new one (core/executions.ts).
+ * `cleared`: every alert cleared before anyone acknowledged (the escalation stops for a grace); `refired`: one
+ * fired again within the grace (the escalation goes on where it stopped). Only waits whose definition handles
+ * them (`clears` in their input) are resumed with those two.
+ */
+export const acknowledgementEvents = [
+  'acknowledged',
+  'resolved',
+  'raised',
+  'lowered',
+  'continue',
+  'cleared',
+  'refired',
+] as const;
 export type AcknowledgementEvent = (typeof acknowledgementEvents)[number];
 
 export function acknowledgementResume(

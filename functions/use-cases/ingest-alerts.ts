@@ -13,9 +13,9 @@ import { formatIncidentKey, type Incident } from '../core/incident.ts';
 import { digest } from '../core/keys.ts';
 import { serviceOf } from '../core/organisation.ts';
 import { ownValue } from '../core/records.ts';
-import { planLoop } from '../core/response.ts';
+import { isUnacknowledged, planLoop } from '../core/response.ts';
 import type { TimelineEntry } from '../core/timeline.ts';
-import { loopResume } from '../core/workflow-resume.ts';
+import { acknowledgementResume, loopResume } from '../core/workflow-resume.ts';
 import type {
   AlertGroupRecord,
   AlertGroupStore,
@@ -453,12 +453,72 @@ async function recordAlerts(
   );
   if (changed.length === 0) return;
   const counts = states && countsFromMarkers(states);
-  if (!counts || counts.firingCount > 0 || !deps.callback) return;
+  if (!counts || !deps.callback) return;
+  if (counts.firingCount > 0) {
+    await alertFiredAgain(deps, deps.callback, incidentId, receivedAt);
+    return;
+  }
   // Every alert resolved: the workflow tells the incident manager (ingest sends no mail, which keeps its bundle
   // small). Waking the comms loop gets that done now rather than at the next due update.
   const incident = await incidents.get(incidentId);
   if (incident?.loopTaskToken && incident.status !== 'resolved') {
     await deps.callback.resume(incident.loopTaskToken, loopResume(planLoop(deps.now(), incident, 'changed')));
+  }
+  if (incident && isUnacknowledged(incident))
+    await alertsClearedUnacknowledged(deps, deps.callback, incident);
+}
+
+/**
+ * Every alert of an incident nobody has acknowledged has cleared: record when (once per time they all clear),
+ * and wake its acknowledgement wait, if its definition handles it, to stop the escalation (the workflow tells
+ * whoever was paged, and resolves it after the grace). A wait that has not kept its token yet sees it itself.
+ */
+async function alertsClearedUnacknowledged(
+  deps: IngestDependencies,
+  callback: WorkflowCallback,
+  incident: Incident,
+): Promise<void> {
+  const at = deps.now().toISOString();
+  const cleared = await deps.incidents.change(incident.id, {
+    set: { alertsClearedAt: at, updatedAt: at },
+    statusIn: ['new', 'paged'],
+    expect: { alertsClearedAt: null },
+  });
+  if (cleared?.ackTaskToken && cleared.ackWaitClears && cleared.ackWait !== 'cleared') {
+    await callback.resume(cleared.ackTaskToken, acknowledgementResume('cleared', cleared));
+  }
+}
+
+/**
+ * An alert fired again: if every alert had cleared before anyone acknowledged, the grace is over and the
+ * escalation goes on where it stopped (the workflow pages that tier again, as a new round).
+ */
+async function alertFiredAgain(
+  deps: IngestDependencies,
+  callback: WorkflowCallback,
+  incidentId: string,
+  receivedAt: string,
+): Promise<void> {
+  const incident = await deps.incidents.get(incidentId);
+  if (!incident?.alertsClearedAt || !isUnacknowledged(incident)) return;
+  const at = deps.now().toISOString();
+  const refired = await deps.incidents.change(incidentId, {
+    set: { alertsRefiredAt: at, updatedAt: at },
+    remove: ['alertsClearedAt'],
+    statusIn: ['new', 'paged'],
+    expect: { alertsClearedAt: incident.alertsClearedAt },
+  });
+  if (!refired) return;
+  await deps.incidents.appendTimeline({
+    incidentId,
+    eventId: `alerts-refired-${digest(incident.alertsClearedAt)}`,
+    at: receivedAt,
+    kind: 'alerts.refired',
+    actor: incident.source,
+    text: 'An alert fired again within the grace after every alert cleared: the escalation goes on where it stopped.',
+  });
+  if (refired.ackTaskToken && refired.ackWait === 'cleared') {
+    await callback.resume(refired.ackTaskToken, acknowledgementResume('refired', refired));
   }
 }
 

@@ -150,3 +150,72 @@ export async function phonePageOnce(
     throw error;
   }
 }
+
+/**
+ * Texts a person a notice about a page they had (the alerts cleared), once per notice (`kind` and `sequence`
+ * name it) on the same leased claim as the pages: a retried step texts nobody twice. A refusal for good is
+ * recorded on the timeline and the notice goes on to the others.
+ */
+export async function phoneNoticeOnce(
+  outbox: PhoneOutbox,
+  notice: {
+    incident: Pick<Incident, 'id' | 'key'>;
+    kind: string;
+    sequence: number;
+    person: { id: string; name: string; address: string; phone: string };
+    text: string;
+  },
+): Promise<'sent' | 'already-sent' | 'refused'> {
+  const { incident, kind, sequence, person } = notice;
+  const owner = randomUUID();
+  const claim = await outbox.comms.claim(
+    {
+      incidentId: incident.id,
+      kind,
+      sequence,
+      status: 'sending',
+      recipients: [person.address],
+      subject: `${incident.key} ${kind}`,
+      startedAt: outbox.now().toISOString(),
+    },
+    { owner, now: outbox.now(), leaseMs: SEND_LEASE_MS },
+  );
+  if (claim.state === 'done' && claim.record.sentAt) return 'already-sent';
+  if (claim.state === 'held' || claim.state === 'done')
+    throw new RetryableError(`the ${kind} ${sequence} of ${incident.key} is being sent`);
+  const record = async (messageId: string, text: string, data: Record<string, unknown>) => {
+    const at = outbox.now().toISOString();
+    await outbox.comms.complete(incident.id, kind, sequence, owner, messageId, at);
+    await outbox.incidents.appendTimeline({
+      incidentId: incident.id,
+      eventId: `comms-${kind}-${sequence}`,
+      at,
+      kind: 'comms.sent',
+      actor: 'hotline',
+      text,
+      data: { channel: 'sms', recipients: [person.address], ...data },
+    });
+  };
+  try {
+    if (!outbox.pager) throw new PageRefusedError('not-permitted', 'NoPager', 'this function does not text');
+    const sent = await outbox.pager.sendText(person.phone, notice.text, { incident: incident.key, kind });
+    await record(sent.messageId, `Texted ${person.name} (${redactPhone(person.phone)}): ${notice.text}`, {
+      messageId: sent.messageId,
+    });
+    return 'sent';
+  } catch (error) {
+    if (error instanceof PageRefusedError) {
+      await record(
+        'refused',
+        `Could not text ${person.name} (${redactPhone(person.phone)}): ${error.message}.`,
+        {
+          refused: error.reason,
+          detail: error.detail,
+        },
+      );
+      return 'refused';
+    }
+    await outbox.comms.release(incident.id, kind, sequence, owner).catch(() => undefined);
+    throw error;
+  }
+}

@@ -92,7 +92,13 @@ export interface ListQuery {
 }
 
 /** Attributes a change may be made conditional on (equal to the value; null: absent). */
-type Expectable = 'severity' | 'updateCount' | 'nextUpdateDue' | 'waitsExecution' | 'measuresCorrectedAt';
+type Expectable =
+  | 'severity'
+  | 'updateCount'
+  | 'nextUpdateDue'
+  | 'waitsExecution'
+  | 'measuresCorrectedAt'
+  | 'alertsClearedAt';
 
 /** A change to an incident: one conditional write. */
 export interface IncidentChange {

@@ -2,7 +2,15 @@ import { sameAddress } from '../core/approvals.ts';
 import { durationText, followUpInternalEmail, roleNamedEmail } from '../core/comms.ts';
 import type { Organisation, Severity } from '../core/config.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors.ts';
-import { durationMs, type Incident, postmortemNeed, type Roles, statesLeadingTo } from '../core/incident.ts';
+import {
+  durationMs,
+  type Incident,
+  postmortemNeed,
+  RESOLUTION_WORDS,
+  type ResolutionKind,
+  type Roles,
+  statesLeadingTo,
+} from '../core/incident.ts';
 import { digestNumber } from '../core/keys.ts';
 import type { SigningKeys } from '../core/links.ts';
 import { changeText, type MeasuresCorrection, planCorrection } from '../core/measures.ts';
@@ -278,7 +286,9 @@ export async function changeSeverity(
   // The wait's own route (`ackWait`) decides, not the old severity: a token from a definition without the sev 3
   // route has none and is left alone (its Choice would read any event but `resolved` as acknowledged).
   const unacknowledged = updated.status === 'new' || updated.status === 'paged';
-  const waitsFor = updated.ackWait && (updated.ackWait === 'team' ? 'team' : 'page');
+  // (The wait after every alert cleared is no route's: a severity change leaves it as it is.)
+  const waitsFor =
+    updated.ackWait === 'team' ? 'team' : updated.ackWait === 'incidentManager' ? 'page' : undefined;
   if (unacknowledged && updated.ackTaskToken && waitsFor && waitsFor !== routeFor(input.severity)) {
     await deps.workflow.resume(
       updated.ackTaskToken,
@@ -422,8 +432,11 @@ export async function correctMeasures(
 }
 
 export interface Resolution {
-  /** How it ended (default `resolved`); a `duplicate` names the incident it duplicates. */
-  kind?: 'resolved' | 'false-alarm' | 'duplicate';
+  /**
+   * How it ended (default `resolved`); a `duplicate` names the incident it duplicates. People choose among
+   * CHOSEN_RESOLUTION_KINDS; only the workflow resolves as `cleared-before-acknowledgement`.
+   */
+  kind?: ResolutionKind;
   duplicateOf?: string;
   impactStartedAt?: string;
   impactEndedAt?: string;
@@ -484,7 +497,7 @@ export async function resolveIncident(
     at: now,
     kind: 'incident.resolved',
     actor: input.by,
-    text: `${kind === 'resolved' ? 'Resolved' : kind === 'false-alarm' ? 'Resolved as a false alarm' : `Resolved as a duplicate of ${input.resolution.duplicateOf?.trim().toUpperCase()}`} by ${input.by}: impact ${impactStartedAt} → ${impactEndedAt} (${durationText(ttr)}), ${input.resolution.supportCases} support case(s). Postmortem: ${postmortem}.${input.resolution.summary ? ` ${input.resolution.summary}` : ''}`,
+    text: `${kind === 'resolved' ? 'Resolved' : kind === 'false-alarm' ? 'Resolved as a false alarm' : kind === 'duplicate' ? `Resolved as a duplicate of ${input.resolution.duplicateOf?.trim().toUpperCase()}` : `Resolved as ${RESOLUTION_WORDS[kind]}`} by ${input.by}: impact ${impactStartedAt} → ${impactEndedAt} (${durationText(ttr)}), ${input.resolution.supportCases} support case(s). Postmortem: ${postmortem}.${input.resolution.summary ? ` ${input.resolution.summary}` : ''}`,
     data: {
       from: incident.status,
       to: 'resolved',

@@ -8,6 +8,7 @@ import {
   nextBusinessMorning,
 } from '../core/business-hours.ts';
 import {
+  alertsClearedEmail,
   allAlertsResolvedEmail,
   durationText,
   finalExternalWording,
@@ -19,19 +20,23 @@ import {
   teamNoticeEmail,
   teamReminderEmail,
 } from '../core/comms.ts';
-import { NotFoundError } from '../core/errors.ts';
+import { ConflictError, NotFoundError } from '../core/errors.ts';
 import { shouldContinue } from '../core/executions.ts';
 import { durationMs, type Incident } from '../core/incident.ts';
 import { digestNumber } from '../core/keys.ts';
 import { issueLink, signedLinkUrl } from '../core/links.ts';
 import { serviceOf } from '../core/organisation.ts';
 import { type PageRecipient, recipientWords } from '../core/page-targets.ts';
+import { smsClearedText } from '../core/pages-sms.ts';
 import { DEFAULT_NOTIFICATION_RULES, type NotificationRule } from '../core/people.ts';
 import {
   acknowledgeTimeoutSeconds,
   affectedProducts,
   cadenceMinutes,
+  clearedGraceSeconds,
+  clearedPlan,
   isEmailAddress,
+  isUnacknowledged,
   type LoopPlan,
   nextUpdateDue,
   overdueRecheckSeconds,
@@ -46,8 +51,8 @@ import {
 import { statusPageUrl } from '../core/status-page.ts';
 import { type AcknowledgementEvent, acknowledgementResume, loopResume } from '../core/workflow-resume.ts';
 import { addressesOf, recipientsOf } from './page-recipients.ts';
-import { phonePageOnce } from './phone-pages.ts';
-import type { ResponseDeps } from './respond.ts';
+import { phoneNoticeOnce, phonePageOnce } from './phone-pages.ts';
+import { type ResponseDeps, resolveIncident } from './respond.ts';
 import { sendCommsPair, sendOnce } from './send-once.ts';
 
 /**
@@ -274,24 +279,33 @@ async function keepIncidentWait(
  * or a severity change that moved the incident to the other route (a team wait whose incident is now sev 1-2 is
  * `raised`, an incident manager's wait whose incident is now sev 3 is `lowered`). Without `wait` (a definition
  * from before the sev 3 route, still running its executions) only acknowledgements and resolutions resume it.
+ *
+ * A definition that handles alerts clearing before anyone acknowledges says so (`clears`): its waits are also
+ * resumed with `cleared` when every alert has cleared (the escalation stops), and its wait during the grace that
+ * follows (`wait: cleared`) with `refired` when one fires again. Ingest resumes them as that happens; this step
+ * does when it happened before the token was kept.
  */
 export async function waitForAcknowledgement(
   deps: StepDeps,
-  input: WaitInput & { wait?: AcknowledgementWait | undefined },
+  input: WaitInput & { wait?: AcknowledgementWait | undefined; clears?: boolean | undefined },
 ) {
+  const clears = input.clears === true;
   const { incident, handOver } = await keepIncidentWait(
     deps,
     input,
     input.wait
-      ? { set: { ackTaskToken: input.token, ackWait: input.wait } }
-      : { set: { ackTaskToken: input.token }, remove: ['ackWait'] },
+      ? { set: { ackTaskToken: input.token, ackWait: input.wait, ackWaitClears: clears } }
+      : { set: { ackTaskToken: input.token }, remove: ['ackWait', 'ackWaitClears'] },
   );
-  const waitsFor: ResponseRoute | undefined = input.wait && (input.wait === 'team' ? 'team' : 'page');
+  const waitsFor: ResponseRoute | undefined =
+    input.wait === 'team' ? 'team' : input.wait === 'incidentManager' ? 'page' : undefined;
   let event: AcknowledgementEvent | undefined;
   if (incident.status === 'fixing') event = 'acknowledged';
   else if (incident.status === 'resolved') event = 'resolved';
   else if (waitsFor && routeFor(incident.severity) !== waitsFor)
     event = waitsFor === 'team' ? 'raised' : 'lowered';
+  else if (clears && input.wait !== 'cleared' && incident.alertsClearedAt) event = 'cleared';
+  else if (clears && input.wait === 'cleared' && !incident.alertsClearedAt) event = 'refired';
   else if (handOver) event = 'continue';
   if (event) await deps.workflow.resume(input.token, acknowledgementResume(event, incident));
   return { waiting: event === undefined };
@@ -546,14 +560,123 @@ export async function route(deps: StepDeps, input: StepInput) {
   };
 }
 
-/** The round of the incident's current route: 0, or after a severity change the seconds to it from opening, + 1. */
+/**
+ * The round of the incident's current route: 0, or after a severity change (or an alert that fired again after
+ * they all cleared, whichever was last) the seconds to it from opening, + 1.
+ */
 export function routeRound(incident: Incident): number {
-  return incident.severityChangedAt
-    ? Math.max(
-        0,
-        Math.floor((Date.parse(incident.severityChangedAt) - Date.parse(incident.openedAt)) / 1000),
-      ) + 1
-    : 0;
+  const changes = [incident.severityChangedAt, incident.alertsRefiredAt].filter((t): t is string => !!t);
+  const last = changes.sort().at(-1);
+  return last ? Math.max(0, Math.floor((Date.parse(last) - Date.parse(incident.openedAt)) / 1000)) + 1 : 0;
+}
+
+/**
+ * Every alert cleared before anyone acknowledged: tell whoever was paged (by mail, and by text those paged by
+ * phone) or the sev 3 team that the escalation has stopped, once per time they all clear; answer the wait until
+ * the grace ends. Run again (a retry, a new execution), it sends nothing twice and waits what is left.
+ */
+export async function alertsCleared(deps: StepDeps, input: StepInput) {
+  const incident = await load(deps, input);
+  const service = serviceOf(deps.organisation, incident.service);
+  const now = deps.now();
+  const clearedAt = incident.alertsClearedAt ?? now.toISOString();
+  const plan = clearedPlan(clearedAt, clearedGraceSeconds(service, incident.severity), now);
+  // Acknowledged, resolved or fired again meanwhile: the wait that follows resumes at once with that.
+  if (!incident.alertsClearedAt || !isUnacknowledged(incident)) return plan;
+  const paged = incident.pagedTo ?? [];
+  const recipients = paged.length > 0 ? paged : incident.teamNotifiedAt ? [teamAddress(service)] : [];
+  const sequence = digestNumber(clearedAt);
+  const resolves = plan.resolvesAt
+    ? `it resolves as cleared-before-acknowledgement at ${plan.resolvesAt} unless someone acknowledges or an alert fires again`
+    : 'a person resolves it';
+  if (recipients.length > 0) {
+    await sendOnce(deps, {
+      incidentId: incident.id,
+      incidentKey: incident.key,
+      kind: 'alerts-cleared',
+      sequence,
+      recipients,
+      message: (viewUrl) => alertsClearedEmail({ incident, viewUrl, clearedAt, resolvesAt: plan.resolvesAt }),
+      timelineKind: 'alerts.cleared',
+      timelineText: `Every alert cleared before anyone acknowledged: escalation stopped; told ${recipients.join(', ')}. ${resolves[0]?.toUpperCase()}${resolves.slice(1)}.`,
+      now: deps.now,
+    });
+  } else {
+    await deps.incidents.appendTimeline({
+      incidentId: incident.id,
+      eventId: `alerts-cleared-${sequence}`,
+      at: now.toISOString(),
+      kind: 'alerts.cleared',
+      actor: 'hotline',
+      text: `Every alert cleared before anyone acknowledged: escalation stopped. ${resolves[0]?.toUpperCase()}${resolves.slice(1)}.`,
+    });
+  }
+  // Those paged by phone hear it by text too.
+  const text = smsClearedText({
+    key: incident.key,
+    severity: incident.severity,
+    resolvesAt: plan.resolvesAt,
+  });
+  for (const [id, person] of Object.entries(deps.organisation.people ?? {})) {
+    if (!person.phone || !paged.includes(person.email)) continue;
+    const current = incident.tierPage?.recipients.some(
+      (r) => r.personId === id || r.address === person.email,
+    );
+    const fired = current ? (incident.tierPage?.firedMinutes ?? 0) : Number.POSITIVE_INFINITY;
+    if (!person.notificationRules.some((r) => r.channel !== 'email' && r.afterMinutes <= fired)) continue;
+    await phoneNoticeOnce(deps, {
+      incident,
+      kind: 'alerts-cleared-sms',
+      sequence: sequence + digestNumber(id),
+      person: { id, name: person.name, address: person.email, phone: person.phone },
+      text,
+    });
+  }
+  return plan;
+}
+
+/**
+ * The grace after every alert cleared ran out: resolve the incident as `cleared-before-acknowledgement` (no
+ * postmortem unless someone asks for one), and answer what the acknowledgement outcome reads. Acknowledged,
+ * resolved or fired again meanwhile, it resolves nothing and answers that instead.
+ */
+export async function resolveCleared(deps: StepDeps, input: StepInput) {
+  const incident = await load(deps, input);
+  const service = serviceOf(deps.organisation, incident.service);
+  if (incident.status === 'fixing') return acknowledgementResume('acknowledged', incident);
+  if (incident.status === 'resolved') return acknowledgementResume('resolved', incident);
+  if (!incident.alertsClearedAt) return acknowledgementResume('refired', incident);
+  // A service whose grace is none waits for a person: the grace wait begins again.
+  if (clearedGraceSeconds(service, incident.severity) === undefined)
+    return acknowledgementResume('cleared', incident);
+  try {
+    await resolveIncident(deps, {
+      key: incident.key,
+      by: 'hotline',
+      resolution: { kind: 'cleared-before-acknowledgement', supportCases: 0 },
+    });
+  } catch (error) {
+    // Resolved meanwhile (by a person, or this step's earlier attempt): what it is now is the answer.
+    if (!(error instanceof ConflictError)) throw error;
+  }
+  const now = await load(deps, input);
+  return acknowledgementResume(now.status === 'fixing' ? 'acknowledged' : 'resolved', now);
+}
+
+/**
+ * An alert fired again within the grace: the escalation goes on where it stopped, as a new round (so the tier
+ * it had reached is paged again, on every channel, rather than finding its pages already sent), or the sev 3
+ * team is told again. Answers what the route step does.
+ */
+export async function resumeEscalation(deps: StepDeps, input: StepInput) {
+  const incident = await load(deps, input);
+  const route = routeFor(incident.severity);
+  return {
+    nextTier: route === 'page' ? (incident.pageTier ?? 0) : 0,
+    round: routeRound(incident),
+    route,
+    severity: incident.severity,
+  };
 }
 
 /** The team wait's plan for an incident picked up by a new execution: the next business morning. */
@@ -718,5 +841,8 @@ export const steps = {
   route,
   notifyTeam,
   remindTeam,
+  alertsCleared,
+  resolveCleared,
+  resumeEscalation,
 } as const;
 export type StepName = keyof typeof steps;

@@ -173,7 +173,7 @@ export function buildDefinition(scope: Construct, fns: WorkflowFunctions): sfn.I
   const waitForAck = tokenWait(scope, States.WaitForAcknowledgement, fns.workflowStep, {
     comment:
       'Waits for an acknowledgement (link, API or CLI); runs out after the severity timeout. Lowered to sev 3: routes again.',
-    payload: { step: 'waitForAcknowledgement', wait: 'incidentManager', ...ids, ...execution },
+    payload: { step: 'waitForAcknowledgement', wait: 'incidentManager', clears: true, ...ids, ...execution },
     timeoutPath: '$.page.ackTimeoutSeconds',
     resultPath: '$.ack',
   });
@@ -202,7 +202,7 @@ export function buildDefinition(scope: Construct, fns: WorkflowFunctions): sfn.I
   const waitForTeamAck = tokenWait(scope, States.WaitForTeamAcknowledgement, fns.workflowStep, {
     comment:
       'Waits for the team to acknowledge (link, API or CLI) until the next business morning. Raised to sev 1-2: routes again.',
-    payload: { step: 'waitForAcknowledgement', wait: 'team', ...ids, ...execution },
+    payload: { step: 'waitForAcknowledgement', wait: 'team', clears: true, ...ids, ...execution },
     timeoutPath: '$.team.waitSeconds',
     resultPath: '$.ack',
   });
@@ -349,10 +349,45 @@ export function buildDefinition(scope: Construct, fns: WorkflowFunctions): sfn.I
   finalComms.next(handOff);
 
   // Both acknowledgement waits end here: a severity change across sev 3 and sev 1-2 routes again.
+  // Every alert cleared before anyone acknowledged: tell whoever was paged, stop escalating, and after the grace
+  // resolve it as cleared. An acknowledgement or a resolution meanwhile goes on as from any acknowledgement
+  // wait; an alert that fires again goes on with the escalation where it stopped.
+  const alertsCleared = step(
+    States.AlertsCleared,
+    'alertsCleared',
+    '$.cleared',
+    'Tells whoever was paged (or the sev 3 team) that every alert cleared before anyone acknowledged; plans the grace.',
+  );
+  const waitAfterCleared = tokenWait(scope, States.WaitAfterAlertsCleared, fns.workflowStep, {
+    comment:
+      'Waits, escalating nobody, for an acknowledgement, the resolution or an alert firing again, until the grace ends.',
+    payload: { step: 'waitForAcknowledgement', wait: 'cleared', clears: true, ...ids, ...execution },
+    timeoutPath: '$.cleared.waitSeconds',
+    resultPath: '$.ack',
+  });
+  const resolveCleared = step(
+    States.ResolveCleared,
+    'resolveCleared',
+    '$.ack',
+    'The grace ran out with nobody acknowledging: resolves the incident as cleared before acknowledgement.',
+  );
+  waitAfterCleared.addCatch(resolveCleared, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.timeout' });
+  catchToFailurePath(waitAfterCleared, failure);
+  alertsCleared.next(waitAfterCleared);
+  const resumeEscalation = step(
+    States.ResumeEscalation,
+    'resumeEscalation',
+    '$.page',
+    'An alert fired again within the grace: the escalation goes on at the tier it had reached, as a new round.',
+  );
+  resumeEscalation.next(pageOrNotifyTeam);
+
   const acknowledgementOutcome = new sfn.Choice(scope, States.AcknowledgementOutcome, {
     stateName: States.AcknowledgementOutcome,
   })
     .when(sfn.Condition.stringEquals('$.ack.event', 'resolved'), finalComms)
+    .when(sfn.Condition.stringEquals('$.ack.event', 'cleared'), alertsCleared)
+    .when(sfn.Condition.stringEquals('$.ack.event', 'refired'), resumeEscalation)
     .when(
       sfn.Condition.or(
         sfn.Condition.stringEquals('$.ack.event', 'raised'),
@@ -364,6 +399,8 @@ export function buildDefinition(scope: Construct, fns: WorkflowFunctions): sfn.I
     .otherwise(startResponse.next(resolvedYet));
   waitForAck.next(acknowledgementOutcome);
   waitForTeamAck.next(acknowledgementOutcome);
+  waitAfterCleared.next(acknowledgementOutcome);
+  resolveCleared.next(acknowledgementOutcome);
 
   // An execution that continues another picks the incident up at the wait it was in, with what that wait reads
   // (the step's answer replaces the state: `at`, the ids and the wait's plan).

@@ -47,6 +47,7 @@ describe('resume payloads against the state machine', () => {
       [
         States.WaitForAcknowledgement,
         States.WaitForTeamAcknowledgement,
+        States.WaitAfterAlertsCleared,
         States.WaitForUpdate,
         States.WaitForPostmortem,
         States.WaitForApproval,
@@ -62,6 +63,7 @@ describe('resume payloads against the state machine', () => {
   it.each([
     States.WaitForAcknowledgement,
     States.WaitForTeamAcknowledgement,
+    States.WaitAfterAlertsCleared,
     States.WaitForUpdate,
     States.WaitForPostmortem,
     States.WaitForApproval,

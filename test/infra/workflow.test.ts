@@ -153,6 +153,10 @@ describe('incident workflow', () => {
     expect(outcome.Type).toBe('Choice');
     expect(outcome.Choices).toEqual([
       { Variable: '$.ack.event', StringEquals: 'resolved', Next: States.FinalComms },
+      // Every alert cleared before anyone acknowledged: the escalation stops for the grace.
+      { Variable: '$.ack.event', StringEquals: 'cleared', Next: States.AlertsCleared },
+      // One fired again within it: the escalation goes on where it stopped.
+      { Variable: '$.ack.event', StringEquals: 'refired', Next: States.ResumeEscalation },
       {
         Or: [
           { Variable: '$.ack.event', StringEquals: 'raised' },
@@ -164,6 +168,31 @@ describe('incident workflow', () => {
       { Variable: '$.ack.event', StringEquals: 'continue', Next: States.ContinueExecution },
     ]);
     expect(outcome.Default).toBe(States.StartResponse);
+  });
+
+  it('after every alert cleared, waits the grace escalating nobody, then resolves it as cleared', () => {
+    expect(definition.States[States.AlertsCleared]?.Next).toBe(States.WaitAfterAlertsCleared);
+    const wait = definition.States[States.WaitAfterAlertsCleared] as State & {
+      TimeoutSecondsPath?: string;
+      Parameters: { Payload: Record<string, unknown> };
+    };
+    expect(wait.TimeoutSecondsPath).toBe('$.cleared.waitSeconds');
+    expect(wait.Parameters.Payload).toMatchObject({
+      step: 'waitForAcknowledgement',
+      wait: 'cleared',
+      clears: true,
+    });
+    expect(wait.Next).toBe(States.AcknowledgementOutcome);
+    expect(wait.Catch?.[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], Next: States.ResolveCleared });
+    expect(definition.States[States.ResolveCleared]?.Next).toBe(States.AcknowledgementOutcome);
+    expect(definition.States[States.ResumeEscalation]?.Next).toBe(States.PageOrNotifyTeam);
+    // Both acknowledgement waits say that their definition handles alerts that clear.
+    for (const name of [States.WaitForAcknowledgement, States.WaitForTeamAcknowledgement]) {
+      const payload = (
+        definition.States[name] as State & { Parameters: { Payload: Record<string, unknown> } }
+      ).Parameters.Payload;
+      expect(payload.clears, name).toBe(true);
+    }
   });
 
   it('runs the comms loop on a token wait bounded by the next update time, and ends at the postmortem hand-off', () => {
@@ -250,6 +279,10 @@ describe('incident workflow', () => {
         States.NotifyTeam,
         States.WaitForTeamAcknowledgement,
         States.RemindTeam,
+        States.AlertsCleared,
+        States.WaitAfterAlertsCleared,
+        States.ResolveCleared,
+        States.ResumeEscalation,
         States.StartResponse,
         States.WaitForUpdate,
         States.UpdateOverdue,

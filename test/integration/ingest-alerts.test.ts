@@ -246,6 +246,64 @@ describe('ingest on the real table', () => {
     expect(resumed).toEqual([{ token: 'loop-token-e', event: 'changed' }]);
   });
 
+  it('stops the escalation when every alert clears before anyone acknowledges, and goes on when one fires again', async () => {
+    const both = fixture<{ alerts: { status: string; startsAt: string; endsAt: string }[] }>(
+      'alertmanager',
+      'firing-v4',
+    );
+    const delivery = (groupKey: string, status: 'firing' | 'resolved', startsAt?: string) =>
+      alertmanager.parse(
+        {
+          ...both,
+          groupKey,
+          status,
+          alerts: both.alerts.map((a) => ({
+            ...a,
+            status,
+            ...(startsAt ? { startsAt } : {}),
+            endsAt: status === 'resolved' ? '2026-11-20T10:30:00.000Z' : '0001-01-01T00:00:00Z',
+          })),
+        },
+        sourceContext({ now: new Date() }),
+      ).alerts;
+    const [opened] = await ingestAlerts(deps(), delivery('group-f', 'firing'));
+    const id = opened?.incidentId ?? '';
+    // Paged, waiting for the acknowledgement in a definition that handles alerts that clear.
+    await stores.incidents.change(id, {
+      set: { status: 'paged', ackTaskToken: 'ack-f', ackWait: 'incidentManager', ackWaitClears: true },
+    });
+    await ingestAlerts(deps(), delivery('group-f', 'resolved'));
+    await ingestAlerts(deps(), delivery('group-f', 'resolved'));
+    const cleared = await stores.incidents.get(id);
+    expect(cleared?.alertsClearedAt).toBeDefined();
+    expect(resumed.filter((r) => r.token === 'ack-f')).toEqual([{ token: 'ack-f', event: 'cleared' }]);
+
+    // The grace's wait; then an alert fires again.
+    await stores.incidents.change(id, { set: { ackTaskToken: 'ack-f2', ackWait: 'cleared' } });
+    await ingestAlerts(deps(), delivery('group-f', 'firing', '2026-11-20T11:00:00.000Z'));
+    const refired = await stores.incidents.get(id);
+    expect(refired?.alertsClearedAt).toBeUndefined();
+    expect(refired?.alertsRefiredAt).toBeDefined();
+    expect(resumed.filter((r) => r.token === 'ack-f2')).toEqual([{ token: 'ack-f2', event: 'refired' }]);
+    const detail = await incidentDetail(stores, opened?.key ?? '');
+    expect(detail.timeline.filter((e) => e.kind === 'alerts.refired')).toHaveLength(1);
+
+    // A wait of an earlier definition (no `clears`) is left alone; an acknowledged incident is not cleared.
+    const [old] = await ingestAlerts(deps(), delivery('group-g', 'firing'));
+    await stores.incidents.change(old?.incidentId ?? '', {
+      set: { status: 'paged', ackTaskToken: 'ack-g', ackWait: 'incidentManager' },
+    });
+    await ingestAlerts(deps(), delivery('group-g', 'resolved'));
+    expect(resumed.filter((r) => r.token === 'ack-g')).toEqual([]);
+    const [fixing] = await ingestAlerts(deps(), delivery('group-h', 'firing'));
+    await stores.incidents.change(fixing?.incidentId ?? '', {
+      set: { status: 'fixing', ackTaskToken: 'ack-h', ackWait: 'incidentManager', ackWaitClears: true },
+    });
+    await ingestAlerts(deps(), delivery('group-h', 'resolved'));
+    expect((await stores.incidents.get(fixing?.incidentId ?? ''))?.alertsClearedAt).toBeUndefined();
+    expect(resumed.filter((r) => r.token === 'ack-h')).toEqual([]);
+  });
+
   it('records every new alert once and keeps the latest counts when different alerts arrive together', async () => {
     const [opened] = await ingestAlerts(deps(), alertsOf('firing-v4', 'group-many'));
     const [template] = alertsOf('firing-v4', 'group-many');

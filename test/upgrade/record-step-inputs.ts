@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { WAITS_PER_EXECUTION } from '../../functions/core/executions.ts';
 import { keys } from '../../functions/core/keys.ts';
+import { alertSourceParameterName } from '../../infra/constructs/secrets.ts';
 import { synthesize } from '../../infra/local/synth.ts';
 import { type LocalTarget, startLocalTarget } from '../../infra/local/target.ts';
 import { eventually } from '../support/eventually.ts';
@@ -35,7 +36,8 @@ import {
 const JOURNEY =
   'sev 2: paged, escalated, acknowledged, update overdue, (from 0.2.0: continued in a new execution,) update, ' +
   'resolved, postmortem reminded, completed, approval requested and reminded, approved from mail, published; ' +
-  'sev 3: team notified and reminded, resolved';
+  'sev 3: team notified and reminded, resolved; ' +
+  '(from 0.2.0:) sev 2 from an alert that clears, fires again, clears again and resolves as cleared';
 
 const { values } = parseArgs({
   options: { assembly: { type: 'string' }, release: { type: 'string' }, out: { type: 'string' } },
@@ -195,6 +197,55 @@ try {
   await recorded('remindTeam');
   must('resolve', await api('POST', `/incidents/${minor}/resolve`, { supportCases: 0 }));
   await recorded('finalComms');
+
+  // From 0.2.0: an alert that clears before anyone acknowledges, fires again, clears again, and the incident
+  // resolves as cleared after the grace.
+  if (JSON.stringify(running.model.template).includes('resolveCleared')) {
+    const secret = (
+      JSON.parse(running.parameters[alertSourceParameterName('Hotline', 'alertmanager')] ?? '{}') as {
+        current: string;
+      }
+    ).current;
+    // The grace (15 minutes) lasts 9 s: time to fire again within it.
+    running.stepFunctions.setWaitScale(0.01);
+    const startsAt = new Date(Date.now() - 60_000).toISOString();
+    const alert = async (status: 'firing' | 'resolved') => {
+      const labels = { alertname: 'CheckoutErrors', service: 'checkout', severity: 'high' };
+      const response = await fetch(`${running.urls.api}/alerts/alertmanager`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          version: '4',
+          groupKey: 'record:cleared',
+          status,
+          receiver: 'hotline',
+          groupLabels: {},
+          commonLabels: labels,
+          commonAnnotations: { summary: 'Checkout errors' },
+          externalURL: 'http://alertmanager.example.com:9093',
+          alerts: [
+            {
+              status,
+              labels,
+              annotations: { summary: 'Checkout errors' },
+              startsAt,
+              endsAt: status === 'resolved' ? new Date().toISOString() : '0001-01-01T00:00:00Z',
+              fingerprint: 'record0cleared01',
+            },
+          ],
+        }),
+      });
+      must(`alert ${status}`, { status: response.status, body: (await response.json()) as Json }, 202);
+    };
+    await alert('firing');
+    await recorded('waitForAcknowledgement');
+    await alert('resolved');
+    await recorded('alertsCleared');
+    await alert('firing');
+    await recorded('resumeEscalation');
+    await alert('resolved');
+    await recorded('resolveCleared');
+  }
 
   const out: ReleaseRecordings = { release, journey: JOURNEY, recordings };
   const file = values.out ?? join(fixturesDir, `${release}.json`);

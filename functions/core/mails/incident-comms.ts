@@ -294,6 +294,37 @@ export function allAlertsResolvedEmail({
   return { subject: subjectFor(incident, 'All alerts resolved'), text, html };
 }
 
+export interface AlertsClearedContext {
+  incident: Incident;
+  viewUrl: string;
+  clearedAt: string;
+  /** When the workflow resolves it as cleared unless someone acknowledges; absent: a person resolves it. */
+  resolvesAt?: string | undefined;
+}
+
+/**
+ * Every alert cleared before anyone acknowledged: the escalation stops. Whoever was paged is told, so nobody
+ * keeps looking for a problem that went away, and knows what happens next.
+ */
+export function alertsClearedEmail({ incident, viewUrl, clearedAt, resolvesAt }: AlertsClearedContext) {
+  const { text, html } = render(
+    `${incident.key}: the alerts cleared before anyone acknowledged`,
+    `Every alert of this incident cleared before anyone acknowledged it, so nobody else will be paged for it. ${
+      resolvesAt
+        ? `Unless someone acknowledges it or an alert fires again, it resolves as "cleared before anyone acknowledged" at ${mailTime(resolvesAt)}, with no postmortem unless one is asked for.`
+        : 'It stays open until a person resolves it.'
+    } If an alert fires again first, the escalation goes on where it stopped.`,
+    [
+      incidentRow(incident, viewUrl),
+      { label: 'Summary', value: incident.summary },
+      { label: 'Cleared', value: mailTime(clearedAt) },
+      ...(resolvesAt ? [{ label: 'Resolves', value: mailTime(resolvesAt) }] : []),
+    ],
+    [],
+  );
+  return { subject: subjectFor(incident, 'Alerts cleared before acknowledgement'), text, html };
+}
+
 export interface WorkflowRecoveredContext {
   incident: Pick<Incident, 'key' | 'severity' | 'summary' | 'openedAt'>;
   viewUrl: string;
