@@ -13,13 +13,15 @@ export class HeartbeatsRepository implements HeartbeatStore {
 
   async beat(id: string, source: string, at: string): Promise<boolean> {
     // Moves last seen forward only, and only by more than the precision: a duplicate (or an older delivery
-    // arriving late) changes nothing. The state is left to the sweep: a beat during a silence is its return.
+    // arriving late) changes nothing. During a silence any later beat is its return, so it is always recorded.
+    // The state is left to the sweep, which tells the operators.
     const fresh = new Date(Date.parse(at) - HEARTBEAT_PRECISION_MS).toISOString();
     const result = await this.table.updateIfHolds({
       Key: keys.heartbeat(id),
       UpdateExpression:
         'SET #type = :type, id = :id, #source = :source, lastSeenAt = :at, #state = if_not_exists(#state, :alive)',
-      ConditionExpression: 'attribute_not_exists(lastSeenAt) OR lastSeenAt < :fresh',
+      ConditionExpression:
+        'attribute_not_exists(lastSeenAt) OR lastSeenAt < :fresh OR (#state = :silent AND lastSeenAt < :at)',
       ExpressionAttributeNames: { '#type': 'type', '#source': 'source', '#state': 'state' },
       ExpressionAttributeValues: {
         ':type': 'heartbeat',
@@ -27,6 +29,7 @@ export class HeartbeatsRepository implements HeartbeatStore {
         ':source': source,
         ':at': at,
         ':alive': 'alive',
+        ':silent': 'silent',
         ':fresh': fresh,
       },
     });

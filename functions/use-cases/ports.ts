@@ -298,7 +298,8 @@ export interface HeartbeatStore {
   get(id: string): Promise<HeartbeatRecord | undefined>;
   /**
    * Records a beat at `at` (creating the item alive on the first): false, and nothing written, when it was
-   * already seen at or after `at` less HEARTBEAT_PRECISION_MS (a duplicate, or a repeat of the last moments).
+   * already seen at or after `at` less HEARTBEAT_PRECISION_MS (a duplicate, or a repeat of the last moments),
+   * unless it is silent (then any later beat is its return).
    */
   beat(id: string, source: string, at: string): Promise<boolean>;
   /** Alive and last seen at `lastSeenAt` -> silent since then; false when another run (or a beat) came first. */

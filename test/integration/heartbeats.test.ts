@@ -186,5 +186,10 @@ describe('heartbeats on the real table', () => {
     expect(result.silent).toHaveLength(1);
     expect(starts).toHaveLength(1);
     expect((await stores.heartbeats.get('batch'))?.incidentKey).toBe(result.silent[0]?.key);
+    // A beat within the precision of the last one is its return while it is silent: recorded all the same.
+    expect(await stores.heartbeats.beat('batch', 'generic', '2026-12-07T09:00:10.000Z')).toBe(true);
+    const back = await checkHeartbeats({ ...deps(), organisation: org });
+    expect(back.back.map((b) => b.key)).toEqual([result.silent[0]?.key]);
+    expect(sent).toHaveLength(1);
   });
 });
