@@ -167,6 +167,21 @@ describe('heartbeats on the real table', () => {
     expect(
       (await incidentDetail(stores, key)).timeline.filter((e) => e.kind === 'heartbeat.silent'),
     ).toHaveLength(2);
+
+    // Resolved (a person closes its group), then back and silent again: a new incident, a recurrence of the first.
+    const first = await incidentDetail(stores, key);
+    expect(
+      await stores.groups.close(HEARTBEAT_INCIDENT_SOURCE, heartbeatGroupKey('watchdog'), first.incident.id),
+    ).toBe(true);
+    await stores.heartbeats.beat('watchdog', 'alertmanager', clock.toISOString());
+    advance(30_000);
+    expect((await checkHeartbeats(deps())).back.map((x) => x.key)).toEqual([key]);
+    advance(11 * 60_000);
+    const next = (await checkHeartbeats(deps())).silent.map((x) => x.key);
+    expect(next).toHaveLength(1);
+    expect(next[0]).not.toBe(key);
+    expect((await incidentDetail(stores, next[0] ?? '')).incident.recurrenceOf).toBe(key);
+    expect(starts).toHaveLength(2);
   });
 
   it('finishes a run interrupted after marking the heartbeat silent', async () => {
