@@ -4,12 +4,14 @@ import { parseOrganisation } from '../../../functions/core/config.ts';
 import {
   backSequence,
   decideHeartbeat,
+  HEARTBEAT_SOURCES,
   type HeartbeatConfig,
   type HeartbeatRecord,
   MONITORING_SERVICE,
   splitHeartbeats,
 } from '../../../functions/core/heartbeats.ts';
 import { heartbeatBackEmail } from '../../../functions/core/mails/heartbeats.ts';
+import { sourceNames } from '../../../functions/sources/index.ts';
 import { organisationInput } from '../../support/organisation.ts';
 
 const watchdog: HeartbeatConfig = {
@@ -185,6 +187,10 @@ describe('heartbeats in the organisation file', () => {
     expect(bad).toThrowError(/heartbeats\.b\.windowMinutes: at least 2 minutes/);
     expect(bad).toThrowError(/heartbeats\.c\.windowMinutes: whole minutes/);
     expect(bad).toThrowError(/heartbeats\.Bad Id: Invalid key in record/);
+  });
+
+  it('knows the sources the API serves (core cannot import them)', () => {
+    expect([...HEARTBEAT_SOURCES].sort()).toEqual([...sourceNames].sort());
   });
 
   it('refuses two heartbeats one alert could be', () => {
