@@ -62,9 +62,9 @@ export const handler = middy<{ graceSeconds?: unknown; heartbeatTimeScale?: unkn
     if (result.recorded.length > 0)
       logger.info('recorded running workflows', { sweep: 'UnstartedWorkflows', ...result });
     if (!org.heartbeats) return result;
-    // The heartbeats ride on this schedule (every minute) rather than on one of their own: no idle cost but a
-    // read per heartbeat. A silent one pages through its incident's workflow; the operators' alarm hears of
-    // heartbeats the check could not handle.
+    // The heartbeats ride on this schedule (every minute) rather than on one of their own, so their idle cost is
+    // one read per heartbeat a firing. A silent one pages through its incident's workflow; the operators' alarm
+    // hears of heartbeats the check could not handle.
     const checked = await checkHeartbeats(
       { ...outbox, incidents, groups, heartbeats, workflow, organisation: org, newId: ulid },
       scaleOf(event?.heartbeatTimeScale),
