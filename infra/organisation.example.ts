@@ -69,6 +69,17 @@ export default defineOrganisation({
     firstCommsMinutes: 15,
   },
   statusPage: { title: 'Example Corp status' },
+  // Heartbeats (a dead man's switch per source): an alert a source sends while it is alive, matched by labels.
+  // It is recorded as last seen, never as an alert; silent longer than its window (minutes, from its last beat),
+  // the operators are paged as a sev 2 on the "monitoring" service (built in from `operators` when the services
+  // above do not define one), once, and told when it is back. The clock starts at a heartbeat's first beat.
+  heartbeats: {
+    // Prometheus' always-firing Watchdog alert, through Alertmanager (send it every few minutes: README).
+    'prometheus-watchdog': { source: 'alertmanager', labels: { alertname: 'Watchdog' }, windowMinutes: 10 },
+    // A scheduled generic webhook, e.g. a cron job that posts { "id": "batch-heartbeat", "summary": "alive",
+    // "labels": { "heartbeat": "batch" } } every 15 minutes.
+    'batch-runner': { source: 'generic', labels: { heartbeat: 'batch' }, windowMinutes: 45 },
+  },
   // SMS and voice pages go out from an origination identity you lease in AWS End User Messaging SMS and Voice
   // (README, "Paging by SMS and voice"): put its phone number id here. Locally, any id works and every text and
   // call shows in the messages viewer. Replies to it with a page's code acknowledge: point its two-way SMS at

@@ -5,6 +5,7 @@ import { AlertGroupsRepository, DeliveriesRepository } from './alert-groups-repo
 import { port } from './capabilities.ts';
 import { CommsRepository } from './comms-repository.ts';
 import { documentClient, tableName } from './dynamodb.ts';
+import { HeartbeatsRepository } from './heartbeats-repository.ts';
 import { IncidentsRepository } from './incidents-repository.ts';
 import { LinksRepository } from './links-repository.ts';
 import { OverridesRepository } from './overrides-repository.ts';
@@ -29,6 +30,7 @@ export function dynamoStores(db: DynamoDBDocumentClient, name: string): Stores {
     actions: new ActionsRepository(table),
     reports: new ReportsRepository(table),
     sweeps: new SweepRunsRepository(table),
+    heartbeats: new HeartbeatsRepository(table),
     overrides: new OverridesRepository(table),
     pageCodes: new PageCodesRepository(table),
   };

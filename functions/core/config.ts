@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_BUSINESS_HOURS, minutesOf } from './business-hours.ts';
+import { HEARTBEAT_SOURCES, MONITORING_SERVICE } from './heartbeats.ts';
 import { parsePageTarget } from './page-targets.ts';
 import { pagingConfig } from './paging-config.ts';
 import { CHANNELS, DEFAULT_NOTIFICATION_RULES, isE164 } from './people.ts';
@@ -170,6 +171,23 @@ export const scheduleSchema = z.object({
   }),
 });
 
+/** A source's heartbeat (core/heartbeats.ts): which of its alerts it is, and how long it may stay silent. */
+export const heartbeatSchema = z.object({
+  source: z.enum(HEARTBEAT_SOURCES, {
+    message: `must be one of the alert sources (${HEARTBEAT_SOURCES.join(', ')})`,
+  }),
+  /** Every label an alert must carry with this value to be the heartbeat, e.g. { alertname: 'Watchdog' }. */
+  labels: z
+    .record(z.string().min(1, 'a label name is not empty'), z.string())
+    .refine((labels) => Object.keys(labels).length > 0, 'name at least one label the heartbeat carries'),
+  /** Minutes it may stay silent after it was last seen (the sweep looks every minute). */
+  windowMinutes: z
+    .number()
+    .int('whole minutes')
+    .min(2, 'at least 2 minutes: silence is looked for every minute')
+    .max(10_080, 'at most a week (10080 minutes)'),
+});
+
 const reportsSchema = z
   .object({
     recipients: emailList.default([]),
@@ -298,6 +316,11 @@ export const organisationSchema = z
     /** On-call schedules, by id; their members are ids of `people`. */
     schedules: z.record(referenceId, scheduleSchema).optional(),
     paging: pagingConfig.optional(),
+    /**
+     * Heartbeats by id (a dead man's switch per source): silent past its window, the operators are paged as a
+     * sev 2 on the `monitoring` service (built in from `operators` unless the services define one).
+     */
+    heartbeats: z.record(referenceId, heartbeatSchema).optional(),
   })
   .superRefine((o, ctx) => {
     if (!(o.defaultService in o.services)) {
@@ -338,6 +361,20 @@ export const organisationSchema = z
       checkTargets(service.incidentManagers.primary, ['services', id, 'incidentManagers', 'primary']);
       checkTargets(service.incidentManagers.backup, ['services', id, 'incidentManagers', 'backup']);
     }
+    // Two heartbeats one alert could be: which one it beats for would depend on their order in the file.
+    const heartbeats = Object.entries(o.heartbeats ?? {});
+    heartbeats.forEach(([id, h], i) => {
+      const same = heartbeats
+        .slice(0, i)
+        .find(([, other]) => other.source === h.source && sameLabels(other.labels, h.labels));
+      if (same) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['heartbeats', id, 'labels'],
+          message: `the same source and labels as heartbeat "${same[0]}": an alert would be both`,
+        });
+      }
+    });
     for (const [id, schedule] of Object.entries(o.schedules ?? {})) {
       schedule.rotation.members.forEach((member, i) => {
         if (!Object.hasOwn(o.people ?? {}, member)) {
@@ -349,7 +386,32 @@ export const organisationSchema = z
         }
       });
     }
+  })
+  .transform((o) => withMonitoringService(o));
+
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  const names = Object.keys(a);
+  return names.length === Object.keys(b).length && names.every((n) => Object.hasOwn(b, n) && a[n] === b[n]);
+}
+
+/**
+ * A silent heartbeat pages through the `monitoring` service: when heartbeats are configured and the services
+ * do not define it, it is built in, run by the operators (they are its incident managers, its comms list and
+ * its postmortem approvers). A `monitoring` service in the file is used as written (e.g. to page a schedule).
+ */
+function withMonitoringService<T extends { operators: string[]; services: Record<string, Service> }>(
+  o: T & { heartbeats?: Record<string, unknown> | undefined },
+): T {
+  if (Object.keys(o.heartbeats ?? {}).length === 0 || Object.hasOwn(o.services, MONITORING_SERVICE)) return o;
+  const monitoring = serviceSchema.parse({
+    name: 'Monitoring',
+    ownerTeam: 'Operators',
+    comms: { internal: o.operators },
+    incidentManagers: { primary: o.operators },
+    approvers: { mandatory: o.operators },
   });
+  return { ...o, services: { ...o.services, [MONITORING_SERVICE]: monitoring } };
+}
 
 export type OrganisationInput = z.input<typeof organisationSchema>;
 export type Organisation = z.output<typeof organisationSchema>;

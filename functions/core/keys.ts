@@ -75,6 +75,11 @@ export const keys = {
   /** A scheduled sweep's last completed run (`ActionReminders`): where its next run catches up from. */
   sweepRun: (sweep: string): Key => ({ pk: `SWEEP#${sweep}`, sk: 'LASTRUN' }),
   /**
+   * A configured heartbeat (by its id in the organisation file): its last seen, and the silence it is in. One
+   * item each, read by key by the sweep (a few per organisation: no list is needed).
+   */
+  heartbeat: (heartbeatId: string): Key => ({ pk: `HEARTBEAT#${heartbeatId}`, sk: 'HEARTBEAT' }),
+  /**
    * An SLO report run: one per period, scope (`org`, `department:<name>`, `service:<id>`) and recipient set (the
    * digest of both), claimed before the report is built and completed when its mail is sent, so a retried
    * schedule sends once and two scopes with the same recipients each get their own mail.

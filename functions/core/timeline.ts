@@ -38,7 +38,9 @@ export type TimelineKind =
   | 'action.completed'
   | 'action.reminded'
   | 'status.changed'
-  | 'workflow.failed';
+  | 'workflow.failed'
+  | 'heartbeat.silent'
+  | 'heartbeat.back';
 
 export interface TimelineEntry {
   incidentId: string;

@@ -198,11 +198,15 @@ export const functionDeclarations = {
   },
   // Starts the workflow of an incident an interrupted request left unstarted (looking first), tells the
   // operators, and counts it (and any incident it failed to handle) in the metric the operators' alarm watches.
+  // Then the heartbeats (no schedule of their own): reads each one's item (GetItem), opens a silent one's
+  // incident as a declaration (the alert group and incident reads and writes of an opening) and tells the
+  // operators when it is back (the incident read, the mail).
   SweepUnstartedWorkflows: {
     handlerFile: 'sweep-unstarted-workflows',
     kind: 'workflow',
     uses: [
       'table',
+      'table:get',
       'table:index:gsi3',
       'table:write',
       'workflow:start',

@@ -5,6 +5,7 @@ import { ulid } from 'ulid';
 import { AlertGroupsRepository, DeliveriesRepository } from '../adapters/alert-groups-repository.ts';
 import { CommsRepository } from '../adapters/comms-repository.ts';
 import { organisation } from '../adapters/config.ts';
+import { HeartbeatsRepository } from '../adapters/heartbeats-repository.ts';
 import { IncidentsRepository } from '../adapters/incidents-repository.ts';
 import { logger } from '../adapters/logger.ts';
 import { repositoriesPort } from '../adapters/repositories.ts';
@@ -37,6 +38,7 @@ const stores = use(
     deliveries: DeliveriesRepository,
     comms: CommsRepository,
     statusPage: StatusPageRepository,
+    heartbeats: HeartbeatsRepository,
   }),
 );
 const workflow = use(workflowStarterPort);
@@ -88,7 +90,7 @@ async function ingest(event: AuthenticatedEvent): Promise<HttpResult> {
   const { alertSource: source, sourceContext: context, verification } = event;
   const result = parseDelivery(source, event.jsonBody, context);
   const subscription = result.confirmSubscription;
-  const incidents = await ingestDelivery(
+  const { incidents, heartbeats } = await ingestDelivery(
     {
       ...stores(),
       workflow: workflow(),
@@ -105,10 +107,16 @@ async function ingest(event: AuthenticatedEvent): Promise<HttpResult> {
       ...(subscription ? { confirm: () => confirmSubscription(subscription) } : {}),
     },
   );
-  logger.info('alerts ingested', { source: source.name, alerts: result.alerts.length, incidents });
+  logger.info('alerts ingested', {
+    source: source.name,
+    alerts: result.alerts.length,
+    incidents,
+    ...(heartbeats.length > 0 ? { heartbeats } : {}),
+  });
   return json(202, {
     ...result.reply,
     incidents: incidents.map(({ key, outcome }) => ({ key, outcome })),
+    ...(heartbeats.length > 0 ? { heartbeats } : {}),
   });
 }
 

@@ -1,7 +1,10 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
+import { ulid } from 'ulid';
+import { AlertGroupsRepository } from '../adapters/alert-groups-repository.ts';
 import { CommsRepository } from '../adapters/comms-repository.ts';
 import { organisation } from '../adapters/config.ts';
+import { HeartbeatsRepository } from '../adapters/heartbeats-repository.ts';
 import { IncidentsRepository } from '../adapters/incidents-repository.ts';
 import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
@@ -9,36 +12,46 @@ import { mailerPort } from '../adapters/mailer.ts';
 import { metricsPort, sweepNeedsAttention } from '../adapters/metrics.ts';
 import { repositoriesPort } from '../adapters/repositories.ts';
 import { workflowExecutionsPort, workflowStarterPort } from '../adapters/workflow.ts';
+import { checkHeartbeats } from '../use-cases/heartbeats.ts';
 import { sweepUnstartedWorkflows } from '../use-cases/sweep-unstarted-workflows.ts';
 import { linkedTo } from './capabilities.ts';
 
 /** The namespace comes from POWERTOOLS_METRICS_NAMESPACE; the operators' alarm watches SweepsNeedAttention. */
 const use = linkedTo('SweepUnstartedWorkflows');
 const metrics = use(metricsPort)();
-const stores = use(repositoriesPort({ incidents: IncidentsRepository, comms: CommsRepository }));
+const stores = use(
+  repositoriesPort({
+    incidents: IncidentsRepository,
+    comms: CommsRepository,
+    groups: AlertGroupsRepository,
+    heartbeats: HeartbeatsRepository,
+  }),
+);
 const starter = use(workflowStarterPort);
 const executions = use(workflowExecutionsPort);
 const mailer = use(mailerPort);
 const links = use(linksPort);
 
-/** Scheduled every minute. `graceSeconds` in the event overrides the default wait (operators, tests). */
-export const handler = middy<{ graceSeconds?: unknown }>()
+/** A factor in (0, 1] of the event, or undefined. */
+const scaleOf = (value: unknown) =>
+  typeof value === 'number' && value > 0 && value <= 1 ? value : undefined;
+
+/**
+ * Scheduled every minute. `graceSeconds` in the event overrides the default wait (operators, tests);
+ * `heartbeatTimeScale` shortens the heartbeats' windows as the local target's scaled time does its waits.
+ * Answers what the unstarted-workflow sweep did, and `heartbeats` when the check paged or told anyone, or failed.
+ */
+export const handler = middy<{ graceSeconds?: unknown; heartbeatTimeScale?: unknown }>()
   .use(injectLambdaContext(logger))
   .handler(async (event) => {
     const org = organisation();
-    const { incidents, comms } = stores();
+    const { incidents, comms, groups, heartbeats } = stores();
     const grace =
       typeof event?.graceSeconds === 'number' && event.graceSeconds >= 0 ? event.graceSeconds : undefined;
+    const outbox = { comms, mailer: mailer(), ...links(), now: () => new Date() };
+    const workflow = { ...starter(), ...executions() };
     const result = await sweepUnstartedWorkflows(
-      {
-        incidents,
-        comms,
-        mailer: mailer(),
-        workflow: { ...starter(), ...executions() },
-        organisation: org,
-        ...links(),
-        now: () => new Date(),
-      },
+      { ...outbox, incidents, workflow, organisation: org },
       grace,
     );
     // Started workflows (an opening request failed after writing its incident) and incidents it could not start
@@ -48,5 +61,16 @@ export const handler = middy<{ graceSeconds?: unknown }>()
     });
     if (result.recorded.length > 0)
       logger.info('recorded running workflows', { sweep: 'UnstartedWorkflows', ...result });
-    return result;
+    if (!org.heartbeats) return result;
+    // The heartbeats ride on this schedule (every minute) rather than on one of their own, so their idle cost is
+    // one read per heartbeat a firing. A silent one pages through its incident's workflow; the operators' alarm
+    // hears of heartbeats the check could not handle.
+    const checked = await checkHeartbeats(
+      { ...outbox, incidents, groups, heartbeats, workflow, organisation: org, newId: ulid },
+      scaleOf(event?.heartbeatTimeScale),
+    );
+    sweepNeedsAttention(metrics, 'Heartbeats', checked.failed.length, { ...checked });
+    const acted = checked.silent.length + checked.back.length + checked.failed.length > 0;
+    if (acted) logger.info('heartbeats checked', { sweep: 'Heartbeats', ...checked });
+    return acted ? { ...result, heartbeats: checked } : result;
   });

@@ -20,18 +20,20 @@ export const UNKNOWN_SERVICE = 'unknown';
 
 /**
  * Declares an incident by hand. It goes through the same opening as alerts (a group of source "manual" whose
- * key is the request's idempotency key), so a double-click or a retried request opens one incident.
+ * key is the request's idempotency key), so a double-click or a retried request opens one incident. Hotline
+ * declares some itself (a silent heartbeat) under a source of their own, out of reach of a request's key.
  */
 export async function declareIncident(
   deps: IngestDependencies,
   declaration: Declaration,
   declaredBy: string,
   idempotencyKey: string,
+  source = 'manual',
 ): Promise<TouchedIncident> {
   const serviceId = resolveService(deps.organisation, declaration.service);
   const now = deps.now().toISOString();
   const touched = await openOrAttach(deps, {
-    source: 'manual',
+    source,
     groupKey: idempotencyKey,
     declaredBy,
     alerts: [],

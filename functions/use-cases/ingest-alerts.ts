@@ -9,6 +9,7 @@ import {
 } from '../core/alert.ts';
 import type { Organisation } from '../core/config.ts';
 import { ConflictError, RetryableError } from '../core/errors.ts';
+import { splitHeartbeats } from '../core/heartbeats.ts';
 import { formatIncidentKey, type Incident } from '../core/incident.ts';
 import { digest } from '../core/keys.ts';
 import { serviceOf } from '../core/organisation.ts';
@@ -20,6 +21,7 @@ import type {
   AlertGroupRecord,
   AlertGroupStore,
   DeliveryStore,
+  HeartbeatStore,
   IncidentStore,
   WorkflowCallback,
   WorkflowStarter,
@@ -123,9 +125,9 @@ export interface Delivery {
  * then its alerts are ingested; a failure gives the id back so the sender's retry is processed, not refused.
  */
 export async function ingestDelivery(
-  deps: IngestDependencies & { deliveries: DeliveryStore },
+  deps: IngestDependencies & { deliveries: DeliveryStore; heartbeats: Pick<HeartbeatStore, 'beat'> },
   delivery: Delivery,
-): Promise<TouchedIncident[]> {
+): Promise<{ incidents: TouchedIncident[]; heartbeats: string[] }> {
   const { deliveryId, source } = delivery;
   const owner = deps.newId();
   if (deliveryId && !(await deps.deliveries.claim(source, deliveryId, owner, deps.now()))) {
@@ -133,9 +135,15 @@ export async function ingestDelivery(
   }
   try {
     await delivery.confirm?.();
-    const touched = await ingestAlerts(deps, delivery.alerts);
+    // A heartbeat (core/heartbeats.ts) is a sign of life, recorded as last seen (a duplicate writes nothing):
+    // never an alert nor an incident.
+    const split = splitHeartbeats(deps.organisation.heartbeats, source, delivery.alerts);
+    const seenAt = deps.now().toISOString();
+    await Promise.all(split.beats.map((beat) => deps.heartbeats.beat(beat.id, beat.source, seenAt)));
+    const heartbeats = split.beats.map((beat) => beat.id);
+    const touched = await ingestAlerts(deps, split.alerts);
     if (deliveryId) await deps.deliveries.complete(source, deliveryId, owner, deps.now());
-    return touched;
+    return { incidents: touched, heartbeats };
   } catch (error) {
     if (deliveryId) await deps.deliveries.release(source, deliveryId, owner).catch(() => undefined);
     throw error;

@@ -2,6 +2,7 @@ import type { TrackedAction } from '../core/actions.ts';
 import type { AlertCounts, StoredAlert } from '../core/alert.ts';
 import type { ApprovalDecision } from '../core/approvals.ts';
 import type { EmailMessage } from '../core/comms.ts';
+import type { HeartbeatRecord } from '../core/heartbeats.ts';
 import type { Incident, IncidentStatus } from '../core/incident.ts';
 import type { StoredOverride } from '../core/oncall-overrides.ts';
 import type { Postmortem, PostmortemStatus, PostmortemVersion, VersionSummary } from '../core/postmortem.ts';
@@ -252,6 +253,7 @@ export interface Stores {
   actions: ActionStore;
   reports: ReportStore;
   sweeps: SweepRunStore;
+  heartbeats: HeartbeatStore;
   overrides: OverrideStore;
   pageCodes: PageCodeStore;
 }
@@ -297,6 +299,23 @@ export interface ActionStore {
 }
 
 /** The scheduled sweeps' last completed runs (one item per sweep). */
+/** Heartbeats' last seen (written by ingest) and their silences (the sweep's), one item each (core/heartbeats.ts). */
+export interface HeartbeatStore {
+  get(id: string): Promise<HeartbeatRecord | undefined>;
+  /**
+   * Records a beat at `at` (creating the item alive on the first): false, and nothing written, when it was
+   * already seen at or after `at` less HEARTBEAT_PRECISION_MS (a duplicate, or a repeat of the last moments),
+   * unless it is silent (then any later beat is its return).
+   */
+  beat(id: string, source: string, at: string): Promise<boolean>;
+  /** Alive and last seen at `lastSeenAt` -> silent since then; false when another run (or a beat) came first. */
+  markSilent(id: string, lastSeenAt: string, silentAt: string): Promise<boolean>;
+  /** Records the incident a silence paged through; false when the heartbeat is no longer in that silence. */
+  recordIncident(id: string, silentSince: string, incident: { id: string; key: string }): Promise<boolean>;
+  /** Silent since `silentSince` -> alive again; false when it no longer is in that silence. */
+  markBack(id: string, silentSince: string, backAt: string): Promise<boolean>;
+}
+
 export interface SweepRunStore {
   lastRun(sweep: SweepName): Promise<SweepRun | undefined>;
   /** Records a completed run; false (and nothing written) when a later run is recorded already. */

@@ -21,7 +21,7 @@ import { exceptionFor } from './least-privilege-exceptions.ts';
  * alerts from every source, a page acknowledged from its mail, comms, a resolution, the postmortem edited and
  * sent for approval from its editor page, a change request and an approval from mail, publication, actions,
  * lists, the status page, the SLO report mailed, the schedules, an on-call override, a workflow started by the sweep, a failed
- * workflow, an acknowledgement by SMS reply. Then least privilege, measured: every grant of every function is used by a call of the journey (or
+ * workflow, an acknowledgement by SMS reply, a silent heartbeat. Then least privilege, measured: every grant of every function is used by a call of the journey (or
  * listed with its reason in least-privilege-exceptions.ts), and removing any used grant denies a call the
  * journey made (the table is printed).
  */
@@ -527,6 +527,33 @@ describe('the journey with IAM enforced', () => {
         ? true
         : undefined;
     }, 'the answer by SMS');
+  });
+
+  it('pages the operators for a silent heartbeat and tells them when it is back (the every-minute sweep)', async () => {
+    const am = fixture<Json>('alertmanager', 'firing-v4');
+    const body = JSON.stringify({
+      ...am,
+      groupKey: '{}:{alertname="Watchdog"}',
+      alerts: [{ ...am.alerts[0], labels: { alertname: 'Watchdog' }, fingerprint: 'watchdog' }],
+    });
+    const headers = { authorization: `Bearer ${hotline.secretOf('alertmanager')}` };
+    const beat = await alert('alertmanager', body, headers);
+    expect(await beat.json()).toEqual({ incidents: [], heartbeats: ['prometheus-watchdog'] });
+    // Its 10-minute window, scaled by 0.001, is 0.6 s.
+    const sweep = () =>
+      hotline.target.functions.invoke(functionArn('SweepUnstartedWorkflows'), {
+        heartbeatTimeScale: 0.001,
+      }) as Promise<{ heartbeats?: { silent: { key: string }[]; back: { key: string }[] } }>;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const key = (await sweep()).heartbeats?.silent[0]?.key ?? '';
+    expect(key).toMatch(/^HOT-\d+$/);
+    await waitForMails('the page to the operators', about(key, ' - Paged', 'sre-platform@example.com'));
+    expect((await alert('alertmanager', body, headers)).status).toBe(202);
+    expect((await sweep()).heartbeats?.back.map((b) => b.key)).toEqual([key]);
+    await waitForMails(
+      'the mail that the heartbeat is back',
+      about(key, ' - Heartbeat prometheus-watchdog is back', 'sre-platform@example.com'),
+    );
   });
 });
 
