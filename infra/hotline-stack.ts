@@ -53,6 +53,7 @@ export class HotlineStack extends Stack {
   readonly alarms: OperatorAlarms;
   readonly schedules: Schedules;
   readonly twoWaySmsTopic: sns.Topic;
+  readonly mailEventsTopic: sns.Topic;
 
   constructor(scope: Construct, id: string, props: HotlineStackProps) {
     super(scope, id, {
@@ -117,6 +118,8 @@ export class HotlineStack extends Stack {
 
     // Replies to the pages' texts (two-way SMS), to SmsReplies (its `sms:replies` subscribes it).
     this.twoWaySmsTopic = twoWaySmsTopic(this, this.alarms.topicKey);
+    // Proof of delivery: the configuration set's events, to MailEvents (its `mail:events` subscribes it).
+    this.mailEventsTopic = this.mailer.addEventsTopic(this.alarms.topicKey);
 
     const publicBaseUrl = organisation.publicBaseUrl?.replace(/\/+$/, '') ?? this.incidentApi.endpoint;
     // Each function gets the environment and grants of the capabilities it declares, and nothing else.
@@ -130,6 +133,7 @@ export class HotlineStack extends Stack {
         paging: organisation.paging,
         streamFailures: (fn) => this.alarms.streamFailureDestination(fn),
         twoWaySmsTopic: this.twoWaySmsTopic,
+        mailEventsTopic: this.mailEventsTopic,
         workflow: {
           stateMachine: this.stateMachine,
           arnByName: workflow.stateMachineArnByName,
@@ -156,6 +160,7 @@ export class HotlineStack extends Stack {
     // SNS invokes SmsReplies asynchronously: Lambda's two retries cover a transient failure (its claim on the
     // reply's message id keeps a retry from acting twice), then the operators hear of the reply it dropped.
     this.alarms.notifyOnAsyncFailure(f.SmsReplies);
+    this.alarms.notifyOnAsyncFailure(f.MailEvents);
 
     new CfnOutput(this, 'ApiUrl', {
       value: this.incidentApi.stage.url,

@@ -71,6 +71,12 @@ export const capabilities = {
    */
   'sms:replies': { env: ['TWO_WAY_SMS_TOPIC_ARN'] },
   /**
+   * Subscribed to the mail events topic (the configuration set's event destination: delivery, bounce, complaint,
+   * reject, delay). MAIL_EVENTS_TOPIC_ARN names the topic, so a notification from any other is ignored. No grant,
+   * as for `sms:replies`.
+   */
+  'mail:events': { env: ['MAIL_EVENTS_TOPIC_ARN'] },
+  /**
    * `pager`'s text channel alone: sms-voice:SendTextMessage from the configured SMS origination identity through
    * its configuration set, for a function that answers by text and never calls (the SMS replies).
    */

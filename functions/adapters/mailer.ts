@@ -1,5 +1,6 @@
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { Organisation } from '../core/config.ts';
+import { messageTags } from '../core/mail-tags.ts';
 import { headerSafe } from '../core/text.ts';
 import type { Mailer } from '../use-cases/ports.ts';
 import { port } from './capabilities.ts';
@@ -16,12 +17,14 @@ export function fromAddress(org: Organisation): string {
 
 export function sesMailer(org: Organisation): Mailer {
   return {
-    async send(to, message) {
+    async send(to, message, tags) {
+      const emailTags = tags ? messageTags(tags) : [];
       const result = await ses.send(
         new SendEmailCommand({
           FromEmailAddress: fromAddress(org),
           Destination: { ToAddresses: [...to] },
           ...configurationSet(),
+          ...(emailTags.length > 0 ? { EmailTags: emailTags } : {}),
           Content: {
             Simple: {
               Subject: { Data: headerSafe(message.subject, 250), Charset: 'UTF-8' },

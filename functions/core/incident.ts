@@ -135,6 +135,8 @@ export interface Incident {
     firedMinutes: number;
     /** The acknowledgement wait's token when it was paged: a new one means its wait ran (and ran out) since. */
     afterToken?: string;
+    /** The last tier (the IMOC): nobody further to escalate to. */
+    last?: boolean;
   };
   /**
    * When every alert of the unacknowledged incident had cleared (absent while one fires, and once acknowledged):
@@ -183,6 +185,8 @@ export interface Incident {
   ackWait?: 'incidentManager' | 'team' | 'cleared';
   /** Whether the waiting execution's definition handles alerts that clear before anyone acknowledges. */
   ackWaitClears?: boolean;
+  /** A tier's page that reached nobody on any channel (its delivery events said so): the next tier at once. */
+  pageUndeliverable?: { tier: number; round: number };
   loopTaskToken?: string;
   /** The execution whose waits are counted, and how many it has made (core/executions.ts). */
   waitsExecution?: string;
@@ -197,6 +201,7 @@ export const privateIncidentFields = [
   'loopTaskToken',
   'ackWait',
   'ackWaitClears',
+  'pageUndeliverable',
   'waitsExecution',
   'waitsCount',
 ] as const;

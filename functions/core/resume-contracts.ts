@@ -22,7 +22,7 @@ const resumeSchemas = () =>
     ack: z.discriminatedUnion('event', [
       z.object({ event: z.literal('acknowledged'), by: z.string() }),
       z.object({
-        event: z.enum(['resolved', 'raised', 'lowered', 'continue', 'cleared', 'refired']),
+        event: z.enum(['resolved', 'raised', 'lowered', 'continue', 'cleared', 'refired', 'undeliverable']),
         severity: z.number(),
       }),
     ]),

@@ -58,7 +58,7 @@ export const stepInputs = {
   }),
   alertsCleared: z.object({ step: step('alertsCleared'), ...ids }),
   resolveCleared: z.object({ step: step('resolveCleared'), ...ids }),
-  resumeEscalation: z.object({ step: step('resumeEscalation'), ...ids }),
+  resumeEscalation: z.object({ step: step('resumeEscalation'), ...ids, next: z.optional(z.boolean()) }),
   notifyTeam: z.object({ step: step('notifyTeam'), ...ids, round: count }),
   remindTeam: z.object({ step: step('remindTeam'), ...ids, round: count, remindAt: isoTime }),
   startResponse: z.object({ step: step('startResponse'), ...ids }),

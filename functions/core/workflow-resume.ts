@@ -27,12 +27,16 @@ export type ResumeTarget = 'acknowledgement' | 'loop' | 'review';
 /** WaitForAcknowledgement and WaitForTeamAcknowledgement -> `$.ack` (AcknowledgementOutcome reads `event`). */
 export type AcknowledgementResume =
   | { event: 'acknowledged'; by: string }
-  | { event: 'resolved' | 'raised' | 'lowered' | 'continue' | 'cleared' | 'refired'; severity: Severity };
+  | {
+      event: 'resolved' | 'raised' | 'lowered' | 'continue' | 'cleared' | 'refired' | 'undeliverable';
+      severity: Severity;
+    };
 /**
  * `continue`: the execution has waited enough and hands the incident over to a new one (core/executions.ts).
  * `cleared`: every alert cleared before anyone acknowledged (the escalation stops for a grace); `refired`: one
- * fired again within the grace (the escalation goes on where it stopped). Only waits whose definition handles
- * them (`clears` in their input) are resumed with those two.
+ * fired again within the grace (the escalation goes on where it stopped); `undeliverable`: the tier's page
+ * reached nobody on any channel (the next tier is paged at once). Only waits whose definition handles them
+ * (`clears` in their input, from the same release) are resumed with those three.
  */
 export const acknowledgementEvents = [
   'acknowledged',
@@ -42,6 +46,7 @@ export const acknowledgementEvents = [
   'continue',
   'cleared',
   'refired',
+  'undeliverable',
 ] as const;
 export type AcknowledgementEvent = (typeof acknowledgementEvents)[number];
 

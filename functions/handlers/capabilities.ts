@@ -255,6 +255,14 @@ export const functionDeclarations = {
     kind: 'workflow',
     uses: ['table', 'table:get', 'table:write', 'workflow:callback', 'pager:text', 'sms:replies'],
   },
+  // The configuration set's mail events (the mail events topic): each recorded once on its incident's timeline
+  // (read the incident, write the entry); a page that reached nobody resumes the acknowledgement wait at once
+  // (the incident's partition read in one Query).
+  MailEvents: {
+    handlerFile: 'mail-events',
+    kind: 'workflow',
+    uses: ['table', 'table:get', 'table:query', 'table:write', 'workflow:callback', 'mail:events'],
+  },
 } as const satisfies Record<string, FunctionDeclaration>;
 
 export type FunctionId = keyof typeof functionDeclarations;

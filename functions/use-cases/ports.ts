@@ -4,6 +4,7 @@ import type { ApprovalDecision } from '../core/approvals.ts';
 import type { EmailMessage } from '../core/comms.ts';
 import type { HeartbeatRecord } from '../core/heartbeats.ts';
 import type { Incident, IncidentStatus } from '../core/incident.ts';
+import type { MailTags } from '../core/mail-tags.ts';
 import type { StoredOverride } from '../core/oncall-overrides.ts';
 import type { Postmortem, PostmortemStatus, PostmortemVersion, VersionSummary } from '../core/postmortem.ts';
 import type { DocumentRendering, DocumentVersion, RenderedSections } from '../core/postmortem-document.ts';
@@ -505,7 +506,8 @@ export interface ReportStore {
 
 /** Sends a mail (simple content: a text and an HTML part). */
 export interface Mailer {
-  send(to: readonly string[], message: EmailMessage): Promise<{ messageId: string }>;
+  /** `tags` name the incident mail (core/mail-events.ts): its delivery events carry them back. */
+  send(to: readonly string[], message: EmailMessage, tags?: MailTags): Promise<{ messageId: string }>;
 }
 
 /** A file attached to a mail (text content: the report's CSV files). */

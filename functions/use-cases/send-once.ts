@@ -98,7 +98,7 @@ export async function sendOnce(
   try {
     // A failure part way gives the claim back: the retry sends them all again (at least once, never none).
     for (const m of messages) {
-      const sent = await outbox.mailer.send(m.to, m.message);
+      const sent = await outbox.mailer.send(m.to, m.message, { incident: incidentId, kind, sequence });
       messageId ||= sent.messageId;
     }
   } catch (error) {

@@ -142,6 +142,9 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number; ro
     .filter((a) => a.status === 'firing')
     .map((a) => ({ summary: a.summary, startsAt: a.startsAt, links: alertLinks(a) }));
   const escalated = input.tier > 0;
+  // Escalated at once because the tier before reached nobody on any channel (its delivery events said so).
+  const skipsUnreached =
+    head.pageUndeliverable?.tier === input.tier - 1 && head.pageUndeliverable.round === round;
   const people = deps.organisation.people ?? {};
   for (const [index, recipientEntry] of recipients.entries()) {
     const { address: recipient, ...who } = recipientEntry;
@@ -193,7 +196,7 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number; ro
           }),
         timelineKind: escalated ? 'incident.escalated' : 'page.sent',
         timelineText: escalated
-          ? `Not acknowledged in time: escalated to ${label} ${recipientWords({ address: recipient, ...who })} (tier ${tier}).`
+          ? `${skipsUnreached ? 'The page before reached nobody' : 'Not acknowledged in time'}: escalated to ${label} ${recipientWords({ address: recipient, ...who })} (tier ${tier}).`
           : `Paged ${label} ${recipientWords({ address: recipient, ...who })}.`,
         now: deps.now,
       });
@@ -204,6 +207,8 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number; ro
     round,
     recipients,
     firedMinutes: mark,
+    // The IMOC, paged again each timeout: a page that reaches nobody there has nobody further to go to.
+    ...(pageRecipients(deps.organisation, service, input.tier + 1).tier === tier ? { last: true } : {}),
     ...(head.ackTaskToken ? { afterToken: head.ackTaskToken } : {}),
   };
   const at = deps.now().toISOString();
@@ -273,6 +278,12 @@ async function keepIncidentWait(
   return { incident, handOver };
 }
 
+/** Whether the tier paged now reached nobody on any channel (its delivery events said so: use-cases/mail-events). */
+function reachedNobody(incident: Incident): boolean {
+  const { pageUndeliverable: failed, tierPage } = incident;
+  return !!failed && !!tierPage && failed.tier === tierPage.tier && failed.round === tierPage.round;
+}
+
 /**
  * Keeps the acknowledge wait's task token on the incident (server side) with whose acknowledgement it waits for,
  * then resumes it at once if that happened before the token was stored: an acknowledgement or the resolution,
@@ -306,6 +317,7 @@ export async function waitForAcknowledgement(
     event = waitsFor === 'team' ? 'raised' : 'lowered';
   else if (clears && input.wait !== 'cleared' && incident.alertsClearedAt) event = 'cleared';
   else if (clears && input.wait === 'cleared' && !incident.alertsClearedAt) event = 'refired';
+  else if (clears && input.wait === 'incidentManager' && reachedNobody(incident)) event = 'undeliverable';
   else if (handOver) event = 'continue';
   if (event) await deps.workflow.resume(input.token, acknowledgementResume(event, incident));
   return { waiting: event === undefined };
@@ -666,11 +678,21 @@ export async function resolveCleared(deps: StepDeps, input: StepInput) {
 /**
  * An alert fired again within the grace: the escalation goes on where it stopped, as a new round (so the tier
  * it had reached is paged again, on every channel, rather than finding its pages already sent), or the sev 3
- * team is told again. Answers what the route step does.
+ * team is told again. With `next` (the tier's page reached nobody on any channel): the next tier, in the same
+ * round, at once. Answers what the route step does.
  */
-export async function resumeEscalation(deps: StepDeps, input: StepInput) {
+export async function resumeEscalation(deps: StepDeps, input: StepInput & { next?: boolean | undefined }) {
   const incident = await load(deps, input);
   const route = routeFor(incident.severity);
+  if (input.next && route === 'page') {
+    const tier = incident.tierPage?.tier ?? incident.pageTier ?? 0;
+    return {
+      nextTier: tier + 1,
+      round: incident.tierPage?.round ?? routeRound(incident),
+      route,
+      severity: incident.severity,
+    };
+  }
   return {
     nextTier: route === 'page' ? (incident.pageTier ?? 0) : 0,
     round: routeRound(incident),

@@ -73,6 +73,8 @@ export interface CapabilityResources {
   readonly paging?: PagingConfig | undefined;
   /** The topic two-way SMS publishes replies to (`sms:replies` subscribes the function to it). */
   readonly twoWaySmsTopic?: sns.ITopic;
+  /** The topic the mail configuration set's events go to (`mail:events` subscribes the function to it). */
+  readonly mailEventsTopic?: sns.ITopic;
   /** Where a stream event source mapping (`reports:runs`) sends what it gave up on: the operators' topic. */
   readonly streamFailures?: (fn: lambda.Function) => lambda.IEventSourceDlq;
   readonly workflow: {
@@ -238,6 +240,7 @@ export class IncidentFunction extends nodejs.NodejsFunction {
     if (has('metrics')) this.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', metricsNamespace);
     if (has('reports:runs')) bindReportRuns(this, resources.table, resources.streamFailures?.(this));
     if (has('sms:replies')) this.bindSmsReplies(resources.twoWaySmsTopic);
+    if (has('mail:events')) this.bindMailEvents(resources.mailEventsTopic);
     return this;
   }
 
@@ -391,6 +394,14 @@ export class IncidentFunction extends nodejs.NodejsFunction {
       throw new Error(`${this.node.id} answers SMS replies, but the stack has no two-way SMS topic`);
     topic.addSubscription(new subscriptions.LambdaSubscription(this));
     this.addEnvironment('TWO_WAY_SMS_TOPIC_ARN', topic.topicArn);
+  }
+
+  /** MAIL_EVENTS_TOPIC_ARN and a Lambda subscription to that topic, as for the SMS replies. */
+  private bindMailEvents(topic: sns.ITopic | undefined): void {
+    if (!topic)
+      throw new Error(`${this.node.id} records mail events, but the stack has no mail events topic`);
+    topic.addSubscription(new subscriptions.LambdaSubscription(this));
+    this.addEnvironment('MAIL_EVENTS_TOPIC_ARN', topic.topicArn);
   }
 
   /** PUBLIC_BASE_URL, the origin of the links in mails and pages (the API's, unless the organisation names one). */

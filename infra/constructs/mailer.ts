@@ -1,7 +1,12 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as ses from 'aws-cdk-lib/aws-ses';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+
+/** The construct id the local target finds the mail events topic by (infra/local/mail-events.ts). */
+export const MAIL_EVENTS_TOPIC_ID = 'MailEventsTopic';
 
 export interface MailerProps {
   /** The address every incident mail is sent from (`organisation.sender.address`). */
@@ -36,6 +41,52 @@ export class Mailer extends Construct {
       identity: ses.Identity.email(props.senderAddress),
       configurationSet: this.configurationSet,
     });
+  }
+
+  /**
+   * The topic the configuration set's events go to (delivery, bounce, complaint, reject, delivery delay; never
+   * open or click, see above), encrypted with the operators' topic key. Only SES, for this account and this
+   * configuration set, may publish. Adding it twice is an error.
+   */
+  addEventsTopic(key: kms.Key): sns.Topic {
+    const stack = Stack.of(this);
+    const topic = new sns.Topic(this, MAIL_EVENTS_TOPIC_ID, {
+      displayName: 'Hotline mail events',
+      masterKey: key,
+      enforceSSL: true,
+    });
+    const fromThisSet = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: { 'aws:SourceArn': this.configurationSetArn },
+    };
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'SesPublishesMailEvents',
+        principals: [new iam.ServicePrincipal('ses.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: fromThisSet,
+      }),
+    );
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('ses.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    );
+    this.configurationSet.addEventDestination('Events', {
+      destination: ses.EventDestination.snsTopic(topic),
+      events: [
+        ses.EmailSendingEvent.DELIVERY,
+        ses.EmailSendingEvent.BOUNCE,
+        ses.EmailSendingEvent.COMPLAINT,
+        ses.EmailSendingEvent.REJECT,
+        ses.EmailSendingEvent.DELIVERY_DELAY,
+      ],
+    });
+    return topic;
   }
 
   get configurationSetArn(): string {

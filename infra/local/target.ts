@@ -30,6 +30,7 @@ import { createHttpApi, routesFromTemplate } from './http-api.ts';
 import type { IamEnforcer, IamMode } from './iam/enforcer.ts';
 import { dynamoDbFront, type MailRefusal, sesFront } from './iam/fronts.ts';
 import { iamModeFromEnv, LocalIam } from './iam/local-iam.ts';
+import { LocalMailEvents, type MailOutcomeRule, mailEventDestinations } from './mail-events.ts';
 import { type LocalSchedule, Scheduler, type ScheduleTarget, schedulesFromTemplate } from './schedules.ts';
 import { SecretStore } from './secrets.ts';
 import { startSes } from './ses.ts';
@@ -119,6 +120,11 @@ export interface LocalTarget {
    * recipient); undefined lets every send through again. For tests of what a refused mail must not stop.
    */
   refuseMail(rule: MailRefusal | undefined): void;
+  /**
+   * What an address's mail gets from SES after it was accepted (its events: delivered, bounced, complained...);
+   * undefined gives back the mailbox simulator's outcomes (infra/local/mail-events.ts).
+   */
+  setMailOutcome(rule: MailOutcomeRule | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -197,7 +203,13 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
     await listen(dynamoFront, 'dynamodb', host, 0);
     closers.push(() => closeServer(dynamoFront));
     let mailRefusal: MailRefusal | undefined;
-    const mailFront = sesFront(urls.ses, { iam: frontIam, refusal: () => mailRefusal });
+    // The configuration set's events follow each accepted mail (made once the functions exist, below).
+    let mailEvents: LocalMailEvents | undefined;
+    const mailFront = sesFront(urls.ses, {
+      iam: frontIam,
+      refusal: () => mailRefusal,
+      sent: (call) => mailEvents?.sent(call),
+    });
     await listen(mailFront, 'ses', host, 0);
     closers.push(() => closeServer(mailFront));
     const functionUrls: LocalUrls = {
@@ -214,6 +226,12 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
     const customResources = customResourcesFromTemplate(model);
     const lambda = new LambdaRuntime(functionsFromTemplate(model, functionUrls), log);
     closers.push(() => lambda.stop());
+    const events = new LocalMailEvents(mailEventDestinations(model), subscriptionsFromTemplate(model), {
+      invokeAsync: (fn, event) => lambda.invokeAsync(fn, event),
+      log,
+    });
+    mailEvents = events;
+    closers.push(() => events.settle());
     const stepFunctions = new StepFunctionsService(
       stateMachinesFromTemplate(model),
       lambda,
@@ -391,6 +409,9 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
       faultStats: () => (faults ?? new FaultInjector()).stats(),
       refuseMail(rule) {
         mailRefusal = rule;
+      },
+      setMailOutcome(rule) {
+        events.setOutcome(rule);
       },
       stop: () => {
         // New requests stop first, so nothing reaches a function that is shutting down.

@@ -381,6 +381,14 @@ export function buildDefinition(scope: Construct, fns: WorkflowFunctions): sfn.I
     'An alert fired again within the grace: the escalation goes on at the tier it had reached, as a new round.',
   );
   resumeEscalation.next(pageOrNotifyTeam);
+  const escalateNow = step(
+    States.EscalateNow,
+    'resumeEscalation',
+    '$.page',
+    "The tier's page reached nobody on any channel: the next tier, at once.",
+    { next: true },
+  );
+  escalateNow.next(pageOrNotifyTeam);
 
   const acknowledgementOutcome = new sfn.Choice(scope, States.AcknowledgementOutcome, {
     stateName: States.AcknowledgementOutcome,
@@ -388,6 +396,8 @@ export function buildDefinition(scope: Construct, fns: WorkflowFunctions): sfn.I
     .when(sfn.Condition.stringEquals('$.ack.event', 'resolved'), finalComms)
     .when(sfn.Condition.stringEquals('$.ack.event', 'cleared'), alertsCleared)
     .when(sfn.Condition.stringEquals('$.ack.event', 'refired'), resumeEscalation)
+    // The tier's page reached nobody (every channel failed): the next tier at once.
+    .when(sfn.Condition.stringEquals('$.ack.event', 'undeliverable'), escalateNow)
     .when(
       sfn.Condition.or(
         sfn.Condition.stringEquals('$.ack.event', 'raised'),

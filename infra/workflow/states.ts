@@ -21,6 +21,7 @@ export const States = {
   WaitAfterAlertsCleared: 'WaitAfterAlertsCleared',
   ResolveCleared: 'ResolveCleared',
   ResumeEscalation: 'ResumeEscalation',
+  EscalateNow: 'EscalateNow',
   StartResponse: 'StartResponse',
   ResolvedYet: 'ResolvedYet',
   WaitForUpdate: 'WaitForUpdate',

@@ -47,11 +47,12 @@ export const grantExceptions: readonly GrantException[] = [
       "A report run's leased claim is given back (deleted) only when its mail fails to send, which the journey does not inject (test/integration/reports.test.ts does).",
   },
   {
-    principal: /^(RunSloReport|SweepUnstartedWorkflows|SweepActionReminders|SendSloReports|SmsReplies)$/,
+    principal:
+      /^(RunSloReport|SweepUnstartedWorkflows|SweepActionReminders|SendSloReports|SmsReplies|MailEvents)$/,
     action: /^(sns:Publish|kms:(Decrypt|GenerateDataKey\*))$/,
     resource: /^arn:aws:(sns|kms):/,
     reason:
-      "The failure destinations: Lambda publishes a failed asynchronous invocation's record (the schedules' functions), or the place of a stream batch it gave up on (RunSloReport's event source mapping), to the operators' encrypted topic with the function's role (SmsReplies: a reply SNS delivered that failed its retries). The journey has no failing scheduled function, SMS reply or report run (test/e2e/operator-alarms.test.ts and test/integration/report-run-stream.test.ts have).",
+      "The failure destinations: Lambda publishes a failed asynchronous invocation's record (the schedules' functions), or the place of a stream batch it gave up on (RunSloReport's event source mapping), to the operators' encrypted topic with the function's role (SmsReplies and MailEvents: a reply or a mail event SNS delivered that failed its retries). The journey has no failing scheduled function, SMS reply, mail event or report run (test/e2e/operator-alarms.test.ts and test/integration/report-run-stream.test.ts have).",
   },
   {
     principal: /^CredentialsSecureParameterFunction$/,

@@ -529,6 +529,34 @@ describe('the journey with IAM enforced', () => {
     }, 'the answer by SMS');
   });
 
+  it("records a page's mail events, and escalates at once a page that bounced for everyone (MailEvents)", async () => {
+    hotline.target.setMailOutcome((address) =>
+      address === 'payments-oncall@example.com' ? 'bounce' : undefined,
+    );
+    try {
+      const declared = await api('POST', '/incidents', {
+        summary: 'Card payments down',
+        description: 'No card payment goes through.',
+        severity: 1,
+        service: 'checkout',
+      });
+      const key = declared.body.key as string;
+      // Read the incident's partition, marked it, resumed the wait: the backup is paged without the timeout.
+      await eventually(
+        async () => ((await detail(key)).incident.pageTier === 1 ? true : undefined),
+        `${key} escalated at once`,
+      );
+      // The backup's page is delivered: its event too.
+      const kinds = await eventually(async () => {
+        const all = ((await detail(key)).timeline as Json[]).map((e) => e.kind);
+        return all.includes('mail.delivery') ? all : undefined;
+      }, "the backup page's delivery");
+      expect(kinds).toEqual(expect.arrayContaining(['mail.failed', 'page.undeliverable', 'mail.delivery']));
+    } finally {
+      hotline.target.setMailOutcome(undefined);
+    }
+  });
+
   it('pages the operators for a silent heartbeat and tells them when it is back (the every-minute sweep)', async () => {
     const am = fixture<Json>('alertmanager', 'firing-v4');
     const body = JSON.stringify({

@@ -33,6 +33,8 @@ const actionsOf: Record<Capability, { table?: string[]; index?: string; calls?: 
   'pager:text': { calls: ['sms-voice:SendTextMessage'] },
   // SNS invokes the function (its resource policy); the function calls nothing on the topic.
   'sms:replies': {},
+  // The same for the mail events topic.
+  'mail:events': {},
   // Lambda's poller reads the table's stream with the function's role (event source mapping).
   'reports:runs': {
     calls: [

@@ -55,6 +55,7 @@ describe('functions', () => {
     'SweepActionReminders',
     'SendSloReports',
     'SmsReplies',
+    'MailEvents',
   ];
   const failureDestination = ['kms:Decrypt', 'kms:GenerateDataKey*', 'sns:Publish'];
 

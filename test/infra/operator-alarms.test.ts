@@ -129,6 +129,7 @@ describe('operator alarms', () => {
       [...scheduled, ...invokedByFunctions, ...subscribed].filter((id) => id !== undefined),
     );
     expect([...asyncFunctions].sort()).toEqual([
+      'MailEvents',
       'SendSloReports',
       'SmsReplies',
       'SweepActionReminders',
@@ -178,6 +179,7 @@ describe('operator alarms', () => {
       SweepActionReminders: 0,
       SendSloReports: undefined,
       SmsReplies: undefined,
+      MailEvents: undefined,
     });
   });
 
@@ -199,6 +201,7 @@ describe('operator alarms', () => {
       });
     });
     expect(publishers.sort()).toEqual([
+      'MailEvents',
       'RunSloReport',
       'SendSloReports',
       'SmsReplies',

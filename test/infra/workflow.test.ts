@@ -157,6 +157,8 @@ describe('incident workflow', () => {
       { Variable: '$.ack.event', StringEquals: 'cleared', Next: States.AlertsCleared },
       // One fired again within it: the escalation goes on where it stopped.
       { Variable: '$.ack.event', StringEquals: 'refired', Next: States.ResumeEscalation },
+      // The page reached nobody on any channel: the next tier without waiting out the timeout.
+      { Variable: '$.ack.event', StringEquals: 'undeliverable', Next: States.EscalateNow },
       {
         Or: [
           { Variable: '$.ack.event', StringEquals: 'raised' },
@@ -283,6 +285,7 @@ describe('incident workflow', () => {
         States.WaitAfterAlertsCleared,
         States.ResolveCleared,
         States.ResumeEscalation,
+        States.EscalateNow,
         States.StartResponse,
         States.WaitForUpdate,
         States.UpdateOverdue,

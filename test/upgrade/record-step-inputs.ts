@@ -37,7 +37,8 @@ const JOURNEY =
   'sev 2: paged, escalated, acknowledged, update overdue, (from 0.2.0: continued in a new execution,) update, ' +
   'resolved, postmortem reminded, completed, approval requested and reminded, approved from mail, published; ' +
   'sev 3: team notified and reminded, resolved; ' +
-  '(from 0.2.0:) sev 2 from an alert that clears, fires again, clears again and resolves as cleared';
+  '(from 0.2.0:) sev 2 from an alert that clears, fires again, clears again and resolves as cleared; ' +
+  '(from 0.2.0:) sev 1 whose page bounces, escalated at once';
 
 const { values } = parseArgs({
   options: { assembly: { type: 'string' }, release: { type: 'string' }, out: { type: 'string' } },
@@ -245,6 +246,18 @@ try {
     await recorded('resumeEscalation');
     await alert('resolved');
     await recorded('resolveCleared');
+  }
+
+  // From 0.2.0: a page that bounces for everyone escalates at once (its mail events).
+  if (JSON.stringify(running.model.template).includes('EscalateNow')) {
+    running.setMailOutcome((address) => (address === 'payments-oncall@example.com' ? 'bounce' : undefined));
+    await declare(1, 'Card payments down');
+    await eventually(
+      async () => recordings.some((r) => r.state === 'EscalateNow') || undefined,
+      'the EscalateNow state',
+      120_000,
+    );
+    running.setMailOutcome(undefined);
   }
 
   const out: ReleaseRecordings = { release, journey: JOURNEY, recordings };

@@ -186,7 +186,12 @@ function messageRejected(path: string, message: string): Denied {
 /** aws-ses-v2-local behind a front for the functions: authorised requests are passed on over loopback. */
 export function sesFront(
   sesUrl: string,
-  options: { iam: FrontIam; refusal?: () => MailRefusal | undefined },
+  options: {
+    iam: FrontIam;
+    refusal?: () => MailRefusal | undefined;
+    /** Told of each message SES accepted (its request and message id): what its events are made from. */
+    sent?: (call: { path: string; body: string; messageId: string }) => void;
+  },
 ): Server {
   const target = new URL(sesUrl);
   return createServer((req, res) => {
@@ -224,7 +229,23 @@ export function sesFront(
           },
           (answer) => {
             res.writeHead(answer.statusCode ?? 502, answer.headers);
-            answer.pipe(res);
+            const { sent } = options;
+            if (!sent || answer.statusCode !== 200) {
+              answer.pipe(res);
+              return;
+            }
+            const chunks: Buffer[] = [];
+            answer.on('data', (chunk: Buffer) => {
+              chunks.push(chunk);
+              res.write(chunk);
+            });
+            answer.on('end', () => {
+              res.end();
+              const text = Buffer.concat(chunks).toString('utf8');
+              const messageId = /"MessageId"\s*:\s*"([^"]+)"|<MessageId>([^<]+)<\/MessageId>/.exec(text);
+              const id = messageId?.[1] ?? messageId?.[2];
+              if (id) sent({ path: req.url ?? '/', body: body.toString('utf8'), messageId: id });
+            });
           },
         );
         upstream.on('error', (error) => {

@@ -1,0 +1,127 @@
+import * as z from 'zod/mini';
+import { digest } from '../core/keys.ts';
+import { type MailEvent, mailEventEntry, mailEventsOf, pageReachedNobody } from '../core/mail-events.ts';
+import { acknowledgementResume } from '../core/workflow-resume.ts';
+import type { IncidentStore, WorkflowCallback } from './ports.ts';
+
+/**
+ * Proof of delivery: the configuration set's events (SES -> SNS -> this), each recorded once on its incident's
+ * timeline ("Page to X delivered 15:02:03 UTC", "bounced: mailbox does not exist"). A page whose every
+ * recipient failed on every channel (a hard bounce, a rejected mail, a refused text or call) escalates at once:
+ * the acknowledgement wait is resumed with `undeliverable`, and the next tier is paged without waiting out the
+ * timeout. Anything else (another topic, not an SES event, a mail that is no incident's, an unknown incident) is
+ * ignored with a reason for the log and changes nothing; a transient failure of the table or the workflow is
+ * thrown, for Lambda to retry (the entries are written once whatever the retries).
+ */
+
+export interface MailEventDeps {
+  /** The mail events topic: a notification from any other topic is not one of ours. */
+  topicArn: string;
+  incidents: Pick<IncidentStore, 'get' | 'view' | 'appendTimeline' | 'change'>;
+  workflow: WorkflowCallback;
+}
+
+export type MailEventOutcome =
+  | { outcome: 'ignored'; reason: string; messageId?: string }
+  | { outcome: 'recorded'; key: string; events: string[]; escalated: boolean };
+
+const snsRecord = z.object({
+  EventSource: z.literal('aws:sns'),
+  Sns: z.object({
+    Type: z.literal('Notification'),
+    TopicArn: z.string().check(z.minLength(1), z.maxLength(256)),
+    Message: z.string().check(z.maxLength(256 * 1024)),
+  }),
+});
+
+export async function handleMailEvent(deps: MailEventDeps, record: unknown): Promise<MailEventOutcome> {
+  const parsed = snsRecord.safeParse(record);
+  if (!parsed.success) return { outcome: 'ignored', reason: 'not-sns-notification' };
+  if (parsed.data.Sns.TopicArn !== deps.topicArn) return { outcome: 'ignored', reason: 'wrong-topic' };
+  const events = mailEventsOf(parsed.data.Sns.Message);
+  if (!Array.isArray(events)) return { outcome: 'ignored', reason: events.reason };
+  const first = events[0];
+  if (!first) return { outcome: 'ignored', reason: 'no-recipients' };
+  const incident = await deps.incidents.get(first.tags.incident);
+  if (!incident) return { outcome: 'ignored', reason: 'unknown-incident', messageId: first.messageId };
+  for (const event of events) await deps.incidents.appendTimeline(mailEventEntry(incident.id, event, digest));
+  const escalated = events.some((e) => e.failed && e.tags.kind === 'page')
+    ? await escalateIfReachedNobody(deps, incident.id, first)
+    : false;
+  return {
+    outcome: 'recorded',
+    key: incident.key,
+    events: events.map((e) => `${e.outcome} ${e.recipient}`),
+    escalated,
+  };
+}
+
+/**
+ * After a failed page: if the tier's page reached nobody on any channel, resume the acknowledgement wait with
+ * `undeliverable` (its definition's `clears` says it takes it; an earlier definition waits out its timeout).
+ */
+async function escalateIfReachedNobody(
+  deps: MailEventDeps,
+  incidentId: string,
+  event: MailEvent,
+): Promise<boolean> {
+  const view = await deps.incidents.view(incidentId);
+  const incident = view?.incident;
+  const tierPage = incident?.tierPage;
+  if (!view || !incident || !tierPage || (incident.status !== 'paged' && incident.status !== 'new'))
+    return false;
+  const recipients = tierPage.recipients.map((r, index) => ({
+    address: r.address,
+    sequence: tierPage.round * 10_000 + tierPage.tier * 100 + index + 1,
+  }));
+  // Only a failure of the tier paged now counts (a late bounce of an earlier tier's page does not escalate).
+  if (!recipients.some((r) => r.sequence === event.tags.sequence)) return false;
+  const sent = new Set<string>();
+  const failed = new Set<string>();
+  for (const c of view.comms) {
+    if (c.status !== 'sent' || !c.kind.startsWith('page')) continue;
+    for (const r of c.recipients) {
+      sent.add(`${c.kind}|${c.sequence}|${r.toLowerCase()}`);
+      if (c.messageId === 'refused') failed.add(`${c.kind}|${c.sequence}|${r.toLowerCase()}`);
+    }
+  }
+  for (const e of view.timeline) {
+    if (e.kind !== 'mail.failed') continue;
+    const data = e.data as { kind?: string; sequence?: number; recipient?: string } | undefined;
+    if (data?.kind && data.recipient)
+      failed.add(`${data.kind}|${data.sequence}|${data.recipient.toLowerCase()}`);
+  }
+  if (!pageReachedNobody(recipients, sent, failed)) return false;
+  if (tierPage.last) {
+    await deps.incidents.appendTimeline({
+      incidentId,
+      eventId: `page-undeliverable-${tierPage.round}-${tierPage.tier}`,
+      at: event.at,
+      kind: 'page.undeliverable',
+      actor: 'hotline',
+      text: `The page reached nobody (${recipients.map((r) => r.address).join(', ')}: every channel failed), and there is nobody further to page: fix the IMOC's addresses.`,
+    });
+    return false;
+  }
+  // Kept on the incident: the tier's wait, if it has not kept its token yet (the events came first), sees it.
+  const marked = await deps.incidents.change(incidentId, {
+    set: { pageUndeliverable: { tier: tierPage.tier, round: tierPage.round } },
+    statusIn: ['new', 'paged'],
+  });
+  if (!marked) return false;
+  await deps.incidents.appendTimeline({
+    incidentId,
+    eventId: `page-undeliverable-${tierPage.round}-${tierPage.tier}`,
+    at: event.at,
+    kind: 'page.undeliverable',
+    actor: 'hotline',
+    text: `The page reached nobody (${recipients.map((r) => r.address).join(', ')}: every channel failed): escalating now, without waiting out the acknowledgement timeout.`,
+  });
+  const { ackTaskToken, ackWait, ackWaitClears, tierPage: now } = marked;
+  // The tier's own wait (not the one before it, whose token the page replaced), in a definition that takes
+  // `undeliverable` (an earlier one waits out its timeout).
+  const waiting =
+    ackTaskToken && ackWait === 'incidentManager' && ackWaitClears && now?.afterToken !== ackTaskToken;
+  if (waiting) await deps.workflow.resume(ackTaskToken, acknowledgementResume('undeliverable', marked));
+  return true;
+}
