@@ -91,6 +91,8 @@ export const serviceSchema = z.object({
    */
   clearedGraceMinutes: cadence.default({ 1: 15, 2: 15, 3: 60 }),
   products: z.array(z.string().min(1)).default([]),
+  /** Whether its incidents appear on the public status page (false: an internal service, such as monitoring). */
+  statusPage: z.boolean().default(true),
   /** The department the service belongs to (one of `departments`): its managers get the department's report. */
   department: z.string().min(1).optional(),
   /** Availability objective in percent (e.g. 99.9): the SLO report sets the minutes it allows against impact. */
@@ -409,6 +411,8 @@ function withMonitoringService<T extends { operators: string[]; services: Record
     comms: { internal: o.operators },
     incidentManagers: { primary: o.operators },
     approvers: { mandatory: o.operators },
+    // Customers are not told that our monitoring went quiet.
+    statusPage: false,
   });
   return { ...o, services: { ...o.services, [MONITORING_SERVICE]: monitoring } };
 }

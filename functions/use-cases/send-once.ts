@@ -156,9 +156,10 @@ export async function sendCommsPair(outbox: CommsOutbox, pair: CommsPair) {
     timelineText: pair.internalText,
     now: pair.now,
   });
-  if (pair.external) {
-    // The status page is the public channel, whether or not the service has an external list. The update is
-    // timed by the round (a retried round keeps its time) and recorded once per round.
+  if (pair.external && pair.service.statusPage !== false) {
+    // The status page is the public channel, whether or not the service has an external list (unless the
+    // service is kept off it). The update is timed by the round (a retried round keeps its time) and recorded
+    // once per round.
     await outbox.statusPage.publish({
       incidentId: pair.incident.id,
       openedAt: pair.incident.openedAt,

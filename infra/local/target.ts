@@ -125,6 +125,11 @@ export interface LocalTarget {
    * undefined gives back the mailbox simulator's outcomes (infra/local/mail-events.ts).
    */
   setMailOutcome(rule: MailOutcomeRule | undefined): void;
+  /**
+   * Waits until the events of every mail sent so far have been handled (their function ran): for tests that
+   * compare the state before and after something, as the events land a moment after each mail.
+   */
+  settleMailEvents(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -413,6 +418,7 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
       setMailOutcome(rule) {
         events.setOutcome(rule);
       },
+      settleMailEvents: () => events.settle(),
       stop: () => {
         // New requests stop first, so nothing reaches a function that is shutting down.
         stopping ??= closeServer(api.server).then(closeAll);

@@ -83,6 +83,8 @@ async function mails(): Promise<Mail[]> {
 
 describe('thin path: an Alertmanager alert on the local target', () => {
   it('refuses a missing or wrong secret with 401 and writes nothing', async () => {
+    // Earlier mails' delivery events are written a moment after them: let them land first.
+    await hotline.target.settleMailEvents();
     const before = await itemCount();
     const missing = await api('/alerts/alertmanager', {
       method: 'POST',
@@ -101,6 +103,8 @@ describe('thin path: an Alertmanager alert on the local target', () => {
   });
 
   it('refuses a malformed body with 400 naming the problem and writes nothing', async () => {
+    // Earlier mails' delivery events are written a moment after them: let them land first.
+    await hotline.target.settleMailEvents();
     const before = await itemCount();
     const broken = await postAlert('{"version":"4","groupKey":');
     expect(broken.status).toBe(400);

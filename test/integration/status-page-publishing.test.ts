@@ -112,6 +112,17 @@ describe('publishing comms rounds to the status page', () => {
     expect((await entryOf(i))?.updates).toHaveLength(1);
   });
 
+  it('publishes nothing for a service kept off the status page (statusPage: false, as monitoring)', async () => {
+    const i = incident({ service: 'unknown' });
+    const internal = { ...unassigned, statusPage: false };
+    const before = sent.length;
+
+    await sendCommsPair(outbox(), round(i, { kind: 'initial', service: internal }));
+
+    expect(sent.slice(before).map((m) => m.to)).toEqual([unassigned.comms.internal]);
+    expect(await entryOf(i)).toBeUndefined();
+  });
+
   it('publishes nothing for a round without external wording', async () => {
     const i = incident();
     const { external: _, ...internalOnly } = round(i, { kind: 'update', sequence: 2 });

@@ -154,6 +154,8 @@ describe('heartbeats in the organisation file', () => {
     expect(monitoring?.incidentManagers.primary).toEqual(organisationInput.operators);
     expect(monitoring?.comms.internal).toEqual(organisationInput.operators);
     expect(monitoring?.approvers.mandatory).toEqual(organisationInput.operators);
+    // Customers are not told that our monitoring went quiet.
+    expect(monitoring?.statusPage).toBe(false);
     expect(org.heartbeats?.['prometheus-watchdog']).toEqual(watchdog);
     // Without heartbeats there is no monitoring service to see.
     expect(parseOrganisation(organisationInput).services[MONITORING_SERVICE]).toBeUndefined();
