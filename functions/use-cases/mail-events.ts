@@ -92,15 +92,17 @@ async function escalateIfReachedNobody(
       failed.add(`${data.kind}|${data.sequence}|${data.recipient.toLowerCase()}`);
   }
   if (!pageReachedNobody(recipients, sent, failed)) return false;
-  if (tierPage.last) {
-    await deps.incidents.appendTimeline({
+  const said = (then: string) =>
+    deps.incidents.appendTimeline({
       incidentId,
       eventId: `page-undeliverable-${tierPage.round}-${tierPage.tier}`,
       at: event.at,
       kind: 'page.undeliverable',
       actor: 'hotline',
-      text: `The page reached nobody (${recipients.map((r) => r.address).join(', ')}: every channel failed), and there is nobody further to page: fix the IMOC's addresses.`,
+      text: `The page reached nobody (${recipients.map((r) => r.address).join(', ')}: every channel failed)${then}`,
     });
+  if (tierPage.last) {
+    await said(", and there is nobody further to page: fix the IMOC's addresses.");
     return false;
   }
   // Kept on the incident: the tier's wait, if it has not kept its token yet (the events came first), sees it.
@@ -109,14 +111,7 @@ async function escalateIfReachedNobody(
     statusIn: ['new', 'paged'],
   });
   if (!marked) return false;
-  await deps.incidents.appendTimeline({
-    incidentId,
-    eventId: `page-undeliverable-${tierPage.round}-${tierPage.tier}`,
-    at: event.at,
-    kind: 'page.undeliverable',
-    actor: 'hotline',
-    text: `The page reached nobody (${recipients.map((r) => r.address).join(', ')}: every channel failed): escalating now, without waiting out the acknowledgement timeout.`,
-  });
+  await said(': escalating now, without waiting out the acknowledgement timeout.');
   const { ackTaskToken, ackWait, ackWaitClears, tierPage: now } = marked;
   // The tier's own wait (not the one before it, whose token the page replaced), in a definition that takes
   // `undeliverable` (an earlier one waits out its timeout).

@@ -74,13 +74,24 @@ export async function pageCodeFor(
   throw new RetryableError(`no free acknowledgement code for ${page.incident.key} after ${ATTEMPTS} draws`);
 }
 
-/** Texts or calls one person once for this page; answers what happened (for the tier's notice of who was reached). */
-export async function phonePageOnce(
+/** One phone send, once per kind and sequence (the leased claim the mails use): what it sent, or its refusal. */
+async function phoneSendOnce(
   outbox: PhoneOutbox,
-  page: PhonePage,
+  send: {
+    incident: Pick<Incident, 'id' | 'key'>;
+    kind: string;
+    sequence: number;
+    address: string;
+    subject: string;
+    timelineKind: 'page.sent' | 'comms.sent';
+    channel: 'sms' | 'voice';
+    /** Sends; answers the message id and the timeline's words for it. */
+    run: () => Promise<{ messageId: string; text: string }>;
+    /** The timeline's words for a refusal for good. */
+    refused: (error: PageRefusedError) => string;
+  },
 ): Promise<'sent' | 'already-sent' | 'refused'> {
-  const { incident, channel, sequence, person } = page;
-  const kind = `page-${channel}`;
+  const { incident, kind, sequence } = send;
   const now = outbox.now();
   const owner = randomUUID();
   const claim = await outbox.comms.claim(
@@ -89,8 +100,8 @@ export async function phonePageOnce(
       kind,
       sequence,
       status: 'sending',
-      recipients: [person.address],
-      subject: `${incident.key} ${channel} page`,
+      recipients: [send.address],
+      subject: send.subject,
       startedAt: now.toISOString(),
     },
     { owner, now, leaseMs: SEND_LEASE_MS },
@@ -98,8 +109,6 @@ export async function phonePageOnce(
   if (claim.state === 'done' && claim.record.sentAt) return 'already-sent';
   if (claim.state === 'held' || claim.state === 'done')
     throw new RetryableError(`the ${kind} ${sequence} of ${incident.key} is being sent`);
-
-  const verb = channel === 'sms' ? 'Texted' : 'Called';
   const record = async (messageId: string, text: string, data: Record<string, unknown>) => {
     const at = outbox.now().toISOString();
     await outbox.comms.complete(incident.id, kind, sequence, owner, messageId, at);
@@ -107,48 +116,66 @@ export async function phonePageOnce(
       incidentId: incident.id,
       eventId: `comms-${kind}-${sequence}`,
       at,
-      kind: 'page.sent',
+      kind: send.timelineKind,
       actor: 'hotline',
       text,
-      data: { channel, recipients: [person.address], ...data },
+      data: { channel: send.channel, recipients: [send.address], ...data },
     });
   };
   try {
-    if (!person.phone)
-      throw new PageRefusedError('invalid', 'NoPhoneNumber', `${person.name} has no phone number`);
-    if (!outbox.pager)
-      throw new PageRefusedError('not-permitted', 'NoPager', 'this function does not page by phone');
-    const code = await pageCodeFor(outbox, { incident, sequence, person, phone: person.phone });
-    const message = {
-      key: incident.key,
-      severity: incident.severity as Severity,
-      summary: incident.summary,
-      code,
-    };
-    const context = { incident: incident.key, channel };
-    const sent =
-      channel === 'sms'
-        ? await outbox.pager.sendText(person.phone, smsPageText(message), context)
-        : await outbox.pager.sendVoice(person.phone, voicePageText(message), context);
-    await record(sent.messageId, `${verb} ${page.label} ${person.name} (${redactPhone(person.phone)}).`, {
-      messageId: sent.messageId,
-    });
+    const sent = await send.run();
+    await record(sent.messageId, sent.text, { messageId: sent.messageId });
     return 'sent';
   } catch (error) {
     if (error instanceof PageRefusedError) {
-      // For good: recorded once, not retried; the tier's timeout still escalates.
-      await record(
-        'refused',
-        `Could not ${channel === 'sms' ? 'text' : 'call'} ${page.label} ${person.name}${
-          person.phone ? ` (${redactPhone(person.phone)})` : ''
-        }: ${error.message}.`,
-        { refused: error.reason, detail: error.detail },
-      );
+      // For good: recorded once, not retried.
+      await record('refused', send.refused(error), { refused: error.reason, detail: error.detail });
       return 'refused';
     }
     await outbox.comms.release(incident.id, kind, sequence, owner).catch(() => undefined);
     throw error;
   }
+}
+
+/** Texts or calls one person once for this page; answers what happened (for the tier's notice of who was reached). */
+export async function phonePageOnce(
+  outbox: PhoneOutbox,
+  page: PhonePage,
+): Promise<'sent' | 'already-sent' | 'refused'> {
+  const { incident, channel, sequence, person } = page;
+  const verb = channel === 'sms' ? 'Texted' : 'Called';
+  const phone = person.phone ? ` (${redactPhone(person.phone)})` : '';
+  return phoneSendOnce(outbox, {
+    incident,
+    kind: `page-${channel}`,
+    sequence,
+    address: person.address,
+    subject: `${incident.key} ${channel} page`,
+    timelineKind: 'page.sent',
+    channel,
+    async run() {
+      if (!person.phone)
+        throw new PageRefusedError('invalid', 'NoPhoneNumber', `${person.name} has no phone number`);
+      if (!outbox.pager)
+        throw new PageRefusedError('not-permitted', 'NoPager', 'this function does not page by phone');
+      const code = await pageCodeFor(outbox, { incident, sequence, person, phone: person.phone });
+      const message = {
+        key: incident.key,
+        severity: incident.severity as Severity,
+        summary: incident.summary,
+        code,
+      };
+      const context = { incident: incident.key, channel };
+      const sent =
+        channel === 'sms'
+          ? await outbox.pager.sendText(person.phone, smsPageText(message), context)
+          : await outbox.pager.sendVoice(person.phone, voicePageText(message), context);
+      return { messageId: sent.messageId, text: `${verb} ${page.label} ${person.name}${phone}.` };
+    },
+    // The tier's timeout still escalates.
+    refused: (error) =>
+      `Could not ${channel === 'sms' ? 'text' : 'call'} ${page.label} ${person.name}${phone}: ${error.message}.`,
+  });
 }
 
 /**
@@ -166,56 +193,22 @@ export async function phoneNoticeOnce(
     text: string;
   },
 ): Promise<'sent' | 'already-sent' | 'refused'> {
-  const { incident, kind, sequence, person } = notice;
-  const owner = randomUUID();
-  const claim = await outbox.comms.claim(
-    {
-      incidentId: incident.id,
-      kind,
-      sequence,
-      status: 'sending',
-      recipients: [person.address],
-      subject: `${incident.key} ${kind}`,
-      startedAt: outbox.now().toISOString(),
+  const { incident, kind, person } = notice;
+  const who = `${person.name} (${redactPhone(person.phone)})`;
+  return phoneSendOnce(outbox, {
+    incident,
+    kind,
+    sequence: notice.sequence,
+    address: person.address,
+    subject: `${incident.key} ${kind}`,
+    timelineKind: 'comms.sent',
+    channel: 'sms',
+    async run() {
+      if (!outbox.pager)
+        throw new PageRefusedError('not-permitted', 'NoPager', 'this function does not text');
+      const sent = await outbox.pager.sendText(person.phone, notice.text, { incident: incident.key, kind });
+      return { messageId: sent.messageId, text: `Texted ${who}: ${notice.text}` };
     },
-    { owner, now: outbox.now(), leaseMs: SEND_LEASE_MS },
-  );
-  if (claim.state === 'done' && claim.record.sentAt) return 'already-sent';
-  if (claim.state === 'held' || claim.state === 'done')
-    throw new RetryableError(`the ${kind} ${sequence} of ${incident.key} is being sent`);
-  const record = async (messageId: string, text: string, data: Record<string, unknown>) => {
-    const at = outbox.now().toISOString();
-    await outbox.comms.complete(incident.id, kind, sequence, owner, messageId, at);
-    await outbox.incidents.appendTimeline({
-      incidentId: incident.id,
-      eventId: `comms-${kind}-${sequence}`,
-      at,
-      kind: 'comms.sent',
-      actor: 'hotline',
-      text,
-      data: { channel: 'sms', recipients: [person.address], ...data },
-    });
-  };
-  try {
-    if (!outbox.pager) throw new PageRefusedError('not-permitted', 'NoPager', 'this function does not text');
-    const sent = await outbox.pager.sendText(person.phone, notice.text, { incident: incident.key, kind });
-    await record(sent.messageId, `Texted ${person.name} (${redactPhone(person.phone)}): ${notice.text}`, {
-      messageId: sent.messageId,
-    });
-    return 'sent';
-  } catch (error) {
-    if (error instanceof PageRefusedError) {
-      await record(
-        'refused',
-        `Could not text ${person.name} (${redactPhone(person.phone)}): ${error.message}.`,
-        {
-          refused: error.reason,
-          detail: error.detail,
-        },
-      );
-      return 'refused';
-    }
-    await outbox.comms.release(incident.id, kind, sequence, owner).catch(() => undefined);
-    throw error;
-  }
+    refused: (error) => `Could not text ${who}: ${error.message}.`,
+  });
 }
