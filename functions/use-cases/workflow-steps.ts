@@ -514,7 +514,9 @@ export async function finalComms(deps: StepDeps, input: StepInput) {
     internal: (viewUrl) =>
       finalInternalEmail({ incident, products, viewUrl, durationText: durationText(duration ?? 0) }),
     internalText: 'Final internal comms sent: resolved, no further comms.',
-    external: { wording: restored },
+    // Customers hear it is over only if they heard of it: an incident resolved before its response started
+    // (its alerts cleared before anyone acknowledged, or resolved at once) published nothing to them.
+    ...(incident.firstCommsAt ? { external: { wording: restored } } : {}),
     timelineKind: 'comms.sent',
     now: deps.now,
   });

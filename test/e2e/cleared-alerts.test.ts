@@ -120,6 +120,15 @@ describe('alerts that clear before anyone acknowledges', () => {
     const kinds = (resolved.timeline as Json[]).map((e) => e.kind);
     expect(kinds).toContain('alerts.cleared');
     expect(kinds).not.toContain('incident.escalated');
+    // Customers never heard of it: they are not told it is over (internal recap only).
+    const done = await eventually(async () => {
+      const detail = await detailOf(key);
+      const texts = (detail.timeline as Json[]).map((e) => String(e.text));
+      return texts.some((t) => t.startsWith('Final internal comms sent')) ? texts : undefined;
+    }, 'the final comms');
+    expect(done.filter((t) => t.startsWith('External comms sent'))).toEqual([]);
+    const status = (await (await fetch(`${hotline.target.urls.api}/status.json`)).json()) as Json;
+    expect(status.incidents as Json[]).toEqual([]);
     expect((resolved.timeline as Json[]).find((e) => e.kind === 'incident.resolved')?.text).toContain(
       'Resolved as cleared before anyone acknowledged by hotline',
     );
