@@ -49,7 +49,11 @@ describe('proof of delivery', () => {
       const key = await declare(1, 'Card payments down');
       // The backup is paged within seconds: the 5-minute timeout is not waited out.
       await waitForMails('the page to the backup', about(key, '', 'payments-lead@example.com'));
-      const timeline = await timelineOf(key);
+      // The escalation's entry is written just after its mail.
+      const timeline = await eventually(async () => {
+        const all = await timelineOf(key);
+        return all.some((e) => e.kind === 'incident.escalated') ? all : undefined;
+      }, 'the escalation on the timeline');
       const bounced = timeline.find((e) => e.kind === 'mail.failed');
       expect(bounced?.text).toMatch(
         /^Page to payments-oncall@example\.com bounced \d\d:\d\d:\d\d UTC: 550 5\.1\.1 user unknown\.$/,
