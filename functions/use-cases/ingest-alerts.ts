@@ -463,7 +463,10 @@ async function recordAlerts(
   const counts = states && countsFromMarkers(states);
   if (!counts || !deps.callback) return;
   if (counts.firingCount > 0) {
-    await alertFiredAgain(deps, deps.callback, incidentId, receivedAt);
+    // Only a group whose every alert had cleared can have stopped its escalation: an incident's first alerts,
+    // and a group that kept one firing, cost no read here.
+    if (countsFromMarkers(Object.values(known))?.firingCount === 0)
+      await alertFiredAgain(deps, deps.callback, incidentId, receivedAt);
     return;
   }
   // Every alert resolved: the workflow tells the incident manager (ingest sends no mail, which keeps its bundle
