@@ -54,6 +54,7 @@ export class HotlineStack extends Stack {
   readonly schedules: Schedules;
   readonly twoWaySmsTopic: sns.Topic;
   readonly mailEventsTopic: sns.Topic;
+  readonly mailRepliesTopic: sns.Topic;
 
   constructor(scope: Construct, id: string, props: HotlineStackProps) {
     super(scope, id, {
@@ -120,6 +121,8 @@ export class HotlineStack extends Stack {
     this.twoWaySmsTopic = twoWaySmsTopic(this, this.alarms.topicKey);
     // Proof of delivery: the configuration set's events, to MailEvents (its `mail:events` subscribes it).
     this.mailEventsTopic = this.mailer.addEventsTopic(this.alarms.topicKey);
+    // Replies to the page mails (SES receiving, when `mailReplies` names a domain), to MailReplies.
+    this.mailRepliesTopic = this.mailer.addRepliesTopic(this.alarms.topicKey, organisation.mailReplies);
 
     const publicBaseUrl = organisation.publicBaseUrl?.replace(/\/+$/, '') ?? this.incidentApi.endpoint;
     // Each function gets the environment and grants of the capabilities it declares, and nothing else.
@@ -134,6 +137,7 @@ export class HotlineStack extends Stack {
         streamFailures: (fn) => this.alarms.streamFailureDestination(fn),
         twoWaySmsTopic: this.twoWaySmsTopic,
         mailEventsTopic: this.mailEventsTopic,
+        mailRepliesTopic: this.mailRepliesTopic,
         workflow: {
           stateMachine: this.stateMachine,
           arnByName: workflow.stateMachineArnByName,
@@ -161,6 +165,7 @@ export class HotlineStack extends Stack {
     // reply's message id keeps a retry from acting twice), then the operators hear of the reply it dropped.
     this.alarms.notifyOnAsyncFailure(f.SmsReplies);
     this.alarms.notifyOnAsyncFailure(f.MailEvents);
+    this.alarms.notifyOnAsyncFailure(f.MailReplies);
 
     new CfnOutput(this, 'ApiUrl', {
       value: this.incidentApi.stage.url,

@@ -7,6 +7,9 @@ import { defineOrganisation } from '../functions/core/config.ts';
 export default defineOrganisation({
   incidentKeyPrefix: 'HOT',
   sender: { address: 'incidents@example.com', name: 'Incidents' },
+  // Acknowledge by replying "ack" to a page mail: the domain's MX record points at SES receiving in the stack's
+  // region, and the rule set is the account's active one there (README, "Replies to page mails"). Remove to turn off.
+  mailReplies: { domain: 'replies.example.com', receiptRuleSet: 'hotline' },
   operators: ['sre-platform@example.com'],
   imoc: ['imoc@example.com'],
   leadership: ['engineering-leads@example.com'],

@@ -77,6 +77,12 @@ export const capabilities = {
    */
   'mail:events': { env: ['MAIL_EVENTS_TOPIC_ARN'] },
   /**
+   * Subscribed to the mail replies topic (the SES receipt rule's SNS action, when `mailReplies` is configured).
+   * MAIL_REPLIES_TOPIC_ARN names the topic, so a notification from any other is ignored. No grant, as for
+   * `sms:replies`.
+   */
+  'mail:replies': { env: ['MAIL_REPLIES_TOPIC_ARN'] },
+  /**
    * `pager`'s text channel alone: sms-voice:SendTextMessage from the configured SMS origination identity through
    * its configuration set, for a function that answers by text and never calls (the SMS replies).
    */

@@ -23,6 +23,7 @@ export function sesMailer(org: Organisation): Mailer {
         new SendEmailCommand({
           FromEmailAddress: fromAddress(org),
           Destination: { ToAddresses: [...to] },
+          ...(message.replyTo ? { ReplyToAddresses: [headerSafe(message.replyTo, 254)] } : {}),
           ...configurationSet(),
           ...(emailTags.length > 0 ? { EmailTags: emailTags } : {}),
           Content: {

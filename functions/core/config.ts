@@ -228,6 +228,27 @@ export const organisationSchema = z
       .default('HOT'),
     /** The SES identity mail is sent from (verify it in SES before deploying). */
     sender: z.object({ address: email, name: z.string().min(1).default('Incidents') }),
+    /**
+     * Acknowledging by replying to a page mail: each page mail's Reply-To is an address at `domain` (its MX record
+     * points at SES receiving in the stack's region), and the stack adds a receipt rule for that domain to
+     * `receiptRuleSet`, which must exist and be the account's active set in that region (README). Absent: no
+     * Reply-To, no rule.
+     */
+    mailReplies: z
+      .object({
+        domain: z
+          .string()
+          .max(200)
+          .regex(
+            /^(?=[^.]{1,63}\.)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i,
+            'must be a domain name, e.g. replies.example.com',
+          )
+          .transform((d) => d.toLowerCase()),
+        receiptRuleSet: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be the name of an SES receipt rule set'),
+      })
+      .optional(),
     /** Public URL of the API (a custom domain); the API's own URL is used when absent. */
     publicBaseUrl: z.url().optional(),
     /** Who hears when the workflow itself fails. */

@@ -263,6 +263,14 @@ export const functionDeclarations = {
     kind: 'workflow',
     uses: ['table', 'table:get', 'table:query', 'table:write', 'workflow:callback', 'mail:events'],
   },
+  // Replies to the page mails (the mail replies topic, from the SES receipt rule): a reply saying "ack" from an
+  // address the incident paged acknowledges it (read the incident, change it, resume the wait); the mail's SES
+  // message id is claimed (PutItem) and completed (UpdateItem) so a second delivery acts once.
+  MailReplies: {
+    handlerFile: 'mail-replies',
+    kind: 'workflow',
+    uses: ['table', 'table:get', 'table:write', 'workflow:callback', 'mail:replies'],
+  },
 } as const satisfies Record<string, FunctionDeclaration>;
 
 export type FunctionId = keyof typeof functionDeclarations;

@@ -83,7 +83,7 @@ export interface AcknowledgeResult {
 }
 
 /** Where an acknowledgement came from (recorded on its timeline entry). */
-export type AcknowledgedVia = 'link' | 'api' | 'sms';
+export type AcknowledgedVia = 'link' | 'api' | 'sms' | 'mail';
 
 /** What recording an acknowledgement needs: no mail (an SMS reply acknowledges without one). */
 export type AcknowledgeDeps = Pick<ResponseDeps, 'incidents' | 'workflow' | 'now'>;

@@ -25,6 +25,7 @@ import { shouldContinue } from '../core/executions.ts';
 import { durationMs, type Incident } from '../core/incident.ts';
 import { digestNumber } from '../core/keys.ts';
 import { issueLink, signedLinkUrl } from '../core/links.ts';
+import { replyAddress } from '../core/mail-replies.ts';
 import { serviceOf } from '../core/organisation.ts';
 import { type PageRecipient, recipientWords } from '../core/page-targets.ts';
 import { smsClearedText } from '../core/pages-sms.ts';
@@ -146,6 +147,7 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number; ro
   const skipsUnreached =
     head.pageUndeliverable?.tier === input.tier - 1 && head.pageUndeliverable.round === round;
   const people = deps.organisation.people ?? {};
+  const replies = deps.organisation.mailReplies;
   for (const [index, recipientEntry] of recipients.entries()) {
     const { address: recipient, ...who } = recipientEntry;
     const sequence = round * 10_000 + input.tier * 100 + index + 1;
@@ -193,6 +195,7 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number; ro
             acknowledgeUrl: signedLinkUrl(deps.baseUrl, token),
             tierLabel: repeat ? `${label}, paged again: still not acknowledged` : label,
             escalated,
+            ...(replies ? { replyTo: replyAddress(replies.domain, incident) } : {}),
           }),
         timelineKind: escalated ? 'incident.escalated' : 'page.sent',
         timelineText: escalated

@@ -75,6 +75,8 @@ export interface CapabilityResources {
   readonly twoWaySmsTopic?: sns.ITopic;
   /** The topic the mail configuration set's events go to (`mail:events` subscribes the function to it). */
   readonly mailEventsTopic?: sns.ITopic;
+  /** The topic the SES receipt rule publishes replies to (`mail:replies` subscribes the function to it). */
+  readonly mailRepliesTopic?: sns.ITopic;
   /** Where a stream event source mapping (`reports:runs`) sends what it gave up on: the operators' topic. */
   readonly streamFailures?: (fn: lambda.Function) => lambda.IEventSourceDlq;
   readonly workflow: {
@@ -241,6 +243,7 @@ export class IncidentFunction extends nodejs.NodejsFunction {
     if (has('reports:runs')) bindReportRuns(this, resources.table, resources.streamFailures?.(this));
     if (has('sms:replies')) this.bindSmsReplies(resources.twoWaySmsTopic);
     if (has('mail:events')) this.bindMailEvents(resources.mailEventsTopic);
+    if (has('mail:replies')) this.bindMailReplies(resources.mailRepliesTopic);
     return this;
   }
 
@@ -402,6 +405,14 @@ export class IncidentFunction extends nodejs.NodejsFunction {
       throw new Error(`${this.node.id} records mail events, but the stack has no mail events topic`);
     topic.addSubscription(new subscriptions.LambdaSubscription(this));
     this.addEnvironment('MAIL_EVENTS_TOPIC_ARN', topic.topicArn);
+  }
+
+  /** MAIL_REPLIES_TOPIC_ARN and a Lambda subscription to that topic, as for the SMS replies. */
+  private bindMailReplies(topic: sns.ITopic | undefined): void {
+    if (!topic)
+      throw new Error(`${this.node.id} reads mail replies, but the stack has no mail replies topic`);
+    topic.addSubscription(new subscriptions.LambdaSubscription(this));
+    this.addEnvironment('MAIL_REPLIES_TOPIC_ARN', topic.topicArn);
   }
 
   /** PUBLIC_BASE_URL, the origin of the links in mails and pages (the API's, unless the organisation names one). */

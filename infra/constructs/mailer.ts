@@ -2,11 +2,15 @@ import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as ses from 'aws-cdk-lib/aws-ses';
+import * as sesActions from 'aws-cdk-lib/aws-ses-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import type { Organisation } from '../../functions/core/config.ts';
 
 /** The construct id the local target finds the mail events topic by (infra/local/mail-events.ts). */
 export const MAIL_EVENTS_TOPIC_ID = 'MailEventsTopic';
+/** The construct id of the topic the replies to page mails go to (infra/local/mail-inbound.ts). */
+export const MAIL_REPLIES_TOPIC_ID = 'MailRepliesTopic';
 
 export interface MailerProps {
   /** The address every incident mail is sent from (`organisation.sender.address`). */
@@ -68,14 +72,7 @@ export class Mailer extends Construct {
         conditions: fromThisSet,
       }),
     );
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal('ses.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-      }),
-    );
+    this.letSesUse(key);
     this.configurationSet.addEventDestination('Events', {
       destination: ses.EventDestination.snsTopic(topic),
       events: [
@@ -87,6 +84,49 @@ export class Mailer extends Construct {
       ],
     });
     return topic;
+  }
+
+  /**
+   * The topic replies to the page mails go to: when the organisation names a replies domain, a receipt rule for
+   * that domain, added to the account's active receipt rule set it names (never a new set: an account has one
+   * active set per region, and replacing the user's would stop their other mail), publishes each mail whole
+   * (Base64, up to 150 KB; larger ones bounce) after SES's spam and virus scan. The topic is always in the stack (a
+   * topic costs nothing until something is published), encrypted with the operators' topic key, which SES may use
+   * for this account. SES needs no topic policy to publish to a topic of the rule's own account.
+   */
+  addRepliesTopic(key: kms.Key, replies: Organisation['mailReplies']): sns.Topic {
+    const topic = new sns.Topic(this, MAIL_REPLIES_TOPIC_ID, {
+      displayName: 'Hotline mail replies',
+      masterKey: key,
+      enforceSSL: true,
+    });
+    this.letSesUse(key);
+    if (replies) {
+      new ses.ReceiptRule(this, 'RepliesRule', {
+        ruleSet: ses.ReceiptRuleSet.fromReceiptRuleSetName(this, 'ActiveRuleSet', replies.receiptRuleSet),
+        recipients: [replies.domain],
+        actions: [new sesActions.Sns({ topic, encoding: sesActions.EmailEncoding.BASE64 })],
+        scanEnabled: true,
+        enabled: true,
+      });
+    }
+    return topic;
+  }
+
+  private sesKeyGranted = false;
+
+  /** SES, for this account, may encrypt to and decrypt with the key (publishing to the topics it encrypts). */
+  private letSesUse(key: kms.Key): void {
+    if (this.sesKeyGranted) return;
+    this.sesKeyGranted = true;
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('ses.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
   }
 
   get configurationSetArn(): string {

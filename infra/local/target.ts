@@ -31,6 +31,7 @@ import type { IamEnforcer, IamMode } from './iam/enforcer.ts';
 import { dynamoDbFront, type MailRefusal, sesFront } from './iam/fronts.ts';
 import { iamModeFromEnv, LocalIam } from './iam/local-iam.ts';
 import { LocalMailEvents, type MailOutcomeRule, mailEventDestinations } from './mail-events.ts';
+import { createMailInbound, receiptRules } from './mail-inbound.ts';
 import { type LocalSchedule, Scheduler, type ScheduleTarget, schedulesFromTemplate } from './schedules.ts';
 import { SecretStore } from './secrets.ts';
 import { startSes } from './ses.ts';
@@ -347,9 +348,17 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
           log,
         }),
     });
+    const mailInbound = createMailInbound({
+      isAdmin: administratorCheck(operatorToken),
+      rules: () => receiptRules(model),
+      subscriptions: subscriptionsFromTemplate(model),
+      invokeAsync: (fn, event) => lambda.invokeAsync(fn, event),
+      log,
+    });
     aws.use(async (req, res) => {
       if (await responses.handle(req, res)) return;
       if (await messaging(req, res)) return;
+      if (await mailInbound(req, res)) return;
       if (!(await admin(req, res))) await awsEndpoint(req, res);
     });
     await createCustomResources(model, customResources, { lambda, responses, log });

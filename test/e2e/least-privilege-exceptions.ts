@@ -48,11 +48,11 @@ export const grantExceptions: readonly GrantException[] = [
   },
   {
     principal:
-      /^(RunSloReport|SweepUnstartedWorkflows|SweepActionReminders|SendSloReports|SmsReplies|MailEvents)$/,
+      /^(RunSloReport|SweepUnstartedWorkflows|SweepActionReminders|SendSloReports|SmsReplies|MailEvents|MailReplies)$/,
     action: /^(sns:Publish|kms:(Decrypt|GenerateDataKey\*))$/,
     resource: /^arn:aws:(sns|kms):/,
     reason:
-      "The failure destinations: Lambda publishes a failed asynchronous invocation's record (the schedules' functions), or the place of a stream batch it gave up on (RunSloReport's event source mapping), to the operators' encrypted topic with the function's role (SmsReplies and MailEvents: a reply or a mail event SNS delivered that failed its retries). The journey has no failing scheduled function, SMS reply, mail event or report run (test/e2e/operator-alarms.test.ts and test/integration/report-run-stream.test.ts have).",
+      "The failure destinations: Lambda publishes a failed asynchronous invocation's record (the schedules' functions), or the place of a stream batch it gave up on (RunSloReport's event source mapping), to the operators' encrypted topic with the function's role (SmsReplies, MailEvents and MailReplies: a reply or a mail event SNS delivered that failed its retries). The journey has no failing scheduled function, SMS reply, mail event or report run (test/e2e/operator-alarms.test.ts and test/integration/report-run-stream.test.ts have).",
   },
   {
     principal: /^CredentialsSecureParameterFunction$/,

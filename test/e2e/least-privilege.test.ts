@@ -8,6 +8,7 @@ import { PageCodesRepository } from '../../functions/adapters/page-codes-reposit
 import { Table } from '../../functions/adapters/table.ts';
 import { WAITS_PER_EXECUTION } from '../../functions/core/executions.ts';
 import { indexes, keys } from '../../functions/core/keys.ts';
+import { replyAddress } from '../../functions/core/mail-replies.ts';
 import { type Grant, PolicyEvaluator, withoutGrant } from '../../infra/local/iam/policy.ts';
 import { eventually } from '../support/eventually.ts';
 import { fixture, fixtureText } from '../support/fixtures.ts';
@@ -527,6 +528,37 @@ describe('the journey with IAM enforced', () => {
         ? true
         : undefined;
     }, 'the answer by SMS');
+  });
+
+  it('acknowledges by replying "ack" to the page mail, through the receipt rule and the mail replies topic', async () => {
+    const declared = await api('POST', '/incidents', {
+      summary: 'Card payments failing',
+      description: 'About 30% of card payments fail at checkout.',
+      severity: 2,
+      service: 'checkout',
+    });
+    const key = declared.body.key as string;
+    await waitingOn(key, 'ackTaskToken');
+    const id = (await detail(key)).incident.id as string;
+    const address = replyAddress('replies.example.com', { id, key });
+    const received = await fetch(`${hotline.target.urls.aws}/_local/mail/inbound`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${hotline.target.operatorToken}` },
+      body: [
+        'From: payments-oncall@example.com',
+        `To: ${address}`,
+        `Subject: Re: ${key}`,
+        'Message-ID: <least-privilege@example.com>',
+        '',
+        'ack',
+        '',
+      ].join('\r\n'),
+    });
+    expect(received.status).toBe(202);
+    await eventually(
+      async () => ((await detail(key)).incident.status === 'fixing' ? true : undefined),
+      `${key} acknowledged by mail`,
+    );
   });
 
   it("records a page's mail events, and escalates at once a page that bounced for everyone (MailEvents)", async () => {

@@ -35,6 +35,8 @@ const actionsOf: Record<Capability, { table?: string[]; index?: string; calls?: 
   'sms:replies': {},
   // The same for the mail events topic.
   'mail:events': {},
+  // And for the mail replies topic.
+  'mail:replies': {},
   // Lambda's poller reads the table's stream with the function's role (event source mapping).
   'reports:runs': {
     calls: [

@@ -56,6 +56,7 @@ describe('functions', () => {
     'SendSloReports',
     'SmsReplies',
     'MailEvents',
+    'MailReplies',
   ];
   const failureDestination = ['kms:Decrypt', 'kms:GenerateDataKey*', 'sns:Publish'];
 

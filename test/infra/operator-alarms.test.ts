@@ -130,6 +130,7 @@ describe('operator alarms', () => {
     );
     expect([...asyncFunctions].sort()).toEqual([
       'MailEvents',
+      'MailReplies',
       'SendSloReports',
       'SmsReplies',
       'SweepActionReminders',
@@ -180,6 +181,7 @@ describe('operator alarms', () => {
       SendSloReports: undefined,
       SmsReplies: undefined,
       MailEvents: undefined,
+      MailReplies: undefined,
     });
   });
 
@@ -202,6 +204,7 @@ describe('operator alarms', () => {
     });
     expect(publishers.sort()).toEqual([
       'MailEvents',
+      'MailReplies',
       'RunSloReport',
       'SendSloReports',
       'SmsReplies',

@@ -72,8 +72,8 @@ describe('the two-way SMS topic', () => {
       (p) => (p as Resource).Properties.Principal === 'sns.amazonaws.com',
     ) as Resource[];
     expect(permissions.map((p) => p.Properties.SourceArn)).toContainEqual({ Ref: id });
-    // The other SNS-invoked function is MailEvents, from the mail events topic alone.
-    expect(permissions).toHaveLength(2);
+    // The other SNS-invoked functions are MailEvents and MailReplies, each from its own topic alone.
+    expect(permissions).toHaveLength(3);
     expect(template.findOutputs('TwoWaySmsTopicArn').TwoWaySmsTopicArn?.Value).toEqual({ Ref: id });
   });
 });

@@ -13,6 +13,8 @@ export interface EmailMessage {
   subject: string;
   text: string;
   html: string;
+  /** Where a reply goes (a page's: the incident's reply address, core/mail-replies.ts); the sender when absent. */
+  replyTo?: string;
 }
 
 export const MAX_BODY_CHARS = 100_000;

@@ -1,6 +1,7 @@
 /** The mails that page a person (sev 1-2, escalation) or pass a sev 3 to its owner team. */
 import type { Service, Severity } from '../config.ts';
 import type { Incident } from '../incident.ts';
+import { REPLY_HINT } from '../mail-replies.ts';
 import { severityMeaning } from '../severity.ts';
 import { type EmailMessage, incidentRow, type MailLink, mailTime, render, subjectFor } from './layout.ts';
 
@@ -32,6 +33,8 @@ export interface PageContext {
   /** Who is paged and why: "incident manager", "backup incident manager", "IMOC". */
   tierLabel?: string;
   escalated?: boolean;
+  /** The incident's reply address (core/mail-replies.ts): a reply saying "ack" acknowledges. */
+  replyTo?: string;
 }
 
 /** The page to the incident manager: who, what, how bad, since when, where to look, how to take charge. */
@@ -43,14 +46,17 @@ export function pageEmail({
   acknowledgeUrl,
   tierLabel = 'incident manager',
   escalated = false,
+  replyTo,
 }: PageContext): EmailMessage {
   const severity = incident.severity as Severity;
   const zone = zoneOf(service);
   const { text, html } = render(
     `${incident.key}: you are paged as ${tierLabel}`,
-    escalated
-      ? `Nobody acknowledged this Sev ${severity} incident for ${service.name} in time, so it is escalated to you. Please acknowledge and take charge.`
-      : `A Sev ${severity} incident was opened for ${service.name}. Please acknowledge and take charge.`,
+    `${
+      escalated
+        ? `Nobody acknowledged this Sev ${severity} incident for ${service.name} in time, so it is escalated to you. Please acknowledge and take charge.`
+        : `A Sev ${severity} incident was opened for ${service.name}. Please acknowledge and take charge.`
+    }${replyTo ? ` ${REPLY_HINT}` : ''}`,
     [
       ...(acknowledgeUrl
         ? [{ label: 'Acknowledge', value: 'Acknowledge and take charge', href: acknowledgeUrl }]
@@ -66,7 +72,12 @@ export function pageEmail({
     ],
     alertSection(firingAlerts, zone),
   );
-  return { subject: subjectFor(incident, escalated ? 'Escalated page' : 'Paged'), text, html };
+  return {
+    subject: subjectFor(incident, escalated ? 'Escalated page' : 'Paged'),
+    text,
+    html,
+    ...(replyTo ? { replyTo } : {}),
+  };
 }
 
 export interface TeamNoticeContext {
