@@ -156,6 +156,8 @@ const neverPriced = new Set([
   'AWS::SES::ConfigurationSet',
   'AWS::SES::ConfigurationSetEventDestination',
   'AWS::SES::EmailIdentity',
+  // Received mail is billed per message and 256 KB chunk; the rule itself costs nothing.
+  'AWS::SES::ReceiptRule',
   'AWS::KMS::Alias',
   'AWS::CDK::Metadata',
 ]);
