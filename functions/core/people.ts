@@ -92,3 +92,10 @@ export function reachability(person: Person): { channels: Channel[]; unreachable
   }
   return { channels: CHANNELS.filter((c) => channels.has(c)), unreachable };
 }
+
+/** A person's name by their address, from the organisation's people (else the address as given). */
+export function nameByAddress(people: Readonly<Record<string, Person>> | undefined, address: string): string {
+  const wanted = address.trim().toLowerCase();
+  const person = Object.values(people ?? {}).find((p) => p.email.trim().toLowerCase() === wanted);
+  return person?.name ?? address;
+}

@@ -10,8 +10,10 @@ import {
   type VerdictProblem,
   verdictProblem,
 } from '../core/mail-replies.ts';
+import { nameByAddress } from '../core/people.ts';
 import type { DeliveryStore } from './ports.ts';
 import { type AcknowledgeDeps, recordAcknowledgement } from './respond.ts';
+import { snsMessageFrom } from './sns-records.ts';
 
 /**
  * Acknowledging by replying to a page mail: SES receives the reply at the incident's reply address (the page's
@@ -82,15 +84,6 @@ const MAX_CONTENT = 256 * 1024;
 
 const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 
-const snsRecordSchema = z.object({
-  EventSource: z.literal('aws:sns'),
-  Sns: z.object({
-    Type: z.literal('Notification'),
-    TopicArn: text(256),
-    Message: z.string().check(z.maxLength(MAX_CONTENT * 2)),
-  }),
-});
-
 const verdict = z.optional(z.object({ status: z.optional(z.string().check(z.maxLength(40))) }));
 
 /** An SES receipt notification for an SNS action (docs: "Contents of notifications for email receiving"). */
@@ -112,25 +105,10 @@ const receiptSchema = z.object({
   content: text(MAX_CONTENT * 2),
 });
 
-function parseJson(message: string): unknown {
-  try {
-    return JSON.parse(message);
-  } catch {
-    return undefined;
-  }
-}
-
-/** A person's name by their address, from the organisation's people (else the address). */
-function nameOf(organisation: Organisation, address: string): string {
-  const person = Object.values(organisation.people ?? {}).find((p) => sameAddress(p.email, address));
-  return person?.name ?? address;
-}
-
 export async function handleMailReply(deps: MailReplyDeps, record: unknown): Promise<MailReplyOutcome> {
-  const sns = snsRecordSchema.safeParse(record);
-  if (!sns.success) return { outcome: 'ignored', reason: 'not-sns-notification' };
-  if (sns.data.Sns.TopicArn !== deps.topicArn) return { outcome: 'ignored', reason: 'wrong-topic' };
-  const receipt = receiptSchema.safeParse(parseJson(sns.data.Sns.Message));
+  const sns = snsMessageFrom(record, deps.topicArn);
+  if (!sns.ok) return { outcome: 'ignored', reason: sns.reason };
+  const receipt = receiptSchema.safeParse(sns.message);
   if (!receipt.success) return { outcome: 'ignored', reason: 'not-ses-receipt' };
   if (!deps.domain) return { outcome: 'ignored', reason: 'replies-off' };
   const { mail, receipt: verdicts, content } = receipt.data;
@@ -182,7 +160,7 @@ export async function handleMailReply(deps: MailReplyDeps, record: unknown): Pro
         incidentId: incident.id,
         by: paged,
         via: 'mail',
-        text: `Acknowledged by mail reply from ${nameOf(deps.organisation, paged)}: ${paged} is in charge as incident manager. Status: → fixing.`,
+        text: `Acknowledged by mail reply from ${nameByAddress(deps.organisation.people, paged)}: ${paged} is in charge as incident manager. Status: → fixing.`,
       });
       outcome = result.outcome;
     } catch (error) {

@@ -3,10 +3,11 @@ import { sameAddress } from '../core/approvals.ts';
 import type { Organisation } from '../core/config.ts';
 import { ConflictError } from '../core/errors.ts';
 import { PageRefusedError, parseAckReply } from '../core/pages-sms.ts';
-import { isE164, redactPhone } from '../core/people.ts';
+import { isE164, nameByAddress, redactPhone } from '../core/people.ts';
 import { acknowledgementAnswerText } from '../core/sms-replies.ts';
 import type { DeliveryStore, PageCodeStore, PagerSender } from './ports.ts';
 import { type AcknowledgeDeps, recordAcknowledgement } from './respond.ts';
+import { snsMessageFrom } from './sns-records.ts';
 
 /**
  * Acknowledging by SMS: a reply to the origination number reaches the two-way SMS topic, which delivers it here
@@ -68,15 +69,6 @@ export const SMS_REPLY_SOURCE = 'sms-reply';
 const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 
 /** The SNS record as Lambda delivers it: only what is read. */
-const snsRecordSchema = z.object({
-  EventSource: z.literal('aws:sns'),
-  Sns: z.object({
-    Type: z.literal('Notification'),
-    TopicArn: text(256),
-    Message: z.string().check(z.maxLength(256 * 1024)),
-  }),
-});
-
 /** What two-way SMS publishes for an inbound text (End User Messaging SMS and Voice v2). */
 const inboundSmsSchema = z.object({
   originationNumber: z.string().check(z.refine(isE164)),
@@ -85,25 +77,10 @@ const inboundSmsSchema = z.object({
   inboundMessageId: text(200),
 });
 
-function parseJson(message: string): unknown {
-  try {
-    return JSON.parse(message);
-  } catch {
-    return undefined;
-  }
-}
-
-/** A person's name by their address, from the organisation's people (else the address as recorded). */
-function nameOf(organisation: Organisation, address: string): string {
-  const person = Object.values(organisation.people ?? {}).find((p) => sameAddress(p.email, address));
-  return person?.name ?? address;
-}
-
 export async function handleSmsReply(deps: SmsReplyDeps, record: unknown): Promise<SmsReplyOutcome> {
-  const sns = snsRecordSchema.safeParse(record);
-  if (!sns.success) return { outcome: 'ignored', reason: 'not-sns-notification' };
-  if (sns.data.Sns.TopicArn !== deps.topicArn) return { outcome: 'ignored', reason: 'wrong-topic' };
-  const inbound = inboundSmsSchema.safeParse(parseJson(sns.data.Sns.Message));
+  const sns = snsMessageFrom(record, deps.topicArn);
+  if (!sns.ok) return { outcome: 'ignored', reason: sns.reason };
+  const inbound = inboundSmsSchema.safeParse(sns.message);
   if (!inbound.success) return { outcome: 'ignored', reason: 'not-two-way-sms' };
   const { originationNumber, messageBody, inboundMessageId } = inbound.data;
   const from = redactPhone(originationNumber);
@@ -125,7 +102,7 @@ export async function handleSmsReply(deps: SmsReplyDeps, record: unknown): Promi
   const claimed = await deps.deliveries.claim(SMS_REPLY_SOURCE, inboundMessageId, deps.attempt, now);
   if (!claimed) return { outcome: 'duplicate', from, key: code.key };
 
-  const name = nameOf(deps.organisation, code.address);
+  const name = nameByAddress(deps.organisation.people, code.address);
   let result: {
     outcome: 'acknowledged' | 'already-acknowledged';
     acknowledgedBy: string;
@@ -158,7 +135,7 @@ export async function handleSmsReply(deps: SmsReplyDeps, record: unknown): Promi
   const answer = acknowledgementAnswerText({
     key: incident.key,
     byReplier,
-    acknowledgedBy: byReplier ? name : nameOf(deps.organisation, result.acknowledgedBy),
+    acknowledgedBy: byReplier ? name : nameByAddress(deps.organisation.people, result.acknowledgedBy),
     acknowledgedAt: result.acknowledgedAt,
     timeZone,
   });
