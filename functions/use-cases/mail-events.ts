@@ -1,6 +1,8 @@
 import * as z from 'zod/mini';
+import { RetryableError } from '../core/errors.ts';
 import { digest } from '../core/keys.ts';
-import { type MailEvent, mailEventEntry, mailEventsOf, pageReachedNobody } from '../core/mail-events.ts';
+import { mailEventEntry, mailEventsOf, pageReachedNobody } from '../core/mail-events.ts';
+import { type PhoneEvent, phoneEventEntry, phoneEventOf } from '../core/phone-events.ts';
 import { acknowledgementResume } from '../core/workflow-resume.ts';
 import type { IncidentStore, WorkflowCallback } from './ports.ts';
 
@@ -12,6 +14,12 @@ import type { IncidentStore, WorkflowCallback } from './ports.ts';
  * timeout. Anything else (another topic, not an SES event, a mail that is no incident's, an unknown incident) is
  * ignored with a reason for the log and changes nothing; a transient failure of the table or the workflow is
  * thrown, for Lambda to retry (the entries are written once whatever the retries).
+ *
+ * The same topic carries the texts' and calls' events (End User Messaging SMS and Voice's configuration set,
+ * core/phone-events.ts): one topic and one function for every delivery event. A text or call is known by the
+ * comms record its Context names (the incident, the kind and sequence), whose message id must be the event's:
+ * an event about any other message is ignored. A page's text or call that failed for good (blocked, invalid,
+ * unreachable, expired; a call busy, unanswered or failed) counts as a failed channel, as a hard bounce does.
  */
 
 export interface MailEventDeps {
@@ -38,6 +46,10 @@ export async function handleMailEvent(deps: MailEventDeps, record: unknown): Pro
   const parsed = snsRecord.safeParse(record);
   if (!parsed.success) return { outcome: 'ignored', reason: 'not-sns-notification' };
   if (parsed.data.Sns.TopicArn !== deps.topicArn) return { outcome: 'ignored', reason: 'wrong-topic' };
+  const phone = phoneEventOf(parsed.data.Sns.Message);
+  if (!('reason' in phone)) return recordPhoneEvent(deps, phone);
+  if (phone.reason !== 'not-a-phone-event' && phone.reason !== 'not-json')
+    return { outcome: 'ignored', reason: phone.reason };
   const events = mailEventsOf(parsed.data.Sns.Message);
   if (!Array.isArray(events)) return { outcome: 'ignored', reason: events.reason };
   const first = events[0];
@@ -56,6 +68,33 @@ export async function handleMailEvent(deps: MailEventDeps, record: unknown): Pro
   };
 }
 
+/** One text's or call's event: on the timeline once, and a failed page's channel counted. */
+async function recordPhoneEvent(deps: MailEventDeps, event: PhoneEvent): Promise<MailEventOutcome> {
+  const incident = await deps.incidents.get(event.tags.incident);
+  if (!incident) return { outcome: 'ignored', reason: 'unknown-incident', messageId: event.messageId };
+  const view = await deps.incidents.view(incident.id);
+  const record = view?.comms.find((c) => c.kind === event.tags.kind && c.sequence === event.tags.sequence);
+  // Sent, and its id not kept yet (the event outran the send's record by a moment): Lambda retries it.
+  if (record && !record.messageId && record.status === 'sending')
+    throw new RetryableError(
+      `the ${event.tags.kind} ${event.tags.sequence} of ${incident.key} is being recorded`,
+    );
+  const sent = record?.messageId === event.messageId ? record : undefined;
+  if (!sent) return { outcome: 'ignored', reason: 'unknown-message', messageId: event.messageId };
+  const address = sent.recipients[0];
+  await deps.incidents.appendTimeline(phoneEventEntry(incident.id, event, address, digest));
+  const escalated =
+    event.failed && event.tags.kind.startsWith('page-') && address
+      ? await escalateIfReachedNobody(deps, incident.id, event)
+      : false;
+  return {
+    outcome: 'recorded',
+    key: incident.key,
+    events: [`${event.channel} ${event.type} ${event.messageId}`],
+    escalated,
+  };
+}
+
 /**
  * After a failed page: if the tier's page reached nobody on any channel, resume the acknowledgement wait with
  * `undeliverable` (its definition's `clears` says it takes it; an earlier definition waits out its timeout).
@@ -63,7 +102,7 @@ export async function handleMailEvent(deps: MailEventDeps, record: unknown): Pro
 async function escalateIfReachedNobody(
   deps: MailEventDeps,
   incidentId: string,
-  event: MailEvent,
+  event: { at: string; tags: { sequence: number } },
 ): Promise<boolean> {
   const view = await deps.incidents.view(incidentId);
   const incident = view?.incident;
@@ -86,7 +125,7 @@ async function escalateIfReachedNobody(
     }
   }
   for (const e of view.timeline) {
-    if (e.kind !== 'mail.failed') continue;
+    if (e.kind !== 'mail.failed' && e.kind !== 'phone.failed') continue;
     const data = e.data as { kind?: string; sequence?: number; recipient?: string } | undefined;
     if (data?.kind && data.recipient)
       failed.add(`${data.kind}|${data.sequence}|${data.recipient.toLowerCase()}`);

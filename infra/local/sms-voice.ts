@@ -240,6 +240,8 @@ const messageId = () => randomUUID();
 export function smsVoiceOperations(
   archive: MessageArchive,
   now: () => Date = () => new Date(),
+  /** After a message is accepted (its configuration set's delivery events follow: phone-events.ts). */
+  sent: (message: LocalMessage) => void = () => undefined,
 ): Record<string, Operation> {
   return {
     'PinpointSMSVoiceV2.SendTextMessage': (b) => {
@@ -266,7 +268,7 @@ export function smsVoiceOperations(
       }
       if (b.DryRun === true) return { MessageId: messageId() };
       const id = messageId();
-      archive.add({
+      const message: LocalMessage = {
         channel: 'sms',
         to,
         // Without an identity the service picks one of the account's; locally, a stand-in.
@@ -276,7 +278,9 @@ export function smsVoiceOperations(
         messageId: id,
         ...(configurationSet ? { configurationSet } : {}),
         ...(context ? { context } : {}),
-      });
+      };
+      archive.add(message);
+      sent(message);
       return { MessageId: id };
     },
     'PinpointSMSVoiceV2.SendVoiceMessage': (b) => {
@@ -309,7 +313,7 @@ export function smsVoiceOperations(
       const context = contextOf(b);
       if (b.DryRun === true) return { MessageId: messageId() };
       const id = messageId();
-      archive.add({
+      const message: LocalMessage = {
         channel: 'voice',
         to,
         from,
@@ -319,7 +323,9 @@ export function smsVoiceOperations(
         voiceId: voiceId ?? 'MATTHEW',
         ...(configurationSet ? { configurationSet } : {}),
         ...(context ? { context } : {}),
-      });
+      };
+      archive.add(message);
+      sent(message);
       return { MessageId: id };
     },
   };
