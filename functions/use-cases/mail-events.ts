@@ -1,7 +1,9 @@
 import * as z from 'zod/mini';
+import { isCommsListMail, withCommsBounce } from '../core/comms-bounces.ts';
 import { RetryableError } from '../core/errors.ts';
+import type { Incident } from '../core/incident.ts';
 import { digest } from '../core/keys.ts';
-import { mailEventEntry, mailEventsOf, pageReachedNobody } from '../core/mail-events.ts';
+import { type MailEvent, mailEventEntry, mailEventsOf, pageReachedNobody } from '../core/mail-events.ts';
 import { type PhoneEvent, phoneEventEntry, phoneEventOf } from '../core/phone-events.ts';
 import { acknowledgementResume } from '../core/workflow-resume.ts';
 import type { IncidentStore, WorkflowCallback } from './ports.ts';
@@ -57,6 +59,10 @@ export async function handleMailEvent(deps: MailEventDeps, record: unknown): Pro
   const incident = await deps.incidents.get(first.tags.incident);
   if (!incident) return { outcome: 'ignored', reason: 'unknown-incident', messageId: first.messageId };
   for (const event of events) await deps.incidents.appendTimeline(mailEventEntry(incident.id, event, digest));
+  const bounces = events.filter(
+    (e) => isCommsListMail(e.tags.kind) && (e.failed || e.outcome === 'complained'),
+  );
+  if (bounces.length > 0) await keepCommsBounces(deps, incident, bounces);
   const escalated = events.some((e) => e.failed && e.tags.kind === 'page')
     ? await escalateIfReachedNobody(deps, incident.id, first)
     : false;
@@ -66,6 +72,38 @@ export async function handleMailEvent(deps: MailEventDeps, record: unknown): Pro
     events: events.map((e) => `${e.outcome} ${e.recipient}`),
     escalated,
   };
+}
+
+/**
+ * Keeps the comms lists' addresses that bounced, complained or were rejected on the incident (one write,
+ * conditional on the writes before it: concurrent events about other addresses are not lost).
+ */
+async function keepCommsBounces(deps: MailEventDeps, first: Incident, events: MailEvent[]): Promise<void> {
+  let incident: Incident | undefined = first;
+  for (let attempt = 0; incident && attempt < 5; attempt++) {
+    const before: Incident = incident;
+    let list = before.commsBounces;
+    for (const e of events) {
+      const outcome =
+        e.outcome === 'complained' ? 'complained' : e.outcome === 'rejected' ? 'rejected' : 'bounced';
+      list =
+        withCommsBounce(list, {
+          address: e.recipient,
+          outcome,
+          ...(e.detail ? { detail: e.detail } : {}),
+          at: e.at,
+          kind: e.tags.kind,
+        }) ?? list;
+    }
+    if (list === before.commsBounces) return;
+    const written = await deps.incidents.change(before.id, {
+      set: { commsBounces: list, commsBounceWrites: (before.commsBounceWrites ?? 0) + 1 },
+      expect: { commsBounceWrites: before.commsBounceWrites ?? null },
+    });
+    if (written) return;
+    incident = await deps.incidents.get(before.id);
+  }
+  if (incident) throw new RetryableError(`the comms bounces of ${first.key} keep changing: retry`);
 }
 
 /** One text's or call's event: on the timeline once, and a failed page's channel counted. */
