@@ -24,6 +24,9 @@ import type { TopicSubscription } from './topics.ts';
  * topic what AWS publishes for an inbound text (publishInboundSms); without such a topic it answers 404. A reply
  * of STOP (or another default opt-out keyword) opts the number out, as the service does: texts to it are then
  * refused (ConflictException, DESTINATION_PHONE_NUMBER_OPTED_OUT) until it sends START or UNSTOP.
+ *
+ * Delivery events: a message sent with a configuration set that has an SNS event destination in the template is
+ * followed by the events the service would publish there (phone-events.ts).
  */
 
 export type Channel = 'sms' | 'voice';
