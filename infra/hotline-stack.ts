@@ -16,6 +16,7 @@ import { IncidentTable } from './constructs/incident-table.ts';
 import { IncidentWorkflow } from './constructs/incident-workflow.ts';
 import { Mailer } from './constructs/mailer.ts';
 import { OperatorAlarms } from './constructs/operator-alarms.ts';
+import { pagingThrough, phoneConfigurationSet } from './constructs/phone-events.ts';
 import { Schedules } from './constructs/schedules.ts';
 import { type AlertSource, Credentials, pascalCase, type SecureParameter } from './constructs/secrets.ts';
 import { twoWaySmsTopic } from './constructs/two-way-sms.ts';
@@ -123,6 +124,9 @@ export class HotlineStack extends Stack {
     this.mailEventsTopic = this.mailer.addEventsTopic(this.alarms.topicKey);
     // Replies to the page mails (SES receiving, when `mailReplies` names a domain), to MailReplies.
     this.mailRepliesTopic = this.mailer.addRepliesTopic(this.alarms.topicKey, organisation.mailReplies);
+    // ... and the texts' and calls' events, through the pages' SMS and voice configuration set, to the same.
+    const phoneSet = organisation.paging ? phoneConfigurationSet(this, this.mailEventsTopic) : undefined;
+    const paging = phoneSet ? pagingThrough(organisation.paging, phoneSet.ref) : organisation.paging;
 
     const publicBaseUrl = organisation.publicBaseUrl?.replace(/\/+$/, '') ?? this.incidentApi.endpoint;
     // Each function gets the environment and grants of the capabilities it declares, and nothing else.
@@ -133,7 +137,7 @@ export class HotlineStack extends Stack {
         linkSigningKeys: this.linkSigningKeys,
         publicBaseUrl,
         alertSourceCredentials: this.alertSourceCredentials,
-        paging: organisation.paging,
+        paging,
         streamFailures: (fn) => this.alarms.streamFailureDestination(fn),
         twoWaySmsTopic: this.twoWaySmsTopic,
         mailEventsTopic: this.mailEventsTopic,

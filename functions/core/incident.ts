@@ -1,3 +1,4 @@
+import type { CommsBounce } from './comms-bounces.ts';
 import type { Severity } from './config.ts';
 import type { PageRecipient } from './page-targets.ts';
 
@@ -187,6 +188,10 @@ export interface Incident {
   ackWaitClears?: boolean;
   /** A tier's page that reached nobody on any channel (its delivery events said so): the next tier at once. */
   pageUndeliverable?: { tier: number; round: number };
+  /** The comms lists' addresses its comms mails did not reach (core/comms-bounces.ts), newest last. */
+  commsBounces?: CommsBounce[];
+  /** How many times `commsBounces` was written: each write is conditional on it (concurrent events). */
+  commsBounceWrites?: number;
   loopTaskToken?: string;
   /** The execution whose waits are counted, and how many it has made (core/executions.ts). */
   waitsExecution?: string;
@@ -202,6 +207,7 @@ export const privateIncidentFields = [
   'ackWait',
   'ackWaitClears',
   'pageUndeliverable',
+  'commsBounceWrites',
   'waitsExecution',
   'waitsCount',
 ] as const;

@@ -11,7 +11,9 @@
  * period count nowhere (`ignored`). The action figures (open, due soon, overdue) and the handbook's list are as
  * of `now`, not per period: they are the backlog to work on.
  */
+
 import { addBusinessDays } from './business-hours.ts';
+import type { CommsBounce, CommsBounceOutcome } from './comms-bounces.ts';
 import type { Organisation, Service, Severity } from './config.ts';
 import type { Incident } from './incident.ts';
 import { hadImpact, metricsOf, RESOLUTION_KINDS, type ResolutionKind } from './incident.ts';
@@ -198,8 +200,24 @@ export interface SloReport {
   /** The current period's incidents and the actions read, as CSV rows (capped at `rowLimit`). */
   incidentRows: { total: number; rows: IncidentRow[] };
   actionRows: { total: number; rows: ActionRow[] };
+  /**
+   * The comms lists' addresses that bounced, complained or were rejected in the current period (one row per
+   * address: its latest outcome, the incidents whose comms it missed), newest first, capped at `rowLimit`.
+   */
+  commsBounces: { total: number; rows: CommsBounceRow[] };
   parameters: { firstCommsMinutes: number; postmortemBusinessDays: number; keysPerList: number };
   ignored: { incidents: number; postmortems: number };
+}
+
+export interface CommsBounceRow {
+  address: string;
+  outcome: CommsBounceOutcome;
+  detail?: string;
+  /** The latest in the period (ISO). */
+  lastAt: string;
+  /** The incidents whose comms it missed (the first `keysPerList`), and how many. */
+  incidents: string[];
+  incidentCount: number;
 }
 
 export interface ReportAccumulator {
@@ -576,7 +594,26 @@ export function createReportAccumulator(options: ReportOptions): ReportAccumulat
       tieBreak(a, b),
   );
 
+  // Per lower-cased address: its latest bounce in the current period, and the incidents it missed.
+  const bounced = new Map<string, { latest: CommsBounce; keys: Set<string> }>();
+  function addCommsBounces(incident: Incident): void {
+    for (const b of incident.commsBounces ?? []) {
+      if (!current.contains(ms(b.at))) continue;
+      const address = b.address.toLowerCase();
+      const entry = bounced.get(address);
+      if (!entry) {
+        bounced.set(address, { latest: b, keys: new Set([incident.key]) });
+        continue;
+      }
+      entry.keys.add(incident.key);
+      // The latest wins; at the same instant, the greater outcome (the same whatever the order).
+      if (b.at > entry.latest.at || (b.at === entry.latest.at && b.outcome > entry.latest.outcome))
+        entry.latest = b;
+    }
+  }
+
   function addIncident(incident: Incident): void {
+    addCommsBounces(incident);
     const p = periodOf(ms(incident.openedAt));
     if (!p) {
       ignored.incidents += 1;
@@ -845,6 +882,20 @@ export function createReportAccumulator(options: ReportOptions): ReportAccumulat
         overdueDays: e.earliestDue === undefined ? 0 : Math.max(0, days(nowMs - e.earliestDue)),
       });
     }
+    const bounceRows = new TopList<CommsBounceRow>(rowLimit, (a, b) =>
+      a.lastAt < b.lastAt ? 1 : a.lastAt > b.lastAt ? -1 : a.address < b.address ? -1 : 1,
+    );
+    for (const [address, { latest, keys }] of bounced) {
+      const sorted = [...keys].sort(compareKeys);
+      bounceRows.add({
+        address,
+        outcome: latest.outcome,
+        ...(latest.detail ? { detail: latest.detail } : {}),
+        lastAt: latest.at,
+        incidents: sorted.slice(0, keysPerList),
+        incidentCount: sorted.length,
+      });
+    }
     return {
       generatedAt: new Date(nowMs).toISOString(),
       current: periodFigures(current),
@@ -856,6 +907,7 @@ export function createReportAccumulator(options: ReportOptions): ReportAccumulat
       improvementActionsOpen: improvementOpen,
       incidentRows: { total: incidentRows.total, rows: incidentRows.values() },
       actionRows: { total: actionRows.total, rows: actionRows.values() },
+      commsBounces: { total: bounceRows.total, rows: bounceRows.values() },
       parameters: { firstCommsMinutes, postmortemBusinessDays, keysPerList },
       ignored: { ...ignored },
     };

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sameAddress } from './approvals.ts';
+import type { CommsBounce } from './comms-bounces.ts';
 import type { Severity } from './config.ts';
 import { ValidationError } from './errors.ts';
 import { type Incident, isIncidentKey, type Roles } from './incident.ts';
@@ -323,6 +324,8 @@ export interface ResponderView {
   current: Roles & { chatRoomUrl?: string; videoUrl?: string; stateDocumentUrl?: string };
   /** What was just done (after a save's redirect), or why a post was refused. */
   notice?: { tone: 'ok' | 'warn' | 'bad'; text: string };
+  /** The comms lists' addresses its comms mails did not reach (shown to the incident and comms managers). */
+  commsBounces?: readonly CommsBounce[];
   /** A refused or stale post: which form, and its fields as typed (shown again, nothing lost). */
   typed?: { intent: ResponderIntent; fields: Readonly<Record<string, string>> };
 }

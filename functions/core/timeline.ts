@@ -10,6 +10,8 @@ export type TimelineKind =
   | 'alerts.cleared'
   | 'mail.delivery'
   | 'mail.failed'
+  | 'phone.delivery'
+  | 'phone.failed'
   | 'page.undeliverable'
   | 'alerts.refired'
   | 'incident.acknowledged'

@@ -13,8 +13,8 @@ const stores = use(repositoriesPort({ incidents: IncidentsRepository }));
 const workflow = use(workflowCallbackPort);
 
 /**
- * Subscribed to the mail events topic: each record is one SES event of the configuration set
- * (use-cases/mail-events.ts). One log line per record says what it recorded or why it was ignored. An error
+ * Subscribed to the mail events topic: each record is one SES event of the configuration set, or one End User
+ * Messaging SMS and Voice event of the pages' texts and calls (use-cases/mail-events.ts). One log line per record says what it recorded or why it was ignored. An error
  * thrown here is a transient failure: Lambda retries the invocation, then tells the operators.
  */
 export const handler = middy<{ Records?: unknown }>()

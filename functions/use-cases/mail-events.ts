@@ -1,6 +1,10 @@
 import * as z from 'zod/mini';
+import { isCommsListMail, withCommsBounce } from '../core/comms-bounces.ts';
+import { RetryableError } from '../core/errors.ts';
+import type { Incident } from '../core/incident.ts';
 import { digest } from '../core/keys.ts';
 import { type MailEvent, mailEventEntry, mailEventsOf, pageReachedNobody } from '../core/mail-events.ts';
+import { type PhoneEvent, phoneEventEntry, phoneEventOf } from '../core/phone-events.ts';
 import { acknowledgementResume } from '../core/workflow-resume.ts';
 import type { IncidentStore, WorkflowCallback } from './ports.ts';
 
@@ -12,6 +16,12 @@ import type { IncidentStore, WorkflowCallback } from './ports.ts';
  * timeout. Anything else (another topic, not an SES event, a mail that is no incident's, an unknown incident) is
  * ignored with a reason for the log and changes nothing; a transient failure of the table or the workflow is
  * thrown, for Lambda to retry (the entries are written once whatever the retries).
+ *
+ * The same topic carries the texts' and calls' events (End User Messaging SMS and Voice's configuration set,
+ * core/phone-events.ts): one topic and one function for every delivery event. A text or call is known by the
+ * comms record its Context names (the incident, the kind and sequence), whose message id must be the event's:
+ * an event about any other message is ignored. A page's text or call that failed for good (blocked, invalid,
+ * unreachable, expired; a call busy, unanswered or failed) counts as a failed channel, as a hard bounce does.
  */
 
 export interface MailEventDeps {
@@ -38,6 +48,10 @@ export async function handleMailEvent(deps: MailEventDeps, record: unknown): Pro
   const parsed = snsRecord.safeParse(record);
   if (!parsed.success) return { outcome: 'ignored', reason: 'not-sns-notification' };
   if (parsed.data.Sns.TopicArn !== deps.topicArn) return { outcome: 'ignored', reason: 'wrong-topic' };
+  const phone = phoneEventOf(parsed.data.Sns.Message);
+  if (!('reason' in phone)) return recordPhoneEvent(deps, phone);
+  if (phone.reason !== 'not-a-phone-event' && phone.reason !== 'not-json')
+    return { outcome: 'ignored', reason: phone.reason };
   const events = mailEventsOf(parsed.data.Sns.Message);
   if (!Array.isArray(events)) return { outcome: 'ignored', reason: events.reason };
   const first = events[0];
@@ -45,6 +59,10 @@ export async function handleMailEvent(deps: MailEventDeps, record: unknown): Pro
   const incident = await deps.incidents.get(first.tags.incident);
   if (!incident) return { outcome: 'ignored', reason: 'unknown-incident', messageId: first.messageId };
   for (const event of events) await deps.incidents.appendTimeline(mailEventEntry(incident.id, event, digest));
+  const bounces = events.filter(
+    (e) => isCommsListMail(e.tags.kind) && (e.failed || e.outcome === 'complained'),
+  );
+  if (bounces.length > 0) await keepCommsBounces(deps, incident, bounces);
   const escalated = events.some((e) => e.failed && e.tags.kind === 'page')
     ? await escalateIfReachedNobody(deps, incident.id, first)
     : false;
@@ -57,13 +75,72 @@ export async function handleMailEvent(deps: MailEventDeps, record: unknown): Pro
 }
 
 /**
+ * Keeps the comms lists' addresses that bounced, complained or were rejected on the incident (one write,
+ * conditional on the writes before it: concurrent events about other addresses are not lost).
+ */
+async function keepCommsBounces(deps: MailEventDeps, first: Incident, events: MailEvent[]): Promise<void> {
+  let incident: Incident | undefined = first;
+  for (let attempt = 0; incident && attempt < 5; attempt++) {
+    const before: Incident = incident;
+    let list = before.commsBounces;
+    for (const e of events) {
+      const outcome =
+        e.outcome === 'complained' ? 'complained' : e.outcome === 'rejected' ? 'rejected' : 'bounced';
+      list =
+        withCommsBounce(list, {
+          address: e.recipient,
+          outcome,
+          ...(e.detail ? { detail: e.detail } : {}),
+          at: e.at,
+          kind: e.tags.kind,
+        }) ?? list;
+    }
+    if (list === before.commsBounces) return;
+    const written = await deps.incidents.change(before.id, {
+      set: { commsBounces: list, commsBounceWrites: (before.commsBounceWrites ?? 0) + 1 },
+      expect: { commsBounceWrites: before.commsBounceWrites ?? null },
+    });
+    if (written) return;
+    incident = await deps.incidents.get(before.id);
+  }
+  if (incident) throw new RetryableError(`the comms bounces of ${first.key} keep changing: retry`);
+}
+
+/** One text's or call's event: on the timeline once, and a failed page's channel counted. */
+async function recordPhoneEvent(deps: MailEventDeps, event: PhoneEvent): Promise<MailEventOutcome> {
+  const incident = await deps.incidents.get(event.tags.incident);
+  if (!incident) return { outcome: 'ignored', reason: 'unknown-incident', messageId: event.messageId };
+  const view = await deps.incidents.view(incident.id);
+  const record = view?.comms.find((c) => c.kind === event.tags.kind && c.sequence === event.tags.sequence);
+  // Sent, and its id not kept yet (the event outran the send's record by a moment): Lambda retries it.
+  if (record && !record.messageId && record.status === 'sending')
+    throw new RetryableError(
+      `the ${event.tags.kind} ${event.tags.sequence} of ${incident.key} is being recorded`,
+    );
+  const sent = record?.messageId === event.messageId ? record : undefined;
+  if (!sent) return { outcome: 'ignored', reason: 'unknown-message', messageId: event.messageId };
+  const address = sent.recipients[0];
+  await deps.incidents.appendTimeline(phoneEventEntry(incident.id, event, address, digest));
+  const escalated =
+    event.failed && event.tags.kind.startsWith('page-') && address
+      ? await escalateIfReachedNobody(deps, incident.id, event)
+      : false;
+  return {
+    outcome: 'recorded',
+    key: incident.key,
+    events: [`${event.channel} ${event.type} ${event.messageId}`],
+    escalated,
+  };
+}
+
+/**
  * After a failed page: if the tier's page reached nobody on any channel, resume the acknowledgement wait with
  * `undeliverable` (its definition's `clears` says it takes it; an earlier definition waits out its timeout).
  */
 async function escalateIfReachedNobody(
   deps: MailEventDeps,
   incidentId: string,
-  event: MailEvent,
+  event: { at: string; tags: { sequence: number } },
 ): Promise<boolean> {
   const view = await deps.incidents.view(incidentId);
   const incident = view?.incident;
@@ -86,7 +163,7 @@ async function escalateIfReachedNobody(
     }
   }
   for (const e of view.timeline) {
-    if (e.kind !== 'mail.failed') continue;
+    if (e.kind !== 'mail.failed' && e.kind !== 'phone.failed') continue;
     const data = e.data as { kind?: string; sequence?: number; recipient?: string } | undefined;
     if (data?.kind && data.recipient)
       failed.add(`${data.kind}|${data.sequence}|${data.recipient.toLowerCase()}`);

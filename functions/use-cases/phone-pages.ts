@@ -5,6 +5,7 @@ import type { Incident } from '../core/incident.ts';
 import type { SigningKeys } from '../core/links.ts';
 import { ACK_CODE_DIGITS, PageRefusedError, smsPageText, voicePageText } from '../core/pages-sms.ts';
 import { redactPhone } from '../core/people.ts';
+import { phoneContext } from '../core/phone-events.ts';
 import type { CommsStore, IncidentStore, PageCodeStore, PagerSender } from './ports.ts';
 import { SEND_LEASE_MS } from './send-once.ts';
 
@@ -165,7 +166,8 @@ export async function phonePageOnce(
         summary: incident.summary,
         code,
       };
-      const context = { incident: incident.key, channel };
+      // Its delivery events name the page by this (core/phone-events.ts), as a mail's tags do.
+      const context = phoneContext({ incident: incident.id, kind: `page-${channel}`, sequence });
       const sent =
         channel === 'sms'
           ? await outbox.pager.sendText(person.phone, smsPageText(message), context)
@@ -206,7 +208,11 @@ export async function phoneNoticeOnce(
     async run() {
       if (!outbox.pager)
         throw new PageRefusedError('not-permitted', 'NoPager', 'this function does not text');
-      const sent = await outbox.pager.sendText(person.phone, notice.text, { incident: incident.key, kind });
+      const sent = await outbox.pager.sendText(
+        person.phone,
+        notice.text,
+        phoneContext({ incident: incident.id, kind, sequence: notice.sequence }),
+      );
       return { messageId: sent.messageId, text: `Texted ${who}: ${notice.text}` };
     },
     refused: (error) => `Could not text ${who}: ${error.message}.`,

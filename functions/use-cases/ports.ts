@@ -100,7 +100,8 @@ type Expectable =
   | 'nextUpdateDue'
   | 'waitsExecution'
   | 'measuresCorrectedAt'
-  | 'alertsClearedAt';
+  | 'alertsClearedAt'
+  | 'commsBounceWrites';
 
 /** A change to an incident: one conditional write. */
 export interface IncidentChange {

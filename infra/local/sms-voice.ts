@@ -24,6 +24,9 @@ import type { TopicSubscription } from './topics.ts';
  * topic what AWS publishes for an inbound text (publishInboundSms); without such a topic it answers 404. A reply
  * of STOP (or another default opt-out keyword) opts the number out, as the service does: texts to it are then
  * refused (ConflictException, DESTINATION_PHONE_NUMBER_OPTED_OUT) until it sends START or UNSTOP.
+ *
+ * Delivery events: a message sent with a configuration set that has an SNS event destination in the template is
+ * followed by the events the service would publish there (phone-events.ts).
  */
 
 export type Channel = 'sms' | 'voice';
@@ -240,6 +243,8 @@ const messageId = () => randomUUID();
 export function smsVoiceOperations(
   archive: MessageArchive,
   now: () => Date = () => new Date(),
+  /** After a message is accepted (its configuration set's delivery events follow: phone-events.ts). */
+  sent: (message: LocalMessage) => void = () => undefined,
 ): Record<string, Operation> {
   return {
     'PinpointSMSVoiceV2.SendTextMessage': (b) => {
@@ -266,7 +271,7 @@ export function smsVoiceOperations(
       }
       if (b.DryRun === true) return { MessageId: messageId() };
       const id = messageId();
-      archive.add({
+      const message: LocalMessage = {
         channel: 'sms',
         to,
         // Without an identity the service picks one of the account's; locally, a stand-in.
@@ -276,7 +281,9 @@ export function smsVoiceOperations(
         messageId: id,
         ...(configurationSet ? { configurationSet } : {}),
         ...(context ? { context } : {}),
-      });
+      };
+      archive.add(message);
+      sent(message);
       return { MessageId: id };
     },
     'PinpointSMSVoiceV2.SendVoiceMessage': (b) => {
@@ -309,7 +316,7 @@ export function smsVoiceOperations(
       const context = contextOf(b);
       if (b.DryRun === true) return { MessageId: messageId() };
       const id = messageId();
-      archive.add({
+      const message: LocalMessage = {
         channel: 'voice',
         to,
         from,
@@ -319,7 +326,9 @@ export function smsVoiceOperations(
         voiceId: voiceId ?? 'MATTHEW',
         ...(configurationSet ? { configurationSet } : {}),
         ...(context ? { context } : {}),
-      });
+      };
+      archive.add(message);
+      sent(message);
       return { MessageId: id };
     },
   };

@@ -32,6 +32,7 @@ import { dynamoDbFront, type MailRefusal, sesFront } from './iam/fronts.ts';
 import { iamModeFromEnv, LocalIam } from './iam/local-iam.ts';
 import { LocalMailEvents, type MailOutcomeRule, mailEventDestinations } from './mail-events.ts';
 import { createMailInbound, receiptRules } from './mail-inbound.ts';
+import { LocalPhoneEvents, type PhoneOutcomeRule, phoneEventDestinations } from './phone-events.ts';
 import { type LocalSchedule, Scheduler, type ScheduleTarget, schedulesFromTemplate } from './schedules.ts';
 import { SecretStore } from './secrets.ts';
 import { startSes } from './ses.ts';
@@ -131,6 +132,12 @@ export interface LocalTarget {
    * compare the state before and after something, as the events land a moment after each mail.
    */
   settleMailEvents(): Promise<void>;
+  /**
+   * The final event a number's texts or calls get from End User Messaging SMS and Voice once accepted
+   * (TEXT_BLOCKED, VOICE_NO_ANSWER...); undefined: delivered and answered (infra/local/phone-events.ts).
+   * `settleMailEvents` waits for these events too.
+   */
+  setPhoneOutcome(rule: PhoneOutcomeRule | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -238,6 +245,15 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
     });
     mailEvents = events;
     closers.push(() => events.settle());
+    const phoneEvents = new LocalPhoneEvents(
+      phoneEventDestinations(model),
+      subscriptionsFromTemplate(model),
+      {
+        invokeAsync: (fn, event) => lambda.invokeAsync(fn, event),
+        log,
+      },
+    );
+    closers.push(() => phoneEvents.settle());
     const stepFunctions = new StepFunctionsService(
       stateMachinesFromTemplate(model),
       lambda,
@@ -328,7 +344,7 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
       lambda,
       log,
       authorize: localIam.awsEndpoint,
-      operations: smsVoiceOperations(messages),
+      operations: smsVoiceOperations(messages, undefined, (message) => phoneEvents.sent(message)),
     });
     const awsEndpoint = faults ? withFaults(awsApi, faults, 'stepFunctions', isStepFunctionsCall) : awsApi;
     // The Scheduler is made below; the admin routes (/_local/) reach it once it is.
@@ -427,7 +443,13 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
       setMailOutcome(rule) {
         events.setOutcome(rule);
       },
-      settleMailEvents: () => events.settle(),
+      settleMailEvents: async () => {
+        await events.settle();
+        await phoneEvents.settle();
+      },
+      setPhoneOutcome(rule) {
+        phoneEvents.setOutcome(rule);
+      },
       stop: () => {
         // New requests stop first, so nothing reaches a function that is shutting down.
         stopping ??= closeServer(api.server).then(closeAll);

@@ -100,6 +100,7 @@ const NAME_PROPERTY: Record<string, string> = {
   'AWS::IAM::Role': 'RoleName',
   'AWS::SES::ConfigurationSet': 'Name',
   'AWS::SES::EmailIdentity': 'EmailIdentity',
+  'AWS::SMSVOICE::ConfigurationSet': 'ConfigurationSetName',
   'AWS::Scheduler::Schedule': 'Name',
   'AWS::Scheduler::ScheduleGroup': 'Name',
   'AWS::Events::Rule': 'Name',
@@ -185,6 +186,8 @@ export class StackModel {
         return `arn:aws:scheduler:${region}:${account}:schedule/default/${name}`;
       case 'AWS::SES::ConfigurationSet':
         return `arn:aws:ses:${region}:${account}:configuration-set/${name}`;
+      case 'AWS::SMSVOICE::ConfigurationSet':
+        return `arn:aws:sms-voice:${region}:${account}:configuration-set/${name}`;
       case 'AWS::Logs::LogGroup':
         return `arn:aws:logs:${region}:${account}:log-group:${name}:*`;
       case 'AWS::SNS::Topic':

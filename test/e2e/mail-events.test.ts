@@ -89,3 +89,57 @@ describe('proof of delivery', () => {
     }
   });
 });
+
+describe('a comms list that bounces', () => {
+  it("is kept on the incident, shown on the incident manager's responder page and in the SLO report", async () => {
+    const LIST = 'checkout-incidents@example.com';
+    hotline.target.setMailOutcome((address) => (address === LIST ? 'bounce' : undefined));
+    try {
+      const from = new Date(Date.now() - 60_000).toISOString();
+      const key = await declare(2, 'Card payments degraded');
+      await waitForMails('the page', about(key, ' - Paged', 'payments-oncall@example.com'));
+      const acknowledged = await api('POST', `/incidents/${key}/acknowledge`, {
+        incidentManager: 'payments-oncall@example.com',
+      });
+      expect(acknowledged.status).toBe(200);
+      // The initial comms go to the internal list, which bounces.
+      const incident = await eventually(async () => {
+        const detail = (await api('GET', `/incidents/${key}`)).body.incident as Json;
+        return (detail.commsBounces as Json[] | undefined)?.length ? detail : undefined;
+      }, 'the bounce kept on the incident');
+      expect(incident.commsBounces).toEqual([
+        expect.objectContaining({
+          address: LIST,
+          outcome: 'bounced',
+          detail: '550 5.1.1 user unknown',
+          kind: 'initial',
+        }),
+      ]);
+      expect(incident.commsBounceWrites).toBeUndefined();
+      // The incident manager's responder page (the link their "You are incident manager" mail carries) warns.
+      const [named] = await waitForMails(
+        'the responder link',
+        about(key, ' - You are incident manager', 'payments-oncall@example.com'),
+      );
+      const link =
+        /https?:\/\/[^\s"'<>]+\/links\/v1\.[A-Za-z0-9_.-]+/.exec(named?.body.text ?? '')?.[0] ?? '';
+      expect(link).not.toBe('');
+      const page = await (await fetch(link)).text();
+      expect(page).toContain('These stakeholders did not get your updates:');
+      expect(page).toContain(`${LIST} (bounced: 550 5.1.1 user unknown)`);
+      // The SLO report of a period that holds it lists the address and the incident.
+      const report = await api('POST', '/reports/slo', {
+        from,
+        to: new Date(Date.now() + 60_000).toISOString(),
+      });
+      expect(report.status).toBe(200);
+      expect(report.body.report.commsBounces.rows).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ address: LIST, outcome: 'bounced', incidents: [key] }),
+        ]),
+      );
+    } finally {
+      hotline.target.setMailOutcome(undefined);
+    }
+  });
+});

@@ -70,9 +70,12 @@ describe('the pager capability', () => {
       PAGER_SMS_ORIGINATION_IDENTITY: 'phone-0123456789abcdef0123456789abcdef',
       PAGER_SMS_CONFIGURATION_SET: 'hotline-pages',
       PAGER_VOICE_ORIGINATION_IDENTITY: 'pool-0123456789abcdef0123456789abcdef',
-      PAGER_VOICE_CONFIGURATION_SET: '',
+      // A channel that names no configuration set of its own goes through the stack's (delivery events).
+      PAGER_VOICE_CONFIGURATION_SET: { Ref: 'PhoneConfigurationSet' },
       PAGER_VOICE_ID: 'MATTHEW',
     });
+    expect(JSON.stringify(statements[1])).toContain(':configuration-set/');
+    expect(JSON.stringify(statements[1])).toContain('PhoneConfigurationSet');
     // SmsReplies answers by text only (`pager:text`), from the same identity; nobody else may page.
     const answers = statementsOf(template, 'SmsReplies');
     expect(answers.map((s) => s.Action)).toEqual(['sms-voice:SendTextMessage']);
@@ -88,9 +91,34 @@ describe('the pager capability', () => {
       expect(statementsOf(template, id), id).toEqual([]);
   });
 
+  it("sends the texts' and calls' final events to the delivery events topic, which only the service may publish to", async () => {
+    built = build(
+      await withPaging({ sms: { originationIdentity: 'phone-0123456789abcdef0123456789abcdef' } }),
+    );
+    const template = Template.fromStack(built.stack);
+    const topic = logicalId(built.stack.mailEventsTopic);
+    const sets = Object.values(template.findResources('AWS::SMSVOICE::ConfigurationSet'));
+    expect(sets).toHaveLength(1);
+    const [destination] = (sets[0]?.Properties.EventDestinations ?? []) as Array<Record<string, unknown>>;
+    expect(destination).toMatchObject({ Enabled: true, SnsDestination: { TopicArn: { Ref: topic } } });
+    const types = destination?.MatchingEventTypes as string[];
+    expect(types).toEqual(
+      expect.arrayContaining(['TEXT_DELIVERED', 'TEXT_BLOCKED', 'VOICE_COMPLETED', 'VOICE_FAILED']),
+    );
+    expect(types).not.toContain('TEXT_SENT');
+    expect(types).not.toContain('VOICE_RINGING');
+    const policy = Object.values(template.findResources('AWS::SNS::TopicPolicy')).find((p) =>
+      JSON.stringify(p.Properties.Topics).includes(topic),
+    );
+    expect(JSON.stringify(policy)).toContain('sms-voice.amazonaws.com');
+    expect(JSON.stringify(policy)).toContain('aws:SourceAccount');
+    expect(JSON.stringify(statementsOf(template, 'WorkflowStep'))).toContain('PhoneConfigurationSet');
+  });
+
   it('grants nothing, and sets empty variables, without a paging section', async () => {
     built = build(await withPaging(undefined));
     const template = Template.fromStack(built.stack);
+    template.resourceCountIs('AWS::SMSVOICE::ConfigurationSet', 0);
     expect(statementsOf(template, 'WorkflowStep')).toEqual([]);
     expect(statementsOf(template, 'SmsReplies')).toEqual([]);
     const fn = template.findResources('AWS::Lambda::Function')[logicalId(built.stack.functions.WorkflowStep)];

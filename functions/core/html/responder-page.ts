@@ -5,6 +5,7 @@
  * below them the incident as the view page shows it. Each form posts one intent with the version it was made on
  * (core/responder.ts); a refused or stale post comes back with every field as it was typed.
  */
+import { commsBounceWords } from '../comms-bounces.ts';
 import { humanTime, renderIncidentView } from '../pages.ts';
 import {
   RESPONDER_FIELDS,
@@ -502,6 +503,16 @@ function noticeBox(view: ResponderView): SafeHtml {
   }</div>`;
 }
 
+/** The stakeholders the comms did not reach: a warning, each address and why (escaped by the html tag). */
+function commsBouncesBox(view: ResponderView): SafeHtml {
+  const bounces = view.commsBounces ?? [];
+  if (bounces.length === 0) return EMPTY;
+  return html`<div class="box warn" role="alert" id="comms-bounces"><p><strong>These stakeholders did not get your updates:</strong></p><ul>${joinHtml(
+    bounces.map((b) => html`<li>${commsBounceWords(b)}, ${humanTime(b.at)}</li>`),
+    NEWLINE,
+  )}</ul><p>Fix or replace these addresses in the service's comms lists (the organisation file), or tell them another way.</p></div>`;
+}
+
 export function renderResponderPage(view: ResponderView): string {
   const inc = view.incident;
   const forms = ORDER.filter((intent) => view.forms.includes(intent));
@@ -509,6 +520,7 @@ export function renderResponderPage(view: ResponderView): string {
     [
       html`<h1>${inc.key}: ${inc.summary}</h1>`,
       noticeBox(view),
+      commsBouncesBox(view),
       roleLine(view),
       placesLine(view),
       inc.times.resolvedAt &&

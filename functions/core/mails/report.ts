@@ -427,6 +427,33 @@ export function reportEmail(report: SloReport, options: ReportEmailOptions): Ema
       : []),
   );
 
+  // Comms lists that bounce: stakeholders who did not get the updates.
+  const bounces = report.commsBounces ?? { total: 0, rows: [] };
+  if (bounces.total > 0) {
+    section('Comms addresses that bounced');
+    const rows = bounces.rows.slice(0, Math.max(0, options.listRows ?? 25));
+    const intro = `${bounces.total} ${bounces.total === 1 ? 'address' : 'addresses'} of the comms lists did not get incident updates this period${rows.length < bounces.total ? ` (the ${rows.length} latest shown)` : ''}: fix or remove them.`;
+    text.push(intro);
+    const outcome = (r: (typeof rows)[number]) =>
+      `${r.outcome === 'complained' ? 'marked as spam' : r.outcome === 'rejected' ? 'rejected by SES' : 'bounced'}${r.detail ? `: ${r.detail}` : ''}`;
+    for (const r of rows)
+      text.push(
+        `- ${r.address}: ${outcome(r)} (${mailTime(r.lastAt)}; ${keysText(r.incidents, r.incidentCount)})`,
+      );
+    parts.push(
+      para(intro),
+      table(
+        [38, 40, 22],
+        ['Address', 'What happened', 'Incidents'],
+        rows.map((r) => [
+          html`<span style="${WRAP}">${r.address}</span>`,
+          html`${outcome(r)}<br><span style="font-size:11px;color:#555555">${mailTime(r.lastAt)}</span>`,
+          keysHtml(r.incidents, r.incidentCount),
+        ]),
+      ),
+    );
+  }
+
   const footer = 'The incident and action rows are attached as CSV files.';
   text.push('', footer, '');
   parts.push(html`<p style="margin:20px 0 0;font-size:12px;color:#555555">${footer}</p>`);

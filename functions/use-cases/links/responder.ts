@@ -85,6 +85,11 @@ async function page(
     severity: current.severity,
     ...(cadence !== undefined ? { cadenceMinutes: cadence } : {}),
     postmortemOptional: current.severity === 3,
+    // The stakeholders its comms did not reach: the incident and comms managers are warned.
+    ...(current.commsBounces?.length &&
+    (roles.includes('incident-manager') || roles.includes('comms-manager'))
+      ? { commsBounces: current.commsBounces }
+      : {}),
     current: {
       ...current.roles,
       ...(current.chatRoomUrl ? { chatRoomUrl: current.chatRoomUrl } : {}),

@@ -368,3 +368,26 @@ describe('responderResponse', () => {
     expect(response.body).toBe('');
   });
 });
+
+describe('the comms lists that bounced', () => {
+  const bounce = (address: string, outcome: 'bounced' | 'complained') => ({
+    address,
+    outcome,
+    detail: 'mailbox does not exist',
+    at: '2026-12-07T09:07:11.000Z',
+    kind: 'update',
+  });
+
+  it('are named to the incident manager as a warning, escaped', () => {
+    const page = renderResponderPage(
+      responderViewOf({
+        commsBounces: [bounce(`${hostile}@example.com`, 'bounced'), bounce('ops@example.com', 'complained')],
+      }),
+    );
+    expect(page).toContain('These stakeholders did not get your updates:');
+    expect(page).toContain('ops@example.com (marked it as spam: mailbox does not exist)');
+    expect(page).not.toContain(hostile);
+    expect(page).toContain('&lt;script&gt;');
+    expect(renderResponderPage(responderViewOf())).not.toContain('did not get your updates');
+  });
+});
