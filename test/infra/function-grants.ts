@@ -31,6 +31,16 @@ const actionsOf: Record<Capability, { table?: string[]; index?: string; calls?: 
   // Both channels, when the organisation configures both (each only on its identity and configuration set).
   pager: { calls: ['sms-voice:SendTextMessage', 'sms-voice:SendVoiceMessage'] },
   'pager:text': { calls: ['sms-voice:SendTextMessage'] },
+  // The channel check's reads (the SMS and Voice ones when the organisation pages by phone, as the example does).
+  'channels:check': {
+    calls: [
+      'ses:GetAccount',
+      'ses:GetSuppressedDestination',
+      'sms-voice:DescribeAccountAttributes',
+      'sms-voice:DescribeSpendLimits',
+      'sms-voice:DescribeOptedOutNumbers',
+    ],
+  },
   // SNS invokes the function (its resource policy); the function calls nothing on the topic.
   'sms:replies': {},
   // The same for the mail events topic.
