@@ -75,6 +75,9 @@ export function grantsOf(id: FunctionId): FunctionGrants {
 }
 
 /** The functions whose code sends mail, simple or raw (each mail links a page: PUBLIC_BASE_URL and the keys). */
-export const mailingFunctions = functionIds.filter((id) =>
-  grantsOf(id).calls.some((c) => c.startsWith('ses:')),
-);
+export const mailingFunctions = functionIds.filter((id) => grantsOf(id).calls.some(isMailSend));
+
+/** SES's send actions (the channel check's SES reads are not mail). */
+export function isMailSend(action: string): boolean {
+  return action === 'ses:SendEmail' || action === 'ses:SendRawEmail';
+}
