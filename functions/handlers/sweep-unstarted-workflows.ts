@@ -47,7 +47,9 @@ const scaleOf = (value: unknown) =>
 /**
  * Scheduled every minute. `graceSeconds` in the event overrides the default wait (operators, tests);
  * `heartbeatTimeScale` shortens the heartbeats' windows as the local target's scaled time does its waits.
- * Answers what the unstarted-workflow sweep did, and `heartbeats` when the check paged or told anyone, or failed.
+ * `channelTimeScale` shortens the channel check's hour likewise. Answers what the unstarted-workflow sweep did,
+ * `heartbeats` when the check paged or told anyone, or failed, and `channels` when the channel check told the
+ * operators or someone taking over a schedule, or failed.
  */
 export const handler = middy<{
   graceSeconds?: unknown;
@@ -96,7 +98,11 @@ export const handler = middy<{
     sweepNeedsAttention(metrics, 'Channels', channels.failed.length, channelSummary(channels));
     if (channels.checked || channels.failed.length > 0 || channels.told)
       logger.info('channels checked', { sweep: 'Channels', ...channelSummary(channels) });
-    if (!org.heartbeats) return { ...result, channels: channelSummary(channels) };
+    // The answer names the channel check when it told anyone or failed, as it does the heartbeats.
+    const toldOrFailed =
+      channels.told !== undefined || Object.keys(channels.handoffs).length > 0 || channels.failed.length > 0;
+    const withChannels = toldOrFailed ? { ...result, channels: channelSummary(channels) } : result;
+    if (!org.heartbeats) return withChannels;
     // The heartbeats ride on this schedule (every minute) rather than on one of their own, so their idle cost is
     // one read per heartbeat a firing. A silent one pages through its incident's workflow; the operators' alarm
     // hears of heartbeats the check could not handle.
@@ -107,9 +113,7 @@ export const handler = middy<{
     sweepNeedsAttention(metrics, 'Heartbeats', checked.failed.length, { ...checked });
     const acted = checked.silent.length + checked.back.length + checked.failed.length > 0;
     if (acted) logger.info('heartbeats checked', { sweep: 'Heartbeats', ...checked });
-    return acted
-      ? { ...result, heartbeats: checked, channels: channelSummary(channels) }
-      : { ...result, channels: channelSummary(channels) };
+    return acted ? { ...withChannels, heartbeats: checked } : withChannels;
   });
 
 /** What the log and the answer say of the channel check: the quiet channels without their details. */
