@@ -71,8 +71,8 @@ export function channelFactsReader(
         ...(tier ? { smsAccountTier: tier } : {}),
         spendLimits: (limits.SpendLimits ?? []).map((l) => ({
           name: l.Name ?? '',
-          enforcedLimit: l.EnforcedLimit ?? 0,
-          maxLimit: l.MaxLimit ?? 0,
+          // The enforced limit applies only when overridden; otherwise the account limit does.
+          limitUsd: (l.Overridden ? l.EnforcedLimit : l.MaxLimit) ?? 0,
         })),
       };
     },

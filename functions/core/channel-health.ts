@@ -33,8 +33,11 @@ export interface ChannelFacts {
   sesProductionAccess?: boolean | undefined;
   /** The SMS account tier (`SANDBOX`, `PRODUCTION`); undefined when SMS is not configured or not read. */
   smsAccountTier?: string | undefined;
-  /** The SMS and voice monthly spend limits (USD) AWS enforces; absent when not read. */
-  spendLimits?: readonly { name: string; enforcedLimit: number; maxLimit: number }[] | undefined;
+  /**
+   * The SMS and voice monthly spend limits in force (USD: the enforced limit when overridden, else the account
+   * limit); absent when not read. AWS says no month-to-date spend here, so a limit reached is not seen yet.
+   */
+  spendLimits?: readonly { name: string; limitUsd: number }[] | undefined;
 }
 
 /** The channels a person is paged on (their rules), the mail always (comms and notices go by mail too). */
@@ -75,11 +78,11 @@ export function quietChannels(
   for (const limit of facts.spendLimits ?? []) {
     const channel = SPEND_LIMIT_CHANNEL[limit.name];
     if (!channel || !paging[channel as 'sms' | 'voice']) continue;
-    if (limit.enforcedLimit <= 0)
+    if (limit.limitUsd <= 0)
       found.push({
         channel,
         problem: 'spend-limit',
-        detail: `The ${channel === 'sms' ? 'text' : 'voice'} message monthly spend limit is $${limit.enforcedLimit} (at most $${limit.maxLimit}): nothing can be sent. Raise it (aws pinpoint-sms-voice-v2 set-${channel === 'sms' ? 'text' : 'voice'}-message-spend-limit-override).`,
+        detail: `The ${channel === 'sms' ? 'text' : 'voice'} message monthly spend limit is $${limit.limitUsd}: nothing can be sent. Raise it (aws pinpoint-sms-voice-v2 set-${channel === 'sms' ? 'text' : 'voice'}-message-spend-limit-override).`,
       });
   }
   const suppressed = new Map(Object.entries(facts.suppressed).map(([a, v]) => [a.toLowerCase(), v]));

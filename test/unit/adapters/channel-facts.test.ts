@@ -62,7 +62,7 @@ describe('the channel facts', () => {
       optedOut: ['+447700900123'],
       sesProductionAccess: false,
       smsAccountTier: 'SANDBOX',
-      spendLimits: [{ name: 'TEXT_MESSAGE_MONTHLY_SPEND_LIMIT', enforcedLimit: 0, maxLimit: 1 }],
+      spendLimits: [{ name: 'TEXT_MESSAGE_MONTHLY_SPEND_LIMIT', limitUsd: 1 }],
     });
     expect(ses.commandCalls(GetSuppressedDestinationCommand)).toHaveLength(2);
     expect(

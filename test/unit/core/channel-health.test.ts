@@ -68,8 +68,8 @@ describe('quiet channels', () => {
         sesProductionAccess: false,
         smsAccountTier: 'SANDBOX',
         spendLimits: [
-          { name: 'TEXT_MESSAGE_MONTHLY_SPEND_LIMIT', enforcedLimit: 0, maxLimit: 1 },
-          { name: 'VOICE_MESSAGE_MONTHLY_SPEND_LIMIT', enforcedLimit: 10, maxLimit: 10 },
+          { name: 'TEXT_MESSAGE_MONTHLY_SPEND_LIMIT', limitUsd: 0 },
+          { name: 'VOICE_MESSAGE_MONTHLY_SPEND_LIMIT', limitUsd: 10 },
         ],
       },
       phone,
