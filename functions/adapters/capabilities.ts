@@ -87,6 +87,12 @@ export const capabilities = {
    * its configuration set, for a function that answers by text and never calls (the SMS replies).
    */
   'pager:text': { env: ['PAGER_SMS_ORIGINATION_IDENTITY', 'PAGER_SMS_CONFIGURATION_SET'] },
+  /**
+   * Reads what AWS says about the channels (adapters/channel-facts.ts): ses:GetAccount and
+   * ses:GetSuppressedDestination (no resource type: `*`); with SMS or voice paging, sms-voice:DescribeAccountAttributes
+   * and sms-voice:DescribeSpendLimits (`*`) and sms-voice:DescribeOptedOutNumbers on the default opt-out list.
+   */
+  'channels:check': { env: [] },
   /** Powertools Metrics' namespace: metrics go out as log lines (no grant). */
   metrics: { env: ['POWERTOOLS_METRICS_NAMESPACE'] },
 } as const satisfies Record<string, { env: readonly string[] }>;

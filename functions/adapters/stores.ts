@@ -3,6 +3,7 @@ import type { Stores } from '../use-cases/ports.ts';
 import { ActionsRepository } from './actions-repository.ts';
 import { AlertGroupsRepository, DeliveriesRepository } from './alert-groups-repository.ts';
 import { port } from './capabilities.ts';
+import { ChannelHealthRepository } from './channel-health-repository.ts';
 import { CommsRepository } from './comms-repository.ts';
 import { documentClient, tableName } from './dynamodb.ts';
 import { HeartbeatsRepository } from './heartbeats-repository.ts';
@@ -31,6 +32,7 @@ export function dynamoStores(db: DynamoDBDocumentClient, name: string): Stores {
     reports: new ReportsRepository(table),
     sweeps: new SweepRunsRepository(table),
     heartbeats: new HeartbeatsRepository(table),
+    channelHealth: new ChannelHealthRepository(table),
     overrides: new OverridesRepository(table),
     pageCodes: new PageCodesRepository(table),
   };

@@ -80,6 +80,11 @@ export const keys = {
    */
   heartbeat: (heartbeatId: string): Key => ({ pk: `HEARTBEAT#${heartbeatId}`, sk: 'HEARTBEAT' }),
   /**
+   * The last check of the channels (core/channel-health.ts): the quiet channels found, who was on call, and what
+   * is still to be told. One item, read by the every-minute sweep, rewritten by the hourly check.
+   */
+  channelHealth: (): Key => ({ pk: 'CHANNELS', sk: 'HEALTH' }),
+  /**
    * An SLO report run: one per period, scope (`org`, `department:<name>`, `service:<id>`) and recipient set (the
    * digest of both), claimed before the report is built and completed when its mail is sent, so a retried
    * schedule sends once and two scopes with the same recipients each get their own mail.

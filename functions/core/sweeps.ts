@@ -7,8 +7,8 @@ import { cap } from './text.ts';
  * watches, and the run goes on. Pure data and rules.
  */
 
-/** The sweeps, by the name their runs are recorded and logged under (Heartbeats runs with UnstartedWorkflows). */
-export const sweepNames = ['ActionReminders', 'UnstartedWorkflows', 'Heartbeats'] as const;
+/** The sweeps, by the name their runs are recorded and logged under (Heartbeats and Channels run with UnstartedWorkflows). */
+export const sweepNames = ['ActionReminders', 'UnstartedWorkflows', 'Heartbeats', 'Channels'] as const;
 export type SweepName = (typeof sweepNames)[number];
 
 /**

@@ -200,7 +200,9 @@ export const functionDeclarations = {
   // operators, and counts it (and any incident it failed to handle) in the metric the operators' alarm watches.
   // Then the heartbeats (no schedule of their own): reads each one's item (GetItem), opens a silent one's
   // incident as a declaration (the alert group and incident reads and writes of an opening) and tells the
-  // operators when it is back (the incident read, the mail).
+  // operators when it is back (the incident read, the mail). Then the channels, at most hourly: the last check's
+  // item (GetItem, a conditional PutItem, an UpdateItem once told), AWS's facts (`channels:check`), who is on call
+  // (the schedules' overrides on gsi3), the mail to the operators and to whoever took over a schedule.
   SweepUnstartedWorkflows: {
     handlerFile: 'sweep-unstarted-workflows',
     kind: 'workflow',
@@ -214,6 +216,7 @@ export const functionDeclarations = {
       'mail',
       'links',
       'metrics',
+      'channels:check',
     ],
     tracing: false,
   },

@@ -2,14 +2,18 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import * as z from 'zod/mini';
+import { ChannelHealthRepository } from '../adapters/channel-health-repository.ts';
 import { organisation } from '../adapters/config.ts';
 import { logger } from '../adapters/logger.ts';
 import { OverridesRepository } from '../adapters/overrides-repository.ts';
 import { repositoriesPort } from '../adapters/repositories.ts';
+import type { Organisation } from '../core/config.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { schedulesOf } from '../core/oncall.ts';
 import { OVERRIDE_ID } from '../core/oncall-overrides.ts';
 import { describeIssues } from '../core/validation.ts';
+import { withQuietChannels } from '../use-cases/channel-health.ts';
+import type { ChannelHealthStore } from '../use-cases/ports.ts';
 import {
   addOverride,
   listOverrides,
@@ -66,13 +70,19 @@ const overrideBody = z.strictObject({
 const onCallQuery = z.strictObject({ at: z.optional(instant) });
 const listQuery = z.strictObject({ from: z.optional(instant), to: z.optional(instant) });
 
-let deps: ScheduleDeps | undefined;
-const stores = linkedTo('OnCall')(repositoriesPort({ overrides: OverridesRepository }));
-function dependencies(): ScheduleDeps {
+let deps:
+  | (ScheduleDeps & { channelHealth: ChannelHealthStore; persons: NonNullable<Organisation['people']> })
+  | undefined;
+const stores = linkedTo('OnCall')(
+  repositoriesPort({ overrides: OverridesRepository, channelHealth: ChannelHealthRepository }),
+);
+function dependencies() {
   if (deps) return deps;
   const org = organisation();
   deps = {
     overrides: stores().overrides,
+    channelHealth: stores().channelHealth,
+    persons: org.people ?? {},
     schedules: schedulesOf(org),
     people: org.people ?? {},
     now: () => new Date(),
@@ -125,7 +135,9 @@ async function route(event: JsonHttpEvent): Promise<HttpResult> {
       return json(200, { schedules: listSchedules(d) });
     case 'GET /schedules/{id}/oncall': {
       const query = parsed(onCallQuery, event.queryStringParameters ?? {}, 'query');
-      return json(200, await onCall(d, scheduleIdOf(event), query.at ? new Date(query.at) : undefined));
+      const answer = await onCall(d, scheduleIdOf(event), query.at ? new Date(query.at) : undefined);
+      // The quiet channels of the people on call now and next, from the last hourly check (one read).
+      return json(200, withQuietChannels(answer, await d.channelHealth.get(), d.persons));
     }
     case 'GET /schedules/{id}/overrides': {
       const query = parsed(listQuery, event.queryStringParameters ?? {}, 'query');

@@ -2,6 +2,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { ulid } from 'ulid';
 import { AlertGroupsRepository } from '../adapters/alert-groups-repository.ts';
+import { channelFactsPort } from '../adapters/channel-facts.ts';
+import { ChannelHealthRepository } from '../adapters/channel-health-repository.ts';
 import { CommsRepository } from '../adapters/comms-repository.ts';
 import { organisation } from '../adapters/config.ts';
 import { HeartbeatsRepository } from '../adapters/heartbeats-repository.ts';
@@ -10,8 +12,11 @@ import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
 import { mailerPort } from '../adapters/mailer.ts';
 import { metricsPort, sweepNeedsAttention } from '../adapters/metrics.ts';
+import { OverridesRepository } from '../adapters/overrides-repository.ts';
 import { repositoriesPort } from '../adapters/repositories.ts';
 import { workflowExecutionsPort, workflowStarterPort } from '../adapters/workflow.ts';
+import { sweepItemFailure } from '../core/sweeps.ts';
+import { type ChannelCheckResult, checkChannels } from '../use-cases/channel-health.ts';
 import { checkHeartbeats } from '../use-cases/heartbeats.ts';
 import { sweepUnstartedWorkflows } from '../use-cases/sweep-unstarted-workflows.ts';
 import { linkedTo } from './capabilities.ts';
@@ -25,12 +30,15 @@ const stores = use(
     comms: CommsRepository,
     groups: AlertGroupsRepository,
     heartbeats: HeartbeatsRepository,
+    channelHealth: ChannelHealthRepository,
+    overrides: OverridesRepository,
   }),
 );
 const starter = use(workflowStarterPort);
 const executions = use(workflowExecutionsPort);
 const mailer = use(mailerPort);
 const links = use(linksPort);
+const channelFacts = use(channelFactsPort);
 
 /** A factor in (0, 1] of the event, or undefined. */
 const scaleOf = (value: unknown) =>
@@ -39,13 +47,19 @@ const scaleOf = (value: unknown) =>
 /**
  * Scheduled every minute. `graceSeconds` in the event overrides the default wait (operators, tests);
  * `heartbeatTimeScale` shortens the heartbeats' windows as the local target's scaled time does its waits.
- * Answers what the unstarted-workflow sweep did, and `heartbeats` when the check paged or told anyone, or failed.
+ * `channelTimeScale` shortens the channel check's hour likewise. Answers what the unstarted-workflow sweep did,
+ * `heartbeats` when the check paged or told anyone, or failed, and `channels` when the channel check told the
+ * operators or someone taking over a schedule, or failed.
  */
-export const handler = middy<{ graceSeconds?: unknown; heartbeatTimeScale?: unknown }>()
+export const handler = middy<{
+  graceSeconds?: unknown;
+  heartbeatTimeScale?: unknown;
+  channelTimeScale?: unknown;
+}>()
   .use(injectLambdaContext(logger))
   .handler(async (event) => {
     const org = organisation();
-    const { incidents, comms, groups, heartbeats } = stores();
+    const { incidents, comms, groups, heartbeats, channelHealth, overrides } = stores();
     const grace =
       typeof event?.graceSeconds === 'number' && event.graceSeconds >= 0 ? event.graceSeconds : undefined;
     const outbox = { comms, mailer: mailer(), ...links(), now: () => new Date() };
@@ -61,7 +75,34 @@ export const handler = middy<{ graceSeconds?: unknown; heartbeatTimeScale?: unkn
     });
     if (result.recorded.length > 0)
       logger.info('recorded running workflows', { sweep: 'UnstartedWorkflows', ...result });
-    if (!org.heartbeats) return result;
+    // The channels ride on this schedule too, checked at most hourly (one read a minute otherwise): quiet ones
+    // are told to the operators once per change and to the person taking over a schedule.
+    const channels = await checkChannels(
+      {
+        organisation: org,
+        channelHealth,
+        facts: channelFacts(),
+        mailer: outbox.mailer,
+        overrides,
+        now: outbox.now,
+      },
+      scaleOf(event?.channelTimeScale),
+    ).catch(
+      (error: unknown): ChannelCheckResult => ({
+        checked: false,
+        quiet: [],
+        handoffs: {},
+        failed: [sweepItemFailure('channels', error)],
+      }),
+    );
+    sweepNeedsAttention(metrics, 'Channels', channels.failed.length, channelSummary(channels));
+    if (channels.checked || channels.failed.length > 0 || channels.told)
+      logger.info('channels checked', { sweep: 'Channels', ...channelSummary(channels) });
+    // The answer names the channel check when it told anyone or failed, as it does the heartbeats.
+    const toldOrFailed =
+      channels.told !== undefined || Object.keys(channels.handoffs).length > 0 || channels.failed.length > 0;
+    const withChannels = toldOrFailed ? { ...result, channels: channelSummary(channels) } : result;
+    if (!org.heartbeats) return withChannels;
     // The heartbeats ride on this schedule (every minute) rather than on one of their own, so their idle cost is
     // one read per heartbeat a firing. A silent one pages through its incident's workflow; the operators' alarm
     // hears of heartbeats the check could not handle.
@@ -72,5 +113,20 @@ export const handler = middy<{ graceSeconds?: unknown; heartbeatTimeScale?: unkn
     sweepNeedsAttention(metrics, 'Heartbeats', checked.failed.length, { ...checked });
     const acted = checked.silent.length + checked.back.length + checked.failed.length > 0;
     if (acted) logger.info('heartbeats checked', { sweep: 'Heartbeats', ...checked });
-    return acted ? { ...result, heartbeats: checked } : result;
+    return acted ? { ...withChannels, heartbeats: checked } : withChannels;
   });
+
+/** What the log and the answer say of the channel check: the quiet channels without their details. */
+function channelSummary(c: ChannelCheckResult) {
+  return {
+    checked: c.checked,
+    quiet: c.quiet.map(({ personId, channel, problem }) => ({
+      ...(personId ? { personId } : {}),
+      channel,
+      problem,
+    })),
+    ...(c.told ? { told: c.told } : {}),
+    handoffs: c.handoffs,
+    failed: c.failed,
+  };
+}

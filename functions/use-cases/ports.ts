@@ -1,6 +1,7 @@
 import type { TrackedAction } from '../core/actions.ts';
 import type { AlertCounts, StoredAlert } from '../core/alert.ts';
 import type { ApprovalDecision } from '../core/approvals.ts';
+import type { ChannelFacts, ChannelHealthRecord } from '../core/channel-health.ts';
 import type { EmailMessage } from '../core/comms.ts';
 import type { HeartbeatRecord } from '../core/heartbeats.ts';
 import type { Incident, IncidentStatus } from '../core/incident.ts';
@@ -256,6 +257,7 @@ export interface Stores {
   reports: ReportStore;
   sweeps: SweepRunStore;
   heartbeats: HeartbeatStore;
+  channelHealth: ChannelHealthStore;
   overrides: OverrideStore;
   pageCodes: PageCodeStore;
 }
@@ -302,6 +304,20 @@ export interface ActionStore {
 
 /** The scheduled sweeps' last completed runs (one item per sweep). */
 /** Heartbeats' last seen (written by ingest) and their silences (the sweep's), one item each (core/heartbeats.ts). */
+/** The last channel check's result (`keys.channelHealth`): one item, each write conditional on the one it replaces. */
+export interface ChannelHealthStore {
+  get(): Promise<ChannelHealthRecord | undefined>;
+  /** Replaces the record checked at `previousCheckedAt` (none: creates it); false when another run came first. */
+  replace(record: ChannelHealthRecord, previousCheckedAt: string | undefined): Promise<boolean>;
+  /** Clears what was told (the operators' mail, a handoff notice) from the record checked at `checkedAt`. */
+  told(checkedAt: string, what: { operators?: boolean; handoff?: string }): Promise<void>;
+}
+
+/** Reads what AWS says about the channels: the suppression list, the opt-out list, the accounts' state. */
+export interface ChannelFactsReader {
+  read(addresses: readonly string[], numbers: readonly string[]): Promise<ChannelFacts>;
+}
+
 export interface HeartbeatStore {
   get(id: string): Promise<HeartbeatRecord | undefined>;
   /**

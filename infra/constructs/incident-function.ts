@@ -10,6 +10,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { type Capability, sourceCredentialEnv } from '../../functions/adapters/capabilities.ts';
+import { OPT_OUT_LIST } from '../../functions/core/channel-health.ts';
 import type { Organisation } from '../../functions/core/config.ts';
 import {
   configurationSetName,
@@ -240,6 +241,7 @@ export class IncidentFunction extends nodejs.NodejsFunction {
     if (has('pager')) this.bindPager(resources.paging);
     else if (has('pager:text')) this.bindPager(resources.paging, { textOnly: true });
     if (has('metrics')) this.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', metricsNamespace);
+    if (has('channels:check')) this.bindChannelChecks(resources.paging);
     if (has('reports:runs')) bindReportRuns(this, resources.table, resources.streamFailures?.(this));
     if (has('sms:replies')) this.bindSmsReplies(resources.twoWaySmsTopic);
     if (has('mail:events')) this.bindMailEvents(resources.mailEventsTopic);
@@ -385,6 +387,43 @@ export class IncidentFunction extends nodejs.NodejsFunction {
       }
     }
     if (!options.textOnly) this.addEnvironment('PAGER_VOICE_ID', paging?.voice?.voiceId ?? '');
+  }
+
+  /**
+   * The reads of the channel check (adapters/channel-facts.ts). SES's GetAccount and GetSuppressedDestination,
+   * and SMS and Voice's DescribeAccountAttributes and DescribeSpendLimits, have no resource type (Service
+   * Authorization Reference): `*`, read-only, of the account's own settings. DescribeOptedOutNumbers is granted on
+   * the default opt-out list only, and the SMS and Voice reads only when the organisation pages by phone.
+   */
+  private bindChannelChecks(paging: PagingConfig | undefined): void {
+    iam.Grant.addToPrincipal({
+      grantee: this,
+      actions: ['ses:GetAccount', 'ses:GetSuppressedDestination'],
+      resourceArns: ['*'],
+    });
+    if (paging) {
+      iam.Grant.addToPrincipal({
+        grantee: this,
+        actions: ['sms-voice:DescribeAccountAttributes', 'sms-voice:DescribeSpendLimits'],
+        resourceArns: ['*'],
+      });
+      iam.Grant.addToPrincipal({
+        grantee: this,
+        actions: ['sms-voice:DescribeOptedOutNumbers'],
+        resourceArns: [
+          Stack.of(this).formatArn({
+            service: 'sms-voice',
+            resource: `opt-out-list/${OPT_OUT_LIST}`,
+            arnFormat: ArnFormat.NO_RESOURCE_NAME,
+          }),
+        ],
+      });
+    }
+    Validations.of(this.executionRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        "The channel check's reads (ses:GetAccount, ses:GetSuppressedDestination, sms-voice:DescribeAccountAttributes, sms-voice:DescribeSpendLimits) have no resource-level permissions.",
+    });
   }
 
   /**

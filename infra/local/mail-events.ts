@@ -10,7 +10,9 @@ import type { TopicSubscription } from './topics.ts';
  * recipient gets is what the SES mailbox simulator gives on AWS: `bounce@simulator.amazonses.com` bounces (hard),
  * `complaint@...` is delivered and complained about, `suppressionlist@...` bounces as suppressed, `success@...`
  * and any other address is delivered. Tests may say otherwise for an address (`setMailOutcome`). Only the event
- * types the destination matches are sent.
+ * types the destination matches are sent. A hard bounce or a complaint puts the address on the account's
+ * suppression list (ses-account.ts), and later mail to it bounces as suppressed, as on AWS; the simulator's own
+ * addresses never go on it.
  */
 
 export type LocalMailOutcome = 'delivery' | 'bounce' | 'complaint' | 'suppressed' | 'reject';
@@ -188,6 +190,14 @@ export class LocalMailEvents {
     private readonly deps: {
       invokeAsync: (functionArn: string, event: unknown) => Promise<unknown>;
       log: Log;
+      /**
+       * The account's suppression list: a hard bounce or a complaint puts the address on it, and mail to an
+       * address on it bounces as suppressed, as SES does.
+       */
+      suppression?: {
+        isSuppressed(address: string): boolean;
+        suppress(address: string, reason: 'BOUNCE' | 'COMPLAINT'): void;
+      };
     },
   ) {}
 
@@ -218,7 +228,14 @@ export class LocalMailEvents {
 
   private async publish(mail: SentMail, destinations: readonly EventDestination[]): Promise<void> {
     for (const recipient of mail.to) {
-      const outcome = this.rule?.(recipient) ?? simulatorOutcome(recipient);
+      // The mailbox simulator's addresses never go on the suppression list (AWS keeps them off it).
+      const simulated = /@simulator\.amazonses\.com$/i.test(recipient.trim());
+      const suppression = simulated ? undefined : this.deps.suppression;
+      const outcome =
+        this.rule?.(recipient) ??
+        (suppression?.isSuppressed(recipient) ? 'suppressed' : simulatorOutcome(recipient));
+      if (outcome === 'bounce') suppression?.suppress(recipient, 'BOUNCE');
+      if (outcome === 'complaint') suppression?.suppress(recipient, 'COMPLAINT');
       for (const { type, message } of sesEventMessages(mail, recipient, outcome, new Date())) {
         for (const destination of destinations) {
           if (!destination.types.has(type)) continue;

@@ -23,7 +23,9 @@ import type { TopicSubscription } from './topics.ts';
  * Inbound: `POST <AWS endpoint>/_local/sms/inbound` with {"from","to","body"} publishes to the stack's two-way SMS
  * topic what AWS publishes for an inbound text (publishInboundSms); without such a topic it answers 404. A reply
  * of STOP (or another default opt-out keyword) opts the number out, as the service does: texts to it are then
- * refused (ConflictException, DESTINATION_PHONE_NUMBER_OPTED_OUT) until it sends START or UNSTOP.
+ * refused (ConflictException, DESTINATION_PHONE_NUMBER_OPTED_OUT) until it sends START or UNSTOP, and it is on
+ * the default opt-out list DescribeOptedOutNumbers answers (with DescribeAccountAttributes and DescribeSpendLimits,
+ * what a production account answers).
  *
  * Delivery events: a message sent with a configuration set that has an SNS event destination in the template is
  * followed by the events the service would publish there (phone-events.ts).
@@ -61,6 +63,8 @@ const OPT_OUT_KEYWORDS = new Set([
   'OPT-OUT',
 ]);
 const OPT_IN_KEYWORDS = new Set(['START', 'UNSTOP', 'YES']);
+/** The account's default opt-out list, the one STOP replies land on. */
+const LOCAL_OPT_OUT_LIST = 'Default';
 
 /** The API's own patterns (API reference, SendTextMessage / SendVoiceMessage request parameters). */
 const PHONE_PATTERN = /^\+?[1-9][0-9]{1,18}$/;
@@ -100,6 +104,11 @@ export class MessageArchive {
 
   isOptedOut(number: string): boolean {
     return this.optedOut.has(number);
+  }
+
+  /** The numbers opted out, in the order they did. */
+  optedOutNumbers(): readonly string[] {
+    return [...this.optedOut];
   }
 
   /** What an inbound text's keyword does to its sender's opt-out, as the service's default keywords do. */
@@ -286,6 +295,40 @@ export function smsVoiceOperations(
       sent(message);
       return { MessageId: id };
     },
+    // The reads of the channel check: the account's default opt-out list (STOP replies), a production account
+    // tier and the default spend limits of a new account out of the sandbox.
+    'PinpointSMSVoiceV2.DescribeOptedOutNumbers': (b) => {
+      const list = requireString(b, 'OptOutListName');
+      const name = list.startsWith('arn:') ? (list.split('/').pop() ?? list) : list;
+      if (name !== LOCAL_OPT_OUT_LIST)
+        throw new ServiceError('ResourceNotFoundException', `No opt-out list named ${name}`, 400, {
+          Message: `No opt-out list named ${name}`,
+          ResourceType: 'opt-out-list',
+          ResourceId: name,
+        });
+      const asked = Array.isArray(b.OptedOutNumbers)
+        ? b.OptedOutNumbers.filter((n): n is string => typeof n === 'string')
+        : undefined;
+      const numbers = archive.optedOutNumbers().filter((n) => !asked || asked.includes(n));
+      return {
+        OptOutListArn: `arn:aws:sms-voice:us-east-1:000000000000:opt-out-list/${LOCAL_OPT_OUT_LIST}`,
+        OptOutListName: LOCAL_OPT_OUT_LIST,
+        OptedOutNumbers: numbers.map((n) => ({
+          OptedOutNumber: n,
+          OptedOutTimestamp: Math.floor(now().getTime() / 1000),
+          EndUserOptedOut: true,
+        })),
+      };
+    },
+    'PinpointSMSVoiceV2.DescribeAccountAttributes': () => ({
+      AccountAttributes: [{ Name: 'ACCOUNT_TIER', Value: 'PRODUCTION' }],
+    }),
+    'PinpointSMSVoiceV2.DescribeSpendLimits': () => ({
+      SpendLimits: [
+        { Name: 'TEXT_MESSAGE_MONTHLY_SPEND_LIMIT', EnforcedLimit: 1, MaxLimit: 1, Overridden: false },
+        { Name: 'VOICE_MESSAGE_MONTHLY_SPEND_LIMIT', EnforcedLimit: 1, MaxLimit: 1, Overridden: false },
+      ],
+    }),
     'PinpointSMSVoiceV2.SendVoiceMessage': (b) => {
       const to = destination(b);
       const from = requireString(b, 'OriginationIdentity');

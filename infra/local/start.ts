@@ -103,6 +103,8 @@ async function main(): Promise<void> {
       if (!(starting && /^\[[A-Za-z0-9]+\] \{/.test(line))) console.log(line);
     },
     ...(waitScale !== undefined ? { waitScale } : {}),
+    // As a new AWS account: a hard bounce or a complaint puts the address on the suppression list.
+    sesSuppressedReasons: ['BOUNCE', 'COMPLAINT'],
   });
   starting = false;
   printBanner(target, organisation, waitScale);

@@ -36,6 +36,7 @@ import { LocalPhoneEvents, type PhoneOutcomeRule, phoneEventDestinations } from 
 import { type LocalSchedule, Scheduler, type ScheduleTarget, schedulesFromTemplate } from './schedules.ts';
 import { SecretStore } from './secrets.ts';
 import { startSes } from './ses.ts';
+import { LocalSesAccount, type SuppressionReason } from './ses-account.ts';
 import {
   createMessagingAdmin,
   MessageArchive,
@@ -86,6 +87,11 @@ export interface StartLocalTargetOptions extends StepFunctionsOptions {
   iam?: IamMode;
   /** Where the IAM usage (grants, and those calls used) is written. @default `<dataDir>/iam-usage.json` */
   iamUsageFile?: string;
+  /**
+   * Why SES puts an address on the account's suppression list (ses-account.ts): AWS gives a new account both,
+   * and `npm start` passes both; none by default, so that tests bouncing an address on purpose do not mute it.
+   */
+  sesSuppressedReasons?: readonly SuppressionReason[];
 }
 
 export interface LocalTarget {
@@ -218,10 +224,13 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
     let mailRefusal: MailRefusal | undefined;
     // The configuration set's events follow each accepted mail (made once the functions exist, below).
     let mailEvents: LocalMailEvents | undefined;
+    // The account's suppression list and the account itself, which the emulator does not keep (ses-account.ts).
+    const sesAccount = new LocalSesAccount(dataDir, options.sesSuppressedReasons);
     const mailFront = sesFront(urls.ses, {
       iam: frontIam,
       refusal: () => mailRefusal,
       sent: (call) => mailEvents?.sent(call),
+      answer: (method, path, body) => sesAccount.answer(method, path, body),
     });
     await listen(mailFront, 'ses', host, 0);
     closers.push(() => closeServer(mailFront));
@@ -242,6 +251,7 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
     const events = new LocalMailEvents(mailEventDestinations(model), subscriptionsFromTemplate(model), {
       invokeAsync: (fn, event) => lambda.invokeAsync(fn, event),
       log,
+      suppression: sesAccount,
     });
     mailEvents = events;
     closers.push(() => events.settle());

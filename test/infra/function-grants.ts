@@ -31,6 +31,16 @@ const actionsOf: Record<Capability, { table?: string[]; index?: string; calls?: 
   // Both channels, when the organisation configures both (each only on its identity and configuration set).
   pager: { calls: ['sms-voice:SendTextMessage', 'sms-voice:SendVoiceMessage'] },
   'pager:text': { calls: ['sms-voice:SendTextMessage'] },
+  // The channel check's reads (the SMS and Voice ones when the organisation pages by phone, as the example does).
+  'channels:check': {
+    calls: [
+      'ses:GetAccount',
+      'ses:GetSuppressedDestination',
+      'sms-voice:DescribeAccountAttributes',
+      'sms-voice:DescribeSpendLimits',
+      'sms-voice:DescribeOptedOutNumbers',
+    ],
+  },
   // SNS invokes the function (its resource policy); the function calls nothing on the topic.
   'sms:replies': {},
   // The same for the mail events topic.
@@ -67,6 +77,9 @@ export function grantsOf(id: FunctionId): FunctionGrants {
 }
 
 /** The functions whose code sends mail, simple or raw (each mail links a page: PUBLIC_BASE_URL and the keys). */
-export const mailingFunctions = functionIds.filter((id) =>
-  grantsOf(id).calls.some((c) => c.startsWith('ses:')),
-);
+export const mailingFunctions = functionIds.filter((id) => grantsOf(id).calls.some(isMailSend));
+
+/** SES's send actions (the channel check's SES reads are not mail). */
+export function isMailSend(action: string): boolean {
+  return action === 'ses:SendEmail' || action === 'ses:SendRawEmail';
+}

@@ -5,7 +5,7 @@ import { type FunctionDeclaration, functionDeclarations } from '../../functions/
 import type { IncidentWorkflow } from '../../infra/constructs/incident-workflow.ts';
 import type { SecureParameter } from '../../infra/constructs/secrets.ts';
 import { type FunctionId, functionSpecs, type HotlineStack } from '../../infra/hotline-stack.ts';
-import { grantsOf, mailingFunctions } from './function-grants.ts';
+import { grantsOf, isMailSend, mailingFunctions } from './function-grants.ts';
 import { arnOf, exampleOrganisation, logicalId, ref, synthesized } from './stack.ts';
 
 type Statement = { Action: string | string[]; Effect: string; Resource: unknown };
@@ -281,9 +281,9 @@ describe('functions', () => {
         SES_CONFIGURATION_SET: ref(stack.mailer.configurationSet),
         PUBLIC_BASE_URL: { 'Fn::GetAtt': [logicalId(stack.api), 'ApiEndpoint'] },
       });
-      const send = statements(id).filter((s) => [s.Action].flat().some((a) => a.startsWith('ses:')));
+      const send = statements(id).filter((s) => [s.Action].flat().some(isMailSend));
       expect(send).toHaveLength(1);
-      expect(send[0]?.Action).toBe(grantsOf(id).calls.find((c) => c.startsWith('ses:')));
+      expect(send[0]?.Action).toBe(grantsOf(id).calls.find(isMailSend));
       const resources = JSON.stringify(send[0]?.Resource);
       expect(send[0]?.Resource).toHaveLength(2);
       expect(resources).toContain(`:identity/",${JSON.stringify(ref(stack.mailer.identity))}`);
@@ -445,6 +445,21 @@ describe('functions', () => {
     );
     // Its mail to the operators links the incident's page: it signs view links with the link keys.
     expect(env('SweepUnstartedWorkflows')).toHaveProperty('LINK_SIGNING_KEYS_PARAMETER');
+    // The channel check: SES and SMS and Voice reads of the account (no resource type), and the opt-out list.
+    const reads = statements('SweepUnstartedWorkflows').filter((s) =>
+      [s.Action].flat().some((a) => /^(ses:Get|sms-voice:Describe)/.test(a)),
+    );
+    expect(reads.map((s) => [[s.Action].flat().sort(), JSON.stringify(s.Resource)])).toEqual([
+      [['ses:GetAccount', 'ses:GetSuppressedDestination'], '"*"'],
+      [['sms-voice:DescribeAccountAttributes', 'sms-voice:DescribeSpendLimits'], '"*"'],
+      [['sms-voice:DescribeOptedOutNumbers'], expect.stringContaining(':opt-out-list/Default')],
+    ]);
+    // No function but the sweep reads them.
+    for (const id of ids.filter((i) => i !== 'SweepUnstartedWorkflows'))
+      expect(
+        allActions(id).filter((a) => /^(ses:Get|sms-voice:Describe)/.test(a)),
+        id,
+      ).toEqual([]);
     expect(
       allActions('SweepUnstartedWorkflows')
         .filter((a) => /^(ssm|secretsmanager):/.test(a))

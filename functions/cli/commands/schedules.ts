@@ -19,11 +19,22 @@ interface ScheduleAnswer {
   };
 }
 
+/** A quiet channel of the person (core/channel-health.ts): absent from an older server's answer. */
+interface QuietAnswer {
+  channel: string;
+  problem: string;
+  detail: string;
+  remedy: string;
+}
+type ShiftAnswer = ShiftView & { quiet?: QuietAnswer[] };
+
 interface OnCallAnswer {
   schedule: { id: string; name: string; timeZone: string };
   at: string;
-  onCall: ShiftView;
-  next: ShiftView[];
+  onCall: ShiftAnswer;
+  next: ShiftAnswer[];
+  /** When the channels were last checked (hourly); absent before the first check. */
+  channelsCheckedAt?: string;
 }
 
 const JSON_OPTION = { json: { type: 'boolean' } } as const;
@@ -61,12 +72,24 @@ function printOnCall(io: CliIo, answer: OnCallAnswer): void {
   io.out(
     `  on call: ${who(onCall.person)}  ${readable(onCall.local.start)} to ${readable(onCall.local.end)}  [${sourceOf(onCall)}]`,
   );
+  printQuiet(io, onCall);
   for (const next of answer.next) {
     io.out(
       `  next:    ${who(next.person)}  ${readable(next.local.start)} to ${readable(next.local.end)}  [${sourceOf(next)}]`,
     );
+    printQuiet(io, next);
   }
   if (answer.next.length === 0) io.out('  next:    nobody else within the horizon');
+  if (answer.channelsCheckedAt) io.out(`  channels checked ${answer.channelsCheckedAt}`);
+  else if (answer.onCall.quiet) io.out('  channels not checked yet (the sweep checks them hourly)');
+}
+
+/** The person's quiet channels, each with what to do: a page on them would not arrive. */
+function printQuiet(io: CliIo, shift: ShiftAnswer): void {
+  for (const q of shift.quiet ?? []) {
+    io.out(`           QUIET ${q.channel} (${q.problem}): ${q.detail}`);
+    io.out(`             what to do: ${q.remedy}`);
+  }
 }
 
 async function showOnCall(args: string[], io: CliIo): Promise<number> {
@@ -221,7 +244,10 @@ export const oncallCommand: Command = {
   --at <time>   an ISO time with its offset, "now", or "in 2h" (default: now)
   --json        the answer as the API gives it
 
-Each shift says whether it comes from the rotation or an override, in the schedule's time zone.`,
+Each shift says whether it comes from the rotation or an override, in the schedule's time zone. A person's
+quiet channels (an address SES suppresses, a number that texted STOP, an SMS or SES account in its sandbox, a
+spend limit that lets nothing through) follow their shift as QUIET lines, with what to do: a page on them would
+not arrive. They come from the last hourly check.`,
   run: showOnCall,
 };
 

@@ -191,6 +191,12 @@ export function sesFront(
     refusal?: () => MailRefusal | undefined;
     /** Told of each message SES accepted (its request and message id): what its events are made from. */
     sent?: (call: { path: string; body: string; messageId: string }) => void;
+    /** Answers the account's own calls the emulator does not keep (ses-account.ts), once authorised. */
+    answer?: (
+      method: string,
+      path: string,
+      body: string,
+    ) => { status: number; body: unknown; errorType?: string } | undefined;
   },
 ): Server {
   const target = new URL(sesUrl);
@@ -209,6 +215,17 @@ export function sesFront(
           ),
         );
         if (denied) return sendDenied(res, denied);
+        const answered = options.answer?.(req.method ?? 'GET', req.url ?? '/', body.toString('utf8'));
+        if (answered) {
+          const text = JSON.stringify(answered.body);
+          res.writeHead(answered.status, {
+            'content-type': 'application/json',
+            'x-amzn-requestid': randomUUID(),
+            ...(answered.errorType ? { 'x-amzn-errortype': answered.errorType } : {}),
+          });
+          res.end(text);
+          return;
+        }
         // AWS checks SES's limits once the call is authorised; a refused message never reaches the emulator.
         const refused = sesLimitViolation({
           method: req.method ?? 'GET',

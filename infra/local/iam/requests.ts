@@ -836,6 +836,19 @@ const sendMessage: ResourceOf = (b, env, operation) => {
 const SMS_VOICE_OPERATIONS: Record<string, ResourceOf> = {
   SendTextMessage: sendMessage,
   SendVoiceMessage: sendMessage,
+  // The channel check's reads: the opt-out list by its name or ARN; the account's attributes and spend limits
+  // have no resource type.
+  DescribeOptedOutNumbers: (b, env, operation) => {
+    const list = required(b, 'OptOutListName', `sms-voice:${operation}`);
+    return [
+      authorization(
+        `sms-voice:${operation}`,
+        list.startsWith('arn:') ? list : arnOf(env, 'sms-voice', `opt-out-list/${list}`),
+      ),
+    ];
+  },
+  DescribeAccountAttributes: everything('sms-voice'),
+  DescribeSpendLimits: everything('sms-voice'),
 };
 
 const AWS_JSON_SERVICES: Array<[prefix: string, service: string, operations: Record<string, ResourceOf>]> = [

@@ -74,6 +74,42 @@ describe('incident schedules, oncall and override', () => {
     );
   });
 
+  it("oncall shows each person's quiet channels under their shift, with what to do, and when they were checked", async () => {
+    const quiet = {
+      channel: 'sms',
+      problem: 'opted-out',
+      detail: '+44********23 opted out (replied STOP): it gets no texts until it opts in again.',
+      remedy: 'Text START to the number the pages come from to opt in again.',
+    };
+    const c = cli({
+      'GET /schedules/payments/oncall': [
+        200,
+        {
+          ...oncall,
+          onCall: { ...oncall.onCall, quiet: [quiet] },
+          next: oncall.next.map((n) => ({ ...n, quiet: [] })),
+          channelsCheckedAt: '2026-03-10T11:00:00.000Z',
+        },
+      ],
+    });
+    expect(await run(['oncall', 'payments'], c.io)).toBe(0);
+    const lines = c.out;
+    const at = lines.findIndex((l) => l.includes('on call: Ada Lovelace'));
+    expect(lines[at + 1]).toBe(
+      '           QUIET sms (opted-out): +44********23 opted out (replied STOP): it gets no texts until it opts in again.',
+    );
+    expect(lines[at + 2]).toBe(
+      '             what to do: Text START to the number the pages come from to opt in again.',
+    );
+    expect(lines[at + 3]).toContain('next:    Grace Hopper');
+    expect(lines.at(-1)).toBe('  channels checked 2026-03-10T11:00:00.000Z');
+    const unchecked = cli({
+      'GET /schedules/payments/oncall': [200, { ...oncall, onCall: { ...oncall.onCall, quiet: [] } }],
+    });
+    expect(await run(['oncall', 'payments'], unchecked.io)).toBe(0);
+    expect(unchecked.out.at(-1)).toBe('  channels not checked yet (the sweep checks them hourly)');
+  });
+
   it('oncall <schedule> --json prints the answer as the API gives it', async () => {
     const c = cli({ 'GET /schedules/payments/oncall': [200, oncall] });
     expect(await run(['oncall', 'payments', '--json'], c.io)).toBe(0);

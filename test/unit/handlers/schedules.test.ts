@@ -221,6 +221,8 @@ describe('POST /schedules/{id}/overrides', () => {
 
 describe('GET /schedules/{id}/oncall', () => {
   it('answers now by default from one Query on gsi3, never a Scan', async () => {
+    // The last channel check (one GetItem): none yet.
+    ddb.on(GetCommand).resolves({});
     const { status, body } = await send(ROUTES.oncall);
     expect(status).toBe(200);
     expect(body.at).toBe(NOW.toISOString());
@@ -235,6 +237,38 @@ describe('GET /schedules/{id}/oncall', () => {
       ExpressionAttributeValues: expect.objectContaining({ ':pk': 'OVERRIDES#payments' }),
     });
     expect(ddb.commandCalls(ScanCommand)).toHaveLength(0);
+    expect(body.onCall.quiet).toEqual([]);
+    expect(body).not.toHaveProperty('channelsCheckedAt');
+  });
+
+  it("shows the quiet channels of the people on call now and next, from the last check's one item", async () => {
+    ddb.on(GetCommand).resolves({
+      Item: {
+        pk: 'CHANNELS',
+        sk: 'HEALTH',
+        type: 'channel-health',
+        checkedAt: '2026-12-07T11:00:00.000Z',
+        onCall: {},
+        quiet: [
+          { personId: 'ada', channel: 'sms', problem: 'opted-out', detail: '+44********23 opted out' },
+          { personId: 'grace', channel: 'email', problem: 'suppressed', detail: 'on the list' },
+        ],
+      },
+    });
+    const { status, body } = await send(ROUTES.oncall);
+    expect(status).toBe(200);
+    expect(body.channelsCheckedAt).toBe('2026-12-07T11:00:00.000Z');
+    expect(body.onCall.quiet).toEqual([
+      {
+        channel: 'email',
+        problem: 'suppressed',
+        detail: 'on the list',
+        remedy: expect.stringContaining('aws sesv2 delete-suppressed-destination --email-address'),
+      },
+    ]);
+    expect(body.next[0].person.id).toBe('ada');
+    expect(body.next[0].quiet.map((q: { problem: string }) => q.problem)).toEqual(['opted-out']);
+    expect(ddb.commandCalls(GetCommand)[0]?.args[0].input.Key).toEqual({ pk: 'CHANNELS', sk: 'HEALTH' });
   });
 
   it.each([
