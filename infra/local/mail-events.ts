@@ -202,9 +202,13 @@ export class LocalMailEvents {
   ) {}
 
   /** What a test wants an address to get instead of the simulator's outcome (undefined: the simulator's). */
-  setOutcome(rule: MailOutcomeRule | undefined): void {
+  setOutcome(rule: MailOutcomeRule | undefined, options: { holdUntil?: Promise<unknown> } = {}): void {
     this.rule = rule;
+    this.hold = options.holdUntil;
   }
+
+  /** Events of the mails sent while it is set wait for it (a test's way to order a late bounce after a wait). */
+  private hold: Promise<unknown> | undefined;
 
   /** After SES accepted a message: its events, a moment later (SES publishes within seconds). */
   sent(call: { path: string; body: string; messageId: string }): void {
@@ -214,7 +218,9 @@ export class LocalMailEvents {
       (d) => d.configurationSetName === mail.configurationSetName,
     );
     if (destinations.length === 0) return;
+    const hold = this.hold;
     const work = new Promise((resolve) => setTimeout(resolve, 50).unref())
+      .then(() => hold)
       .then(() => this.publish(mail, destinations))
       .catch((error: Error) => this.deps.log(`[ses] mail events of ${mail.messageId}: ${error.message}`));
     this.pending.add(work);

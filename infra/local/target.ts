@@ -130,9 +130,10 @@ export interface LocalTarget {
   refuseMail(rule: MailRefusal | undefined): void;
   /**
    * What an address's mail gets from SES after it was accepted (its events: delivered, bounced, complained...);
-   * undefined gives back the mailbox simulator's outcomes (infra/local/mail-events.ts).
+   * undefined gives back the mailbox simulator's outcomes (infra/local/mail-events.ts). With `holdUntil`, the
+   * events of mails sent meanwhile wait for it (SES's events may come seconds late: a test orders them so).
    */
-  setMailOutcome(rule: MailOutcomeRule | undefined): void;
+  setMailOutcome(rule: MailOutcomeRule | undefined, options?: { holdUntil?: Promise<unknown> }): void;
   /**
    * Waits until the events of every mail sent so far have been handled (their function ran): for tests that
    * compare the state before and after something, as the events land a moment after each mail.
@@ -450,8 +451,8 @@ export async function startLocalTarget(options: StartLocalTargetOptions): Promis
       refuseMail(rule) {
         mailRefusal = rule;
       },
-      setMailOutcome(rule) {
-        events.setOutcome(rule);
+      setMailOutcome(rule, options) {
+        events.setOutcome(rule, options);
       },
       settleMailEvents: async () => {
         await events.settle();

@@ -562,8 +562,15 @@ describe('the journey with IAM enforced', () => {
   });
 
   it("records a page's mail events, and escalates at once a page that bounced for everyone (MailEvents)", async () => {
-    hotline.target.setMailOutcome((address) =>
-      address === 'payments-oncall@example.com' ? 'bounce' : undefined,
+    // The bounce comes once the wait has kept its token (as SES's events come seconds after a send), so
+    // MailEvents resumes the wait itself (SendTaskSuccess) rather than the wait step finding the mark first.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    hotline.target.setMailOutcome(
+      (address) => (address === 'payments-oncall@example.com' ? 'bounce' : undefined),
+      { holdUntil: held },
     );
     try {
       const declared = await api('POST', '/incidents', {
@@ -573,6 +580,8 @@ describe('the journey with IAM enforced', () => {
         service: 'checkout',
       });
       const key = declared.body.key as string;
+      await waitingOn(key, 'ackTaskToken');
+      release();
       // Read the incident's partition, marked it, resumed the wait: the backup is paged without the timeout.
       await eventually(
         async () => ((await detail(key)).incident.pageTier === 1 ? true : undefined),
@@ -585,6 +594,7 @@ describe('the journey with IAM enforced', () => {
       }, "the backup page's delivery");
       expect(kinds).toEqual(expect.arrayContaining(['mail.failed', 'page.undeliverable', 'mail.delivery']));
     } finally {
+      release();
       hotline.target.setMailOutcome(undefined);
     }
   });

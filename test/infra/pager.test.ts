@@ -85,8 +85,18 @@ describe('the pager capability', () => {
     expect(
       Object.keys(smsReplies?.Properties.Environment.Variables).filter((v) => v.startsWith('PAGER_')),
     ).toEqual(['PAGER_SMS_ORIGINATION_IDENTITY', 'PAGER_SMS_CONFIGURATION_SET']);
+    // The sweep's channel check reads the account and the opt-out list, and sends nothing.
+    expect(
+      statementsOf(template, 'SweepUnstartedWorkflows')
+        .flatMap((s) => [s.Action].flat())
+        .sort(),
+    ).toEqual([
+      'sms-voice:DescribeAccountAttributes',
+      'sms-voice:DescribeOptedOutNumbers',
+      'sms-voice:DescribeSpendLimits',
+    ]);
     for (const id of Object.keys(built.stack.functions).filter(
-      (f) => !['WorkflowStep', 'SmsReplies'].includes(f),
+      (f) => !['WorkflowStep', 'SmsReplies', 'SweepUnstartedWorkflows'].includes(f),
     ))
       expect(statementsOf(template, id), id).toEqual([]);
   });
