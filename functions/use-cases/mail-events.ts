@@ -1,4 +1,3 @@
-import * as z from 'zod/mini';
 import { isCommsListMail, withCommsBounce } from '../core/comms-bounces.ts';
 import { RetryableError } from '../core/errors.ts';
 import type { Incident } from '../core/incident.ts';
@@ -7,6 +6,7 @@ import { type MailEvent, mailEventEntry, mailEventsOf, pageReachedNobody } from 
 import { type PhoneEvent, phoneEventEntry, phoneEventOf } from '../core/phone-events.ts';
 import { acknowledgementResume } from '../core/workflow-resume.ts';
 import type { IncidentStore, WorkflowCallback } from './ports.ts';
+import { snsMessageFrom } from './sns-records.ts';
 
 /**
  * Proof of delivery: the configuration set's events (SES -> SNS -> this), each recorded once on its incident's
@@ -35,24 +35,14 @@ export type MailEventOutcome =
   | { outcome: 'ignored'; reason: string; messageId?: string }
   | { outcome: 'recorded'; key: string; events: string[]; escalated: boolean };
 
-const snsRecord = z.object({
-  EventSource: z.literal('aws:sns'),
-  Sns: z.object({
-    Type: z.literal('Notification'),
-    TopicArn: z.string().check(z.minLength(1), z.maxLength(256)),
-    Message: z.string().check(z.maxLength(256 * 1024)),
-  }),
-});
-
 export async function handleMailEvent(deps: MailEventDeps, record: unknown): Promise<MailEventOutcome> {
-  const parsed = snsRecord.safeParse(record);
-  if (!parsed.success) return { outcome: 'ignored', reason: 'not-sns-notification' };
-  if (parsed.data.Sns.TopicArn !== deps.topicArn) return { outcome: 'ignored', reason: 'wrong-topic' };
-  const phone = phoneEventOf(parsed.data.Sns.Message);
+  const sns = snsMessageFrom(record, deps.topicArn);
+  if (!sns.ok) return { outcome: 'ignored', reason: sns.reason };
+  const phone = phoneEventOf(sns.text);
   if (!('reason' in phone)) return recordPhoneEvent(deps, phone);
   if (phone.reason !== 'not-a-phone-event' && phone.reason !== 'not-json')
     return { outcome: 'ignored', reason: phone.reason };
-  const events = mailEventsOf(parsed.data.Sns.Message);
+  const events = mailEventsOf(sns.text);
   if (!Array.isArray(events)) return { outcome: 'ignored', reason: events.reason };
   const first = events[0];
   if (!first) return { outcome: 'ignored', reason: 'no-recipients' };

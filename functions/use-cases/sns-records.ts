@@ -20,19 +20,20 @@ const snsRecordSchema = z.object({
 });
 
 /**
- * The notification's message, parsed as JSON (undefined when it is not JSON), when the record is an SNS
+ * The notification's message, as sent (`text`) and parsed as JSON (undefined when it is not JSON), when the record is an SNS
  * notification from `topicArn`; else the problem.
  */
 export function snsMessageFrom(
   record: unknown,
   topicArn: string,
-): { ok: true; message: unknown } | { ok: false; reason: SnsRecordProblem } {
+): { ok: true; message: unknown; text: string } | { ok: false; reason: SnsRecordProblem } {
   const sns = snsRecordSchema.safeParse(record);
   if (!sns.success) return { ok: false, reason: 'not-sns-notification' };
   if (sns.data.Sns.TopicArn !== topicArn) return { ok: false, reason: 'wrong-topic' };
+  const text = sns.data.Sns.Message;
   try {
-    return { ok: true, message: JSON.parse(sns.data.Sns.Message) };
+    return { ok: true, message: JSON.parse(text), text };
   } catch {
-    return { ok: true, message: undefined };
+    return { ok: true, message: undefined, text };
   }
 }
