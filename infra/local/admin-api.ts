@@ -161,3 +161,62 @@ const starting = (): Answer => ({
   body: { message: 'The local target is still starting' },
   headers: { 'retry-after': '1' },
 });
+
+/** What a `/_local/` route answers with: JSON, or a JSON error `{ error: { code, message } }`. */
+export interface LocalReply {
+  answer(status: number, body: unknown, headers?: Record<string, string>): true;
+  error(status: number, code: string, message: string, headers?: Record<string, string>): true;
+}
+
+/**
+ * A `/_local/` route beside the AWS endpoint: false when the path is not one it `takes` (the caller goes on);
+ * otherwise a request without the administrator's credentials gets 403 (its body drained), and `handle` answers
+ * the rest through the reply.
+ */
+export function localRoute(
+  takes: (path: string) => boolean,
+  isAdmin: (req: IncomingMessage) => boolean,
+  handle: (req: IncomingMessage, path: string, reply: LocalReply) => Promise<true>,
+) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (!takes(path)) return false;
+    const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+      return true as const;
+    };
+    const reply: LocalReply = {
+      answer,
+      error: (status, code, message, headers = {}) => answer(status, { error: { code, message } }, headers),
+    };
+    if (!isAdmin(req)) {
+      req.resume();
+      return reply.error(
+        403,
+        'Forbidden',
+        `${ADMIN_PREFIX} routes need the administrator's credentials: the access key "${ADMIN_ACCESS_KEY}" or the operator token (Authorization: Bearer <token>)`,
+      );
+    }
+    return handle(req, path, reply);
+  };
+}
+
+export class BodyTooLargeError extends Error {
+  override name = 'BodyTooLargeError';
+}
+
+/** A request's body, up to `max` bytes (a larger one is drained and refused with BodyTooLargeError). */
+export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= max) chunks.push(chunk);
+    });
+    req.on('end', () =>
+      size > max ? reject(new BodyTooLargeError(`larger than ${max} bytes`)) : resolve(Buffer.concat(chunks)),
+    );
+    req.on('error', reject);
+  });
+}

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import PostalMime, { type Email } from 'postal-mime';
+import { BodyTooLargeError, localRoute, readBody } from './admin-api.ts';
 import { snsLambdaEvent } from './sms-voice.ts';
 import type { StackModel } from './template.ts';
 import type { TopicSubscription } from './topics.ts';
@@ -219,71 +220,44 @@ export interface MailInboundDeps {
 
 export const MAIL_INBOUND_PATH = '/_local/mail/inbound';
 
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= max) chunks.push(chunk);
-    });
-    req.on('end', () =>
-      size > max
-        ? reject(new InboundError(413, 'MessageTooLarge', `SES receives mail of up to ${max} bytes`))
-        : resolve(Buffer.concat(chunks)),
-    );
-    req.on('error', reject);
-  });
-}
-
 /** `POST /_local/mail/inbound`: true when the request was it (answered), false to let the caller go on. */
 export function createMailInbound(deps: MailInboundDeps) {
-  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    if (path !== MAIL_INBOUND_PATH) return false;
-    const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
-      return true;
-    };
-    const error = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
-      answer(status, { error: { code, message } }, headers);
-    if (!deps.isAdmin(req)) {
-      req.resume();
-      return error(
-        403,
-        'Forbidden',
-        '/_local/ routes need the administrator\'s credentials: the access key "local" or the operator token (Authorization: Bearer <token>)',
-      );
-    }
-    if (req.method !== 'POST') {
-      req.resume();
-      return error(405, 'MethodNotAllowed', 'Use POST with a raw RFC 5322 message', { allow: 'POST' });
-    }
-    try {
-      const raw = await readBody(req, MAX_INBOUND_BYTES);
-      if (raw.byteLength === 0)
-        throw new InboundError(400, 'BadRequest', 'The body must be a raw RFC 5322 message');
-      const notifications = await receiptNotifications(raw, req.headers, deps.rules());
-      const deliveredTo: string[] = [];
-      for (const { topicArn, message } of notifications) {
-        const targets = deps.subscriptions.filter((s) => s.topic === topicArn && s.protocol === 'lambda');
-        for (const [i, subscription] of targets.entries()) {
-          const event = snsLambdaEvent(topicArn, `${topicArn}:local-subscription-${i + 1}`, message);
-          await deps
-            .invokeAsync(subscription.endpoint, event)
-            .catch((e: Error) =>
-              deps.log(`[ses] the received mail to ${subscription.endpoint} failed: ${e.message}`),
-            );
-          deliveredTo.push(subscription.endpoint);
-        }
+  return localRoute(
+    (path) => path === MAIL_INBOUND_PATH,
+    deps.isAdmin,
+    async (req, _path, { answer, error }) => {
+      if (req.method !== 'POST') {
+        req.resume();
+        return error(405, 'MethodNotAllowed', 'Use POST with a raw RFC 5322 message', { allow: 'POST' });
       }
-      return answer(202, {
-        received: notifications.map(({ topicArn, recipients }) => ({ topicArn, recipients })),
-        deliveredTo,
-      });
-    } catch (e) {
-      if (e instanceof InboundError) return error(e.status, e.code, e.message);
-      return error(400, 'BadRequest', (e as Error).message);
-    }
-  };
+      try {
+        const raw = await readBody(req, MAX_INBOUND_BYTES);
+        if (raw.byteLength === 0)
+          throw new InboundError(400, 'BadRequest', 'The body must be a raw RFC 5322 message');
+        const notifications = await receiptNotifications(raw, req.headers, deps.rules());
+        const deliveredTo: string[] = [];
+        for (const { topicArn, message } of notifications) {
+          const targets = deps.subscriptions.filter((s) => s.topic === topicArn && s.protocol === 'lambda');
+          for (const [i, subscription] of targets.entries()) {
+            const event = snsLambdaEvent(topicArn, `${topicArn}:local-subscription-${i + 1}`, message);
+            await deps
+              .invokeAsync(subscription.endpoint, event)
+              .catch((e: Error) =>
+                deps.log(`[ses] the received mail to ${subscription.endpoint} failed: ${e.message}`),
+              );
+            deliveredTo.push(subscription.endpoint);
+          }
+        }
+        return answer(202, {
+          received: notifications.map(({ topicArn, recipients }) => ({ topicArn, recipients })),
+          deliveredTo,
+        });
+      } catch (e) {
+        if (e instanceof InboundError) return error(e.status, e.code, e.message);
+        if (e instanceof BodyTooLargeError)
+          return error(413, 'MessageTooLarge', `SES receives mail of up to ${MAX_INBOUND_BYTES} bytes`);
+        return error(400, 'BadRequest', (e as Error).message);
+      }
+    },
+  );
 }

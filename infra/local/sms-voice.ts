@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { html, joinHtml } from '../../functions/core/html/html.ts';
 import { pageHeaders, pageShell } from '../../functions/core/html/page.ts';
 import { VOICE_IDS } from '../../functions/core/paging-config.ts';
+import { localRoute, readBody } from './admin-api.ts';
 import { readJson, writeJson } from './data-files.ts';
 import { ServiceError } from './errors.ts';
 import type { StackModel } from './template.ts';
@@ -505,83 +506,61 @@ const MAX_INBOUND_BODY = 64 * 1024;
  * of them (answered), false to let the caller go on.
  */
 export function createMessagingAdmin(deps: MessagingAdminDeps) {
-  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    if (path !== '/_local/messages' && path !== '/_local/sms/inbound') return false;
-    const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
-      return true;
-    };
-    const error = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
-      answer(status, { error: { code, message } }, headers);
-    if (!deps.isAdmin(req)) {
-      req.resume();
-      return error(
-        403,
-        'Forbidden',
-        '/_local/ routes need the administrator\'s credentials: the access key "local" or the operator token (Authorization: Bearer <token>)',
-      );
-    }
-    if (path === '/_local/messages') {
-      req.resume();
-      if (req.method !== 'GET') return error(405, 'MethodNotAllowed', 'Use GET', { allow: 'GET' });
-      return answer(200, {
-        messages: deps.archive
-          .list()
-          .map(({ channel, to, from, body, at }) => ({ channel, to, from, body, at })),
-      });
-    }
-    if (req.method !== 'POST') {
-      req.resume();
-      return error(405, 'MethodNotAllowed', 'Use POST', { allow: 'POST' });
-    }
-    let input: unknown;
-    try {
-      const raw = await readBody(req, MAX_INBOUND_BODY);
-      input = JSON.parse(raw.toString('utf8'));
-    } catch (e) {
-      return error(400, 'BadRequest', `The body must be JSON {"from","to","body"}: ${(e as Error).message}`);
-    }
-    const text = input as { from?: unknown; to?: unknown; body?: unknown } | null;
-    for (const field of ['from', 'to'] as const) {
-      if (typeof text?.[field] !== 'string' || !E164.test(text[field] as string))
+  const paths = new Set(['/_local/messages', '/_local/sms/inbound']);
+  return localRoute(
+    (path) => paths.has(path),
+    deps.isAdmin,
+    async (req, path, { answer, error }) => {
+      if (path === '/_local/messages') {
+        req.resume();
+        if (req.method !== 'GET') return error(405, 'MethodNotAllowed', 'Use GET', { allow: 'GET' });
+        return answer(200, {
+          messages: deps.archive
+            .list()
+            .map(({ channel, to, from, body, at }) => ({ channel, to, from, body, at })),
+        });
+      }
+      if (req.method !== 'POST') {
+        req.resume();
+        return error(405, 'MethodNotAllowed', 'Use POST', { allow: 'POST' });
+      }
+      let input: unknown;
+      try {
+        const raw = await readBody(req, MAX_INBOUND_BODY);
+        input = JSON.parse(raw.toString('utf8'));
+      } catch (e) {
         return error(
           400,
-          'ValidationError',
-          `"${field}" must be a phone number in E.164 form, e.g. +447700900123`,
+          'BadRequest',
+          `The body must be JSON {"from","to","body"}: ${(e as Error).message}`,
         );
-    }
-    if (typeof text?.body !== 'string' || text.body.length === 0 || text.body.length > MAX_TEXT_BODY)
-      return error(400, 'ValidationError', `"body" must be the text, 1 to ${MAX_TEXT_BODY} characters`);
-    const inbound = { from: text.from as string, to: text.to as string, body: text.body };
-    const topicArn = deps.topicArn();
-    if (!topicArn) {
-      return error(
-        404,
-        'NoTwoWaySmsTopic',
-        `The stack has no two-way SMS topic (an AWS::SNS::Topic with the construct id ${TWO_WAY_SMS_TOPIC_ID}): inbound texts have nowhere to go yet`,
-      );
-    }
-    const payload = inboundSmsPayload(inbound, deps.archive);
-    deps.archive.applyKeyword(inbound.from, payload.messageKeyword);
-    const deliveredTo = await deps.publish(topicArn, payload);
-    return answer(202, { published: payload, topicArn, deliveredTo });
-  };
-}
-
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= max) chunks.push(chunk);
-    });
-    req.on('end', () =>
-      size > max ? reject(new Error(`larger than ${max} bytes`)) : resolve(Buffer.concat(chunks)),
-    );
-    req.on('error', reject);
-  });
+      }
+      const text = input as { from?: unknown; to?: unknown; body?: unknown } | null;
+      for (const field of ['from', 'to'] as const) {
+        if (typeof text?.[field] !== 'string' || !E164.test(text[field] as string))
+          return error(
+            400,
+            'ValidationError',
+            `"${field}" must be a phone number in E.164 form, e.g. +447700900123`,
+          );
+      }
+      if (typeof text?.body !== 'string' || text.body.length === 0 || text.body.length > MAX_TEXT_BODY)
+        return error(400, 'ValidationError', `"body" must be the text, 1 to ${MAX_TEXT_BODY} characters`);
+      const inbound = { from: text.from as string, to: text.to as string, body: text.body };
+      const topicArn = deps.topicArn();
+      if (!topicArn) {
+        return error(
+          404,
+          'NoTwoWaySmsTopic',
+          `The stack has no two-way SMS topic (an AWS::SNS::Topic with the construct id ${TWO_WAY_SMS_TOPIC_ID}): inbound texts have nowhere to go yet`,
+        );
+      }
+      const payload = inboundSmsPayload(inbound, deps.archive);
+      deps.archive.applyKeyword(inbound.from, payload.messageKeyword);
+      const deliveredTo = await deps.publish(topicArn, payload);
+      return answer(202, { published: payload, topicArn, deliveredTo });
+    },
+  );
 }
 
 // -------------------------------------------------------------------------------------------------- viewer
