@@ -144,7 +144,7 @@ export function quietChannelsOf(
 export function remedy(q: QuietChannel, person?: Pick<Person, 'email'>): string {
   switch (q.problem) {
     case 'suppressed':
-      return `Check that the mailbox works, then ask an operator to remove it from the suppression list: aws sesv2 delete-suppressed-destination --email-address ${person?.email ?? '<address>'}`;
+      return `Check that the mailbox works, then ask an operator to remove it from the suppression list: aws sesv2 delete-suppressed-destination --email-address ${person?.email ?? 'ADDRESS'}`;
     case 'opted-out':
       return 'Text START to the number the pages come from to opt in again (an operator can also remove the number from the opt-out list: aws pinpoint-sms-voice-v2 delete-opted-out-number).';
     case 'spend-limit':
