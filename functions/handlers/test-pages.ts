@@ -1,8 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import { organisation } from '../adapters/config.ts';
-import { publicBaseUrlPort } from '../adapters/link-keys.ts';
+import { organisation, publicBaseUrlPort } from '../adapters/config.ts';
 import { logger } from '../adapters/logger.ts';
 import { mailerPort } from '../adapters/mailer.ts';
 import { pagerPort } from '../adapters/pager.ts';
