@@ -106,6 +106,7 @@ export class HotlineStack extends Stack {
       actions: f.Actions,
       reports: f.Reports,
       schedules: f.OnCall,
+      testPages: f.TestPages,
       logRemovalPolicy,
     });
     this.api = this.incidentApi.httpApi;

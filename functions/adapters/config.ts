@@ -1,4 +1,5 @@
 import type { Organisation } from '../core/config.ts';
+import { port } from './capabilities.ts';
 
 let cached: Organisation | undefined;
 
@@ -24,3 +25,9 @@ export function resetOrganisationCache(): void {
 export function publicBaseUrl(org: Organisation): string {
   return org.publicBaseUrl ?? process.env.PUBLIC_BASE_URL ?? '';
 }
+
+/**
+ * The origin of the links a page names, for a function that shows links without signing any (or names its
+ * deployment): here, not beside the link keys, so such a function bundles no Parameter Store client.
+ */
+export const publicBaseUrlPort = port('publicBaseUrl', () => publicBaseUrl(organisation()));

@@ -46,4 +46,4 @@ export const linksPort = port(
 );
 
 /** The origin of the links a page names, for a function that shows links without signing any. */
-export const publicBaseUrlPort = port('publicBaseUrl', () => publicBaseUrl(organisation()));
+export { publicBaseUrlPort } from './config.ts';

@@ -16,6 +16,7 @@ import { ReportsRepository } from './reports-repository.ts';
 import { StatusPageRepository } from './status-page-repository.ts';
 import { SweepRunsRepository } from './sweep-runs-repository.ts';
 import { Table } from './table.ts';
+import { TestPagesRepository } from './test-pages-repository.ts';
 
 /** Every repository of the single table, over one document client. */
 export function dynamoStores(db: DynamoDBDocumentClient, name: string): Stores {
@@ -35,6 +36,7 @@ export function dynamoStores(db: DynamoDBDocumentClient, name: string): Stores {
     channelHealth: new ChannelHealthRepository(table),
     overrides: new OverridesRepository(table),
     pageCodes: new PageCodesRepository(table),
+    testPages: new TestPagesRepository(table),
   };
 }
 

@@ -5,6 +5,7 @@ import { incidentCommands } from './commands/incidents.ts';
 import { postmortemCommands, postmortemsCommand } from './commands/postmortem.ts';
 import { reportCommand } from './commands/report.ts';
 import { oncallCommand, overrideCommands, schedulesCommand } from './commands/schedules.ts';
+import { testPageCommand } from './commands/test-page.ts';
 
 export { ApiError, CliError, type CliIo, EXIT } from './api.ts';
 export { editorCommand } from './commands/postmortem-edit.ts';
@@ -22,6 +23,7 @@ const commands: Record<string, Command> = {
   report: reportCommand,
   schedules: schedulesCommand,
   oncall: oncallCommand,
+  'test-page': testPageCommand,
 };
 
 /** Commands with subcommands: `postmortem <sub>`, `action <sub>`. */

@@ -47,6 +47,13 @@ export class UnsupportedMediaTypeError extends DomainError {
   readonly code = 'UnsupportedMediaType';
 }
 
+/** The same thing was asked too soon after the last time: the message says when it may be asked again. */
+export class TooManyRequestsError extends DomainError {
+  override name = 'TooManyRequestsError';
+  readonly status = 429;
+  readonly code = 'TooManyRequests';
+}
+
 /** A dependency was briefly unavailable or another request holds the work: the sender should retry. */
 export class RetryableError extends DomainError {
   override name = 'RetryableError';

@@ -109,6 +109,8 @@ export const keys = {
    * An override of a schedule's rotation, by its id (read and removed by id). Kept after its end for the record;
    * a removed one is kept too, marked `removedAt` and out of the list (`indexes.scheduleOverrides`).
    */
+  /** A person's last test page (core/test-pages.ts): one item per person, replaced by the next. */
+  testPage: (personId: string): Key => ({ pk: `PERSON#${personId}`, sk: 'TESTPAGE' }),
   scheduleOverride: (scheduleId: string, overrideId: string): Key => ({
     pk: `SCHEDULE#${scheduleId}`,
     sk: `OVERRIDE#${overrideId}`,

@@ -128,6 +128,15 @@ export const functionDeclarations = {
     kind: 'api',
     uses: ['table', 'table:get', 'table:index:gsi3', 'table:put', 'table:update'],
   },
+  // Test pages (POST and GET /people/{id}/test-page): one message on each of a person's channels, the claim and the
+  // record in the person's one item (PutItem, UpdateItem, GetItem). A function of its own so that the schedule
+  // routes cannot mail or page. Its mail names no incident, so no link keys: the mail names the deployment that
+  // sent it instead (`publicBaseUrl`).
+  TestPages: {
+    handlerFile: 'test-pages',
+    kind: 'api',
+    uses: ['table', 'table:get', 'table:write', 'mail', 'publicBaseUrl', 'pager'],
+  },
   // The on-demand SLO report over the incident, postmortem and action lists, mailed as raw MIME when asked (each
   // time: no run is recorded); an incident the report names is linked to its page (its id read by key). A long
   // period is recorded as a run (the record is the hand-off: the table's stream starts RunSloReport); its GET
@@ -311,7 +320,12 @@ export function declarationProblems(): string[] {
   const problems: string[] = [];
   for (const id of functionIds) {
     const uses: readonly Capability[] = functionDeclarations[id].uses;
-    if ((uses.includes('mail') || uses.includes('mail:raw')) && !uses.includes('links'))
+    // A mail that names no incident (a test page) links no page, and names the deployment instead.
+    if (
+      (uses.includes('mail') || uses.includes('mail:raw')) &&
+      !uses.includes('links') &&
+      !uses.includes('publicBaseUrl')
+    )
       problems.push(`${id} mails but does not declare "links": every mail links the incident's page`);
     const access = uses.filter((c) => c.startsWith('table:'));
     if (uses.includes('table') !== access.length > 0)

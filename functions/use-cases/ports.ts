@@ -12,6 +12,7 @@ import type { DocumentRendering, DocumentVersion, RenderedSections } from '../co
 import type { SloReport } from '../core/report.ts';
 import type { StatusEntry, StatusUpdate } from '../core/status-page.ts';
 import type { SweepName, SweepRun } from '../core/sweeps.ts';
+import type { TestPageRecord } from '../core/test-pages.ts';
 import type { TimelineEntry } from '../core/timeline.ts';
 import type { ResumeOutput } from '../core/workflow-resume.ts';
 
@@ -260,6 +261,7 @@ export interface Stores {
   channelHealth: ChannelHealthStore;
   overrides: OverrideStore;
   pageCodes: PageCodeStore;
+  testPages: TestPageStore;
 }
 
 /** What the action lists filter by (`GET /actions`). */
@@ -338,6 +340,18 @@ export interface SweepRunStore {
   lastRun(sweep: SweepName): Promise<SweepRun | undefined>;
   /** Records a completed run; false (and nothing written) when a later run is recorded already. */
   recordRun(run: SweepRun): Promise<boolean>;
+}
+
+/** Each person's last test page (`keys.testPage`): one item per person, each write conditional. */
+export interface TestPageStore {
+  get(personId: string): Promise<TestPageRecord | undefined>;
+  /**
+   * Starts a test page (status `sending`) unless the last one began after `cutoff` and did not fail: false, and
+   * nothing written, when one is that recent (two concurrent requests: one wins).
+   */
+  claim(record: TestPageRecord, cutoff: string): Promise<boolean>;
+  /** Records how the test page started at `record.at` ended (`sent` or `failed`); false when it is no longer the last. */
+  finish(record: TestPageRecord): Promise<boolean>;
 }
 
 /** Overrides of the schedules' rotations, kept after their end (a removed one is marked, not deleted). */

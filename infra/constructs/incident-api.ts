@@ -55,6 +55,8 @@ export interface IncidentApiProps {
   readonly reports: lambda.IFunction;
   /** GET /schedules, GET /schedules/{id}/oncall, GET and POST /schedules/{id}/overrides, DELETE one. */
   readonly schedules: lambda.IFunction;
+  /** POST and GET /people/{id}/test-page: a test page to a person on each of their channels, and the last one. */
+  readonly testPages: lambda.IFunction;
   /** @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
 }
@@ -167,6 +169,15 @@ export class IncidentApi extends Construct {
       ['/schedules/{id}/overrides/{overrideId}', apigw.HttpMethod.DELETE],
     ] as const) {
       this.httpApi.addRoutes({ path, methods: [method], integration: schedules, authorizer: operators });
+    }
+    const testPages = lambdaIntegration('TestPagesIntegration', props.testPages);
+    for (const method of [apigw.HttpMethod.POST, apigw.HttpMethod.GET]) {
+      this.httpApi.addRoutes({
+        path: '/people/{id}/test-page',
+        methods: [method],
+        integration: testPages,
+        authorizer: operators,
+      });
     }
     const respond = lambdaIntegration('RespondToIncidentIntegration', props.respondToIncident);
     for (const action of ['acknowledge', 'updates', 'severity', 'roles', 'resolve', 'measures']) {

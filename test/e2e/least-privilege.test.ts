@@ -22,7 +22,7 @@ import { exceptionFor } from './least-privilege-exceptions.ts';
  * alerts from every source, a page acknowledged from its mail, comms, a resolution, the postmortem edited and
  * sent for approval from its editor page, a change request and an approval from mail, publication, actions,
  * lists, the status page, the SLO report mailed, the schedules, an on-call override, a workflow started by the sweep, a failed
- * workflow, an acknowledgement by SMS reply, a silent heartbeat. Then least privilege, measured: every grant of every function is used by a call of the journey (or
+ * workflow, an acknowledgement by SMS reply, a silent heartbeat, a test page. Then least privilege, measured: every grant of every function is used by a call of the journey (or
  * listed with its reason in least-privilege-exceptions.ts), and removing any used grant denies a call the
  * journey made (the table is printed).
  */
@@ -657,6 +657,22 @@ describe('least privilege, measured on the journey', () => {
         ? true
         : undefined;
     }, 'the text and the call to Alan');
+  });
+
+  it('sends a test page to Grace on each of her channels (once a minute), and answers the last one (TestPages)', async () => {
+    const sent = await api('POST', '/people/grace/test-page');
+    expect(sent.status).toBe(201);
+    expect(sent.body.testPage.channels.map((c: Json) => `${c.channel}:${c.outcome}`)).toEqual([
+      'email:sent',
+      'sms:sent',
+      'voice:sent',
+    ]);
+    expect((await api('POST', '/people/grace/test-page')).status).toBe(429);
+    expect((await api('GET', '/people/grace/test-page')).body.testPage).toEqual(sent.body.testPage);
+    await waitForMails(
+      'the test page mail to Grace',
+      (m) => m.subject === 'Hotline test page for Grace Hopper',
+    );
   });
 
   it('denied no call of the journey', () => {

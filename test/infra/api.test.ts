@@ -54,6 +54,8 @@ describe('HTTP API', () => {
       'GET /schedules/{id}/overrides': 'AWS_IAM',
       'POST /schedules/{id}/overrides': 'AWS_IAM',
       'DELETE /schedules/{id}/overrides/{overrideId}': 'AWS_IAM',
+      'POST /people/{id}/test-page': 'AWS_IAM',
+      'GET /people/{id}/test-page': 'AWS_IAM',
       // Signed links: the token in the path is the credential, checked by the handler.
       'GET /links/{token}': 'NONE',
       'POST /links/{token}': 'NONE',
@@ -85,6 +87,8 @@ describe('HTTP API', () => {
     ['GET /schedules/{id}/oncall', 'OnCall'],
     ['POST /schedules/{id}/overrides', 'OnCall'],
     ['DELETE /schedules/{id}/overrides/{overrideId}', 'OnCall'],
+    ['POST /people/{id}/test-page', 'TestPages'],
+    ['GET /people/{id}/test-page', 'TestPages'],
     ['GET /links/{token}', 'LinkDecision'],
     ['POST /links/{token}', 'LinkDecision'],
     ['GET /status', 'StatusPage'],

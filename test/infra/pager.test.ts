@@ -9,17 +9,18 @@ import { functionDeclarations } from '../../functions/handlers/capabilities.ts';
 import { buildApp } from '../../infra/build-app.ts';
 import { exampleOrganisation, logicalId } from './stack.ts';
 
-// The `pager` capability as WorkflowStep declares it (its page step texts and calls): each channel's send action
+// The `pager` capability as WorkflowStep (its page step texts and calls) and TestPages (an operator's test page to
+// one person) declare it: each channel's send action
 // only on its origination identity and configuration set, every variable set (empty for a channel left out), and
 // cdk-nag satisfied when an identity is known to IAM only by a wildcard.
 
 describe('the pager capability', () => {
   const dirs: string[] = [];
-  it('is declared by the function that pages, and no other', () => {
+  it('is declared by the functions that page (incidents, and test pages), and no other', () => {
     const declaring = Object.entries(functionDeclarations)
       .filter(([, d]) => (d.uses as readonly string[]).includes('pager'))
       .map(([id]) => id);
-    expect(declaring).toEqual(['WorkflowStep']);
+    expect(declaring).toEqual(['TestPages', 'WorkflowStep']);
   });
   afterEach(() => {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -76,6 +77,8 @@ describe('the pager capability', () => {
     });
     expect(JSON.stringify(statements[1])).toContain(':configuration-set/');
     expect(JSON.stringify(statements[1])).toContain('PhoneConfigurationSet');
+    // A test page goes out on the same channels, with the same grants.
+    expect(statementsOf(template, 'TestPages')).toEqual(statements);
     // SmsReplies answers by text only (`pager:text`), from the same identity; nobody else may page.
     const answers = statementsOf(template, 'SmsReplies');
     expect(answers.map((s) => s.Action)).toEqual(['sms-voice:SendTextMessage']);
@@ -96,7 +99,7 @@ describe('the pager capability', () => {
       'sms-voice:DescribeSpendLimits',
     ]);
     for (const id of Object.keys(built.stack.functions).filter(
-      (f) => !['WorkflowStep', 'SmsReplies', 'SweepUnstartedWorkflows'].includes(f),
+      (f) => !['WorkflowStep', 'TestPages', 'SmsReplies', 'SweepUnstartedWorkflows'].includes(f),
     ))
       expect(statementsOf(template, id), id).toEqual([]);
   });
@@ -131,6 +134,7 @@ describe('the pager capability', () => {
     template.resourceCountIs('AWS::SMSVOICE::ConfigurationSet', 0);
     expect(statementsOf(template, 'WorkflowStep')).toEqual([]);
     expect(statementsOf(template, 'SmsReplies')).toEqual([]);
+    expect(statementsOf(template, 'TestPages')).toEqual([]);
     const fn = template.findResources('AWS::Lambda::Function')[logicalId(built.stack.functions.WorkflowStep)];
     expect(fn?.Properties.Environment.Variables.PAGER_SMS_ORIGINATION_IDENTITY).toBe('');
   });
