@@ -1,4 +1,4 @@
-import type { ChannelHealthRecord } from '../core/channel-health.ts';
+import type { ChannelHealthRecord, SpendLimitHits } from '../core/channel-health.ts';
 import { keys } from '../core/keys.ts';
 import type { ChannelHealthStore } from '../use-cases/ports.ts';
 import type { Table } from './table.ts';
@@ -40,6 +40,36 @@ export class ChannelHealthRepository implements ChannelHealthStore {
       ConditionExpression: 'checkedAt = :at',
       ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
       ExpressionAttributeValues: { ':at': checkedAt },
+    });
+  }
+
+  async spendLimitHits(): Promise<SpendLimitHits> {
+    const item = await this.table.get<SpendLimitHits>(keys.spendLimitHits());
+    return { ...(item?.sms ? { sms: item.sms } : {}), ...(item?.voice ? { voice: item.voice } : {}) };
+  }
+
+  /** One UpdateItem (the item made on the first): the latest refusal of the channel, its limit not known yet. */
+  async noteSpendLimitHit(channel: 'sms' | 'voice', at: string): Promise<void> {
+    await this.table.updateIfHolds({
+      Key: keys.spendLimitHits(),
+      UpdateExpression: 'SET #type = :type, #channel = :hit',
+      ExpressionAttributeNames: { '#type': 'type', '#channel': channel },
+      ExpressionAttributeValues: { ':type': 'spend-limit-hits', ':hit': { at } },
+    });
+  }
+
+  /** Conditional on the hit being the one the check read: a newer refusal since stands as recorded. */
+  async settleSpendLimitHit(
+    channel: 'sms' | 'voice',
+    at: string,
+    limitUsd: number | undefined,
+  ): Promise<void> {
+    await this.table.updateIfHolds({
+      Key: keys.spendLimitHits(),
+      UpdateExpression: limitUsd === undefined ? 'REMOVE #channel' : 'SET #channel.limitUsd = :limit',
+      ConditionExpression: '#channel.#at = :at',
+      ExpressionAttributeNames: { '#channel': channel, '#at': 'at' },
+      ExpressionAttributeValues: { ':at': at, ...(limitUsd === undefined ? {} : { ':limit': limitUsd }) },
     });
   }
 }

@@ -88,6 +88,12 @@ export function refusalOf(error: unknown): { reason: PageRefusal; detail: string
     return { reason: 'opted-out', detail };
   if (error.name === 'ValidationException') return { reason: 'invalid', detail };
   if (
+    error.name === 'ServiceQuotaExceededException' &&
+    typeof reasonCode === 'string' &&
+    reasonCode.startsWith('MONTHLY_SPEND_LIMIT_REACHED')
+  )
+    return { reason: 'spend-limit', detail };
+  if (
     [
       'AccessDeniedException',
       'ResourceNotFoundException',

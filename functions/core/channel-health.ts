@@ -38,6 +38,53 @@ export interface ChannelFacts {
    * limit); absent when not read. AWS says no month-to-date spend here, so a limit reached is not seen yet.
    */
   spendLimits?: readonly { name: string; limitUsd: number }[] | undefined;
+  /** Texts or calls refused for the monthly spend limit that still stand (spendLimitHitsToday). */
+  spendLimitHits?: readonly StandingSpendLimitHit[] | undefined;
+}
+
+/**
+ * A text or call the service refused because the month's spend limit was reached, as its sender records it (the
+ * latest refusal per channel): AWS says no month-to-date spend, so a refusal is how a limit reached is known.
+ * `limitUsd` is the limit in force when the check first saw it.
+ */
+export interface SpendLimitHit {
+  at: string;
+  limitUsd?: number | undefined;
+}
+export type SpendLimitHits = Partial<Record<'sms' | 'voice', SpendLimitHit>>;
+export interface StandingSpendLimitHit extends SpendLimitHit {
+  channel: 'sms' | 'voice';
+}
+
+/**
+ * Which recorded spend-limit refusals still stand at `now`: one of an earlier UTC month has lapsed (AWS resets the
+ * spend each month), one whose limit was raised since is cleared; the rest stand. A hit the check sees for the
+ * first time is stamped with the limit in force, to tell a raise later.
+ */
+export function spendLimitHitsToday(
+  hits: SpendLimitHits,
+  limits: readonly { name: string; limitUsd: number }[] | undefined,
+  now: Date,
+): { standing: StandingSpendLimitHit[]; clear: StandingSpendLimitHit[]; stamp: StandingSpendLimitHit[] } {
+  const monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
+  const out = {
+    standing: [] as StandingSpendLimitHit[],
+    clear: [] as StandingSpendLimitHit[],
+    stamp: [] as StandingSpendLimitHit[],
+  };
+  for (const channel of ['sms', 'voice'] as const) {
+    const hit = hits[channel];
+    if (!hit) continue;
+    const inForce = limits?.find((l) => SPEND_LIMIT_CHANNEL[l.name] === channel)?.limitUsd;
+    if (Date.parse(hit.at) < monthStart) out.clear.push({ channel, ...hit });
+    else if (hit.limitUsd !== undefined && inForce !== undefined && inForce > hit.limitUsd)
+      out.clear.push({ channel, ...hit });
+    else if (hit.limitUsd === undefined && inForce !== undefined) {
+      out.stamp.push({ channel, at: hit.at, limitUsd: inForce });
+      out.standing.push({ channel, at: hit.at, limitUsd: inForce });
+    } else out.standing.push({ channel, ...hit });
+  }
+  return out;
 }
 
 /** The channels a person is paged on (their rules), the mail always (comms and notices go by mail too). */
@@ -84,6 +131,16 @@ export function quietChannels(
         problem: 'spend-limit',
         detail: `The ${channel === 'sms' ? 'text' : 'voice'} message monthly spend limit is $${limit.limitUsd}: nothing can be sent. Raise it (aws pinpoint-sms-voice-v2 set-${channel === 'sms' ? 'text' : 'voice'}-message-spend-limit-override).`,
       });
+  }
+  for (const hit of facts.spendLimitHits ?? []) {
+    const kind = hit.channel === 'sms' ? 'text' : 'voice';
+    if (!paging[hit.channel] || found.some((q) => q.problem === 'spend-limit' && q.channel === hit.channel))
+      continue;
+    found.push({
+      channel: hit.channel,
+      problem: 'spend-limit',
+      detail: `The ${kind} message monthly spend limit${hit.limitUsd !== undefined ? ` ($${hit.limitUsd})` : ''} was reached: ${hit.channel === 'sms' ? 'a text' : 'a call'} was refused at ${hit.at}, and nothing more goes out this month until it is raised (aws pinpoint-sms-voice-v2 set-${kind}-message-spend-limit-override).`,
+    });
   }
   const suppressed = new Map(Object.entries(facts.suppressed).map(([a, v]) => [a.toLowerCase(), v]));
   const optedOut = new Set(facts.optedOut);

@@ -84,6 +84,8 @@ export const keys = {
    * is still to be told. One item, read by the every-minute sweep, rewritten by the hourly check.
    */
   channelHealth: (): Key => ({ pk: 'CHANNELS', sk: 'HEALTH' }),
+  /** The latest text and call refused for the monthly spend limit (core/channel-health.ts SpendLimitHits). */
+  spendLimitHits: (): Key => ({ pk: 'CHANNELS', sk: 'SPEND' }),
   /**
    * An SLO report run: one per period, scope (`org`, `department:<name>`, `service:<id>`) and recipient set (the
    * digest of both), claimed before the report is built and completed when its mail is sent, so a retried

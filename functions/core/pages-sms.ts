@@ -209,8 +209,10 @@ export type PageRefusal =
   | 'opted-out'
   /** The destination, the text or the identity was not accepted (not E.164, a blocked country, too long). */
   | 'invalid'
-  /** The pager may not send (IAM), the identity or configuration set does not exist, or a spend limit was hit. */
-  | 'not-permitted';
+  /** The pager may not send (IAM), the identity or configuration set does not exist, or a quota was hit. */
+  | 'not-permitted'
+  /** The month's spend limit for texts (or calls) was reached: nothing more goes out until it is raised. */
+  | 'spend-limit';
 
 /**
  * A page the messaging service refused for good: the caller records it (the page failed: escalate, and tell

@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import { ulid } from 'ulid';
 import { ActionsRepository } from '../adapters/actions-repository.ts';
 import { AlertGroupsRepository } from '../adapters/alert-groups-repository.ts';
+import { ChannelHealthRepository } from '../adapters/channel-health-repository.ts';
 import { CommsRepository } from '../adapters/comms-repository.ts';
 import { IncidentsRepository } from '../adapters/incidents-repository.ts';
 import { linksPort } from '../adapters/link-keys.ts';
@@ -45,6 +46,7 @@ const stores = use(
     actions: ActionsRepository,
     overrides: OverridesRepository,
     pageCodes: PageCodesRepository,
+    channelHealth: ChannelHealthRepository,
   }),
 );
 const pager = use(pagerPort);
@@ -65,6 +67,7 @@ function dependencies(): ExecutionDeps {
     overrides: stores().overrides,
     pageCodes: stores().pageCodes,
     pager: pager(),
+    spendLimits: stores().channelHealth,
     newId: ulid,
     starter: starter(),
   };

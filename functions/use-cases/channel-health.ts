@@ -7,6 +7,7 @@ import {
   quietChannels,
   quietChannelsOf,
   remedy,
+  spendLimitHitsToday,
 } from '../core/channel-health.ts';
 import type { Organisation } from '../core/config.ts';
 import { handoffEmail, quietChannelsEmail } from '../core/mails/channel-health.ts';
@@ -62,7 +63,16 @@ export async function checkChannels(deps: ChannelCheckDeps, timeScale = 1): Prom
     Object.values(people).flatMap((p) => (p.phone ? [p.phone] : [])),
   );
   const paging = { sms: !!deps.organisation.paging?.sms, voice: !!deps.organisation.paging?.voice };
-  const quiet = quietChannels(people, facts, paging);
+  // A refusal for the month's spend limit (noted by the sender) stands until the month ends or the limit rises.
+  const hits = spendLimitHitsToday(
+    await deps.channelHealth.spendLimitHits(),
+    facts.spendLimits,
+    new Date(checkedAt),
+  );
+  for (const hit of hits.clear) await deps.channelHealth.settleSpendLimitHit(hit.channel, hit.at, undefined);
+  for (const hit of hits.stamp)
+    await deps.channelHealth.settleSpendLimitHit(hit.channel, hit.at, hit.limitUsd);
+  const quiet = quietChannels(people, { ...facts, spendLimitHits: hits.standing }, paging);
   const schedules = schedulesOf(deps.organisation);
   const scheduleDeps = { overrides: deps.overrides, schedules, people, now: () => new Date(checkedAt) };
   const onCallNow: Record<string, string> = {};

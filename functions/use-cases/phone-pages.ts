@@ -6,7 +6,7 @@ import type { SigningKeys } from '../core/links.ts';
 import { ACK_CODE_DIGITS, PageRefusedError, smsPageText, voicePageText } from '../core/pages-sms.ts';
 import { redactPhone } from '../core/people.ts';
 import { phoneContext } from '../core/phone-events.ts';
-import type { CommsStore, IncidentStore, PageCodeStore, PagerSender } from './ports.ts';
+import type { ChannelHealthStore, CommsStore, IncidentStore, PageCodeStore, PagerSender } from './ports.ts';
 import { SEND_LEASE_MS } from './send-once.ts';
 
 /**
@@ -22,6 +22,8 @@ export interface PhoneOutbox {
   incidents: Pick<IncidentStore, 'appendTimeline'>;
   pager?: PagerSender | undefined;
   pageCodes?: PageCodeStore | undefined;
+  /** Where a refusal for the monthly spend limit is noted, for the channel check to tell the operators. */
+  spendLimits?: Pick<ChannelHealthStore, 'noteSpendLimitHit'> | undefined;
   signingKeys: () => Promise<SigningKeys>;
   now: () => Date;
 }
@@ -129,6 +131,14 @@ async function phoneSendOnce(
     return 'sent';
   } catch (error) {
     if (error instanceof PageRefusedError) {
+      try {
+        // Before the record: a failure here retries the send, which is refused again and noted then.
+        if (error.reason === 'spend-limit')
+          await outbox.spendLimits?.noteSpendLimitHit(send.channel, outbox.now().toISOString());
+      } catch (noteError) {
+        await outbox.comms.release(incident.id, kind, sequence, owner).catch(() => undefined);
+        throw noteError;
+      }
       // For good: recorded once, not retried.
       await record('refused', send.refused(error), { refused: error.reason, detail: error.detail });
       return 'refused';

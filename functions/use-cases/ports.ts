@@ -1,7 +1,7 @@
 import type { TrackedAction } from '../core/actions.ts';
 import type { AlertCounts, StoredAlert } from '../core/alert.ts';
 import type { ApprovalDecision } from '../core/approvals.ts';
-import type { ChannelFacts, ChannelHealthRecord } from '../core/channel-health.ts';
+import type { ChannelFacts, ChannelHealthRecord, SpendLimitHits } from '../core/channel-health.ts';
 import type { EmailMessage } from '../core/comms.ts';
 import type { HeartbeatRecord } from '../core/heartbeats.ts';
 import type { Incident, IncidentStatus } from '../core/incident.ts';
@@ -313,6 +313,12 @@ export interface ChannelHealthStore {
   replace(record: ChannelHealthRecord, previousCheckedAt: string | undefined): Promise<boolean>;
   /** Clears what was told (the operators' mail, a handoff notice) from the record checked at `checkedAt`. */
   told(checkedAt: string, what: { operators?: boolean; handoff?: string }): Promise<void>;
+  /** The latest text and call refused for the monthly spend limit. */
+  spendLimitHits(): Promise<SpendLimitHits>;
+  /** Records a refusal for the spend limit (the sender's: the latest per channel). */
+  noteSpendLimitHit(channel: 'sms' | 'voice', at: string): Promise<void>;
+  /** Stamps the limit in force on the hit recorded at `at`, or removes it (`undefined`); nothing if it changed. */
+  settleSpendLimitHit(channel: 'sms' | 'voice', at: string, limitUsd: number | undefined): Promise<void>;
 }
 
 /** Reads what AWS says about the channels: the suppression list, the opt-out list, the accounts' state. */

@@ -29,6 +29,7 @@ import type { IncidentUpdate } from '../core/updates.ts';
 import { acknowledgementResume, loopResume } from '../core/workflow-resume.ts';
 import type {
   AlertGroupStore,
+  ChannelHealthStore,
   CommsStore,
   IncidentStore,
   Mailer,
@@ -62,6 +63,8 @@ export interface ResponseDeps {
   /** SMS and voice pages (the workflow's page step) and their acknowledgement codes. */
   pager?: PagerSender;
   pageCodes?: PageCodeStore;
+  /** Where a page refused for the monthly spend limit is noted (the channel check tells the operators). */
+  spendLimits?: Pick<ChannelHealthStore, 'noteSpendLimitHit'>;
 }
 
 export async function incidentOrThrow(

@@ -6,6 +6,7 @@ import { sesMailer } from '../../functions/adapters/mailer.ts';
 import { dynamoStores } from '../../functions/adapters/stores.ts';
 import type { Incident } from '../../functions/core/incident.ts';
 import { verifyLink } from '../../functions/core/links.ts';
+import { PageRefusedError } from '../../functions/core/pages-sms.ts';
 import { alertmanager } from '../../functions/sources/alertmanager.ts';
 import { ingestAlerts } from '../../functions/use-cases/ingest-alerts.ts';
 import type { Mailer, Stores } from '../../functions/use-cases/ports.ts';
@@ -399,5 +400,38 @@ describe("paging through a person's notification rules", () => {
     expect(detail.timeline.map((e) => e.text)).toContain(
       'Could not text backup incident manager (escalated) Bob Nophone: Bob Nophone has no phone number.',
     );
+  });
+
+  it("notes a text refused for the month's spend limit, for the channel check to tell the operators", async () => {
+    const incident = await openIncident('rules-group-spend');
+    const refused = {
+      ...pager,
+      sendText: async () => {
+        throw new PageRefusedError(
+          'spend-limit',
+          'ServiceQuotaExceededException/MONTHLY_SPEND_LIMIT_REACHED_FOR_TEXT',
+          'the monthly spend limit for texts was reached',
+        );
+      },
+    };
+    await page(
+      { ...rulesDeps(), pager: refused, spendLimits: stores.channelHealth },
+      { ...incident, tier: 0 },
+    );
+    const hits = await stores.channelHealth.spendLimitHits();
+    expect(Object.keys(hits)).toEqual(['sms']);
+    expect(Date.parse(hits.sms?.at ?? '')).not.toBeNaN();
+    const detail = await incidentDetail(stores, incident.key);
+    expect(
+      detail.timeline.some((e) => e.text.startsWith('Could not text incident manager Ada Lovelace')),
+    ).toBe(true);
+    // The check stamps the limit, and a newer refusal is not undone by a stamp or a clear of the older one.
+    await stores.channelHealth.settleSpendLimitHit('sms', hits.sms?.at ?? '', 10);
+    expect((await stores.channelHealth.spendLimitHits()).sms?.limitUsd).toBe(10);
+    await stores.channelHealth.noteSpendLimitHit('sms', '2099-01-01T00:00:00.000Z');
+    await stores.channelHealth.settleSpendLimitHit('sms', hits.sms?.at ?? '', undefined);
+    expect(await stores.channelHealth.spendLimitHits()).toEqual({ sms: { at: '2099-01-01T00:00:00.000Z' } });
+    await stores.channelHealth.settleSpendLimitHit('sms', '2099-01-01T00:00:00.000Z', undefined);
+    expect(await stores.channelHealth.spendLimitHits()).toEqual({});
   });
 });

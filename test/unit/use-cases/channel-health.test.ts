@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { ChannelFacts, ChannelHealthRecord } from '../../../functions/core/channel-health.ts';
+import type {
+  ChannelFacts,
+  ChannelHealthRecord,
+  SpendLimitHits,
+} from '../../../functions/core/channel-health.ts';
 import type { Person } from '../../../functions/core/people.ts';
 import { type ChannelCheckDeps, checkChannels } from '../../../functions/use-cases/channel-health.ts';
 import type { ChannelHealthStore, OverrideStore } from '../../../functions/use-cases/ports.ts';
@@ -24,8 +28,21 @@ const people = {
 const open: ChannelFacts = { suppressed: {}, optedOut: [], sesProductionAccess: true };
 
 /** The one item, with the repository's conditions. */
-function memoryStore(): ChannelHealthStore & { record?: ChannelHealthRecord } {
-  const store: ChannelHealthStore & { record?: ChannelHealthRecord } = {
+function memoryStore(): ChannelHealthStore & { record?: ChannelHealthRecord; hits: SpendLimitHits } {
+  const store: ChannelHealthStore & { record?: ChannelHealthRecord; hits: SpendLimitHits } = {
+    hits: {},
+    async spendLimitHits() {
+      return structuredClone(store.hits);
+    },
+    async noteSpendLimitHit(channel, at) {
+      store.hits[channel] = { at };
+    },
+    async settleSpendLimitHit(channel, at, limitUsd) {
+      const hit = store.hits[channel];
+      if (hit?.at !== at) return;
+      if (limitUsd === undefined) delete store.hits[channel];
+      else hit.limitUsd = limitUsd;
+    },
     async get() {
       return store.record && structuredClone(store.record);
     },
@@ -114,6 +131,48 @@ describe('the channel check', () => {
     expect((await checkChannels(t.deps)).told).toEqual({ appeared: 0, cleared: 1 });
     expect(t.sent.at(-1)?.message.subject).toBe('Hotline - Quiet channels: 1 cleared');
     expect(t.sent).toHaveLength(2);
+  });
+
+  it("says a text refused for the month's spend limit until the limit rises or the month ends", async () => {
+    const t = setup('2026-12-07T12:00:00.000Z');
+    const limits = (usd: number) => ({
+      ...open,
+      spendLimits: [{ name: 'TEXT_MESSAGE_MONTHLY_SPEND_LIMIT', limitUsd: usd }],
+    });
+    t.setFacts(limits(10));
+    await checkChannels(t.deps);
+    // A page's text was refused for the spend limit: the sender noted it.
+    await t.channelHealth.noteSpendLimitHit('sms', '2026-12-07T12:30:00.000Z');
+    t.advance(HOUR);
+    const found = await checkChannels(t.deps);
+    expect(found.quiet).toEqual([
+      expect.objectContaining({
+        channel: 'sms',
+        problem: 'spend-limit',
+        detail: expect.stringContaining('($10) was reached'),
+      }),
+    ]);
+    expect(t.sent.at(-1)?.message.subject).toBe('Hotline - Quiet channels: 1 went quiet');
+    // Stamped with the limit in force when first seen; it stands while the limit does.
+    expect(t.channelHealth.hits.sms).toEqual({ at: '2026-12-07T12:30:00.000Z', limitUsd: 10 });
+    t.advance(HOUR);
+    expect((await checkChannels(t.deps)).quiet).toHaveLength(1);
+    // The operators raised it: cleared, and they are told.
+    t.setFacts(limits(50));
+    t.advance(HOUR);
+    const raised = await checkChannels(t.deps);
+    expect(raised).toMatchObject({ quiet: [], told: { appeared: 0, cleared: 1 } });
+    expect(t.channelHealth.hits).toEqual({});
+  });
+
+  it('lets a spend-limit refusal of an earlier month lapse (AWS resets the spend monthly)', async () => {
+    const t = setup('2026-12-31T23:30:00.000Z');
+    t.setFacts({ ...open, spendLimits: [{ name: 'TEXT_MESSAGE_MONTHLY_SPEND_LIMIT', limitUsd: 10 }] });
+    await t.channelHealth.noteSpendLimitHit('sms', '2026-12-31T23:00:00.000Z');
+    expect((await checkChannels(t.deps)).quiet).toHaveLength(1);
+    t.advance(HOUR);
+    expect((await checkChannels(t.deps)).quiet).toEqual([]);
+    expect(t.channelHealth.hits).toEqual({});
   });
 
   it('keeps what it could not tell, and tells it at the next sweep', async () => {
