@@ -49,8 +49,15 @@ export function quietChannelsEmail(input: {
       lines: quiet.length > 0 ? quiet.map((q) => quietLine(q, people)) : ['Nothing: every channel is open.'],
     },
   ];
+  const channels = (n: number) => `${n} ${n === 1 ? 'channel' : 'channels'}`;
+  const heading = [
+    appeared.length > 0 ? `${channels(appeared.length)} went quiet` : '',
+    cleared.length > 0 ? `${channels(cleared.length)} open again` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
   const { text, html } = render(
-    `Hotline: channels ${counts}`,
+    `Hotline: ${heading}`,
     intro,
     [{ label: 'Checked', value: mailTime(checkedAt) }],
     sections,
