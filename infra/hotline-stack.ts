@@ -106,6 +106,7 @@ export class HotlineStack extends Stack {
       actions: f.Actions,
       reports: f.Reports,
       schedules: f.OnCall,
+      scheduleFeed: f.ScheduleFeed,
       testPages: f.TestPages,
       logRemovalPolicy,
     });

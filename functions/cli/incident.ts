@@ -4,7 +4,12 @@ import { actionCommands, actionsCommand } from './commands/actions.ts';
 import { incidentCommands } from './commands/incidents.ts';
 import { postmortemCommands, postmortemsCommand } from './commands/postmortem.ts';
 import { reportCommand } from './commands/report.ts';
-import { oncallCommand, overrideCommands, schedulesCommand } from './commands/schedules.ts';
+import {
+  oncallCommand,
+  overrideCommands,
+  scheduleFeedCommand,
+  schedulesCommand,
+} from './commands/schedules.ts';
 import { testPageCommand } from './commands/test-page.ts';
 
 export { ApiError, CliError, type CliIo, EXIT } from './api.ts';
@@ -23,6 +28,7 @@ const commands: Record<string, Command> = {
   report: reportCommand,
   schedules: schedulesCommand,
   oncall: oncallCommand,
+  'schedule-feed': scheduleFeedCommand,
   'test-page': testPageCommand,
 };
 

@@ -144,3 +144,11 @@ export function issueLink(signing: SigningKeys, input: IssueLinkInput): string {
 export function signedLinkUrl(baseUrl: string, token: string): string {
   return `${baseUrl.replace(/\/+$/, '')}/links/${token}`;
 }
+
+/**
+ * The address of a schedule's calendar feed: the signed link, then `calendar.ics` (calendar apps subscribe to
+ * it; its own route and function, so that the link pages' function carries no iCalendar code).
+ */
+export function scheduleFeedUrl(baseUrl: string, token: string): string {
+  return `${signedLinkUrl(baseUrl, token)}/calendar.ics`;
+}

@@ -87,7 +87,9 @@ export type LinkPage =
   /** The read-only incident page a view link opens. */
   | { kind: 'incident'; view: IncidentPageView }
   /** A view link was posted to: it shows, it never decides. */
-  | { kind: 'view-only' }
+  | { kind: 'view-only'; shows?: 'an incident' | 'a calendar' }
+  /** A schedule's calendar feed link opened in a browser: the address to subscribe to. */
+  | { kind: 'calendar-feed'; schedule: string; timeZone: string; feedUrl: string; expiresAt: string }
   /** An approver's decision link: the whole postmortem, read-only, and one form that posts the link's decision. */
   | { kind: 'approval-confirm'; view: ApprovalConfirmView }
   /** The postmortem changed after this link was sent: it refuses; a mail with a link for the new version went out. */
@@ -178,6 +180,7 @@ const STATUS: Record<LinkPage['kind'], number> = {
   error: 500,
   incident: 200,
   'view-only': 405,
+  'calendar-feed': 200,
   'approval-confirm': 200,
   'approval-stale': 409,
 };
@@ -501,13 +504,26 @@ export function renderLinkPage(model: LinkPage): string {
       );
     case 'incident':
       return pageShell('plain', `${model.view.key}: ${model.view.summary}`, renderIncidentView(model.view));
-    case 'view-only':
+    case 'view-only': {
+      const shows = model.shows ?? 'an incident';
       return pageShell(
         'bad',
-        'This link only shows an incident',
+        `This link only shows ${shows}`,
         lines(
-          html`<h1>This link only shows an incident</h1>`,
-          html`<p>It was sent so that you can read the incident; it cannot decide or change anything. Nothing was changed.</p>`,
+          html`<h1>This link only shows ${shows}</h1>`,
+          html`<p>It was sent so that you can read ${shows === 'a calendar' ? 'who is on call' : 'the incident'}; it cannot decide or change anything. Nothing was changed.</p>`,
+        ),
+      );
+    }
+    case 'calendar-feed':
+      return pageShell(
+        'plain',
+        `On-call calendar: ${model.schedule}`,
+        lines(
+          html`<h1>On-call calendar: ${model.schedule}</h1>`,
+          html`<p>Subscribe to this address in your calendar app (Google Calendar: Other calendars, From URL; Apple Calendar: File, New Calendar Subscription; Outlook: Add calendar, Subscribe from web). It lists who is on call, rotation and overrides, from a week ago to three months ahead, in your own time zone (the schedule runs in ${model.timeZone}).</p>`,
+          html`<p><a href="${model.feedUrl}" rel="noreferrer"><code>${model.feedUrl}</code></a></p>`,
+          html`<p>Anyone with this address can read the schedule: share it only with the people on it. It works until ${humanTime(model.expiresAt)}; an operator issues a new one with <code>incident schedule-feed</code>.</p>`,
         ),
       );
     case 'confirm':

@@ -128,6 +128,13 @@ export const functionDeclarations = {
     kind: 'api',
     uses: ['table', 'table:get', 'table:index:gsi3', 'table:put', 'table:update'],
   },
+  // A schedule's calendar feed (POST /schedules/{id}/feed signs a link; GET and HEAD /links/{token}/calendar.ics
+  // answer it): the overrides on the sparse gsi3 and the link keys, nothing else.
+  ScheduleFeed: {
+    handlerFile: 'schedule-feed',
+    kind: 'api',
+    uses: ['table', 'table:index:gsi3', 'links'],
+  },
   // Test pages (POST and GET /people/{id}/test-page): one message on each of a person's channels, the claim and the
   // record in the person's one item (PutItem, UpdateItem, GetItem). A function of its own so that the schedule
   // routes cannot mail or page. Its mail names no incident, so no link keys: the mail names the deployment that

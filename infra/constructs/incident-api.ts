@@ -55,6 +55,8 @@ export interface IncidentApiProps {
   readonly reports: lambda.IFunction;
   /** GET /schedules, GET /schedules/{id}/oncall, GET and POST /schedules/{id}/overrides, DELETE one. */
   readonly schedules: lambda.IFunction;
+  /** POST /schedules/{id}/feed (sign a calendar feed link) and GET, HEAD /links/{token}/calendar.ics (the feed). */
+  readonly scheduleFeed: lambda.IFunction;
   /** POST and GET /people/{id}/test-page: a test page to a person on each of their channels, and the last one. */
   readonly testPages: lambda.IFunction;
   /** @default RemovalPolicy.RETAIN */
@@ -169,6 +171,26 @@ export class IncidentApi extends Construct {
       ['/schedules/{id}/overrides/{overrideId}', apigw.HttpMethod.DELETE],
     ] as const) {
       this.httpApi.addRoutes({ path, methods: [method], integration: schedules, authorizer: operators });
+    }
+    const scheduleFeed = lambdaIntegration('ScheduleFeedIntegration', props.scheduleFeed);
+    this.httpApi.addRoutes({
+      path: '/schedules/{id}/feed',
+      methods: [apigw.HttpMethod.POST],
+      integration: scheduleFeed,
+      authorizer: operators,
+    });
+    // Calendar apps subscribe to the feed and cannot sign requests: the signed token is the credential.
+    const feeds = this.httpApi.addRoutes({
+      path: '/links/{token}/calendar.ics',
+      methods: [apigw.HttpMethod.GET, apigw.HttpMethod.HEAD],
+      integration: scheduleFeed,
+    });
+    for (const route of feeds) {
+      Validations.of(route).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'The signed token in the path is the credential: the handler verifies its HMAC-SHA256 (key id, expiry, and that it is a calendar feed link) before reading anything, and the route only reads.',
+      });
     }
     const testPages = lambdaIntegration('TestPagesIntegration', props.testPages);
     for (const method of [apigw.HttpMethod.POST, apigw.HttpMethod.GET]) {

@@ -21,7 +21,7 @@ import { exceptionFor } from './least-privilege-exceptions.ts';
  * The whole journey on the local target with IAM enforced from the synthesized template, and no call denied:
  * alerts from every source, a page acknowledged from its mail, comms, a resolution, the postmortem edited and
  * sent for approval from its editor page, a change request and an approval from mail, publication, actions,
- * lists, the status page, the SLO report mailed, the schedules, an on-call override, a workflow started by the sweep, a failed
+ * lists, the status page, the SLO report mailed, the schedules, an on-call override, a schedule's calendar feed, a workflow started by the sweep, a failed
  * workflow, an acknowledgement by SMS reply, a silent heartbeat, a test page. Then least privilege, measured: every grant of every function is used by a call of the journey (or
  * listed with its reason in least-privilege-exceptions.ts), and removing any used grant denies a call the
  * journey made (the table is printed).
@@ -482,6 +482,19 @@ describe('the journey with IAM enforced', () => {
     expect(during.body.onCall.person.id).toBe('grace');
     const removed = await api('DELETE', `/schedules/payments/overrides/${added.body.override.id}`);
     expect(removed.status).toBe(200);
+  });
+
+  it("signs a schedule's calendar feed and serves it to a calendar app, with no other credential (ScheduleFeed)", async () => {
+    const issued = await api('POST', '/schedules/payments/feed', { days: 30 });
+    expect(issued.status).toBe(201);
+    const url = issued.body.feed.url as string;
+    expect(url.startsWith(`${base()}/links/`) && url.endsWith('/calendar.ics')).toBe(true);
+    const feed = await fetch(url);
+    expect(feed.status).toBe(200);
+    expect(feed.headers.get('content-type')).toBe('text/calendar; charset=utf-8');
+    const text = await feed.text();
+    expect(text).toContain('BEGIN:VCALENDAR');
+    expect(text.match(/BEGIN:VEVENT/g)?.length).toBeGreaterThan(10);
   });
 
   it('acknowledges by SMS reply: the code from the paged number, through the two-way SMS topic, answered by SMS', async () => {

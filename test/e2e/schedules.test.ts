@@ -1,3 +1,4 @@
+import ICAL from 'ical.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, run } from '../../functions/cli/incident.ts';
 import { hotlineClient, type Json } from '../support/hotline-client.ts';
@@ -17,6 +18,18 @@ afterAll(async () => hotline?.stop());
 
 const { api } = hotlineClient(() => hotline);
 const HOUR = 3_600_000;
+
+function cli() {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    env: { HOTLINE_URL: hotline.target.urls.api, HOTLINE_TOKEN: hotline.target.operatorToken },
+    out: (line) => out.push(line),
+    err: (line) => err.push(line),
+    fetch,
+  };
+  return { io, out, err };
+}
 
 describe('schedules and overrides', () => {
   it('lists the schedules; an unknown one is a 404 and a bad at= a 400, in JSON', async () => {
@@ -67,17 +80,6 @@ describe('schedules and overrides', () => {
   });
 
   it('the CLI adds an override in wall times, shows it in oncall, lists and removes it', async () => {
-    const cli = () => {
-      const out: string[] = [];
-      const err: string[] = [];
-      const io: CliIo = {
-        env: { HOTLINE_URL: hotline.target.urls.api, HOTLINE_TOKEN: hotline.target.operatorToken },
-        out: (line) => out.push(line),
-        err: (line) => err.push(line),
-        fetch,
-      };
-      return { io, out, err };
-    };
     // Tomorrow 18:00 to the day after 09:00 on the schedule's clock (Europe/London).
     const day = (offset: number) => new Date(Date.now() + offset * 24 * HOUR).toISOString().slice(0, 10);
     const add = cli();
@@ -118,5 +120,89 @@ describe('schedules and overrides', () => {
     const gone = cli();
     expect(await run(['override', 'remove', 'payments', override.id], gone.io)).toBe(2);
     expect(gone.err.join('\n')).toMatch(/404/);
+  });
+});
+
+/** A feed's events as a calendar library reads them (ical.js, Mozilla's). */
+function eventsOf(ics: string) {
+  return new ICAL.Component(ICAL.parse(ics)).getAllSubcomponents('vevent').map((component) => {
+    const event = new ICAL.Event(component);
+    return {
+      start: event.startDate.toJSDate().toISOString(),
+      end: event.endDate.toJSDate().toISOString(),
+      summary: event.summary,
+    };
+  });
+}
+
+describe("a schedule's calendar feed", () => {
+  it('the CLI issues the address; a calendar library reads the next shifts from it, an override included', async () => {
+    const start = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 26 * HOUR).toISOString();
+    const end = new Date(Date.parse(start) + 3 * HOUR).toISOString();
+    const cover = await api('POST', '/schedules/payments/overrides', { personId: 'alan', start, end });
+    expect(cover.status).toBe(201);
+
+    const issued = cli();
+    expect(await run(['schedule-feed', 'payments', '--days', '7'], issued.io), issued.err.join('\n')).toBe(0);
+    const url = issued.out.find((line) => line.startsWith('http')) ?? '';
+    expect(url).toMatch(/\/links\/v1\.[\w-]+\.[\w-]+\.[\w-]+\/calendar\.ics$/);
+    expect(issued.out[0]).toMatch(/^Calendar feed of payments, until \d{4}-/);
+
+    // No operator credential: the address is the credential.
+    const feed = await fetch(url);
+    expect(feed.status).toBe(200);
+    expect(feed.headers.get('content-type')).toBe('text/calendar; charset=utf-8');
+    expect(feed.headers.get('cache-control')).toBe('no-store');
+    const events = eventsOf(await feed.text());
+    const oncall = await api('GET', '/schedules/payments/oncall');
+    // The shift on now and the next handoffs, each as an event with who holds it.
+    for (const shift of [oncall.body.onCall, ...oncall.body.next]) {
+      expect(events).toContainEqual({
+        start: shift.start,
+        end: shift.end,
+        summary: expect.stringMatching(new RegExp(`^${shift.person.name} on call \\(Payments`)),
+      });
+    }
+    expect(events).toContainEqual({
+      start,
+      end,
+      summary: expect.stringMatching(/^Alan Turing on call .*, covering$/),
+    });
+    for (let i = 1; i < events.length; i++) expect(events[i]?.start).toBe(events[i - 1]?.end);
+
+    const head = await fetch(url, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    await api('DELETE', `/schedules/payments/overrides/${cover.body.override.id}`);
+  });
+
+  it('opened without calendar.ics, the link is a page saying what it is; a POST decides nothing', async () => {
+    const issued = await api('POST', '/schedules/payments/feed', {});
+    expect(issued.body.feed.days).toBe(90);
+    const url = issued.body.feed.url as string;
+    const page = await fetch(url.replace(/\/calendar\.ics$/, ''));
+    expect(page.status).toBe(200);
+    const text = await page.text();
+    expect(text).toContain('On-call calendar: ');
+    expect(text).toContain(url);
+    const posted = await fetch(url.replace(/\/calendar\.ics$/, ''), { method: 'POST' });
+    expect(posted.status).toBe(405);
+  });
+
+  it('refuses a forged or foreign token (403) and bad requests (400, 404), in JSON', async () => {
+    const url = (await api('POST', '/schedules/payments/feed', { days: 1 })).body.feed.url as string;
+    const token = /\/links\/([^/]+)\/calendar\.ics$/.exec(url)?.[1] ?? '';
+    const forged = url.replace(token, `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`);
+    for (const bad of [forged, `${hotline.target.urls.api}/links/not-a-token/calendar.ics`]) {
+      const answer = await fetch(bad);
+      expect(answer.status).toBe(403);
+      expect(await answer.json()).toEqual({ error: { code: 'invalid-link', message: expect.any(String) } });
+    }
+    for (const body of [{ days: 0 }, { days: 367 }, { days: 'many' }, { days: 7, extra: true }]) {
+      const refused = await api('POST', '/schedules/payments/feed', body);
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+      expect(refused.body.error.code).toBe('ValidationError');
+    }
+    expect((await api('POST', '/schedules/nope/feed', {})).status).toBe(404);
   });
 });

@@ -56,9 +56,12 @@ describe('HTTP API', () => {
       'DELETE /schedules/{id}/overrides/{overrideId}': 'AWS_IAM',
       'POST /people/{id}/test-page': 'AWS_IAM',
       'GET /people/{id}/test-page': 'AWS_IAM',
+      'POST /schedules/{id}/feed': 'AWS_IAM',
       // Signed links: the token in the path is the credential, checked by the handler.
       'GET /links/{token}': 'NONE',
       'POST /links/{token}': 'NONE',
+      'GET /links/{token}/calendar.ics': 'NONE',
+      'HEAD /links/{token}/calendar.ics': 'NONE',
       // The public status page: no credential, read-only.
       'GET /status': 'NONE',
       'HEAD /status': 'NONE',
@@ -89,6 +92,9 @@ describe('HTTP API', () => {
     ['DELETE /schedules/{id}/overrides/{overrideId}', 'OnCall'],
     ['POST /people/{id}/test-page', 'TestPages'],
     ['GET /people/{id}/test-page', 'TestPages'],
+    ['POST /schedules/{id}/feed', 'ScheduleFeed'],
+    ['GET /links/{token}/calendar.ics', 'ScheduleFeed'],
+    ['HEAD /links/{token}/calendar.ics', 'ScheduleFeed'],
     ['GET /links/{token}', 'LinkDecision'],
     ['POST /links/{token}', 'LinkDecision'],
     ['GET /status', 'StatusPage'],

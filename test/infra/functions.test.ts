@@ -293,13 +293,13 @@ describe('functions', () => {
     },
   );
 
-  it('gives mail and PUBLIC_BASE_URL only to the functions that mail, and the base URL also to StatusPage', () => {
+  it('gives mail and PUBLIC_BASE_URL only to the functions that mail, and the base URL also to StatusPage and ScheduleFeed', () => {
     for (const id of ids) {
       const mails = allActions(id).some((a) => a === 'ses:SendEmail' || a === 'ses:SendRawEmail');
       expect(mails, id).toBe(mailing.includes(id));
       expect('SES_CONFIGURATION_SET' in env(id), id).toBe(mailing.includes(id));
-      // StatusPage names its URL in the Atom feed.
-      expect('PUBLIC_BASE_URL' in env(id), id).toBe(mails || id === 'StatusPage');
+      // StatusPage names its URL in the Atom feed; ScheduleFeed signs feed links on it.
+      expect('PUBLIC_BASE_URL' in env(id), id).toBe(mails || id === 'StatusPage' || id === 'ScheduleFeed');
     }
   });
 

@@ -229,6 +229,42 @@ async function removeOverride(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
+async function scheduleFeed(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { days: { type: 'string' }, ...JSON_OPTION });
+  const [scheduleId] = positionals;
+  if (!scheduleId || positionals.length > 1)
+    throw usageError('schedule-feed', scheduleFeedCommand, 'schedule-feed takes one schedule');
+  let days: number | undefined;
+  if (values.days !== undefined) {
+    days = Number(values.days);
+    if (!/^\d{1,3}$/.test(values.days) || days < 1 || days > 366)
+      throw usageError('schedule-feed', scheduleFeedCommand, `--days: "${values.days}" is not 1 to 366`);
+  }
+  const result = await call(io, 'POST', `${path(scheduleId)}/feed`, days === undefined ? {} : { days });
+  if (values.json) {
+    io.out(JSON.stringify(result, null, 2));
+    return 0;
+  }
+  const feed = result.feed as { scheduleId: string; url: string; expiresAt: string };
+  io.out(`Calendar feed of ${feed.scheduleId}, until ${feed.expiresAt}:`);
+  io.out(feed.url);
+  io.out('Subscribe to it in a calendar app ("From URL"). Anyone with it can read the schedule.');
+  return 0;
+}
+
+export const scheduleFeedCommand: Command = {
+  synopsis: '<schedule> [--days <n>] [--json]',
+  summary: "A calendar feed (iCalendar) of a schedule's shifts, to subscribe to from a calendar app.",
+  help: `Options:
+  --days <n>   how long the address works, 1 to 366 (default 90); run it again for a new one
+  --json       the answer as the API gives it
+
+The feed lists who is on call (rotation and overrides) from a week ago to three months ahead and is read anew
+at each refresh of the calendar. The address is a credential for reading the schedule: share it only with the
+people on it. Older addresses keep working until they end (or the link keys rotate).`,
+  run: scheduleFeed,
+};
+
 export const schedulesCommand: Command = {
   synopsis: '[--json]',
   summary: 'List the on-call schedules: rotation, handoff and members.',

@@ -4,6 +4,7 @@ import { approvalKind } from './approval.ts';
 import { editorKind } from './editor.ts';
 import type { LinkKind } from './kind.ts';
 import { responderKind } from './responder.ts';
+import { scheduleFeedKind } from './schedule-feed.ts';
 import { viewKind } from './view.ts';
 
 /**
@@ -17,6 +18,7 @@ export const LINK_KINDS: readonly LinkKind[] = [
   approvalKind,
   actionCompleteKind,
   responderKind,
+  scheduleFeedKind,
 ];
 
 const byAction = new Map<string, LinkKind>(LINK_KINDS.map((kind) => [kind.action, kind]));

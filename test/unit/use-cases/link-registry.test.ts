@@ -62,14 +62,18 @@ describe('the link-kind registry', () => {
 
     expect(new Set(registered).size).toBe(registered.length);
     expect([...signed.keys()].sort()).toEqual([...registered].sort());
-    // The six kinds of today; a seventh needs a module and a line in registry.ts.
+    // The seven kinds of today; an eighth needs a module and a line in registry.ts.
     expect(registered.sort()).toEqual([
       'acknowledge',
       'approve-postmortem',
       'complete-action',
       'edit-postmortem',
       'respond',
+      'schedule-feed',
       'view',
+    ]);
+    expect(LINK_KINDS.filter((kind) => !kind.incidentBound).map((kind) => kind.action)).toEqual([
+      'schedule-feed',
     ]);
   });
 
@@ -87,9 +91,12 @@ describe('the link-kind registry', () => {
   });
 
   it('is the only dispatch: nothing outside links/index.ts verifies a token or branches on its action', () => {
+    // But the feed's own route (`<link>/calendar.ics`), which serves that one kind in a function without the
+    // registry: its check lives in the kind's module.
     const offenders = sources(functionsDir).filter(
       ({ path, text }) =>
         path !== join('functions', 'use-cases', 'links', 'index.ts') &&
+        path !== join('functions', 'use-cases', 'links', 'schedule-feed.ts') &&
         path !== join('functions', 'core', 'links.ts') &&
         (/\bverifyLink\(/.test(text) || /claims\.action\s*[!=]==/.test(text)),
     );
@@ -122,7 +129,7 @@ describe('viewLink and decideLink dispatch through the registry', () => {
   });
 
   it.each(LINK_KINDS.map((kind) => [kind.action, kind] as const))(
-    '%s: GET calls its get, POST its post, each with the link bound to its incident',
+    '%s: GET calls its get, POST its post, each with the link bound to its incident (if it has one)',
     async (action, kind) => {
       const get = vi.spyOn(kind, 'get').mockResolvedValue({ kind: 'view-only' });
       const post = vi.spyOn(kind, 'post').mockResolvedValue({ kind: 'unavailable' });
@@ -132,16 +139,22 @@ describe('viewLink and decideLink dispatch through the registry', () => {
       expect(await viewLink(deps, token, { saved: '2' })).toEqual({ kind: 'view-only' });
       expect(await decideLink(deps, token, form, { sourceIp: '192.0.2.1' })).toEqual({ kind: 'unavailable' });
 
+      const bound = kind.incidentBound ? { incident } : {};
       expect(get).toHaveBeenCalledTimes(1);
       expect(get).toHaveBeenCalledWith(
         deps,
-        expect.objectContaining({ token, incident, claims: expect.objectContaining({ action }) }),
+        expect.objectContaining({ token, ...bound, claims: expect.objectContaining({ action }) }),
         { saved: '2' },
       );
       expect(post).toHaveBeenCalledTimes(1);
-      expect(post).toHaveBeenCalledWith(deps, expect.objectContaining({ token, incident }), form, {
+      expect(post).toHaveBeenCalledWith(deps, expect.objectContaining({ token, ...bound }), form, {
         sourceIp: '192.0.2.1',
       });
+      // An unbound kind reads no incident, and is given none.
+      if (!kind.incidentBound) {
+        expect(getIncident).not.toHaveBeenCalled();
+        expect(get.mock.calls[0]?.[1]).not.toHaveProperty('incident');
+      }
     },
   );
 
