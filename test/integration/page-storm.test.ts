@@ -79,6 +79,7 @@ const pager = {
 const LIMIT = 3;
 const ADA_PHONE = '+447700900123';
 const GRACE_PHONE = '+12025550123';
+const ALAN_PHONE = '+447700900456';
 const stormOrganisation = {
   ...organisation,
   paging: { sms: { originationIdentity: 'HOTLINE', maxPerHour: LIMIT } },
@@ -93,6 +94,14 @@ const stormOrganisation = {
         { channel: 'sms' as const, afterMinutes: 0 },
       ],
     },
+    // Calls only: the same limit, counted apart from texts.
+    alan: {
+      name: 'Alan Turing',
+      email: 'alan.storm@example.com',
+      phone: ALAN_PHONE,
+      timeZone: 'UTC',
+      notificationRules: [{ channel: 'voice' as const, afterMinutes: 0 }],
+    },
     // Texts only: a held text goes by mail all the same.
     grace: {
       name: 'Grace Hopper',
@@ -106,7 +115,10 @@ const stormOrganisation = {
     ...organisation.services,
     checkout: {
       ...organisation.services.checkout,
-      incidentManagers: { primary: ['person:ada', 'person:grace'], backup: ['payments-lead@example.com'] },
+      incidentManagers: {
+        primary: ['person:ada', 'person:grace', 'person:alan'],
+        backup: ['payments-lead@example.com'],
+      },
     },
   },
 } as typeof organisation;
@@ -125,12 +137,24 @@ const deps = (): StepDeps => ({
   pageCounts: stores.pageCounts,
 });
 
+/** The pages are counted per clock hour: a storm that straddles one would be two counts. */
+async function awayFromTheHoursEnd() {
+  const left = 3_600_000 - (Date.now() % 3_600_000);
+  if (left < 60_000) await new Promise((resolve) => setTimeout(resolve, left + 1_000));
+}
+
 describe('pages to one person during an alert storm', () => {
   it(`texts ${LIMIT} pages and one summary, holds the rest on each timeline, and mails every page`, async () => {
+    await awayFromTheHoursEnd();
     const storm = await Promise.all(Array.from({ length: 8 }, (_, i) => openIncident(`storm-group-${i}`)));
     // Every page at once, as the incidents' executions would; then every step retried (nothing twice).
+    const first = await Promise.all(storm.map((incident) => page(deps(), { ...incident, tier: 0 })));
     await Promise.all(storm.map((incident) => page(deps(), { ...incident, tier: 0 })));
-    await Promise.all(storm.map((incident) => page(deps(), { ...incident, tier: 0 })));
+    // Held or not, each tier waits its acknowledgement timeout and then escalates as usual.
+    for (const answer of first) {
+      expect(answer).toMatchObject({ tier: 0, nextTier: 1 });
+      expect(answer.ackTimeoutSeconds).toBeGreaterThan(0);
+    }
 
     for (const [name, phone, address] of [
       ['Ada Lovelace', ADA_PHONE, 'ada.storm@example.com'],
@@ -179,6 +203,23 @@ describe('pages to one person during an alert storm', () => {
       );
       expect(mails).toHaveLength(name === 'Ada Lovelace' ? storm.length : held.length);
     }
+    // Alan's calls: the same limit, on a count of their own.
+    const calls = texts.filter((t) => t.to === ALAN_PHONE);
+    expect(calls.map((c) => c.channel)).toEqual(Array.from({ length: LIMIT + 1 }, () => 'voice'));
+    expect(calls.filter((c) => c.body.includes(`more than ${LIMIT} times this hour`))).toHaveLength(1);
+    const heldCalls = await Promise.all(
+      storm.map(async (s) =>
+        (await incidentDetail(stores, s.key)).timeline.filter(
+          (e) => e.kind === 'page.held' && e.text.startsWith('Call to incident manager Alan Turing'),
+        ),
+      ),
+    );
+    expect(heldCalls.flat()).toHaveLength(storm.length - LIMIT - 1);
+    expect(
+      (await mailsTo('alan.storm@example.com')).filter((m) =>
+        storm.some((s) => m.subject.startsWith(`${s.key} `)),
+      ),
+    ).toHaveLength(storm.length - LIMIT - 1);
     const grace = await incidentDetail(stores, storm[storm.length - 1]?.key ?? '');
     const lines = grace.timeline.map((e) => e.text);
     if (lines.some((t) => t.startsWith('Text to incident manager Grace Hopper')))
