@@ -27,6 +27,7 @@ import { digestNumber } from '../core/keys.ts';
 import { issueLink, signedLinkUrl } from '../core/links.ts';
 import { replyAddress } from '../core/mail-replies.ts';
 import { serviceOf } from '../core/organisation.ts';
+import { HELD_MESSAGE_ID } from '../core/page-storm.ts';
 import { type PageRecipient, recipientWords } from '../core/page-targets.ts';
 import { smsClearedText } from '../core/pages-sms.ts';
 import { DEFAULT_NOTIFICATION_RULES, type NotificationRule } from '../core/people.ts';
@@ -642,7 +643,16 @@ export async function alertsCleared(deps: StepDeps, input: StepInput) {
       text: `Every alert cleared before anyone acknowledged: escalation stopped. ${resolves[0]?.toUpperCase()}${resolves.slice(1)}.`,
     });
   }
-  // Those paged by phone hear it by text too.
+  // Those paged by phone hear it by text too: not those whose every text and call was held for the storm limit
+  // (they were paged by mail, and the mail above tells them). Read only where a limit can hold pages.
+  const phoned =
+    deps.organisation.paging?.sms?.maxPerHour === undefined
+      ? undefined
+      : new Set(
+          ((await deps.incidents.view(incident.id))?.comms ?? [])
+            .filter((c) => c.kind.startsWith('page-') && c.messageId !== HELD_MESSAGE_ID)
+            .flatMap((c) => c.recipients.map((r) => r.toLowerCase())),
+        );
   const text = smsClearedText({
     key: incident.key,
     severity: incident.severity,
@@ -655,6 +665,7 @@ export async function alertsCleared(deps: StepDeps, input: StepInput) {
     );
     const fired = current ? (incident.tierPage?.firedMinutes ?? 0) : Number.POSITIVE_INFINITY;
     if (!person.notificationRules.some((r) => r.channel !== 'email' && r.afterMinutes <= fired)) continue;
+    if (phoned && !phoned.has(person.email.toLowerCase())) continue;
     await phoneNoticeOnce(deps, {
       incident,
       kind: 'alerts-cleared-sms',

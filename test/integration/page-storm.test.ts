@@ -9,7 +9,7 @@ import { alertmanager } from '../../functions/sources/alertmanager.ts';
 import { ingestAlerts } from '../../functions/use-cases/ingest-alerts.ts';
 import type { Mailer, Stores } from '../../functions/use-cases/ports.ts';
 import { incidentDetail } from '../../functions/use-cases/read-incidents.ts';
-import { page, type StepDeps } from '../../functions/use-cases/workflow-steps.ts';
+import { alertsCleared, page, type StepDeps } from '../../functions/use-cases/workflow-steps.ts';
 import { startSes } from '../../infra/local/ses.ts';
 import { testSigningKeys } from '../support/fakes.ts';
 import { fixture } from '../support/fixtures.ts';
@@ -220,6 +220,18 @@ describe('pages to one person during an alert storm', () => {
         storm.some((s) => m.subject.startsWith(`${s.key} `)),
       ),
     ).toHaveLength(storm.length - LIMIT - 1);
+
+    // Every alert clears: those texted about an incident hear it by text; a held page's person is told by mail only.
+    const before = texts.length;
+    for (const incident of storm) {
+      await stores.incidents.change(incident.incidentId, {
+        set: { alertsClearedAt: new Date().toISOString() },
+      });
+      await alertsCleared(deps(), incident);
+    }
+    const cleared = texts.slice(before).filter((t) => t.body.includes('alerts cleared'));
+    expect(cleared.filter((t) => t.to === ADA_PHONE)).toHaveLength(LIMIT + 1);
+    expect(cleared.filter((t) => t.to === GRACE_PHONE)).toHaveLength(LIMIT + 1);
     const grace = await incidentDetail(stores, storm[storm.length - 1]?.key ?? '');
     const lines = grace.timeline.map((e) => e.text);
     if (lines.some((t) => t.startsWith('Text to incident manager Grace Hopper')))
