@@ -11,6 +11,7 @@ import { IncidentsRepository } from './incidents-repository.ts';
 import { LinksRepository } from './links-repository.ts';
 import { OverridesRepository } from './overrides-repository.ts';
 import { PageCodesRepository } from './page-codes-repository.ts';
+import { PageCountsRepository } from './page-counts-repository.ts';
 import { PostmortemsRepository } from './postmortems-repository.ts';
 import { ReportsRepository } from './reports-repository.ts';
 import { StatusPageRepository } from './status-page-repository.ts';
@@ -36,6 +37,7 @@ export function dynamoStores(db: DynamoDBDocumentClient, name: string): Stores {
     channelHealth: new ChannelHealthRepository(table),
     overrides: new OverridesRepository(table),
     pageCodes: new PageCodesRepository(table),
+    pageCounts: new PageCountsRepository(table),
     testPages: new TestPagesRepository(table),
   };
 }

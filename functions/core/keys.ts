@@ -113,6 +113,14 @@ export const keys = {
    */
   /** A person's last test page (core/test-pages.ts): one item per person, replaced by the next. */
   testPage: (personId: string): Key => ({ pk: `PERSON#${personId}`, sk: 'TESTPAGE' }),
+  /**
+   * How many pages a person had on one phone channel in one clock hour (core/page-storm.ts): one counter item per
+   * person, channel and hour, under the person's partition; expires (`expiresAt`, TTL) a day after its hour.
+   */
+  pageCount: (personId: string, channel: 'sms' | 'voice', hourStart: string): Key => ({
+    pk: `PERSON#${personId}`,
+    sk: `PAGECOUNT#${channel}#${hourStart}`,
+  }),
   scheduleOverride: (scheduleId: string, overrideId: string): Key => ({
     pk: `SCHEDULE#${scheduleId}`,
     sk: `OVERRIDE#${overrideId}`,

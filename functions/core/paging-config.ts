@@ -138,7 +138,11 @@ export const pagingConfig = z
         originationIdentity: smsIdentity,
         /** The configuration set texts go through (delivery events, two-way SMS's topic), if any. */
         configurationSet: configurationSet.optional(),
-        /** At most this many texts to one person in an hour; past it, a summary (the workflow side applies it). */
+        /**
+         * An alert storm's limit: at most this many page texts (and as many calls, counted apart) to one person in
+         * a clock hour; the next is a summary saying further pages come by mail only until the hour ends, and the
+         * rest are held, written on their incident's timeline and mailed (core/page-storm.ts). Unset: no limit.
+         */
         maxPerHour: z.number().int().min(1).max(120).optional(),
       })
       .optional(),

@@ -38,6 +38,8 @@ export type TimelineKind =
   | 'postmortem.published'
   | 'postmortem.approvers-changed'
   | 'page.sent'
+  /** A text or call not sent for the storm limit (core/page-storm.ts): the page went on by mail. */
+  | 'page.held'
   | 'team.notified'
   | 'team.reminded'
   | 'action.completed'

@@ -11,6 +11,7 @@ import { logger } from '../adapters/logger.ts';
 import { mailerPort } from '../adapters/mailer.ts';
 import { OverridesRepository } from '../adapters/overrides-repository.ts';
 import { PageCodesRepository } from '../adapters/page-codes-repository.ts';
+import { PageCountsRepository } from '../adapters/page-counts-repository.ts';
 import { pagerPort } from '../adapters/pager.ts';
 import { PostmortemsRepository } from '../adapters/postmortems-repository.ts';
 import { repositoriesPort } from '../adapters/repositories.ts';
@@ -46,6 +47,7 @@ const stores = use(
     actions: ActionsRepository,
     overrides: OverridesRepository,
     pageCodes: PageCodesRepository,
+    pageCounts: PageCountsRepository,
     channelHealth: ChannelHealthRepository,
   }),
 );
@@ -66,6 +68,7 @@ function dependencies(): ExecutionDeps {
     actions: stores().actions,
     overrides: stores().overrides,
     pageCodes: stores().pageCodes,
+    pageCounts: stores().pageCounts,
     pager: pager(),
     spendLimits: stores().channelHealth,
     newId: ulid,

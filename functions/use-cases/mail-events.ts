@@ -3,6 +3,7 @@ import { RetryableError } from '../core/errors.ts';
 import type { Incident } from '../core/incident.ts';
 import { digest } from '../core/keys.ts';
 import { type MailEvent, mailEventEntry, mailEventsOf, pageReachedNobody } from '../core/mail-events.ts';
+import { HELD_MESSAGE_ID } from '../core/page-storm.ts';
 import { type PhoneEvent, phoneEventEntry, phoneEventOf } from '../core/phone-events.ts';
 import { acknowledgementResume } from '../core/workflow-resume.ts';
 import type { IncidentStore, WorkflowCallback } from './ports.ts';
@@ -146,7 +147,8 @@ async function escalateIfReachedNobody(
   const sent = new Set<string>();
   const failed = new Set<string>();
   for (const c of view.comms) {
-    if (c.status !== 'sent' || !c.kind.startsWith('page')) continue;
+    // A page held for the storm limit was neither tried nor failed: it does not make a page reach nobody.
+    if (c.status !== 'sent' || !c.kind.startsWith('page') || c.messageId === HELD_MESSAGE_ID) continue;
     for (const r of c.recipients) {
       sent.add(`${c.kind}|${c.sequence}|${r.toLowerCase()}`);
       if (c.messageId === 'refused') failed.add(`${c.kind}|${c.sequence}|${r.toLowerCase()}`);

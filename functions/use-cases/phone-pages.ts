@@ -3,10 +3,27 @@ import type { Severity } from '../core/config.ts';
 import { RetryableError } from '../core/errors.ts';
 import type { Incident } from '../core/incident.ts';
 import type { SigningKeys } from '../core/links.ts';
+import {
+  HELD_MESSAGE_ID,
+  heldWords,
+  hourWindow,
+  placesKept,
+  smsStormSummaryText,
+  stormDecision,
+  summaryWords,
+  voiceStormSummaryText,
+} from '../core/page-storm.ts';
 import { ACK_CODE_DIGITS, PageRefusedError, smsPageText, voicePageText } from '../core/pages-sms.ts';
 import { redactPhone } from '../core/people.ts';
 import { phoneContext } from '../core/phone-events.ts';
-import type { ChannelHealthStore, CommsStore, IncidentStore, PageCodeStore, PagerSender } from './ports.ts';
+import type {
+  ChannelHealthStore,
+  CommsStore,
+  IncidentStore,
+  PageCodeStore,
+  PageCountStore,
+  PagerSender,
+} from './ports.ts';
 import { SEND_LEASE_MS } from './send-once.ts';
 
 /**
@@ -15,6 +32,10 @@ import { SEND_LEASE_MS } from './send-once.ts';
  * with the incident, the person and the number (`PageCodeStore`), so a reply from that number acknowledges.
  * A refusal for good (an opted-out number, a channel not configured) is recorded on the timeline and the page
  * goes on: the tier escalates when its time is up, as for a page nobody answers.
+ *
+ * During an alert storm (`paging.sms.maxPerHour`, core/page-storm.ts) each page is counted in its person's hour
+ * on its channel: past the limit one summary goes out, then pages are held (written on the timeline, recorded as
+ * `held`, never a failure) and the page step mails the person instead.
  */
 
 export interface PhoneOutbox {
@@ -22,6 +43,8 @@ export interface PhoneOutbox {
   incidents: Pick<IncidentStore, 'appendTimeline'>;
   pager?: PagerSender | undefined;
   pageCodes?: PageCodeStore | undefined;
+  /** Pages per person and hour, where a limit applies (`paging.sms.maxPerHour`). */
+  pageCounts?: PageCountStore | undefined;
   /** Where a refusal for the monthly spend limit is noted, for the channel check to tell the operators. */
   spendLimits?: Pick<ChannelHealthStore, 'noteSpendLimitHit'> | undefined;
   signingKeys: () => Promise<SigningKeys>;
@@ -36,7 +59,12 @@ export interface PhonePage {
   person: { id: string; name: string; address: string; phone?: string | undefined };
   /** "incident manager", "backup incident manager (escalated)"... */
   label: string;
+  /** At most this many texts (and as many calls) to one person in an hour, then a summary, then mail only. */
+  maxPerHour?: number | undefined;
 }
+
+/** What a phone send did: sent now, sent before (a retry), refused for good, or held for the storm limit. */
+export type PhoneSendOutcome = 'sent' | 'already-sent' | 'refused' | 'held';
 
 /** How long a code's reply counts: the incident is usually over well before. */
 export const ACK_CODE_DAYS = 7;
@@ -88,12 +116,12 @@ async function phoneSendOnce(
     subject: string;
     timelineKind: 'page.sent' | 'comms.sent';
     channel: 'sms' | 'voice';
-    /** Sends; answers the message id and the timeline's words for it. */
-    run: () => Promise<{ messageId: string; text: string }>;
+    /** Sends; answers the message id and the timeline's words for it, or the words for a page held. */
+    run: () => Promise<{ messageId: string; text: string } | { held: string }>;
     /** The timeline's words for a refusal for good. */
     refused: (error: PageRefusedError) => string;
   },
-): Promise<'sent' | 'already-sent' | 'refused'> {
+): Promise<PhoneSendOutcome> {
   const { incident, kind, sequence } = send;
   const now = outbox.now();
   const owner = randomUUID();
@@ -109,17 +137,23 @@ async function phoneSendOnce(
     },
     { owner, now, leaseMs: SEND_LEASE_MS },
   );
-  if (claim.state === 'done' && claim.record.sentAt) return 'already-sent';
+  if (claim.state === 'done' && claim.record.sentAt)
+    return claim.record.messageId === HELD_MESSAGE_ID ? 'held' : 'already-sent';
   if (claim.state === 'held' || claim.state === 'done')
     throw new RetryableError(`the ${kind} ${sequence} of ${incident.key} is being sent`);
-  const record = async (messageId: string, text: string, data: Record<string, unknown>) => {
+  const record = async (
+    messageId: string,
+    text: string,
+    data: Record<string, unknown>,
+    timelineKind: 'page.sent' | 'comms.sent' | 'page.held' = send.timelineKind,
+  ) => {
     const at = outbox.now().toISOString();
     await outbox.comms.complete(incident.id, kind, sequence, owner, messageId, at);
     await outbox.incidents.appendTimeline({
       incidentId: incident.id,
       eventId: `comms-${kind}-${sequence}`,
       at,
-      kind: send.timelineKind,
+      kind: timelineKind,
       actor: 'hotline',
       text,
       data: { channel: send.channel, recipients: [send.address], ...data },
@@ -127,6 +161,11 @@ async function phoneSendOnce(
   };
   try {
     const sent = await send.run();
+    if ('held' in sent) {
+      // Recorded as done (a retry holds it again) and written on the timeline: never dropped silently.
+      await record(HELD_MESSAGE_ID, sent.held, { held: true }, 'page.held');
+      return 'held';
+    }
     await record(sent.messageId, sent.text, { messageId: sent.messageId });
     return 'sent';
   } catch (error) {
@@ -149,10 +188,7 @@ async function phoneSendOnce(
 }
 
 /** Texts or calls one person once for this page; answers what happened (for the tier's notice of who was reached). */
-export async function phonePageOnce(
-  outbox: PhoneOutbox,
-  page: PhonePage,
-): Promise<'sent' | 'already-sent' | 'refused'> {
+export async function phonePageOnce(outbox: PhoneOutbox, page: PhonePage): Promise<PhoneSendOutcome> {
   const { incident, channel, sequence, person } = page;
   const verb = channel === 'sms' ? 'Texted' : 'Called';
   const phone = person.phone ? ` (${redactPhone(person.phone)})` : '';
@@ -169,6 +205,9 @@ export async function phonePageOnce(
         throw new PageRefusedError('invalid', 'NoPhoneNumber', `${person.name} has no phone number`);
       if (!outbox.pager)
         throw new PageRefusedError('not-permitted', 'NoPager', 'this function does not page by phone');
+      const storm = await stormOf(outbox, page);
+      const who = `${page.label} ${person.name}${phone}`;
+      if (storm.decision === 'hold') return { held: heldWords({ channel, who, ...storm.terms }) };
       const code = await pageCodeFor(outbox, { incident, sequence, person, phone: person.phone });
       const message = {
         key: incident.key,
@@ -178,16 +217,52 @@ export async function phonePageOnce(
       };
       // Its delivery events name the page by this (core/phone-events.ts), as a mail's tags do.
       const context = phoneContext({ incident: incident.id, kind: `page-${channel}`, sequence });
+      const summary = storm.decision === 'summary' ? { ...message, ...storm.terms } : undefined;
       const sent =
         channel === 'sms'
-          ? await outbox.pager.sendText(person.phone, smsPageText(message), context)
-          : await outbox.pager.sendVoice(person.phone, voicePageText(message), context);
-      return { messageId: sent.messageId, text: `${verb} ${page.label} ${person.name}${phone}.` };
+          ? await outbox.pager.sendText(
+              person.phone,
+              summary ? smsStormSummaryText(summary) : smsPageText(message),
+              context,
+            )
+          : await outbox.pager.sendVoice(
+              person.phone,
+              summary ? voiceStormSummaryText(summary) : voicePageText(message),
+              context,
+            );
+      const text = summary ? summaryWords({ channel, who, ...storm.terms }) : `${verb} ${who}.`;
+      return { messageId: sent.messageId, text };
     },
     // The tier's timeout still escalates.
     refused: (error) =>
       `Could not ${channel === 'sms' ? 'text' : 'call'} ${page.label} ${person.name}${phone}: ${error.message}.`,
   });
+}
+
+/**
+ * Where the page stands in its person's hour on its channel: counted (once per page) when a limit applies, and
+ * what its place means. Without a limit nothing is counted.
+ */
+async function stormOf(
+  outbox: PhoneOutbox,
+  page: PhonePage,
+): Promise<{
+  decision: 'send' | 'summary' | 'hold';
+  terms: { maxPerHour: number; until: string };
+}> {
+  const hour = hourWindow(outbox.now());
+  const { maxPerHour } = page;
+  if (maxPerHour === undefined) return { decision: 'send', terms: { maxPerHour: 0, until: hour.end } };
+  if (!outbox.pageCounts) throw new Error('a limit on pages per hour needs the page counts store');
+  const place = await outbox.pageCounts.count({
+    personId: page.person.id,
+    channel: page.channel,
+    hourStart: hour.start,
+    hourEnd: hour.end,
+    pageId: `${page.incident.id}:${page.channel}:${page.sequence}`,
+    keep: placesKept(maxPerHour),
+  });
+  return { decision: stormDecision(maxPerHour, place), terms: { maxPerHour, until: hour.end } };
 }
 
 /**
@@ -204,7 +279,7 @@ export async function phoneNoticeOnce(
     person: { id: string; name: string; address: string; phone: string };
     text: string;
   },
-): Promise<'sent' | 'already-sent' | 'refused'> {
+): Promise<PhoneSendOutcome> {
   const { incident, kind, person } = notice;
   const who = `${person.name} (${redactPhone(person.phone)})`;
   return phoneSendOnce(outbox, {

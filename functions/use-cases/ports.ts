@@ -261,6 +261,7 @@ export interface Stores {
   channelHealth: ChannelHealthStore;
   overrides: OverrideStore;
   pageCodes: PageCodeStore;
+  pageCounts: PageCountStore;
   testPages: TestPageStore;
 }
 
@@ -625,6 +626,25 @@ export interface PageCode {
   /** UTC ISO: when it was sent, and until when a reply with it counts. */
   createdAt: string;
   expiresAt: string;
+}
+
+/** One page by phone, counted in its person's hour on its channel (core/page-storm.ts). */
+export interface PageCountEntry {
+  personId: string;
+  channel: 'sms' | 'voice';
+  /** The hour's start and end (UTC ISO): the counter's name, and when it may go. */
+  hourStart: string;
+  hourEnd: string;
+  /** The page (incident, channel and sequence): counted once however often its step is retried. */
+  pageId: string;
+  /** Places kept by page (the limit and the summary): a retried page among them answers its own place again. */
+  keep: number;
+}
+
+/** Pages by phone per person, channel and hour: an atomic counter, exact under concurrent pages. */
+export interface PageCountStore {
+  /** Counts the page (once) and answers its place in the hour: 1 for the first. */
+  count(entry: PageCountEntry): Promise<number>;
 }
 
 /** Acknowledgement codes of pages sent by SMS or voice. */

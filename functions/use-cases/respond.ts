@@ -35,6 +35,7 @@ import type {
   Mailer,
   OverrideStore,
   PageCodeStore,
+  PageCountStore,
   PagerSender,
   PostmortemStore,
   StatusPageStore,
@@ -63,6 +64,8 @@ export interface ResponseDeps {
   /** SMS and voice pages (the workflow's page step) and their acknowledgement codes. */
   pager?: PagerSender;
   pageCodes?: PageCodeStore;
+  /** Pages per person and hour, for the storm limit (`paging.sms.maxPerHour`). */
+  pageCounts?: PageCountStore;
   /** Where a page refused for the monthly spend limit is noted (the channel check tells the operators). */
   spendLimits?: Pick<ChannelHealthStore, 'noteSpendLimitHit'>;
 }

@@ -27,6 +27,7 @@ import { digestNumber } from '../core/keys.ts';
 import { issueLink, signedLinkUrl } from '../core/links.ts';
 import { replyAddress } from '../core/mail-replies.ts';
 import { serviceOf } from '../core/organisation.ts';
+import { HELD_MESSAGE_ID } from '../core/page-storm.ts';
 import { type PageRecipient, recipientWords } from '../core/page-targets.ts';
 import { smsClearedText } from '../core/pages-sms.ts';
 import { DEFAULT_NOTIFICATION_RULES, type NotificationRule } from '../core/people.ts';
@@ -153,23 +154,8 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number; ro
     const sequence = round * 10_000 + input.tier * 100 + index + 1;
     // Every rule up to the mark: what an earlier page or attempt sent is claimed, and not sent again.
     const due = rulesOf(recipientEntry).filter((rule) => rule.afterMinutes <= mark);
-    for (const channel of [...new Set(due.map((rule) => rule.channel))]) {
-      if (channel !== 'email') {
-        const person = who.personId && Object.hasOwn(people, who.personId) ? people[who.personId] : undefined;
-        await phonePageOnce(deps, {
-          incident,
-          channel,
-          sequence,
-          person: {
-            id: who.personId ?? recipient,
-            name: person?.name ?? recipient,
-            address: recipient,
-            phone: person?.phone,
-          },
-          label: escalated ? `${label} (escalated)` : label,
-        });
-        continue;
-      }
+    const channels = [...new Set(due.map((rule) => rule.channel))];
+    const mailPage = async (instead?: string) => {
       const token = issueLink(keys, {
         id: ulid(),
         incidentId: incident.id,
@@ -179,6 +165,7 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number; ro
         ttlHours: deps.organisation.linkTtlHours,
         now: deps.now(),
       });
+      const by = instead ? ` by mail (${instead})` : '';
       await sendOnce(deps, {
         incidentId: incident.id,
         incidentKey: incident.key,
@@ -199,11 +186,39 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number; ro
           }),
         timelineKind: escalated ? 'incident.escalated' : 'page.sent',
         timelineText: escalated
-          ? `${skipsUnreached ? 'The page before reached nobody' : 'Not acknowledged in time'}: escalated to ${label} ${recipientWords({ address: recipient, ...who })} (tier ${tier}).`
-          : `Paged ${label} ${recipientWords({ address: recipient, ...who })}.`,
+          ? `${skipsUnreached ? 'The page before reached nobody' : 'Not acknowledged in time'}: escalated to ${label} ${recipientWords({ address: recipient, ...who })} (tier ${tier})${by}.`
+          : `Paged ${label} ${recipientWords({ address: recipient, ...who })}${by}.`,
         now: deps.now,
       });
+    };
+    // A text or call held for the storm limit (paging.sms.maxPerHour) leaves the page to the mail.
+    let held: 'sms' | 'voice' | undefined;
+    for (const channel of channels) {
+      if (channel === 'email') {
+        await mailPage();
+        continue;
+      }
+      const person = who.personId && Object.hasOwn(people, who.personId) ? people[who.personId] : undefined;
+      const outcome = await phonePageOnce(deps, {
+        incident,
+        channel,
+        sequence,
+        person: {
+          id: who.personId ?? recipient,
+          name: person?.name ?? recipient,
+          address: recipient,
+          phone: person?.phone,
+        },
+        label: escalated ? `${label} (escalated)` : label,
+        maxPerHour: deps.organisation.paging?.sms?.maxPerHour,
+      });
+      if (outcome === 'held') held ??= channel;
     }
+    // Their rules had no mail (yet): the held page goes by mail all the same, never dropped.
+    if (held && !channels.includes('email'))
+      await mailPage(
+        held === 'sms' ? 'the text was held: too many this hour' : 'the call was held: too many this hour',
+      );
   }
   const tierPage = {
     tier: input.tier,
@@ -628,7 +643,16 @@ export async function alertsCleared(deps: StepDeps, input: StepInput) {
       text: `Every alert cleared before anyone acknowledged: escalation stopped. ${resolves[0]?.toUpperCase()}${resolves.slice(1)}.`,
     });
   }
-  // Those paged by phone hear it by text too.
+  // Those paged by phone hear it by text too: not those whose every text and call was held for the storm limit
+  // (they were paged by mail, and the mail above tells them). Read only where a limit can hold pages.
+  const phoned =
+    deps.organisation.paging?.sms?.maxPerHour === undefined
+      ? undefined
+      : new Set(
+          ((await deps.incidents.view(incident.id))?.comms ?? [])
+            .filter((c) => c.kind.startsWith('page-') && c.messageId !== HELD_MESSAGE_ID)
+            .flatMap((c) => c.recipients.map((r) => r.toLowerCase())),
+        );
   const text = smsClearedText({
     key: incident.key,
     severity: incident.severity,
@@ -641,6 +665,7 @@ export async function alertsCleared(deps: StepDeps, input: StepInput) {
     );
     const fired = current ? (incident.tierPage?.firedMinutes ?? 0) : Number.POSITIVE_INFINITY;
     if (!person.notificationRules.some((r) => r.channel !== 'email' && r.afterMinutes <= fired)) continue;
+    if (phoned && !phoned.has(person.email.toLowerCase())) continue;
     await phoneNoticeOnce(deps, {
       incident,
       kind: 'alerts-cleared-sms',

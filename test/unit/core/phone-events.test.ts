@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Incident } from '../../../functions/core/incident.ts';
+import { HELD_MESSAGE_ID } from '../../../functions/core/page-storm.ts';
 import {
   PHONE_EVENT_TYPES,
   phoneContext,
@@ -213,6 +214,32 @@ describe('the delivery events handler, for texts and calls', () => {
     expect(await handleMailEvent(d, record(mailBounce))).toMatchObject({ escalated: true });
     expect(written.map((e) => e.kind)).toEqual(['phone.failed', 'mail.failed', 'page.undeliverable']);
     expect(resumed).toEqual(['token-1']);
+  });
+
+  it('counts a text held for the storm limit neither as reached nor as failed: the mail alone decides', async () => {
+    const held = comms().map((c) => (c.kind === 'page-sms' ? { ...c, messageId: HELD_MESSAGE_ID } : c));
+    // A held text was never sent: an event naming a text is about no message of this page.
+    const standing = deps(incident, held);
+    expect(await handleMailEvent(standing.d, record(pageEvent('TEXT_CARRIER_UNREACHABLE')))).toMatchObject({
+      outcome: 'ignored',
+      reason: 'unknown-message',
+    });
+    expect(standing.resumed).toEqual([]);
+    // Nor is it a channel that reached Ada: her mail bounced, so the page reached nobody.
+    const bounced = deps(incident, held);
+    expect(await handleMailEvent(bounced.d, record(mailBounce))).toMatchObject({ escalated: true });
+    expect(bounced.written.map((e) => e.kind)).toEqual(['mail.failed', 'page.undeliverable']);
+    // Held text, mail sent and a call that failed: the mail still stands, nothing escalates.
+    const called = deps(incident, [
+      ...held,
+      { ...held[1], kind: 'page-voice', messageId: 'msg-voice-1' } as CommsRecord,
+    ]);
+    const voiceFailed = textEvent('VOICE_FAILED', {
+      messageId: 'msg-voice-1',
+      context: phoneContext({ incident: INCIDENT, kind: 'page-voice', sequence: 10001 }),
+    });
+    expect(await handleMailEvent(called.d, record(voiceFailed))).toMatchObject({ escalated: false });
+    expect(called.resumed).toEqual([]);
   });
 
   it('ignores an event about another message, another topic, an unknown incident or a forged body, writing nothing', async () => {
