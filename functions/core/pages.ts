@@ -522,7 +522,7 @@ export function renderLinkPage(model: LinkPage): string {
         lines(
           html`<h1>On-call calendar: ${model.schedule}</h1>`,
           html`<p>Subscribe to this address in your calendar app (Google Calendar: Other calendars, From URL; Apple Calendar: File, New Calendar Subscription; Outlook: Add calendar, Subscribe from web). It lists who is on call, rotation and overrides, from a week ago to three months ahead, in your own time zone (the schedule runs in ${model.timeZone}).</p>`,
-          html`<p><a href="${model.feedUrl}" rel="noreferrer"><code>${model.feedUrl}</code></a></p>`,
+          html`<p class="pre"><a href="${model.feedUrl}" rel="noreferrer"><code>${model.feedUrl}</code></a></p>`,
           html`<p>Anyone with this address can read the schedule: share it only with the people on it. It works until ${humanTime(model.expiresAt)}; an operator issues a new one with <code>incident schedule-feed</code>.</p>`,
         ),
       );
