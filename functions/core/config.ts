@@ -438,7 +438,17 @@ function withMonitoringService<T extends { operators: string[]; services: Record
   return { ...o, services: { ...o.services, [MONITORING_SERVICE]: monitoring } };
 }
 
-export type OrganisationInput = z.input<typeof organisationSchema>;
+type SchemaInput = z.input<typeof organisationSchema>;
+type ScheduleInput = z.input<typeof scheduleSchema>;
+/**
+ * A schedule as the organisation file may give it: with its `rotation`, or with `ics`, the path of an iCalendar
+ * file (from the organisation file's folder) whose shifts are the rotation, read at synth and start
+ * (infra/config.ts, core/oncall-import.ts).
+ */
+export type ScheduleFileInput = ScheduleInput | (Omit<ScheduleInput, 'rotation'> & { ics: string });
+export type OrganisationInput = Omit<SchemaInput, 'schedules'> & {
+  schedules?: Record<string, ScheduleFileInput> | undefined;
+};
 export type Organisation = z.output<typeof organisationSchema>;
 export type Service = z.output<typeof serviceSchema>;
 export type PersonConfig = z.output<typeof personSchema>;

@@ -40,7 +40,7 @@ export const EXCEPTIONS: readonly { name: RegExp; licence: string; reason: strin
     name: /^ical\.js$/,
     licence: 'MPL-2.0',
     reason:
-      "Mozilla's iCalendar parser, a development dependency: the tests read the schedule feed with it as a calendar app would. Never bundled into a function or shipped (the feed is written with ical-generator, MIT); MPL-2.0 is file-level weak copyleft, unchanged files used as they are.",
+      "Mozilla's iCalendar parser: the CDK app reads a schedule's .ics file with it at synth and start (recurrence rules), and the tests read the schedule feed with it as a calendar app would. Never bundled into a function (the feed is written with ical-generator, MIT); used unchanged, and MPL-2.0 is file-level weak copyleft (the ASF category B), which applies only to changes of its own files.",
   },
 ];
 
