@@ -76,6 +76,7 @@ export const functionDeclarations = {
   // Signed links: acknowledgements and approval decisions resume the waits; a change request's comment, the
   // editor's "Ask for approval" and a save in review mail; a failed decision releases the link use it claimed.
   // The service index: the responder page's correction of the measures pre-fills a draft postmortem again.
+  // gsi3: the schedules' overrides, for who is on call now and next on the incident pages.
   LinkDecision: {
     handlerFile: 'handle-link',
     kind: 'api',
@@ -84,6 +85,7 @@ export const functionDeclarations = {
       'table:get',
       'table:query',
       'table:index:gsi2',
+      'table:index:gsi3',
       'table:write',
       'table:delete',
       'mail',
