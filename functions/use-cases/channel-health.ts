@@ -100,7 +100,9 @@ export async function checkChannels(deps: ChannelCheckDeps, timeScale = 1): Prom
     try {
       const seen = await handoffsOf(deps, schedule, record?.checkedAt, new Date(checkedAt), interval);
       onCallNow[schedule.id] = seen.onCall;
-      ahead.push(...seen.ahead.filter((n) => Object.hasOwn(people, n.personId)));
+      // The first check tells nobody (a deployment, or a test's target, mails no one): the next one, an hour
+      // later, sees the handoffs it would have (its window reaches two hours on), or finds them happened.
+      if (record) ahead.push(...seen.ahead.filter((n) => Object.hasOwn(people, n.personId)));
       // The person on call changed since the last check (the first check is no handoff: a deployment tells
       // nobody): told after the fact, unless a check told them ahead (the claim says).
       const before = record?.onCall[schedule.id];

@@ -257,8 +257,10 @@ describe('the channel check', () => {
 
   it('tells whoever takes over a schedule ahead of the handoff, once, with their quiet channels', async () => {
     // 07:30 UTC: the shift that began yesterday 09:00 is still on; at 09:00 the other one takes over.
-    const t = setup('2026-12-07T07:30:00.000Z');
+    const t = setup('2026-12-07T06:30:00.000Z');
     t.setFacts({ ...open, optedOut: ['+447700900123', '+12025550123'] });
+    await checkChannels(t.deps);
+    t.advance(HOUR);
     const first = await checkChannels(t.deps);
     const incoming = first.handoffs.sre as 'ada' | 'grace';
     expect(first.notices).toEqual([
@@ -282,9 +284,9 @@ describe('the channel check', () => {
     expect(toPeople(t)).toHaveLength(1);
   });
 
-  it('sees a handoff ahead when a check is late, and tells nobody of the shift on call at the first check', async () => {
-    // The first check at 06:30 looks to 08:30 (nothing); the next runs 20 minutes late, at 07:50: it sees 09:00.
-    const t = setup('2026-12-07T06:30:00.000Z');
+  it('tells nobody at the first check, even of a handoff ahead; a later check sees it', async () => {
+    // The first check (a deployment) at 07:30 tells nobody; the next runs 20 minutes late, at 08:50: it sees 09:00.
+    const t = setup('2026-12-07T07:30:00.000Z');
     expect((await checkChannels(t.deps)).notices).toEqual([]);
     t.advance(HOUR + 20 * 60_000);
     const late = await checkChannels(t.deps);
@@ -332,7 +334,9 @@ describe('the channel check', () => {
   });
 
   it('gives a notice whose mail failed back, and the next check tells it', async () => {
-    const t = setup('2026-12-07T07:30:00.000Z');
+    const t = setup('2026-12-07T06:30:00.000Z');
+    await checkChannels(t.deps);
+    t.advance(HOUR);
     const send = t.deps.mailer.send;
     t.deps.mailer.send = async (to, message) => {
       if (!to.includes('ops@example.com')) throw new Error('SES is down');
