@@ -654,7 +654,7 @@ describe('least privilege, measured on the journey', () => {
     const view = /\(open the incident page\) <(https?:\/\/[^>]+)>/.exec((page as Mail).body.text)?.[1] ?? '';
     const opened = await fetch(view);
     expect(opened.status).toBe(200);
-    expect(await opened.text()).toMatch(/<h2>On call<\/h2>[^]*SRE on call:[^]*Alan Turing/);
+    expect(await opened.text()).toMatch(/<h2>On call<\/h2>[\s\S]*SRE on call:[\s\S]*Alan Turing/);
     await eventually(async () => {
       const { messages } = (await (
         await fetch(`${hotline.target.urls.aws}/_local/messages`, { headers: hotline.operator() })
