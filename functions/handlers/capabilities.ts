@@ -213,7 +213,8 @@ export const functionDeclarations = {
   // incident as a declaration (the alert group and incident reads and writes of an opening) and tells the
   // operators when it is back (the incident read, the mail). Then the channels, at most hourly: the last check's
   // item (GetItem, a conditional PutItem, an UpdateItem once told), AWS's facts (`channels:check`), who is on call
-  // (the schedules' overrides on gsi3), the mail to the operators and to whoever took over a schedule.
+  // (the schedules' overrides on gsi3), the mail to the operators and to whoever takes over a schedule (ahead of
+  // the handoff, each notice a leased claim: UpdateItem, GetItem).
   SweepUnstartedWorkflows: {
     handlerFile: 'sweep-unstarted-workflows',
     kind: 'workflow',
