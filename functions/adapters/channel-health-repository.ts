@@ -1,10 +1,15 @@
 import type { ChannelHealthRecord, SpendLimitHits } from '../core/channel-health.ts';
 import { keys } from '../core/keys.ts';
-import type { ChannelHealthStore } from '../use-cases/ports.ts';
-import type { Table } from './table.ts';
+import type { HandoffNotice } from '../core/oncall-handoffs.ts';
+import type { ChannelHealthStore, ClaimOf, ClaimTerms, HandoffNoticeStore } from '../use-cases/ports.ts';
+import { entity, type Table } from './table.ts';
 
-/** The one item of the last channel check (`keys.channelHealth`), each write conditional on the one it replaces. */
-export class ChannelHealthRepository implements ChannelHealthStore {
+/**
+ * The one item of the last channel check (`keys.channelHealth`), each write conditional on the one it replaces;
+ * and the handoff notices, one leased claim each (`keys.handoffNotice`, done once `sentAt` is set; kept, like the
+ * overrides beside them, as the record of who was told).
+ */
+export class ChannelHealthRepository implements ChannelHealthStore, HandoffNoticeStore {
   constructor(private readonly table: Table) {}
 
   get(): Promise<ChannelHealthRecord | undefined> {
@@ -72,4 +77,31 @@ export class ChannelHealthRepository implements ChannelHealthStore {
       ExpressionAttributeValues: { ':at': at, ...(limitUsd === undefined ? {} : { ':limit': limitUsd }) },
     });
   }
+
+  async claimHandoffNotice(notice: HandoffNotice, terms: ClaimTerms): Promise<ClaimOf<HandoffNotice>> {
+    const claim = await this.table.claim(noticeKey(notice), {
+      owner: terms.owner,
+      now: terms.now,
+      leaseMs: terms.leaseMs,
+      doneAttribute: 'sentAt',
+      attributes: { type: 'handoffNotice', ...notice },
+    });
+    if (claim.outcome === 'claimed' || claim.outcome === 'taken-over') return { state: claim.outcome };
+    return { state: claim.outcome, record: entity(claim.item) as unknown as HandoffNotice };
+  }
+
+  completeHandoffNotice(notice: HandoffNotice, owner: string, sentAt: string): Promise<boolean> {
+    return this.table.completeClaim(noticeKey(notice), {
+      owner,
+      doneAttribute: 'sentAt',
+      attributes: { sentAt },
+    });
+  }
+
+  /** Ends the lease in place (the sweep may not delete), so the next check tells it. */
+  releaseHandoffNotice(notice: HandoffNotice, owner: string): Promise<boolean> {
+    return this.table.releaseClaim(noticeKey(notice), { owner, doneAttribute: 'sentAt' });
+  }
 }
+
+const noticeKey = (n: HandoffNotice) => keys.handoffNotice(n.scheduleId, n.at, n.personId);

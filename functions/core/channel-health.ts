@@ -224,8 +224,12 @@ export interface ChannelHealthRecord {
   onCall: Record<string, string>;
   /** A change the operators are still to be told of (written with the result, cleared once the mail went). */
   pending?: { appeared: QuietChannel[]; cleared: QuietChannel[] } | undefined;
-  /** Handoff notices still to be sent, by schedule id: who took over and until when; cleared once each went. */
-  pendingHandoffs?: Record<string, { personId: string; until: string }> | undefined;
+  /**
+   * Handoff notices still to be sent after the fact, by schedule id: who took over, when (`since`: the notice's
+   * claim, core/oncall-handoffs.ts; absent in records of earlier versions) and until when; cleared once each went
+   * or was found told ahead.
+   */
+  pendingHandoffs?: Record<string, { personId: string; until: string; since?: string }> | undefined;
 }
 
 /** Whether the hourly check is due: never checked, or the interval (scaled) has passed. */

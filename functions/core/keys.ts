@@ -125,6 +125,14 @@ export const keys = {
     pk: `SCHEDULE#${scheduleId}`,
     sk: `OVERRIDE#${overrideId}`,
   }),
+  /**
+   * The notice to the person taking over a schedule at an instant (core/oncall-handoffs.ts): claimed before it is
+   * mailed, so the checks that see one handoff ahead, and the one after it, mail it once.
+   */
+  handoffNotice: (scheduleId: string, at: string, personId: string): Key => ({
+    pk: `SCHEDULE#${scheduleId}`,
+    sk: `HANDOFF#${at}#${personId}`,
+  }),
 } as const;
 
 export const indexes = {

@@ -2,6 +2,7 @@ import { alertLinks, type StoredAlert } from './alert.ts';
 import { EMPTY, html, joinHtml, NEWLINE, raw, type SafeHtml } from './html/html.ts';
 import { type PageResponse, pageHeaders, pageShell } from './html/page.ts';
 import { currentImpact, type Incident, metricsOf, RESOLUTION_WORDS } from './incident.ts';
+import type { OnCallEntry, OnCallTier } from './oncall-section.ts';
 import { isWebLink } from './text.ts';
 import type { TimelineEntry } from './timeline.ts';
 
@@ -149,6 +150,8 @@ export interface IncidentPageView {
   comms: { what: string; subject: string; recipients: readonly string[]; sentAt?: string }[];
   /** Oldest first. */
   timeline: { at: string; actor: string; text: string }[];
+  /** Who is on call for the service now and next (core/oncall-section.ts); absent when it names no schedule. */
+  onCall?: OnCallTier[];
   /** Who the link was sent to, and until when it works. */
   recipient: string;
   expiresAt: string;
@@ -344,6 +347,19 @@ function dayOf(iso: string): string {
   });
 }
 
+/** The "On call" section: each tier, each of its schedules' holder now and next, or the person or address. */
+function onCallFacts(tiers: readonly OnCallTier[]): SafeHtml {
+  const entry = (e: OnCallEntry): SafeHtml => {
+    if (e.kind === 'address') return html`<dd>${e.address}</dd>`;
+    if (e.kind === 'person') return html`<dd>${e.name}</dd>`;
+    return html`<dd><span class="muted">${e.schedule}:</span> <strong>${e.now.name}</strong>${
+      e.now.until && html`, until ${e.now.until}`
+    }${e.next && html`<br><span class="muted">Next:</span> ${e.next.name}, from ${e.next.from}`}</dd>`;
+  };
+  // Stacked (the guide layout): a tier above its entries, which need the width of a phone.
+  return html`<dl class="guide">${tiers.map((t) => html`<dt>${t.label}</dt>${t.entries.map(entry)}`)}</dl>`;
+}
+
 /**
  * The read-only incident page: what a reader of any incident mail needs, without an operator token. The
  * responder page shows the same sections under its forms (`note: false`: it says its own).
@@ -393,6 +409,7 @@ export function renderIncidentView(
       roles.some(([, value]) => value)
         ? facts(roles)
         : html`<p class="muted">Nobody has taken charge yet.</p>`,
+      v.onCall && html`<h2>On call</h2>${onCallFacts(v.onCall)}`,
       html`<h2>Measures</h2>`,
       facts(v.metrics.map((m) => [m.label, html`${duration(m.ms)}`])),
       html`<h2>Alerts (${v.alerts.length})</h2>`,

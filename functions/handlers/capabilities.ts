@@ -76,6 +76,7 @@ export const functionDeclarations = {
   // Signed links: acknowledgements and approval decisions resume the waits; a change request's comment, the
   // editor's "Ask for approval" and a save in review mail; a failed decision releases the link use it claimed.
   // The service index: the responder page's correction of the measures pre-fills a draft postmortem again.
+  // gsi3: the schedules' overrides, for who is on call now and next on the incident pages.
   LinkDecision: {
     handlerFile: 'handle-link',
     kind: 'api',
@@ -84,6 +85,7 @@ export const functionDeclarations = {
       'table:get',
       'table:query',
       'table:index:gsi2',
+      'table:index:gsi3',
       'table:write',
       'table:delete',
       'mail',
@@ -218,7 +220,8 @@ export const functionDeclarations = {
   // incident as a declaration (the alert group and incident reads and writes of an opening) and tells the
   // operators when it is back (the incident read, the mail). Then the channels, at most hourly: the last check's
   // item (GetItem, a conditional PutItem, an UpdateItem once told), AWS's facts (`channels:check`), who is on call
-  // (the schedules' overrides on gsi3), the mail to the operators and to whoever took over a schedule.
+  // (the schedules' overrides on gsi3), the mail to the operators and to whoever takes over a schedule (ahead of
+  // the handoff, each notice a leased claim: UpdateItem, GetItem).
   SweepUnstartedWorkflows: {
     handlerFile: 'sweep-unstarted-workflows',
     kind: 'workflow',

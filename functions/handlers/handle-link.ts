@@ -9,6 +9,7 @@ import { linksPort } from '../adapters/link-keys.ts';
 import { LinksRepository } from '../adapters/links-repository.ts';
 import { logger } from '../adapters/logger.ts';
 import { mailerPort } from '../adapters/mailer.ts';
+import { OverridesRepository } from '../adapters/overrides-repository.ts';
 import { PostmortemsRepository } from '../adapters/postmortems-repository.ts';
 import { repositoriesPort } from '../adapters/repositories.ts';
 import { StatusPageRepository } from '../adapters/status-page-repository.ts';
@@ -34,6 +35,7 @@ const stores = use(
     links: LinksRepository,
     postmortems: PostmortemsRepository,
     actions: ActionsRepository,
+    overrides: OverridesRepository,
   }),
 );
 const links = use(linksPort);
@@ -69,6 +71,8 @@ export const handler = middy<HttpEvent, HttpResult>()
       links: stores().links,
       postmortems: stores().postmortems,
       actions: stores().actions,
+      // The incident pages' "On call" section reads the schedules' overrides (gsi3).
+      overrides: stores().overrides,
       // A link signed with a key rotated in since the keys were cached reads them again.
       keys: await links().signingKeys({ keyId: linkKeyId(token) }),
       newId: ulid,

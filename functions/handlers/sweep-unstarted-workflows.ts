@@ -84,6 +84,7 @@ export const handler = middy<{
         facts: channelFacts(),
         mailer: outbox.mailer,
         overrides,
+        handoffNotices: channelHealth,
         now: outbox.now,
       },
       scaleOf(event?.channelTimeScale),
@@ -92,6 +93,7 @@ export const handler = middy<{
         checked: false,
         quiet: [],
         handoffs: {},
+        notices: [],
         failed: [sweepItemFailure('channels', error)],
       }),
     );
@@ -127,6 +129,7 @@ function channelSummary(c: ChannelCheckResult) {
     })),
     ...(c.told ? { told: c.told } : {}),
     handoffs: c.handoffs,
+    ...(c.notices.length > 0 ? { notices: c.notices } : {}),
     failed: c.failed,
   };
 }

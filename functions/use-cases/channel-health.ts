@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import {
+  CHANNEL_CHECK_INTERVAL_MS,
   type ChannelHealthRecord,
   channelCheckDue,
-  handoffsSince,
   type QuietChannel,
   quietChanges,
   quietChannels,
@@ -11,18 +12,32 @@ import {
 } from '../core/channel-health.ts';
 import type { Organisation } from '../core/config.ts';
 import { handoffEmail, quietChannelsEmail } from '../core/mails/channel-health.ts';
-import { schedulesOf } from '../core/oncall.ts';
+import { onCallAt, type Schedule, schedulesOf, shiftDays } from '../core/oncall.ts';
+import {
+  type HandoffNotice,
+  handoffsAhead,
+  lastHandoffBetween,
+  lookAheadMs,
+} from '../core/oncall-handoffs.ts';
+import { inPrecedenceOrder } from '../core/oncall-overrides.ts';
 import type { Person } from '../core/people.ts';
 import { type SweepItemFailure, sweepItemFailure } from '../core/sweeps.ts';
-import type { ChannelFactsReader, ChannelHealthStore, Mailer, OverrideStore } from './ports.ts';
-import { onCall } from './schedules.ts';
+import type {
+  ChannelFactsReader,
+  ChannelHealthStore,
+  HandoffNoticeStore,
+  Mailer,
+  OverrideStore,
+} from './ports.ts';
 
 /**
  * Channels that go quiet (core/channel-health.ts), checked at most hourly on the every-minute sweep: one read a
  * minute of the last result, and when it is due the AWS reads, the comparison and one conditional write. What
- * changed is written with the result as still to be told, then told (the operators once per change, the person
- * who took over a schedule once per handoff) and cleared: a run that fails between the two tells it at the next
- * sweep, and two overlapping runs write one result, so nothing is told twice or lost.
+ * changed is written with the result as still to be told, then told (the operators once per change) and cleared:
+ * a run that fails between the two tells it at the next sweep, and two overlapping runs write one result, so
+ * nothing is told twice or lost. Whoever takes over a schedule is told ahead, by each check that sees the handoff
+ * coming within two intervals (core/oncall-handoffs.ts), else after the fact by the check that finds it
+ * happened; every notice is claimed per schedule, handoff instant and person, so it goes once.
  */
 
 export interface ChannelCheckDeps {
@@ -31,6 +46,7 @@ export interface ChannelCheckDeps {
   facts: ChannelFactsReader;
   mailer: Mailer;
   overrides: OverrideStore;
+  handoffNotices: HandoffNoticeStore;
   now: () => Date;
 }
 
@@ -42,13 +58,15 @@ export interface ChannelCheckResult {
   told?: { appeared: number; cleared: number };
   /** Handoff notices sent this run: schedule id -> person id. */
   handoffs: Record<string, string>;
+  /** The same notices: when each shift starts, and whether it was told ahead of it. */
+  notices: { scheduleId: string; personId: string; at: string; ahead: boolean }[];
   failed: SweepItemFailure[];
 }
 
 type People = Readonly<Record<string, Person>>;
 
 export async function checkChannels(deps: ChannelCheckDeps, timeScale = 1): Promise<ChannelCheckResult> {
-  const result: ChannelCheckResult = { checked: false, quiet: [], handoffs: {}, failed: [] };
+  const result: ChannelCheckResult = { checked: false, quiet: [], handoffs: {}, notices: [], failed: [] };
   const people: People = deps.organisation.people ?? {};
   let record = await deps.channelHealth.get();
   // What an earlier run wrote but could not tell.
@@ -74,14 +92,27 @@ export async function checkChannels(deps: ChannelCheckDeps, timeScale = 1): Prom
     await deps.channelHealth.settleSpendLimitHit(hit.channel, hit.at, hit.limitUsd);
   const quiet = quietChannels(people, { ...facts, spendLimitHits: hits.standing }, paging);
   const schedules = schedulesOf(deps.organisation);
-  const scheduleDeps = { overrides: deps.overrides, schedules, people, now: () => new Date(checkedAt) };
+  const interval = CHANNEL_CHECK_INTERVAL_MS * timeScale;
   const onCallNow: Record<string, string> = {};
-  const until: Record<string, string> = {};
+  const ahead: HandoffNotice[] = [];
+  const handoffs: NonNullable<ChannelHealthRecord['pendingHandoffs']> = {};
   for (const schedule of schedules) {
     try {
-      const now = await onCall(scheduleDeps, schedule.id);
-      onCallNow[schedule.id] = now.onCall.person.id;
-      until[schedule.id] = now.onCall.end;
+      const seen = await handoffsOf(deps, schedule, record?.checkedAt, new Date(checkedAt), interval);
+      onCallNow[schedule.id] = seen.onCall;
+      // The first check tells nobody (a deployment, or a test's target, mails no one): the next one, an hour
+      // later, sees the handoffs it would have (its window reaches two hours on), or finds them happened.
+      if (record) ahead.push(...seen.ahead.filter((n) => Object.hasOwn(people, n.personId)));
+      // The person on call changed since the last check (the first check is no handoff: a deployment tells
+      // nobody): told after the fact, unless a check told them ahead (the claim says).
+      const before = record?.onCall[schedule.id];
+      if (before !== undefined && before !== seen.onCall && Object.hasOwn(people, seen.onCall)) {
+        handoffs[schedule.id] = {
+          personId: seen.onCall,
+          until: seen.since?.until ?? '',
+          since: seen.since?.personId === seen.onCall ? seen.since.at : checkedAt,
+        };
+      }
     } catch (error) {
       result.failed.push(sweepItemFailure(`oncall:${schedule.id}`, error));
       // Unknown this time: keep what was known, so the next check sees the handoff.
@@ -90,11 +121,6 @@ export async function checkChannels(deps: ChannelCheckDeps, timeScale = 1): Prom
     }
   }
   const changes = quietChanges(record?.quiet ?? [], quiet);
-  const handoffs = Object.fromEntries(
-    Object.entries(handoffsSince(record?.onCall, onCallNow))
-      .filter(([id, personId]) => until[id] && Object.hasOwn(people, personId))
-      .map(([id, personId]) => [id, { personId, until: until[id] ?? '' }]),
-  );
   const next: ChannelHealthRecord = {
     checkedAt,
     quiet,
@@ -108,7 +134,93 @@ export async function checkChannels(deps: ChannelCheckDeps, timeScale = 1): Prom
   result.checked = true;
   record = next;
   await tell(deps, record, people, result);
+  for (const notice of ahead) await tellHandoff(deps, notice, quiet, people, result, true);
   return result;
+}
+
+const DAY_MS = 86_400_000;
+/** How long a claimed notice keeps other runs out: one SES call, with room to spare. */
+const NOTICE_LEASE_MS = 60_000;
+/** After the fact, a handoff is looked for since the last check, but no further back than this. */
+const MAX_LOOK_BACK_MS = 31 * DAY_MS;
+
+/**
+ * A schedule at the check: who is on call, the handoffs ahead (within two intervals), and the last handoff since
+ * the previous check. One Query of its overrides over the whole span (sparse gsi3, as `GET .../oncall` reads).
+ */
+async function handoffsOf(
+  deps: ChannelCheckDeps,
+  schedule: Schedule,
+  previousCheck: string | undefined,
+  now: Date,
+  interval: number,
+): Promise<{ onCall: string; ahead: HandoffNotice[]; since?: HandoffNotice }> {
+  // The end of a shift is looked for as far as `GET /schedules/{id}/oncall` looks for the next handoffs.
+  const horizonDays = Math.min(366, Math.max(28, 4 * shiftDays(schedule.rotation.shift)));
+  const lookAhead = lookAheadMs(interval);
+  const previous = previousCheck
+    ? new Date(Math.max(Date.parse(previousCheck), now.getTime() - MAX_LOOK_BACK_MS))
+    : undefined;
+  const from = previous && previous.getTime() < now.getTime() ? previous : now;
+  const to = new Date(now.getTime() + lookAhead + horizonDays * DAY_MS);
+  const overrides = inPrecedenceOrder(await deps.overrides.touching(schedule.id, from, to));
+  const since = previous ? lastHandoffBetween(schedule, overrides, previous, now, horizonDays) : undefined;
+  return {
+    onCall: onCallAt(schedule, overrides, now),
+    ahead: handoffsAhead(schedule, overrides, now, lookAhead, horizonDays),
+    ...(since ? { since } : {}),
+  };
+}
+
+/**
+ * Mails one handoff notice once: claimed first (a notice told already, or being told by another run, is not
+ * mailed), completed once sent, released when the mail failed (the next check, or sweep, tries again). Answers
+ * whether nothing is left to do (sent now or before).
+ */
+async function tellHandoff(
+  deps: ChannelCheckDeps,
+  notice: HandoffNotice,
+  quiet: readonly QuietChannel[],
+  people: People,
+  result: ChannelCheckResult,
+  ahead: boolean,
+): Promise<boolean> {
+  const person = Object.hasOwn(people, notice.personId) ? people[notice.personId] : undefined;
+  const schedule = schedulesOf(deps.organisation).find((s) => s.id === notice.scheduleId);
+  if (!person || !schedule) return true;
+  const owner = randomUUID();
+  const label = `channels:handoff:${notice.scheduleId}`;
+  let claimed = false;
+  try {
+    const claim = await deps.handoffNotices.claimHandoffNotice(notice, {
+      owner,
+      now: deps.now(),
+      leaseMs: NOTICE_LEASE_MS,
+    });
+    if (claim.state === 'done') return true;
+    if (claim.state === 'held') return false;
+    claimed = true;
+    await deps.mailer.send(
+      [person.email],
+      handoffEmail({
+        person,
+        personId: notice.personId,
+        schedule,
+        startsAt: notice.at,
+        ...(notice.until ? { until: notice.until } : {}),
+        ahead,
+        quiet: quietChannelsOf(quiet, notice.personId, person),
+      }),
+    );
+    await deps.handoffNotices.completeHandoffNotice(notice, owner, deps.now().toISOString());
+    result.handoffs[notice.scheduleId] = notice.personId;
+    result.notices.push({ scheduleId: notice.scheduleId, personId: notice.personId, at: notice.at, ahead });
+    return true;
+  } catch (error) {
+    result.failed.push(sweepItemFailure(label, error));
+    if (claimed) await deps.handoffNotices.releaseHandoffNotice(notice, owner).catch(() => false);
+    return false;
+  }
 }
 
 /** Tells what the record holds as still to be told, clearing each part once told. */
@@ -131,24 +243,16 @@ async function tell(
       result.failed.push(sweepItemFailure('channels:operators', error));
     }
   }
-  const schedules = schedulesOf(deps.organisation);
   for (const [scheduleId, handoff] of Object.entries(pendingHandoffs ?? {})) {
-    const person = Object.hasOwn(people, handoff.personId) ? people[handoff.personId] : undefined;
-    const schedule = schedules.find((s) => s.id === scheduleId);
+    const notice: HandoffNotice = {
+      scheduleId,
+      personId: handoff.personId,
+      // A record of an earlier version names no instant: its check's is as good (that notice is told once).
+      at: handoff.since ?? record.checkedAt,
+      ...(handoff.until ? { until: handoff.until } : {}),
+    };
+    if (!(await tellHandoff(deps, notice, record.quiet, people, result, false))) continue;
     try {
-      if (person && schedule) {
-        await deps.mailer.send(
-          [person.email],
-          handoffEmail({
-            person,
-            personId: handoff.personId,
-            schedule,
-            until: handoff.until,
-            quiet: quietChannelsOf(record.quiet, handoff.personId, person),
-          }),
-        );
-        result.handoffs[scheduleId] = handoff.personId;
-      }
       await deps.channelHealth.told(record.checkedAt, { handoff: scheduleId });
     } catch (error) {
       result.failed.push(sweepItemFailure(`channels:handoff:${scheduleId}`, error));

@@ -6,6 +6,7 @@ import type { EmailMessage } from '../core/comms.ts';
 import type { HeartbeatRecord } from '../core/heartbeats.ts';
 import type { Incident, IncidentStatus } from '../core/incident.ts';
 import type { MailTags } from '../core/mail-tags.ts';
+import type { HandoffNotice } from '../core/oncall-handoffs.ts';
 import type { StoredOverride } from '../core/oncall-overrides.ts';
 import type { Postmortem, PostmortemStatus, PostmortemVersion, VersionSummary } from '../core/postmortem.ts';
 import type { DocumentRendering, DocumentVersion, RenderedSections } from '../core/postmortem-document.ts';
@@ -320,6 +321,16 @@ export interface ChannelHealthStore {
   noteSpendLimitHit(channel: 'sms' | 'voice', at: string): Promise<void>;
   /** Stamps the limit in force on the hit recorded at `at`, or removes it (`undefined`); nothing if it changed. */
   settleSpendLimitHit(channel: 'sms' | 'voice', at: string, limitUsd: number | undefined): Promise<void>;
+}
+
+/**
+ * The notices to people taking over a schedule (core/oncall-handoffs.ts), once per schedule, handoff instant and
+ * person, on the leased claim: claimed before the mail, completed after it, released when it failed.
+ */
+export interface HandoffNoticeStore {
+  claimHandoffNotice(notice: HandoffNotice, terms: ClaimTerms): Promise<ClaimOf<HandoffNotice>>;
+  completeHandoffNotice(notice: HandoffNotice, owner: string, sentAt: string): Promise<boolean>;
+  releaseHandoffNotice(notice: HandoffNotice, owner: string): Promise<boolean>;
 }
 
 /** Reads what AWS says about the channels: the suppression list, the opt-out list, the accounts' state. */

@@ -115,6 +115,58 @@ describe('the incident page of every incident mail', () => {
     expect(body).not.toContain(key);
   });
 
+  it("shows who is on call for the service now and next (its schedule, with an override), and the IMOC, at a phone's width", async () => {
+    // The unassigned service pages the SRE schedule (then the IMOC's address); Grace covers it for two hours.
+    const start = new Date(Date.now() - 60_000).toISOString();
+    const end = new Date(Date.now() + 2 * 3_600_000).toISOString();
+    const cover = await api('/schedules/sre/overrides', {
+      method: 'POST',
+      headers: { ...hotline.operator(), 'content-type': 'application/json' },
+      body: JSON.stringify({ personId: 'grace', start, end }),
+    });
+    expect(cover.status).toBe(201);
+    const declared = await api('/incidents', {
+      method: 'POST',
+      headers: { ...hotline.operator(), 'content-type': 'application/json' },
+      body: JSON.stringify({
+        summary: 'Unowned queue backing up',
+        description: 'A queue no service claims is backing up.',
+        severity: 2,
+        service: 'unknown',
+      }),
+    });
+    expect(declared.status).toBe(201);
+    const key = ((await declared.json()) as { key: string }).key;
+    const page = await mailOf(key, 'the page mail', (m) => m.subject.endsWith(' - Paged'));
+    const link = viewLinkOf(page);
+    await hotline.target.settleMailEvents();
+    const before = await (await api(`/incidents/${key}`, { headers: hotline.operator() })).text();
+    const overridesBefore = await (
+      await api('/schedules/sre/overrides', { headers: hotline.operator() })
+    ).text();
+    const tab = await newTab(browser.context, [], { width: 390, height: 844 });
+    expect((await tab.goto(link))?.status()).toBe(200);
+    const section = tab.locator('h2', { hasText: 'On call' });
+    await expect(section.count()).resolves.toBe(1);
+    const oncall = await tab.locator('h2:text-is("On call") + dl').innerText();
+    expect(oncall).toContain('Primary incident manager');
+    expect(oncall).toMatch(
+      /SRE on call: Grace Hopper, until \w{3} \d+ \w{3}, \d\d:\d\d America\/New_York \(/,
+    );
+    expect(oncall).toMatch(/Next: (Ada Lovelace|Alan Turing), from /);
+    expect(oncall).toContain('IMOC');
+    expect(oncall).toContain('imoc@example.com');
+    expect(oncall).not.toContain('Backup incident manager');
+    expect(await scrollsSideways(tab)).toBe(false);
+    await tab.locator('h2:text-is("On call")').scrollIntoViewIfNeeded();
+    await shoot(tab, 'incident-page-oncall-390');
+    // Reading wrote nothing: not the incident, not the schedule.
+    expect(await (await api(`/incidents/${key}`, { headers: hotline.operator() })).text()).toBe(before);
+    expect(await (await api('/schedules/sre/overrides', { headers: hotline.operator() })).text()).toBe(
+      overridesBefore,
+    );
+  });
+
   it('answers a tampered or truncated view link with a clear page and no incident data', async () => {
     const key = await openIncident();
     const link = viewLinkOf(await mailOf(key, 'the page mail', (m) => m.subject.endsWith(' - Paged')));

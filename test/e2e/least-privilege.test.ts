@@ -659,7 +659,15 @@ describe('least privilege, measured on the journey', () => {
       service: 'unknown',
     });
     const key = declared.body.key as string;
-    await waitForMails('the page to the SRE on call', (m) => about(key, ' - Paged')(m) && to(address)(m));
+    const [page] = await waitForMails(
+      'the page to the SRE on call',
+      (m) => about(key, ' - Paged')(m) && to(address)(m),
+    );
+    // Its incident page says who is on call for the service (LinkDecision reads the overrides on gsi3).
+    const view = /\(open the incident page\) <(https?:\/\/[^>]+)>/.exec((page as Mail).body.text)?.[1] ?? '';
+    const opened = await fetch(view);
+    expect(opened.status).toBe(200);
+    expect(await opened.text()).toMatch(/<h2>On call<\/h2>[\s\S]*SRE on call:[\s\S]*Alan Turing/);
     await eventually(async () => {
       const { messages } = (await (
         await fetch(`${hotline.target.urls.aws}/_local/messages`, { headers: hotline.operator() })

@@ -8,7 +8,8 @@ import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
  * is paged; the page mail bounces (SES puts her address on the account's suppression list, as a new account does)
  * and she texts STOP to the origination number (the number goes on the opt-out list). The sweep's channel check
  * (hourly; scaled here) reads both from AWS, tells the operators once, and `GET /schedules/sre/oncall` shows them
- * with what to do. When the schedule changes hands, the person taking over is told they are on call.
+ * with what to do. When the schedule changes hands, the person taking over is told they are on call: ahead of the
+ * handoff by the checks that see it coming, else (an override made as it starts) after it, once either way.
  */
 
 const OPERATORS = 'sre-platform@example.com';
@@ -30,15 +31,16 @@ type SweepResult = {
     quiet: { personId?: string; channel: string; problem: string }[];
     told?: { appeared: number; cleared: number };
     handoffs: Record<string, string>;
+    notices?: { scheduleId: string; personId: string; at: string; ahead: boolean }[];
     failed: unknown[];
   };
 };
-const sweep = () => {
+const sweep = (timeScale = TIME_SCALE) => {
   const fn = hotline.target.functions.functions.find((f) =>
     f.logicalId.startsWith('SweepUnstartedWorkflows'),
   );
   if (!fn) throw new Error('the stack has no SweepUnstartedWorkflows function');
-  return hotline.target.functions.invoke(fn.arn, { channelTimeScale: TIME_SCALE }) as Promise<SweepResult>;
+  return hotline.target.functions.invoke(fn.arn, { channelTimeScale: timeScale }) as Promise<SweepResult>;
 };
 const quietMails = async () =>
   (await mails()).filter(
@@ -124,10 +126,62 @@ describe('channels that go quiet', () => {
       return run.channels?.handoffs.sre ? run : undefined;
     }, 'a check after the handoff');
     expect(handed.channels?.handoffs).toEqual({ sre: 'grace' });
+    expect(handed.channels?.notices).toEqual([
+      { scheduleId: 'sre', personId: 'grace', at: expect.any(String), ahead: false },
+    ]);
     const [notice] = await waitForMails('the handoff notice', (m) =>
       m.destination.to.includes('grace@example.com'),
     );
     expect(notice?.subject).toBe('Hotline - You are on call: SRE on call');
     expect(notice?.body.text).toContain('Every channel you are paged on is open.');
   });
+
+  it('tells whoever takes over ahead of the handoff, once, with when the shift starts and ends', async () => {
+    // An hour becomes 18 s: each check looks 36 s ahead, and the next check is due within 18 s of the last.
+    const scale = 0.005;
+    const checkedAt = async () =>
+      (await api('GET', '/schedules/sre/oncall')).body.channelsCheckedAt as string | undefined;
+    const lastCheck = Date.parse((await checkedAt()) ?? new Date().toISOString());
+    // Alan takes over 30 s after the last check, for an hour: the next check (due within 18 s) sees it coming.
+    const start = new Date(lastCheck + 30_000).toISOString();
+    const end = new Date(lastCheck + 30_000 + 3_600_000).toISOString();
+    expect((await api('POST', '/schedules/sre/overrides', { personId: 'alan', start, end })).status).toBe(
+      201,
+    );
+    const ahead = await eventually(
+      async () => {
+        const run = await sweep(scale);
+        return run.channels?.notices?.length ? run : undefined;
+      },
+      'a check that sees the handoff ahead',
+      60_000,
+      500,
+    );
+    expect(ahead.channels?.notices).toEqual([
+      { scheduleId: 'sre', personId: 'alan', at: start, ahead: true },
+    ]);
+    const [notice] = await waitForMails('the notice ahead', (m) =>
+      m.destination.to.includes('alan@example.com'),
+    );
+    expect(notice?.subject).toBe('Hotline - You are on call soon: SRE on call');
+    expect(notice?.body.text).toMatch(
+      /Your shift on SRE on call starts at .+ America\/New_York\) and ends at .+\./,
+    );
+    // The checks after it (before the handoff, and the first after it, which finds Alan on call) tell nobody.
+    await eventually(
+      async () => {
+        const run = await sweep(scale);
+        expect(run.channels?.notices ?? []).toEqual([]);
+        const at = await checkedAt();
+        return at && at > start ? true : undefined;
+      },
+      'a check after the handoff',
+      90_000,
+      500,
+    );
+    const toAlan = (await mails()).filter(
+      (m: Mail) => m.destination.to.includes('alan@example.com') && m.subject.includes('on call'),
+    );
+    expect(toAlan).toHaveLength(1);
+  }, 180_000);
 });

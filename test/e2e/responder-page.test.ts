@@ -256,4 +256,40 @@ describe('the responder page, from the page mail, on a phone', () => {
     await shoot(tab, 'responder-page-resolved-390');
     expect(csp).toEqual([]);
   });
+
+  it("shows the incident manager who is on call for the service's schedule now and next", async () => {
+    // The unassigned service pages whoever is on call for SRE: they acknowledge and open their page.
+    const declared = await api('/incidents', {
+      method: 'POST',
+      headers: { ...hotline.operator(), 'content-type': 'application/json' },
+      body: JSON.stringify({
+        summary: 'Unowned queue backing up',
+        description: 'A queue no service claims is backing up.',
+        severity: 2,
+        service: 'unknown',
+      }),
+    });
+    expect(declared.status).toBe(201);
+    const key = ((await declared.json()) as { key: string }).key;
+    const mail = await eventually(
+      async () =>
+        (await mails()).find((m) => m.subject.startsWith(`${key} - `) && m.subject.endsWith(' - Paged')),
+      `the page email of ${key}`,
+    );
+    await eventually(
+      async () => ((await detail(key)).incident.status === 'paged' ? true : undefined),
+      'paged',
+    );
+    const tab = await newTab(browser.context, [], PHONE);
+    expect((await tab.goto(LINK.exec(mail.body.html ?? '')?.[0] ?? ''))?.status()).toBe(200);
+    await tab.locator('button').click();
+    await tab.waitForLoadState();
+    const responderLink = await tab.getByRole('link', { name: /responder page/ }).getAttribute('href');
+    expect((await tab.goto(responderLink ?? ''))?.status()).toBe(200);
+    const oncall = await tab.locator('h2:text-is("On call") + dl').innerText();
+    expect(oncall).toMatch(/Primary incident manager\s+SRE on call: .+, until .+ America\/New_York \(/);
+    expect(oncall).toMatch(/Next: .+, from /);
+    expect(oncall).toContain('imoc@example.com');
+    expect(await scrollsSideways(tab)).toBe(false);
+  });
 });

@@ -66,31 +66,43 @@ export function quietChannelsEmail(input: {
 }
 
 /**
- * To the person taking over a schedule: they are on call (until when), how they will be paged, and what is
- * quiet among their channels with what to do about it.
+ * To the person taking over a schedule: ahead of the handoff (`ahead`) or once it happened, when their shift
+ * starts and ends (in the schedule's zone), how they will be paged, and what is quiet among their channels with
+ * what to do about it.
  */
 export function handoffEmail(input: {
   person: Person;
   personId: string;
-  schedule: { id: string; name: string };
-  until: string;
+  schedule: { id: string; name: string; timeZone: string };
+  /** ISO instant the shift starts (the handoff). */
+  startsAt: string;
+  /** ISO instant it ends (the next handoff), when one is known. */
+  until?: string;
+  ahead: boolean;
   quiet: readonly QuietChannel[];
 }): EmailMessage {
-  const { person, personId, schedule, until, quiet } = input;
+  const { person, personId, schedule, until, ahead, quiet } = input;
   const mine = quietChannelsOf(quiet, personId, person);
   const rules = person.notificationRules
     .map(
       (r) => `${CHANNEL_NAMES[r.channel]}${r.afterMinutes > 0 ? ` after ${r.afterMinutes} min` : ' at once'}`,
     )
     .join(', ');
+  const starts = mailTime(input.startsAt, schedule.timeZone);
+  const ends = until ? mailTime(until, schedule.timeZone) : 'no handoff planned';
+  const end = until ? `ends at ${ends}` : 'has no end planned yet';
+  const shift = ahead
+    ? `Your shift on ${schedule.name} starts at ${starts} and ${end}.`
+    : `You took over ${schedule.name} at ${starts}; your shift ${end}.`;
   const { text, html } = render(
-    `You are on call: ${schedule.name}`,
+    ahead ? `You are on call soon: ${schedule.name}` : `You are on call: ${schedule.name}`,
     mine.length > 0
-      ? `You are on call for ${schedule.name} until ${mailTime(until, person.timeZone)}. Some of your channels are quiet: pages on them would not reach you. Please fix them now.`
-      : `You are on call for ${schedule.name} until ${mailTime(until, person.timeZone)}. Every channel you are paged on is open.`,
+      ? `${shift} Some of your channels are quiet: pages on them would not reach you. Please fix them ${ahead ? 'before it starts' : 'now'}.`
+      : `${shift} Every channel you are paged on is open.`,
     [
       { label: 'Schedule', value: `${schedule.name} (${schedule.id})` },
-      { label: 'Until', value: mailTime(until, person.timeZone) },
+      { label: 'Starts', value: starts },
+      { label: 'Ends', value: ends },
       { label: 'Paged by', value: rules || 'mail at once' },
     ],
     mine.length > 0
@@ -106,7 +118,7 @@ export function handoffEmail(input: {
   );
   return {
     subject: headerSafe(
-      `Hotline - You are on call: ${schedule.name}${mine.length > 0 ? ` - ${mine.length} quiet channel(s)` : ''}`,
+      `Hotline - You are on call${ahead ? ' soon' : ''}: ${schedule.name}${mine.length > 0 ? ` - ${mine.length} quiet channel(s)` : ''}`,
       250,
     ),
     text,

@@ -3,7 +3,7 @@ import type { LinkClaims, SigningKeys } from '../../core/links.ts';
 import type { LinkPage, PageIncident } from '../../core/pages.ts';
 import type { EditorResult } from '../../core/postmortem-page.ts';
 import type { ResponderResult } from '../../core/responder.ts';
-import type { ActionStore, LinkUseStore, PostmortemStore } from '../ports.ts';
+import type { ActionStore, LinkUseStore, OverrideStore, PostmortemStore } from '../ports.ts';
 import type { PostmortemDeps } from '../postmortems.ts';
 import type { ResponseDeps } from '../respond.ts';
 
@@ -24,6 +24,8 @@ export interface LinkDeps extends ResponseDeps {
   newId: () => string;
   /** Renders a content's sections once (the editor asks approvers; see PostmortemDeps.renderDocument). */
   renderDocument?: PostmortemDeps['renderDocument'];
+  /** The schedules' overrides, for the incident pages' "On call" section (none: the pages show no section). */
+  overrides?: OverrideStore;
 }
 
 /** What a link page answers: a page (core/pages.ts), the postmortem editor or the responder page. */

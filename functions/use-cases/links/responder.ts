@@ -32,6 +32,7 @@ import {
   type LinkQuery,
   pageIncident,
 } from './kind.ts';
+import { onCallSectionOf } from './oncall-section.ts';
 
 /**
  * The responder link (the incident manager's console): the incident as the view page shows it, with the forms the
@@ -71,8 +72,12 @@ async function page(
     Math.min(link.claims.exp * 1000, closes ?? Number.POSITIVE_INFINITY),
   ).toISOString();
   const cadence = cadenceMinutes(service, current.severity);
+  const onCall = await onCallSectionOf(deps, current.service);
   return {
-    incident: incidentPageView(view, service.name, link.claims.recipient, expiresAt),
+    incident: {
+      ...incidentPageView(view, service.name, link.claims.recipient, expiresAt),
+      ...(onCall ? { onCall } : {}),
+    },
     recipient: link.claims.recipient,
     roles,
     // Once resolved, only the times can be corrected (until the page closes).

@@ -2,13 +2,14 @@ import { serviceOf } from '../../core/organisation.ts';
 import { incidentPageView, type LinkPage } from '../../core/pages.ts';
 import { VIEW_ACTION, VIEW_LINK_TTL_HOURS } from '../view-links.ts';
 import type { IncidentLink, IncidentLinkKind, LinkDeps } from './kind.ts';
+import { onCallSectionOf } from './oncall-section.ts';
 
 /**
  * The read-only link in every mail that names an incident (signed by view-links.ts): GET shows the incident, for
  * as long as it is open and `viewLinkDays` after its resolution; POST never decides anything.
  */
 
-/** One Query of the incident's partition; nothing is written. */
+/** One Query of the incident's partition (and of each on-call schedule's overrides); nothing is written. */
 async function incidentPage(deps: LinkDeps, link: IncidentLink): Promise<LinkPage> {
   const { claims, incident } = link;
   const days = deps.organisation.viewLinkDays ?? 30;
@@ -18,9 +19,13 @@ async function incidentPage(deps: LinkDeps, link: IncidentLink): Promise<LinkPag
   if (!view) return { kind: 'not-found' };
   const expiresAt = new Date(Math.min(claims.exp * 1000, closesAt ?? Number.POSITIVE_INFINITY)).toISOString();
   const service = serviceOf(deps.organisation, view.incident.service);
+  const onCall = await onCallSectionOf(deps, view.incident.service);
   return {
     kind: 'incident',
-    view: incidentPageView(view, service.name, claims.recipient, expiresAt),
+    view: {
+      ...incidentPageView(view, service.name, claims.recipient, expiresAt),
+      ...(onCall ? { onCall } : {}),
+    },
   };
 }
 

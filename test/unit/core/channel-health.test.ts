@@ -168,26 +168,43 @@ describe('quiet channel mails', () => {
     expect(cleared.text).toContain('Nothing: every channel is open.');
   });
 
-  it('tells the person taking over that they are on call, until when, and their quiet channels', () => {
+  it('tells the person taking over when their shift starts and ends, in the schedule zone, and their quiet channels', () => {
     const mail = handoffEmail({
       person: people.ada as Person,
       personId: 'ada',
-      schedule: { id: 'primary', name: 'Primary IMOC' },
-      until: '2026-12-14T09:00:00.000Z',
+      schedule: { id: 'primary', name: 'Primary IMOC', timeZone: 'America/New_York' },
+      startsAt: '2026-12-07T14:00:00.000Z',
+      until: '2026-12-14T14:00:00.000Z',
+      ahead: true,
       quiet,
     });
-    expect(mail.subject).toBe('Hotline - You are on call: Primary IMOC - 1 quiet channel(s)');
-    expect(mail.text).toContain('until 2026-12-14 09:00 UTC');
+    expect(mail.subject).toBe('Hotline - You are on call soon: Primary IMOC - 1 quiet channel(s)');
+    expect(mail.text).toContain(
+      'Your shift on Primary IMOC starts at 2026-12-07 14:00 UTC (09:00 America/New_York) and ends at 2026-12-14 14:00 UTC (09:00 America/New_York).',
+    );
+    expect(mail.text).toContain('Please fix them before it starts.');
     expect(mail.text).toContain('Text START');
     expect(mail.text).not.toContain('bob@example.com');
     const clear = handoffEmail({
       person: people.bob as Person,
       personId: 'bob',
-      schedule: { id: 'primary', name: 'Primary\r\nIMOC' },
+      schedule: { id: 'primary', name: 'Primary\r\nIMOC', timeZone: 'UTC' },
+      startsAt: '2026-12-07T09:00:00.000Z',
       until: '2026-12-14T09:00:00.000Z',
+      ahead: false,
       quiet: [],
     });
     expect(clear.subject).toBe('Hotline - You are on call: Primary IMOC');
+    expect(clear.text).toContain('at 2026-12-07 09:00 UTC; your shift ends at 2026-12-14 09:00 UTC.');
     expect(clear.text).toContain('Every channel you are paged on is open.');
+    const open = handoffEmail({
+      person: people.bob as Person,
+      personId: 'bob',
+      schedule: { id: 'primary', name: 'Primary', timeZone: 'UTC' },
+      startsAt: '2026-12-07T09:00:00.000Z',
+      ahead: true,
+      quiet: [],
+    });
+    expect(open.text).toContain('starts at 2026-12-07 09:00 UTC and has no end planned yet.');
   });
 });

@@ -4,9 +4,15 @@ import type {
   ChannelHealthRecord,
   SpendLimitHits,
 } from '../../../functions/core/channel-health.ts';
+import type { HandoffNotice } from '../../../functions/core/oncall-handoffs.ts';
+import type { StoredOverride } from '../../../functions/core/oncall-overrides.ts';
 import type { Person } from '../../../functions/core/people.ts';
 import { type ChannelCheckDeps, checkChannels } from '../../../functions/use-cases/channel-health.ts';
-import type { ChannelHealthStore, OverrideStore } from '../../../functions/use-cases/ports.ts';
+import type {
+  ChannelHealthStore,
+  HandoffNoticeStore,
+  OverrideStore,
+} from '../../../functions/use-cases/ports.ts';
 import { recordingMailer } from '../../support/fakes.ts';
 
 /** The hourly channel check over fakes: what it tells, once, and what it keeps to tell when a mail fails. */
@@ -59,18 +65,61 @@ function memoryStore(): ChannelHealthStore & { record?: ChannelHealthRecord; hit
   };
   return store;
 }
-const noOverrides: OverrideStore = {
-  create: async () => true,
-  get: async () => undefined,
-  touching: async () => [],
-  remove: async () => undefined,
-};
+/** Overrides as the repository lists them: those overlapping the window asked for. */
+function memoryOverrides(): OverrideStore & { list: StoredOverride[] } {
+  const store = {
+    list: [] as StoredOverride[],
+    create: async () => true,
+    get: async () => undefined,
+    touching: async (scheduleId: string, from: Date, to: Date) =>
+      store.list.filter(
+        (o) =>
+          o.scheduleId === scheduleId &&
+          Date.parse(o.end) > from.getTime() &&
+          Date.parse(o.start) < to.getTime(),
+      ),
+    remove: async () => undefined,
+  };
+  return store;
+}
+
+/** The leased claim of each notice, as table.ts keeps it (a lease that passed is taken over). */
+function memoryNotices(): HandoffNoticeStore & {
+  items: Map<string, { owner: string; until: number; sentAt?: string; notice: HandoffNotice }>;
+} {
+  const items = new Map<string, { owner: string; until: number; sentAt?: string; notice: HandoffNotice }>();
+  const key = (n: HandoffNotice) => `${n.scheduleId}|${n.at}|${n.personId}`;
+  return {
+    items,
+    async claimHandoffNotice(notice, terms) {
+      const item = items.get(key(notice));
+      if (item?.sentAt) return { state: 'done', record: item.notice };
+      if (item && item.until > terms.now.getTime()) return { state: 'held', record: item.notice };
+      items.set(key(notice), { owner: terms.owner, until: terms.now.getTime() + terms.leaseMs, notice });
+      return { state: item ? 'taken-over' : 'claimed' };
+    },
+    async completeHandoffNotice(notice, owner, sentAt) {
+      const item = items.get(key(notice));
+      if (item?.owner !== owner || item.sentAt) return false;
+      item.sentAt = sentAt;
+      return true;
+    },
+    async releaseHandoffNotice(notice, owner) {
+      const item = items.get(key(notice));
+      if (item?.owner !== owner || item.sentAt) return false;
+      item.until = 0;
+      return true;
+    },
+  };
+}
 
 function setup(start = '2026-12-07T12:00:00.000Z') {
   let now = new Date(start);
   let facts = open;
   const { mailer, sent } = recordingMailer();
   const channelHealth = memoryStore();
+  const overrides = memoryOverrides();
+  const notices = memoryNotices();
   const deps: ChannelCheckDeps = {
     organisation: {
       people,
@@ -92,13 +141,16 @@ function setup(start = '2026-12-07T12:00:00.000Z') {
     channelHealth,
     facts: { read: async () => facts },
     mailer,
-    overrides: noOverrides,
+    overrides,
+    handoffNotices: notices,
     now: () => now,
   };
   return {
     deps,
     sent,
     channelHealth,
+    overrides,
+    notices,
     setFacts: (f: ChannelFacts) => {
       facts = f;
     },
@@ -201,22 +253,124 @@ describe('the channel check', () => {
     expect(t.sent).toHaveLength(1);
   });
 
-  it('tells whoever takes over a schedule, with their quiet channels, and nobody at the first check', async () => {
-    // 08:00 UTC: the shift that began yesterday 09:00 is still on; at 09:00 the other one takes over.
-    const t = setup('2026-12-07T08:30:00.000Z');
+  const toPeople = (t: ReturnType<typeof setup>) => t.sent.filter((m) => !m.to.includes('ops@example.com'));
+
+  it('tells whoever takes over a schedule ahead of the handoff, once, with their quiet channels', async () => {
+    // 07:30 UTC: the shift that began yesterday 09:00 is still on; at 09:00 the other one takes over.
+    const t = setup('2026-12-07T06:30:00.000Z');
     t.setFacts({ ...open, optedOut: ['+447700900123', '+12025550123'] });
+    await checkChannels(t.deps);
+    t.advance(HOUR);
     const first = await checkChannels(t.deps);
-    expect(first.handoffs).toEqual({});
-    expect(t.sent.filter((m) => !m.to.includes('ops@example.com'))).toEqual([]);
-    const before = t.channelHealth.record?.onCall.sre;
+    const incoming = first.handoffs.sre as 'ada' | 'grace';
+    expect(first.notices).toEqual([
+      { scheduleId: 'sre', personId: incoming, at: '2026-12-07T09:00:00.000Z', ahead: true },
+    ]);
+    expect(t.channelHealth.record?.onCall.sre).not.toBe(incoming);
+    const [notice, ...others] = toPeople(t);
+    expect(others).toEqual([]);
+    expect(notice?.to).toEqual([people[incoming].email]);
+    expect(notice?.message.subject).toBe('Hotline - You are on call soon: SRE on call - 1 quiet channel(s)');
+    expect(notice?.message.text).toContain('starts at 2026-12-07 09:00 UTC and ends at 2026-12-08 09:00 UTC');
+    expect(notice?.message.text).toContain('Text START');
+    // The next check sees the same handoff ahead, and the one after it finds it happened: nobody is told again.
+    t.advance(HOUR);
+    expect((await checkChannels(t.deps)).notices).toEqual([]);
     t.advance(HOUR);
     const after = await checkChannels(t.deps);
-    const incoming = after.handoffs.sre;
-    expect(incoming).toBeDefined();
-    expect(incoming).not.toBe(before);
-    const notice = t.sent.find((m) => m.to.includes(people[incoming as 'ada'].email));
-    expect(notice?.message.subject).toBe('Hotline - You are on call: SRE on call - 1 quiet channel(s)');
-    expect(notice?.message.text).toContain('Text START');
+    expect(after).toMatchObject({ checked: true, notices: [], handoffs: {} });
+    expect(t.channelHealth.record?.onCall.sre).toBe(incoming);
     expect(t.channelHealth.record?.pendingHandoffs).toEqual({});
+    expect(toPeople(t)).toHaveLength(1);
+  });
+
+  it('tells nobody at the first check, even of a handoff ahead; a later check sees it', async () => {
+    // The first check (a deployment) at 07:30 tells nobody; the next runs 20 minutes late, at 08:50: it sees 09:00.
+    const t = setup('2026-12-07T07:30:00.000Z');
+    expect((await checkChannels(t.deps)).notices).toEqual([]);
+    t.advance(HOUR + 20 * 60_000);
+    const late = await checkChannels(t.deps);
+    expect(late.notices.map((n) => [n.at, n.ahead])).toEqual([['2026-12-07T09:00:00.000Z', true]]);
+  });
+
+  it('tells a handoff no check saw ahead (an override made as it starts) after the fact, once', async () => {
+    const t = setup('2026-12-07T10:00:00.000Z');
+    await checkChannels(t.deps);
+    const holder = t.channelHealth.record?.onCall.sre;
+    const cover = holder === 'ada' ? 'grace' : 'ada';
+    // Added at 10:20, starting 10:15: no check saw it coming.
+    t.overrides.list.push({
+      id: 'o1',
+      scheduleId: 'sre',
+      personId: cover,
+      start: '2026-12-07T10:15:00.000Z',
+      end: '2026-12-07T16:00:00.000Z',
+      createdAt: '2026-12-07T10:20:00.000Z',
+      createdBy: 'ops',
+    });
+    t.advance(HOUR);
+    const after = await checkChannels(t.deps);
+    // The override's end hands back to the rotation at 16:00: not within two hours yet.
+    expect(after.notices).toEqual([
+      { scheduleId: 'sre', personId: cover, at: '2026-12-07T10:15:00.000Z', ahead: false },
+    ]);
+    const [notice] = toPeople(t);
+    expect(notice?.message.subject).toBe('Hotline - You are on call: SRE on call');
+    expect(notice?.message.text).toContain(
+      'You took over SRE on call at 2026-12-07 10:15 UTC; your shift ends at 2026-12-07 16:00 UTC.',
+    );
+    // 12:00 and 13:00: nothing within two hours; 14:00 and 15:00 see the hand back at 16:00, told once.
+    for (const _ of [12, 13]) {
+      t.advance(HOUR);
+      expect((await checkChannels(t.deps)).notices).toEqual([]);
+    }
+    t.advance(HOUR);
+    expect((await checkChannels(t.deps)).notices).toEqual([
+      { scheduleId: 'sre', personId: holder, at: '2026-12-07T16:00:00.000Z', ahead: true },
+    ]);
+    t.advance(HOUR);
+    expect((await checkChannels(t.deps)).notices).toEqual([]);
+    expect(toPeople(t)).toHaveLength(2);
+  });
+
+  it('gives a notice whose mail failed back, and the next check tells it', async () => {
+    const t = setup('2026-12-07T06:30:00.000Z');
+    await checkChannels(t.deps);
+    t.advance(HOUR);
+    const send = t.deps.mailer.send;
+    t.deps.mailer.send = async (to, message) => {
+      if (!to.includes('ops@example.com')) throw new Error('SES is down');
+      return send(to, message);
+    };
+    const failed = await checkChannels(t.deps);
+    expect(failed.failed.map((f) => f.item)).toEqual(['channels:handoff:sre']);
+    expect(failed.notices).toEqual([]);
+    t.deps.mailer.send = send;
+    t.advance(HOUR);
+    expect((await checkChannels(t.deps)).notices.map((n) => n.ahead)).toEqual([true]);
+    t.advance(HOUR);
+    expect((await checkChannels(t.deps)).notices).toEqual([]);
+    expect(toPeople(t)).toHaveLength(1);
+  });
+
+  it('tells a handoff no check saw ahead at the next sweep when its mail failed', async () => {
+    // Checks at 06:00, then none until 09:30 (the sweep was down): the 09:00 handoff is told after the fact.
+    const t = setup('2026-12-07T06:00:00.000Z');
+    await checkChannels(t.deps);
+    t.advance(3.5 * HOUR);
+    const send = t.deps.mailer.send;
+    t.deps.mailer.send = async () => {
+      throw new Error('SES is down');
+    };
+    const failed = await checkChannels(t.deps);
+    expect(failed.failed.map((f) => f.item)).toEqual(['channels:handoff:sre']);
+    expect(Object.keys(t.channelHealth.record?.pendingHandoffs ?? {})).toEqual(['sre']);
+    t.deps.mailer.send = send;
+    t.advance(60_000);
+    const retried = await checkChannels(t.deps);
+    expect(retried).toMatchObject({ checked: false });
+    expect(retried.notices.map((n) => [n.at, n.ahead])).toEqual([['2026-12-07T09:00:00.000Z', false]]);
+    expect(t.channelHealth.record?.pendingHandoffs).toEqual({});
+    expect(toPeople(t)).toHaveLength(1);
   });
 });
