@@ -130,3 +130,20 @@ export function recipientWords(recipient: PageRecipient): string {
   const who = recipient.name ? `${recipient.name} <${recipient.address}>` : recipient.address;
   return recipient.scheduleName ? `${who} (on call in ${recipient.scheduleName})` : who;
 }
+
+/**
+ * The sequence of one recipient's page in a round (a change of severity starts one), tier and place: what its
+ * sends are claimed under (a retried step sends nothing twice; an escalation, a repeat of the last tier or a
+ * re-route is a new page). The first 99 recipients of the first 100 tiers keep the numbering pages always had
+ * (`round * 10000 + tier * 100 + index + 1`: the records and links of pages already sent name it). Beyond them (the
+ * IMOC paged again a hundred times, each repeat a tier of its own, or a tier of a hundred people) that numbering
+ * would reach the next round's or tier's, and the page would find its send claimed already and go nowhere: those
+ * pages are numbered apart, above 10^12, one number each for tiers below 10^7 and places below 10^4 (2^53 holds
+ * rounds below 90,000).
+ */
+export function pageSequence(round: number, tier: number, index: number): number {
+  if (tier < 100 && index < 99) return round * 10_000 + tier * 100 + index + 1;
+  if (tier >= 10_000_000 || index >= 10_000)
+    throw new Error(`page sequence out of range: tier ${tier}, place ${index}`);
+  return 1e12 + round * 1e11 + tier * 10_000 + index + 1;
+}

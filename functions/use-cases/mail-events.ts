@@ -4,6 +4,7 @@ import type { Incident } from '../core/incident.ts';
 import { digest } from '../core/keys.ts';
 import { type MailEvent, mailEventEntry, mailEventsOf, pageReachedNobody } from '../core/mail-events.ts';
 import { HELD_MESSAGE_ID } from '../core/page-storm.ts';
+import { pageSequence } from '../core/page-targets.ts';
 import { type PhoneEvent, phoneEventEntry, phoneEventOf } from '../core/phone-events.ts';
 import { acknowledgementResume } from '../core/workflow-resume.ts';
 import type { IncidentStore, WorkflowCallback } from './ports.ts';
@@ -140,7 +141,7 @@ async function escalateIfReachedNobody(
     return false;
   const recipients = tierPage.recipients.map((r, index) => ({
     address: r.address,
-    sequence: tierPage.round * 10_000 + tierPage.tier * 100 + index + 1,
+    sequence: pageSequence(tierPage.round, tierPage.tier, index),
   }));
   // Only a failure of the tier paged now counts (a late bounce of an earlier tier's page does not escalate).
   if (!recipients.some((r) => r.sequence === event.tags.sequence)) return false;

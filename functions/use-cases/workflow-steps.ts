@@ -28,7 +28,7 @@ import { issueLink, signedLinkUrl } from '../core/links.ts';
 import { replyAddress } from '../core/mail-replies.ts';
 import { serviceOf } from '../core/organisation.ts';
 import { HELD_MESSAGE_ID } from '../core/page-storm.ts';
-import { type PageRecipient, recipientWords } from '../core/page-targets.ts';
+import { type PageRecipient, pageSequence, recipientWords } from '../core/page-targets.ts';
 import { smsClearedText } from '../core/pages-sms.ts';
 import { DEFAULT_NOTIFICATION_RULES, type NotificationRule } from '../core/people.ts';
 import {
@@ -151,7 +151,7 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number; ro
   const replies = deps.organisation.mailReplies;
   for (const [index, recipientEntry] of recipients.entries()) {
     const { address: recipient, ...who } = recipientEntry;
-    const sequence = round * 10_000 + input.tier * 100 + index + 1;
+    const sequence = pageSequence(round, input.tier, index);
     // Every rule up to the mark: what an earlier page or attempt sent is claimed, and not sent again.
     const due = rulesOf(recipientEntry).filter((rule) => rule.afterMinutes <= mark);
     const channels = [...new Set(due.map((rule) => rule.channel))];

@@ -4,6 +4,7 @@ import type { Override } from '../../../functions/core/oncall.ts';
 import {
   everyAddressOf,
   type PagingDirectory,
+  pageSequence,
   parsePageTarget,
   recipientWords,
   resolvePageTargets,
@@ -142,5 +143,29 @@ describe('the configuration of who is paged', () => {
         if (service) service.incidentManagers = { primary: ['team:payments'] };
       }),
     ).toThrow(/primary\[0\]: must be an email address, person:ID/s);
+  });
+});
+
+describe('pageSequence', () => {
+  it('keeps the numbering pages always had for the first 99 places of the first 100 tiers', () => {
+    expect(pageSequence(0, 0, 0)).toBe(1);
+    expect(pageSequence(0, 2, 3)).toBe(204);
+    expect(pageSequence(3, 99, 98)).toBe(39_999);
+  });
+
+  it('gives every round, tier and place its own number: the IMOC paged again hundreds of times, a tier of 150', () => {
+    const seen = new Map<number, string>();
+    for (let round = 0; round < 4; round++)
+      for (let tier = 0; tier < 320; tier++)
+        for (const index of [0, 1, 2, 97, 98, 99, 100, 149]) {
+          const sequence = pageSequence(round, tier, index);
+          const here = `${round}/${tier}/${index}`;
+          expect(seen.get(sequence), `${here} and ${seen.get(sequence)} share ${sequence}`).toBeUndefined();
+          expect(Number.isSafeInteger(sequence)).toBe(true);
+          seen.set(sequence, here);
+        }
+    // The old numbering's collision: tier 100 of round 0 and tier 0 of round 1.
+    expect(pageSequence(0, 100, 0)).not.toBe(pageSequence(1, 0, 0));
+    expect(Number.isSafeInteger(pageSequence(89_999, 9_999_999, 9_999))).toBe(true);
   });
 });
