@@ -52,6 +52,13 @@ export class TooManyRequestsError extends DomainError {
   override name = 'TooManyRequestsError';
   readonly status = 429;
   readonly code = 'TooManyRequests';
+  /** Whole seconds until it may be asked again (the response's Retry-After), when known. */
+  readonly retryAfterSeconds: number | undefined;
+  constructor(message: string, retryAfterSeconds?: number) {
+    super(message);
+    this.retryAfterSeconds =
+      retryAfterSeconds === undefined ? undefined : Math.max(1, Math.ceil(retryAfterSeconds));
+  }
 }
 
 /** A dependency was briefly unavailable or another request holds the work: the sender should retry. */

@@ -6,6 +6,7 @@ import { logger } from '../adapters/logger.ts';
 import {
   DomainError,
   PayloadTooLargeError,
+  TooManyRequestsError,
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../core/errors.ts';
@@ -41,6 +42,8 @@ export function httpErrors(): middy.MiddlewareObj<HttpEvent, HttpResult> {
         if (error.status >= 500)
           logger.warn('request failed, sender should retry', { code: error.code, detail: error.message });
         request.response = json(error.status, errorBody(error.code, error.message));
+        if (error instanceof TooManyRequestsError && error.retryAfterSeconds !== undefined)
+          request.response.headers = { ...baseHeaders, 'retry-after': String(error.retryAfterSeconds) };
         return;
       }
       if (isTransient(error)) {

@@ -52,8 +52,10 @@ export async function sendTestPage(
   if (!(await deps.testPages.claim(record, testPageCutoff(now)))) {
     const last = await deps.testPages.get(personId);
     const since = last ? ` at ${last.at}` : '';
+    const next = nextTestPageAt(last?.at ?? record.at);
     throw new TooManyRequestsError(
-      `${personId} had a test page${since}; the next is allowed at ${nextTestPageAt(last?.at ?? record.at)}`,
+      `${personId} had a test page${since}; the next is allowed at ${next}`,
+      (Date.parse(next) - now.getTime()) / 1000,
     );
   }
   const channels = testPageChannels(person, deps.paging);

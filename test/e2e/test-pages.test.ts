@@ -55,6 +55,8 @@ describe('test pages on the local target', () => {
     const again = await api('POST', '/people/ada/test-page');
     expect(again.status).toBe(429);
     expect(again.body.error.message).toMatch(/the next is allowed at \d{4}-/);
+    expect(Number(again.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(again.headers.get('retry-after'))).toBeLessThanOrEqual(60);
   });
 
   it('answers 404 for a person not in the configuration, and for one never test-paged', async () => {

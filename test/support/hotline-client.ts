@@ -23,7 +23,7 @@ export function hotlineClient(target: () => HotlineTarget) {
       headers: { ...hotline.operator(), 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    return { status: response.status, body: (await response.json()) as Json };
+    return { status: response.status, headers: response.headers, body: (await response.json()) as Json };
   };
   const mails = async () =>
     ((await (await fetch(`${target().target.urls.ses}/store`)).json()) as { emails: Mail[] }).emails;

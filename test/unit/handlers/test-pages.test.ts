@@ -61,7 +61,11 @@ async function call(method: 'POST' | 'GET', id: string) {
     }),
     lambdaContext,
   );
-  return { status: response.statusCode, body: JSON.parse(response.body as string) };
+  return {
+    status: response.statusCode,
+    headers: response.headers ?? {},
+    body: JSON.parse(response.body as string),
+  };
 }
 
 const failedCondition = () => Object.assign(new Error('no'), { name: 'ConditionalCheckFailedException' });
@@ -139,8 +143,10 @@ describe('POST /people/{id}/test-page', () => {
         status: 'sent',
       },
     });
-    const { status, body } = await call('POST', 'ada');
+    const { status, headers, body } = await call('POST', 'ada');
     expect(status).toBe(429);
+    // Now is 12:00:00 (NOW): the next is allowed in 30 seconds.
+    expect(headers['retry-after']).toBe('30');
     expect(body.error.code).toBe('TooManyRequests');
     expect(body.error.message).toContain('the next is allowed at 2026-12-07T12:00:30.000Z');
     expect(ses.calls()).toHaveLength(0);
