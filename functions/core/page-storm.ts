@@ -23,6 +23,21 @@ export const HELD_MESSAGE_ID = 'held';
 
 export type StormDecision = 'send' | 'summary' | 'hold';
 
+/**
+ * The storm limit of a channel: texts `sms.maxPerHour`; calls `voice.maxPerHour`, else the texts' (a limit set
+ * once covers both, each counted apart). Undefined: no limit.
+ */
+export function stormLimit(
+  paging:
+    | { sms?: { maxPerHour?: number | undefined }; voice?: { maxPerHour?: number | undefined } }
+    | undefined,
+  channel: 'sms' | 'voice',
+): number | undefined {
+  return channel === 'voice'
+    ? (paging?.voice?.maxPerHour ?? paging?.sms?.maxPerHour)
+    : paging?.sms?.maxPerHour;
+}
+
 /** What the page at `place` in its hour does under `maxPerHour` (no limit: always sent). */
 export function stormDecision(maxPerHour: number | undefined, place: number): StormDecision {
   if (maxPerHour === undefined || place <= maxPerHour) return 'send';

@@ -150,6 +150,8 @@ export const pagingConfig = z
       .object({
         originationIdentity: voiceIdentity,
         voiceId: voiceId.default('JOANNA'),
+        /** The storm limit for calls: at most this many page calls to one person an hour (default: `sms.maxPerHour`). */
+        maxPerHour: z.number().int().min(1).max(120).optional(),
         configurationSet: configurationSet.optional(),
       })
       .optional(),

@@ -27,7 +27,7 @@ import { digestNumber } from '../core/keys.ts';
 import { issueLink, signedLinkUrl } from '../core/links.ts';
 import { replyAddress } from '../core/mail-replies.ts';
 import { serviceOf } from '../core/organisation.ts';
-import { HELD_MESSAGE_ID } from '../core/page-storm.ts';
+import { HELD_MESSAGE_ID, stormLimit } from '../core/page-storm.ts';
 import { type PageRecipient, pageSequence, recipientWords } from '../core/page-targets.ts';
 import { smsClearedText } from '../core/pages-sms.ts';
 import { DEFAULT_NOTIFICATION_RULES, type NotificationRule } from '../core/people.ts';
@@ -210,7 +210,7 @@ export async function page(deps: StepDeps, input: StepInput & { tier: number; ro
           phone: person?.phone,
         },
         label: escalated ? `${label} (escalated)` : label,
-        maxPerHour: deps.organisation.paging?.sms?.maxPerHour,
+        maxPerHour: stormLimit(deps.organisation.paging, channel),
       });
       if (outcome === 'held') held ??= channel;
     }
@@ -646,7 +646,8 @@ export async function alertsCleared(deps: StepDeps, input: StepInput) {
   // Those paged by phone hear it by text too: not those whose every text and call was held for the storm limit
   // (they were paged by mail, and the mail above tells them). Read only where a limit can hold pages.
   const phoned =
-    deps.organisation.paging?.sms?.maxPerHour === undefined
+    stormLimit(deps.organisation.paging, 'sms') === undefined &&
+    stormLimit(deps.organisation.paging, 'voice') === undefined
       ? undefined
       : new Set(
           ((await deps.incidents.view(incident.id))?.comms ?? [])

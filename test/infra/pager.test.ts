@@ -185,6 +185,9 @@ describe('the paging section of the organisation', () => {
     await expect(parse({ sms: { originationIdentity: '+12065550100', maxPerHour: 0 } })).rejects.toThrow(
       /paging\.sms\.maxPerHour/,
     );
+    await expect(parse({ voice: { originationIdentity: '+12065550100', maxPerHour: 121 } })).rejects.toThrow(
+      /paging\.voice\.maxPerHour/,
+    );
     await expect(parse({})).rejects.toThrow(/paging: configure sms, voice or both/);
   });
 });

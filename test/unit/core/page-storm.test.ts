@@ -6,6 +6,7 @@ import {
   placesKept,
   smsStormSummaryText,
   stormDecision,
+  stormLimit,
   summaryWords,
   voiceStormSummaryText,
 } from '../../../functions/core/page-storm.ts';
@@ -144,5 +145,17 @@ describe("the timeline's words", () => {
     expect(summaryWords({ channel: 'sms', who: 'IMOC Ada', maxPerHour: 2, until: page.until })).toBe(
       'Texted IMOC Ada with the storm summary: more than 2 texts this hour; further pages by mail only until 15:00 UTC.',
     );
+  });
+});
+
+describe('stormLimit', () => {
+  it("limits calls by voice.maxPerHour, else by the texts' limit; texts only by sms.maxPerHour", () => {
+    expect(stormLimit(undefined, 'sms')).toBeUndefined();
+    expect(stormLimit({ sms: { maxPerHour: 10 } }, 'voice')).toBe(10);
+    expect(stormLimit({ sms: { maxPerHour: 10 }, voice: { maxPerHour: 3 } }, 'voice')).toBe(3);
+    expect(stormLimit({ sms: { maxPerHour: 10 }, voice: { maxPerHour: 3 } }, 'sms')).toBe(10);
+    // An organisation that only calls has a limit of its own.
+    expect(stormLimit({ voice: { maxPerHour: 4 } }, 'voice')).toBe(4);
+    expect(stormLimit({ voice: { maxPerHour: 4 } }, 'sms')).toBeUndefined();
   });
 });
