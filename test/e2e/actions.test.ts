@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliIo, run } from '../../functions/cli/incident.ts';
+import { run } from '../../functions/cli/incident.ts';
 import { type ActionReminder, reminderDue } from '../../functions/core/actions.ts';
 import { DEFAULT_BUSINESS_HOURS } from '../../functions/core/business-hours.ts';
 import { parseOrganisation } from '../../functions/core/config.ts';
@@ -27,7 +27,7 @@ beforeAll(async () => {
 afterAll(async () => hotline?.stop());
 
 const client = hotlineClient(() => hotline);
-const { api, mails, waitForMails } = client;
+const { api, mails, waitForMails, cli } = client;
 
 const sweepFunction = () => {
   const fn = hotline.target.functions.functions.find((f) => f.logicalId.startsWith('SweepActionReminders'));
@@ -255,17 +255,6 @@ describe('postmortem actions followed until done', () => {
 
   it('lists and completes actions from the CLI', async () => {
     const key = await approvedPostmortem('Checkout errors (actions CLI)');
-    const cli = () => {
-      const out: string[] = [];
-      const err: string[] = [];
-      const io: CliIo = {
-        env: { HOTLINE_URL: hotline.target.urls.api, HOTLINE_TOKEN: hotline.target.operatorToken },
-        out: (line) => out.push(line),
-        err: (line) => err.push(line),
-        fetch,
-      };
-      return { io, out, err };
-    };
     const listed = cli();
     expect(await run(['actions', '--team', 'Payments', '--kind', 'improvement'], listed.io)).toBe(0);
     const line = listed.out.find((l) => l.includes(key)) ?? '';

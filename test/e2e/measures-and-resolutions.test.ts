@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliIo, run } from '../../functions/cli/incident.ts';
+import { run } from '../../functions/cli/incident.ts';
 import { eventually } from '../support/eventually.ts';
+import { hotlineClient } from '../support/hotline-client.ts';
 import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
 
 /**
@@ -14,18 +15,7 @@ beforeAll(async () => {
   hotline = await startHotline();
 });
 afterAll(async () => hotline?.stop());
-
-function cli() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    env: { HOTLINE_URL: hotline.target.urls.api, HOTLINE_TOKEN: hotline.target.operatorToken },
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    fetch,
-  };
-  return { io, out, err };
-}
+const { cli } = hotlineClient(() => hotline);
 
 const api = async (method: string, path: string, body?: unknown) => {
   const response = await fetch(`${hotline.target.urls.api}${path}`, {

@@ -1,6 +1,6 @@
 import ICAL from 'ical.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliIo, run } from '../../functions/cli/incident.ts';
+import { run } from '../../functions/cli/incident.ts';
 import { hotlineClient, type Json } from '../support/hotline-client.ts';
 import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
 
@@ -16,20 +16,8 @@ beforeAll(async () => {
 });
 afterAll(async () => hotline?.stop());
 
-const { api } = hotlineClient(() => hotline);
+const { api, cli } = hotlineClient(() => hotline);
 const HOUR = 3_600_000;
-
-function cli() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    env: { HOTLINE_URL: hotline.target.urls.api, HOTLINE_TOKEN: hotline.target.operatorToken },
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    fetch,
-  };
-  return { io, out, err };
-}
 
 describe('schedules and overrides', () => {
   it('lists the schedules; an unknown one is a 404 and a bad at= a 400, in JSON', async () => {

@@ -1,3 +1,4 @@
+import type { CliIo } from '../../functions/cli/incident.ts';
 import { eventually } from './eventually.ts';
 import type { HotlineTarget } from './hotline-target.ts';
 
@@ -36,7 +37,21 @@ export function hotlineClient(target: () => HotlineTarget) {
       what,
       30_000,
     );
-  return { api, mails, waitForMails };
+  /** The `incident` CLI's io against the target (operator token), with what it printed. */
+  const cli = (extra: Partial<CliIo> = {}) => {
+    const hotline = target();
+    const out: string[] = [];
+    const err: string[] = [];
+    const io: CliIo = {
+      env: { HOTLINE_URL: hotline.target.urls.api, HOTLINE_TOKEN: hotline.target.operatorToken },
+      out: (line) => out.push(line),
+      err: (line) => err.push(line),
+      fetch,
+      ...extra,
+    };
+    return { io, out, err };
+  };
+  return { api, mails, waitForMails, cli };
 }
 
 /** Matches a mail about incident `key` whose subject ends with `suffix`, sent to `to` when given. */
