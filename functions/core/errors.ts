@@ -74,3 +74,19 @@ export class PreconditionFailedError extends DomainError {
   readonly status = 412;
   readonly code = 'PreconditionFailed';
 }
+
+/**
+ * SES refused a mail for good (`MessageRejected`: an unverified recipient while the account is in the sandbox, a
+ * sender not verified; the account's sending paused or suspended): sending it again would not help. Not a
+ * DomainError: where nothing catches it, it fails as any error does; a test page says it per channel.
+ */
+export class MailRefusedError extends Error {
+  override name = 'MailRefusedError';
+  constructor(
+    /** SES's error name, e.g. `MessageRejected`. */
+    readonly detail: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

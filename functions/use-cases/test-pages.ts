@@ -1,4 +1,4 @@
-import { NotFoundError, TooManyRequestsError } from '../core/errors.ts';
+import { MailRefusedError, NotFoundError, TooManyRequestsError } from '../core/errors.ts';
 import { testPageEmail } from '../core/mails/test-page.ts';
 import { PageRefusedError } from '../core/pages-sms.ts';
 import { type Channel, type Person, redactPhone } from '../core/people.ts';
@@ -90,8 +90,21 @@ async function sendOn(
 ): Promise<TestPageChannel> {
   if (channel === 'email') {
     const mail = testPageEmail({ person, at, channels, sentBy: deps.sentBy });
-    const { messageId } = await deps.mailer.send([person.email], mail);
-    return { channel, to: person.email, outcome: 'sent', messageId };
+    try {
+      const { messageId } = await deps.mailer.send([person.email], mail);
+      return { channel, to: person.email, outcome: 'sent', messageId };
+    } catch (error) {
+      // Refused for good (an unverified address while SES is in its sandbox...): said, and the phone still tried.
+      if (error instanceof MailRefusedError)
+        return {
+          channel,
+          to: person.email,
+          outcome: 'refused',
+          reason: error.detail === 'MessageRejected' ? 'rejected' : 'not-permitted',
+          detail: error.detail,
+        };
+      throw error;
+    }
   }
   const phone = person.phone ?? '';
   const to = redactPhone(phone);

@@ -153,6 +153,28 @@ describe('POST /people/{id}/test-page', () => {
     expect(sms.calls()).toHaveLength(0);
   });
 
+  it('says a mail SES refuses for good (the sandbox: an unverified address) and still texts and calls: 201', async () => {
+    ses.on(SendEmailCommand).rejects(
+      Object.assign(
+        new Error(
+          'Email address is not verified. The following identities failed the check: ada@example.com',
+        ),
+        {
+          name: 'MessageRejected',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+        },
+      ),
+    );
+    const { status, body } = await call('POST', 'ada');
+    expect(status).toBe(201);
+    expect(
+      body.testPage.channels.map((c: { channel: string; outcome: string }) => `${c.channel}:${c.outcome}`),
+    ).toEqual(['email:refused', 'sms:sent', 'voice:sent']);
+    expect(body.testPage.channels[0]).toMatchObject({ reason: 'rejected', detail: 'MessageRejected' });
+    expect(body.testPage.status).toBe('sent');
+  });
+
   it('fails a transient failure with a 5xx and marks the record failed, so a retry sends at once', async () => {
     sms
       .on(SendVoiceMessageCommand)
