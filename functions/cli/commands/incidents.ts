@@ -1,3 +1,4 @@
+import { type CommsBounce, commsBounceWords } from '../../core/comms-bounces.ts';
 import { type CliIo, call, withQuery } from '../api.ts';
 import { AS_HELP, AS_OPTION, type Command, parse, TIMES, timeArg, usageError } from '../args.ts';
 
@@ -119,6 +120,13 @@ const show: Command = {
     io.out(
       `status ${incident.status}, service ${incident.service}, opened ${incident.openedAt}, impact since ${incident.impactStartedAt}`,
     );
+    const bounces = (incident.commsBounces ?? []) as CommsBounce[];
+    if (bounces.length > 0) {
+      io.out(
+        "comms did not reach these stakeholders (fix the service's comms lists, or tell them another way):",
+      );
+      for (const bounce of bounces) io.out(`  ${bounce.at}  ${commsBounceWords(bounce)}`);
+    }
     for (const entry of result.timeline as { at: string; kind: string; text: string }[]) {
       io.out(`  ${entry.at}  ${entry.kind.padEnd(24)} ${entry.text}`);
     }
