@@ -39,6 +39,11 @@ export class CommsRepository implements CommsStore {
       throw new Error(`comms record ${kind}/${sequence} of ${incidentId} is missing`);
   }
 
+  async get(incidentId: string, kind: string, sequence: number): Promise<CommsRecord | undefined> {
+    const item = await this.table.getItem(keys.comms(incidentId, kind, sequence));
+    return item ? (entity(item) as unknown as CommsRecord) : undefined;
+  }
+
   async release(incidentId: string, kind: string, sequence: number, owner: string): Promise<void> {
     await this.table.releaseClaim(keys.comms(incidentId, kind, sequence), { owner, doneAttribute: 'sentAt' });
   }

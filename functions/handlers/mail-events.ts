@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { boundEnv } from '../adapters/capabilities.ts';
+import { CommsRepository } from '../adapters/comms-repository.ts';
 import { IncidentsRepository } from '../adapters/incidents-repository.ts';
 import { logger } from '../adapters/logger.ts';
 import { repositoriesPort } from '../adapters/repositories.ts';
@@ -9,7 +10,7 @@ import { handleMailEvent, type MailEventOutcome } from '../use-cases/mail-events
 import { linkedTo } from './capabilities.ts';
 
 const use = linkedTo('MailEvents');
-const stores = use(repositoriesPort({ incidents: IncidentsRepository }));
+const stores = use(repositoriesPort({ incidents: IncidentsRepository, comms: CommsRepository }));
 const workflow = use(workflowCallbackPort);
 
 /**
@@ -28,6 +29,7 @@ export const handler = middy<{ Records?: unknown }>()
         {
           topicArn: boundEnv('MAIL_EVENTS_TOPIC_ARN', 'mail:events'),
           incidents: stores().incidents,
+          comms: stores().comms,
           workflow: workflow(),
         },
         record,

@@ -7,7 +7,7 @@ import { HELD_MESSAGE_ID } from '../core/page-storm.ts';
 import { pageSequence } from '../core/page-targets.ts';
 import { type PhoneEvent, phoneEventEntry, phoneEventOf } from '../core/phone-events.ts';
 import { acknowledgementResume } from '../core/workflow-resume.ts';
-import type { IncidentStore, WorkflowCallback } from './ports.ts';
+import type { CommsStore, IncidentStore, WorkflowCallback } from './ports.ts';
 import { snsMessageFrom } from './sns-records.ts';
 
 /**
@@ -30,6 +30,8 @@ export interface MailEventDeps {
   /** The mail events topic: a notification from any other topic is not one of ours. */
   topicArn: string;
   incidents: Pick<IncidentStore, 'get' | 'view' | 'appendTimeline' | 'change'>;
+  /** The send a text's or call's event names: one item, not the incident's whole partition. */
+  comms: Pick<CommsStore, 'get'>;
   workflow: WorkflowCallback;
 }
 
@@ -102,8 +104,7 @@ async function keepCommsBounces(deps: MailEventDeps, first: Incident, events: Ma
 async function recordPhoneEvent(deps: MailEventDeps, event: PhoneEvent): Promise<MailEventOutcome> {
   const incident = await deps.incidents.get(event.tags.incident);
   if (!incident) return { outcome: 'ignored', reason: 'unknown-incident', messageId: event.messageId };
-  const view = await deps.incidents.view(incident.id);
-  const record = view?.comms.find((c) => c.kind === event.tags.kind && c.sequence === event.tags.sequence);
+  const record = await deps.comms.get(incident.id, event.tags.kind, event.tags.sequence);
   // Sent, and its id not kept yet (the event outran the send's record by a moment): Lambda retries it.
   if (record && !record.messageId && record.status === 'sending')
     throw new RetryableError(

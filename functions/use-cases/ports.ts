@@ -244,6 +244,8 @@ export interface CommsStore {
   ): Promise<void>;
   /** Ends the lease of a send that failed, so a retry sends at once. */
   release(incidentId: string, kind: string, sequence: number, owner: string): Promise<void>;
+  /** One send's record (a consistent GetItem), e.g. for a delivery event that names it. */
+  get(incidentId: string, kind: string, sequence: number): Promise<CommsRecord | undefined>;
 }
 
 /** Every store, as the handlers build them. */

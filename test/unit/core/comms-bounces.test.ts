@@ -107,6 +107,7 @@ describe('the mail events handler, for comms mails', () => {
           return stored;
         },
       },
+      comms: { get: async () => undefined },
       workflow: { resume: async () => true },
     };
     return { d, changes, stored: () => stored };

@@ -119,6 +119,7 @@ describe('the mail events handler', () => {
         },
         change: async () => undefined,
       },
+      comms: { get: async () => undefined },
       workflow: {
         resume: async (token) => {
           resumed.push(token);

@@ -168,6 +168,11 @@ describe('the delivery events handler, for texts and calls', () => {
         change: async () =>
           ({ ...incident, pageUndeliverable: { tier: 0, round: 1 } }) as unknown as Incident,
       },
+      // One item by its key, as the table answers (the send's record, not the partition).
+      comms: {
+        get: async (incidentId, kind, sequence) =>
+          records.find((c) => c.incidentId === incidentId && c.kind === kind && c.sequence === sequence),
+      },
       workflow: {
         resume: async (token) => {
           resumed.push(token);
