@@ -241,19 +241,3 @@ export function channelCheckDue(
   if (!record) return true;
   return now.getTime() - Date.parse(record.checkedAt) >= CHANNEL_CHECK_INTERVAL_MS * timeScale;
 }
-
-/**
- * The handoffs since the last check: schedules whose person on call changed. The first check (nothing stored
- * for a schedule) is no handoff: a deployment tells nobody.
- */
-export function handoffsSince(
-  previous: Readonly<Record<string, string>> | undefined,
-  current: Readonly<Record<string, string>>,
-): Record<string, string> {
-  if (!previous) return {};
-  return Object.fromEntries(
-    Object.entries(current).filter(
-      ([id, personId]) => previous[id] !== undefined && previous[id] !== personId,
-    ),
-  );
-}

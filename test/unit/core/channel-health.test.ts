@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   type ChannelFacts,
   channelCheckDue,
-  handoffsSince,
   quietChanges,
   quietChannels,
   quietChannelsOf,
@@ -114,14 +113,6 @@ describe('quiet channels', () => {
     expect(channelCheckDue({ checkedAt: '2026-12-07T11:30:00.000Z' }, at)).toBe(false);
     expect(channelCheckDue({ checkedAt: '2026-12-07T11:00:00.000Z' }, at)).toBe(true);
     expect(channelCheckDue({ checkedAt: '2026-12-07T11:59:00.000Z' }, at, 0.01)).toBe(true);
-  });
-
-  it('finds handoffs by who is on call, and none at the first check', () => {
-    expect(handoffsSince(undefined, { primary: 'ada' })).toEqual({});
-    expect(handoffsSince({ primary: 'ada' }, { primary: 'ada', backup: 'bob' })).toEqual({});
-    expect(handoffsSince({ primary: 'ada', backup: 'bob' }, { primary: 'bob', backup: 'bob' })).toEqual({
-      primary: 'bob',
-    });
   });
 
   it('says what to do, with the command for a suppressed address', () => {
