@@ -11,6 +11,7 @@ import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
  */
 
 const GRACE_PHONE = '+12025550123';
+const ALAN_PHONE = '+447700900456';
 
 let hotline: HotlineTarget;
 const { api } = hotlineClient(() => hotline);
@@ -85,6 +86,55 @@ describe('SMS and voice delivery events', () => {
         /^The page before reached nobody: escalated to /,
       );
       expect((await api('GET', `/incidents/${key}`)).body.incident.pageTier).toBe(1);
+    } finally {
+      hotline.target.setMailOutcome(undefined);
+      hotline.target.setPhoneOutcome(undefined);
+    }
+  });
+
+  it('counts the call: a page whose mail bounced and text was blocked still reached someone if the call was answered, and nobody if it failed', async () => {
+    // Alan is texted and called at once (his rules): he covers the SRE schedule from now, after Grace's cover.
+    const cover = {
+      personId: 'alan',
+      start: new Date(Date.now() - 1_000).toISOString(),
+      end: new Date(Date.now() + 3_600_000).toISOString(),
+    };
+    expect((await api('POST', '/schedules/sre/overrides', cover)).status).toBe(201);
+    hotline.target.setMailOutcome((address) => (address === 'alan@example.com' ? 'bounce' : undefined));
+    try {
+      hotline.target.setPhoneOutcome((to, channel) =>
+        to === ALAN_PHONE && channel === 'sms' ? 'TEXT_BLOCKED' : undefined,
+      );
+      const answered = await declare('Unowned queue: the call gets through');
+      const events = await eventually(async () => {
+        const all = await timelineOf(answered);
+        const kinds = all.map((e) => e.kind);
+        return kinds.includes('mail.failed') &&
+          kinds.includes('phone.failed') &&
+          kinds.includes('phone.delivery')
+          ? all
+          : undefined;
+      }, 'the bounce, the blocked text and the answered call');
+      expect(events.find((e) => e.kind === 'phone.delivery')?.text).toMatch(
+        /^Call page to \+44\*{8}56 answered /,
+      );
+      expect(events.map((e) => e.kind)).not.toContain('page.undeliverable');
+      expect(events.map((e) => e.kind)).not.toContain('incident.escalated');
+
+      hotline.target.setPhoneOutcome((to, channel) =>
+        to === ALAN_PHONE ? (channel === 'sms' ? 'TEXT_BLOCKED' : 'VOICE_FAILED') : undefined,
+      );
+      const started = Date.now();
+      const unreached = await declare('Unowned queue: nobody gets through');
+      const timeline = await eventually(async () => {
+        const all = await timelineOf(unreached);
+        return all.some((e) => e.kind === 'incident.escalated') ? all : undefined;
+      }, 'the escalation after the failed call');
+      expect(Date.now() - started).toBeLessThan(9_000);
+      expect(
+        timeline.find((e) => e.kind === 'phone.failed' && (e.data as Json).channel === 'voice')?.text,
+      ).toMatch(/^Call page to \+44\*{8}56 failed /);
+      expect(JSON.stringify(timeline)).not.toContain(ALAN_PHONE);
     } finally {
       hotline.target.setMailOutcome(undefined);
       hotline.target.setPhoneOutcome(undefined);
