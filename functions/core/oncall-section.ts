@@ -1,4 +1,4 @@
-import { nextHandoffs, type Override, onCallAt, type Schedule, shiftDays } from './oncall.ts';
+import { handoffHorizonDays, nextHandoffs, type Override, onCallAt, type Schedule } from './oncall.ts';
 import { type PagingDirectory, parsePageTarget, schedulesNamed } from './page-targets.ts';
 
 /**
@@ -45,14 +45,9 @@ export function tierSchedules(tiers: readonly { entries: readonly string[] }[]):
 
 const DAY_MS = 86_400_000;
 
-/** How far ahead the next handoff is looked for (and overrides read): as `GET /schedules/{id}/oncall` does. */
-export function horizonDaysOf(schedule: Pick<Schedule, 'rotation'>): number {
-  return Math.min(366, Math.max(28, 4 * shiftDays(schedule.rotation.shift)));
-}
-
 /**
  * The section at `at`, or undefined when no tier names a schedule. `overridesOf` gives each schedule's overrides
- * in precedence order, read over `[at, at + horizonDaysOf(schedule))`. Tiers with nothing known are left out.
+ * in precedence order, read over `[at, at + handoffHorizonDays(schedule))`. Tiers with nothing known are left out.
  */
 export function onCallSection(
   directory: PagingDirectory,
@@ -76,7 +71,7 @@ export function onCallSection(
     if (!config) return undefined;
     const schedule: Schedule = { id: target.scheduleId, ...config };
     const overrides = overridesOf(schedule.id);
-    const [handoff] = nextHandoffs(schedule, overrides, at, 1, horizonDaysOf(schedule));
+    const [handoff] = nextHandoffs(schedule, overrides, at, 1, handoffHorizonDays(schedule));
     const when = handoff && readableTime(handoff.at, schedule.timeZone);
     return {
       kind: 'schedule',
@@ -127,5 +122,5 @@ function clockIn(instant: Date, timeZone: string): string {
 
 /** Each schedule's window of overrides to read for the section at `at`. */
 export function overrideWindowOf(schedule: Pick<Schedule, 'rotation'>, at: Date): { from: Date; to: Date } {
-  return { from: at, to: new Date(at.getTime() + horizonDaysOf(schedule) * DAY_MS) };
+  return { from: at, to: new Date(at.getTime() + handoffHorizonDays(schedule) * DAY_MS) };
 }

@@ -86,6 +86,15 @@ export function shiftDays(length: ShiftLength): number {
   return length.days;
 }
 
+/**
+ * How far ahead (days) the next handoff is looked for, and a schedule's overrides read: four shifts, at least four
+ * weeks, at most a year. One window for `GET /schedules/{id}/oncall`, the incident pages' "On call" and the
+ * channel check's handoffs.
+ */
+export function handoffHorizonDays(schedule: Pick<Schedule, 'rotation'>): number {
+  return Math.min(366, Math.max(28, 4 * shiftDays(schedule.rotation.shift)));
+}
+
 /** The day number of the first handoff: the start date, or the first date after it on the handoff weekday. */
 function anchorDay(rotation: Rotation): number {
   const start = dayNumberOf(rotation.start);

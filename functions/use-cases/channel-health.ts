@@ -12,7 +12,7 @@ import {
 } from '../core/channel-health.ts';
 import type { Organisation } from '../core/config.ts';
 import { handoffEmail, quietChannelsEmail } from '../core/mails/channel-health.ts';
-import { onCallAt, type Schedule, schedulesOf, shiftDays } from '../core/oncall.ts';
+import { handoffHorizonDays, onCallAt, type Schedule, schedulesOf } from '../core/oncall.ts';
 import {
   type HandoffNotice,
   handoffsAhead,
@@ -156,7 +156,7 @@ async function handoffsOf(
   interval: number,
 ): Promise<{ onCall: string; ahead: HandoffNotice[]; since?: HandoffNotice }> {
   // The end of a shift is looked for as far as `GET /schedules/{id}/oncall` looks for the next handoffs.
-  const horizonDays = Math.min(366, Math.max(28, 4 * shiftDays(schedule.rotation.shift)));
+  const horizonDays = handoffHorizonDays(schedule);
   const lookAhead = lookAheadMs(interval);
   const previous = previousCheck
     ? new Date(Math.max(Date.parse(previousCheck), now.getTime() - MAX_LOOK_BACK_MS))

@@ -1,5 +1,6 @@
 import { ConflictError, NotFoundError, RetryableError, ValidationError } from '../core/errors.ts';
 import {
+  handoffHorizonDays,
   nextHandoffs,
   type Override,
   overrideFromWallTimes,
@@ -7,7 +8,6 @@ import {
   rotationShiftAt,
   type Schedule,
   type Shift,
-  shiftDays,
   shiftsBetween,
 } from '../core/oncall.ts';
 import {
@@ -92,7 +92,7 @@ export async function onCall(deps: ScheduleDeps, scheduleId: string, at?: Date):
     throw new ValidationError(`at: must be within ${MAX_AT_YEARS} years of now`);
   // Overrides from the start of the rotation shift holding `when` (one that ended earlier in that shift cuts
   // it), to the horizon the handoffs are looked for in: beyond it, no override was read.
-  const horizonDays = Math.min(366, Math.max(28, 4 * shiftDays(schedule.rotation.shift)));
+  const horizonDays = handoffHorizonDays(schedule);
   const from = rotationShiftAt(schedule, when).start;
   const to = new Date(when.getTime() + horizonDays * DAY_MS);
   const overrides = inPrecedenceOrder(await deps.overrides.touching(schedule.id, from, to));

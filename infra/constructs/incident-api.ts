@@ -95,18 +95,14 @@ export class IncidentApi extends Construct {
       new HttpLambdaIntegration(name, fn, { payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0 });
     const operators = new HttpIamAuthorizer();
 
-    const [alerts] = this.httpApi.addRoutes({
-      path: '/alerts/{source}',
-      methods: [apigw.HttpMethod.POST],
-      integration: lambdaIntegration('IngestAlertIntegration', props.ingestAlert),
-    });
-    if (alerts) {
-      Validations.of(alerts).acknowledge({
-        id: 'AwsSolutions-APIG4',
-        reason:
-          'Alert senders (Alertmanager, Grafana, ...) cannot sign SigV4 requests; the handler authenticates each request against the per-source credential in Secrets Manager before doing anything.',
-      });
-    }
+    this.publicRoutes(
+      {
+        path: '/alerts/{source}',
+        methods: [apigw.HttpMethod.POST],
+        integration: lambdaIntegration('IngestAlertIntegration', props.ingestAlert),
+      },
+      'Alert senders (Alertmanager, Grafana, ...) cannot sign SigV4 requests; the handler authenticates each request against the per-source credential in Secrets Manager before doing anything.',
+    );
     this.httpApi.addRoutes({
       path: '/incidents',
       methods: [apigw.HttpMethod.GET],
@@ -180,18 +176,14 @@ export class IncidentApi extends Construct {
       authorizer: operators,
     });
     // Calendar apps subscribe to the feed and cannot sign requests: the signed token is the credential.
-    const feeds = this.httpApi.addRoutes({
-      path: '/links/{token}/calendar.ics',
-      methods: [apigw.HttpMethod.GET, apigw.HttpMethod.HEAD],
-      integration: scheduleFeed,
-    });
-    for (const route of feeds) {
-      Validations.of(route).acknowledge({
-        id: 'AwsSolutions-APIG4',
-        reason:
-          'The signed token in the path is the credential: the handler verifies its HMAC-SHA256 (key id, expiry, and that it is a calendar feed link) before reading anything, and the route only reads.',
-      });
-    }
+    this.publicRoutes(
+      {
+        path: '/links/{token}/calendar.ics',
+        methods: [apigw.HttpMethod.GET, apigw.HttpMethod.HEAD],
+        integration: scheduleFeed,
+      },
+      'The signed token in the path is the credential: the handler verifies its HMAC-SHA256 (key id, expiry, and that it is a calendar feed link) before reading anything, and the route only reads.',
+    );
     const testPages = lambdaIntegration('TestPagesIntegration', props.testPages);
     for (const method of [apigw.HttpMethod.POST, apigw.HttpMethod.GET]) {
       this.httpApi.addRoutes({
@@ -211,35 +203,29 @@ export class IncidentApi extends Construct {
       });
     }
     // Signed links from emails: people open them in a browser, which cannot sign SigV4 requests.
-    const links = this.httpApi.addRoutes({
-      path: '/links/{token}',
-      methods: [apigw.HttpMethod.GET, apigw.HttpMethod.POST],
-      integration: lambdaIntegration('LinkDecisionIntegration', props.linkDecision),
-    });
-    for (const route of links) {
-      Validations.of(route).acknowledge({
-        id: 'AwsSolutions-APIG4',
-        reason:
-          'The signed token in the path is the credential: the handler verifies its HMAC-SHA256 (key id, expiry, incident, action and recipient) before reading anything, GET never changes state, and POST uses a link once.',
-      });
-    }
+    this.publicRoutes(
+      {
+        path: '/links/{token}',
+        methods: [apigw.HttpMethod.GET, apigw.HttpMethod.POST],
+        integration: lambdaIntegration('LinkDecisionIntegration', props.linkDecision),
+      },
+      'The signed token in the path is the credential: the handler verifies its HMAC-SHA256 (key id, expiry, incident, action and recipient) before reading anything, GET never changes state, and POST uses a link once.',
+    );
     // The status page is public by design: it shows the external wording only, from a projection holding
     // nothing else, and changes nothing (GET and HEAD only; its function may only read the table).
     const status = lambdaIntegration('StatusPageIntegration', props.statusPage);
     for (const path of ['/status', '/status.json', '/status.atom']) {
-      const routes = this.httpApi.addRoutes({
-        path,
-        methods: [apigw.HttpMethod.GET, apigw.HttpMethod.HEAD],
-        integration: status,
-      });
-      for (const route of routes) {
-        Validations.of(route).acknowledge({
-          id: 'AwsSolutions-APIG4',
-          reason:
-            'The external status page is for anyone (customers, feed readers): it shows only the external wording already sent to public lists, read from a public projection, and its function can only read the table.',
-        });
-      }
+      this.publicRoutes(
+        { path, methods: [apigw.HttpMethod.GET, apigw.HttpMethod.HEAD], integration: status },
+        'The external status page is for anyone (customers, feed readers): it shows only the external wording already sent to public lists, read from a public projection, and its function can only read the table.',
+      );
     }
+  }
+
+  /** Routes without an IAM authorizer, each with cdk-nag's APIG4 acknowledged for `reason` (who calls, what guards it). */
+  private publicRoutes(options: apigw.AddRoutesOptions, reason: string): void {
+    for (const route of this.httpApi.addRoutes(options))
+      Validations.of(route).acknowledge({ id: 'AwsSolutions-APIG4', reason });
   }
 
   /** The API's base URL, without a trailing slash. */
