@@ -6,6 +6,7 @@ import * as z from 'zod/mini';
 import { ActionsRepository } from '../adapters/actions-repository.ts';
 import { AlertGroupsRepository } from '../adapters/alert-groups-repository.ts';
 import { CommsRepository } from '../adapters/comms-repository.ts';
+import { publishedPage, renderDocumentSections } from '../adapters/document-renderer.ts';
 import { IncidentsRepository } from '../adapters/incidents-repository.ts';
 import { linksPort } from '../adapters/link-keys.ts';
 import { logger } from '../adapters/logger.ts';
@@ -14,7 +15,6 @@ import { PostmortemsRepository } from '../adapters/postmortems-repository.ts';
 import { repositoriesPort } from '../adapters/repositories.ts';
 import { StatusPageRepository } from '../adapters/status-page-repository.ts';
 import { workflowCallbackPort, workflowStarterPort } from '../adapters/workflow.ts';
-import { publishedPage, renderDocumentSections } from '../core/document-render.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { isIncidentKey } from '../core/incident.ts';
 import { pageHeaders } from '../core/pages.ts';
@@ -148,7 +148,7 @@ async function documentOf(d: PostmortemDeps, event: HttpEvent, key: string): Pro
       ? corrections.length > 0
         ? `${document.markdown}\n\n---\n\nCorrected since publication (not part of the approved text):\n\n${corrections.map((c) => `- ${c}`).join('\n')}\n`
         : document.markdown
-      : publishedPage(document.markdown, documentTitle(incident), corrections),
+      : await publishedPage(document.markdown, documentTitle(incident), corrections),
   };
 }
 

@@ -25,7 +25,7 @@ export async function sectionsOf(
   const kept = await deps.postmortems.rendering(postmortem.incidentId, contentHash(postmortem), version);
   if (kept) return kept;
   if (!deps.renderDocument) return plainSections(postmortem, version);
-  const rendering = deps.renderDocument(postmortem);
+  const rendering = await deps.renderDocument(postmortem);
   if (keep) await deps.postmortems.putRendering(postmortem.incidentId, rendering);
   return rendering[version];
 }

@@ -39,8 +39,9 @@ export interface PostmortemDeps extends ResponseDeps {
   /**
    * Renders a content's sections (markdown-it, core/document-render.ts): given only to the functions that ask
    * approvers, which render each content once and keep it; the others read what was kept (document-rendering.ts).
+   * The functions load it on first use (adapters/document-renderer.ts), hence the promise.
    */
-  renderDocument?: (postmortem: Postmortem) => DocumentRendering;
+  renderDocument?: (postmortem: Postmortem) => DocumentRendering | Promise<DocumentRendering>;
 }
 
 /** The handbook: "within 24-48 hours ... not more than five business days" after resolution. */

@@ -11,23 +11,37 @@ export type FunctionBuildOptions = Omit<BuildOptions, 'outfile' | 'outdir' | 'pl
 /** The plugins of every function's bundle (see each one's comment). */
 export const bundlePlugins = [sdkSchemaKeysPlugin];
 
-/** Bundles one function into `outfile` with esbuild's JS API: the one way to use plugins. */
-export async function bundleFunction(options: FunctionBuildOptions, outfile: string): Promise<void> {
-  await build({ ...options, outfile, plugins: bundlePlugins });
+/** The entry module of a function's bundle in its asset (the function's handler is `index.<export>`). */
+export const bundleEntryFile = 'index.mjs';
+
+/**
+ * Bundles one function into `outdir` with esbuild's JS API (the one way to use plugins): the entry is
+ * `index.mjs`; a module the code imports dynamically (loaded on first use) is a `chunk-<hash>.mjs` beside it
+ * when the options split.
+ */
+export async function bundleFunction(options: FunctionBuildOptions, outdir: string): Promise<void> {
+  await build({
+    ...options,
+    outdir,
+    entryNames: bundleEntryFile.replace(/\.mjs$/, ''),
+    chunkNames: 'chunk-[hash]',
+    outExtension: { '.js': '.mjs' },
+    plugins: bundlePlugins,
+  });
 }
 
 /**
  * Run as a script by FunctionBundling (infra/bundling/function-bundling.ts) because CDK bundles synchronously and
- * esbuild's synchronous API takes no plugins: `{ options, outfile }` as JSON on stdin. esbuild prints its own
+ * esbuild's synchronous API takes no plugins: `{ options, outdir }` as JSON on stdin. esbuild prints its own
  * errors; the exit status says whether it failed.
  */
 if (import.meta.main) {
-  const { options, outfile } = JSON.parse(readFileSync(0, 'utf8')) as {
+  const { options, outdir } = JSON.parse(readFileSync(0, 'utf8')) as {
     options: FunctionBuildOptions;
-    outfile: string;
+    outdir: string;
   };
   try {
-    await bundleFunction(options, outfile);
+    await bundleFunction(options, outdir);
   } catch {
     process.exitCode = 1;
   }

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { type BundlingOptions, DockerImage, type ILocalBundling } from 'aws-cdk-lib';
-import type { FunctionBuildOptions } from './bundle.ts';
+import { bundleEntryFile, type FunctionBuildOptions } from './bundle.ts';
 
 /** The script that runs esbuild for one function (see its comment). */
 const bundleScript = join(import.meta.dirname, 'bundle.ts');
@@ -9,7 +9,8 @@ const bundleScript = join(import.meta.dirname, 'bundle.ts');
 /**
  * Asset bundling (`Code.fromAsset(projectRoot, { bundling })`) that builds a function with esbuild's JS API and
  * the project's plugins, where NodejsFunction runs esbuild's command line, which takes no plugins. The bundle is
- * `index.mjs` and its source map, as NodejsFunction writes them.
+ * `index.mjs` and its source map, as NodejsFunction writes them, and a chunk (with its map) for each module the
+ * code loads on first use.
  *
  * Bundling is always local, with the project's esbuild: it succeeds or the synthesis fails with esbuild's errors.
  * The image is the placeholder NodejsFunction also names when esbuild is installed; CDK would only use it if local
@@ -24,8 +25,8 @@ export class FunctionBundling implements BundlingOptions {
   /** Where esbuild runs: relative aliases and node_modules resolve from here. */
   readonly projectRoot: string;
   readonly esbuild: FunctionBuildOptions;
-  /** The bundle's file name in the asset (the function's handler is `index.<export>`). */
-  static readonly outfileName = 'index.mjs';
+  /** The bundle's entry file in the asset (the function's handler is `index.<export>`). */
+  static readonly outfileName = bundleEntryFile;
 
   constructor(projectRoot: string, esbuild: FunctionBuildOptions) {
     this.projectRoot = projectRoot;
@@ -34,7 +35,7 @@ export class FunctionBundling implements BundlingOptions {
       tryBundle: (outputDir) => {
         const input = JSON.stringify({
           options: this.esbuild,
-          outfile: join(outputDir, FunctionBundling.outfileName),
+          outdir: outputDir,
         });
         // esbuild's log lines go where NodejsFunction's esbuild wrote them: stderr.
         const result = spawnSync(process.execPath, ['--import', 'tsx', bundleScript], {

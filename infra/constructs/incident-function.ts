@@ -36,6 +36,8 @@ export const mimeTypesModule = './functions/adapters/mime-types.ts';
 export const stringTrimModule = './functions/adapters/string-trim.ts';
 /** Stands in for the SDK's event stream support, which no client of ours uses (see the module's comment). */
 export const noEventStreamsModule = './functions/adapters/no-event-streams.ts';
+/** Stands in for bowser, the SDK's browser user agent parser (see the module's comment). */
+export const noBrowserUserAgentModule = './functions/adapters/no-browser-user-agent.ts';
 
 /**
  * Context key: when true, esbuild prints only its warnings and errors, not each bundle's file sizes. `npm start`
@@ -160,6 +162,9 @@ export class IncidentFunction extends nodejs.NodejsFunction {
       mainFields: ['module', 'main'],
       minify: true,
       sourcemap: true,
+      // A module imported dynamically (a heavy library loaded on first use, adapters/document-renderer.ts) is a
+      // chunk of its own, read only when first called: the entry is what a cold start pays for.
+      splitting: true,
       // No externals: the bundle carries its own SDK instead of using the runtime's copy, so the version we test
       // is the version we run. Some bundled CommonJS dependencies call require() for Node built-ins, which ESM
       // lacks: the banner gives them one.
@@ -173,6 +178,7 @@ export class IncidentFunction extends nodejs.NodejsFunction {
         'mime-types': mimeTypesModule,
         '@babel/runtime-corejs3/core-js/instance/trim': stringTrimModule,
         '@smithy/core/event-streams': noEventStreamsModule,
+        bowser: noBrowserUserAgentModule,
       },
       // esbuild's command line (what NodejsFunction ran) prints each bundle's size at its default level, info.
       logLevel: quiet ? 'warning' : 'info',

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -56,8 +56,14 @@ describe('function bundles', () => {
     }
   });
 
+  const mapSources = (file: string): string[] =>
+    (JSON.parse(readFileSync(file, 'utf8')) as { sources: string[] }).sources;
+  /** The sources of every module of the function's asset: its entry and the chunks it loads on first use. */
   const sourcesOf = (id: FunctionId): string[] =>
-    (JSON.parse(readFileSync(join(bundleDir(id), 'index.mjs.map'), 'utf8')) as { sources: string[] }).sources;
+    readdirSync(bundleDir(id))
+      .filter((name) => name.endsWith('.mjs.map'))
+      .flatMap((name) => mapSources(join(bundleDir(id), name)));
+  const entrySourcesOf = (id: FunctionId): string[] => mapSources(join(bundleDir(id), 'index.mjs.map'));
 
   it('keeps the document and MIME libraries in the functions that use them, without their dead weight', () => {
     const packagesOf = (id: FunctionId) =>
@@ -68,6 +74,23 @@ describe('function bundles', () => {
     // The functions that render the postmortem document (its HTML) and those that mail reports (raw MIME).
     // WorkflowStep mails the rendering kept when approval was requested (core/document-render.ts).
     expect(holding('markdown-it').sort()).toEqual(['LinkDecision', 'Postmortems']);
+    // ...in a chunk loaded on first use (adapters/document-renderer.ts), not in what a cold start imports.
+    for (const id of ['LinkDecision', 'Postmortems'] as const) {
+      expect(
+        entrySourcesOf(id).filter((s) => s.includes('/markdown-it/')),
+        id,
+      ).toEqual([]);
+      const rendering = readdirSync(bundleDir(id)).filter(
+        (name) =>
+          name.endsWith('.mjs.map') &&
+          mapSources(join(bundleDir(id), name)).some((s) => s.includes('/markdown-it/')),
+      );
+      expect(rendering, id).toHaveLength(1);
+      const chunk = readFileSync(join(bundleDir(id), (rendering[0] as string).replace(/\.map$/, '')), 'utf8');
+      expect(chunk.startsWith("import { createRequire } from 'module';"), id).toBe(true);
+    }
+    // The SDK's browser user agent parser, a chunk nothing loads in Node, is stood in for.
+    expect(holding('bowser')).toEqual([]);
     expect(holding('mimetext').sort()).toEqual(['Reports', 'RunSloReport', 'SendSloReports']);
     // mimetext checks a content type with mime-types (and its database) and trims with core-js: stood in for.
     expect(holding('mime-db')).toEqual([]);
