@@ -61,6 +61,26 @@ function sdkPackagesOf(sourceMaps: string[]): string[] {
   return [...packages].sort();
 }
 
+/**
+ * A bundle module and the chunks it imports statically, transitively: what importing it reads. esbuild writes a
+ * chunk's import as `from"./chunk-X.mjs"` (or `import"./chunk-X.mjs"`); a dynamic `import("./x.mjs")` is not one.
+ */
+export function staticallyImported(entry: string): string[] {
+  const seen = new Set<string>([entry]);
+  const pending = [entry];
+  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+    const code = readFileSync(file, 'utf8');
+    for (const [, chunk] of code.matchAll(/(?:\bfrom|\bimport)\s*["'](\.\/[^"']+\.mjs)["']/g)) {
+      const path = join(dirname(file), chunk as string);
+      if (!seen.has(path)) {
+        seen.add(path);
+        pending.push(path);
+      }
+    }
+  }
+  return [...seen];
+}
+
 const clientClass: Record<string, string> = {
   '@aws-sdk/client-dynamodb': 'DynamoDBClient',
   '@aws-sdk/client-sfn': 'SFNClient',
@@ -132,7 +152,7 @@ export interface BundleResult {
   name: string;
   /** Every module of the asset. */
   bytes: number;
-  /** The entry module alone (what a cold start imports). */
+  /** The entry and the chunks it imports statically: what a cold start reads (not the chunks loaded later). */
   entryBytes: number;
   initMs: number;
   baselineMs: number;
@@ -160,7 +180,7 @@ export async function benchBundles(
     }
     // The whole asset counts (chunks loaded on first use too); init is the entry's.
     const bytes = fn.files.reduce((total, file) => total + statSync(file).size, 0);
-    const entryBytes = statSync(fn.file).size;
+    const entryBytes = staticallyImported(fn.file).reduce((total, file) => total + statSync(file).size, 0);
     const ratio = median(own) / median(base);
     results.push({
       name: fn.name,

@@ -70,7 +70,7 @@ if (wanted('bundles')) {
     rows.map((r) => ({
       function: r.name,
       'bundle KB': (r.bytes / 1024).toFixed(1),
-      'entry KB': (r.entryBytes / 1024).toFixed(1),
+      'at start KB': (r.entryBytes / 1024).toFixed(1),
       'init ms': r.initMs.toFixed(1),
       'SDK-only ms': r.baselineMs.toFixed(1),
       ratio: r.ratio.toFixed(2),
