@@ -76,8 +76,9 @@ export const handler = middy<HttpEvent, HttpResult>()
       // A link signed with a key rotated in since the keys were cached reads them again.
       keys: await links().signingKeys({ keyId: linkKeyId(token) }),
       newId: ulid,
-      // No renderDocument: what is rendered here was kept when approval was asked (the editor's function and
-      // Postmortems bundle the renderer), so no Markdown renderer in this bundle.
+      // No renderDocument, so no Markdown renderer in this bundle: an approver's page shows the rendering kept
+      // when approval was asked (PostmortemEditor and Postmortems render it); a content asked about before
+      // renderings were kept shows its plain sections (use-cases/document-rendering.ts).
     };
     // The link's kind (use-cases/links/registry.ts) reads what it needs of the form or the query.
     const page = form
