@@ -101,6 +101,7 @@ export class HotlineStack extends Stack {
       declareIncident: f.DeclareIncident,
       respondToIncident: f.RespondToIncident,
       linkDecision: f.LinkDecision,
+      postmortemEditor: f.PostmortemEditor,
       statusPage: f.StatusPage,
       postmortems: f.Postmortems,
       actions: f.Actions,

@@ -152,3 +152,15 @@ export function signedLinkUrl(baseUrl: string, token: string): string {
 export function scheduleFeedUrl(baseUrl: string, token: string): string {
   return `${signedLinkUrl(baseUrl, token)}/calendar.ics`;
 }
+
+/**
+ * The address of the postmortem owner's editor: the signed link, then `edit` (its own route and function, so
+ * that the link pages' function carries neither the editor nor the Markdown renderer). An editor link mailed
+ * before it had this route (the bare signed link) is redirected here.
+ */
+export function postmortemEditorUrl(baseUrl: string, token: string): string {
+  return `${signedLinkUrl(baseUrl, token)}/${EDITOR_PATH_SEGMENT}`;
+}
+
+/** The last path segment of the editor's route (`/links/{token}/edit`). */
+export const EDITOR_PATH_SEGMENT = 'edit';

@@ -94,7 +94,12 @@ export type LinkPage =
   /** An approver's decision link: the whole postmortem, read-only, and one form that posts the link's decision. */
   | { kind: 'approval-confirm'; view: ApprovalConfirmView }
   /** The postmortem changed after this link was sent: it refuses; a mail with a link for the new version went out. */
-  | { kind: 'approval-stale'; incident: PageIncident; recipient: string };
+  | { kind: 'approval-stale'; incident: PageIncident; recipient: string }
+  /**
+   * The link's page is served at another address (an editor link mailed before the editor had its own route):
+   * 307 Temporary Redirect there, so a POST is sent again with its method and body. `location` is relative.
+   */
+  | { kind: 'moved'; location: string };
 
 /** HTML of the postmortem document, made only by `publishedHtml` (core/postmortem-document.ts) from its Markdown. */
 export type DocumentHtml = string & { readonly __documentHtml: true };
@@ -186,6 +191,7 @@ const STATUS: Record<LinkPage['kind'], number> = {
   'calendar-feed': 200,
   'approval-confirm': 200,
   'approval-stale': 409,
+  moved: 307,
 };
 
 /** The HTTP response of a link page. */
@@ -193,6 +199,7 @@ export function linkPageResponse(page: LinkPage): PageResponse {
   const headers = pageHeaders();
   if (page.kind === 'unavailable' || page.kind === 'in-progress') headers['retry-after'] = '2';
   if (page.kind === 'view-only') headers.allow = 'GET, HEAD';
+  if (page.kind === 'moved') headers.location = page.location;
   const status = page.kind === 'approval-confirm' && page.view.error ? 400 : STATUS[page.kind];
   return { statusCode: status, headers, body: renderLinkPage(page) };
 }
@@ -521,6 +528,15 @@ export function renderLinkPage(model: LinkPage): string {
       );
     case 'incident':
       return pageShell('plain', `${model.view.key}: ${model.view.summary}`, renderIncidentView(model.view));
+    case 'moved':
+      return pageShell(
+        'plain',
+        'This page has moved',
+        lines(
+          html`<h1>This page has moved</h1>`,
+          html`<p><a href="${model.location}">Open it at its new address</a>. Nothing was changed.</p>`,
+        ),
+      );
     case 'view-only': {
       const shows = model.shows ?? 'an incident';
       return pageShell(

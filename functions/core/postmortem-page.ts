@@ -13,6 +13,7 @@
  * This module keeps their names importable from here.
  */
 
+export { formTooLargeResponse } from './html/page.ts';
 export {
   changedLabel,
   fieldId,
@@ -35,8 +36,4 @@ export {
   type PostmortemEditorView,
   REQUEST_APPROVAL_INTENT,
 } from './html/postmortem-editor/model.ts';
-export {
-  editorResponse,
-  formTooLargeResponse,
-  renderPostmortemEditor,
-} from './html/postmortem-editor/page.ts';
+export { editorResponse, renderPostmortemEditor } from './html/postmortem-editor/page.ts';

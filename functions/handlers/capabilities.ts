@@ -73,10 +73,10 @@ export const functionDeclarations = {
       'workflow:callback',
     ],
   },
-  // Signed links: acknowledgements and approval decisions resume the waits; a change request's comment, the
-  // editor's "Ask for approval" and a save in review mail; a failed decision releases the link use it claimed.
-  // The service index: the responder page's correction of the measures pre-fills a draft postmortem again.
-  // gsi3: the schedules' overrides, for who is on call now and next on the incident pages.
+  // Signed links: acknowledgements and approval decisions resume the waits; a change request's comment mails; a
+  // failed decision releases the link use it claimed. The service index: the responder page's correction of the
+  // measures pre-fills a draft postmortem again. gsi3: the schedules' overrides, for who is on call now and next
+  // on the incident pages. The postmortem editor is PostmortemEditor's (an editor link is redirected there).
   LinkDecision: {
     handlerFile: 'handle-link',
     kind: 'api',
@@ -88,6 +88,24 @@ export const functionDeclarations = {
       'table:index:gsi3',
       'table:write',
       'table:delete',
+      'mail',
+      'links',
+      'workflow:callback',
+    ],
+  },
+  // The postmortem owner's editor (GET and POST /links/{token}/edit): reads the postmortem, its versions and
+  // decisions (its partition), saves versions; "Ask for approval" and a save in review mail the approvers and
+  // resume the postmortem's wait; the correction of the incident's times pre-fills the draft again (the service
+  // index); an expired link mails a fresh one to the owner. No link uses, no gsi3, nothing deleted.
+  PostmortemEditor: {
+    handlerFile: 'postmortem-editor',
+    kind: 'api',
+    uses: [
+      'table',
+      'table:get',
+      'table:query',
+      'table:index:gsi2',
+      'table:write',
       'mail',
       'links',
       'workflow:callback',

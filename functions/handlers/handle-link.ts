@@ -4,7 +4,6 @@ import { ulid } from 'ulid';
 import { ActionsRepository } from '../adapters/actions-repository.ts';
 import { AlertGroupsRepository } from '../adapters/alert-groups-repository.ts';
 import { CommsRepository } from '../adapters/comms-repository.ts';
-import { renderDocumentSections } from '../adapters/document-renderer.ts';
 import { IncidentsRepository } from '../adapters/incidents-repository.ts';
 import { linksPort } from '../adapters/link-keys.ts';
 import { LinksRepository } from '../adapters/links-repository.ts';
@@ -16,13 +15,13 @@ import { repositoriesPort } from '../adapters/repositories.ts';
 import { StatusPageRepository } from '../adapters/status-page-repository.ts';
 import { workflowCallbackPort } from '../adapters/workflow.ts';
 import { PayloadTooLargeError } from '../core/errors.ts';
+import { formTooLargeResponse } from '../core/html/page.ts';
 import { responderResponse } from '../core/html/responder-page.ts';
 import { linkKeyId } from '../core/links.ts';
-import { editorResponse, formTooLargeResponse, isEditorResult } from '../core/postmortem-page.ts';
 import { isResponderResult } from '../core/responder.ts';
 import { decideLink, type LinkDeps, viewLink } from '../use-cases/links/index.ts';
 import { linkedTo } from './capabilities.ts';
-import { type HttpEvent, type HttpResult, html, htmlErrors, rawBody } from './http.ts';
+import { formBody, type HttpEvent, type HttpResult, html, htmlErrors } from './http.ts';
 import { responseDeps } from './response-deps.ts';
 
 const use = linkedTo('LinkDecision');
@@ -48,8 +47,9 @@ const shared = responseDeps({
 
 /**
  * GET and POST /links/{token}: the token is the credential, so it is never logged (the access log records the
- * route key only, and nothing here logs the event or the path). GET shows a confirm page (or the postmortem
- * editor, or the incident) and writes nothing; POST decides, or saves the editor's form. Always HTML.
+ * route key only, and nothing here logs the event or the path). GET shows a confirm page (or the incident, or the
+ * responder page) and writes nothing; POST decides. Always HTML. The postmortem editor is a function of its own
+ * (`/links/{token}/edit`, postmortem-editor.ts): an editor link mailed before it moved is redirected there.
  */
 export const handler = middy<HttpEvent, HttpResult>()
   .use(injectLambdaContext(logger))
@@ -59,7 +59,7 @@ export const handler = middy<HttpEvent, HttpResult>()
     let form: URLSearchParams | undefined;
     if (method === 'POST') {
       try {
-        form = formOf(event);
+        form = formBody(event, FORM_MAX_BYTES);
       } catch (error) {
         if (error instanceof PayloadTooLargeError) return formTooLargeResponse(FORM_MAX_BYTES);
         throw error;
@@ -76,8 +76,9 @@ export const handler = middy<HttpEvent, HttpResult>()
       // A link signed with a key rotated in since the keys were cached reads them again.
       keys: await links().signingKeys({ keyId: linkKeyId(token) }),
       newId: ulid,
-      // The editor asks approvers: each content is rendered once here and kept.
-      renderDocument: renderDocumentSections,
+      // No renderDocument, so no Markdown renderer in this bundle: an approver's page shows the rendering kept
+      // when approval was asked (PostmortemEditor and Postmortems render it); a content asked about before
+      // renderings were kept shows its plain sections (use-cases/document-rendering.ts).
     };
     // The link's kind (use-cases/links/registry.ts) reads what it needs of the form or the query.
     const page = form
@@ -87,19 +88,14 @@ export const handler = middy<HttpEvent, HttpResult>()
         })
       : await viewLink(deps, token, event.queryStringParameters ?? {});
     if (method === 'POST') logger.info('link decided', { page: page.kind });
-    if (isEditorResult(page)) return editorResponse(page);
-    return isResponderResult(page) ? responderResponse(page) : html(page);
+    if (isResponderResult(page)) return responderResponse(page);
+    // The registry's editor kind only redirects (use-cases/links/editor-link.ts): no editor page is made here.
+    if (page.kind === 'postmortem-editor' || page.kind === 'postmortem-saved') return html({ kind: 'error' });
+    return html(page);
   });
 
-/** The editor's whole template fits well within this; anything larger is refused before it is read. */
+/**
+ * The editor's whole template fits well within this; anything larger is refused before it is read. As large as
+ * the editor's own limit: a save posted to an editor link's old address is redirected (307) with its body.
+ */
 const FORM_MAX_BYTES = 512 * 1024;
-
-/** A POST's form fields (`application/x-www-form-urlencoded`); any other body carries none. */
-function formOf(event: HttpEvent): URLSearchParams {
-  const text = rawBody(event, FORM_MAX_BYTES);
-  const header = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'content-type');
-  const mediaType = (header?.[1] ?? '').split(';', 1)[0]?.trim().toLowerCase();
-  return mediaType === 'application/x-www-form-urlencoded'
-    ? new URLSearchParams(text)
-    : new URLSearchParams();
-}

@@ -102,6 +102,19 @@ export function rawBody(event: HttpEvent, maxBytes: number): string {
   return event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
 }
 
+/**
+ * A POST's form fields (`application/x-www-form-urlencoded`), refused above `maxBytes` before they are read (a
+ * PayloadTooLargeError); any other body carries none. The link pages read their forms with it.
+ */
+export function formBody(event: HttpEvent, maxBytes: number): URLSearchParams {
+  const text = rawBody(event, maxBytes);
+  const header = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'content-type');
+  const mediaType = (header?.[1] ?? '').split(';', 1)[0]?.trim().toLowerCase();
+  return mediaType === 'application/x-www-form-urlencoded'
+    ? new URLSearchParams(text)
+    : new URLSearchParams();
+}
+
 /** An event whose JSON body the `jsonBody` middleware has read. */
 export type JsonHttpEvent = HttpEvent & { jsonBody: unknown };
 

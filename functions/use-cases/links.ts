@@ -4,7 +4,9 @@
  * dispatch). This module keeps the names others import.
  */
 export { ACKNOWLEDGE_ACTION } from './links/acknowledge.ts';
-export { EDIT_POSTMORTEM_ACTION, type EditorQuery } from './links/editor.ts';
+export type { EditorQuery } from './links/editor.ts';
+export { EDIT_POSTMORTEM_ACTION } from './links/editor-link.ts';
+export { decideEditorLink, viewEditorLink } from './links/editor-route.ts';
 export {
   decideLink,
   type LinkDeps,

@@ -8,7 +8,7 @@ import {
 import type { Organisation } from '../core/config.ts';
 import { ConflictError, NotFoundError, PreconditionFailedError, RetryableError } from '../core/errors.ts';
 import type { Incident } from '../core/incident.ts';
-import { issueLink, signedLinkUrl } from '../core/links.ts';
+import { issueLink, postmortemEditorUrl } from '../core/links.ts';
 import { serviceOf } from '../core/organisation.ts';
 import { everyAddressOf } from '../core/page-targets.ts';
 import {
@@ -220,7 +220,10 @@ export async function mailEditorLink(
   return { owner: postmortem.owner, expiresAt, alreadySent: sent.alreadySent };
 }
 
-/** The owner's editor link: many saves until it expires, well after the due date (a late one must be writable). */
+/**
+ * The owner's editor link: many saves until it expires, well after the due date (a late one must be writable).
+ * Its address is the editor's own route (`<link>/edit`, the PostmortemEditor function).
+ */
 export async function editorUrlFor(
   deps: PostmortemDeps,
   incident: Incident,
@@ -235,7 +238,7 @@ export async function editorUrlFor(
     ttlHours: editorLinkDays(deps) * 24,
     now: deps.now(),
   });
-  return signedLinkUrl(deps.baseUrl, token);
+  return postmortemEditorUrl(deps.baseUrl, token);
 }
 
 export async function getPostmortem(deps: PostmortemDeps, key: string): Promise<PostmortemView> {

@@ -45,6 +45,8 @@ export interface IncidentApiProps {
   readonly respondToIncident: lambda.IFunction;
   /** GET (confirm page) and POST (decision) /links/{token}. */
   readonly linkDecision: lambda.IFunction;
+  /** GET and POST /links/{token}/edit: the postmortem owner's editor. */
+  readonly postmortemEditor: lambda.IFunction;
   /** GET and HEAD /status, /status.json, /status.atom: the public status page. */
   readonly statusPage: lambda.IFunction;
   /** POST, GET, PUT /incidents/{key}/postmortem and GET /postmortems. */
@@ -210,6 +212,15 @@ export class IncidentApi extends Construct {
         integration: lambdaIntegration('LinkDecisionIntegration', props.linkDecision),
       },
       'The signed token in the path is the credential: the handler verifies its HMAC-SHA256 (key id, expiry, incident, action and recipient) before reading anything, GET never changes state, and POST uses a link once.',
+    );
+    // The postmortem owner's editor, a function of its own (the link pages' function redirects editor links here).
+    this.publicRoutes(
+      {
+        path: '/links/{token}/edit',
+        methods: [apigw.HttpMethod.GET, apigw.HttpMethod.POST],
+        integration: lambdaIntegration('PostmortemEditorIntegration', props.postmortemEditor),
+      },
+      'The signed token in the path is the credential: the handler verifies its HMAC-SHA256 (key id, expiry, incident, and that it is a postmortem editor link) before reading anything, GET never changes state, and each POST saves one version on the version it names.',
     );
     // The status page is public by design: it shows the external wording only, from a projection holding
     // nothing else, and changes nothing (GET and HEAD only; its function may only read the table).

@@ -111,6 +111,7 @@ const anUpdate = () => ({
 });
 
 let main = '';
+let responder = '';
 let approved = '';
 let improvementDue = '';
 
@@ -151,8 +152,14 @@ describe('the journey with IAM enforced', () => {
     const [page] = await waitForMails('the page of the main incident', about(main, ' - Paged'));
     const link = LINK.exec((page as Mail).body.text)?.[0] ?? '';
     await waitingOn(main, 'ackTaskToken');
-    expect((await confirm(link)).status).toBe(200);
+    const acknowledged = await confirm(link);
+    expect(acknowledged.status).toBe(200);
     expect((await detail(main)).incident.status).toBe('fixing');
+    // The page offers the incident manager's responder page (a link of its own, LinkDecision).
+    responder =
+      /<a href="([^"]+)" rel="noreferrer">Open your responder page/.exec(await acknowledged.text())?.[1] ??
+      '';
+    expect(responder).toMatch(LINK);
 
     // A datadog monitor opens, is acknowledged by an operator, and recovers while the comms loop waits.
     const headers = { 'x-hotline-token': hotline.secretOf('datadog') };
@@ -203,7 +210,7 @@ describe('the journey with IAM enforced', () => {
         (owner as Mail).body.text,
       )?.[1] ?? '';
     // A correction of the measures while the postmortem is a draft (its pre-filled text follows): from the API,
-    // then from the editor's own correction form.
+    // then from the editor's own correction form (PostmortemEditor), then from the responder page.
     const recorded = (await api('GET', `/incidents/${main}`)).body.incident;
     const earlier = (minutes: number) =>
       new Date(Date.parse(recorded.impactStartedAt) - minutes * 60_000).toISOString();
@@ -222,6 +229,20 @@ describe('the journey with IAM enforced', () => {
       redirect: 'manual',
     });
     expect(corrected.status).toBe(303);
+    // ...and from the incident manager's responder page (LinkDecision), which pre-fills the draft again too.
+    const page = await (await fetch(responder)).text();
+    const fromResponder = await fetch(responder, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        intent: 'measures',
+        version: /<input type="hidden" name="version" value="([^"]*)">/.exec(page)?.[1] ?? '',
+        impactStartedAt: earlier(3),
+        reason: 'Three minutes earlier, by the CDN logs',
+      }).toString(),
+      redirect: 'manual',
+    });
+    expect(fromResponder.status).toBe(303);
     const { postmortem } = (await api('GET', `/incidents/${main}/postmortem`)).body;
     const completed = await api('PUT', `/incidents/${main}/postmortem`, {
       version: postmortem.version,

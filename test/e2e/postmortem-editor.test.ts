@@ -307,6 +307,37 @@ describe('the postmortem editor page', () => {
     expect(csp).toEqual([]);
   });
 
+  it('sends an editor link mailed before the editor had its own address there (307): a GET keeps its query, a save its form', async () => {
+    const { key, link } = await resolvedSev2();
+    // Mailed now: the editor's own address. Mailed before: the bare signed link (LinkDecision), redirected.
+    expect(link).toMatch(/\/links\/v1\.[^/]+\/edit$/);
+    const old = link.slice(0, -'/edit'.length);
+    const moved = await fetch(`${old}?saved=1`, { redirect: 'manual' });
+    expect(moved.status).toBe(307);
+    expect(moved.headers.get('cache-control')).toBe('no-store');
+    expect(moved.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(new URL(moved.headers.get('location') ?? '', old).href).toBe(`${link}?saved=1`);
+
+    const tab = await newTab(browser.context, [], PHONE);
+    const opened = await tab.goto(old);
+    expect(opened?.status()).toBe(200);
+    expect(tab.url()).toBe(link);
+    await unfold(tab);
+    // A page opened before the move posts its save to the old address: the browser follows the 307 with the form.
+    const form = tab.locator('form', { has: tab.getByRole('button', { name: 'Save', exact: true }) }).first();
+    await form.evaluate((element, action) => element.setAttribute('action', action), old);
+    await field(tab, 'Fault').fill('Saved through the address the first mail carried.');
+    const [posted] = await Promise.all([
+      tab.waitForResponse((r) => r.request().method() === 'POST' && r.url() === link),
+      tab.getByRole('button', { name: 'Save', exact: true }).first().click(),
+    ]);
+    await tab.waitForLoadState('load');
+
+    expect(posted.status()).toBe(303);
+    expect(tab.url()).toBe(`${link}?saved=2`);
+    expect((await postmortemOf(key)).fields.fault).toBe('Saved through the address the first mail carried.');
+  });
+
   it('refuses what cannot be a postmortem edit: invalid input (400, typed text kept) and an oversized form (413)', async () => {
     const { key, link } = await resolvedSev2();
     const tab = await newTab(browser.context, [], PHONE);

@@ -62,6 +62,8 @@ describe('HTTP API', () => {
       'POST /links/{token}': 'NONE',
       'GET /links/{token}/calendar.ics': 'NONE',
       'HEAD /links/{token}/calendar.ics': 'NONE',
+      'GET /links/{token}/edit': 'NONE',
+      'POST /links/{token}/edit': 'NONE',
       // The public status page: no credential, read-only.
       'GET /status': 'NONE',
       'HEAD /status': 'NONE',
@@ -97,6 +99,8 @@ describe('HTTP API', () => {
     ['HEAD /links/{token}/calendar.ics', 'ScheduleFeed'],
     ['GET /links/{token}', 'LinkDecision'],
     ['POST /links/{token}', 'LinkDecision'],
+    ['GET /links/{token}/edit', 'PostmortemEditor'],
+    ['POST /links/{token}/edit', 'PostmortemEditor'],
     ['GET /status', 'StatusPage'],
     ['HEAD /status', 'StatusPage'],
     ['GET /status.json', 'StatusPage'],

@@ -408,9 +408,34 @@ describe('functions', () => {
     expect(resume).toHaveLength(1);
     expect(resume[0]?.Resource).toEqual(ref(stack.stateMachine));
     expect(resume[0]?.Action).toBe('states:SendTaskSuccess');
-    // A change request's comment to the owner, the editor's "Ask for approval", a save in review: all mail.
+    // A change request's comment to the owner mails (the editor's mail is PostmortemEditor's).
     expect(allActions('LinkDecision').filter((a) => a.startsWith('ses:'))).toEqual(['ses:SendEmail']);
     expect(env('LinkDecision')).toMatchObject({ SES_CONFIGURATION_SET: ref(stack.mailer.configurationSet) });
+  });
+
+  it('binds PostmortemEditor to the table, the link keys, the workflow callback and the mailer: no link uses to release', () => {
+    expect(env('PostmortemEditor')).toMatchObject({
+      TABLE_NAME: ref(stack.table),
+      LINK_SIGNING_KEYS_PARAMETER: stack.linkSigningKeys.parameterName,
+      PUBLIC_BASE_URL: { 'Fn::GetAtt': [logicalId(stack.api), 'ApiEndpoint'] },
+      SES_CONFIGURATION_SET: ref(stack.mailer.configurationSet),
+    });
+    expect(env('PostmortemEditor')).not.toHaveProperty('STATE_MACHINE_ARN');
+    const secretStatements = statements('PostmortemEditor').filter((s) =>
+      [s.Action].flat().some((a) => /^(ssm|secretsmanager|kms):/.test(a)),
+    );
+    expect(secretStatements.map((s) => [s.Action, s.Resource])).toEqual([
+      ['ssm:GetParameter', parameterArn(stack.linkSigningKeys)],
+    ]);
+    // "Ask for approval" resumes the postmortem's wait; it and a save in review mail the approvers.
+    const resume = statements('PostmortemEditor').filter((s) =>
+      [s.Action].flat().some((a) => a.startsWith('states:')),
+    );
+    expect(resume.map((s) => [s.Action, s.Resource])).toEqual([
+      ['states:SendTaskSuccess', ref(stack.stateMachine)],
+    ]);
+    expect(allActions('PostmortemEditor').filter((a) => a.startsWith('ses:'))).toEqual(['ses:SendEmail']);
+    expect(allActions('PostmortemEditor')).not.toContain('dynamodb:DeleteItem');
   });
 
   it('lets Postmortems resume the postmortem wait when approval is asked for', () => {

@@ -15,7 +15,12 @@ import {
   renderPostmortemEditor,
   valuesOf,
 } from '../../functions/core/postmortem-page.ts';
-import { decideLink, type LinkDeps, viewLink } from '../../functions/use-cases/links.ts';
+import {
+  decideEditorLink,
+  decideLink,
+  type LinkDeps,
+  viewEditorLink,
+} from '../../functions/use-cases/links.ts';
 import type { Stores } from '../../functions/use-cases/ports.ts';
 import { openPostmortem } from '../../functions/use-cases/postmortems.ts';
 import { correctMeasures } from '../../functions/use-cases/respond.ts';
@@ -98,7 +103,8 @@ async function resolvedWithPostmortem(): Promise<{ incident: Incident; token: st
   );
   expect(mail?.to).toEqual([owner]);
   const url = /^Write the postmortem: .*<(https:\/\/\S+)>$/m.exec(mail?.message.text ?? '')?.[1] ?? '';
-  const token = /\/links\/(v1\.[A-Za-z0-9_.-]+)$/.exec(url)?.[1];
+  // The editor's own address: the signed link, then /edit (the PostmortemEditor function).
+  const token = /\/links\/(v1\.[A-Za-z0-9_.-]+)\/edit$/.exec(url)?.[1];
   if (!token) throw new Error(`no editor link in:\n${mail?.message.text}`);
   return { incident, token };
 }
@@ -146,12 +152,12 @@ describe('the editor link: GET', () => {
     const before = await db.count();
     const pm = await postmortemOf(incident);
 
-    const view = editor(await viewLink(deps(), token), 200);
+    const view = editor(await viewEditorLink(deps(), token), 200);
 
     expect(view).toMatchObject({
       postmortem: { key: incident.key, version: 1, status: 'draft', owner },
       recipient: owner,
-      formAction: `./${token}`,
+      formAction: './edit',
       incident: { key: incident.key, severity: 2, service: 'Checkout' },
       readOnly: false,
       values: { version: '1', owner },
@@ -159,7 +165,7 @@ describe('the editor link: GET', () => {
     expect(view.values.text.summary).toBe(pm.fields.summary);
     expect(view.checks.blocking.map((c) => c.code)).toContain('priority-action');
     expect(view.history.map((h) => h.version)).toEqual([1]);
-    await viewLink(deps(), token);
+    await viewEditorLink(deps(), token);
     expect(await db.count()).toBe(before);
     expect(await postmortemOf(incident)).toEqual(pm);
   });
@@ -169,7 +175,7 @@ describe('the editor link: POST saves, as often as needed', () => {
   it('saves a version for the link’s recipient and answers 303 back to the link, again and again', async () => {
     const { incident, token } = await resolvedWithPostmortem();
 
-    const first = await decideLink(
+    const first = await decideEditorLink(
       deps(),
       token,
       form({
@@ -185,7 +191,7 @@ describe('the editor link: POST saves, as often as needed', () => {
       }),
     );
 
-    expect(first).toEqual({ kind: 'postmortem-saved', location: `./${token}?saved=2` });
+    expect(first).toEqual({ kind: 'postmortem-saved', location: `./edit?saved=2` });
     const saved = await postmortemOf(incident);
     expect(saved).toMatchObject({ version: 2, updatedBy: owner });
     expect(saved.fields.leadup).toBe('Release 2026.11.30-2 changed the card tokeniser.\nNobody saw it.');
@@ -201,12 +207,12 @@ describe('the editor link: POST saves, as often as needed', () => {
     expect(timeline.filter((e) => e.kind === 'postmortem.edited')).toMatchObject([{ actor: owner }]);
 
     // The redirect's GET says what was saved.
-    const after = editor(await viewLink(deps(), token, { saved: '2' }), 200);
+    const after = editor(await viewEditorLink(deps(), token, { saved: '2' }), 200);
     expect(after.notice).toMatchObject({ kind: 'saved', version: 2, by: owner });
 
     // Not single use: the same link saves the next version.
     const actionId = saved.actions[0]?.id ?? '';
-    const second = await decideLink(
+    const second = await decideEditorLink(
       deps(),
       token,
       form({
@@ -219,7 +225,7 @@ describe('the editor link: POST saves, as often as needed', () => {
         'actions[0][trackerUrl]': 'https://tracker.example.com/PAY-121',
       }),
     );
-    expect(second).toEqual({ kind: 'postmortem-saved', location: `./${token}?saved=3` });
+    expect(second).toEqual({ kind: 'postmortem-saved', location: `./edit?saved=3` });
     expect(await postmortemOf(incident)).toMatchObject({
       version: 3,
       owner: 'dana.lee@example.com',
@@ -229,27 +235,29 @@ describe('the editor link: POST saves, as often as needed', () => {
 
     // A save that changes nothing writes nothing.
     const count = await db.count();
-    const same = await decideLink(deps(), token, form({ version: '3', leadup: saved.fields.leadup }));
-    expect(same).toEqual({ kind: 'postmortem-saved', location: `./${token}?unchanged=3` });
+    const same = await decideEditorLink(deps(), token, form({ version: '3', leadup: saved.fields.leadup }));
+    expect(same).toEqual({ kind: 'postmortem-saved', location: `./edit?unchanged=3` });
     expect(await db.count()).toBe(count);
   });
 
   it('refuses a stale save with 409: nothing saved, the typed text returned and merged with the other edit', async () => {
     const { incident, token } = await resolvedWithPostmortem();
     // Two tabs open the same version.
-    const mine = editor(await viewLink(deps(), token), 200).values;
+    const mine = editor(await viewEditorLink(deps(), token), 200).values;
     const theirs = structuredClone(mine);
     // The other tab saves first.
     theirs.text.fault = 'Their fault text.';
     theirs.text.impact = 'Their impact text.';
-    expect(await decideLink(deps(), token, formFrom(theirs))).toMatchObject({ kind: 'postmortem-saved' });
+    expect(await decideEditorLink(deps(), token, formFrom(theirs))).toMatchObject({
+      kind: 'postmortem-saved',
+    });
     const current = await postmortemOf(incident);
     const count = await db.count();
 
     mine.text.fault = 'My fault text, typed meanwhile.';
     mine.text.recovery = 'My recovery text.';
     mine.timeline.push({ at: '2026-11-30 14:20', text: 'Release deployed' });
-    const stale = editor(await decideLink(deps(), token, formFrom(mine)), 409);
+    const stale = editor(await decideEditorLink(deps(), token, formFrom(mine)), 409);
 
     expect(await db.count()).toBe(count);
     expect(await postmortemOf(incident)).toEqual(current);
@@ -270,7 +278,7 @@ describe('the editor link: POST saves, as often as needed', () => {
     expect(stale.values.version).toBe('2');
 
     // Saving the merged form, on purpose, keeps both edits.
-    expect(await decideLink(deps(), token, formFrom(stale.values))).toMatchObject({
+    expect(await decideEditorLink(deps(), token, formFrom(stale.values))).toMatchObject({
       kind: 'postmortem-saved',
     });
     const saved = await postmortemOf(incident);
@@ -293,7 +301,7 @@ describe('the editor link: POST saves, as often as needed', () => {
     const { incident, token } = await resolvedWithPostmortem();
     const pm = await postmortemOf(incident);
     const count = await db.count();
-    const typed = editor(await viewLink(deps(), token), 200).values;
+    const typed = editor(await viewEditorLink(deps(), token), 200).values;
     typed.text.fault = 'Typed fault, not saved yet.';
     typed.actions.push({
       id: '',
@@ -310,7 +318,7 @@ describe('the editor link: POST saves, as often as needed', () => {
     posted.set(names.action(typed.actions.length, 'title'), ''); // the one blank row the page had left
     posted.set('intent', 'add-action-row');
 
-    const shown = editor(await decideLink(deps(), token, posted), 200);
+    const shown = editor(await decideEditorLink(deps(), token, posted), 200);
 
     // Nothing written, nothing checked (the tracker link is not one yet): the form comes back as typed.
     expect(await db.count()).toBe(count);
@@ -331,7 +339,7 @@ describe('the editor link: POST saves, as often as needed', () => {
     // The same for the timeline; and the save that follows saves what was typed, as version 2.
     const more = formFrom(shown.values);
     more.set('intent', 'add-timeline-row');
-    const again = editor(await decideLink(deps(), token, more), 200);
+    const again = editor(await decideEditorLink(deps(), token, more), 200);
     expect(again.blankRows).toEqual({ timeline: 3 });
     expect(await db.count()).toBe(count);
     const fixed = formFrom({
@@ -341,9 +349,9 @@ describe('the editor link: POST saves, as often as needed', () => {
         trackerUrl: a.trackerUrl.startsWith('not') ? '' : a.trackerUrl,
       })),
     });
-    expect(await decideLink(deps(), token, fixed)).toEqual({
+    expect(await decideEditorLink(deps(), token, fixed)).toEqual({
       kind: 'postmortem-saved',
-      location: `./${token}?saved=2`,
+      location: `./edit?saved=2`,
     });
     const saved = await postmortemOf(incident);
     expect(saved.fields.fault).toBe('Typed fault, not saved yet.');
@@ -352,17 +360,19 @@ describe('the editor link: POST saves, as often as needed', () => {
 
   it('"Add another row" on a postmortem that was saved meanwhile keeps the version typed on: the save is told', async () => {
     const { token } = await resolvedWithPostmortem();
-    const mine = editor(await viewLink(deps(), token), 200).values;
+    const mine = editor(await viewEditorLink(deps(), token), 200).values;
     const theirs = structuredClone(mine);
     theirs.text.fault = 'Their fault text.';
-    expect(await decideLink(deps(), token, formFrom(theirs))).toMatchObject({ kind: 'postmortem-saved' });
+    expect(await decideEditorLink(deps(), token, formFrom(theirs))).toMatchObject({
+      kind: 'postmortem-saved',
+    });
 
     mine.text.fault = 'My fault text.';
     const posted = formFrom(mine);
     posted.set('intent', 'add-action-row');
-    const shown = editor(await decideLink(deps(), token, posted), 200);
+    const shown = editor(await decideEditorLink(deps(), token, posted), 200);
     expect(shown.values.version).toBe('1');
-    const stale = editor(await decideLink(deps(), token, formFrom(shown.values)), 409);
+    const stale = editor(await decideEditorLink(deps(), token, formFrom(shown.values)), 409);
     expect(stale.notice).toMatchObject({ kind: 'stale', conflicts: ['fault'] });
     expect(stale.values.text.fault).toBe('My fault text.');
   });
@@ -373,7 +383,7 @@ describe('the editor link: POST saves, as often as needed', () => {
     const count = await db.count();
 
     const invalid = editor(
-      await decideLink(
+      await decideEditorLink(
         deps(),
         token,
         form({
@@ -424,6 +434,8 @@ describe('no other link edits a postmortem, and an approved one is read-only', (
     const pm = await postmortemOf(incident);
     const count = await db.count();
     expect(await decideLink(deps(), other(incident, 'view'), edit)).toEqual({ kind: 'view-only' });
+    // Posted to the editor's own address, it is no editor link.
+    expect(await decideEditorLink(deps(), other(incident, 'view'), edit)).toEqual({ kind: 'invalid' });
     expect(await db.count()).toBe(count);
     expect(await postmortemOf(incident)).toEqual(pm);
   });
@@ -451,11 +463,11 @@ describe('no other link edits a postmortem, and an approved one is read-only', (
       }),
     );
     const pm = await postmortemOf(incident);
-    const shown = editor(await viewLink(deps(), token), 200);
+    const shown = editor(await viewEditorLink(deps(), token), 200);
     expect(shown.readOnly).toBe(true);
 
     const count = await db.count();
-    const refused = editor(await decideLink(deps(), token, edit), 409);
+    const refused = editor(await decideEditorLink(deps(), token, edit), 409);
     expect(refused).toMatchObject({ readOnly: true, notice: { kind: 'closed', tried: true } });
     expect(await db.count()).toBe(count);
     expect(await postmortemOf(incident)).toEqual(pm);
@@ -483,7 +495,7 @@ describe('the editor link: Ask for approval', () => {
     const sent = mails.length;
 
     const refused = editor(
-      await decideLink(deps(), token, form({ version: '1', leadup: 'Typed before asking.', ...ask })),
+      await decideEditorLink(deps(), token, form({ version: '1', leadup: 'Typed before asking.', ...ask })),
       409,
     );
 
@@ -507,7 +519,7 @@ describe('the editor link: Ask for approval', () => {
   it('a refused save asks nobody either (400, nothing saved)', async () => {
     const { incident, token } = await resolvedWithPostmortem();
     const refused = editor(
-      await decideLink(deps(), token, form({ version: '1', 'actions[0][title]': 'Fix it', ...ask })),
+      await decideEditorLink(deps(), token, form({ version: '1', 'actions[0][title]': 'Fix it', ...ask })),
       400,
     );
     expect(refused.approvalNotAsked).toBe(true);
@@ -519,19 +531,19 @@ describe('the editor link: Ask for approval', () => {
   it('saves and asks as the link’s recipient: 303 to the page in review; asking twice asks once', async () => {
     const { incident, token } = await resolvedWithPostmortem();
 
-    const asked = await decideLink(
+    const asked = await decideEditorLink(
       deps(),
       token,
       new URLSearchParams([...completeForm(1), ...Object.entries(ask)]),
     );
 
-    expect(asked).toEqual({ kind: 'postmortem-saved', location: `./${token}?requested=2` });
+    expect(asked).toEqual({ kind: 'postmortem-saved', location: `./edit?requested=2` });
     const pm = await postmortemOf(incident);
     expect(pm).toMatchObject({ status: 'in-review', version: 2, updatedBy: owner });
     expect(pm.approval).toMatchObject({ requestedBy: owner, version: 2 });
     expect(approvalMails(incident).map((m) => m.to)).toEqual([['head-of-payments@example.com']]);
 
-    const shown = editor(await viewLink(deps(), token, { requested: '2' }), 200);
+    const shown = editor(await viewEditorLink(deps(), token, { requested: '2' }), 200);
     expect(shown.notice).toEqual({ kind: 'requested', version: 2 });
     expect(shown.readOnly).toBe(false);
     expect(shown.approval).toMatchObject({
@@ -545,32 +557,36 @@ describe('the editor link: Ask for approval', () => {
     // In review the page saves (asking again), it does not ask a second time.
     expect(html).not.toContain('Ask for approval</button>');
     // Asking again with the form as shown (a double click): nothing to save, it is asked already, nobody twice.
-    const values = editor(await viewLink(deps(), token), 200).values;
+    const values = editor(await viewEditorLink(deps(), token), 200).values;
     expect(
-      await decideLink(deps(), token, new URLSearchParams([...formFrom(values), ...Object.entries(ask)])),
-    ).toEqual({ kind: 'postmortem-saved', location: `./${token}?requested=2` });
+      await decideEditorLink(
+        deps(),
+        token,
+        new URLSearchParams([...formFrom(values), ...Object.entries(ask)]),
+      ),
+    ).toEqual({ kind: 'postmortem-saved', location: `./edit?requested=2` });
     // An edit of version 2 with "Ask for approval" while in review: the save asks again on version 3, as the
     // button would, and the page says so.
     const edited = formFrom({ ...values, text: { ...values.text, recovery: 'Rolled back at 15:05 UTC.' } });
-    expect(await decideLink(deps(), token, new URLSearchParams([...edited, ...Object.entries(ask)]))).toEqual(
-      {
-        kind: 'postmortem-saved',
-        location: `./${token}?requested=3`,
-      },
-    );
-    expect(editor(await viewLink(deps(), token, { requested: '3' }), 200).notice).toEqual({
+    expect(
+      await decideEditorLink(deps(), token, new URLSearchParams([...edited, ...Object.entries(ask)])),
+    ).toEqual({
+      kind: 'postmortem-saved',
+      location: `./edit?requested=3`,
+    });
+    expect(editor(await viewEditorLink(deps(), token, { requested: '3' }), 200).notice).toEqual({
       kind: 'requested',
       version: 3,
     });
     // A stale notice is not shown: version 2 is no longer the one asked about.
-    expect(editor(await viewLink(deps(), token, { requested: '2' }), 200).notice).toBeUndefined();
+    expect(editor(await viewEditorLink(deps(), token, { requested: '2' }), 200).notice).toBeUndefined();
     // That save in review asked the approver again on version 3 (one more mail), not twice.
     expect(approvalMails(incident)).toHaveLength(2);
   });
 
   it('after a request for changes, the draft shows who asked, when, and the comment, escaped', async () => {
     const { incident, token } = await resolvedWithPostmortem();
-    await decideLink(deps(), token, new URLSearchParams([...completeForm(1), ...Object.entries(ask)]));
+    await decideEditorLink(deps(), token, new URLSearchParams([...completeForm(1), ...Object.entries(ask)]));
     const mail = approvalMails(incident)[0];
     const changes = /Request changes: [^<\n]*<(https:\/\/[^>]+)>/.exec(mail?.message.text ?? '')?.[1] ?? '';
     const changesToken = /\/links\/(v1\.[A-Za-z0-9_.-]+)$/.exec(changes)?.[1] ?? '';
@@ -584,7 +600,7 @@ describe('the editor link: Ask for approval', () => {
     expect(decided).toMatchObject({ kind: 'done' });
     expect(await postmortemOf(incident)).toMatchObject({ status: 'draft' });
 
-    const shown = editor(await viewLink(deps(), token), 200);
+    const shown = editor(await viewEditorLink(deps(), token), 200);
     expect(shown.approval?.changesRequested).toEqual([
       expect.objectContaining({
         approver: 'head-of-payments@example.com',
@@ -617,24 +633,24 @@ describe('an expired editor link', () => {
   it('offers a fresh link, mailed to the owner only, once in ten minutes, that opens the editor', async () => {
     const { incident, token } = await resolvedWithPostmortem();
 
-    const expired = await viewLink(expiredLater(), token);
-    expect(expired).toMatchObject({ kind: 'editor-expired', owner, formAction: `./${token}` });
+    const expired = await viewEditorLink(expiredLater(), token);
+    expect(expired).toMatchObject({ kind: 'editor-expired', owner, formAction: './edit' });
     // Anything but the request for a fresh link, posted to it, changes nothing.
-    expect(await decideLink(expiredLater(), token, form({ [names.version]: '1' }))).toMatchObject({
+    expect(await decideEditorLink(expiredLater(), token, form({ [names.version]: '1' }))).toMatchObject({
       kind: 'editor-expired',
     });
     expect(freshMails(incident)).toHaveLength(0);
 
-    const sent = await decideLink(expiredLater(), token, form({ intent: 'fresh-editor-link' }));
+    const sent = await decideEditorLink(expiredLater(), token, form({ intent: 'fresh-editor-link' }));
     expect(sent).toMatchObject({ kind: 'editor-link-sent', owner });
-    await decideLink(expiredLater(), token, form({ intent: 'fresh-editor-link' }));
+    await decideEditorLink(expiredLater(), token, form({ intent: 'fresh-editor-link' }));
 
     const fresh = freshMails(incident);
     expect(fresh).toHaveLength(1);
     expect(fresh[0]?.to).toEqual([owner]);
     const url = /^Write the postmortem: .*<(https:\/\/\S+)>$/m.exec(fresh[0]?.message.text ?? '')?.[1] ?? '';
-    const freshToken = /\/links\/(v1\.[A-Za-z0-9_.-]+)$/.exec(url)?.[1] ?? '';
-    expect(await viewLink(expiredLater(), freshToken)).toMatchObject({
+    const freshToken = /\/links\/(v1\.[A-Za-z0-9_.-]+)\/edit$/.exec(url)?.[1] ?? '';
+    expect(await viewEditorLink(expiredLater(), freshToken)).toMatchObject({
       kind: 'postmortem-editor',
       status: 200,
     });
@@ -645,8 +661,10 @@ describe('an expired editor link', () => {
     await stores.postmortems.update(incident.id, (current) => ({
       postmortem: { ...current, status: 'published' },
     }));
-    expect(await viewLink(expiredLater(), token)).toEqual({ kind: 'expired' });
-    expect(await decideLink(expiredLater(), token, form({ intent: 'fresh-editor-link' }))).toMatchObject({
+    expect(await viewEditorLink(expiredLater(), token)).toEqual({ kind: 'expired' });
+    expect(
+      await decideEditorLink(expiredLater(), token, form({ intent: 'fresh-editor-link' })),
+    ).toMatchObject({
       kind: 'refused',
     });
     expect(freshMails(incident)).toHaveLength(0);
@@ -656,7 +674,7 @@ describe('an expired editor link', () => {
 describe('the measures the editor shows', () => {
   it('follow a correction of the incident’s times while the postmortem is written', async () => {
     const { incident, token } = await resolvedWithPostmortem();
-    const before = editor(await viewLink(deps(), token), 200).postmortem.metrics.minutesOfImpact;
+    const before = editor(await viewEditorLink(deps(), token), 200).postmortem.metrics.minutesOfImpact;
     expect(before).toBe(59);
     await correctMeasures(deps(), {
       incidentId: incident.id,
@@ -667,7 +685,7 @@ describe('the measures the editor shows', () => {
         reason: 'The alert carried an old start time',
       },
     });
-    expect(editor(await viewLink(deps(), token), 200).postmortem.metrics.minutesOfImpact).toBe(20);
+    expect(editor(await viewEditorLink(deps(), token), 200).postmortem.metrics.minutesOfImpact).toBe(20);
     // A draft follows the correction: its metrics and the pre-filled text nobody wrote, as a new version.
     const refreshed = await postmortemOf(incident);
     expect(refreshed.metrics.minutesOfImpact).toBe(20);
@@ -677,7 +695,7 @@ describe('the measures the editor shows', () => {
 
   it('corrects the times from the form below the editor, as the link’s recipient, and refuses a bad or stale one', async () => {
     const { incident, token } = await resolvedWithPostmortem();
-    const page = editor(await viewLink(deps(), token), 200);
+    const page = editor(await viewEditorLink(deps(), token), 200);
     expect(page.measures).toEqual({
       impactStartedAt: incident.impactStartedAt,
       detectedAt: incident.detectedAt,
@@ -693,7 +711,7 @@ describe('the measures the editor shows', () => {
 
     const before = await db.count();
     const bad = editor(
-      await decideLink(deps(), token, correction({ impactStartedAt: 'yesterday-ish' })),
+      await decideEditorLink(deps(), token, correction({ impactStartedAt: 'yesterday-ish' })),
       400,
     );
     expect(bad.notice).toMatchObject({
@@ -708,19 +726,19 @@ describe('the measures the editor shows', () => {
     expect(await db.count()).toBe(before);
 
     const detected = new Date(Date.parse(started) + 2 * 60_000).toISOString();
-    const done = await decideLink(
+    const done = await decideEditorLink(
       deps(),
       token,
       correction({ impactStartedAt: started, detectedAt: detected }),
     );
-    expect(done).toEqual({ kind: 'postmortem-saved', location: `./${token}?corrected=1` });
+    expect(done).toEqual({ kind: 'postmortem-saved', location: `./edit?corrected=1` });
     const corrected = await stores.incidents.get(incident.id);
     expect(corrected?.impactStartedAt).toBe(started);
     const entry = (await stores.incidents.view(incident.id))?.timeline.find(
       (t) => t.kind === 'measures.corrected',
     );
     expect(entry?.actor).toBe(owner);
-    const after = editor(await viewLink(deps(), token, { corrected: '1' }), 200);
+    const after = editor(await viewEditorLink(deps(), token, { corrected: '1' }), 200);
     expect(after.notice).toEqual({ kind: 'measures-corrected' });
     expect(after.postmortem.metrics.minutesOfImpact).toBe(30);
     expect(after.measures.version).toBe(corrected?.measuresCorrectedAt);
@@ -728,7 +746,7 @@ describe('the measures the editor shows', () => {
     // A form made before that correction is stale: told, nothing recorded.
     const count = await db.count();
     const stale = editor(
-      await decideLink(deps(), token, correction({ impactStartedAt: incident.impactStartedAt })),
+      await decideEditorLink(deps(), token, correction({ impactStartedAt: incident.impactStartedAt })),
       409,
     );
     expect(stale.notice).toMatchObject({ kind: 'measures-refused', status: 409 });

@@ -76,7 +76,7 @@ describe('opening a postmortem', () => {
     expect(mails).toHaveLength(1);
     expect(mails[0]?.to).toEqual(['payments-team@example.com']);
     const editor =
-      /Write the postmortem: Open the editor <https:\/\/incidents\.example\.com\/links\/(v1\.[^>]+)>/.exec(
+      /Write the postmortem: Open the editor <https:\/\/incidents\.example\.com\/links\/(v1\.[^>/]+)\/edit>/.exec(
         mails[0]?.message.text ?? '',
       );
     expect(verifyLink(editor?.[1] ?? '', keys, new Date())).toMatchObject({

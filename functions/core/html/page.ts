@@ -127,3 +127,25 @@ export function pageShell(
     NEWLINE,
   ).toString();
 }
+
+/**
+ * A form too large to read (413): nothing was saved, and the text is still in the browser's form. The editor's
+ * form is the large one; the link pages' function answers it too (a save posted to an editor link's old address).
+ */
+export function formTooLargeResponse(maxBytes: number): PageResponse {
+  return {
+    statusCode: 413,
+    headers: pageHeaders(),
+    body: pageShell(
+      'bad',
+      'Too much to save at once',
+      joinHtml(
+        [
+          html`<h1>Too much to save at once</h1>`,
+          html`<p>The form is larger than ${String(Math.round(maxBytes / 1024))} KB, so nothing was saved. Go back (your text is still in the form), shorten the longest fields or attach long material by link, and save again.</p>`,
+        ],
+        NEWLINE,
+      ),
+    ),
+  };
+}

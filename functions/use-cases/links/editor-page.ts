@@ -11,7 +11,8 @@ import {
 } from '../../core/postmortem-page.ts';
 import { postmortemMetrics } from '../../core/postmortem-prefill.ts';
 import { EDITABLE, viewOf } from '../postmortems.ts';
-import { expiresAtOf, formActionOf, type IncidentLink, type LinkDeps } from './kind.ts';
+import { EDITOR_SELF } from './editor-link.ts';
+import { expiresAtOf, type IncidentLink, type LinkDeps } from './kind.ts';
 
 /**
  * Where approval stands, for the editor: who is (or would be) asked and, once approval was requested, each
@@ -91,7 +92,7 @@ export async function editorPage(
       },
       recipient: claims.recipient,
       expiresAt: expiresAtOf(claims),
-      formAction: formActionOf(link),
+      formAction: EDITOR_SELF,
       values: more.values ?? valuesOf(postmortem),
       history: [...history].sort((a, b) => a.version - b.version),
       readOnly: !isEditable(postmortem),

@@ -20,10 +20,10 @@ import { readResponderForm, typedFields } from '../../core/responder.ts';
 import { requestApproval, saveEdit } from '../approvals.ts';
 import { mailEditorLink, viewOf } from '../postmortems.ts';
 import { correctMeasures } from '../respond.ts';
+import { EDITOR_SELF, editorLinkDeclaration } from './editor-link.ts';
 import { editorPage, isEditable } from './editor-page.ts';
 import {
   type ExpiredHandler,
-  formActionOf,
   type IncidentLink,
   type IncidentLinkKind,
   type LinkDeps,
@@ -33,12 +33,14 @@ import {
 } from './kind.ts';
 
 /**
- * The postmortem owner's editor link (signed by postmortems.ts `editorUrlFor`): a working page, not single use.
- * GET shows the form, each POST saves one version edited from the version it names (a stale one is refused and
- * shown with what was typed), until the link expires. It never decides anything else. Expired, it offers to
- * mail a fresh link to the postmortem's owner.
+ * The postmortem owner's editor link (signed by postmortems.ts `editorUrlFor`): a working page, not single use,
+ * served at `/links/{token}/edit` by the PostmortemEditor function (editor-route.ts; the link pages' function
+ * only redirects there, editor-link.ts). GET shows the form, each POST saves one version edited from the version
+ * it names (a stale one is refused and shown with what was typed), until the link expires. It never decides
+ * anything else. Expired, it offers to mail a fresh link to the postmortem's owner. Its forms and redirects
+ * point at the page itself (`./edit`, relative to `/links/<token>/edit`).
  */
-export const EDIT_POSTMORTEM_ACTION = 'edit-postmortem';
+export { EDIT_POSTMORTEM_ACTION } from './editor-link.ts';
 
 /** What an editor link's GET reads from its query: the version a save made, or the one approval was asked on. */
 export type EditorQuery = {
@@ -147,7 +149,7 @@ async function saveEditor(deps: LinkDeps, link: IncidentLink, form: URLSearchPar
   if (!asking) {
     return {
       kind: 'postmortem-saved',
-      location: `./${link.token}?${changed ? 'saved' : 'unchanged'}=${saved.postmortem.version}`,
+      location: `${EDITOR_SELF}?${changed ? 'saved' : 'unchanged'}=${saved.postmortem.version}`,
     };
   }
   return askForApproval(deps, link, { version: saved.postmortem.version, changed });
@@ -185,7 +187,7 @@ async function correctTimes(
     if (error instanceof ConflictError) return refused(error.message, 409);
     throw error;
   }
-  return { kind: 'postmortem-saved', location: `./${link.token}?corrected=1` };
+  return { kind: 'postmortem-saved', location: `${EDITOR_SELF}?corrected=1` };
 }
 
 /**
@@ -226,7 +228,7 @@ async function askForApproval(
     const asked = await requestApproval(deps, { incidentId: incident.id, by: claims.recipient });
     return {
       kind: 'postmortem-saved',
-      location: `./${link.token}?requested=${asked.postmortem.approval?.version ?? asked.postmortem.version}`,
+      location: `${EDITOR_SELF}?requested=${asked.postmortem.approval?.version ?? asked.postmortem.version}`,
     };
   } catch (error) {
     if (!(error instanceof ConflictError || error instanceof PreconditionFailedError)) throw error;
@@ -234,7 +236,7 @@ async function askForApproval(
     if (!now) return { kind: 'not-found' };
     // Already in review on the version just saved (a double click, a retried POST): it is asked, as wanted.
     if (now.status === 'in-review' && now.approval?.version === saved.version)
-      return { kind: 'postmortem-saved', location: `./${link.token}?requested=${saved.version}` };
+      return { kind: 'postmortem-saved', location: `${EDITOR_SELF}?requested=${saved.version}` };
     const versions = await deps.postmortems.history(incident.id);
     const blocking = now.status === 'draft' ? viewOf(deps, now).checks.blocking : [];
     const notice: EditorNotice = {
@@ -263,7 +265,7 @@ const expiredEditor: ExpiredHandler = {
       kind: 'editor-expired',
       incident: pageIncident(incident),
       owner: postmortem.owner,
-      formAction: formActionOf(link),
+      formAction: EDITOR_SELF,
     };
   },
   async post(deps, link, form): Promise<LinkPage | undefined> {
@@ -287,13 +289,10 @@ const expiredEditor: ExpiredHandler = {
   },
 };
 
+/** The editor's kind, served by its own route (editor-route.ts); the registry holds its declaration only. */
 export const editorKind: IncidentLinkKind = {
-  action: EDIT_POSTMORTEM_ACTION,
-  family: 'working-page',
+  ...editorLinkDeclaration,
   incidentBound: true,
-  binding:
-    'the recipient (each save is recorded as theirs) and the incident; each save names the version it edits',
-  lifetime: '`editorLinkDays` from when it was mailed; expired, it offers a fresh link mailed to the owner',
   get: (deps, link, query: LinkQuery) =>
     showEditor(deps, link, {
       saved: query.saved,

@@ -9,8 +9,10 @@ import type { ResponseDeps } from '../respond.ts';
 
 /**
  * What one kind of signed link is (`/links/{token}`): every kind is one `LinkKind` in its own module, listed once
- * in `registry.ts`; `viewLink` and `decideLink` (index.ts) verify the token, look its action up there, bind it
- * and call the kind's `get` or `post`. Nothing else dispatches on a link's action.
+ * in `registry.ts`; the one dispatch (dispatch.ts, used by index.ts) verifies the token, looks its action up
+ * there, binds it and calls the kind's `get` or `post`. Nothing else dispatches on a link's action. The
+ * postmortem editor, served at `/links/{token}/edit` by a function of its own, is dispatched the same way over
+ * its kind alone (editor-route.ts); the registry's entry for it redirects there (editor-link.ts).
  */
 
 export interface LinkDeps extends ResponseDeps {

@@ -1,7 +1,7 @@
 import { acknowledgeKind } from './acknowledge.ts';
 import { actionCompleteKind } from './action-complete.ts';
 import { approvalKind } from './approval.ts';
-import { editorKind } from './editor.ts';
+import { movedEditorKind } from './editor-link.ts';
 import type { LinkKind } from './kind.ts';
 import { responderKind } from './responder.ts';
 import { scheduleFeedKind } from './schedule-feed.ts';
@@ -10,11 +10,15 @@ import { viewKind } from './view.ts';
 /**
  * Every kind of signed link, once. A new kind is a module declaring a `LinkKind` (kind.ts) and one line here;
  * signing a link with an action not listed here makes a link that only ever answers "invalid".
+ *
+ * The postmortem editor is served by a function of its own (`/links/{token}/edit`, links/editor-route.ts): here it
+ * is its declaration, whose GET and POST redirect there (editor-link.ts), so that this function does not bundle
+ * the editor. The full kind (links/editor.ts) spreads the same declaration.
  */
 export const LINK_KINDS: readonly LinkKind[] = [
   acknowledgeKind,
   viewKind,
-  editorKind,
+  movedEditorKind,
   approvalKind,
   actionCompleteKind,
   responderKind,

@@ -128,6 +128,70 @@ describe('GET and POST /links/{token}', () => {
   });
 });
 
+describe('an editor link mailed before the editor had its own route (/links/{token}/edit)', () => {
+  const editorToken = (now = new Date()) =>
+    issueLink(parseSigningKeys(signingSecret), {
+      id: '01JEDIT',
+      incidentId: incident.id,
+      key: incident.key,
+      action: 'edit-postmortem',
+      recipient: 'payments-team@example.com',
+      ttlHours: 24,
+      now,
+    });
+  const editorCall = (method: 'GET' | 'POST', link: string, more: { query?: Record<string, string> } = {}) =>
+    handler(
+      httpEvent({
+        method,
+        path: `/links/${link}`,
+        routeKey: `${method} /links/{token}`,
+        pathParameters: { token: link },
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        ...(method === 'POST' ? { body: 'version=3&summary=typed' } : {}),
+        ...more,
+      }),
+      lambdaContext,
+    );
+
+  it('answers 307 to the editor’s address, GET with its query and POST (method and body kept), reading nothing', async () => {
+    const link = editorToken();
+
+    const get = await editorCall('GET', link, { query: { saved: '2' } });
+    const post = await editorCall('POST', link);
+
+    expect(get.statusCode).toBe(307);
+    expect(get.headers).toMatchObject({
+      location: `./${link}/edit?saved=2`,
+      'cache-control': 'no-store',
+      'referrer-policy': 'no-referrer',
+      'content-type': 'text/html; charset=utf-8',
+    });
+    expect(post.statusCode).toBe(307);
+    expect(post.headers).toMatchObject({
+      location: `./${link}/edit`,
+      'cache-control': 'no-store',
+      'referrer-policy': 'no-referrer',
+    });
+    expect(post.body).toContain(`href="./${link}/edit"`);
+    expect(ddb).not.toHaveReceivedAnyCommand();
+  });
+
+  it('redirects an expired editor link too (the editor offers the fresh link there), and not a tampered one', async () => {
+    const expired = editorToken(new Date(Date.now() - 48 * 3_600_000));
+
+    expect(await editorCall('GET', expired)).toMatchObject({
+      statusCode: 307,
+      headers: { location: `./${expired}/edit` },
+    });
+    expect(await editorCall('POST', expired)).toMatchObject({
+      statusCode: 307,
+      headers: { location: `./${expired}/edit` },
+    });
+    expect((await editorCall('GET', `${editorToken().slice(0, -3)}abc`)).statusCode).toBe(403);
+    expect(ddb).not.toHaveReceivedAnyCommand();
+  });
+});
+
 describe('a link signed with a key rotated in since the keys were cached', () => {
   it('reads the keys again once, so a fresh link works at once; an unknown key id does not read them again', async () => {
     ddb.on(GetCommand).resolves({});

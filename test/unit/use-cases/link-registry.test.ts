@@ -3,6 +3,9 @@ import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Incident } from '../../../functions/core/incident.ts';
 import { issueLink, parseSigningKeys } from '../../../functions/core/links.ts';
+import { editorKind } from '../../../functions/use-cases/links/editor.ts';
+import { editorLinkDeclaration, movedEditorKind } from '../../../functions/use-cases/links/editor-link.ts';
+import { decideEditorLink, viewEditorLink } from '../../../functions/use-cases/links/editor-route.ts';
 import { decideLink, type LinkDeps, viewLink } from '../../../functions/use-cases/links/index.ts';
 import { LINK_KINDS, linkKindOf } from '../../../functions/use-cases/links/registry.ts';
 
@@ -72,9 +75,23 @@ describe('the link-kind registry', () => {
       'schedule-feed',
       'view',
     ]);
+    // The editor's entry here only redirects to its own route, from the signature alone (editor-link.ts): the
+    // editor's kind, served there, is bound to its incident.
     expect(LINK_KINDS.filter((kind) => !kind.incidentBound).map((kind) => kind.action)).toEqual([
+      'edit-postmortem',
       'schedule-feed',
     ]);
+    expect(editorKind.incidentBound).toBe(true);
+  });
+
+  it('declares the editor once: the registry’s redirect and the editor’s own kind share one declaration', () => {
+    // The editor is served by a function of its own (`/links/{token}/edit`): the registry holds its declaration,
+    // whose GET and POST redirect there, and the editor's route serves the full kind. Both are the same link.
+    expect(linkKindOf('edit-postmortem')).toBe(movedEditorKind);
+    expect(LINK_KINDS).not.toContain(editorKind);
+    for (const kind of [movedEditorKind, editorKind]) expect(kind).toMatchObject(editorLinkDeclaration);
+    expect(movedEditorKind.onExpired).toBeDefined();
+    expect(editorKind.onExpired).toBeDefined();
   });
 
   it('declares for each kind its family, binding and lifetime', () => {
@@ -90,19 +107,56 @@ describe('the link-kind registry', () => {
     ]);
   });
 
-  it('is the only dispatch: nothing outside links/index.ts verifies a token or branches on its action', () => {
-    // But the feed's own route (`<link>/calendar.ics`), which serves that one kind in a function without the
-    // registry: its check lives in the kind's module.
+  it('is the only dispatch: nothing outside links/dispatch.ts verifies a token or branches on its action', () => {
+    // dispatch.ts is the one dispatch, over the kinds a route serves: the registry's (index.ts, `/links/{token}`)
+    // or the editor's alone (editor-route.ts, `/links/{token}/edit`). But the feed's own route
+    // (`<link>/calendar.ics`), which serves that one kind in a function without the registry: its check lives
+    // in the kind's module.
     const offenders = sources(functionsDir).filter(
       ({ path, text }) =>
-        path !== join('functions', 'use-cases', 'links', 'index.ts') &&
+        path !== join('functions', 'use-cases', 'links', 'dispatch.ts') &&
         path !== join('functions', 'use-cases', 'links', 'schedule-feed.ts') &&
         path !== join('functions', 'core', 'links.ts') &&
         (/\bverifyLink\(/.test(text) || /claims\.action\s*[!=]==/.test(text)),
     );
     expect(offenders.map((o) => o.path)).toEqual([]);
-    const dispatcher = readFileSync(join(functionsDir, 'use-cases/links/index.ts'), 'utf8');
-    for (const kind of LINK_KINDS) expect(dispatcher).not.toContain(`'${kind.action}'`);
+    for (const file of ['dispatch.ts', 'index.ts', 'editor-route.ts']) {
+      const dispatcher = readFileSync(join(functionsDir, 'use-cases/links', file), 'utf8');
+      for (const kind of LINK_KINDS) expect(dispatcher, file).not.toContain(`'${kind.action}'`);
+    }
+  });
+
+  it('keeps the editor out of the link pages’ function, and the other kinds out of the editor’s', () => {
+    const reached = (entry: string) => {
+      const seen = new Set<string>();
+      const visit = (path: string) => {
+        if (seen.has(path)) return;
+        seen.add(path);
+        const text = readFileSync(join(root, path), 'utf8');
+        // Static imports only: a dynamic import() is a chunk loaded on first use, and `import type` is erased.
+        for (const m of text.matchAll(/^(?:import|export) (?!type )[^;]*? from '(\.[^']+)';/gms))
+          visit(relative(root, join(root, path, '..', m[1] ?? '')));
+      };
+      visit(join('functions', 'handlers', entry));
+      return [...seen];
+    };
+    const linkPages = reached('handle-link.ts');
+    for (const editorOnly of [
+      'functions/use-cases/links/editor.ts',
+      'functions/use-cases/links/editor-page.ts',
+      'functions/use-cases/links/editor-route.ts',
+      'functions/core/postmortem-page.ts',
+      'functions/adapters/document-renderer.ts',
+    ])
+      expect(linkPages, editorOnly).not.toContain(editorOnly);
+    expect(linkPages.filter((path) => path.includes('postmortem-editor'))).toEqual([]);
+    expect(linkPages).toContain('functions/use-cases/links/registry.ts');
+
+    const editor = reached('postmortem-editor.ts');
+    expect(editor).toContain('functions/use-cases/links/editor.ts');
+    expect(editor).not.toContain('functions/use-cases/links/registry.ts');
+    for (const kind of ['acknowledge', 'approval', 'responder', 'view', 'action-complete', 'schedule-feed'])
+      expect(editor).not.toContain(`functions/use-cases/links/${kind}.ts`);
   });
 });
 
@@ -190,5 +244,57 @@ describe('viewLink and decideLink dispatch through the registry', () => {
     expect(expiredGet).toHaveBeenCalledTimes(2);
     expect(await viewLink(deps, tokenFor('acknowledge', 1, longAgo))).toEqual({ kind: 'expired' });
     expect(getIncident).not.toHaveBeenCalled();
+  });
+
+  it('redirects an editor link, fresh or expired, GET (with its query) and POST, to its own route, reading nothing', async () => {
+    const fresh = tokenFor('edit-postmortem');
+    const expired = tokenFor('edit-postmortem', 1, new Date(now.getTime() - 48 * 3_600_000));
+    const form = new URLSearchParams({ version: '3', summary: 'typed' });
+
+    expect(await viewLink(deps, fresh, { saved: '2', other: undefined })).toEqual({
+      kind: 'moved',
+      location: `./${fresh}/edit?saved=2`,
+    });
+    expect(await viewLink(deps, fresh)).toEqual({ kind: 'moved', location: `./${fresh}/edit` });
+    // The 307 keeps the method and the body: the form is posted again there, not read here.
+    expect(await decideLink(deps, fresh, form)).toEqual({ kind: 'moved', location: `./${fresh}/edit` });
+    // Expired: the editor's own route offers the fresh link.
+    expect(await viewLink(deps, expired)).toEqual({ kind: 'moved', location: `./${expired}/edit` });
+    expect(await decideLink(deps, expired, form)).toEqual({ kind: 'moved', location: `./${expired}/edit` });
+    expect(getIncident).not.toHaveBeenCalled();
+    // Tampered, it is not redirected.
+    expect(await viewLink(deps, `${fresh}x`)).toEqual({ kind: 'invalid' });
+  });
+
+  it('serves the editor’s kind alone at its own route, bound to its incident; any other kind is invalid there', async () => {
+    const get = vi.spyOn(editorKind, 'get').mockResolvedValue({ kind: 'view-only' });
+    const post = vi.spyOn(editorKind, 'post').mockResolvedValue({ kind: 'unavailable' });
+    const token = tokenFor('edit-postmortem');
+    const form = new URLSearchParams({ a: 'b' });
+
+    expect(await viewEditorLink(deps, token, { saved: '2' })).toEqual({ kind: 'view-only' });
+    expect(await decideEditorLink(deps, token, form, { sourceIp: '192.0.2.1' })).toEqual({
+      kind: 'unavailable',
+    });
+    expect(get).toHaveBeenCalledWith(deps, expect.objectContaining({ token, incident }), { saved: '2' });
+    expect(post).toHaveBeenCalledWith(deps, expect.objectContaining({ token, incident }), form, {
+      sourceIp: '192.0.2.1',
+    });
+
+    const others = LINK_KINDS.filter((kind) => kind.action !== 'edit-postmortem');
+    const spies = others.flatMap((kind) => [vi.spyOn(kind, 'get'), vi.spyOn(kind, 'post')]);
+    for (const kind of others) {
+      expect(await viewEditorLink(deps, tokenFor(kind.action)), kind.action).toEqual({ kind: 'invalid' });
+      expect(await decideEditorLink(deps, tokenFor(kind.action)), kind.action).toEqual({ kind: 'invalid' });
+    }
+    for (const spy of spies) expect(spy).not.toHaveBeenCalled();
+
+    // Expired, the editor's own onExpired answers (the offer of a fresh link), not a redirect.
+    const onExpired = editorKind.onExpired;
+    if (!onExpired) throw new Error('the editor declares onExpired');
+    const expiredGet = vi.spyOn(onExpired, 'get').mockResolvedValue({ kind: 'expired' });
+    const longAgo = new Date(now.getTime() - 48 * 3_600_000);
+    expect(await viewEditorLink(deps, tokenFor('edit-postmortem', 1, longAgo))).toEqual({ kind: 'expired' });
+    expect(expiredGet).toHaveBeenCalledTimes(1);
   });
 });

@@ -188,25 +188,6 @@ export function renderPostmortemEditor(v: PostmortemEditorView): string {
   return pageShell('plain', `Postmortem of ${v.incident.key}`, body, { wide: true });
 }
 
-/** A form too large to read (413): nothing was saved, and the text is still in the browser's form. */
-export function formTooLargeResponse(maxBytes: number): PageResponse {
-  return {
-    statusCode: 413,
-    headers: pageHeaders(),
-    body: pageShell(
-      'bad',
-      'Too much to save at once',
-      joinHtml(
-        [
-          html`<h1>Too much to save at once</h1>`,
-          html`<p>The form is larger than ${String(Math.round(maxBytes / 1024))} KB, so nothing was saved. Go back (your text is still in the form), shorten the longest fields or attach long material by link, and save again.</p>`,
-        ],
-        NEWLINE,
-      ),
-    ),
-  };
-}
-
 /** The editor's HTTP response: the page with its status, or 303 See Other back to the link after a save. */
 export function editorResponse(result: EditorResult): PageResponse {
   const headers = pageHeaders();
