@@ -48,7 +48,8 @@ function selfSignedCertificate(
 ): string {
   const name = sequence(tlv(0x31, sequence(COMMON_NAME, tlv(0x0c, Buffer.from('sns.amazonaws.com')))));
   const serial = randomBytes(8);
-  serial[0] = (serial[0] ?? 0) & 0x7f; // positive INTEGER
+  // A positive INTEGER in DER's minimal form: a first byte of 0x00 (1 in 256) would be refused as malformed.
+  serial[0] = 0x40 | ((serial[0] ?? 0) & 0x3f);
   const tbs = sequence(
     tlv(0xa0, tlv(0x02, Buffer.from([2]))), // v3
     tlv(0x02, serial),
