@@ -13,7 +13,6 @@
  * This module keeps their names importable from here.
  */
 
-export { formTooLargeResponse } from './html/page.ts';
 export {
   changedLabel,
   fieldId,

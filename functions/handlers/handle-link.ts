@@ -14,14 +14,13 @@ import { PostmortemsRepository } from '../adapters/postmortems-repository.ts';
 import { repositoriesPort } from '../adapters/repositories.ts';
 import { StatusPageRepository } from '../adapters/status-page-repository.ts';
 import { workflowCallbackPort } from '../adapters/workflow.ts';
-import { PayloadTooLargeError } from '../core/errors.ts';
-import { formTooLargeResponse } from '../core/html/page.ts';
 import { responderResponse } from '../core/html/responder-page.ts';
 import { linkKeyId } from '../core/links.ts';
 import { isResponderResult } from '../core/responder.ts';
 import { decideLink, type LinkDeps, viewLink } from '../use-cases/links/index.ts';
 import { linkedTo } from './capabilities.ts';
-import { formBody, type HttpEvent, type HttpResult, html, htmlErrors } from './http.ts';
+import { type HttpEvent, type HttpResult, html, htmlErrors } from './http.ts';
+import { linkRequest } from './link-request.ts';
 import { responseDeps } from './response-deps.ts';
 
 const use = linkedTo('LinkDecision');
@@ -55,17 +54,9 @@ export const handler = middy<HttpEvent, HttpResult>()
   .use(injectLambdaContext(logger))
   .use(htmlErrors())
   .handler(async (event) => {
-    const method = event.requestContext.http.method.toUpperCase();
-    let form: URLSearchParams | undefined;
-    if (method === 'POST') {
-      try {
-        form = formBody(event, FORM_MAX_BYTES);
-      } catch (error) {
-        if (error instanceof PayloadTooLargeError) return formTooLargeResponse(FORM_MAX_BYTES);
-        throw error;
-      }
-    }
-    const token = event.pathParameters?.token ?? '';
+    const request = linkRequest(event);
+    if (request.kind === 'too-large') return request.response;
+    const { token } = request;
     const deps: LinkDeps = {
       ...shared(),
       links: stores().links,
@@ -81,21 +72,13 @@ export const handler = middy<HttpEvent, HttpResult>()
       // renderings were kept shows its plain sections (use-cases/document-rendering.ts).
     };
     // The link's kind (use-cases/links/registry.ts) reads what it needs of the form or the query.
-    const page = form
-      ? await decideLink(deps, token, form, {
-          ...(event.headers?.['user-agent'] ? { userAgent: event.headers['user-agent'] } : {}),
-          sourceIp: event.requestContext.http.sourceIp,
-        })
-      : await viewLink(deps, token, event.queryStringParameters ?? {});
-    if (method === 'POST') logger.info('link decided', { page: page.kind });
+    const page =
+      request.kind === 'post'
+        ? await decideLink(deps, token, request.form, request.meta)
+        : await viewLink(deps, token, request.query);
+    if (request.kind === 'post') logger.info('link decided', { page: page.kind });
     if (isResponderResult(page)) return responderResponse(page);
     // The registry's editor kind only redirects (use-cases/links/editor-link.ts): no editor page is made here.
     if (page.kind === 'postmortem-editor' || page.kind === 'postmortem-saved') return html({ kind: 'error' });
     return html(page);
   });
-
-/**
- * The editor's whole template fits well within this; anything larger is refused before it is read. As large as
- * the editor's own limit: a save posted to an editor link's old address is redirected (307) with its body.
- */
-const FORM_MAX_BYTES = 512 * 1024;

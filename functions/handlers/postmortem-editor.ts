@@ -14,13 +14,13 @@ import { PostmortemsRepository } from '../adapters/postmortems-repository.ts';
 import { repositoriesPort } from '../adapters/repositories.ts';
 import { StatusPageRepository } from '../adapters/status-page-repository.ts';
 import { workflowCallbackPort } from '../adapters/workflow.ts';
-import { PayloadTooLargeError } from '../core/errors.ts';
 import { linkKeyId } from '../core/links.ts';
-import { editorResponse, formTooLargeResponse, isEditorResult } from '../core/postmortem-page.ts';
+import { editorResponse, isEditorResult } from '../core/postmortem-page.ts';
 import { decideEditorLink, viewEditorLink } from '../use-cases/links/editor-route.ts';
 import type { LinkDeps } from '../use-cases/links/kind.ts';
 import { linkedTo } from './capabilities.ts';
-import { formBody, type HttpEvent, type HttpResult, html, htmlErrors } from './http.ts';
+import { type HttpEvent, type HttpResult, html, htmlErrors } from './http.ts';
+import { linkRequest } from './link-request.ts';
 import { responseDeps } from './response-deps.ts';
 
 const use = linkedTo('PostmortemEditor');
@@ -54,17 +54,9 @@ export const handler = middy<HttpEvent, HttpResult>()
   .use(injectLambdaContext(logger))
   .use(htmlErrors())
   .handler(async (event) => {
-    const method = event.requestContext.http.method.toUpperCase();
-    let form: URLSearchParams | undefined;
-    if (method === 'POST') {
-      try {
-        form = formBody(event, FORM_MAX_BYTES);
-      } catch (error) {
-        if (error instanceof PayloadTooLargeError) return formTooLargeResponse(FORM_MAX_BYTES);
-        throw error;
-      }
-    }
-    const token = event.pathParameters?.token ?? '';
+    const request = linkRequest(event);
+    if (request.kind === 'too-large') return request.response;
+    const { token } = request;
     const deps: LinkDeps = {
       ...shared(),
       postmortems: stores().postmortems,
@@ -77,18 +69,13 @@ export const handler = middy<HttpEvent, HttpResult>()
       // "Ask for approval": each content is rendered once here and kept (the chunk is loaded on first use).
       renderDocument: renderDocumentSections,
     };
-    const page = form
-      ? await decideEditorLink(deps, token, form, {
-          ...(event.headers?.['user-agent'] ? { userAgent: event.headers['user-agent'] } : {}),
-          sourceIp: event.requestContext.http.sourceIp,
-        })
-      : await viewEditorLink(deps, token, event.queryStringParameters ?? {});
-    if (method === 'POST') logger.info('editor link posted', { page: page.kind });
+    const page =
+      request.kind === 'post'
+        ? await decideEditorLink(deps, token, request.form, request.meta)
+        : await viewEditorLink(deps, token, request.query);
+    if (request.kind === 'post') logger.info('editor link posted', { page: page.kind });
     if (isEditorResult(page)) return editorResponse(page);
     // Only the editor's kind is served here: a responder page cannot be answered.
     if (page.kind === 'responder' || page.kind === 'responder-saved') return html({ kind: 'error' });
     return html(page);
   });
-
-/** The editor's whole template fits well within this; anything larger is refused before it is read. */
-const FORM_MAX_BYTES = 512 * 1024;

@@ -1,78 +1,33 @@
-import { SFNClient } from '@aws-sdk/client-sfn';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it, vi } from 'vitest';
 import { logger } from '../../../functions/adapters/logger.ts';
-import type { Incident } from '../../../functions/core/incident.ts';
 import { keys as tableKeys } from '../../../functions/core/keys.ts';
-import { issueLink, parseSigningKeys } from '../../../functions/core/links.ts';
 import { httpEvent, lambdaContext } from '../../support/events.ts';
-import { type FakeParameterStore, fakeParameterStore } from '../../support/fake-parameter-store.ts';
-import { useTestOrganisation } from '../../support/organisation.ts';
+import { linkHandlerHarness, linkIncident, signedLink } from '../../support/link-handlers.ts';
 
-const ddb = mockClient(DynamoDBDocumentClient);
-const sfn = mockClient(SFNClient);
-let parameters: FakeParameterStore;
-const signingSecret = JSON.stringify({ activeKeyId: 'k1', k1: 's'.repeat(64) });
+const harness = linkHandlerHarness(() => import('../../../functions/handlers/handle-link.ts'));
+const { ddb } = harness;
 
-let handler: typeof import('../../../functions/handlers/handle-link.ts').handler;
-
-beforeAll(async () => {
-  process.env.TABLE_NAME = 'incidents';
-  process.env.STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:Incident';
-  process.env.LINK_SIGNING_KEYS_PARAMETER = '/hotline/Hotline/link-signing-keys';
-  parameters = await fakeParameterStore({ '/hotline/Hotline/link-signing-keys': signingSecret });
-  useTestOrganisation();
-  ({ handler } = await import('../../../functions/handlers/handle-link.ts'));
-});
-
-afterAll(() => parameters.close());
-
-beforeEach(() => {
-  ddb.reset();
-  sfn.reset();
-});
-
-const incident: Incident = {
-  id: '01JINCIDENT',
-  key: 'HOT-9',
-  number: 9,
-  status: 'paged',
-  severity: 2,
-  service: 'checkout',
-  summary: 'Checkout <slow>',
-  products: [],
-  source: 'alertmanager',
-  impactStartedAt: '2026-11-20T09:00:00.000Z',
-  detectedAt: '2026-11-20T09:01:00.000Z',
-  openedAt: '2026-11-20T09:01:00.000Z',
-  executionName: 'HOT-9',
-  updatedAt: '2026-11-20T09:01:00.000Z',
-};
-const token = issueLink(parseSigningKeys(signingSecret), {
-  id: '01JLINK',
-  incidentId: incident.id,
-  key: incident.key,
-  action: 'acknowledge',
+const incident = linkIncident({ summary: 'Checkout <slow>' });
+const token = signedLink(incident, 'acknowledge', {
   recipient: 'oncall@example.com',
   ttlHours: 24 * 365 * 10,
-  now: new Date(),
 });
 
-const call = (method: 'GET' | 'POST', link = token) =>
-  handler(
+const call = (
+  method: 'GET' | 'POST',
+  link = token,
+  more: { query?: Record<string, string>; form?: string } = {},
+) =>
+  harness.handler()(
     httpEvent({
       method,
       path: `/links/${link}`,
       routeKey: `${method} /links/{token}`,
       pathParameters: { token: link },
-      headers: {},
+      headers: more.form === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' },
+      ...(more.form === undefined ? {} : { body: more.form }),
+      ...(more.query ? { query: more.query } : {}),
     }),
     lambdaContext,
   );
@@ -130,28 +85,15 @@ describe('GET and POST /links/{token}', () => {
 
 describe('an editor link mailed before the editor had its own route (/links/{token}/edit)', () => {
   const editorToken = (now = new Date()) =>
-    issueLink(parseSigningKeys(signingSecret), {
+    signedLink(incident, 'edit-postmortem', {
       id: '01JEDIT',
-      incidentId: incident.id,
-      key: incident.key,
-      action: 'edit-postmortem',
       recipient: 'payments-team@example.com',
       ttlHours: 24,
       now,
     });
+  /** A GET, or a POST of the editor's form (a save from a page opened before the move). */
   const editorCall = (method: 'GET' | 'POST', link: string, more: { query?: Record<string, string> } = {}) =>
-    handler(
-      httpEvent({
-        method,
-        path: `/links/${link}`,
-        routeKey: `${method} /links/{token}`,
-        pathParameters: { token: link },
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        ...(method === 'POST' ? { body: 'version=3&summary=typed' } : {}),
-        ...more,
-      }),
-      lambdaContext,
-    );
+    call(method, link, { ...more, ...(method === 'POST' ? { form: 'version=3&summary=typed' } : {}) });
 
   it('answers 307 to the editor’s address, GET with its query and POST (method and body kept), reading nothing', async () => {
     const link = editorToken();
@@ -200,16 +142,14 @@ describe('a link signed with a key rotated in since the keys were cached', () =>
     expect((await call('GET')).statusCode).toBe(200);
     // ...when the runbook adds k2 and makes it active in one step, and a fresh link is signed with it.
     const rotated = JSON.stringify({ activeKeyId: 'k2', k1: 's'.repeat(64), k2: 't'.repeat(64) });
+    const parameters = harness.keyStore();
     parameters.requests.length = 0;
-    parameters.values.set('/hotline/Hotline/link-signing-keys', rotated);
-    const fresh = issueLink(parseSigningKeys(rotated), {
+    parameters.values.set(harness.keysParameter, rotated);
+    const fresh = signedLink(incident, 'acknowledge', {
       id: '01JLINK2',
-      incidentId: incident.id,
-      key: incident.key,
-      action: 'acknowledge',
       recipient: 'oncall@example.com',
       ttlHours: 24,
-      now: new Date(),
+      secret: rotated,
     });
 
     const page = await call('GET', fresh);
@@ -217,7 +157,7 @@ describe('a link signed with a key rotated in since the keys were cached', () =>
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('<h1>Acknowledge HOT-9?</h1>');
     expect(parameters.requests.map((r) => r.body)).toEqual([
-      { Name: '/hotline/Hotline/link-signing-keys', WithDecryption: true },
+      { Name: harness.keysParameter, WithDecryption: true },
     ]);
     // A made-up key id right after: the link is invalid, and the keys are not read again for it.
     const forged = `v1.k9.${fresh.split('.').slice(2).join('.')}`;

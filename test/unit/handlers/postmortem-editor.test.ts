@@ -1,19 +1,8 @@
-import { SFNClient } from '@aws-sdk/client-sfn';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Incident } from '../../../functions/core/incident.ts';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
 import { keys as tableKeys } from '../../../functions/core/keys.ts';
-import { issueLink, parseSigningKeys } from '../../../functions/core/links.ts';
 import { httpEvent, lambdaContext } from '../../support/events.ts';
-import { type FakeParameterStore, fakeParameterStore } from '../../support/fake-parameter-store.ts';
-import { useTestOrganisation } from '../../support/organisation.ts';
+import { linkHandlerHarness, linkIncident, signedLink } from '../../support/link-handlers.ts';
 
 /**
  * GET and POST /links/{token}/edit (PostmortemEditor): the editor's own route serves editor links only, verified
@@ -22,57 +11,15 @@ import { useTestOrganisation } from '../../support/organisation.ts';
  * and in a browser (test/e2e/postmortem-editor.test.ts).
  */
 
-const ddb = mockClient(DynamoDBDocumentClient);
-const sfn = mockClient(SFNClient);
-let parameters: FakeParameterStore;
-const signingSecret = JSON.stringify({ activeKeyId: 'k1', k1: 's'.repeat(64) });
+const harness = linkHandlerHarness(() => import('../../../functions/handlers/postmortem-editor.ts'));
+const { ddb } = harness;
 
-let handler: typeof import('../../../functions/handlers/postmortem-editor.ts').handler;
-
-beforeAll(async () => {
-  process.env.TABLE_NAME = 'incidents';
-  process.env.LINK_SIGNING_KEYS_PARAMETER = '/hotline/Hotline/link-signing-keys';
-  parameters = await fakeParameterStore({ '/hotline/Hotline/link-signing-keys': signingSecret });
-  useTestOrganisation();
-  ({ handler } = await import('../../../functions/handlers/postmortem-editor.ts'));
-});
-
-afterAll(() => parameters.close());
-
-beforeEach(() => {
-  ddb.reset();
-  sfn.reset();
-});
-
-const incident = {
-  id: '01JINCIDENT',
-  key: 'HOT-9',
-  number: 9,
-  status: 'resolved',
-  severity: 2,
-  service: 'checkout',
-  summary: 'Checkout slow',
-  products: [],
-  source: 'alertmanager',
-  impactStartedAt: '2026-11-20T09:00:00.000Z',
-  detectedAt: '2026-11-20T09:01:00.000Z',
-  openedAt: '2026-11-20T09:01:00.000Z',
-  executionName: 'HOT-9',
-  updatedAt: '2026-11-20T09:01:00.000Z',
-} as Incident;
+const incident = linkIncident({ status: 'resolved' });
 const signed = (action: string, now = new Date()) =>
-  issueLink(parseSigningKeys(signingSecret), {
-    id: '01JLINK',
-    incidentId: incident.id,
-    key: incident.key,
-    action,
-    recipient: 'payments-team@example.com',
-    ttlHours: 24,
-    now,
-  });
+  signedLink(incident, action, { recipient: 'payments-team@example.com', ttlHours: 24, now });
 
 const call = (method: 'GET' | 'POST', link: string, body?: string) =>
-  handler(
+  harness.handler()(
     httpEvent({
       method,
       path: `/links/${link}/edit`,
