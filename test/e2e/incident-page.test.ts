@@ -54,15 +54,28 @@ async function openIncident(): Promise<string> {
 const mailOf = (key: string, what: string, match: (m: Mail) => boolean) =>
   eventually(async () => (await mails()).find((m) => m.subject.startsWith(`${key} - `) && match(m)), what);
 
+/**
+ * The incident (as the API answers it) once its page is done: the mail goes first, then the text, then the
+ * incident is marked paged, and each delivery event lands on the timeline a moment later (SES or End User
+ * Messaging, SNS, MailEvents). Compared with itself after reading the page, it shows that reading wrote nothing.
+ */
+async function pagedAndSettled(key: string): Promise<string> {
+  await eventually(async () => {
+    const detail = (await (await api(`/incidents/${key}`, { headers: hotline.operator() })).json()) as {
+      incident: { status: string };
+    };
+    return detail.incident.status === 'paged' ? true : undefined;
+  }, `${key} to be paged`);
+  await hotline.target.settleMailEvents();
+  return (await api(`/incidents/${key}`, { headers: hotline.operator() })).text();
+}
+
 describe('the incident page of every incident mail', () => {
   it('opens from the page mail, shows the incident with its alerts and timeline, fits a phone, changes nothing', async () => {
     const key = await openIncident();
     const page = await mailOf(key, 'the page mail', (m) => m.subject.endsWith(' - Paged'));
     const link = viewLinkOf(page);
-    // The page's delivery event lands on the timeline a moment after the mail (SES, SNS, MailEvents): let it,
-    // so that what follows compares the incident with itself.
-    await hotline.target.settleMailEvents();
-    const before = await (await api(`/incidents/${key}`, { headers: hotline.operator() })).text();
+    const before = await pagedAndSettled(key);
     const csp: string[] = [];
     const tab = await newTab(browser.context, csp, { width: 390, height: 844 });
 
@@ -139,8 +152,7 @@ describe('the incident page of every incident mail', () => {
     const key = ((await declared.json()) as { key: string }).key;
     const page = await mailOf(key, 'the page mail', (m) => m.subject.endsWith(' - Paged'));
     const link = viewLinkOf(page);
-    await hotline.target.settleMailEvents();
-    const before = await (await api(`/incidents/${key}`, { headers: hotline.operator() })).text();
+    const before = await pagedAndSettled(key);
     const overridesBefore = await (
       await api('/schedules/sre/overrides', { headers: hotline.operator() })
     ).text();
