@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Page, Response as PageResponse } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliIo, run } from '../../functions/cli/incident.ts';
+import { run } from '../../functions/cli/incident.ts';
 import {
   type Browser,
   newTab,
@@ -42,7 +42,7 @@ afterAll(async () => {
   await hotline?.stop();
 });
 
-const { api, mails, waitForMails } = hotlineClient(() => hotline);
+const { api, mails, waitForMails, cli: cliIo } = hotlineClient(() => hotline);
 const postmortemOf = async (key: string) =>
   (await api('GET', `/incidents/${key}/postmortem`)).body.postmortem;
 /** The `nth` (1-based) approval mail an approver got for the postmortem of `key`. */
@@ -57,16 +57,9 @@ const approvalMail = async (key: string, approver: string, nth: number) =>
 
 /** The `incident` CLI against the target; fails the test unless it exits 0. Its output. */
 async function cli(args: string[]): Promise<string> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    env: { HOTLINE_URL: hotline.target.urls.api, HOTLINE_TOKEN: hotline.target.operatorToken },
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    fetch,
-  };
-  expect(await run(args, io), `${args.join(' ')}: ${err.join('\n')}`).toBe(0);
-  return out.join('\n');
+  const c = cliIo();
+  expect(await run(args, c.io), `${args.join(' ')}: ${c.errors()}`).toBe(0);
+  return c.text();
 }
 
 /** Presses a submit button and waits for the page that follows; answers the POST's response. */

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, editorCommand, run } from '../../functions/cli/incident.ts';
 import { eventually } from '../support/eventually.ts';
+import { hotlineClient } from '../support/hotline-client.ts';
 import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
 
 /**
@@ -18,18 +19,7 @@ beforeAll(async () => {
 });
 afterAll(async () => hotline?.stop());
 
-function cli(extra: Partial<CliIo> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    env: { HOTLINE_URL: hotline.target.urls.api, HOTLINE_TOKEN: hotline.target.operatorToken },
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    fetch,
-    ...extra,
-  };
-  return { io, out, err, text: () => out.join('\n'), errors: () => err.join('\n') };
-}
+const { cli } = hotlineClient(() => hotline);
 
 /** Runs a command that must succeed; returns what it printed. */
 async function ok(args: string[], extra: Partial<CliIo> = {}): Promise<string> {

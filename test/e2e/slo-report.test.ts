@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliIo, run } from '../../functions/cli/incident.ts';
+import { run } from '../../functions/cli/incident.ts';
 import { eventually } from '../support/eventually.ts';
 import { hotlineClient, type Json } from '../support/hotline-client.ts';
 import { type HotlineTarget, startHotline } from '../support/hotline-target.ts';
@@ -16,7 +16,7 @@ beforeAll(async () => {
 });
 afterAll(async () => hotline?.stop());
 
-const { api, mails } = hotlineClient(() => hotline);
+const { api, mails, cli } = hotlineClient(() => hotline);
 const reportMails = async () => (await mails()).filter((m) => m.subject.startsWith('SLO report'));
 
 describe('the scheduled SLO report', () => {
@@ -83,29 +83,21 @@ describe('POST /reports/slo', () => {
   });
 
   it('is what the CLI prints, and mails it when asked', async () => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const io: CliIo = {
-      env: { HOTLINE_URL: hotline.target.urls.api, HOTLINE_TOKEN: hotline.target.operatorToken },
-      out: (line) => out.push(line),
-      err: (line) => err.push(line),
-      fetch,
-    };
+    const { io, text } = cli();
     const before = (await reportMails()).length;
     expect(
       await run(['report', '--from', period.from, '--to', period.to, '--service', 'checkout', '--mail'], io),
     ).toBe(0);
-    expect(out.join('\n')).toMatch(/Incidents: \d+ \(sev 1: \d+/);
-    expect(out.join('\n')).toContain('Mail: sent to engineering-leads@example.com');
+    expect(text()).toMatch(/Incidents: \d+ \(sev 1: \d+/);
+    expect(text()).toContain('Mail: sent to engineering-leads@example.com');
     await eventually(
       async () => ((await reportMails()).length === before + 1 ? true : undefined),
       'the mailed report',
       30_000,
     );
-    const refused = { out: [] as string[], err: [] as string[] };
-    const refusedIo: CliIo = { ...io, out: (l) => refused.out.push(l), err: (l) => refused.err.push(l) };
-    expect(await run(['report', '--from', period.to, '--to', period.from], refusedIo)).toBe(2);
-    expect(refused.err.join('\n')).toMatch(/from must be before to/);
+    const refused = cli();
+    expect(await run(['report', '--from', period.to, '--to', period.from], refused.io)).toBe(2);
+    expect(refused.errors()).toMatch(/from must be before to/);
   });
 });
 
@@ -174,20 +166,10 @@ describe('a long period, answered later', () => {
   });
 
   it('is waited for by the CLI', async () => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const io: CliIo = {
-      env: {
-        HOTLINE_URL: hotline.target.urls.api,
-        HOTLINE_TOKEN: hotline.target.operatorToken,
-        HOTLINE_POLL_MS: '200',
-      },
-      out: (line) => out.push(line),
-      err: (line) => err.push(line),
-      fetch,
-    };
+    const base = cli();
+    const { io, text, errors } = cli({ env: { ...base.io.env, HOTLINE_POLL_MS: '200' } });
     expect(await run(['report', '--from', year.from, '--to', year.to], io)).toBe(0);
-    expect(err.join('\n')).toMatch(/runs in the background \(\/reports\/slo\/[A-Za-z0-9_-]{24}\)/);
-    expect(out.join('\n')).toContain(`SLO report ${year.from} to ${year.to}`);
+    expect(errors()).toMatch(/runs in the background \(\/reports\/slo\/[A-Za-z0-9_-]{24}\)/);
+    expect(text()).toContain(`SLO report ${year.from} to ${year.to}`);
   });
 });

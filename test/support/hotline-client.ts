@@ -49,7 +49,7 @@ export function hotlineClient(target: () => HotlineTarget) {
       fetch,
       ...extra,
     };
-    return { io, out, err };
+    return { io, out, err, text: () => out.join('\n'), errors: () => err.join('\n') };
   };
   return { api, mails, waitForMails, cli };
 }
