@@ -21,6 +21,8 @@ interface FunctionBundle {
   /** Every module of the asset: the entry and the chunks it loads on first use. */
   files: string[];
   sdkPackages: string[];
+  /** The function's NODE_OPTIONS as deployed: a flag that costs at start (source maps) is timed with it. */
+  nodeOptions: string[];
 }
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -34,8 +36,12 @@ export function functionBundles(assemblyDir: string, stackName: string): Functio
       ([, resource]) =>
         typeof (resource.Properties?.Code as { S3Key?: unknown } | undefined)?.S3Key === 'string',
     )
-    .map(([logicalId]) => {
+    .map(([logicalId, resource]) => {
       const { file, dir } = model.functionBundle(logicalId);
+      const variables = (
+        resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined
+      )?.Variables;
+      const nodeOptions = typeof variables?.NODE_OPTIONS === 'string' ? variables.NODE_OPTIONS : '';
       const files = readdirSync(dir)
         .filter((name) => name.endsWith('.mjs'))
         .map((name) => join(dir, name));
@@ -44,6 +50,7 @@ export function functionBundles(assemblyDir: string, stackName: string): Functio
         file,
         files,
         sdkPackages: sdkPackagesOf(files.map((f) => `${f}.map`)),
+        nodeOptions: nodeOptions.split(/\s+/).filter(Boolean),
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
@@ -129,9 +136,9 @@ async function baselineBundle(packages: string[], outdir: string): Promise<strin
 }
 
 /** Milliseconds to import a module in a fresh Node process (what a cold start pays for our code). */
-function initMs(file: string): number {
+function initMs(file: string, nodeOptions: string[] = []): number {
   const script = `const t = performance.now(); await import(${JSON.stringify(`file://${file}`)}); process.stdout.write(String(performance.now() - t));`;
-  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+  const result = spawnSync(process.execPath, [...nodeOptions, '--input-type=module', '-e', script], {
     encoding: 'utf8',
     env: {
       ...process.env,
@@ -175,7 +182,7 @@ export async function benchBundles(
     const base: number[] = [];
     // Interleaved so that machine noise hits both sides alike.
     for (let i = 0; i < rounds; i++) {
-      own.push(initMs(fn.file));
+      own.push(initMs(fn.file, fn.nodeOptions));
       base.push(initMs(baseline));
     }
     // The whole asset counts (chunks loaded on first use too); init is the entry's.

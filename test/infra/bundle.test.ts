@@ -53,6 +53,11 @@ describe('function bundles', () => {
       expect(first(/process\.env\.ORGANISATION_CONFIG/), id).toBeNull();
       expect(first(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/), id).not.toBeNull();
       expect(existsSync(join(dir, 'index.mjs.map')), id).toBe(true);
+      // The map serves stack traces (adapters/stack-traces.ts), which need positions, not the sources' text.
+      const map = JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8')) as {
+        sourcesContent?: unknown;
+      };
+      expect(map.sourcesContent, id).toBeUndefined();
     }
   });
 
