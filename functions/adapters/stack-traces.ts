@@ -63,5 +63,13 @@ export function mapStackTraces(moduleUrl: string): void {
   if (!bundle.endsWith('.mjs') || !existsSync(`${bundle}.map`)) return;
   const format = Error.prepareStackTrace;
   if (!format) return;
-  Error.prepareStackTrace = (error, sites) => format(error, sites.map(mappedFrame) as NodeJS.CallSite[]);
+  // A frame that cannot be mapped, for whatever reason, prints as it would have: a stack is never lost to this.
+  const frame = (site: NodeJS.CallSite) => {
+    try {
+      return mappedFrame(site);
+    } catch {
+      return site;
+    }
+  };
+  Error.prepareStackTrace = (error, sites) => format(error, sites.map(frame) as NodeJS.CallSite[]);
 }
