@@ -33,8 +33,12 @@ function mapOf(file: string): SourceMap | null {
 /** A source path as the map names it (relative to the bundle: `../../functions/x.ts`), from the project root. */
 const projectPath = (source: string): string => source.replace(/^(?:\.\.\/)+/, '');
 
-/** One frame as the default trace prints it, its bundle position replaced by the source's, when the map has it. */
-function mappedFrame(site: NodeJS.CallSite): NodeJS.CallSite | { toString(): string } {
+/**
+ * One frame with the source's file, line and column where the map has them: the same call site (every method
+ * answers as V8's does, with `this` the real site), but for its position and what it prints. Whatever formats the
+ * trace (Node's default, or a hook installed before this one) reads it as it reads any frame.
+ */
+function mappedFrame(site: NodeJS.CallSite): NodeJS.CallSite {
   const fileName = site.getFileName();
   const line = site.getLineNumber();
   const column = site.getColumnNumber();
@@ -42,14 +46,25 @@ function mappedFrame(site: NodeJS.CallSite): NodeJS.CallSite | { toString(): str
   const file = fileName.startsWith('file:') ? fileURLToPath(fileName) : fileName;
   const origin = mapOf(file)?.findOrigin(line, column);
   if (!origin || !('fileName' in origin)) return site;
-  const text = site.toString();
-  const position = `${fileName}:${line}:${column}`;
-  if (!text.includes(position)) return site;
-  const mapped = text.replace(
-    position,
-    `${projectPath(origin.fileName)}:${origin.lineNumber}:${origin.columnNumber}`,
-  );
-  return { toString: () => mapped };
+  const source = projectPath(origin.fileName);
+  const text = site
+    .toString()
+    .replace(`${fileName}:${line}:${column}`, `${source}:${origin.lineNumber}:${origin.columnNumber}`);
+  const answers: Partial<Record<keyof NodeJS.CallSite | 'toString', () => unknown>> = {
+    getFileName: () => source,
+    getScriptNameOrSourceURL: () => source,
+    getLineNumber: () => origin.lineNumber,
+    getColumnNumber: () => origin.columnNumber,
+    toString: () => text,
+  };
+  return new Proxy(site, {
+    get(target, property) {
+      const answer = answers[property as keyof typeof answers];
+      if (answer) return answer;
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /**
@@ -71,5 +86,5 @@ export function mapStackTraces(moduleUrl: string): void {
       return site;
     }
   };
-  Error.prepareStackTrace = (error, sites) => format(error, sites.map(frame) as NodeJS.CallSite[]);
+  Error.prepareStackTrace = (error, sites) => format(error, sites.map(frame));
 }

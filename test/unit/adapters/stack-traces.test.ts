@@ -52,8 +52,8 @@ describe('stack traces of a bundle', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const run = (file: string) => {
-    const result = spawnSync(process.execPath, [file], {
+  const run = (file: string, preload: string[] = []) => {
+    const result = spawnSync(process.execPath, [...preload, file], {
       encoding: 'utf8',
       env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_DEV: '' },
     });
@@ -73,6 +73,19 @@ describe('stack traces of a bundle', () => {
     expect(stack).not.toContain('index.mjs');
     expect(logged.error.location).toMatch(/entry\.ts:3$/);
     expect(logged.error.stack).toBe(stack);
+  });
+
+  it('hands a formatter installed before it (a runtime hook) frames that answer with the source', () => {
+    const preload = join(dir, 'formatter.mjs');
+    writeFileSync(
+      preload,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the preload's own template literal
+      "Error.prepareStackTrace = (error, sites) => [String(error), ...sites.map((s) => `  via ${s.getFunctionName() ?? '?'} ${s.getFileName()}:${s.getLineNumber()}:${s.getColumnNumber()}`)].join('\\n');",
+    );
+    const { stack } = run(join(dir, 'out', 'index.mjs'), ['--import', preload]);
+    expect(stack.split('\n')[0]).toBe('Error: boom 3');
+    expect(stack).toMatch(/\n {2}via \S+ \S*entry\.ts:3:\d+/);
+    expect(stack).not.toContain('index.mjs');
   });
 
   it('leaves the bundle positions when the map is missing', () => {
