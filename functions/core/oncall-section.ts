@@ -26,6 +26,9 @@ export interface OnCallTier {
   entries: OnCallEntry[];
 }
 
+/** An incident page's "On call" section: its tiers, or word that the schedules' overrides could not be read. */
+export type OnCallSection = OnCallTier[] | 'unavailable';
+
 /** The tiers a service pages, in the order it escalates, with the words a page shows for each. */
 export function serviceTiers(
   service: { incidentManagers: { primary: readonly string[]; backup?: readonly string[] | undefined } },

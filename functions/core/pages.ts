@@ -2,7 +2,7 @@ import { alertLinks, type StoredAlert } from './alert.ts';
 import { EMPTY, html, joinHtml, NEWLINE, raw, type SafeHtml } from './html/html.ts';
 import { type PageResponse, pageHeaders, pageShell } from './html/page.ts';
 import { currentImpact, type Incident, metricsOf, RESOLUTION_WORDS } from './incident.ts';
-import type { OnCallEntry, OnCallTier } from './oncall-section.ts';
+import type { OnCallEntry, OnCallSection } from './oncall-section.ts';
 import { isWebLink } from './text.ts';
 import type { TimelineEntry } from './timeline.ts';
 
@@ -155,8 +155,11 @@ export interface IncidentPageView {
   comms: { what: string; subject: string; recipients: readonly string[]; sentAt?: string }[];
   /** Oldest first. */
   timeline: { at: string; actor: string; text: string }[];
-  /** Who is on call for the service now and next (core/oncall-section.ts); absent when it names no schedule. */
-  onCall?: OnCallTier[];
+  /**
+   * Who is on call for the service now and next (core/oncall-section.ts); absent when it names no schedule;
+   * `'unavailable'` when the schedules' overrides could not be read (the section says so).
+   */
+  onCall?: OnCallSection;
   /** Who the link was sent to, and until when it works. */
   recipient: string;
   expiresAt: string;
@@ -354,8 +357,13 @@ function dayOf(iso: string): string {
   });
 }
 
-/** The "On call" section: each tier, each of its schedules' holder now and next, or the person or address. */
-function onCallFacts(tiers: readonly OnCallTier[]): SafeHtml {
+/**
+ * The "On call" section: each tier, each of its schedules' holder now and next, or the person or address; or why
+ * it cannot say (an override may have replaced whoever the rotation alone would name).
+ */
+function onCallFacts(tiers: OnCallSection): SafeHtml {
+  if (tiers === 'unavailable')
+    return html`<p class="muted">Who is on call could not be read just now (the schedules' overrides did not load). Reload the page to try again.</p>`;
   const entry = (e: OnCallEntry): SafeHtml => {
     if (e.kind === 'address') return html`<dd>${e.address}</dd>`;
     if (e.kind === 'person') return html`<dd>${e.name}</dd>`;

@@ -1,6 +1,6 @@
 import { inPrecedenceOrder } from '../../core/oncall-overrides.ts';
 import {
-  type OnCallTier,
+  type OnCallSection,
   onCallSection,
   overrideWindowOf,
   serviceTiers,
@@ -12,13 +12,14 @@ import type { LinkDeps } from './kind.ts';
 /**
  * The "On call" section of an incident page (core/oncall-section.ts) for the incident's service: each schedule
  * its tiers name, with its overrides read as `GET /schedules/{id}/oncall` reads them (one Query of the sparse
- * gsi3 each). Reads only. Undefined when no tier names a schedule, or when the overrides cannot be read: the
- * page is the incident's, and shows without it rather than fail or name someone an override replaced.
+ * gsi3 each). Reads only. Undefined when no tier names a schedule (or no store is given). `'unavailable'` when
+ * the overrides cannot be read: the page is the incident's and shows rather than fail, and says that who is on
+ * call could not be read instead of naming someone an override replaced, or leaving the section out unexplained.
  */
 export async function onCallSectionOf(
   deps: Pick<LinkDeps, 'organisation' | 'now' | 'overrides'>,
   serviceId: string,
-): Promise<OnCallTier[] | undefined> {
+): Promise<OnCallSection | undefined> {
   const { organisation: org, overrides } = deps;
   if (!overrides) return undefined;
   const tiers = serviceTiers(serviceOf(org, serviceId), org.imoc);
@@ -37,6 +38,6 @@ export async function onCallSectionOf(
     );
     return onCallSection(org, tiers, at, (id) => read.get(id) ?? []);
   } catch {
-    return undefined;
+    return 'unavailable';
   }
 }

@@ -148,5 +148,10 @@ describe('the on-call section of the incident pages', () => {
     expect(page).toContain('<dd>o&#39;brien&amp;co@example.com</dd>');
     // The section sits under the people of the incident, before its measures.
     expect(page.indexOf('On call')).toBeLessThan(page.indexOf('Measures'));
+    // Overrides that could not be read: the section says so, naming nobody the rotation alone would.
+    const unread = renderLinkPage({ kind: 'incident', view: { ...view, onCall: 'unavailable' } });
+    expect(unread).toContain('<h2>On call</h2>');
+    expect(unread).toContain('Who is on call could not be read just now');
+    expect(unread).not.toContain('<dl class="guide">');
   });
 });
