@@ -54,7 +54,7 @@ export function httpErrors(): middy.MiddlewareObj<HttpEvent, HttpResult> {
         };
         return;
       }
-      logger.error('unhandled error', { error: describe(error) });
+      logger.error('unhandled error', { error: describe(error, { stack: true }) });
       request.response = json(500, errorBody('InternalError', 'internal error; retry later'));
     },
   };
@@ -82,16 +82,27 @@ export function htmlErrors(): middy.MiddlewareObj<HttpEvent, HttpResult> {
         request.response = html({ kind: 'not-found' });
         return;
       }
-      logger.error('unhandled error', { error: describe(error) });
+      logger.error('unhandled error', { error: describe(error, { stack: true }) });
       request.response = html({ kind: 'error' });
     },
   };
 }
 
-function describe(error: unknown): { name: string; message: string } {
-  return error instanceof Error
-    ? { name: error.name, message: error.message }
-    : { name: 'Unknown', message: String(error) };
+/**
+ * What the logs keep of an error: its name and message, and for one nobody expected (a 500) where it was thrown,
+ * the stack naming our sources (adapters/stack-traces.ts). No other field of it: an SDK error carries the raw
+ * response, which is not the logs' to keep.
+ */
+function describe(
+  error: unknown,
+  options: { stack?: boolean } = {},
+): { name: string; message: string; stack?: string } {
+  if (!(error instanceof Error)) return { name: 'Unknown', message: String(error) };
+  return {
+    name: error.name,
+    message: error.message,
+    ...(options.stack && error.stack ? { stack: error.stack } : {}),
+  };
 }
 
 /** The raw request body as text, refused above `maxBytes` before any other work. */

@@ -81,7 +81,7 @@ describe('operator alarms on the local target', () => {
       requestContext: { functionArn: string; condition: string; approximateInvokeCount: number };
       requestPayload: unknown;
       responseContext: { functionError?: string };
-      responsePayload: { errorType: string; errorMessage: string };
+      responsePayload: { errorType: string; errorMessage: string; trace?: string[] };
     };
     expect(record.version).toBe('1.0');
     expect(record.requestContext).toMatchObject({
@@ -92,6 +92,14 @@ describe('operator alarms on the local target', () => {
     expect(record.requestPayload).toEqual({});
     expect(record.responseContext.functionError).toBe('Unhandled');
     expect(record.responsePayload.errorMessage).toBeTruthy();
+    // Its trace names the sources (the map beside the bundle, read when the stack was printed), not the bundle's
+    // minified positions, although the function runs without --enable-source-maps.
+    const trace = record.responsePayload.trace ?? [];
+    expect(
+      trace.some((line) => /\((?:functions|node_modules)\/\S+\.[jt]s:\d+:\d+\)/.test(line)),
+      trace.join('\n'),
+    ).toBe(true);
+    expect(trace.filter((line) => /\.mjs:\d+:\d+/.test(line))).toEqual([]);
     // The mail came through the topic, not through a function: no function may mail the operators' topic.
     expect(hotline.target.iam.deniedCalls()).toEqual([]);
   });

@@ -81,6 +81,23 @@ describe('GET and POST /links/{token}', () => {
     expect(logged).not.toContain(token);
     expect(logged).not.toContain(token.split('.')[3]);
   });
+
+  it('logs where an unexpected failure was thrown (its stack, no other field of it) and shows the error page', async () => {
+    const error = vi.spyOn(logger, 'error');
+    ddb
+      .on(GetCommand)
+      .rejects(Object.assign(new TypeError('cannot read properties of undefined'), { $response: 'raw' }));
+    const response = await call('GET');
+    expect(response.statusCode).toBe(500);
+    expect(response.body).not.toContain('cannot read properties');
+    const [message, attributes] = error.mock.calls.at(-1) ?? [];
+    expect(message).toBe('unhandled error');
+    const logged = (attributes as { error: Record<string, unknown> }).error;
+    expect(logged).toMatchObject({ name: 'TypeError', message: 'cannot read properties of undefined' });
+    expect(String(logged.stack)).toMatch(/^TypeError: cannot read properties of undefined\n\s+at /);
+    expect(Object.keys(logged).sort()).toEqual(['message', 'name', 'stack']);
+    expect(JSON.stringify(error.mock.calls)).not.toContain(token);
+  });
 });
 
 describe('an editor link mailed before the editor had its own route (/links/{token}/edit)', () => {
