@@ -30,8 +30,18 @@ function mapOf(file: string): SourceMap | null {
   return map;
 }
 
-/** A source path as the map names it (relative to the bundle: `../../functions/x.ts`), from the project root. */
-const projectPath = (source: string): string => source.replace(/^(?:\.\.\/)+/, '');
+/**
+ * A source as the map names it (relative to where the bundle was built: `../../functions/x.ts`, or through the
+ * build machine's folders when the assembly was written elsewhere), from the project root: `functions/x.ts`,
+ * `node_modules/<package>/...`. No path of the machine that built it.
+ */
+function projectPath(source: string): string {
+  const dependency = source.lastIndexOf('node_modules/');
+  if (dependency >= 0) return source.slice(dependency);
+  const own = source.lastIndexOf('/functions/');
+  if (own >= 0) return source.slice(own + 1);
+  return source.replace(/^(?:\.\.\/)+/, '');
+}
 
 /**
  * One frame with the source's file, line and column where the map has them: the same call site (every method
