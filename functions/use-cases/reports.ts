@@ -3,6 +3,7 @@ import type { Organisation } from '../core/config.ts';
 import { NotFoundError, RetryableError, ValidationError } from '../core/errors.ts';
 import { postmortemStatuses } from '../core/postmortem.ts';
 import { createReportAccumulator, type Period, type SloReport } from '../core/report.ts';
+import { actionRowsCsv, incidentRowsCsv, reportEmail } from '../core/report-render.ts';
 import type {
   Attachment,
   AttachmentMailer,
@@ -175,9 +176,6 @@ export async function reportMail(
   title: string,
   recipients: readonly string[],
 ) {
-  // The mail's renderer (and its templates) loads when a report is first mailed: a report answered without a
-  // mail (POST /reports/slo) does not read it at a cold start.
-  const { actionRowsCsv, incidentRowsCsv, reportEmail } = await import('../core/report-render.ts');
   // The renderer links keys synchronously: collect the keys it names, resolve and sign them, then render.
   const named = new Set<string>();
   reportEmail(report, {

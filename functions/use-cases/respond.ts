@@ -41,6 +41,7 @@ import type {
   StatusPageStore,
   WorkflowCallback,
 } from './ports.ts';
+import { refreshDraftPrefill } from './postmortem-prefill.ts';
 import { sendCommsPair, sendOnce } from './send-once.ts';
 
 /** What the response actions (API, CLI and emailed links) need. */
@@ -423,13 +424,8 @@ export async function correctMeasures(
     data: { changes, reason: input.correction.reason.trim() },
   });
   const postmortems = deps.postmortems;
-  // The postmortem's prefill loads with the first correction that may refresh a draft: the other responses
-  // (acknowledge, update, severity, roles, resolve) do not read it at a cold start.
   const prefillRefreshed = postmortems
-    ? await (await import('./postmortem-prefill.ts')).refreshDraftPrefill(
-        { ...deps, postmortems },
-        { incident: updated, by: input.by },
-      )
+    ? await refreshDraftPrefill({ ...deps, postmortems }, { incident: updated, by: input.by })
     : [];
   return {
     key: incident.key,

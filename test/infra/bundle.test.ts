@@ -7,7 +7,6 @@ import type { Organisation } from '../../functions/core/config.ts';
 import { buildApp } from '../../infra/build-app.ts';
 import { organisationDefine } from '../../infra/constructs/incident-function.ts';
 import type { FunctionId, HotlineStack } from '../../infra/hotline-stack.ts';
-import { staticallyImported } from '../bench/bundles.ts';
 import { exampleOrganisation, logicalId } from './stack.ts';
 
 // The one test that synthesizes with bundling: every other infra test synthesizes without it.
@@ -99,23 +98,6 @@ describe('function bundles', () => {
     // The SDK's browser user agent parser, a chunk nothing loads in Node, is stood in for.
     expect(holding('bowser')).toEqual([]);
     expect(holding('mimetext').sort()).toEqual(['Reports', 'RunSloReport', 'SendSloReports']);
-    // ...read when a report is first mailed (adapters/mime-message.ts, the report's renderer likewise), not by a
-    // cold start; nor the postmortem prefill by a response other than a correction of the measures.
-    const atStart = (id: FunctionId) =>
-      staticallyImported(join(bundleDir(id), 'index.mjs')).flatMap((file) => mapSources(`${file}.map`));
-    for (const id of ['Reports', 'RunSloReport', 'SendSloReports'] as const)
-      expect(
-        atStart(id).filter((s) => s.includes('/mimetext/')),
-        id,
-      ).toEqual([]);
-    expect(sourcesOf('Reports').some((s) => s.endsWith('functions/core/report-render.ts'))).toBe(true);
-    expect(atStart('Reports').filter((s) => s.endsWith('functions/core/report-render.ts'))).toEqual([]);
-    expect(
-      sourcesOf('RespondToIncident').some((s) => s.endsWith('functions/core/postmortem-prefill.ts')),
-    ).toBe(true);
-    expect(
-      atStart('RespondToIncident').filter((s) => s.endsWith('functions/core/postmortem-prefill.ts')),
-    ).toEqual([]);
     // mimetext checks a content type with mime-types (and its database) and trims with core-js: stood in for.
     expect(holding('mime-db')).toEqual([]);
     expect(holding('mime-types')).toEqual([]);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { rawMessage } from '../../functions/adapters/mime-message.ts';
+import { rawMessage } from '../../functions/adapters/attachment-mailer.ts';
 import { dynamoStores } from '../../functions/adapters/stores.ts';
 import type { TrackedAction } from '../../functions/core/actions.ts';
 import type { EmailMessage } from '../../functions/core/comms.ts';
