@@ -176,41 +176,29 @@ export async function benchBundles(
 ): Promise<BundleResult[]> {
   const work = join(dirname(assemblyDir), 'bench-baselines');
   mkdirSync(work, { recursive: true });
-  const functions = functionBundles(assemblyDir, stackName);
   // One baseline per set of SDK clients, shared by the functions that hold the same set.
   const baselines = new Map<string, string>();
-  for (const fn of functions) {
+  const runs = [];
+  for (const fn of functionBundles(assemblyDir, stackName)) {
     const key = fn.sdkPackages.join('+');
-    if (!baselines.has(key)) baselines.set(key, await baselineBundle(fn.sdkPackages, work));
+    const baseline = baselines.get(key) ?? (await baselineBundle(fn.sdkPackages, work));
+    baselines.set(key, baseline);
+    runs.push({ fn, baseline, own: [] as number[], base: [] as number[], ratios: [] as number[] });
   }
-  const samples = functions.map(() => ({
-    own: [] as number[],
-    base: [] as number[],
-    ratios: [] as number[],
-  }));
   // Round-robin: each round times every function once, its entry and its baseline back to back (which goes first
   // alternates), so a burst of load on a shared machine costs each function one pair of a round, not a run of its
   // pairs; a pair's ratio cancels what drifts slower than the pair. The ratio is the median of the pairs'.
   for (let round = 0; round < rounds; round++) {
-    functions.forEach((fn, index) => {
-      const baseline = baselines.get(fn.sdkPackages.join('+')) as string;
-      let own: number;
-      let base: number;
-      if (round % 2 === 0) {
-        own = initMs(fn.file, fn.nodeOptions);
-        base = initMs(baseline);
-      } else {
-        base = initMs(baseline);
-        own = initMs(fn.file, fn.nodeOptions);
-      }
-      const sample = samples[index] as (typeof samples)[number];
-      sample.own.push(own);
-      sample.base.push(base);
-      sample.ratios.push(own / base);
-    });
+    for (const run of runs) {
+      const ms = { own: 0, base: 0 };
+      for (const side of round % 2 === 0 ? (['own', 'base'] as const) : (['base', 'own'] as const))
+        ms[side] = side === 'own' ? initMs(run.fn.file, run.fn.nodeOptions) : initMs(run.baseline);
+      run.own.push(ms.own);
+      run.base.push(ms.base);
+      run.ratios.push(ms.own / ms.base);
+    }
   }
-  return functions.map((fn, index) => {
-    const { own, base, ratios } = samples[index] as (typeof samples)[number];
+  return runs.map(({ fn, own, base, ratios }) => {
     // The whole asset counts (chunks loaded on first use too); init is the entry's.
     const bytes = fn.files.reduce((total, file) => total + statSync(file).size, 0);
     const entryBytes = staticallyImported(fn.file).reduce((total, file) => total + statSync(file).size, 0);
