@@ -438,7 +438,7 @@ export function renderIncidentView(
                 a.links.length > 0 &&
                 html`<br>${joinHtml(
                   a.links.map((l) => link(l.label, l.href)),
-                  html` · `,
+                  html` \u00b7 `,
                 )}`
               }</li>`,
           )}</ul>`,

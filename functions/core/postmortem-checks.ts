@@ -279,7 +279,7 @@ const UNBOUNDED =
 const QUANTIFIER = /\b(all|every|each|any|everything|everywhere|anything)\b/i;
 // A quantifier is bounded by a number, a percentage or threshold, or a clause naming its scope.
 const LIMIT =
-  /\d|%|[<>≤≥]|\b(all|every|each|any)\b(?:\s+[\p{L}\p{N}_.'/-]+){0,3}?\s+(where|that|which|whose|in|on|of|from|for|behind|under|within|between|to|above|below|over|exceeding|returning|with)\s+\S/iu;
+  /\d|%|[<>\u2264\u2265]|\b(all|every|each|any)\b(?:\s+[\p{L}\p{N}_.'/-]+){0,3}?\s+(where|that|which|whose|in|on|of|from|for|behind|under|within|between|to|above|below|over|exceeding|returning|with)\s+\S/iu;
 
 // Objects that name no specific change: "Improve monitoring", "Make the service more reliable".
 const VAGUE_WORDS = new Set(

@@ -281,7 +281,7 @@ function factsOf(
     {
       label: 'Status',
       markdown: `${context.publishedAt ? status : (STATUS_WORDS[pm.status] ?? markdownInline(pm.status))} · version ${pm.version}`,
-      html: html`${context.publishedAt ? status : (STATUS_WORDS[pm.status] ?? inlineHtml(pm.status, version))} · version ${pm.version}`,
+      html: html`${context.publishedAt ? status : (STATUS_WORDS[pm.status] ?? inlineHtml(pm.status, version))} \u00b7 version ${pm.version}`,
     },
     ...(approvals.length
       ? [
@@ -338,7 +338,7 @@ export function documentSectionsMarkdown(pm: Pick<Postmortem, 'fields'>): { main
   const category = f.rootCauseCategory
     ? `${rootCauseGuide[f.rootCauseCategory]?.label ?? markdownInline(f.rootCauseCategory)} — ${
         rootCauseGuide[f.rootCauseCategory]?.definition ?? ''
-      }`.replace(/ — $/, '')
+      }`.replace(/ \u2014 $/, '')
     : 'not chosen';
   section(
     guide.rootCause.label,
@@ -540,7 +540,7 @@ export function documentHtml(
               (a) =>
                 html`<strong>${a.title.trim() ? inlineHtml(a.title, version) : 'Untitled action'}</strong><br>\n${joinHtml(
                   actionMeta(a, version).map((m) => m.html),
-                  html` · `,
+                  html` \u00b7 `,
                 )}`,
             ),
           )

@@ -143,7 +143,7 @@ const value = (form: URLSearchParams, name: string) => (form.get(name) ?? '').tr
 const lines = (text: string) =>
   text
     .split(/\r?\n/)
-    .map((l) => l.replace(/^\s*[-*•]\s*/, '').trim())
+    .map((l) => l.replace(/^\s*[-*\u2022]\s*/, '').trim())
     .filter(Boolean);
 const people = (text: string) =>
   text

@@ -131,7 +131,7 @@ function updateForm(view: ResponderView): SafeHtml {
     view,
     'update',
     [
-      html`<p class="hint">The handbook’s checklist: everything is needed except the external text. It goes to the internal comms lists now.</p>`,
+      html`<p class="hint">The handbook\u2019s checklist: everything is needed except the external text. It goes to the internal comms lists now.</p>`,
       textarea(c, {
         name: f.summary,
         label: 'Summary',

@@ -48,7 +48,7 @@ const lineText = (l: Line) =>
 const lineHtml = (l: Line) =>
   typeof l === 'string'
     ? html`${l}`
-    : joinHtml([l.text, ...l.links.map((k) => html`<a href="${k.href}">${k.label}</a>`)], html` · `);
+    : joinHtml([l.text, ...l.links.map((k) => html`<a href="${k.href}">${k.label}</a>`)], html` \u00b7 `);
 
 /** What follows a mail's rows: the same content as text and as markup. */
 export interface MailAppendix {

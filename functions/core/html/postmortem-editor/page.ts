@@ -49,14 +49,14 @@ function measuresSection(v: PostmortemEditorView): SafeHtml {
   const time = (name: string, text: string, recorded: string | undefined) =>
     html`<div class="field"><label for="m-${name}">${text}</label><p class="hint" id="m-${name}-hint">${
       recorded ? `Now ${humanTime(recorded)}.` : 'Not recorded.'
-    } E.g. “3h ago” or 2026-11-30T01:10Z; empty keeps it.</p><input type="text" id="m-${name}" name="${name}" aria-describedby="m-${name}-hint" maxlength="100" autocomplete="off" value="${typed(
+    } E.g. \u201c3h ago\u201d or 2026-11-30T01:10Z; empty keeps it.</p><input type="text" id="m-${name}" name="${name}" aria-describedby="m-${name}-hint" maxlength="100" autocomplete="off" value="${typed(
       name,
     )}"></div>`;
   return joinHtml([
-    html`<details class="fold part" id="measures"${refused && html` open`}><summary>Correct the incident’s times <span class="fold-status">impact, detection</span></summary><div class="fold-body">`,
+    html`<details class="fold part" id="measures"${refused && html` open`}><summary>Correct the incident\u2019s times <span class="fold-status">impact, detection</span></summary><div class="fold-body">`,
     refused &&
       html`<div class="box bad" role="alert"><p><strong>Not recorded</strong>: ${refused.message}. What you typed is kept below.</p></div>`,
-    html`<p class="hint">The measures above come from these times. A correction is recorded on the incident’s timeline beside the times it replaces, as yours; the SLO report uses the corrected times, and while this postmortem is a draft its pre-filled text (the parts nobody has written) follows them.</p>`,
+    html`<p class="hint">The measures above come from these times. A correction is recorded on the incident\u2019s timeline beside the times it replaces, as yours; the SLO report uses the corrected times, and while this postmortem is a draft its pre-filled text (the parts nobody has written) follows them.</p>`,
     html`<form method="post" action="${v.formAction}" class="form">`,
     html`<input type="hidden" name="${MEASURES_INTENT.name}" value="${MEASURES_INTENT.value}"><input type="hidden" name="${MEASURES_VERSION}" value="${m.version}">`,
     time(MEASURE_FIELDS.impactStartedAt, 'Impact started', m.impactStartedAt),
@@ -148,9 +148,9 @@ export function renderPostmortemEditor(v: PostmortemEditorView): string {
       )}</div>`,
       html`<h2>What happened</h2>`,
       measures.some(([, value]) => value !== undefined) &&
-        html`<h3>The handbook’s measures, from the incident</h3>${dl(measures)}${
+        html`<h3>The handbook\u2019s measures, from the incident</h3>${dl(measures)}${
           !v.readOnly &&
-          html`<p class="hint">Wrong? <a href="#measures">Correct the incident’s times</a> (below the form).</p>`
+          html`<p class="hint">Wrong? <a href="#measures">Correct the incident\u2019s times</a> (below the form).</p>`
         }`,
       ...WHAT_HAPPENED.map((name) => textField(c, name)),
       timelineSection(c),

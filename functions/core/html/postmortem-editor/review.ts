@@ -92,7 +92,7 @@ export function noticeBox(v: PostmortemEditorView, actionRowOf: (i: number) => n
     case 'unchanged':
       return html`<div class="box ok" role="status"><p><strong>Nothing to save</strong>: the form matched version ${String(n.version)}.</p></div>`;
     case 'measures-corrected':
-      return html`<div class="box ok" role="status"><p><strong>Correction recorded</strong> on the incident’s timeline: the measures below are the corrected ones${
+      return html`<div class="box ok" role="status"><p><strong>Correction recorded</strong> on the incident\u2019s timeline: the measures below are the corrected ones${
         v.readOnly ? '' : ', and the pre-filled text nobody has written follows them'
       }.</p></div>`;
     case 'measures-refused':
@@ -294,7 +294,7 @@ export function previewSection(v: PostmortemEditorView): SafeHtml {
     html`<details class="fold preview" id="preview"${v.readOnly && html` open`}>`,
     html`<summary>Preview of version ${String(pm.version)} <span class="fold-status">as saved, links as links</span></summary>`,
     html`<div class="fold-body">`,
-    html`<p class="hint">What version ${String(pm.version)} says, as readers see it. A link is written <code>[its words](https://…)</code> or as the address itself; only http and https links become links. Save to see your changes here.</p>`,
+    html`<p class="hint">What version ${String(pm.version)} says, as readers see it. A link is written <code>[its words](https://\u2026)</code> or as the address itself; only http and https links become links. Save to see your changes here.</p>`,
     ...WHAT_HAPPENED.map((name) => part(guide[name].label, previewText(f[name]))),
     part(
       guide.timeline.label,
