@@ -49,7 +49,7 @@ export const handler = middy<unknown>()
       now: () => new Date(),
       newId: ulid,
     });
-    sweepNeedsAttention(metrics, 'ActionReminders', result.failed.length, { ...result });
+    await sweepNeedsAttention(metrics, 'ActionReminders', result.failed.length, { ...result });
     if (result.failed.length === 0 && result.sent.length > 0)
       logger.info('action reminders sent', { sweep: 'ActionReminders', ...result });
     return result;

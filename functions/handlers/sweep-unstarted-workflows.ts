@@ -70,7 +70,7 @@ export const handler = middy<{
     );
     // Started workflows (an opening request failed after writing its incident) and incidents it could not start
     // (the next run tries again) both need an operator; recorded running workflows do not.
-    sweepNeedsAttention(metrics, 'UnstartedWorkflows', result.started.length + result.failed.length, {
+    await sweepNeedsAttention(metrics, 'UnstartedWorkflows', result.started.length + result.failed.length, {
       ...result,
     });
     if (result.recorded.length > 0)
@@ -97,7 +97,7 @@ export const handler = middy<{
         failed: [sweepItemFailure('channels', error)],
       }),
     );
-    sweepNeedsAttention(metrics, 'Channels', channels.failed.length, channelSummary(channels));
+    await sweepNeedsAttention(metrics, 'Channels', channels.failed.length, channelSummary(channels));
     if (channels.checked || channels.failed.length > 0 || channels.told)
       logger.info('channels checked', { sweep: 'Channels', ...channelSummary(channels) });
     // The answer names the channel check when it told anyone or failed, as it does the heartbeats.
@@ -112,7 +112,7 @@ export const handler = middy<{
       { ...outbox, incidents, groups, heartbeats, workflow, organisation: org, newId: ulid },
       scaleOf(event?.heartbeatTimeScale),
     );
-    sweepNeedsAttention(metrics, 'Heartbeats', checked.failed.length, { ...checked });
+    await sweepNeedsAttention(metrics, 'Heartbeats', checked.failed.length, { ...checked });
     const acted = checked.silent.length + checked.back.length + checked.failed.length > 0;
     if (acted) logger.info('heartbeats checked', { sweep: 'Heartbeats', ...checked });
     return acted ? { ...withChannels, heartbeats: checked } : withChannels;

@@ -109,6 +109,17 @@ describe('function bundles', () => {
       const chunk = readFileSync(join(bundleDir(id), (rendering[0] as string).replace(/\.map$/, '')), 'utf8');
       expect(chunk.startsWith("import { createRequire } from 'module';"), id).toBe(true);
     }
+    // The sweeps publish a metric only when they have something to count: Powertools Metrics is a chunk they load
+    // then (adapters/metrics.ts), not part of every run's cold start.
+    expect(holding('@aws-lambda-powertools/metrics').sort()).toEqual([
+      'SweepActionReminders',
+      'SweepUnstartedWorkflows',
+    ]);
+    for (const id of ['SweepActionReminders', 'SweepUnstartedWorkflows'] as const)
+      expect(
+        entrySourcesOf(id).filter((s) => s.includes('/@aws-lambda-powertools/metrics/')),
+        id,
+      ).toEqual([]);
     // The SDK's browser user agent parser, a chunk nothing loads in Node, is stood in for.
     expect(holding('bowser')).toEqual([]);
     expect(holding('mimetext').sort()).toEqual(['Reports', 'RunSloReport', 'SendSloReports']);
