@@ -314,7 +314,8 @@ export const functionDeclarations = {
 } as const satisfies Record<string, FunctionDeclaration>;
 
 export type FunctionId = keyof typeof functionDeclarations;
-export const functionIds = Object.keys(functionDeclarations) as FunctionId[];
+// Pure: a bundle that does not use the list leaves the table out (see linkedTo).
+export const functionIds = /* @__PURE__ */ Object.keys(functionDeclarations) as FunctionId[];
 export type CapabilityOf<Id extends FunctionId> = (typeof functionDeclarations)[Id]['uses'][number];
 
 export class UndeclaredCapabilityError extends Error {
@@ -328,7 +329,12 @@ export class UndeclaredCapabilityError extends Error {
  * life of the execution environment, so loading the module reads no environment and creates no client.
  */
 export function linkedTo<Id extends FunctionId>(id: Id) {
-  const declared: readonly Capability[] = functionDeclarations[id].uses;
+  // A function's bundle carries its own declaration (the stack defines it, infra/constructs/incident-function.ts),
+  // so this table, every function's, is left out of it; run from the sources (tests, the CLI), the table is read.
+  const declared: readonly Capability[] =
+    process.env.HOTLINE_BUNDLED_CAPABILITIES === undefined
+      ? functionDeclarations[id].uses
+      : (JSON.parse(process.env.HOTLINE_BUNDLED_CAPABILITIES) as Capability[]);
   return <C extends CapabilityOf<Id>, T>(factory: PortFactory<C, T>): (() => T) => {
     if (!declared.includes(factory.capability)) {
       throw new UndeclaredCapabilityError(

@@ -103,6 +103,11 @@ export interface IncidentFunctionProps {
   readonly kind: FunctionKind;
   /** Baked into the bundle (see `organisationDefine`). */
   readonly organisation: Organisation;
+  /**
+   * The capabilities the function declares (functions/handlers/capabilities.ts), baked into its bundle so that
+   * it carries its own declaration instead of every function's table (see `capabilitiesDefine`).
+   */
+  readonly uses?: readonly Capability[];
   readonly description?: string;
   /** @default 512 (measured sizes in functions/handlers/capabilities.ts) */
   readonly memoryMb?: number;
@@ -120,6 +125,14 @@ export interface IncidentFunctionProps {
  */
 export function organisationDefine(organisation: Organisation): Record<string, string> {
   return { 'process.env.ORGANISATION_CONFIG': JSON.stringify(JSON.stringify(organisation)) };
+}
+
+/**
+ * What `linkedTo` (functions/handlers/capabilities.ts) checks a handler's ports against, as a compile-time
+ * constant: with it, the bundle leaves out the table of every function's declarations.
+ */
+export function capabilitiesDefine(uses: readonly Capability[] | undefined): Record<string, string> {
+  return uses ? { 'process.env.HOTLINE_BUNDLED_CAPABILITIES': JSON.stringify(JSON.stringify(uses)) } : {};
 }
 
 /**
@@ -174,7 +187,7 @@ export class IncidentFunction extends nodejs.NodejsFunction {
       banner: {
         js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
       },
-      define: organisationDefine(props.organisation),
+      define: { ...organisationDefine(props.organisation), ...capabilitiesDefine(props.uses) },
       // Lambda puts the role's credentials in the environment: skip the SDK's full default chain.
       alias: {
         '@aws-sdk/credential-provider-node': lambdaCredentialsModule,

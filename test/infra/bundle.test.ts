@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Organisation } from '../../functions/core/config.ts';
 import { buildApp } from '../../infra/build-app.ts';
 import { organisationDefine } from '../../infra/constructs/incident-function.ts';
-import type { FunctionId, HotlineStack } from '../../infra/hotline-stack.ts';
+import { type FunctionId, functionSpecs, type HotlineStack } from '../../infra/hotline-stack.ts';
 import { staticallyImported } from '../bench/bundles.ts';
 import { exampleOrganisation, logicalId } from './stack.ts';
 
@@ -146,6 +146,16 @@ describe('function bundles', () => {
       expect(code.includes('/v2/email/outbound-emails'), id).toBe(true);
       expect(code.includes('BatchGetMetricDataRequest'), id).toBe(false);
       expect(code.includes('/v2/email/identities'), id).toBe(false);
+    }
+  });
+
+  it('bakes in each function its own declared capabilities, not the table of every function', () => {
+    for (const id of ids()) {
+      const code = readFileSync(join(bundleDir(id), 'index.mjs'), 'utf8');
+      // The table's entries are object literals with a handlerFile: none is left in a bundle.
+      expect(/handlerFile:/.exec(code)?.[0] ?? null, id).toBeNull();
+      // linkedTo's list, as the define put it in (the one JSON.parse of a capability list).
+      expect(code.includes(`JSON.parse('${JSON.stringify(functionSpecs[id].uses)}')`), id).toBe(true);
     }
   });
 
