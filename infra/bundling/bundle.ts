@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type BuildOptions, build } from 'esbuild';
+import { htmlEntitiesPlugin } from './html-entities.ts';
 import { sdkSchemaKeysPlugin } from './sdk-schema-keys.ts';
 
 /**
@@ -9,7 +10,7 @@ import { sdkSchemaKeysPlugin } from './sdk-schema-keys.ts';
 export type FunctionBuildOptions = Omit<BuildOptions, 'outfile' | 'outdir' | 'plugins' | 'write' | 'stdin'>;
 
 /** The plugins of every function's bundle (see each one's comment). */
-export const bundlePlugins = [sdkSchemaKeysPlugin];
+export const bundlePlugins = [sdkSchemaKeysPlugin, htmlEntitiesPlugin];
 
 /** The entry module of a function's bundle in its asset (the function's handler is `index.<export>`). */
 export const bundleEntryFile = 'index.mjs';

@@ -120,6 +120,12 @@ describe('function bundles', () => {
         entrySourcesOf(id).filter((s) => s.includes('/@aws-lambda-powertools/metrics/')),
         id,
       ).toEqual([]);
+    // postal-mime reads the replies; of its HTML entity table, the bundle keeps Latin-1 and punctuation
+    // (infra/bundling/html-entities.ts).
+    expect(holding('postal-mime')).toEqual(['MailReplies']);
+    const replies = readFileSync(join(bundleDir('MailReplies'), 'index.mjs'), 'utf8');
+    expect(replies.includes('"&eacute;"'), 'MailReplies keeps &eacute;').toBe(true);
+    expect(replies.includes('CounterClockwiseContourIntegral'), 'MailReplies drops the rest').toBe(false);
     // The SDK's browser user agent parser, a chunk nothing loads in Node, is stood in for.
     expect(holding('bowser')).toEqual([]);
     expect(holding('mimetext').sort()).toEqual(['Reports', 'RunSloReport', 'SendSloReports']);
