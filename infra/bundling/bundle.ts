@@ -9,6 +9,22 @@ import { sdkSchemaKeysPlugin } from './sdk-schema-keys.ts';
  */
 export type FunctionBuildOptions = Omit<BuildOptions, 'outfile' | 'outdir' | 'plugins' | 'write' | 'stdin'>;
 
+/**
+ * How every function's code is built, and what the bundle bench's baselines and the bundling tests build with too:
+ * one minified ESM module for Node 24 (ES module entry points of packages first). No externals: the bundle carries
+ * its own SDK instead of using the runtime's copy, so the version we test is the version we run. Some bundled
+ * CommonJS dependencies call require() for Node built-ins, which ESM lacks: the banner gives them one.
+ */
+export const functionCodeOptions: FunctionBuildOptions = {
+  bundle: true,
+  format: 'esm',
+  target: 'node24',
+  platform: 'node',
+  mainFields: ['module', 'main'],
+  minify: true,
+  banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+};
+
 /** The plugins of every function's bundle (see each one's comment). */
 export const bundlePlugins = [sdkSchemaKeysPlugin, htmlEntitiesPlugin];
 

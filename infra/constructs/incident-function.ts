@@ -19,6 +19,7 @@ import {
   type PagingConfig,
 } from '../../functions/core/paging-config.ts';
 import type { FunctionKind } from '../../functions/handlers/capabilities.ts';
+import { functionCodeOptions } from '../bundling/bundle.ts';
 import { FunctionBundling } from '../bundling/function-bundling.ts';
 import { IncidentTable } from './incident-table.ts';
 import type { Mailer } from './mailer.ts';
@@ -168,12 +169,7 @@ export class IncidentFunction extends nodejs.NodejsFunction {
     // plugins (infra/bundling/bundle.ts).
     const bundling = new FunctionBundling(projectRoot, {
       entryPoints: [entry],
-      bundle: true,
-      format: 'esm',
-      target: 'node24',
-      platform: 'node',
-      mainFields: ['module', 'main'],
-      minify: true,
+      ...functionCodeOptions,
       // The map sits beside the bundle for the stack traces (adapters/stack-traces.ts maps a stack through it when
       // one is first printed); the sources' text is left out of it, which a stack does not need.
       sourcemap: true,
@@ -181,12 +177,6 @@ export class IncidentFunction extends nodejs.NodejsFunction {
       // A module imported dynamically (a heavy library loaded on first use, adapters/document-renderer.ts) is a
       // chunk of its own, read only when first called: the entry is what a cold start pays for.
       splitting: true,
-      // No externals: the bundle carries its own SDK instead of using the runtime's copy, so the version we test
-      // is the version we run. Some bundled CommonJS dependencies call require() for Node built-ins, which ESM
-      // lacks: the banner gives them one.
-      banner: {
-        js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-      },
       define: { ...organisationDefine(props.organisation), ...capabilitiesDefine(props.uses) },
       // Lambda puts the role's credentials in the environment: skip the SDK's full default chain.
       alias: {

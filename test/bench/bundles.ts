@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { bundlePlugins } from '../../infra/bundling/bundle.ts';
+import { bundlePlugins, functionCodeOptions } from '../../infra/bundling/bundle.ts';
 import { lambdaCredentialsModule, noEventStreamsModule } from '../../infra/constructs/incident-function.ts';
 import { loadAssembly, StackModel } from '../../infra/local/template.ts';
 
@@ -117,20 +117,14 @@ async function baselineBundle(packages: string[], outdir: string): Promise<strin
   await build({
     entryPoints: [entry],
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    minify: true,
-    nodePaths: [join(root, 'node_modules')],
     // The same options as the functions' bundles, credential chain and plugins (SDK schemas) included.
-    mainFields: ['module', 'main'],
+    ...functionCodeOptions,
+    nodePaths: [join(root, 'node_modules')],
     alias: {
       '@aws-sdk/credential-provider-node': resolve(root, lambdaCredentialsModule),
       '@smithy/core/event-streams': resolve(root, noEventStreamsModule),
     },
     plugins: bundlePlugins,
-    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
     logLevel: 'silent',
   });
   return outfile;

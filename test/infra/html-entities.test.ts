@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ReadMail } from '../../functions/use-cases/mail-replies.ts';
+import { functionCodeOptions } from '../../infra/bundling/bundle.ts';
 import { htmlEntitiesPlugin, keptEntities } from '../../infra/bundling/html-entities.ts';
 import { projectRoot } from '../../infra/constructs/incident-function.ts';
 
@@ -52,12 +53,7 @@ describe('a bundle of the mail reader with the plugin', () => {
     const result = await build({
       entryPoints: [join(projectRoot, 'functions/adapters/inbound-mail.ts')],
       outfile,
-      bundle: true,
-      minify: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node24',
-      mainFields: ['module', 'main'],
+      ...functionCodeOptions,
       plugins,
       metafile: true,
       logLevel: 'silent',

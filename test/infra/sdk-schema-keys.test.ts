@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
+import { functionCodeOptions } from '../../infra/bundling/bundle.ts';
 import {
   literalSchemaKeys,
   sdkSchemaKeysPlugin,
@@ -161,12 +162,7 @@ describe('the SDK schema modules with literal keys', () => {
           contents: "export { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';",
           resolveDir: projectRoot,
         },
-        bundle: true,
-        minify: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node24',
-        mainFields: ['module', 'main'],
+        ...functionCodeOptions,
         write: false,
         plugins,
         logLevel: 'silent',

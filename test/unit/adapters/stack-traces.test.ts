@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { functionCodeOptions } from '../../../infra/bundling/bundle.ts';
 
 const root = resolve(import.meta.dirname, '..', '..', '..');
 
@@ -36,17 +37,10 @@ describe('stack traces of a bundle', () => {
       outdir: join(dir, 'out'),
       entryNames: 'index',
       outExtension: { '.js': '.mjs' },
-      bundle: true,
+      ...functionCodeOptions,
       splitting: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node24',
-      minify: true,
       sourcemap: true,
       sourcesContent: false,
-      banner: {
-        js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-      },
       logLevel: 'silent',
     });
   });
