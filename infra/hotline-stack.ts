@@ -134,7 +134,7 @@ export class HotlineStack extends Stack {
     const publicBaseUrl = organisation.publicBaseUrl?.replace(/\/+$/, '') ?? this.incidentApi.endpoint;
     // Each function gets the environment and grants of the capabilities it declares, and nothing else.
     for (const id of functionIds) {
-      f[id].bindCapabilities(functionDeclarations[id].uses, {
+      f[id].bindCapabilities({
         table: this.table,
         mailer: this.mailer,
         linkSigningKeys: this.linkSigningKeys,

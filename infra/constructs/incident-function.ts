@@ -146,6 +146,8 @@ export function capabilitiesDefine(uses: readonly Capability[] | undefined): Rec
 export class IncidentFunction extends nodejs.NodejsFunction {
   /** The function's own role (Function.role is optional in the base class). */
   readonly executionRole: iam.Role;
+  /** The capabilities it declares: baked into its bundle, and what `bindCapabilities` binds. */
+  readonly uses: readonly Capability[];
 
   constructor(scope: Construct, id: string, props: IncidentFunctionProps) {
     const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
@@ -211,6 +213,7 @@ export class IncidentFunction extends nodejs.NodejsFunction {
     });
 
     this.executionRole = role;
+    this.uses = props.uses ?? [];
     if (props.tracing !== false)
       Validations.of(role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
@@ -224,8 +227,8 @@ export class IncidentFunction extends nodejs.NodejsFunction {
    * variables and IAM grants together, derived from the declaration, so that neither can be forgotten or given
    * where it is not used.
    */
-  bindCapabilities(uses: readonly Capability[], resources: CapabilityResources): this {
-    const has = (capability: Capability) => uses.includes(capability);
+  bindCapabilities(resources: CapabilityResources): this {
+    const has = (capability: Capability) => this.uses.includes(capability);
     if (has('table')) {
       const actions = (
         ['table:get', 'table:query', 'table:write', 'table:put', 'table:update', 'table:delete'] as const
