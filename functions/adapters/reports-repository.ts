@@ -90,8 +90,13 @@ export class ReportsRepository implements ReportStore {
     }
   }
 
-  createJob(job: ReportJob): Promise<boolean> {
-    return this.table.putOnce({ ...keys.reportJob(job.runId), type: 'reportJob', ...job });
+  async createJob(job: ReportJob): Promise<ReportJob | undefined> {
+    if (await this.table.putOnce({ ...keys.reportJob(job.runId), type: 'reportJob', ...job }))
+      return undefined;
+    const existing = await this.getJob(job.runId);
+    // The put found the item, and nothing deletes a run.
+    if (!existing) throw new Error(`report run ${job.runId} exists but cannot be read`);
+    return existing;
   }
 
   async getJob(runId: string): Promise<ReportJob | undefined> {

@@ -35,6 +35,13 @@ export class ConflictError extends DomainError {
   readonly code = 'Conflict';
 }
 
+/** An Idempotency-Key sent again with a different request: the key names what it first asked for. */
+export class IdempotencyKeyReusedError extends DomainError {
+  override name = 'IdempotencyKeyReusedError';
+  readonly status = 422;
+  readonly code = 'IdempotencyKeyReused';
+}
+
 export class PayloadTooLargeError extends DomainError {
   override name = 'PayloadTooLargeError';
   readonly status = 413;

@@ -19,6 +19,7 @@ import {
   type HttpEvent,
   type HttpResult,
   httpErrors,
+  idempotencyKeyOf,
   type JsonHttpEvent,
   json,
   jsonBody,
@@ -41,8 +42,6 @@ const declarationSchema = z.strictObject({
   ),
 });
 
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
-
 const use = linkedTo('DeclareIncident');
 const stores = use(repositoriesPort({ incidents: IncidentsRepository, groups: AlertGroupsRepository }));
 const workflow = use(workflowStarterPort);
@@ -53,10 +52,7 @@ async function declare(event: JsonHttpEvent): Promise<HttpResult> {
   const result = declarationSchema.safeParse(wellFormedDeep(event.jsonBody));
   if (!result.success) throw new ValidationError(`invalid declaration: ${describeIssues(result.error)}`);
 
-  const idempotencyKey = event.headers['idempotency-key'] ?? ulid();
-  if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
-    throw new ValidationError('Idempotency-Key must be 8-128 letters, digits or _ . : -');
-  }
+  const idempotencyKey = idempotencyKeyOf(event) ?? ulid();
   const org = organisation();
   const { incidents, groups } = stores();
   const touched = await declareIncident(

@@ -190,6 +190,20 @@ export function actorOf(event: JsonHttpEvent): string {
   return parsed.data;
 }
 
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
+
+/**
+ * The request's `Idempotency-Key` header (after httpHeaderNormalizer), when it has one: a POST retried with the
+ * same key (a timeout, a lost reply) does what the first did, once. A key of another shape is a 400.
+ */
+export function idempotencyKeyOf(event: HttpEvent): string | undefined {
+  const key = event.headers['idempotency-key'];
+  if (key === undefined) return undefined;
+  if (!IDEMPOTENCY_KEY.test(key))
+    throw new ValidationError('Idempotency-Key must be 8-128 letters, digits or _ . : -');
+  return key;
+}
+
 /** Who is calling an operator route: the IAM identity API Gateway verified (the local target fills the same). */
 export function operatorOf(event: HttpEvent): string {
   const context = event.requestContext as HttpEvent['requestContext'] & {

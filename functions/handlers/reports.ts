@@ -21,7 +21,15 @@ import {
   startReportJob,
 } from '../use-cases/reports.ts';
 import { linkedTo } from './capabilities.ts';
-import { type HttpEvent, type HttpResult, httpErrors, type JsonHttpEvent, json, jsonBody } from './http.ts';
+import {
+  type HttpEvent,
+  type HttpResult,
+  httpErrors,
+  idempotencyKeyOf,
+  type JsonHttpEvent,
+  json,
+  jsonBody,
+} from './http.ts';
 
 const use = linkedTo('Reports');
 const stores = use(repositoriesPort({ reports: ReportsRepository, incidents: IncidentsRepository }));
@@ -69,12 +77,17 @@ async function route(event: JsonHttpEvent): Promise<HttpResult> {
   if (!answeredNow(request)) {
     // A long period: recorded as a run, which the table's stream hands to RunSloReport; the operator polls its
     // Location.
-    const { runId } = await startReportJob(
+    const { runId, started } = await startReportJob(
       { ...d, newRunId: () => randomBytes(18).toString('base64url') },
       request,
       mail === true,
+      idempotencyKeyOf(event),
     );
-    logger.info('SLO report run started', { runId, from: request.from, to: request.to });
+    logger.info(started ? 'SLO report run started' : 'SLO report run already started', {
+      runId,
+      from: request.from,
+      to: request.to,
+    });
     const location = `/reports/slo/${runId}`;
     return withLocation(json(202, { runId, status: 'running', location }), location);
   }

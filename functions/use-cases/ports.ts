@@ -539,8 +539,11 @@ export interface ReportStore {
   postmortems(status: PostmortemStatus, due?: { from?: string; to?: string }): AsyncIterable<Postmortem[]>;
   /** Open actions (all), or done actions completed at or after `doneFrom`, page by page. */
   actions(status: 'open' | 'done', doneFrom?: string): AsyncIterable<TrackedAction[]>;
-  /** Records an on-demand run answered later (`GET /reports/slo/{runId}`), queued; false when the id exists. */
-  createJob(job: ReportJob): Promise<boolean>;
+  /**
+   * Records an on-demand run answered later (`GET /reports/slo/{runId}`), queued: undefined when this call
+   * recorded it, else the run already recorded under its id (a retry whose first reply was lost finds its own).
+   */
+  createJob(job: ReportJob): Promise<ReportJob | undefined>;
   /** The run as it is now, with its result once done (a consistent read; changes nothing). */
   getJob(runId: string): Promise<ReportJob | undefined>;
   /** Claims the run (leased) for the attempt that builds it. */

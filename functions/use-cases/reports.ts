@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Organisation } from '../core/config.ts';
-import { NotFoundError, RetryableError, ValidationError } from '../core/errors.ts';
+import { IdempotencyKeyReusedError, NotFoundError, RetryableError, ValidationError } from '../core/errors.ts';
 import { postmortemStatuses } from '../core/postmortem.ts';
 import { createReportAccumulator, type Period, type SloReport } from '../core/report.ts';
 import { actionRowsCsv, incidentRowsCsv, reportEmail } from '../core/report-render.ts';
@@ -374,18 +374,33 @@ export interface ReportJobDeps {
 }
 
 /**
+ * The run an `Idempotency-Key` names: the same key gives the same id, so a POST retried with it (after a timeout
+ * or a lost reply) finds the run it started instead of starting a second. 144 bits, as many as a random id.
+ */
+export function reportRunIdFor(idempotencyKey: string): string {
+  return createHash('sha256')
+    .update(`slo-report-run\n${idempotencyKey}`)
+    .digest()
+    .subarray(0, 18)
+    .toString('base64url');
+}
+
+/**
  * Starts a run of a report answered later: checks the request as `buildSloReport` would (a bad one is a 400
  * now, not a failed run later) and records the run. The record is the hand-off: the table's stream starts the
- * run's runner for each new run record (no call here that could fail after the record is written).
+ * run's runner for each new run record (no call here that could fail after the record is written). Once per
+ * request: the SDK's retry of a record whose reply was lost finds its own run, and a request sent again with
+ * its `Idempotency-Key` gets the run the key started (`started: false`); the key with another request is a 422.
  */
 export async function startReportJob(
   deps: ReportJobDeps,
   request: ReportRequest,
   mail: boolean,
-): Promise<{ runId: string }> {
+  idempotencyKey?: string,
+): Promise<{ runId: string; started: boolean }> {
   const { current } = reportPeriods(request.from, request.to);
   reportScope(deps.organisation, request);
-  const runId = deps.newRunId();
+  const runId = idempotencyKey === undefined ? deps.newRunId() : reportRunIdFor(idempotencyKey);
   const job: ReportJob = {
     runId,
     request: {
@@ -397,8 +412,32 @@ export async function startReportJob(
     requestedAt: deps.now().toISOString(),
     status: 'queued',
   };
-  if (!(await deps.reports.createJob(job))) throw new Error(`report run ${runId} exists`);
-  return { runId };
+  const existing = await deps.reports.createJob(job);
+  if (!existing) return { runId, started: true };
+  if (!sameJobRequest(existing, job))
+    throw new IdempotencyKeyReusedError(
+      `this Idempotency-Key started the report of ${describeJobRequest(existing)}, not of ${describeJobRequest(job)}`,
+    );
+  return { runId, started: false };
+}
+
+function sameJobRequest(a: ReportJob, b: ReportJob): boolean {
+  return (
+    a.mail === b.mail &&
+    a.request.from === b.request.from &&
+    a.request.to === b.request.to &&
+    a.request.service === b.request.service &&
+    a.request.department === b.request.department
+  );
+}
+
+function describeJobRequest({ request, mail }: ReportJob): string {
+  const scope = request.service
+    ? ` of service ${request.service}`
+    : request.department
+      ? ` of department ${request.department}`
+      : '';
+  return `${request.from} to ${request.to}${scope}${mail ? ', mailed' : ''}`;
 }
 
 /**

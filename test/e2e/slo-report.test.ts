@@ -104,10 +104,16 @@ describe('POST /reports/slo', () => {
 describe('a long period, answered later', () => {
   // A year: longer than the 31 days answered at once.
   const year = { from: '2025-11-30T00:00:00.000Z', to: '2026-11-30T00:00:00.000Z' };
-  const request = async (method: string, path: string, body?: unknown, auth = true) => {
+  const request = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    auth = true,
+    headers: Record<string, string> = {},
+  ) => {
     const response = await fetch(`${hotline.target.urls.api}${path}`, {
       method,
-      headers: { ...(auth ? hotline.operator() : {}), 'content-type': 'application/json' },
+      headers: { ...(auth ? hotline.operator() : {}), 'content-type': 'application/json', ...headers },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     return {
@@ -119,10 +125,24 @@ describe('a long period, answered later', () => {
 
   it('answers 202 with the run to poll, which answers 202 while it runs and 200 with the report, mailed once', async () => {
     const before = (await reportMails()).length;
-    const started = await request('POST', '/reports/slo', { ...year, department: 'commerce', mail: true });
+    const asked = { ...year, department: 'commerce', mail: true };
+    const key = { 'idempotency-key': `e2e-report-${Date.now()}` };
+    const started = await request('POST', '/reports/slo', asked, true, key);
     expect(started.status).toBe(202);
     expect(started.location).toMatch(/^\/reports\/slo\/[A-Za-z0-9_-]{24}$/);
     expect(started.body).toMatchObject({ status: 'running', location: started.location });
+    // Sent again with its key (a client that lost the reply): the same run, not a second one.
+    const retried = await request('POST', '/reports/slo', asked, true, key);
+    expect(retried.status).toBe(202);
+    expect(retried.location).toBe(started.location);
+    // The key with another request: 422 naming what the key asked for.
+    const reused = await request('POST', '/reports/slo', { ...asked, mail: false }, true, key);
+    expect(reused.status).toBe(422);
+    expect(reused.body.error).toMatchObject({ code: 'IdempotencyKeyReused' });
+    expect(reused.body.error.message).toContain('of department commerce, mailed');
+    const badKey = await request('POST', '/reports/slo', asked, true, { 'idempotency-key': 'short' });
+    expect(badKey.status).toBe(400);
+    expect(badKey.body.error.message).toMatch(/Idempotency-Key must be/);
 
     const done = await eventually(
       async () => {

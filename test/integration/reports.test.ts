@@ -1,11 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { rawMessage } from '../../functions/adapters/attachment-mailer.ts';
+import { marshallOptions } from '../../functions/adapters/dynamodb.ts';
 import { dynamoStores } from '../../functions/adapters/stores.ts';
 import type { TrackedAction } from '../../functions/core/actions.ts';
 import type { EmailMessage } from '../../functions/core/comms.ts';
-import { NotFoundError, RetryableError, ValidationError } from '../../functions/core/errors.ts';
+import {
+  IdempotencyKeyReusedError,
+  NotFoundError,
+  RetryableError,
+  ValidationError,
+} from '../../functions/core/errors.ts';
 import { verifyLink } from '../../functions/core/links.ts';
 import type { SloReport } from '../../functions/core/report.ts';
 import type { Attachment, AttachmentMailer, Stores } from '../../functions/use-cases/ports.ts';
@@ -14,6 +21,7 @@ import {
   buildSloReport,
   lastFullWeek,
   reportJobStatus,
+  reportRunIdFor,
   runReportJob,
   type SendReportsDeps,
   sendSloReports,
@@ -299,6 +307,64 @@ describe('on-demand runs answered later', () => {
     );
     expect(await reportJobStatus({ ...deps(), now: later }, runId)).toMatchObject({ state: 'failed' });
     expect(sent.length).toBe(before);
+  });
+
+  it("records a run once when the record's reply is lost and the SDK sends it again", async () => {
+    // A client of the same table whose first run record is written and its reply lost (a 500, as AWS answers an
+    // internal error): the SDK's own retry then meets the record the first attempt wrote.
+    const raw = new DynamoDBClient({
+      endpoint: db.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    // Attempts of the run's PutItem (this middleware sees each, inside the SDK's retry loop).
+    let attempts = 0;
+    raw.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        const item = (args.input as { Item?: { type?: { S?: string } } }).Item;
+        if (context.commandName === 'PutItemCommand' && item?.type?.S === 'reportJob' && attempts++ === 0)
+          throw Object.assign(new Error('reply lost'), {
+            name: 'InternalServerError',
+            $fault: 'server',
+            $metadata: { httpStatusCode: 500 },
+          });
+        return result;
+      },
+      { step: 'deserialize', name: 'loseFirstRunReply' },
+    );
+    const lossy = dynamoStores(DynamoDBDocumentClient.from(raw, { marshallOptions }), db.table);
+    const count = await db.count();
+    const started = await startReportJob({ ...jobDeps(), reports: lossy.reports }, year, true);
+    expect(attempts).toBe(2);
+    expect(started.started).toBe(false);
+    expect(await stores.reports.getJob(started.runId)).toMatchObject({ status: 'queued', mail: true });
+    expect(await db.count()).toBe(count + 1);
+  });
+
+  it('starts one run per Idempotency-Key, and refuses the key with another request', async () => {
+    const count = await db.count();
+    const key = `report-${Date.now()}`;
+    const first = await startReportJob(jobDeps(), { ...year, service: 'checkout' }, false, key);
+    const again = await startReportJob(jobDeps(), { ...year, service: 'checkout' }, false, key);
+    expect(first).toEqual({ runId: reportRunIdFor(key), started: true });
+    expect(again).toEqual({ runId: first.runId, started: false });
+    await expect(startReportJob(jobDeps(), year, false, key)).rejects.toThrowError(IdempotencyKeyReusedError);
+    await expect(startReportJob(jobDeps(), { ...year, service: 'checkout' }, true, key)).rejects.toThrowError(
+      /started the report of 2025-11-30T00:00:00.000Z to .* of service checkout, not of .*, mailed/,
+    );
+    expect(await db.count()).toBe(count + 1);
+    expect(await stores.reports.getJob(first.runId)).toMatchObject({
+      request: { ...year, service: 'checkout' },
+      mail: false,
+    });
+  });
+
+  it("derives a run id of a random id's shape from the key, a different one per key", () => {
+    const id = reportRunIdFor('key-00000001');
+    expect(id).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(reportRunIdFor('key-00000001')).toBe(id);
+    expect(reportRunIdFor('key-00000002')).not.toBe(id);
   });
 
   it('stores a report of megabytes in parts under the 400 KB item limit', async () => {
