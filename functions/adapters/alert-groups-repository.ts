@@ -1,7 +1,13 @@
 import { type AlertCounts, countsFromMarkers } from '../core/alert.ts';
 import type { Incident } from '../core/incident.ts';
 import { keys } from '../core/keys.ts';
-import type { AlertGroupRecord, AlertGroupStore, AlertMarker, DeliveryStore } from '../use-cases/ports.ts';
+import type {
+  AlertGroupRecord,
+  AlertGroupStore,
+  AlertMarker,
+  DeliveryStore,
+  RememberedStates,
+} from '../use-cases/ports.ts';
 import type { Table } from './table.ts';
 
 /** A released lease ends at the epoch: expired for any clock. */
@@ -43,22 +49,28 @@ export class AlertGroupsRepository implements AlertGroupStore {
     incidentId: string,
     alerts: readonly AlertMarker[],
     seenAt: string,
-  ): Promise<string[] | undefined> {
-    let states: string[] | undefined;
+  ): Promise<RememberedStates | undefined> {
+    let before: Record<string, string> | undefined;
+    let after = new Map<string, string>();
     for (let start = 0; start < alerts.length; start += ALERTS_PER_UPDATE) {
-      const clauses = stateClauses(alerts.slice(start, start + ALERTS_PER_UPDATE), seenAt);
+      const part = alerts.slice(start, start + ALERTS_PER_UPDATE);
+      const clauses = stateClauses(part, seenAt);
+      // The states as this write found them: what the group held just before, whoever wrote it since it was read.
       const group = await this.table.updateIfHolds({
         Key: keys.alertGroup(source, groupKey),
         UpdateExpression: `SET ${clauses.sets.join(', ')}`,
         ConditionExpression: 'incidentId = :id AND attribute_exists(states) AND attribute_exists(seen)',
         ExpressionAttributeNames: clauses.names,
         ExpressionAttributeValues: { ...clauses.values, ':id': incidentId },
-        ReturnValues: 'ALL_NEW',
+        ReturnValues: 'ALL_OLD',
       });
       if (!group) return undefined;
-      states = Object.values((group as Pick<AlertGroupRecord, 'states'>).states ?? {});
+      const found = (group as Pick<AlertGroupRecord, 'states'>).states ?? {};
+      before ??= found;
+      after = new Map(Object.entries(found));
+      for (const { fingerprint, marker } of part) after.set(fingerprint, marker);
     }
-    return states;
+    return { before: Object.values(before ?? {}), after: [...after.values()] };
   }
 
   async countsOf(incident: Pick<Incident, 'id' | 'source' | 'groupKey'>): Promise<AlertCounts | undefined> {

@@ -460,12 +460,17 @@ async function recordAlerts(
     receivedAt,
   );
   if (changed.length === 0) return;
-  const counts = states && countsFromMarkers(states);
+  const counts = states && countsFromMarkers(states.after);
   if (!counts || !deps.callback) return;
   if (counts.firingCount > 0) {
     // Only a group whose every alert had cleared can have stopped its escalation: an incident's first alerts,
-    // and a group that kept one firing, cost no read here.
-    if (countsFromMarkers(Object.values(known))?.firingCount === 0)
+    // and a group that kept one firing, cost no read here. Cleared as this delivery read the group, or as its
+    // write found it (a concurrent delivery cleared every alert in between; a write whose reply was lost and
+    // was sent again finds itself, which the read before it does not).
+    if (
+      countsFromMarkers(Object.values(known))?.firingCount === 0 ||
+      countsFromMarkers(states.before)?.firingCount === 0
+    )
       await alertFiredAgain(deps, deps.callback, incidentId, receivedAt);
     return;
   }
@@ -495,9 +500,14 @@ async function alertsClearedUnacknowledged(
     statusIn: ['new', 'paged'],
     expect: { alertsClearedAt: null },
   });
-  if (cleared?.ackTaskToken && cleared.ackWaitClears && cleared.ackWait !== 'cleared') {
+  if (!cleared) return;
+  if (cleared.ackTaskToken && cleared.ackWaitClears && cleared.ackWait !== 'cleared') {
     await callback.resume(cleared.ackTaskToken, acknowledgementResume('cleared', cleared));
   }
+  // A delivery that fired an alert again after this one's write may have looked for the mark before it was set:
+  // read the group once more, and if an alert fires, the grace is over as that delivery would have said.
+  if ((await deps.groups.countsOf(incident))?.firingCount)
+    await alertFiredAgain(deps, callback, incident.id, at);
 }
 
 /**

@@ -140,6 +140,12 @@ export interface IncidentStore {
   markWorkflowStarted(incidentId: string, executionArn: string, at: string): Promise<void>;
 }
 
+/** A group's alert states (markers) as one write found them and as it left them. */
+export interface RememberedStates {
+  before: string[];
+  after: string[];
+}
+
 export interface AlertGroupStore {
   get(source: string, groupKey: string): Promise<AlertGroupRecord | undefined>;
   /** Claims a new group for a new incident. False when another request claimed it first. */
@@ -148,7 +154,7 @@ export interface AlertGroupStore {
   reclaimClosed(closed: AlertGroupRecord, claim: AlertGroupRecord): Promise<boolean>;
   /**
    * Remembers the states the group's incident recorded (and when each alert was seen); answers every state the
-   * group now holds, or undefined when the group moved on to another incident.
+   * group held just before the write and holds after it, or undefined when the group moved on to another incident.
    */
   rememberStates(
     source: string,
@@ -156,7 +162,7 @@ export interface AlertGroupStore {
     incidentId: string,
     alerts: readonly AlertMarker[],
     seenAt: string,
-  ): Promise<string[] | undefined>;
+  ): Promise<RememberedStates | undefined>;
   /** An incident's alert counts, from its group (undefined without alerts, or once the group moved on). */
   countsOf(incident: Pick<Incident, 'id' | 'source' | 'groupKey'>): Promise<AlertCounts | undefined>;
   /** Marks a group's incident resolved: the group's next firing alert opens a new incident. */

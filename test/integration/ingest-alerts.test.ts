@@ -56,6 +56,37 @@ const alertsOf = (name: string, groupKey?: string) => {
     .alerts;
 };
 
+/** The fixture's two alerts of a group, all firing or all resolved. */
+const delivery = (groupKey: string, status: 'firing' | 'resolved', startsAt?: string) => {
+  const both = fixture<{ alerts: { status: string; startsAt: string; endsAt: string }[] }>(
+    'alertmanager',
+    'firing-v4',
+  );
+  return alertmanager.parse(
+    {
+      ...both,
+      groupKey,
+      status,
+      alerts: both.alerts.map((a) => ({
+        ...a,
+        status,
+        ...(startsAt ? { startsAt } : {}),
+        endsAt: status === 'resolved' ? '2026-11-20T10:30:00.000Z' : '0001-01-01T00:00:00Z',
+      })),
+    },
+    sourceContext({ now: new Date() }),
+  ).alerts;
+};
+
+/** A promise and the function that settles it. */
+function gate() {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { open, opened };
+}
+
 describe('ingest on the real table', () => {
   it('opens one incident per group with its key, record, alerts and first timeline entries', async () => {
     const [touched] = await ingestAlerts(deps(), alertsOf('firing-v4', 'group-a'));
@@ -247,25 +278,6 @@ describe('ingest on the real table', () => {
   });
 
   it('stops the escalation when every alert clears before anyone acknowledges, and goes on when one fires again', async () => {
-    const both = fixture<{ alerts: { status: string; startsAt: string; endsAt: string }[] }>(
-      'alertmanager',
-      'firing-v4',
-    );
-    const delivery = (groupKey: string, status: 'firing' | 'resolved', startsAt?: string) =>
-      alertmanager.parse(
-        {
-          ...both,
-          groupKey,
-          status,
-          alerts: both.alerts.map((a) => ({
-            ...a,
-            status,
-            ...(startsAt ? { startsAt } : {}),
-            endsAt: status === 'resolved' ? '2026-11-20T10:30:00.000Z' : '0001-01-01T00:00:00Z',
-          })),
-        },
-        sourceContext({ now: new Date() }),
-      ).alerts;
     const [opened] = await ingestAlerts(deps(), delivery('group-f', 'firing'));
     const id = opened?.incidentId ?? '';
     // Paged, waiting for the acknowledgement in a definition that handles alerts that clear.
@@ -302,6 +314,81 @@ describe('ingest on the real table', () => {
     await ingestAlerts(deps(), delivery('group-h', 'resolved'));
     expect((await stores.incidents.get(fixing?.incidentId ?? ''))?.alertsClearedAt).toBeUndefined();
     expect(resumed.filter((r) => r.token === 'ack-h')).toEqual([]);
+  });
+
+  it('goes on escalating when an alert fires again while another delivery clears the group', async () => {
+    // Both orders of the race: the firing delivery reads the group (all firing) before the clearing one writes,
+    // and writes after it (1) once the clearing delivery is done, or (2) before that delivery marks the incident.
+    for (const [groupKey, order] of [
+      ['group-race-1', 'firing delivery writes after the clearing one finished'],
+      ['group-race-2', 'firing delivery finishes before the clearing one marks the incident'],
+    ] as const) {
+      const [opened] = await ingestAlerts(deps(), delivery(groupKey, 'firing'));
+      const id = opened?.incidentId ?? '';
+      await stores.incidents.change(id, {
+        set: {
+          status: 'paged',
+          ackTaskToken: `ack-${groupKey}`,
+          ackWait: 'incidentManager',
+          ackWaitClears: true,
+        },
+      });
+      const cleared = gate();
+      const clearingWrote = gate();
+      const fired = gate();
+      const firingRead = gate();
+      const firingStores = Object.create(stores.groups, {
+        get: {
+          value: async (...args: Parameters<Stores['groups']['get']>) => {
+            const group = await stores.groups.get(...args);
+            firingRead.open();
+            return group;
+          },
+        },
+        rememberStates: {
+          value: async (...args: Parameters<Stores['groups']['rememberStates']>) => {
+            await (groupKey === 'group-race-1' ? cleared : clearingWrote).opened;
+            return stores.groups.rememberStates(...args);
+          },
+        },
+      });
+      const clearingStores = Object.create(stores.groups, {
+        rememberStates: {
+          value: async (...args: Parameters<Stores['groups']['rememberStates']>) => {
+            const states = await stores.groups.rememberStates(...args);
+            clearingWrote.open();
+            if (groupKey === 'group-race-2') await fired.opened;
+            return states;
+          },
+        },
+      });
+      const firing = (async () => {
+        await ingestAlerts(
+          { ...deps(), groups: firingStores },
+          delivery(groupKey, 'firing', '2026-11-20T11:00:00.000Z'),
+        );
+        fired.open();
+      })();
+      await firingRead.opened;
+      const clearing = (async () => {
+        await ingestAlerts({ ...deps(), groups: clearingStores }, delivery(groupKey, 'resolved'));
+        cleared.open();
+      })();
+      await Promise.all([firing, clearing]);
+
+      // The group's last write fired the alerts again: the incident is not left to resolve after the grace.
+      expect(await stores.groups.countsOf({ id, source: 'alertmanager', groupKey }), order).toMatchObject({
+        firingCount: 2,
+      });
+      const incident = await stores.incidents.get(id);
+      expect(incident?.alertsClearedAt, order).toBeUndefined();
+      expect(incident?.alertsRefiredAt, order).toBeDefined();
+      const detail = await incidentDetail(stores, opened?.key ?? '');
+      expect(
+        detail.timeline.filter((e) => e.kind === 'alerts.refired'),
+        order,
+      ).toHaveLength(1);
+    }
   });
 
   it('records every new alert once and keeps the latest counts when different alerts arrive together', async () => {
