@@ -258,6 +258,15 @@ export function metricsOf(incident: Incident): IncidentMetrics {
   return metrics;
 }
 
+/**
+ * The impact start an incident records: what its alerts or its declaration say, but never after it was detected
+ * (an alert source whose clock runs ahead of ours says its alert started in our future; the handbook's time to
+ * detect is never negative, and a correction of the measures is held to the same rule).
+ */
+export function impactStartNoLaterThan(impactStartedAt: string, detectedAt: string): string {
+  return Date.parse(impactStartedAt) > Date.parse(detectedAt) ? detectedAt : impactStartedAt;
+}
+
 /** Time to detect: detected minus impact start (never negative: clocks of alert sources drift). */
 export function timeToDetectMs(
   incident: Pick<Incident, 'impactStartedAt' | 'detectedAt'>,

@@ -36,7 +36,11 @@ const declarationSchema = z.strictObject({
   products: z.optional(z.array(text(100)).check(z.maxLength(20))),
   impactStartedAt: z.optional(
     z.pipe(
-      z.string().check(z.refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO-8601 time')),
+      z.string().check(
+        z.refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO-8601 time'),
+        // A minute of leeway for the caller's clock; within it the impact starts when it is declared.
+        z.refine((v) => !(Date.parse(v) > Date.now() + 60_000), 'is in the future'),
+      ),
       z.transform((v: string) => new Date(v).toISOString()),
     ),
   ),

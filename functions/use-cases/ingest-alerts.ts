@@ -10,7 +10,7 @@ import {
 import type { Organisation } from '../core/config.ts';
 import { ConflictError, RetryableError } from '../core/errors.ts';
 import { splitHeartbeats } from '../core/heartbeats.ts';
-import { formatIncidentKey, type Incident } from '../core/incident.ts';
+import { formatIncidentKey, type Incident, impactStartNoLaterThan } from '../core/incident.ts';
 import { digest } from '../core/keys.ts';
 import { serviceOf } from '../core/organisation.ts';
 import { ownValue } from '../core/records.ts';
@@ -327,7 +327,7 @@ async function openIncident(
     products: about.products ?? service.products,
     source,
     groupKey,
-    impactStartedAt: about.impactStartedAt,
+    impactStartedAt: impactStartNoLaterThan(about.impactStartedAt, record.claimedAt),
     detectedAt: record.claimedAt,
     openedAt: record.claimedAt,
     executionName: incidentKey,

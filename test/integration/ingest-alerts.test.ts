@@ -478,6 +478,16 @@ describe('ingest on the real table', () => {
     });
   });
 
+  it('records the impact start no later than detection when the sender says its alert starts in our future', async () => {
+    const ahead = new Date(Date.now() + 90_000).toISOString();
+    const [opened] = await ingestAlerts(deps(), delivery('group-clock-ahead', 'firing', ahead));
+    const incident = await stores.incidents.get(opened?.incidentId ?? '');
+    expect(incident?.impactStartedAt).toBe(incident?.detectedAt);
+    // The alert itself keeps what the sender said.
+    const detail = await incidentDetail(stores, opened?.key ?? '');
+    expect(detail.alerts[0]?.startsAt).toBe(ahead);
+  });
+
   it('never opens an incident from resolved alerts alone', async () => {
     const before = (await incidentList(stores, { limit: 100 })).incidents.length;
     expect(await ingestAlerts(deps(), alertsOf('resolved-v4', 'group-never-fired'))).toEqual([]);

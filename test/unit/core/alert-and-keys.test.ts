@@ -11,7 +11,12 @@ import {
   severityFor,
   stateMarker,
 } from '../../../functions/core/alert.ts';
-import { formatIncidentKey, isIncidentKey, timeToDetectMs } from '../../../functions/core/incident.ts';
+import {
+  formatIncidentKey,
+  impactStartNoLaterThan,
+  isIncidentKey,
+  timeToDetectMs,
+} from '../../../functions/core/incident.ts';
 import { digest, keys, stripKeys } from '../../../functions/core/keys.ts';
 import { constantTimeEquals, liveValues, matchesAny } from '../../../functions/core/secrets.ts';
 import { organisation } from '../../support/organisation.ts';
@@ -221,6 +226,14 @@ describe('keys', () => {
     expect(
       timeToDetectMs({ impactStartedAt: '2026-11-20T10:05:00.000Z', detectedAt: '2026-11-20T10:00:00.000Z' }),
     ).toBe(0);
+  });
+
+  it('records an impact start no later than detection (a source clock ahead of ours)', () => {
+    const detectedAt = '2026-11-20T10:00:00.000Z';
+    expect(impactStartNoLaterThan('2026-11-20T09:58:00.000Z', detectedAt)).toBe('2026-11-20T09:58:00.000Z');
+    expect(impactStartNoLaterThan('2026-11-20T10:00:30.000Z', detectedAt)).toBe(detectedAt);
+    expect(impactStartNoLaterThan('9999-12-31T23:59:59.000Z', detectedAt)).toBe(detectedAt);
+    expect(impactStartNoLaterThan(detectedAt, detectedAt)).toBe(detectedAt);
   });
 });
 

@@ -78,3 +78,17 @@ describe('POST /incidents naming a service like an Object.prototype member', () 
     },
   );
 });
+
+describe('POST /incidents with an impact start', () => {
+  it.each([
+    [new Date(Date.now() + 3_600_000).toISOString(), /impactStartedAt: is in the future/],
+    ['not a time', /impactStartedAt: must be an ISO-8601 time/],
+  ])('refuses %s with a 400 naming the field, and writes nothing', async (impactStartedAt, message) => {
+    const response = await declare(JSON.stringify({ ...declaration, impactStartedAt }));
+
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body ?? '').error.message).toMatch(message);
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+});
