@@ -1,5 +1,6 @@
 import { ValidationError } from './errors.ts';
 import type { Incident } from './incident.ts';
+import { isoTimeMs } from './times.ts';
 
 /**
  * Corrections of an incident's measures after the fact (POST /incidents/{key}/measures, the CLI's `measures`, the
@@ -49,8 +50,8 @@ export function planCorrection(
   for (const field of MEASURE_FIELDS) {
     const typed = correction[field];
     if (typed === undefined) continue;
-    const at = Date.parse(typed);
-    if (Number.isNaN(at)) throw new ValidationError(`${field} must be an ISO-8601 time`);
+    const at = isoTimeMs(typed);
+    if (at === undefined) throw new ValidationError(`${field} must be an ISO-8601 time`);
     if (at > now.getTime() + 60_000) throw new ValidationError(`${field} is in the future`);
     const iso = new Date(at).toISOString();
     if (field === 'impactEndedAt' && incident.status !== 'resolved')

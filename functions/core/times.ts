@@ -48,3 +48,28 @@ export function typedTime(value: string, bare: 'past' | 'future', now = Date.now
   const sign = inFuture ? 1 : ago ? -1 : bare === 'future' ? 1 : -1;
   return new Date(now + sign * Number(amount) * ms).toISOString();
 }
+
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))?)?$/i;
+
+/**
+ * An ISO-8601 date (`2026-12-08`, midnight UTC) or date and time (`2026-12-08T10:30:00Z`, seconds, fraction and
+ * zone optional, `+01:00` or `+0100`) as ms since the epoch; undefined for anything else. `Date.parse` alone also
+ * takes `"1"` (2001), `"Dec 8"` and 31 February (3 March): what a field documented as ISO-8601 must refuse.
+ */
+export function isoTimeMs(value: string): number | undefined {
+  const m = ISO_TIME.exec(value);
+  if (!m) return undefined;
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, zoneHours = 0, zoneMinutes = 0] = m
+    .slice(1)
+    .map((part) => (part === undefined ? undefined : Number(part)));
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (hour > 23 || minute > 59 || second > 59 || zoneHours > 14 || zoneMinutes > 59) return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { ValidationError } from './errors.ts';
+import { isoTimeMs } from './times.ts';
 import { describeIssues } from './validation.ts';
 
 /**
@@ -23,7 +24,7 @@ const count = (who: string) =>
 const isoTime = (what: string) =>
   z
     .string({ error: `${what} is missing` })
-    .check(z.refine((v) => !Number.isNaN(Date.parse(v)), `${what} must be an ISO-8601 time`));
+    .check(z.refine((v) => isoTimeMs(v) !== undefined, `${what} must be an ISO-8601 time`));
 
 /** Built on first use: a function that links an incident's page without reading an update does not build it. */
 const updateSchema = () =>

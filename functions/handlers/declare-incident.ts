@@ -11,6 +11,7 @@ import { repositoriesPort } from '../adapters/repositories.ts';
 import { workflowStarterPort } from '../adapters/workflow.ts';
 import { ValidationError } from '../core/errors.ts';
 import { wellFormedDeep } from '../core/text.ts';
+import { isoTimeMs } from '../core/times.ts';
 import { describeIssues } from '../core/validation.ts';
 import { declareIncident } from '../use-cases/declare-incident.ts';
 import { linkedTo } from './capabilities.ts';
@@ -37,9 +38,9 @@ const declarationSchema = z.strictObject({
   impactStartedAt: z.optional(
     z.pipe(
       z.string().check(
-        z.refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO-8601 time'),
+        z.refine((v) => isoTimeMs(v) !== undefined, 'must be an ISO-8601 time'),
         // A minute of leeway for the caller's clock; within it the impact starts when it is declared.
-        z.refine((v) => !(Date.parse(v) > Date.now() + 60_000), 'is in the future'),
+        z.refine((v) => !((isoTimeMs(v) ?? 0) > Date.now() + 60_000), 'is in the future'),
       ),
       z.transform((v: string) => new Date(v).toISOString()),
     ),

@@ -119,6 +119,8 @@ describe('corrections of the measures', () => {
     [{ impactEndedAt: '2026-11-01T00:00:00Z', reason: 'x' }, /cannot end before it started/],
     [{ impactStartedAt: '2026-11-08T10:00:00.000Z', reason: 'x' }, /nothing to correct/],
     [{ detectedAt: '2026-12-30T00:00:00Z', reason: 'x' }, /in the future/],
+    // Date.parse would read it as 2001-01-01.
+    [{ impactStartedAt: '1', reason: 'x' }, /impactStartedAt must be an ISO-8601 time/],
   ])('refuses %j', (correction, message) => {
     expect(() => planCorrection(base, correction, now)).toThrow(message);
   });

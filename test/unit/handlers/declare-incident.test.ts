@@ -83,6 +83,9 @@ describe('POST /incidents with an impact start', () => {
   it.each([
     [new Date(Date.now() + 3_600_000).toISOString(), /impactStartedAt: is in the future/],
     ['not a time', /impactStartedAt: must be an ISO-8601 time/],
+    // Date.parse reads these as 2001-01-01 and 3 March.
+    ['1', /impactStartedAt: must be an ISO-8601 time/],
+    ['2026-02-31T10:00:00Z', /impactStartedAt: must be an ISO-8601 time/],
   ])('refuses %s with a 400 naming the field, and writes nothing', async (impactStartedAt, message) => {
     const response = await declare(JSON.stringify({ ...declaration, impactStartedAt }));
 
