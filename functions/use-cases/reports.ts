@@ -4,6 +4,7 @@ import { IdempotencyKeyReusedError, NotFoundError, RetryableError, ValidationErr
 import { postmortemStatuses } from '../core/postmortem.ts';
 import { createReportAccumulator, type Period, type SloReport } from '../core/report.ts';
 import { actionRowsCsv, incidentRowsCsv, reportEmail } from '../core/report-render.ts';
+import { isoTimeMs } from '../core/times.ts';
 import type {
   Attachment,
   AttachmentMailer,
@@ -39,13 +40,11 @@ export interface ReportDeps {
   now: () => Date;
 }
 
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/;
-
 function instant(value: unknown, name: string): number {
-  if (typeof value !== 'string' || !ISO_INSTANT.test(value) || Number.isNaN(Date.parse(value))) {
+  const ms = typeof value === 'string' ? isoTimeMs(value) : undefined;
+  if (ms === undefined)
     throw new ValidationError(`${name} must be an ISO-8601 date or instant (e.g. 2026-11-23T00:00:00Z)`);
-  }
-  return Date.parse(value);
+  return ms;
 }
 
 /** The period asked for, checked: [from, to) in UTC ms ISO, at most a year, and the one before it. */
