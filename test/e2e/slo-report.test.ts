@@ -74,6 +74,7 @@ describe('POST /reports/slo', () => {
     [{ from: period.to, to: period.from }, /from must be before to/],
     [{ from: '2025-01-01T00:00:00Z', to: period.to }, /longer than a year/],
     [{ from: 'yesterday', to: period.to }, /from must be an ISO-8601/],
+    [{ from: '2026-02-31T00:00:00Z', to: period.to }, /from must be an ISO-8601/],
     [{ ...period, service: 'nope' }, /service "nope"/],
     [{ ...period, department: 'nope' }, /department "nope"/],
   ])('refuses %o with a 400 naming it', async (request, message) => {
