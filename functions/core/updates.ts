@@ -1,7 +1,6 @@
 import * as z from 'zod/mini';
 import { ValidationError } from './errors.ts';
-import { isoTimeMs } from './times.ts';
-import { describeIssues } from './validation.ts';
+import { describeIssues, isoTimeString } from './validation.ts';
 
 /**
  * A follow-up update, checked against the handbook's list: a 1-2 sentence summary, current status and next
@@ -21,10 +20,7 @@ const count = (who: string) =>
   z.union([z.number().check(z.int(), z.nonnegative()), z.literal('unknown')], {
     error: `how many ${who} customers are affected is missing (a number or "unknown")`,
   });
-const isoTime = (what: string) =>
-  z
-    .string({ error: `${what} is missing` })
-    .check(z.refine((v) => isoTimeMs(v) !== undefined, `${what} must be an ISO-8601 time`));
+const isoTime = (what: string) => isoTimeString(`${what} must be an ISO-8601 time`);
 
 /** Built on first use: a function that links an incident's page without reading an update does not build it. */
 const updateSchema = () =>

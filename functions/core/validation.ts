@@ -1,6 +1,7 @@
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 import { recordFrom } from './records.ts';
+import { isoTimeMs } from './times.ts';
 
 /**
  * Request validation for the functions uses zod/mini, imported as `import * as z from 'zod/mini'` where used:
@@ -48,3 +49,7 @@ export function recordOf<T>(value: z.ZodMiniType<T>) {
 
 /** Labels and annotations: a map of strings (see recordOf). */
 export const stringRecord = () => recordOf(z.string());
+
+/** A string that is an ISO-8601 date or time (`isoTimeMs`); `message` names what it is when it is not. */
+export const isoTimeString = (message: string) =>
+  z.string().check(z.refine((v: string) => isoTimeMs(v) !== undefined, message));

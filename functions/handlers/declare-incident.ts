@@ -12,7 +12,7 @@ import { workflowStarterPort } from '../adapters/workflow.ts';
 import { ValidationError } from '../core/errors.ts';
 import { wellFormedDeep } from '../core/text.ts';
 import { isoTimeMs } from '../core/times.ts';
-import { describeIssues } from '../core/validation.ts';
+import { describeIssues, isoTimeString } from '../core/validation.ts';
 import { declareIncident } from '../use-cases/declare-incident.ts';
 import { linkedTo } from './capabilities.ts';
 import {
@@ -37,8 +37,7 @@ const declarationSchema = z.strictObject({
   products: z.optional(z.array(text(100)).check(z.maxLength(20))),
   impactStartedAt: z.optional(
     z.pipe(
-      z.string().check(
-        z.refine((v) => isoTimeMs(v) !== undefined, 'must be an ISO-8601 time'),
+      isoTimeString('must be an ISO-8601 time').check(
         // A minute of leeway for the caller's clock; within it the impact starts when it is declared.
         z.refine((v) => !((isoTimeMs(v) ?? 0) > Date.now() + 60_000), 'is in the future'),
       ),

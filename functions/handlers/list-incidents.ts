@@ -6,8 +6,7 @@ import { logger } from '../adapters/logger.ts';
 import { repositoriesPort } from '../adapters/repositories.ts';
 import { ValidationError } from '../core/errors.ts';
 import { incidentStatuses } from '../core/incident.ts';
-import { isoTimeMs } from '../core/times.ts';
-import { describeIssues } from '../core/validation.ts';
+import { describeIssues, isoTimeString } from '../core/validation.ts';
 import { incidentList } from '../use-cases/read-incidents.ts';
 import { linkedTo } from './capabilities.ts';
 import { type HttpEvent, type HttpResult, httpErrors, json } from './http.ts';
@@ -16,7 +15,7 @@ import { pageLimit, serviceFilter } from './list-query.ts';
 const stores = linkedTo('ListIncidents')(repositoriesPort({ incidents: IncidentsRepository }));
 
 const isoTime = z.pipe(
-  z.string().check(z.refine((v) => isoTimeMs(v) !== undefined, 'must be an ISO-8601 time')),
+  isoTimeString('must be an ISO-8601 time'),
   z.transform((v: string) => new Date(v).toISOString()),
 );
 

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { stringRecord } from '../core/validation.ts';
+import { isoTimeString, stringRecord } from '../core/validation.ts';
 
 /** Pieces of the Alertmanager webhook shape that Grafana's webhook (derived from it) shares. */
 
@@ -8,11 +8,7 @@ export const labelsSchema = stringRecord();
 /** Alertmanager and Grafana write the zero time for "no end" on firing alerts. */
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
 
-export const timestampSchema = z
-  .string()
-  .check(
-    z.refine((v: string) => v === ZERO_TIME || !Number.isNaN(Date.parse(v)), 'must be an RFC 3339 time'),
-  );
+export const timestampSchema = isoTimeString('must be an RFC 3339 time');
 
 /** The fields of one alert as Alertmanager sends it (Grafana adds its own links and values). */
 export const alertFields = {

@@ -5,7 +5,7 @@ import { ValidationError } from '../core/errors.ts';
 import { recordFrom } from '../core/records.ts';
 import { constantTimeEquals } from '../core/secrets.ts';
 import { toIso } from '../core/timeline.ts';
-import { describeIssues, stringRecord } from '../core/validation.ts';
+import { describeIssues, isoTimeString, stringRecord } from '../core/validation.ts';
 import type { AlertSource, ParseResult, SourceContext, SourceRequest, Verification } from './source.ts';
 
 /**
@@ -48,9 +48,7 @@ const MAX_SIGNATURES = 8;
 const SECRET_PREFIX = 'whsec_';
 
 const record = stringRecord();
-const isoTime = z
-  .string()
-  .check(z.refine((v: string) => !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 time'));
+const isoTime = isoTimeString('must be an ISO 8601 time');
 
 const alertSchema = z
   .object({

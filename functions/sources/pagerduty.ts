@@ -5,7 +5,7 @@ import { ValidationError } from '../core/errors.ts';
 import { recordFrom } from '../core/records.ts';
 import { matchesAny } from '../core/secrets.ts';
 import { toIso } from '../core/timeline.ts';
-import { describeIssues } from '../core/validation.ts';
+import { describeIssues, isoTimeString } from '../core/validation.ts';
 import type { AlertSource, ParseResult, SourceContext, SourceRequest, Verification } from './source.ts';
 
 /**
@@ -27,9 +27,7 @@ import type { AlertSource, ParseResult, SourceContext, SourceRequest, Verificati
  */
 
 const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
-const isoTime = z
-  .string()
-  .check(z.refine((v: string) => !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 time'));
+const isoTime = isoTimeString('must be an ISO 8601 time');
 
 const payloadSchema = z.object({
   summary: text(1024),

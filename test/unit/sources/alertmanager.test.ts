@@ -40,6 +40,11 @@ describe('alertmanager source: parse', () => {
       () => alertmanager.parse({ ...body, alerts: [{ status: 'firing' }] }, context).alerts,
     ).toThrowError(ValidationError);
     expect(() => alertmanager.parse('nope', context).alerts).toThrowError(ValidationError);
+    const [first] = body.alerts as Record<string, unknown>[];
+    for (const startsAt of ['1', 'Dec 8 2026', '2026-02-31T10:00:00Z'])
+      expect(
+        () => alertmanager.parse({ ...body, alerts: [{ ...first, startsAt }] }, context).alerts,
+      ).toThrowError(/alerts\.0\.startsAt: must be an RFC 3339 time/);
   });
 
   it('caps untrusted text', () => {

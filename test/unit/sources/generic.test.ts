@@ -75,6 +75,7 @@ describe('generic source: parse', () => {
       [{ ...base, summary: '' }, /summary/],
       [{ ...base, status: 'ok' }, /status/],
       [{ ...base, startsAt: 'soon' }, /startsAt: must be an ISO 8601 time/],
+      [{ ...base, startsAt: '2026-02-31T10:00:00Z' }, /startsAt: must be an ISO 8601 time/],
       [{ ...base, url: 'javascript:alert(1)' }, /url: must be an http\(s\) URL/],
       [{ ...base, labels: { replicas: 3 } }, /labels\.replicas/],
       [{ ...base, id: 'i'.repeat(129) }, /id/],

@@ -115,6 +115,8 @@ describe('pagerduty source: parse', () => {
       [{ ...trigger, payload: { ...trigger.payload, summary: 's'.repeat(1025) } }, /payload\.summary/],
       [{ ...trigger, payload: { ...trigger.payload, source: undefined } }, /payload\.source/],
       [{ ...trigger, payload: { ...trigger.payload, timestamp: 'last tuesday' } }, /payload\.timestamp/],
+      // Date.parse reads it as 2001-01-01: an impact start 25 years back.
+      [{ ...trigger, payload: { ...trigger.payload, timestamp: '1' } }, /payload\.timestamp/],
       [{ ...trigger, dedup_key: 'k'.repeat(256) }, /dedup_key/],
       [{ routing_key: routingKey, event_action: 'resolve' }, /dedup_key: required for resolve/],
       [
