@@ -4,6 +4,7 @@ import { capAlert, type NormalisedAlert } from '../core/alert.ts';
 import { ValidationError } from '../core/errors.ts';
 import { recordFrom } from '../core/records.ts';
 import { wellFormedDeep } from '../core/text.ts';
+import { isoTimeMs } from '../core/times.ts';
 import { describeIssues } from '../core/validation.ts';
 import { readSnsMessage, type SnsMessage, subscribeUrlProblem, verifySnsMessage } from './sns-signature.ts';
 import type { AlertSource, ParseResult, SourceContext, SourceRequest, Verification } from './source.ts';
@@ -32,11 +33,11 @@ import type { AlertSource, ParseResult, SourceContext, SourceRequest, Verificati
 const TIME_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})$/;
 const ALARM_ARN = /^arn:(aws[a-z-]*):cloudwatch:([a-z0-9-]+):(\d{12}):alarm:(.+)$/s;
 
-/** CloudWatch writes `2026-11-20T09:41:12.345+0000`; ISO-8601 wants the colon in the offset. */
+/** CloudWatch writes `2026-11-20T09:41:12.345+0000` (an offset without its colon, which ISO-8601 allows). */
 export function alarmTime(value: string): string | undefined {
   if (!TIME_WITH_OFFSET.test(value)) return undefined;
-  const ms = Date.parse(value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+  const ms = isoTimeMs(value);
+  return ms === undefined ? undefined : new Date(ms).toISOString();
 }
 
 // Details that help a reader but must never cost an alarm its page: a malformed one is dropped, not fatal.

@@ -617,6 +617,8 @@ describe('cloudwatch source: conventions', () => {
     expect(alarmTime('2026-11-20T10:41:12.345+01:00')).toBe('2026-11-20T09:41:12.345Z');
     expect(alarmTime('2026-11-20')).toBeUndefined();
     expect(alarmTime('2026-13-45T99:00:00.000+0000')).toBeUndefined();
+    // Date.parse would roll it over to 3 March.
+    expect(alarmTime('2026-02-31T09:41:12.345+0000')).toBeUndefined();
   });
 });
 
