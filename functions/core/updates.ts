@@ -20,7 +20,7 @@ const count = (who: string) =>
   z.union([z.number().check(z.int(), z.nonnegative()), z.literal('unknown')], {
     error: `how many ${who} customers are affected is missing (a number or "unknown")`,
   });
-const isoTime = (what: string) => isoTimeString(`${what} must be an ISO-8601 time`);
+const isoTime = (what: string) => isoTimeString(`${what} must be an ISO-8601 time`, `${what} is missing`);
 
 /** Built on first use: a function that links an incident's page without reading an update does not build it. */
 const updateSchema = () =>

@@ -50,6 +50,11 @@ export function recordOf<T>(value: z.ZodMiniType<T>) {
 /** Labels and annotations: a map of strings (see recordOf). */
 export const stringRecord = () => recordOf(z.string());
 
-/** A string that is an ISO-8601 date or time (`isoTimeMs`); `message` names what it is when it is not. */
-export const isoTimeString = (message: string) =>
-  z.string().check(z.refine((v: string) => isoTimeMs(v) !== undefined, message));
+/**
+ * A string that is an ISO-8601 date or time (`isoTimeMs`); `message` says so when it is not, and `missing`, when
+ * given, when it is absent or not a string.
+ */
+export const isoTimeString = (message: string, missing?: string) =>
+  z
+    .string(missing === undefined ? undefined : { error: missing })
+    .check(z.refine((v: string) => isoTimeMs(v) !== undefined, message));

@@ -19,6 +19,11 @@ describe('parseUpdate', () => {
     expect(parseUpdate({ ...update, eta: 'no ETA' }).eta).toBe('no ETA');
   });
 
+  it('names each missing item', () => {
+    const { eta: _eta, nextUpdateAt: _next, ...rest } = update;
+    expect(() => parseUpdate(rest)).toThrow(/ETA is missing.*next update time is missing/);
+  });
+
   it.each([
     [{ eta: '1' }, /ETA/],
     [{ nextUpdateAt: 'Dec 8 2026 11:00' }, /nextUpdateAt: next update time must be an ISO-8601 time/],
